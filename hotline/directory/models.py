@@ -1,0 +1,214 @@
+"""The organisation of the hotline: units as a tree, staff with roles, the category catalogue
+(事项目录) with its dispatch routes and deadlines, and the working-day calendar overrides."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class District(models.Model):
+    """An administrative district of the city (区/县); sub-centres and streets belong to one."""
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("district")
+        verbose_name_plural = _("districts")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UnitKind(models.TextChoices):
+    CENTRE = "centre", _("Hotline centre")
+    SUBCENTRE = "subcentre", _("District sub-centre")
+    DEPARTMENT = "department", _("Department")
+    STREET = "street", _("Street office")
+
+
+class Unit(models.Model):
+    """A node of the organisation tree: the centre, a sub-centre, a department or a street."""
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=128)
+    kind = models.CharField(_("kind"), max_length=16, choices=UnitKind.choices)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children",
+        verbose_name=_("parent unit"),
+    )
+    district = models.ForeignKey(
+        District, null=True, blank=True, on_delete=models.PROTECT, related_name="units",
+        verbose_name=_("district"),
+    )
+    phone = models.CharField(_("transfer number"), max_length=32, blank=True)
+    duties = models.TextField(_("duties"), blank=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("unit")
+        verbose_name_plural = _("units")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def descendant_ids(self) -> list[int]:
+        """Ids of this unit and every unit below it (the tree is shallow: a few levels)."""
+        ids = [self.pk]
+        frontier = [self.pk]
+        while frontier:
+            frontier = list(Unit.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
+            ids.extend(frontier)
+        return ids
+
+
+class Role(models.TextChoices):
+    AGENT = "agent", _("Agent")
+    MONITOR = "monitor", _("Shift monitor")
+    CENTRE_ADMIN = "centre_admin", _("Centre administrator")
+    DEPT_HANDLER = "dept_handler", _("Department handler")
+    DEPT_ADMIN = "dept_admin", _("Department administrator")
+    LEADER = "leader", _("Leader")
+    AUDITOR = "auditor", _("Auditor")
+    SYSTEM = "system", _("System account")
+
+
+class User(AbstractUser):
+    """A member of staff. The role says what they may do, the unit where they may do it."""
+
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.AGENT)
+    unit = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="staff",
+        verbose_name=_("unit"),
+    )
+    display_name = models.CharField(_("display name"), max_length=64, blank=True)
+    extension = models.CharField(_("phone extension"), max_length=16, blank=True)
+
+    class Meta:
+        verbose_name = _("staff member")
+        verbose_name_plural = _("staff")
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+    @property
+    def unit_kind(self) -> str | None:
+        return self.unit.kind if self.unit_id and self.unit else None
+
+
+class OrderType(models.TextChoices):
+    """The kinds of request a citizen makes (the national classification)."""
+
+    CONSULTATION = "consultation", _("Consultation")
+    COMPLAINT = "complaint", _("Complaint")
+    REPORT = "report", _("Report of wrongdoing")
+    HELP = "help", _("Request for help")
+    SUGGESTION = "suggestion", _("Suggestion")
+    PRAISE = "praise", _("Praise")
+    OTHER = "other", _("Other")
+
+
+def all_order_types() -> list[str]:
+    return [value for value, _label in OrderType.choices]
+
+
+class Category(models.Model):
+    """One entry of the three-level catalogue (事项目录). The leaf categories carry deadlines;
+    a category without its own values uses its parent's (see ``effective_limits``)."""
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=128)
+    level = models.PositiveSmallIntegerField(_("level"))
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children",
+        verbose_name=_("parent category"),
+    )
+    accepted_types = models.JSONField(_("accepted order types"), default=all_order_types)
+    sign_limit_hours = models.PositiveIntegerField(
+        _("sign-for limit (working hours)"), null=True, blank=True
+    )
+    handle_limit_days = models.PositiveIntegerField(
+        _("handling limit (working days)"), null=True, blank=True
+    )
+    urgent_sign_limit_hours = models.PositiveIntegerField(
+        _("urgent sign-for limit (hours)"), null=True, blank=True
+    )
+    urgent_handle_limit_hours = models.PositiveIntegerField(
+        _("urgent handling limit (hours)"), null=True, blank=True
+    )
+    keywords = models.CharField(_("keywords"), max_length=512, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(level__gte=1) & models.Q(level__lte=3), name="category_level_1_3"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def path_names(self) -> list[str]:
+        names = [self.name]
+        node = self.parent
+        while node is not None:
+            names.append(node.name)
+            node = node.parent
+        return list(reversed(names))
+
+
+class CategoryRoute(models.Model):
+    """Who handles a category: the lead department (主办) and co-handlers (协办), per district.
+    A route with no district is the default for every district without its own."""
+
+    category = models.ForeignKey(
+        Category, on_delete=models.CASCADE, related_name="routes", verbose_name=_("category")
+    )
+    district = models.ForeignKey(
+        District, null=True, blank=True, on_delete=models.CASCADE, related_name="routes",
+        verbose_name=_("district"),
+    )
+    lead_unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="lead_routes", verbose_name=_("lead unit")
+    )
+    co_units = models.ManyToManyField(
+        Unit, blank=True, related_name="co_routes", verbose_name=_("co-handling units")
+    )
+
+    class Meta:
+        verbose_name = _("dispatch route")
+        verbose_name_plural = _("dispatch routes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["category", "district"], name="route_one_per_category_district"
+            ),
+            models.UniqueConstraint(
+                fields=["category"], condition=models.Q(district__isnull=True),
+                name="route_one_default_per_category",
+            ),
+        ]
+
+
+class CalendarDay(models.Model):
+    """An override of the working-day calendar: the chinese-calendar package is the default,
+    and the centre records here what it does not know (a new year's holidays, a local day)."""
+
+    date = models.DateField(_("date"), unique=True)
+    is_workday = models.BooleanField(_("working day"))
+    note = models.CharField(_("note"), max_length=128, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("calendar override")
+        verbose_name_plural = _("calendar overrides")
+
+    def __str__(self) -> str:
+        return f"{self.date} {'workday' if self.is_workday else 'holiday'}"

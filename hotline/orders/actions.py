@@ -1,0 +1,492 @@
+"""What each lifecycle action does to an order besides changing its state.
+
+``do_action`` (services) has already locked the order, checked the transition against the
+lifecycle table and the caller's role and scope; a handler validates its parameters, changes the
+order's fields and returns the note and details for the history event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from hotline.directory.calendar_service import current_calendar
+from hotline.directory.models import Role, Unit, UnitKind, User
+from hotline.orders import deadlines, lifecycle
+from hotline.orders.errors import Conflict, Forbidden, InvalidInput
+from hotline.orders.lifecycle import Action, State
+from hotline.orders.models import Assignment, Order, Satisfaction
+from hotline.orders.scope import is_centre_user
+
+MAX_EXTENSION_DAYS = 30
+
+
+@dataclass
+class ActionContext:
+    actor: User
+    order: Order
+    params: dict[str, Any]
+    now: dt.datetime
+    to_state: State
+
+
+@dataclass
+class ActionResult:
+    note: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+Handler = Callable[[ActionContext], ActionResult]
+
+
+# --- authorisation ---------------------------------------------------------------------------
+
+def _active_assignment(order: Order, actor: User, roles: tuple[str, ...]) -> Assignment | None:
+    if actor.unit is None:
+        return None
+    return (
+        Assignment.objects.filter(
+            order=order, unit_id__in=actor.unit.descendant_ids(), active=True, role__in=roles
+        )
+        .order_by("role")
+        .first()
+    )
+
+
+def check_actor_may(actor: User, order: Order, action: Action) -> None:
+    """Role first (the lifecycle's ACTION_ROLES), then scope: department actions need an active
+    assignment of the actor's unit; centre actions need the order in the actor's view (already
+    checked when the order was loaded)."""
+    if actor.is_superuser:
+        return
+    if actor.role not in lifecycle.ACTION_ROLES[action]:
+        raise Forbidden(f"your role may not {action.value} orders")
+    if actor.role in (Role.DEPT_HANDLER, Role.DEPT_ADMIN):
+        needed: tuple[str, ...]
+        if action == Action.CO_REPLY:
+            needed = (Assignment.Role.CO,)
+        elif action == Action.CONFIRM_ESCALATION:
+            needed = (Assignment.Role.LINKAGE, Assignment.Role.LEAD, Assignment.Role.CO)
+        else:
+            needed = (Assignment.Role.LEAD,)
+        if _active_assignment(order, actor, needed) is None:
+            raise Forbidden(f"your unit does not hold this order as {'/'.join(needed)}")
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+def _text(ctx: ActionContext, name: str, *, required: bool, max_len: int = 5000) -> str:
+    value = ctx.params.get(name, "")
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise InvalidInput(f"{name} must be text", field=name)
+    value = value.strip()
+    if required and not value:
+        raise InvalidInput(f"{name} is required", field=name)
+    if len(value) > max_len:
+        raise InvalidInput(f"{name} is longer than {max_len} characters", field=name)
+    return value
+
+
+def _unit(code: Any, name: str) -> Unit:
+    if not isinstance(code, str) or not code:
+        raise InvalidInput(f"{name} is required", field=name)
+    unit = Unit.objects.filter(code=code, active=True).first()
+    if unit is None:
+        raise InvalidInput(f"unknown unit {code!r}", field=name)
+    if unit.kind == UnitKind.CENTRE:
+        raise InvalidInput("orders are dispatched to departments, sub-centres or streets",
+                           field=name)
+    return unit
+
+
+def _units(codes: Any, name: str) -> list[Unit]:
+    if codes in (None, ""):
+        return []
+    if not isinstance(codes, list):
+        raise InvalidInput(f"{name} must be a list of unit codes", field=name)
+    return [_unit(code, name) for code in codes]
+
+
+def _set_deadlines(order: Order, now: dt.datetime) -> None:
+    cal = current_calendar()
+    limits = deadlines.limits_for(order.category, cal)
+    order.sign_due = deadlines.sign_due(now, order.urgency, limits, cal)
+    order.handle_due = deadlines.handle_due(now, order.urgency, limits, cal)
+    order.reminded_at = None
+    order.overdue_at = None
+
+
+def _assign_lead(order: Order, unit: Unit, now: dt.datetime) -> None:
+    Assignment.objects.filter(order=order, role=Assignment.Role.LEAD, active=True).update(
+        active=False
+    )
+    Assignment.objects.filter(order=order, unit=unit, active=True).update(active=False)
+    Assignment.objects.create(
+        order=order, unit=unit, role=Assignment.Role.LEAD, assigned_at=now
+    )
+    order.lead_unit = unit
+    order.dispatched_at = now
+    order.signed_at = None
+
+
+def _assign_co(order: Order, units: list[Unit], now: dt.datetime, role: str) -> list[str]:
+    codes = []
+    for unit in units:
+        if unit.pk == order.lead_unit_id:
+            continue
+        if not Assignment.objects.filter(order=order, unit=unit, active=True).exists():
+            Assignment.objects.create(order=order, unit=unit, role=role, assigned_at=now)
+        codes.append(unit.code)
+    return codes
+
+
+def _route_for(order: Order) -> tuple[Unit | None, list[Unit]]:
+    if order.category is None:
+        return None, []
+    routes = order.category.routes.select_related("lead_unit")
+    route = None
+    if order.district_id:
+        route = routes.filter(district_id=order.district_id).first()
+    if route is None:
+        route = routes.filter(district__isnull=True).first()
+    if route is None:
+        return None, []
+    return route.lead_unit, list(route.co_units.all())
+
+
+# --- handlers --------------------------------------------------------------------------------
+
+def answer(ctx: ActionContext) -> ActionResult:
+    reply = _text(ctx, "reply", required=True)
+    ctx.order.reply_text = reply
+    ctx.order.answered_directly = ctx.order.state == State.ACCEPTED
+    ctx.order.closed_at = ctx.now
+    return ActionResult(note=reply)
+
+
+def reject(ctx: ActionContext) -> ActionResult:
+    reason = _text(ctx, "reason", required=True)
+    ctx.order.closed_at = ctx.now
+    return ActionResult(note=reason)
+
+
+def dispatch(ctx: ActionContext) -> ActionResult:
+    order = ctx.order
+    category_code = ctx.params.get("category")
+    if category_code:
+        from hotline.directory.models import Category
+
+        category = Category.objects.filter(code=category_code, active=True).first()
+        if category is None:
+            raise InvalidInput(f"unknown category {category_code!r}", field="category")
+        if order.type not in category.accepted_types:
+            raise InvalidInput(f"category {category.name} does not accept this order type",
+                               field="category")
+        order.category = category
+    urgency = ctx.params.get("urgency")
+    if urgency:
+        if urgency not in ("normal", "urgent"):
+            raise InvalidInput("urgency must be normal or urgent", field="urgency")
+        order.urgency = urgency
+    route_lead, route_co = _route_for(order)
+    lead = _unit(ctx.params["unit"], "unit") if ctx.params.get("unit") else route_lead
+    if lead is None:
+        raise InvalidInput(
+            "no lead unit: give one, or a category with a dispatch route", field="unit"
+        )
+    co_units = _units(ctx.params["co_units"], "co_units") if "co_units" in ctx.params else route_co
+    _assign_lead(order, lead, ctx.now)
+    co_codes = _assign_co(order, co_units, ctx.now, Assignment.Role.CO)
+    _set_deadlines(order, ctx.now)
+    return ActionResult(
+        note=_text(ctx, "note", required=False),
+        data={"unit": lead.code, "co_units": co_codes,
+              "category": order.category.code if order.category else None,
+              "sign_due": order.sign_due.isoformat() if order.sign_due else None,
+              "handle_due": order.handle_due.isoformat() if order.handle_due else None},
+    )
+
+
+def transfer(ctx: ActionContext) -> ActionResult:
+    """A sub-centre or department passes its order down to a unit below it (a street office);
+    the centre may transfer to any unit."""
+    target = _unit(ctx.params.get("unit"), "unit")
+    actor = ctx.actor
+    if not (actor.is_superuser or is_centre_user(actor)):
+        if actor.unit is None or target.pk not in actor.unit.descendant_ids():
+            raise Forbidden("you may transfer only to units below your own")
+        if target.pk == actor.unit_id:
+            raise InvalidInput("the order is already with your unit", field="unit")
+    if target.pk == ctx.order.lead_unit_id:
+        raise InvalidInput("the order is already with that unit", field="unit")
+    previous = ctx.order.lead_unit.code if ctx.order.lead_unit else None
+    _assign_lead(ctx.order, target, ctx.now)
+    _set_deadlines(ctx.order, ctx.now)
+    return ActionResult(note=_text(ctx, "note", required=False),
+                        data={"from_unit": previous, "unit": target.code})
+
+
+def sign(ctx: ActionContext) -> ActionResult:
+    ctx.order.signed_at = ctx.now
+    Assignment.objects.filter(
+        order=ctx.order, role=Assignment.Role.LEAD, active=True
+    ).update(signed_at=ctx.now)
+    return ActionResult(data={"late": bool(ctx.order.sign_due and ctx.now > ctx.order.sign_due)})
+
+
+def return_order(ctx: ActionContext) -> ActionResult:
+    return ActionResult(note=_text(ctx, "reason", required=True),
+                        data={"unit": ctx.order.lead_unit.code if ctx.order.lead_unit else None})
+
+
+def approve_return(ctx: ActionContext) -> ActionResult:
+    target = _unit(ctx.params.get("unit"), "unit")
+    if target.pk == ctx.order.lead_unit_id:
+        raise InvalidInput("re-dispatch to a different unit, or refuse the return", field="unit")
+    previous = ctx.order.lead_unit.code if ctx.order.lead_unit else None
+    _assign_lead(ctx.order, target, ctx.now)
+    _set_deadlines(ctx.order, ctx.now)
+    return ActionResult(note=_text(ctx, "note", required=False),
+                        data={"from_unit": previous, "unit": target.code})
+
+
+def deny_return(ctx: ActionContext) -> ActionResult:
+    # 首问负责: the unit keeps the order and must sign for it anew.
+    _set_deadlines(ctx.order, ctx.now)
+    return ActionResult(note=_text(ctx, "reason", required=True))
+
+
+def reply(ctx: ActionContext) -> ActionResult:
+    text = _text(ctx, "reply", required=True)
+    ctx.order.reply_text = text
+    ctx.order.replied_at = ctx.now
+    Assignment.objects.filter(
+        order=ctx.order, role=Assignment.Role.LEAD, active=True
+    ).update(replied_at=ctx.now, reply_text=text)
+    return ActionResult(note=text, data={
+        "late": bool(ctx.order.handle_due and ctx.now > ctx.order.handle_due)
+    })
+
+
+def co_reply(ctx: ActionContext) -> ActionResult:
+    text = _text(ctx, "reply", required=True)
+    assignment = _active_assignment(ctx.order, ctx.actor, (Assignment.Role.CO,))
+    if assignment is not None:
+        assignment.replied_at = ctx.now
+        assignment.reply_text = text
+        assignment.save(update_fields=["replied_at", "reply_text"])
+    return ActionResult(note=text)
+
+
+def approve_reply(ctx: ActionContext) -> ActionResult:
+    return ActionResult(note=_text(ctx, "note", required=False))
+
+
+def deny_reply(ctx: ActionContext) -> ActionResult:
+    return ActionResult(note=_text(ctx, "reason", required=True))
+
+
+def _satisfaction(ctx: ActionContext, required: bool) -> tuple[bool | None, str]:
+    resolved = ctx.params.get("resolved")
+    satisfaction = ctx.params.get("satisfaction") or ""
+    if required and resolved is None:
+        raise InvalidInput("resolved (true/false) is required", field="resolved")
+    if resolved is not None and not isinstance(resolved, bool):
+        raise InvalidInput("resolved must be true or false", field="resolved")
+    if required and not satisfaction:
+        raise InvalidInput("satisfaction is required", field="satisfaction")
+    if satisfaction and satisfaction not in Satisfaction.values:
+        raise InvalidInput(f"satisfaction must be one of {Satisfaction.values}",
+                           field="satisfaction")
+    return resolved, satisfaction
+
+
+def callback(ctx: ActionContext) -> ActionResult:
+    resolved, satisfaction = _satisfaction(ctx, required=True)
+    ctx.order.resolved = resolved
+    ctx.order.satisfaction = satisfaction
+    ctx.order.closed_at = ctx.now
+    return ActionResult(note=_text(ctx, "note", required=False),
+                        data={"resolved": resolved, "satisfaction": satisfaction})
+
+
+def reopen(ctx: ActionContext) -> ActionResult:
+    resolved, satisfaction = _satisfaction(ctx, required=False)
+    note = _text(ctx, "reason", required=True)
+    order = ctx.order
+    if order.lead_unit is None:
+        raise Conflict("the order was never dispatched; nothing to reopen")
+    if resolved is not None:
+        order.resolved = resolved
+    if satisfaction:
+        order.satisfaction = satisfaction
+    order.reopen_count += 1
+    order.closed_at = None
+    order.replied_at = None
+    cal = current_calendar()
+    order.handle_due = deadlines.handle_due(
+        ctx.now, order.urgency, deadlines.limits_for(order.category, cal), cal
+    )
+    order.overdue_at = None
+    order.reminded_at = None
+    Assignment.objects.filter(order=order, role=Assignment.Role.LEAD, active=True).update(
+        replied_at=None
+    )
+    return ActionResult(note=note, data={
+        "resolved": resolved, "satisfaction": satisfaction, "reopen_count": order.reopen_count,
+        "handle_due": order.handle_due.isoformat(),
+    })
+
+
+def archive(ctx: ActionContext) -> ActionResult:
+    return ActionResult()
+
+
+def note_only(name: str, required: bool) -> Handler:
+    def handler(ctx: ActionContext) -> ActionResult:
+        return ActionResult(note=_text(ctx, name, required=required))
+
+    return handler
+
+
+def supervise(ctx: ActionContext) -> ActionResult:
+    ctx.order.supervised = True
+    return ActionResult(note=_text(ctx, "note", required=False))
+
+
+def request_extension(ctx: ActionContext) -> ActionResult:
+    if ctx.order.extension_pending_days:
+        raise Conflict("an extension request is already waiting for approval")
+    days = ctx.params.get("days")
+    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= MAX_EXTENSION_DAYS:
+        raise InvalidInput(f"days must be a whole number from 1 to {MAX_EXTENSION_DAYS}",
+                           field="days")
+    ctx.order.extension_pending_days = days
+    return ActionResult(note=_text(ctx, "reason", required=True), data={"days": days})
+
+
+def approve_extension(ctx: ActionContext) -> ActionResult:
+    days = ctx.order.extension_pending_days
+    if not days:
+        raise Conflict("there is no extension request to approve")
+    cal = current_calendar()
+    base = max(ctx.order.handle_due or ctx.now, ctx.now)
+    ctx.order.handle_due = cal.add_working_days(base, days)
+    ctx.order.extension_pending_days = None
+    ctx.order.overdue_at = None
+    ctx.order.reminded_at = None
+    return ActionResult(note=_text(ctx, "note", required=False),
+                        data={"days": days, "handle_due": ctx.order.handle_due.isoformat()})
+
+
+def deny_extension(ctx: ActionContext) -> ActionResult:
+    if not ctx.order.extension_pending_days:
+        raise Conflict("there is no extension request to refuse")
+    ctx.order.extension_pending_days = None
+    return ActionResult(note=_text(ctx, "reason", required=True))
+
+
+def suspend(ctx: ActionContext) -> ActionResult:
+    ctx.order.suspended_at = ctx.now
+    return ActionResult(note=_text(ctx, "reason", required=True))
+
+
+def resume(ctx: ActionContext) -> ActionResult:
+    """The clock stood still while the order waited for the citizen: the deadline moves by the
+    working time that passed."""
+    order = ctx.order
+    paused = 0.0
+    if order.suspended_at is not None and order.handle_due is not None:
+        cal = current_calendar()
+        paused = cal.working_seconds_between(order.suspended_at, ctx.now)
+        order.handle_due = cal.add_working_seconds(order.handle_due, paused)
+    order.suspended_at = None
+    return ActionResult(note=_text(ctx, "note", required=False), data={
+        "paused_working_hours": round(paused / 3600, 2),
+        "handle_due": order.handle_due.isoformat() if order.handle_due else None,
+    })
+
+
+def merge(ctx: ActionContext) -> ActionResult:
+    into = ctx.params.get("into")
+    if not isinstance(into, str) or not into:
+        raise InvalidInput("into (the acceptance number to merge into) is required", field="into")
+    if into == ctx.order.number:
+        raise InvalidInput("an order cannot be merged into itself", field="into")
+    target = Order.objects.filter(number=into).first()
+    if target is None:
+        raise InvalidInput(f"no work order {into}", field="into")
+    if target.state not in lifecycle.OPEN:
+        raise Conflict(f"order {into} is not open; merge into an open order")
+    ctx.order.merged_into = target
+    ctx.order.closed_at = ctx.now
+    for contact in ctx.order.contacts.all():
+        contact.orders.add(target)
+    return ActionResult(note=_text(ctx, "note", required=False), data={"into": into})
+
+
+def escalate(ctx: ActionContext) -> ActionResult:
+    linkage = _units(ctx.params.get("linkage_units"), "linkage_units")
+    ctx.order.major_event = True
+    ctx.order.escalated_at = ctx.now
+    codes = _assign_co(ctx.order, linkage, ctx.now, Assignment.Role.LINKAGE)
+    return ActionResult(note=_text(ctx, "note", required=True), data={"linkage_units": codes})
+
+
+def confirm_escalation(ctx: ActionContext) -> ActionResult:
+    assignment = _active_assignment(
+        ctx.order, ctx.actor, (Assignment.Role.LINKAGE, Assignment.Role.LEAD, Assignment.Role.CO)
+    )
+    if assignment is not None and assignment.signed_at is None:
+        assignment.signed_at = ctx.now
+        assignment.save(update_fields=["signed_at"])
+    return ActionResult(note=_text(ctx, "note", required=False))
+
+
+def remind(ctx: ActionContext) -> ActionResult:
+    ctx.order.reminded_at = ctx.now
+    return ActionResult(note=_text(ctx, "note", required=False),
+                        data={k: v for k, v in ctx.params.items() if k == "deadline"})
+
+
+def mark_overdue(ctx: ActionContext) -> ActionResult:
+    ctx.order.overdue_at = ctx.now
+    return ActionResult(note=_text(ctx, "note", required=False),
+                        data={k: v for k, v in ctx.params.items() if k == "deadline"})
+
+
+A = Action
+HANDLERS: dict[Action, Handler] = {
+    A.ANSWER: answer,
+    A.REJECT: reject,
+    A.DISPATCH: dispatch,
+    A.TRANSFER: transfer,
+    A.SIGN: sign,
+    A.RETURN: return_order,
+    A.APPROVE_RETURN: approve_return,
+    A.DENY_RETURN: deny_return,
+    A.REPLY: reply,
+    A.CO_REPLY: co_reply,
+    A.APPROVE_REPLY: approve_reply,
+    A.DENY_REPLY: deny_reply,
+    A.CALLBACK: callback,
+    A.REOPEN: reopen,
+    A.ARCHIVE: archive,
+    A.URGE: note_only("note", required=False),
+    A.SUPERVISE: supervise,
+    A.INSTRUCT: note_only("note", required=True),
+    A.REQUEST_EXTENSION: request_extension,
+    A.APPROVE_EXTENSION: approve_extension,
+    A.DENY_EXTENSION: deny_extension,
+    A.SUSPEND: suspend,
+    A.RESUME: resume,
+    A.MERGE: merge,
+    A.ESCALATE: escalate,
+    A.CONFIRM_ESCALATION: confirm_escalation,
+    A.REMIND: remind,
+    A.MARK_OVERDUE: mark_overdue,
+}

@@ -1,0 +1,341 @@
+"""Citizens, their contacts with the hotline, work orders (工单) and the orders' history."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from hotline.directory.models import Category, District, OrderType, Unit
+from hotline.orders.lifecycle import Action, State
+
+
+class Channel(models.TextChoices):
+    PHONE = "phone", _("Phone")
+    VOICEMAIL = "voicemail", _("Voicemail")
+    WEB = "web", _("Web portal")
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("SMS")
+    CHAT = "chat", _("Web chat")
+    FAX = "fax", _("Fax")
+    OPEN311 = "open311", _("Open311")
+    API = "api", _("Partner system")
+
+
+class CitizenTag(models.TextChoices):
+    ELDERLY = "elderly", _("Elderly")
+    DISABLED = "disabled", _("Disabled")
+    VIP_CARE = "care", _("Needs special care")
+    REPEAT = "repeat", _("Repeat caller")
+    MALICIOUS = "malicious", _("Malicious repeat caller")
+
+
+class Citizen(models.Model):
+    """One person across every channel: their contacts and orders form one history."""
+
+    name = models.CharField(_("name"), max_length=64, blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True, db_index=True)
+    email = models.EmailField(_("email"), blank=True)
+    tags = models.JSONField(_("tags"), default=list, blank=True)
+    confidential = models.BooleanField(_("keep identity confidential"), default=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("citizen")
+        verbose_name_plural = _("citizens")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["phone"], condition=~models.Q(phone=""), name="citizen_unique_phone"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.phone or f"#{self.pk}"
+
+
+class Urgency(models.TextChoices):
+    NORMAL = "normal", _("Normal")
+    URGENT = "urgent", _("Urgent")
+
+
+class Satisfaction(models.TextChoices):
+    SATISFIED = "satisfied", _("Satisfied")
+    BASIC = "basic", _("Basically satisfied")
+    UNSATISFIED = "unsatisfied", _("Unsatisfied")
+
+
+class OrderState(models.TextChoices):
+    ACCEPTED = State.ACCEPTED.value, _("Accepted")
+    DISPATCHED = State.DISPATCHED.value, _("Dispatched")
+    RETURNED = State.RETURNED.value, _("Returned")
+    HANDLING = State.HANDLING.value, _("In progress")
+    SUSPENDED = State.SUSPENDED.value, _("Suspended")
+    REPLIED = State.REPLIED.value, _("Replied")
+    CALLBACK = State.CALLBACK.value, _("Awaiting call back")
+    CLOSED = State.CLOSED.value, _("Closed")
+    REJECTED = State.REJECTED.value, _("Not accepted")
+    MERGED = State.MERGED.value, _("Merged")
+    ARCHIVED = State.ARCHIVED.value, _("Archived")
+
+
+class OrderAction(models.TextChoices):
+    CREATE = Action.CREATE.value, _("Accept")
+    ANSWER = Action.ANSWER.value, _("Answer and close")
+    REJECT = Action.REJECT.value, _("Refuse")
+    DISPATCH = Action.DISPATCH.value, _("Dispatch")
+    TRANSFER = Action.TRANSFER.value, _("Transfer")
+    SIGN = Action.SIGN.value, _("Sign for")
+    RETURN = Action.RETURN.value, _("Return")
+    APPROVE_RETURN = Action.APPROVE_RETURN.value, _("Approve return and re-dispatch")
+    DENY_RETURN = Action.DENY_RETURN.value, _("Refuse return")
+    REPLY = Action.REPLY.value, _("Reply")
+    APPROVE_REPLY = Action.APPROVE_REPLY.value, _("Approve reply")
+    DENY_REPLY = Action.DENY_REPLY.value, _("Send reply back")
+    CALLBACK = Action.CALLBACK.value, _("Call back and close")
+    REOPEN = Action.REOPEN.value, _("Reopen")
+    ARCHIVE = Action.ARCHIVE.value, _("Archive")
+    URGE = Action.URGE.value, _("Urge")
+    SUPERVISE = Action.SUPERVISE.value, _("Supervise")
+    INSTRUCT = Action.INSTRUCT.value, _("Leader instruction")
+    REQUEST_EXTENSION = Action.REQUEST_EXTENSION.value, _("Request extension")
+    APPROVE_EXTENSION = Action.APPROVE_EXTENSION.value, _("Approve extension")
+    DENY_EXTENSION = Action.DENY_EXTENSION.value, _("Refuse extension")
+    SUSPEND = Action.SUSPEND.value, _("Suspend")
+    RESUME = Action.RESUME.value, _("Resume")
+    MERGE = Action.MERGE.value, _("Merge")
+    ESCALATE = Action.ESCALATE.value, _("Escalate major event")
+    CONFIRM_ESCALATION = Action.CONFIRM_ESCALATION.value, _("Confirm escalation")
+    CO_REPLY = Action.CO_REPLY.value, _("Co-handler reply")
+    REMIND = Action.REMIND.value, _("Deadline reminder")
+    MARK_OVERDUE = Action.MARK_OVERDUE.value, _("Mark overdue")
+
+
+class Contact(models.Model):
+    """One inbound or outbound interaction on any channel (来电/来信)."""
+
+    class Direction(models.TextChoices):
+        INBOUND = "in", _("Inbound")
+        OUTBOUND = "out", _("Outbound")
+
+    citizen = models.ForeignKey(
+        Citizen, null=True, blank=True, on_delete=models.PROTECT, related_name="contacts",
+        verbose_name=_("citizen"),
+    )
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    direction = models.CharField(
+        _("direction"), max_length=3, choices=Direction.choices, default=Direction.INBOUND
+    )
+    occurred_at = models.DateTimeField(_("time"), db_index=True)
+    summary = models.TextField(_("summary"), blank=True)
+    external_id = models.CharField(_("external id"), max_length=128, blank=True, db_index=True)
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="contacts", verbose_name=_("agent"),
+    )
+    orders = models.ManyToManyField("Order", blank=True, related_name="contacts")
+
+    class Meta:
+        ordering = ["-occurred_at"]
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+
+
+class Order(models.Model):
+    number = models.CharField(_("acceptance number"), max_length=8, unique=True)
+    type = models.CharField(_("type"), max_length=16, choices=OrderType.choices)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    urgency = models.CharField(
+        _("urgency"), max_length=8, choices=Urgency.choices, default=Urgency.NORMAL
+    )
+    state = models.CharField(
+        _("state"), max_length=16, choices=OrderState.choices, default=OrderState.ACCEPTED
+    )
+    citizen = models.ForeignKey(
+        Citizen, on_delete=models.PROTECT, related_name="orders", verbose_name=_("citizen")
+    )
+    confidential = models.BooleanField(_("confidential"), default=False)
+    title = models.CharField(_("title"), max_length=200)
+    text = models.TextField(_("text"))
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    district = models.ForeignKey(
+        District, null=True, blank=True, on_delete=models.PROTECT, related_name="orders",
+        verbose_name=_("district"),
+    )
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.PROTECT, related_name="orders",
+        verbose_name=_("category"),
+    )
+    lead_unit = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="lead_orders",
+        verbose_name=_("lead unit"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="created_orders", verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created"), db_index=True)
+    updated_at = models.DateTimeField(_("updated"))
+    dispatched_at = models.DateTimeField(_("dispatched"), null=True, blank=True)
+    signed_at = models.DateTimeField(_("signed for"), null=True, blank=True)
+    replied_at = models.DateTimeField(_("replied"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    sign_due = models.DateTimeField(_("sign-for deadline"), null=True, blank=True)
+    handle_due = models.DateTimeField(_("handling deadline"), null=True, blank=True)
+    suspended_at = models.DateTimeField(_("suspended since"), null=True, blank=True)
+    reminded_at = models.DateTimeField(_("reminded"), null=True, blank=True)
+    overdue_at = models.DateTimeField(_("marked overdue"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("escalated"), null=True, blank=True)
+    extension_pending_days = models.PositiveIntegerField(
+        _("extension requested (working days)"), null=True, blank=True
+    )
+    answered_directly = models.BooleanField(_("answered at once"), default=False)
+    major_event = models.BooleanField(_("major event"), default=False)
+    supervised = models.BooleanField(_("under supervision"), default=False)
+    reply_text = models.TextField(_("reply"), blank=True)
+    resolved = models.BooleanField(_("resolved"), null=True, blank=True)
+    satisfaction = models.CharField(
+        _("satisfaction"), max_length=16, choices=Satisfaction.choices, blank=True
+    )
+    reopen_count = models.PositiveIntegerField(_("times reopened"), default=0)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_orders",
+        verbose_name=_("merged into"),
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("work order")
+        verbose_name_plural = _("work orders")
+        indexes = [
+            models.Index(fields=["state", "created_at"], name="order_state_created"),
+            models.Index(fields=["lead_unit", "state"], name="order_lead_state"),
+            models.Index(fields=["district", "state"], name="order_district_state"),
+            models.Index(fields=["state", "handle_due"], name="order_state_handle_due"),
+            models.Index(fields=["state", "sign_due"], name="order_state_sign_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.overdue_at is not None
+
+
+class Assignment(models.Model):
+    """A unit's part in an order: the lead (主办) or a co-handler (协办). Past assignments stay
+    (inactive) so the history of who held the order is kept."""
+
+    class Role(models.TextChoices):
+        LEAD = "lead", _("Lead")
+        CO = "co", _("Co-handler")
+        LINKAGE = "linkage", _("Linkage unit (major event)")
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="assignments")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="assignments")
+    role = models.CharField(_("role"), max_length=8, choices=Role.choices)
+    active = models.BooleanField(_("active"), default=True)
+    assigned_at = models.DateTimeField(_("assigned"))
+    signed_at = models.DateTimeField(_("signed for"), null=True, blank=True)
+    replied_at = models.DateTimeField(_("replied"), null=True, blank=True)
+    reply_text = models.TextField(_("reply"), blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["unit", "active"], name="assignment_unit_active")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "unit"], condition=models.Q(active=True),
+                name="assignment_one_active_per_unit",
+            )
+        ]
+
+
+class ImmutableError(Exception):
+    """Raised when code tries to change or delete a recorded history event."""
+
+
+class OrderEvent(models.Model):
+    """One step of an order's history. Events are hash-chained per order (each carries the
+    hash of the one before it) and never updated or deleted; the database refuses both too."""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="events")
+    seq = models.PositiveIntegerField(_("sequence"))
+    action = models.CharField(_("action"), max_length=32, choices=OrderAction.choices)
+    from_state = models.CharField(_("from"), max_length=16, blank=True)
+    to_state = models.CharField(_("to"), max_length=16)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="order_events",
+    )
+    actor_name = models.CharField(_("actor"), max_length=150)
+    unit = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="order_events"
+    )
+    note = models.TextField(_("note"), blank=True)
+    data = models.JSONField(_("details"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("time"))
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["order_id", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "seq"], name="event_unique_seq"),
+        ]
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self._state.adding:
+            raise ImmutableError("order history events cannot be changed")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise ImmutableError("order history events cannot be deleted")
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    return f"orders/{instance.order.number}/{filename}"
+
+
+class Attachment(models.Model):
+    class Kind(models.TextChoices):
+        INTAKE = "intake", _("Submitted with the request")
+        REPLY = "reply", _("Department reply")
+        RECORDING = "recording", _("Call recording")
+        OTHER = "other", _("Other")
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="attachments")
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments"
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.INTAKE)
+    file = models.FileField(_("file"), upload_to=attachment_path, max_length=255)
+    name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveIntegerField(_("size"))
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("uploaded"))
+
+
+class IdempotencyKey(models.Model):
+    """Remembers which order a client's retried create request already made."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=128)
+    request_hash = models.CharField(max_length=64)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_unique_user_key")
+        ]
+
+
+class NumberCounter(models.Model):
+    """The counter behind acceptance numbers on databases without sequences (SQLite)."""
+
+    name = models.CharField(max_length=32, unique=True)
+    value = models.BigIntegerField(default=0)

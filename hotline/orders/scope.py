@@ -1,0 +1,96 @@
+"""Who sees which orders, and how much of the citizen they see.
+
+- The centre's staff, leaders and auditors see every order.
+- A sub-centre sees the orders of its district and those dispatched to it or below it.
+- A department or street sees the orders dispatched to it (lead or co-handler) or to its units.
+- Departments never see the citizen of a confidential order (every 举报 is confidential).
+- Phone numbers are shown in full only to those who must call the citizen.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from hotline.directory.models import OrderType, Role, UnitKind, User
+from hotline.orders.models import Assignment, Order
+
+CENTRE_WIDE_ROLES = frozenset({Role.LEADER, Role.AUDITOR})
+# Roles whose work is calling the citizen (agents call back, monitors check and arbitrate).
+FULL_PHONE_ROLES = frozenset({Role.AGENT, Role.MONITOR, Role.CENTRE_ADMIN})
+DEPARTMENT_ROLES = frozenset({Role.DEPT_HANDLER, Role.DEPT_ADMIN})
+
+
+def is_centre_user(user: User) -> bool:
+    """Staff of the city centre itself (not a sub-centre, not a department)."""
+    return user.unit is not None and user.unit.kind == UnitKind.CENTRE and user.role in (
+        Role.AGENT, Role.MONITOR, Role.CENTRE_ADMIN
+    )
+
+
+def sees_everything(user: User) -> bool:
+    return user.is_superuser or is_centre_user(user) or user.role in CENTRE_WIDE_ROLES
+
+
+def visible_orders(user: User, queryset: QuerySet[Order] | None = None) -> QuerySet[Order]:
+    qs = Order.objects.all() if queryset is None else queryset
+    if not user.is_authenticated or not user.is_active:
+        return qs.none()
+    if sees_everything(user):
+        return qs
+    if user.unit is None:
+        return qs.none()
+    unit_ids = user.unit.descendant_ids()
+    assigned = Exists(
+        Assignment.objects.filter(order=OuterRef("pk"), unit_id__in=unit_ids, active=True)
+    )
+    condition = Q(assigned)
+    if user.unit.kind == UnitKind.SUBCENTRE and user.unit.district_id:
+        condition |= Q(district_id=user.unit.district_id)
+    return qs.filter(condition)
+
+
+def can_see_order(user: User, order: Order) -> bool:
+    return visible_orders(user, Order.objects.filter(pk=order.pk)).exists()
+
+
+def citizen_hidden(user: User, order: Order) -> bool:
+    """True when the caller must not learn who the citizen is (name and number)."""
+    if not (order.confidential or order.type == OrderType.REPORT):
+        return False
+    return not (user.is_superuser or is_centre_user(user) or user.role == Role.MONITOR)
+
+
+def mask_phone(phone: str) -> str:
+    """138****1234 for mobiles; keep the first 3 and last 4 digits, hide what is between."""
+    digits = phone.strip()
+    if len(digits) <= 7:
+        return "*" * len(digits)
+    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
+
+
+def mask_name(name: str) -> str:
+    """张** : the family name stays so the department can address the citizen politely."""
+    if not name:
+        return ""
+    return name[0] + "*" * max(1, len(name) - 1)
+
+
+def shown_phone(user: User, order: Order) -> str:
+    phone = order.citizen.phone
+    if citizen_hidden(user, order):
+        return ""
+    if user.is_superuser or user.role in FULL_PHONE_ROLES:
+        return phone
+    if user.role in DEPARTMENT_ROLES:
+        # The handling department calls the citizen about non-confidential orders.
+        return phone
+    return mask_phone(phone) if phone else ""
+
+
+def shown_name(user: User, order: Order) -> str:
+    if citizen_hidden(user, order):
+        return ""
+    name = order.citizen.name
+    if user.is_superuser or user.role in FULL_PHONE_ROLES or user.role in DEPARTMENT_ROLES:
+        return name
+    return mask_name(name)

@@ -1,0 +1,294 @@
+"""Every write to work orders goes through here (``do_*``); ``check_*`` validate and authorise.
+
+Creating an order registers the citizen (one per phone number across channels), the contact it
+came from, the acceptance number and the first history event, in one transaction. Lifecycle
+actions go through ``do_action``: it locks the order row, asks the lifecycle table for the next
+state, checks the caller's role and scope, runs the action's handler (``actions.py``) and writes
+the history event in the same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from hotline.directory.models import Category, District, OrderType, User
+from hotline.orders import lifecycle, numbering
+from hotline.orders.errors import Conflict, Forbidden, InvalidInput, NotFound
+from hotline.orders.history import append_event
+from hotline.orders.lifecycle import Action, State, TransitionError
+from hotline.orders.models import (
+    Channel,
+    Citizen,
+    CitizenTag,
+    Contact,
+    IdempotencyKey,
+    NumberCounter,
+    Order,
+    Urgency,
+)
+from hotline.orders.scope import can_see_order
+
+PG_SEQUENCE = "orders_acceptance_number_seq"
+
+
+@dataclass
+class NewOrder:
+    """What intake knows about a new request; validated by ``check_new_order``."""
+
+    type: str
+    channel: str
+    title: str
+    text: str
+    citizen_phone: str = ""
+    citizen_name: str = ""
+    citizen_email: str = ""
+    citizen_tags: list[str] = field(default_factory=list)
+    confidential: bool = False
+    address: str = ""
+    district: str = ""  # district code
+    category: str = ""  # category code
+    urgency: str = Urgency.NORMAL
+    contact_id: int | None = None  # an existing contact (a call in progress) to link
+    contact_summary: str = ""
+    external_id: str = ""
+
+
+def _clean_phone(raw: str) -> str:
+    phone = "".join(ch for ch in raw if ch.isdigit() or ch == "+")
+    if raw and not (5 <= len(phone) <= 20):
+        raise InvalidInput("phone number must have 5 to 20 digits", field="citizen_phone")
+    return phone
+
+
+def check_new_order(data: NewOrder) -> tuple[District | None, Category | None]:
+    if data.type not in OrderType.values:
+        raise InvalidInput(f"unknown order type {data.type!r}", field="type")
+    if data.channel not in Channel.values:
+        raise InvalidInput(f"unknown channel {data.channel!r}", field="channel")
+    if data.urgency not in Urgency.values:
+        raise InvalidInput(f"unknown urgency {data.urgency!r}", field="urgency")
+    if not data.title.strip():
+        raise InvalidInput("title must not be empty", field="title")
+    if not data.text.strip():
+        raise InvalidInput("text must not be empty", field="text")
+    unknown_tags = set(data.citizen_tags) - set(CitizenTag.values)
+    if unknown_tags:
+        raise InvalidInput(f"unknown citizen tags {sorted(unknown_tags)}", field="citizen_tags")
+    data.citizen_phone = _clean_phone(data.citizen_phone)
+    district = None
+    if data.district:
+        district = District.objects.filter(code=data.district).first()
+        if district is None:
+            raise InvalidInput(f"unknown district {data.district!r}", field="district")
+    category = None
+    if data.category:
+        category = Category.objects.filter(code=data.category, active=True).first()
+        if category is None:
+            raise InvalidInput(f"unknown category {data.category!r}", field="category")
+        if data.type not in category.accepted_types:
+            raise InvalidInput(
+                f"category {category.name} does not accept type {data.type!r}", field="category"
+            )
+    return district, category
+
+
+def next_counter() -> int:
+    """The next acceptance-number counter value. PostgreSQL's sequence never hands a value out
+    twice, even across rolled-back transactions; on SQLite the counter row is updated inside the
+    caller's transaction, which holds the database's single write lock."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT nextval(%s)", [PG_SEQUENCE])
+            return int(cursor.fetchone()[0])
+    updated = NumberCounter.objects.filter(name="order").update(value=F("value") + 1)
+    if not updated:
+        NumberCounter.objects.create(name="order", value=1)
+    return NumberCounter.objects.get(name="order").value
+
+
+def _request_hash(data: NewOrder) -> str:
+    return hashlib.sha256(
+        json.dumps(asdict(data), sort_keys=True, ensure_ascii=False).encode()
+    ).hexdigest()
+
+
+def _citizen_for(data: NewOrder) -> Citizen:
+    if data.citizen_phone:
+        citizen, created = Citizen.objects.get_or_create(
+            phone=data.citizen_phone,
+            defaults={
+                "name": data.citizen_name, "email": data.citizen_email,
+                "tags": data.citizen_tags, "confidential": data.confidential,
+            },
+        )
+        if not created:
+            changed = []
+            if data.citizen_name and not citizen.name:
+                citizen.name = data.citizen_name
+                changed.append("name")
+            if data.citizen_email and not citizen.email:
+                citizen.email = data.citizen_email
+                changed.append("email")
+            new_tags = [t for t in data.citizen_tags if t not in citizen.tags]
+            if new_tags:
+                citizen.tags = [*citizen.tags, *new_tags]
+                changed.append("tags")
+            if changed:
+                citizen.save(update_fields=changed)
+        return citizen
+    return Citizen.objects.create(
+        name=data.citizen_name, email=data.citizen_email, tags=data.citizen_tags,
+        confidential=data.confidential,
+    )
+
+
+def check_can_create(actor: User) -> None:
+    if actor.role not in lifecycle.ACTION_ROLES[Action.CREATE] and not actor.is_superuser:
+        raise Forbidden("your role may not register work orders")
+
+
+def do_create_order(
+    actor: User,
+    data: NewOrder,
+    *,
+    idempotency_key: str | None = None,
+    now: dt.datetime | None = None,
+) -> tuple[Order, bool]:
+    """Register a request as a work order. Returns (order, created); a retry with the same
+    idempotency key returns the first order with created=False."""
+    check_can_create(actor)
+    if idempotency_key is not None and not (1 <= len(idempotency_key) <= 128):
+        raise InvalidInput("Idempotency-Key must be 1 to 128 characters", field="Idempotency-Key")
+    district, category = check_new_order(data)
+    request_hash = _request_hash(data)
+    if idempotency_key:
+        existing = _replayed(actor, idempotency_key, request_hash)
+        if existing is not None:
+            return existing, False
+    try:
+        with transaction.atomic():
+            order = _create(actor, data, district, category, now or timezone.now())
+            if idempotency_key:
+                IdempotencyKey.objects.create(
+                    user=actor, key=idempotency_key, request_hash=request_hash, order=order,
+                    created_at=order.created_at,
+                )
+    except IntegrityError:
+        # A concurrent retry with the same key won the race: its order stands, ours is gone.
+        if idempotency_key:
+            existing = _replayed(actor, idempotency_key, request_hash)
+            if existing is not None:
+                return existing, False
+        raise
+    return order, True
+
+
+def _replayed(actor: User, key: str, request_hash: str) -> Order | None:
+    found = (
+        IdempotencyKey.objects.filter(user=actor, key=key).select_related("order").first()
+    )
+    if found is None:
+        return None
+    if found.request_hash != request_hash:
+        raise Conflict(
+            "this Idempotency-Key was already used for a different request", field="Idempotency-Key"
+        )
+    return found.order
+
+
+def _create(
+    actor: User,
+    data: NewOrder,
+    district: District | None,
+    category: Category | None,
+    now: dt.datetime,
+) -> Order:
+    citizen = _citizen_for(data)
+    confidential = data.confidential or citizen.confidential or data.type == OrderType.REPORT
+    order = Order.objects.create(
+        number=numbering.number_for(next_counter()),
+        type=data.type, channel=data.channel, urgency=data.urgency, state=State.ACCEPTED,
+        citizen=citizen, confidential=confidential, title=data.title.strip()[:200],
+        text=data.text.strip(), address=data.address.strip(), district=district,
+        category=category, created_by=actor if actor.pk else None, created_at=now, updated_at=now,
+    )
+    if data.contact_id is not None:
+        contact = Contact.objects.filter(pk=data.contact_id).first()
+        if contact is None:
+            raise InvalidInput(f"unknown contact {data.contact_id}", field="contact_id")
+        if contact.citizen_id is None:
+            contact.citizen = citizen
+            contact.save(update_fields=["citizen"])
+    else:
+        contact = Contact.objects.create(
+            citizen=citizen, channel=data.channel, occurred_at=now,
+            summary=data.contact_summary or data.title, external_id=data.external_id,
+            agent=actor if actor.role != "system" else None,
+        )
+    contact.orders.add(order)
+    append_event(
+        order, action=Action.CREATE, from_state=State.NEW, to_state=State.ACCEPTED,
+        actor=actor, data={"channel": data.channel, "type": data.type}, now=now,
+    )
+    return order
+
+
+def get_order_for(actor: User, number: str, *, lock: bool = False) -> Order:
+    """The order with this number if the actor may see it; NotFound otherwise (an order
+    outside one's scope is indistinguishable from one that does not exist)."""
+    qs = Order.objects.select_related("citizen", "category", "district", "lead_unit")
+    if lock:
+        qs = qs.select_for_update(of=("self",)) if connection.vendor == "postgresql" else qs
+    order = qs.filter(number=number).first()
+    if order is None or not can_see_order(actor, order):
+        raise NotFound(f"no work order {number}")
+    return order
+
+
+def do_action(
+    actor: User,
+    number: str,
+    action: str,
+    params: dict[str, Any] | None = None,
+    *,
+    now: dt.datetime | None = None,
+) -> Order:
+    """Apply one lifecycle action to an order, atomically, and record it in the history."""
+    from hotline.orders.actions import HANDLERS, ActionContext, check_actor_may
+
+    params = dict(params or {})
+    try:
+        act = Action(action)
+    except ValueError:
+        raise NotFound(f"unknown action {action!r}") from None
+    if act == Action.CREATE:
+        raise InvalidInput("use the create endpoint to register orders", field="action")
+    with transaction.atomic():
+        order = get_order_for(actor, number, lock=True)
+        check_actor_may(actor, order, act)
+        try:
+            to_state = lifecycle.next_state(order.state, act)
+        except TransitionError as exc:
+            raise Conflict(
+                f"cannot {act.value} an order that is {order.get_state_display()} ({order.state})"
+            ) from exc
+        when = now or timezone.now()
+        ctx = ActionContext(actor=actor, order=order, params=params, now=when, to_state=to_state)
+        from_state = order.state
+        result = HANDLERS[act](ctx)
+        order.state = ctx.to_state
+        order.updated_at = when
+        order.save()
+        append_event(
+            order, action=act, from_state=from_state, to_state=order.state, actor=actor,
+            note=result.note, data=result.data, now=when,
+        )
+    return order

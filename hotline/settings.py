@@ -1,0 +1,141 @@
+"""Django settings. Every value comes from the environment with a safe default (see .env.example)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+
+from hotline.env import ConfigError, env_bool, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(env_str("HOTLINE_DATA_DIR", str(BASE_DIR / "var")))
+
+DEBUG = env_bool("HOTLINE_DEBUG", False)
+_DEV_SECRET = "dev-only-insecure-secret-key-change-me"  # noqa: S105 - refused below outside DEBUG
+SECRET_KEY = env_str("HOTLINE_SECRET_KEY", _DEV_SECRET)
+if SECRET_KEY == _DEV_SECRET and not DEBUG and not env_bool("HOTLINE_ALLOW_DEV_SECRET", False):
+    raise ConfigError(
+        "HOTLINE_SECRET_KEY must be set in production "
+        "(or set HOTLINE_DEBUG=1 / HOTLINE_ALLOW_DEV_SECRET=1 for development and tests)"
+    )
+ALLOWED_HOSTS = env_list("HOTLINE_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("HOTLINE_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "django_tasks",
+    "django_tasks_db",
+    "hotline.directory",
+    "hotline.orders",
+    "hotline.api",
+    "hotline.portal",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "hotline.urls"
+ASGI_APPLICATION = "hotline.asgi.application"
+WSGI_APPLICATION = None
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "hotline" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+            ],
+        },
+    },
+]
+
+_default_db = f"sqlite:///{DATA_DIR / 'hotline.sqlite3'}"
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", _default_db), conn_max_age=env_int("HOTLINE_DB_CONN_MAX_AGE", 0)
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets readers proceed while the worker writes; IMMEDIATE avoids lock-upgrade deadlocks.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    DATABASES["default"].setdefault("TEST", {})["NAME"] = env_str("HOTLINE_TEST_SQLITE", "")
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "directory.User"
+LOGIN_URL = "portal:login"
+LOGIN_REDIRECT_URL = "portal:home"
+LOGOUT_REDIRECT_URL = "portal:login"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = env_str("HOTLINE_LANGUAGE", "zh-hans")
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "hotline" / "locale"]
+TIME_ZONE = env_str("HOTLINE_TIME_ZONE", "Asia/Shanghai")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(env_str("HOTLINE_MEDIA_ROOT", str(DATA_DIR / "media")))
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
+HOTLINE_MAX_ATTACHMENT_BYTES = env_int("HOTLINE_MAX_ATTACHMENT_BYTES", 20 * 1024 * 1024)
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = env_bool("HOTLINE_SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+X_FRAME_OPTIONS = "DENY"
+
+TASKS = {
+    "default": {
+        "BACKEND": env_str("HOTLINE_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+    }
+}
+
+# Working time of the hotline's departments, used to count deadlines in working hours.
+HOTLINE_WORK_PERIODS = env_str("HOTLINE_WORK_PERIODS", "09:00-12:00,13:30-17:30")
+# How long before a deadline the worker sends a reminder (催办), in working hours.
+HOTLINE_REMIND_BEFORE_HOURS = env_int("HOTLINE_REMIND_BEFORE_HOURS", 4)
+# Working days an order may stay overdue before it is escalated to leaders.
+HOTLINE_ESCALATE_AFTER_DAYS = env_int("HOTLINE_ESCALATE_AFTER_DAYS", 2)
+# Seconds between the scheduler's deadline sweeps.
+HOTLINE_SWEEP_SECONDS = env_int("HOTLINE_SWEEP_SECONDS", 60)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("HOTLINE_LOG_LEVEL", "INFO")},
+}

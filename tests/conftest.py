@@ -1,0 +1,72 @@
+"""Shared fixtures: a small city with named users for every role (like healthchecks' alice and
+bob), so each test says who acts: ``agent`` (centre agent), ``handler`` (water department)..."""
+
+from __future__ import annotations
+
+
+
+import pytest
+
+from hotline.directory.models import (
+    Category,
+    CategoryRoute,
+    District,
+    Role,
+    Unit,
+    UnitKind,
+    User,
+)
+
+
+class City:
+    """Handles to the fixture city's objects."""
+
+
+def _user(username: str, role: str, unit: Unit | None, name: str) -> User:
+    user = User.objects.create_user(username=username, password="pw-" + username, role=role,
+                                    unit=unit, display_name=name)
+    return user
+
+
+@pytest.fixture
+def city(db: None) -> City:
+    c = City()
+    c.gulou = District.objects.create(code="gulou", name="鼓楼区")
+    c.taijiang = District.objects.create(code="taijiang", name="台江区")
+    c.centre = Unit.objects.create(code="centre", name="市12345热线中心", kind=UnitKind.CENTRE)
+    c.subcentre = Unit.objects.create(code="gulou-sub", name="鼓楼区分中心",
+                                      kind=UnitKind.SUBCENTRE, parent=c.centre, district=c.gulou)
+    c.street = Unit.objects.create(code="gulou-dongjie", name="东街街道", kind=UnitKind.STREET,
+                                   parent=c.subcentre, district=c.gulou)
+    c.water = Unit.objects.create(code="water", name="市水务局", kind=UnitKind.DEPARTMENT,
+                                  parent=c.centre, phone="0591-12345001")
+    c.housing = Unit.objects.create(code="housing", name="市住建局", kind=UnitKind.DEPARTMENT,
+                                    parent=c.centre)
+    c.env = Unit.objects.create(code="env", name="市生态环境局", kind=UnitKind.DEPARTMENT,
+                                parent=c.centre)
+    c.cat_utilities = Category.objects.create(code="10", name="城乡建设", level=1)
+    c.cat_water = Category.objects.create(code="1001", name="供水", level=2,
+                                          parent=c.cat_utilities)
+    c.cat_outage = Category.objects.create(
+        code="100101", name="停水", level=3, parent=c.cat_water, sign_limit_hours=7,
+        handle_limit_days=5,
+    )
+    c.cat_noise = Category.objects.create(code="100201", name="噪声扰民", level=3,
+                                          parent=c.cat_utilities, handle_limit_days=15)
+    route = CategoryRoute.objects.create(category=c.cat_outage, lead_unit=c.water)
+    route.co_units.add(c.housing)
+    CategoryRoute.objects.create(category=c.cat_noise, lead_unit=c.env)
+    CategoryRoute.objects.create(category=c.cat_noise, district=c.gulou, lead_unit=c.subcentre)
+    c.agent = _user("alice", Role.AGENT, c.centre, "王坐席")
+    c.monitor = _user("monica", Role.MONITOR, c.centre, "李班长")
+    c.admin = _user("adam", Role.CENTRE_ADMIN, c.centre, "赵管理")
+    c.handler = _user("hank", Role.DEPT_HANDLER, c.water, "水务承办人")
+    c.dept_admin = _user("dora", Role.DEPT_ADMIN, c.water, "水务管理员")
+    c.housing_handler = _user("hugo", Role.DEPT_HANDLER, c.housing, "住建承办人")
+    c.env_handler = _user("erin", Role.DEPT_HANDLER, c.env, "环境承办人")
+    c.sub_agent = _user("sam", Role.AGENT, c.subcentre, "鼓楼分中心坐席")
+    c.street_handler = _user("stella", Role.DEPT_HANDLER, c.street, "东街承办人")
+    c.leader = _user("leo", Role.LEADER, c.centre, "市领导")
+    c.auditor = _user("audrey", Role.AUDITOR, c.centre, "审计员")
+    c.system = _user("system", Role.SYSTEM, None, "系统")
+    return c
