@@ -10,6 +10,7 @@ and falls back to Monday-Friday for years the package does not know yet; the Dja
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -39,7 +40,7 @@ def parse_periods(spec: str) -> tuple[Period, ...]:
             raise ValueError(f"working period {chunk!r} ends before it starts")
         periods.append((start, end))
     periods.sort()
-    for (_s1, e1), (s2, _e2) in zip(periods, periods[1:], strict=False):
+    for (_s1, e1), (s2, _e2) in itertools.pairwise(periods):
         if s2 < e1:
             raise ValueError(f"working periods overlap in {spec!r}")
     if not periods:
