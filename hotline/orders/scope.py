@@ -56,6 +56,8 @@ def visible_orders(user: User, queryset: QuerySet[Order] | None = None) -> Query
 
 
 def can_see_order(user: User, order: Order) -> bool:
+    if user.is_authenticated and user.is_active and sees_everything(user):
+        return True
     return visible_orders(user, Order.objects.filter(pk=order.pk)).exists()
 
 

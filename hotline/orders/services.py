@@ -22,7 +22,7 @@ from django.utils import timezone
 from hotline.directory.models import Category, District, OrderType, User
 from hotline.orders import lifecycle, numbering
 from hotline.orders.errors import Conflict, Forbidden, InvalidInput, NotFound
-from hotline.orders.history import append_event
+from hotline.orders.history import GENESIS_HASH, append_event, build_event
 from hotline.orders.lifecycle import Action, State, TransitionError
 from hotline.orders.models import (
     Channel,
@@ -234,10 +234,12 @@ def _create(
             agent=actor if actor.role != "system" else None,
         )
     contact.orders.add(order)
-    append_event(
-        order, action=Action.CREATE, from_state=State.NEW, to_state=State.ACCEPTED,
-        actor=actor, data={"channel": data.channel, "type": data.type}, now=now,
-    )
+    # The first event of a new order: no need to look up a previous one.
+    build_event(
+        order, seq=1, prev_hash=GENESIS_HASH, action=Action.CREATE, from_state=State.NEW,
+        to_state=State.ACCEPTED, actor=actor, data={"channel": data.channel, "type": data.type},
+        now=now,
+    ).save()
     return order
 
 
