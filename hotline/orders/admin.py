@@ -1,0 +1,122 @@
+"""Django admin for citizens, contacts and work orders.
+
+Orders change only through the services (``do_action``), which check the lifecycle and write
+the hash-chained history; so the admin shows orders, their assignments and their history but
+never edits them. History events and attachments are strictly read-only.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import Model
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from hotline.directory.admin import HotlineAdminMixin, ReadOnlyAdminMixin, is_hotline_admin
+from hotline.orders.models import (
+    Assignment,
+    Attachment,
+    Citizen,
+    Contact,
+    Order,
+    OrderEvent,
+)
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return is_hotline_admin(request.user)
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+@admin.register(Citizen)
+class CitizenAdmin(HotlineAdminMixin, admin.ModelAdmin):
+    """Correcting a citizen's name, email, care tags or confidentiality is an admin's job; the
+    phone number is the citizen's identity across channels, so it stays as recorded."""
+
+    list_display = ("id", "name", "phone", "email", "tags", "confidential", "created_at")
+    list_filter = ("confidential",)
+    search_fields = ("name", "phone", "email")
+    readonly_fields = ("phone", "created_at")
+
+    def has_add_permission(self, request: HttpRequest, *args: object) -> bool:
+        return False  # citizens are registered by intake, with their first contact
+
+
+@admin.register(Contact)
+class ContactAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("occurred_at", "channel", "direction", "citizen", "agent", "summary")
+    list_filter = ("channel", "direction")
+    search_fields = ("summary", "external_id", "citizen__phone", "citizen__name")
+    list_select_related = ("citizen", "agent")
+    date_hierarchy = "occurred_at"
+
+
+class AssignmentInline(ReadOnlyInline):
+    model = Assignment
+    fields = ("unit", "role", "active", "assigned_at", "signed_at", "replied_at", "reply_text")
+    readonly_fields = fields
+
+
+class EventInline(ReadOnlyInline):
+    model = OrderEvent
+    fields = ("seq", "created_at", "action", "from_state", "to_state", "actor_name", "unit",
+              "note")
+    readonly_fields = fields
+    ordering = ("seq",)
+
+
+class AttachmentInline(ReadOnlyInline):
+    model = Attachment
+    fields = ("kind", "name", "content_type", "size", "created_at", "file")
+    readonly_fields = fields
+
+
+@admin.register(Order)
+class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("number", "title", "type", "state", "urgency", "channel", "district",
+                    "category", "lead_unit", "created_at", "overdue")
+    list_filter = ("state", "type", "urgency", "channel", "district", "confidential",
+                   "supervised", "major_event")
+    search_fields = ("number", "title", "citizen__phone")
+    list_select_related = ("district", "category", "lead_unit")
+    date_hierarchy = "created_at"
+    inlines = (AssignmentInline, EventInline, AttachmentInline)
+    show_full_result_count = False  # counting millions of orders on every page is slow
+
+    @admin.display(boolean=True, description=_("overdue"))
+    def overdue(self, obj: Order) -> bool:
+        return obj.is_overdue
+
+
+@admin.register(OrderEvent)
+class OrderEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("order", "seq", "created_at", "action", "from_state", "to_state",
+                    "actor_name")
+    list_filter = ("action",)
+    search_fields = ("order__number",)
+    list_select_related = ("order",)
+    show_full_result_count = False
+
+    def get_actions(self, request: HttpRequest) -> dict[str, object]:
+        return {}  # not even the bulk delete action is offered
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("order", "kind", "name", "content_type", "size", "created_at")
+    list_filter = ("kind",)
+    search_fields = ("order__number", "name", "sha256")
+    list_select_related = ("order",)
