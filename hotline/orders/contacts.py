@@ -1,0 +1,96 @@
+"""Contacts (来电/来信) on every channel, and the citizen's one history across channels.
+
+A contact exists for every interaction, whether or not it becomes a work order: a call answered
+from the knowledge base, an email, an SMS. ``do_record_contact`` registers one (finding the
+citizen by phone number, else by email); ``do_link_contact`` ties it to an order it concerns
+(a citizen calling again about an open order).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.utils import timezone
+
+from hotline.directory.models import User
+from hotline.orders.errors import Forbidden, InvalidInput
+from hotline.orders.lifecycle import OPEN
+from hotline.orders.models import Channel, Citizen, Contact, Order
+from hotline.orders.scope import sees_everything
+from hotline.orders.services import _clean_phone, get_order_for
+
+INTAKE_ROLES = frozenset({"agent", "monitor", "centre_admin", "system"})
+
+
+@dataclass
+class NewContact:
+    channel: str
+    summary: str = ""
+    citizen_phone: str = ""
+    citizen_name: str = ""
+    citizen_email: str = ""
+    direction: str = Contact.Direction.INBOUND
+    external_id: str = ""
+    occurred_at: dt.datetime | None = None
+
+
+def find_citizen(phone: str = "", email: str = "") -> Citizen | None:
+    if phone:
+        return Citizen.objects.filter(phone=_clean_phone(phone)).first()
+    if email:
+        return Citizen.objects.filter(email__iexact=email).order_by("pk").first()
+    return None
+
+
+def do_record_contact(actor: User, data: NewContact) -> Contact:
+    if actor.role not in INTAKE_ROLES and not actor.is_superuser:
+        raise Forbidden("your role may not register contacts")
+    if data.channel not in Channel.values:
+        raise InvalidInput(f"unknown channel {data.channel!r}", field="channel")
+    if data.direction not in Contact.Direction.values:
+        raise InvalidInput(f"unknown direction {data.direction!r}", field="direction")
+    phone = _clean_phone(data.citizen_phone)
+    with transaction.atomic():
+        citizen = find_citizen(phone, data.citizen_email)
+        if citizen is None and (phone or data.citizen_email or data.citizen_name):
+            citizen, _created = Citizen.objects.get_or_create(
+                phone=phone, defaults={"name": data.citizen_name, "email": data.citizen_email}
+            ) if phone else (
+                Citizen.objects.create(name=data.citizen_name, email=data.citizen_email), True
+            )
+        return Contact.objects.create(
+            citizen=citizen, channel=data.channel, direction=data.direction,
+            occurred_at=data.occurred_at or timezone.now(), summary=data.summary.strip(),
+            external_id=data.external_id, agent=actor if actor.role != "system" else None,
+        )
+
+
+def do_link_contact(actor: User, contact: Contact, number: str) -> Order:
+    """Record that ``contact`` concerns order ``number`` (a follow-up, a repeat call)."""
+    if actor.role not in INTAKE_ROLES and not actor.is_superuser:
+        raise Forbidden("your role may not link contacts to orders")
+    order = get_order_for(actor, number)
+    contact.orders.add(order)
+    return order
+
+
+def citizen_history(actor: User, citizen: Citizen) -> tuple[QuerySet[Order], QuerySet[Contact]]:
+    """The citizen's orders (open ones first, newest first) and contacts on every channel.
+    Only staff who see every order see a whole history."""
+    if not sees_everything(actor):
+        raise Forbidden("only the centre sees a citizen's whole history")
+    orders = (
+        Order.objects.filter(citizen=citizen)
+        .annotate(
+            is_open=Case(
+                When(state__in=[s.value for s in OPEN], then=Value(0)),
+                default=Value(1), output_field=IntegerField(),
+            )
+        )
+        .order_by("is_open", "-created_at")
+    )
+    contacts = Contact.objects.filter(citizen=citizen).order_by("-occurred_at")
+    return orders, contacts

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import pytest
+
+from hotline.orders.contacts import NewContact, citizen_history, do_link_contact, do_record_contact
+from hotline.orders.errors import Forbidden, InvalidInput, NotFound
+from hotline.orders.services import do_action
+
+from .helpers import new_order
+
+
+def test_contacts_on_every_channel_share_one_citizen(city):
+    call = do_record_contact(city.agent, NewContact(channel="phone", citizen_phone="13812341234",
+                                                    summary="咨询社保转移"))
+    sms = do_record_contact(city.system, NewContact(channel="sms", citizen_phone="138 1234 1234"))
+    mail = do_record_contact(city.agent, NewContact(channel="email", citizen_email="a@example.cn"))
+    assert call.citizen == sms.citizen
+    assert mail.citizen is not None and mail.citizen != call.citizen
+    order = new_order(city.agent, citizen_phone="13812341234")
+    assert order.citizen == call.citizen
+    orders, contacts = citizen_history(city.agent, call.citizen)
+    assert list(orders) == [order]
+    assert {c.channel for c in contacts} == {"phone", "sms"}
+
+
+def test_open_orders_come_first_in_the_history(city):
+    closed = new_order(city.agent)
+    do_action(city.agent, closed.number, "answer", {"reply": "已答复"})
+    open_order = new_order(city.agent)
+    newest_closed = new_order(city.agent)
+    do_action(city.agent, newest_closed.number, "answer", {"reply": "已答复"})
+    orders, _ = citizen_history(city.agent, open_order.citizen)
+    assert [o.pk for o in orders] == [open_order.pk, newest_closed.pk, closed.pk]
+
+
+def test_link_a_repeat_call_to_an_open_order(city):
+    order = new_order(city.agent)
+    call = do_record_contact(city.agent, NewContact(channel="phone", citizen_phone="13812341234",
+                                                    summary="催问进度"))
+    do_link_contact(city.agent, call, order.number)
+    assert order.contacts.count() == 2
+    with pytest.raises(NotFound):
+        do_link_contact(city.agent, call, "00000000")
+
+
+def test_departments_neither_record_contacts_nor_read_whole_histories(city):
+    with pytest.raises(Forbidden):
+        do_record_contact(city.handler, NewContact(channel="phone"))
+    order = new_order(city.agent)
+    with pytest.raises(Forbidden):
+        citizen_history(city.handler, order.citizen)
+
+
+def test_bad_channel_is_refused(city):
+    with pytest.raises(InvalidInput) as info:
+        do_record_contact(city.agent, NewContact(channel="telegram"))
+    assert info.value.field == "channel"
