@@ -1,0 +1,124 @@
+"""A jitter-tolerant recorder: RTP audio in, 8 kHz 16-bit mono WAV out, written as it goes.
+
+Packets are reordered by (extended) sequence number within a small window; missing
+packets become silence once the window has moved past them, and timestamp gaps (the
+sender paused, or sent DTMF instead of audio) are filled with silence up to a limit.
+Every written chunk goes straight to the file and the WAV header is patched by `wave`
+on each write, so a recording cut short by a crash is still a playable file holding
+everything but the last window of packets.
+"""
+
+from __future__ import annotations
+
+import wave
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from hotline.voice.media import g711
+from hotline.voice.media.g711 import Codec
+from hotline.voice.media.rtp import RtpPacket, SequenceExtender
+
+SAMPLE_RATE = 8000
+MAX_GAP_SAMPLES = SAMPLE_RATE * 2  # a timestamp jump beyond 2 s is a new timeline, not silence
+
+
+@dataclass(frozen=True)
+class _Pending:
+    packet: RtpPacket
+    codec: Codec
+
+
+class WavRecorder:
+    def __init__(self, target: str | BinaryIO, *, window: int = 5) -> None:
+        self._file: BinaryIO = open(target, "wb") if isinstance(target, str) else target  # noqa: SIM115
+        self._owns_file = isinstance(target, str)
+        self._wav = wave.open(self._file, "wb")  # noqa: SIM115 (closed in close())
+        self._wav.setnchannels(1)
+        self._wav.setsampwidth(2)
+        self._wav.setframerate(SAMPLE_RATE)
+        self._wav.writeframes(b"")  # header on disk now: an empty call is still a WAV
+        self._file.flush()
+        self.window = window
+        self._extender = SequenceExtender()
+        self._pending: dict[int, _Pending] = {}
+        self._next_seq: int | None = None
+        self._next_timestamp: int | None = None
+        self._ssrc: int | None = None
+        self.samples_written = 0
+        self.packets_lost = 0
+        self.packets_late = 0
+        self.closed = False
+
+    def add_packet(self, packet: RtpPacket, codec: Codec) -> None:
+        """Add one received audio packet (telephone-event packets must not be passed)."""
+        if self.closed:
+            return
+        if packet.ssrc != self._ssrc:
+            # A new source (re-INVITE, SSRC change): drain the old one, start a timeline.
+            self._drain()
+            self._ssrc = packet.ssrc
+            self._extender = SequenceExtender()
+            self._next_seq = None
+        extended = self._extender.extend(packet.sequence)
+        if self._next_seq is None:
+            self._next_seq = extended
+        if extended < self._next_seq or extended in self._pending:
+            self.packets_late += 1  # already written past it, or a duplicate
+            return
+        self._pending[extended] = _Pending(packet, codec)
+        while self._pending and max(self._pending) - self._next_seq >= self.window:
+            self._write_next()
+
+    def add_pcm(self, pcm: bytes) -> None:
+        """Append linear PCM we produced ourselves (no reordering needed)."""
+        if not self.closed and pcm:
+            self._write(pcm)
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self._drain()
+        self._wav.close()
+        if self._owns_file:
+            self._file.close()
+        self.closed = True
+
+    def __enter__(self) -> WavRecorder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def seconds(self) -> float:
+        return self.samples_written / SAMPLE_RATE
+
+    def _drain(self) -> None:
+        while self._pending:
+            self._write_next()
+
+    def _write_next(self) -> None:
+        assert self._next_seq is not None
+        item = self._pending.pop(self._next_seq, None)
+        if item is None:
+            # The window has moved past a hole: count it; the timestamp gap of the
+            # next packet becomes the silence that keeps the timing right.
+            self.packets_lost += 1
+            self._next_seq += 1
+            return
+        self._next_seq += 1
+        packet = item.packet
+        pcm = g711.decode(item.codec, packet.payload)
+        if self._next_timestamp is not None:
+            gap = (packet.timestamp - self._next_timestamp) & 0xFFFFFFFF
+            if 0 < gap <= MAX_GAP_SAMPLES:
+                self._write(b"\x00\x00" * gap)
+        self._next_timestamp = (packet.timestamp + len(packet.payload)) & 0xFFFFFFFF
+        self._write(pcm)
+
+    def _write(self, pcm: bytes) -> None:
+        self._wav.writeframes(pcm)  # also patches the RIFF and data sizes in the header
+        self._file.flush()
+        self.samples_written += len(pcm) // 2
+
+
