@@ -1,15 +1,21 @@
 from django.contrib.auth import views as auth_views
-from django.http import HttpRequest, HttpResponse
 from django.urls import path
+
+from hotline.portal import order_views, views, workbench_views
 
 app_name = "portal"
 
-
-def home(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("12345")
-
-
 urlpatterns = [
-    path("", home, name="home"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("", views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(
+        template_name="portal/login.html", redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("status/", views.status, name="status"),
+    path("orders/", order_views.order_list, name="order_list"),
+    path("orders/new/", order_views.order_new, name="order_new"),
+    path("orders/<str:number>/", order_views.order_detail, name="order_detail"),
+    path("orders/<str:number>/act/<str:action>/", order_views.order_action, name="order_action"),
+    path("orders/<str:number>/files/<int:attachment_id>/", order_views.attachment_download,
+         name="attachment_download"),
+    path("workbench/", workbench_views.workbench, name="workbench"),
 ]

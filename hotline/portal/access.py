@@ -1,0 +1,86 @@
+"""Who may open which page and take which action from it.
+
+Pages only decide what to show; the services decide what is allowed (role and scope) and raise
+``ServiceError`` otherwise. The helpers here keep the pages from offering buttons the services
+would refuse, and keep users out of pages that are not theirs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+
+from hotline.directory.models import Role, User
+from hotline.orders import lifecycle
+from hotline.orders.errors import ServiceError
+from hotline.orders.lifecycle import Action
+from hotline.orders.models import Order
+
+DEPARTMENT_ROLES = frozenset({Role.DEPT_HANDLER, Role.DEPT_ADMIN})
+# Actions only the background worker takes; no page offers them.
+WORKER_ONLY = frozenset({Action.CREATE, Action.REMIND, Action.MARK_OVERDUE})
+
+View = Callable[..., HttpResponse]
+
+
+def is_department_user(user: Any) -> bool:
+    return bool(user.is_authenticated and user.role in DEPARTMENT_ROLES)
+
+
+def may_create_orders(user: Any) -> bool:
+    if not user.is_authenticated:
+        return False
+    return bool(user.is_superuser or (
+        user.role in lifecycle.ACTION_ROLES[Action.CREATE] and user.role != Role.SYSTEM
+    ))
+
+
+def staff_required(view: View) -> View:
+    """Logged-in, active staff (the system account is for the worker, not for pages)."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.role == Role.SYSTEM and not request.user.is_superuser:
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def role_required(check: Callable[[Any], bool]) -> Callable[[View], View]:
+    def decorator(view: View) -> View:
+        @staff_required
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not check(request.user):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def actions_for(user: User, order: Order) -> list[Action]:
+    """Actions the user may take on the order now: the lifecycle allows them in its state, the
+    user's role may take them, and (for departments) the unit holds the order as needed."""
+    from hotline.orders.actions import check_actor_may
+
+    found = []
+    for action in lifecycle.allowed_actions(order.state):
+        if action in WORKER_ONLY:
+            continue
+        if not user.is_superuser and user.role not in lifecycle.ACTION_ROLES[action]:
+            continue
+        try:
+            check_actor_may(user, order, action)
+        except ServiceError:
+            continue
+        found.append(action)
+    return found

@@ -1,0 +1,277 @@
+"""Forms of the pages: order filters, the new-order form and one small form per action.
+
+Forms only check the shape of the input; the services check the meaning (and their
+``ServiceError`` lands on the form field it names).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from hotline.directory.models import Category, District, OrderType, Unit, UnitKind
+from hotline.orders.errors import ServiceError
+from hotline.orders.lifecycle import Action
+from hotline.orders.models import Channel, CitizenTag, OrderState, Satisfaction, Urgency
+
+EMPTY = [("", "---------")]
+
+
+def unit_choices() -> list[tuple[str, str]]:
+    units = Unit.objects.filter(active=True).exclude(kind=UnitKind.CENTRE).order_by("code")
+    return [(u.code, u.name) for u in units]
+
+
+def category_choices(*, leaves_only: bool) -> list[tuple[str, str]]:
+    qs = Category.objects.filter(active=True).select_related("parent__parent").order_by("code")
+    if leaves_only:
+        qs = qs.filter(level=3)
+    return [(c.code, " / ".join(c.path_names())) for c in qs]
+
+
+def district_choices() -> list[tuple[str, str]]:
+    return [(d.code, d.name) for d in District.objects.order_by("code")]
+
+
+def add_service_error(form: forms.Form, error: ServiceError) -> None:
+    """Put a service's complaint on the field it names, or on the whole form."""
+    field = error.field if error.field in form.fields else None
+    form.add_error(field, error.message)
+
+
+class OrderFilterForm(forms.Form):
+    q = forms.CharField(label=_("Title or number"), required=False, max_length=100)
+    state = forms.ChoiceField(label=_("State"), required=False)
+    type = forms.ChoiceField(label=_("Type"), required=False)
+    channel = forms.ChoiceField(label=_("Channel"), required=False)
+    district = forms.ChoiceField(label=_("District"), required=False)
+    category = forms.ChoiceField(label=_("Category"), required=False)
+    lead_unit = forms.ChoiceField(label=_("Lead unit"), required=False)
+    overdue = forms.BooleanField(label=_("Overdue only"), required=False)
+    created_from = forms.DateField(
+        label=_("Created from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    created_to = forms.DateField(
+        label=_("Created to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["state"].choices = EMPTY + list(OrderState.choices)
+        self.fields["type"].choices = EMPTY + list(OrderType.choices)
+        self.fields["channel"].choices = EMPTY + list(Channel.choices)
+        self.fields["district"].choices = EMPTY + district_choices()
+        self.fields["category"].choices = EMPTY + category_choices(leaves_only=False)
+        self.fields["lead_unit"].choices = EMPTY + unit_choices()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("created_from"), data.get("created_to")
+        if start and end and start > end:
+            self.add_error("created_to", _("The end date is before the start date."))
+        return data
+
+
+class NewOrderForm(forms.Form):
+    type = forms.ChoiceField(label=_("Type"), choices=OrderType.choices)
+    channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices,
+                                initial=Channel.PHONE)
+    urgency = forms.ChoiceField(label=_("Urgency"), choices=Urgency.choices,
+                                initial=Urgency.NORMAL)
+    citizen_name = forms.CharField(label=_("Citizen name"), required=False, max_length=64)
+    citizen_phone = forms.CharField(label=_("Citizen phone"), required=False, max_length=32)
+    citizen_tags = forms.MultipleChoiceField(
+        label=_("Citizen tags"), required=False, choices=CitizenTag.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    confidential = forms.BooleanField(
+        label=_("Keep the citizen's identity confidential"), required=False
+    )
+    title = forms.CharField(label=_("Title"), max_length=200)
+    text = forms.CharField(label=_("What the citizen says"), widget=forms.Textarea(
+        attrs={"rows": 5}))
+    address = forms.CharField(label=_("Address"), required=False, max_length=255)
+    district = forms.ChoiceField(label=_("District"), required=False)
+    category = forms.ChoiceField(label=_("Category"), required=False)
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=128)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["district"].choices = EMPTY + district_choices()
+        self.fields["category"].choices = EMPTY + category_choices(leaves_only=True)
+        if not self.is_bound:
+            # A double-click or a resent form registers the order once (idempotency key).
+            self.initial["idempotency_key"] = uuid.uuid4().hex
+
+
+# --- action forms ----------------------------------------------------------------------------
+
+def _note(label: Any = None, *, required: bool = False) -> forms.CharField:
+    return forms.CharField(
+        label=label or _("Note"), required=required, max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class ActionForm(forms.Form):
+    """Base: cleaned data becomes the action's params, empty optional values left out."""
+
+    def params(self) -> dict[str, Any]:
+        return {k: v for k, v in self.cleaned_data.items() if v not in ("", None, [])}
+
+
+class NoteForm(ActionForm):
+    note = _note()
+
+
+class RequiredNoteForm(ActionForm):
+    note = _note(_("Instruction"), required=True)
+
+
+class ReasonForm(ActionForm):
+    reason = _note(_("Reason"), required=True)
+
+
+class ReplyForm(ActionForm):
+    reply = _note(_("Result"), required=True)
+
+
+class AnswerForm(ActionForm):
+    reply = _note(_("Answer given to the citizen"), required=True)
+
+
+class ConfirmForm(ActionForm):
+    """Actions without parameters: a button is enough."""
+
+
+class UnitForm(ActionForm):
+    unit = forms.ChoiceField(label=_("Unit"))
+    note = _note()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].choices = EMPTY + unit_choices()
+
+
+class DispatchForm(ActionForm):
+    unit = forms.ChoiceField(
+        label=_("Lead unit"), required=False,
+        help_text=_("Leave empty to use the category's dispatch route."),
+    )
+    co_units = forms.MultipleChoiceField(
+        label=_("Co-handling units"), required=False,
+        help_text=_("Leave empty to use the category's dispatch route."),
+    )
+    category = forms.ChoiceField(label=_("Category"), required=False)
+    urgency = forms.ChoiceField(label=_("Urgency"), required=False)
+    note = _note()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        units = unit_choices()
+        self.fields["unit"].choices = EMPTY + units
+        self.fields["co_units"].choices = units
+        self.fields["category"].choices = EMPTY + category_choices(leaves_only=True)
+        self.fields["urgency"].choices = EMPTY + list(Urgency.choices)
+
+
+class CallbackForm(ActionForm):
+    resolved = forms.TypedChoiceField(
+        label=_("Resolved?"), choices=[("yes", _("Yes")), ("no", _("No"))],
+        coerce=lambda value: value == "yes", widget=forms.RadioSelect,
+    )
+    satisfaction = forms.ChoiceField(label=_("Satisfaction"), choices=Satisfaction.choices)
+    note = _note()
+
+    def params(self) -> dict[str, Any]:
+        params = super().params()
+        params["resolved"] = self.cleaned_data["resolved"]
+        return params
+
+
+class ReopenForm(ActionForm):
+    reason = _note(_("Reason"), required=True)
+    satisfaction = forms.ChoiceField(
+        label=_("Satisfaction"), required=False, choices=EMPTY + list(Satisfaction.choices)
+    )
+
+
+class ExtensionForm(ActionForm):
+    days = forms.IntegerField(label=_("Extra working days"), min_value=1, max_value=30)
+    reason = _note(_("Reason"), required=True)
+
+
+class MergeForm(ActionForm):
+    into = forms.RegexField(label=_("Merge into (acceptance number)"), regex=r"^\d{8}$",
+                            max_length=8)
+    note = _note()
+
+
+class EscalateForm(ActionForm):
+    linkage_units = forms.MultipleChoiceField(label=_("Linkage units"), required=False)
+    note = _note(_("What happened"), required=True)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["linkage_units"].choices = unit_choices()
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class FilesForm(forms.Form):
+    """Files sent with a reply. Only renders the input: the view reads
+    ``request.FILES.getlist("files")`` and hands each file to the attachment service."""
+
+    files = forms.FileField(label=_("Files"), required=False, widget=MultipleFileInput)
+
+
+A = Action
+ACTION_FORMS: dict[Action, type[ActionForm]] = {
+    A.ANSWER: AnswerForm,
+    A.REJECT: ReasonForm,
+    A.DISPATCH: DispatchForm,
+    A.TRANSFER: UnitForm,
+    A.SIGN: ConfirmForm,
+    A.RETURN: ReasonForm,
+    A.APPROVE_RETURN: UnitForm,
+    A.DENY_RETURN: ReasonForm,
+    A.REPLY: ReplyForm,
+    A.CO_REPLY: ReplyForm,
+    A.APPROVE_REPLY: NoteForm,
+    A.DENY_REPLY: ReasonForm,
+    A.CALLBACK: CallbackForm,
+    A.REOPEN: ReopenForm,
+    A.ARCHIVE: ConfirmForm,
+    A.URGE: NoteForm,
+    A.SUPERVISE: NoteForm,
+    A.INSTRUCT: RequiredNoteForm,
+    A.REQUEST_EXTENSION: ExtensionForm,
+    A.APPROVE_EXTENSION: NoteForm,
+    A.DENY_EXTENSION: ReasonForm,
+    A.SUSPEND: ReasonForm,
+    A.RESUME: NoteForm,
+    A.MERGE: MergeForm,
+    A.ESCALATE: EscalateForm,
+    A.CONFIRM_ESCALATION: NoteForm,
+}
+
+
+def action_form(action: Action, data: Any = None) -> ActionForm:
+    """The action's form; field ids are prefixed by the action so many fit on one page."""
+    return ACTION_FORMS[action](data=data, prefix=action.value)
+
+
+class StatusQueryForm(forms.Form):
+    number = forms.CharField(
+        label=_("Acceptance number"), max_length=16,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    phone = forms.CharField(
+        label=_("Phone number given when you called"), max_length=32,
+        widget=forms.TextInput(attrs={"inputmode": "tel"}),
+    )

@@ -1,0 +1,195 @@
+"""The centre's order pages: the list, the new-order form, one order's page and its actions.
+
+Views stay thin: they read forms, call ``services`` and render. A ``ServiceError`` becomes a
+message and a 4xx answer (htmx requests get 200 so htmx swaps the page with the message in it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+
+from hotline.orders import scope
+from hotline.orders.errors import NotFound, ServiceError
+from hotline.orders.lifecycle import Action
+from hotline.orders.models import Order, OrderAction
+from hotline.orders.services import NewOrder, do_action, do_create_order, get_order_for
+from hotline.portal import queries
+from hotline.portal.access import actions_for, may_create_orders, role_required, staff_required
+from hotline.portal.forms import (
+    ACTION_FORMS,
+    ActionForm,
+    FilesForm,
+    NewOrderForm,
+    OrderFilterForm,
+    action_form,
+    add_service_error,
+)
+
+PAGE_SIZE = 25
+
+
+def _error_status(request: HttpRequest, status: int) -> int:
+    return 200 if request.htmx else status
+
+
+@staff_required
+def order_list(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    form = OrderFilterForm(request.GET or None)
+    filters: dict[str, Any] = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    orders = queries.filtered_orders(request.user, filters, now)
+    page = Paginator(orders, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form, "page": page, "now": now, "query": query.urlencode(),
+        "may_create": may_create_orders(request.user),
+    }
+    if request.htmx and request.htmx.target == "order-results":
+        return render(request, "portal/_order_table.html", context)
+    return render(request, "portal/order_list.html", context)
+
+
+@role_required(may_create_orders)
+def order_new(request: HttpRequest) -> HttpResponse:
+    form = NewOrderForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            key = data.pop("idempotency_key")
+            try:
+                order, _created = do_create_order(
+                    request.user, NewOrder(**data), idempotency_key=f"portal:{key}"
+                )
+            except ServiceError as error:
+                add_service_error(form, error)
+                status = error.status
+            else:
+                messages.success(
+                    request, _("Work order %(number)s registered.") % {"number": order.number}
+                )
+                return redirect("portal:order_detail", number=order.number)
+        else:
+            status = 422
+    return render(request, "portal/order_new.html", {"form": form},
+                  status=_error_status(request, status))
+
+
+def _load(request: HttpRequest, number: str) -> Order:
+    try:
+        return get_order_for(request.user, number)
+    except NotFound:
+        raise Http404(_("No such work order.")) from None
+
+
+def _detail_context(
+    request: HttpRequest, order: Order, failed: ActionForm | None = None,
+    failed_action: Action | None = None,
+) -> dict[str, Any]:
+    user = request.user
+    now = timezone.now()
+    action_forms = []
+    for action in actions_for(user, order):
+        form = failed if action == failed_action and failed is not None else action_form(action)
+        action_forms.append({
+            "action": action.value, "label": OrderAction(action.value).label, "form": form,
+            "open": action == failed_action, "has_fields": bool(form.fields),
+            "files": FilesForm() if action == Action.REPLY else None,
+        })
+    return {
+        "order": order,
+        "now": now,
+        "late": queries.is_late(order, now),
+        "citizen_name": scope.shown_name(user, order),
+        "citizen_phone": scope.shown_phone(user, order),
+        "citizen_hidden": scope.citizen_hidden(user, order),
+        "events": order.events.select_related("unit").order_by("seq"),
+        "assignments": order.assignments.select_related("unit").order_by("-active", "assigned_at"),
+        "attachments": order.attachments.order_by("created_at"),
+        "action_forms": action_forms,
+        "next": request.POST.get("next") or request.GET.get("next") or "",
+    }
+
+
+@staff_required
+def order_detail(request: HttpRequest, number: str) -> HttpResponse:
+    order = _load(request, number)
+    return render(request, "portal/order_detail.html", _detail_context(request, order))
+
+
+def _safe_next(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
+
+
+def _attach_files(request: HttpRequest, order: Order, files: list[Any]) -> None:
+    from hotline.orders.attachments import do_attach  # owned by the orders package
+
+    for uploaded in files:
+        do_attach(request.user, order, uploaded, "reply")
+
+
+@staff_required
+def order_action(request: HttpRequest, number: str, action: str) -> HttpResponse:
+    if request.method != "POST":
+        return redirect("portal:order_detail", number=number)
+    order = _load(request, number)
+    try:
+        act = Action(action)
+    except ValueError:
+        raise Http404(_("No such action.")) from None
+    if act not in ACTION_FORMS:
+        raise Http404(_("No such action."))
+    form = action_form(act, request.POST)
+    status = 422
+    if form.is_valid():
+        files = request.FILES.getlist("files") if act == Action.REPLY else []
+        try:
+            with transaction.atomic():
+                order = do_action(request.user, number, act, form.params())
+                if files:
+                    _attach_files(request, order, files)
+        except ServiceError as error:
+            add_service_error(form, error)
+            status = error.status
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("%(action)s: done.") % {
+                "action": OrderAction(act.value).label})
+            fallback = reverse("portal:order_detail", args=[order.number])
+            return redirect(_safe_next(request, fallback))
+        if status == 404:
+            raise Http404(_("No such work order."))
+    order = _load(request, number)
+    context = _detail_context(request, order, failed=form, failed_action=act)
+    return render(request, "portal/order_detail.html", context,
+                  status=_error_status(request, status))
+
+
+@staff_required
+def attachment_download(request: HttpRequest, number: str, attachment_id: int) -> FileResponse:
+    order = _load(request, number)
+    attachment = order.attachments.filter(pk=attachment_id).first()
+    if attachment is None:
+        raise Http404(_("No such file."))
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:
+        raise Http404(_("No such file.")) from None
+    return FileResponse(handle, as_attachment=True, filename=attachment.name)
+

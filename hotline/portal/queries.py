@@ -1,0 +1,123 @@
+"""Read-only queries behind the pages: the filtered order list and the workbench's tabs.
+
+Every query starts from ``scope.visible_orders(user)``, so a page can never list an order its
+user may not see, whatever the filters say.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from hotline.directory.calendar_service import current_calendar
+from hotline.directory.models import Category, User
+from hotline.orders.lifecycle import State
+from hotline.orders.models import Assignment, Order
+from hotline.orders.scope import visible_orders
+
+
+def overdue_q(now: dt.datetime) -> Q:
+    """Marked overdue by the worker, or a running deadline already passed (the worker's sweep
+    may not have run yet). A suspended order's clock stands still, so only the mark counts."""
+    return (
+        Q(overdue_at__isnull=False)
+        | Q(state=State.DISPATCHED, sign_due__lt=now)
+        | Q(state=State.HANDLING, handle_due__lt=now)
+    )
+
+
+def is_late(order: Order, now: dt.datetime) -> bool:
+    if order.overdue_at is not None:
+        return True
+    if order.state == State.DISPATCHED and order.sign_due is not None:
+        return order.sign_due < now
+    if order.state == State.HANDLING and order.handle_due is not None:
+        return order.handle_due < now
+    return False
+
+
+def _local_midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=zoneinfo.ZoneInfo(settings.TIME_ZONE))
+
+
+def _category_and_below(code: str) -> Q:
+    category = Category.objects.filter(code=code).first()
+    if category is None:
+        return Q(pk__in=[])
+    return (
+        Q(category=category) | Q(category__parent=category)
+        | Q(category__parent__parent=category)
+    )
+
+
+def filtered_orders(user: User, filters: dict[str, Any], now: dt.datetime) -> QuerySet[Order]:
+    """The user's visible orders narrowed by the cleaned data of ``OrderFilterForm``."""
+    qs = visible_orders(user).select_related("district", "lead_unit", "category")
+    text = (filters.get("q") or "").strip()
+    if text:
+        qs = qs.filter(Q(title__icontains=text) | Q(number=text))
+    for name in ("state", "type", "channel"):
+        if filters.get(name):
+            qs = qs.filter(**{name: filters[name]})
+    if filters.get("district"):
+        qs = qs.filter(district__code=filters["district"])
+    if filters.get("lead_unit"):
+        qs = qs.filter(lead_unit__code=filters["lead_unit"])
+    if filters.get("category"):
+        qs = qs.filter(_category_and_below(filters["category"]))
+    if filters.get("overdue"):
+        qs = qs.filter(overdue_q(now))
+    if filters.get("created_from"):
+        qs = qs.filter(created_at__gte=_local_midnight(filters["created_from"]))
+    if filters.get("created_to"):
+        end = _local_midnight(filters["created_to"]) + dt.timedelta(days=1)
+        qs = qs.filter(created_at__lt=end)
+    return qs.order_by("-created_at", "-pk")
+
+
+# --- department workbench --------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Tab:
+    key: str
+    label: Any
+    orders: QuerySet[Order]
+
+
+def _held_by(unit_ids: list[int], roles: tuple[str, ...] | None = None) -> Exists:
+    assignments = Assignment.objects.filter(order=OuterRef("pk"), unit_id__in=unit_ids, active=True)
+    if roles is not None:
+        assignments = assignments.filter(role__in=roles)
+    return Exists(assignments)
+
+
+def workbench_tabs(user: User, now: dt.datetime) -> list[Tab]:
+    unit_ids = user.unit.descendant_ids() if user.unit is not None else []
+    base = visible_orders(user).select_related("district", "lead_unit", "category")
+    lead = _held_by(unit_ids, (Assignment.Role.LEAD,))
+    supporting = _held_by(unit_ids, (Assignment.Role.CO, Assignment.Role.LINKAGE))
+    held = _held_by(unit_ids)
+    to_sign = base.filter(lead, state=State.DISPATCHED)
+    handling = base.filter(
+        Q(held, state__in=[State.HANDLING, State.SUSPENDED])
+        | Q(supporting, state=State.DISPATCHED)
+    )
+    mine = base.filter(Q(held, state__in=[State.DISPATCHED, State.HANDLING, State.SUSPENDED]))
+    soon = current_calendar().add_working_days(now, 1)
+    due_soon = mine.filter(overdue_at__isnull=True).filter(
+        Q(state=State.DISPATCHED, sign_due__gte=now, sign_due__lte=soon)
+        | Q(state=State.HANDLING, handle_due__gte=now, handle_due__lte=soon)
+    )
+    overdue = mine.filter(overdue_q(now))
+    return [
+        Tab("to_sign", _("To sign for"), to_sign.order_by("sign_due", "pk")),
+        Tab("handling", _("In progress"), handling.order_by("handle_due", "pk")),
+        Tab("due_soon", _("Due soon"), due_soon.order_by("handle_due", "sign_due", "pk")),
+        Tab("overdue", _("Overdue"), overdue.order_by("handle_due", "sign_due", "pk")),
+    ]

@@ -1,0 +1,65 @@
+"""Small display helpers for the portal's templates."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import template
+
+from hotline.orders.lifecycle import State
+from hotline.orders.models import Order, OrderState
+from hotline.portal.queries import is_late
+
+register = template.Library()
+
+_STATE_CLASS = {
+    State.ACCEPTED: "badge-new",
+    State.DISPATCHED: "badge-wait",
+    State.RETURNED: "badge-warn",
+    State.HANDLING: "badge-work",
+    State.SUSPENDED: "badge-muted",
+    State.REPLIED: "badge-wait",
+    State.CALLBACK: "badge-wait",
+    State.CLOSED: "badge-done",
+    State.REJECTED: "badge-muted",
+    State.MERGED: "badge-muted",
+    State.ARCHIVED: "badge-muted",
+}
+
+
+@register.filter
+def state_class(state: str) -> str:
+    try:
+        return _STATE_CLASS[State(state)]
+    except ValueError:
+        return "badge-muted"
+
+
+@register.filter
+def state_label(state: str) -> str:
+    """The translated name of a state value (history events store bare values)."""
+    if not state or state == State.NEW:
+        return ""
+    try:
+        return str(OrderState(state).label)
+    except ValueError:
+        return state
+
+
+@register.filter
+def late(order: Order, now: dt.datetime) -> bool:
+    return is_late(order, now)
+
+
+@register.filter
+def can_create_orders(user: object) -> bool:
+    from hotline.portal.access import may_create_orders
+
+    return may_create_orders(user)
+
+
+@register.filter
+def is_department(user: object) -> bool:
+    from hotline.portal.access import is_department_user
+
+    return is_department_user(user)

@@ -1,0 +1,93 @@
+"""Entry pages: the home page that sends each role to its work, and the citizens' status query."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from hotline.orders import numbering
+from hotline.orders.lifecycle import State
+from hotline.orders.models import Order
+from hotline.portal.access import is_department_user
+
+# Failed status lookups allowed per client address per window: enough for typos, too few to
+# walk acceptance numbers against a known phone number.
+STATUS_FAILURES_ALLOWED = 20
+STATUS_FAILURE_WINDOW_SECONDS = 600
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not user.is_authenticated:
+        return render(request, "portal/landing.html")
+    if is_department_user(user):
+        return redirect("portal:workbench")
+    return redirect("portal:order_list")
+
+
+def _citizen_state(order: Order) -> str:
+    """What the citizen is told: the four answers of the phone status query."""
+    if order.state == State.ACCEPTED:
+        return _("Accepted")
+    if order.state in (State.CLOSED, State.ARCHIVED):
+        return _("Closed")
+    if order.state == State.REJECTED:
+        return _("Not accepted")
+    if order.state == State.MERGED:
+        return _("Merged with another request about the same matter")
+    return _("Being handled")
+
+
+def _clean_phone(raw: str) -> str:
+    return "".join(ch for ch in raw if ch.isdigit() or ch == "+")
+
+
+def _client_key(request: HttpRequest) -> str:
+    return "portal-status-failures:" + request.META.get("REMOTE_ADDR", "")
+
+
+def status(request: HttpRequest) -> HttpResponse:
+    """Citizens follow their request with the acceptance number and their phone number. A wrong
+    phone, an unknown number and a mistyped one all get the same answer, so the page says
+    nothing about orders the asker is not the citizen of."""
+    from hotline.portal.forms import StatusQueryForm
+
+    form = StatusQueryForm(request.POST or None)
+    context: dict[str, object] = {"form": form}
+    http_status = 200
+    if request.method == "POST" and form.is_valid():
+        key = _client_key(request)
+        failures = cache.get(key, 0)
+        if failures >= STATUS_FAILURES_ALLOWED:
+            context["error"] = _("Too many attempts. Please try again in a few minutes.")
+            http_status = 429
+        else:
+            number = form.cleaned_data["number"].strip()
+            phone = _clean_phone(form.cleaned_data["phone"])
+            order = None
+            if numbering.is_valid(number) and phone:
+                order = (
+                    Order.objects.select_related("lead_unit")
+                    .filter(number=number, citizen__phone=phone).first()
+                )
+            if order is None:
+                cache.set(key, failures + 1, STATUS_FAILURE_WINDOW_SECONDS)
+                context["error"] = _(
+                    "No request matches this acceptance number and phone number. "
+                    "Please check both and try again."
+                )
+                http_status = 404
+            else:
+                closed = order.state in (State.CLOSED, State.ARCHIVED)
+                context.update(
+                    order=order, citizen_state=_citizen_state(order),
+                    reply=order.reply_text if closed else "",
+                )
+    if request.htmx and http_status != 200:
+        http_status = 200  # htmx swaps only successful responses
+    template = "portal/_status_card.html" if request.htmx else "portal/status.html"
+    context["support_phone"] = getattr(settings, "HOTLINE_PUBLIC_NUMBER", "12345")
+    return render(request, template, context, status=http_status)

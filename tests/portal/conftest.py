@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from hotline.orders.services import NewOrder, do_action, do_create_order
+
+
+@pytest.fixture(autouse=True)
+def _english_and_clean_cache(settings):
+    # Assertions read English msgids; the Chinese default is tested separately.
+    settings.LANGUAGE_CODE = "en"
+    cache.clear()
+
+
+@pytest.fixture
+def login(client: Client):
+    def as_user(user):
+        client.force_login(user)
+        return client
+
+    return as_user
+
+
+def new_order(city, **overrides):
+    data = dict(type="complaint", channel="phone", title="停水三天", text="鼓楼区某小区停水三天",
+                citizen_phone="13812341234", citizen_name="张三", district="gulou",
+                category="100101")
+    data.update(overrides)
+    order, _ = do_create_order(city.agent, NewOrder(**data))
+    return order
+
+
+@pytest.fixture
+def order(city):
+    """A water-outage complaint, accepted, not dispatched yet."""
+    return new_order(city)
+
+
+@pytest.fixture
+def dispatched(city, order):
+    """The same order dispatched by its route: water leads, housing co-handles."""
+    return do_action(city.agent, order.number, "dispatch")
