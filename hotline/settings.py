@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "hotline.directory",
     "hotline.orders",
     "hotline.api",
+    "hotline.knowledge",
     "hotline.portal",
 ]
 
