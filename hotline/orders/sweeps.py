@@ -1,0 +1,234 @@
+"""The deadline sweep the background worker runs every few minutes (``tasks.sweep_deadlines_task``).
+
+For orders waiting for the department (dispatched: the sign-for deadline; handling: the handling
+deadline) it
+- reminds the unit when the deadline is within ``HOTLINE_REMIND_BEFORE_HOURS`` working hours,
+- marks the order overdue once the deadline has passed,
+- escalates it to the centre's leaders when it has been overdue for
+  ``HOTLINE_ESCALATE_AFTER_DAYS`` working days.
+Suspended orders wait for the citizen and are not swept.
+
+Every change goes through ``services.do_action`` as the platform's system user, one order per
+transaction: the order row is locked and the condition checked again inside that transaction, so
+two sweeps running at once (two workers, a slow run overlapping the next) never act twice, and a
+failing order is logged and skipped without stopping the sweep.
+
+``reminded_at`` and ``overdue_at`` serve both deadlines: a mark made before the department
+signed for the order concerns the sign-for deadline, so for an order in handling only a mark made
+after ``signed_at`` counts as done.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from hotline.directory.calendar_service import current_calendar
+from hotline.directory.models import Role, User
+from hotline.directory.workcalendar import WorkCalendar
+from hotline.orders import services
+from hotline.orders.lifecycle import Action, State
+from hotline.orders.models import Order, OrderEvent
+
+log = logging.getLogger(__name__)
+
+SYSTEM_USERNAME = "system"
+
+# How overdue orders reach the leaders. The lifecycle has no action for "overdue, escalated to
+# leaders" that the system may take (supervise is for people; escalate declares a major
+# event), so the sweep records it as a system urge with a note until such an action exists.
+ESCALATION_ACTION = Action.URGE
+
+
+class Deadline:
+    SIGN = "sign"
+    HANDLE = "handle"
+
+
+@dataclass
+class SweepReport:
+    reminded: list[str] = field(default_factory=list)
+    overdue: list[str] = field(default_factory=list)
+    escalated: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, list[str]]:
+        return {"reminded": self.reminded, "overdue": self.overdue,
+                "escalated": self.escalated, "failed": self.failed}
+
+
+def system_user() -> User:
+    """The platform's own actor: created on first use, never able to log in."""
+    user, _created = User.objects.get_or_create(
+        username=SYSTEM_USERNAME,
+        defaults={"role": Role.SYSTEM, "password": make_password(None)},
+    )
+    if user.role != Role.SYSTEM:
+        raise ImproperlyConfigured(
+            f"user {SYSTEM_USERNAME!r} exists with role {user.role!r}; it must have role 'system'"
+        )
+    return user
+
+
+# --- which orders are due ------------------------------------------------------------------
+
+def _signed_for_after(mark: str) -> Q:
+    """No mark yet, or only one about the sign-for deadline (made before signing)."""
+    return Q(**{f"{mark}__isnull": True}) | Q(**{f"{mark}__lt": F("signed_at")})
+
+
+def _remind_sign(now: dt.datetime, horizon: dt.datetime) -> Q:
+    return Q(state=State.DISPATCHED, sign_due__gt=now, sign_due__lte=horizon,
+             reminded_at__isnull=True)
+
+
+def _remind_handle(now: dt.datetime, horizon: dt.datetime) -> Q:
+    return Q(state=State.HANDLING, handle_due__gt=now, handle_due__lte=horizon) & (
+        _signed_for_after("reminded_at")
+    )
+
+
+def _overdue_sign(now: dt.datetime) -> Q:
+    return Q(state=State.DISPATCHED, sign_due__lte=now, overdue_at__isnull=True)
+
+
+def _overdue_handle(now: dt.datetime) -> Q:
+    return Q(state=State.HANDLING, handle_due__lte=now) & _signed_for_after("overdue_at")
+
+
+def _escalate_sign(cutoff: dt.datetime) -> Q:
+    return Q(state=State.DISPATCHED, sign_due__lte=cutoff, overdue_at__isnull=False)
+
+
+def _escalate_handle(cutoff: dt.datetime) -> Q:
+    return Q(state=State.HANDLING, handle_due__lte=cutoff, overdue_at__gte=F("signed_at"))
+
+
+def _not_escalated(actor: User) -> Q:
+    """No escalation recorded since the order was marked overdue (an approved extension clears
+    the mark, so a later overdue is escalated again)."""
+    return ~Q(Exists(OrderEvent.objects.filter(
+        order=OuterRef("pk"), action=ESCALATION_ACTION, actor=actor,
+        created_at__gte=OuterRef("overdue_at"),
+    )))
+
+
+def _due_of(order: Order) -> dt.datetime | None:
+    return order.sign_due if order.state == State.DISPATCHED else order.handle_due
+
+
+# --- applying one action -------------------------------------------------------------------
+
+def _apply(
+    actor: User,
+    pk: int,
+    condition: Q,
+    action: Action,
+    params: dict[str, Any],
+    now: dt.datetime,
+    also: Callable[[Order], bool] | None = None,
+) -> str | None:
+    """Lock the order, check ``condition`` again under the lock, act. Returns the order's number
+    when it acted, None when the order no longer qualifies; raises what ``do_action`` raised."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().filter(condition, pk=pk).first()
+        if order is None or (also is not None and not also(order)):
+            return None
+        services.do_action(actor, order.number, action, params, now=now)
+        return order.number
+
+
+def _sweep(
+    report: list[str],
+    failed: list[str],
+    actor: User,
+    condition: Q,
+    action: Action,
+    params: Callable[[Order], dict[str, Any]] | dict[str, Any],
+    now: dt.datetime,
+    order_by: str,
+    also: Callable[[Order], bool] | None = None,
+) -> None:
+    candidates: QuerySet[Order] = Order.objects.filter(condition).order_by(order_by)
+    for pk, number in list(candidates.values_list("pk", "number")):
+        try:
+            if callable(params):
+                order = Order.objects.get(pk=pk)
+                these = params(order)
+            else:
+                these = params
+            done = _apply(actor, pk, condition, action, these, now, also)
+        except Exception:
+            log.exception("deadline sweep: %s on order %s failed", action.value, number)
+            failed.append(number)
+            continue
+        if done is not None:
+            report.append(done)
+
+
+def sweep_deadlines(now: dt.datetime | None = None) -> SweepReport:
+    """One pass over the open orders' deadlines (see the module's docstring)."""
+    now = now or timezone.now()
+    actor = system_user()
+    cal = current_calendar()
+    report = SweepReport()
+
+    # Overdue first: an order whose deadline passed while nobody swept gets marked, not reminded.
+    for deadline, condition, order_by in (
+        (Deadline.SIGN, _overdue_sign(now), "sign_due"),
+        (Deadline.HANDLE, _overdue_handle(now), "handle_due"),
+    ):
+        _sweep(report.overdue, report.failed, actor, condition, Action.MARK_OVERDUE,
+               {"deadline": deadline}, now, order_by)
+
+    _escalate(report, actor, cal, now)
+
+    horizon = cal.add_working_hours(now, settings.HOTLINE_REMIND_BEFORE_HOURS)
+    for deadline, condition, order_by in (
+        (Deadline.SIGN, _remind_sign(now, horizon), "sign_due"),
+        (Deadline.HANDLE, _remind_handle(now, horizon), "handle_due"),
+    ):
+        _sweep(report.reminded, report.failed, actor, condition, Action.REMIND,
+               {"deadline": deadline}, now, order_by)
+
+    if report.reminded or report.overdue or report.escalated or report.failed:
+        log.info("deadline sweep at %s: %s", now.isoformat(), report.as_dict())
+    return report
+
+
+def _escalate(report: SweepReport, actor: User, cal: WorkCalendar, now: dt.datetime) -> None:
+    days = settings.HOTLINE_ESCALATE_AFTER_DAYS
+    needed = days * cal.hours_per_day * 3600
+    # Working time never runs faster than the clock: the clock-time cutoff is a cheap, indexed
+    # pre-filter and the working-time check below decides.
+    cutoff = now - dt.timedelta(seconds=needed)
+
+    def long_overdue(order: Order) -> bool:
+        due = _due_of(order)
+        return due is not None and cal.working_seconds_between(due, now) >= needed
+
+    def note(order: Order) -> dict[str, Any]:
+        deadline = Deadline.SIGN if order.state == State.DISPATCHED else Deadline.HANDLE
+        label = _("sign-for") if deadline == Deadline.SIGN else _("handling")
+        return {"note": _(
+            "Overdue: the %(deadline)s deadline passed more than %(days)d working days ago; "
+            "escalated to the centre's leaders."
+        ) % {"deadline": label, "days": days}}
+
+    for condition, order_by in (
+        (_escalate_sign(cutoff), "sign_due"),
+        (_escalate_handle(cutoff), "handle_due"),
+    ):
+        _sweep(report.escalated, report.failed, actor, condition & _not_escalated(actor),
+               ESCALATION_ACTION, note, now, order_by, also=long_overdue)

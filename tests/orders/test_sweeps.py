@@ -1,0 +1,212 @@
+"""The deadline sweep: reminders, overdue marks and escalation, each once.
+
+Fixture category 100101 (停水): sign for within 7 working hours, handle within 5 working days.
+Dispatched Monday 2025-10-13 09:00: sign_due Monday 17:30, handle_due Friday 2025-10-17 17:30.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import zoneinfo
+
+import pytest
+import time_machine
+from django.db import connection
+
+from hotline.directory.models import Role, User
+from hotline.orders import services, sweeps
+from hotline.orders.models import Order, OrderEvent
+from hotline.orders.services import NewOrder, do_action, do_create_order
+
+TZ = zoneinfo.ZoneInfo("Asia/Shanghai")
+
+
+def at(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text).replace(tzinfo=TZ)
+
+
+@pytest.fixture(autouse=True)
+def _sweep_settings(settings):
+    settings.HOTLINE_REMIND_BEFORE_HOURS = 4
+    settings.HOTLINE_ESCALATE_AFTER_DAYS = 2
+
+
+def dispatched(city, moment: str = "2025-10-13 09:00", phone: str = "13800000001") -> str:
+    order, _ = do_create_order(
+        city.agent,
+        NewOrder(type="complaint", channel="phone", title="停水", text="小区停水",
+                 category="100101", citizen_phone=phone),
+        now=at(moment),
+    )
+    do_action(city.agent, order.number, "dispatch", now=at(moment))
+    return order.number
+
+
+def events(number: str, action: str) -> list[OrderEvent]:
+    return list(OrderEvent.objects.filter(order__number=number, action=action).order_by("seq"))
+
+
+def test_sign_reminder_within_the_window_and_only_once(city):
+    number = dispatched(city)
+    # 11:00 + 4 working hours = 16:30, before the 17:30 deadline: too early.
+    assert sweeps.sweep_deadlines(at("2025-10-13 11:00")).reminded == []
+    report = sweeps.sweep_deadlines(at("2025-10-13 12:00"))  # horizon 17:30
+    assert report.reminded == [number]
+    assert sweeps.sweep_deadlines(at("2025-10-13 12:00")).reminded == []
+    assert sweeps.sweep_deadlines(at("2025-10-13 15:00")).reminded == []
+    [event] = events(number, "remind")
+    assert event.data == {"deadline": "sign"}
+    assert event.actor.username == "system"
+    order = Order.objects.get(number=number)
+    assert order.reminded_at == at("2025-10-13 12:00") and order.overdue_at is None
+
+
+def test_overdue_then_handle_reminder_overdue_and_escalation(city):
+    number = dispatched(city)
+    sweeps.sweep_deadlines(at("2025-10-13 12:00"))
+    assert sweeps.sweep_deadlines(at("2025-10-13 17:29")).overdue == []
+    assert sweeps.sweep_deadlines(at("2025-10-13 17:31")).overdue == [number]
+    assert sweeps.sweep_deadlines(at("2025-10-14 08:00")).overdue == []
+    assert [e.data for e in events(number, "mark_overdue")] == [{"deadline": "sign"}]
+
+    do_action(city.handler, number, "sign", now=at("2025-10-14 09:00"))
+    # The sign-for marks do not count for the handling deadline (Friday 17:30).
+    assert sweeps.sweep_deadlines(at("2025-10-17 11:00")).reminded == []  # horizon 16:30
+    assert sweeps.sweep_deadlines(at("2025-10-17 13:30")).reminded == [number]
+    assert sweeps.sweep_deadlines(at("2025-10-17 14:00")).reminded == []
+    assert sweeps.sweep_deadlines(at("2025-10-17 17:30")).overdue == [number]
+    assert sweeps.sweep_deadlines(at("2025-10-18 10:00")).overdue == []
+    assert [e.data for e in events(number, "remind")] == [
+        {"deadline": "sign"}, {"deadline": "handle"}]
+    assert [e.data for e in events(number, "mark_overdue")] == [
+        {"deadline": "sign"}, {"deadline": "handle"}]
+
+    # Two working days overdue: Monday 20 and Tuesday 21 October, 17:30.
+    assert sweeps.sweep_deadlines(at("2025-10-21 17:00")).escalated == []
+    assert sweeps.sweep_deadlines(at("2025-10-21 17:30")).escalated == [number]
+    assert sweeps.sweep_deadlines(at("2025-10-22 10:00")).escalated == []
+    [urge] = events(number, "urge")
+    assert urge.actor.role == Role.SYSTEM and "2" in urge.note
+    assert Order.objects.get(number=number).state == "handling"
+
+
+def test_extension_clears_the_marks_so_a_new_deadline_is_swept_again(city):
+    number = dispatched(city)
+    do_action(city.handler, number, "sign", now=at("2025-10-13 10:00"))
+    sweeps.sweep_deadlines(at("2025-10-17 17:30"))
+    sweeps.sweep_deadlines(at("2025-10-21 17:30"))
+    assert len(events(number, "urge")) == 1
+    do_action(city.handler, number, "request_extension", {"days": 1, "reason": "等配件"},
+              now=at("2025-10-22 09:00"))
+    order = do_action(city.monitor, number, "approve_extension", now=at("2025-10-22 09:00"))
+    assert order.handle_due == at("2025-10-22 17:30") and order.overdue_at is None
+    assert sweeps.sweep_deadlines(at("2025-10-22 14:00")).reminded == [number]
+    assert sweeps.sweep_deadlines(at("2025-10-22 17:30")).overdue == [number]
+    assert sweeps.sweep_deadlines(at("2025-10-24 17:30")).escalated == [number]
+    assert len(events(number, "urge")) == 2
+
+
+def test_long_unswept_order_is_marked_and_escalated_in_one_pass_not_reminded(city):
+    number = dispatched(city)
+    report = sweeps.sweep_deadlines(at("2025-10-16 09:00"))  # 2 working days after sign_due
+    assert report.overdue == [number] and report.escalated == [number]
+    assert report.reminded == []
+    assert "sign-for" in events(number, "urge")[0].note
+
+
+def test_escalation_counts_working_days_not_calendar_days(city):
+    number = dispatched(city, "2025-10-17 09:00")  # Friday: sign_due Friday 17:30
+    sweeps.sweep_deadlines(at("2025-10-17 17:30"))
+    # A weekend has passed, but only one working day (Monday).
+    assert sweeps.sweep_deadlines(at("2025-10-20 17:30")).escalated == []
+    assert sweeps.sweep_deadlines(at("2025-10-21 17:30")).escalated == [number]
+
+
+def test_suspended_and_finished_orders_are_not_swept(city):
+    suspended = dispatched(city, phone="13800000001")
+    do_action(city.handler, suspended, "sign", now=at("2025-10-13 10:00"))
+    do_action(city.handler, suspended, "suspend", {"reason": "等待市民补充材料"},
+              now=at("2025-10-13 11:00"))
+    replied = dispatched(city, phone="13800000002")
+    do_action(city.handler, replied, "sign", now=at("2025-10-13 10:00"))
+    do_action(city.handler, replied, "reply", {"reply": "已修复"}, now=at("2025-10-14 10:00"))
+    report = sweeps.sweep_deadlines(at("2025-10-30 10:00"))
+    assert report.as_dict() == {"reminded": [], "overdue": [], "escalated": [], "failed": []}
+
+
+def test_one_failing_order_does_not_stop_the_sweep(city, monkeypatch, caplog):
+    first = dispatched(city, phone="13800000001")
+    second = dispatched(city, phone="13800000002")
+    real = services.do_action
+
+    def flaky(actor, number, action, params=None, *, now=None):
+        if number == first:
+            raise RuntimeError("database hiccup")
+        return real(actor, number, action, params, now=now)
+
+    monkeypatch.setattr(services, "do_action", flaky)
+    report = sweeps.sweep_deadlines(at("2025-10-13 17:31"))
+    assert report.failed == [first] and report.overdue == [second]
+    assert "database hiccup" in caplog.text
+    assert Order.objects.get(number=first).overdue_at is None  # rolled back, retried next time
+    monkeypatch.setattr(services, "do_action", real)
+    assert sweeps.sweep_deadlines(at("2025-10-13 17:40")).overdue == [first]
+
+
+def test_a_stale_candidate_is_checked_again_under_the_lock(city):
+    number = dispatched(city)
+    pk = Order.objects.get(number=number).pk
+    actor = sweeps.system_user()
+    now = at("2025-10-13 17:31")
+    condition = sweeps._overdue_sign(now)
+    assert sweeps._apply(actor, pk, condition, sweeps.Action.MARK_OVERDUE, {}, now) == number
+    assert sweeps._apply(actor, pk, condition, sweeps.Action.MARK_OVERDUE, {}, now) is None
+    assert len(events(number, "mark_overdue")) == 1
+
+
+def test_default_now_is_the_clock(city):
+    number = dispatched(city)
+    with time_machine.travel(at("2025-10-13 17:31"), tick=False):
+        assert sweeps.sweep_deadlines().overdue == [number]
+
+
+@pytest.mark.django_db
+def test_system_user_is_created_without_a_usable_password():
+    user = sweeps.system_user()
+    assert user.role == Role.SYSTEM and not user.has_usable_password()
+    assert sweeps.system_user().pk == user.pk
+
+
+@pytest.mark.django_db
+def test_a_system_username_with_another_role_is_refused():
+    User.objects.create_user(username="system", role=Role.AGENT)
+    with pytest.raises(Exception, match="role 'system'"):
+        sweeps.system_user()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql",
+                    reason="SQLite serialises writers; the race needs row locks")
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_sweeps_act_once(city):
+    numbers = [dispatched(city, phone=f"1380000{i:04d}") for i in range(5)]
+    barrier = threading.Barrier(3)
+    results: list[sweeps.SweepReport] = []
+
+    def run() -> None:
+        from django.db import connections
+
+        try:
+            barrier.wait()
+            results.append(sweeps.sweep_deadlines(at("2025-10-13 17:31")))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(n for r in results for n in r.overdue) == sorted(numbers)
+    assert all(not r.failed for r in results)
+    assert OrderEvent.objects.filter(action="mark_overdue").count() == 5
