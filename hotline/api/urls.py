@@ -1,3 +1,27 @@
+"""The REST API, mounted at /api/v1/ (OpenAPI at /api/v1/openapi.json, docs at /api/v1/docs)."""
+
+from __future__ import annotations
+
 from ninja import NinjaAPI
 
-api = NinjaAPI(title="12345 Hotline API", version="1", urls_namespace="api")
+from hotline.api import errors
+from hotline.api.auth import AUTH
+from hotline.api.directory import router as directory_router
+from hotline.api.orders import router as orders_router
+from hotline.api.public import router as public_router
+
+api = NinjaAPI(
+    title="12345 Hotline API",
+    version="1",
+    urls_namespace="api",
+    auth=AUTH,
+    description=(
+        "Work orders of the 12345 hotline. Authenticate with `Authorization: Bearer <token>` "
+        "(tokens from `manage.py issue_token`) or a logged-in session (with CSRF). Every error "
+        'is JSON: `{"detail": "...", "field": "..."}`.'
+    ),
+)
+errors.install(api)
+api.add_router("", orders_router)
+api.add_router("", directory_router)
+api.add_router("", public_router)

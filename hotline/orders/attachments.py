@@ -1,0 +1,156 @@
+"""Files attached to work orders: uploading (``do_attach``) and who may read them.
+
+Who may attach: anyone who can see the order, except read-only auditors; a department reply file
+(kind "reply") only from the unit that holds the order as lead. Call recordings come from the
+voice gateway, never from an upload. The stored file gets a generated name (the citizen's file
+name is kept in ``Attachment.name`` only), so odd or hostile file names never reach the disk.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import unicodedata
+import uuid
+from pathlib import PurePath
+from typing import IO
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from hotline.directory.models import Role, User
+from hotline.orders.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
+from hotline.orders.lifecycle import State
+from hotline.orders.models import Assignment, Attachment, Order
+from hotline.orders.scope import can_see_order, citizen_hidden
+
+UPLOADABLE_KINDS = frozenset({Attachment.Kind.INTAKE, Attachment.Kind.REPLY, Attachment.Kind.OTHER})
+_SAFE_CONTENT_TYPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+-]*/[A-Za-z0-9][A-Za-z0-9.+-]*$")
+_SAFE_SUFFIX = re.compile(r"^\.[A-Za-z0-9]{1,10}$")
+FALLBACK_CONTENT_TYPE = "application/octet-stream"
+
+
+class TooLarge(ServiceError):
+    status = 413
+
+
+def max_attachment_bytes() -> int:
+    return int(settings.HOTLINE_MAX_ATTACHMENT_BYTES)
+
+
+def clean_file_name(raw: str | None) -> str:
+    """The citizen's file name without directories, control characters or unencodable
+    characters, at most 255 characters; "file" when nothing is left."""
+    name = PurePath((raw or "").replace("\\", "/")).name
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
+    name = name.encode("utf-8", "replace").decode("utf-8").strip()
+    if len(name) > 255:
+        suffix = PurePath(name).suffix[:16]
+        name = name[: 255 - len(suffix)] + suffix
+    return name or "file"
+
+
+def clean_content_type(raw: str | None) -> str:
+    value = (raw or "").split(";")[0].strip().lower()
+    if len(value) > 100 or not _SAFE_CONTENT_TYPE.match(value):
+        return FALLBACK_CONTENT_TYPE
+    return value
+
+
+def _holds_lead(actor: User, order: Order) -> bool:
+    if actor.unit is None:
+        return False
+    return Assignment.objects.filter(
+        order=order, unit_id__in=actor.unit.descendant_ids(), role=Assignment.Role.LEAD,
+        active=True,
+    ).exists()
+
+
+def check_can_attach(actor: User, order: Order, kind: str) -> None:
+    if kind not in UPLOADABLE_KINDS:
+        allowed = ", ".join(sorted(UPLOADABLE_KINDS))
+        raise InvalidInput(f"kind must be one of {allowed}", field="kind")
+    if not can_see_order(actor, order):
+        raise NotFound(f"no work order {order.number}")
+    if actor.is_superuser:
+        return
+    if actor.role == Role.AUDITOR:
+        raise Forbidden("auditors have read-only access")
+    if kind == Attachment.Kind.REPLY and not _holds_lead(actor, order):
+        raise Forbidden("only the lead unit attaches reply files")
+    if order.state == State.ARCHIVED:
+        raise Conflict("archived orders take no more files")
+
+
+def _digest(uploaded: UploadedFile) -> tuple[str, int]:
+    sha = hashlib.sha256()
+    size = 0
+    for chunk in uploaded.chunks():
+        sha.update(chunk)
+        size += len(chunk)
+        if size > max_attachment_bytes():
+            raise TooLarge(
+                f"the file is larger than {max_attachment_bytes()} bytes", field="file"
+            )
+    return sha.hexdigest(), size
+
+
+def do_attach(
+    actor: User,
+    order: Order,
+    uploaded: UploadedFile,
+    kind: str,
+    *,
+    now: dt.datetime | None = None,
+) -> Attachment:
+    """Store an uploaded file with the order; returns the new attachment."""
+    check_can_attach(actor, order, kind)
+    if uploaded.size is not None and uploaded.size > max_attachment_bytes():
+        raise TooLarge(f"the file is larger than {max_attachment_bytes()} bytes", field="file")
+    sha256, size = _digest(uploaded)
+    if size == 0:
+        raise InvalidInput("the file is empty", field="file")
+    uploaded.seek(0)
+    name = clean_file_name(uploaded.name)
+    suffix = PurePath(name).suffix.lower()
+    stored_name = uuid.uuid4().hex + (suffix if _SAFE_SUFFIX.match(suffix) else "")
+    attachment = Attachment(
+        order=order, kind=kind, name=name, content_type=clean_content_type(uploaded.content_type),
+        size=size, sha256=sha256, uploaded_by=actor if actor.pk else None,
+        created_at=now or timezone.now(),
+    )
+    attachment.file.save(stored_name, uploaded, save=False)
+    try:
+        with transaction.atomic():
+            attachment.save()
+    except Exception:
+        # The row did not make it: do not leave an orphan file behind.
+        attachment.file.delete(save=False)
+        raise
+    return attachment
+
+
+def visible_attachments(actor: User, order: Order) -> QuerySet[Attachment]:
+    """The order's files the actor may read: call recordings carry the citizen's voice and
+    number, so whoever may not know the citizen does not get them."""
+    qs = Attachment.objects.filter(order=order).order_by("created_at", "pk")
+    if citizen_hidden(actor, order):
+        qs = qs.exclude(kind=Attachment.Kind.RECORDING)
+    return qs
+
+
+def get_attachment_for(actor: User, order: Order, attachment_id: int) -> Attachment:
+    if not can_see_order(actor, order):
+        raise NotFound(f"no work order {order.number}")
+    found = visible_attachments(actor, order).filter(pk=attachment_id).first()
+    if found is None:
+        raise NotFound(f"no attachment {attachment_id} on order {order.number}")
+    return found
+
+
+def open_attachment(attachment: Attachment) -> IO[bytes]:
+    return attachment.file.open("rb")  # type: ignore[return-value]
