@@ -1,0 +1,245 @@
+import pytest
+
+from hotline.voice.sip.message import Request, Response, make_response, parse_message
+from hotline.voice.sip.transaction import (
+    T1,
+    T2,
+    T4,
+    MessageDropped,
+    RequestReceived,
+    ResponseReceived,
+    Send,
+    State,
+    TransactionLayer,
+    TransactionTimeout,
+)
+from tests.voice.sipfakes import CALLER, OFFER, request, sent, statuses
+
+
+@pytest.fixture
+def layer():
+    return TransactionLayer("127.0.0.1", 5060, branch_factory=iter(
+        f"z9hG4bKclient{i}" for i in range(100)).__next__)
+
+
+def incoming(layer, data, now=0.0, source=CALLER):
+    events = layer.receive(data, source, now)
+    received = [e for e in events if isinstance(e, RequestReceived)]
+    return events, received
+
+
+def test_invite_gets_100_trying_at_once_routed_by_via_with_rport(layer):
+    events, received = incoming(layer, request("INVITE", body=OFFER), source=("198.51.100.1", 31000))
+    (response, address), = sent(events)
+    assert response.status == 100
+    # Request came through a NAT: answer the real source, not the Via's sent-by.
+    assert address == ("198.51.100.1", 31000)
+    top = response.top_via
+    assert top.params["received"] == "198.51.100.1" and top.params["rport"] == "31000"
+    assert len(received) == 1 and received[0].transaction is not None
+
+
+def test_without_rport_responses_go_to_received_and_via_port(layer):
+    events, _ = incoming(layer, request("OPTIONS", rport=False), source=("198.51.100.1", 31000))
+    assert events and not sent(events)  # non-INVITE: no 100 Trying
+    key = [e for e in events if isinstance(e, RequestReceived)][0].transaction
+    out = layer.respond(key, make_response(layer.server_request(key), 200), 0.1)
+    assert out == [Send(out[0].data, ("198.51.100.1", 5062))]
+
+
+def test_responses_follow_the_top_via_not_the_source_when_via_host_matches(layer):
+    raw = request("INVITE", body=OFFER, via_host="10.0.0.7:5070", rport=False)
+    events, _ = incoming(layer, raw, source=("10.0.0.7", 5999))
+    assert sent(events)[0][1] == ("10.0.0.7", 5070)
+
+
+def test_invite_retransmissions_are_absorbed_and_resend_last_provisional(layer):
+    events, received = incoming(layer, request("INVITE", body=OFFER))
+    key = received[0].transaction
+    invite = layer.server_request(key)
+    layer.respond(key, make_response(invite, 180, to_tag="gw"), 0.1)
+    again, received_again = incoming(layer, request("INVITE", body=OFFER), now=0.5)
+    assert received_again == []  # the TU does not see the retransmission
+    assert statuses(again) == [180]
+
+
+def test_non_2xx_final_retransmitted_on_timer_g_until_ack(layer):
+    _, received = incoming(layer, request("INVITE", body=OFFER))
+    key = received[0].transaction
+    invite = layer.server_request(key)
+    first = layer.respond(key, make_response(invite, 486, to_tag="gw"), 1.0)
+    assert statuses(first) == [486]
+    times = []
+    now = 1.0
+    while now < 1.0 + 10:
+        now = round(now + 0.05, 2)
+        if statuses(layer.tick(now)) == [486]:
+            times.append(now)
+    # G doubles from T1 and is capped at T2: 0.5, 1, 2, 4, 4 ...
+    assert times == [1.5, 2.5, 4.5, 8.5]
+    assert T2 == 4.0
+    ack = request("ACK", to_tag="gw", cseq_method="ACK")
+    events, received_ack = incoming(layer, ack, now=9.0)
+    assert events == [] and received_ack == []  # absorbed by the transaction
+    assert layer.server_state(key) == State.CONFIRMED
+    assert layer.tick(20.0) == []  # no more retransmissions after the ACK
+    assert layer.server_state(key) is None  # timer I ended it
+    assert 9.0 + T4 < 20.0
+
+
+def test_timer_h_reports_missing_ack(layer):
+    _, received = incoming(layer, request("INVITE", body=OFFER))
+    key = received[0].transaction
+    layer.respond(key, make_response(layer.server_request(key), 480, to_tag="gw"), 0.0)
+    events = []
+    for step in range(1, 70):
+        events += layer.tick(step * 0.5)
+    timeouts = [e for e in events if isinstance(e, TransactionTimeout)]
+    assert timeouts == [TransactionTimeout(key, "INVITE", True)]
+    assert len(layer) == 0
+
+
+def test_2xx_moves_invite_server_transaction_to_accepted_and_absorbs_invites(layer):
+    _, received = incoming(layer, request("INVITE", body=OFFER))
+    key = received[0].transaction
+    layer.respond(key, make_response(layer.server_request(key), 200, to_tag="gw"), 0.0)
+    assert layer.server_state(key) == State.ACCEPTED
+    assert incoming(layer, request("INVITE", body=OFFER), now=0.4) == ([], [])
+    # The 2xx ACK has its own branch and goes to the TU.
+    _, acks = incoming(layer, request("ACK", branch="z9hG4bKack", to_tag="gw"), now=0.6)
+    assert len(acks) == 1 and acks[0].transaction is None
+    layer.tick(64 * T1 + 0.1)
+    assert len(layer) == 0  # timer L
+
+
+def test_non_invite_server_transaction_timer_j(layer):
+    _, received = incoming(layer, request("OPTIONS"))
+    key = received[0].transaction
+    layer.respond(key, make_response(layer.server_request(key), 200), 0.0)
+    assert statuses(layer.receive(request("OPTIONS"), CALLER, 1.0)) == [200]
+    layer.tick(64 * T1 - 0.01)
+    assert layer.server_state(key) == State.COMPLETED
+    layer.tick(64 * T1)
+    assert layer.server_state(key) is None
+    # After J, the same request is new again.
+    assert incoming(layer, request("OPTIONS"), now=40.0)[1]
+
+
+def test_non_invite_retransmission_before_response_is_absorbed(layer):
+    incoming(layer, request("BYE", to_tag="x"))
+    events, received = incoming(layer, request("BYE", to_tag="x"), now=0.5)
+    assert events == [] and received == []
+
+
+def _client_request(method):
+    raw = request(method, via_host="127.0.0.1:5060")
+    message = parse_message(raw)
+    assert isinstance(message, Request)
+    return message
+
+
+def _response_to(request_bytes, status, to_tag="far"):
+    message = parse_message(request_bytes)
+    return make_response(message, status, to_tag=to_tag).to_bytes()
+
+
+def test_client_non_invite_timers_e_and_f(layer):
+    key, events = layer.send_request(_client_request("BYE"), CALLER, 0.0)
+    data = events[0].data
+    assert parse_message(data).top_via.branch == "z9hG4bKclient0"
+    times = []
+    timeout = None
+    for step in range(1, 700):
+        now = step * 0.05
+        for event in layer.tick(round(now, 2)):
+            if isinstance(event, Send):
+                assert event.data == data and event.address == CALLER
+                times.append(round(now, 2))
+            elif isinstance(event, TransactionTimeout):
+                timeout = (event, round(now, 2))
+    assert times[:5] == [0.5, 1.5, 3.5, 7.5, 11.5]
+    assert timeout == (TransactionTimeout(key, "BYE", False), 32.0)
+
+
+def test_client_non_invite_final_response_stops_retransmission_and_timer_k(layer):
+    key, events = layer.send_request(_client_request("OPTIONS"), CALLER, 0.0)
+    reply = layer.receive(_response_to(events[0].data, 200), CALLER, 0.2)
+    assert [type(e) for e in reply] == [ResponseReceived]
+    assert reply[0].transaction == key
+    assert layer.receive(_response_to(events[0].data, 200), CALLER, 0.3) == []  # absorbed
+    assert layer.tick(5.0) == []
+    assert len(layer) == 1
+    layer.tick(0.2 + T4)
+    assert len(layer) == 0
+
+
+def test_client_invite_timer_a_doubles_without_cap_and_b_times_out(layer):
+    key, events = layer.send_request(_client_request("INVITE"), CALLER, 0.0)
+    times = []
+    timed_out = False
+    for step in range(1, 700):
+        now = round(step * 0.05, 2)
+        for event in layer.tick(now):
+            if isinstance(event, Send):
+                times.append(now)
+            if isinstance(event, TransactionTimeout):
+                timed_out = now
+    assert times == [0.5, 1.5, 3.5, 7.5, 15.5, 31.5]
+    assert timed_out == 32.0
+
+
+def test_client_invite_non_2xx_generates_ack_and_provisional_stops_retransmissions(layer):
+    key, events = layer.send_request(_client_request("INVITE"), CALLER, 0.0)
+    invite_bytes = events[0].data
+    layer.receive(_response_to(invite_bytes, 180), CALLER, 0.1)
+    assert layer.tick(5.0) == []  # proceeding: no retransmission, no timer B
+    out = layer.receive(_response_to(invite_bytes, 486), CALLER, 6.0)
+    ack = parse_message(out[0].data)
+    assert isinstance(ack, Request) and ack.method == "ACK"
+    assert ack.top_via.branch == "z9hG4bKclient0"
+    assert ack.to.tag == "far" and ack.cseq.method == "ACK"
+    assert isinstance(out[1], ResponseReceived) and out[1].response.status == 486
+    again = layer.receive(_response_to(invite_bytes, 486), CALLER, 6.5)
+    assert [e.data for e in again] == [out[0].data]  # re-ACK, not re-reported
+
+
+def test_client_invite_2xx_goes_to_tu_including_retransmissions(layer):
+    key, events = layer.send_request(_client_request("INVITE"), CALLER, 0.0)
+    ok = _response_to(events[0].data, 200)
+    first = layer.receive(ok, CALLER, 0.1)
+    second = layer.receive(ok, CALLER, 0.6)
+    assert [e.response.status for e in first + second] == [200, 200]
+    layer.tick(0.1 + 64 * T1)
+    assert len(layer) == 0
+    late = layer.receive(ok, CALLER, 40.0)
+    assert isinstance(late[0], ResponseReceived) and late[0].transaction is None
+
+
+def test_responses_not_for_us_or_unknown_are_dropped(layer):
+    stray = make_response(parse_message(request("OPTIONS")), 200).to_bytes()
+    assert isinstance(layer.receive(stray, CALLER, 0)[0], MessageDropped)
+    ours = make_response(_client_request("OPTIONS"), 200).to_bytes()
+    assert isinstance(layer.receive(ours, CALLER, 0)[0], MessageDropped)
+
+
+def test_malformed_request_with_enough_headers_gets_400(layer):
+    raw = request("INVITE", body=OFFER).replace(b"CSeq: 1 INVITE", b"CSeq: one INVITE")
+    events = layer.receive(raw, CALLER, 0)
+    (response, address), = sent(events)
+    assert isinstance(response, Response) and response.status == 400
+    assert address == CALLER
+    assert response.headers.get("Warning").startswith("399 hotline")
+    assert isinstance(events[-1], MessageDropped)
+
+
+def test_malformed_request_without_via_or_unparsable_is_dropped(layer):
+    raw = request("INVITE").replace(b"Via: SIP/2.0/UDP", b"Via: SIP/9/UDP")
+    events = layer.receive(raw, CALLER, 0)
+    assert [type(e) for e in events] == [MessageDropped]
+    assert [type(e) for e in layer.receive(b"\x16\x03\x01garbage", CALLER, 0)] == [MessageDropped]
+
+
+def test_next_deadline_tracks_the_earliest_timer(layer):
+    assert layer.next_deadline() is None
+    layer.send_request(_client_request("OPTIONS"), CALLER, 10.0)
+    assert layer.next_deadline() == 10.0 + T1
