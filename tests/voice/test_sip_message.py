@@ -177,7 +177,7 @@ def test_serialise_round_trip_recomputes_content_length():
     assert again.body == b"v=0\r\n"
     assert again.headers.get("Content-Length") == "5"
     assert again.headers.get("Call-ID") == message.call_id
-    assert list(again.headers)[0][0] == "Via"  # compact names come out canonical
+    assert next(iter(again.headers))[0] == "Via"  # compact names come out canonical
 
 
 def test_uri_parsing():

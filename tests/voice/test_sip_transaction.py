@@ -42,7 +42,7 @@ def test_invite_gets_100_trying_at_once_routed_by_via_with_rport(layer):
 def test_without_rport_responses_go_to_received_and_via_port(layer):
     events, _ = incoming(layer, request("OPTIONS", rport=False), source=("198.51.100.1", 31000))
     assert events and not sent(events)  # non-INVITE: no 100 Trying
-    key = [e for e in events if isinstance(e, RequestReceived)][0].transaction
+    key = next(e for e in events if isinstance(e, RequestReceived)).transaction
     out = layer.respond(key, make_response(layer.server_request(key), 200), 0.1)
     assert out == [Send(out[0].data, ("198.51.100.1", 5062))]
 
@@ -54,7 +54,7 @@ def test_responses_follow_the_top_via_not_the_source_when_via_host_matches(layer
 
 
 def test_invite_retransmissions_are_absorbed_and_resend_last_provisional(layer):
-    events, received = incoming(layer, request("INVITE", body=OFFER))
+    _events, received = incoming(layer, request("INVITE", body=OFFER))
     key = received[0].transaction
     invite = layer.server_request(key)
     layer.respond(key, make_response(invite, 180, to_tag="gw"), 0.1)
@@ -174,7 +174,7 @@ def test_client_non_invite_final_response_stops_retransmission_and_timer_k(layer
 
 
 def test_client_invite_timer_a_doubles_without_cap_and_b_times_out(layer):
-    key, events = layer.send_request(_client_request("INVITE"), CALLER, 0.0)
+    _key, _events = layer.send_request(_client_request("INVITE"), CALLER, 0.0)
     times = []
     timed_out = False
     for step in range(1, 700):
@@ -189,7 +189,7 @@ def test_client_invite_timer_a_doubles_without_cap_and_b_times_out(layer):
 
 
 def test_client_invite_non_2xx_generates_ack_and_provisional_stops_retransmissions(layer):
-    key, events = layer.send_request(_client_request("INVITE"), CALLER, 0.0)
+    _key, events = layer.send_request(_client_request("INVITE"), CALLER, 0.0)
     invite_bytes = events[0].data
     layer.receive(_response_to(invite_bytes, 180), CALLER, 0.1)
     assert layer.tick(5.0) == []  # proceeding: no retransmission, no timer B
@@ -204,7 +204,7 @@ def test_client_invite_non_2xx_generates_ack_and_provisional_stops_retransmissio
 
 
 def test_client_invite_2xx_goes_to_tu_including_retransmissions(layer):
-    key, events = layer.send_request(_client_request("INVITE"), CALLER, 0.0)
+    _key, events = layer.send_request(_client_request("INVITE"), CALLER, 0.0)
     ok = _response_to(events[0].data, 200)
     first = layer.receive(ok, CALLER, 0.1)
     second = layer.receive(ok, CALLER, 0.6)
