@@ -7,15 +7,20 @@ Dispatched Monday 2025-10-13 09:00: sign_due Monday 17:30, handle_due Friday 202
 from __future__ import annotations
 
 import datetime as dt
+import signal
 import threading
 import zoneinfo
 
 import pytest
 import time_machine
+from django.core.management import call_command
 from django.db import connection
+from django_tasks.base import TaskResultStatus
+from django_tasks_db.management.commands import db_worker
+from django_tasks_db.models import DBTaskResult
 
 from hotline.directory.models import Role, User
-from hotline.orders import services, sweeps
+from hotline.orders import services, sweeps, tasks
 from hotline.orders.models import Order, OrderEvent
 from hotline.orders.services import NewOrder, do_action, do_create_order
 
@@ -210,3 +215,38 @@ def test_concurrent_sweeps_act_once(city):
     assert sorted(n for r in results for n in r.overdue) == sorted(numbers)
     assert all(not r.failed for r in results)
     assert OrderEvent.objects.filter(action="mark_overdue").count() == 5
+
+
+def test_the_task_runs_the_sweep(city):
+    number = dispatched(city)  # the test settings run tasks at once (ImmediateBackend)
+    with time_machine.travel(at("2025-10-13 17:31"), tick=False):
+        result = tasks.sweep_deadlines_task.enqueue()
+    assert result.status == TaskResultStatus.SUCCESSFUL
+    assert result.return_value["overdue"] == [number]
+
+
+@pytest.fixture
+def database_tasks(settings, monkeypatch):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    # The worker closes stale connections between tasks; inside the test's transaction that
+    # would close the connection the test runs in.
+    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
+    # db_worker installs its own signal handlers; give pytest its own back afterwards.
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}
+    yield
+    for sig, handler in saved.items():
+        signal.signal(sig, handler)
+
+
+def test_scheduler_enqueues_one_sweep_that_the_database_worker_runs(city, database_tasks):
+    number = dispatched(city)
+    call_command("scheduler", "--once")
+    call_command("scheduler", "--once")  # the first is still waiting: no pile-up
+    assert DBTaskResult.objects.count() == 1
+    with time_machine.travel(at("2025-10-13 17:31"), tick=False):
+        call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+    result = DBTaskResult.objects.get()
+    assert result.status == TaskResultStatus.SUCCESSFUL
+    assert result.return_value["overdue"] == [number]
+    call_command("scheduler", "--once")
+    assert DBTaskResult.objects.filter(status=TaskResultStatus.READY).count() == 1

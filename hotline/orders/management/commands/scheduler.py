@@ -1,0 +1,83 @@
+"""``manage.py scheduler``: enqueue the periodic background jobs for the worker (``db_worker``).
+
+Every ``HOTLINE_SWEEP_SECONDS`` it enqueues the deadline sweep, unless the previous one is still
+waiting in the queue (a stopped worker must not find a pile of identical sweeps when it comes
+back). SIGTERM and SIGINT stop it between two enqueues; ``--once`` enqueues one and exits.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from types import FrameType
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import DatabaseError, close_old_connections
+
+from hotline.orders.tasks import sweep_deadlines_task
+
+log = logging.getLogger("hotline.scheduler")
+
+
+def sweep_waiting() -> bool:
+    """True when a sweep is already queued and not yet started (database backend only)."""
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.backend import DatabaseBackend
+    from django_tasks_db.models import DBTaskResult
+
+    if not isinstance(sweep_deadlines_task.get_backend(), DatabaseBackend):
+        return False
+    return DBTaskResult.objects.filter(
+        task_path=sweep_deadlines_task.module_path, status=TaskResultStatus.READY
+    ).exists()
+
+
+def enqueue_sweep() -> str | None:
+    """Enqueue one deadline sweep; returns the task result's id, or None when one is waiting."""
+    if sweep_waiting():
+        return None
+    return str(sweep_deadlines_task.enqueue().id)
+
+
+class Command(BaseCommand):
+    help = "Enqueue the periodic background jobs (the deadline sweep) for the task worker."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--once", action="store_true", help="enqueue one sweep and exit")
+        parser.add_argument(
+            "--interval", type=float, default=None,
+            help="seconds between sweeps (default: HOTLINE_SWEEP_SECONDS)",
+        )
+
+    def handle(self, *args: Any, once: bool = False, interval: float | None = None,
+               **options: Any) -> None:
+        every = interval if interval is not None else float(settings.HOTLINE_SWEEP_SECONDS)
+        if every <= 0:
+            raise ValueError("the sweep interval must be positive")
+        if once:
+            found = enqueue_sweep()
+            self.stdout.write(f"enqueued deadline sweep {found}" if found
+                              else "a deadline sweep is already waiting")
+            return
+
+        stop = threading.Event()
+
+        def on_signal(signum: int, frame: FrameType | None) -> None:
+            stop.set()
+
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+        log.info("scheduler started: deadline sweep every %s s", every)
+        while not stop.is_set():
+            try:
+                found = enqueue_sweep()
+                log.debug("enqueued deadline sweep %s", found)
+            except DatabaseError:
+                # A locked or restarting database: try again at the next tick, do not die.
+                log.exception("could not enqueue the deadline sweep")
+            close_old_connections()
+            stop.wait(every)
+        log.info("scheduler stopped")

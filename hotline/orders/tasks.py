@@ -1,0 +1,18 @@
+"""Background work on orders, run by the django-tasks worker (``manage.py db_worker``).
+
+The scheduler command enqueues ``sweep_deadlines_task`` every ``HOTLINE_SWEEP_SECONDS``. The task
+is idempotent (see ``sweeps``): running it twice, or in two workers at once, acts once.
+"""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from hotline.orders import sweeps
+
+
+@task()
+def sweep_deadlines_task() -> dict[str, list[str]]:
+    """Remind, mark overdue and escalate orders by their deadlines; returns what was done (the
+    numbers of the orders), which the database backend keeps as the task's result."""
+    return sweeps.sweep_deadlines().as_dict()
