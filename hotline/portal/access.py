@@ -13,7 +13,8 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
+from django_htmx.middleware import HtmxDetails
 
 from hotline.directory.models import Role, User
 from hotline.orders import lifecycle
@@ -21,11 +22,24 @@ from hotline.orders.errors import ServiceError
 from hotline.orders.lifecycle import Action
 from hotline.orders.models import Order
 
+
+class PortalRequest(HttpRequest):
+    """A request as the middleware leaves it (for type checkers): htmx details attached."""
+
+    htmx: HtmxDetails
+
+
+class StaffRequest(PortalRequest):
+    """A request that passed ``staff_required``: the user is logged-in staff."""
+
+    user: User  # type: ignore[assignment]
+
+
 DEPARTMENT_ROLES = frozenset({Role.DEPT_HANDLER, Role.DEPT_ADMIN})
 # Actions only the background worker takes; no page offers them.
 WORKER_ONLY = frozenset({Action.CREATE, Action.REMIND, Action.MARK_OVERDUE})
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def is_department_user(user: Any) -> bool:
@@ -45,7 +59,7 @@ def staff_required(view: View) -> View:
 
     @login_required
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: Any, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if request.user.role == Role.SYSTEM and not request.user.is_superuser:
             raise PermissionDenied
         return view(request, *args, **kwargs)
@@ -57,7 +71,7 @@ def role_required(check: Callable[[Any], bool]) -> Callable[[View], View]:
     def decorator(view: View) -> View:
         @staff_required
         @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: Any, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not check(request.user):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
@@ -65,6 +79,18 @@ def role_required(check: Callable[[Any], bool]) -> Callable[[View], View]:
         return wrapper
 
     return decorator
+
+
+def _makes_sense(order: Order, action: Action) -> bool:
+    """Actions the lifecycle allows in the state but the order's details rule out now (the
+    services would refuse them with a Conflict, so no button is offered)."""
+    if action == Action.CONFIRM_ESCALATION:
+        return order.major_event
+    if action in (Action.APPROVE_EXTENSION, Action.DENY_EXTENSION):
+        return bool(order.extension_pending_days)
+    if action == Action.REQUEST_EXTENSION:
+        return not order.extension_pending_days
+    return True
 
 
 def actions_for(user: User, order: Order) -> list[Action]:
@@ -77,6 +103,8 @@ def actions_for(user: User, order: Order) -> list[Action]:
         if action in WORKER_ONLY:
             continue
         if not user.is_superuser and user.role not in lifecycle.ACTION_ROLES[action]:
+            continue
+        if not _makes_sense(order, action):
             continue
         try:
             check_actor_may(user, order, action)

@@ -36,6 +36,12 @@ def district_choices() -> list[tuple[str, str]]:
     return [(d.code, d.name) for d in District.objects.order_by("code")]
 
 
+def _choices(form: forms.Form, name: str, choices: list[tuple[str, Any]]) -> None:
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    field.choices = choices
+
+
 def add_service_error(form: forms.Form, error: ServiceError) -> None:
     """Put a service's complaint on the field it names, or on the whole form."""
     field = error.field if error.field in form.fields else None
@@ -60,12 +66,12 @@ class OrderFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["state"].choices = EMPTY + list(OrderState.choices)
-        self.fields["type"].choices = EMPTY + list(OrderType.choices)
-        self.fields["channel"].choices = EMPTY + list(Channel.choices)
-        self.fields["district"].choices = EMPTY + district_choices()
-        self.fields["category"].choices = EMPTY + category_choices(leaves_only=False)
-        self.fields["lead_unit"].choices = EMPTY + unit_choices()
+        _choices(self, "state", EMPTY + list(OrderState.choices))
+        _choices(self, "type", EMPTY + list(OrderType.choices))
+        _choices(self, "channel", EMPTY + list(Channel.choices))
+        _choices(self, "district", EMPTY + district_choices())
+        _choices(self, "category", EMPTY + category_choices(leaves_only=False))
+        _choices(self, "lead_unit", EMPTY + unit_choices())
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -100,8 +106,8 @@ class NewOrderForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["district"].choices = EMPTY + district_choices()
-        self.fields["category"].choices = EMPTY + category_choices(leaves_only=True)
+        _choices(self, "district", EMPTY + district_choices())
+        _choices(self, "category", EMPTY + category_choices(leaves_only=True))
         if not self.is_bound:
             # A double-click or a resent form registers the order once (idempotency key).
             self.initial["idempotency_key"] = uuid.uuid4().hex
@@ -153,7 +159,7 @@ class UnitForm(ActionForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["unit"].choices = EMPTY + unit_choices()
+        _choices(self, "unit", EMPTY + unit_choices())
 
 
 class DispatchForm(ActionForm):
@@ -172,10 +178,10 @@ class DispatchForm(ActionForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         units = unit_choices()
-        self.fields["unit"].choices = EMPTY + units
-        self.fields["co_units"].choices = units
-        self.fields["category"].choices = EMPTY + category_choices(leaves_only=True)
-        self.fields["urgency"].choices = EMPTY + list(Urgency.choices)
+        _choices(self, "unit", EMPTY + units)
+        _choices(self, "co_units", units)
+        _choices(self, "category", EMPTY + category_choices(leaves_only=True))
+        _choices(self, "urgency", EMPTY + list(Urgency.choices))
 
 
 class CallbackForm(ActionForm):
@@ -216,7 +222,7 @@ class EscalateForm(ActionForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["linkage_units"].choices = unit_choices()
+        _choices(self, "linkage_units", unit_choices())
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -225,9 +231,9 @@ class MultipleFileInput(forms.ClearableFileInput):
 
 class FilesForm(forms.Form):
     """Files sent with a reply. Only renders the input: the view reads
-    ``request.FILES.getlist("files")`` and hands each file to the attachment service."""
+    ``request.FILES.getlist("uploads")`` and hands each file to the attachment service."""
 
-    files = forms.FileField(label=_("Files"), required=False, widget=MultipleFileInput)
+    uploads = forms.FileField(label=_("Files"), required=False, widget=MultipleFileInput)
 
 
 A = Action

@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,12 +19,18 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from hotline.orders import scope
+from hotline.orders.attachments import (
+    do_attach,
+    get_attachment_for,
+    open_attachment,
+    visible_attachments,
+)
 from hotline.orders.errors import NotFound, ServiceError
 from hotline.orders.lifecycle import Action
-from hotline.orders.models import Order, OrderAction
+from hotline.orders.models import Attachment, Order, OrderAction
 from hotline.orders.services import NewOrder, do_action, do_create_order, get_order_for
 from hotline.portal import queries
-from hotline.portal.access import actions_for, may_create_orders, role_required, staff_required
+from hotline.portal.access import StaffRequest, actions_for, may_create_orders, role_required, staff_required
 from hotline.portal.forms import (
     ACTION_FORMS,
     ActionForm,
@@ -38,12 +44,12 @@ from hotline.portal.forms import (
 PAGE_SIZE = 25
 
 
-def _error_status(request: HttpRequest, status: int) -> int:
+def _error_status(request: StaffRequest, status: int) -> int:
     return 200 if request.htmx else status
 
 
 @staff_required
-def order_list(request: HttpRequest) -> HttpResponse:
+def order_list(request: StaffRequest) -> HttpResponse:
     now = timezone.now()
     form = OrderFilterForm(request.GET or None)
     filters: dict[str, Any] = form.cleaned_data if form.is_bound and form.is_valid() else {}
@@ -61,17 +67,21 @@ def order_list(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(may_create_orders)
-def order_new(request: HttpRequest) -> HttpResponse:
+def order_new(request: StaffRequest) -> HttpResponse:
     form = NewOrderForm(request.POST or None)
     status = 200
     if request.method == "POST":
         if form.is_valid():
             data = dict(form.cleaned_data)
             key = data.pop("idempotency_key")
+            files = request.FILES.getlist("uploads")
             try:
-                order, _created = do_create_order(
-                    request.user, NewOrder(**data), idempotency_key=f"portal:{key}"
-                )
+                with transaction.atomic():
+                    order, created = do_create_order(
+                        request.user, NewOrder(**data), idempotency_key=f"portal:{key}"
+                    )
+                    if created and files:
+                        _attach_files(request, order, files, Attachment.Kind.INTAKE)
             except ServiceError as error:
                 add_service_error(form, error)
                 status = error.status
@@ -82,11 +92,12 @@ def order_new(request: HttpRequest) -> HttpResponse:
                 return redirect("portal:order_detail", number=order.number)
         else:
             status = 422
-    return render(request, "portal/order_new.html", {"form": form},
+    context = {"form": form, "files": FilesForm()}
+    return render(request, "portal/order_new.html", context,
                   status=_error_status(request, status))
 
 
-def _load(request: HttpRequest, number: str) -> Order:
+def _load(request: StaffRequest, number: str) -> Order:
     try:
         return get_order_for(request.user, number)
     except NotFound:
@@ -94,7 +105,7 @@ def _load(request: HttpRequest, number: str) -> Order:
 
 
 def _detail_context(
-    request: HttpRequest, order: Order, failed: ActionForm | None = None,
+    request: StaffRequest, order: Order, failed: ActionForm | None = None,
     failed_action: Action | None = None,
 ) -> dict[str, Any]:
     user = request.user
@@ -116,19 +127,19 @@ def _detail_context(
         "citizen_hidden": scope.citizen_hidden(user, order),
         "events": order.events.select_related("unit").order_by("seq"),
         "assignments": order.assignments.select_related("unit").order_by("-active", "assigned_at"),
-        "attachments": order.attachments.order_by("created_at"),
+        "attachments": visible_attachments(user, order),
         "action_forms": action_forms,
         "next": request.POST.get("next") or request.GET.get("next") or "",
     }
 
 
 @staff_required
-def order_detail(request: HttpRequest, number: str) -> HttpResponse:
+def order_detail(request: StaffRequest, number: str) -> HttpResponse:
     order = _load(request, number)
     return render(request, "portal/order_detail.html", _detail_context(request, order))
 
 
-def _safe_next(request: HttpRequest, fallback: str) -> str:
+def _safe_next(request: StaffRequest, fallback: str) -> str:
     target = request.POST.get("next", "")
     if target and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
@@ -137,15 +148,13 @@ def _safe_next(request: HttpRequest, fallback: str) -> str:
     return fallback
 
 
-def _attach_files(request: HttpRequest, order: Order, files: list[Any]) -> None:
-    from hotline.orders.attachments import do_attach  # owned by the orders package
-
+def _attach_files(request: StaffRequest, order: Order, files: list[Any], kind: str) -> None:
     for uploaded in files:
-        do_attach(request.user, order, uploaded, "reply")
+        do_attach(request.user, order, uploaded, kind)
 
 
 @staff_required
-def order_action(request: HttpRequest, number: str, action: str) -> HttpResponse:
+def order_action(request: StaffRequest, number: str, action: str) -> HttpResponse:
     if request.method != "POST":
         return redirect("portal:order_detail", number=number)
     order = _load(request, number)
@@ -158,12 +167,12 @@ def order_action(request: HttpRequest, number: str, action: str) -> HttpResponse
     form = action_form(act, request.POST)
     status = 422
     if form.is_valid():
-        files = request.FILES.getlist("files") if act == Action.REPLY else []
+        files = request.FILES.getlist("uploads") if act == Action.REPLY else []
         try:
             with transaction.atomic():
                 order = do_action(request.user, number, act, form.params())
                 if files:
-                    _attach_files(request, order, files)
+                    _attach_files(request, order, files, Attachment.Kind.REPLY)
         except ServiceError as error:
             add_service_error(form, error)
             status = error.status
@@ -182,14 +191,12 @@ def order_action(request: HttpRequest, number: str, action: str) -> HttpResponse
 
 
 @staff_required
-def attachment_download(request: HttpRequest, number: str, attachment_id: int) -> FileResponse:
+def attachment_download(request: StaffRequest, number: str, attachment_id: int) -> FileResponse:
     order = _load(request, number)
-    attachment = order.attachments.filter(pk=attachment_id).first()
-    if attachment is None:
-        raise Http404(_("No such file."))
     try:
-        handle = attachment.file.open("rb")
-    except FileNotFoundError:
+        attachment = get_attachment_for(request.user, order, attachment_id)
+        handle = open_attachment(attachment)
+    except (NotFound, FileNotFoundError):
         raise Http404(_("No such file.")) from None
     return FileResponse(handle, as_attachment=True, filename=attachment.name)
 

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from hotline.orders import numbering
 from hotline.orders.lifecycle import State
 from hotline.orders.models import Order
-from hotline.portal.access import is_department_user
+from hotline.portal.access import PortalRequest, is_department_user
 
 # Failed status lookups allowed per client address per window: enough for typos, too few to
 # walk acceptance numbers against a known phone number.
@@ -49,7 +49,7 @@ def _client_key(request: HttpRequest) -> str:
     return "portal-status-failures:" + request.META.get("REMOTE_ADDR", "")
 
 
-def status(request: HttpRequest) -> HttpResponse:
+def status(request: PortalRequest) -> HttpResponse:
     """Citizens follow their request with the acceptance number and their phone number. A wrong
     phone, an unknown number and a mistyped one all get the same answer, so the page says
     nothing about orders the asker is not the citizen of."""

@@ -4,18 +4,18 @@ run late and what already has."""
 from __future__ import annotations
 
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
 from hotline.portal import queries
-from hotline.portal.access import actions_for, is_department_user, role_required
+from hotline.portal.access import StaffRequest, actions_for, is_department_user, role_required
 
 PAGE_SIZE = 25
 
 
 @role_required(is_department_user)
-def workbench(request: HttpRequest) -> HttpResponse:
+def workbench(request: StaffRequest) -> HttpResponse:
     now = timezone.now()
     tabs = queries.workbench_tabs(request.user, now)
     current = next((t for t in tabs if t.key == request.GET.get("tab")), tabs[0])

@@ -1,0 +1,138 @@
+"""The department workbench's tabs and the citizens' status page."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from hotline.orders.models import Order
+from hotline.orders.services import do_action
+from hotline.portal.views import STATUS_FAILURES_ALLOWED
+from tests.portal.conftest import new_order
+
+pytestmark = pytest.mark.django_db
+
+
+def tab(client, key):
+    response = client.get(reverse("portal:workbench"), {"tab": key})
+    assert response.status_code == 200
+    return {row["order"].number for row in response.context["rows"]}
+
+
+def test_workbench_tabs_follow_the_order(city, login, dispatched):
+    client = login(city.handler)
+    assert tab(client, "to_sign") == {dispatched.number}
+    assert tab(client, "handling") == set()
+    Order.objects.filter(pk=dispatched.pk).update(sign_due=timezone.now() + dt.timedelta(hours=1))
+    assert tab(client, "due_soon") == {dispatched.number}
+    html = client.get(reverse("portal:workbench")).content.decode()
+    assert "Sign for" in html and "Return" in html
+    do_action(city.handler, dispatched.number, "sign")
+    assert tab(client, "to_sign") == set()
+    assert tab(client, "handling") == {dispatched.number}
+    now = timezone.now()
+    Order.objects.filter(pk=dispatched.pk).update(handle_due=now + dt.timedelta(days=9))
+    assert tab(client, "due_soon") == set() and tab(client, "overdue") == set()
+    Order.objects.filter(pk=dispatched.pk).update(handle_due=now + dt.timedelta(minutes=30))
+    assert tab(client, "due_soon") == {dispatched.number}
+    Order.objects.filter(pk=dispatched.pk).update(handle_due=now - dt.timedelta(minutes=1))
+    assert tab(client, "overdue") == {dispatched.number}
+    assert tab(client, "due_soon") == set()
+
+
+def test_co_handler_sees_its_part_under_handling(city, login, dispatched):
+    client = login(city.housing_handler)
+    assert tab(client, "to_sign") == set()
+    assert tab(client, "handling") == {dispatched.number}
+
+
+def test_workbench_shows_only_the_units_orders(city, login, dispatched):
+    noise = new_order(city, title="噪声", category="100201", district="taijiang")
+    do_action(city.agent, noise.number, "dispatch")
+    assert tab(login(city.handler), "to_sign") == {dispatched.number}
+    assert tab(login(city.env_handler), "to_sign") == {noise.number}
+
+
+def test_workbench_counts_and_htmx_tab(city, login, dispatched):
+    Order.objects.filter(pk=dispatched.pk).update(sign_due=timezone.now() + dt.timedelta(days=9))
+    client = login(city.handler)
+    response = client.get(reverse("portal:workbench"), {"tab": "to_sign"},
+                          HTTP_HX_REQUEST="true", HTTP_HX_TARGET="workbench-tab")
+    html = response.content.decode()
+    assert "<html" not in html and dispatched.number in html
+    counts = {t.key: n for t, n in response.context["tabs"]}
+    assert counts == {"to_sign": 1, "handling": 0, "due_soon": 0, "overdue": 0}
+
+
+# --- citizens' status page -------------------------------------------------------------------
+
+def lookup(client, number, phone, **extra):
+    return client.post(reverse("portal:status"), {"number": number, "phone": phone}, **extra)
+
+
+def test_status_page_shows_state_and_department(client, city, dispatched):
+    assert client.get(reverse("portal:status")).status_code == 200
+    response = lookup(client, dispatched.number, "138-1234-1234")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Being handled" in html and "市水务局" in html
+    assert "张三" not in html  # the page never repeats personal data
+
+
+def test_status_page_shows_the_reply_once_closed(client, city, dispatched):
+    do_action(city.handler, dispatched.number, "sign")
+    do_action(city.handler, dispatched.number, "reply", {"reply": "已恢复供水"})
+    assert "已恢复供水" not in lookup(client, dispatched.number, "13812341234").content.decode()
+    do_action(city.agent, dispatched.number, "approve_reply")
+    do_action(city.agent, dispatched.number, "callback",
+              {"resolved": True, "satisfaction": "satisfied"})
+    html = lookup(client, dispatched.number, "13812341234").content.decode()
+    assert "Closed" in html and "已恢复供水" in html
+
+
+def _wrong_check_digit(number):
+    return number[:7] + str((int(number[7]) + 1) % 10)
+
+
+def test_status_page_says_the_same_for_every_miss(client, city, dispatched):
+    other = new_order(city, citizen_phone="13900002222", title="另一位市民")
+    misses = [
+        (dispatched.number, "13800000000"),  # wrong phone
+        (other.number, "13812341234"),  # somebody else's order
+        ("00000000", "13812341234"),  # valid check digit, no such order
+        (_wrong_check_digit(dispatched.number), "13812341234"),  # mistyped number
+        ("abc", "13812341234"),
+    ]
+    bodies = set()
+    for number, phone in misses:
+        response = lookup(client, number, phone)
+        assert response.status_code == 404
+        html = response.content.decode()
+        assert "No request matches" in html and "Being handled" not in html
+        html = re.sub(r'value="[^"]*"|"X-CSRFToken": "[^"]*"', "", html)
+        bodies.add(html)
+    assert len(bodies) == 1
+
+
+def test_status_page_empty_form_shows_errors(client, city):
+    response = client.post(reverse("portal:status"), {"number": "", "phone": ""})
+    assert response.status_code == 200
+    assert response.context["form"].errors["number"]
+
+
+def test_status_page_slows_down_guessing(client, city, dispatched):
+    for _ in range(STATUS_FAILURES_ALLOWED):
+        assert lookup(client, "00000000", "13812341234").status_code == 404
+    assert lookup(client, dispatched.number, "13812341234").status_code == 429
+
+
+def test_status_page_htmx_swaps_the_card(client, city, dispatched):
+    response = lookup(client, dispatched.number, "13812341234", HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert response.status_code == 200 and 'id="status-card"' in html and "<html" not in html
+    miss = lookup(client, "00000000", "1", HTTP_HX_REQUEST="true")
+    assert miss.status_code == 200 and "No request matches" in miss.content.decode()
