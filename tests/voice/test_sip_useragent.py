@@ -52,7 +52,7 @@ def test_invite_100_180_200_ack_establishes_the_call_with_negotiated_media(ua):
     (incoming,) = of_type(events, IncomingCall)
     assert incoming.caller_user == "13800138000" and incoming.called_user == "12345"
     assert incoming.display_name == "Citizen"
-    call_id, tag, ok, ack = answered_call(ua, now=5.0, call_id="call-2", branch="z9hG4bK2")
+    _call_id, _tag, ok, ack = answered_call(ua, now=5.0, call_id="call-2", branch="z9hG4bK2")
     assert ok.status == 200 and ok.headers.get("Content-Type") == "application/sdp"
     answer = parse_sdp(ok.body)
     audio = answer.media[0]
@@ -184,7 +184,7 @@ def test_reinvite_hold_and_resume(ua):
         30.0,
     )
     assert statuses(events) == [100, 200]
-    ok = [m for m, _ in sent(events) if m.status == 200][0]
+    ok = next(m for m, _ in sent(events) if m.status == 200)
     answer = parse_sdp(ok.body)
     assert answer.media[0].direction == Direction.RECVONLY
     assert int(answer.origin.split()[2]) == first_version + 1  # a changed description
@@ -199,7 +199,7 @@ def test_reinvite_hold_and_resume(ua):
         CALLER,
         31.0,
     )
-    ok = [m for m, _ in sent(events) if m.status == 200][0]
+    ok = next(m for m, _ in sent(events) if m.status == 200)
     assert parse_sdp(ok.body).media[0].direction == Direction.INACTIVE
     ua.receive(request("ACK", branch="z9hG4bKack3", to_tag=tag, call_id=call_id, cseq=3),
                CALLER, 31.1)
