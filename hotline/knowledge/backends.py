@@ -1,0 +1,188 @@
+"""Full-text index tables and the two search backends, chosen by the database vendor.
+
+- SQLite: FTS5 virtual tables over the space-joined segmented tokens, ranked by bm25 with
+  per-column weights (title and keywords count more than the body).
+- PostgreSQL: a table with a GIN-indexed tsvector built from the same tokens, title and
+  keywords with weight A and the body with weight C, ranked by ts_rank. The vector is written
+  as a tsvector literal (the 'simple' configuration's lower-casing is already done by the
+  segmenter), so index and query agree on every token, punctuation included.
+
+The tables are created by migration 0002 (raw SQL per vendor). Only ``hotline.knowledge.indexing`` writes them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from django.db import connection
+
+from hotline.knowledge.query import ParsedQuery, ts_lexeme
+
+# PostgreSQL limits: positions go up to 16383, and at most 256 are kept per lexeme.
+_TS_MAX_POSITION = 16383
+_TS_MAX_POSITIONS_PER_LEXEME = 255
+_TS_MAX_LEXEME_BYTES = 2046
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    """An index: its table names and, per field, the bm25 weight and the tsvector weight."""
+
+    name: str
+    fields: tuple[tuple[str, float, str], ...]
+
+    @property
+    def fts_table(self) -> str:
+        return f"knowledge_{self.name}_fts"
+
+    @property
+    def pg_table(self) -> str:
+        return f"knowledge_{self.name}_search"
+
+
+ENTRY_INDEX = IndexSpec("entry", (("title", 10.0, "A"), ("keywords", 6.0, "A"), ("body", 1.0, "C")))
+ORDER_INDEX = IndexSpec("order", (("title", 4.0, "A"), ("text", 1.0, "C")))
+ALL_INDEXES = (ENTRY_INDEX, ORDER_INDEX)
+
+# A document: its id and, per field of the spec, its tokens.
+Document = tuple[int, Sequence[Sequence[str]]]
+
+
+class SearchBackend(Protocol):
+    def replace(self, spec: IndexSpec, documents: Sequence[Document]) -> None: ...
+
+    def delete(self, spec: IndexSpec, ids: Sequence[int]) -> None: ...
+
+    def clear(self, spec: IndexSpec) -> None: ...
+
+    def max_id(self, spec: IndexSpec) -> int: ...
+
+    def ids_between(self, spec: IndexSpec, low: int, high: int) -> set[int]: ...
+
+    def search(self, spec: IndexSpec, query: ParsedQuery, limit: int,
+               offset: int = 0) -> list[tuple[int, float]]:
+        """Matching ids with a score, best first (higher is better)."""
+        ...
+
+
+class SqliteFts5Backend:
+    def replace(self, spec: IndexSpec, documents: Sequence[Document]) -> None:
+        if not documents:
+            return
+        self.delete(spec, [doc_id for doc_id, _fields in documents])
+        columns = ", ".join(name for name, _w, _l in spec.fields)
+        marks = ", ".join(["%s"] * (len(spec.fields) + 1))
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO {spec.fts_table} (rowid, {columns}) VALUES ({marks})",  # noqa: S608
+                [(doc_id, *(" ".join(tokens) for tokens in fields)) for doc_id, fields in documents],
+            )
+
+    def delete(self, spec: IndexSpec, ids: Sequence[int]) -> None:
+        with connection.cursor() as cursor:
+            for start in range(0, len(ids), 500):
+                chunk = list(ids[start:start + 500])
+                marks = ", ".join(["%s"] * len(chunk))
+                cursor.execute(f"DELETE FROM {spec.fts_table} WHERE rowid IN ({marks})", chunk)  # noqa: S608
+
+    def clear(self, spec: IndexSpec) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {spec.fts_table}")  # noqa: S608
+
+    def max_id(self, spec: IndexSpec) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT max(rowid) FROM {spec.fts_table}")  # noqa: S608
+            row = cursor.fetchone()
+        return int(row[0] or 0) if row else 0
+
+    def ids_between(self, spec: IndexSpec, low: int, high: int) -> set[int]:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT rowid FROM {spec.fts_table} WHERE rowid > %s AND rowid <= %s",  # noqa: S608
+                           [low, high])
+            return {int(row[0]) for row in cursor.fetchall()}
+
+    def search(self, spec: IndexSpec, query: ParsedQuery, limit: int,
+               offset: int = 0) -> list[tuple[int, float]]:
+        if not query:
+            return []
+        weights = ", ".join(str(w) for _n, w, _l in spec.fields)
+        table = spec.fts_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT rowid, bm25({table}, {weights}) AS score FROM {table} "  # noqa: S608
+                f"WHERE {table} MATCH %s ORDER BY score, rowid DESC LIMIT %s OFFSET %s",
+                [query.fts5(), limit, offset],
+            )
+            # bm25 is lower for better matches.
+            return [(int(row[0]), -float(row[1])) for row in cursor.fetchall()]
+
+
+def tsvector_literal(spec: IndexSpec, fields: Sequence[Sequence[str]]) -> str:
+    positions: dict[str, list[str]] = {}
+    position = 0
+    for (_name, _w, letter), tokens in zip(spec.fields, fields, strict=True):
+        suffix = "" if letter == "D" else letter
+        for token in tokens:
+            position = min(position + 1, _TS_MAX_POSITION)
+            if len(token.encode()) > _TS_MAX_LEXEME_BYTES:
+                continue
+            kept = positions.setdefault(token, [])
+            if len(kept) < _TS_MAX_POSITIONS_PER_LEXEME:
+                kept.append(f"{position}{suffix}")
+    return " ".join(f"{ts_lexeme(lexeme)}:{','.join(p)}" for lexeme, p in positions.items())
+
+
+class PostgresTsvectorBackend:
+    def replace(self, spec: IndexSpec, documents: Sequence[Document]) -> None:
+        if not documents:
+            return
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO {spec.pg_table} (id, document) VALUES (%s, %s::tsvector) "  # noqa: S608
+                "ON CONFLICT (id) DO UPDATE SET document = EXCLUDED.document",
+                [(doc_id, tsvector_literal(spec, fields)) for doc_id, fields in documents],
+            )
+
+    def delete(self, spec: IndexSpec, ids: Sequence[int]) -> None:
+        if ids:
+            with connection.cursor() as cursor:
+                cursor.execute(f"DELETE FROM {spec.pg_table} WHERE id = ANY(%s)", [list(ids)])  # noqa: S608
+
+    def clear(self, spec: IndexSpec) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {spec.pg_table}")  # noqa: S608
+
+    def max_id(self, spec: IndexSpec) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT max(id) FROM {spec.pg_table}")  # noqa: S608
+            row = cursor.fetchone()
+        return int(row[0] or 0) if row else 0
+
+    def ids_between(self, spec: IndexSpec, low: int, high: int) -> set[int]:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT id FROM {spec.pg_table} WHERE id > %s AND id <= %s",  # noqa: S608
+                           [low, high])
+            return {int(row[0]) for row in cursor.fetchall()}
+
+    def search(self, spec: IndexSpec, query: ParsedQuery, limit: int,
+               offset: int = 0) -> list[tuple[int, float]]:
+        if not query:
+            return []
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id, ts_rank(document, q) AS score FROM {spec.pg_table}, "  # noqa: S608
+                "CAST(%s AS tsquery) AS q WHERE document @@ q "
+                "ORDER BY score DESC, id DESC LIMIT %s OFFSET %s",
+                [query.tsquery(), limit, offset],
+            )
+            return [(int(row[0]), float(row[1])) for row in cursor.fetchall()]
+
+
+def backend() -> SearchBackend:
+    if connection.vendor == "postgresql":
+        return PostgresTsvectorBackend()
+    if connection.vendor == "sqlite":
+        return SqliteFts5Backend()
+    raise NotImplementedError(f"no knowledge search backend for {connection.vendor}")

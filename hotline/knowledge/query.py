@@ -1,0 +1,99 @@
+"""A search query as data: the words typed, each with the alternatives that also match it.
+
+"鼓楼区 停水" becomes two groups. The group of 停水 matches 停水 itself or any of its synonyms
+(断水, 没水...); the group of 鼓楼区 matches 鼓楼区, or 鼓楼 and 楼区 together (a document
+segmented differently still matches). Groups are joined with AND for search and with OR for
+suggestions. The backends turn this into an FTS5 MATCH expression or a PostgreSQL tsquery; the
+words are always quoted, so nothing a user types is read as query syntax.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from hotline.knowledge import segmentation
+
+MAX_QUERY_WORDS = 12
+
+
+@dataclass(frozen=True)
+class Group:
+    word: str
+    # Each alternative is a list of words that must all appear.
+    alternatives: tuple[tuple[str, ...], ...]
+
+
+@dataclass
+class ParsedQuery:
+    groups: list[Group] = field(default_factory=list)
+    any_word: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(self.groups)
+
+    def highlight_terms(self) -> list[str]:
+        terms = {w for g in self.groups for alt in g.alternatives for w in alt}
+        return sorted(terms, key=len, reverse=True)
+
+    def fts5(self) -> str:
+        joiner = " OR " if self.any_word else " AND "
+        return joiner.join(
+            "(" + " OR ".join(_and(alt, _fts5_word, " AND ") for alt in g.alternatives) + ")"
+            for g in self.groups
+        )
+
+    def tsquery(self) -> str:
+        joiner = " | " if self.any_word else " & "
+        return joiner.join(
+            "(" + " | ".join(_and(alt, _ts_word, " & ") for alt in g.alternatives) + ")"
+            for g in self.groups
+        )
+
+
+def _and(words: tuple[str, ...], quote: object, joiner: str) -> str:
+    quoted = [quote(w) for w in words]  # type: ignore[operator]
+    return quoted[0] if len(quoted) == 1 else "(" + joiner.join(quoted) + ")"
+
+
+def _fts5_word(word: str) -> str:
+    return '"' + word.replace('"', '""') + '"'
+
+
+def ts_lexeme(word: str) -> str:
+    return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _ts_word(word: str) -> str:
+    return ts_lexeme(word)
+
+
+def synonym_map() -> dict[str, list[str]]:
+    """Each word of a synonym group -> every word of its groups (admin-managed, read per query:
+    the table is small and an edit must take effect at once)."""
+    from hotline.knowledge.models import Synonym
+
+    mapping: dict[str, list[str]] = {}
+    for synonym in Synonym.objects.all():
+        group = [segmentation.normalise(w) for w in synonym.words()]
+        for word in group:
+            mapping.setdefault(word, [])
+            mapping[word].extend(w for w in group if w not in mapping[word])
+    return mapping
+
+
+def _alternatives(word: str, synonyms: dict[str, list[str]]) -> tuple[tuple[str, ...], ...]:
+    alts: list[tuple[str, ...]] = []
+    for candidate in [word, *synonyms.get(word, [])]:
+        for alt in ((candidate,), tuple(segmentation.sub_words(candidate))):
+            if alt and alt not in alts:
+                alts.append(alt)
+    return tuple(alts)
+
+
+def parse_query(text: str, *, any_word: bool = False,
+                synonyms: dict[str, list[str]] | None = None) -> ParsedQuery:
+    words = segmentation.words(text or "")[:MAX_QUERY_WORDS]
+    if not words:
+        return ParsedQuery(any_word=any_word)
+    mapping = synonym_map() if synonyms is None else synonyms
+    return ParsedQuery([Group(w, _alternatives(w, mapping)) for w in words], any_word=any_word)

@@ -1,0 +1,140 @@
+"""Searching the knowledge base and the orders.
+
+The index gives ranked ids; the ORM then keeps only what the caller may read (published, not
+retired, valid today, public for citizens; orders in the caller's scope), so the index never
+needs to know about validity dates or permissions and expiry needs no re-indexing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.safestring import SafeString
+
+from hotline.knowledge import indexing
+from hotline.knowledge.backends import ENTRY_INDEX, ORDER_INDEX, backend
+from hotline.knowledge.highlight import highlight, snippet
+from hotline.knowledge.models import Entry, EntryKind, EntryVersion, readable_entries
+from hotline.knowledge.query import ParsedQuery, parse_query
+from hotline.knowledge.richtext import plain_text
+from hotline.orders import scope
+from hotline.orders.models import Order
+
+MAX_LIMIT = 100
+# How many ranked entry ids to read from the index before filtering by readability: the
+# knowledge base is small (thousands of entries), so this is in practice "all matches".
+ENTRY_CANDIDATES = 1000
+# Orders: ranked ids are read in chunks and filtered by scope until enough are found.
+ORDER_CHUNK = 500
+ORDER_MAX_CHUNKS = 20
+
+
+@dataclass
+class EntryHit:
+    entry: Entry
+    version: EntryVersion
+    score: float
+    title_html: SafeString
+    snippet_html: SafeString
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.entry.pk,
+            "kind": self.version.kind,
+            "kind_label": EntryKind(self.version.kind).label,
+            "title": self.version.title,
+            "title_html": str(self.title_html),
+            "snippet_html": str(self.snippet_html),
+            "owner": self.entry.owner.name,
+            "owner_phone": self.entry.owner.phone,
+            "public": self.version.public,
+            "valid_until": self.version.valid_until,
+            "score": round(self.score, 4),
+        }
+
+
+@dataclass
+class OrderHit:
+    order: Order
+    score: float
+    title_html: SafeString
+    snippet_html: SafeString
+
+
+def may_read_internal(user: Any) -> bool:
+    """Staff read internal entries; citizens (anonymous) only the public ones."""
+    return bool(user is not None and user.is_authenticated and user.is_active)
+
+
+def _clamp(limit: int) -> int:
+    return max(1, min(int(limit), MAX_LIMIT))
+
+
+def _entry_hits(query: ParsedQuery, *, public_only: bool, limit: int,
+                kind: str = "") -> list[EntryHit]:
+    if not query:
+        return []
+    ranked = backend().search(ENTRY_INDEX, query, ENTRY_CANDIDATES)
+    if not ranked:
+        return []
+    scores = dict(ranked)
+    entries = readable_entries(public_only=public_only).filter(pk__in=scores)
+    if kind:
+        entries = entries.filter(published__kind=kind)
+    found = sorted(entries.select_related("published", "owner"),
+                   key=lambda e: (-scores[e.pk], -e.pk))[:_clamp(limit)]
+    terms = query.highlight_terms()
+    hits = []
+    for entry in found:
+        version = entry.published
+        assert version is not None  # readable_entries requires one
+        hits.append(EntryHit(entry, version, scores[entry.pk], highlight(version.title, terms),
+                             snippet(plain_text(version.body), terms)))
+    return hits
+
+
+def search_entries(user: Any, text: str, *, limit: int = 20, kind: str = "",
+                   public_only: bool | None = None) -> list[EntryHit]:
+    """Entries matching every word of ``text`` (or one of its synonyms), best first. Citizens
+    (no user) and callers asking for ``public_only`` get public entries only."""
+    if public_only is None:
+        public_only = not may_read_internal(user)
+    elif not public_only and not may_read_internal(user):
+        public_only = True
+    return _entry_hits(parse_query(text), public_only=public_only, limit=limit, kind=kind)
+
+
+def suggest_entries(user: Any, text: str, *, limit: int = 5) -> list[EntryHit]:
+    """Entries for what an agent is typing: any of its words (stop words dropped), best first,
+    so a half-written sentence already brings up the likely answers."""
+    public_only = not may_read_internal(user)
+    return _entry_hits(parse_query(text, any_word=True), public_only=public_only, limit=limit)
+
+
+def search_orders(user: Any, text: str, limit: int = 20) -> list[OrderHit]:
+    """Orders matching ``text`` that ``user`` may see (hotline.orders.scope), best first."""
+    query = parse_query(text)
+    if not query or user is None or not user.is_authenticated:
+        return []
+    indexing.catch_up_orders_quietly()
+    limit = _clamp(limit)
+    search = backend()
+    everything = scope.sees_everything(user)
+    found: list[tuple[Order, float]] = []
+    for chunk in range(ORDER_MAX_CHUNKS):
+        ranked = search.search(ORDER_INDEX, query, ORDER_CHUNK, offset=chunk * ORDER_CHUNK)
+        if not ranked:
+            break
+        scores = dict(ranked)
+        candidates = Order.objects.filter(pk__in=scores)
+        if not everything:
+            candidates = scope.visible_orders(user, candidates)
+        for order in candidates.select_related("category", "lead_unit", "district"):
+            found.append((order, scores[order.pk]))
+        if len(found) >= limit or len(ranked) < ORDER_CHUNK:
+            break
+    found.sort(key=lambda pair: (-pair[1], -pair[0].pk))
+    terms = query.highlight_terms()
+    return [OrderHit(order, score, highlight(order.title, terms), snippet(order.text, terms))
+            for order, score in found[:limit]]

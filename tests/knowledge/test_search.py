@@ -1,0 +1,185 @@
+"""Search on Chinese text: segmentation, synonyms, ranking, expiry, highlighting, order scope."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from hotline.knowledge import segmentation
+from hotline.knowledge.backends import ENTRY_INDEX, backend
+from hotline.knowledge.highlight import highlight, snippet
+from hotline.knowledge.models import Synonym
+from hotline.knowledge.query import parse_query
+from hotline.knowledge.search import search_entries, search_orders, suggest_entries
+from hotline.knowledge.services import do_entry_action
+from tests.knowledge.conftest import publish
+
+pytestmark = pytest.mark.django_db(transaction=False)
+
+
+def titles(hits):
+    return [h.version.title for h in hits]
+
+
+def test_finds_chinese_words_segmented_differently(city):
+    publish(city, title="供水公告", body="因管网抢修，鼓楼区部分区域临时停水", keywords="")
+    publish(city, title="噪声投诉", body="夜间施工噪声扰民请拨打12345", keywords="噪声", categories=[])
+    assert titles(search_entries(city.agent, "停水")) == ["供水公告"]
+    assert titles(search_entries(city.agent, "鼓楼停水")) == ["供水公告"]
+    assert titles(search_entries(city.agent, "鼓楼区 抢修")) == ["供水公告"]
+    assert titles(search_entries(city.agent, "夜间施工")) == ["噪声投诉"]
+    # Every word must match: an unrelated word excludes the entry.
+    assert search_entries(city.agent, "停水 噪声") == []
+    assert search_entries(city.agent, "") == []
+    assert search_entries(city.agent, "的 了 吗") == []
+
+
+def test_query_syntax_is_never_interpreted(city):
+    publish(city)
+    for text in ['"', "停水 OR", "NOT 停水", "停水*", "(停水", "停水 AND (", "'; DROP", "\\"]:
+        search_entries(city.agent, text)  # must not raise
+
+
+def test_title_and_keywords_rank_above_body(city):
+    publish(city, title="办事指南", body="本指南说明户口迁移。办理地点另见。居住证", keywords="")
+    publish(city, title="居住证办理", body="到派出所办理", keywords="")
+    publish(city, title="证件", body="材料清单", keywords="居住证")
+    ranked = titles(search_entries(city.agent, "居住证"))
+    assert ranked[2] == "办事指南"
+    assert set(ranked[:2]) == {"居住证办理", "证件"}
+
+
+def test_synonyms_expand_the_query(city):
+    publish(city, title="供水公告", body="部分区域临时停水", keywords="")
+    assert search_entries(city.agent, "断水") == []
+    Synonym.objects.create(term="停水", equivalents="断水，没水")
+    segmentation.reload_user_words()
+    assert titles(search_entries(city.agent, "断水")) == ["供水公告"]
+    assert titles(search_entries(city.agent, "没水了吗")) == ["供水公告"]
+
+
+def test_expired_and_future_entries_are_hidden(city, today):
+    publish(city, title="旧政策停水补偿", valid_until=today - dt.timedelta(days=1))
+    publish(city, title="新政策停水补偿", valid_from=today + dt.timedelta(days=3))
+    publish(city, title="现行停水补偿", valid_from=today, valid_until=today)
+    assert titles(search_entries(city.agent, "停水补偿")) == ["现行停水补偿"]
+    assert titles(search_entries(None, "停水补偿")) == ["现行停水补偿"]
+
+
+def test_internal_entries_only_for_staff(city):
+    publish(city, title="内部口径停水", public=False)
+    publish(city, title="公开停水说明", public=True)
+    assert set(titles(search_entries(city.agent, "停水"))) == {"内部口径停水", "公开停水说明"}
+    assert titles(search_entries(None, "停水")) == ["公开停水说明"]
+    assert titles(search_entries(city.agent, "停水", public_only=True)) == ["公开停水说明"]
+
+
+def test_retired_entries_leave_the_index(city):
+    entry = publish(city, title="停水公告")
+    assert backend().ids_between(ENTRY_INDEX, entry.pk - 1, entry.pk) == {entry.pk}
+    do_entry_action(city.dept_admin, entry.pk, "retire")
+    assert search_entries(city.agent, "停水") == []
+    assert backend().ids_between(ENTRY_INDEX, entry.pk - 1, entry.pk) == set()
+
+
+def test_revision_keeps_the_published_text_until_republished(city):
+    from hotline.knowledge.services import do_edit_entry
+    from tests.knowledge.conftest import entry_data
+
+    entry = publish(city, title="停水公告", body="旧的正文 临时停水")
+    do_entry_action(city.handler, entry.pk, "revise")
+    do_edit_entry(city.handler, entry.pk, entry_data(title="停水通知", body="新的正文 计划停水"))
+    assert titles(search_entries(city.agent, "停水")) == ["停水公告"]
+    assert search_entries(city.agent, "计划停水") == []
+    do_entry_action(city.handler, entry.pk, "submit")
+    do_entry_action(city.admin, entry.pk, "publish")
+    assert titles(search_entries(city.agent, "计划停水")) == ["停水通知"]
+    assert search_entries(city.agent, "旧的正文") == []
+
+
+def test_highlight_escapes_html_before_marking():
+    html = str(highlight('<script>alert("停水")</script> & 停水', ["停水"]))
+    assert "<script>" not in html
+    assert html == ('&lt;script&gt;alert(&quot;<mark>停水</mark>&quot;)&lt;/script&gt; &amp; '
+                    "<mark>停水</mark>")
+    # A term that looks like markup is escaped too.
+    assert str(highlight("a<b>c", ["<b>"])) == "a<mark>&lt;b&gt;</mark>c"
+    # No term may match inside an entity the escaping produced.
+    assert str(highlight("x & y", ["amp"])) == "x &amp; y"
+
+
+def test_snippet_is_a_window_around_the_first_match():
+    text = "开头" * 100 + "临时停水" + "结尾" * 100
+    html = str(snippet(text, ["停水"], width=40))
+    assert html.startswith("…") and html.endswith("…")
+    assert "<mark>停水</mark>" in html
+
+
+def test_search_hit_highlights_title_and_snippet(city):
+    publish(city, title="停水<b>公告</b>", body="<p>鼓楼区临时停水</p><script>x()</script>")
+    hit = search_entries(city.agent, "停水")[0]
+    assert str(hit.title_html) == "<mark>停水</mark>&lt;b&gt;公告&lt;/b&gt;"
+    assert "<mark>停水</mark>" in str(hit.snippet_html)
+    assert "x()" not in str(hit.snippet_html)
+
+
+def test_suggestions_match_any_word_of_typed_text(city):
+    publish(city, title="停水怎么办", body="临时停水", keywords="")
+    publish(city, title="噪声扰民投诉", body="夜间噪声", keywords="", categories=[])
+    hits = suggest_entries(city.agent, "您好，我想问一下我们小区停水了，楼下还有噪声")
+    assert set(titles(hits)) == {"停水怎么办", "噪声扰民投诉"}
+    assert suggest_entries(city.agent, "请问一下") == []
+
+
+def test_query_parsing_groups_alternatives(city):
+    query = parse_query("鼓楼区停水")
+    assert [g.word for g in query.groups] == ["鼓楼区", "停水"]
+    assert ("鼓楼区",) in query.groups[0].alternatives
+    assert "AND" in query.fts5() and "&" in query.tsquery()
+    assert parse_query("停水 噪声", any_word=True).fts5().count(" OR ") >= 1
+
+
+# --- orders ------------------------------------------------------------------------------------
+
+def new_order(city, **overrides):
+    from hotline.orders.services import NewOrder, do_create_order
+
+    data = dict(type="complaint", channel="phone", title="停水三天", text="鼓楼区某小区临时停水三天",
+                citizen_phone="13812341234", citizen_name="张三", district="gulou",
+                category="100101")
+    data.update(overrides)
+    order, _ = do_create_order(city.agent, NewOrder(**data))
+    return order
+
+
+def test_order_search_respects_scope(city):
+    from hotline.orders.services import do_action
+
+    water = new_order(city)
+    noise = new_order(city, title="工地噪声", text="夜间施工噪声，小区停水后还在施工", category="100201",
+                      district="taijiang")
+    do_action(city.agent, water.number, "dispatch")
+    do_action(city.agent, noise.number, "dispatch")
+    numbers = lambda user, q: [h.order.number for h in search_orders(user, q)]  # noqa: E731
+    # Indexed lazily: nothing to call, the search catches up.
+    assert set(numbers(city.agent, "停水")) == {water.number, noise.number}
+    assert numbers(city.agent, "停水")[0] == water.number  # title match ranks first
+    assert numbers(city.handler, "停水") == [water.number]
+    assert numbers(city.env_handler, "停水") == [noise.number]
+    assert numbers(city.housing_handler, "停水") == [water.number]  # co-handler
+    assert numbers(city.handler, "噪声") == []
+    assert search_orders(None, "停水") == []
+
+
+def test_order_index_catches_up_missed_ids(city):
+    from hotline.knowledge import indexing
+    from hotline.knowledge.backends import ORDER_INDEX
+
+    first = new_order(city)
+    second = new_order(city, title="停水又来了")
+    # Simulate an order that committed after a higher id had been indexed.
+    indexing.index_orders(type(second).objects.filter(pk=second.pk))
+    assert indexing.index_new_orders() == 1
+    assert backend().ids_between(ORDER_INDEX, 0, second.pk) == {first.pk, second.pk}
+    assert indexing.index_new_orders() == 0
