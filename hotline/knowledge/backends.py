@@ -7,7 +7,8 @@
   as a tsvector literal (the 'simple' configuration's lower-casing is already done by the
   segmenter), so index and query agree on every token, punctuation included.
 
-The tables are created by migration 0002 (raw SQL per vendor). Only ``hotline.knowledge.indexing`` writes them.
+The tables are created by migration 0002 (raw SQL per vendor); only
+``hotline.knowledge.indexing`` writes them.
 """
 
 from __future__ import annotations

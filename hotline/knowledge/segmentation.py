@@ -24,13 +24,13 @@ jieba.setLogLevel(logging.WARNING)
 # How often (seconds) a process checks whether the catalogue's names changed.
 DICTIONARY_REFRESH_SECONDS = 300
 
-STOP_WORDS = frozenset(
-    """的 了 在 是 我 有 和 就 不 人 都 一 一个 上 也 很 到 说 要 去 你 会 着 没有 看 好 自己 这 那
+_STOP_WORDS_TEXT = """
+    的 了 在 是 我 有 和 就 不 人 都 一 一个 上 也 很 到 说 要 去 你 会 着 没有 看 好 自己 这 那
     他 她 它 们 我们 你们 他们 请问 请 问 问一下 一下 怎么 怎么办 怎样 如何 什么 哪里 哪儿 哪个 吗 呢
     啊 吧 呀 哦 嗯 么 与 及 或 等 对 把 被 让 给 为 为什么 能 能否 可以 可不可以 是否 需要 想 想要
     还 又 再 从 向 于 以 之 其 而 但 但是 如果 因为 所以 这个 那个 这样 那样 这里 那里 现在 已经
-    帮 帮忙 麻烦 您好 你好 谢谢 您 咨询 反映 一直 非常 特别 比较 有没有 几 多少 吧 了解""".split()
-)
+    帮 帮忙 麻烦 您好 你好 谢谢 您 咨询 反映 一直 非常 特别 比较 有没有 几 多少 了解"""
+STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
 
 logger = logging.getLogger(__name__)
 
