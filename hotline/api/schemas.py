@@ -19,6 +19,9 @@ from hotline.directory.models import OrderType
 from hotline.orders.models import Channel, CitizenTag, OrderState, Urgency
 
 MAX_DB_INT = 2**63 - 1
+# Dates far outside these overflow when converted to UTC or moved by a day.
+MIN_DATE = dt.date(1970, 1, 1)
+MAX_DATE = dt.date(9998, 12, 31)
 
 
 def _storable(value: str) -> str:
@@ -189,8 +192,12 @@ class OrderFilters(InputSchema):
     lead_unit: Code | None = None
     urgency: Urgency | None = None
     overdue: bool | None = None
-    created_from: dt.date | None = Field(None, description="first day (local time), inclusive")
-    created_to: dt.date | None = Field(None, description="last day (local time), inclusive")
+    created_from: dt.date | None = Field(
+        None, ge=MIN_DATE, le=MAX_DATE, description="first day (local time), inclusive"
+    )
+    created_to: dt.date | None = Field(
+        None, ge=MIN_DATE, le=MAX_DATE, description="last day (local time), inclusive"
+    )
     q: Text200 | None = Field(None, description="text the title contains")
     limit: int = Field(50, ge=1, le=200)
     offset: int = Field(0, ge=0, le=10_000_000)

@@ -23,8 +23,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from hotline.directory.models import Role, User
+from hotline.orders import lifecycle
 from hotline.orders.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
-from hotline.orders.lifecycle import State
+from hotline.orders.lifecycle import Action, State
 from hotline.orders.models import Assignment, Attachment, Order
 from hotline.orders.scope import can_see_order, citizen_hidden
 
@@ -62,7 +63,9 @@ def clean_content_type(raw: str | None) -> str:
 
 
 def _holds_lead(actor: User, order: Order) -> bool:
-    if actor.unit is None:
+    """The actor replies for the lead unit: a role that may reply, in the unit (or above the
+    street) holding the active lead assignment. The centre never replies for a department."""
+    if actor.unit is None or actor.role not in lifecycle.ACTION_ROLES[Action.REPLY]:
         return False
     return Assignment.objects.filter(
         order=order, unit_id__in=actor.unit.descendant_ids(), role=Assignment.Role.LEAD,

@@ -1,0 +1,137 @@
+"""Garbage in, a clear 4xx out: never a 500 for bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hotline.orders.models import Order
+from tests.api.conftest import ApiClient, dispatched_order, new_order
+
+GOOD = {"type": "complaint", "title": "路灯不亮", "text": "小区路灯坏了"}
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({**GOOD, "type": "rant"}, "type"),
+    ({**GOOD, "channel": "pigeon"}, "channel"),
+    ({**GOOD, "urgency": 3}, "urgency"),
+    ({k: v for k, v in GOOD.items() if k != "title"}, "title"),
+    ({k: v for k, v in GOOD.items() if k != "type"}, "type"),
+    ({**GOOD, "title": 42}, "title"),
+    ({**GOOD, "title": "x" * 201}, "title"),
+    ({**GOOD, "text": "x" * 20001}, "text"),
+    ({**GOOD, "title": "   "}, "title"),
+    ({**GOOD, "text": "nul \x00 byte"}, "text"),
+    ({**GOOD, "title": "lone \ud800 surrogate"}, "title"),
+    ({**GOOD, "citizen_phone": "12"}, "citizen_phone"),
+    ({**GOOD, "citizen_phone": ["138"]}, "citizen_phone"),
+    ({**GOOD, "citizen_email": "not-an-email"}, "citizen_email"),
+    ({**GOOD, "citizen_name": "名" * 65}, "citizen_name"),
+    ({**GOOD, "citizen_tags": ["vip"]}, "citizen_tags.0"),
+    ({**GOOD, "citizen_tags": "elderly"}, "citizen_tags"),
+    ({**GOOD, "confidential": "maybe"}, "confidential"),
+    ({**GOOD, "district": "atlantis"}, "district"),
+    ({**GOOD, "category": "x" * 33}, "category"),
+    ({**GOOD, "category": "999"}, "category"),
+    ({**GOOD, "contact_id": 10**30}, "contact_id"),
+    ({**GOOD, "contact_id": 999999}, "contact_id"),
+    ({**GOOD, "contact_id": "one"}, "contact_id"),
+    ({**GOOD, "address": "路" * 256}, "address"),
+    ({**GOOD, "external_id": "e" * 129}, "external_id"),
+    ({**GOOD, "surprise": 1}, "surprise"),
+])
+def test_bad_create_bodies_are_422_naming_the_field(city, body, field):
+    r = ApiClient(city.agent).post("/orders", raw=json.dumps(body))
+    assert r.status_code == 422, r.content
+    assert r.json()["field"] == field
+    assert r.json()["detail"]
+    assert Order.objects.count() == 0
+
+
+@pytest.mark.parametrize("raw", [
+    "{", "not json", "{'single': 'quotes'}", "\xff\xfe", "{\"type\": }", "[1, 2",
+])
+def test_malformed_json_is_400(city, raw):
+    r = ApiClient(city.agent).post("/orders", raw=raw.encode("latin-1"))
+    assert r.status_code == 400
+    assert r.json() == {"detail": "Cannot parse request body"}
+
+
+@pytest.mark.parametrize("raw", ["[]", "\"text\"", "42", "null", "true"])
+def test_non_object_bodies_are_422(city, raw):
+    r = ApiClient(city.agent).post("/orders", raw=raw)
+    assert r.status_code == 422
+    assert r.json()["detail"]
+
+
+def test_non_ascii_text_is_fine(city):
+    body = {**GOOD, "title": "噪音 🚧 ñ", "text": "夜间施工，影响休息。ẞ", "citizen_name": "欧阳娜娜"}
+    r = ApiClient(city.agent).post("/orders", body)
+    assert r.status_code == 201
+    assert Order.objects.get(number=r.json()["number"]).title == "噪音 🚧 ñ"
+
+
+@pytest.mark.parametrize("query", [
+    "state=nope", "type=1", "urgency=panic", "overdue=perhaps", "created_from=yesterday",
+    "created_to=0000-00-00", "created_from=0001-01-01", "created_to=9999-12-31", "limit=abc",
+    "limit=-5", "offset=1e9", "q=" + "q" * 201, "q=%00", "district=%00", "category=%00",
+    "lead_unit=" + "u" * 40,
+])
+def test_bad_list_queries_are_422(city, query):
+    r = ApiClient(city.agent).get("/orders?" + query)
+    assert r.status_code == 422, (query, r.content)
+    assert r.json()["field"]
+
+
+@pytest.mark.parametrize("number", ["x", "%00", "1" * 300, "12345678", "８６０３３５４７"])
+def test_odd_order_numbers_are_404(city, number):
+    client = ApiClient(city.agent)
+    assert client.get(f"/orders/{number}").status_code == 404
+    assert client.post(f"/orders/{number}/urge", {}).status_code == 404
+    assert client.get(f"/orders/{number}/attachments/1").status_code == 404
+
+
+def test_odd_attachment_ids(city):
+    order = new_order(city)
+    client = ApiClient(city.agent)
+    assert client.get(f"/orders/{order.number}/attachments/{10**30}").status_code in (404, 422)
+    assert client.get(f"/orders/{order.number}/attachments/-1").status_code in (404, 422)
+    assert client.get(f"/orders/{order.number}/attachments/abc").status_code == 422
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=50),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(
+        st.text(max_size=10), children, max_size=3),
+    max_leaves=6,
+)
+FIELDS = ["type", "channel", "title", "text", "citizen_phone", "citizen_tags", "district",
+          "category", "urgency", "contact_id", "confidential", "citizen_email"]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(overrides=st.dictionaries(st.sampled_from(FIELDS), JSON_VALUES, max_size=4))
+def test_fuzzed_create_bodies_never_500(city, overrides):
+    r = ApiClient(city.agent).post("/orders", {**GOOD, **overrides})
+    assert r.status_code in (201, 422), (overrides, r.content)
+    if r.status_code == 422:
+        assert r.json()["detail"]
+
+
+ACTIONS = ["dispatch", "transfer", "merge", "escalate", "urge", "reject", "answer", "return",
+           "request_extension", "callback", "reopen", "suspend", "sign"]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(action=st.sampled_from(ACTIONS),
+       body=st.dictionaries(st.sampled_from(["unit", "co_units", "category", "urgency", "into",
+                                             "linkage_units", "days", "reason", "reply",
+                                             "note", "resolved", "satisfaction"]),
+                            JSON_VALUES, max_size=3))
+def test_fuzzed_action_bodies_never_500(city, action, body):
+    order = Order.objects.filter(title="fuzz").first() or dispatched_order(city, title="fuzz")
+    r = ApiClient(city.monitor).post(f"/orders/{order.number}/{action}", body)
+    assert r.status_code in (200, 403, 404, 409, 422), (action, body, r.content)
