@@ -2,8 +2,9 @@
 
 ``load_orders(n)`` writes n orders with everything a real order has: the citizen (a quarter of
 the orders come from a repeat caller), the contact it came in by and its link to the order, the
-units' assignments and a hash-chained history built with ``history.build_event``, so
-``history.verify_order`` accepts every loaded order. Each order follows a prefix of a real
+units' assignments and a hash-chained history hashed with ``history.event_hash`` exactly as
+``history.build_event`` does (tests compare the two), so ``history.verify_order`` accepts every
+loaded order. Each order follows a prefix of a real
 lifecycle path (accept → dispatch → sign → reply → approve → call back → archive, or a direct
 answer, a refusal, a return, a suspension) cut off at "now", so old orders are mostly finished
 and recent ones still in progress, and each order's fields agree with its last event (closed
@@ -49,7 +50,7 @@ from hotline.directory.models import (
 )
 from hotline.directory.workcalendar import WorkCalendar
 from hotline.orders import deadlines, numbering
-from hotline.orders.history import GENESIS_HASH, build_event
+from hotline.orders.history import GENESIS_HASH, event_hash
 from hotline.orders.lifecycle import Action, State
 from hotline.orders.models import (
     Assignment,
@@ -326,6 +327,28 @@ def _pick(rng: random.Random, weighted: Sequence[tuple[Any, int]]) -> Any:
     return rng.choices([v for v, _ in weighted], weights=[w for _, w in weighted])[0]
 
 
+def _event(order: dict[str, Any], seq: int, prev_hash: str, action: str, from_state: str,
+           to_state: str, actor: User | None, note: str, data: dict[str, Any],
+           when: dt.datetime) -> dict[str, Any]:
+    """One history event as a row. The same fields and hash as ``history.build_event`` gives
+    (tests compare the two), without building a model instance per event: that instance cost
+    more than the rest of an order's synthesis together."""
+    actor_name = (actor.display_name or actor.username) if actor is not None else "system"
+    actor_id = actor.pk if actor is not None else None
+    unit_id = actor.unit_id if actor is not None else None
+    digest = event_hash(
+        number=order["number"], seq=seq, action=action, from_state=from_state,
+        to_state=to_state, actor_id=actor_id, actor_name=actor_name, unit_id=unit_id, note=note,
+        data=data, created_at=when, prev_hash=prev_hash,
+    )
+    return {
+        "order_id": order["id"], "seq": seq, "action": action, "from_state": from_state,
+        "to_state": to_state, "actor_id": actor_id, "actor_name": actor_name,
+        "unit_id": unit_id, "note": note, "data": data, "created_at": when,
+        "prev_hash": prev_hash, "hash": digest,
+    }
+
+
 class _Synthesiser:
     def __init__(self, directory: _Directory, rng: random.Random, now: dt.datetime,
                  span: dt.timedelta) -> None:
@@ -391,13 +414,12 @@ class _Synthesiser:
         """Walk a lifecycle path up to now, applying each step to the order's fields and
         recording it as a chained event."""
         rng, d = self.rng, self.d
-        stub = Order(pk=order["id"], number=order["number"])
         path = rng.choices(_PATHS, weights=_PATH_WEIGHTS)[0][1]
-        events: list[OrderEvent] = [build_event(
-            stub, seq=1, prev_hash=GENESIS_HASH, action=Action.CREATE, from_state=State.NEW,
-            to_state=State.ACCEPTED, actor=d.agent,
-            data={"channel": order["channel"], "type": order["type"]}, now=order["created_at"],
-        )]
+        events = batch.events.rows
+        event = _event(order, 1, GENESIS_HASH, Action.CREATE, State.NEW, State.ACCEPTED,
+                       d.agent, "", {"channel": order["channel"], "type": order["type"]},
+                       order["created_at"])
+        events.append(event)
         when: dt.datetime = order["created_at"]
         lead: dict[str, Any] | None = None
         for action, low, high in path:
@@ -469,20 +491,9 @@ class _Synthesiser:
                 actor, note = d.unit_staff.get(lead["unit_id"]), rng.choice(_RETURN_REASONS)
                 data = {"unit": d.route(category, district, rng).lead.code}
             order["updated_at"] = when
-            previous = events[-1]
-            events.append(build_event(
-                stub, seq=previous.seq + 1, prev_hash=previous.hash, action=action,
-                from_state=from_state, to_state=order["state"], actor=actor, note=note, data=data,
-                now=when,
-            ))
-        for event in events:
-            batch.events.rows.append({
-                "order_id": order["id"], "seq": event.seq, "action": event.action,
-                "from_state": event.from_state, "to_state": event.to_state,
-                "actor_id": event.actor_id, "actor_name": event.actor_name,
-                "unit_id": event.unit_id, "note": event.note, "data": event.data,
-                "created_at": event.created_at, "prev_hash": event.prev_hash, "hash": event.hash,
-            })
+            event = _event(order, event["seq"] + 1, event["hash"], action, from_state,
+                           order["state"], actor, note, data, when)
+            events.append(event)
 
     def defaults_for(self, table: _Table) -> dict[str, Any]:
         if table.model is Order:
@@ -602,10 +613,16 @@ def load_orders(
     now: dt.datetime | None = None,
     span_days: int = DEFAULT_SPAN_DAYS,
     progress: Progress | None = None,
+    check_references: bool = True,
 ) -> LoadStats:
     """Insert ``count`` synthetic orders created over the ``span_days`` before ``now``, one
     transaction per batch of ``batch_size``. ``progress(orders_so_far, seconds)`` is called
-    after each batch. Raises DirectoryMissing when there is nothing to refer orders to."""
+    after each batch. Raises DirectoryMissing when there is nothing to refer orders to.
+
+    ``check_references=False`` (PostgreSQL, superuser only) skips the foreign-key checks, which
+    cost about as much as the COPY itself: every reference written here comes from the
+    directory just read or from ids reserved by this batch. Only for preloading a benchmark.
+    """
     if count < 0 or batch_size < 1:
         raise ValueError("count must be >= 0 and batch_size >= 1")
     if connection.vendor not in ("postgresql", "sqlite"):
@@ -615,23 +632,35 @@ def load_orders(
     directory = _load_directory()
     rng = random.Random(seed)
     synth = _Synthesiser(directory, rng, now or timezone.now(), dt.timedelta(days=span_days))
+    postgres = connection.vendor == "postgresql"
     done = rows = 0
     while done < count:
         size = min(batch_size, count - done)
-        with transaction.atomic():
-            # Reserve a citizen id per order; repeat callers leave some unused (gaps are fine).
-            if connection.vendor == "postgresql":
-                ids = _reserve_pg(size, size)
-            else:
-                ids = _reserve_sqlite(size, size)
-            for reserved in (ids.citizens, ids.orders, ids.contacts, ids.counters):
-                reserved.reverse()  # pop() hands them out in ascending order
-            batch = _Batch()
-            for _ in range(size):
-                synth.add_order(batch, ids)
-            _write(batch, synth)
+        if postgres:
+            # Sequences need no transaction, so the batch is built before the write
+            # transaction opens and the transaction lasts only as long as the COPYs.
+            batch = _generate(synth, _reserve_pg(size, size), size)
+            with transaction.atomic():
+                if not check_references:
+                    with connection.cursor() as cursor:
+                        cursor.execute("SET LOCAL session_replication_role = replica")
+                _write(batch, synth)
+        else:
+            with transaction.atomic():  # holds SQLite's write lock from the reservation on
+                batch = _generate(synth, _reserve_sqlite(size, size), size)
+                _write(batch, synth)
         done += size
         rows += batch.row_count()
         if progress is not None:
             progress(done, time.perf_counter() - started)
     return LoadStats(orders=done, rows=rows, seconds=time.perf_counter() - started)
+
+
+def _generate(synth: _Synthesiser, ids: _Ids, size: int) -> _Batch:
+    # A citizen id is reserved per order; repeat callers leave some unused (gaps are harmless).
+    for reserved in (ids.citizens, ids.orders, ids.contacts, ids.counters):
+        reserved.reverse()  # pop() hands them out in ascending order
+    batch = _Batch()
+    for _ in range(size):
+        synth.add_order(batch, ids)
+    return batch

@@ -18,7 +18,7 @@ from hotline.orders.bulk import (
     ensure_minimal_directory,
     load_orders,
 )
-from hotline.orders.history import verify_order
+from hotline.orders.history import build_event, verify_order
 from hotline.orders.lifecycle import FINAL, IN_PROGRESS, State
 from hotline.orders.models import Assignment, Citizen, Contact, Order, OrderEvent
 from hotline.orders.services import NewOrder, do_action, do_create_order
@@ -87,6 +87,25 @@ def test_loaded_orders_are_consistent(city):
     assert Citizen.objects.annotate(n=Count("orders")).filter(n__gt=1).exists()
 
 
+def test_events_are_what_build_event_makes(city):
+    _load(40)
+    users = {u.pk: u for u in city.__dict__.values() if hasattr(u, "role")}
+    events = list(OrderEvent.objects.select_related("order").order_by("order_id", "seq"))
+    assert {e.actor_id for e in events} - {None} <= set(users)
+    for event in events:
+        rebuilt = build_event(
+            event.order, seq=event.seq, prev_hash=event.prev_hash, action=event.action,
+            from_state=event.from_state, to_state=event.to_state,
+            actor=users.get(event.actor_id), note=event.note, data=event.data,
+            now=event.created_at,
+        )
+        assert (rebuilt.actor_name, rebuilt.unit_id, rebuilt.hash) == (
+            event.actor_name, event.unit_id, event.hash)
+    assert {e.actor_id for e in events if e.action == "sign"} <= {city.handler.pk,
+                                                                  city.env_handler.pk,
+                                                                  city.street_handler.pk, None}
+
+
 def test_later_service_orders_do_not_collide(city):
     _load(150, batch_size=40)
     _load(60, batch_size=1000, seed=8)  # a second load continues after the first
@@ -114,7 +133,8 @@ def test_minimal_directory_and_command(db):
     ensure_minimal_directory()  # idempotent
     assert District.objects.count() == 1 and Category.objects.count() == 2
     out = StringIO()
-    call_command("bulk_load_orders", "40", "--batch", "15", "--seed", "3", stdout=out,
+    call_command("bulk_load_orders", "40", "--batch", "15", "--seed", "3", "--no-reference-checks",
+                 stdout=out,
                  stderr=StringIO())
     assert "loaded 40 orders" in out.getvalue() and "rows/s" in out.getvalue()
     assert Order.objects.count() == 40

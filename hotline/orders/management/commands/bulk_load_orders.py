@@ -30,6 +30,9 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=None, help="random seed (repeatable data)")
         parser.add_argument("--create-directory", action="store_true",
                             help="create a minimal district/unit/category if none exists")
+        parser.add_argument("--no-reference-checks", action="store_true",
+                            help="PostgreSQL superuser only: skip foreign-key checks (faster "
+                                 "preloading of benchmark data)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         count: int = options["count"]
@@ -46,7 +49,8 @@ class Command(BaseCommand):
 
         try:
             stats = load_orders(count, batch_size=options["batch"], seed=options["seed"],
-                                span_days=options["days"], progress=progress)
+                                span_days=options["days"], progress=progress,
+                                check_references=not options["no_reference_checks"])
         except DirectoryMissing as exc:
             raise CommandError(f"{exc} (or pass --create-directory)") from exc
         self.stdout.write(
