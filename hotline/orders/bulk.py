@@ -25,11 +25,12 @@ Correctness with concurrent writers (the API may be taking orders while this run
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import random
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -641,10 +642,11 @@ def load_orders(
             # transaction opens and the transaction lasts only as long as the COPYs.
             batch = _generate(synth, _reserve_pg(size, size), size)
             with transaction.atomic():
-                if not check_references:
-                    with connection.cursor() as cursor:
-                        cursor.execute("SET LOCAL session_replication_role = replica")
-                _write(batch, synth)
+                if check_references:
+                    _write(batch, synth)
+                else:
+                    with _without_reference_checks():
+                        _write(batch, synth)
         else:
             with transaction.atomic():  # holds SQLite's write lock from the reservation on
                 batch = _generate(synth, _reserve_sqlite(size, size), size)
@@ -654,6 +656,21 @@ def load_orders(
         if progress is not None:
             progress(done, time.perf_counter() - started)
     return LoadStats(orders=done, rows=rows, seconds=time.perf_counter() - started)
+
+
+@contextlib.contextmanager
+def _without_reference_checks() -> Iterator[None]:
+    """Replica mode skips the foreign-key triggers. Restored afterwards, because SET LOCAL
+    would otherwise outlive this batch when the caller wraps the load in a transaction."""
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW session_replication_role")
+        previous = cursor.fetchone()[0]
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        try:
+            yield
+        finally:
+            cursor.execute("SELECT set_config('session_replication_role', %s, true)",
+                           [previous])
 
 
 def _generate(synth: _Synthesiser, ids: _Ids, size: int) -> _Batch:

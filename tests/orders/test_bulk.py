@@ -8,6 +8,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.db.models import Count, Q
 
 from hotline.directory.models import Category, District, Unit
@@ -140,3 +141,7 @@ def test_minimal_directory_and_command(db):
     assert Order.objects.count() == 40
     assert all(verify_order(o) == [] for o in Order.objects.all())
     assert Unit.objects.filter(code="bulk-water", lead_orders__isnull=False).exists()
+    if connection.vendor == "postgresql":  # the checks are back on after the load
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW session_replication_role")
+            assert cursor.fetchone()[0] == "origin"
