@@ -3,13 +3,15 @@
 - ServiceError subclasses keep their ``.status`` (422, 404, 403, 409, 413, 429).
 - Request validation (ninja's ValidationError) is 422 naming the first bad field; all problems
   are listed under ``errors``.
-- A body that is not JSON is 400; an unauthenticated call is 401.
+- A body that is not JSON is 400 (too large: 413); an unauthenticated call is 401; an
+  unknown path under /api/v1/ is 404.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -74,6 +76,15 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         return _json(api, request, exc.status_code, str(exc))
+
+    @api.exception_handler(RequestDataTooBig)
+    def too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        return _json(api, request, 413, "the request body is too large")
+
+    @api.exception_handler(SuspiciousOperation)
+    def suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
+        # Django's own request-parsing limits (too many fields or files, bad multipart, ...).
+        return _json(api, request, 400, "the request could not be read")
 
     @api.exception_handler(Http404)
     def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:

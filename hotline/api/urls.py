@@ -7,6 +7,7 @@ from ninja import NinjaAPI
 from hotline.api import errors
 from hotline.api.auth import AUTH
 from hotline.api.directory import router as directory_router
+from hotline.api.fallback import router as fallback_router
 from hotline.api.orders import router as orders_router
 from hotline.api.public import router as public_router
 
@@ -25,3 +26,4 @@ errors.install(api)
 api.add_router("", orders_router)
 api.add_router("", directory_router)
 api.add_router("", public_router)
+api.add_router("", fallback_router)  # last: JSON 404 for unknown paths

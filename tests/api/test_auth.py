@@ -109,3 +109,11 @@ def test_issue_token_command_errors(city):
     with pytest.raises(CommandError):
         call_command("issue_token", "alice", "--name", "n" * 65, stdout=io.StringIO(),
                      stderr=io.StringIO())
+
+
+def test_token_posts_need_no_csrf(city):
+    _token, secret = do_issue_token(city.agent)
+    client = Client(enforce_csrf_checks=True, HTTP_AUTHORIZATION=f"Bearer {secret}")
+    r = client.post(f"{API}/orders", {"type": "help", "title": "求助", "text": "老人走失"},
+                    content_type="application/json")
+    assert r.status_code == 201

@@ -135,3 +135,27 @@ def test_fuzzed_action_bodies_never_500(city, action, body):
     order = Order.objects.filter(title="fuzz").first() or dispatched_order(city, title="fuzz")
     r = ApiClient(city.monitor).post(f"/orders/{order.number}/{action}", body)
     assert r.status_code in (200, 403, 404, 409, 422), (action, body, r.content)
+
+
+def test_unknown_paths_are_json_404(city):
+    client = ApiClient(city.agent)
+    for path in ("/nothing", "/orders/12345678/attachments/1/extra", "/public/x/y/z"):
+        r = client.get(path)
+        assert r.status_code == 404 and r.json()["detail"], path
+    assert ApiClient().get("/nothing").status_code == 404
+    # Real endpoints are not shadowed.
+    assert client.get("/districts").status_code == 200
+
+
+def test_oversized_body_is_413_json(city, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    r = ApiClient(city.agent).post("/orders", {**GOOD, "text": "x" * 2000})
+    assert r.status_code == 413 and r.json()["detail"]
+
+
+def test_too_many_multipart_fields_is_400_json(city, settings, media):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 5
+    order = new_order(city)
+    fields = {f"f{i}": "v" for i in range(10)}
+    r = ApiClient(city.agent).client.post(f"/api/v1/orders/{order.number}/attachments", fields)
+    assert r.status_code == 400 and r.json()["detail"]
