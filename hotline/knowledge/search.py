@@ -42,7 +42,7 @@ class EntryHit:
         return {
             "id": self.entry.pk,
             "kind": self.version.kind,
-            "kind_label": EntryKind(self.version.kind).label,
+            "kind_label": str(EntryKind(self.version.kind).label),
             "title": self.version.title,
             "title_html": str(self.title_html),
             "snippet_html": str(self.snippet_html),
