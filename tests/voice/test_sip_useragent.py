@@ -300,3 +300,13 @@ def test_responses_are_parseable_and_keep_the_callers_via(ua):
         assert isinstance(message, Response)
         assert message.top_via.params["rport"] == "5062"
         assert address == CALLER
+
+
+def test_unanswered_call_times_out_with_480(ua):
+    call_id = of_type(invite(ua, now=10.0), IncomingCall)[0].call_id
+    assert statuses(ua.tick(10.0 + ua.ring_timeout - 1)) == []
+    assert call_id in ua.calls
+    events = ua.tick(10.0 + ua.ring_timeout)
+    assert statuses(events) == [480]
+    assert of_type(events, CallEnded) == [CallEnded(call_id, EndReason.TIMEOUT)]
+    assert ua.calls == {}

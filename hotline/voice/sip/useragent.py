@@ -128,6 +128,7 @@ class Call:
     route_set: list[str] = field(default_factory=list)
     remote_target: str = ""
     hangup_after_ack: bool = False
+    ring_deadline: float = 0.0
     # 2xx retransmission (RFC 3261 13.3.1.4)
     ok_bytes: bytes = b""
     ok_cseq: int = 0
@@ -146,6 +147,7 @@ class UserAgent:
         media_address: str | None = None,
         max_calls: int = 300,
         auto_ring: bool = True,
+        ring_timeout: float = 120.0,
         layer: TransactionLayer | None = None,
     ) -> None:
         self.layer = layer or TransactionLayer(local_host, local_port)
@@ -154,6 +156,7 @@ class UserAgent:
         self.media_address = media_address or local_host
         self.max_calls = max_calls
         self.auto_ring = auto_ring
+        self.ring_timeout = ring_timeout
         self.calls: dict[str, Call] = {}
         self._bye_keys: dict[TransactionKey, str] = {}
 
@@ -170,6 +173,12 @@ class UserAgent:
         for event in self.layer.tick(now):
             out.extend(self._handle(event, now))
         for call in list(self.calls.values()):
+            if call.state == CallState.RINGING and now >= call.ring_deadline:
+                # The application never answered: do not leak the call.
+                response = make_response(call.invite, 480, to_tag=call.local_tag)
+                out.extend(self.layer.respond(call.invite_key, response, now))
+                out.extend(self._end(call, EndReason.TIMEOUT))
+                continue
             if not call.waiting_ack:
                 continue
             if now >= call.ok_give_up:
@@ -184,6 +193,7 @@ class UserAgent:
 
     def next_deadline(self) -> float | None:
         deadlines = [c.ok_next for c in self.calls.values() if c.waiting_ack]
+        deadlines += [c.ring_deadline for c in self.calls.values() if c.state == CallState.RINGING]
         layer_deadline = self.layer.next_deadline()
         if layer_deadline is not None:
             deadlines.append(layer_deadline)
@@ -264,6 +274,7 @@ class UserAgent:
             remote_cseq=request.cseq.number,
             route_set=request.headers.get_all("Record-Route"),
             remote_target=_contact_uri(request) or request.from_.uri,
+            ring_deadline=now + self.ring_timeout,
         )
         self.calls[call.call_id] = call
         out: list[UaEvent] = []
