@@ -59,3 +59,16 @@ def test_index_commands(city):
     call_command("rebuild_knowledge_index", stdout=out)
     assert "entries indexed: 1" in out.getvalue()
     assert len(search_entries(city.agent, "停水")) == 1
+
+
+def test_index_task_and_chinese_pages(city, client, settings):
+    from hotline.knowledge.tasks import index_new_orders_task
+    from tests.knowledge.test_search import new_order
+
+    new_order(city)
+    assert index_new_orders_task.call() == 1
+    # The default UI language renders too.
+    settings.LANGUAGE_CODE = "zh-hans"
+    assert client.get("/knowledge/public/", {"q": "停水"}).status_code == 200
+    client.force_login(city.agent)
+    assert client.get("/knowledge/", {"q": "停水"}).status_code == 200
