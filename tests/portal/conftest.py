@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from django.core.cache import cache
+from django.core.management import call_command
 from django.test import Client
 
 from hotline.orders.services import NewOrder, do_action, do_create_order
@@ -42,3 +45,20 @@ def order(city):
 def dispatched(city, order):
     """The same order dispatched by its route: water leads, housing co-handles."""
     return do_action(city.agent, order.number, "dispatch")
+
+
+LOCALE_DIR = Path(__file__).resolve().parents[2] / "hotline" / "locale"
+
+
+def ensure_compiled_messages() -> None:
+    """`make test` compiles the catalogue first; a bare `pytest` run does it here when the .mo
+    is missing or older than the .po (the .mo is not kept in git)."""
+    po = LOCALE_DIR / "zh_Hans" / "LC_MESSAGES" / "django.po"
+    mo = po.with_suffix(".mo")
+    if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+        call_command("compilemessages", locale=["zh_Hans"], verbosity=0,
+                     ignore_patterns=[".venv/*"])
+        from django.utils.translation import trans_real
+
+        trans_real._translations = {}
+        trans_real._default = None
