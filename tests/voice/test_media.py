@@ -14,7 +14,14 @@ from hotline.voice.media.dtmf import DtmfReceiver, event_packets, parse_event
 from hotline.voice.media.g711 import Codec
 from hotline.voice.media.pacer import Pacer, due_time
 from hotline.voice.media.recorder import WavRecorder
-from hotline.voice.media.rtp import RtpError, RtpPacket, SequenceExtender, parse_rtp, seq_distance
+from hotline.voice.media.rtp import (
+    RtpError,
+    RtpPacket,
+    SequenceExtender,
+    parse_rtp,
+    seq_distance,
+)
+from hotline.voice.media.stream import RtpSender
 from tests.voice.pcap import read_udp
 
 SIPP_DIR = Path("/usr/share/sip-tester")
@@ -305,3 +312,22 @@ def test_recorder_new_ssrc_and_alaw(tmp_path):
         for packet in audio_packets(5, Codec.PCMA, ssrc=2, first_seq=7):
             recorder.add_packet(packet, Codec.PCMA)
     assert len(read_wav(path)) == 2 * 160 * 10
+
+
+def test_rtp_sender_keeps_audio_and_dtmf_on_one_timeline():
+    sender = RtpSender(0, ssrc=5, first_sequence=65535, first_timestamp=2**32 - 160,
+                       telephone_event=101)
+    first = parse_rtp(sender.audio(b"\xff" * 160))
+    second = parse_rtp(sender.audio(b"\xff" * 160))
+    assert (first.sequence, first.timestamp, first.marker) == (65535, 2**32 - 160, True)
+    assert (second.sequence, second.timestamp, second.marker) == (0, 0, False)
+    digits = [parse_rtp(data) for data in sender.dtmf("7", duration_ms=60)]
+    assert [p.sequence for p in digits] == [1, 2, 3, 4, 5]
+    assert {p.timestamp for p in digits} == {160} and {p.payload_type for p in digits} == {101}
+    assert digits_of(DtmfReceiver(), digits) == ["7"]
+    after = parse_rtp(sender.audio(b"\xff" * 160))
+    assert (after.sequence, after.timestamp, after.marker) == (6, 160 + 5 * 160, True)
+    sender.skip(800)
+    assert parse_rtp(sender.audio(b"\xff" * 160)).timestamp == 160 + 6 * 160 + 800
+    with pytest.raises(ValueError):
+        RtpSender(0, ssrc=1, first_sequence=0, first_timestamp=0).dtmf("1")

@@ -94,3 +94,4 @@ class SequenceExtender:
         extended = self._highest + seq_distance(sequence, self._highest & 0xFFFF)
         self._highest = max(self._highest, extended)
         return extended
+
