@@ -103,12 +103,16 @@ def reload_user_words(words: Iterable[str] | None = None) -> int:
 
 def tokenizer() -> jieba.Tokenizer:
     """The process's tokenizer with an up-to-date user dictionary."""
+    global _checked_at
     tk = _get_tokenizer()
     if time.monotonic() - _checked_at > DICTIONARY_REFRESH_SECONDS:
+        # Next check in DICTIONARY_REFRESH_SECONDS whatever happens now: a failing database
+        # must not turn every segmentation into a query.
+        _checked_at = time.monotonic()
         try:
             reload_user_words()
-        except Exception:  # the database may be unavailable (e.g. during migrations)
-            logger.exception("could not load the knowledge base's user dictionary")
+        except Exception as error:  # the database may be unavailable (e.g. before migrations)
+            logger.warning("could not load the knowledge base's user dictionary: %s", error)
     return tk
 
 
