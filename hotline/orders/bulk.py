@@ -516,22 +516,23 @@ def _datetime_columns(model: type[Model]) -> set[str]:
             if f.get_internal_type() == "DateTimeField"}
 
 
-def _tuples(table: _Table, defaults: dict[str, Any]) -> Iterable[tuple[Any, ...]]:
-    """The table's rows as tuples in column order, in the form the database driver takes."""
+def _tuples(table: _Table, defaults: dict[str, Any]) -> Iterable[list[Any]]:
+    """The table's rows in column order, in the form the database driver takes."""
     columns = table.columns()
     json_cols = _json_columns(table.model)
     time_cols = _datetime_columns(table.model) if connection.vendor == "sqlite" else set()
+    json_at = [i for i, name in enumerate(columns) if name in json_cols]
+    time_at = [i for i, name in enumerate(columns) if name in time_cols]
     adapt_time = connection.ops.adapt_datetimefield_value
+    dumps = json.JSONEncoder(ensure_ascii=False).encode
     for row in table.rows:
-        values = []
-        for name in columns:
-            value = row[name] if name in row else defaults[name]
-            if name in json_cols:
-                value = json.dumps(value, ensure_ascii=False)
-            elif name in time_cols and value is not None:
-                value = adapt_time(value)
-            values.append(value)
-        yield tuple(values)
+        values = [row[name] if name in row else defaults[name] for name in columns]
+        for i in json_at:
+            values[i] = dumps(values[i])
+        for i in time_at:
+            if values[i] is not None:
+                values[i] = adapt_time(values[i])
+        yield values
 
 
 def _reserve_pg(count: int, citizens: int) -> _Ids:

@@ -1,0 +1,496 @@
+"""Intake benchmark: new work orders per second through the REST API on PostgreSQL.
+
+    .venv/bin/python bench/intake.py                       # defaults: 1,000,000 preloaded, 32 clients, 30 s
+    .venv/bin/python bench/intake.py --preload 20000 --duration 10   # a quick check
+
+What it does (see bench/README.md): creates and migrates the database if needed, preloads orders
+with the bulk loader until the database holds ``--preload`` of them, starts the ASGI app under
+uvicorn worker processes with production settings, drives ``POST /api/v1/orders`` from
+``--clients`` concurrent asyncio clients (each request with its own Idempotency-Key), retries a
+sample of requests with the same keys, checks that nothing was duplicated or lost, then measures
+the ceiling (the same number of orders written with the bulk loader's COPY). The last line of
+output is one JSON object; exit status 1 only when something went wrong (request errors,
+duplicates, lost orders, a crash), never for a missed target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import secrets
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/hotline_bench"
+
+
+def log(message: str) -> None:
+    stamp = time.strftime("%H:%M:%S", time.gmtime())
+    print(f"[intake {stamp}Z] {message}", file=sys.stderr, flush=True)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
+    p.add_argument("--preload", type=int, default=1_000_000,
+                   help="make sure the database holds at least this many orders first")
+    p.add_argument("--preload-procs", type=int, default=2,
+                   help="bulk loader processes running side by side for the preload")
+    p.add_argument("--batch", type=int, default=50_000, help="orders per COPY transaction")
+    p.add_argument("--clients", type=int, default=32, help="concurrent API clients")
+    p.add_argument("--duration", type=float, default=30.0, help="seconds of load")
+    p.add_argument("--count", type=int, default=0,
+                   help="stop after this many requests instead of after --duration")
+    p.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--retry-sample", type=int, default=500,
+                   help="requests sent again with the same Idempotency-Key")
+    p.add_argument("--timeout", type=float, default=30.0, help="per-request timeout, seconds")
+    return p.parse_args(argv)
+
+
+# --- database ------------------------------------------------------------------------------
+
+def ensure_database(url: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin_url = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            log(f"creating database {name}")
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def setup_django(env: dict[str, str]) -> None:
+    os.environ.update(env)
+    import django
+
+    django.setup()
+
+
+def is_superuser() -> bool:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+        row = cursor.fetchone()
+    return bool(row and row[0])
+
+
+def preload(target: int, procs: int, batch: int, env: dict[str, str]) -> dict[str, Any]:
+    """Top the database up to ``target`` orders with parallel bulk_load_orders processes."""
+    from django.db import connection
+
+    from hotline.orders.models import Order
+
+    existing = Order.objects.count()
+    missing = max(0, target - existing)
+    result: dict[str, Any] = {"existing_orders": existing, "preload_added_orders": missing}
+    if missing == 0:
+        log(f"{existing} orders already present: no preload")
+        return result
+    procs = max(1, min(procs, missing // 1000 or 1))
+    trusted = is_superuser()
+    log(f"preloading {missing} orders with {procs} loader process(es)"
+        f"{' without reference checks' if trusted else ''}")
+    started = time.perf_counter()
+    children = []
+    share, extra = divmod(missing, procs)
+    for i in range(procs):
+        count = share + (1 if i < extra else 0)
+        cmd = [sys.executable, str(ROOT / "manage.py"), "bulk_load_orders", str(count),
+               "--batch", str(batch)]
+        if trusted:
+            cmd.append("--no-reference-checks")
+        children.append(subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE,
+                                         text=True, start_new_session=True))
+    rows = 0
+    try:
+        for child in children:
+            out, _ = child.communicate()
+            if child.returncode != 0:
+                raise RuntimeError(f"bulk loader failed with status {child.returncode}")
+            found = re.search(r"loaded (\d+) orders \((\d+) rows\)", out)
+            if not found:
+                raise RuntimeError(f"unexpected loader output: {out!r}")
+            rows += int(found.group(2))
+    finally:
+        for child in children:
+            if child.poll() is None:
+                os.killpg(child.pid, signal.SIGTERM)
+                child.wait(10)
+    seconds = time.perf_counter() - started
+    log(f"preloaded {missing} orders ({rows} rows) in {seconds:.1f} s; analysing")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+        if trusted:
+            cursor.execute("CHECKPOINT")  # so a checkpoint does not land in the measurement
+    result.update(
+        preload_seconds=round(seconds, 1),
+        preload_orders_per_s=round(missing / seconds),
+        preload_rows_per_s=round(rows / seconds),
+        preload_procs=procs,
+        preload_reference_checks=not trusted,
+    )
+    return result
+
+
+@dataclass
+class Target:
+    token: str
+    user_id: int
+    district: str
+    category: str
+    order_type: str
+
+
+def prepare_caller() -> Target:
+    from hotline.api.tokens import do_issue_token
+    from hotline.directory.models import Category, District, Role, Unit, UnitKind, User
+
+    centre = Unit.objects.filter(kind=UnitKind.CENTRE).order_by("pk").first()
+    user, _ = User.objects.get_or_create(
+        username="bench-intake-agent",
+        defaults={"role": Role.AGENT, "unit": centre, "display_name": "压测坐席"},
+    )
+    _, secret = do_issue_token(user, "intake benchmark")
+    district = District.objects.order_by("pk").first()
+    category = None
+    for candidate in Category.objects.filter(active=True, children__isnull=True).order_by("pk"):
+        if "complaint" in candidate.accepted_types:
+            category = candidate
+            break
+    if district is None or category is None:
+        raise RuntimeError("no district or category to file orders under")
+    return Target(secret, user.pk, district.code, category.code, "complaint")
+
+
+# --- server --------------------------------------------------------------------------------
+
+def start_server(args: argparse.Namespace, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    cmd = [sys.executable, "-m", "uvicorn", "hotline.asgi:application", "--host", "127.0.0.1",
+           "--port", str(args.port), "--workers", str(args.workers), "--no-access-log",
+           "--log-level", "warning"]
+    log(f"starting {' '.join(cmd[2:])}")
+    # A session of its own, so the whole tree (master and workers) is stopped together.
+    return subprocess.Popen(cmd, env=env, cwd=ROOT, start_new_session=True)
+
+
+def stop_server(server: subprocess.Popen[bytes]) -> None:
+    if server.poll() is not None:
+        return
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(15)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(5)
+
+
+def tree_cpu_seconds(pgid: int) -> float:
+    """User+system CPU of every live process in a process group (from /proc)."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        if int(fields[2]) == pgid:  # field 5 of stat: the process group
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def postgres_cpu_seconds() -> float:
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "comm").read_text().strip() != "postgres":
+                continue
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+async def wait_ready(base: str, server: subprocess.Popen[bytes], seconds: float = 60) -> None:
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    async with httpx.AsyncClient(base_url=base, timeout=2) as client:
+        while time.monotonic() < deadline:
+            if server.poll() is not None:
+                raise RuntimeError(f"the server exited with status {server.returncode}")
+            try:
+                response = await client.get("/api/v1/openapi.json")
+                if response.status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.3)
+    raise RuntimeError("the server did not answer within a minute")
+
+
+# --- load ----------------------------------------------------------------------------------
+
+_TITLES = ["小区停水", "夜间施工噪音", "路灯不亮", "垃圾清运不及时", "占道经营", "井盖缺失"]
+
+
+@dataclass
+class Sent:
+    key: str
+    body: dict[str, Any]
+    status: int  # 0: no answer (timeout, connection error)
+    seconds: float
+    number: str | None = None
+
+
+@dataclass
+class LoadResult:
+    sent: list[Sent] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def request_body(target: Target, n: int, rng_value: int) -> dict[str, Any]:
+    title = _TITLES[n % len(_TITLES)]
+    return {
+        "type": target.order_type, "channel": "api", "title": f"{title} #{n}",
+        "text": f"市民反映{title}问题，已持续多日，请尽快处理。（压测请求 {n}）",
+        # 20,000 callers: some call more than once, as on a real hotline.
+        "citizen_phone": f"138{rng_value % 20_000:08d}", "citizen_name": "压测市民",
+        "district": target.district, "category": target.category, "urgency": "normal",
+        "address": f"测试路{n % 500}号",
+    }
+
+
+async def post(client: Any, target: Target, key: str, body: dict[str, Any]) -> Sent:
+    import httpx
+
+    started = time.perf_counter()
+    try:
+        response = await client.post(
+            "/api/v1/orders", json=body,
+            headers={"Authorization": f"Bearer {target.token}", "Idempotency-Key": key},
+        )
+    except httpx.HTTPError:
+        return Sent(key, body, 0, time.perf_counter() - started)
+    elapsed = time.perf_counter() - started
+    number = None
+    if response.status_code in (200, 201):
+        number = response.json().get("number")
+    return Sent(key, body, response.status_code, elapsed, number)
+
+
+async def drive(base: str, target: Target, args: argparse.Namespace, run: str) -> LoadResult:
+    import httpx
+
+    result = LoadResult()
+    limits = httpx.Limits(max_connections=args.clients, max_keepalive_connections=args.clients)
+    counter = iter(range(10**12))
+    stop_at = time.monotonic() + args.duration
+    async with httpx.AsyncClient(base_url=base, timeout=args.timeout, limits=limits) as client:
+
+        async def one_client() -> None:
+            while True:
+                n = next(counter)
+                if args.count and n >= args.count:
+                    return
+                if not args.count and time.monotonic() >= stop_at:
+                    return
+                body = request_body(target, n, hash((run, n)) & 0xFFFFFFFF)
+                result.sent.append(await post(client, target, f"{run}-{n}", body))
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one_client() for _ in range(args.clients)))
+        result.seconds = time.perf_counter() - started
+    return result
+
+
+async def retry_sample(base: str, target: Target, args: argparse.Namespace,
+                       sample: list[Sent]) -> list[Sent]:
+    import httpx
+
+    limits = httpx.Limits(max_connections=args.clients)
+    async with httpx.AsyncClient(base_url=base, timeout=args.timeout, limits=limits) as client:
+        sem = asyncio.Semaphore(args.clients)
+
+        async def again(first: Sent) -> Sent:
+            async with sem:
+                return await post(client, target, first.key, first.body)
+
+        return list(await asyncio.gather(*(again(s) for s in sample)))
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=1000, method="inclusive")[int(q * 1000) - 1]
+
+
+def check_integrity(target: Target, run: str, sent: list[Sent], retried: list[Sent],
+                    started_at: Any) -> dict[str, int]:
+    """Duplicates: more orders than idempotency keys for this run, or a replay that answered
+    with another order. Lost: a 201 whose order is not in the database."""
+    from hotline.orders.models import IdempotencyKey, Order
+
+    orders = Order.objects.filter(created_by_id=target.user_id, created_at__gte=started_at)
+    keys = IdempotencyKey.objects.filter(user_id=target.user_id, key__startswith=f"{run}-")
+    by_key = dict(keys.values_list("key", "order__number"))
+    created_numbers = [s.number for s in sent if s.status == 201 and s.number]
+    existing = set(Order.objects.filter(number__in=created_numbers)
+                   .values_list("number", flat=True))
+    first_number = {s.key: s.number for s in sent if s.number}
+    replay_mismatch = sum(
+        1 for r in retried
+        if r.number is None or r.number != (first_number.get(r.key) or by_key.get(r.key))
+    )
+    return {
+        "orders_in_db": orders.count(),
+        "keys_in_db": len(by_key),
+        "duplicates": max(0, orders.count() - len(by_key)) + replay_mismatch,
+        "lost": len(created_numbers) - len(existing),
+        "replays_not_200": sum(1 for r in retried if r.status != 200),
+    }
+
+
+def ceiling(count: int, batch: int) -> dict[str, Any]:
+    """The same number of orders through the bulk loader's COPY path, reference checks on."""
+    from hotline.orders.bulk import load_orders
+
+    stats = load_orders(count, batch_size=batch)
+    return {"copy_orders": stats.orders, "copy_orders_per_s": round(stats.orders_per_s),
+            "copy_rows_per_s": round(stats.rows_per_s)}
+
+
+# --- main ----------------------------------------------------------------------------------
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if urlsplit(args.database_url).scheme not in ("postgres", "postgresql"):
+        print("the intake benchmark runs on PostgreSQL (--database-url postgres://...)",
+              file=sys.stderr)
+        return 2
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="hotline.settings",
+        DATABASE_URL=args.database_url,
+        HOTLINE_DEBUG="0",
+        # A secret from the environment when given, otherwise a fresh one for this run.
+        HOTLINE_SECRET_KEY=os.environ.get("HOTLINE_SECRET_KEY") or secrets.token_urlsafe(50),
+        HOTLINE_DB_CONN_MAX_AGE=os.environ.get("HOTLINE_DB_CONN_MAX_AGE", "600"),
+        HOTLINE_LOG_LEVEL=os.environ.get("HOTLINE_LOG_LEVEL", "WARNING"),
+    )
+    env.pop("HOTLINE_ALLOW_DEV_SECRET", None)
+    ensure_database(args.database_url)
+    setup_django(env)
+
+    from django.core.management import call_command
+    from django.db import connection
+    from django.utils import timezone
+
+    from hotline.orders.bulk import ensure_minimal_directory
+
+    log("migrating")
+    call_command("migrate", verbosity=0)
+    ensure_minimal_directory()
+    report: dict[str, Any] = preload(args.preload, args.preload_procs, args.batch, env)
+    target = prepare_caller()
+    connection.close()  # the server gets the database to itself while measured
+
+    run = f"bench-{uuid.uuid4().hex[:12]}"
+    base = f"http://127.0.0.1:{args.port}"
+    server = start_server(args, env)
+    try:
+        asyncio.run(wait_ready(base, server))
+        started_at = timezone.now()
+        server_cpu_before = tree_cpu_seconds(server.pid)
+        pg_cpu_before = postgres_cpu_seconds()
+        own_before = os.times()
+        log(f"driving POST /api/v1/orders with {args.clients} clients "
+            + (f"for {args.count} requests" if args.count else f"for {args.duration:.0f} s"))
+        load = asyncio.run(drive(base, target, args, run))
+        own_after = os.times()
+        server_cpu = tree_cpu_seconds(server.pid) - server_cpu_before
+        pg_cpu = postgres_cpu_seconds() - pg_cpu_before
+        created = [s for s in load.sent if s.status == 201]
+        sample = created[: args.retry_sample]
+        log(f"{len(created)} orders created in {load.seconds:.1f} s; retrying {len(sample)} "
+            f"with the same keys")
+        retried = asyncio.run(retry_sample(base, target, args, sample))
+    finally:
+        stop_server(server)
+    integrity = check_integrity(target, run, load.sent, retried, started_at)
+    latencies = sorted(s.seconds * 1000 for s in load.sent if s.status in (200, 201))
+    errors = sum(1 for s in load.sent if s.status not in (200, 201))
+    statuses: dict[str, int] = {}
+    for s in load.sent:
+        statuses[str(s.status)] = statuses.get(str(s.status), 0) + 1
+    orders_per_s = len(created) / load.seconds if load.seconds else 0.0
+    log(f"measuring the ceiling: {len(created)} orders through the bulk loader (COPY)")
+    copy = ceiling(max(len(created), 1), args.batch)
+    client_cpu = (own_after.user - own_before.user) + (own_after.system - own_before.system)
+    from hotline.orders.models import Order
+
+    report.update(
+        database_orders=Order.objects.count(),
+        clients=args.clients,
+        server_workers=args.workers,
+        requests=len(load.sent),
+        load_seconds=round(load.seconds, 1),
+        orders_per_s=round(orders_per_s, 1),
+        p50_ms=round(percentile(latencies, 0.50), 1),
+        p95_ms=round(percentile(latencies, 0.95), 1),
+        p99_ms=round(percentile(latencies, 0.99), 1),
+        max_ms=round(latencies[-1], 1) if latencies else 0.0,
+        errors=errors,
+        statuses=statuses,
+        retried=len(retried),
+        **integrity,
+        **copy,
+        api_to_copy_ratio=round(orders_per_s / copy["copy_orders_per_s"], 4)
+        if copy["copy_orders_per_s"] else 0.0,
+        server_cpu_s=round(server_cpu, 1),
+        postgres_cpu_s=round(pg_cpu, 1),
+        load_generator_cpu_s=round(client_cpu, 1),
+        cpus=os.cpu_count(),
+    )
+    print(json.dumps(report, ensure_ascii=False), flush=True)
+    failed = errors or integrity["duplicates"] or integrity["lost"] or integrity["replays_not_200"]
+    return 1 if failed else 0
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)  # runs the finally blocks that stop the server
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, _terminate)
+    sys.exit(main())
