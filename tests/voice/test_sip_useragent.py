@@ -310,3 +310,17 @@ def test_unanswered_call_times_out_with_480(ua):
     assert statuses(events) == [480]
     assert of_type(events, CallEnded) == [CallEnded(call_id, EndReason.TIMEOUT)]
     assert ua.calls == {}
+
+
+def test_bye_in_the_early_dialog_ends_the_pending_invite_with_487(ua):
+    events = invite(ua)
+    call_id = of_type(events, IncomingCall)[0].call_id
+    tag = call_tag(ua, call_id)
+    bye = request("BYE", branch="z9hG4bKearly", to_tag=tag, call_id=call_id, cseq=2)
+    events = ua.receive(bye, CALLER, 1.0)
+    assert [(m.status, m.cseq.method) for m, _ in sent(events)] == [(200, "BYE"), (487, "INVITE")]
+    assert of_type(events, CallEnded) == [CallEnded(call_id, EndReason.REMOTE_BYE)]
+
+
+def test_crlf_keepalives_are_ignored_silently(ua):
+    assert ua.receive(b"\r\n\r\n", CALLER, 0) == []

@@ -141,6 +141,8 @@ class TransactionLayer:
     # --- input ---------------------------------------------------------------------
 
     def receive(self, data: bytes, source: Address, now: float) -> list[Event]:
+        if not data.strip(b"\r\n"):
+            return []  # RFC 5626 CRLF keep-alive: nothing to answer over UDP, nothing to log
         try:
             message = parse_message(data)
         except ParseError as exc:

@@ -305,6 +305,10 @@ class UserAgent:
         call.remote_cseq = cseq
         if request.method == "BYE":
             out = self._reply(event, 200, now)
+            if call.state == CallState.RINGING:
+                # A BYE in the early dialog: the pending INVITE gets 487 (RFC 3261 15.1.2).
+                terminated = make_response(call.invite, 487, to_tag=call.local_tag)
+                out.extend(self.layer.respond(call.invite_key, terminated, now))
             call.waiting_ack = False
             return out + self._end(call, EndReason.REMOTE_BYE)
         if request.method == "INVITE":
