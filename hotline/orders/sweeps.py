@@ -203,7 +203,9 @@ def sweep_deadlines(now: dt.datetime | None = None) -> SweepReport:
                {"deadline": deadline}, now, order_by)
 
     if report.reminded or report.overdue or report.escalated or report.failed:
-        log.info("deadline sweep at %s: %s", now.isoformat(), report.as_dict())
+        log.info("deadline sweep at %s: %d reminded, %d overdue, %d escalated, %d failed",
+                 now.isoformat(), len(report.reminded), len(report.overdue),
+                 len(report.escalated), len(report.failed))
     return report
 
 

@@ -15,6 +15,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 from django.db import connection
+from django.utils import translation
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.management.commands import db_worker
 from django_tasks_db.models import DBTaskResult
@@ -114,7 +115,8 @@ def test_extension_clears_the_marks_so_a_new_deadline_is_swept_again(city):
 
 def test_long_unswept_order_is_marked_and_escalated_in_one_pass_not_reminded(city):
     number = dispatched(city)
-    report = sweeps.sweep_deadlines(at("2025-10-16 09:00"))  # 2 working days after sign_due
+    with translation.override("en"):
+        report = sweeps.sweep_deadlines(at("2025-10-16 09:00"))  # 2 working days after sign_due
     assert report.overdue == [number] and report.escalated == [number]
     assert report.reminded == []
     assert "sign-for" in events(number, "urge")[0].note

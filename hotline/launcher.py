@@ -1,0 +1,258 @@
+"""``python -m hotline.launcher``: the whole hotline in one process tree (what ``make run`` runs).
+
+It migrates the database, loads the demo data into an empty one, then starts and watches
+- ``web``: uvicorn serving the ASGI application (HTTP now, websockets later),
+- ``worker``: the django-tasks database worker (``manage.py db_worker``),
+- ``scheduler``: the command that enqueues the periodic deadline sweep.
+SIGINT and SIGTERM are passed on to the children; when one child dies the others are stopped and
+the launcher exits non-zero, so a supervisor (systemd, a container runtime) sees the failure.
+
+Children run in their own session so a Ctrl-C in the terminal reaches them once, through the
+launcher; on Linux they are also told to stop if the launcher itself is killed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass
+from types import FrameType
+from typing import Any
+
+SETTINGS = "hotline.settings"
+STOP_TIMEOUT = 10.0  # seconds a child gets to stop before it is killed
+READY_TIMEOUT = 60.0  # seconds to wait for the web server to accept connections
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """Ask Linux to send SIGTERM to this child when the launcher dies (even by SIGKILL)."""
+    with contextlib.suppress(Exception):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def _say(message: str) -> None:
+    print(f"[launcher] {message}", flush=True)
+
+
+def _manage(*args: str) -> list[str]:
+    return [sys.executable, "-m", "django", *args]
+
+
+def _run_step(what: str, command: str, *args: str) -> None:
+    """Run a management command in this process (it saves starting another interpreter)."""
+    from django.core.management import call_command
+
+    _say(what)
+    try:
+        call_command(command, *args)
+    except Exception as exc:
+        traceback.print_exc()
+        raise SystemExit(f"[launcher] {what} failed: {exc}") from exc
+
+
+# --- preparing the database ----------------------------------------------------------------
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS)
+    import django
+
+    django.setup()
+
+
+def prepare(load_demo: bool) -> None:
+    """Migrate, collect static files when not in DEBUG, and load the demo into an empty
+    database."""
+    _setup_django()
+    from django.conf import settings
+    from django.core.management import get_commands
+    from django.db import connections
+
+    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        name = settings.DATABASES["default"]["NAME"]
+        os.makedirs(os.path.dirname(str(name)) or ".", exist_ok=True)
+    _run_step("migrating the database", "migrate", "--noinput", "-v", "0")
+    if not settings.DEBUG:
+        _run_step("collecting static files", "collectstatic", "--noinput", "-v", "0")
+    if load_demo:
+        from hotline.orders.models import Order
+
+        has_orders = Order.objects.exists()
+        connections.close_all()
+        if has_orders:
+            _say("the database has orders: demo data not loaded")
+        elif "load_demo" not in get_commands():
+            _say("no load_demo command yet: starting without demo data")
+        else:
+            _run_step("loading demo data (first start only)", "load_demo")
+    connections.close_all()
+
+
+def demo_login_lines() -> list[str]:
+    """The demo accounts to show, if the demo module offers them; never fails the start."""
+    try:
+        from hotline.directory import demo
+
+        logins = demo.demo_logins()
+        password_of = getattr(demo, "demo_password", None)
+        password = password_of() if callable(password_of) else ""
+    except Exception as exc:  # the demo is a convenience: report and carry on
+        return [f"  (demo logins unavailable: {exc.__class__.__name__}: {exc})"]
+    rows = [[str(part) for part in entry] if isinstance(entry, (tuple, list)) else [str(entry)]
+            for entry in logins]
+    width = max((len(row[0]) for row in rows), default=0)
+    lines = []
+    for username, *rest in rows:
+        described = "  ".join(part for part in rest if part)
+        lines.append(f"  {username:<{width}}  {password}  {described}".rstrip())
+    return lines
+
+
+# --- the process tree ----------------------------------------------------------------------
+
+@dataclass
+class Child:
+    name: str
+    command: list[str]
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+            self.command, env=_child_env(), start_new_session=True,
+            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+        )
+        _say(f"started {self.name} (pid {self.process.pid})")
+
+    def exit_status(self) -> int | None:
+        return None if self.process is None else self.process.poll()
+
+    def signal(self, signum: int) -> None:
+        if self.process is not None and self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.process.send_signal(signum)
+
+
+def children(host: str, port: int) -> list[Child]:
+    return [
+        Child("web", [
+            sys.executable, "-m", "uvicorn", "hotline.asgi:application",
+            "--host", host, "--port", str(port), "--lifespan", "off", "--no-server-header",
+        ]),
+        Child("worker", _manage("db_worker", "--no-reload", "--interval", "1")),
+        Child("scheduler", _manage("scheduler")),
+    ]
+
+
+class Supervisor:
+    def __init__(self, kids: list[Child]) -> None:
+        self.kids = kids
+        self.stop_signal: int | None = None
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        self.stop_signal = signum
+
+    def run(self, ready: Any = None) -> int:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, self._on_signal)
+        try:
+            for kid in self.kids:
+                kid.start()
+            if ready is not None:
+                ready(self)
+            return self._watch()
+        finally:
+            self.stop_all()
+
+    def _watch(self) -> int:
+        while self.stop_signal is None:
+            for kid in self.kids:
+                status = kid.exit_status()
+                if status is not None:
+                    _say(f"{kid.name} exited with status {status}: stopping the others")
+                    return status if status > 0 else 1
+            time.sleep(0.2)
+        _say(f"received {signal.Signals(self.stop_signal).name}: stopping")
+        return 0
+
+    def stop_all(self) -> None:
+        signum = self.stop_signal if self.stop_signal is not None else signal.SIGTERM
+        for kid in self.kids:
+            kid.signal(signum)
+        deadline = time.monotonic() + STOP_TIMEOUT
+        for kid in self.kids:
+            if kid.process is None:
+                continue
+            already = kid.process.returncode is not None
+            try:
+                status = kid.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                _say(f"{kid.name} did not stop in {STOP_TIMEOUT:.0f} s: killing it")
+                kid.process.kill()
+                status = kid.process.wait()
+            if not already:
+                # uvicorn re-raises the signal after its graceful shutdown: that is clean too.
+                clean = status in (0, -signum)
+                _say(f"{kid.name} stopped " + ("cleanly" if clean else f"(status {status})"))
+
+
+def wait_for_port(host: str, port: int, supervisor: Supervisor) -> bool:
+    """Wait until the web server accepts connections (or a child dies, or we are stopped)."""
+    deadline = time.monotonic() + READY_TIMEOUT
+    target = "127.0.0.1" if host in ("0.0.0.0", "") else ("::1" if host == "::" else host)  # noqa: S104
+    while time.monotonic() < deadline and supervisor.stop_signal is None:
+        if any(kid.exit_status() is not None for kid in supervisor.kids):
+            return False
+        with contextlib.suppress(OSError), socket.create_connection((target, port), timeout=0.5):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m hotline.launcher", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--no-demo", action="store_true",
+                        help="do not load demo data (also: HOTLINE_NO_DEMO=1)")
+    args = parser.parse_args(argv)
+    no_demo = args.no_demo or os.environ.get("HOTLINE_NO_DEMO", "") not in ("", "0")
+
+    prepare(load_demo=not no_demo)
+    logins = [] if no_demo else demo_login_lines()
+    from django.db import connections
+
+    connections.close_all()  # the children open their own; this process needs none
+    shown_host = f"[{args.host}]" if ":" in args.host else args.host
+
+    def announce(supervisor: Supervisor) -> None:
+        if not wait_for_port(args.host, args.port, supervisor):
+            return
+        _say(f"the hotline is running at http://{shown_host}:{args.port}/")
+        if logins:
+            _say("demo logins (username, password, role, unit):")
+            for line in logins:
+                print(line, flush=True)
+        _say("press Ctrl-C to stop")
+
+    return Supervisor(children(args.host, args.port)).run(ready=announce)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

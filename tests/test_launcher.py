@@ -1,0 +1,174 @@
+"""The launcher as ``make run`` starts it: a real process tree on a temporary SQLite database."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+START_TIMEOUT = 90.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("launcher-data")
+
+
+class Launched:
+    def __init__(self, data_dir: Path, *extra: str) -> None:
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("DATABASE_URL", "HOTLINE_TASKS_BACKEND", "HOTLINE_MEDIA_ROOT")}
+        env.update(DJANGO_SETTINGS_MODULE="hotline.settings", HOTLINE_DATA_DIR=str(data_dir),
+                   HOTLINE_DEBUG="1", HOTLINE_SWEEP_SECONDS="1", HOTLINE_LOG_LEVEL="WARNING")
+        self.port = free_port()
+        self.lines: list[str] = []
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "hotline.launcher", "--host", "127.0.0.1",
+             "--port", str(self.port), "--no-demo", *extra],
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    @property
+    def output(self) -> str:
+        return "\n".join(self.lines)
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def wait_until_ready(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, f"launcher exited early:\n{self.output}"
+            if "the hotline is running at" in self.output:
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"launcher not ready in {START_TIMEOUT} s:\n{self.output}")
+
+    def child_pids(self) -> dict[str, int]:
+        return {name: int(pid) for name, pid in
+                re.findall(r"started (\w+) \(pid (\d+)\)", self.output)}
+
+    def wait(self, timeout: float = 30.0) -> int:
+        try:
+            code = self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            raise
+        self.reader.join(timeout=5)
+        return code
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+def finished_sweeps(data_dir: Path) -> int:
+    with sqlite3.connect(data_dir / "hotline.sqlite3", timeout=5) as db:
+        (count,) = db.execute(
+            "SELECT COUNT(*) FROM django_tasks_database_dbtaskresult WHERE status = 'SUCCESSFUL'"
+            " AND task_path = 'hotline.orders.tasks.sweep_deadlines_task'"
+        ).fetchone()
+    return int(count)
+
+
+def gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def wait_gone(pids: list[int], timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if all(gone(pid) for pid in pids):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_serves_pages_and_stops_all_children_on_sigterm(data_dir):
+    launched = Launched(data_dir)
+    try:
+        launched.wait_until_ready()
+        assert f"http://127.0.0.1:{launched.port}/" in launched.output
+        pids = launched.child_pids()
+        assert set(pids) == {"web", "worker", "scheduler"}
+        with urllib.request.urlopen(launched.url("/login/"), timeout=10) as response:
+            assert response.status == 200
+            assert b"<form" in response.read()
+        # The worker runs the sweeps the scheduler enqueues (every second here).
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not finished_sweeps(data_dir):
+            time.sleep(0.2)
+        assert finished_sweeps(data_dir) >= 1, launched.output
+        launched.process.send_signal(signal.SIGTERM)
+        assert launched.wait() == 0, launched.output
+    finally:
+        launched.kill()
+    assert wait_gone(list(pids.values())), launched.output
+    for name in ("web", "worker", "scheduler"):
+        assert f"{name} stopped cleanly" in launched.output, launched.output
+
+
+def test_a_dying_child_stops_the_others_and_fails(data_dir):
+    launched = Launched(data_dir)
+    try:
+        launched.wait_until_ready()
+        pids = launched.child_pids()
+        os.kill(pids["scheduler"], signal.SIGKILL)
+        assert launched.wait() != 0
+    finally:
+        launched.kill()
+    assert "scheduler exited with status -9" in launched.output
+    assert wait_gone(list(pids.values())), launched.output
+
+
+def test_demo_logins_are_listed_with_the_demo_password(monkeypatch):
+    from hotline import launcher
+    from hotline.directory import demo
+
+    monkeypatch.setattr(demo, "demo_logins", lambda: [("alice", "Agent", "Centre"),
+                                                      ("leo", "Leader", "")])
+    monkeypatch.setattr(demo, "demo_password", lambda: "secret-pw")
+    lines = launcher.demo_login_lines()
+    assert [line.split() for line in lines] == [
+        ["alice", "secret-pw", "Agent", "Centre"], ["leo", "secret-pw", "Leader"]]
+
+
+def test_demo_logins_failing_do_not_stop_the_start(monkeypatch):
+    from hotline import launcher
+    from hotline.directory import demo
+
+    def broken() -> list[tuple[str, str, str]]:
+        raise RuntimeError("no such table")
+
+    monkeypatch.setattr(demo, "demo_logins", broken)
+    assert launcher.demo_login_lines() == [
+        "  (demo logins unavailable: RuntimeError: no such table)"]
