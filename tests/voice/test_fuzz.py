@@ -1,12 +1,16 @@
 """Hostile input: every decoder raises its own error type and nothing else."""
 
 import contextlib
+import io
+import wave
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hotline.voice.media.dtmf import DtmfReceiver
+from hotline.voice.media.g711 import Codec
+from hotline.voice.media.recorder import WavRecorder
 from hotline.voice.media.rtp import RtpError, RtpPacket, parse_rtp
 from hotline.voice.sdp import LocalSession, SdpError, answer_offer, parse_sdp
 from hotline.voice.sip.message import (
@@ -143,3 +147,18 @@ def test_sdp_parser_and_answerer_raise_only_sdp_error(data):
         return
     # Whatever we answer must itself be valid SDP we can read back.
     parse_sdp(answer.sdp)
+
+
+@FUZZ
+@given(st.lists(st.tuples(st.integers(0, 0xFFFF), st.integers(0, 2**32 - 1), st.integers(0, 3),
+                          st.binary(max_size=200)), max_size=40))
+def test_recorder_survives_any_packet_sequence_and_stays_a_valid_wav(packets):
+    buffer = io.BytesIO()
+    recorder = WavRecorder(buffer, window=4)
+    for sequence, timestamp, ssrc, payload in packets:
+        recorder.add_packet(RtpPacket(0, sequence, timestamp, ssrc, payload), Codec.PCMU)
+        assert recorder.packets_lost <= 0x10000
+    recorder.close()
+    buffer.seek(0)
+    with wave.open(buffer, "rb") as wav:
+        assert wav.getnframes() == recorder.samples_written

@@ -99,13 +99,13 @@ class WavRecorder:
 
     def _write_next(self) -> None:
         assert self._next_seq is not None
-        item = self._pending.pop(self._next_seq, None)
-        if item is None:
-            # The window has moved past a hole: count it; the timestamp gap of the
-            # next packet becomes the silence that keeps the timing right.
-            self.packets_lost += 1
-            self._next_seq += 1
-            return
+        if self._next_seq not in self._pending:
+            # The window has moved past a hole: count it and jump to the next packet we
+            # have; its timestamp gap becomes the silence that keeps the timing right.
+            lowest = min(self._pending)
+            self.packets_lost += lowest - self._next_seq
+            self._next_seq = lowest
+        item = self._pending.pop(self._next_seq)
         self._next_seq += 1
         packet = item.packet
         pcm = g711.decode(item.codec, packet.payload)
