@@ -154,7 +154,7 @@ def children(host: str, port: int) -> list[Child]:
             sys.executable, "-m", "uvicorn", "hotline.asgi:application",
             "--host", host, "--port", str(port), "--lifespan", "off", "--no-server-header",
         ]),
-        Child("worker", _manage("db_worker", "--no-reload", "--interval", "1")),
+        Child("worker", _manage("db_worker", "--no-reload", "--no-startup-delay", "--interval", "1")),
         Child("scheduler", _manage("scheduler")),
     ]
 
@@ -208,7 +208,8 @@ class Supervisor:
             if not already:
                 # uvicorn re-raises the signal after its graceful shutdown: that is clean too.
                 clean = status in (0, -signum)
-                _say(f"{kid.name} stopped " + ("cleanly" if clean else f"(status {status})"))
+                _say(f"{kid.name} stopped {'cleanly' if clean else 'with an error'} "
+                     f"(status {status})")
 
 
 def wait_for_port(host: str, port: int, supervisor: Supervisor) -> bool:

@@ -133,8 +133,11 @@ def test_serves_pages_and_stops_all_children_on_sigterm(data_dir):
     finally:
         launched.kill()
     assert wait_gone(list(pids.values())), launched.output
-    for name in ("web", "worker", "scheduler"):
-        assert f"{name} stopped cleanly" in launched.output, launched.output
+    # uvicorn re-raises SIGTERM after its graceful shutdown; the worker and the scheduler
+    # handle the signal and exit 0 (a default handler would give -15).
+    assert re.search(r"web stopped cleanly \(status (0|-15)\)", launched.output), launched.output
+    assert "worker stopped cleanly (status 0)" in launched.output, launched.output
+    assert "scheduler stopped cleanly (status 0)" in launched.output, launched.output
 
 
 def test_a_dying_child_stops_the_others_and_fails(data_dir):
