@@ -48,7 +48,15 @@ def add_service_error(form: forms.Form, error: ServiceError) -> None:
     form.add_error(field, error.message)
 
 
-class OrderFilterForm(forms.Form):
+class PortalForm(forms.Form):
+    """Labels stand above their fields, so no colon after them (in either language)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class OrderFilterForm(PortalForm):
     q = forms.CharField(label=_("Title or number"), required=False, max_length=100)
     state = forms.ChoiceField(label=_("State"), required=False)
     type = forms.ChoiceField(label=_("Type"), required=False)
@@ -81,7 +89,7 @@ class OrderFilterForm(forms.Form):
         return data
 
 
-class NewOrderForm(forms.Form):
+class NewOrderForm(PortalForm):
     type = forms.ChoiceField(label=_("Type"), choices=OrderType.choices)
     channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices,
                                 initial=Channel.PHONE)
@@ -122,7 +130,7 @@ def _note(label: Any = None, *, required: bool = False) -> forms.CharField:
     )
 
 
-class ActionForm(forms.Form):
+class ActionForm(PortalForm):
     """Base: cleaned data becomes the action's params, empty optional values left out."""
 
     def params(self) -> dict[str, Any]:
@@ -229,7 +237,7 @@ class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
 
-class FilesForm(forms.Form):
+class FilesForm(PortalForm):
     """Files sent with a reply. Only renders the input: the view reads
     ``request.FILES.getlist("uploads")`` and hands each file to the attachment service."""
 
@@ -272,7 +280,7 @@ def action_form(action: Action, data: Any = None) -> ActionForm:
     return ACTION_FORMS[action](data=data, prefix=action.value)
 
 
-class StatusQueryForm(forms.Form):
+class StatusQueryForm(PortalForm):
     number = forms.CharField(
         label=_("Acceptance number"), max_length=16,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),

@@ -26,7 +26,7 @@ from hotline.orders.attachments import (
     visible_attachments,
 )
 from hotline.orders.errors import NotFound, ServiceError
-from hotline.orders.lifecycle import Action
+from hotline.orders.lifecycle import Action, State
 from hotline.orders.models import Attachment, Order, OrderAction
 from hotline.orders.services import NewOrder, do_action, do_create_order, get_order_for
 from hotline.portal import queries
@@ -125,7 +125,8 @@ def _detail_context(
         "citizen_name": scope.shown_name(user, order),
         "citizen_phone": scope.shown_phone(user, order),
         "citizen_hidden": scope.citizen_hidden(user, order),
-        "events": order.events.select_related("unit").order_by("seq"),
+        "events": queries.event_targets(list(order.events.select_related("unit").order_by("seq"))),
+        "route": queries.route_preview(order) if order.state == State.ACCEPTED else None,
         "assignments": order.assignments.select_related("unit").order_by("-active", "assigned_at"),
         "attachments": visible_attachments(user, order),
         "action_forms": action_forms,

@@ -16,9 +16,9 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from hotline.directory.calendar_service import current_calendar
-from hotline.directory.models import Category, User
+from hotline.directory.models import Category, CategoryRoute, Unit, User
 from hotline.orders.lifecycle import State
-from hotline.orders.models import Assignment, Order
+from hotline.orders.models import Assignment, Order, OrderEvent
 from hotline.orders.scope import visible_orders
 
 
@@ -121,3 +121,44 @@ def workbench_tabs(user: User, now: dt.datetime) -> list[Tab]:
         Tab("due_soon", _("Due soon"), due_soon.order_by("handle_due", "sign_due", "pk")),
         Tab("overdue", _("Overdue"), overdue.order_by("handle_due", "sign_due", "pk")),
     ]
+
+
+# --- order page ------------------------------------------------------------------------------
+
+def route_preview(order: Order) -> tuple[Unit, list[Unit]] | None:
+    """Where dispatching by the catalogue would send the order (lead, co-handlers), so the agent
+    sees it before pressing the button; None without a category or a route."""
+    if order.category_id is None:
+        return None
+    routes = CategoryRoute.objects.filter(category_id=order.category_id).select_related(
+        "lead_unit").prefetch_related("co_units")
+    route = routes.filter(district_id=order.district_id).first() if order.district_id else None
+    route = route or routes.filter(district__isnull=True).first()
+    if route is None:
+        return None
+    return route.lead_unit, list(route.co_units.all())
+
+
+def event_targets(events: list[OrderEvent]) -> list[tuple[OrderEvent, str]]:
+    """Each history event with the names of the units it sent the order to (dispatch, transfer,
+    escalation), read from the event's recorded details."""
+    codes: set[str] = set()
+    for event in events:
+        data = event.data or {}
+        if isinstance(data.get("unit"), str):
+            codes.add(data["unit"])
+        for key in ("co_units", "linkage_units"):
+            if isinstance(data.get(key), list):
+                codes.update(c for c in data[key] if isinstance(c, str))
+    names = dict(Unit.objects.filter(code__in=codes).values_list("code", "name"))
+    result = []
+    for event in events:
+        data = event.data or {}
+        parts = []
+        if isinstance(data.get("unit"), str):
+            parts.append(names.get(data["unit"], data["unit"]))
+        for key in ("co_units", "linkage_units"):
+            if isinstance(data.get(key), list):
+                parts.extend(names.get(c, c) for c in data[key] if isinstance(c, str))
+        result.append((event, "、".join(parts)))
+    return result

@@ -147,6 +147,17 @@ def test_order_page_shows_details_and_history(city, login, dispatched):
     assert "市水务局" in html and "市住建局" in html
 
 
+def test_order_page_previews_the_route_and_names_dispatch_targets(city, login, order):
+    client = login(city.agent)
+    response = client.get(reverse("portal:order_detail", args=[order.number]))
+    assert response.context["route"] == (city.water, [city.housing])
+    do_action(city.agent, order.number, "dispatch")
+    response = client.get(reverse("portal:order_detail", args=[order.number]))
+    assert response.context["route"] is None
+    targets = {event.action: target for event, target in response.context["events"]}
+    assert targets == {"create": "", "dispatch": "市水务局、市住建局"}
+
+
 def test_department_does_not_see_the_citizen_of_a_report(city, login):
     report = new_order(city, type="report", title="非法排污")
     do_action(city.agent, report.number, "dispatch", {"unit": "water"})
