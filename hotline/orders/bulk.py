@@ -423,6 +423,7 @@ class _Synthesiser:
         events.append(event)
         when: dt.datetime = order["created_at"]
         lead: dict[str, Any] | None = None
+        lead_code = ""
         for action, low, high in path:
             when = when + dt.timedelta(seconds=rng.uniform(low, high))
             if when > self.now:
@@ -448,6 +449,7 @@ class _Synthesiser:
                 lead = {"order_id": order["id"], "unit_id": route.lead.pk,
                         "role": Assignment.Role.LEAD, "active": True, "assigned_at": when}
                 batch.assignments.rows.append(lead)
+                lead_code = route.lead.code
                 co_codes = []
                 for unit in route.co:
                     if unit.pk != route.lead.pk:
@@ -490,7 +492,7 @@ class _Synthesiser:
                 assert lead is not None
                 order["state"] = State.RETURNED
                 actor, note = d.unit_staff.get(lead["unit_id"]), rng.choice(_RETURN_REASONS)
-                data = {"unit": d.route(category, district, rng).lead.code}
+                data = {"unit": lead_code}
             order["updated_at"] = when
             event = _event(order, event["seq"] + 1, event["hash"], action, from_state,
                            order["state"], actor, note, data, when)

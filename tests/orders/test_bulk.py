@@ -53,6 +53,7 @@ def test_loaded_orders_are_consistent(city):
     # Sixty days of history give finished orders, orders in progress and fresh ones.
     assert states[State.CLOSED] + states[State.ARCHIVED] > 100
     assert any(states[s] for s in IN_PROGRESS)
+    assert states[State.RETURNED] and states[State.SUSPENDED] and states[State.REJECTED]
 
     for order in orders:
         assert verify_order(order) == [], order.number
@@ -76,6 +77,8 @@ def test_loaded_orders_are_consistent(city):
             order.state in (State.CLOSED, State.ARCHIVED) and order.lead_unit_id
         ):
             assert order.replied_at is not None and order.reply_text
+        if order.state == State.RETURNED:
+            assert events[-1].data == {"unit": order.lead_unit.code}
         if order.state == State.SUSPENDED:
             assert order.suspended_at is not None
         if order.answered_directly:
