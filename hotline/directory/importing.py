@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -345,8 +345,9 @@ def _drop_orphans(candidates: dict[str, tuple[int, dict[str, Any]]], in_db: set[
 
 
 def _drop_cycles(candidates: dict[str, tuple[int, dict[str, Any]]],
-                 known_parents: dict[str, str | None], result: SheetResult) -> None:
-    parents = {**known_parents, **{c: v["parent"] or None for c, (_n, v) in candidates.items()}}
+                 known_parents: Mapping[str, str | None], result: SheetResult) -> None:
+    parents: dict[str, str | None] = dict(known_parents)
+    parents.update({c: v["parent"] or None for c, (_n, v) in candidates.items()})
     for code in list(candidates):
         seen = {code}
         node = parents.get(code)

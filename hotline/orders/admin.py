@@ -7,6 +7,8 @@ never edits them. History events and attachments are strictly read-only.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.db.models import Model
 from django.http import HttpRequest
@@ -110,7 +112,7 @@ class OrderEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ("order",)
     show_full_result_count = False
 
-    def get_actions(self, request: HttpRequest) -> dict[str, object]:
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         return {}  # not even the bulk delete action is offered
 
 

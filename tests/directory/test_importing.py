@@ -4,6 +4,7 @@ import io
 
 import pytest
 from django.core.management import call_command
+from django.utils import translation
 from openpyxl import Workbook, load_workbook
 
 from hotline.directory import importing
@@ -12,6 +13,13 @@ from hotline.directory.models import Category, CategoryRoute, District, Unit, Un
 UNIT_HEADER = ["code", "name", "kind", "parent", "district", "phone", "duties"]
 CAT_HEADER = ["编码", "名称", "层级", "上级编码", "受理类型", "签收时限", "办理时限",
               "紧急签收时限", "紧急办理时限", "主办单位编码", "区县编码", "协办单位编码"]
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """The report's reasons are checked in English, whatever the default language is."""
+    with translation.override("en"):
+        yield
 
 
 def workbook_bytes(**sheets: list[list[object]]) -> io.BytesIO:

@@ -75,7 +75,8 @@ def _weighted(rng: random.Random, weights: dict[str, int]) -> str:
 
 
 def _citizens(rng: random.Random, count: int) -> list[Citizen]:
-    pool, phones = [], set()
+    pool: list[Citizen] = []
+    phones: set[str] = set()
     while len(pool) < count:
         phone = "1" + rng.choice(("38", "39", "58", "59", "86", "87", "88", "35", "36", "37")) \
             + f"{rng.randrange(10**8):08d}"
