@@ -62,9 +62,11 @@ class SearchBackend(Protocol):
 
     def ids_between(self, spec: IndexSpec, low: int, high: int) -> set[int]: ...
 
-    def search(self, spec: IndexSpec, query: ParsedQuery, limit: int,
-               offset: int = 0) -> list[tuple[int, float]]:
-        """Matching ids with a score, best first (higher is better)."""
+    def search(self, spec: IndexSpec, query: ParsedQuery, limit: int, offset: int = 0,
+               newest_first: bool = False) -> list[tuple[int, float]]:
+        """Matching ids with a score (higher is better), best first, or with ``newest_first``
+        highest id first: then only the returned rows are scored, which keeps a common word
+        over millions of orders fast (the index is walked in id order and stops at ``limit``)."""
         ...
 
 
@@ -104,16 +106,17 @@ class SqliteFts5Backend:
                            [low, high])
             return {int(row[0]) for row in cursor.fetchall()}
 
-    def search(self, spec: IndexSpec, query: ParsedQuery, limit: int,
-               offset: int = 0) -> list[tuple[int, float]]:
+    def search(self, spec: IndexSpec, query: ParsedQuery, limit: int, offset: int = 0,
+               newest_first: bool = False) -> list[tuple[int, float]]:
         if not query:
             return []
         weights = ", ".join(str(w) for _n, w, _l in spec.fields)
         table = spec.fts_table
+        order = "rowid DESC" if newest_first else "score, rowid DESC"
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT rowid, bm25({table}, {weights}) AS score FROM {table} "  # noqa: S608
-                f"WHERE {table} MATCH %s ORDER BY score, rowid DESC LIMIT %s OFFSET %s",
+                f"WHERE {table} MATCH %s ORDER BY {order} LIMIT %s OFFSET %s",
                 [query.fts5(), limit, offset],
             )
             # bm25 is lower for better matches.
@@ -167,15 +170,16 @@ class PostgresTsvectorBackend:
                            [low, high])
             return {int(row[0]) for row in cursor.fetchall()}
 
-    def search(self, spec: IndexSpec, query: ParsedQuery, limit: int,
-               offset: int = 0) -> list[tuple[int, float]]:
+    def search(self, spec: IndexSpec, query: ParsedQuery, limit: int, offset: int = 0,
+               newest_first: bool = False) -> list[tuple[int, float]]:
         if not query:
             return []
+        order = "id DESC" if newest_first else "score DESC, id DESC"
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT id, ts_rank(document, q) AS score FROM {spec.pg_table}, "  # noqa: S608
-                "CAST(%s AS tsquery) AS q WHERE document @@ q "
-                "ORDER BY score DESC, id DESC LIMIT %s OFFSET %s",
+                f"CAST(%s AS tsquery) AS q WHERE document @@ q "
+                f"ORDER BY {order} LIMIT %s OFFSET %s",
                 [query.tsquery(), limit, offset],
             )
             return [(int(row[0]), float(row[1])) for row in cursor.fetchall()]

@@ -95,13 +95,15 @@ def index_order(order_id: int) -> None:
 LOOKBACK_IDS = 1000
 
 
-def index_new_orders(batch: int = ORDER_BATCH, max_batches: int | None = None) -> int:
-    """Index the orders created since the last run (ids above the highest indexed id)."""
+def index_new_orders(batch: int = ORDER_BATCH, max_batches: int | None = None,
+                     look_back: bool = True) -> int:
+    """Index the orders created since the last run (ids above the highest indexed id), and
+    with ``look_back`` the ones just below it that committed late."""
     search = backend()
     total = 0
     done = 0
     last = search.max_id(ORDER_INDEX)
-    if last:
+    if last and look_back:
         floor = max(0, last - LOOKBACK_IDS)
         existing = set(Order.objects.filter(pk__gt=floor, pk__lte=last).values_list("pk", flat=True))
         missing = existing - search.ids_between(ORDER_INDEX, floor, last)
@@ -121,9 +123,10 @@ def index_new_orders(batch: int = ORDER_BATCH, max_batches: int | None = None) -
 
 
 def catch_up_orders_quietly(batch: int = 500) -> None:
-    """Before an order search: index a few new orders; a busy database must not fail the search."""
+    """Before an order search: index a few new orders (the periodic run looks back for late
+    commits); a busy database must not fail the search."""
     try:
         with transaction.atomic():
-            index_new_orders(batch=batch, max_batches=1)
+            index_new_orders(batch=batch, max_batches=1, look_back=False)
     except DatabaseError:
         logger.warning("order index catch-up skipped", exc_info=True)

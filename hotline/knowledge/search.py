@@ -25,7 +25,8 @@ MAX_LIMIT = 100
 # How many ranked entry ids to read from the index before filtering by readability: the
 # knowledge base is small (thousands of entries), so this is in practice "all matches".
 ENTRY_CANDIDATES = 1000
-# Orders: ranked ids are read in chunks and filtered by scope until enough are found.
+# Orders: matching ids are read newest first in chunks and filtered by scope until enough
+# are found (at most ORDER_MAX_CHUNKS chunks: a narrow scope over a very common word stops there).
 ORDER_CHUNK = 500
 ORDER_MAX_CHUNKS = 20
 
@@ -79,11 +80,13 @@ def _entry_hits(query: ParsedQuery, *, public_only: bool, limit: int,
     if not ranked:
         return []
     scores = dict(ranked)
-    entries = readable_entries(public_only=public_only).filter(pk__in=scores)
+    candidates = readable_entries(public_only=public_only).filter(pk__in=scores)
     if kind:
-        entries = entries.filter(published__kind=kind)
-    found = sorted(entries.select_related("published", "owner"),
-                   key=lambda e: (-scores[e.pk], -e.pk))[:_clamp(limit)]
+        candidates = candidates.filter(published__kind=kind)
+    readable = set(candidates.values_list("pk", flat=True))
+    top = [pk for pk, _score in ranked if pk in readable][:_clamp(limit)]
+    by_id = Entry.objects.select_related("published", "owner").in_bulk(top)
+    found = [by_id[pk] for pk in top if pk in by_id]
     terms = query.highlight_terms()
     hits = []
     for entry in found:
@@ -113,7 +116,9 @@ def suggest_entries(user: Any, text: str, *, limit: int = 5) -> list[EntryHit]:
 
 
 def search_orders(user: Any, text: str, limit: int = 20) -> list[OrderHit]:
-    """Orders matching ``text`` that ``user`` may see (hotline.orders.scope), best first."""
+    """Orders matching every word of ``text`` that ``user`` may see (hotline.orders.scope),
+    newest first: agents look for the recent orders about a matter, and ranking all matches of
+    a common word across millions of orders would cost seconds (the score is still returned)."""
     query = parse_query(text)
     if not query or user is None or not user.is_authenticated:
         return []
@@ -121,20 +126,24 @@ def search_orders(user: Any, text: str, limit: int = 20) -> list[OrderHit]:
     limit = _clamp(limit)
     search = backend()
     everything = scope.sees_everything(user)
-    found: list[tuple[Order, float]] = []
-    for chunk in range(ORDER_MAX_CHUNKS):
-        ranked = search.search(ORDER_INDEX, query, ORDER_CHUNK, offset=chunk * ORDER_CHUNK)
-        if not ranked:
-            break
-        scores = dict(ranked)
-        candidates = Order.objects.filter(pk__in=scores)
-        if not everything:
-            candidates = scope.visible_orders(user, candidates)
-        for order in candidates.select_related("category", "lead_unit", "district"):
-            found.append((order, scores[order.pk]))
-        if len(found) >= limit or len(ranked) < ORDER_CHUNK:
-            break
-    found.sort(key=lambda pair: (-pair[1], -pair[0].pk))
+    # Only ids and scores until the page is known: building model objects for every candidate
+    # costs more than the full-text query itself.
+    chosen: list[tuple[int, float]] = []
+    if everything:
+        chosen = search.search(ORDER_INDEX, query, limit, newest_first=True)
+    else:
+        for chunk in range(ORDER_MAX_CHUNKS):
+            ranked = search.search(ORDER_INDEX, query, ORDER_CHUNK, offset=chunk * ORDER_CHUNK,
+                                   newest_first=True)
+            visible = set(scope.visible_orders(user, Order.objects.filter(
+                pk__in=[pk for pk, _score in ranked])).values_list("pk", flat=True))
+            chosen.extend(pair for pair in ranked if pair[0] in visible)
+            if len(chosen) >= limit or len(ranked) < ORDER_CHUNK:
+                break
+    chosen = chosen[:limit]
+    orders = Order.objects.select_related("category", "lead_unit", "district").in_bulk(
+        [pk for pk, _score in chosen])
+    found = [(orders[pk], score) for pk, score in chosen if pk in orders]
     terms = query.highlight_terms()
     return [OrderHit(order, score, highlight(order.title, terms), snippet(order.text, terms))
             for order, score in found[:limit]]
