@@ -184,6 +184,20 @@ def test_same_digit_pressed_twice_is_reported_twice():
     assert digits == ["5", "5"]
 
 
+def test_replayed_capture_counts_again_after_a_pause_but_not_when_duplicated():
+    packets = rtp_payloads(SIPP_DIR / "dtmf_2833_1.pcap")
+    receiver = DtmfReceiver()
+
+    def press(start):
+        found = (receiver.receive(p, start + 0.02 * i) for i, p in enumerate(packets))
+        return [d.digit for d in found if d is not None]
+
+    assert press(10.0) == ["1"]
+    assert press(10.5) == []  # a duplicate burst within a second: the same press
+    assert press(13.0) == ["1"]  # sipp replays the same pcap for a second "1"
+    assert press(16.0) == ["1"]
+
+
 def test_receiver_ignores_audio_and_non_dtmf_events():
     receiver = DtmfReceiver(payload_type=101)
     assert receiver.receive(RtpPacket(0, 1, 160, 1, b"\xff" * 160)) is None
@@ -331,3 +345,14 @@ def test_rtp_sender_keeps_audio_and_dtmf_on_one_timeline():
     assert parse_rtp(sender.audio(b"\xff" * 160)).timestamp == 160 + 6 * 160 + 800
     with pytest.raises(ValueError):
         RtpSender(0, ssrc=1, first_sequence=0, first_timestamp=0).dtmf("1")
+
+
+def test_recorder_keeps_a_replayed_capture_and_a_sequence_restart(tmp_path):
+    capture = [parse_rtp(d.payload) for d in read_udp(str(SIPP_DIR / "g711a.pcap"))]
+    path = tmp_path / "replayed.wav"
+    with WavRecorder(str(path)) as recorder:
+        for packet in capture + capture:  # sipp replays headers unchanged
+            recorder.add_packet(packet, Codec.PCMA)
+    one_pass = b"".join(g711.decode(Codec.PCMA, p.payload) for p in capture)
+    assert read_wav(path) == one_pass + one_pass
+    assert recorder.packets_lost == 0 and recorder.packets_late == 0

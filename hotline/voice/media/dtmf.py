@@ -8,7 +8,7 @@ duplicates the network adds. A new press of the same key has a new timestamp.
 from __future__ import annotations
 
 import struct
-from collections import deque
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from hotline.voice.media.rtp import RtpError, RtpPacket
@@ -56,13 +56,23 @@ class DtmfReceiver:
 
     The digit is reported on the first packet of an event (lowest latency for menus);
     later packets of the same event, in any order and any number, are absorbed.
+
+    With `now` (a monotonic time) given, an event whose packets stopped more than
+    `forget_after` seconds ago is forgotten: a sender replaying a captured key press
+    (sipp's play_pcap_audio sends the same timestamps every time) then counts as a new
+    press, while duplicates and the redundant end packets, which follow within tens of
+    milliseconds, are still absorbed.
     """
 
-    def __init__(self, payload_type: int | None = 101, memory: int = 32) -> None:
+    def __init__(
+        self, payload_type: int | None = 101, memory: int = 32, forget_after: float = 1.0
+    ) -> None:
         self.payload_type = payload_type
-        self._seen: deque[tuple[int, int]] = deque(maxlen=memory)
+        self.memory = memory
+        self.forget_after = forget_after
+        self._last_seen: OrderedDict[tuple[int, int], float | None] = OrderedDict()
 
-    def receive(self, packet: RtpPacket) -> DtmfDigit | None:
+    def receive(self, packet: RtpPacket, now: float | None = None) -> DtmfDigit | None:
         if self.payload_type is not None and packet.payload_type != self.payload_type:
             return None
         event = parse_event(packet.payload)
@@ -70,9 +80,15 @@ class DtmfReceiver:
         if digit is None:  # tones and line events beyond DTMF are not digits
             return None
         key = (packet.ssrc, packet.timestamp)
-        if key in self._seen:
+        seen = key in self._last_seen
+        last = self._last_seen.get(key)
+        if seen and (now is None or last is None or now - last <= self.forget_after):
+            self._last_seen[key] = now
             return None
-        self._seen.append(key)
+        self._last_seen[key] = now
+        self._last_seen.move_to_end(key)
+        while len(self._last_seen) > self.memory:
+            self._last_seen.popitem(last=False)
         return DtmfDigit(digit=digit, timestamp=packet.timestamp, ssrc=packet.ssrc)
 
 

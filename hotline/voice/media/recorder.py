@@ -20,6 +20,7 @@ from hotline.voice.media.rtp import RtpPacket, SequenceExtender
 
 SAMPLE_RATE = 8000
 MAX_GAP_SAMPLES = SAMPLE_RATE * 2  # a timestamp jump beyond 2 s is a new timeline, not silence
+RESTART_DISTANCE = 100  # packets (2 s): further than any reordering we wait for
 
 
 @dataclass(frozen=True)
@@ -55,11 +56,13 @@ class WavRecorder:
             return
         if packet.ssrc != self._ssrc:
             # A new source (re-INVITE, SSRC change): drain the old one, start a timeline.
-            self._drain()
-            self._ssrc = packet.ssrc
-            self._extender = SequenceExtender()
-            self._next_seq = None
+            self._restart(packet.ssrc)
         extended = self._extender.extend(packet.sequence)
+        if self._next_seq is not None and abs(extended - self._next_seq) > RESTART_DISTANCE:
+            # Far outside any jitter window: the sender restarted its sequence (or replays
+            # a capture, as sipp does) without a new SSRC. Treat it as a new timeline.
+            self._restart(packet.ssrc)
+            extended = self._extender.extend(packet.sequence)
         if self._next_seq is None:
             self._next_seq = extended
         if extended < self._next_seq or extended in self._pending:
@@ -92,6 +95,13 @@ class WavRecorder:
     @property
     def seconds(self) -> float:
         return self.samples_written / SAMPLE_RATE
+
+    def _restart(self, ssrc: int) -> None:
+        self._drain()
+        self._ssrc = ssrc
+        self._extender = SequenceExtender()
+        self._next_seq = None
+        self._next_timestamp = None
 
     def _drain(self) -> None:
         while self._pending:
