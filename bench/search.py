@@ -202,7 +202,7 @@ def load_entries(target: int) -> dict[str, Any]:
 
 def _stats(samples: list[float]) -> dict[str, float]:
     ordered = sorted(samples)
-    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
     return {"p50": round(statistics.median(ordered), 2), "p95": round(p95, 2),
             "mean": round(statistics.fmean(ordered), 2), "n": len(ordered)}
 
