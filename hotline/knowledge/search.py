@@ -147,3 +147,10 @@ def search_orders(user: Any, text: str, limit: int = 20) -> list[OrderHit]:
     terms = query.highlight_terms()
     return [OrderHit(order, score, highlight(order.title, terms), snippet(order.text, terms))
             for order, score in found[:limit]]
+
+
+def voice_entries(text: str, limit: int = 3) -> list[EntryHit]:
+    """Entries the voice menu may read aloud (public, marked ``for_voice``) for a caller's
+    words, any of them matching; for the automatic consultation menu (自动咨询)."""
+    hits = _entry_hits(parse_query(text, any_word=True), public_only=True, limit=MAX_LIMIT)
+    return [hit for hit in hits if hit.version.for_voice][:limit]
