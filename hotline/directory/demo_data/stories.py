@@ -116,8 +116,9 @@ def _texts(rng: random.Random, leaf: Leaf, district: str, district_name: str,
         "hospital": rng.choice(people.HOSPITALS), "line": rng.choice(people.BUS_LINES),
         "n": rng.randint(2, 9),
     }
-    title = rng.choice(leaf.titles).format(**values)
-    detail = rng.choice(leaf.details).format(**values)
+    pick = rng.randrange(len(leaf.titles))  # titles and details are written in pairs
+    title = leaf.titles[pick].format(**values)
+    detail = leaf.details[min(pick, len(leaf.details) - 1)].format(**values)
     demand = rng.choice(people.DEMANDS.get(order_type, people.DEMANDS["other"]))
     opening = rng.choice(("市民来电反映：", "市民反映：", "来电人称：", ""))
     return title, f"{opening}{detail}。{demand}", address
@@ -174,8 +175,10 @@ def _story(rng: random.Random, ending: str, urgent: bool, street_codes: list[str
             add(Step(h(0.5, 6), "monitor", "deny_return",
                      {"reason": "经审核，该事项属于你单位职责，请按首问负责制办理。"}))
     add(Step(h(0.1, 0.8) if urgent else h(0.3, 8), "lead", "sign"))
-    if has_co:
+    if has_co and (forced or rng.random() < 0.5):  # co-handlers often just phone the lead
         add(Step(h(2, 30), "co", "co_reply", {"reply": "我单位已配合主办单位开展现场核查，意见已反馈。"}))
+    if rng.random() < 0.08:
+        add(Step(h(2, 48), "agent", "urge", {"note": "市民再次来电催促，请加快办理。"}))
     if rng.random() < 0.05:
         add(Step(h(2, 48), "monitor", "supervise", {"note": "市民反映强烈，请加快办理。"}))
     if rng.random() < 0.03:
