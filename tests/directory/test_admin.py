@@ -151,3 +151,28 @@ def test_department_account_loses_is_staff_when_saved(admin_client, city):
     assert response.status_code == 302, response.content.decode()[:2000]
     city.handler.refresh_from_db()
     assert city.handler.extension == "8001" and not city.handler.is_staff
+
+
+def test_category_with_routes_and_calendar_day_saved_through_admin(admin_client, city):
+    from hotline.directory.models import CalendarDay, Category, CategoryRoute
+
+    prefix = "routes"
+    data = {
+        "code": "100102", "name": "水质", "level": "3", "parent": city.cat_water.pk,
+        "accepted_types": ["complaint", "consultation"], "sign_limit_hours": "4",
+        "handle_limit_days": "5", "keywords": "", "active": "on",
+        f"{prefix}-TOTAL_FORMS": "1", f"{prefix}-INITIAL_FORMS": "0",
+        f"{prefix}-MIN_NUM_FORMS": "0", f"{prefix}-MAX_NUM_FORMS": "1000",
+        f"{prefix}-0-district": "", f"{prefix}-0-lead_unit": city.water.pk,
+        f"{prefix}-0-co_units": [city.env.pk],
+    }
+    response = admin_client.post(url("directory/category", "add"), data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    category = Category.objects.get(code="100102")
+    assert category.accepted_types == ["complaint", "consultation"]
+    route = CategoryRoute.objects.get(category=category)
+    assert route.lead_unit == city.water and list(route.co_units.all()) == [city.env]
+    response = admin_client.post(url("directory/calendarday", "add"),
+                                 {"date": "2027-02-06", "is_workday": "on", "note": "调休上班"})
+    assert response.status_code == 302
+    assert CalendarDay.objects.get(note="调休上班").is_workday
