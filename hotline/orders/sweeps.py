@@ -155,7 +155,7 @@ def _sweep(
     actor: User,
     condition: Q,
     action: Action,
-    params: Callable[[Order], dict[str, Any]] | dict[str, Any],
+    params: dict[str, Any],
     now: dt.datetime,
     order_by: str,
     also: Callable[[Order], bool] | None = None,
@@ -163,12 +163,7 @@ def _sweep(
     candidates: QuerySet[Order] = Order.objects.filter(condition).order_by(order_by)
     for pk, number in list(candidates.values_list("pk", "number")):
         try:
-            if callable(params):
-                order = Order.objects.get(pk=pk)
-                these = params(order)
-            else:
-                these = params
-            done = _apply(actor, pk, condition, action, these, now, also)
+            done = _apply(actor, pk, condition, action, params, now, also)
         except Exception:
             log.exception("deadline sweep: %s on order %s failed", action.value, number)
             failed.append(number)
@@ -212,25 +207,43 @@ def sweep_deadlines(now: dt.datetime | None = None) -> SweepReport:
 def _escalate(report: SweepReport, actor: User, cal: WorkCalendar, now: dt.datetime) -> None:
     days = settings.HOTLINE_ESCALATE_AFTER_DAYS
     needed = days * cal.hours_per_day * 3600
-    # Working time never runs faster than the clock: the clock-time cutoff is a cheap, indexed
-    # pre-filter and the working-time check below decides.
-    cutoff = now - dt.timedelta(seconds=needed)
+    cutoff = working_moment_before(cal, now, needed)
 
-    def long_overdue(order: Order) -> bool:
+    def long_overdue(order: Order) -> bool:  # the cutoff is exact; this guards it
         due = _due_of(order)
         return due is not None and cal.working_seconds_between(due, now) >= needed
 
-    def note(order: Order) -> dict[str, Any]:
-        deadline = Deadline.SIGN if order.state == State.DISPATCHED else Deadline.HANDLE
+    for deadline, condition, order_by in (
+        (Deadline.SIGN, _escalate_sign(cutoff), "sign_due"),
+        (Deadline.HANDLE, _escalate_handle(cutoff), "handle_due"),
+    ):
         label = _("sign-for") if deadline == Deadline.SIGN else _("handling")
-        return {"note": _(
+        note = _(
             "Overdue: the %(deadline)s deadline passed more than %(days)d working days ago; "
             "escalated to the centre's leaders."
-        ) % {"deadline": label, "days": days}}
-
-    for condition, order_by in (
-        (_escalate_sign(cutoff), "sign_due"),
-        (_escalate_handle(cutoff), "handle_due"),
-    ):
+        ) % {"deadline": label, "days": days}
         _sweep(report.escalated, report.failed, actor, condition & _not_escalated(actor),
-               ESCALATION_ACTION, note, now, order_by, also=long_overdue)
+               ESCALATION_ACTION, {"note": note}, now, order_by, also=long_overdue)
+
+
+def working_moment_before(cal: WorkCalendar, end: dt.datetime, seconds: float) -> dt.datetime:
+    """The latest moment from which ``seconds`` of working time have passed by ``end``: a
+    deadline at or before it is at least that much working time in the past."""
+    if seconds <= 0:
+        return end
+    local = end.astimezone(cal.tz)
+    day = local.date()
+    remaining = float(seconds)
+    for _day in range(3660):
+        if cal.is_workday(day):
+            for p_start, p_end in reversed(cal.periods):
+                lo = dt.datetime.combine(day, p_start, tzinfo=cal.tz)
+                hi = min(local, dt.datetime.combine(day, p_end, tzinfo=cal.tz))
+                if hi <= lo:
+                    continue
+                available = (hi - lo).total_seconds()
+                if remaining <= available:
+                    return hi - dt.timedelta(seconds=remaining)
+                remaining -= available
+        day -= dt.timedelta(days=1)
+    raise RuntimeError("no working time within ten years: the calendar is misconfigured")

@@ -19,8 +19,12 @@ from django.utils import translation
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.management.commands import db_worker
 from django_tasks_db.models import DBTaskResult
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from hotline.directory.models import Role, User
+from hotline.directory.workcalendar import WorkCalendar, default_is_workday, parse_periods
 from hotline.orders import services, sweeps, tasks
 from hotline.orders.models import Order, OrderEvent
 from hotline.orders.services import NewOrder, do_action, do_create_order
@@ -252,3 +256,31 @@ def test_scheduler_enqueues_one_sweep_that_the_database_worker_runs(city, databa
     assert result.return_value["overdue"] == [number]
     call_command("scheduler", "--once")
     assert DBTaskResult.objects.filter(status=TaskResultStatus.READY).count() == 1
+
+
+CAL = WorkCalendar(is_workday=default_is_workday,
+                   periods=parse_periods("09:00-12:00,13:30-17:30"), tz=TZ)
+
+
+@hypothesis_settings(max_examples=200, deadline=None)
+@given(
+    end=st.datetimes(min_value=dt.datetime(2024, 1, 1), max_value=dt.datetime(2026, 12, 31),
+                     timezones=st.just(TZ)),
+    seconds=st.integers(min_value=1, max_value=10 * 7 * 3600),
+)
+def test_working_moment_before_is_the_exact_cutoff(end, seconds):
+    cutoff = sweeps.working_moment_before(CAL, end, seconds)
+    assert CAL.working_seconds_between(cutoff, end) == pytest.approx(seconds, abs=1e-3)
+    later = cutoff + dt.timedelta(seconds=1)
+    assert CAL.working_seconds_between(later, end) < seconds
+
+
+def test_working_moment_before_examples():
+    # Two working days before Tuesday 21 Oct 17:30: Monday 09:00, which covers Friday 17:30
+    # and the weekend too (no working time passes between them).
+    assert sweeps.working_moment_before(CAL, at("2025-10-21 17:30"), 14 * 3600) == at(
+        "2025-10-20 09:00")
+    # One working hour before Thursday 9 Oct 09:30 reaches back over the National Day holiday.
+    assert sweeps.working_moment_before(CAL, at("2025-10-09 09:30"), 3600) == at(
+        "2025-09-30 17:00")
+    assert sweeps.working_moment_before(CAL, at("2025-10-09 09:30"), 0) == at("2025-10-09 09:30")
