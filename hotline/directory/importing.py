@@ -68,6 +68,8 @@ HEADER_ALIASES = {
     "协办单位": "co_units", "co-handlers": "co_units", "co_handlers": "co_units",
 }
 
+MAX_CODE_LENGTH = 32  # Unit.code, District.code and Category.code
+
 COLUMN_HELP = {
     SHEET_DISTRICTS: DISTRICT_COLUMNS,
     SHEET_UNITS: UNIT_COLUMNS,
@@ -264,6 +266,10 @@ def _first_seen(result: SheetResult, rows: list[tuple[int, dict[str, str]]]) -> 
         if not record.get("name"):
             result.reject(number, code, _("missing name"))
             continue
+        if len(code) > MAX_CODE_LENGTH:
+            result.reject(number, code, _("code longer than %(max)d characters")
+                          % {"max": MAX_CODE_LENGTH})
+            continue
         if code in seen:
             result.reject(number, code, _("duplicate code in the sheet (first on row %(row)d)")
                           % {"row": seen[code]})
@@ -279,7 +285,7 @@ def _import_districts(rows: list[tuple[int, dict[str, str]]]) -> SheetResult:
     result = SheetResult(SHEET_DISTRICTS)
     names_taken = dict(District.objects.values_list("name", "code"))
     for number, record in _first_seen(result, rows):
-        code, name = record["code"], record["name"]
+        code, name = record["code"], record["name"][:64]
         owner = names_taken.get(name)
         if owner is not None and owner != code:
             result.reject(number, code, _("name %(name)s is already used by district %(other)s")
@@ -402,6 +408,10 @@ def _import_catalogue(rows: list[tuple[int, dict[str, str]]]) -> SheetResult:
             continue
         if not record.get("name"):
             result.reject(number, code, _("missing name"))
+            continue
+        if len(code) > MAX_CODE_LENGTH:
+            result.reject(number, code, _("code longer than %(max)d characters")
+                          % {"max": MAX_CODE_LENGTH})
             continue
         try:
             route = _parse_route(record, districts, units)

@@ -68,6 +68,7 @@ def test_units_good_and_bad_rows(city):
         ["noname", "", "部门", "centre", "", "", ""],
         ["traffic", "重复", "department", "centre", "", "", ""],
         [None, None, None, None, None, None, None],  # blank rows are skipped
+        ["x" * 33, "长编码", "部门", "centre", "", "", ""],
     ])
     report = importing.import_units(data)
     units = report.sheet("units")
@@ -75,7 +76,9 @@ def test_units_good_and_bad_rows(city):
     assert (units.created, units.updated) == (3, 1)
     reasons = {(e.row, e.code): e.reason for e in report.errors}
     assert set(reasons) == {(6, "bad-parent"), (7, "orphan"), (8, "bad-kind"),
-                            (9, "bad-district"), (10, ""), (11, "noname"), (12, "traffic")}
+                            (9, "bad-district"), (10, ""), (11, "noname"), (12, "traffic"),
+                            (14, "x" * 33)}
+    assert "longer than 32" in reasons[(14, "x" * 33)]
     assert "nowhere" in reasons[(6, "bad-parent")]
     assert "bad-parent" in reasons[(7, "orphan")]
     assert "委员会" in reasons[(8, "bad-kind")]
@@ -89,7 +92,7 @@ def test_units_good_and_bad_rows(city):
     water = Unit.objects.get(code="water")
     assert (water.name, water.phone, water.duties) == ("市水务局（新）", "0591-999", "供水排水")
     assert not Unit.objects.filter(code__in=["bad-parent", "orphan", "bad-kind"]).exists()
-    assert "3 created, 1 updated" in report.summary() and "7 rejected" in report.summary()
+    assert "3 created, 1 updated" in report.summary() and "8 rejected" in report.summary()
 
 
 def test_unit_parent_cycle_is_rejected(city):
