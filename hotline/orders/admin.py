@@ -88,8 +88,8 @@ class AttachmentInline(ReadOnlyInline):
 
 @admin.register(Order)
 class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("number", "title", "type", "state", "urgency", "channel", "district",
-                    "category", "lead_unit", "created_at", "overdue")
+    list_display = ("number", "title", "type", "state", "district", "category", "lead_unit",
+                    "created_at", "overdue")
     list_filter = ("state", "type", "urgency", "channel", "district", "confidential",
                    "supervised", "major_event")
     search_fields = ("number", "title", "citizen__phone")
