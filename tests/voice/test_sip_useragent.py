@@ -324,3 +324,42 @@ def test_bye_in_the_early_dialog_ends_the_pending_invite_with_487(ua):
 
 def test_crlf_keepalives_are_ignored_silently(ua):
     assert ua.receive(b"\r\n\r\n", CALLER, 0) == []
+
+
+def test_bye_goes_to_the_contact_behind_a_proxy_that_did_not_record_route(ua):
+    proxied = request("INVITE", body=OFFER, via_host="10.0.0.1:5060", rport=False,
+                      extra="Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bKorig")
+    events = ua.receive(proxied, ("10.0.0.1", 5060), 0.0)
+    call_id = of_type(events, IncomingCall)[0].call_id
+    ((_, address),) = sent(ua.answer(call_id, 20000, 0.1))
+    assert address == ("10.0.0.1", 5060)  # responses retrace the Via path
+    ack = request("ACK", branch="z9hG4bKa", to_tag=call_tag(ua, call_id), call_id=call_id)
+    ua.receive(ack, CALLER, 0.2)
+    ((bye, address),) = sent(ua.hangup(call_id, 1.0))
+    assert bye.method == "BYE" and address == ("192.0.2.10", 5062)
+
+
+def test_bye_and_2xx_go_back_through_the_nat_of_a_caller(ua):
+    nat = ("203.0.113.50", 40111)
+    events = ua.receive(request("INVITE", body=OFFER), nat, 0.0)
+    call_id = of_type(events, IncomingCall)[0].call_id
+    ua.answer(call_id, 20000, 0.1)
+    resent = [e.address for e in ua.tick(0.6) if isinstance(e, Send)]
+    assert resent == [nat]
+    ack = request("ACK", branch="z9hG4bKa", to_tag=call_tag(ua, call_id), call_id=call_id)
+    ua.receive(ack, nat, 0.7)
+    ((bye, address),) = sent(ua.hangup(call_id, 1.0))
+    # The Contact says 192.0.2.10, which is not reachable from here.
+    assert bye.method == "BYE" and address == nat
+
+
+def test_bye_follows_the_record_route(ua):
+    rr = "Record-Route: <sip:10.9.9.9:5070;lr>"
+    events = invite(ua, extra=rr)
+    call_id = of_type(events, IncomingCall)[0].call_id
+    ((ok, _),) = sent(ua.answer(call_id, 20000, 0.1))
+    assert ok.headers.get("Record-Route") == "<sip:10.9.9.9:5070;lr>"
+    ua.receive(request("ACK", branch="z9hG4bKa", to_tag=ok.to.tag, call_id=call_id), CALLER, 0.2)
+    ((bye, address),) = sent(ua.hangup(call_id, 1.0))
+    assert address == ("10.9.9.9", 5070)
+    assert bye.headers.get("Route") == "<sip:10.9.9.9:5070;lr>"

@@ -173,6 +173,10 @@ class TransactionLayer:
         address = request.top_via.response_address(source)
         state = State.PROCEEDING if request.method == "INVITE" else State.TRYING
         transaction = _Transaction(key=key, request=request, address=address, state=state)
+        if state == State.TRYING:
+            # Not in RFC 3261: should the TU never answer (a bug), the transaction still
+            # ends once the client has given up (its timer F), instead of living forever.
+            transaction.timers["J"] = now + 64 * T1
         self._transactions[key] = transaction
         events: list[Event] = []
         if request.method == "INVITE":

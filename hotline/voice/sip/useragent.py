@@ -12,6 +12,7 @@ RFC 6026): the ACK of a 2xx is its own transaction, matched by dialog and CSeq.
 from __future__ import annotations
 
 import enum
+import ipaddress
 import logging
 import secrets
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from hotline.voice.sip.message import (
     Headers,
     ParseError,
     Request,
+    Via,
     make_response,
     parse_name_addr,
     parse_uri,
@@ -117,7 +119,9 @@ class Call:
     remote_tag: str | None
     invite: Request
     invite_key: TransactionKey
-    source: Address
+    source: Address  # where the INVITE came from
+    response_address: Address  # where its top Via says responses go (RFC 3261 18.2.2)
+    behind_nat: bool  # the caller's Via did not match where its packets came from
     local_session: LocalSession
     offer: SessionDescription | None
     state: CallState = CallState.RINGING
@@ -188,7 +192,7 @@ class UserAgent:
             elif now >= call.ok_next:
                 call.ok_interval = min(call.ok_interval * 2, T2)
                 call.ok_next = now + call.ok_interval
-                out.append(Send(call.ok_bytes, call.source))
+                out.append(Send(call.ok_bytes, call.response_address))
         return out
 
     def next_deadline(self) -> float | None:
@@ -262,6 +266,7 @@ class UserAgent:
                 return self._reply(event, 488, now)
             except SdpError:
                 return self._reply(event, 400, now, reason="Bad Session Description")
+        top_via = request.top_via
         call = Call(
             call_id=request.call_id,
             local_tag=secrets.token_hex(6),
@@ -269,6 +274,8 @@ class UserAgent:
             invite=request,
             invite_key=event.transaction,
             source=event.source,
+            response_address=top_via.response_address(event.source),
+            behind_nat=_behind_nat(top_via),
             local_session=LocalSession(self.media_address, secrets.randbelow(2**31)),
             offer=offer,
             remote_cseq=request.cseq.number,
@@ -504,17 +511,24 @@ class UserAgent:
         return list(events)
 
     def _destination(self, call: Call) -> Address:
-        """Where in-dialog requests go: the first route hop, else back where the call came from.
+        """Where our in-dialog requests go (RFC 3261 12.2.1.1, without DNS).
 
-        The caller's Contact is often a private address behind NAT; its source address is
-        what actually reaches it (and a proxy that did not record-route forwards by the
-        Request-URI anyway).
+        The first Record-Route hop if there is one; else the caller's Contact, unless the
+        caller is behind NAT (its Contact is then a private address) or names a host we
+        would have to resolve: then back where its packets came from.
         """
         if call.route_set:
             try:
                 uri = parse_uri(parse_name_addr(call.route_set[0]).uri)
                 return uri.host, uri.port or 5060
             except ParseError:
+                pass
+        if not call.behind_nat:
+            try:
+                target = parse_uri(call.remote_target)
+                ipaddress.ip_address(target.host)
+                return target.host, target.port or 5060
+            except (ParseError, ValueError):
                 pass
         return call.source
 
@@ -525,6 +539,14 @@ class UserAgent:
         call.waiting_ack = False
         del self.calls[call.call_id]
         return [CallEnded(call.call_id, reason)]
+
+
+def _behind_nat(via: Via) -> bool:
+    """True when the receiving side had to annotate the Via (RFC 3581 semantics)."""
+    if "received" in via.params:
+        return True
+    rport = via.params.get("rport")
+    return rport is not None and rport != str(via.port or 5060)
 
 
 def _contact_uri(request: Request) -> str | None:
