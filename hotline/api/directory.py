@@ -21,7 +21,7 @@ def _category(c: Category, parent_codes: dict[int, str]) -> dict[str, Any]:
     }
 
 
-@router.get("/categories", response={200: list[CategoryOut], 401: ErrorOut},
+@router.get("/categories", response={200: list[CategoryOut], 401: ErrorOut, 422: ErrorOut},
             url_name="categories",
             summary="The category catalogue (事项目录); ?tree=true nests children")
 def categories(request: HttpRequest, tree: bool = False,
@@ -45,7 +45,7 @@ def categories(request: HttpRequest, tree: bool = False,
     return roots
 
 
-@router.get("/units", response={200: list[UnitOut], 401: ErrorOut}, url_name="units",
+@router.get("/units", response={200: list[UnitOut], 401: ErrorOut, 422: ErrorOut}, url_name="units",
             summary="Units: the centre, sub-centres, departments and streets")
 def units(request: HttpRequest, include_inactive: bool = False) -> list[dict[str, Any]]:
     qs = Unit.objects.select_related("parent", "district").order_by("code")
@@ -62,7 +62,7 @@ def units(request: HttpRequest, include_inactive: bool = False) -> list[dict[str
     ]
 
 
-@router.get("/districts", response={200: list[DistrictOut], 401: ErrorOut},
+@router.get("/districts", response={200: list[DistrictOut], 401: ErrorOut, 422: ErrorOut},
             url_name="districts", summary="Districts of the city")
 def districts(request: HttpRequest) -> list[dict[str, Any]]:
     return [{"code": d.code, "name": d.name} for d in District.objects.order_by("code")]

@@ -51,6 +51,12 @@ def _visible_order(request: HttpRequest, number: str) -> Order:
     return services.get_order_for(actor(request), number)
 
 
+_IDEMPOTENCY_KEY = Header(
+    None, alias="Idempotency-Key", min_length=1, max_length=128, pattern=r"^[!-~]+$",
+    description="1 to 128 visible ASCII characters, unique per request the client means",
+)
+
+
 def _check_idempotency_key(key: str | None) -> str | None:
     if key is None:
         return None
@@ -77,7 +83,7 @@ def create_order(
     request: HttpRequest,
     response: HttpResponse,
     payload: NewOrderIn,
-    idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
+    idempotency_key: str | None = _IDEMPOTENCY_KEY,
 ) -> Status[dict[str, Any]]:
     key = _check_idempotency_key(idempotency_key)
     data = services.NewOrder(**payload.model_dump(mode="json"))

@@ -8,12 +8,13 @@ characters and lone surrogates with an error; we refuse them first).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from ninja import Schema
-from pydantic import AfterValidator, ConfigDict, Field, StrictBool, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, StrictBool, StringConstraints
 
 from hotline.directory.models import OrderType
 from hotline.orders.models import Channel, CitizenTag, OrderState, Urgency
@@ -32,6 +33,16 @@ def _storable(value: str) -> str:
     except UnicodeEncodeError:
         raise ValueError("must be valid Unicode text") from None
     return value
+
+
+def _iso_date(value: Any) -> Any:
+    # Pydantic would also read "0" or "1700000000" as a date (a Unix time); a date is YYYY-MM-DD.
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("a date is written YYYY-MM-DD")
+    return value
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
 
 
 def _email(value: str) -> str:
@@ -192,10 +203,10 @@ class OrderFilters(InputSchema):
     lead_unit: Code | None = None
     urgency: Urgency | None = None
     overdue: bool | None = None
-    created_from: dt.date | None = Field(
+    created_from: IsoDate | None = Field(
         None, ge=MIN_DATE, le=MAX_DATE, description="first day (local time), inclusive"
     )
-    created_to: dt.date | None = Field(
+    created_to: IsoDate | None = Field(
         None, ge=MIN_DATE, le=MAX_DATE, description="last day (local time), inclusive"
     )
     q: Text200 | None = Field(None, description="text the title contains")
