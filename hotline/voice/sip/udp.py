@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, cast
 
+from hotline.voice.sip.registration import TrunkAccount
 from hotline.voice.sip.transaction import MessageDropped, Send
 from hotline.voice.sip.useragent import UaEvent, UserAgent
 
@@ -61,6 +62,9 @@ class SipEndpoint(asyncio.DatagramProtocol):
 
     def hangup(self, call_id: str) -> None:
         self._dispatch(self.agent.hangup(call_id, self._now()))
+
+    def register(self, account: TrunkAccount) -> None:
+        self._dispatch(self.agent.register(account, self._now()))
 
     def ring(self, call_id: str) -> None:
         self._dispatch(self.agent.ring(call_id, self._now()))

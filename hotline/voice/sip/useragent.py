@@ -37,6 +37,12 @@ from hotline.voice.sip.message import (
     parse_name_addr,
     parse_uri,
 )
+from hotline.voice.sip.registration import (
+    Registered,
+    Registration,
+    RegistrationFailed,
+    TrunkAccount,
+)
 from hotline.voice.sip.transaction import (
     T1,
     T2,
@@ -109,7 +115,15 @@ class CallEnded:
     reason: EndReason
 
 
-UaEvent = Event | IncomingCall | CallEstablished | MediaChanged | CallEnded
+UaEvent = (
+    Event
+    | IncomingCall
+    | CallEstablished
+    | MediaChanged
+    | CallEnded
+    | Registered
+    | RegistrationFailed
+)
 
 
 @dataclass
@@ -163,6 +177,7 @@ class UserAgent:
         self.ring_timeout = ring_timeout
         self.calls: dict[str, Call] = {}
         self._bye_keys: dict[TransactionKey, str] = {}
+        self.registrations: list[Registration] = []
 
     # --- input ---------------------------------------------------------------------
 
@@ -176,6 +191,8 @@ class UserAgent:
         out: list[UaEvent] = []
         for event in self.layer.tick(now):
             out.extend(self._handle(event, now))
+        for registration in self.registrations:
+            out.extend(registration.tick(now))
         for call in list(self.calls.values()):
             if call.state == CallState.RINGING and now >= call.ring_deadline:
                 # The application never answered: do not leak the call.
@@ -198,6 +215,9 @@ class UserAgent:
     def next_deadline(self) -> float | None:
         deadlines = [c.ok_next for c in self.calls.values() if c.waiting_ack]
         deadlines += [c.ring_deadline for c in self.calls.values() if c.state == CallState.RINGING]
+        deadlines += [
+            d for r in self.registrations if (d := r.next_deadline()) is not None
+        ]
         layer_deadline = self.layer.next_deadline()
         if layer_deadline is not None:
             deadlines.append(layer_deadline)
@@ -213,7 +233,7 @@ class UserAgent:
         if isinstance(event, ResponseReceived):
             return self._response(event, now)
         if isinstance(event, TransactionTimeout):
-            return self._timeout(event)
+            return self._timeout(event, now)
         return [event]  # Send, MessageDropped
 
     def _request(self, event: RequestReceived, now: float) -> list[UaEvent]:
@@ -388,11 +408,17 @@ class UserAgent:
 
     def _response(self, event: ResponseReceived, now: float) -> list[UaEvent]:
         key = event.transaction
+        for registration in self.registrations:
+            if key is not None and registration.pending == key:
+                return list(registration.on_response(event.response, now))
         if key is not None and key in self._bye_keys and event.response.status >= 200:
             del self._bye_keys[key]
         return []
 
-    def _timeout(self, event: TransactionTimeout) -> list[UaEvent]:
+    def _timeout(self, event: TransactionTimeout, now: float) -> list[UaEvent]:
+        for registration in self.registrations:
+            if registration.pending == event.transaction:
+                return list(registration.on_timeout(now))
         if event.server and event.method == "INVITE":
             # Timer H: our non-2xx final response was never acknowledged; nothing to undo.
             return []
@@ -400,6 +426,12 @@ class UserAgent:
         return []
 
     # --- commands from the application -------------------------------------------
+
+    def register(self, account: TrunkAccount, now: float) -> list[UaEvent]:
+        """Register to a trunk and keep the registration fresh (see registration.py)."""
+        registration = Registration(self.layer, account)
+        self.registrations.append(registration)
+        return list(registration.start(now))
 
     def ring(self, call_id: str, now: float) -> list[UaEvent]:
         call = self._call(call_id)
