@@ -357,8 +357,9 @@ def percentile(values: list[float], q: float) -> float:
 
 def check_integrity(target: Target, run: str, sent: list[Sent], retried: list[Sent],
                     started_at: Any) -> dict[str, int]:
-    """Duplicates: more orders than idempotency keys for this run, or a replay that answered
-    with another order. Lost: a 201 whose order is not in the database."""
+    """Duplicates: more orders than idempotency keys for this run, or a replay answered with
+    another order. Lost: a 201 whose order is not in the database. A replay that got no answer
+    or an error is counted in ``retry_errors``, not as a duplicate."""
     from hotline.orders.models import IdempotencyKey, Order
 
     orders = Order.objects.filter(created_by_id=target.user_id, created_at__gte=started_at)
@@ -368,16 +369,18 @@ def check_integrity(target: Target, run: str, sent: list[Sent], retried: list[Se
     existing = set(Order.objects.filter(number__in=created_numbers)
                    .values_list("number", flat=True))
     first_number = {s.key: s.number for s in sent if s.number}
+    answered = [r for r in retried if r.status in (200, 201)]
     replay_mismatch = sum(
-        1 for r in retried
-        if r.number is None or r.number != (first_number.get(r.key) or by_key.get(r.key))
+        1 for r in answered if r.number != (first_number.get(r.key) or by_key.get(r.key))
     )
+    order_count = orders.count()
     return {
-        "orders_in_db": orders.count(),
+        "orders_in_db": order_count,
         "keys_in_db": len(by_key),
-        "duplicates": max(0, orders.count() - len(by_key)) + replay_mismatch,
+        "duplicates": max(0, order_count - len(by_key)) + replay_mismatch,
         "lost": len(created_numbers) - len(existing),
-        "replays_not_200": sum(1 for r in retried if r.status != 200),
+        "replays_200": sum(1 for r in answered if r.status == 200),
+        "retry_errors": len(retried) - len(answered),
     }
 
 
@@ -483,7 +486,8 @@ def main(argv: list[str] | None = None) -> int:
         cpus=os.cpu_count(),
     )
     print(json.dumps(report, ensure_ascii=False), flush=True)
-    failed = errors or integrity["duplicates"] or integrity["lost"] or integrity["replays_not_200"]
+    failed = (errors or integrity["retry_errors"] or integrity["duplicates"]
+              or integrity["lost"])
     return 1 if failed else 0
 
 
