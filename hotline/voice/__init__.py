@@ -8,6 +8,7 @@ and returns events and bytes; only the two `udp` modules touch asyncio and socke
     sip/useragent.py    UAS core: dialogs, INVITE/ACK/BYE/CANCEL/OPTIONS, re-INVITE hold,
                         2xx retransmission, 400/405/415/420/481/486/488/491/501
     sip/auth.py         digest authentication (client side, for trunks)
+    sip/registration.py REGISTER to a trunk: challenges, refresh, retry
     sip/udp.py          asyncio DatagramProtocol around UserAgent
     sdp.py              RFC 4566 parsing, RFC 3264 answerer (PCMU, PCMA, telephone-event)
     media/g711.py       µ-law / A-law tables, bit-exact with the ITU reference

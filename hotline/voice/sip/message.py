@@ -615,6 +615,13 @@ REASON_PHRASES = {
 }
 
 
+def _has_tag(address: str) -> bool:
+    try:
+        return parse_name_addr(address).tag is not None
+    except ParseError:
+        return ";tag=" in address.replace(" ", "").lower()
+
+
 def make_response(
     request: Request,
     status: int,
@@ -636,7 +643,7 @@ def make_response(
                 headers.add(name, value)
     headers.add("From", request.headers.get("From") or "")
     to_value = request.headers.get("To") or ""
-    if to_tag and status != 100 and ";tag=" not in to_value.replace(" ", "").lower():
+    if to_tag and status != 100 and not _has_tag(to_value):
         to_value = f"{to_value};tag={to_tag}"
     headers.add("To", to_value)
     headers.add("Call-ID", request.headers.get("Call-ID") or "")
