@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from ninja import NinjaAPI
-
 from hotline.api import errors
 from hotline.api.auth import AUTH
 from hotline.api.directory import router as directory_router
 from hotline.api.fallback import router as fallback_router
+from hotline.api.openapi import HotlineAPI
 from hotline.api.orders import router as orders_router
 from hotline.api.public import router as public_router
+from hotline.knowledge.api import router as knowledge_router
 
-api = NinjaAPI(
+api = HotlineAPI(
     title="12345 Hotline API",
     version="1",
     urls_namespace="api",
@@ -26,4 +26,6 @@ errors.install(api)
 api.add_router("", orders_router)
 api.add_router("", directory_router)
 api.add_router("", public_router)
+api.add_router("/knowledge", knowledge_router)
+# Mount new routers above this line: the fallback answers every path not matched before it.
 api.add_router("", fallback_router)  # last: JSON 404 for unknown paths
