@@ -122,3 +122,26 @@ def test_queryset_update_is_refused_by_the_database(city):
         event.save()
     with pytest.raises(ImmutableError):
         event.delete()
+
+
+def problem_lines(output: str, number: str) -> list[str]:
+    return sorted(line for line in output.splitlines() if line.startswith(number))
+
+
+@pytest.mark.parametrize("tampering", [
+    "UPDATE orders_orderevent SET data = '{}' WHERE order_id = %s AND seq = 2",
+    "DELETE FROM orders_orderevent WHERE order_id = %s AND seq = 1",
+    "DELETE FROM orders_orderevent WHERE order_id = %s",
+    "UPDATE orders_order SET state = 'closed' WHERE id = %s",
+])
+def test_chunked_walk_agrees_with_verify_order(city, tampering):
+    orders = [make_order(city, f"1380000000{i}") for i in range(3)]
+    drop_triggers()
+    with connection.cursor() as cursor:
+        cursor.execute(tampering, [orders[1].pk])
+    walked, _ = verify_fails("--chunk-size", "2")
+    single, _ = verify_fails("--order", orders[1].number)
+    assert problem_lines(walked, orders[1].number) == problem_lines(single, orders[1].number)
+    assert problem_lines(walked, orders[1].number)
+    assert not problem_lines(walked, orders[0].number)
+    assert not problem_lines(walked, orders[2].number)
