@@ -409,6 +409,9 @@ def main(argv: list[str] | None = None) -> int:
         # A secret from the environment when given, otherwise a fresh one for this run.
         HOTLINE_SECRET_KEY=os.environ.get("HOTLINE_SECRET_KEY") or secrets.token_urlsafe(50),
         HOTLINE_DB_CONN_MAX_AGE=os.environ.get("HOTLINE_DB_CONN_MAX_AGE", "600"),
+        # A pool per worker process: without it, persistent connections under ASGI pile up (one
+        # per request thread) until PostgreSQL refuses clients. HOTLINE_DB_POOL=0 to compare.
+        HOTLINE_DB_POOL=os.environ.get("HOTLINE_DB_POOL", "8"),
         HOTLINE_LOG_LEVEL=os.environ.get("HOTLINE_LOG_LEVEL", "WARNING"),
     )
     env.pop("HOTLINE_ALLOW_DEV_SECRET", None)

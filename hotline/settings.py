@@ -86,6 +86,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"].setdefault("TEST", {})["NAME"] = env_str("HOTLINE_TEST_SQLITE", "")
+# Under ASGI Django serves each request on a thread of its own, so persistent connections
+# (CONN_MAX_AGE > 0) pile up, one per request, until PostgreSQL refuses clients (measured by
+# bench/intake.py). A pool (psycopg-pool) of this many connections per process fixes that.
+_DB_POOL_SIZE = env_int("HOTLINE_DB_POOL", 0)
+if _DB_POOL_SIZE > 0 and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django refuses a pool with persistent connections
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1, "max_size": _DB_POOL_SIZE, "timeout": 10,
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "directory.User"
