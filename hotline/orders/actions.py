@@ -17,7 +17,7 @@ from hotline.directory.models import Role, Unit, UnitKind, User
 from hotline.orders import deadlines, lifecycle
 from hotline.orders.errors import Conflict, Forbidden, InvalidInput
 from hotline.orders.lifecycle import Action, State
-from hotline.orders.models import Assignment, Order, Satisfaction
+from hotline.orders.models import Assignment, Contact, Order, Satisfaction
 from hotline.orders.scope import is_centre_user
 
 MAX_EXTENSION_DAYS = 30
@@ -424,7 +424,7 @@ def merge(ctx: ActionContext) -> ActionResult:
         raise Conflict(f"order {into} is not open; merge into an open order")
     ctx.order.merged_into = target
     ctx.order.closed_at = ctx.now
-    for contact in ctx.order.contacts.all():
+    for contact in Contact.objects.filter(orders=ctx.order):
         contact.orders.add(target)
     return ActionResult(note=_text(ctx, "note", required=False), data={"into": into})
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -132,7 +134,9 @@ class Contact(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
         related_name="contacts", verbose_name=_("agent"),
     )
-    orders = models.ManyToManyField("Order", blank=True, related_name="contacts")
+    orders: models.ManyToManyField[Order, Any] = models.ManyToManyField(
+        "Order", blank=True, related_name="contacts"
+    )
 
     class Meta:
         ordering = ["-occurred_at"]
