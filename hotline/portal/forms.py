@@ -17,7 +17,8 @@ from hotline.orders.errors import ServiceError
 from hotline.orders.lifecycle import Action
 from hotline.orders.models import Channel, CitizenTag, OrderState, Satisfaction, Urgency
 
-EMPTY = [("", "---------")]
+EMPTY: list[tuple[str, Any]] = [("", "---------")]
+ANY: list[tuple[str, Any]] = [("", _("All"))]  # a filter left empty does not filter
 
 
 def unit_choices() -> list[tuple[str, str]]:
@@ -74,12 +75,12 @@ class OrderFilterForm(PortalForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        _choices(self, "state", EMPTY + list(OrderState.choices))
-        _choices(self, "type", EMPTY + list(OrderType.choices))
-        _choices(self, "channel", EMPTY + list(Channel.choices))
-        _choices(self, "district", EMPTY + district_choices())
-        _choices(self, "category", EMPTY + category_choices(leaves_only=False))
-        _choices(self, "lead_unit", EMPTY + unit_choices())
+        _choices(self, "state", ANY + list(OrderState.choices))
+        _choices(self, "type", ANY + list(OrderType.choices))
+        _choices(self, "channel", ANY + list(Channel.choices))
+        _choices(self, "district", ANY + district_choices())
+        _choices(self, "category", ANY + category_choices(leaves_only=False))
+        _choices(self, "lead_unit", ANY + unit_choices())
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

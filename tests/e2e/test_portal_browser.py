@@ -146,6 +146,24 @@ def test_closed_loop_in_the_browser(live_server, city, page):
     shot(page, "05-status")
 
 
+def test_order_list_filters_without_reloading(live_server, city, page):
+    from tests.portal.conftest import new_order
+
+    water = new_order(city, title="停水")
+    noise = new_order(city, title="噪声扰民", category="100201", type="suggestion")
+    base = live_server.url
+    log_in(page, base, "alice")
+    rows = page.locator("#order-results tbody tr")
+    assert rows.count() == 2
+    page.evaluate("window.notReloaded = true")
+    page.select_option("#id_type", "suggestion")  # htmx swaps the table on change
+    page.wait_for_url(re.compile(r"type=suggestion"))
+    page.locator(f"#order-results >> text={water.number}").wait_for(state="detached")
+    assert rows.count() == 1 and noise.number in rows.first.inner_text()
+    assert page.evaluate("window.notReloaded") is True
+    shot(page, "06-order-list")
+
+
 def test_language_switch_and_wrong_status_lookup(live_server, city, page):
     base = live_server.url
     page.goto(f"{base}/status/")
@@ -156,6 +174,6 @@ def test_language_switch_and_wrong_status_lookup(live_server, city, page):
     assert "没有" in page.locator("#status-result").inner_text()
     page.select_option("header select[name=language]", "en")
     page.wait_for_load_state()
-    shot(page, "06-english")
+    shot(page, "07-english")
     page.locator("text=Check my request").first.wait_for()
     assert "Check my request" in page.content()

@@ -136,3 +136,18 @@ def test_status_page_htmx_swaps_the_card(client, city, dispatched):
     assert response.status_code == 200 and 'id="status-card"' in html and "<html" not in html
     miss = lookup(client, "00000000", "1", HTTP_HX_REQUEST="true")
     assert miss.status_code == 200 and "No request matches" in miss.content.decode()
+
+
+def test_subcentre_transfers_to_a_street_through_the_pages(city, login):
+    noise = new_order(city, title="广场舞噪声", category="100201", district="gulou")
+    do_action(city.agent, noise.number, "dispatch")  # gulou's noise route: the sub-centre
+    client = login(city.sub_agent)
+    page = client.get(reverse("portal:order_detail", args=[noise.number]))
+    assert "transfer" in {item["action"] for item in page.context["action_forms"]}
+    refused = client.post(reverse("portal:order_action", args=[noise.number, "transfer"]),
+                          {"transfer-unit": "water"})
+    assert refused.status_code == 403  # only units below the sub-centre
+    done = client.post(reverse("portal:order_action", args=[noise.number, "transfer"]),
+                       {"transfer-unit": "gulou-dongjie", "transfer-note": "请街道处理"})
+    assert done.status_code == 302
+    assert tab(login(city.street_handler), "to_sign") == {noise.number}
