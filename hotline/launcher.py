@@ -154,8 +154,11 @@ def children(host: str, port: int) -> list[Child]:
             sys.executable, "-m", "uvicorn", "hotline.asgi:application",
             "--host", host, "--port", str(port), "--lifespan", "off", "--no-server-header",
         ]),
-        Child("worker", _manage("db_worker", "--no-reload", "--no-startup-delay", "--interval", "1")),
-        Child("scheduler", _manage("scheduler")),
+        # The launcher ran the system checks (with migrate): the children skip them and start
+        # faster.
+        Child("worker", _manage("db_worker", "--skip-checks", "--no-reload",
+                                "--no-startup-delay", "--interval", "1")),
+        Child("scheduler", _manage("scheduler", "--skip-checks")),
     ]
 
 
