@@ -1,0 +1,145 @@
+"""Build and run the voice gateway from the settings and the environment.
+
+    python -m hotline.voice.server [--sip HOST:PORT] [--rtp-ports FIRST-LAST] [--flow FILE]
+                                   [--direct]
+
+Environment: HOTLINE_SIP_BIND (127.0.0.1:5060), HOTLINE_RTP_PORTS (20000-20999),
+HOTLINE_RTP_HOST, HOTLINE_SIP_ADVERTISE, HOTLINE_IVR_FLOW (the packaged default flow),
+HOTLINE_IVR_DIRECT (1: every caller goes straight to a person), HOTLINE_TTS (espeak or
+tone). A port already in use stops the process with a message saying which and how to
+change it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import errno
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from hotline.voice.gateway import (
+    GatewayConfig,
+    VoiceGateway,
+    config_from_env,
+    parse_host_port,
+    parse_port_range,
+)
+from hotline.voice.ivr.flow import DEFAULT_FLOW, Flow, load_flow
+from hotline.voice.prompts import EspeakTts, PromptLibrary, ToneTts, Tts, default_tts
+
+logger = logging.getLogger(__name__)
+
+
+class PortInUse(SystemExit):
+    pass
+
+
+def make_tts(name: str = "") -> Tts:
+    name = name or os.environ.get("HOTLINE_TTS", "")
+    if name == "tone":
+        return ToneTts()
+    if name == "espeak" and EspeakTts.available():
+        return EspeakTts()
+    return default_tts()
+
+
+def load_configured_flow(path: str | None = None) -> Flow:
+    from hotline.voice.services import SERVICES
+
+    return load_flow(path or os.environ.get("HOTLINE_IVR_FLOW") or DEFAULT_FLOW,
+                     services=SERVICES)
+
+
+def build_gateway(config: GatewayConfig, *, flow: Flow | None = None, tts: Tts | None = None,
+                  prompt_dir: str | Path | None = None) -> VoiceGateway:
+    """A gateway wired to the platform's services (Django must be set up)."""
+    from django.conf import settings
+
+    from hotline.voice import services
+
+    prompts = PromptLibrary(tts or make_tts(), prompt_dir or Path(settings.DATA_DIR) / "prompts")
+    return VoiceGateway(
+        flow or load_configured_flow(), prompts, config,
+        run_service=services.run_service,
+        make_context=lambda call_id, user: services.CallContext(
+            call_id, services.caller_number(user)),
+        start_call=services.start_call, finish_call=services.finish_call,
+    )
+
+
+async def serve(gateway: VoiceGateway) -> None:
+    try:
+        await gateway.start()
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise PortInUse(
+                f"voice gateway: SIP port {gateway.config.sip_host}:{gateway.config.sip_port} "
+                "is already in use (another gateway or softphone?). Stop it or choose another "
+                "with --sip HOST:PORT or HOTLINE_SIP_BIND.") from exc
+        raise
+    print(f"[voice] SIP on {gateway.config.sip_host}:{gateway.sip_port} (UDP), RTP ports "
+          f"{gateway.config.rtp_ports[0]}-{gateway.config.rtp_ports[1]}; call "
+          f"sip:12345@{gateway.config.advertised_host or gateway.config.sip_host}:"
+          f"{gateway.sip_port}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+    await gateway.stop()
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="voice_gateway", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_arguments(parser)
+    return parser.parse_args(argv)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--sip", help="HOST:PORT to serve SIP on (UDP)")
+    parser.add_argument("--rtp-ports", help="FIRST-LAST UDP ports for media")
+    parser.add_argument("--flow", help="the IVR flow file (YAML or JSON)")
+    parser.add_argument("--direct", action="store_true", help="direct-to-agent mode")
+
+
+def config_from_options(sip: str | None, rtp_ports: str | None, direct: bool) -> GatewayConfig:
+    config = config_from_env()
+    if sip:
+        host, port = parse_host_port(sip, 5060)
+        config = dataclasses.replace(config, sip_host=host, sip_port=port,
+                                     rtp_host=os.environ.get("HOTLINE_RTP_HOST", host))
+    if rtp_ports:
+        config = dataclasses.replace(config, rtp_ports=parse_port_range(rtp_ports))
+    if direct:
+        config = dataclasses.replace(config, direct_to_agent=True)
+    return config
+
+
+def run(sip: str | None = None, rtp_ports: str | None = None, flow: str | None = None,
+        direct: bool = False) -> None:
+    config = config_from_options(sip, rtp_ports, direct)
+    gateway = build_gateway(config, flow=load_configured_flow(flow))
+    asyncio.run(serve(gateway))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hotline.settings")
+    import django
+
+    django.setup()
+    logging.basicConfig(level=os.environ.get("HOTLINE_LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    run(args.sip, args.rtp_ports, args.flow, args.direct)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

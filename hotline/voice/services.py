@@ -1,0 +1,251 @@
+"""What the IVR does in the platform, through the same service functions as the API.
+
+Every function here is synchronous Django code; the gateway runs them in a worker thread
+(never on its event loop). Each takes the call's `CallContext` and the string arguments of
+a flow's service node and returns a result mapping: "outcome" picks the flow's branch,
+the other keys become call variables. The actor is the system account; the caller's
+number (the From user part) is the citizen's phone.
+
+Choices made here:
+- 市长信箱 (mayor's mailbox): a voicemail becomes a work order of type "suggestion" on the
+  channel "voicemail" with the recording attached, so it gets a number, a deadline and an
+  answer like any letter to the mayor.
+- The poll answer, the call-back request and the pending SMS are Contacts (the platform's
+  record of every interaction), with what was asked and answered in the summary.
+- Every call is one Contact (channel phone), created when the call is answered; orders
+  created during the call link to it, and at the end its summary lists the IVR nodes the
+  caller went through (the per-node statistics).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.core.files import File
+from django.db import close_old_connections, transaction
+from django.utils import timezone
+from django.utils.html import strip_tags
+from django.utils.translation import gettext as _
+
+from hotline.directory.models import OrderType, User
+from hotline.knowledge.models import readable_entries
+from hotline.orders.contacts import NewContact, do_record_contact
+from hotline.orders.models import Attachment, Channel, Contact, Order
+from hotline.orders.services import NewOrder, do_create_order
+from hotline.orders.sweeps import system_user
+
+logger = logging.getLogger(__name__)
+
+VISITS_PREFIX = "IVR: "
+MAX_SPOKEN_CHARS = 400  # a knowledge answer read aloud; the SMS carries the whole text
+
+
+@dataclass
+class CallContext:
+    call_id: str
+    caller: str  # digits of the From user part, "" when it has none
+    contact_id: int | None = None
+    orders: list[str] = field(default_factory=list)
+
+
+def caller_number(from_user: str | None) -> str:
+    """The From user part as a phone number: its digits (and a leading +), else ""."""
+    raw = from_user or ""
+    digits = "".join(ch for ch in raw if ch.isdigit())
+    if not 5 <= len(digits) <= 20:
+        return ""
+    return ("+" if raw.startswith("+") else "") + digits
+
+
+def _actor() -> User:
+    return system_user()
+
+
+# --- the call itself -------------------------------------------------------------------------
+
+def start_call(context: CallContext) -> int:
+    contact = do_record_contact(_actor(), NewContact(
+        channel=Channel.PHONE, summary=_("Call answered by the IVR"),
+        citizen_phone=context.caller, external_id=f"sip:{context.call_id}"[:128],
+    ))
+    return contact.pk
+
+
+def finish_call(context: CallContext, visits: list[str], ending: str) -> None:
+    """Write the nodes the call went through into its contact (the IVR statistics)."""
+    if context.contact_id is None:
+        return
+    summary = VISITS_PREFIX + " > ".join(visits)
+    if ending:
+        summary += f" [{ending}]"
+    Contact.objects.filter(pk=context.contact_id).update(summary=summary)
+
+
+def node_visit_counts(since: Any = None) -> dict[str, int]:
+    """How often each IVR node was visited, from the calls' contacts."""
+    counts: dict[str, int] = {}
+    qs = Contact.objects.filter(channel=Channel.PHONE, summary__startswith=VISITS_PREFIX)
+    if since is not None:
+        qs = qs.filter(occurred_at__gte=since)
+    for summary in qs.values_list("summary", flat=True).iterator():
+        path = summary[len(VISITS_PREFIX):].split(" [", 1)[0]
+        for node in path.split(" > "):
+            if node:
+                counts[node] = counts.get(node, 0) + 1
+    return counts
+
+
+# --- orders with recordings ----------------------------------------------------------------
+
+def do_attach_recording(actor: User, order: Order, path: str | Path,
+                        contact: Contact | None = None) -> Attachment:
+    """Store a call recording (a server-side file, never an upload) with the order.
+
+    The API's download checks the reader's scope, and `visible_attachments` hides
+    recordings from whoever may not know the citizen."""
+    path = Path(path)
+    data = path.read_bytes()
+    attachment = Attachment(
+        order=order, contact=contact, kind=Attachment.Kind.RECORDING,
+        name=f"recording-{order.number}.wav", content_type="audio/wav", size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(), uploaded_by=actor if actor.pk else None,
+        created_at=timezone.now(),
+    )
+    with path.open("rb") as handle:
+        attachment.file.save(f"{uuid.uuid4().hex}.wav", File(handle), save=False)
+    try:
+        with transaction.atomic():
+            attachment.save()
+    except Exception:
+        attachment.file.delete(save=False)
+        raise
+    return attachment
+
+
+def _order_from_recording(context: CallContext, args: Mapping[str, str], *, order_type: str,
+                          channel: str, title: str) -> dict[str, Any]:
+    recording = args.get("recording", "")
+    seconds = args.get("seconds", "")
+    text = _("Recorded by telephone (%(seconds)s s); listen to the attached recording.") % {
+        "seconds": seconds or "?"}
+    actor = _actor()
+    order, _created = do_create_order(actor, NewOrder(
+        type=order_type, channel=channel, title=title, text=text,
+        citizen_phone=context.caller, contact_id=context.contact_id,
+        contact_summary=title, external_id=f"sip:{context.call_id}"[:128],
+    ), idempotency_key=f"ivr:{context.call_id}:{recording}"[:128])
+    if recording and Path(recording).exists():
+        contact = (Contact.objects.filter(pk=context.contact_id).first()
+                   if context.contact_id is not None else None)
+        do_attach_recording(actor, order, recording, contact)
+    context.orders.append(order.number)
+    return {"outcome": "ok", "number": order.number}
+
+
+def create_order(context: CallContext, args: Mapping[str, str]) -> dict[str, Any]:
+    order_type = args.get("type") or OrderType.COMPLAINT
+    return _order_from_recording(context, args, order_type=order_type, channel=Channel.PHONE,
+                                 title=_("Recorded %(type)s by telephone") % {
+                                     "type": OrderType(order_type).label})
+
+
+def voicemail(context: CallContext, args: Mapping[str, str]) -> dict[str, Any]:
+    return _order_from_recording(context, args, order_type=OrderType.SUGGESTION,
+                                 channel=Channel.VOICEMAIL, title=_("Mayor's mailbox voicemail"))
+
+
+# --- status query ---------------------------------------------------------------------------
+
+def lookup_order(context: CallContext, args: Mapping[str, str]) -> dict[str, Any]:
+    """The state and lead department of an order, only when the caller's number is the
+    citizen's phone: anyone else hears "not found" (privacy)."""
+    number = args.get("number", "")
+    if not context.caller:
+        return {"outcome": "not_found"}
+    order = (Order.objects.select_related("lead_unit", "citizen")
+             .filter(number=number, citizen__phone=context.caller).first())
+    if order is None:
+        return {"outcome": "not_found"}
+    department = order.lead_unit.name if order.lead_unit else _("the 12345 centre")
+    return {"outcome": "found", "state": order.state, "department": department}
+
+
+# --- automatic consultation ----------------------------------------------------------------
+
+def voice_entries(context: CallContext, args: Mapping[str, str]) -> dict[str, Any]:
+    """Published public knowledge entries marked for voice, at most nine (one key each)."""
+    entries = (readable_entries(public_only=True).filter(published__for_voice=True)
+               .select_related("published").order_by("published__title")[:9])
+    found = []
+    for entry in entries:
+        version = entry.published
+        assert version is not None
+        text = " ".join(strip_tags(version.body).split())
+        found.append({"title": version.title, "text": text[:MAX_SPOKEN_CHARS],
+                      "id": str(entry.pk)})
+    return {"outcome": "ok" if found else "empty", "entries": found}
+
+
+def send_sms(context: CallContext, args: Mapping[str, str]) -> dict[str, Any]:
+    """There is no SMS gateway yet: the message is recorded as a pending outbound SMS."""
+    if not context.caller:
+        return {"outcome": "error"}
+    do_record_contact(_actor(), NewContact(
+        channel=Channel.SMS, direction=Contact.Direction.OUTBOUND, citizen_phone=context.caller,
+        summary=_("Pending SMS (no SMS gateway yet): %(title)s: %(text)s") % {
+            "title": args.get("title", ""), "text": args.get("text", "")},
+        external_id=f"sip:{context.call_id}"[:128],
+    ))
+    return {"outcome": "ok"}
+
+
+# --- poll and call-back ------------------------------------------------------------------
+
+def poll_answer(context: CallContext, args: Mapping[str, str]) -> dict[str, Any]:
+    do_record_contact(_actor(), NewContact(
+        channel=Channel.PHONE, citizen_phone=context.caller,
+        summary=f"poll: question={args.get('question', '')}, answer={args.get('answer', '')}",
+        external_id=f"sip:{context.call_id}"[:128],
+    ))
+    return {"outcome": "ok"}
+
+
+def callback(context: CallContext, args: Mapping[str, str]) -> dict[str, Any]:
+    """留言/回呼: the caller is to be called back on the number they called from."""
+    do_record_contact(_actor(), NewContact(
+        channel=Channel.PHONE, citizen_phone=context.caller,
+        summary=_("Call-back requested from the IVR (%(reason)s)") % {
+            "reason": args.get("reason") or _("no agent reached")},
+        external_id=f"sip:{context.call_id}"[:128],
+    ))
+    return {"outcome": "ok"}
+
+
+ServiceFunction = Callable[[CallContext, Mapping[str, str]], dict[str, Any]]
+SERVICES: dict[str, ServiceFunction] = {
+    "create_order": create_order,
+    "voicemail": voicemail,
+    "lookup_order": lookup_order,
+    "voice_entries": voice_entries,
+    "send_sms": send_sms,
+    "poll_answer": poll_answer,
+    "callback": callback,
+}
+
+
+def run_service(name: str, context: CallContext, args: Mapping[str, str]) -> dict[str, Any]:
+    """Run one service in the calling (worker) thread; any failure is the "error" outcome."""
+    close_old_connections()
+    try:
+        return SERVICES[name](context, args)
+    except Exception:
+        logger.exception("IVR service %s failed for call %s", name, context.call_id)
+        return {"outcome": "error"}
+    finally:
+        close_old_connections()
