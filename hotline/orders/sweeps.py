@@ -29,10 +29,11 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ImproperlyConfigured
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from hotline.directory.calendar_service import current_calendar
 from hotline.directory.models import Role, User
@@ -51,9 +52,11 @@ SYSTEM_USERNAME = "system"
 ESCALATION_ACTION = Action.URGE
 
 
-class Deadline:
-    SIGN = "sign"
-    HANDLE = "handle"
+class Deadline(models.TextChoices):
+    """Which deadline a reminder or overdue mark is about (the events' ``data["deadline"]``)."""
+
+    SIGN = "sign", gettext_lazy("sign-for")
+    HANDLE = "handle", gettext_lazy("handling")
 
 
 @dataclass
@@ -185,7 +188,7 @@ def sweep_deadlines(now: dt.datetime | None = None) -> SweepReport:
         (Deadline.HANDLE, _overdue_handle(now), "handle_due"),
     ):
         _sweep(report.overdue, report.failed, actor, condition, Action.MARK_OVERDUE,
-               {"deadline": deadline}, now, order_by)
+               {"deadline": deadline.value}, now, order_by)
 
     _escalate(report, actor, cal, now)
 
@@ -195,7 +198,7 @@ def sweep_deadlines(now: dt.datetime | None = None) -> SweepReport:
         (Deadline.HANDLE, _remind_handle(now, horizon), "handle_due"),
     ):
         _sweep(report.reminded, report.failed, actor, condition, Action.REMIND,
-               {"deadline": deadline}, now, order_by)
+               {"deadline": deadline.value}, now, order_by)
 
     if report.reminded or report.overdue or report.escalated or report.failed:
         log.info("deadline sweep at %s: %d reminded, %d overdue, %d escalated, %d failed",
@@ -217,11 +220,10 @@ def _escalate(report: SweepReport, actor: User, cal: WorkCalendar, now: dt.datet
         (Deadline.SIGN, _escalate_sign(cutoff), "sign_due"),
         (Deadline.HANDLE, _escalate_handle(cutoff), "handle_due"),
     ):
-        label = _("sign-for") if deadline == Deadline.SIGN else _("handling")
         note = _(
             "Overdue: the %(deadline)s deadline passed more than %(days)d working days ago; "
             "escalated to the centre's leaders."
-        ) % {"deadline": label, "days": days}
+        ) % {"deadline": deadline.label, "days": days}
         _sweep(report.escalated, report.failed, actor, condition & _not_escalated(actor),
                ESCALATION_ACTION, {"note": note}, now, order_by, also=long_overdue)
 
