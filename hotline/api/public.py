@@ -89,9 +89,10 @@ def _labels(choices: Any, value: str) -> dict[str, str]:
     url_name="public_order_status",
     summary="Citizens' status look-up by acceptance number and phone (no login)",
     description=(
-        "Same 404 for a wrong phone, an unknown number or a bad check digit. After too many "
-        "failed look-ups from one address every look-up from it is 429 for a while "
-        "(see `Retry-After`)."
+        "Same 404 for a wrong phone, an unknown number or a bad check digit. Brute-force "
+        "protection: after `HOTLINE_PUBLIC_LOOKUP_MAX_FAILURES` (default 10) failed look-ups "
+        "from one address within `HOTLINE_PUBLIC_LOOKUP_WINDOW_SECONDS` (default 900) every "
+        "look-up from it, even a right one, is 429 until the window ends (see `Retry-After`)."
     ),
 )
 def public_order_status(request: HttpRequest, number: str, phone: Query[Text40]) -> dict[str, Any]:
