@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
+from hotline.directory.models import User
 from hotline.orders import scope
 from hotline.orders.attachments import (
     do_attach,
@@ -25,6 +26,7 @@ from hotline.orders.attachments import (
     open_attachment,
     visible_attachments,
 )
+from hotline.orders.contacts import citizen_history
 from hotline.orders.errors import NotFound, ServiceError
 from hotline.orders.lifecycle import Action, State
 from hotline.orders.models import Attachment, Order, OrderAction
@@ -42,6 +44,7 @@ from hotline.portal.forms import (
 )
 
 PAGE_SIZE = 25
+OTHER_ORDERS_SHOWN = 10
 
 
 def _error_status(request: StaffRequest, status: int) -> int:
@@ -121,6 +124,7 @@ def _detail_context(
     return {
         "order": order,
         "now": now,
+        "other_orders": _other_orders(user, order),
         "late": queries.is_late(order, now),
         "citizen_name": scope.shown_name(user, order),
         "citizen_phone": scope.shown_phone(user, order),
@@ -132,6 +136,17 @@ def _detail_context(
         "action_forms": action_forms,
         "next": request.POST.get("next") or request.GET.get("next") or "",
     }
+
+
+def _other_orders(user: User, order: Order) -> list[Order]:
+    """The citizen's other requests (open first), for the centre: repeat callers show here."""
+    if scope.citizen_hidden(user, order):
+        return []
+    try:
+        orders, _contacts = citizen_history(user, order.citizen)
+    except ServiceError:
+        return []
+    return list(orders.exclude(pk=order.pk)[:OTHER_ORDERS_SHOWN])
 
 
 @staff_required

@@ -158,6 +158,13 @@ def test_order_page_previews_the_route_and_names_dispatch_targets(city, login, o
     assert targets == {"create": "", "dispatch": "市水务局、市住建局"}
 
 
+def test_order_page_lists_the_citizens_other_requests_for_the_centre(city, login, dispatched):
+    earlier = new_order(city, title="上月也停水")
+    url = reverse("portal:order_detail", args=[dispatched.number])
+    assert login(city.agent).get(url).context["other_orders"] == [earlier]
+    assert login(city.handler).get(url).context["other_orders"] == []
+
+
 def test_department_does_not_see_the_citizen_of_a_report(city, login):
     report = new_order(city, type="report", title="非法排污")
     do_action(city.agent, report.number, "dispatch", {"unit": "water"})
