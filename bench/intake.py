@@ -205,10 +205,10 @@ def stop_server(server: subprocess.Popen[bytes]) -> None:
         server.wait(5)
 
 
-def tree_cpu_seconds(pgid: int) -> float:
-    """User+system CPU of every live process in a process group (from /proc)."""
-    total = 0.0
+def _process_cpu(match: Any) -> dict[int, float]:
+    """CPU seconds (user+system) of every live process ``match(pid, comm, pgid)`` accepts."""
     tick = os.sysconf("SC_CLK_TCK")
+    found: dict[int, float] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -216,27 +216,32 @@ def tree_cpu_seconds(pgid: int) -> float:
             stat = (entry / "stat").read_text()
         except OSError:
             continue
+        comm = stat[stat.index("(") + 1:stat.rindex(")")]
         fields = stat[stat.rindex(")") + 2:].split()
-        if int(fields[2]) == pgid:  # field 5 of stat: the process group
-            total += (int(fields[11]) + int(fields[12])) / tick
-    return total
+        if match(int(entry.name), comm, int(fields[2])):
+            found[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    return found
 
 
-def postgres_cpu_seconds() -> float:
-    total = 0.0
-    tick = os.sysconf("SC_CLK_TCK")
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if (entry / "comm").read_text().strip() != "postgres":
-                continue
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2:].split()
-        total += (int(fields[11]) + int(fields[12])) / tick
-    return total
+def group_cpu(pgid: int) -> dict[int, float]:
+    return _process_cpu(lambda pid, comm, group: group == pgid)
+
+
+def postgres_cpu() -> dict[int, float]:
+    return _process_cpu(lambda pid, comm, group: comm == "postgres")
+
+
+def cpu_spent(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU used between two snapshots by the processes alive at the second one (a process that
+    exited in between is missed, so this is a lower bound)."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds the whole machine spent not idle (all processes, from /proc/stat)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 async def wait_ready(base: str, server: subprocess.Popen[bytes], seconds: float = 60) -> None:
@@ -437,15 +442,18 @@ def main(argv: list[str] | None = None) -> int:
     try:
         asyncio.run(wait_ready(base, server))
         started_at = timezone.now()
-        server_cpu_before = tree_cpu_seconds(server.pid)
-        pg_cpu_before = postgres_cpu_seconds()
+        server_cpu_before = group_cpu(server.pid)
+        pg_cpu_before = postgres_cpu()
+        machine_before = machine_busy_seconds()
+        load_average = os.getloadavg()[0]
         own_before = os.times()
         log(f"driving POST /api/v1/orders with {args.clients} clients "
             + (f"for {args.count} requests" if args.count else f"for {args.duration:.0f} s"))
         load = asyncio.run(drive(base, target, args, run))
         own_after = os.times()
-        server_cpu = tree_cpu_seconds(server.pid) - server_cpu_before
-        pg_cpu = postgres_cpu_seconds() - pg_cpu_before
+        server_cpu = cpu_spent(server_cpu_before, group_cpu(server.pid))
+        pg_cpu = cpu_spent(pg_cpu_before, postgres_cpu())
+        machine_busy = machine_busy_seconds() - machine_before
         created = [s for s in load.sent if s.status == 201]
         sample = created[: args.retry_sample]
         log(f"{len(created)} orders created in {load.seconds:.1f} s; retrying {len(sample)} "
@@ -486,7 +494,9 @@ def main(argv: list[str] | None = None) -> int:
         server_cpu_s=round(server_cpu, 1),
         postgres_cpu_s=round(pg_cpu, 1),
         load_generator_cpu_s=round(client_cpu, 1),
+        machine_busy_cpu_s=round(machine_busy, 1),
         cpus=os.cpu_count(),
+        load_average_at_start=round(load_average, 2),
     )
     print(json.dumps(report, ensure_ascii=False), flush=True)
     failed = (errors or integrity["retry_errors"] or integrity["duplicates"]
