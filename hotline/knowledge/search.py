@@ -22,9 +22,10 @@ from hotline.orders import scope
 from hotline.orders.models import Order
 
 MAX_LIMIT = 100
-# How many ranked entry ids to read from the index before filtering by readability: the
-# knowledge base is small (thousands of entries), so this is in practice "all matches".
+# At most this many of the best-ranked entry ids are read from the index to fill a page with
+# readable entries.
 ENTRY_CANDIDATES = 1000
+ENTRY_FIRST_WINDOW = 50
 # Orders: matching ids are read newest first in chunks and filtered by scope until enough
 # are found (at most ORDER_MAX_CHUNKS chunks: a narrow scope over a very common word stops there).
 ORDER_CHUNK = 500
@@ -76,15 +77,24 @@ def _entry_hits(query: ParsedQuery, *, public_only: bool, limit: int,
                 kind: str = "") -> list[EntryHit]:
     if not query:
         return []
-    ranked = backend().search(ENTRY_INDEX, query, ENTRY_CANDIDATES)
-    if not ranked:
+    limit = _clamp(limit)
+    # Most matches are readable (expired, internal and retired entries are few), so a small
+    # window of the best matches usually fills the page; widen it only when it does not.
+    window = max(limit * 5, ENTRY_FIRST_WINDOW)
+    while True:
+        ranked = backend().search(ENTRY_INDEX, query, window)
+        candidates = readable_entries(public_only=public_only).filter(
+            pk__in=[pk for pk, _score in ranked])
+        if kind:
+            candidates = candidates.filter(published__kind=kind)
+        readable = set(candidates.values_list("pk", flat=True))
+        top = [pk for pk, _score in ranked if pk in readable][:limit]
+        if len(top) >= limit or len(ranked) < window or window >= ENTRY_CANDIDATES:
+            break
+        window = min(window * 4, ENTRY_CANDIDATES)
+    if not top:
         return []
     scores = dict(ranked)
-    candidates = readable_entries(public_only=public_only).filter(pk__in=scores)
-    if kind:
-        candidates = candidates.filter(published__kind=kind)
-    readable = set(candidates.values_list("pk", flat=True))
-    top = [pk for pk, _score in ranked if pk in readable][:_clamp(limit)]
     by_id = Entry.objects.select_related("published", "owner").in_bulk(top)
     found = [by_id[pk] for pk in top if pk in by_id]
     terms = query.highlight_terms()

@@ -183,3 +183,17 @@ def test_order_index_catches_up_missed_ids(city):
     assert indexing.index_new_orders() == 1
     assert backend().ids_between(ORDER_INDEX, 0, second.pk) == {first.pk, second.pk}
     assert indexing.index_new_orders() == 0
+
+
+def test_hidden_best_matches_do_not_hide_readable_ones(city, monkeypatch):
+    """The index is read in a widening window until a page of readable entries is found."""
+    from hotline.knowledge import search as search_module
+
+    for n in range(12):
+        publish(city, title=f"停水内部口径{n}", keywords="停水", public=False)
+    publish(city, title="供水公告", body="临时停水", keywords="")
+    monkeypatch.setattr(search_module, "ENTRY_FIRST_WINDOW", 2)
+    assert titles(search_entries(None, "停水", limit=1)) == ["供水公告"]
+    assert len(search_entries(city.agent, "停水", limit=13)) == 13
+    monkeypatch.setattr(search_module, "ENTRY_CANDIDATES", 8)  # the widening stops there
+    assert search_entries(None, "停水", limit=1) == []
