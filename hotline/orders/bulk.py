@@ -583,6 +583,24 @@ def _reserve_sqlite(count: int, citizens: int) -> _Ids:
     )
 
 
+def _adopt_existing_citizens(batch: _Batch) -> None:
+    """A synthetic phone number that already belongs to a citizen (registered by hand or by
+    another tool) would break the unique phone constraint: that person becomes the caller."""
+    phones = {row["phone"]: row["id"] for row in batch.citizens.rows}
+    existing: dict[int, int] = {}
+    numbers = list(phones)
+    for start in range(0, len(numbers), 900):  # SQLite's limit on query parameters
+        for phone, citizen_id in Citizen.objects.filter(
+            phone__in=numbers[start:start + 900]
+        ).values_list("phone", "pk"):
+            existing[phones[phone]] = citizen_id
+    if not existing:
+        return
+    batch.citizens.rows = [r for r in batch.citizens.rows if r["id"] not in existing]
+    for row in (*batch.orders.rows, *batch.contacts.rows):
+        row["citizen_id"] = existing.get(row["citizen_id"], row["citizen_id"])
+
+
 def _write(batch: _Batch, synth: _Synthesiser) -> None:
     for table in batch.tables():
         if not table.rows:
@@ -645,6 +663,7 @@ def load_orders(
             # transaction opens and the transaction lasts only as long as the COPYs.
             batch = _generate(synth, _reserve_pg(size, size), size)
             with transaction.atomic():
+                _adopt_existing_citizens(batch)
                 if check_references:
                     _write(batch, synth)
                 else:
@@ -653,6 +672,7 @@ def load_orders(
         else:
             with transaction.atomic():  # holds SQLite's write lock from the reservation on
                 batch = _generate(synth, _reserve_sqlite(size, size), size)
+                _adopt_existing_citizens(batch)
                 _write(batch, synth)
         done += size
         rows += batch.row_count()

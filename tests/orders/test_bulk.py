@@ -148,3 +148,14 @@ def test_minimal_directory_and_command(db):
         with connection.cursor() as cursor:
             cursor.execute("SHOW session_replication_role")
             assert cursor.fetchone()[0] == "origin"
+
+
+def test_a_taken_phone_number_makes_that_citizen_the_caller(city):
+    someone = Citizen.objects.create(name="已登记市民", phone="13900000000")
+    # The loader's next citizen id is someone.pk + 1, and so is its phone number.
+    Citizen.objects.filter(pk=someone.pk).update(phone=f"{PHONE_PREFIX}{someone.pk + 1:08d}")
+    stats = _load(20)
+    assert stats.orders == Order.objects.count() == 20
+    assert Order.objects.filter(citizen=someone).exists()
+    assert Contact.objects.filter(citizen=someone).exists()
+    assert all(verify_order(o) == [] for o in Order.objects.all())
