@@ -3,6 +3,7 @@
 
 - /knowledge/            search for staff (entries, or orders in the caller's scope); also an
                          htmx partial (the results only) to sit beside the order form
+- /knowledge/suggest/     entries for the text an agent is typing (an htmx fragment)
 - /knowledge/mine/       the department's entries in every state, expired ones flagged
 - /knowledge/review/     the centre's review queue
 - /knowledge/public/     the citizens' search: published, public, valid entries, no login
@@ -24,7 +25,7 @@ from django.views.decorators.http import require_POST
 from hotline.knowledge.excel import export_entries, import_entries
 from hotline.knowledge.forms import EntryForm, ImportForm, SearchForm
 from hotline.knowledge.models import Action, Entry, State, readable_entries
-from hotline.knowledge.search import search_entries, search_orders
+from hotline.knowledge.search import search_entries, search_orders, suggest_entries
 from hotline.knowledge.services import (
     authored_unit_ids,
     available_actions,
@@ -69,6 +70,15 @@ def search(request: HttpRequest) -> HttpResponse:
     if getattr(request, "htmx", False):
         return render(request, "knowledge/_results.html", context)
     return render(request, "knowledge/search.html", context)
+
+
+@staff_required
+def suggest(request: HttpRequest) -> HttpResponse:
+    """Entries for the text an agent is typing (GET ``text``): an htmx fragment to place beside
+    the order form, e.g. ``hx-get=... hx-trigger="keyup changed delay:500ms" hx-include``."""
+    text = request.GET.get("text", "")[:2000]
+    hits = suggest_entries(request.user, text, limit=5) if text.strip() else []
+    return render(request, "knowledge/_suggestions.html", {"hits": hits})
 
 
 def public_search(request: HttpRequest) -> HttpResponse:

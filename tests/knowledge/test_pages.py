@@ -182,3 +182,13 @@ def test_excel_import_reports_rejected_rows_and_export_round_trips(city, login):
     not_excel = client.post(reverse("knowledge:import"),
                             {"file": SimpleUploadedFile("x.xlsx", b"not a workbook")})
     assert not_excel.context["report"].rejected[0][0] == 0
+
+
+def test_suggestions_fragment_for_typed_text(city, client, login):
+    publish(city, title="停水怎么办")
+    url = reverse("knowledge:suggest")
+    assert client.get(url, {"text": "停水"}).status_code == 302  # staff only
+    client = login(city.agent)
+    html = client.get(url, {"text": "您好，我们小区<b>停水</b>了"}).content.decode()
+    assert "<mark>停水</mark>怎么办" in html and "<html" not in html
+    assert "kb-hits" not in client.get(url, {"text": "请问"}).content.decode()
