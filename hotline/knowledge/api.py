@@ -18,6 +18,7 @@ from pydantic import Field, StringConstraints
 
 from hotline.api.auth import AUTH, actor
 from hotline.knowledge.models import EntryKind, readable_entries
+from hotline.knowledge.richtext import sanitise_html
 from hotline.knowledge.search import (
     may_read_internal,
     search_entries,
@@ -121,7 +122,7 @@ def entry_detail(request: HttpRequest, entry_id: int) -> dict[str, Any]:
         raise NotFound("no such entry")
     version = entry.published
     return {
-        "id": entry.pk, "kind": version.kind, "title": version.title, "body_html": version.body,
+        "id": entry.pk, "kind": version.kind, "title": version.title, "body_html": sanitise_html(version.body),
         "keywords": version.keywords, "owner": entry.owner.name, "owner_phone": entry.owner.phone,
         "categories": version.category_codes, "public": version.public,
         "for_voice": version.for_voice, "valid_from": version.valid_from,
