@@ -122,7 +122,8 @@ def entry_detail(request: HttpRequest, entry_id: int) -> dict[str, Any]:
         raise NotFound("no such entry")
     version = entry.published
     return {
-        "id": entry.pk, "kind": version.kind, "title": version.title, "body_html": sanitise_html(version.body),
+        "id": entry.pk, "kind": version.kind, "title": version.title,
+        "body_html": sanitise_html(version.body),
         "keywords": version.keywords, "owner": entry.owner.name, "owner_phone": entry.owner.phone,
         "categories": version.category_codes, "public": version.public,
         "for_voice": version.for_voice, "valid_from": version.valid_from,
