@@ -180,13 +180,14 @@ class Call:
             await self.gateway.finish(self)
 
     def _visits_logged(self) -> None:
+        """Count and log what the flow did since the last look (visits and retries)."""
         assert self.run is not None
-        while self.gateway.visit_cursor.get(self.call_id, 0) < len(self.run.visits):
-            index = self.gateway.visit_cursor.get(self.call_id, 0)
-            node = self.run.visits[index]
-            self.gateway.visit_cursor[self.call_id] = index + 1
-            self.gateway.node_visits[node] += 1
-            self.gateway.log(self.call_id, "visit", node)
+        cursor = self.gateway.visit_cursor.get(self.call_id, 0)
+        for kind, detail in self.run.trail[cursor:]:
+            if kind == "visit":
+                self.gateway.node_visits[detail] += 1
+            self.gateway.log(self.call_id, kind, detail)
+        self.gateway.visit_cursor[self.call_id] = len(self.run.trail)
 
     async def _execute(self, actions: list[Action]) -> None:
         self._visits_logged()

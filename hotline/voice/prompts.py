@@ -78,12 +78,13 @@ class EspeakTts:
     def synthesize(self, text: str) -> bytes:
         with tempfile.TemporaryDirectory() as tmp:
             raw, out = os.path.join(tmp, "raw.wav"), os.path.join(tmp, "out.wav")
-            subprocess.run(  # noqa: S603 - fixed programs, text as one argument
-                ["espeak-ng", "-v", self.voice, "-s", str(self.speed), "-w", raw, "--", text],
+            espeak, sox = shutil.which("espeak-ng") or "espeak-ng", shutil.which("sox") or "sox"
+            subprocess.run(  # noqa: S603 - fixed programs, the text is one argument
+                [espeak, "-v", self.voice, "-s", str(self.speed), "-w", raw, "--", text],
                 check=True, capture_output=True, timeout=60,
             )
             subprocess.run(  # noqa: S603
-                ["sox", "-V1", raw, "-r", str(RATE), "-c", "1", "-b", "16", "-e", "signed-integer",
+                [sox, "-V1", raw, "-r", str(RATE), "-c", "1", "-b", "16", "-e", "signed-integer",
                  out, "gain", "-n", "-3"],
                 check=True, capture_output=True, timeout=60,
             )

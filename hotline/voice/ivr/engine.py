@@ -127,6 +127,7 @@ class FlowRun:
     variables: dict[str, Any] = field(default_factory=dict)
     direct_to_agent: bool = False
     visits: list[str] = field(default_factory=list)
+    trail: list[tuple[str, str]] = field(default_factory=list)  # ("visit"|"retry", detail)
     finished: bool = False
     node: Node | None = None
     _mode: str = ""  # "input", "recording", "confirm", "service", ""
@@ -172,6 +173,7 @@ class FlowRun:
             node = self.flow.nodes[name]
             self.node, self._tries, self._buffer, self._mode = node, 0, "", ""
             self.visits.append(name)
+            self.trail.append(("visit", name))
             if node.type == "play":
                 actions.append(self._play(node.prompt))
                 name = node.next or self.flow.fallback
@@ -223,6 +225,7 @@ class FlowRun:
         node = self.node
         self._tries += 1
         self._buffer = ""
+        self.trail.append(("retry", f"{node.name}:{reason}"))
         if self._tries >= node.retries:
             return [StopPlaying(), *self._enter(self.flow.fallback)]
         if reason == "invalid" and node.invalid_prompt:
