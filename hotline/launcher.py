@@ -3,7 +3,10 @@
 It migrates the database, loads the demo data into an empty one, then starts and watches
 - ``web``: uvicorn serving the ASGI application (HTTP now, websockets later),
 - ``worker``: the django-tasks database worker (``manage.py db_worker``),
-- ``scheduler``: the command that enqueues the periodic deadline sweep.
+- ``scheduler``: the command that enqueues the periodic deadline sweep,
+- ``voice``: the SIP/RTP/IVR gateway (``python -m hotline.voice.server``; SIP on
+  HOTLINE_SIP_BIND, 127.0.0.1:5060 by default; ``--no-voice`` or HOTLINE_NO_VOICE=1 leaves
+  it out).
 SIGINT and SIGTERM are passed on to the children; when one child dies the others are stopped and
 the launcher exits non-zero, so a supervisor (systemd, a container runtime) sees the failure.
 
@@ -148,8 +151,28 @@ class Child:
                 self.process.send_signal(signum)
 
 
-def children(host: str, port: int) -> list[Child]:
-    return [
+def sip_bind() -> tuple[str, int]:
+    value = os.environ.get("HOTLINE_SIP_BIND", "127.0.0.1:5060")
+    host, _, port = value.rpartition(":")
+    return (host.strip("[]"), int(port)) if host else (value, 5060)
+
+
+def check_sip_port_free(host: str, port: int) -> None:
+    """Fail before starting anything when the SIP port is taken, saying what to do."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise SystemExit(
+                f"[launcher] the voice gateway's SIP port {host}:{port} (UDP) is not free: "
+                f"{exc.strerror}. Stop whatever uses it (another hotline, a softphone), or set "
+                "HOTLINE_SIP_BIND=127.0.0.1:5070 (for example), or start with --no-voice."
+            ) from exc
+
+
+def children(host: str, port: int, *, voice: bool = False) -> list[Child]:
+    kids = [
         Child("web", [
             sys.executable, "-m", "uvicorn", "hotline.asgi:application",
             "--host", host, "--port", str(port), "--lifespan", "off", "--no-server-header",
@@ -160,6 +183,9 @@ def children(host: str, port: int) -> list[Child]:
                                 "--no-startup-delay", "--interval", "1")),
         Child("scheduler", _manage("scheduler", "--skip-checks")),
     ]
+    if voice:
+        kids.append(Child("voice", [sys.executable, "-m", "hotline.voice.server"]))
+    return kids
 
 
 class Supervisor:
@@ -235,8 +261,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--no-demo", action="store_true",
                         help="do not load demo data (also: HOTLINE_NO_DEMO=1)")
+    parser.add_argument("--no-voice", action="store_true",
+                        help="do not start the voice gateway (also: HOTLINE_NO_VOICE=1)")
     args = parser.parse_args(argv)
     no_demo = args.no_demo or os.environ.get("HOTLINE_NO_DEMO", "") not in ("", "0")
+    voice = not (args.no_voice or os.environ.get("HOTLINE_NO_VOICE", "") not in ("", "0"))
+    if voice:
+        check_sip_port_free(*sip_bind())
 
     prepare(load_demo=not no_demo)
     logins = [] if no_demo else demo_login_lines()
@@ -249,13 +280,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not wait_for_port(args.host, args.port, supervisor):
             return
         _say(f"the hotline is running at http://{shown_host}:{args.port}/")
+        if voice:
+            sip_host, sip_port = sip_bind()
+            _say(f"call it with a SIP softphone: sip:12345@{sip_host}:{sip_port} (UDP)")
         if logins:
             _say("demo logins (username, password, role, unit):")
             for line in logins:
                 print(line, flush=True)
         _say("press Ctrl-C to stop")
 
-    return Supervisor(children(args.host, args.port)).run(ready=announce)
+    return Supervisor(children(args.host, args.port, voice=voice)).run(ready=announce)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("launcher-data")
@@ -37,6 +43,10 @@ class Launched:
                if k not in ("DATABASE_URL", "HOTLINE_TASKS_BACKEND", "HOTLINE_MEDIA_ROOT")}
         env.update(DJANGO_SETTINGS_MODULE="hotline.settings", HOTLINE_DATA_DIR=str(data_dir),
                    HOTLINE_DEBUG="1", HOTLINE_SWEEP_SECONDS="1", HOTLINE_LOG_LEVEL="WARNING")
+        # The voice gateway on a free SIP port, tone prompts (no espeak-ng runs in the test).
+        self.sip_port = free_udp_port()
+        env.update(HOTLINE_SIP_BIND=f"127.0.0.1:{self.sip_port}", HOTLINE_TTS="tone",
+                   HOTLINE_RTP_PORTS=f"{self.sip_port + 2}-{self.sip_port + 11}")
         self.port = free_port()
         self.lines: list[str] = []
         self.process = subprocess.Popen(
@@ -119,7 +129,8 @@ def test_serves_pages_and_stops_all_children_on_sigterm(data_dir):
         launched.wait_until_ready()
         assert f"http://127.0.0.1:{launched.port}/" in launched.output
         pids = launched.child_pids()
-        assert set(pids) == {"web", "worker", "scheduler"}
+        assert set(pids) == {"web", "worker", "scheduler", "voice"}
+        assert f"sip:12345@127.0.0.1:{launched.sip_port}" in launched.output
         with urllib.request.urlopen(launched.url("/login/"), timeout=10) as response:
             assert response.status == 200
             assert b"<form" in response.read()
@@ -138,6 +149,7 @@ def test_serves_pages_and_stops_all_children_on_sigterm(data_dir):
     assert re.search(r"web stopped cleanly \(status (0|-15)\)", launched.output), launched.output
     assert "worker stopped cleanly (status 0)" in launched.output, launched.output
     assert "scheduler stopped cleanly (status 0)" in launched.output, launched.output
+    assert "voice stopped cleanly (status 0)" in launched.output, launched.output
 
 
 def test_a_dying_child_stops_the_others_and_fails(data_dir):

@@ -324,12 +324,15 @@ class VoiceGateway:
 
     # --- lifecycle -------------------------------------------------------------------
 
-    async def start(self) -> None:
-        await asyncio.to_thread(self.prompts.warm, self.flow.static_texts())
+    async def start(self, *, warm: bool = True) -> None:
+        """Bind SIP (a port in use fails here, at once), then synthesise the flow's phrases
+        in the background; a call arriving meanwhile synthesises what it needs itself."""
         self.sip = await open_sip_endpoint(
             self.config.sip_host, self.config.sip_port, self.on_sip_event,
             advertised_host=self.config.advertised_host,
         )
+        if warm:
+            self.spawn(asyncio.to_thread(self.prompts.warm, self.flow.static_texts()))
         logger.info("voice gateway: SIP on %s:%s, RTP %s-%s", self.config.sip_host,
                     self.sip.agent.local_port, *self.config.rtp_ports)
 

@@ -30,7 +30,7 @@ from hotline.voice.gateway import (
     parse_host_port,
     parse_port_range,
 )
-from hotline.voice.ivr.flow import DEFAULT_FLOW, Flow, load_flow
+from hotline.voice.ivr.flow import DEFAULT_FLOW, Flow, FlowError, load_flow
 from hotline.voice.prompts import EspeakTts, PromptLibrary, ToneTts, Tts, default_tts
 
 logger = logging.getLogger(__name__)
@@ -137,7 +137,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     django.setup()
     logging.basicConfig(level=os.environ.get("HOTLINE_LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    run(args.sip, args.rtp_ports, args.flow, args.direct)
+    try:
+        run(args.sip, args.rtp_ports, args.flow, args.direct)
+    except FlowError as exc:
+        raise SystemExit(f"voice gateway: {exc}") from exc
     return 0
 
 

@@ -108,6 +108,7 @@ def run_call(tmp_path, scenario, *steps, **options):
 @pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.LANGUAGE_CODE = "en"  # the summaries' msgids (the gateway uses the default language)
 
 
 def test_recorded_complaint_confirmed_creates_an_order_and_speaks_its_number(city, tmp_path):
@@ -191,3 +192,43 @@ def test_direct_to_agent_mode_skips_the_menu(city, tmp_path):
     assert code == 0, log
     assert gateway.entries("visit") == ["human"]
     assert gateway.entries("transfer") == ["human"]
+
+
+def test_mailbox_voicemail_becomes_a_suggestion_with_the_recording(city, tmp_path):
+    code, gateway, log = run_call(
+        tmp_path, "ivr_gateway_hangs_up.xml",
+        ("pause", 500), ("keys", "21"), ("pause", 1000), ("keys", "#"), ("keys", "1"),
+    )
+    assert code == 0, log
+    assert gateway.entries("visit")[-4:] == ["mailbox", "mailbox_save", "accepted", "goodbye"]
+    order = Order.objects.get()
+    assert (order.type, order.channel, order.citizen.phone) == ("suggestion", "voicemail", CALLER)
+    assert order.attachments.get().kind == Attachment.Kind.RECORDING
+
+
+def test_consultation_reads_an_entry_and_registers_the_sms(city, tmp_path):
+    from tests.voice.test_voice_services import publish
+
+    publish(city, for_voice=True)
+    code, gateway, log = run_call(
+        tmp_path, "ivr_caller_hangs_up.xml",
+        ("pause", 500), ("keys", "24"), ("pause", 300), ("keys", "1"), ("keys", "1"),
+        ("pause", 800),
+    )
+    assert code == 0, log
+    visits = gateway.entries("visit")
+    assert visits[2:] == ["consult_load", "consult_menu", "consult_read", "consult_sms",
+                          "consult_send", "consult_sent", "consult_menu"], visits
+    sms = Contact.objects.get(channel="sms")
+    assert sms.citizen.phone == CALLER and "请提前储水" in sms.summary
+
+
+def test_keypad_poll_stores_the_answer(city, tmp_path):
+    code, gateway, log = run_call(
+        tmp_path, "ivr_caller_hangs_up.xml",
+        ("pause", 500), ("keys", "253"), ("pause", 800),
+    )
+    assert code == 0, log
+    assert gateway.entries("visit")[2:] == ["poll", "poll_save", "poll_done", "self_service"]
+    assert Contact.objects.filter(summary="poll: question=satisfaction, answer=3",
+                                  citizen__phone=CALLER).exists()

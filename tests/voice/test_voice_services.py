@@ -1,0 +1,136 @@
+"""The IVR's calls into the platform, without a telephone: orders, contacts, knowledge."""
+
+import wave
+
+import pytest
+
+from hotline.knowledge.services import EntryData, do_create_entry, do_entry_action
+from hotline.orders.attachments import visible_attachments
+from hotline.orders.models import Attachment, Contact, Order
+from hotline.orders.services import NewOrder, do_action, do_create_order
+from hotline.voice import services
+from hotline.voice.services import CallContext
+
+pytestmark = pytest.mark.django_db
+CALLER = "13800138000"
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.LANGUAGE_CODE = "en"  # the summaries' msgids (the gateway uses the default language)
+
+
+@pytest.fixture
+def call(city):
+    context = CallContext("call-1@test", CALLER)
+    context.contact_id = services.start_call(context)
+    return context
+
+
+def recording(tmp_path, seconds=1.0):
+    path = tmp_path / "rec.wav"
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(8000)
+        wav.writeframes(b"\x01\x00" * int(8000 * seconds))
+    return str(path)
+
+
+@pytest.mark.parametrize("raw, number", [
+    ("13800138000", "13800138000"), ("+8613800138000", "+8613800138000"),
+    ("sipp", ""), (None, ""), ("1234", ""), ("tel-010-12345678", "01012345678"),
+])
+def test_the_callers_number_is_the_from_user_digits(raw, number):
+    assert services.caller_number(raw) == number
+
+
+def test_complaint_creates_an_order_linked_to_the_call_with_the_recording(call, tmp_path):
+    result = services.create_order(call, {"type": "complaint", "recording": recording(tmp_path),
+                                          "seconds": "1.0"})
+    order = Order.objects.get(number=result["number"])
+    assert result["outcome"] == "ok"
+    assert (order.type, order.channel, order.citizen.phone) == ("complaint", "phone", CALLER)
+    assert list(order.contacts.values_list("pk", flat=True)) == [call.contact_id]
+    attachment = order.attachments.get()
+    assert attachment.kind == Attachment.Kind.RECORDING and attachment.size == 44 + 16000
+    with attachment.file.open("rb") as stored:
+        assert stored.read()[:4] == b"RIFF"
+    assert call.orders == [order.number]
+
+
+def test_voicemail_is_a_suggestion_on_the_voicemail_channel(call, tmp_path):
+    result = services.voicemail(call, {"recording": recording(tmp_path), "seconds": "1.0"})
+    order = Order.objects.get(number=result["number"])
+    assert (order.type, order.channel) == ("suggestion", "voicemail")
+    assert order.attachments.get().kind == Attachment.Kind.RECORDING
+
+
+def test_recordings_are_hidden_from_whoever_may_not_know_the_citizen(call, tmp_path, city):
+    number = services.create_order(call, {"type": "complaint",
+                                          "recording": recording(tmp_path)})["number"]
+    order = Order.objects.get(number=number)
+    assert visible_attachments(city.agent, order).count() == 1
+    order.confidential = True
+    order.save(update_fields=["confidential"])
+    assert visible_attachments(city.handler, order).count() == 0
+
+
+def test_status_lookup_only_for_the_callers_own_orders(call, city):
+    mine, _ = do_create_order(city.agent, NewOrder(
+        type="complaint", channel="phone", title="停水", text="三天没水", citizen_phone=CALLER,
+        category="100101"))
+    do_action(city.agent, mine.number, "dispatch", {})
+    theirs, _ = do_create_order(city.agent, NewOrder(
+        type="complaint", channel="phone", title="噪声", text="夜间施工", citizen_phone="13900001111"))
+    found = services.lookup_order(call, {"number": mine.number})
+    assert found["outcome"] == "found" and found["state"] == "dispatched"
+    assert found["department"] == Order.objects.get(pk=mine.pk).lead_unit.name
+    assert services.lookup_order(call, {"number": theirs.number}) == {"outcome": "not_found"}
+    anonymous = CallContext("call-2@test", "")
+    assert services.lookup_order(anonymous, {"number": mine.number}) == {"outcome": "not_found"}
+
+
+def publish(city, **fields):
+    values = dict(kind="faq", title="停水了怎么办", body="<p>请提前<b>储水</b>。</p>",
+                  keywords="停水", categories=["100101"])
+    data = EntryData(**{**values, **fields})
+    entry = do_create_entry(city.handler, data)
+    do_entry_action(city.handler, entry.pk, "submit")
+    return do_entry_action(city.monitor, entry.pk, "publish")
+
+
+def test_voice_entries_are_the_published_public_ones_marked_for_voice(call, city):
+    assert services.voice_entries(call, {}) == {"outcome": "empty", "entries": []}
+    publish(city, for_voice=True)
+    publish(city, for_voice=False, title="不读")
+    publish(city, for_voice=True, public=False, title="内部")
+    result = services.voice_entries(call, {})
+    assert result["outcome"] == "ok"
+    assert [(e["title"], e["text"]) for e in result["entries"]] == [("停水了怎么办", "请提前储水。")]
+
+
+def test_sms_poll_and_call_back_are_contacts(call):
+    services.send_sms(call, {"title": "停水", "text": "请提前储水。"})
+    services.poll_answer(call, {"question": "satisfaction", "answer": "2"})
+    services.callback(call, {})
+    sms = Contact.objects.get(channel="sms")
+    assert sms.direction == "out" and "请提前储水" in sms.summary and "no SMS gateway" in sms.summary
+    assert Contact.objects.filter(summary="poll: question=satisfaction, answer=2").exists()
+    assert Contact.objects.filter(summary__startswith="Call-back requested").count() == 1
+    assert {c.citizen.phone for c in Contact.objects.all()} == {CALLER}
+
+
+def test_the_call_contact_keeps_the_path_and_counts_visits(call):
+    services.finish_call(call, ["welcome", "self_service", "welcome"], "remote_bye")
+    other = CallContext("call-3@test", CALLER)
+    other.contact_id = services.start_call(other)
+    services.finish_call(other, ["welcome", "human"], "transfer:human")
+    summary = Contact.objects.get(pk=call.contact_id).summary
+    assert summary == "IVR: welcome > self_service > welcome [remote_bye]"
+    assert services.node_visit_counts() == {"welcome": 3, "self_service": 1, "human": 1}
+
+
+def test_a_failing_service_is_the_error_outcome(call):
+    assert services.run_service("create_order", call, {"type": "nonsense"}) == {"outcome": "error"}
