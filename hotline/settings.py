@@ -137,6 +137,8 @@ TASKS = {
 HOTLINE_WORK_PERIODS = env_str("HOTLINE_WORK_PERIODS", "09:00-12:00,13:30-17:30")
 # How long before a deadline the worker sends a reminder (催办), in working hours.
 HOTLINE_REMIND_BEFORE_HOURS = env_int("HOTLINE_REMIND_BEFORE_HOURS", 4)
+# Urgent orders (limits in clock hours) are reminded this many minutes before a deadline.
+HOTLINE_URGENT_REMIND_BEFORE_MINUTES = env_int("HOTLINE_URGENT_REMIND_BEFORE_MINUTES", 15)
 # Working days an order may stay overdue before it is escalated to leaders.
 HOTLINE_ESCALATE_AFTER_DAYS = env_int("HOTLINE_ESCALATE_AFTER_DAYS", 2)
 # Seconds between the scheduler's deadline sweeps.

@@ -3,8 +3,6 @@ bob), so each test says who acts: ``agent`` (centre agent), ``handler`` (water d
 
 from __future__ import annotations
 
-
-
 import pytest
 
 from hotline.directory.models import (

@@ -115,4 +115,5 @@ ACTION_PARAMS: dict[Action, type[InputSchema]] = {
     A.CONFIRM_ESCALATION: NoteParams,
     A.REMIND: DeadlineNoteParams,
     A.MARK_OVERDUE: DeadlineNoteParams,
+    A.ESCALATE_OVERDUE: DeadlineNoteParams,
 }

@@ -111,13 +111,20 @@ def _units(codes: Any, name: str) -> list[Unit]:
     return [_unit(code, name) for code in codes]
 
 
+def _clear_deadline_marks(order: Order) -> None:
+    """A new deadline starts afresh: reminders, overdue marks and escalation apply to the
+    deadline that was current when they were made (the history keeps them)."""
+    order.reminded_at = None
+    order.overdue_at = None
+    order.overdue_escalated_at = None
+
+
 def _set_deadlines(order: Order, now: dt.datetime) -> None:
     cal = current_calendar()
     limits = deadlines.limits_for(order.category, cal)
     order.sign_due = deadlines.sign_due(now, order.urgency, limits, cal)
     order.handle_due = deadlines.handle_due(now, order.urgency, limits, cal)
-    order.reminded_at = None
-    order.overdue_at = None
+    _clear_deadline_marks(order)
 
 
 def _assign_lead(order: Order, unit: Unit, now: dt.datetime) -> None:
@@ -231,11 +238,14 @@ def transfer(ctx: ActionContext) -> ActionResult:
 
 
 def sign(ctx: ActionContext) -> ActionResult:
+    late = bool(ctx.order.sign_due and ctx.now > ctx.order.sign_due)
     ctx.order.signed_at = ctx.now
+    # From now on the handling deadline is the one watched.
+    _clear_deadline_marks(ctx.order)
     Assignment.objects.filter(
         order=ctx.order, role=Assignment.Role.LEAD, active=True
     ).update(signed_at=ctx.now)
-    return ActionResult(data={"late": bool(ctx.order.sign_due and ctx.now > ctx.order.sign_due)})
+    return ActionResult(data={"late": late})
 
 
 def return_order(ctx: ActionContext) -> ActionResult:
@@ -331,8 +341,7 @@ def reopen(ctx: ActionContext) -> ActionResult:
     order.handle_due = deadlines.handle_due(
         ctx.now, order.urgency, deadlines.limits_for(order.category, cal), cal
     )
-    order.overdue_at = None
-    order.reminded_at = None
+    _clear_deadline_marks(order)
     Assignment.objects.filter(order=order, role=Assignment.Role.LEAD, active=True).update(
         replied_at=None
     )
@@ -377,8 +386,7 @@ def approve_extension(ctx: ActionContext) -> ActionResult:
     base = max(ctx.order.handle_due or ctx.now, ctx.now)
     ctx.order.handle_due = cal.add_working_days(base, days)
     ctx.order.extension_pending_days = None
-    ctx.order.overdue_at = None
-    ctx.order.reminded_at = None
+    _clear_deadline_marks(ctx.order)
     return ActionResult(note=_text(ctx, "note", required=False),
                         data={"days": days, "handle_due": ctx.order.handle_due.isoformat()})
 
@@ -459,6 +467,13 @@ def mark_overdue(ctx: ActionContext) -> ActionResult:
                         data={k: v for k, v in ctx.params.items() if k == "deadline"})
 
 
+def escalate_overdue(ctx: ActionContext) -> ActionResult:
+    ctx.order.overdue_escalated_at = ctx.now
+    ctx.order.supervised = True
+    return ActionResult(note=_text(ctx, "note", required=False),
+                        data={k: v for k, v in ctx.params.items() if k == "deadline"})
+
+
 A = Action
 HANDLERS: dict[Action, Handler] = {
     A.ANSWER: answer,
@@ -489,4 +504,5 @@ HANDLERS: dict[Action, Handler] = {
     A.CONFIRM_ESCALATION: confirm_escalation,
     A.REMIND: remind,
     A.MARK_OVERDUE: mark_overdue,
+    A.ESCALATE_OVERDUE: escalate_overdue,
 }

@@ -56,6 +56,7 @@ class Action(StrEnum):
     CO_REPLY = "co_reply"  # 协办回复: a co-handling unit sends its part to the lead
     REMIND = "remind"  # the worker's reminder before a deadline
     MARK_OVERDUE = "mark_overdue"  # the worker marks a missed deadline
+    ESCALATE_OVERDUE = "escalate_overdue"  # 超期上报: long overdue, reported to the leaders
 
 
 class TransitionError(Exception):
@@ -127,6 +128,7 @@ def _build() -> dict[State, dict[Action, State]]:
         (A.CO_REPLY, (S.DISPATCHED, S.HANDLING, S.SUSPENDED)),
         (A.REMIND, (S.DISPATCHED, S.HANDLING)),
         (A.MARK_OVERDUE, (S.DISPATCHED, S.HANDLING)),
+        (A.ESCALATE_OVERDUE, (S.DISPATCHED, S.HANDLING)),
     ):
         for state, move in _stay(states, action).items():
             table[state].update(move)
@@ -186,6 +188,7 @@ ACTION_ROLES: dict[Action, frozenset[str]] = {
     A.CO_REPLY: DEPARTMENT,
     A.REMIND: frozenset({"system"}),
     A.MARK_OVERDUE: frozenset({"system"}),
+    A.ESCALATE_OVERDUE: frozenset({"system"}),
 }
 
 # Actions a department takes on orders dispatched to it; the services check the unit.

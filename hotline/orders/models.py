@@ -110,6 +110,7 @@ class OrderAction(models.TextChoices):
     CO_REPLY = Action.CO_REPLY.value, _("Co-handler reply")
     REMIND = Action.REMIND.value, _("Deadline reminder")
     MARK_OVERDUE = Action.MARK_OVERDUE.value, _("Mark overdue")
+    ESCALATE_OVERDUE = Action.ESCALATE_OVERDUE.value, _("Report overdue order to leaders")
 
 
 class Contact(models.Model):
@@ -188,7 +189,10 @@ class Order(models.Model):
     suspended_at = models.DateTimeField(_("suspended since"), null=True, blank=True)
     reminded_at = models.DateTimeField(_("reminded"), null=True, blank=True)
     overdue_at = models.DateTimeField(_("marked overdue"), null=True, blank=True)
-    escalated_at = models.DateTimeField(_("escalated"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("escalated as a major event"), null=True, blank=True)
+    overdue_escalated_at = models.DateTimeField(
+        _("overdue reported to leaders"), null=True, blank=True
+    )
     extension_pending_days = models.PositiveIntegerField(
         _("extension requested (working days)"), null=True, blank=True
     )

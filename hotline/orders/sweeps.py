@@ -2,7 +2,9 @@
 
 For orders waiting for the department (dispatched: the sign-for deadline; handling: the handling
 deadline) it
-- reminds the unit when the deadline is within ``HOTLINE_REMIND_BEFORE_HOURS`` working hours,
+- reminds the unit when the deadline is within ``HOTLINE_REMIND_BEFORE_HOURS`` working hours
+  (urgent orders, whose limits are counted in clock hours: within
+  ``HOTLINE_URGENT_REMIND_BEFORE_MINUTES`` minutes),
 - marks the order overdue once the deadline has passed,
 - escalates it to the centre's leaders when it has been overdue for
   ``HOTLINE_ESCALATE_AFTER_DAYS`` working days.
@@ -13,9 +15,9 @@ transaction: the order row is locked and the condition checked again inside that
 two sweeps running at once (two workers, a slow run overlapping the next) never act twice, and a
 failing order is logged and skipped without stopping the sweep.
 
-``reminded_at`` and ``overdue_at`` serve both deadlines: a mark made before the department
-signed for the order concerns the sign-for deadline, so for an order in handling only a mark made
-after ``signed_at`` counts as done.
+``reminded_at``, ``overdue_at`` and ``overdue_escalated_at`` concern the deadline being watched
+now: signing for the order (and every new deadline) clears them, and the history keeps the old
+marks.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models, transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -40,16 +42,13 @@ from hotline.directory.models import Role, User
 from hotline.directory.workcalendar import WorkCalendar
 from hotline.orders import services
 from hotline.orders.lifecycle import Action, State
-from hotline.orders.models import Order, OrderEvent
+from hotline.orders.models import Order, Urgency
 
 log = logging.getLogger(__name__)
 
 SYSTEM_USERNAME = "system"
 
-# How overdue orders reach the leaders. The lifecycle has no action for "overdue, escalated to
-# leaders" that the system may take (supervise is for people; escalate declares a major
-# event), so the sweep records it as a system urge with a note until such an action exists.
-ESCALATION_ACTION = Action.URGE
+ESCALATION_ACTION = Action.ESCALATE_OVERDUE
 
 
 class Deadline(models.TextChoices):
@@ -86,19 +85,23 @@ def system_user() -> User:
 
 # --- which orders are due ------------------------------------------------------------------
 
-def _signed_for_after(mark: str) -> Q:
-    """No mark yet, or only one about the sign-for deadline (made before signing)."""
-    return Q(**{f"{mark}__isnull": True}) | Q(**{f"{mark}__lt": F("signed_at")})
+def _remind_sign(now: dt.datetime, horizon: dt.datetime, urgent_horizon: dt.datetime) -> Q:
+    return Q(state=State.DISPATCHED, sign_due__gt=now, reminded_at__isnull=True) & _within(
+        "sign_due", horizon, urgent_horizon
+    )
 
 
-def _remind_sign(now: dt.datetime, horizon: dt.datetime) -> Q:
-    return Q(state=State.DISPATCHED, sign_due__gt=now, sign_due__lte=horizon,
-             reminded_at__isnull=True)
+def _remind_handle(now: dt.datetime, horizon: dt.datetime, urgent_horizon: dt.datetime) -> Q:
+    return Q(state=State.HANDLING, handle_due__gt=now, reminded_at__isnull=True) & _within(
+        "handle_due", horizon, urgent_horizon
+    )
 
 
-def _remind_handle(now: dt.datetime, horizon: dt.datetime) -> Q:
-    return Q(state=State.HANDLING, handle_due__gt=now, handle_due__lte=horizon) & (
-        _signed_for_after("reminded_at")
+def _within(due: str, horizon: dt.datetime, urgent_horizon: dt.datetime) -> Q:
+    """Normal orders are reminded a few working hours ahead; urgent ones (an hour to sign for)
+    only minutes ahead, or the first sweep after dispatch would already remind them."""
+    return Q(urgency=Urgency.NORMAL, **{f"{due}__lte": horizon}) | Q(
+        urgency=Urgency.URGENT, **{f"{due}__lte": urgent_horizon}
     )
 
 
@@ -107,24 +110,17 @@ def _overdue_sign(now: dt.datetime) -> Q:
 
 
 def _overdue_handle(now: dt.datetime) -> Q:
-    return Q(state=State.HANDLING, handle_due__lte=now) & _signed_for_after("overdue_at")
+    return Q(state=State.HANDLING, handle_due__lte=now, overdue_at__isnull=True)
 
 
 def _escalate_sign(cutoff: dt.datetime) -> Q:
-    return Q(state=State.DISPATCHED, sign_due__lte=cutoff, overdue_at__isnull=False)
+    return Q(state=State.DISPATCHED, sign_due__lte=cutoff, overdue_at__isnull=False,
+             overdue_escalated_at__isnull=True)
 
 
 def _escalate_handle(cutoff: dt.datetime) -> Q:
-    return Q(state=State.HANDLING, handle_due__lte=cutoff, overdue_at__gte=F("signed_at"))
-
-
-def _not_escalated(actor: User) -> Q:
-    """No escalation recorded since the order was marked overdue (an approved extension clears
-    the mark, so a later overdue is escalated again)."""
-    return ~Q(Exists(OrderEvent.objects.filter(
-        order=OuterRef("pk"), action=ESCALATION_ACTION, actor=actor,
-        created_at__gte=OuterRef("overdue_at"),
-    )))
+    return Q(state=State.HANDLING, handle_due__lte=cutoff, overdue_at__isnull=False,
+             overdue_escalated_at__isnull=True)
 
 
 def _due_of(order: Order) -> dt.datetime | None:
@@ -193,9 +189,10 @@ def sweep_deadlines(now: dt.datetime | None = None) -> SweepReport:
     _escalate(report, actor, cal, now)
 
     horizon = cal.add_working_hours(now, settings.HOTLINE_REMIND_BEFORE_HOURS)
+    urgent_horizon = now + dt.timedelta(minutes=settings.HOTLINE_URGENT_REMIND_BEFORE_MINUTES)
     for deadline, condition, order_by in (
-        (Deadline.SIGN, _remind_sign(now, horizon), "sign_due"),
-        (Deadline.HANDLE, _remind_handle(now, horizon), "handle_due"),
+        (Deadline.SIGN, _remind_sign(now, horizon, urgent_horizon), "sign_due"),
+        (Deadline.HANDLE, _remind_handle(now, horizon, urgent_horizon), "handle_due"),
     ):
         _sweep(report.reminded, report.failed, actor, condition, Action.REMIND,
                {"deadline": deadline.value}, now, order_by)
@@ -224,8 +221,8 @@ def _escalate(report: SweepReport, actor: User, cal: WorkCalendar, now: dt.datet
             "Overdue: the %(deadline)s deadline passed more than %(days)d working days ago; "
             "escalated to the centre's leaders."
         ) % {"deadline": deadline.label, "days": days}
-        _sweep(report.escalated, report.failed, actor, condition & _not_escalated(actor),
-               ESCALATION_ACTION, {"note": note}, now, order_by, also=long_overdue)
+        _sweep(report.escalated, report.failed, actor, condition, ESCALATION_ACTION,
+               {"note": note, "deadline": deadline.value}, now, order_by, also=long_overdue)
 
 
 def working_moment_before(cal: WorkCalendar, end: dt.datetime, seconds: float) -> dt.datetime:

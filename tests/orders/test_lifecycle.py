@@ -62,6 +62,7 @@ for _state in OPEN:
 for _state in ("dispatched", "handling"):
     EXPECTED[(_state, "remind")] = _state
     EXPECTED[(_state, "mark_overdue")] = _state
+    EXPECTED[(_state, "escalate_overdue")] = _state
 for _state in ("dispatched", "handling", "suspended"):
     EXPECTED[(_state, "co_reply")] = _state
 

@@ -81,7 +81,9 @@ def test_overdue_then_handle_reminder_overdue_and_escalation(city):
     assert [e.data for e in events(number, "mark_overdue")] == [{"deadline": "sign"}]
 
     do_action(city.handler, number, "sign", now=at("2025-10-14 09:00"))
-    # The sign-for marks do not count for the handling deadline (Friday 17:30).
+    # Signing for it cleared the sign-for marks: the handling deadline (Friday 17:30) is new.
+    order = Order.objects.get(number=number)
+    assert order.overdue_at is None and order.reminded_at is None
     assert sweeps.sweep_deadlines(at("2025-10-17 11:00")).reminded == []  # horizon 16:30
     assert sweeps.sweep_deadlines(at("2025-10-17 13:30")).reminded == [number]
     assert sweeps.sweep_deadlines(at("2025-10-17 14:00")).reminded == []
@@ -96,9 +98,12 @@ def test_overdue_then_handle_reminder_overdue_and_escalation(city):
     assert sweeps.sweep_deadlines(at("2025-10-21 17:00")).escalated == []
     assert sweeps.sweep_deadlines(at("2025-10-21 17:30")).escalated == [number]
     assert sweeps.sweep_deadlines(at("2025-10-22 10:00")).escalated == []
-    [urge] = events(number, "urge")
-    assert urge.actor.role == Role.SYSTEM and "2" in urge.note
-    assert Order.objects.get(number=number).state == "handling"
+    [escalation] = events(number, "escalate_overdue")
+    assert escalation.actor.role == Role.SYSTEM and "2" in escalation.note
+    assert escalation.data == {"deadline": "handle"}
+    order = Order.objects.get(number=number)
+    assert order.state == "handling" and order.supervised
+    assert order.overdue_escalated_at == at("2025-10-21 17:30")
 
 
 def test_extension_clears_the_marks_so_a_new_deadline_is_swept_again(city):
@@ -106,7 +111,7 @@ def test_extension_clears_the_marks_so_a_new_deadline_is_swept_again(city):
     do_action(city.handler, number, "sign", now=at("2025-10-13 10:00"))
     sweeps.sweep_deadlines(at("2025-10-17 17:30"))
     sweeps.sweep_deadlines(at("2025-10-21 17:30"))
-    assert len(events(number, "urge")) == 1
+    assert len(events(number, "escalate_overdue")) == 1
     do_action(city.handler, number, "request_extension", {"days": 1, "reason": "等配件"},
               now=at("2025-10-22 09:00"))
     order = do_action(city.monitor, number, "approve_extension", now=at("2025-10-22 09:00"))
@@ -114,7 +119,7 @@ def test_extension_clears_the_marks_so_a_new_deadline_is_swept_again(city):
     assert sweeps.sweep_deadlines(at("2025-10-22 14:00")).reminded == [number]
     assert sweeps.sweep_deadlines(at("2025-10-22 17:30")).overdue == [number]
     assert sweeps.sweep_deadlines(at("2025-10-24 17:30")).escalated == [number]
-    assert len(events(number, "urge")) == 2
+    assert len(events(number, "escalate_overdue")) == 2
 
 
 def test_long_unswept_order_is_marked_and_escalated_in_one_pass_not_reminded(city):
@@ -123,7 +128,7 @@ def test_long_unswept_order_is_marked_and_escalated_in_one_pass_not_reminded(cit
         report = sweeps.sweep_deadlines(at("2025-10-16 09:00"))  # 2 working days after sign_due
     assert report.overdue == [number] and report.escalated == [number]
     assert report.reminded == []
-    assert "sign-for" in events(number, "urge")[0].note
+    assert "sign-for" in events(number, "escalate_overdue")[0].note
 
 
 def test_escalation_counts_working_days_not_calendar_days(city):
@@ -284,3 +289,18 @@ def test_working_moment_before_examples():
     assert sweeps.working_moment_before(CAL, at("2025-10-09 09:30"), 3600) == at(
         "2025-09-30 17:00")
     assert sweeps.working_moment_before(CAL, at("2025-10-09 09:30"), 0) == at("2025-10-09 09:30")
+
+
+def test_urgent_orders_are_reminded_minutes_not_hours_ahead(city, settings):
+    settings.HOTLINE_URGENT_REMIND_BEFORE_MINUTES = 15
+    order, _ = do_create_order(
+        city.agent,
+        NewOrder(type="complaint", channel="phone", title="燃气泄漏", text="楼道燃气味很重",
+                 category="100101", urgency="urgent", citizen_phone="13800000002"),
+        now=at("2025-10-13 10:00"),
+    )
+    number = do_action(city.agent, order.number, "dispatch", now=at("2025-10-13 10:00")).number
+    # Sign-for due 11:00 (one clock hour): the first sweep after dispatch does not remind.
+    assert sweeps.sweep_deadlines(at("2025-10-13 10:01")).reminded == []
+    assert sweeps.sweep_deadlines(at("2025-10-13 10:44")).reminded == []
+    assert sweeps.sweep_deadlines(at("2025-10-13 10:46")).reminded == [number]
