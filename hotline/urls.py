@@ -1,4 +1,3 @@
-from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 
@@ -9,5 +8,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("knowledge/", include("hotline.knowledge.urls")),
     path("", include("hotline.portal.urls")),
-    *i18n_patterns(path("admin/", admin.site.urls), prefix_default_language=False),
+    # Not under i18n_patterns: with any unprefixed i18n_patterns in the URLconf, Django's
+    # LocaleMiddleware ignores the language cookie on every unprefixed page, which breaks the
+    # language switch (/i18n/setlang/) everywhere. The admin follows the cookie like the rest.
+    path("admin/", admin.site.urls),
 ]
