@@ -7,7 +7,7 @@ the entry out of the index.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.db import transaction
@@ -171,7 +171,7 @@ def do_edit_entry(actor: User, entry_id: int, data: EntryData,
     with transaction.atomic():
         entry = _locked(entry_id)
         if not data.owner:
-            data.owner = entry.owner.code
+            data = replace(data, owner=entry.owner.code)
         owner, categories = check_entry_data(actor, data)
         from_state = _transition(entry, actor, EntryAction.EDIT)
         if owner.pk != entry.owner_id and not may(actor, EntryAction.CREATE, owner_id=owner.pk):
