@@ -69,7 +69,8 @@ from hotline.orders.services import PG_SEQUENCE
 
 DEFAULT_BATCH = 50_000
 DEFAULT_SPAN_DAYS = 365
-# Synthetic citizens get phone numbers 199 + their id in eight digits: unique by construction.
+# Synthetic citizens get phone numbers 199 + their id in eight digits, so they never collide with
+# each other; a number somebody real already has makes that citizen the caller instead.
 PHONE_PREFIX = "199"
 
 Progress = Callable[[int, float], None]
