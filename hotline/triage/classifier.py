@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import math
 import pickle
-from collections import Counter
 from collections.abc import Iterable, Sequence
-from itertools import pairwise
+from itertools import pairwise, repeat
 from pathlib import Path
 from typing import Any
 
@@ -108,37 +107,24 @@ class CategoryClassifier:
         self._coef_by_feature = np.ascontiguousarray(coef.T)
         self._intercept = intercept
         self._word_vocab = dict(self._words.vocabulary_)
-        self._char_vocab = {
-            term: index + len(self._word_vocab) for term, index in self._chars.vocabulary_.items()
-        }
+        self._char_vocab = dict(self._chars.vocabulary_)
         self._word_idf = np.asarray(self._words.idf_, dtype=np.float64)
         self._char_idf = np.asarray(self._chars.idf_, dtype=np.float64)
 
     def _margins_one(self, words: list[str]) -> np.ndarray:
         """Same numbers as decision_function on the TF-IDF features, computed directly."""
-        indices: list[np.ndarray] = []
-        values: list[np.ndarray] = []
         joined = "".join(words)
         chars = [joined[i : i + n] for n in (1, 2, 3) for i in range(len(joined) - n + 1)]
-        offset = 0
-        for terms, vocab, idf in (
-            (_word_ngrams(words), self._word_vocab, self._word_idf),
-            (chars, self._char_vocab, self._char_idf),
-        ):
-            counts = Counter(terms)
-            found = [(vocab[t], c) for t, c in counts.items() if t in vocab]
-            if found:
-                index = np.fromiter((i for i, _ in found), dtype=np.int64, count=len(found))
-                tf = np.fromiter((c for _, c in found), dtype=np.float64, count=len(found))
-                weight = (1.0 + np.log(tf)) * idf[index - offset]
-                norm = math.sqrt(float(weight @ weight))
-                indices.append(index)
-                values.append(weight / norm)
-            offset = len(self._word_vocab)
-        if not indices:
+        parts = [
+            _tfidf_block(_word_ngrams(words), self._word_vocab, self._word_idf, 0),
+            _tfidf_block(chars, self._char_vocab, self._char_idf, len(self._word_vocab)),
+        ]
+        found = [part for part in parts if part is not None]
+        if not found:
             return self._intercept.copy()
-        index = np.concatenate(indices)
-        return np.concatenate(values) @ self._coef_by_feature[index] + self._intercept
+        index = np.concatenate([part[0] for part in found])
+        weight = np.concatenate([part[1] for part in found])
+        return weight @ self._coef_by_feature[index] + self._intercept
 
     def decision_words(self, words: list[list[str]]) -> np.ndarray:
         if not self.labels:
@@ -197,6 +183,20 @@ class CategoryClassifier:
             raise ValueError(f"{path} does not hold a CategoryClassifier")
         model.metrics = dict(payload.get("metrics") or {})
         return model
+
+
+def _tfidf_block(
+    terms: list[str], vocabulary: dict[str, int], idf: np.ndarray, offset: int
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Column indices (shifted by offset) and L2-normalised sublinear TF-IDF weights."""
+    ids = np.fromiter(map(vocabulary.get, terms, repeat(-1, len(terms))), dtype=np.int64, count=len(terms))
+    ids = ids[ids >= 0]
+    if not ids.size:
+        return None
+    index, tf = np.unique(ids, return_counts=True)
+    weight = (1.0 + np.log(tf)) * idf[index]
+    weight /= math.sqrt(float(weight @ weight))
+    return index + offset, weight
 
 
 def _joined(words: list[list[str]]) -> list[str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 # Function words dropped on both sides. Historical exports are often cleaned with a stop list
 # of their own; dropping the common function words from raw text brings it close to such a
@@ -70,31 +70,46 @@ def normalise_tokens(tokens: Iterable[str]) -> list[str]:
 
 
 class _Segmenter:
-    """jieba, loaded lazily once per process (its dictionary takes about a second to load)."""
+    """jieba's dictionary and algorithm, loaded lazily once per process.
+
+    rjieba (jieba's algorithm in Rust) gives the same words as jieba without HMM ~15x faster
+    (0.06 ms instead of ~1 ms for a 460-character message), which is what keeps a raw-text
+    prediction under 2 ms; jieba itself is the fallback when rjieba is not installed.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._tokenizer: object | None = None
+        self._cut: Callable[[str], list[str]] | None = None
+        self.backend = ""
 
-    def _load(self):  # type: ignore[no-untyped-def]
-        if self._tokenizer is None:
-            with self._lock:
-                if self._tokenizer is None:
-                    import logging
-
-                    import jieba
-
-                    jieba.setLogLevel(logging.WARNING)
-                    tokenizer = jieba.Tokenizer()
-                    tokenizer.initialize()
-                    self._tokenizer = tokenizer
-        return self._tokenizer
+    def _load(self) -> Callable[[str], list[str]]:
+        with self._lock:
+            if self._cut is None:
+                self._cut, self.backend = _load_backend()
+        return self._cut
 
     def cut(self, text: str) -> list[str]:
-        tokenizer = self._load()
-        # HMM discovery of unknown words costs ~60% more time and mostly finds names and
-        # places, which the character n-grams cover anyway.
-        return list(tokenizer.cut(text, HMM=False))
+        return (self._cut or self._load())(text)
+
+
+def _load_backend(prefer_rust: bool = True) -> tuple[Callable[[str], list[str]], str]:
+    # HMM discovery of unknown words costs ~60% more time and mostly finds names and
+    # places, which the character n-grams cover anyway.
+    if prefer_rust:
+        try:
+            import rjieba
+        except ImportError:
+            pass
+        else:
+            return (lambda text: rjieba.cut(text, False)), "rjieba"
+    import logging
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()
+    return (lambda text: list(tokenizer.cut(text, HMM=False))), "jieba"
 
 
 segmenter = _Segmenter()
