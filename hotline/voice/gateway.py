@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import logging
 import os
 import time
@@ -130,6 +131,7 @@ class Call:
     _recorder: WavRecorder | None = None
     _recording_token: int = 0
     _recording_path: str = ""
+    recordings: list[str] = field(default_factory=list)  # this call's files, deleted at its end
     _timers: list[asyncio.TimerHandle] = field(default_factory=list)
 
     # --- from the media and SIP layers -----------------------------------------------
@@ -266,6 +268,7 @@ class Call:
         directory = self.gateway.config.recordings_dir / time.strftime("%Y-%m-%d")
         directory.mkdir(parents=True, exist_ok=True)
         self._recording_path = str(directory / f"{uuid.uuid4().hex}.wav")
+        self.recordings.append(self._recording_path)
         self._recorder = WavRecorder(self._recording_path)
         self._recording_token = action.token
         self.session.recorder = self._recorder
@@ -437,6 +440,11 @@ class VoiceGateway:
                 await asyncio.to_thread(self.finish_call, call.context, visits, call.ending)
             except Exception:
                 logger.exception("could not record the end of call %s", call.call_id)
+        # A confirmed recording was copied into the order's files by then; one the caller
+        # cancelled or never confirmed is the caller's voice without consent: not kept.
+        for path in call.recordings:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
 
     # --- transfers (until the ACD exists) ------------------------------------------------
 

@@ -132,6 +132,10 @@ def test_recorded_complaint_confirmed_creates_an_order_and_speaks_its_number(cit
     # The acceptance number was read out: the play after the order has its digits.
     assert gateway.entries("service_result") == ["create_order:ok"]
     assert gateway.node_visits["accepted"] == 1
+    # The working copy is gone once the call ended; the order keeps its own.
+    assert not list((tmp_path / "recordings").rglob("*.wav"))
+    with recording.file.open("rb") as stored:
+        assert stored.read(4) == b"RIFF"
 
 
 def test_status_query_bad_check_digit_asks_again_then_finds_the_callers_order(city, tmp_path):
@@ -183,7 +187,7 @@ def test_silence_reprompts_then_takes_a_call_back_request(city, tmp_path):
     assert gateway.entries("visit") == ["welcome", "callback", "callback_done"]
     assert Contact.objects.filter(citizen__phone=CALLER, summary__contains="Call-back").exists()
     (call_contact,) = Contact.objects.filter(summary__startswith="IVR:")
-    assert call_contact.summary == "IVR: welcome > callback > callback_done [local_bye]"
+    assert call_contact.summary == "IVR: welcome > callback > callback_done [ivr_hangup]"
 
 
 def test_direct_to_agent_mode_skips_the_menu(city, tmp_path):
