@@ -20,7 +20,17 @@ and returns events and bytes; only the two `udp` modules touch asyncio and socke
     media/session.py    one call's media: latching, digits, recording, paced prompts, hold
     media/udp.py        asyncio DatagramProtocol around MediaSession
 
-A gateway wires them together: `open_sip_endpoint(host, port, on_event)`; on
+The IVR and the gateway process on top of the core:
+
+    ivr/flow.py         the call flow as data (YAML/JSON), validated at load (FlowError)
+    ivr/engine.py       FlowRun: the flow engine, sans-I/O (events in, actions out)
+    ivr/default_flow.yaml  the seed's 12345 menu (SPEC section 2)
+    prompts.py          pluggable TTS (espeak-ng + sox, or tones), cached WAVs, digit reading
+    services.py         the IVR's calls into the platform (orders, contacts, knowledge)
+    gateway.py          VoiceGateway: SIP + RTP + one FlowRun per call in one asyncio loop
+    server.py           the process: `manage.py voice_gateway` / `python -m hotline.voice.server`
+
+The core alone is wired like this: `open_sip_endpoint(host, port, on_event)`; on
 `IncomingCall` open an RTP endpoint and `answer(call_id, rtp_port)`; on
 `CallEstablished` attach a `MediaSession(event.media, ...)`; on `MediaChanged` call
 `session.update(event.media)`; on `CallEnded` close the RTP endpoint and the recorder.
