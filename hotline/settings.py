@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "hotline.orders",
     "hotline.api",
     "hotline.knowledge",
+    "hotline.voice",
     "hotline.portal",
 ]
 

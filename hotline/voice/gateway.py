@@ -131,7 +131,8 @@ class Call:
     _recorder: WavRecorder | None = None
     _recording_token: int = 0
     _recording_path: str = ""
-    recordings: list[str] = field(default_factory=list)  # this call's files, deleted at its end
+    recordings: list[str] = field(default_factory=list)  # this call's working files
+    stored_recordings: set[str] = field(default_factory=set)  # copied into an order's files
     _timers: list[asyncio.TimerHandle] = field(default_factory=list)
 
     # --- from the media and SIP layers -----------------------------------------------
@@ -257,6 +258,9 @@ class Call:
             self.gateway.run_service, action.name, self.context, action.args)
         self.gateway.log(self.call_id, "service_result",
                          f"{action.name}:{result.get('outcome', 'ok')}")
+        recording = action.args.get("recording")
+        if recording and result.get("outcome", "ok") == "ok":
+            self.stored_recordings.add(str(recording))
         if not self.ended:
             self.events.put_nowait(ServiceDone(action.token, result))
 
@@ -440,11 +444,17 @@ class VoiceGateway:
                 await asyncio.to_thread(self.finish_call, call.context, visits, call.ending)
             except Exception:
                 logger.exception("could not record the end of call %s", call.call_id)
-        # A confirmed recording was copied into the order's files by then; one the caller
-        # cancelled or never confirmed is the caller's voice without consent: not kept.
+        # A recording stored with an order was copied into the order's files: the working copy
+        # goes. Any other (the caller hung up before confirming, the database was down) stays
+        # in the dated recordings folder: a half-finished recording is never lost; the
+        # retention rules decide when such files are purged.
         for path in call.recordings:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(path)
+            if path in call.stored_recordings:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(path)
+            elif os.path.exists(path):
+                logger.warning("call %s: recording %s kept (not stored with an order)",
+                               call.call_id, path)
 
     # --- transfers (until the ACD exists) ------------------------------------------------
 

@@ -236,3 +236,16 @@ def test_keypad_poll_stores_the_answer(city, tmp_path):
     assert gateway.entries("visit")[2:] == ["poll", "poll_save", "poll_done", "self_service"]
     assert Contact.objects.filter(summary="poll: question=satisfaction, answer=3",
                                   citizen__phone=CALLER).exists()
+
+
+def test_caller_hanging_up_before_confirming_loses_no_recording(city, tmp_path):
+    code, gateway, log = run_call(
+        tmp_path, "ivr_caller_hangs_up.xml",
+        ("pause", 500), ("keys", "22"), ("speech",), ("keys", "#"), ("pause", 300),
+    )
+    assert code == 0, log
+    assert "complaint" in gateway.entries("visit")
+    assert not Order.objects.exists()  # nothing was confirmed
+    (kept,) = (tmp_path / "recordings").rglob("*.wav")  # but the caller's words are kept
+    assert kept.stat().st_size > 8000 * 2 * 3
+    assert kept.read_bytes()[:4] == b"RIFF"
