@@ -192,16 +192,19 @@ def do_create_order(
 
 
 def _replayed(actor: User, key: str, request_hash: str) -> Order | None:
+    # Every create with a key asks this; fetch two columns and load the order only on a replay.
     found = (
-        IdempotencyKey.objects.filter(user=actor, key=key).select_related("order").first()
+        IdempotencyKey.objects.filter(user=actor, key=key)
+        .values_list("request_hash", "order_id")
+        .first()
     )
     if found is None:
         return None
-    if found.request_hash != request_hash:
+    if found[0] != request_hash:
         raise Conflict(
             "this Idempotency-Key was already used for a different request", field="Idempotency-Key"
         )
-    return found.order
+    return Order.objects.get(pk=found[1])
 
 
 def _create(

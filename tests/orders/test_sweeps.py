@@ -24,6 +24,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from hotline.directory.models import Role, User
+from hotline.knowledge.tasks import index_new_orders_task
 from hotline.directory.workcalendar import WorkCalendar, default_is_workday, parse_periods
 from hotline.orders import services, sweeps, tasks
 from hotline.orders.models import Order, OrderEvent
@@ -252,15 +253,20 @@ def database_tasks(settings, monkeypatch):
 def test_scheduler_enqueues_one_sweep_that_the_database_worker_runs(city, database_tasks):
     number = dispatched(city)
     call_command("scheduler", "--once")
-    call_command("scheduler", "--once")  # the first is still waiting: no pile-up
-    assert DBTaskResult.objects.count() == 1
+    call_command("scheduler", "--once")  # the first ones are still waiting: no pile-up
+    sweep_path = tasks.sweep_deadlines_task.module_path
+    index_path = index_new_orders_task.module_path
+    assert sorted(DBTaskResult.objects.values_list("task_path", flat=True)) == sorted(
+        [sweep_path, index_path])
     with time_machine.travel(at("2025-10-13 17:31"), tick=False):
         call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
-    result = DBTaskResult.objects.get()
+    result = DBTaskResult.objects.get(task_path=sweep_path)
     assert result.status == TaskResultStatus.SUCCESSFUL
     assert result.return_value["overdue"] == [number]
+    index = DBTaskResult.objects.get(task_path=index_path)
+    assert index.status == TaskResultStatus.SUCCESSFUL and index.return_value >= 1
     call_command("scheduler", "--once")
-    assert DBTaskResult.objects.filter(status=TaskResultStatus.READY).count() == 1
+    assert DBTaskResult.objects.filter(status=TaskResultStatus.READY).count() == 2
 
 
 CAL = WorkCalendar(is_workday=default_is_workday,

@@ -22,24 +22,39 @@ from hotline.orders.tasks import sweep_deadlines_task
 log = logging.getLogger("hotline.scheduler")
 
 
-def sweep_waiting() -> bool:
-    """True when a sweep is already queued and not yet started (database backend only)."""
+def _waiting(task: Any) -> bool:
+    """True when ``task`` is already queued and not yet started (database backend only)."""
     from django_tasks.base import TaskResultStatus
     from django_tasks_db.backend import DatabaseBackend
     from django_tasks_db.models import DBTaskResult
 
-    if not isinstance(sweep_deadlines_task.get_backend(), DatabaseBackend):
+    if not isinstance(task.get_backend(), DatabaseBackend):
         return False
     return DBTaskResult.objects.filter(
-        task_path=sweep_deadlines_task.module_path, status=TaskResultStatus.READY
+        task_path=task.module_path, status=TaskResultStatus.READY
     ).exists()
+
+
+def sweep_waiting() -> bool:
+    return _waiting(sweep_deadlines_task)
+
+
+def _enqueue_unless_waiting(task: Any) -> str | None:
+    if _waiting(task):
+        return None
+    return str(task.enqueue().id)
 
 
 def enqueue_sweep() -> str | None:
     """Enqueue one deadline sweep; returns the task result's id, or None when one is waiting."""
-    if sweep_waiting():
-        return None
-    return str(sweep_deadlines_task.enqueue().id)
+    return _enqueue_unless_waiting(sweep_deadlines_task)
+
+
+def enqueue_order_indexing() -> str | None:
+    """Catch the order search index up with new orders (intake itself never waits for it)."""
+    from hotline.knowledge.tasks import index_new_orders_task
+
+    return _enqueue_unless_waiting(index_new_orders_task)
 
 
 class Command(BaseCommand):
@@ -61,6 +76,7 @@ class Command(BaseCommand):
             found = enqueue_sweep()
             self.stdout.write(f"enqueued deadline sweep {found}" if found
                               else "a deadline sweep is already waiting")
+            enqueue_order_indexing()
             return
 
         stop = threading.Event()
@@ -75,6 +91,7 @@ class Command(BaseCommand):
             try:
                 found = enqueue_sweep()
                 log.debug("enqueued deadline sweep %s", found)
+                enqueue_order_indexing()
             except DatabaseError:
                 # A locked or restarting database: try again at the next tick, do not die.
                 log.exception("could not enqueue the deadline sweep")
