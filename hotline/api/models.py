@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-TOKEN_PREFIX = "hl_"
+TOKEN_PREFIX = "hl_"  # noqa: S105 - a public marker, not a secret
 
 
 def hash_token(token: str) -> str:

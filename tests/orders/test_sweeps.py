@@ -24,8 +24,8 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from hotline.directory.models import Role, User
-from hotline.knowledge.tasks import index_new_orders_task
 from hotline.directory.workcalendar import WorkCalendar, default_is_workday, parse_periods
+from hotline.knowledge.tasks import index_new_orders_task
 from hotline.orders import services, sweeps, tasks
 from hotline.orders.models import Order, OrderEvent
 from hotline.orders.services import NewOrder, do_action, do_create_order
