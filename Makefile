@@ -35,7 +35,7 @@ debian:
 	fi
 
 messages: venv
-	$(PY) manage.py compilemessages -v0 --ignore '.venv/*'
+	DJANGO_SETTINGS_MODULE=hotline.settings_test $(PY) -m django compilemessages -v0 --ignore '.venv/*'
 
 run: venv debian messages
 	HOTLINE_DEBUG=$${HOTLINE_DEBUG:-1} $(PY) -m hotline.launcher --host $(HOST) --port $(PORT)
