@@ -12,4 +12,4 @@ MEDIA_ROOT = DATA_DIR / "test-media"  # noqa: F405
 # Tests serve static files from the apps' folders, not a collected STATIC_ROOT.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
-STATIC_ROOT = None
+STATIC_ROOT = None  # type: ignore[assignment]  # no collected folder in tests
