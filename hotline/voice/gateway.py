@@ -433,17 +433,6 @@ class VoiceGateway:
             self.sip.hangup(call_id)
 
     async def finish(self, call: Call) -> None:
-        self.calls.pop(call.call_id, None)
-        self.visit_cursor.pop(call.call_id, None)
-        self.finished.append(call)
-        del self.finished[:-1000]
-        visits = call.run.visits if call.run is not None else []
-        self.log(call.call_id, "end", call.ending)
-        if self.finish_call is not None:
-            try:
-                await asyncio.to_thread(self.finish_call, call.context, visits, call.ending)
-            except Exception:
-                logger.exception("could not record the end of call %s", call.call_id)
         # A recording stored with an order was copied into the order's files: the working copy
         # goes. Any other (the caller hung up before confirming, the database was down) stays
         # in the dated recordings folder: a half-finished recording is never lost; the
@@ -455,6 +444,17 @@ class VoiceGateway:
             elif os.path.exists(path):
                 logger.warning("call %s: recording %s kept (not stored with an order)",
                                call.call_id, path)
+        self.calls.pop(call.call_id, None)
+        self.visit_cursor.pop(call.call_id, None)
+        self.finished.append(call)
+        del self.finished[:-1000]
+        visits = call.run.visits if call.run is not None else []
+        self.log(call.call_id, "end", call.ending)
+        if self.finish_call is not None:
+            try:
+                await asyncio.to_thread(self.finish_call, call.context, visits, call.ending)
+            except Exception:
+                logger.exception("could not record the end of call %s", call.call_id)
 
     # --- transfers (until the ACD exists) ------------------------------------------------
 
