@@ -70,7 +70,40 @@ class SearchBackend(Protocol):
         ...
 
 
-class SqliteFts5Backend:
+class _IndexTable:
+    """What both backends do alike: their index tables differ only in name and id column."""
+
+    id_column = "id"
+
+    def table(self, spec: IndexSpec) -> str:
+        raise NotImplementedError
+
+    def clear(self, spec: IndexSpec) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {self.table(spec)}")  # noqa: S608
+
+    def max_id(self, spec: IndexSpec) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT max({self.id_column}) FROM {self.table(spec)}")  # noqa: S608
+            row = cursor.fetchone()
+        return int(row[0] or 0) if row else 0
+
+    def ids_between(self, spec: IndexSpec, low: int, high: int) -> set[int]:
+        col = self.id_column
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {col} FROM {self.table(spec)} WHERE {col} > %s AND {col} <= %s",  # noqa: S608
+                [low, high],
+            )
+            return {int(row[0]) for row in cursor.fetchall()}
+
+
+class SqliteFts5Backend(_IndexTable):
+    id_column = "rowid"
+
+    def table(self, spec: IndexSpec) -> str:
+        return spec.fts_table
+
     def replace(self, spec: IndexSpec, documents: Sequence[Document]) -> None:
         if not documents:
             return
@@ -89,22 +122,6 @@ class SqliteFts5Backend:
                 chunk = list(ids[start:start + 500])
                 marks = ", ".join(["%s"] * len(chunk))
                 cursor.execute(f"DELETE FROM {spec.fts_table} WHERE rowid IN ({marks})", chunk)  # noqa: S608
-
-    def clear(self, spec: IndexSpec) -> None:
-        with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {spec.fts_table}")  # noqa: S608
-
-    def max_id(self, spec: IndexSpec) -> int:
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT max(rowid) FROM {spec.fts_table}")  # noqa: S608
-            row = cursor.fetchone()
-        return int(row[0] or 0) if row else 0
-
-    def ids_between(self, spec: IndexSpec, low: int, high: int) -> set[int]:
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT rowid FROM {spec.fts_table} WHERE rowid > %s AND rowid <= %s",  # noqa: S608
-                           [low, high])
-            return {int(row[0]) for row in cursor.fetchall()}
 
     def search(self, spec: IndexSpec, query: ParsedQuery, limit: int, offset: int = 0,
                newest_first: bool = False) -> list[tuple[int, float]]:
@@ -138,7 +155,10 @@ def tsvector_literal(spec: IndexSpec, fields: Sequence[Sequence[str]]) -> str:
     return " ".join(f"{ts_lexeme(lexeme)}:{','.join(p)}" for lexeme, p in positions.items())
 
 
-class PostgresTsvectorBackend:
+class PostgresTsvectorBackend(_IndexTable):
+    def table(self, spec: IndexSpec) -> str:
+        return spec.pg_table
+
     def replace(self, spec: IndexSpec, documents: Sequence[Document]) -> None:
         if not documents:
             return
@@ -153,22 +173,6 @@ class PostgresTsvectorBackend:
         if ids:
             with connection.cursor() as cursor:
                 cursor.execute(f"DELETE FROM {spec.pg_table} WHERE id = ANY(%s)", [list(ids)])  # noqa: S608
-
-    def clear(self, spec: IndexSpec) -> None:
-        with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {spec.pg_table}")  # noqa: S608
-
-    def max_id(self, spec: IndexSpec) -> int:
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT max(id) FROM {spec.pg_table}")  # noqa: S608
-            row = cursor.fetchone()
-        return int(row[0] or 0) if row else 0
-
-    def ids_between(self, spec: IndexSpec, low: int, high: int) -> set[int]:
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT id FROM {spec.pg_table} WHERE id > %s AND id <= %s",  # noqa: S608
-                           [low, high])
-            return {int(row[0]) for row in cursor.fetchall()}
 
     def search(self, spec: IndexSpec, query: ParsedQuery, limit: int, offset: int = 0,
                newest_first: bool = False) -> list[tuple[int, float]]:
