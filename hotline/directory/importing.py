@@ -253,6 +253,18 @@ def _save(obj: Any, values: dict[str, Any], result: SheetResult) -> None:
         result.unchanged += 1
 
 
+def _identity_problem(record: dict[str, str]) -> str | None:
+    """Why a row cannot be identified (no code, no name, code too long), or None."""
+    code = record.get("code", "")
+    if not code:
+        return str(_("missing code"))
+    if not record.get("name"):
+        return str(_("missing name"))
+    if len(code) > MAX_CODE_LENGTH:
+        return str(_("code longer than %(max)d characters") % {"max": MAX_CODE_LENGTH})
+    return None
+
+
 def _first_seen(result: SheetResult, rows: list[tuple[int, dict[str, str]]]) -> list[
         tuple[int, dict[str, str]]]:
     """Rows with a code and name; later rows repeating a code are rejected."""
@@ -260,15 +272,9 @@ def _first_seen(result: SheetResult, rows: list[tuple[int, dict[str, str]]]) -> 
     kept = []
     for number, record in rows:
         code = record.get("code", "")
-        if not code:
-            result.reject(number, code, _("missing code"))
-            continue
-        if not record.get("name"):
-            result.reject(number, code, _("missing name"))
-            continue
-        if len(code) > MAX_CODE_LENGTH:
-            result.reject(number, code, _("code longer than %(max)d characters")
-                          % {"max": MAX_CODE_LENGTH})
+        problem = _identity_problem(record)
+        if problem:
+            result.reject(number, code, problem)
             continue
         if code in seen:
             result.reject(number, code, _("duplicate code in the sheet (first on row %(row)d)")
@@ -403,15 +409,9 @@ def _import_catalogue(rows: list[tuple[int, dict[str, str]]]) -> SheetResult:
     rows_by_code: dict[str, _CategoryRow] = {}
     for number, record in rows:
         code = record.get("code", "")
-        if not code:
-            result.reject(number, code, _("missing code"))
-            continue
-        if not record.get("name"):
-            result.reject(number, code, _("missing name"))
-            continue
-        if len(code) > MAX_CODE_LENGTH:
-            result.reject(number, code, _("code longer than %(max)d characters")
-                          % {"max": MAX_CODE_LENGTH})
+        problem = _identity_problem(record)
+        if problem:
+            result.reject(number, code, problem)
             continue
         try:
             route = _parse_route(record, districts, units)
