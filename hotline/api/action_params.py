@@ -12,7 +12,7 @@ from pydantic import Field, StrictBool, StrictInt
 
 from hotline.api.schemas import Code, InputSchema, Note
 from hotline.orders.lifecycle import Action
-from hotline.orders.models import Satisfaction, Urgency
+from hotline.orders.models import OrderLink, Satisfaction, Urgency
 
 MAX_UNITS = 50
 
@@ -75,6 +75,17 @@ class MergeParams(InputSchema):
     note: Note | None = None
 
 
+class LinkParams(InputSchema):
+    other: Code | None = Field(None, description="required: the acceptance number to link to")
+    kind: OrderLink.Kind | None = Field(None, description="related (default) or duplicate")
+    note: Note | None = None
+
+
+class UnlinkParams(InputSchema):
+    other: Code | None = Field(None, description="required: the linked order's number")
+    note: Note | None = None
+
+
 class EscalateParams(InputSchema):
     linkage_units: list[Code] | None = Field(None, max_length=MAX_UNITS)
     note: Note | None = Field(None, description="required")
@@ -116,4 +127,6 @@ ACTION_PARAMS: dict[Action, type[InputSchema]] = {
     A.REMIND: DeadlineNoteParams,
     A.MARK_OVERDUE: DeadlineNoteParams,
     A.ESCALATE_OVERDUE: DeadlineNoteParams,
+    A.LINK: LinkParams,
+    A.UNLINK: UnlinkParams,
 }

@@ -12,12 +12,24 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connection
+from django.db.models import Q
+
 from hotline.directory.calendar_service import current_calendar
 from hotline.directory.models import Role, Unit, UnitKind, User
 from hotline.orders import deadlines, lifecycle
 from hotline.orders.errors import Conflict, Forbidden, InvalidInput
+from hotline.orders.history import append_event
 from hotline.orders.lifecycle import Action, State
-from hotline.orders.models import Assignment, Contact, Order, Satisfaction
+from hotline.orders.models import (
+    Assignment,
+    Citizen,
+    CitizenTag,
+    Contact,
+    Order,
+    OrderLink,
+    Satisfaction,
+)
 from hotline.orders.scope import is_centre_user
 
 MAX_EXTENSION_DAYS = 30
@@ -419,22 +431,105 @@ def resume(ctx: ActionContext) -> ActionResult:
     })
 
 
+def _other_order(ctx: ActionContext, name: str, *, label: str) -> Order:
+    """The other order of a merge or link: in the actor's scope (an order one may not see is
+    "no such order"), not this one; locked, because its history gets an event too."""
+    from hotline.orders.scope import visible_orders
+
+    number = ctx.params.get(name)
+    if not isinstance(number, str) or not number:
+        raise InvalidInput(f"{name} ({label}) is required", field=name)
+    if number == ctx.order.number:
+        raise InvalidInput("an order cannot be merged into or linked to itself", field=name)
+    qs = Order.objects.all()
+    if connection.vendor == "postgresql":
+        qs = qs.select_for_update(of=("self",))
+    other = visible_orders(ctx.actor, qs).filter(number=number).first()
+    if other is None:
+        raise InvalidInput(f"no work order {number}", field=name)
+    return other
+
+
+def _record_on(other: Order, ctx: ActionContext, action: Action, note: str,
+               data: dict[str, Any]) -> None:
+    """The other order's side of a merge or link, in its own history (its state unchanged)."""
+    other.updated_at = ctx.now
+    other.save(update_fields=["updated_at"])
+    append_event(other, action=action, from_state=other.state, to_state=other.state,
+                 actor=ctx.actor, note=note, data=data, now=ctx.now)
+
+
+def _flag_repeat_caller(order: Order, other: Order) -> bool:
+    """The same citizen with two orders on the same matter is a repeat caller (重复来电)."""
+    if order.citizen_id != other.citizen_id:
+        return False
+    citizen = Citizen.objects.select_for_update().get(pk=order.citizen_id) \
+        if connection.vendor == "postgresql" else Citizen.objects.get(pk=order.citizen_id)
+    if CitizenTag.REPEAT not in citizen.tags:
+        citizen.tags = [*citizen.tags, CitizenTag.REPEAT.value]
+        citizen.save(update_fields=["tags"])
+    return True
+
+
 def merge(ctx: ActionContext) -> ActionResult:
-    into = ctx.params.get("into")
-    if not isinstance(into, str) or not into:
-        raise InvalidInput("into (the acceptance number to merge into) is required", field="into")
-    if into == ctx.order.number:
-        raise InvalidInput("an order cannot be merged into itself", field="into")
-    target = Order.objects.filter(number=into).first()
-    if target is None:
-        raise InvalidInput(f"no work order {into}", field="into")
+    """并单: this order closes into ``into``. Its contacts move along, so the citizen who
+    called about it is among those the target's handlers call back and inform; both histories
+    say so (the target's event names the merged order and whether it was the same caller)."""
+    target = _other_order(ctx, "into", label="the acceptance number to merge into")
     if target.state not in lifecycle.OPEN:
-        raise Conflict(f"order {into} is not open; merge into an open order")
+        raise Conflict(f"order {target.number} is not open; merge into an open order")
+    if target.merged_into_id is not None:
+        raise Conflict(f"order {target.number} was itself merged")
+    note = _text(ctx, "note", required=False)
     ctx.order.merged_into = target
     ctx.order.closed_at = ctx.now
+    moved = 0
     for contact in Contact.objects.filter(orders=ctx.order):
         contact.orders.add(target)
-    return ActionResult(note=_text(ctx, "note", required=False), data={"into": into})
+        moved += 1
+    # Links of the merged order now concern the target.
+    for link in OrderLink.objects.filter(Q(order=ctx.order) | Q(linked=ctx.order)):
+        other_id = link.linked_id if link.order_id == ctx.order.pk else link.order_id
+        if other_id != target.pk:
+            low, high = sorted((other_id, target.pk))
+            OrderLink.objects.get_or_create(order_id=low, linked_id=high, defaults={
+                "kind": link.kind, "created_by": ctx.actor if ctx.actor.pk else None,
+                "created_at": ctx.now})
+    repeat = _flag_repeat_caller(ctx.order, target)
+    _record_on(target, ctx, Action.MERGE, note, {
+        "merged": ctx.order.number, "contacts": moved, "same_caller": repeat,
+    })
+    return ActionResult(note=note, data={"into": target.number, "contacts": moved,
+                                         "same_caller": repeat})
+
+
+def link(ctx: ActionContext) -> ActionResult:
+    """关联: the two orders stay open; each history names the other."""
+    other = _other_order(ctx, "other", label="the acceptance number to link to")
+    kind = ctx.params.get("kind") or OrderLink.Kind.RELATED
+    if kind not in OrderLink.Kind.values:
+        raise InvalidInput(f"kind must be one of {OrderLink.Kind.values}", field="kind")
+    low, high = sorted((ctx.order.pk, other.pk))
+    if OrderLink.objects.filter(order_id=low, linked_id=high).exists():
+        raise Conflict(f"the orders {ctx.order.number} and {other.number} are already linked")
+    OrderLink.objects.create(order_id=low, linked_id=high, kind=kind,
+                             created_by=ctx.actor if ctx.actor.pk else None, created_at=ctx.now)
+    repeat = kind == OrderLink.Kind.DUPLICATE and _flag_repeat_caller(ctx.order, other)
+    note = _text(ctx, "note", required=False)
+    _record_on(other, ctx, Action.LINK, note, {"with": ctx.order.number, "kind": kind})
+    return ActionResult(note=note, data={"with": other.number, "kind": kind,
+                                         "same_caller": repeat})
+
+
+def unlink(ctx: ActionContext) -> ActionResult:
+    other = _other_order(ctx, "other", label="the acceptance number of the linked order")
+    low, high = sorted((ctx.order.pk, other.pk))
+    deleted, _rows = OrderLink.objects.filter(order_id=low, linked_id=high).delete()
+    if not deleted:
+        raise Conflict(f"the orders {ctx.order.number} and {other.number} are not linked")
+    note = _text(ctx, "note", required=False)
+    _record_on(other, ctx, Action.UNLINK, note, {"with": ctx.order.number})
+    return ActionResult(note=note, data={"with": other.number})
 
 
 def escalate(ctx: ActionContext) -> ActionResult:
@@ -505,4 +600,6 @@ HANDLERS: dict[Action, Handler] = {
     A.REMIND: remind,
     A.MARK_OVERDUE: mark_overdue,
     A.ESCALATE_OVERDUE: escalate_overdue,
+    A.LINK: link,
+    A.UNLINK: unlink,
 }

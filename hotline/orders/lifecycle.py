@@ -57,6 +57,8 @@ class Action(StrEnum):
     REMIND = "remind"  # the worker's reminder before a deadline
     MARK_OVERDUE = "mark_overdue"  # the worker marks a missed deadline
     ESCALATE_OVERDUE = "escalate_overdue"  # 超期上报: long overdue, reported to the leaders
+    LINK = "link"  # 关联: another order about the same or a related matter; neither closes
+    UNLINK = "unlink"  # removes a link made by mistake (the history keeps both)
 
 
 class TransitionError(Exception):
@@ -129,6 +131,8 @@ def _build() -> dict[State, dict[Action, State]]:
         (A.REMIND, (S.DISPATCHED, S.HANDLING)),
         (A.MARK_OVERDUE, (S.DISPATCHED, S.HANDLING)),
         (A.ESCALATE_OVERDUE, (S.DISPATCHED, S.HANDLING)),
+        (A.LINK, OPEN),
+        (A.UNLINK, OPEN),
     ):
         for state, move in _stay(states, action).items():
             table[state].update(move)
@@ -189,6 +193,8 @@ ACTION_ROLES: dict[Action, frozenset[str]] = {
     A.REMIND: frozenset({"system"}),
     A.MARK_OVERDUE: frozenset({"system"}),
     A.ESCALATE_OVERDUE: frozenset({"system"}),
+    A.LINK: CENTRE_DESK,
+    A.UNLINK: CENTRE_DESK,
 }
 
 # Actions a department takes on orders dispatched to it; the services check the unit.

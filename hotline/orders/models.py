@@ -111,6 +111,8 @@ class OrderAction(models.TextChoices):
     REMIND = Action.REMIND.value, _("Deadline reminder")
     MARK_OVERDUE = Action.MARK_OVERDUE.value, _("Mark overdue")
     ESCALATE_OVERDUE = Action.ESCALATE_OVERDUE.value, _("Report overdue order to leaders")
+    LINK = Action.LINK.value, _("Link related order")
+    UNLINK = Action.UNLINK.value, _("Remove link")
 
 
 class Contact(models.Model):
@@ -255,6 +257,35 @@ class Assignment(models.Model):
                 fields=["order", "unit"], condition=models.Q(active=True),
                 name="assignment_one_active_per_unit",
             )
+        ]
+
+
+class OrderLink(models.Model):
+    """Two orders about the same matter (duplicate) or a related one (关联), both kept open.
+
+    One row per pair, the lower id first, so a pair cannot be linked twice in either order.
+    Merging (并单) is different: the merged order closes into the other (``merged_into``)."""
+
+    class Kind(models.TextChoices):
+        RELATED = "related", _("Related")
+        DUPLICATE = "duplicate", _("Same matter")
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="links_out")
+    linked = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="links_in")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.RELATED)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", verbose_name=_("linked by"),
+    )
+    created_at = models.DateTimeField(_("linked"))
+
+    class Meta:
+        verbose_name = _("order link")
+        verbose_name_plural = _("order links")
+        constraints = [
+            models.UniqueConstraint(fields=["order", "linked"], name="order_link_unique_pair"),
+            models.CheckConstraint(condition=models.Q(order__lt=models.F("linked")),
+                                   name="order_link_lower_id_first"),
         ]
 
 

@@ -15,7 +15,14 @@ from django.utils.translation import gettext_lazy as _
 from hotline.directory.models import Category, District, OrderType, Unit, UnitKind
 from hotline.orders.errors import ServiceError
 from hotline.orders.lifecycle import Action
-from hotline.orders.models import Channel, CitizenTag, OrderState, Satisfaction, Urgency
+from hotline.orders.models import (
+    Channel,
+    CitizenTag,
+    OrderLink,
+    OrderState,
+    Satisfaction,
+    Urgency,
+)
 
 EMPTY: list[tuple[str, Any]] = [("", "---------")]
 ANY: list[tuple[str, Any]] = [("", _("All"))]  # a filter left empty does not filter
@@ -225,6 +232,20 @@ class MergeForm(ActionForm):
     note = _note()
 
 
+class LinkForm(ActionForm):
+    other = forms.RegexField(label=_("Link to (acceptance number)"), regex=r"^\d{8}$",
+                             max_length=8)
+    kind = forms.ChoiceField(label=_("Kind"), choices=OrderLink.Kind.choices,
+                             initial=OrderLink.Kind.RELATED)
+    note = _note()
+
+
+class UnlinkForm(ActionForm):
+    other = forms.RegexField(label=_("Linked order (acceptance number)"), regex=r"^\d{8}$",
+                             max_length=8)
+    note = _note()
+
+
 class EscalateForm(ActionForm):
     linkage_units = forms.MultipleChoiceField(label=_("Linkage units"), required=False)
     note = _note(_("What happened"), required=True)
@@ -273,6 +294,8 @@ ACTION_FORMS: dict[Action, type[ActionForm]] = {
     A.MERGE: MergeForm,
     A.ESCALATE: EscalateForm,
     A.CONFIRM_ESCALATION: NoteForm,
+    A.LINK: LinkForm,
+    A.UNLINK: UnlinkForm,
 }
 
 

@@ -59,6 +59,8 @@ for _state in OPEN:
     EXPECTED[(_state, "instruct")] = _state
     EXPECTED[(_state, "escalate")] = _state
     EXPECTED[(_state, "confirm_escalation")] = _state
+    EXPECTED[(_state, "link")] = _state
+    EXPECTED[(_state, "unlink")] = _state
 for _state in ("dispatched", "handling"):
     EXPECTED[(_state, "remind")] = _state
     EXPECTED[(_state, "mark_overdue")] = _state
