@@ -36,7 +36,9 @@ INSTALLED_APPS = [
     "hotline.orders",
     "hotline.api",
     "hotline.knowledge",
+    "hotline.triage",
     "hotline.voice",
+    "hotline.desk",
     "hotline.portal",
 ]
 
@@ -144,6 +146,14 @@ HOTLINE_URGENT_REMIND_BEFORE_MINUTES = env_int("HOTLINE_URGENT_REMIND_BEFORE_MIN
 HOTLINE_ESCALATE_AFTER_DAYS = env_int("HOTLINE_ESCALATE_AFTER_DAYS", 2)
 # Seconds between the scheduler's deadline sweeps.
 HOTLINE_SWEEP_SECONDS = env_int("HOTLINE_SWEEP_SECONDS", 60)
+
+# Category classifier (hotline.triage): where trained models are kept, how often the scheduler
+# retrains on the centre's own orders, and what a training set needs.
+HOTLINE_TRIAGE_MODEL_DIR = Path(env_str("HOTLINE_TRIAGE_MODEL_DIR", str(DATA_DIR / "models")))
+HOTLINE_TRIAGE_RETRAIN_HOURS = env_int("HOTLINE_TRIAGE_RETRAIN_HOURS", 24)
+HOTLINE_TRIAGE_MIN_ORDERS = env_int("HOTLINE_TRIAGE_MIN_ORDERS", 50)
+HOTLINE_TRIAGE_MIN_PER_CATEGORY = env_int("HOTLINE_TRIAGE_MIN_PER_CATEGORY", 5)
+HOTLINE_TRIAGE_MAX_ORDERS = env_int("HOTLINE_TRIAGE_MAX_ORDERS", 200000)
 
 LOGGING = {
     "version": 1,

@@ -16,7 +16,8 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from hotline.directory.calendar_service import current_calendar
-from hotline.directory.models import Category, CategoryRoute, Unit, User
+from hotline.directory.models import Category, Unit, User
+from hotline.directory.routing import route_for
 from hotline.orders.lifecycle import State
 from hotline.orders.models import Assignment, Order, OrderEvent
 from hotline.orders.scope import visible_orders
@@ -128,15 +129,7 @@ def workbench_tabs(user: User, now: dt.datetime) -> list[Tab]:
 def route_preview(order: Order) -> tuple[Unit, list[Unit]] | None:
     """Where dispatching by the catalogue would send the order (lead, co-handlers), so the agent
     sees it before pressing the button; None without a category or a route."""
-    if order.category_id is None:
-        return None
-    routes = CategoryRoute.objects.filter(category_id=order.category_id).select_related(
-        "lead_unit").prefetch_related("co_units")
-    route = routes.filter(district_id=order.district_id).first() if order.district_id else None
-    route = route or routes.filter(district__isnull=True).first()
-    if route is None:
-        return None
-    return route.lead_unit, list(route.co_units.all())
+    return route_for(order.category_id, order.district_id)
 
 
 def event_targets(events: list[OrderEvent]) -> list[tuple[OrderEvent, str]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from types import FrameType
 from typing import Any
 
@@ -57,6 +58,50 @@ def enqueue_order_indexing() -> str | None:
     return _enqueue_unless_waiting(index_new_orders_task)
 
 
+def enqueue_order_suggestions() -> str | None:
+    """Record the classifier's category suggestion for orders that came in since the last run."""
+    from hotline.triage.tasks import suggest_new_orders_task
+
+    return _enqueue_unless_waiting(suggest_new_orders_task)
+
+
+class RetrainClock:
+    """When to enqueue the next classifier retraining: every ``HOTLINE_TRIAGE_RETRAIN_HOURS``
+    after the newest version, and every ``NO_MODEL_RETRY`` seconds while none is in use (a new
+    installation trains its first model as soon as enough orders are categorised)."""
+
+    NO_MODEL_RETRY = 600.0
+
+    def __init__(self) -> None:
+        self.last_attempt: float | None = None
+
+    def due(self, now: float) -> bool:
+        import datetime as dt
+
+        from django.utils import timezone
+
+        from hotline.triage.models import ClassifierVersion, ModelStatus
+
+        hours = settings.HOTLINE_TRIAGE_RETRAIN_HOURS
+        if hours <= 0:
+            return False
+        since_attempt = None if self.last_attempt is None else now - self.last_attempt
+        if not ClassifierVersion.objects.filter(status=ModelStatus.ACTIVE).exists():
+            return since_attempt is None or since_attempt >= self.NO_MODEL_RETRY
+        newest = ClassifierVersion.objects.order_by("-created_at").values_list(
+            "created_at", flat=True).first()
+        stale = newest is None or timezone.now() - newest >= dt.timedelta(hours=hours)
+        return stale and (since_attempt is None or since_attempt >= hours * 3600)
+
+    def enqueue_if_due(self, now: float) -> str | None:
+        from hotline.triage.tasks import retrain_classifier_task
+
+        if not self.due(now):
+            return None
+        self.last_attempt = now
+        return _enqueue_unless_waiting(retrain_classifier_task)
+
+
 class Command(BaseCommand):
     help = "Enqueue the periodic background jobs (the deadline sweep) for the task worker."
 
@@ -77,6 +122,8 @@ class Command(BaseCommand):
             self.stdout.write(f"enqueued deadline sweep {found}" if found
                               else "a deadline sweep is already waiting")
             enqueue_order_indexing()
+            enqueue_order_suggestions()
+            RetrainClock().enqueue_if_due(time.monotonic())
             return
 
         stop = threading.Event()
@@ -87,11 +134,14 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
         log.info("scheduler started: deadline sweep every %s s", every)
+        retraining = RetrainClock()
         while not stop.is_set():
             try:
                 found = enqueue_sweep()
                 log.debug("enqueued deadline sweep %s", found)
                 enqueue_order_indexing()
+                enqueue_order_suggestions()
+                retraining.enqueue_if_due(time.monotonic())
             except DatabaseError:
                 # A locked or restarting database: try again at the next tick, do not die.
                 log.exception("could not enqueue the deadline sweep")

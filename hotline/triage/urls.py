@@ -1,0 +1,12 @@
+from django.urls import path
+
+from hotline.triage import views
+
+app_name = "triage"
+
+urlpatterns = [
+    path("suggest/", views.suggest, name="suggest"),
+    path("models/", views.models_page, name="models"),
+    path("models/train/", views.train, name="train"),
+    path("models/<int:version>/activate/", views.activate, name="activate"),
+]

@@ -1,0 +1,96 @@
+"""Suggestions on intake: never blocking, routed through the catalogue, recorded per order."""
+
+from __future__ import annotations
+
+import pytest
+
+from hotline.directory.models import Category
+from hotline.orders.services import do_action
+from hotline.triage.models import ClassifierVersion, OrderSuggestion
+from hotline.triage.services import (
+    Reason,
+    forget_loaded_model,
+    suggest_categories,
+    suggest_new_orders,
+    suggestion_agreement,
+)
+from hotline.triage.training import do_train_classifier
+from tests.orders.helpers import new_order
+from tests.triage.conftest import labelled_history
+
+pytestmark = pytest.mark.usefixtures("model_dir")
+
+
+@pytest.fixture
+def trained(city):
+    labelled_history(city)
+    assert do_train_classifier().activated
+    return city
+
+
+def test_without_a_model_there_are_no_suggestions_and_intake_goes_on(city):
+    found = suggest_categories("小区停水两天了")
+    assert found.items == [] and found.reason == Reason.NO_MODEL
+    order = new_order(city.agent, text="小区停水两天了", category="")
+    assert order.pk and order.category is None
+    assert suggest_new_orders() == 0
+
+
+def test_empty_text_is_not_sent_to_the_model(trained):
+    assert suggest_categories("   ").reason == Reason.EMPTY_TEXT
+
+
+def test_the_top_suggestion_names_the_category_and_its_department(trained):
+    found = suggest_categories("我家从昨天开始停水了，一直没有来水", title="停水")
+    assert found.version is not None and found.version.version == 1
+    top = found.items[0]
+    assert top.category.code == "100101"
+    assert top.lead_unit == trained.water
+    assert trained.housing in top.co_units
+    assert 0 < top.score <= 1
+    assert [item.score for item in found.items] == sorted((i.score for i in found.items), reverse=True)
+
+
+def test_the_department_follows_the_district_route(trained):
+    anywhere = suggest_categories("夜间施工噪音很大，吵得睡不着")
+    assert anywhere.items[0].category.code == "100201"
+    assert anywhere.items[0].lead_unit == trained.env
+    in_gulou = suggest_categories("夜间施工噪音很大，吵得睡不着", district=trained.gulou)
+    assert in_gulou.items[0].lead_unit == trained.subcentre
+
+
+def test_a_category_switched_off_since_training_is_not_suggested(trained):
+    Category.objects.filter(code="100101").update(active=False)
+    found = suggest_categories("小区停水了")
+    assert "100101" not in [item.category.code for item in found.items]
+
+
+def test_an_unreadable_model_file_means_no_suggestions_not_an_error(trained, model_dir):
+    version = ClassifierVersion.objects.get()
+    (model_dir / version.file).write_bytes(b"not a model")
+    forget_loaded_model()
+    found = suggest_categories("小区停水了")
+    assert found.items == [] and found.reason == Reason.MODEL_UNAVAILABLE
+
+
+def test_new_orders_get_their_suggestion_recorded_once(trained):
+    first = new_order(trained.agent, text="今天又停水了", category="", citizen_phone="13700000001")
+    second = new_order(trained.agent, text="晚上施工噪音扰民", category="",
+                       citizen_phone="13700000002")
+    assert suggest_new_orders() >= 2
+    assert suggest_new_orders() == 0  # nothing new: nothing done twice
+    assert OrderSuggestion.objects.get(order=first).suggested[0][0] == "100101"
+    assert OrderSuggestion.objects.get(order=second).suggested[0][0] == "100201"
+
+
+def test_agreement_counts_how_often_agents_kept_the_suggestion(trained):
+    kept = new_order(trained.agent, text="今天又停水了", category="", citizen_phone="13700000001")
+    changed = new_order(trained.agent, text="今天又停水了", category="", citizen_phone="13700000002")
+    suggest_new_orders()
+    do_action(trained.agent, kept.number, "dispatch", {"category": "100101"})
+    do_action(trained.agent, changed.number, "dispatch", {"category": "100201"})
+    agreement = suggestion_agreement()
+    # The 40 orders of the last days the model learnt from got a suggestion too (all kept).
+    assert agreement.orders == 42
+    assert agreement.top1 == round(41 / 42, 4)
+    assert agreement.top3 == 1.0  # only two categories: the other one is second
