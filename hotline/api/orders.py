@@ -27,6 +27,8 @@ from hotline.api.schemas import (
     OrderFilters,
     OrderPageOut,
     OrderSummaryOut,
+    SimilarIn,
+    SimilarPageOut,
 )
 from hotline.directory.models import Category
 from hotline.orders import attachments, services
@@ -35,6 +37,7 @@ from hotline.orders.lifecycle import Action
 from hotline.orders.models import Attachment, Order
 from hotline.orders.numbering import is_valid
 from hotline.orders.scope import visible_orders
+from hotline.triage import similar
 
 router = Router(tags=["orders"])
 
@@ -91,6 +94,44 @@ def create_order(
     if not created:
         response["Idempotency-Replayed"] = "true"
     return Status(201 if created else 200, order_summary(order))
+
+
+def _similar_page(found: list[similar.SimilarOrder]) -> dict[str, Any]:
+    return {"items": [
+        {"number": hit.order.number, "title": hit.order.title, "state": hit.order.state,
+         "district": hit.order.district.code if hit.order.district else None,
+         "address": hit.order.address, "created_at": hit.order.created_at, "score": hit.score,
+         "kind": hit.kind, "kind_label": hit.kind_label, "reasons": hit.reason_labels,
+         "reason_codes": [r.code for r in hit.reasons], "linked": hit.linked}
+        for hit in found
+    ]}
+
+
+# Before "/orders/{number}": this path would otherwise be read as an order number.
+@router.post("/orders/similar", response={200: SimilarPageOut, **ERRORS},
+             url_name="similar_orders", summary="Open orders that may be the same matter",
+             description="For an agent filling the new-order form: open orders in the caller's "
+             "scope within the window (30 days by default) scored as likely duplicates or "
+             "related, best first, with the reasons.")
+def similar_orders(request: HttpRequest, payload: SimilarIn) -> dict[str, Any]:
+    user = actor(request)
+    similar.check_may_look(user)
+    typed = similar.typed_request(text=payload.text, title=payload.title,
+                                  address=payload.address, district=payload.district,
+                                  phone=payload.phone)
+    return _similar_page(similar.find_similar(user, typed, limit=payload.limit))
+
+
+@router.get("/orders/{number}/similar", response={200: SimilarPageOut, **ERRORS},
+            url_name="order_similar", summary="Open orders like this one (to merge or link)")
+def order_similar(request: HttpRequest, number: str,
+                  limit: int = 10) -> dict[str, Any]:
+    user = actor(request)
+    order = _visible_order(request, number)
+    similar.check_may_look(user)
+    if not 1 <= limit <= 50:
+        raise InvalidInput("limit must be 1 to 50", field="limit")
+    return _similar_page(similar.similar_to_order(user, order, limit=limit))
 
 
 def _category_ids(code: str) -> list[int]:

@@ -214,6 +214,34 @@ class OrderFilters(InputSchema):
     offset: int = Field(0, ge=0, le=10_000_000)
 
 
+class SimilarIn(InputSchema):
+    text: LongText = ""
+    title: Text200 = ""
+    address: Text255 = ""
+    district: Code = Field("", description="district code (or name)")
+    phone: Text40 = Field("", description="the caller's number: their own orders count more")
+    limit: int = Field(10, ge=1, le=50)
+
+
+class SimilarOut(Schema):
+    number: str
+    title: str
+    state: OrderState
+    district: str | None
+    address: str
+    created_at: dt.datetime
+    score: float = Field(description="0 to 1: how likely the same matter")
+    kind: str = Field(description="duplicate (likely the same matter) or related")
+    kind_label: str
+    reasons: list[str] = Field(description="why, for the agent (translated)")
+    reason_codes: list[str]
+    linked: str = Field("", description="kind of an existing link with the order asked about")
+
+
+class SimilarPageOut(Schema):
+    items: list[SimilarOut]
+
+
 class PublicStatusOut(Schema):
     number: str
     state: OrderState

@@ -31,6 +31,9 @@ MATRIX = {
     "system":          (MASKED, HIDDEN, True, True, False, True, False),
 }
 
+# Similar open orders (to merge or link): the centre's desk only.
+MAY_LOOK_FOR_SIMILAR = {"agent", "monitor", "admin", "sub_agent"}
+
 
 def _upload(client: ApiClient, number: str, kind: str) -> int:
     f = SimpleUploadedFile("photo.jpg", b"\xff\xd8jpeg-bytes", content_type="image/jpeg")
@@ -80,6 +83,16 @@ def test_role_endpoint_matrix(city, media, who):
     assert _upload(client, normal.number, "other") == expected_status, who
     expected_status = 404 if normal_citizen is NO else (201 if may_reply_file else 403)
     assert _upload(client, normal.number, "reply") == expected_status, who
+
+    may_look = who in MAY_LOOK_FOR_SIMILAR
+    r = client.post("/orders/similar", {"text": "鼓楼区某小区停水三天"})
+    assert r.status_code == (200 if may_look else 403), who
+    expected_status = 404 if normal_citizen is NO else (200 if may_look else 403)
+    assert client.get(f"/orders/{normal.number}/similar").status_code == expected_status, who
+    expected_status = 404 if normal_citizen is NO else (200 if may_look else 403)
+    r = client.post(f"/orders/{normal.number}/link", {"other": secret.number})
+    assert r.status_code == (expected_status if secret_citizen is not NO or not may_look
+                             else 422), who
 
     for path in ("/categories", "/units", "/districts"):
         assert client.get(path).status_code == 200
