@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "hotline.triage",
     "hotline.voice",
     "hotline.desk",
+    "hotline.desk",
     "hotline.portal",
 ]
 

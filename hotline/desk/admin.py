@@ -1,0 +1,105 @@
+"""Django admin for the desk: SIP extensions (the digest password is set here and stored only as
+HA1), skills and agents' skill levels, queues with their required skills and overflow rules.
+Agents' states, the state log and queued calls change only through the services: read-only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from hotline.desk import services
+from hotline.desk.models import (
+    AgentSkill,
+    OverflowRule,
+    Queue,
+    QueuedCall,
+    QueueSkill,
+    SipExtension,
+    Skill,
+    StateChange,
+)
+from hotline.directory.admin import HotlineAdminMixin, ReadOnlyAdminMixin
+
+
+class SipExtensionForm(forms.ModelForm):
+    password = forms.CharField(
+        label=_("SIP password"), required=False, strip=False, min_length=8,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("Leave empty to keep the current password. Only its digest hash is stored."),
+    )
+
+    class Meta:
+        model = SipExtension
+        fields = ("number", "agent", "realm", "enabled")
+
+
+@admin.register(SipExtension)
+class SipExtensionAdmin(HotlineAdminMixin, admin.ModelAdmin):
+    form = SipExtensionForm
+    list_display = ("number", "agent", "realm", "enabled", "has_password")
+    list_filter = ("enabled",)
+    search_fields = ("number", "agent__username", "agent__display_name")
+
+    @admin.display(boolean=True, description=_("password set"))
+    def has_password(self, obj: SipExtension) -> bool:
+        return obj.has_password
+
+    def save_model(self, request: HttpRequest, obj: SipExtension, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        password = form.cleaned_data.get("password")
+        if password:
+            services.do_set_extension_password(obj, password)
+
+
+@admin.register(Skill)
+class SkillAdmin(HotlineAdminMixin, admin.ModelAdmin):
+    list_display = ("code", "name", "kind")
+    list_filter = ("kind",)
+    search_fields = ("code", "name")
+
+
+@admin.register(AgentSkill)
+class AgentSkillAdmin(HotlineAdminMixin, admin.ModelAdmin):
+    allow_delete = True
+    list_display = ("agent", "skill", "level")
+    list_filter = ("skill",)
+    search_fields = ("agent__username", "agent__display_name")
+
+
+class QueueSkillInline(HotlineAdminMixin, admin.TabularInline):
+    allow_delete = True
+    model = QueueSkill
+    extra = 1
+
+
+class OverflowRuleInline(HotlineAdminMixin, admin.TabularInline):
+    allow_delete = True
+    model = OverflowRule
+    fk_name = "queue"
+    extra = 1
+
+
+@admin.register(Queue)
+class QueueAdmin(HotlineAdminMixin, admin.ModelAdmin):
+    list_display = ("code", "name", "sticky_wait_s", "wrap_up_s", "ring_timeout_s", "active")
+    list_filter = ("active",)
+    search_fields = ("code", "name")
+    inlines = [QueueSkillInline, OverflowRuleInline]
+
+
+@admin.register(QueuedCall)
+class QueuedCallAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("queued_at", "queue", "caller", "priority", "outcome", "wait_s", "agent")
+    list_filter = ("outcome", "queue")
+    date_hierarchy = "queued_at"
+
+
+@admin.register(StateChange)
+class StateChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("at", "agent", "action", "from_state", "to_state", "reason", "actor")
+    list_filter = ("to_state", "reason")
+    date_hierarchy = "at"

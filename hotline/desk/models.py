@@ -1,0 +1,291 @@
+"""Agents at work: SIP extensions, skills, queues and their rules, each agent's current state,
+the append-only log of state changes and the record of every queued call.
+
+The state machine itself is data in ``hotline.voice.acd.states``; these models store where each
+agent is in it. Every write goes through ``hotline.desk.services``.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from hotline.voice.acd.routing import OverflowAction as PureOverflowAction
+from hotline.voice.acd.states import AgentAction, AgentState, BusyReason
+
+
+class State(models.TextChoices):
+    SIGNED_OUT = AgentState.SIGNED_OUT.value, _("Signed out")
+    SIGNED_IN = AgentState.SIGNED_IN.value, _("Signed in")
+    IDLE = AgentState.IDLE.value, _("Ready")
+    BUSY = AgentState.BUSY.value, _("Not ready")
+    RINGING = AgentState.RINGING.value, _("Ringing")
+    TALKING = AgentState.TALKING.value, _("On a call")
+    WRAP_UP = AgentState.WRAP_UP.value, _("Wrap-up")
+
+
+class Action(models.TextChoices):
+    SIGN_IN = AgentAction.SIGN_IN.value, _("Sign in")
+    SIGN_OUT = AgentAction.SIGN_OUT.value, _("Sign out")
+    READY = AgentAction.READY.value, _("Ready")
+    NOT_READY = AgentAction.NOT_READY.value, _("Not ready")
+    OFFER = AgentAction.OFFER.value, _("Call offered")
+    ANSWER = AgentAction.ANSWER.value, _("Call answered")
+    NO_ANSWER = AgentAction.NO_ANSWER.value, _("Not answered")
+    CALLER_GONE = AgentAction.CALLER_GONE.value, _("Caller hung up while ringing")
+    HANG_UP = AgentAction.HANG_UP.value, _("Call ended")
+    WRAP_UP_END = AgentAction.WRAP_UP_END.value, _("Wrap-up time over")
+
+
+class Reason(models.TextChoices):
+    REST = BusyReason.REST.value, _("Short break")
+    MEAL = BusyReason.MEAL.value, _("Meal")
+    MEETING = BusyReason.MEETING.value, _("Meeting")
+    TRAINING = BusyReason.TRAINING.value, _("Training")
+    OUTBOUND = BusyReason.OUTBOUND.value, _("Outbound calls")
+    PAPERWORK = BusyReason.PAPERWORK.value, _("Order paperwork")
+    OTHER = BusyReason.OTHER.value, _("Other")
+    NO_ANSWER = BusyReason.NO_ANSWER.value, _("Missed call")
+
+
+class SkillKind(models.TextChoices):
+    LANGUAGE = "language", _("Language")
+    BUSINESS = "business", _("Business line")
+
+
+class Skill(models.Model):
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=64)
+    kind = models.CharField(_("kind"), max_length=16, choices=SkillKind.choices)
+
+    class Meta:
+        ordering = ["kind", "code"]
+        verbose_name = _("skill")
+        verbose_name_plural = _("skills")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+LEVEL = [MinValueValidator(1), MaxValueValidator(10)]
+
+
+class AgentSkill(models.Model):
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                              related_name="skills", verbose_name=_("agent"))
+    skill = models.ForeignKey(Skill, on_delete=models.CASCADE, related_name="agents",
+                              verbose_name=_("skill"))
+    level = models.PositiveSmallIntegerField(_("level"), default=5, validators=LEVEL)
+
+    class Meta:
+        verbose_name = _("agent skill")
+        verbose_name_plural = _("agent skills")
+        constraints = [models.UniqueConstraint(fields=["agent", "skill"], name="agent_skill_once")]
+
+
+class SipExtension(models.Model):
+    """An agent's phone number at the platform. The digest password is stored only as HA1
+    (the hash of user:realm:password), which is all a registrar needs to check a response."""
+
+    number = models.CharField(
+        _("extension"), max_length=16, unique=True,
+        validators=[RegexValidator(r"^[0-9]{3,16}$", _("3 to 16 digits"))],
+    )
+    agent = models.OneToOneField(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="sip_extension",
+                                 verbose_name=_("agent"))
+    realm = models.CharField(_("realm"), max_length=64, default="hotline")
+    ha1_md5 = models.CharField(_("HA1 (MD5)"), max_length=32, blank=True, editable=False)
+    ha1_sha256 = models.CharField(_("HA1 (SHA-256)"), max_length=64, blank=True, editable=False)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["number"]
+        verbose_name = _("SIP extension")
+        verbose_name_plural = _("SIP extensions")
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def has_password(self) -> bool:
+        return bool(self.ha1_md5)
+
+
+class Queue(models.Model):
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=64)
+    sticky_wait_s = models.PositiveIntegerField(
+        _("sticky wait (seconds)"), default=30,
+        help_text=_("How long a caller with an open order waits for the agent who created it."),
+    )
+    wrap_up_s = models.PositiveIntegerField(_("wrap-up time (seconds)"), default=30)
+    ring_timeout_s = models.PositiveIntegerField(_("ring timeout (seconds)"), default=20)
+    aht_s = models.PositiveIntegerField(
+        _("average handling time (seconds)"), default=180,
+        help_text=_("Used for the expected-wait announcement."),
+    )
+    service_level_s = models.PositiveIntegerField(_("service level target (seconds)"), default=20)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("call queue")
+        verbose_name_plural = _("call queues")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class QueueSkill(models.Model):
+    queue = models.ForeignKey(Queue, on_delete=models.CASCADE, related_name="skills",
+                              verbose_name=_("call queue"))
+    skill = models.ForeignKey(Skill, on_delete=models.PROTECT, related_name="queues",
+                              verbose_name=_("skill"))
+    min_level = models.PositiveSmallIntegerField(_("minimum level"), default=1, validators=LEVEL)
+
+    class Meta:
+        verbose_name = _("required skill")
+        verbose_name_plural = _("required skills")
+        constraints = [models.UniqueConstraint(fields=["queue", "skill"], name="queue_skill_once")]
+
+
+class OverflowAction(models.TextChoices):
+    QUEUE = PureOverflowAction.QUEUE.value, _("Another queue")
+    VOICEMAIL = PureOverflowAction.VOICEMAIL.value, _("Voicemail")
+    CALLBACK = PureOverflowAction.CALLBACK.value, _("Call-back request")
+
+
+class OverflowRule(models.Model):
+    queue = models.ForeignKey(Queue, on_delete=models.CASCADE, related_name="overflow_rules",
+                              verbose_name=_("call queue"))
+    position = models.PositiveSmallIntegerField(_("order"), default=1)
+    after_s = models.PositiveIntegerField(_("after (seconds in queue)"))
+    action = models.CharField(_("overflow to"), max_length=16, choices=OverflowAction.choices)
+    target_queue = models.ForeignKey(Queue, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="overflow_sources",
+                                     verbose_name=_("target queue"))
+    only_unstaffed = models.BooleanField(_("only when nobody is signed in"), default=False)
+
+    class Meta:
+        ordering = ["queue", "position", "after_s"]
+        verbose_name = _("overflow rule")
+        verbose_name_plural = _("overflow rules")
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(action="queue") | models.Q(target_queue__isnull=False),
+                name="overflow_queue_has_target",
+            )
+        ]
+
+
+class CallOutcome(models.TextChoices):
+    WAITING = "waiting", _("Waiting")
+    RINGING = "ringing", _("Ringing an agent")
+    TALKING = "talking", _("With an agent")
+    COMPLETED = "completed", _("Completed")
+    ABANDONED = "abandoned", _("Abandoned")
+    OVERFLOWED = "overflowed", _("Overflowed")
+
+
+class QueuedCall(models.Model):
+    """One caller's time in the ACD, from joining a queue to an agent, a hang-up or overflow."""
+
+    call_ref = models.CharField(_("call id"), max_length=128, db_index=True)
+    queue = models.ForeignKey(Queue, on_delete=models.PROTECT, related_name="calls",
+                              verbose_name=_("call queue"))
+    caller = models.CharField(_("caller number"), max_length=32, blank=True)
+    citizen = models.ForeignKey("orders.Citizen", null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="queued_calls",
+                                verbose_name=_("citizen"))
+    priority = models.PositiveSmallIntegerField(_("priority"), default=0)
+    sticky_agent = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="+",
+                                     verbose_name=_("preferred agent"))
+    outcome = models.CharField(_("outcome"), max_length=16, choices=CallOutcome.choices,
+                               default=CallOutcome.WAITING)
+    queued_at = models.DateTimeField(_("queued"))
+    entered_at = models.DateTimeField(_("joined this queue"))
+    overflow_step = models.PositiveSmallIntegerField(default=0)
+    offered_at = models.DateTimeField(_("offered"), null=True, blank=True)
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    abandoned_at = models.DateTimeField(_("abandoned"), null=True, blank=True)
+    overflowed_at = models.DateTimeField(_("overflowed"), null=True, blank=True)
+    overflow_action = models.CharField(_("overflow to"), max_length=16, blank=True,
+                                       choices=OverflowAction.choices)
+    wait_s = models.FloatField(_("wait (seconds)"), null=True, blank=True)
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                              on_delete=models.SET_NULL, related_name="queued_calls",
+                              verbose_name=_("agent"))
+    unanswered_offers = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-queued_at"]
+        verbose_name = _("queued call")
+        verbose_name_plural = _("queued calls")
+        indexes = [models.Index(fields=["outcome", "queued_at"], name="queuedcall_outcome")]
+
+
+class AgentStatus(models.Model):
+    """Where an agent is in the state machine now: one row per agent, claimed atomically."""
+
+    agent = models.OneToOneField(settings.AUTH_USER_MODEL, primary_key=True,
+                                 on_delete=models.CASCADE, related_name="desk_status",
+                                 verbose_name=_("agent"))
+    state = models.CharField(_("state"), max_length=16, choices=State.choices,
+                             default=State.SIGNED_OUT)
+    reason = models.CharField(_("reason"), max_length=16, blank=True, choices=Reason.choices)
+    since = models.DateTimeField(_("since"))
+    idle_since = models.DateTimeField(_("ready since"), null=True, blank=True)
+    wrap_up_until = models.DateTimeField(_("wrap-up until"), null=True, blank=True)
+    call = models.ForeignKey(QueuedCall, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+", verbose_name=_("current call"))
+    extension = models.ForeignKey(SipExtension, null=True, blank=True,
+                                  on_delete=models.SET_NULL, related_name="+",
+                                  verbose_name=_("extension"))
+
+    class Meta:
+        verbose_name = _("agent state")
+        verbose_name_plural = _("agent states")
+        indexes = [models.Index(fields=["state", "idle_since"], name="agentstatus_state_idle")]
+
+
+class ImmutableError(Exception):
+    """Raised when code tries to change or delete a recorded state change."""
+
+
+class StateChange(models.Model):
+    """Append-only log: every change of every agent's state, with its time and reason, so
+    occupancy, ready time and break statistics can be computed later."""
+
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                              related_name="state_changes", verbose_name=_("agent"))
+    at = models.DateTimeField(_("time"))
+    action = models.CharField(_("action"), max_length=16, choices=Action.choices)
+    from_state = models.CharField(_("from"), max_length=16, choices=State.choices)
+    to_state = models.CharField(_("to"), max_length=16, choices=State.choices)
+    reason = models.CharField(_("reason"), max_length=16, blank=True, choices=Reason.choices)
+    call = models.ForeignKey(QueuedCall, null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="state_changes", verbose_name=_("call"))
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                              on_delete=models.PROTECT, related_name="+",
+                              verbose_name=_("changed by"))
+
+    class Meta:
+        ordering = ["agent_id", "at", "id"]
+        verbose_name = _("agent state change")
+        verbose_name_plural = _("agent state changes")
+        indexes = [models.Index(fields=["agent", "at"], name="statechange_agent_at"),
+                   models.Index(fields=["at"], name="statechange_at")]
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self._state.adding:
+            raise ImmutableError("agent state changes cannot be changed")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise ImmutableError("agent state changes cannot be deleted")
