@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 from django.http import HttpRequest
 from ninja import Router, Schema
+from ninja.responses import Status
 from pydantic import Field, StringConstraints
 
 from hotline.api.auth import actor
@@ -135,11 +136,11 @@ def models(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 @router.post("/models/train", response={202: QueuedOut}, summary="Queue a retraining")
-def train(request: HttpRequest) -> tuple[int, dict[str, str]]:
+def train(request: HttpRequest) -> Status[dict[str, str]]:
     user = actor(request)
     _require(may_manage_models, user, "retrain the classifier")
     result = retrain_classifier_task.enqueue(trigger=f"user:{user.username}")
-    return 202, {"task_id": str(result.id)}
+    return Status(202, {"task_id": str(result.id)})
 
 
 @router.post("/models/{version}/activate", response=VersionOut, summary="Use a stored version")

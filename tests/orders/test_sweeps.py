@@ -29,6 +29,7 @@ from hotline.knowledge.tasks import index_new_orders_task
 from hotline.orders import services, sweeps, tasks
 from hotline.orders.models import Order, OrderEvent
 from hotline.orders.services import NewOrder, do_action, do_create_order
+from hotline.triage.tasks import retrain_classifier_task, suggest_new_orders_task
 
 TZ = zoneinfo.ZoneInfo("Asia/Shanghai")
 
@@ -256,8 +257,10 @@ def test_scheduler_enqueues_one_sweep_that_the_database_worker_runs(city, databa
     call_command("scheduler", "--once")  # the first ones are still waiting: no pile-up
     sweep_path = tasks.sweep_deadlines_task.module_path
     index_path = index_new_orders_task.module_path
+    # With no classifier in use yet, the first retraining is due at once.
+    triage_paths = [suggest_new_orders_task.module_path, retrain_classifier_task.module_path]
     assert sorted(DBTaskResult.objects.values_list("task_path", flat=True)) == sorted(
-        [sweep_path, index_path])
+        [sweep_path, index_path, *triage_paths])
     with time_machine.travel(at("2025-10-13 17:31"), tick=False):
         call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
     result = DBTaskResult.objects.get(task_path=sweep_path)
@@ -265,8 +268,11 @@ def test_scheduler_enqueues_one_sweep_that_the_database_worker_runs(city, databa
     assert result.return_value["overdue"] == [number]
     index = DBTaskResult.objects.get(task_path=index_path)
     assert index.status == TaskResultStatus.SUCCESSFUL and index.return_value >= 1
+    retrain = DBTaskResult.objects.get(task_path=retrain_classifier_task.module_path)
+    assert retrain.status == TaskResultStatus.SUCCESSFUL
+    assert retrain.return_value["trained"] is False  # one order is no history to learn from
     call_command("scheduler", "--once")
-    assert DBTaskResult.objects.filter(status=TaskResultStatus.READY).count() == 2
+    assert DBTaskResult.objects.filter(status=TaskResultStatus.READY).count() == 4
 
 
 CAL = WorkCalendar(is_workday=default_is_workday,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from hotline.orders.errors import Conflict, NotFound
@@ -75,3 +77,22 @@ def test_activating_what_does_not_exist_or_has_no_file_is_refused(city, model_di
     with pytest.raises(Conflict):
         do_activate_version(1)
     assert ClassifierVersion.objects.get(version=2).status == ModelStatus.ACTIVE
+
+
+def test_retraining_clock(city, settings):
+    from hotline.orders.management.commands.scheduler import RetrainClock
+
+    clock = RetrainClock()
+    assert clock.due(0.0)  # nothing in use: train as soon as possible
+    clock.last_attempt = 0.0
+    assert not clock.due(60.0)  # not again a minute later
+    assert clock.due(RetrainClock.NO_MODEL_RETRY)  # but again ten minutes later
+    labelled_history(city)
+    do_train_classifier()
+    fresh = RetrainClock()
+    assert not fresh.due(0.0)  # the model in use is newer than HOTLINE_TRIAGE_RETRAIN_HOURS
+    ClassifierVersion.objects.update(created_at=ClassifierVersion.objects.get().created_at
+                                     - dt.timedelta(hours=settings.HOTLINE_TRIAGE_RETRAIN_HOURS))
+    assert fresh.due(0.0)
+    settings.HOTLINE_TRIAGE_RETRAIN_HOURS = 0
+    assert not fresh.due(0.0)  # 0 switches automatic retraining off

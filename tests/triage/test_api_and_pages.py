@@ -1,0 +1,119 @@
+"""The suggestion and model endpoints and pages: who may use them, what bad input gets."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.test import Client
+
+from hotline.triage.models import ClassifierVersion, ModelStatus
+from hotline.triage.training import do_train_classifier
+from tests.triage.conftest import labelled_history
+
+pytestmark = pytest.mark.usefixtures("model_dir")
+
+API = "/api/v1/triage"
+
+
+def _client(user=None) -> Client:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def _post(client: Client, path: str, data: object = None):
+    return client.post(API + path, json.dumps(data or {}), content_type="application/json")
+
+
+@pytest.fixture
+def trained(city):
+    labelled_history(city)
+    do_train_classifier()
+    return city
+
+
+def test_agent_gets_ranked_suggestions_with_the_route(trained):
+    answer = _post(_client(trained.agent), "/suggest",
+                   {"text": "夜里工地施工噪音太大", "district": "gulou"})
+    assert answer.status_code == 200, answer.content
+    body = answer.json()
+    assert body["model"]["version"] == 1 and body["reason"] == ""
+    top = body["suggestions"][0]
+    assert top["category"] == "100201" and top["category_path"] == ["城乡建设", "噪声扰民"]
+    assert top["lead_unit"]["code"] == "gulou-sub"
+
+
+def test_without_a_model_the_answer_says_so(city):
+    body = _post(_client(city.agent), "/suggest", {"text": "停水"}).json()
+    assert body == {"model": None, "reason": "no_model", "suggestions": []}
+
+
+@pytest.mark.parametrize("data, field", [
+    ({"text": "停水", "district": "nowhere"}, "district"),
+    ({"text": "停" * 5001}, "text"),
+    ({"text": "停水", "limit": 0}, "limit"),
+    ({}, "text"),
+])
+def test_bad_input_is_a_clear_4xx(city, data, field):
+    answer = _post(_client(city.agent), "/suggest", data)
+    assert answer.status_code in (400, 422)
+    assert field in json.dumps(answer.json())
+
+
+@pytest.mark.parametrize("who, status", [
+    ("agent", 200), ("monitor", 200), ("admin", 200), ("sub_agent", 200),
+    ("handler", 403), ("dept_admin", 403), ("leader", 403), ("auditor", 403), (None, 401),
+])
+def test_who_may_ask_for_suggestions(city, who, status):
+    client = _client(getattr(city, who) if who else None)
+    assert _post(client, "/suggest", {"text": "停水"}).status_code == status
+
+
+@pytest.mark.parametrize("who, status", [
+    ("monitor", 200), ("admin", 200), ("agent", 403), ("handler", 403), ("leader", 403), (None, 401),
+])
+def test_who_may_see_the_versions(trained, who, status):
+    answer = _client(getattr(trained, who) if who else None).get(API + "/models")
+    assert answer.status_code == status
+    if status == 200:
+        assert answer.json()[0]["version"] == 1 and answer.json()[0]["status"] == "active"
+
+
+def test_only_the_centre_admin_retrains_and_activates(trained):
+    assert _post(_client(trained.monitor), "/models/train").status_code == 403
+    queued = _post(_client(trained.admin), "/models/train")
+    assert queued.status_code == 202 and queued.json()["task_id"]
+    # The test settings run tasks at once: the retraining made version 2.
+    assert ClassifierVersion.objects.get(version=2).status == ModelStatus.ACTIVE
+    assert _post(_client(trained.monitor), "/models/1/activate").status_code == 403
+    answer = _post(_client(trained.admin), "/models/1/activate")
+    assert answer.status_code == 200 and answer.json()["status"] == "active"
+    assert _post(_client(trained.admin), "/models/7/activate").status_code == 404
+
+
+def test_suggestion_fragment_beside_the_order_form(trained):
+    page = _client(trained.agent).get("/triage/suggest/", {"text": "停水两天了", "title": "停水"})
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'data-category="100101"' in html and "市水务局" in html
+    assert _client(trained.handler).get("/triage/suggest/", {"text": "停水"}).status_code == 403
+    form = _client(trained.agent).get("/orders/new/")
+    assert 'hx-get="/triage/suggest/"' in form.content.decode()
+
+
+def test_models_page_shows_figures_and_buttons_by_role(trained):
+    page = _client(trained.admin).get("/triage/models/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "triage-versions" in html and "triage-per-label" in html and "停水" in html
+    assert 'action="/triage/models/train/"' in html
+    monitor_page = _client(trained.monitor).get("/triage/models/").content.decode()
+    assert 'action="/triage/models/train/"' not in monitor_page
+    assert _client(trained.agent).get("/triage/models/").status_code == 403
+    assert _client(trained.monitor).post("/triage/models/train/").status_code == 403
+    answer = _client(trained.admin).post("/triage/models/train/")
+    assert answer.status_code == 302 and ClassifierVersion.objects.count() == 2
+    assert _client(trained.admin).post("/triage/models/1/activate/").status_code == 302
+    assert ClassifierVersion.objects.get(version=1).status == ModelStatus.ACTIVE
