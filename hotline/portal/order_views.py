@@ -42,9 +42,12 @@ from hotline.portal.forms import (
     action_form,
     add_service_error,
 )
+from hotline.triage import similar
 
 PAGE_SIZE = 25
 OTHER_ORDERS_SHOWN = 10
+SIMILAR_SHOWN = 5
+SIMILAR_MIN_CHARS = 4  # fewer typed characters match everything
 
 
 def _error_status(request: StaffRequest, status: int) -> int:
@@ -122,6 +125,7 @@ def _detail_context(
             "files": FilesForm() if action == Action.REPLY else None,
         })
     return {
+        **_links_context(user, order, {str(item["action"]) for item in action_forms}),
         "order": order,
         "now": now,
         "other_orders": _other_orders(user, order),
@@ -136,6 +140,40 @@ def _detail_context(
         "action_forms": action_forms,
         "next": request.POST.get("next") or request.GET.get("next") or "",
     }
+
+
+def _links_context(user: User, order: Order, allowed: set[str]) -> dict[str, Any]:
+    """Linked orders, orders merged into this one (with their citizens, to inform them) and
+    similar open orders with link / merge buttons for those who may."""
+    merged = [
+        (m, scope.shown_name(user, m), scope.shown_phone(user, m))
+        for m in scope.visible_orders(user, order.merged_orders.select_related("citizen"))
+    ]
+    found: list[similar.SimilarOrder] = []
+    if similar.may_look_for_duplicates(user) and order.state in similar.OPEN_STATES:
+        found = similar.similar_to_order(user, order, limit=SIMILAR_SHOWN)
+    return {
+        "links": similar.links_of(user, order), "merged_orders": merged, "similar": found,
+        "may_link": Action.LINK.value in allowed, "may_unlink": Action.UNLINK.value in allowed,
+        "may_merge": Action.MERGE.value in allowed,
+    }
+
+
+@role_required(similar.may_look_for_duplicates)
+def order_similar_panel(request: StaffRequest) -> HttpResponse:
+    """The new-order form's "possible duplicates" panel (htmx), for what is typed so far."""
+    data = request.POST if request.method == "POST" else request.GET
+    found: list[similar.SimilarOrder] | None = None
+    text, title = data.get("text", "")[:20000], data.get("title", "")[:200]
+    if len(text.strip()) + len(title.strip()) >= SIMILAR_MIN_CHARS:
+        try:
+            typed = similar.typed_request(
+                text=text, title=title, address=data.get("address", "")[:255],
+                district=data.get("district", "")[:32], phone=data.get("citizen_phone", "")[:32])
+        except ServiceError:
+            typed = similar.typed_request(text=text, title=title)  # an unknown district
+        found = similar.find_similar(request.user, typed, limit=SIMILAR_SHOWN)
+    return render(request, "portal/_similar_orders.html", {"similar": found})
 
 
 def _other_orders(user: User, order: Order) -> list[Order]:

@@ -13,6 +13,7 @@ urlpatterns = [
     path("status/", views.status, name="status"),
     path("orders/", order_views.order_list, name="order_list"),
     path("orders/new/", order_views.order_new, name="order_new"),
+    path("orders/similar/", order_views.order_similar_panel, name="order_similar_panel"),
     path("orders/<str:number>/", order_views.order_detail, name="order_detail"),
     path("orders/<str:number>/act/<str:action>/", order_views.order_action, name="order_action"),
     path("orders/<str:number>/files/<int:attachment_id>/", order_views.attachment_download,
