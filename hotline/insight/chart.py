@@ -1,0 +1,68 @@
+"""A line chart as inline SVG, rendered on the server (no JavaScript, no chart library in the
+repository): one line per series over the days of the window. No Django imports."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+
+# Distinguishable on screen and in grey print; the first is the product's brand blue.
+COLOURS = ("#1d4f91", "#c8102e", "#1e7b45", "#b8860b", "#6b3fa0", "#0f7c8c", "#8a5a44")
+
+
+def _nice_max(value: int) -> int:
+    """The smallest 1/2/5 × 10^k at or above value (at least 1), for the y axis."""
+    step = 1
+    while True:
+        for m in (1, 2, 5):
+            if m * step >= value:
+                return max(1, m * step)
+        step *= 10
+
+
+def line_chart(series: Sequence[tuple[str, Sequence[int]]], x_labels: Sequence[str], *,
+               title: str = "", width: int = 760, height: int = 260) -> str:
+    """SVG markup; ``series`` are (name, one count per x label). Names and labels are escaped."""
+    left, right, top, bottom = 40, 16, 16, 34
+    legend_h = 18 * ((len(series) + 2) // 3)
+    plot_w, plot_h = width - left - right, height - top - bottom
+    total_h = height + legend_h
+    n = max(1, len(x_labels))
+    y_max = _nice_max(max((max(values, default=0) for _, values in series), default=0))
+
+    def x(i: int) -> float:
+        return left + (plot_w * i / (n - 1) if n > 1 else plot_w / 2)
+
+    def y(v: float) -> float:
+        return top + plot_h - plot_h * v / y_max
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {total_h}" '
+             f'width="100%" role="img" aria-label="{escape(title)}" class="hot-chart">']
+    if title:
+        parts.append(f"<title>{escape(title)}</title>")
+    for k in range(5):
+        value = y_max * k / 4
+        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(value):.1f}" '
+                     f'y2="{y(value):.1f}" stroke="#e4e8ee"/>')
+        label = f"{value:g}" if value == int(value) else f"{value:.1f}"
+        parts.append(f'<text x="{left - 6}" y="{y(value) + 4:.1f}" text-anchor="end" '
+                     f'font-size="11" fill="#63707d">{label}</text>')
+    every = max(1, (n + 9) // 10)  # at most ~10 day labels
+    for i, text in enumerate(x_labels):
+        if i % every == 0 or i == n - 1:
+            parts.append(f'<text x="{x(i):.1f}" y="{height - 12}" text-anchor="middle" '
+                         f'font-size="11" fill="#63707d">{escape(text)}</text>')
+    for s, (name, values) in enumerate(series):
+        colour = COLOURS[s % len(COLOURS)]
+        points = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(values))
+        parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" '
+                     f'points="{points}"><title>{escape(name)}</title></polyline>')
+        for i, v in enumerate(values):
+            parts.append(f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="2.5" fill="{colour}">'
+                         f"<title>{escape(name)}: {v}</title></circle>")
+        lx, ly = left + (s % 3) * (plot_w / 3), height + 4 + 18 * (s // 3)
+        parts.append(f'<rect x="{lx:.1f}" y="{ly}" width="12" height="4" fill="{colour}"/>'
+                     f'<text x="{lx + 16:.1f}" y="{ly + 6}" font-size="12" fill="#1f2933">'
+                     f"{escape(name[:24])}</text>")
+    parts.append("</svg>")
+    return "".join(parts)

@@ -1,0 +1,358 @@
+"""Topic clusters of short citizen texts (no Django imports; tested without the database).
+
+The question a hot-issue list answers is "which *matters* are many people writing about", so a
+cluster should hold messages about the same matter (the same estate's water cut, the same
+fraud case), not merely the same category. Hence:
+
+- features: TF-IDF over the normalised words of the title (counted twice: a title says what
+  the matter is) and the start of the text, plus word bigrams (place + problem pairs such as
+  "丽发 新城" or "搅拌站 噪音" are what make two messages the same matter); terms found in
+  more than ``max_df`` of the texts ("反映", "问题") carry no topic and are dropped;
+- terms are hashed to 32-bit ids (CRC-32) once per text, so an order's features can be stored
+  as a few hundred bytes and a run over tens of thousands of orders never touches a Python
+  string: everything after hashing is numpy;
+- similarity: cosine between L2-normalised rows, computed as a sparse product in row blocks
+  and thresholded, so the cost grows with the number of similar pairs, not with n²;
+- grouping: greedy leader clustering on that neighbour graph. The text with the most
+  neighbours leads a cluster and takes its still unassigned neighbours; a text whose
+  neighbours were all taken joins its most similar neighbour's cluster. Unlike single-link
+  (connected components) this does not chain unrelated matters through one vague message;
+  unlike k-means it needs no number of clusters. One pass then merges clusters whose
+  centroids are close (one matter written up in two ways).
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import pairwise
+from typing import Any
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from sklearn.preprocessing import normalize
+
+# Measured on the TipDM messages (bench/hot_issues.py): 0.35 keeps the 58车贷 and 丽发新城
+# threads whole while unrelated road and school messages stay apart; 0.5 for centroids merges
+# the two halves of a thread that was written up with different words.
+DEFAULT_THRESHOLD = 0.35
+DEFAULT_MERGE_THRESHOLD = 0.5
+# Candidate pairs: cosine of at least 0.1 over the rarest terms whose df² sum to 5 million
+# (see ``neighbours``). On the 4,320 TipDM messages the five largest clusters are as with the
+# exact graph; on 14,970 messages they keep ~95% of their members at ~60% of the cost, where
+# a 2 million budget broke the two largest apart.
+PAIR_BUDGET = 5_000_000
+SEED_SIMILARITY = 0.1
+TEXT_CHARS = 200  # the start of a text says what it is about; the rest is detail and noise
+_BLOCK = 2048
+_NAMING_MEMBERS = 20  # the most central members name a cluster
+_BUCKET_MASK = (1 << 22) - 1
+_MAX_PHRASE = 8  # longer joined phrases are half sentences, not names
+# "A市", "A7县": the anonymised or obvious part of a place name is dropped by the normaliser,
+# leaving a bare 市/区/县 glued to the front of the name that follows.
+_BARE_PREFIX = "市区县"
+
+
+@dataclass
+class Cluster:
+    """Indices of the member texts (most central first), top terms and cohesion."""
+
+    members: list[int]
+    terms: list[str]
+    cohesion: float  # mean cosine of the members to the centroid
+    label: str = ""
+    baseline: list[int] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def size(self) -> int:
+        return len(self.members)
+
+    @property
+    def representative(self) -> int:
+        return self.members[0]
+
+
+def features(words: Sequence[str]) -> list[str]:
+    """Words and adjacent word pairs (pairs joined by a space)."""
+    words = list(words)
+    return words + [f"{a} {b}" for a, b in pairwise(words)]
+
+
+def hash_terms(terms: Sequence[str]) -> np.ndarray:
+    """Stable 32-bit ids of terms (Python's hash() changes from process to process)."""
+    return np.fromiter((zlib.crc32(t.encode("utf-8")) for t in terms), dtype=np.uint32,
+                       count=len(terms))
+
+
+def encode(title_words: Sequence[str], text_words: Sequence[str]) -> bytes:
+    """One text's hashed features as bytes to store: [n_title, title ids..., text ids...]."""
+    title = hash_terms(features(title_words))
+    text = hash_terms(features(text_words))
+    return np.concatenate([np.array([len(title)], dtype=np.uint32), title, text]).tobytes()
+
+
+def decode(blob: bytes) -> np.ndarray:
+    """The term ids of a text as counted: title ids twice, then the text's."""
+    ids = np.frombuffer(blob, dtype=np.uint32)
+    if not len(ids):
+        return ids
+    n_title = int(ids[0])
+    title = ids[1:1 + n_title]
+    return np.concatenate([title, title, ids[1 + n_title:]])
+
+
+def vectorise(docs: Sequence[np.ndarray], *, max_df: float = 0.05,
+              min_df: int = 2) -> tuple[csr_matrix, np.ndarray]:
+    """L2-normalised TF-IDF rows (sublinear tf, smooth idf) and the bucket of each column."""
+    n = len(docs)
+    lengths = np.fromiter((len(d) for d in docs), dtype=np.int64, count=n)
+    if not lengths.sum():
+        return csr_matrix((n, 0), dtype=np.float32), np.zeros(0, dtype=np.uint32)
+    # Columns are the low bits of the stored 32-bit ids. A dense bucket space makes the
+    # document frequencies one bincount; sorting or searching a few million 32-bit ids to
+    # number them costs seconds here (numpy's np.unique and argsort are 10-50x slower than
+    # np.sort on this machine). With ~300,000 distinct terms in 4 million buckets two terms
+    # share a bucket ~7% of the time, almost always two rare ones, which adds noise to one
+    # feature of a few texts, not a false cluster (a cluster needs many shared terms).
+    columns = (np.concatenate(docs) & _BUCKET_MASK).astype(np.int32)
+    rows = np.repeat(np.arange(n, dtype=np.int32), lengths)
+    # Duplicate (row, column) entries are summed on conversion: the term counts.
+    counts = csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, columns)),
+                        shape=(n, _BUCKET_MASK + 1))
+    counts.sum_duplicates()
+    df = np.bincount(counts.indices, minlength=_BUCKET_MASK + 1)
+    # With few texts a 5% document frequency would drop every shared term.
+    kept = (df >= min_df) & (df <= max(int(max_df * n), 5))
+    if not kept.any():
+        return csr_matrix((n, 0), dtype=np.float32), np.zeros(0, dtype=np.uint32)
+    new_column = np.cumsum(kept) - 1
+    entry = kept[counts.indices]
+    buckets = np.flatnonzero(kept)
+    idf = (np.log((1 + n) / (1 + df[buckets])) + 1).astype(np.float32)
+    cols = new_column[counts.indices[entry]]
+    data = (1 + np.log(counts.data[entry])) * idf[cols]
+    row_of = np.repeat(np.arange(n), np.diff(counts.indptr))[entry]
+    matrix = csr_matrix((data, (row_of, cols)), shape=(n, len(buckets)))
+    return csr_matrix(normalize(matrix)), buckets.astype(np.uint32)
+
+
+def neighbours(matrix: csr_matrix, threshold: float, *, pair_budget: int = PAIR_BUDGET,
+               seed_similarity: float = SEED_SIMILARITY) -> csr_matrix:
+    """The similarity graph: entry (i, j) is cos(i, j) when at least ``threshold``, i != j.
+
+    The full product X·Xᵀ costs the sum of the squared document frequencies, which the
+    frequent terms dominate (15,000 texts: 7 s). Two texts about the same matter share
+    specific terms (a place name, an estate, a word pair), so candidate pairs come from the
+    product over the rarest terms only, as many as fit ``pair_budget`` (sum of df² of the
+    terms used), keeping pairs whose cosine over those terms is at least ``seed_similarity``;
+    then the full cosine is computed for the candidates. Small collections use every term
+    (the exact graph). Pairs alike only through frequent words are the "same category,
+    different matter" pairs a hot-issue list should not join anyway.
+    """
+    n = matrix.shape[0]
+    df = np.bincount(matrix.indices, minlength=matrix.shape[1]).astype(np.int64)
+    by_df = np.argsort(df, kind="stable")
+    within = np.cumsum(df[by_df] ** 2) <= pair_budget
+    rare = csr_matrix(matrix[:, np.sort(by_df[within])])
+    transposed = rare.T.tocsr()
+    rows_list, cols_list = [], []
+    for start in range(0, n, _BLOCK):
+        block = (rare[start:start + _BLOCK] @ transposed).tocoo()
+        keep = (block.data >= seed_similarity) & (block.row + start != block.col)
+        rows_list.append(block.row[keep].astype(np.int64) + start)
+        cols_list.append(block.col[keep].astype(np.int64))
+    rows = np.concatenate(rows_list) if rows_list else np.zeros(0, dtype=np.int64)
+    cols = np.concatenate(cols_list) if cols_list else np.zeros(0, dtype=np.int64)
+    sims = _row_dots(matrix, rows, cols)
+    keep = sims >= threshold
+    return csr_matrix((sims[keep], (rows[keep], cols[keep])), shape=(n, n))
+
+
+def _row_dots(matrix: csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """cos(rows[k], cols[k]) for every k, in chunks (each chunk gathers two row sets)."""
+    out = np.zeros(len(rows), dtype=np.float32)
+    step = 200_000
+    for lo in range(0, len(rows), step):
+        a, b = matrix[rows[lo:lo + step]], matrix[cols[lo:lo + step]]
+        out[lo:lo + step] = np.asarray(a.multiply(b).sum(axis=1)).ravel()
+    return out
+
+
+def leader_groups(graph: csr_matrix) -> list[list[int]]:
+    """Greedy leader clustering of a neighbour graph; texts without neighbours stay alone."""
+    n = graph.shape[0]
+    indptr, indices, data = graph.indptr, graph.indices, graph.data
+    degree = np.diff(indptr)
+    # Most neighbours first; equal degree: earlier text first (stable, deterministic).
+    order = np.argsort(-degree, kind="stable")
+    owner = np.full(n, -1, dtype=np.int64)
+    groups: list[list[int]] = []
+    for i in order[: int((degree > 0).sum())]:
+        if owner[i] >= 0:
+            continue
+        cols = indices[indptr[i]:indptr[i + 1]]
+        free = cols[owner[cols] < 0]
+        if len(free) == 0:
+            best = int(cols[int(np.argmax(data[indptr[i]:indptr[i + 1]]))])
+            owner[i] = owner[best]
+            groups[owner[best]].append(int(i))
+            continue
+        owner[i] = owner[free] = len(groups)
+        groups.append([int(i), *free.tolist()])
+    return groups
+
+
+def _centroids(matrix: csr_matrix, groups: list[list[int]]) -> csr_matrix:
+    rows = np.repeat(np.arange(len(groups)), [len(g) for g in groups])
+    cols = np.fromiter((m for g in groups for m in g), dtype=np.int64, count=len(rows))
+    assign = csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)),
+                        shape=(len(groups), matrix.shape[0]))
+    return csr_matrix(normalize(assign @ matrix))
+
+
+def merge_close(matrix: csr_matrix, groups: list[list[int]], threshold: float) -> list[list[int]]:
+    """Join groups whose centroids are at least ``threshold`` alike (union-find)."""
+    if len(groups) < 2:
+        return groups
+    centroids = _centroids(matrix, groups)
+    sims = (centroids @ centroids.T).tocoo()
+    parent = list(range(len(groups)))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    close = (sims.row < sims.col) & (sims.data >= threshold)
+    for a, b in zip(sims.row[close], sims.col[close], strict=True):
+        ra, rb = find(int(a)), find(int(b))
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    merged: dict[int, list[int]] = {}
+    for g, members in enumerate(groups):
+        merged.setdefault(find(g), []).extend(members)
+    return list(merged.values())
+
+
+def cluster(docs: Sequence[np.ndarray], *, threshold: float = DEFAULT_THRESHOLD,
+            merge_threshold: float = DEFAULT_MERGE_THRESHOLD, min_size: int = 2,
+            top_terms: int = 3, label_top: int = 50,
+            words_of: Callable[[list[int]], Mapping[int, Sequence[str]]] | None = None,
+            baseline: Sequence[np.ndarray] = ()) -> list[Cluster]:
+    """Clusters of at least ``min_size`` texts, largest first.
+
+    ``docs`` are term-id arrays (``decode(encode(...))``). ``words_of(indices)`` maps texts
+    to their words (title then text) so that the top term ids can be named; it is called
+    once, for the most central members of the ``label_top`` largest clusters (the ones shown;
+    the caller may fetch words from storage just for those). Without it there are no labels.
+
+    ``baseline`` texts (the days before the window) are not clustered: each joins the cluster
+    whose centroid it is at least ``threshold`` alike, so that a cluster's usual level can be
+    counted (``Cluster.baseline``: indices into ``baseline``). They share the term weights.
+    """
+    everything, term_ids = vectorise([*docs, *baseline])
+    if everything.shape[1] == 0:
+        return []
+    matrix = csr_matrix(everything[:len(docs)])
+    groups = leader_groups(neighbours(matrix, threshold))
+    groups = [g for g in merge_close(matrix, groups, merge_threshold) if len(g) >= min_size]
+    if not groups:
+        return []
+    centroids = _centroids(matrix, groups)
+    sizes = [len(g) for g in groups]
+    members = np.fromiter((m for g in groups for m in g), dtype=np.int64, count=sum(sizes))
+    group_of = np.repeat(np.arange(len(groups)), sizes)
+    # Each member's cosine to its own centroid, for all members in one sparse operation.
+    sims_all = np.asarray(matrix[members].multiply(centroids[group_of]).sum(axis=1)).ravel()
+    clusters = []
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
+    for g in range(len(groups)):
+        sims = sims_all[offsets[g]:offsets[g + 1]]
+        ranked = members[offsets[g]:offsets[g + 1]][np.argsort(-sims, kind="stable")].tolist()
+        clusters.append(Cluster(members=ranked, terms=[], cohesion=float(sims.mean()),
+                                extra={"group": g}))
+    clusters.sort(key=lambda c: (-c.size, c.representative))
+    if words_of is not None:
+        named = clusters[:label_top]
+        words = words_of([m for c in named for m in c.members[:_NAMING_MEMBERS]])
+        for c in named:
+            c.terms = top_terms_of(centroids[c.extra["group"]], term_ids,
+                                   [words.get(m, ()) for m in c.members[:_NAMING_MEMBERS]],
+                                   top_terms)
+            c.label = label_of(c.terms)
+    if len(baseline):
+        owners = assign(csr_matrix(everything[len(docs):]), centroids, threshold)
+        by_group: dict[int, list[int]] = {}
+        for b, g in enumerate(owners.tolist()):
+            if g >= 0:
+                by_group.setdefault(g, []).append(b)
+        for c in clusters:
+            c.baseline = by_group.get(c.extra["group"], [])
+    for c in clusters:
+        c.extra.pop("group", None)
+    return clusters
+
+
+def assign(rows: csr_matrix, centroids: csr_matrix, threshold: float) -> np.ndarray:
+    """For each row the index of the most similar centroid if at least ``threshold``, else -1."""
+    owners = np.full(rows.shape[0], -1, dtype=np.int64)
+    if not rows.shape[0] or not centroids.shape[0]:
+        return owners
+    for start in range(0, rows.shape[0], _BLOCK):
+        sims = (rows[start:start + _BLOCK] @ centroids.T).tocsr()
+        if not sims.nnz:
+            continue
+        best = np.asarray(sims.argmax(axis=1)).ravel()
+        value = np.asarray(sims.max(axis=1).toarray()).ravel()
+        chunk = owners[start:start + _BLOCK]
+        chunk[value >= threshold] = best[value >= threshold]
+    return owners
+
+
+def top_terms_of(centroid: csr_matrix, term_ids: np.ndarray, member_words: list[Sequence[str]],
+                 count: int) -> list[str]:
+    """The heaviest centroid terms that the members' words spell, as readable phrases.
+
+    jieba cuts unknown names into pieces ("伊 景园 滨河苑"), so the pieces and bigrams of one
+    name are joined back when the joined phrase occurs in a member's text ("景园滨河" +
+    "滨河苑" -> "伊景园滨河苑"), and a term already inside a chosen phrase is skipped.
+    """
+    names: dict[int, str] = {}
+    texts = ["".join(words) for words in member_words]
+    for words in member_words:
+        terms = features(words)
+        for term, term_id in zip(terms, hash_terms(terms) & _BUCKET_MASK, strict=True):
+            name = term.replace(" ", "")
+            if len(name) > 2 and name[0] in _BARE_PREFIX:
+                name = name[1:]
+            names.setdefault(int(term_id), name)
+    row = centroid.tocsr()
+    chosen: list[str] = []
+    for k in np.argsort(-row.data, kind="stable"):
+        name = names.get(int(term_ids[row.indices[k]]))
+        if not name or len(name) < 2 or any(name in c for c in chosen):
+            continue
+        chosen = _join_overlapping([c for c in chosen if c not in name], name, texts)
+        if len(chosen) == count + 1:
+            break
+    return chosen[:count]
+
+
+def _join_overlapping(chosen: list[str], name: str, texts: list[str]) -> list[str]:
+    for i, phrase in enumerate(chosen):
+        for a, b in ((phrase, name), (name, phrase)):
+            for k in range(min(len(a), len(b)) - 1, 0, -1):
+                if a.endswith(b[:k]):
+                    joined = a + b[k:]
+                    if len(joined) <= _MAX_PHRASE and any(joined in text for text in texts):
+                        rest = [c for j, c in enumerate(chosen) if j != i and c not in joined]
+                        return _join_overlapping(rest, joined, texts)
+                    break
+    return [*chosen, name]
+
+
+def label_of(terms: Sequence[str]) -> str:
+    return " · ".join(terms)
