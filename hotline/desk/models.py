@@ -19,7 +19,7 @@ from hotline.voice.acd.states import AgentAction, AgentState, BusyReason
 class State(models.TextChoices):
     SIGNED_OUT = AgentState.SIGNED_OUT.value, _("Signed out")
     SIGNED_IN = AgentState.SIGNED_IN.value, _("Signed in")
-    IDLE = AgentState.IDLE.value, _("Ready")
+    IDLE = AgentState.IDLE.value, _("Ready for calls")
     BUSY = AgentState.BUSY.value, _("Not ready")
     RINGING = AgentState.RINGING.value, _("Ringing")
     TALKING = AgentState.TALKING.value, _("On a call")
@@ -29,7 +29,7 @@ class State(models.TextChoices):
 class Action(models.TextChoices):
     SIGN_IN = AgentAction.SIGN_IN.value, _("Sign in")
     SIGN_OUT = AgentAction.SIGN_OUT.value, _("Sign out")
-    READY = AgentAction.READY.value, _("Ready")
+    READY = AgentAction.READY.value, _("Ready for calls")
     NOT_READY = AgentAction.NOT_READY.value, _("Not ready")
     OFFER = AgentAction.OFFER.value, _("Call offered")
     ANSWER = AgentAction.ANSWER.value, _("Call answered")

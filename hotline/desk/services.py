@@ -205,16 +205,15 @@ def do_route(now: dt.datetime | None = None, *, queue_ids: list[int] | None = No
     Safe to run in several processes at once: every claim is atomic, a lost claim routes again."""
     when = _now(now)
     t = when.timestamp()
-    rules = queue_rules()
+    rules: dict[str, routing.QueueRules] | None = None
     offers: list[routing.Offer] = []
     overflows: list[routing.Overflow] = []
     lost = 0
     for _ in range(MAX_ROUTING_ROUNDS):
-        calls = waiting_calls()
-        if queue_ids is not None:
-            calls = [c for c in calls if int(c.queue) in queue_ids]
+        calls = waiting_calls(queue_ids)
         if not calls:
             break
+        rules = rules or queue_rules()
         agents = agent_views()
         due = routing.due_overflows(calls, agents, rules, t)
         if due:
@@ -326,7 +325,7 @@ def announcement(call_id: int) -> tuple[int, int | None] | None:
     rules = queue_rules().get(str(call.queue_id))
     if rules is None:
         return None
-    position = routing.positions(waiting_calls(call.queue_id))[call.pk]
+    position = routing.positions(waiting_calls([call.queue_id]))[call.pk]
     serving = routing.serving(rules, agent_views())
     return position, routing.announced_minutes(
         routing.expected_wait_s(position, serving, rules.aht_s))

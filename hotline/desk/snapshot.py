@@ -67,10 +67,10 @@ def agent_views() -> list[AgentView]:
             for agent_id, state, idle_since in rows]
 
 
-def waiting_calls(queue_id: int | None = None) -> list[WaitingCall]:
+def waiting_calls(queue_ids: list[int] | None = None) -> list[WaitingCall]:
     calls = QueuedCall.objects.filter(outcome=CallOutcome.WAITING)
-    if queue_id is not None:
-        calls = calls.filter(queue_id=queue_id)
+    if queue_ids is not None:
+        calls = calls.filter(queue_id__in=queue_ids)
     return [
         WaitingCall(id=pk, queue=str(queue), queued_at=queued.timestamp(),
                     entered_at=entered.timestamp(), priority=priority, sticky_agent=sticky,
