@@ -63,6 +63,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--procs", type=int, default=2, help="segmentation processes for indexing")
     p.add_argument("--rounds", type=int, default=5, help="timed runs of every query")
     p.add_argument("--batch", type=int, default=20_000, help="orders per load/index batch")
+    p.add_argument("--classify-messages", type=int, default=2000,
+                   help="raw messages classified one at a time (0: skip)")
+    p.add_argument("--load-only", action="store_true",
+                   help="load and index, then stop (a later run measures on the same data)")
     return p.parse_args(argv)
 
 
@@ -90,19 +94,29 @@ def setup(args: argparse.Namespace) -> None:
 
 
 def load_orders(target: int, batch: int) -> dict[str, Any]:
+    from django.db import connection
+
+    from bench.intake import is_superuser
     from hotline.orders import bulk
     from hotline.orders.models import Order
 
     bulk.ensure_minimal_directory()
     existing = Order.objects.count()
     missing = max(0, target - existing)
+    out: dict[str, Any] = {"orders_loaded_now": missing}
     if missing:
-        log(f"loading {missing} orders")
+        # As a PostgreSQL superuser the preload skips the foreign-key checks (about half the
+        # cost), like bench/intake.py: the loader only writes references it just read.
+        trusted = connection.vendor == "postgresql" and is_superuser()
+        log(f"loading {missing} orders" + (" (no reference checks)" if trusted else ""))
         started = time.perf_counter()
-        bulk.load_orders(missing, batch_size=batch,
+        bulk.load_orders(missing, batch_size=batch, check_references=not trusted,
                          progress=lambda n, s: log(f"  {n} orders in {s:.0f} s"))
-        log(f"loaded in {time.perf_counter() - started:.0f} s")
-    return {"orders": Order.objects.count(), "orders_loaded_now": missing}
+        seconds = time.perf_counter() - started
+        log(f"loaded in {seconds:.0f} s")
+        out.update(load_seconds=round(seconds, 1), load_orders_per_s=round(missing / seconds))
+    out["orders"] = Order.objects.count()
+    return out
 
 
 def _segment(rows: list[tuple[int, str, str]]) -> list[tuple[int, tuple[list[str], list[str]]]]:
@@ -200,6 +214,100 @@ def load_entries(target: int) -> dict[str, Any]:
     return {"entries": indexed, "entry_index_seconds": round(time.perf_counter() - started, 1)}
 
 
+# Rare words planted into a few existing orders (the synthetic templates never use them), so
+# that "few matches" is measured as well as "many" (the templates' words) and "none": the
+# rare case is where walking the orders newest first without the index costs the most.
+PLANTED = (
+    # word, how many orders, placed among the oldest / spread over all / among the newest
+    ("电梯困人", 40, "spread"),
+    ("燃气泄漏", 3, "oldest"),
+    ("拖欠工资", 300, "newest"),
+)
+
+
+def plant_rare_words() -> dict[str, Any]:
+    from hotline.knowledge import indexing
+    from hotline.orders.models import Order
+
+    low = Order.objects.order_by("pk").values_list("pk", flat=True).first()
+    high = Order.objects.order_by("-pk").values_list("pk", flat=True).first()
+    if low is None or high is None:
+        return {}
+    planted = 0
+    span = high - low + 1
+    for word, count, where in PLANTED:
+        if where == "oldest":
+            ids = [low + 7 * i for i in range(count)]
+        elif where == "newest":
+            ids = [high - 1 - (span // 10) * i // count for i in range(count)]
+        else:
+            ids = [low + 11 + span * i // count for i in range(count)]
+        orders = Order.objects.filter(pk__in=ids)
+        if orders.filter(title__startswith=word).count() == orders.count():
+            continue
+        for order in orders.only("pk", "title"):
+            if not order.title.startswith(word):
+                Order.objects.filter(pk=order.pk).update(
+                    title=f"{word}{order.title}", text=f"市民反映{word}，请尽快处理。")
+        indexing.index_orders(orders)
+        planted += orders.count()
+    return {"orders_planted_now": planted}
+
+
+def classification(messages: int) -> dict[str, Any]:
+    """Classification throughput (hotline.triage.classifier): trained on the shared segmented
+    messages, then asked about raw messages one at a time (jieba included), as the order form
+    does; synthetic order texts when the shared data is missing."""
+    import csv
+
+    from hotline.triage.classifier import CategoryClassifier
+
+    data = ROOT.parent / "shared" / "data" / "tipdm"
+    train_x: list[Any]
+    csv.field_size_limit(sys.maxsize)
+    if (data / "train_segmented.csv").exists() and (data / "messages_likes.csv").exists():
+        source = "tipdm"
+        with (data / "train_segmented.csv").open(encoding="utf-8-sig", newline="") as handle:
+            rows = [r for r in csv.DictReader(handle) if r["label"]]
+        train_x, train_y = [r["tokens"].split() for r in rows], [r["label"] for r in rows]
+        with (data / "messages_likes.csv").open(encoding="utf-8-sig", newline="") as handle:
+            texts = [f"{r['留言主题']} {r['留言详情']}" for r in csv.DictReader(handle)]
+    else:
+        from hotline.orders.models import Order
+
+        source = "synthetic"
+        rows = list(Order.objects.order_by("pk").values_list("title", "text", "category__name")
+                    [:2 * messages + 2000])
+        train_x = [f"{t} {x}" for t, x, _c in rows[:2000]]
+        train_y = [c or "" for _t, _x, c in rows[:2000]]
+        texts = [f"{t} {x}" for t, x, _c in rows[2000:]]
+    texts = texts[:messages]
+    if not texts:
+        return {}
+    log(f"classification: training on {len(train_x)} {source} messages")
+    started = time.perf_counter()
+    model = CategoryClassifier().fit(train_x, train_y)
+    train_seconds = time.perf_counter() - started
+    model.predict_top(texts[0])  # warm-up (jieba's dictionary)
+    samples = []
+    wall, cpu = time.perf_counter(), time.process_time()
+    for text in texts:
+        started = time.perf_counter()
+        model.predict_top(text, k=3)
+        samples.append((time.perf_counter() - started) * 1000)
+    seconds = time.perf_counter() - wall
+    cpu_seconds = time.process_time() - cpu
+    stats = _stats(samples)
+    return {"classify_data": source, "classify_train_messages": len(train_x),
+            "classify_train_s": round(train_seconds, 1), "classify_messages": len(texts),
+            "classify_messages_per_s": round(len(texts) / seconds, 1),
+            "classify_ms_per_message": round(seconds * 1000 / len(texts), 3),
+            # CPU time tells what one core does when the shared machine is busy.
+            "classify_cpu_ms_per_message": round(cpu_seconds * 1000 / len(texts), 3),
+            "classify_p50_ms": stats["p50"], "classify_p95_ms": stats["p95"],
+            "classify_mean_chars": round(sum(map(len, texts)) / len(texts))}
+
+
 def _stats(samples: list[float]) -> dict[str, float]:
     ordered = sorted(samples)
     p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
@@ -260,10 +368,24 @@ def main(argv: list[str] | None = None) -> int:
     out.update(load_orders(args.orders, args.batch))
     out.update(index_orders(args.procs, args.batch))
     out.update(load_entries(args.entries))
+    out.update(plant_rare_words())
+    if args.load_only:
+        print(json.dumps(out, ensure_ascii=False))
+        return 0
     log("measuring")
+    out["load_avg_1m_at_measure"] = round(os.getloadavg()[0], 2)
     out.update(measure(args.rounds))
+    failed = False
+    if args.classify_messages > 0:
+        try:
+            out.update(classification(args.classify_messages))
+        except Exception as error:  # the search figures are still worth printing
+            log(f"classification failed: {error!r}")
+            out["classify_error"] = repr(error)
+            failed = True
+    out["load_avg_1m_at_end"] = round(os.getloadavg()[0], 2)
     print(json.dumps(out, ensure_ascii=False))
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

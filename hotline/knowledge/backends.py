@@ -63,10 +63,19 @@ class SearchBackend(Protocol):
     def ids_between(self, spec: IndexSpec, low: int, high: int) -> set[int]: ...
 
     def search(self, spec: IndexSpec, query: ParsedQuery, limit: int, offset: int = 0,
-               newest_first: bool = False) -> list[tuple[int, float]]:
+               newest_first: bool = False, before: int | None = None) -> list[tuple[int, float]]:
         """Matching ids with a score (higher is better), best first, or with ``newest_first``
-        highest id first: then only the returned rows are scored, which keeps a common word
-        over millions of orders fast (the index is walked in id order and stops at ``limit``)."""
+        highest id first (only ids below ``before`` when given: a page after the previous
+        one without an OFFSET); then only the returned rows are scored, which keeps a common
+        word over millions of orders fast."""
+        ...
+
+    def scores(self, spec: IndexSpec, query: ParsedQuery, ids: Sequence[int]) -> dict[int, float]:
+        """The score of each of ``ids`` that matches ``query`` (the others are left out)."""
+        ...
+
+    def matching_ids_sql(self, spec: IndexSpec, query: ParsedQuery) -> tuple[str, list[str]]:
+        """SQL selecting every matching id, for ``pk__in=RawSQL(...)`` in an ORM filter."""
         ...
 
 
@@ -123,21 +132,49 @@ class SqliteFts5Backend(_IndexTable):
                 marks = ", ".join(["%s"] * len(chunk))
                 cursor.execute(f"DELETE FROM {spec.fts_table} WHERE rowid IN ({marks})", chunk)  # noqa: S608
 
+    def _bm25(self, spec: IndexSpec) -> str:
+        weights = ", ".join(str(w) for _n, w, _l in spec.fields)
+        return f"bm25({spec.fts_table}, {weights})"
+
     def search(self, spec: IndexSpec, query: ParsedQuery, limit: int, offset: int = 0,
-               newest_first: bool = False) -> list[tuple[int, float]]:
+               newest_first: bool = False, before: int | None = None) -> list[tuple[int, float]]:
+        # FTS5 reads a term's document list in rowid order, so newest first stops after
+        # ``limit`` matches whether the word is common or rare.
         if not query:
             return []
-        weights = ", ".join(str(w) for _n, w, _l in spec.fields)
         table = spec.fts_table
         order = "rowid DESC" if newest_first else "score, rowid DESC"
+        below = "" if before is None else "AND rowid < %s "
+        params: list[str | int] = [query.fts5(), *([] if before is None else [before]), limit, offset]
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT rowid, bm25({table}, {weights}) AS score FROM {table} "  # noqa: S608
-                f"WHERE {table} MATCH %s ORDER BY {order} LIMIT %s OFFSET %s",
-                [query.fts5(), limit, offset],
+                f"SELECT rowid, {self._bm25(spec)} AS score FROM {table} "  # noqa: S608
+                f"WHERE {table} MATCH %s {below}ORDER BY {order} LIMIT %s OFFSET %s",
+                params,
             )
             # bm25 is lower for better matches.
             return [(int(row[0]), -float(row[1])) for row in cursor.fetchall()]
+
+    def scores(self, spec: IndexSpec, query: ParsedQuery, ids: Sequence[int]) -> dict[int, float]:
+        if not query or not ids:
+            return {}
+        table = spec.fts_table
+        found: dict[int, float] = {}
+        with connection.cursor() as cursor:
+            for start in range(0, len(ids), 500):
+                chunk = list(ids[start:start + 500])
+                marks = ", ".join(["%s"] * len(chunk))
+                cursor.execute(
+                    f"SELECT rowid, {self._bm25(spec)} FROM {table} "  # noqa: S608
+                    f"WHERE {table} MATCH %s AND rowid IN ({marks})",
+                    [query.fts5(), *chunk],
+                )
+                found.update((int(row[0]), -float(row[1])) for row in cursor.fetchall())
+        return found
+
+    def matching_ids_sql(self, spec: IndexSpec, query: ParsedQuery) -> tuple[str, list[str]]:
+        table = spec.fts_table
+        return f"SELECT rowid FROM {table} WHERE {table} MATCH %s", [query.fts5()]  # noqa: S608
 
 
 def tsvector_literal(spec: IndexSpec, fields: Sequence[Sequence[str]]) -> str:
@@ -174,19 +211,80 @@ class PostgresTsvectorBackend(_IndexTable):
             with connection.cursor() as cursor:
                 cursor.execute(f"DELETE FROM {spec.pg_table} WHERE id = ANY(%s)", [list(ids)])  # noqa: S608
 
+    # Newest first. Asked for "document @@ q ORDER BY id DESC LIMIT n", the planner walks the
+    # primary key backwards and tests every row: right for a common word (it stops after n
+    # matches), ruinous for a rare one (it walks the whole table: ~250 ms over a million
+    # orders). So the walk is bounded to a window of the newest ids; when that window does not
+    # hold the page, the GIN index lists the remaining matches, as long as they are at most
+    # GIN_CAP (a rare word: they are sorted here); beyond that (a word common long ago but not
+    # lately) the windows widen backwards, each query again bounded by its id range.
+    RECENT_IDS = 4000
+    GIN_CAP = 5000
+    WIDEN = 4
+
     def search(self, spec: IndexSpec, query: ParsedQuery, limit: int, offset: int = 0,
-               newest_first: bool = False) -> list[tuple[int, float]]:
+               newest_first: bool = False, before: int | None = None) -> list[tuple[int, float]]:
         if not query:
             return []
-        order = "id DESC" if newest_first else "score DESC, id DESC"
+        if newest_first:
+            ids = self._newest(spec, query.tsquery(), offset + limit, before)[offset:]
+            found = self.scores(spec, query, ids)
+            return [(pk, found[pk]) for pk in ids if pk in found]
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT id, ts_rank(document, q) AS score FROM {spec.pg_table}, "  # noqa: S608
                 f"CAST(%s AS tsquery) AS q WHERE document @@ q "
-                f"ORDER BY {order} LIMIT %s OFFSET %s",
+                f"ORDER BY score DESC, id DESC LIMIT %s OFFSET %s",
                 [query.tsquery(), limit, offset],
             )
             return [(int(row[0]), float(row[1])) for row in cursor.fetchall()]
+
+    def _newest(self, spec: IndexSpec, tsquery: str, need: int, before: int | None) -> list[int]:
+        table = spec.pg_table
+        in_window = (f"SELECT id FROM {table} WHERE document @@ CAST(%s AS tsquery) "  # noqa: S608
+                     "AND id > %s AND id <= %s ORDER BY id DESC LIMIT %s")
+        with connection.cursor() as cursor:
+            if before is None:
+                cursor.execute(f"SELECT max(id) FROM {table}")  # noqa: S608
+                row = cursor.fetchone()
+                high = int(row[0]) if row and row[0] is not None else 0
+            else:
+                high = before - 1
+            window = max(self.RECENT_IDS, need * 8)
+            low = high - window
+            cursor.execute(in_window, [tsquery, low, high, need])
+            ids = [int(r[0]) for r in cursor.fetchall()]
+            if len(ids) >= need or low <= 0:
+                return ids
+            # No ORDER BY here, so nothing invites the backward walk: a rare word is read
+            # from the GIN index (a common one may be read by a scan that stops at the cap).
+            cursor.execute(
+                f"SELECT id FROM {table} WHERE document @@ CAST(%s AS tsquery) "  # noqa: S608
+                "AND id <= %s LIMIT %s", [tsquery, low, self.GIN_CAP + 1])
+            older = [int(r[0]) for r in cursor.fetchall()]
+            if len(older) <= self.GIN_CAP:
+                return ids + sorted(older, reverse=True)[:need - len(ids)]
+            while len(ids) < need and low > 0:
+                window *= self.WIDEN
+                high, low = low, low - window
+                cursor.execute(in_window, [tsquery, low, high, need - len(ids)])
+                ids.extend(int(r[0]) for r in cursor.fetchall())
+            return ids
+
+    def scores(self, spec: IndexSpec, query: ParsedQuery, ids: Sequence[int]) -> dict[int, float]:
+        if not query or not ids:
+            return {}
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id, ts_rank(document, q) FROM {spec.pg_table}, "  # noqa: S608
+                "CAST(%s AS tsquery) AS q WHERE id = ANY(%s) AND document @@ q",
+                [query.tsquery(), list(ids)],
+            )
+            return {int(row[0]): float(row[1]) for row in cursor.fetchall()}
+
+    def matching_ids_sql(self, spec: IndexSpec, query: ParsedQuery) -> tuple[str, list[str]]:
+        return (f"SELECT id FROM {spec.pg_table} "  # noqa: S608
+                "WHERE document @@ CAST(%s AS tsquery)", [query.tsquery()])
 
 
 def backend() -> SearchBackend:

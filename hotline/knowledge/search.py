@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models.expressions import RawSQL
 from django.utils.safestring import SafeString
 
 from hotline.knowledge import indexing
@@ -26,10 +27,18 @@ MAX_LIMIT = 100
 # readable entries.
 ENTRY_CANDIDATES = 1000
 ENTRY_FIRST_WINDOW = 50
-# Orders: matching ids are read newest first in chunks and filtered by scope until enough
-# are found (at most ORDER_MAX_CHUNKS chunks: a narrow scope over a very common word stops there).
+# Orders for a caller who sees only some of them: the page is the newest orders that both
+# match and are visible, found in chunks from a boundary going back: either the matches
+# (read from the index) kept when visible, or the visible orders (read from the database) kept
+# when they match. Which reaches further per chunk depends on the word and on the scope (a
+# department over a rare word: the matches; a street office over a common word: its orders),
+# so when the matches' chunk does not fill the page, the visible orders' chunk from the same
+# boundary is read too and the one reaching further back is kept (its range is complete).
+# Chunks double up to ORDER_CHUNK_MAX; after ORDER_MAX_CHUNKS of them one query joining both
+# finds the rest (exact, planned by the database).
 ORDER_CHUNK = 500
-ORDER_MAX_CHUNKS = 20
+ORDER_CHUNK_MAX = 4000
+ORDER_MAX_CHUNKS = 8
 
 
 @dataclass
@@ -143,14 +152,9 @@ def search_orders(user: Any, text: str, limit: int = 20) -> list[OrderHit]:
     if everything:
         chosen = search.search(ORDER_INDEX, query, limit, newest_first=True)
     else:
-        for chunk in range(ORDER_MAX_CHUNKS):
-            ranked = search.search(ORDER_INDEX, query, ORDER_CHUNK, offset=chunk * ORDER_CHUNK,
-                                   newest_first=True)
-            visible = set(scope.visible_orders(user, Order.objects.filter(
-                pk__in=[pk for pk, _score in ranked])).values_list("pk", flat=True))
-            chosen.extend(pair for pair in ranked if pair[0] in visible)
-            if len(chosen) >= limit or len(ranked) < ORDER_CHUNK:
-                break
+        ids = _visible_matches(user, query, limit)
+        scores = search.scores(ORDER_INDEX, query, ids)
+        chosen = [(pk, scores.get(pk, 0.0)) for pk in ids]
     chosen = chosen[:limit]
     orders = Order.objects.select_related("category", "lead_unit", "district").in_bulk(
         [pk for pk, _score in chosen])
@@ -158,6 +162,43 @@ def search_orders(user: Any, text: str, limit: int = 20) -> list[OrderHit]:
     terms = query.highlight_terms()
     return [OrderHit(order, score, highlight(order.title, terms), snippet(order.text, terms))
             for order, score in found[:limit]]
+
+
+def _visible_matches(user: Any, query: ParsedQuery, limit: int) -> list[int]:
+    """Ids of the newest ``limit`` orders matching ``query`` that ``user`` may see (see
+    ORDER_CHUNK)."""
+    search = backend()
+    chosen: list[int] = []
+    before: int | None = None  # everything from here up is done
+    chunk = ORDER_CHUNK
+    for _step in range(ORDER_MAX_CHUNKS):
+        matches = [pk for pk, _score in search.search(ORDER_INDEX, query, chunk,
+                                                      newest_first=True, before=before)]
+        visible = set(scope.visible_orders(user, Order.objects.filter(pk__in=matches))
+                      .values_list("pk", flat=True))
+        hits = [pk for pk in matches if pk in visible]
+        if len(chosen) + len(hits) >= limit or len(matches) < chunk:
+            return (chosen + hits)[:limit]
+        below = Order.objects.all() if before is None else Order.objects.filter(pk__lt=before)
+        mine = list(scope.visible_orders(user, below).order_by("-pk")
+                    .values_list("pk", flat=True)[:chunk])
+        if len(mine) < chunk or mine[-1] < matches[-1]:
+            # The visible orders reach further back: their matches are the whole answer for
+            # that range (the matches' hits are among them).
+            scored = search.scores(ORDER_INDEX, query, mine)
+            hits = [pk for pk in mine if pk in scored]
+            if len(chosen) + len(hits) >= limit or len(mine) < chunk:
+                return (chosen + hits)[:limit]
+            before = mine[-1]
+        else:
+            before = matches[-1]
+        chosen.extend(hits)
+        chunk = min(chunk * 2, ORDER_CHUNK_MAX)
+    # The backend's own SQL over its index table; what the user typed is a parameter.
+    sql, params = search.matching_ids_sql(ORDER_INDEX, query)
+    matching = RawSQL(sql, params)  # noqa: S611
+    rest = scope.visible_orders(user, Order.objects.filter(pk__lt=before, pk__in=matching))
+    return chosen + list(rest.order_by("-pk").values_list("pk", flat=True)[:limit - len(chosen)])
 
 
 def voice_entries(text: str, limit: int = 3) -> list[EntryHit]:

@@ -197,3 +197,86 @@ def test_hidden_best_matches_do_not_hide_readable_ones(city, monkeypatch):
     assert len(search_entries(city.agent, "停水", limit=13)) == 13
     monkeypatch.setattr(search_module, "ENTRY_CANDIDATES", 8)  # the widening stops there
     assert search_entries(None, "停水", limit=1) == []
+
+
+# --- newest-first order search: the same page by every path ------------------------------------
+
+def _plant_order_index(count=1200):
+    """Index documents straight into the order index (no orders needed by the backend): a
+    common word, a rare one, one common long ago only, and filler."""
+    from hotline.knowledge.backends import ORDER_INDEX
+
+    words = {"常见": {i for i in range(1, count + 1) if i % 3 == 0},
+             "少见": {5, 300, 777, count - 100},
+             "旧词": set(range(1, 151))}
+    documents = []
+    for pk in range(1, count + 1):
+        tokens = ["文档"] + [w for w, ids in words.items() if pk in ids]
+        documents.append((pk, (tokens[:1], tokens[1:])))
+    backend().replace(ORDER_INDEX, documents)
+    return words
+
+
+@pytest.mark.parametrize("thresholds", [None, (50, 20, 2), (7, 3, 4)])
+def test_newest_first_order_search_is_exact_for_rare_and_common_words(city, monkeypatch,
+                                                                      thresholds):
+    from hotline.knowledge.backends import ORDER_INDEX, PostgresTsvectorBackend
+
+    if thresholds:  # small windows and caps, so every step of the PostgreSQL plan is taken
+        recent, cap, widen = thresholds
+        monkeypatch.setattr(PostgresTsvectorBackend, "RECENT_IDS", recent)
+        monkeypatch.setattr(PostgresTsvectorBackend, "GIN_CAP", cap)
+        monkeypatch.setattr(PostgresTsvectorBackend, "WIDEN", widen)
+    words = _plant_order_index()
+    words["常见 旧词"] = words["常见"] & words["旧词"]
+    words["无此词"] = set()
+    search = backend()
+    for text, ids in words.items():
+        newest = sorted(ids, reverse=True)
+        query = parse_query(text)
+        for limit, offset, before in [(20, 0, None), (1, 0, None), (500, 0, None),
+                                      (20, 40, None), (20, 0, 1000), (20, 0, 160), (3, 2, 10)]:
+            expected = [pk for pk in newest if before is None or pk < before][offset:offset + limit]
+            found = search.search(ORDER_INDEX, query, limit, offset=offset, newest_first=True,
+                                  before=before)
+            assert [pk for pk, _score in found] == expected, (text, limit, offset, before)
+            assert all(score > 0 for _pk, score in found)
+        assert set(search.scores(ORDER_INDEX, query, list(range(1, 60)))) == {
+            pk for pk in ids if pk < 60}
+
+
+def test_order_search_scope_paths_give_the_same_page(city, monkeypatch):
+    """Departments' pages, whichever way they are found (the matches filtered by scope, the
+    visible orders filtered by the index, or the final join) equal the brute-force answer."""
+    from hotline.knowledge import search as search_module
+    from hotline.knowledge.backends import ORDER_INDEX
+    from hotline.orders import scope
+    from hotline.orders.services import do_action
+
+    orders = []
+    for n in range(18):
+        if n % 3 == 2:
+            data = dict(title=f"工地噪声{n}", text="小区旁夜间施工噪声", category="100201",
+                        district="taijiang" if n % 2 else "gulou")
+        else:
+            data = dict(title=f"停水{n}", text="小区临时停水" + ("，施工挖断水管" if n % 4 == 0 else ""))
+        orders.append(new_order(city, **data))
+        if n % 5 != 4:  # a few stay undispatched: only the centre sees them
+            do_action(city.agent, orders[-1].number, "dispatch")
+    users = [city.handler, city.env_handler, city.housing_handler, city.sub_agent,
+             city.street_handler, city.agent]
+
+    def expected(user, text, limit):
+        matching = {pk for pk, _s in backend().search(ORDER_INDEX, parse_query(text), 1000)}
+        visible = set(scope.visible_orders(user).values_list("pk", flat=True))
+        return sorted(matching & visible, reverse=True)[:limit]
+
+    for chunk, most, steps in [(500, 4000, 8), (2, 4, 3), (1, 1, 2), (1, 2, 30)]:
+        monkeypatch.setattr(search_module, "ORDER_CHUNK", chunk)
+        monkeypatch.setattr(search_module, "ORDER_CHUNK_MAX", most)
+        monkeypatch.setattr(search_module, "ORDER_MAX_CHUNKS", steps)
+        for user in users:
+            for text in ["小区", "停水", "噪声", "施工", "施工 停水", "电梯"]:
+                for limit in (1, 3, 20):
+                    got = [h.order.pk for h in search_orders(user, text, limit=limit)]
+                    assert got == expected(user, text, limit), (chunk, user.username, text, limit)
