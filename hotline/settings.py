@@ -36,9 +36,9 @@ INSTALLED_APPS = [
     "hotline.orders",
     "hotline.api",
     "hotline.knowledge",
+    "hotline.insight",
     "hotline.triage",
     "hotline.voice",
-    "hotline.desk",
     "hotline.desk",
     "hotline.portal",
 ]

@@ -7,6 +7,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("knowledge/", include("hotline.knowledge.urls")),
+    path("insight/", include("hotline.insight.urls")),
     path("triage/", include("hotline.triage.urls")),
     path("", include("hotline.portal.urls")),
     # Not under i18n_patterns: with any unprefixed i18n_patterns in the URLconf, Django's

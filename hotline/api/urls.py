@@ -9,6 +9,7 @@ from hotline.api.fallback import router as fallback_router
 from hotline.api.openapi import HotlineAPI
 from hotline.api.orders import router as orders_router
 from hotline.api.public import router as public_router
+from hotline.insight.api import router as insight_router
 from hotline.knowledge.api import router as knowledge_router
 from hotline.triage.api import router as triage_router
 
@@ -28,6 +29,7 @@ api.add_router("", orders_router)
 api.add_router("", directory_router)
 api.add_router("", public_router)
 api.add_router("/knowledge", knowledge_router)
+api.add_router("/insight", insight_router)
 api.add_router("/triage", triage_router)
 # Mount new routers above this line: the fallback answers every path not matched before it.
 api.add_router("", fallback_router)  # last: JSON 404 for unknown paths

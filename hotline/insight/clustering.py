@@ -6,8 +6,8 @@ fraud case), not merely the same category. Hence:
 
 - features: TF-IDF over the normalised words of the title (counted twice: a title says what
   the matter is) and the start of the text, plus word bigrams (place + problem pairs such as
-  "丽发 新城" or "搅拌站 噪音" are what make two messages the same matter); terms found in
-  more than ``max_df`` of the texts ("反映", "问题") carry no topic and are dropped;
+  "丽发 新城" or "搅拌站 噪音" are what make two messages the same matter); idf weighs
+  common words ("反映", "问题") down and terms in more than 30% of the texts are dropped;
 - terms are hashed to 32-bit ids (CRC-32) once per text, so an order's features can be stored
   as a few hundred bytes and a run over tens of thousands of orders never touches a Python
   string: everything after hashing is numpy;
@@ -103,7 +103,7 @@ def decode(blob: bytes) -> np.ndarray:
     return np.concatenate([title, title, ids[1 + n_title:]])
 
 
-def vectorise(docs: Sequence[np.ndarray], *, max_df: float = 0.05,
+def vectorise(docs: Sequence[np.ndarray], *, max_df: float = 0.3,
               min_df: int = 2) -> tuple[csr_matrix, np.ndarray]:
     """L2-normalised TF-IDF rows (sublinear tf, smooth idf) and the bucket of each column."""
     n = len(docs)
@@ -123,8 +123,11 @@ def vectorise(docs: Sequence[np.ndarray], *, max_df: float = 0.05,
                         shape=(n, _BUCKET_MASK + 1))
     counts.sum_duplicates()
     df = np.bincount(counts.indices, minlength=_BUCKET_MASK + 1)
-    # With few texts a 5% document frequency would drop every shared term.
-    kept = (df >= min_df) & (df <= max(int(max_df * n), 5))
+    # The idf already weighs frequent terms down; the cut only removes words nearly every
+    # text has. It must stay loose: a real hot issue may be a fifth of a day's calls (or of a
+    # district's few orders), and its own words must not be cut. With few texts, keep
+    # terms of up to 10 texts.
+    kept = (df >= min_df) & (df <= max(int(max_df * n), 10))
     if not kept.any():
         return csr_matrix((n, 0), dtype=np.float32), np.zeros(0, dtype=np.uint32)
     new_column = np.cumsum(kept) - 1
@@ -332,10 +335,10 @@ def top_terms_of(centroid: csr_matrix, term_ids: np.ndarray, member_words: list[
     row = centroid.tocsr()
     chosen: list[str] = []
     for k in np.argsort(-row.data, kind="stable"):
-        name = names.get(int(term_ids[row.indices[k]]))
-        if not name or len(name) < 2 or any(name in c for c in chosen):
+        found = names.get(int(term_ids[row.indices[k]]))
+        if not found or len(found) < 2 or any(found in c for c in chosen):
             continue
-        chosen = _join_overlapping([c for c in chosen if c not in name], name, texts)
+        chosen = _join_overlapping([c for c in chosen if c not in found], found, texts)
         if len(chosen) == count + 1:
             break
     return chosen[:count]

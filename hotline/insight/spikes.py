@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from scipy.special import betainc, gammainc
 
@@ -96,7 +97,7 @@ def spike_of(key: Hashable, current: int, baseline_daily: Sequence[int], window_
 
 
 def find_spikes(series: Mapping[Hashable, Sequence[int]], window_days: int,
-                **options: float) -> list[Spike]:
+                **options: Any) -> list[Spike]:
     """Spikes among many daily series, most significant first.
 
     Each series is its daily counts, oldest first; its last ``window_days`` values are the

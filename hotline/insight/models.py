@@ -1,0 +1,27 @@
+"""Each order's text features, computed once and kept, so a hot-issue run over tens of
+thousands of orders reads a few hundred bytes per order instead of segmenting its text again
+(segmenting costs ~0.3 ms an order: 9 s for 30,000 orders; reading the features ~50 ms)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from hotline.orders.models import Order
+
+# Bump when the features change (tokeniser, hashing, text length): stale rows are recomputed.
+FEATURES_VERSION = 1
+
+
+class OrderTerms(models.Model):
+    order = models.OneToOneField(Order, on_delete=models.CASCADE, primary_key=True,
+                                 related_name="terms")
+    version = models.PositiveSmallIntegerField(default=FEATURES_VERSION)
+    # Normalised words of the title, a tab, then those of the start of the text.
+    words = models.TextField(_("words"))
+    # clustering.encode(): uint32 hashed term ids (see hotline/insight/clustering.py).
+    features = models.BinaryField(_("features"))
+
+    class Meta:
+        verbose_name = _("order text features")
+        verbose_name_plural = _("order text features")

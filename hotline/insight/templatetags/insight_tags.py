@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from django import template
+
+from hotline.insight import services
+
+register = template.Library()
+
+
+@register.filter
+def may_view_hot_issues(user: object) -> bool:
+    """For the navigation: offer the hot-issue page to those who may open it."""
+    return services.may_view_hot_issues(user)

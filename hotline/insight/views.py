@@ -1,0 +1,53 @@
+"""The hot-issue page (/insight/) for the centre, leaders, auditors, sub-centres and
+department administrators; each sees the orders in their own scope. Thin: the form reads the
+filters, ``services.hot_issues`` does the work, ``chart.line_chart`` draws the trend."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+
+from hotline.insight.chart import line_chart
+from hotline.insight.forms import HotIssuesForm
+from hotline.insight.services import Report, hot_issues, may_view_hot_issues
+from hotline.orders.errors import ServiceError
+from hotline.portal.access import staff_required
+
+CHART_SERIES = 5
+
+
+def _chart(report: Report) -> str:
+    labels = [timezone.localtime(d).strftime("%m-%d") for d in report.day_starts]
+    series = [(issue.label or issue.title, issue.trend) for issue in report.issues[:CHART_SERIES]]
+    return line_chart(series, labels, title=_("Orders per day of the largest hot issues"))
+
+
+@staff_required
+def hot_issues_page(request: HttpRequest) -> HttpResponse:
+    if not may_view_hot_issues(request.user):
+        raise PermissionDenied
+    form = HotIssuesForm(request.GET or {"period": "7"})
+    context: dict[str, Any] = {"form": form, "report": None}
+    status = 200
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            report = hot_issues(request.user, form.window(),  # type: ignore[arg-type]
+                                district=data["district"], category=data["category"])
+        except ServiceError as exc:
+            form.add_error(None, exc.message)
+            status = exc.status
+        else:
+            context["report"] = report
+            context["chart"] = mark_safe(_chart(report))  # noqa: S308 - escaped by line_chart
+            context["range_end"] = report.window.end - dt.timedelta(seconds=1)
+    else:
+        status = 400
+    return render(request, "insight/hot_issues.html", context, status=status)

@@ -1,0 +1,115 @@
+"""Hot issues over real orders in the database: windows, scope, spikes, indexing."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from hotline.insight.models import OrderTerms
+from hotline.insight.services import hot_issues, may_view_hot_issues, window_for
+from hotline.orders.errors import Forbidden, InvalidInput
+
+
+def numbers(issue) -> set[str]:
+    return {s.number for s in issue.samples}
+
+
+def test_window_choices_and_ranges() -> None:
+    now = timezone.now()
+    assert window_for(days=1, now=now).days == 1
+    assert window_for(now=now).days == 7
+    week = window_for(days=30, now=now)
+    assert week.end == now and week.days == 30
+    today = timezone.localdate(now)
+    ranged = window_for(date_from=today - dt.timedelta(days=2), date_to=today, now=now)
+    assert ranged.days == 3 and timezone.localtime(ranged.start).hour == 0
+
+
+@pytest.mark.parametrize("kwargs,field", [
+    ({"days": 5}, "days"),
+    ({"days": 0}, "days"),
+    ({"date_from": dt.date(2026, 1, 2)}, "date_to"),
+    ({"date_to": dt.date(2026, 1, 2)}, "date_from"),
+    ({"date_from": dt.date(2026, 1, 2), "date_to": dt.date(2026, 1, 1)}, "date_to"),
+    ({"date_from": dt.date(2026, 1, 1), "date_to": dt.date(2026, 6, 1)}, "date_to"),
+    ({"date_from": dt.date(2999, 1, 1), "date_to": dt.date(2999, 1, 2)}, "date_from"),
+])
+def test_bad_windows_are_refused(kwargs, field) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        window_for(**kwargs)
+    assert caught.value.field == field
+
+
+def test_planted_outage_is_the_top_hot_issue_with_a_spike(city, scenario) -> None:
+    report = hot_issues(city.leader, window_for(days=1, now=scenario.now))
+    assert report.scope == "city"
+    assert report.orders == 6 + 0  # only the outage calls fall in the last 24 hours
+    top = report.issues[0]
+    assert top.count == 6 and "丽发新城" in top.label
+    assert numbers(top) <= {o.number for o in scenario.outage} and len(top.samples) == 5
+    assert top.districts == [("鼓楼区", 6)]
+    assert top.places == [("鼓楼区丽发新城3栋", 3)]
+    assert sum(top.trend) == 6 and len(top.trend) == 1
+    assert top.spike is not None and top.spike.current == 6
+    assert top.baseline_per_day == pytest.approx(2 / 28, abs=0.01)
+    assert [(a.category, a.district) for a in report.area_spikes] == [("停水", "鼓楼区")]
+
+
+def test_week_window_groups_each_matter_and_finds_no_spike_in_a_steady_one(city, scenario):
+    report = hot_issues(city.agent, window_for(days=7, now=scenario.now))
+    by_size = {i.count: i for i in report.issues}
+    assert set(by_size) == {6, 2}
+    noise = by_size[2]
+    assert {s.number for s in noise.samples} == {o.number for o in scenario.noise[:2]}
+    assert noise.spike is None  # two calls in a week against two in the four weeks before
+    assert len(noise.trend) == 7 and sum(noise.trend) == 2
+
+
+def test_sub_centre_sees_its_district_only(city, scenario) -> None:
+    report = hot_issues(city.sub_agent, window_for(days=7, now=scenario.now))
+    assert report.scope == "district"
+    assert [i.count for i in report.issues] == [6]  # the 台江区 noise is not theirs
+
+
+def test_department_sees_hot_issues_in_its_own_orders(city, scenario) -> None:
+    report = hot_issues(city.dept_admin, window_for(days=7, now=scenario.now))
+    assert report.scope == "unit" and report.orders == 3
+    assert [i.count for i in report.issues] == [3]
+    assert numbers(report.issues[0]) == {o.number for o in scenario.outage[:3]}
+    assert may_view_hot_issues(city.dept_admin) and not may_view_hot_issues(city.handler)
+
+
+@pytest.mark.parametrize("who", ["handler", "street_handler", "system"])
+def test_roles_without_hot_issues_are_refused(city, who) -> None:
+    with pytest.raises(Forbidden):
+        hot_issues(getattr(city, who), window_for(days=7))
+
+
+def test_filters_by_district_and_category(city, scenario) -> None:
+    window = window_for(days=7, now=scenario.now)
+    taijiang = hot_issues(city.leader, window, district="taijiang")
+    assert [i.count for i in taijiang.issues] == [2]
+    by_category = hot_issues(city.leader, window, category="1001")  # 供水 covers 停水
+    assert [i.count for i in by_category.issues] == [6]
+    with pytest.raises(InvalidInput) as caught:
+        hot_issues(city.leader, window, district="nowhere")
+    assert caught.value.field == "district"
+    with pytest.raises(InvalidInput) as caught:
+        hot_issues(city.leader, window, category="999")
+    assert caught.value.field == "category"
+
+
+def test_features_are_computed_once_per_order(city, scenario) -> None:
+    window = window_for(days=30, now=scenario.now)
+    first = hot_issues(city.leader, window)
+    assert first.timings_ms["indexed_orders"] == OrderTerms.objects.count() == 15
+    again = hot_issues(city.leader, window)
+    assert again.timings_ms["indexed_orders"] == 0
+    assert [i.count for i in again.issues] == [i.count for i in first.issues]
+
+
+def test_empty_city_has_no_hot_issues(city) -> None:
+    report = hot_issues(city.leader, window_for(days=7))
+    assert report.orders == 0 and report.issues == [] and report.area_spikes == []
