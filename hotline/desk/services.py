@@ -329,3 +329,14 @@ def announcement(call_id: int) -> tuple[int, int | None] | None:
     serving = routing.serving(rules, agent_views())
     return position, routing.announced_minutes(
         routing.expected_wait_s(position, serving, rules.aht_s))
+
+
+def next_timer(now: dt.datetime | None = None) -> dt.datetime | None:
+    """When the ACD loop must next run without any event: a wrap-up ends, a sticky window
+    closes or an overflow rule comes due. The gateway's routing loop sleeps until then."""
+    when = _now(now)
+    wrap = (AgentStatus.objects.filter(state=State.WRAP_UP, wrap_up_until__isnull=False)
+            .order_by("wrap_up_until").values_list("wrap_up_until", flat=True).first())
+    wake = routing.next_wakeup(waiting_calls(), queue_rules(), when.timestamp())
+    times = [t for t in (wrap, dt.datetime.fromtimestamp(wake, dt.UTC) if wake else None) if t]
+    return min(times) if times else None

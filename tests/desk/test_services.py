@@ -276,3 +276,23 @@ def test_admin_manages_extensions_and_queues(desk: Any, client: Any) -> None:
     client.force_login(desk.agent)
     assert client.get(reverse("admin:desk_queue_changelist")).status_code == 302
     assert QueuedCall.objects.count() == 0
+
+
+def test_next_timer_is_the_earliest_wrap_up_end_or_routing_deadline(desk: Any) -> None:
+    assert services.next_timer(at(0)) is None
+    OverflowRule.objects.create(queue=desk.general, position=1, after_s=90,
+                                action=OverflowAction.VOICEMAIL)
+    services.do_enqueue_call(desk.general, call_ref="v", now=at(0))
+    assert services.next_timer(at(10)) == at(90)
+    ready(desk.agent, 0)
+    [offer] = services.do_route(at(20)).offers
+    services.do_call_answered(offer.call, at(21))
+    services.do_call_ended(offer.call, at(30))  # wrap-up until 45
+    assert services.next_timer(at(30)) == at(45)
+
+
+def test_default_skills_exist() -> None:
+    from hotline.desk.models import Skill
+
+    assert {"lang-cmn", "lang-yue", "lang-en", "lang-dialect", "biz-enterprise"} <= set(
+        Skill.objects.values_list("code", flat=True))
