@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.db import DatabaseError, transaction
 from django.urls import reverse
 
 from hotline.desk import services
@@ -241,6 +242,12 @@ def test_state_log_is_append_only(desk: Any) -> None:
         change.save()
     with pytest.raises(Exception, match="cannot be deleted"):
         change.delete()
+    # The database refuses too, whoever asks (bulk updates and deletes skip the model).
+    for attempt in (lambda: StateChange.objects.filter(pk=change.pk).update(reason="meal"),
+                    lambda: StateChange.objects.filter(pk=change.pk).delete()):
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            attempt()
+    assert StateChange.objects.get(pk=change.pk).reason == ""
 
 
 def test_extension_stores_only_ha1_and_binds_at_sign_in(desk: Any) -> None:
