@@ -7,14 +7,21 @@ and PostgreSQL (tsvector), with many orders loaded.
 
 What it does: creates and migrates the database if needed (SQLite: var/bench/search.sqlite3;
 PostgreSQL: --database-url, default hl_kb_bench), tops it up to --orders synthetic orders with
-the bulk loader, indexes the new ones (jieba in --procs processes, the index written by the
-same backend code production uses), adds --entries published knowledge entries (the demo set
-plus synthetic guides), then times, for a set of queries typed by agents:
+the bulk loader (a PostgreSQL superuser skips the foreign-key checks), indexes the new ones
+(jieba in --procs processes, each distinct text segmented once, the index written by the same
+backend code production uses), adds --entries published knowledge entries (the demo set plus
+synthetic guides), plants three rare words into a few orders (PLANTED: 3 old ones, 40 spread,
+300 recent; the templates' words are common and some queries match nothing), gives a street
+office one order in 1,000 (--load-only stops here), then times, for queries typed by agents:
   knowledge: search_entries (all words must match, ranked, highlighted, 20 results)
   suggest:   suggest_entries for a sentence being typed (any word, 5 results)
   orders_centre: search_orders for a centre agent (sees every order, 20 results)
   orders_department: search_orders for a department handler (scope filter, 20 results)
-Each query is run once to warm up, then --rounds times. The last line is one JSON object.
+  orders_street: search_orders for a street office holding one order in 1,000
+Each query is run once to warm up, then --rounds times. Then classification throughput
+(hotline.triage.classifier trained on ../shared/data/tipdm, --classify-messages raw messages
+classified one at a time: messages/s, ms and CPU ms per message). The load average is
+recorded (the machine is shared). The last line is one JSON object.
 """
 
 from __future__ import annotations
@@ -119,10 +126,25 @@ def load_orders(target: int, batch: int) -> dict[str, Any]:
     return out
 
 
-def _segment(rows: list[tuple[int, str, str]]) -> list[tuple[int, tuple[list[str], list[str]]]]:
+_TOKENS: dict[str, list[str]] = {}
+
+
+def _tokens(text: str) -> list[str]:
+    """index_tokens, remembered: the bulk loader's texts come from a few templates, so
+    segmenting each distinct text once makes indexing a million orders minutes, not an hour
+    (the index rows written are the same)."""
     from hotline.knowledge import segmentation
 
-    return [(pk, (segmentation.index_tokens(t), segmentation.index_tokens(x))) for pk, t, x in rows]
+    found = _TOKENS.get(text)
+    if found is None:
+        if len(_TOKENS) > 200_000:
+            _TOKENS.clear()
+        found = _TOKENS[text] = segmentation.index_tokens(text)
+    return found
+
+
+def _segment(rows: list[tuple[int, str, str]]) -> list[tuple[int, tuple[list[str], list[str]]]]:
+    return [(pk, (_tokens(t), _tokens(x))) for pk, t, x in rows]
 
 
 def index_orders(procs: int, batch: int) -> dict[str, Any]:
@@ -209,6 +231,11 @@ def load_entries(target: int) -> dict[str, Any]:
                 for entry, version in zip(entries, versions, strict=True):
                     entry.published = version
                 Entry.objects.bulk_update(entries, ["published"])
+    from hotline.knowledge.backends import ENTRY_INDEX, backend
+
+    published = Entry.objects.filter(published__isnull=False).count()
+    if missing <= 0 and len(backend().ids_between(ENTRY_INDEX, 0, 2**62)) == published:
+        return {"entries": published}
     started = time.perf_counter()
     indexed = indexing.rebuild_entry_index()
     return {"entries": indexed, "entry_index_seconds": round(time.perf_counter() - started, 1)}
@@ -243,14 +270,14 @@ def plant_rare_words() -> dict[str, Any]:
         else:
             ids = [low + 11 + span * i // count for i in range(count)]
         orders = Order.objects.filter(pk__in=ids)
-        if orders.filter(title__startswith=word).count() == orders.count():
+        missing = [pk for pk, title in orders.values_list("pk", "title") if word not in title]
+        if not missing:
             continue
-        for order in orders.only("pk", "title"):
-            if not order.title.startswith(word):
-                Order.objects.filter(pk=order.pk).update(
-                    title=f"{word}{order.title}", text=f"市民反映{word}，请尽快处理。")
-        indexing.index_orders(orders)
-        planted += orders.count()
+        for order in Order.objects.filter(pk__in=missing).only("pk", "title"):
+            Order.objects.filter(pk=order.pk).update(
+                title=f"{word}{order.title}", text=f"市民反映{word}，请尽快处理。")
+        indexing.index_orders(Order.objects.filter(pk__in=missing))
+        planted += len(missing)
     return {"orders_planted_now": planted}
 
 
@@ -315,7 +342,31 @@ def _stats(samples: list[float]) -> dict[str, float]:
             "mean": round(statistics.fmean(ordered), 2), "n": len(ordered)}
 
 
-def users() -> tuple[Any, Any]:
+NARROW_EVERY = 1000
+
+
+def narrow_scope() -> dict[str, Any]:
+    """A street office holding one order in NARROW_EVERY (co-handler): a scope where the
+    matches of a common word are mostly invisible, so the visible orders lead the search."""
+    from django.db.models import F
+
+    from hotline.directory.models import Unit, UnitKind
+    from hotline.orders.models import Assignment, Order
+
+    centre = Unit.objects.filter(kind=UnitKind.CENTRE).order_by("pk").first()
+    unit, _ = Unit.objects.get_or_create(code="bench-narrow", defaults={
+        "name": "基准测试街道", "kind": UnitKind.STREET, "parent": centre})
+    if Assignment.objects.filter(unit=unit).exists():
+        return {}
+    rows = (Order.objects.annotate(k=F("pk") % NARROW_EVERY).filter(k=0)
+            .values_list("pk", "created_at"))
+    Assignment.objects.bulk_create(
+        [Assignment(order_id=pk, unit=unit, role=Assignment.Role.CO, active=True,
+                    assigned_at=created) for pk, created in rows.iterator()], batch_size=5000)
+    return {"narrow_scope_orders_now": Assignment.objects.filter(unit=unit).count()}
+
+
+def users() -> tuple[Any, Any, Any]:
     from hotline.directory.models import Role, Unit, UnitKind, User
     from hotline.orders.models import Assignment
 
@@ -327,7 +378,9 @@ def users() -> tuple[Any, Any]:
         kind=UnitKind.DEPARTMENT).first()
     handler, _ = User.objects.get_or_create(username="bench_search_handler",
                                             defaults={"role": Role.DEPT_HANDLER, "unit": unit})
-    return agent, handler
+    narrow, _ = User.objects.get_or_create(username="bench_search_street", defaults={
+        "role": Role.DEPT_HANDLER, "unit": Unit.objects.get(code="bench-narrow")})
+    return agent, handler, narrow
 
 
 def measure(rounds: int) -> dict[str, Any]:
@@ -338,12 +391,13 @@ def measure(rounds: int) -> dict[str, Any]:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
-    agent, handler = users()
+    agent, handler, narrow = users()
     cases = {
         "knowledge": [(lambda q=q: search_entries(agent, q, limit=20)) for q in QUERIES],
         "suggest": [(lambda t=t: suggest_entries(agent, t, limit=5)) for t in TYPED],
         "orders_centre": [(lambda q=q: search_orders(agent, q, limit=20)) for q in QUERIES],
         "orders_department": [(lambda q=q: search_orders(handler, q, limit=20)) for q in QUERIES],
+        "orders_street": [(lambda q=q: search_orders(narrow, q, limit=20)) for q in QUERIES],
     }
     result: dict[str, Any] = {}
     for name, calls in cases.items():
@@ -369,6 +423,7 @@ def main(argv: list[str] | None = None) -> int:
     out.update(index_orders(args.procs, args.batch))
     out.update(load_entries(args.entries))
     out.update(plant_rare_words())
+    out.update(narrow_scope())
     if args.load_only:
         print(json.dumps(out, ensure_ascii=False))
         return 0
