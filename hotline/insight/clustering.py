@@ -44,6 +44,7 @@ DEFAULT_MERGE_THRESHOLD = 0.5
 # a 2 million budget broke the two largest apart.
 PAIR_BUDGET = 5_000_000
 SEED_SIMILARITY = 0.1
+MAX_NEIGHBOURS = 200
 TEXT_CHARS = 200  # the start of a text says what it is about; the rest is detail and noise
 _BLOCK = 2048
 _NAMING_MEMBERS = 20  # the most central members name a cluster
@@ -142,7 +143,8 @@ def vectorise(docs: Sequence[np.ndarray], *, max_df: float = 0.3,
 
 
 def neighbours(matrix: csr_matrix, threshold: float, *, pair_budget: int = PAIR_BUDGET,
-               seed_similarity: float = SEED_SIMILARITY) -> csr_matrix:
+               seed_similarity: float = SEED_SIMILARITY,
+               max_neighbours: int = MAX_NEIGHBOURS) -> csr_matrix:
     """The similarity graph: entry (i, j) is cos(i, j) when at least ``threshold``, i != j.
 
     The full product X·Xᵀ costs the sum of the squared document frequencies, which the
@@ -170,7 +172,16 @@ def neighbours(matrix: csr_matrix, threshold: float, *, pair_budget: int = PAIR_
     cols = np.concatenate(cols_list) if cols_list else np.zeros(0, dtype=np.int64)
     sims = _row_dots(matrix, rows, cols)
     keep = sims >= threshold
-    return csr_matrix((sims[keep], (rows[keep], cols[keep])), shape=(n, n))
+    rows, cols, sims = rows[keep], cols[keep], sims[keep]
+    # At most ``max_neighbours`` per text (the most similar): a city-wide outage can bring
+    # thousands of near-identical calls, and all their pairs would not fit in memory. The
+    # leader then takes only its closest texts; the rest form more clusters of the same
+    # matter, which ``merge_close`` joins again by their centroids.
+    order = np.lexsort((-sims, rows))
+    rows, cols, sims = rows[order], cols[order], sims[order]
+    first = np.searchsorted(rows, rows, side="left")
+    top = (np.arange(len(rows)) - first) < max_neighbours
+    return csr_matrix((sims[top], (rows[top], cols[top])), shape=(n, n))
 
 
 def _row_dots(matrix: csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
@@ -205,6 +216,19 @@ def leader_groups(graph: csr_matrix) -> list[list[int]]:
         owner[i] = owner[free] = len(groups)
         groups.append([int(i), *free.tolist()])
     return groups
+
+
+def _expand(groups: list[list[int]], unique: np.ndarray,
+            copies: dict[bytes, list[int]]) -> list[list[int]]:
+    """Groups of unique texts -> groups of all texts; identical texts alone form a group."""
+    same = list(copies.values())
+    grouped = np.zeros(len(same), dtype=bool)
+    expanded = []
+    for group in groups:
+        grouped[group] = True
+        expanded.append([i for u in group for i in same[u]])
+    expanded.extend(same[u] for u in np.flatnonzero(~grouped) if len(same[u]) > 1)
+    return expanded
 
 
 def _centroids(matrix: csr_matrix, groups: list[list[int]]) -> csr_matrix:
@@ -259,8 +283,14 @@ def cluster(docs: Sequence[np.ndarray], *, threshold: float = DEFAULT_THRESHOLD,
     everything, term_ids = vectorise([*docs, *baseline])
     if everything.shape[1] == 0:
         return []
+    # Identical texts (repeat callers, copied complaints, form letters) are compared once.
+    copies: dict[bytes, list[int]] = {}
+    for i, doc in enumerate(docs):
+        copies.setdefault(doc.tobytes(), []).append(i)
+    unique = np.fromiter((same[0] for same in copies.values()), dtype=np.int64,
+                         count=len(copies))
     matrix = csr_matrix(everything[:len(docs)])
-    groups = leader_groups(neighbours(matrix, threshold))
+    groups = _expand(leader_groups(neighbours(matrix[unique], threshold)), unique, copies)
     groups = [g for g in merge_close(matrix, groups, merge_threshold) if len(g) >= min_size]
     if not groups:
         return []

@@ -135,3 +135,16 @@ def test_a_planted_matter_is_found_among_thousands_of_texts() -> None:
 @pytest.mark.parametrize("terms,label", [(["丽发新城", "停水"], "丽发新城 · 停水"), ([], "")])
 def test_label(terms: list[str], label: str) -> None:
     assert C.label_of(terms) == label
+
+
+def test_identical_texts_form_a_cluster_and_many_copies_stay_one_matter() -> None:
+    texts = [WATER[0]] * 600 + [NOISE[0], NOISE[1]] + [OTHERS[0]] * 2 + [OTHERS[1]]
+    clusters = C.cluster(docs_of(texts))
+    sizes = sorted(c.size for c in clusters)
+    assert sizes == [2, 2, 600]
+
+
+def test_neighbours_are_capped_per_text() -> None:
+    matrix, _ = C.vectorise(docs_of(WATER * 3))
+    graph = C.neighbours(matrix, 0.35, max_neighbours=2)
+    assert np.diff(graph.indptr).max() == 2
