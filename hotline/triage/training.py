@@ -31,6 +31,7 @@ from hotline.directory.models import Category
 from hotline.orders.errors import Conflict, NotFound
 from hotline.orders.lifecycle import State
 from hotline.orders.models import Order
+from hotline.triage.calibration import calibrated_scale
 from hotline.triage.classifier import CategoryClassifier
 from hotline.triage.labels import rolled_up_labels
 from hotline.triage.models import ClassifierVersion, ModelStatus
@@ -112,6 +113,7 @@ def evaluate_holdout(texts: list[str], labels: list[str]) -> dict[str, Any]:
     started = time.perf_counter()
     top = model.predict_top_many(test_x, k=3)
     ms_per_message = (time.perf_counter() - started) * 1000 / len(test_x)
+    scale = calibrated_scale(model, test_x, test_y)
     predicted = [choices[0][0] for choices in top]
     names = sorted(set(test_y) | set(predicted))
     precision, recall, f1, support = precision_recall_fscore_support(
@@ -132,6 +134,7 @@ def evaluate_holdout(texts: list[str], labels: list[str]) -> dict[str, Any]:
         "accuracy": round(float(accuracy_score(test_y, predicted)), 4),
         "top3_accuracy": round(top3, 4),
         "ms_per_message": round(ms_per_message, 3),
+        "softmax_scale": scale,
         "per_label": per_label,
     }
 
@@ -150,7 +153,7 @@ def do_train_classifier(*, trigger: str = "schedule") -> TrainingOutcome:
         figures = evaluate_holdout(data.texts, data.labels)
     except ValueError as exc:
         return TrainingOutcome(False, str(exc))
-    model = CategoryClassifier().fit(data.texts, data.labels)
+    model = CategoryClassifier(softmax_scale=figures["softmax_scale"]).fit(data.texts, data.labels)
     train_seconds = time.perf_counter() - started
     model.metrics = {key: value for key, value in figures.items() if key != "per_label"}
     version = _store(model, data, figures, train_seconds, trigger)

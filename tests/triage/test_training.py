@@ -96,3 +96,23 @@ def test_retraining_clock(city, settings):
     assert fresh.due(0.0)
     settings.HOTLINE_TRIAGE_RETRAIN_HOURS = 0
     assert not fresh.due(0.0)  # 0 switches automatic retraining off
+
+
+def test_scores_are_calibrated_on_the_held_out_orders():
+    from hotline.triage.calibration import calibrated_scale
+    from hotline.triage.classifier import CategoryClassifier
+    from tests.triage.conftest import NOISE_TEXTS, WATER_TEXTS
+
+    texts = [f"{t}（{i}）" for i in range(3) for t in WATER_TEXTS + NOISE_TEXTS]
+    clean = ["water"] * 10 + ["noise"] * 10
+    labels = clean * 3
+    model = CategoryClassifier().fit(texts[:40], labels[:40])
+    # Separable topics: confident scores are honest, the scale goes up from the default.
+    assert calibrated_scale(model, texts[40:], labels[40:]) > model.softmax_scale
+    # Labels that say nothing about the text (drawn at random): confidence is not earned.
+    import random
+
+    rng = random.Random(7)
+    noise = [rng.choice(["water", "noise"]) for _ in texts]
+    coin = CategoryClassifier().fit(texts[:40], noise[:40])
+    assert calibrated_scale(coin, texts[40:], noise[40:]) < coin.softmax_scale
