@@ -6,6 +6,7 @@ app_name = "triage"
 
 urlpatterns = [
     path("suggest/", views.suggest, name="suggest"),
+    path("orders/<str:number>/suggest/", views.order_suggest, name="order_suggest"),
     path("models/", views.models_page, name="models"),
     path("models/train/", views.train, name="train"),
     path("models/<int:version>/activate/", views.activate, name="activate"),

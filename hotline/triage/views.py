@@ -1,6 +1,7 @@
 """Pages of the classifier.
 
 - /triage/suggest/   category suggestions for the order form (an htmx fragment)
+- /triage/orders/N/suggest/  the same for a stored order without a category (dispatch form)
 - /triage/models/    the classifier versions, their held-out figures per category, and how
                      often agents kept the suggestion; retrain and activate for centre admins
 """
@@ -11,13 +12,15 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from hotline.directory.models import Category, District
 from hotline.orders.errors import ServiceError
+from hotline.orders.models import Order
+from hotline.orders.scope import visible_orders
 from hotline.portal.access import role_required
 from hotline.triage.access import may_manage_models, may_see_models, may_suggest
 from hotline.triage.models import ClassifierVersion, ModelStatus
@@ -36,6 +39,21 @@ def suggest(request: HttpRequest) -> HttpResponse:
     found = suggest_categories(request.GET.get("text", "")[:5000],
                                title=request.GET.get("title", "")[:200], district=district)
     return render(request, "triage/_suggestions.html", {"found": found})
+
+
+@role_required(may_suggest)
+def order_suggest(request: HttpRequest, number: str) -> HttpResponse:
+    """Suggestions for an order that came in without a category (web portal, voicemail), for
+    the dispatch form on the order page (``target``: the id of the form's category select)."""
+    order = visible_orders(request.user, Order.objects.select_related("district")) \
+        .filter(number=number).first()
+    if order is None:
+        raise Http404
+    found = suggest_categories(order.text, title=order.title, district=order.district)
+    target = request.GET.get("target", "id_category")
+    if not target.replace("-", "").replace("_", "").isalnum():
+        target = "id_category"
+    return render(request, "triage/_suggestions.html", {"found": found, "target": target})
 
 
 @role_required(may_see_models)

@@ -117,3 +117,24 @@ def test_models_page_shows_figures_and_buttons_by_role(trained):
     assert answer.status_code == 302 and ClassifierVersion.objects.count() == 2
     assert _client(trained.admin).post("/triage/models/1/activate/").status_code == 302
     assert ClassifierVersion.objects.get(version=1).status == ModelStatus.ACTIVE
+
+
+def test_an_order_without_a_category_gets_suggestions_on_its_page(trained):
+    from tests.orders.helpers import new_order
+
+    order = new_order(trained.agent, text="楼上装修电钻噪音一直不停", category="",
+                      citizen_phone="13600000001")
+    page = _client(trained.agent).get(f"/orders/{order.number}/").content.decode()
+    assert f'hx-get="/triage/orders/{order.number}/suggest/?target=id_dispatch-category"' in page
+    fragment = _client(trained.agent).get(f"/triage/orders/{order.number}/suggest/",
+                                          {"target": "id_dispatch-category"})
+    assert fragment.status_code == 200
+    html = fragment.content.decode()
+    assert 'data-category="100201"' in html and 'data-target="id_dispatch-category"' in html
+    hostile = _client(trained.agent).get(f"/triage/orders/{order.number}/suggest/",
+                                         {"target": "x');alert(1)//"}).content.decode()
+    assert "alert" not in hostile
+    # Out of scope: the housing department never had this order.
+    assert _client(trained.housing_handler).get(
+        f"/triage/orders/{order.number}/suggest/").status_code == 403
+    assert _client(trained.agent).get("/triage/orders/99999999/suggest/").status_code == 404
