@@ -9,13 +9,11 @@ import datetime as dt
 from collections import defaultdict
 
 from hotline.desk.models import (
-    AgentSkill,
     AgentStatus,
     CallOutcome,
     OverflowRule,
     Queue,
     QueuedCall,
-    QueueSkill,
     State,
 )
 from hotline.voice.acd.routing import (
@@ -33,38 +31,43 @@ def seconds(value: dt.datetime | None) -> float | None:
 
 
 def queue_rules() -> dict[str, QueueRules]:
-    """Every active queue's rules, keyed by the queue's id as a string."""
-    queues = list(Queue.objects.filter(active=True))
+    """Every active queue's rules, keyed by the queue's id as a string (two queries: the
+    queues with their required skills, then the overflow rules)."""
+    queues: dict[int, tuple[float, float]] = {}
     required: dict[int, dict[str, int]] = defaultdict(dict)
-    for queue_id, skill, level in QueueSkill.objects.values_list("queue_id", "skill__code",
-                                                                 "min_level"):
-        required[queue_id][skill] = level
+    for pk, sticky, aht, skill, level in Queue.objects.filter(active=True).values_list(
+            "pk", "sticky_wait_s", "aht_s", "skills__skill__code", "skills__min_level"):
+        queues[pk] = (float(sticky), float(aht))
+        if skill is not None:
+            required[pk][skill] = level
     rules: dict[int, list[PureRule]] = defaultdict(list)
-    for rule in OverflowRule.objects.order_by("queue_id", "position", "after_s", "id"):
+    for rule in OverflowRule.objects.filter(queue_id__in=list(queues)).order_by(
+            "queue_id", "position", "after_s", "id"):
         rules[rule.queue_id].append(PureRule(
             after_s=float(rule.after_s), action=OverflowAction(rule.action),
             target_queue=str(rule.target_queue_id or ""), only_unstaffed=rule.only_unstaffed,
         ))
     return {
-        str(q.pk): QueueRules(code=str(q.pk), required=required[q.pk],
-                              sticky_wait_s=float(q.sticky_wait_s),
-                              overflow=tuple(rules[q.pk]), aht_s=float(q.aht_s))
-        for q in queues
+        str(pk): QueueRules(code=str(pk), required=required[pk], sticky_wait_s=sticky,
+                            overflow=tuple(rules[pk]), aht_s=aht)
+        for pk, (sticky, aht) in queues.items()
     }
 
 
 def agent_views() -> list[AgentView]:
-    """Every signed-in agent with state, idle-since time and skill levels."""
-    rows = list(AgentStatus.objects.exclude(state=State.SIGNED_OUT)
-                .values_list("agent_id", "state", "idle_since"))
+    """Every signed-in agent with state, idle-since time and skill levels (one query)."""
+    rows: dict[int, tuple[str, dt.datetime | None]] = {}
     skills: dict[int, dict[str, int]] = defaultdict(dict)
-    ids = [row[0] for row in rows]
-    for agent_id, code, level in AgentSkill.objects.filter(agent_id__in=ids).values_list(
-            "agent_id", "skill__code", "level"):
-        skills[agent_id][code] = level
+    for agent_id, state, idle_since, code, level in (
+            AgentStatus.objects.exclude(state=State.SIGNED_OUT).values_list(
+                "agent_id", "state", "idle_since", "agent__skills__skill__code",
+                "agent__skills__level")):
+        rows[agent_id] = (state, idle_since)
+        if code is not None:
+            skills[agent_id][code] = level
     return [AgentView(id=agent_id, state=AgentState(state), idle_since=seconds(idle_since),
                       skills=skills[agent_id])
-            for agent_id, state, idle_since in rows]
+            for agent_id, (state, idle_since) in rows.items()]
 
 
 def waiting_calls(queue_ids: list[int] | None = None) -> list[WaitingCall]:
