@@ -17,6 +17,7 @@ per process, so a score does not depend on which other candidates were fetched.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import threading
 import time
 from collections import OrderedDict
@@ -25,7 +26,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Min, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -40,7 +41,9 @@ from hotline.orders.models import Order, OrderLink
 from hotline.triage import duplicates
 from hotline.triage.duplicates import Candidate, Idf, Match, Prepared, Reason, Request
 
-QUERY_WORDS = 8
+QUERY_WORDS = 10
+TITLE_WORDS = 6
+QUERY_TEXT_CHARS = 300
 TEXT_CANDIDATES = 120
 PLACE_CANDIDATES = 60
 CALLER_CANDIDATES = 20
@@ -48,6 +51,7 @@ IDF_ORDERS = 3000
 IDF_MAX_AGE_SECONDS = 3600
 FEATURE_CACHE = 20000
 MAX_LIMIT = 50
+MAX_ID = 2**63 - 1
 OPEN_STATES = [s.value for s in lifecycle.OPEN]
 
 
@@ -155,8 +159,9 @@ def _prepared(row: dict[str, Any]) -> Prepared:
         phone=row["citizen__phone"] or "",
     )
     if found is not None:
-        # Text and address are fixed once registered; the rest is read fresh.
-        return Prepared(candidate, found.text, found.address)
+        # Text and address are in the key; state, caller and district are read fresh.
+        found.item = candidate
+        return found
     prepared = duplicates.prepare(candidate)
     with cache.lock:
         cache.features[key] = prepared
@@ -168,59 +173,76 @@ def _prepared(row: dict[str, Any]) -> Prepared:
 # --- candidates ------------------------------------------------------------------------------
 
 def _query_words(request: Request, idf: Idf) -> list[str]:
-    words = []
-    for word in segmentation.words(f"{request.title} {request.text}"):
-        if len(word) >= 2 and word not in words:
-            words.append(word)
-    # The rarest words find the same matter; common ones ("小区", "问题") find everything.
-    words.sort(key=lambda w: (-idf.weight(w), -len(w)))
-    return words[:QUERY_WORDS]
+    """The words to look for: the title's (an agent's or citizen's summary of the matter),
+    then the text's by TF-IDF. Words no recent order has (a typo, a name) are left out: they
+    would find nothing; very common ones ("小区", "问题") would find everything."""
+    def usable(word: str) -> bool:
+        return len(word) >= 2 and 0 < idf.df.get(word, 0) < max(10, idf.documents // 10)
+
+    title = [w for w in dict.fromkeys(segmentation.words(request.title)) if usable(w)]
+    title.sort(key=lambda w: -idf.weight(w))
+    counts: dict[str, int] = {}
+    for word in segmentation.words(request.text[:QUERY_TEXT_CHARS]):
+        if usable(word) and word not in title:
+            counts[word] = counts.get(word, 0) + 1
+    text = sorted(counts, key=lambda w: -(1 + math.log(counts[w])) * idf.weight(w))
+    chosen = [*title[:TITLE_WORDS], *text][:QUERY_WORDS]
+    if not chosen:
+        # Nothing known yet (a new database, or only new words): the longest words.
+        every = dict.fromkeys(segmentation.words(f"{request.title} {request.text[:300]}"))
+        chosen = sorted((w for w in every if len(w) >= 2), key=len, reverse=True)
+    return chosen[:QUERY_WORDS]
 
 
-def _text_candidates(request: Request, idf: Idf, floor_id: int) -> list[int]:
+def _text_candidates(request: Request, idf: Idf, floor_id: int,
+                     ceiling_id: int | None = None) -> list[int]:
     words = _query_words(request, idf)
     if not words:
         return []
     query = ParsedQuery([Group(w, ((w,),)) for w in words], any_word=True)
+    ceiling = MAX_ID if ceiling_id is None else ceiling_id
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
                 f"SELECT id FROM {ORDER_INDEX.pg_table}, CAST(%s AS tsquery) AS q "  # noqa: S608
-                "WHERE document @@ q AND id >= %s ORDER BY ts_rank(document, q) DESC, id DESC "
-                "LIMIT %s",
-                [query.tsquery(), floor_id, TEXT_CANDIDATES],
+                "WHERE document @@ q AND id >= %s AND id < %s "
+                "ORDER BY ts_rank(document, q) DESC, id DESC LIMIT %s",
+                [query.tsquery(), floor_id, ceiling, TEXT_CANDIDATES],
             )
         else:
             table = ORDER_INDEX.fts_table
             weights = ", ".join(str(w) for _n, w, _l in ORDER_INDEX.fields)
             cursor.execute(
                 f"SELECT rowid FROM {table} WHERE {table} MATCH %s AND rowid >= %s "  # noqa: S608
-                f"ORDER BY bm25({table}, {weights}), rowid DESC LIMIT %s",
-                [query.fts5(), floor_id, TEXT_CANDIDATES],
+                f"AND rowid < %s ORDER BY bm25({table}, {weights}), rowid DESC LIMIT %s",
+                [query.fts5(), floor_id, ceiling, TEXT_CANDIDATES],
             )
         return [int(row[0]) for row in cursor.fetchall()]
 
 
 def candidate_ids(user: User, request: Request, *, since: dt.datetime, idf: Idf,
-                  exclude: set[int]) -> list[int]:
-    floor = Order.objects.filter(created_at__gte=since).aggregate(low=Min("pk"))["low"]
+                  exclude: set[int], until: dt.datetime | None = None) -> list[int]:
+    # The id of the first order registered in the window bounds the text search: ids grow
+    # with time (an order imported late with an old date is still found by place and caller).
+    floor = Order.objects.filter(created_at__gte=since).order_by("created_at") \
+        .values_list("pk", flat=True).first()
     if floor is None:
         return []
+    in_window = Order.objects.filter(state__in=OPEN_STATES, created_at__gte=since)
+    ceiling = None
+    if until is not None:
+        in_window = in_window.filter(created_at__lt=until)
+        ceiling = Order.objects.filter(created_at__gte=until).order_by("created_at") \
+            .values_list("pk", flat=True).first()
     indexing.catch_up_orders_quietly()
-    ids: list[int] = list(_text_candidates(request, idf, floor))
+    ids: list[int] = list(_text_candidates(request, idf, floor, ceiling))
     if request.district:
-        ids.extend(
-            Order.objects.filter(district__code=request.district, state__in=OPEN_STATES,
-                                 created_at__gte=since)
-            .order_by("-created_at").values_list("pk", flat=True)[:PLACE_CANDIDATES]
-        )
+        ids.extend(in_window.filter(district__code=request.district).order_by("-created_at")
+                   .values_list("pk", flat=True)[:PLACE_CANDIDATES])
     phone = "".join(ch for ch in request.phone if ch.isdigit() or ch == "+")
     if phone:
-        ids.extend(
-            Order.objects.filter(citizen__phone=phone, state__in=OPEN_STATES,
-                                 created_at__gte=since)
-            .order_by("-created_at").values_list("pk", flat=True)[:CALLER_CANDIDATES]
-        )
+        ids.extend(in_window.filter(citizen__phone=phone).order_by("-created_at")
+                   .values_list("pk", flat=True)[:CALLER_CANDIDATES])
     seen: set[int] = set(exclude)
     unique = []
     for pk in ids:
@@ -238,9 +260,11 @@ FIELDS = ("pk", "title", "text", "address", "district__code", "created_at", "cit
 
 def find_similar(user: User, request: Request, *, limit: int = 10,
                  exclude: set[int] | None = None, now: dt.datetime | None = None,
-                 days: int | None = None) -> list[SimilarOrder]:
+                 days: int | None = None, until: dt.datetime | None = None,
+                 min_score: float | None = None) -> list[SimilarOrder]:
     """Open orders in the user's scope that may be the same matter as ``request`` (score at
-    least the "related" threshold), best first."""
+    least the "related" threshold, or ``min_score``), best first. ``until`` leaves out orders
+    registered at or after it (replaying history: the benchmark asks as of each message)."""
     check_may_look(user)
     limit = max(1, min(int(limit), MAX_LIMIT))
     days = window_days() if days is None else days
@@ -250,11 +274,14 @@ def find_similar(user: User, request: Request, *, limit: int = 10,
         request = Request(text=request.text, title=request.title, address=request.address,
                           district=request.district, created_at=now, phone=request.phone)
     idf = current_idf()
-    ids = candidate_ids(user, request, since=since, idf=idf, exclude=exclude or set())
+    ids = candidate_ids(user, request, since=since, idf=idf, exclude=exclude or set(),
+                        until=until)
     if not ids:
         return []
-    rows = scope.visible_orders(user, Order.objects.filter(
-        pk__in=ids, state__in=OPEN_STATES, created_at__gte=since)).values(*FIELDS)
+    qs = Order.objects.filter(pk__in=ids, state__in=OPEN_STATES, created_at__gte=since)
+    if until is not None:
+        qs = qs.filter(created_at__lt=until)
+    rows = scope.visible_orders(user, qs).values(*FIELDS)
     hidden_phone = not (user.is_superuser or user.role in scope.FULL_PHONE_ROLES)
     prepared_request = duplicates.prepare(request)
     matches: list[Match] = []
@@ -264,7 +291,7 @@ def find_similar(user: User, request: Request, *, limit: int = 10,
             row = {**row, "citizen__phone": ""}
         candidate = _prepared(row)
         match = duplicates.score(prepared_request, candidate, idf, window_days=days)
-        if match.kind:
+        if match.kind if min_score is None else match.score >= min_score:
             matches.append(match)
     matches.sort(key=lambda m: m.score, reverse=True)
     matches = matches[:limit]

@@ -10,6 +10,7 @@ from django.utils import timezone
 from hotline.orders.models import Order, OrderLink
 from hotline.orders.services import do_action
 from hotline.triage import similar
+from hotline.triage.duplicates import DUPLICATE_THRESHOLD
 from tests.api.conftest import ApiClient, new_order
 
 WATER = "幸福小区3号楼从昨天晚上开始停水，到现在还没有来水，也没有任何通知，老人孩子生活很不方便"
@@ -57,7 +58,7 @@ def test_agent_typing_a_request_sees_the_open_duplicate(city):
     assert closed.number not in numbers and old.number not in numbers
     assert noise.number not in numbers
     best = items[0]
-    assert best["kind"] == "duplicate" and 0.5 <= best["score"] <= 1
+    assert best["kind"] == "duplicate" and DUPLICATE_THRESHOLD <= best["score"] <= 1
     assert {"same_address", "similar_text", "same_district"} <= set(best["reason_codes"])
     assert len(best["reasons"]) == len(best["reason_codes"]) and best["kind_label"]
     # Another district's order scores lower (if at all) than the same district's.
