@@ -6,6 +6,7 @@ tests/desk/test_services.py::test_offer_is_conditional covers the losing path on
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -55,7 +56,7 @@ def test_many_offers_for_one_agent_exactly_one_rings(desk: Any) -> None:
     services.do_set_state(desk.agent, "ready", now=at(0))
     calls = [services.do_enqueue_call(desk.general, call_ref=f"c{i}", now=at(1)) for i in range(8)]
     for _round in range(5):
-        results = _race([lambda c=c: services.do_offer_call(c, desk.agent.pk, at(2))
+        results = _race([functools.partial(services.do_offer_call, c, desk.agent.pk, at(2))
                          for c in calls])
         assert results.count(True) == 1, results
         winner = calls[results.index(True)]

@@ -184,3 +184,23 @@ def test_the_first_call_gets_the_longest_idle_qualified_agent(agents: list[Agent
     longest = min(a.idle_since or 0.0 for a in candidates)
     chosen_agent = next(a for a in agents if a.id == chosen)
     assert chosen_agent.idle_since == longest
+
+
+@settings(max_examples=200, deadline=None)
+@given(agents_st, calls_st, st.data())
+def test_sticky_calls_only_go_to_their_agent_inside_the_window(
+        agents: list[AgentView], calls: list[WaitingCall], data: st.DataObject) -> None:
+    if not agents or not calls:
+        return
+    sticky = [WaitingCall(c.id, "ent", c.queued_at, priority=c.priority,
+                          sticky_agent=data.draw(st.sampled_from([a.id for a in agents])))
+              for c in calls]
+    now = data.draw(st.sampled_from([31.0, 70.0]))  # inside / after ENT's 30 s window
+    by_agent = {a.id: a for a in agents}
+    for offer in select_offers(sticky, agents, QUEUES, now):
+        call = next(c for c in sticky if c.id == offer.call)
+        preferred = by_agent[call.sticky_agent]  # type: ignore[index]
+        waits = (now < call.queued_at + ENT.sticky_wait_s and qualifies(preferred, ENT)
+                 and preferred.state in (IDLE, AgentState.RINGING, TALKING, AgentState.WRAP_UP))
+        if waits:
+            assert offer.agent == preferred.id
