@@ -104,6 +104,8 @@ def prepare(load_demo: bool) -> None:
             _say("no load_demo command yet: starting without demo data")
         else:
             _run_step("loading demo data (first start only)", "load_demo")
+            if "load_demo_knowledge" in get_commands():
+                _run_step("loading the demo knowledge base", "load_demo_knowledge")
     connections.close_all()
 
 

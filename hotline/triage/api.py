@@ -24,7 +24,7 @@ from hotline.triage.access import may_manage_models, may_see_models, may_suggest
 from hotline.triage.models import ClassifierVersion
 from hotline.triage.services import Suggestion, suggest_categories
 from hotline.triage.tasks import retrain_classifier_task
-from hotline.triage.training import do_activate_version
+from hotline.triage.versions import do_activate_version
 
 router = Router(tags=["triage"])
 

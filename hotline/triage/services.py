@@ -15,7 +15,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db.models import Max
@@ -24,9 +24,10 @@ from django.utils import timezone
 from hotline.directory.models import Category, District, Unit
 from hotline.directory.routing import route_for
 from hotline.orders.models import Order
-from hotline.triage.classifier import CategoryClassifier
 from hotline.triage.models import ClassifierVersion, ModelStatus, OrderSuggestion
-from hotline.triage.training import order_text
+
+if TYPE_CHECKING:  # the classifier loads scikit-learn: only where a model is used
+    from hotline.triage.classifier import CategoryClassifier
 
 log = logging.getLogger("hotline.triage")
 
@@ -91,7 +92,14 @@ def active_model() -> tuple[ClassifierVersion | None, CategoryClassifier | None]
         return _loaded.version, _loaded.model
 
 
+def order_text(title: str, text: str) -> str:
+    """What the classifier reads of a request: its title and its text."""
+    return f"{title}。{text}" if title and text else title or text
+
+
 def _load(version: ClassifierVersion) -> CategoryClassifier | None:
+    from hotline.triage.classifier import CategoryClassifier
+
     path = Path(settings.HOTLINE_TRIAGE_MODEL_DIR) / version.file
     try:
         return CategoryClassifier.load(path)

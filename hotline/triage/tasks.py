@@ -12,14 +12,16 @@ from typing import Any
 
 from django_tasks import task
 
-from hotline.triage import services, training
-
 
 @task()
 def retrain_classifier_task(trigger: str = "schedule") -> dict[str, Any]:
+    from hotline.triage import training
+
     return training.do_train_classifier(trigger=trigger).as_dict()
 
 
 @task()
 def suggest_new_orders_task() -> int:
+    from hotline.triage import services
+
     return services.suggest_new_orders()

@@ -8,8 +8,8 @@ Each training run measures itself before it is trusted: it trains on the older 8
 history and predicts the newest 20% (a time split, as in production the model always meets
 requests newer than what it learnt from), records those figures, then trains the model that is
 kept on the whole history. A new version goes into use when there is none in use or it is not
-clearly worse than the one in use (``ACTIVATION_TOLERANCE``); otherwise it waits for the centre
-administrator, who may also go back to any earlier version.
+clearly worse than the one in use (``versions.ACTIVATION_TOLERANCE``); otherwise it waits for
+the centre administrator, who may also go back to any earlier version.
 """
 
 from __future__ import annotations
@@ -28,19 +28,18 @@ from django.utils import timezone
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
 
 from hotline.directory.models import Category
-from hotline.orders.errors import Conflict, NotFound
+from hotline.orders.errors import Conflict
 from hotline.orders.lifecycle import State
 from hotline.orders.models import Order
 from hotline.triage.calibration import calibrated_scale
 from hotline.triage.classifier import CategoryClassifier
 from hotline.triage.labels import rolled_up_labels
-from hotline.triage.models import ClassifierVersion, ModelStatus
+from hotline.triage.models import ClassifierVersion
+from hotline.triage.services import order_text
+from hotline.triage.versions import activate_if_better
 
 log = logging.getLogger("hotline.triage")
 
-# A new model replaces the one in use unless its held-out macro-F1 is lower by more than this
-# (the two were measured on different, time-shifted samples, so small differences are noise).
-ACTIVATION_TOLERANCE = 0.02
 HOLDOUT_SHARE = 0.2
 NOT_LABELLED = (State.NEW.value, State.ACCEPTED.value, State.REJECTED.value)
 
@@ -68,11 +67,6 @@ class TrainingOutcome:
             "activated": self.activated,
             "macro_f1": self.version.macro_f1 if self.version else None,
         }
-
-
-def order_text(title: str, text: str) -> str:
-    """What the classifier reads of a request: its title and its text."""
-    return f"{title}。{text}" if title and text else title or text
 
 
 def training_set(*, max_orders: int | None = None, min_per_category: int | None = None) -> TrainingSet:
@@ -157,7 +151,7 @@ def do_train_classifier(*, trigger: str = "schedule") -> TrainingOutcome:
     train_seconds = time.perf_counter() - started
     model.metrics = {key: value for key, value in figures.items() if key != "per_label"}
     version = _store(model, data, figures, train_seconds, trigger)
-    activated = _activate_if_better(version)
+    activated = activate_if_better(version)
     log.info("classifier v%s trained on %s orders: macro-F1 %.3f, %s", version.version,
              version.n_train, version.macro_f1 or 0, "in use" if activated else "not activated")
     return TrainingOutcome(True, "trained", version, activated)
@@ -183,41 +177,3 @@ def _store(model: CategoryClassifier, data: TrainingSet, figures: dict[str, Any]
         except IntegrityError:
             (directory / name).unlink(missing_ok=True)
     raise Conflict("another training run kept taking the version number; try again")
-
-
-def _activate_if_better(version: ClassifierVersion) -> bool:
-    with transaction.atomic():
-        current = (ClassifierVersion.objects.select_for_update()
-                   .filter(status=ModelStatus.ACTIVE).first())
-        if current is not None and (version.macro_f1 or 0) < (current.macro_f1 or 0) - ACTIVATION_TOLERANCE:
-            return False
-        _switch(current, version)
-    return True
-
-
-def do_activate_version(number: int) -> ClassifierVersion:
-    """Put a stored version into use (the centre administrator's choice, e.g. going back)."""
-    with transaction.atomic():
-        version = ClassifierVersion.objects.select_for_update().filter(version=number).first()
-        if version is None:
-            raise NotFound(f"classifier version {number} does not exist")
-        if version.status == ModelStatus.FAILED or not version.file:
-            raise Conflict(f"classifier version {number} has no usable model")
-        if not (Path(settings.HOTLINE_TRIAGE_MODEL_DIR) / version.file).is_file():
-            raise Conflict(f"the model file of version {number} is missing")
-        current = (ClassifierVersion.objects.select_for_update()
-                   .filter(status=ModelStatus.ACTIVE).first())
-        if current is not None and current.pk == version.pk:
-            return version
-        _switch(current, version)
-    return version
-
-
-def _switch(current: ClassifierVersion | None, version: ClassifierVersion) -> None:
-    if current is not None:
-        ClassifierVersion.objects.filter(pk=current.pk).update(status=ModelStatus.RETIRED)
-    ClassifierVersion.objects.filter(pk=version.pk).update(status=ModelStatus.ACTIVE)
-    version.status = ModelStatus.ACTIVE
-    from hotline.triage.services import forget_loaded_model
-
-    transaction.on_commit(forget_loaded_model)

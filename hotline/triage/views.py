@@ -21,12 +21,12 @@ from hotline.directory.models import Category, District
 from hotline.orders.errors import ServiceError
 from hotline.orders.models import Order
 from hotline.orders.scope import visible_orders
-from hotline.portal.access import role_required
+from hotline.portal.access import StaffRequest, role_required
 from hotline.triage.access import may_manage_models, may_see_models, may_suggest
 from hotline.triage.models import ClassifierVersion, ModelStatus
 from hotline.triage.services import suggest_categories, suggestion_agreement
 from hotline.triage.tasks import retrain_classifier_task
-from hotline.triage.training import do_activate_version
+from hotline.triage.versions import do_activate_version
 
 
 @role_required(may_suggest)
@@ -42,7 +42,7 @@ def suggest(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(may_suggest)
-def order_suggest(request: HttpRequest, number: str) -> HttpResponse:
+def order_suggest(request: StaffRequest, number: str) -> HttpResponse:
     """Suggestions for an order that came in without a category (web portal, voicemail), for
     the dispatch form on the order page (``target``: the id of the form's category select)."""
     order = visible_orders(request.user, Order.objects.select_related("district")) \

@@ -8,7 +8,8 @@ import pytest
 
 from hotline.orders.errors import Conflict, NotFound
 from hotline.triage.models import ClassifierVersion, ModelStatus
-from hotline.triage.training import do_activate_version, do_train_classifier, training_set
+from hotline.triage.training import do_train_classifier, training_set
+from hotline.triage.versions import do_activate_version
 from tests.orders.helpers import new_order
 from tests.triage.conftest import labelled_history
 

@@ -8,7 +8,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from hotline.triage.training import do_activate_version, do_train_classifier
+from hotline.triage.training import do_train_classifier
+from hotline.triage.versions import do_activate_version
 
 
 class Command(BaseCommand):
