@@ -5,9 +5,10 @@ cluster should hold messages about the same matter (the same estate's water cut,
 fraud case), not merely the same category. Hence:
 
 - features: TF-IDF over the normalised words of the title (counted twice: a title says what
-  the matter is) and the start of the text, plus word bigrams (place + problem pairs such as
-  "丽发 新城" or "搅拌站 噪音" are what make two messages the same matter); idf weighs
-  common words ("反映", "问题") down and terms in more than 30% of the texts are dropped;
+  the matter is) with its word bigrams (place + problem pairs such as "丽发 新城" or
+  "搅拌站 噪音" are what make two messages the same matter), and the words of the start of
+  the text; idf weighs common words ("反映", "问题") down and terms in more than 30% of
+  the texts are dropped;
 - terms are hashed to 32-bit ids (CRC-32) once per text, so an order's features can be stored
   as a few hundred bytes and a run over tens of thousands of orders never touches a Python
   string: everything after hashing is numpy;
@@ -48,6 +49,7 @@ MAX_NEIGHBOURS = 200
 TEXT_CHARS = 200  # the start of a text says what it is about; the rest is detail and noise
 _BLOCK = 2048
 _NAMING_MEMBERS = 20  # the most central members name a cluster
+_MERGE_TERMS = 40  # centroid terms compared when merging clusters
 _BUCKET_MASK = (1 << 22) - 1
 _MAX_PHRASE = 8  # longer joined phrases are half sentences, not names
 # "A市", "A7县": the anonymised or obvious part of a place name is dropped by the normaliser,
@@ -88,9 +90,12 @@ def hash_terms(terms: Sequence[str]) -> np.ndarray:
 
 
 def encode(title_words: Sequence[str], text_words: Sequence[str]) -> bytes:
-    """One text's hashed features as bytes to store: [n_title, title ids..., text ids...]."""
+    """One text's hashed features as bytes to store: [n_title, title ids..., text ids...]:
+    the title's words and word pairs, the text's words."""
     title = hash_terms(features(title_words))
-    text = hash_terms(features(text_words))
+    # Text words without pairs: on the TipDM messages this found more of each matter
+    # (recall 0.84 instead of 0.74, purity 0.94 instead of 0.96) with 40% fewer terms.
+    text = hash_terms(list(text_words))
     return np.concatenate([np.array([len(title)], dtype=np.uint32), title, text]).tobytes()
 
 
@@ -239,11 +244,27 @@ def _centroids(matrix: csr_matrix, groups: list[list[int]]) -> csr_matrix:
     return csr_matrix(normalize(assign @ matrix))
 
 
+def _prune(rows: csr_matrix, keep: int) -> csr_matrix:
+    """Each row's ``keep`` heaviest entries, renormalised: a centroid's top terms say what it
+    is about, and its long tail of single-member words makes centroid products slow."""
+    rows = csr_matrix(rows)
+    lengths = np.diff(rows.indptr)
+    if not len(lengths) or lengths.max() <= keep:
+        return rows
+    row_of = np.repeat(np.arange(rows.shape[0]), lengths)
+    order = np.lexsort((-rows.data, row_of))
+    rank = np.arange(len(order)) - rows.indptr[row_of[order]]
+    chosen = order[rank < keep]
+    pruned = csr_matrix((rows.data[chosen], (row_of[chosen], rows.indices[chosen])),
+                        shape=rows.shape)
+    return csr_matrix(normalize(pruned))
+
+
 def merge_close(matrix: csr_matrix, groups: list[list[int]], threshold: float) -> list[list[int]]:
     """Join groups whose centroids are at least ``threshold`` alike (union-find)."""
     if len(groups) < 2:
         return groups
-    centroids = _centroids(matrix, groups)
+    centroids = _prune(_centroids(matrix, groups), _MERGE_TERMS)
     sims = (centroids @ centroids.T).tocoo()
     parent = list(range(len(groups)))
 
@@ -276,9 +297,10 @@ def cluster(docs: Sequence[np.ndarray], *, threshold: float = DEFAULT_THRESHOLD,
     once, for the most central members of the ``label_top`` largest clusters (the ones shown;
     the caller may fetch words from storage just for those). Without it there are no labels.
 
-    ``baseline`` texts (the days before the window) are not clustered: each joins the cluster
-    whose centroid it is at least ``threshold`` alike, so that a cluster's usual level can be
-    counted (``Cluster.baseline``: indices into ``baseline``). They share the term weights.
+    ``baseline`` texts (the days before the window) are not clustered: each joins the one of
+    the ``label_top`` largest clusters whose centroid it is at least ``threshold`` alike, so
+    that a shown cluster's usual level can be counted (``Cluster.baseline``: indices into
+    ``baseline``). They share the term weights.
     """
     everything, term_ids = vectorise([*docs, *baseline])
     if everything.shape[1] == 0:
@@ -317,13 +339,17 @@ def cluster(docs: Sequence[np.ndarray], *, threshold: float = DEFAULT_THRESHOLD,
                                    top_terms)
             c.label = label_of(c.terms)
     if len(baseline):
-        owners = assign(csr_matrix(everything[len(docs):]), centroids, threshold)
-        by_group: dict[int, list[int]] = {}
-        for b, g in enumerate(owners.tolist()):
-            if g >= 0:
-                by_group.setdefault(g, []).append(b)
-        for c in clusters:
-            c.baseline = by_group.get(c.extra["group"], [])
+        # Only the clusters shown need their usual level (comparing every baseline text with
+        # thousands of centroids cost 26 s for 30,000 + 30,000 orders; 20 centroids: ~0.1 s).
+        shown = clusters[:label_top]
+        owners = assign(csr_matrix(everything[len(docs):]),
+                        csr_matrix(centroids[[c.extra["group"] for c in shown]]), threshold)
+        by_cluster: dict[int, list[int]] = {}
+        for b, k in enumerate(owners.tolist()):
+            if k >= 0:
+                by_cluster.setdefault(k, []).append(b)
+        for k, c in enumerate(shown):
+            c.baseline = by_cluster.get(k, [])
     for c in clusters:
         c.extra.pop("group", None)
     return clusters

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from hotline.orders.models import Order
 
 # Bump when the features change (tokeniser, hashing, text length): stale rows are recomputed.
-FEATURES_VERSION = 1
+FEATURES_VERSION = 2  # 2: text words without word pairs
 
 
 class OrderTerms(models.Model):

@@ -146,6 +146,10 @@ class Report:
     def cluster_spikes(self) -> list[HotIssue]:
         return [i for i in self.issues if i.spike is not None]
 
+    @property
+    def spike_count(self) -> int:
+        return len(self.cluster_spikes) + len(self.area_spikes)
+
 
 def words_for(title: str, text: str) -> tuple[list[str], list[str]]:
     return segment(title), segment(text[:clustering.TEXT_CHARS])

@@ -39,6 +39,8 @@ def test_encode_decode_counts_title_twice() -> None:
     ids = C.decode(blob)
     title = C.hash_terms(C.features(["停水", "小区"]))
     assert ids.tolist() == [*title.tolist(), *title.tolist(), *C.hash_terms(["物业"]).tolist()]
+    # The text's words count once and without word pairs.
+    assert len(C.decode(C.encode(["停水"], ["物业", "电话"]))) == 2 + 2
     assert C.decode(b"").tolist() == []
 
 

@@ -40,6 +40,7 @@ def test_page_lists_hot_issues_with_chart_spike_and_order_links(city, scenario, 
     page = response.content.decode()
     assert response.status_code == 200
     assert "丽发新城" in page and "Spike" in page
+    assert "<b>2</b>spikes" in page.replace("\n", "")  # the cluster's and 停水 x 鼓楼区
     assert page.count("<svg") == 1 and "<polyline" in page
     linked = [o for o in scenario.outage if f'href="/orders/{o.number}/"' in page]
     assert len(linked) == 5  # five sample orders of the six
