@@ -236,6 +236,7 @@ class Replay:
         self.route_ms: list[float] = []  # event start to the ring's commit
         self.arrival_route_ms: list[float] = []  # the same, for calls routed as they arrive
         self.late_ms: list[float] = []  # how late events started against the paced schedule
+        self.route_cpu_ms: list[float] = []  # this process's CPU for the same span as route_ms
         self.tally = {"answered": 0, "abandoned": 0, "within": 0}
         self.wait_sum = 0.0
 
@@ -278,6 +279,7 @@ class Replay:
                 else:
                     self.late_ms.append(-delay * 1000.0)
             started = time.perf_counter()
+            started_cpu = time.process_time()
             now = at(t)
             if kind == "arrive":
                 caller = self.priority_phone if item.priority else ""
@@ -299,8 +301,10 @@ class Replay:
                 services.do_expire_wrap_ups(now)
             result = services.do_route(now, queue_ids=[self.queue.pk])
             rung = time.perf_counter()
+            rung_cpu = time.process_time()
             for offer in result.offers:
                 self.route_ms.append((rung - started) * 1000.0)
+                self.route_cpu_ms.append((rung_cpu - started_cpu) * 1000.0)
                 if kind == "arrive" and offer.call == queued.pk:
                     self.arrival_route_ms.append((rung - started) * 1000.0)
                 services.do_call_answered(offer.call, now)
@@ -435,6 +439,8 @@ def main(argv: list[str] | None = None) -> int:
                **theory(agents, load, figures.aht_s, figures.patience_mean_s, args.sl_seconds),
                "route_p50_ms": _ms(percentile(replay.route_ms, 0.5)),
                "route_p99_ms": _ms(percentile(replay.route_ms, 0.99)),
+               "route_cpu_p50_ms": _ms(percentile(replay.route_cpu_ms, 0.5)),
+               "route_cpu_p99_ms": _ms(percentile(replay.route_cpu_ms, 0.99)),
                "arrival_route_p50_ms": _ms(percentile(replay.arrival_route_ms, 0.5)),
                "arrival_route_p99_ms": _ms(percentile(replay.arrival_route_ms, 0.99)),
                "rings": len(replay.route_ms),
