@@ -123,9 +123,10 @@ def vectorise(docs: Sequence[np.ndarray], *, max_df: float = 0.3,
     # share a bucket ~7% of the time, almost always two rare ones, which adds noise to one
     # feature of a few texts, not a false cluster (a cluster needs many shared terms).
     columns = (np.concatenate(docs) & _BUCKET_MASK).astype(np.int32)
-    rows = np.repeat(np.arange(n, dtype=np.int32), lengths)
-    # Duplicate (row, column) entries are summed on conversion: the term counts.
-    counts = csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, columns)),
+    indptr = np.concatenate([[0], np.cumsum(lengths)])
+    # The texts' terms are already grouped by row: CSR directly; summing the duplicate
+    # (row, column) entries gives the term counts.
+    counts = csr_matrix((np.ones(len(columns), dtype=np.float32), columns, indptr),
                         shape=(n, _BUCKET_MASK + 1))
     counts.sum_duplicates()
     df = np.bincount(counts.indices, minlength=_BUCKET_MASK + 1)
@@ -140,10 +141,10 @@ def vectorise(docs: Sequence[np.ndarray], *, max_df: float = 0.3,
     entry = kept[counts.indices]
     buckets = np.flatnonzero(kept)
     idf = (np.log((1 + n) / (1 + df[buckets])) + 1).astype(np.float32)
-    cols = new_column[counts.indices[entry]]
+    cols = new_column[counts.indices[entry]].astype(np.int32)
     data = (1 + np.log(counts.data[entry])) * idf[cols]
-    row_of = np.repeat(np.arange(n), np.diff(counts.indptr))[entry]
-    matrix = csr_matrix((data, (row_of, cols)), shape=(n, len(buckets)))
+    kept_before = np.concatenate([[0], np.cumsum(entry)])
+    matrix = csr_matrix((data, cols, kept_before[counts.indptr]), shape=(n, len(buckets)))
     return csr_matrix(normalize(matrix)), buckets.astype(np.uint32)
 
 
