@@ -288,7 +288,7 @@ def latency(args: argparse.Namespace) -> dict[str, Any]:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
-    agent, _handler = search.users()
+    agent = bench_agent()
     texts = [m for m in read_messages() if m.text][: args.lookups * 3]
     rng = random.Random(3)
     typed = rng.sample(texts, min(args.lookups, len(texts)))

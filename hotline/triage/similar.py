@@ -37,7 +37,7 @@ from hotline.knowledge.query import Group, ParsedQuery
 from hotline.orders import lifecycle, scope
 from hotline.orders.errors import Forbidden, InvalidInput
 from hotline.orders.lifecycle import Action
-from hotline.orders.models import Order, OrderLink
+from hotline.orders.models import Citizen, Order, OrderLink
 from hotline.triage import duplicates
 from hotline.triage.duplicates import Candidate, Idf, Match, Prepared, Reason, Request
 
@@ -45,6 +45,9 @@ QUERY_WORDS = 10
 TITLE_WORDS = 6
 QUERY_TEXT_CHARS = 300
 TEXT_CANDIDATES = 120
+# Only the newest this many matches of the window are ranked: ranking every match of a common
+# word over a busy month would cost more than the rest of the lookup.
+TEXT_SCAN = 2000
 PLACE_CANDIDATES = 60
 CALLER_CANDIDATES = 20
 IDF_ORDERS = 3000
@@ -203,19 +206,22 @@ def _text_candidates(request: Request, idf: Idf, floor_id: int,
     ceiling = MAX_ID if ceiling_id is None else ceiling_id
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # ts_rank normalised by length (1): long letters would otherwise crowd out the rest.
             cursor.execute(
-                f"SELECT id FROM {ORDER_INDEX.pg_table}, CAST(%s AS tsquery) AS q "  # noqa: S608
-                "WHERE document @@ q AND id >= %s AND id < %s "
-                "ORDER BY ts_rank(document, q) DESC, id DESC LIMIT %s",
-                [query.tsquery(), floor_id, ceiling, TEXT_CANDIDATES],
+                f"SELECT id FROM (SELECT id, ts_rank(document, q, 1) AS score FROM "  # noqa: S608
+                f"{ORDER_INDEX.pg_table}, CAST(%s AS tsquery) AS q WHERE document @@ q "
+                "AND id >= %s AND id < %s ORDER BY id DESC LIMIT %s) AS newest "
+                "ORDER BY score DESC, id DESC LIMIT %s",
+                [query.tsquery(), floor_id, ceiling, TEXT_SCAN, TEXT_CANDIDATES],
             )
         else:
             table = ORDER_INDEX.fts_table
             weights = ", ".join(str(w) for _n, w, _l in ORDER_INDEX.fields)
             cursor.execute(
-                f"SELECT rowid FROM {table} WHERE {table} MATCH %s AND rowid >= %s "  # noqa: S608
-                f"AND rowid < %s ORDER BY bm25({table}, {weights}), rowid DESC LIMIT %s",
-                [query.fts5(), floor_id, ceiling, TEXT_CANDIDATES],
+                f"SELECT rowid FROM (SELECT rowid, bm25({table}, {weights}) AS score "  # noqa: S608
+                f"FROM {table} WHERE {table} MATCH %s AND rowid >= %s AND rowid < %s "
+                "ORDER BY rowid DESC LIMIT %s) ORDER BY score, rowid DESC LIMIT %s",
+                [query.fts5(), floor_id, ceiling, TEXT_SCAN, TEXT_CANDIDATES],
             )
         return [int(row[0]) for row in cursor.fetchall()]
 
@@ -236,13 +242,18 @@ def candidate_ids(user: User, request: Request, *, since: dt.datetime, idf: Idf,
             .values_list("pk", flat=True).first()
     indexing.catch_up_orders_quietly()
     ids: list[int] = list(_text_candidates(request, idf, floor, ceiling))
-    if request.district:
-        ids.extend(in_window.filter(district__code=request.district).order_by("-created_at")
+    # Newest by id: the (district, state) index then needs no sort by time.
+    district = District.objects.filter(code=request.district).values_list("pk", flat=True) \
+        .first() if request.district else None
+    if district is not None:
+        ids.extend(in_window.filter(district_id=district).order_by("-pk")
                    .values_list("pk", flat=True)[:PLACE_CANDIDATES])
     phone = "".join(ch for ch in request.phone if ch.isdigit() or ch == "+")
     if phone:
-        ids.extend(in_window.filter(citizen__phone=phone).order_by("-created_at")
-                   .values_list("pk", flat=True)[:CALLER_CANDIDATES])
+        citizen = Citizen.objects.filter(phone=phone).values_list("pk", flat=True).first()
+        if citizen is not None:
+            ids.extend(in_window.filter(citizen_id=citizen).order_by("-pk")
+                       .values_list("pk", flat=True)[:CALLER_CANDIDATES])
     seen: set[int] = set(exclude)
     unique = []
     for pk in ids:
