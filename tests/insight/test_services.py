@@ -113,3 +113,28 @@ def test_features_are_computed_once_per_order(city, scenario) -> None:
 def test_empty_city_has_no_hot_issues(city) -> None:
     report = hot_issues(city.leader, window_for(days=7))
     assert report.orders == 0 and report.issues == [] and report.area_spikes == []
+
+
+def test_index_command_fills_missing_features_once(city, scenario) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("index_order_terms", stdout=out)
+    assert out.getvalue().strip() == "indexed 15 orders"
+    assert OrderTerms.objects.count() == 15
+    call_command("index_order_terms", "--days", "5", stdout=out)
+    assert out.getvalue().strip().endswith("indexed 0 orders")
+
+
+def test_features_of_an_older_version_are_recomputed(city, scenario) -> None:
+    window = window_for(days=7, now=scenario.now)
+    hot_issues(city.leader, window)
+    order = scenario.outage[0]
+    OrderTerms.objects.filter(order=order).update(version=1, features=b"", words="")
+    report = hot_issues(city.leader, window)
+    assert report.timings_ms["indexed_orders"] == 1
+    terms = OrderTerms.objects.get(order=order)
+    assert terms.version == 2 and "新城 小区" in terms.words and len(bytes(terms.features)) > 8
+    assert report.issues[0].count == 6
