@@ -218,8 +218,8 @@ class PostgresTsvectorBackend(_IndexTable):
     # hold the page, the GIN index lists the remaining matches, as long as they are at most
     # GIN_CAP (a rare word: they are sorted here); beyond that (a word common long ago but not
     # lately) the windows widen backwards, each query again bounded by its id range.
-    RECENT_IDS = 4000
-    GIN_CAP = 5000
+    RECENT_IDS = 2000
+    GIN_CAP = 2000
     WIDEN = 4
 
     def search(self, spec: IndexSpec, query: ParsedQuery, limit: int, offset: int = 0,
@@ -227,9 +227,10 @@ class PostgresTsvectorBackend(_IndexTable):
         if not query:
             return []
         if newest_first:
-            ids = self._newest(spec, query.tsquery(), offset + limit, before)[offset:]
-            found = self.scores(spec, query, ids)
-            return [(pk, found[pk]) for pk in ids if pk in found]
+            page = self._newest(spec, query.tsquery(), offset + limit, before)[offset:]
+            found = self.scores(spec, query, [pk for pk, score in page if score is None])
+            return [(pk, found[pk] if score is None else score) for pk, score in page
+                    if score is not None or pk in found]
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT id, ts_rank(document, q) AS score FROM {spec.pg_table}, "  # noqa: S608
@@ -239,10 +240,15 @@ class PostgresTsvectorBackend(_IndexTable):
             )
             return [(int(row[0]), float(row[1])) for row in cursor.fetchall()]
 
-    def _newest(self, spec: IndexSpec, tsquery: str, need: int, before: int | None) -> list[int]:
+    def _newest(self, spec: IndexSpec, tsquery: str, need: int,
+                before: int | None) -> list[tuple[int, float | None]]:
+        """The ``need`` newest matches, with their score when it came for free (the window
+        queries score only the rows they return; the GIN step leaves it to ``scores``)."""
         table = spec.pg_table
-        in_window = (f"SELECT id FROM {table} WHERE document @@ CAST(%s AS tsquery) "  # noqa: S608
+        in_window = (f"SELECT id, ts_rank(document, q) FROM {table}, "  # noqa: S608
+                     "CAST(%s AS tsquery) AS q WHERE document @@ q "
                      "AND id > %s AND id <= %s ORDER BY id DESC LIMIT %s")
+        ids: list[tuple[int, float | None]]
         with connection.cursor() as cursor:
             if before is None:
                 cursor.execute(f"SELECT max(id) FROM {table}")  # noqa: S608
@@ -253,7 +259,7 @@ class PostgresTsvectorBackend(_IndexTable):
             window = max(self.RECENT_IDS, need * 8)
             low = high - window
             cursor.execute(in_window, [tsquery, low, high, need])
-            ids = [int(r[0]) for r in cursor.fetchall()]
+            ids = [(int(r[0]), float(r[1])) for r in cursor.fetchall()]
             if len(ids) >= need or low <= 0:
                 return ids
             # No ORDER BY here, so nothing invites the backward walk: a rare word is read
@@ -263,12 +269,12 @@ class PostgresTsvectorBackend(_IndexTable):
                 "AND id <= %s LIMIT %s", [tsquery, low, self.GIN_CAP + 1])
             older = [int(r[0]) for r in cursor.fetchall()]
             if len(older) <= self.GIN_CAP:
-                return ids + sorted(older, reverse=True)[:need - len(ids)]
+                return ids + [(pk, None) for pk in sorted(older, reverse=True)[:need - len(ids)]]
             while len(ids) < need and low > 0:
                 window *= self.WIDEN
                 high, low = low, low - window
                 cursor.execute(in_window, [tsquery, low, high, need - len(ids)])
-                ids.extend(int(r[0]) for r in cursor.fetchall())
+                ids.extend((int(r[0]), float(r[1])) for r in cursor.fetchall())
             return ids
 
     def scores(self, spec: IndexSpec, query: ParsedQuery, ids: Sequence[int]) -> dict[int, float]:
