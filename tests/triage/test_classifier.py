@@ -101,3 +101,37 @@ def test_fast_scoring_matches_sklearn(toy_model):
     fast = toy_model.decision_words(words)
     reference = toy_model.decision_words_sklearn(words)
     assert np.allclose(fast, reference, atol=1e-9)
+
+
+def test_fast_scoring_matches_sklearn_with_weighted_views_and_blend():
+    import numpy as np
+
+    from hotline.triage.classifier import words_of
+
+    texts, labels = toy_corpus(30)
+    model = CategoryClassifier(char_weight=1.3, blend=0.5).fit(texts, labels)
+    plain = CategoryClassifier().fit(texts, labels)
+    probe, _ = toy_corpus(5, seed=3)
+    words = [words_of(t) for t in [*probe, "", "完全无关的句子"]]
+    fast = model.decision_words(words)
+    assert np.allclose(fast, model.decision_words_sklearn(words), atol=1e-9)
+    # The settings are really used: the margins differ from the default model's.
+    assert not np.allclose(fast, plain.decision_words(words), atol=1e-3)
+    top = model.predict_top("我家小区已经停水三天了，水管爆裂", k=3)
+    assert top[0][0] == "water"
+    assert all(0 <= score <= 1 for _, score in top)
+    assert [s for _, s in top] == sorted((s for _, s in top), reverse=True)
+
+
+def test_a_model_pickled_before_the_view_settings_existed_still_predicts(toy_model, tmp_path):
+    import copy
+    import pickle
+
+    old = copy.deepcopy(toy_model)
+    for name in ("char_weight", "blend"):
+        old.__dict__.pop(name, None)
+    path = tmp_path / "old.pkl"
+    path.write_bytes(pickle.dumps({"format": MODEL_FORMAT, "metrics": {}, "model": old}))
+    loaded = CategoryClassifier.load(path)
+    assert (loaded.char_weight, loaded.blend) == (1.0, 0.0)
+    assert loaded.predict_top("夜间施工噪音扰民") == toy_model.predict_top("夜间施工噪音扰民")
