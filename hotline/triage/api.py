@@ -18,6 +18,7 @@ from ninja.responses import Status
 from pydantic import Field, StringConstraints
 
 from hotline.api.auth import actor
+from hotline.api.schemas import ErrorOut
 from hotline.directory.models import District, Unit, User
 from hotline.orders.errors import Forbidden, InvalidInput
 from hotline.triage.access import may_manage_models, may_see_models, may_suggest
@@ -110,7 +111,7 @@ def _require(check: Any, user: User, what: str) -> None:
         raise Forbidden(f"your role may not {what}")
 
 
-@router.post("/suggest", response=SuggestOut, summary="Suggest categories for a text")
+@router.post("/suggest", response={200: SuggestOut, 403: ErrorOut}, summary="Suggest categories for a text")
 def suggest(request: HttpRequest, body: SuggestIn) -> dict[str, Any]:
     user = actor(request)
     _require(may_suggest, user, "ask for category suggestions")
@@ -129,13 +130,14 @@ def suggest(request: HttpRequest, body: SuggestIn) -> dict[str, Any]:
     }
 
 
-@router.get("/models", response=list[VersionOut], summary="Classifier versions and their figures")
+@router.get("/models", response={200: list[VersionOut], 403: ErrorOut},
+            summary="Classifier versions and their figures")
 def models(request: HttpRequest) -> list[dict[str, Any]]:
     _require(may_see_models, actor(request), "see the classifier versions")
     return [_version(v) for v in ClassifierVersion.objects.all()[:100]]
 
 
-@router.post("/models/train", response={202: QueuedOut}, summary="Queue a retraining")
+@router.post("/models/train", response={202: QueuedOut, 403: ErrorOut}, summary="Queue a retraining")
 def train(request: HttpRequest) -> Status[dict[str, str]]:
     user = actor(request)
     _require(may_manage_models, user, "retrain the classifier")
@@ -143,7 +145,9 @@ def train(request: HttpRequest) -> Status[dict[str, str]]:
     return Status(202, {"task_id": str(result.id)})
 
 
-@router.post("/models/{version}/activate", response=VersionOut, summary="Use a stored version")
+@router.post("/models/{version}/activate",
+             response={200: VersionOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+             summary="Use a stored version")
 def activate(request: HttpRequest, version: int) -> dict[str, Any]:
     _require(may_manage_models, actor(request), "change the classifier in use")
     return _version(do_activate_version(version))
