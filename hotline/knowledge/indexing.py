@@ -9,10 +9,11 @@ periodic ``index_orders`` command and, in small batches, before each order searc
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterable
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import QuerySet
 
 from hotline.knowledge import segmentation
@@ -122,11 +123,26 @@ def index_new_orders(batch: int = ORDER_BATCH, max_batches: int | None = None,
     return total
 
 
-def catch_up_orders_quietly(batch: int = 500) -> None:
+def catch_up_orders_quietly(batch: int = 500) -> int | None:
     """Before an order search: index a few new orders (the periodic run looks back for late
-    commits); a busy database must not fail the search."""
+    commits); a busy database must not fail the search. Returns the highest indexed id
+    afterwards (None when the catch-up failed).
+
+    Usually there is nothing new: then it costs two small reads, with no transaction (on a
+    loaded server every round trip counts); inside a caller's transaction a savepoint keeps a
+    failure from spoiling it."""
+    search = backend()
+    guard = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
     try:
-        with transaction.atomic():
-            index_new_orders(batch=batch, max_batches=1, look_back=False)
+        with guard:
+            last = search.max_id(ORDER_INDEX)
+            rows = list(Order.objects.filter(pk__gt=last).order_by("pk")
+                        .values_list("pk", "title", "text")[:batch])
+            if not rows:
+                return last
+            with transaction.atomic():
+                search.replace(ORDER_INDEX, _order_documents(rows))
+            return int(rows[-1][0])
     except DatabaseError:
         logger.warning("order index catch-up skipped", exc_info=True)
+        return None

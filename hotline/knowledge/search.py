@@ -36,9 +36,9 @@ ENTRY_FIRST_WINDOW = 50
 # boundary is read too and the one reaching further back is kept (its range is complete).
 # Chunks double up to ORDER_CHUNK_MAX; after ORDER_MAX_CHUNKS of them one query joining both
 # finds the rest (exact, planned by the database).
-ORDER_CHUNK = 500
+ORDER_CHUNK = 50
 ORDER_CHUNK_MAX = 4000
-ORDER_MAX_CHUNKS = 8
+ORDER_MAX_CHUNKS = 10
 
 
 @dataclass
@@ -142,7 +142,9 @@ def search_orders(user: Any, text: str, limit: int = 20) -> list[OrderHit]:
     query = parse_query(text)
     if not query or user is None or not user.is_authenticated:
         return []
-    indexing.catch_up_orders_quietly()
+    highest = indexing.catch_up_orders_quietly()
+    # Nothing above the highest indexed id can match: telling the backend saves it a query.
+    before = None if highest is None else highest + 1
     limit = _clamp(limit)
     search = backend()
     everything = scope.sees_everything(user)
@@ -150,11 +152,11 @@ def search_orders(user: Any, text: str, limit: int = 20) -> list[OrderHit]:
     # costs more than the full-text query itself.
     chosen: list[tuple[int, float]] = []
     if everything:
-        chosen = search.search(ORDER_INDEX, query, limit, newest_first=True)
+        chosen = search.search(ORDER_INDEX, query, limit, newest_first=True, before=before)
     else:
-        ids = _visible_matches(user, query, limit)
-        scores = search.scores(ORDER_INDEX, query, ids)
-        chosen = [(pk, scores.get(pk, 0.0)) for pk in ids]
+        page = _visible_matches(user, query, limit, before)
+        missing = search.scores(ORDER_INDEX, query, [pk for pk, score in page if score is None])
+        chosen = [(pk, missing.get(pk, 0.0) if score is None else score) for pk, score in page]
     chosen = chosen[:limit]
     orders = Order.objects.select_related("category", "lead_unit", "district").in_bulk(
         [pk for pk, _score in chosen])
@@ -164,41 +166,41 @@ def search_orders(user: Any, text: str, limit: int = 20) -> list[OrderHit]:
             for order, score in found[:limit]]
 
 
-def _visible_matches(user: Any, query: ParsedQuery, limit: int) -> list[int]:
-    """Ids of the newest ``limit`` orders matching ``query`` that ``user`` may see (see
-    ORDER_CHUNK)."""
+def _visible_matches(user: Any, query: ParsedQuery, limit: int,
+                     before: int | None) -> list[tuple[int, float | None]]:
+    """The newest ``limit`` orders below ``before`` matching ``query`` that ``user`` may see,
+    with their score when it is known (see ORDER_CHUNK)."""
     search = backend()
-    chosen: list[int] = []
-    before: int | None = None  # everything from here up is done
+    chosen: list[tuple[int, float | None]] = []
     chunk = ORDER_CHUNK
     for _step in range(ORDER_MAX_CHUNKS):
-        matches = [pk for pk, _score in search.search(ORDER_INDEX, query, chunk,
-                                                      newest_first=True, before=before)]
-        visible = set(scope.visible_orders(user, Order.objects.filter(pk__in=matches))
-                      .values_list("pk", flat=True))
-        hits = [pk for pk in matches if pk in visible]
+        matches = search.search(ORDER_INDEX, query, chunk, newest_first=True, before=before)
+        visible = set(scope.visible_orders(user, Order.objects.filter(
+            pk__in=[pk for pk, _score in matches])).values_list("pk", flat=True))
+        hits: list[tuple[int, float | None]] = [m for m in matches if m[0] in visible]
         if len(chosen) + len(hits) >= limit or len(matches) < chunk:
             return (chosen + hits)[:limit]
         below = Order.objects.all() if before is None else Order.objects.filter(pk__lt=before)
         mine = list(scope.visible_orders(user, below).order_by("-pk")
                     .values_list("pk", flat=True)[:chunk])
-        if len(mine) < chunk or mine[-1] < matches[-1]:
+        if len(mine) < chunk or mine[-1] < matches[-1][0]:
             # The visible orders reach further back: their matches are the whole answer for
             # that range (the matches' hits are among them).
             scored = search.scores(ORDER_INDEX, query, mine)
-            hits = [pk for pk in mine if pk in scored]
+            hits = [(pk, scored[pk]) for pk in mine if pk in scored]
             if len(chosen) + len(hits) >= limit or len(mine) < chunk:
                 return (chosen + hits)[:limit]
             before = mine[-1]
         else:
-            before = matches[-1]
+            before = matches[-1][0]
         chosen.extend(hits)
         chunk = min(chunk * 2, ORDER_CHUNK_MAX)
     # The backend's own SQL over its index table; what the user typed is a parameter.
     sql, params = search.matching_ids_sql(ORDER_INDEX, query)
     matching = RawSQL(sql, params)  # noqa: S611
     rest = scope.visible_orders(user, Order.objects.filter(pk__lt=before, pk__in=matching))
-    return chosen + list(rest.order_by("-pk").values_list("pk", flat=True)[:limit - len(chosen)])
+    return chosen + [(pk, None) for pk in
+                     rest.order_by("-pk").values_list("pk", flat=True)[:limit - len(chosen)]]
 
 
 def voice_entries(text: str, limit: int = 3) -> list[EntryHit]:
