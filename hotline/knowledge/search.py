@@ -173,16 +173,17 @@ def _visible_matches(user: Any, query: ParsedQuery, limit: int,
     search = backend()
     chosen: list[tuple[int, float | None]] = []
     chunk = ORDER_CHUNK
+    # Built once: the scope reads the caller's unit tree.
+    mine_all = scope.visible_orders(user)
     for _step in range(ORDER_MAX_CHUNKS):
         matches = search.search(ORDER_INDEX, query, chunk, newest_first=True, before=before)
-        visible = set(scope.visible_orders(user, Order.objects.filter(
-            pk__in=[pk for pk, _score in matches])).values_list("pk", flat=True))
+        visible = set(mine_all.filter(pk__in=[pk for pk, _score in matches])
+                      .values_list("pk", flat=True))
         hits: list[tuple[int, float | None]] = [m for m in matches if m[0] in visible]
         if len(chosen) + len(hits) >= limit or len(matches) < chunk:
             return (chosen + hits)[:limit]
-        below = Order.objects.all() if before is None else Order.objects.filter(pk__lt=before)
-        mine = list(scope.visible_orders(user, below).order_by("-pk")
-                    .values_list("pk", flat=True)[:chunk])
+        below = mine_all if before is None else mine_all.filter(pk__lt=before)
+        mine = list(below.order_by("-pk").values_list("pk", flat=True)[:chunk])
         if len(mine) < chunk or mine[-1] < matches[-1][0]:
             # The visible orders reach further back: their matches are the whole answer for
             # that range (the matches' hits are among them).
@@ -198,7 +199,7 @@ def _visible_matches(user: Any, query: ParsedQuery, limit: int,
     # The backend's own SQL over its index table; what the user typed is a parameter.
     sql, params = search.matching_ids_sql(ORDER_INDEX, query)
     matching = RawSQL(sql, params)  # noqa: S611
-    rest = scope.visible_orders(user, Order.objects.filter(pk__lt=before, pk__in=matching))
+    rest = mine_all.filter(pk__lt=before, pk__in=matching)
     return chosen + [(pk, None) for pk in
                      rest.order_by("-pk").values_list("pk", flat=True)[:limit - len(chosen)]]
 
