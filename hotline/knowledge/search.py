@@ -33,7 +33,8 @@ ENTRY_FIRST_WINDOW = 50
 # when they match. Which reaches further per chunk depends on the word and on the scope (a
 # department over a rare word: the matches; a street office over a common word: its orders),
 # so when the matches' chunk does not fill the page, the visible orders' chunk from the same
-# boundary is read too and the one reaching further back is kept (its range is complete).
+# boundary is read too and the one reaching further back is kept (its range is complete) and
+# used alone for the following chunks.
 # Chunks double up to ORDER_CHUNK_MAX; after ORDER_MAX_CHUNKS of them one query joining both
 # finds the rest (exact, planned by the database).
 ORDER_CHUNK = 50
@@ -175,16 +176,25 @@ def _visible_matches(user: Any, query: ParsedQuery, limit: int,
     chunk = ORDER_CHUNK
     # Built once: the scope reads the caller's unit tree.
     mine_all = scope.visible_orders(user)
+    # Both ways are tried on the first chunk; the one that reached further back leads after.
+    lead = ""
     for _step in range(ORDER_MAX_CHUNKS):
-        matches = search.search(ORDER_INDEX, query, chunk, newest_first=True, before=before)
-        visible = set(mine_all.filter(pk__in=[pk for pk, _score in matches])
-                      .values_list("pk", flat=True))
-        hits: list[tuple[int, float | None]] = [m for m in matches if m[0] in visible]
-        if len(chosen) + len(hits) >= limit or len(matches) < chunk:
-            return (chosen + hits)[:limit]
-        below = mine_all if before is None else mine_all.filter(pk__lt=before)
-        mine = list(below.order_by("-pk").values_list("pk", flat=True)[:chunk])
-        if len(mine) < chunk or mine[-1] < matches[-1][0]:
+        hits: list[tuple[int, float | None]] = []
+        matches: list[tuple[int, float]] = []
+        if lead != "visible":
+            matches = search.search(ORDER_INDEX, query, chunk, newest_first=True, before=before)
+            visible = set(mine_all.filter(pk__in=[pk for pk, _score in matches])
+                          .values_list("pk", flat=True))
+            hits = [m for m in matches if m[0] in visible]
+            if len(chosen) + len(hits) >= limit or len(matches) < chunk:
+                return (chosen + hits)[:limit]
+        mine: list[int] = []
+        if lead != "matches":
+            below = mine_all if before is None else mine_all.filter(pk__lt=before)
+            mine = list(below.order_by("-pk").values_list("pk", flat=True)[:chunk])
+        if not lead:
+            lead = "visible" if len(mine) < chunk or mine[-1] < matches[-1][0] else "matches"
+        if lead == "visible":
             # The visible orders reach further back: their matches are the whole answer for
             # that range (the matches' hits are among them).
             scored = search.scores(ORDER_INDEX, query, mine)
