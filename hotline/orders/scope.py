@@ -37,6 +37,9 @@ def sees_everything(user: User) -> bool:
     )
 
 
+NARROW_SCOPE = 5000
+
+
 def visible_orders(user: User, queryset: QuerySet[Order] | None = None) -> QuerySet[Order]:
     qs = Order.objects.all() if queryset is None else queryset
     if not user.is_authenticated or not user.is_active:
@@ -46,10 +49,15 @@ def visible_orders(user: User, queryset: QuerySet[Order] | None = None) -> Query
     if user.unit is None:
         return qs.none()
     unit_ids = user.unit.descendant_ids()
-    assigned = Exists(
-        Assignment.objects.filter(order=OuterRef("pk"), unit_id__in=unit_ids, active=True)
-    )
-    condition = Q(assigned)
+    assignments = Assignment.objects.filter(unit_id__in=unit_ids, active=True)
+    # A street office holds a few hundred orders among millions: listing its assignments and
+    # looking the orders up (IN) is ~1 ms where testing every order (EXISTS) walks the table
+    # (0.5 s on SQLite with 1M orders). For a department holding a large share the opposite
+    # holds (IN: 1.6 s, EXISTS: 1 ms for the newest 50). One bounded count decides.
+    if assignments[:NARROW_SCOPE].count() < NARROW_SCOPE:
+        condition = Q(pk__in=assignments.values("order_id"))
+    else:
+        condition = Q(Exists(assignments.filter(order=OuterRef("pk"))))
     if user.unit.kind == UnitKind.SUBCENTRE and user.unit.district_id:
         condition |= Q(district_id=user.unit.district_id)
     return qs.filter(condition)
