@@ -30,7 +30,6 @@ import argparse
 import csv
 import datetime as dt
 import json
-import os
 import random
 import re
 import subprocess
@@ -107,19 +106,9 @@ def read_messages(data: Path = DATA) -> list[Message]:
 # --- database set-up -------------------------------------------------------------------------
 
 def setup_django(url: str) -> None:
-    if url.startswith("postgres"):
-        from bench.intake import ensure_database
+    from bench.dbsetup import migrated_django
 
-        ensure_database(url)
-    os.environ.update({
-        "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "hotline.settings",
-        "HOTLINE_ALLOW_DEV_SECRET": "1", "HOTLINE_DEBUG": "0",
-    })
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", verbosity=0)
+    migrated_django(url)
 
 
 def bench_agent() -> Any:

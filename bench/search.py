@@ -85,19 +85,9 @@ def setup(args: argparse.Namespace) -> None:
             url = f"sqlite:///{ROOT / 'var' / 'bench' / 'search.sqlite3'}"
         else:
             url = DEFAULT_PG_URL
-    if url.startswith("postgres"):
-        from bench.intake import ensure_database
+    from bench.dbsetup import migrated_django
 
-        ensure_database(url)
-    os.environ.update({
-        "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "hotline.settings",
-        "HOTLINE_ALLOW_DEV_SECRET": "1", "HOTLINE_DEBUG": "0",
-    })
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", verbosity=0)
+    migrated_django(url)
 
 
 def load_orders(target: int, batch: int) -> dict[str, Any]:
