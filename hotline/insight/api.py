@@ -14,7 +14,8 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from hotline.api.auth import actor
-from hotline.insight.services import HotIssue, Report, hot_issues, window_for
+from hotline.insight.services import HotIssue, Report, window_for
+from hotline.insight.snapshots import report_for
 from hotline.insight.spikes import Spike
 
 router = Router(tags=["insight"])
@@ -117,5 +118,5 @@ def hot_issues_endpoint(request: HttpRequest, params: Query[HotIssueParams]) -> 
         window = window_for(date_from=params.date_from, date_to=params.date_to)
     else:
         window = window_for(days=params.days)
-    return _report(hot_issues(actor(request), window, district=params.district,
+    return _report(report_for(actor(request), window, district=params.district,
                               category=params.category, limit=params.limit))

@@ -25,3 +25,13 @@ class OrderTerms(models.Model):
     class Meta:
         verbose_name = _("order text features")
         verbose_name_plural = _("order text features")
+
+
+class HotIssueSnapshot(models.Model):
+    """A computed hot-issue report, kept a few minutes so that the leaders and the centre
+    opening the same view do not each wait for the clustering (seconds for a month of a big
+    city). ``key`` says whose view it is: scope, window and filters."""
+
+    key = models.CharField(max_length=255, unique=True)
+    computed_at = models.DateTimeField(db_index=True)
+    report = models.BinaryField()

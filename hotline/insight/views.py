@@ -16,7 +16,8 @@ from django.utils.translation import gettext as _
 
 from hotline.insight.chart import line_chart
 from hotline.insight.forms import HotIssuesForm
-from hotline.insight.services import Report, hot_issues, may_view_hot_issues
+from hotline.insight.services import Report, may_view_hot_issues
+from hotline.insight.snapshots import report_for
 from hotline.orders.errors import ServiceError
 from hotline.portal.access import staff_required
 
@@ -39,7 +40,7 @@ def hot_issues_page(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         try:
-            report = hot_issues(request.user, form.window(),  # type: ignore[arg-type]
+            report = report_for(request.user, form.window(),  # type: ignore[arg-type]
                                 district=data["district"], category=data["category"])
         except ServiceError as exc:
             form.add_error(None, exc.message)

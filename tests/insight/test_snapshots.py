@@ -1,0 +1,65 @@
+"""A hot-issue report computed minutes ago serves the same view; scopes never share one."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from hotline.insight.models import HotIssueSnapshot
+from hotline.insight.services import window_for
+from hotline.insight.snapshots import report_for
+from hotline.orders.errors import Forbidden
+from tests.insight.conftest import OUTAGE, make
+
+
+def test_the_same_view_is_served_from_the_snapshot_until_it_is_old(city, scenario, settings):
+    settings.HOTLINE_HOT_ISSUES_REFRESH_SECONDS = 600
+    now = scenario.now
+    first = report_for(city.leader, window_for(days=1, now=now), now=now)
+    assert first.issues[0].count == 6 and "snapshot_age_s" not in first.timings_ms
+    make(city, OUTAGE[0][0], OUTAGE[0][1], now - dt.timedelta(minutes=5))
+    later = now + dt.timedelta(minutes=5)
+    again = report_for(city.leader, window_for(days=1, now=later), now=later)
+    assert again.timings_ms["snapshot_age_s"] == 300
+    assert again.issues[0].count == 6  # the snapshot, not the new order
+    # Another role with the same (city-wide) scope shares it.
+    assert "snapshot_age_s" in report_for(city.monitor, window_for(days=1, now=later),
+                                          now=later).timings_ms
+    stale = now + dt.timedelta(minutes=11)
+    fresh = report_for(city.leader, window_for(days=1, now=stale), now=stale)
+    assert "snapshot_age_s" not in fresh.timings_ms and fresh.issues[0].count == 7
+    assert HotIssueSnapshot.objects.count() == 1
+
+
+def test_a_narrower_scope_never_gets_the_city_snapshot(city, scenario):
+    now = scenario.now
+    report_for(city.leader, window_for(days=1, now=now), now=now)
+    district = report_for(city.sub_agent, window_for(days=1, now=now), now=now)
+    assert "snapshot_age_s" not in district.timings_ms
+    assert district.scope == "district"
+    assert HotIssueSnapshot.objects.count() == 2
+
+
+def test_filters_and_windows_are_separate_views(city, scenario):
+    now = scenario.now
+    report_for(city.leader, window_for(days=1, now=now), now=now)
+    week = report_for(city.leader, window_for(days=7, now=now), now=now)
+    noise = report_for(city.leader, window_for(days=7, now=now), district="taijiang", now=now)
+    assert "snapshot_age_s" not in week.timings_ms and "snapshot_age_s" not in noise.timings_ms
+    assert HotIssueSnapshot.objects.count() == 3
+
+
+def test_a_snapshot_is_no_way_round_the_role_check(city, scenario):
+    now = scenario.now
+    report_for(city.leader, window_for(days=1, now=now), now=now)
+    with pytest.raises(Forbidden):
+        report_for(city.handler, window_for(days=1, now=now), now=now)
+
+
+def test_an_unreadable_snapshot_is_computed_again(city, scenario):
+    now = scenario.now
+    report_for(city.leader, window_for(days=1, now=now), now=now)
+    HotIssueSnapshot.objects.update(report=b"not a pickle")
+    report = report_for(city.leader, window_for(days=1, now=now), now=now)
+    assert report.issues[0].count == 6
