@@ -45,7 +45,7 @@ demo: venv
 	HOTLINE_DEBUG=$${HOTLINE_DEBUG:-1} $(PY) manage.py load_demo
 
 test: venv debian messages
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest --durations=15 $(PYTEST_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check hotline tests bench

@@ -17,6 +17,7 @@ from django.db.models import Q
 
 from hotline.directory.calendar_service import current_calendar
 from hotline.directory.models import Role, Unit, UnitKind, User
+from hotline.directory.routing import route_for
 from hotline.orders import deadlines, lifecycle
 from hotline.orders.errors import Conflict, Forbidden, InvalidInput
 from hotline.orders.history import append_event
@@ -164,17 +165,8 @@ def _assign_co(order: Order, units: list[Unit], now: dt.datetime, role: str) -> 
 
 
 def _route_for(order: Order) -> tuple[Unit | None, list[Unit]]:
-    if order.category is None:
-        return None, []
-    routes = order.category.routes.select_related("lead_unit")
-    route = None
-    if order.district_id:
-        route = routes.filter(district_id=order.district_id).first()
-    if route is None:
-        route = routes.filter(district__isnull=True).first()
-    if route is None:
-        return None, []
-    return route.lead_unit, list(route.co_units.all())
+    found = route_for(order.category_id, order.district_id)
+    return found if found else (None, [])
 
 
 # --- handlers --------------------------------------------------------------------------------
