@@ -14,9 +14,16 @@ import pickle
 from django.conf import settings
 from django.utils import timezone
 
-from hotline.directory.models import User
+from hotline.directory.models import Role, User
 from hotline.insight.models import HotIssueSnapshot
-from hotline.insight.services import Report, Window, hot_issues, may_view_hot_issues
+from hotline.insight.services import (
+    WINDOW_DAYS,
+    Report,
+    Window,
+    hot_issues,
+    may_view_hot_issues,
+    window_for,
+)
 from hotline.orders.errors import Forbidden
 from hotline.orders.scope import sees_everything
 
@@ -58,3 +65,21 @@ def report_for(user: User, window: Window, *, district: str = "", category: str 
     HotIssueSnapshot.objects.update_or_create(
         key=key, defaults={"computed_at": now, "report": pickle.dumps(report)})
     return report
+
+
+def refresh_city_reports(now: dt.datetime | None = None) -> list[str]:
+    """Compute the city-wide default views (last day, week and month, no filters) so the
+    leaders and the centre never wait for them; the worker runs this every half refresh
+    period. Returns the keys written."""
+    now = now or timezone.now()
+    # Not a stored account: a city-wide reader, which is all the report depends on.
+    reader = User(username="hot-issue-refresh", role=Role.LEADER, is_active=True)
+    keys = []
+    for days in WINDOW_DAYS:
+        window = window_for(days=days, now=now)
+        report = hot_issues(reader, window)
+        key = snapshot_key(reader, window, district="", category="", limit=20, now=now)
+        HotIssueSnapshot.objects.update_or_create(
+            key=key, defaults={"computed_at": now, "report": pickle.dumps(report)})
+        keys.append(key)
+    return keys

@@ -63,3 +63,16 @@ def test_an_unreadable_snapshot_is_computed_again(city, scenario):
     HotIssueSnapshot.objects.update(report=b"not a pickle")
     report = report_for(city.leader, window_for(days=1, now=now), now=now)
     assert report.issues[0].count == 6
+
+
+def test_the_worker_prepares_the_city_views_the_leaders_open(city, scenario):
+    from hotline.insight.snapshots import refresh_city_reports
+
+    now = scenario.now
+    keys = refresh_city_reports(now=now)
+    assert len(keys) == 3 and HotIssueSnapshot.objects.count() == 3
+    later = now + dt.timedelta(minutes=2)
+    for days in (1, 7, 30):
+        report = report_for(city.leader, window_for(days=days, now=later), now=later)
+        assert report.timings_ms["snapshot_age_s"] == 120
+    assert report_for(city.leader, window_for(days=1, now=later), now=later).issues[0].count == 6

@@ -65,6 +65,23 @@ def enqueue_order_suggestions() -> str | None:
     return _enqueue_unless_waiting(suggest_new_orders_task)
 
 
+class HotIssueClock:
+    """Refresh the city-wide hot-issue views every half ``HOTLINE_HOT_ISSUES_REFRESH_SECONDS``,
+    so a snapshot younger than the refresh period is always there (0 switches it off)."""
+
+    def __init__(self) -> None:
+        self.last: float | None = None
+
+    def enqueue_if_due(self, now: float) -> str | None:
+        from hotline.insight.tasks import refresh_city_reports_task
+
+        period = settings.HOTLINE_HOT_ISSUES_REFRESH_SECONDS / 2
+        if period <= 0 or (self.last is not None and now - self.last < period):
+            return None
+        self.last = now
+        return _enqueue_unless_waiting(refresh_city_reports_task)
+
+
 class RetrainClock:
     """When to enqueue the next classifier retraining: every ``HOTLINE_TRIAGE_RETRAIN_HOURS``
     after the newest version, and every ``NO_MODEL_RETRY`` seconds while none is in use (a new
@@ -124,6 +141,7 @@ class Command(BaseCommand):
             enqueue_order_indexing()
             enqueue_order_suggestions()
             RetrainClock().enqueue_if_due(time.monotonic())
+            HotIssueClock().enqueue_if_due(time.monotonic())
             return
 
         stop = threading.Event()
@@ -135,6 +153,7 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, on_signal)
         log.info("scheduler started: deadline sweep every %s s", every)
         retraining = RetrainClock()
+        hot_issues = HotIssueClock()
         while not stop.is_set():
             try:
                 found = enqueue_sweep()
@@ -142,6 +161,7 @@ class Command(BaseCommand):
                 enqueue_order_indexing()
                 enqueue_order_suggestions()
                 retraining.enqueue_if_due(time.monotonic())
+                hot_issues.enqueue_if_due(time.monotonic())
             except DatabaseError:
                 # A locked or restarting database: try again at the next tick, do not die.
                 log.exception("could not enqueue the deadline sweep")
