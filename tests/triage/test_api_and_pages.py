@@ -138,3 +138,8 @@ def test_an_order_without_a_category_gets_suggestions_on_its_page(trained):
     assert _client(trained.housing_handler).get(
         f"/triage/orders/{order.number}/suggest/").status_code == 403
     assert _client(trained.agent).get("/triage/orders/99999999/suggest/").status_code == 404
+
+
+def test_the_navigation_offers_the_classifier_page_to_supervision_only(trained):
+    assert 'href="/triage/models/"' in _client(trained.monitor).get("/orders/").content.decode()
+    assert 'href="/triage/models/"' not in _client(trained.agent).get("/orders/").content.decode()
