@@ -30,6 +30,7 @@ from hotline.orders.scope import sees_everything
 log = logging.getLogger("hotline.insight")
 
 RELATIVE_SLACK = dt.timedelta(minutes=1)
+STALE_AFTER = dt.timedelta(days=1)
 
 
 def snapshot_key(user: User, window: Window, *, district: str, category: str, limit: int,
@@ -62,9 +63,13 @@ def report_for(user: User, window: Window, *, district: str = "", category: str 
                                  "snapshot_age_s": round((now - stored.computed_at).total_seconds())}
             return report
     report = hot_issues(user, window, district=district, category=category, limit=limit)
+    _store(key, report, now)
+    return report
+
+
+def _store(key: str, report: Report, now: dt.datetime) -> None:
     HotIssueSnapshot.objects.update_or_create(
         key=key, defaults={"computed_at": now, "report": pickle.dumps(report)})
-    return report
 
 
 def refresh_city_reports(now: dt.datetime | None = None) -> list[str]:
@@ -79,7 +84,8 @@ def refresh_city_reports(now: dt.datetime | None = None) -> list[str]:
         window = window_for(days=days, now=now)
         report = hot_issues(reader, window)
         key = snapshot_key(reader, window, district="", category="", limit=20, now=now)
-        HotIssueSnapshot.objects.update_or_create(
-            key=key, defaults={"computed_at": now, "report": pickle.dumps(report)})
+        _store(key, report, now)
         keys.append(key)
+    # Every filter and date range makes a key of its own: drop those nobody asked for lately.
+    HotIssueSnapshot.objects.filter(computed_at__lt=now - STALE_AFTER).delete()
     return keys

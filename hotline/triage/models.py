@@ -6,7 +6,6 @@ trained on, how well it did on orders it had not seen, and whether it is the one
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -67,7 +66,3 @@ class OrderSuggestion(models.Model):
     class Meta:
         verbose_name = _("category suggestion")
         verbose_name_plural = _("category suggestions")
-
-
-def model_dir() -> str:
-    return str(settings.HOTLINE_TRIAGE_MODEL_DIR)

@@ -22,7 +22,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from hotline.directory.models import Category, District, Unit
-from hotline.directory.routing import route_for
+from hotline.directory.routing import routes_for
 from hotline.orders.models import Order
 from hotline.triage.models import ClassifierVersion, ModelStatus, OrderSuggestion
 
@@ -131,13 +131,13 @@ def _resolve(ranked: list[tuple[str, float]], district: District | None) -> list
     removed or switched off since training are skipped."""
     categories = Category.objects.filter(code__in=[code for code, _score in ranked], active=True) \
         .select_related("parent__parent").in_bulk(field_name="code")
+    routes = routes_for([c.pk for c in categories.values()], district.pk if district else None)
     found = []
     for code, score in ranked:
         category = categories.get(code)
         if category is None:
             continue
-        route = route_for(category.pk, district.pk if district else None)
-        lead, co = route if route else (None, [])
+        lead, co = routes.get(category.pk, (None, []))
         found.append(Suggestion(category, score, lead, co))
     return found
 

@@ -49,7 +49,6 @@ class TrainingSet:
     texts: list[str] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)
     data_until: dt.datetime | None = None
-    dropped: int = 0  # orders whose category had too few examples even at the top level
 
 
 @dataclass
@@ -86,8 +85,7 @@ def training_set(*, max_orders: int | None = None, min_per_category: int | None 
     found = TrainingSet()
     for created_at, title, text, code in rows:
         label = target.get(code)
-        if label is None:
-            found.dropped += 1
+        if label is None:  # too few examples even at the top level
             continue
         found.texts.append(order_text(title, text))
         found.labels.append(label)

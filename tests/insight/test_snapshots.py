@@ -76,3 +76,13 @@ def test_the_worker_prepares_the_city_views_the_leaders_open(city, scenario):
         report = report_for(city.leader, window_for(days=days, now=later), now=later)
         assert report.timings_ms["snapshot_age_s"] == 120
     assert report_for(city.leader, window_for(days=1, now=later), now=later).issues[0].count == 6
+
+
+def test_the_refresh_drops_views_nobody_asked_for_in_a_day(city, scenario):
+    from hotline.insight.snapshots import refresh_city_reports
+
+    now = scenario.now
+    report_for(city.leader, window_for(days=7, now=now), district="taijiang", now=now)
+    refresh_city_reports(now=now + dt.timedelta(days=1, minutes=1))
+    assert not HotIssueSnapshot.objects.filter(key__contains="taijiang").exists()
+    assert HotIssueSnapshot.objects.count() == 3

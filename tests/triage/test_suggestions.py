@@ -94,3 +94,14 @@ def test_agreement_counts_how_often_agents_kept_the_suggestion(trained):
     assert agreement.orders == 42
     assert agreement.top1 == round(41 / 42, 4)
     assert agreement.top3 == 1.0  # only two categories: the other one is second
+
+
+def test_the_routes_of_all_suggestions_come_in_two_queries(trained, django_assert_max_num_queries):
+    from hotline.directory.routing import routes_for
+
+    ids = [trained.cat_outage.pk, trained.cat_noise.pk]
+    with django_assert_max_num_queries(2):
+        routes = routes_for(ids, trained.gulou.pk)
+    assert routes[trained.cat_outage.pk][0] == trained.water  # the default route
+    assert routes[trained.cat_noise.pk][0] == trained.subcentre  # the district's own
+    assert routes_for(ids, None)[trained.cat_noise.pk][0] == trained.env
