@@ -9,6 +9,8 @@ urlpatterns = [
     path("knowledge/", include("hotline.knowledge.urls")),
     path("insight/", include("hotline.insight.urls")),
     path("triage/", include("hotline.triage.urls")),
+    path("desk/wallboard/", include("hotline.desk.wallboard_urls")),
+    path("desk/", include("hotline.desk.urls")),
     path("", include("hotline.portal.urls")),
     # Not under i18n_patterns: with any unprefixed i18n_patterns in the URLconf, Django's
     # LocaleMiddleware ignores the language cookie on every unprefixed page, which breaks the

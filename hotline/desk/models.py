@@ -222,6 +222,14 @@ class QueuedCall(models.Model):
                               on_delete=models.SET_NULL, related_name="queued_calls",
                               verbose_name=_("agent"))
     unanswered_offers = models.PositiveSmallIntegerField(default=0)
+    # The live call behind the queue entry: which gateway process holds its media (commands
+    # from the desk go there), the call's contact (the order made on the call links to it)
+    # and whether the caller is on hold now.
+    gateway = models.CharField(_("gateway"), max_length=64, blank=True, db_index=True)
+    contact = models.ForeignKey("orders.Contact", null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="queued_calls",
+                                verbose_name=_("contact"))
+    on_hold = models.BooleanField(_("on hold"), default=False)
 
     class Meta:
         ordering = ["-queued_at"]
@@ -289,3 +297,104 @@ class StateChange(models.Model):
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise ImmutableError("agent state changes cannot be deleted")
+
+
+class DeskEvent(models.Model):
+    """The outbox between the processes: what happened to a call or an agent, written in the
+    transaction that made it happen. Every web process tails this table and pushes new rows to
+    its own websockets (``hotline.desk.events``), so the gateway and the desk need no other
+    shared server than the database."""
+
+    class Kind(models.TextChoices):
+        AGENT_STATE = "agent_state", _("Agent state changed")
+        CALL_OFFERED = "call_offered", _("Call ringing at an agent")
+        CALL_ANSWERED = "call_answered", _("Call answered")
+        CALL_ENDED = "call_ended", _("Call ended")
+        CALL_UPDATED = "call_updated", _("Call changed (hold, transfer, conference)")
+        QUEUE_CHANGED = "queue_changed", _("Queue changed")
+        COMMAND_DONE = "command_done", _("Desk command carried out")
+
+    at = models.DateTimeField(_("time"), db_index=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                              on_delete=models.CASCADE, related_name="+",
+                              verbose_name=_("agent"))
+    call = models.ForeignKey(QueuedCall, null=True, blank=True, on_delete=models.CASCADE,
+                             related_name="+", verbose_name=_("call"))
+    payload = models.JSONField(_("payload"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("desk event")
+        verbose_name_plural = _("desk events")
+
+
+class CommandAction(models.TextChoices):
+    HOLD = "hold", _("Hold")
+    RESUME = "resume", _("Resume")
+    HANG_UP = "hangup", _("Hang up")
+    BLIND_TRANSFER = "blind_transfer", _("Blind transfer")
+    CONSULT = "consult", _("Consult (attended transfer)")
+    COMPLETE_TRANSFER = "complete_transfer", _("Complete the transfer")
+    CANCEL_CONSULT = "cancel_consult", _("Back to the caller")
+    CONFERENCE = "conference", _("Three-way call")
+    EMERGENCY = "emergency", _("Transfer to an emergency number")
+    LISTEN = "listen", _("Listen in")
+    WHISPER = "whisper", _("Whisper")
+    BARGE = "barge", _("Barge in")
+
+
+class CommandStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class CallCommand(models.Model):
+    """A request from a desk (agent or supervisor) to the gateway holding a live call. The
+    gateway named in ``gateway`` claims pending rows with a conditional UPDATE, carries them out
+    on its event loop and records the outcome."""
+
+    call = models.ForeignKey(QueuedCall, on_delete=models.CASCADE, related_name="commands",
+                             verbose_name=_("call"))
+    gateway = models.CharField(_("gateway"), max_length=64, db_index=True)
+    action = models.CharField(_("action"), max_length=20, choices=CommandAction.choices)
+    # An extension, a queue code, a department's transfer number or an emergency number.
+    target = models.CharField(_("target"), max_length=64, blank=True)
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                  related_name="+", verbose_name=_("issued by"))
+    created_at = models.DateTimeField(_("created"))
+    status = models.CharField(_("status"), max_length=8, choices=CommandStatus.choices,
+                              default=CommandStatus.PENDING)
+    done_at = models.DateTimeField(_("done"), null=True, blank=True)
+    result = models.CharField(_("result"), max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("call command")
+        verbose_name_plural = _("call commands")
+        indexes = [models.Index(fields=["gateway", "status"], name="callcommand_pending")]
+
+
+def recording_path(instance: CallRecording, filename: str) -> str:
+    return f"calls/{instance.created_at:%Y/%m/%d}/{filename}"
+
+
+class CallRecording(models.Model):
+    """Both sides of an agent call mixed into one WAV, kept with the call's contact. Each order
+    linked to the contact gets it as an attachment of kind ``recording`` as well."""
+
+    contact = models.ForeignKey("orders.Contact", on_delete=models.PROTECT,
+                                related_name="call_recordings", verbose_name=_("contact"))
+    call = models.ForeignKey(QueuedCall, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="recordings", verbose_name=_("call"))
+    file = models.FileField(_("file"), upload_to=recording_path, max_length=255)
+    seconds = models.FloatField(_("length (seconds)"))
+    size = models.PositiveIntegerField(_("size"))
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(_("created"))
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("call recording")
+        verbose_name_plural = _("call recordings")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from hotline.desk import credentials
+from hotline.desk import credentials, events
 from hotline.desk.models import (
     AgentStatus,
     CallOutcome,
@@ -80,10 +80,14 @@ def _apply(agent_id: int, action: AgentAction, now: dt.datetime, *, reason: str 
         if target == State.SIGNED_OUT:
             status.extension = None
         status.save()
+        call_pk = call.pk if call is not None else on_call
         StateChange.objects.create(agent_id=agent_id, at=now, action=action, from_state=before,
-                                   to_state=target, reason=stored_reason,
-                                   call_id=call.pk if call is not None else on_call,
+                                   to_state=target, reason=stored_reason, call_id=call_pk,
                                    actor=actor)
+        events.publish(events.Kind.AGENT_STATE, agent_id=agent_id, call_id=call_pk, at=now,
+                       state=target, reason=stored_reason, action=action,
+                       wrap_up_until=status.wrap_up_until.isoformat()
+                       if status.wrap_up_until else None)
         return status
 
 
@@ -155,7 +159,8 @@ def do_set_extension_password(extension: SipExtension, password: str) -> None:
 # --- queued calls --------------------------------------------------------------------------
 
 def do_enqueue_call(queue: Queue, *, call_ref: str, caller: str = "",
-                    citizen: Citizen | None = None, now: dt.datetime | None = None) -> QueuedCall:
+                    citizen: Citizen | None = None, now: dt.datetime | None = None,
+                    gateway: str = "", contact_id: int | None = None) -> QueuedCall:
     """A caller joins a queue: priority from the citizen's tags, the sticky agent from their
     newest open order created by an agent."""
     when = _now(now)
@@ -167,9 +172,14 @@ def do_enqueue_call(queue: Queue, *, call_ref: str, caller: str = "",
         sticky = (Order.objects.filter(citizen=citizen, state__in=[s.value for s in OPEN],
                                        created_by__role__in=list(DESK_ROLES))
                   .order_by("-created_at").values_list("created_by_id", flat=True).first())
-    return QueuedCall.objects.create(call_ref=call_ref, queue=queue, caller=caller[:32],
-                                     citizen=citizen, priority=priority, sticky_agent_id=sticky,
-                                     queued_at=when, entered_at=when)
+    with transaction.atomic():
+        call = QueuedCall.objects.create(call_ref=call_ref, queue=queue, caller=caller[:32],
+                                         citizen=citizen, priority=priority,
+                                         sticky_agent_id=sticky, queued_at=when, entered_at=when,
+                                         gateway=gateway[:64], contact_id=contact_id)
+        events.publish(events.Kind.QUEUE_CHANGED, call_id=call.pk, at=when, queue=queue.pk,
+                       change="joined")
+    return call
 
 
 def do_offer_call(call: QueuedCall, agent_id: int, now: dt.datetime | None = None) -> bool:
@@ -188,6 +198,8 @@ def do_offer_call(call: QueuedCall, agent_id: int, now: dt.datetime | None = Non
             return False
         StateChange.objects.create(agent_id=agent_id, at=when, action=AgentAction.OFFER,
                                    from_state=State.IDLE, to_state=State.RINGING, call=call)
+        events.publish(events.Kind.CALL_OFFERED, agent_id=agent_id, call_id=call.pk, at=when,
+                       state=State.RINGING)
     call.outcome, call.agent_id, call.offered_at = CallOutcome.RINGING, agent_id, when
     return True
 
@@ -239,18 +251,23 @@ def do_route(now: dt.datetime | None = None, *, queue_ids: list[int] | None = No
 def _overflow(overflow: routing.Overflow, when: dt.datetime) -> bool:
     """Move a waiting call on by its queue's rule; False if it was no longer waiting."""
     rule = overflow.rule
-    calls = QueuedCall.objects.filter(pk=overflow.call, outcome=CallOutcome.WAITING,
-                                      overflow_step=overflow.step)
-    if rule.action == routing.OverflowAction.QUEUE:
-        return bool(calls.update(queue_id=int(rule.target_queue), entered_at=when,
-                                 overflow_step=0, overflowed_at=when,
-                                 overflow_action=rule.action))
-    call = calls.first()
-    if call is None:
-        return False
-    return bool(calls.update(outcome=CallOutcome.OVERFLOWED, overflowed_at=when,
-                             overflow_action=rule.action,
-                             wait_s=(when - call.queued_at).total_seconds()))
+    with transaction.atomic():
+        calls = QueuedCall.objects.filter(pk=overflow.call, outcome=CallOutcome.WAITING,
+                                          overflow_step=overflow.step)
+        if rule.action == routing.OverflowAction.QUEUE:
+            moved = bool(calls.update(queue_id=int(rule.target_queue), entered_at=when,
+                                      overflow_step=0, overflowed_at=when,
+                                      overflow_action=rule.action))
+        else:
+            call = calls.first()
+            moved = call is not None and bool(calls.update(
+                outcome=CallOutcome.OVERFLOWED, overflowed_at=when, overflow_action=rule.action,
+                wait_s=(when - call.queued_at).total_seconds()))
+        if moved:
+            events.publish(events.Kind.QUEUE_CHANGED, call_id=overflow.call, at=when,
+                           change="overflowed", action=rule.action,
+                           target_queue=rule.target_queue or None)
+        return moved
 
 
 def _call(call_id: int, *outcomes: str) -> QueuedCall:
@@ -272,6 +289,8 @@ def do_call_answered(call_id: int, now: dt.datetime | None = None) -> QueuedCall
         call.wait_s = (when - call.queued_at).total_seconds()
         call.save(update_fields=["outcome", "answered_at", "wait_s"])
         _apply(call.agent_id, AgentAction.ANSWER, when, call=call, by_system=True)
+        events.publish(events.Kind.CALL_ANSWERED, agent_id=call.agent_id, call_id=call.pk,
+                       at=when, wait_s=call.wait_s)
     return call
 
 
@@ -286,6 +305,8 @@ def do_call_ended(call_id: int, now: dt.datetime | None = None) -> QueuedCall:
         wrap_up = Queue.objects.values_list("wrap_up_s", flat=True).get(pk=call.queue_id)
         _apply(call.agent_id, AgentAction.HANG_UP, when, call=call, by_system=True,
                wrap_up_s=wrap_up)
+        events.publish(events.Kind.CALL_ENDED, agent_id=call.agent_id, call_id=call.pk,
+                       at=when, outcome=call.outcome)
     return call
 
 
@@ -314,6 +335,8 @@ def do_call_abandoned(call_id: int, now: dt.datetime | None = None) -> QueuedCal
         call.save(update_fields=["outcome", "abandoned_at", "wait_s"])
         if ringing is not None:
             _apply(ringing, AgentAction.CALLER_GONE, when, call=call, by_system=True)
+        events.publish(events.Kind.QUEUE_CHANGED, agent_id=ringing, call_id=call.pk, at=when,
+                       queue=call.queue_id, change="abandoned", wait_s=call.wait_s)
     return call
 
 
