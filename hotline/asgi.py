@@ -1,4 +1,5 @@
-"""ASGI entry point: HTTP through Django; websockets are added by the desk (channels) later."""
+"""ASGI entry point: HTTP through Django, websockets (the agent desk, the wallboard) through
+channels with the session's user."""
 
 import os
 
@@ -6,7 +7,18 @@ from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hotline.settings")
 
-application = get_asgi_application()
+django_application = get_asgi_application()
+
+from channels.auth import AuthMiddlewareStack  # noqa: E402 - needs the apps loaded
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+
+from hotline.desk.routing import websocket_urlpatterns  # noqa: E402
+
+application = ProtocolTypeRouter({
+    "http": django_application,
+    "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+})
 
 # Load every view module now (the URLconf imports the API routers, and through them numpy,
 # scikit-learn and jieba): seconds on a busy machine that would otherwise fall on the first

@@ -137,6 +137,10 @@ TASKS = {
     }
 }
 
+# Websockets (the agent desk, the wallboard). Each web process tails the desk's event outbox
+# itself (hotline.desk.fanout), so the in-memory layer is right even with several processes.
+CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
 # Working time of the hotline's departments, used to count deadlines in working hours.
 HOTLINE_WORK_PERIODS = env_str("HOTLINE_WORK_PERIODS", "09:00-12:00,13:30-17:30")
 # How long before a deadline the worker sends a reminder (催办), in working hours.

@@ -3,7 +3,10 @@ bob), so each test says who acts: ``agent`` (centre agent), ``handler`` (water d
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
+from django.db import connection
 
 from hotline.directory.models import (
     Category,
@@ -68,3 +71,34 @@ def city(db: None) -> City:
     c.auditor = _user("audrey", Role.AUDITOR, c.centre, "审计员")
     c.system = _user("system", Role.SYSTEM, None, "系统")
     return c
+
+
+_APPEND_ONLY = [  # (migration with the SQLite triggers, the delete trigger's name)
+    ("hotline.orders.migrations.0002_number_sequence_and_immutable_history",
+     "orders_event_no_delete"),
+    ("hotline.desk.migrations.0003_append_only_state_log", "desk_statechange_no_delete"),
+]
+
+
+@pytest.fixture(autouse=True)
+def _append_only_logs_flushable_on_sqlite(request):
+    """Transactional tests (live servers, gateways whose worker threads must see the test's
+    rows, websockets) are emptied with ``flush`` afterwards. On SQLite ``flush`` deletes row by
+    row and the triggers that keep the order history and the agents' state log append-only
+    refuse that (PostgreSQL truncates, which row triggers do not see). So on SQLite the delete
+    triggers are lifted just for the flush and put back before the next test."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "live_server" in request.fixturenames or (
+        marker is not None and marker.kwargs.get("transaction", False))
+    if not transactional or connection.vendor != "sqlite":
+        yield
+        return
+    request.getfixturevalue("transactional_db")
+    with connection.cursor() as cursor:
+        for module, _ in _APPEND_ONLY:
+            for sql in importlib.import_module(module).SQLITE_FORWARD:
+                cursor.execute(sql)
+    yield
+    with connection.cursor() as cursor:
+        for _, trigger in _APPEND_ONLY:
+            cursor.execute(f"DROP TRIGGER IF EXISTS {trigger}")

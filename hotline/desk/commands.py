@@ -1,0 +1,166 @@
+"""Commands from a desk to the gateway that holds a live call: hold, transfers, three-way calls,
+emergency transfer, and the supervisor's listen / whisper / barge.
+
+The web process only records the command (``do_issue_command``) after checking who may do what;
+the gateway named on the call reads its pending commands (``pending_commands``), carries them out
+on its event loop and records the outcome (``do_finish_command``), which the desk sees as a
+``command_done`` event. A command is never carried out twice: finishing is a conditional UPDATE
+on ``status = pending``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from hotline.desk import events
+from hotline.desk.models import (
+    CallCommand,
+    CallOutcome,
+    CommandAction,
+    CommandStatus,
+    Queue,
+    QueuedCall,
+    SipExtension,
+)
+from hotline.directory.models import Role, Unit, User
+from hotline.orders.errors import Conflict, Forbidden, InvalidInput, NotFound
+
+AGENT_ACTIONS = frozenset({
+    CommandAction.HOLD, CommandAction.RESUME, CommandAction.HANG_UP,
+    CommandAction.BLIND_TRANSFER, CommandAction.CONSULT, CommandAction.COMPLETE_TRANSFER,
+    CommandAction.CANCEL_CONSULT, CommandAction.CONFERENCE, CommandAction.EMERGENCY,
+})
+MONITOR_ACTIONS = frozenset({CommandAction.LISTEN, CommandAction.WHISPER, CommandAction.BARGE})
+MONITOR_ROLES = frozenset({Role.MONITOR, Role.CENTRE_ADMIN})
+NEEDS_TARGET = frozenset({CommandAction.BLIND_TRANSFER, CommandAction.CONSULT,
+                          CommandAction.CONFERENCE, CommandAction.EMERGENCY})
+# 110 police, 119 fire, 120 ambulance, 122 traffic accidents.
+EMERGENCY_NUMBERS = {"110": "police", "119": "fire", "120": "ambulance", "122": "traffic"}
+NUMBER = re.compile(r"^\+?[0-9]{3,20}$")
+
+
+class TargetKind:
+    EXTENSION = "extension"  # an agent's (or leader's) registered phone
+    QUEUE = "queue"  # back into the ACD, another queue
+    NUMBER = "number"  # a department's transfer number or an emergency number, via the trunk
+
+
+@dataclass(frozen=True)
+class Target:
+    kind: str
+    value: str  # the extension number, the queue code or the number to dial
+    label: str
+
+
+def resolve_target(raw: str) -> Target:
+    """What a transfer or conference target names: an enabled extension, an active queue
+    (``queue:<code>`` or the bare code), a unit's transfer number or an emergency number."""
+    text = raw.strip()
+    if not text:
+        raise InvalidInput("say where to transfer the call", "target")
+    code = text.removeprefix("queue:")
+    queue = Queue.objects.filter(code=code, active=True).first()
+    if queue is not None:
+        return Target(TargetKind.QUEUE, queue.code, queue.name)
+    if not NUMBER.match(text):
+        raise InvalidInput("not an extension, queue or telephone number", "target")
+    extension = SipExtension.objects.filter(number=text, enabled=True).select_related(
+        "agent").first()
+    if extension is not None:
+        who = extension.agent.display_name or extension.agent.username \
+            if extension.agent else extension.number
+        return Target(TargetKind.EXTENSION, extension.number, who)
+    if text in EMERGENCY_NUMBERS:
+        return Target(TargetKind.NUMBER, text, text)
+    unit = Unit.objects.filter(phone=text).first()
+    if unit is not None:
+        return Target(TargetKind.NUMBER, text, unit.name)
+    raise InvalidInput("this number is not in the transfer directory", "target")
+
+
+def check_command(actor: User, call: QueuedCall, action: str, target: str = "") -> Target | None:
+    """Who may do what: the agent on the call issues call-handling commands; shift monitors
+    (and centre administrators) listen, whisper, barge and may hang up any live call."""
+    if action not in CommandAction.values:
+        raise InvalidInput("unknown command", "action")
+    if action in MONITOR_ACTIONS:
+        if actor.role not in MONITOR_ROLES:
+            raise Forbidden("only a shift monitor may listen in, whisper or barge in")
+    elif actor.role in MONITOR_ROLES and action == CommandAction.HANG_UP:
+        pass
+    elif call.agent_id != actor.pk:
+        raise Forbidden("this is not your call")
+    if call.outcome != CallOutcome.TALKING or not call.gateway:
+        raise Conflict("the call is not connected to an agent", "call")
+    if action in MONITOR_ACTIONS:
+        phone = SipExtension.objects.filter(agent=actor, enabled=True).first()
+        if phone is None:
+            raise InvalidInput("you need a SIP extension to listen in", "target")
+        return Target(TargetKind.EXTENSION, phone.number, actor.display_name or actor.username)
+    if action == CommandAction.EMERGENCY:
+        if target not in EMERGENCY_NUMBERS:
+            raise InvalidInput("emergency numbers are 110, 119, 120 and 122", "target")
+        return Target(TargetKind.NUMBER, target, target)
+    if action in NEEDS_TARGET:
+        resolved = resolve_target(target)
+        if action != CommandAction.BLIND_TRANSFER and resolved.kind == TargetKind.QUEUE:
+            raise InvalidInput("a consultation or three-way call needs a person or a number",
+                               "target")
+        return resolved
+    return None
+
+
+def do_issue_command(actor: User, call_id: int, action: str, target: str = "",
+                     now: dt.datetime | None = None) -> CallCommand:
+    call = QueuedCall.objects.filter(pk=call_id).first()
+    if call is None:
+        raise NotFound("no such call", "call")
+    resolved = check_command(actor, call, action, target)
+    stored = f"{resolved.kind}:{resolved.value}" if resolved is not None else ""
+    return CallCommand.objects.create(call=call, gateway=call.gateway, action=action,
+                                      target=stored, issued_by=actor,
+                                      created_at=now or timezone.now())
+
+
+def split_target(stored: str) -> Target | None:
+    """The gateway's reading of ``CallCommand.target`` (``kind:value``)."""
+    kind, sep, value = stored.partition(":")
+    return Target(kind, value, value) if sep else None
+
+
+def pending_commands(gateway: str, limit: int = 100) -> list[CallCommand]:
+    return list(CallCommand.objects.filter(gateway=gateway, status=CommandStatus.PENDING)
+                .order_by("id")[:limit])
+
+
+def do_finish_command(command_id: int, ok: bool, result: str = "",
+                      now: dt.datetime | None = None) -> bool:
+    """Record the outcome once; False when the command was already finished."""
+    when = now or timezone.now()
+    with transaction.atomic():
+        done = CallCommand.objects.filter(pk=command_id, status=CommandStatus.PENDING).update(
+            status=CommandStatus.DONE if ok else CommandStatus.FAILED, done_at=when,
+            result=result[:255])
+        if not done:
+            return False
+        command = CallCommand.objects.get(pk=command_id)
+        events.publish(events.Kind.COMMAND_DONE, agent_id=command.issued_by_id,
+                       call_id=command.call_id, at=when, command=command.pk,
+                       action=command.action, ok=ok, result=result[:255])
+    return True
+
+
+def do_update_call(call_id: int, *, agent_id: int | None = None, on_hold: bool | None = None,
+                   now: dt.datetime | None = None, **details: object) -> None:
+    """The gateway reports a change of a live call (hold, consultation, conference, monitors):
+    stored where the desk reads it and published to the agent's desk and the wallboard."""
+    with transaction.atomic():
+        if on_hold is not None:
+            QueuedCall.objects.filter(pk=call_id).update(on_hold=on_hold)
+        events.publish(events.Kind.CALL_UPDATED, agent_id=agent_id, call_id=call_id,
+                       at=now or timezone.now(), on_hold=on_hold, **details)

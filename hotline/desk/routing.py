@@ -1,0 +1,11 @@
+"""The desk's websockets: the agent's desk (screen pop, state, call updates) and the wallboard."""
+
+from django.urls import path
+
+from hotline.desk.consumers import DeskConsumer
+from hotline.desk.wallboard import WallboardConsumer
+
+websocket_urlpatterns = [
+    path("ws/desk/", DeskConsumer.as_asgi()),
+    path("ws/desk/wallboard/", WallboardConsumer.as_asgi()),
+]
