@@ -1,7 +1,8 @@
-"""SDP (RFC 4566) parsing and the answerer's side of offer/answer (RFC 3264), sans-I/O.
+"""SDP (RFC 4566) parsing and both sides of offer/answer (RFC 3264), sans-I/O.
 
 We accept G.711 (PCMU 0, PCMA 8) and RFC 4733 telephone-event, on one audio stream.
-Other streams in an offer are declined with port 0, as RFC 3264 6 requires.
+Other streams in an offer are declined with port 0, as RFC 3264 6 requires. For our own
+calls out, `make_offer` writes the offer and `accept_answer` reads what the callee chose.
 """
 
 from __future__ import annotations
@@ -283,3 +284,64 @@ def make_offer(local: LocalSession, local_port: int, direction: Direction = Dire
         f"a={direction.value}",
     ]
     return ("\r\n".join(lines) + "\r\n").encode("ascii")
+
+
+def accept_answer(offer: bytes, answer: SessionDescription) -> AudioAnswer:
+    """What the callee's answer to our own offer (`make_offer`) agrees (RFC 3264 7).
+
+    The answer's first m= line answers our audio stream (same order, RFC 3264 6); it must
+    keep it (port not 0) and pick one of the codecs we offered. `sdp` is our offer.
+    """
+    ours = parse_sdp(offer)
+    if not ours.media:
+        raise SdpError("our offer has no audio stream")
+    our_audio = ours.media[0]
+    offered = {int(fmt) for fmt in our_audio.formats if fmt.isdigit()}
+    if not answer.media:
+        raise NoAcceptableCodec("the answer has no media stream")
+    audio = answer.media[0]
+    if audio.media != "audio" or audio.port == 0 or audio.proto.upper() != "RTP/AVP":
+        raise NoAcceptableCodec("the callee declined the audio stream")
+    chosen: tuple[int, Codec] | None = None
+    dtmf_pt: int | None = None
+    for fmt in audio.formats:
+        if not fmt.isdigit() or int(fmt) not in offered:
+            continue
+        encoding = audio.encoding(int(fmt)) or our_audio.encoding(int(fmt))
+        if encoding is None:
+            continue
+        name, rate = encoding
+        if chosen is None and name in CODEC_BY_NAME and rate == 8000:
+            chosen = (int(fmt), CODEC_BY_NAME[name])
+        elif dtmf_pt is None and name == "TELEPHONE-EVENT" and rate == 8000:
+            dtmf_pt = int(fmt)
+    if chosen is None:
+        raise NoAcceptableCodec("the answer chose no codec we offered")
+    address = audio.connection or answer.connection
+    if address is None:
+        raise SdpError("no connection address for the audio stream")
+    theirs = audio.direction or answer.direction
+    if address in ("0.0.0.0", "::"):  # noqa: S104 (RFC 2543 style hold: send nothing there)
+        theirs = Direction.SENDONLY if theirs.we_send else Direction.INACTIVE
+    mine = our_audio.direction or ours.direction
+    payload_type, codec = chosen
+    return AudioAnswer(
+        remote_address=address,
+        remote_port=audio.port,
+        payload_type=payload_type,
+        codec=codec,
+        telephone_event=dtmf_pt,
+        direction=_agreed(mine, theirs),
+        sdp=offer,
+    )
+
+
+def _agreed(mine: Direction, theirs: Direction) -> Direction:
+    """Our direction once both sides have spoken: we send only what they receive."""
+    send = mine.we_send and theirs.we_receive
+    receive = mine.we_receive and theirs.we_send
+    if send and receive:
+        return Direction.SENDRECV
+    if send:
+        return Direction.SENDONLY
+    return Direction.RECVONLY if receive else Direction.INACTIVE

@@ -1,13 +1,16 @@
 """HTTP digest authentication for SIP (RFC 3261 22.4, RFC 2617, RFC 7616, RFC 8760).
 
-Client side only: a trunk challenges our REGISTER or INVITE with 401/407, we answer
-with an Authorization / Proxy-Authorization header. Pure functions; the caller supplies
-the cnonce so tests can use the RFCs' example vectors.
+Client side: a trunk challenges our REGISTER or INVITE with 401/407, we answer with an
+Authorization / Proxy-Authorization header (`parse_challenge`, `authorization`).
+Server side: agents' phones answer our registrar's challenge (`challenge_header`,
+`parse_credentials`, `check_response`); the server needs only HA1, never the password.
+Pure functions; the caller supplies the cnonce so tests can use the RFCs' example vectors.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass, field
 
@@ -133,3 +136,114 @@ def authorization(
 
 def _quote(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+# --- server side ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DigestCredentials:
+    """The parameters of an Authorization / Proxy-Authorization header (RFC 7616 3.4)."""
+
+    username: str
+    realm: str
+    nonce: str
+    uri: str
+    response: str
+    algorithm: str = "MD5"
+    qop: str | None = None
+    nc: str = ""
+    cnonce: str = ""
+    opaque: str | None = None
+
+
+def parse_credentials(value: str) -> DigestCredentials:
+    """Parse a Digest Authorization header value; ParseError for anything malformed."""
+    scheme, _, rest = value.strip().partition(" ")
+    if scheme.lower() != "digest":
+        raise ParseError(f"unsupported authentication scheme {scheme[:20]!r}")
+    params: dict[str, str] = {}
+    for item in split_list(rest):
+        name, sep, raw = item.partition("=")
+        if not sep:
+            raise ParseError(f"invalid credentials parameter {item[:40]!r}")
+        raw = raw.strip()
+        if len(raw) >= 2 and raw[0] == raw[-1] == '"':
+            raw = raw[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+        params[name.strip().lower()] = raw
+    missing = [name for name in ("username", "realm", "nonce", "uri", "response") if name not in params]
+    if missing:
+        raise ParseError(f"digest credentials without {', '.join(missing)}")
+    qop = params.get("qop") or None
+    return DigestCredentials(
+        username=params["username"],
+        realm=params["realm"],
+        nonce=params["nonce"],
+        uri=params["uri"],
+        response=params["response"],
+        algorithm=params.get("algorithm", "MD5").upper(),
+        qop=qop.lower() if qop else None,
+        nc=params.get("nc", ""),
+        cnonce=params.get("cnonce", ""),
+        opaque=params.get("opaque"),
+    )
+
+
+def challenge_header(
+    realm: str, nonce: str, *, algorithm: str = "MD5", opaque: str | None = None, stale: bool = False
+) -> str:
+    """A WWW-Authenticate value offering qop=auth (RFC 7616 3.3)."""
+    parts = [
+        f'realm="{_quote(realm)}"',
+        'qop="auth"',
+        f"algorithm={algorithm}",
+        f'nonce="{_quote(nonce)}"',
+    ]
+    if opaque is not None:
+        parts.append(f'opaque="{_quote(opaque)}"')
+    if stale:
+        parts.append("stale=true")
+    return "Digest " + ", ".join(parts)
+
+
+def _server_hash(algorithm: str, text: str) -> str:
+    base = algorithm.upper().removesuffix("-SESS")
+    if base not in _HASHES:
+        raise ValueError(f"unsupported digest algorithm {algorithm[:20]!r}")
+    return _HASHES[base](text.encode("utf-8"))
+
+
+def ha1(username: str, realm: str, password: str, algorithm: str = "MD5") -> str:
+    """H(username:realm:password): what a registrar stores instead of the password."""
+    return _server_hash(algorithm, f"{username}:{realm}:{password}")
+
+
+def check_response(
+    stored_ha1: str,
+    *,
+    algorithm: str,
+    nonce: str,
+    method: str,
+    uri: str,
+    response: str,
+    qop: str | None = None,
+    nc: str = "",
+    cnonce: str = "",
+) -> bool:
+    """True when ``response`` is what a client knowing the password would send.
+
+    Never raises: an unknown algorithm or qop simply does not check out (hostile input).
+    """
+    if not stored_ha1 or algorithm.upper().removesuffix("-SESS") not in _HASHES:
+        return False
+    if qop not in (None, "", "auth"):
+        return False  # auth-int needs the body; we offer qop=auth only
+    key = stored_ha1
+    if algorithm.upper().endswith("-SESS"):
+        key = _server_hash(algorithm, f"{stored_ha1}:{nonce}:{cnonce}")
+    ha2 = _server_hash(algorithm, f"{method}:{uri}")
+    if qop:
+        expected = _server_hash(algorithm, f"{key}:{nonce}:{nc}:{cnonce}:{qop}:{ha2}")
+    else:
+        expected = _server_hash(algorithm, f"{key}:{nonce}:{ha2}")
+    return hmac.compare_digest(expected.encode(), response.lower().encode("utf-8", "replace"))

@@ -307,10 +307,13 @@ class TransactionLayer:
         return [Send(data, transaction.address)]
 
     def send_request(
-        self, request: Request, destination: Address, now: float
+        self, request: Request, destination: Address, now: float, *, branch: str | None = None
     ) -> tuple[TransactionKey, list[Event]]:
-        """Start a client transaction; our Via (with a new branch and rport) goes on top."""
-        branch = self._branch_factory()
+        """Start a client transaction; our Via (with a new branch and rport) goes on top.
+
+        `branch` is for a CANCEL, which must carry its INVITE's branch (RFC 3261 9.1).
+        """
+        branch = branch or self._branch_factory()
         via = f"SIP/2.0/UDP {self.local_host}:{self.local_port};branch={branch};rport"
         headers = Headers([("Via", via)])
         for name, value in request.headers:

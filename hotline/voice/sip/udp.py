@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from hotline.voice.sip.registration import TrunkAccount
-from hotline.voice.sip.transaction import MessageDropped, Send
+from hotline.voice.sip.transaction import Address, MessageDropped, Send
 from hotline.voice.sip.useragent import UaEvent, UserAgent
 
 logger = logging.getLogger(__name__)
@@ -61,7 +61,14 @@ class SipEndpoint(asyncio.DatagramProtocol):
         self._dispatch(self.agent.reject(call_id, status, self._now()))
 
     def hangup(self, call_id: str) -> None:
+        """End a call either way: BYE once established, CANCEL while our INVITE rings."""
         self._dispatch(self.agent.hangup(call_id, self._now()))
+
+    def invite(self, target: str, destination: Address, rtp_port: int, **options: Any) -> str:
+        """Place a call (see `UserAgent.invite` for the options); returns its Call-ID."""
+        call_id, events = self.agent.invite(target, destination, rtp_port, self._now(), **options)
+        self._dispatch(events)
+        return call_id
 
     def register(self, account: TrunkAccount) -> None:
         self._dispatch(self.agent.register(account, self._now()))

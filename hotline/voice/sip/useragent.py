@@ -1,9 +1,13 @@
-"""The user agent server core: dialogs over the transaction layer, sans-I/O.
+"""The user agent core: dialogs over the transaction layer, sans-I/O.
 
 It answers what a hotline gateway must answer by itself (100, 180, OPTIONS, CANCEL, BYE,
 re-INVITE for hold, 481/486/488/415/420/405/501) and reports calls to the application
 as events: `IncomingCall`, `CallEstablished`, `MediaChanged`, `CallEnded`. The
 application decides when to `answer`, `reject` or `hangup`.
+
+With a `Registrar`, agents' phones REGISTER here (registrar.py). `invite` places a call
+(the client side until the 2xx lives in uac.py); once confirmed, an outgoing dialog is a
+`Call` like any other, so the callee's BYE and re-INVITE take the same paths as a caller's.
 
 2xx retransmission until ACK lives here, not in the transaction (RFC 3261 13.3.1.4 and
 RFC 6026): the ACK of a 2xx is its own transaction, matched by dialog and CSeq.
@@ -12,9 +16,9 @@ RFC 6026): the ACK of a 2xx is its own transaction, matched by dialog and CSeq.
 from __future__ import annotations
 
 import enum
-import ipaddress
 import logging
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from hotline.voice.sdp import (
@@ -37,6 +41,12 @@ from hotline.voice.sip.message import (
     parse_name_addr,
     parse_uri,
 )
+from hotline.voice.sip.registrar import (
+    PhoneRegistered,
+    PhoneUnregistered,
+    Registrar,
+    RegistrationRejected,
+)
 from hotline.voice.sip.registration import (
     Registered,
     Registration,
@@ -56,6 +66,14 @@ from hotline.voice.sip.transaction import (
     TransactionKey,
     TransactionLayer,
     TransactionTimeout,
+)
+from hotline.voice.sip.uac import (
+    Dialer,
+    DialogConfirmed,
+    OutgoingAnswered,
+    OutgoingFailed,
+    OutgoingProgress,
+    next_hop,
 )
 
 logger = logging.getLogger(__name__)
@@ -123,6 +141,12 @@ UaEvent = (
     | CallEnded
     | Registered
     | RegistrationFailed
+    | PhoneRegistered
+    | PhoneUnregistered
+    | RegistrationRejected
+    | OutgoingProgress
+    | OutgoingAnswered
+    | OutgoingFailed
 )
 
 
@@ -153,7 +177,11 @@ class Call:
     ok_interval: float = T1
     ok_next: float = 0.0
     ok_give_up: float = 0.0
+    ok_address: Address | None = None  # where that 2xx goes: its request's Via
     waiting_ack: bool = False
+    outgoing: bool = False  # we sent the INVITE: From is ours, To is theirs
+    local_party: str = ""  # outgoing: our From (with our tag)
+    remote_party: str = ""  # outgoing: their To (with their tag)
 
 
 class UserAgent:
@@ -167,6 +195,7 @@ class UserAgent:
         auto_ring: bool = True,
         ring_timeout: float = 120.0,
         layer: TransactionLayer | None = None,
+        registrar: Registrar | None = None,
     ) -> None:
         self.layer = layer or TransactionLayer(local_host, local_port)
         self.local_host = local_host
@@ -178,6 +207,9 @@ class UserAgent:
         self.calls: dict[str, Call] = {}
         self._bye_keys: dict[TransactionKey, str] = {}
         self.registrations: list[Registration] = []
+        self.registrar = registrar  # with one, agents' phones REGISTER here; without: 405
+        self.allow = ALLOW + (", REGISTER" if registrar is not None else "")
+        self.dialer = Dialer(self.layer, self._contact()[0][1], self.allow)
 
     # --- input ---------------------------------------------------------------------
 
@@ -193,6 +225,9 @@ class UserAgent:
             out.extend(self._handle(event, now))
         for registration in self.registrations:
             out.extend(registration.tick(now))
+        if self.registrar is not None:
+            out.extend(self.registrar.tick(now))
+        out.extend(self.dialer.tick(now))
         for call in list(self.calls.values()):
             if call.state == CallState.RINGING and now >= call.ring_deadline:
                 # The application never answered: do not leak the call.
@@ -209,7 +244,7 @@ class UserAgent:
             elif now >= call.ok_next:
                 call.ok_interval = min(call.ok_interval * 2, T2)
                 call.ok_next = now + call.ok_interval
-                out.append(Send(call.ok_bytes, call.response_address))
+                out.append(Send(call.ok_bytes, call.ok_address or call.response_address))
         return out
 
     def next_deadline(self) -> float | None:
@@ -218,6 +253,10 @@ class UserAgent:
         deadlines += [
             d for r in self.registrations if (d := r.next_deadline()) is not None
         ]
+        if self.registrar is not None and (d := self.registrar.next_deadline()) is not None:
+            deadlines.append(d)
+        if (d := self.dialer.next_deadline()) is not None:
+            deadlines.append(d)
         layer_deadline = self.layer.next_deadline()
         if layer_deadline is not None:
             deadlines.append(layer_deadline)
@@ -245,8 +284,11 @@ class UserAgent:
             return self._cancel(event, now)
         if method == "OPTIONS":
             return self._reply(
-                event, 200, now, [("Allow", ALLOW), ("Accept", "application/sdp")]
+                event, 200, now, [("Allow", self.allow), ("Accept", "application/sdp")]
             )
+        if method == "REGISTER" and self.registrar is not None and event.transaction is not None:
+            response, registered = self.registrar.handle(request, event.source, now)
+            return [*self.layer.respond(event.transaction, response, now), *registered]
         to_tag = request.to.tag
         if to_tag is not None:
             return self._in_dialog(event, to_tag, now)
@@ -255,8 +297,8 @@ class UserAgent:
         if method == "BYE":
             return self._reply(event, 481, now)
         if method in KNOWN_UNSUPPORTED_METHODS:
-            return self._reply(event, 405, now, [("Allow", ALLOW)])
-        return self._reply(event, 501, now, [("Allow", ALLOW)])
+            return self._reply(event, 405, now, [("Allow", self.allow)])
+        return self._reply(event, 501, now, [("Allow", self.allow)])
 
     def _invite(self, event: RequestReceived, now: float) -> list[UaEvent]:
         request = event.request
@@ -340,7 +382,7 @@ class UserAgent:
             return out + self._end(call, EndReason.REMOTE_BYE)
         if request.method == "INVITE":
             return self._reinvite(call, event, now)
-        return self._reply(event, 405, now, [("Allow", ALLOW)])
+        return self._reply(event, 405, now, [("Allow", self.allow)])
 
     def _reinvite(self, call: Call, event: RequestReceived, now: float) -> list[UaEvent]:
         if call.waiting_ack or call.state != CallState.CONFIRMED:
@@ -361,7 +403,8 @@ class UserAgent:
         else:  # offer-less re-INVITE: we offer what we have; the ACK carries the answer
             direction = call.media.direction if call.media else Direction.SENDRECV
             body = make_offer(call.local_session, call.rtp_port, direction)
-        return self._send_ok(call, event.transaction, request, body, now) + out
+        address = request.top_via.response_address(event.source)
+        return self._send_ok(call, event.transaction, request, body, now, address) + out
 
     def _ack(self, request: Request, now: float) -> list[UaEvent]:
         call = self.calls.get(request.call_id)
@@ -411,6 +454,13 @@ class UserAgent:
         for registration in self.registrations:
             if key is not None and registration.pending == key:
                 return list(registration.on_response(event.response, now))
+        try:
+            outgoing = self.dialer.on_response(event.response, key, now)
+        except ParseError as exc:  # a hostile answer must not take the UA down
+            logger.info("unusable response to our request: %s", exc)
+            return []
+        if outgoing is not None:
+            return [self._confirmed(e) if isinstance(e, DialogConfirmed) else e for e in outgoing]
         if key is not None and key in self._bye_keys and event.response.status >= 200:
             del self._bye_keys[key]
         return []
@@ -419,6 +469,9 @@ class UserAgent:
         for registration in self.registrations:
             if registration.pending == event.transaction:
                 return list(registration.on_timeout(now))
+        outgoing = self.dialer.on_timeout(event.transaction, now)
+        if outgoing is not None:
+            return list(outgoing)
         if event.server and event.method == "INVITE":
             # Timer H: our non-2xx final response was never acknowledged; nothing to undo.
             return []
@@ -432,6 +485,34 @@ class UserAgent:
         registration = Registration(self.layer, account)
         self.registrations.append(registration)
         return list(registration.start(now))
+
+    def invite(
+        self,
+        target: str,
+        destination: Address,
+        rtp_port: int,
+        now: float,
+        *,
+        caller: str = "12345",
+        display_name: str | None = None,
+        call_id: str | None = None,
+        extra_headers: Sequence[tuple[str, str]] = (),
+        auth: tuple[str, str] | None = None,
+    ) -> tuple[str, list[UaEvent]]:
+        """Call `target` (the Request-URI) by sending our INVITE to `destination`.
+
+        `destination` is where the phone or trunk really is (a binding's address behind NAT).
+        `OutgoingProgress`, then `OutgoingAnswered` or `OutgoingFailed` follow; `auth`
+        (user, password) answers one 401/407 challenge, as trunks ask.
+        """
+        if call_id is not None and (call_id in self.calls or call_id in self.dialer.pending):
+            raise ValueError(f"Call-ID {call_id!r} is in use")
+        session = LocalSession(self.media_address, secrets.randbelow(2**31))
+        call_id, events = self.dialer.invite(
+            target, destination, rtp_port, now, local_session=session, caller=caller,
+            display_name=display_name, call_id=call_id, extra_headers=extra_headers, auth=auth,
+        )
+        return call_id, list(events)
 
     def ring(self, call_id: str, now: float) -> list[UaEvent]:
         call = self._call(call_id)
@@ -461,6 +542,8 @@ class UserAgent:
         return out + self._end(call, EndReason.REJECTED)
 
     def hangup(self, call_id: str, now: float) -> list[UaEvent]:
+        if call_id in self.dialer.pending:  # our INVITE has no final response yet: CANCEL
+            return list(self.dialer.hangup(call_id, now))
         call = self.calls.get(call_id)
         if call is None or call.state == CallState.ENDED:
             return []
@@ -506,13 +589,14 @@ class UserAgent:
         request: Request,
         body: bytes,
         now: float,
+        address: Address | None = None,
     ) -> list[UaEvent]:
         assert key is not None
         response = make_response(
             request,
             200,
             to_tag=call.local_tag,
-            extra_headers=[*self._contact(), ("Allow", ALLOW), ("Content-Type", "application/sdp")],
+            extra_headers=[*self._contact(), ("Allow", self.allow), ("Content-Type", "application/sdp")],
             body=body,
         )
         out: list[UaEvent] = list(self.layer.respond(key, response, now))
@@ -521,6 +605,7 @@ class UserAgent:
         call.ok_interval = T1
         call.ok_next = now + T1
         call.ok_give_up = now + 64 * T1
+        call.ok_address = address
         call.waiting_ack = True
         return out
 
@@ -528,12 +613,16 @@ class UserAgent:
         call.local_cseq += 1
         invite = call.invite
         headers = Headers()
-        for route in call.route_set:  # a UAS uses the Record-Route order as is
+        for route in call.route_set:  # already in the order to use (reversed by a UAC)
             headers.add("Route", route)
-        local = parse_name_addr(invite.headers.get("To") or "")
-        local.params["tag"] = call.local_tag
-        headers.add("From", str(local))
-        headers.add("To", invite.headers.get("From") or "")
+        if call.outgoing:
+            headers.add("From", call.local_party)
+            headers.add("To", call.remote_party)
+        else:
+            local = parse_name_addr(invite.headers.get("To") or "")
+            local.params["tag"] = call.local_tag
+            headers.add("From", str(local))
+            headers.add("To", invite.headers.get("From") or "")
         headers.add("Call-ID", call.call_id)
         headers.add("CSeq", f"{call.local_cseq} BYE")
         headers.add("Max-Forwards", "70")
@@ -545,24 +634,38 @@ class UserAgent:
     def _destination(self, call: Call) -> Address:
         """Where our in-dialog requests go (RFC 3261 12.2.1.1, without DNS).
 
-        The first Record-Route hop if there is one; else the caller's Contact, unless the
-        caller is behind NAT (its Contact is then a private address) or names a host we
-        would have to resolve: then back where its packets came from.
+        The first Record-Route hop if there is one; else the peer's Contact, unless the
+        peer is behind NAT (its Contact is then a private address) or names a host we
+        would have to resolve: then back where its packets came from (or went to).
         """
-        if call.route_set:
-            try:
-                uri = parse_uri(parse_name_addr(call.route_set[0]).uri)
-                return uri.host, uri.port or 5060
-            except ParseError:
-                pass
-        if not call.behind_nat:
-            try:
-                target = parse_uri(call.remote_target)
-                ipaddress.ip_address(target.host)
-                return target.host, target.port or 5060
-            except (ParseError, ValueError):
-                pass
-        return call.source
+        return next_hop(call.route_set, call.remote_target, call.behind_nat, call.source)
+
+    def _confirmed(self, confirmed: DialogConfirmed) -> OutgoingAnswered:
+        """Our INVITE's 2xx is ACKed: from now on the call is a dialog like the others."""
+        outgoing, dialog = confirmed.call, confirmed.dialog
+        self.calls[outgoing.call_id] = Call(
+            call_id=outgoing.call_id,
+            local_tag=outgoing.local_tag,
+            remote_tag=dialog.remote_tag,
+            invite=outgoing.invite,
+            invite_key=outgoing.key,
+            source=outgoing.destination,
+            response_address=outgoing.destination,
+            behind_nat=outgoing.through_outbound_address,
+            local_session=outgoing.local_session,
+            offer=None,
+            state=CallState.CONFIRMED,
+            rtp_port=outgoing.rtp_port,
+            media=confirmed.media,
+            remote_cseq=-1,  # RFC 3261 12.1.2: empty until the callee sends a request
+            local_cseq=outgoing.cseq,
+            route_set=list(dialog.route_set),
+            remote_target=dialog.remote_target,
+            outgoing=True,
+            local_party=dialog.local_party,
+            remote_party=dialog.remote_party,
+        )
+        return OutgoingAnswered(outgoing.call_id, confirmed.media)
 
     def _end(self, call: Call, reason: EndReason) -> list[UaEvent]:
         if call.state == CallState.ENDED:
@@ -606,6 +709,12 @@ __all__ = [
     "IncomingCall",
     "MediaChanged",
     "MessageDropped",
+    "OutgoingAnswered",
+    "OutgoingFailed",
+    "OutgoingProgress",
+    "PhoneRegistered",
+    "PhoneUnregistered",
+    "RegistrationRejected",
     "Send",
     "UaEvent",
     "UserAgent",
