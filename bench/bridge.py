@@ -1,0 +1,216 @@
+"""The media bridge's cost per 20 ms tick with many calls in one process; prints one JSON line.
+
+`--bridges` bridges of `--legs` legs each (2: caller and agent; 3: a three-way call;
+4: plus a supervisor whispering to the agent), every leg a real `MediaSession` (µ-law and
+A-law alternately) receiving one real RTP packet with a tone per tick, every bridge
+recording to its own WAV file (`--no-record` to leave that out). No sockets: this
+measures the CPU of the media path, not the kernel.
+
+Phase 1, back to back (`--ticks` ticks): per tick, the time of all sessions' `receive()`
+(what the RTP socket's callback does), of all bridges' `tick()` (the number asked for:
+`tick_p50_ms`, `tick_p99_ms`, `tick_max_ms`; it must stay far below 20 ms), and of all
+sessions' `due_packets()` (encoding and packetising the mix). `media_p50_ms` is the sum of
+the three medians: the share of each 20 ms that the whole media path takes.
+
+Phase 2, real time (`--realtime` seconds, 0 to skip): one `BridgeRunner` per bridge and a
+20 ms timer per session that feeds and drains it as an `RtpEndpoint` would, all on one
+asyncio loop as in the gateway, each call starting at a random point of the 20 ms grid.
+Reported: how late the runners' ticks fire against their 20 ms grid (`runner_late_p50_ms`,
+`runner_late_p99_ms`), ticks skipped after stalls, and the CPU share of the process over
+the phase. Recording makes 300 files written 50 times a second each: on a busy disk or a
+shared machine the real-time figures move with what else runs (the JSON has the load).
+
+    .venv/bin/python bench/bridge.py                     # 300 bridges of 2 legs, recorded
+    .venv/bin/python bench/bridge.py --legs 4 --bridges 150
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from hotline.voice.media import g711  # noqa: E402
+from hotline.voice.media.bridge import Bridge, BridgeRunner, LegMode  # noqa: E402
+from hotline.voice.media.g711 import Codec  # noqa: E402
+from hotline.voice.media.recorder import WavRecorder  # noqa: E402
+from hotline.voice.media.rtp import RtpPacket  # noqa: E402
+from hotline.voice.media.session import MediaSession  # noqa: E402
+from hotline.voice.prompts import tone_pcm  # noqa: E402
+from hotline.voice.sdp import AudioAnswer, Direction  # noqa: E402
+
+SOURCE = ("127.0.0.1", 40000)
+TONES = (300.0, 500.0, 700.0, 900.0)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return 0.0
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+class Leg:
+    """One leg and the packets its phone sends (a one-second tone, replayed)."""
+
+    def __init__(self, index: int, start: float) -> None:
+        self.codec = Codec.PCMU if index % 2 == 0 else Codec.PCMA
+        answer = AudioAnswer(SOURCE[0], SOURCE[1], int(self.codec), self.codec, 101,
+                             Direction.SENDRECV, b"")
+        self.session = MediaSession(answer, start=start)
+        payload = g711.encode(self.codec, tone_pcm(TONES[index % len(TONES)], 1.0, 6000))
+        self.payloads = [payload[i:i + 160] for i in range(0, len(payload), 160)]
+        self.sequence = 0
+        self.ssrc = 1000 + index
+
+    def packet(self) -> bytes:
+        payload = self.payloads[self.sequence % len(self.payloads)]
+        packet = RtpPacket(int(self.codec), self.sequence & 0xFFFF, 160 * self.sequence,
+                           self.ssrc, payload)
+        self.sequence += 1
+        return packet.to_bytes()
+
+
+def build(args: argparse.Namespace, work: Path, start: float) -> list[tuple[Bridge, list[Leg]]]:
+    calls = []
+    for number in range(args.bridges):
+        recorder = WavRecorder(str(work / f"call-{number}.wav")) if args.record else None
+        bridge = Bridge(recorder=recorder)
+        legs = [Leg(index, start) for index in range(args.legs)]
+        names = ("caller", "agent", "department", "supervisor")
+        for index, leg in enumerate(legs):
+            if index == 3:
+                bridge.add(names[index], leg.session, LegMode.WHISPER, whisper_to="agent")
+            else:
+                bridge.add(names[index], leg.session)
+        calls.append((bridge, legs))
+    return calls
+
+
+def back_to_back(args: argparse.Namespace, work: Path) -> dict[str, float]:
+    calls = build(args, work, start=0.0)
+    sessions = [leg for _, legs in calls for leg in legs]
+    receive_ms, tick_ms, send_ms = [], [], []
+    packets = 0
+    for number in range(args.ticks):
+        now = 0.02 * number
+        wire = [(leg, leg.packet()) for leg in sessions]  # the phones' side: not measured
+        started = time.perf_counter()
+        for leg, data in wire:
+            leg.session.receive(data, SOURCE, now)
+        ticked = time.perf_counter()
+        for bridge, _ in calls:
+            bridge.tick()
+        mixed = time.perf_counter()
+        for leg in sessions:
+            packets += len(leg.session.due_packets(now))
+        sent = time.perf_counter()
+        receive_ms.append(1000 * (ticked - started))
+        tick_ms.append(1000 * (mixed - ticked))
+        send_ms.append(1000 * (sent - mixed))
+    dropped = sum(leg.session.counters.frames_dropped for leg in sessions)
+    for bridge, _ in calls:
+        if bridge.recorder is not None:
+            bridge.recorder.close()
+    tick_p50 = percentile(tick_ms, 0.5)
+    return {
+        "tick_p50_ms": round(tick_p50, 3),
+        "tick_p99_ms": round(percentile(tick_ms, 0.99), 3),
+        "tick_max_ms": round(max(tick_ms), 3),
+        "tick_per_bridge_us": round(1000 * tick_p50 / args.bridges, 1),
+        "receive_p50_ms": round(percentile(receive_ms, 0.5), 3),
+        "send_p50_ms": round(percentile(send_ms, 0.5), 3),
+        "media_p50_ms": round(percentile(receive_ms, 0.5) + tick_p50
+                              + percentile(send_ms, 0.5), 3),
+        "packets_sent": packets,
+        "frames_dropped": dropped,
+    }
+
+
+async def real_time(args: argparse.Namespace, work: Path) -> dict[str, float]:
+    loop = asyncio.get_running_loop()
+    calls = build(args, work, start=loop.time())
+    runners = [BridgeRunner(bridge, measure=True) for bridge, _ in calls]
+    timers: dict[int, asyncio.TimerHandle] = {}  # the pending one per leg (keeping them all
+    # would make the garbage collector's full passes, and so the loop's stalls, grow)
+
+    def phone(leg: Leg) -> None:
+        """An RtpEndpoint's work for one leg: a packet in, the due packets out."""
+        now = loop.time()
+        leg.session.receive(leg.packet(), SOURCE, now)
+        leg.session.due_packets(now)
+        timers[id(leg)] = loop.call_at(leg.session.next_due(), phone, leg)
+
+    # Calls begin at random moments, so their 20 ms grids have random phases (as in the
+    # gateway); started all at once every timer would be due at the same instant.
+    spread = random.Random(7)
+    for runner, (_, legs) in zip(runners, calls, strict=True):
+        offset = spread.uniform(0.0, 0.02)
+        loop.call_later(offset, runner.start)
+        for leg in legs:
+            leg_offset = spread.uniform(0.0, 0.02)
+            leg.session.pacer.start = loop.time() + leg_offset
+            timers[id(leg)] = loop.call_at(leg.session.pacer.start, phone, leg)
+    await asyncio.sleep(0.1)
+    cpu_started, wall_started = time.process_time(), time.perf_counter()
+    await asyncio.sleep(args.realtime)
+    cpu, wall = time.process_time() - cpu_started, time.perf_counter() - wall_started
+    for runner in runners:
+        runner.stop()
+    for timer in timers.values():
+        timer.cancel()
+    for bridge, _ in calls:
+        if bridge.recorder is not None:
+            bridge.recorder.close()
+    late = [1000 * seconds for runner in runners for seconds in runner.lateness]
+    return {
+        "runner_late_p50_ms": round(percentile(late, 0.5), 2),
+        "runner_late_p99_ms": round(percentile(late, 0.99), 2),
+        "runner_ticks_skipped": sum(runner.ticks_skipped for runner in runners),
+        "realtime_cpu_share": round(cpu / wall, 3),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--bridges", type=int, default=300)
+    parser.add_argument("--legs", type=int, default=2, choices=(2, 3, 4))
+    parser.add_argument("--ticks", type=int, default=500, help="back-to-back ticks (20 ms each)")
+    parser.add_argument("--realtime", type=float, default=5.0, help="seconds; 0 skips it")
+    parser.add_argument("--no-record", dest="record", action="store_false")
+    args = parser.parse_args()
+
+    from hotline.voice.media.music import builtin_music_pcm
+
+    started = time.perf_counter()
+    builtin_music_pcm()
+    music_ms = 1000 * (time.perf_counter() - started)
+
+    report: dict[str, object] = {
+        "bridges": args.bridges, "legs": args.legs, "recorded": args.record,
+        "ticks": args.ticks, "load_average_at_start": round(os.getloadavg()[0], 2),
+        "cpus": os.cpu_count(),
+    }
+    with tempfile.TemporaryDirectory(prefix="bridge-bench-") as tmp:
+        report.update(back_to_back(args, Path(tmp)))
+        gc.collect()  # phase 1's garbage is not phase 2's to collect
+        if args.realtime > 0:
+            report.update(asyncio.run(real_time(args, Path(tmp))))
+    report["music_build_ms"] = round(music_ms, 1)
+    print(json.dumps(report, ensure_ascii=False))
+    return 0 if report["frames_dropped"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
