@@ -67,6 +67,11 @@ def resolve_target(raw: str) -> Target:
     queue = Queue.objects.filter(code=code, active=True).first()
     if queue is not None:
         return Target(TargetKind.QUEUE, queue.code, queue.name)
+    # Directory numbers are often written with a dash (0591-12345001): the unit is found by
+    # the number as written, the trunk dials the digits.
+    unit = Unit.objects.filter(phone=text).exclude(phone="").first()
+    if unit is not None and NUMBER.match(text.replace("-", "")):
+        return Target(TargetKind.NUMBER, text.replace("-", ""), unit.name)
     if not NUMBER.match(text):
         raise InvalidInput("not an extension, queue or telephone number", "target")
     extension = SipExtension.objects.filter(number=text, enabled=True).select_related(

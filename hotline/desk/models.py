@@ -189,6 +189,9 @@ class CallOutcome(models.TextChoices):
     COMPLETED = "completed", _("Completed")
     ABANDONED = "abandoned", _("Abandoned")
     OVERFLOWED = "overflowed", _("Overflowed")
+    # A transfer or consultation offered to one agent that was not answered: not a caller
+    # lost (the caller is still with the first agent), so not counted as abandoned.
+    WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
 class QueuedCall(models.Model):
@@ -398,3 +401,30 @@ class CallRecording(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("call recording")
         verbose_name_plural = _("call recordings")
+
+
+class ScheduledCallback(models.Model):
+    """A call back the agent promised (暂无法答复): the order was registered without an answer
+    and the agent calls the citizen again by ``due_at``. Listed on the agent's desk until
+    marked done."""
+
+    order = models.ForeignKey("orders.Order", on_delete=models.CASCADE,
+                              related_name="scheduled_callbacks", verbose_name=_("work order"))
+    contact = models.ForeignKey("orders.Contact", null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="+",
+                                verbose_name=_("contact"))
+    phone = models.CharField(_("phone"), max_length=32)
+    due_at = models.DateTimeField(_("call back by"))
+    note = models.TextField(_("note"), blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="scheduled_callbacks",
+                                   verbose_name=_("created by"))
+    created_at = models.DateTimeField(_("created"))
+    done_at = models.DateTimeField(_("called back"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        verbose_name = _("scheduled call back")
+        verbose_name_plural = _("scheduled call backs")
+        indexes = [models.Index(fields=["created_by", "done_at", "due_at"],
+                                name="callback_agent_open_due")]
