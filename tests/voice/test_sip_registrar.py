@@ -78,6 +78,12 @@ def only_response(events) -> Response:
     return response
 
 
+def header(message, name) -> str:
+    value = message.headers.get(name)
+    assert value is not None, f"no {name} header"
+    return value
+
+
 def of_type(events, kind):
     return [e for e in events if isinstance(e, kind)]
 
@@ -127,7 +133,7 @@ def test_challenge_offers_sha256_then_md5_with_qop_auth_and_a_stateless_nonce(ua
     stranger = UserAgent("127.0.0.1", 5060, registrar=Registrar(lookup, secret=b"other"))
     phone.cseq = 5
     refused = only_response(stranger.receive(phone.register(authorization_value=value), PHONE, 11.0))
-    assert refused.status == 401 and "stale" not in refused.headers.get("WWW-Authenticate")
+    assert refused.status == 401 and "stale" not in header(refused, "WWW-Authenticate")
 
 
 def test_random_secret_nonces_differ_between_registrars():
@@ -135,7 +141,7 @@ def test_random_secret_nonces_differ_between_registrars():
     second = UserAgent("127.0.0.1", 5060, registrar=Registrar(lookup))
     one = only_response(first.receive(Phone().register(), PHONE, 1.0))
     two = only_response(second.receive(Phone().register(), PHONE, 1.0))
-    assert one.headers.get("WWW-Authenticate") != two.headers.get("WWW-Authenticate")
+    assert header(one, "WWW-Authenticate") != header(two, "WWW-Authenticate")
 
 
 @pytest.mark.parametrize("algorithm", ["MD5", "SHA-256"])
@@ -163,7 +169,7 @@ def test_expiry_is_clamped_to_the_allowed_range(ua, contact_params, expires_head
     events = register(ua, phone, 0.0, contact=phone.contact + contact_params, expires=expires_header)
     ok = only_response(events)
     assert ok.status == 200
-    assert parse_name_addr(ok.headers.get("Contact")).params["expires"] == str(granted)
+    assert parse_name_addr(header(ok, "Contact")).params["expires"] == str(granted)
     assert of_type(events, PhoneRegistered)[0].binding.expires_at == granted
 
 
@@ -217,7 +223,7 @@ def test_a_replayed_answer_is_challenged_again(ua, registrar):
     # Someone who saw that datagram sends the same credentials with another Contact.
     replay = phone.register(authorization_value=value, contact="<sip:8001@198.51.100.66:5060>")
     refused = only_response(ua.receive(replay, ("198.51.100.66", 5060), 2.0))
-    assert refused.status == 401 and parse_challenge(refused.headers.get("WWW-Authenticate")).stale
+    assert refused.status == 401 and parse_challenge(header(refused, "WWW-Authenticate")).stale
     assert [b.contact for b in registrar.bindings(3.0)] == ["sip:8001@192.0.2.20:5072"]
 
 
@@ -255,7 +261,7 @@ def test_a_phone_offered_only_md5_cannot_answer_sha256():
     ua = UserAgent("127.0.0.1", 5060, registrar=registrar)
     challenge = only_response(ua.receive(Phone().register(), PHONE, 0.0))
     assert [parse_challenge(v).algorithm for v in challenge.headers.get_all("WWW-Authenticate")] == ["MD5"]
-    offered = parse_challenge(challenge.headers.get("WWW-Authenticate"))
+    offered = parse_challenge(header(challenge, "WWW-Authenticate"))
     sha = authorization(replace(offered, algorithm="SHA-256"), username="8001",
                         password=PASSWORDS["8001"], method="REGISTER", uri=REQUEST_URI)
     phone = Phone()
@@ -298,7 +304,7 @@ def test_a_register_without_contact_lists_the_bindings(ua, registrar):
     register(ua, phone, 0.0, expires=300)
     events = register(ua, phone, 100.0, contact="")
     ok = only_response(events)
-    assert parse_name_addr(ok.headers.get("Contact")).params["expires"] == "200"
+    assert parse_name_addr(header(ok, "Contact")).params["expires"] == "200"
     assert of_type(events, PhoneRegistered) == []
 
 
@@ -392,8 +398,8 @@ def test_register_is_405_without_a_registrar_and_allowed_with_one(ua):
     plain = UserAgent("127.0.0.1", 5060)
     assert only_response(plain.receive(Phone().register(), PHONE, 0.0)).status == 405
     options = Phone().register().replace(b"REGISTER", b"OPTIONS")
-    assert "REGISTER" in only_response(ua.receive(options, PHONE, 0.0)).headers.get("Allow")
-    assert "REGISTER" not in only_response(plain.receive(options, PHONE, 0.0)).headers.get("Allow")
+    assert "REGISTER" in header(only_response(ua.receive(options, PHONE, 0.0)), "Allow")
+    assert "REGISTER" not in header(only_response(plain.receive(options, PHONE, 0.0)), "Allow")
 
 
 @pytest.mark.parametrize(

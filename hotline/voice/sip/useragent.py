@@ -197,7 +197,8 @@ class UserAgent:
         layer: TransactionLayer | None = None,
         registrar: Registrar | None = None,
     ) -> None:
-        self.layer = layer or TransactionLayer(local_host, local_port)
+        # `is None`, not `or`: an empty layer has len() 0 and would be replaced.
+        self.layer = layer if layer is not None else TransactionLayer(local_host, local_port)
         self.local_host = local_host
         self.local_port = local_port
         self.media_address = media_address or local_host
