@@ -3,6 +3,7 @@ joined by a Bridge that a BridgeRunner drives; a UDP socket per side plays the p
 sending real RTP with a tone (µ-law on the caller's side, A-law on the agent's)."""
 
 import asyncio
+import time
 
 import numpy as np
 
@@ -121,3 +122,79 @@ def test_each_phone_hears_the_other_through_the_bridge():
     for session in (caller, agent):
         assert session.counters.received == SECONDS / 0.02
         assert session.counters.frames_dropped <= 3  # only if this machine stalled
+
+
+class ScriptedBridge(Bridge):
+    """A bridge whose tick also runs `after_tick` (to stall the loop, fail or hang up)."""
+
+    def __init__(self, after_tick):
+        super().__init__()
+        self.after_tick = after_tick
+
+    def tick(self) -> None:
+        super().tick()
+        self.after_tick(self)
+
+
+async def run_runner(stall_at: int, stall_seconds: float, seconds: float):
+    loop = asyncio.get_running_loop()
+
+    def stall_once(bridge):
+        if bridge.ticks == stall_at:
+            time.sleep(stall_seconds)  # the whole loop is blocked (a slow callback elsewhere)
+
+    bridge = ScriptedBridge(stall_once)
+    runner = BridgeRunner(bridge, measure=True)
+    started = loop.time()
+    runner.start()
+    runner.start()  # a second start changes nothing
+    await asyncio.sleep(seconds)
+    runner.stop()
+    elapsed = loop.time() - started
+    ticks_at_stop = bridge.ticks
+    await asyncio.sleep(0.1)
+    return runner, bridge, elapsed, ticks_at_stop
+
+
+def test_the_runner_keeps_its_grid_and_catches_up_without_a_burst():
+    runner, bridge, elapsed, ticks_at_stop = asyncio.run(run_runner(10, 0.2, 1.0))
+    assert bridge.ticks == ticks_at_stop  # stopped means stopped
+    # 10 stalled slots: 3 run at once on waking, 7 are skipped (more if this machine
+    # stalled the loop again); the grid is kept whatever happened.
+    assert runner.ticks_skipped >= 10 - runner.max_catch_up
+    expected = int(elapsed / 0.02) + 1 - runner.ticks_skipped
+    assert abs(bridge.ticks - expected) <= 1, (bridge.ticks, expected)
+    assert max(runner.lateness) >= 0.18
+    assert sorted(runner.lateness)[len(runner.lateness) // 2] < 0.01
+
+
+def test_a_failing_tick_is_logged_and_the_runner_goes_on(caplog):
+    def fail(bridge):
+        raise RuntimeError("boom")
+
+    async def run():
+        bridge = ScriptedBridge(fail)
+        runner = BridgeRunner(bridge)
+        runner.start()
+        await asyncio.sleep(0.2)
+        runner.stop()
+        return runner, bridge
+
+    runner, bridge = asyncio.run(run())
+    assert bridge.ticks >= 8 and runner.errors == bridge.ticks
+    assert [r.message for r in caplog.records].count("bridge tick failed (1 failures)") == 1
+
+
+def test_a_tick_can_stop_its_own_runner():
+    def hang_up_at_the_third(bridge):
+        if bridge.ticks == 3:
+            runner.stop()
+
+    async def run():
+        runner.start()
+        await asyncio.sleep(0.2)
+
+    bridge = ScriptedBridge(hang_up_at_the_third)
+    runner = BridgeRunner(bridge)
+    asyncio.run(run())
+    assert bridge.ticks == 3 and not runner.running

@@ -207,27 +207,33 @@ class BridgeRunner:
         self.lateness: list[float] = []
         self._pacer: Pacer | None = None
         self._timer: asyncio.TimerHandle | None = None
+        self._running = False
         self.ticks_skipped = 0
         self.errors = 0
 
     @property
     def running(self) -> bool:
-        return self._timer is not None
+        return self._running
 
     def start(self) -> None:
-        if self._timer is not None:
+        if self._running:
             return
+        self._running = True
         loop = asyncio.get_running_loop()
         self._pacer = Pacer(start=loop.time(), max_burst=self.max_catch_up)
         self._timer = loop.call_at(self._pacer.next_due(), self._run_due)
 
     def stop(self) -> None:
+        """Stop ticking; safe from inside a tick (a leg hanging up during the mix)."""
+        self._running = False
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
 
     def _run_due(self) -> None:
-        assert self._pacer is not None
+        self._timer = None
+        if not self._running or self._pacer is None:
+            return
         loop = asyncio.get_running_loop()
         now = loop.time()
         if self.measure:
@@ -241,6 +247,8 @@ class BridgeRunner:
                 self.errors += 1
                 if self.errors % 500 == 1:
                     logger.exception("bridge tick failed (%d failures)", self.errors)
+            if not self._running or self._timer is not None:
+                return  # the tick itself stopped (or restarted) the runner
         self.ticks_skipped += self._pacer.skipped
         self._pacer.skipped = 0
         self._timer = loop.call_at(self._pacer.next_due(), self._run_due)
