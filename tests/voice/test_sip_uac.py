@@ -442,3 +442,16 @@ def test_responses_of_strangers_are_dropped(ua):
                      body=b"", status=200)
     events = ua.receive(stray.to_bytes(), PHONE, 0.0)
     assert requests_sent(events) == [] and of_type(events, OutgoingAnswered) == []
+
+
+def test_a_call_ringing_past_the_ring_timeout_is_cancelled_by_the_ua():
+    ua = UserAgent("127.0.0.1", 5060, ring_timeout=15.0)
+    call_id, invite, _ = place(ua, now=100.0)
+    ua.receive(reply(invite, 180), PHONE, 100.1)
+    assert requests_sent(ua.tick(114.0)) == []
+    assert ua.next_deadline() <= 115.0
+    ((cancel, _),) = requests_sent(ua.tick(115.0))
+    assert cancel.method == "CANCEL"
+    events = ua.receive(reply(invite, 487), PHONE, 115.1)
+    assert of_type(events, OutgoingFailed) == [
+        OutgoingFailed(call_id, 408, "no answer before the ring timeout")]

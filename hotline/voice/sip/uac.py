@@ -113,6 +113,8 @@ class OutgoingCall:
     hangup_requested: bool = False
     cancel_key: TransactionKey | None = None
     give_up_at: float | None = None
+    ring_deadline: float = float("inf")  # then we CANCEL by ourselves (a safety net)
+    timed_out: bool = False  # that CANCEL was ours, not the application's
     early_answer: bytes = b""  # SDP in an unreliable 1xx, used when the 2xx has none
 
     @property
@@ -139,10 +141,11 @@ class _SentAck:
 class Dialer:
     """The user agent's outgoing calls before (and just after) their final response."""
 
-    def __init__(self, layer: TransactionLayer, contact: str, allow: str) -> None:
+    def __init__(self, layer: TransactionLayer, contact: str, allow: str, ring_timeout: float) -> None:
         self.layer = layer
         self.contact = contact  # our Contact header value
         self.allow = allow
+        self.ring_timeout = ring_timeout
         self.pending: dict[str, OutgoingCall] = {}
         self._by_key: dict[TransactionKey, str] = {}  # INVITE and CANCEL keys -> Call-ID
         self._acks: dict[str, list[_SentAck]] = {}
@@ -194,6 +197,7 @@ class Dialer:
             rtp_port=rtp_port,
             offer=offer,
             auth=auth,
+            ring_deadline=now + self.ring_timeout,
         )
         self._by_key[key] = call_id
         return call_id, list(events)
@@ -239,7 +243,7 @@ class Dialer:
             return []  # our CANCEL timed out: the INVITE's own outcome still decides
         self._forget_keys(call)
         del self.pending[call_id]
-        if call.hangup_requested:
+        if call.hangup_requested and not call.timed_out:
             return [OutgoingFailed(call_id, 487, "cancelled before any answer")]
         return [OutgoingFailed(call_id, 408, "no answer from the callee")]
 
@@ -250,7 +254,11 @@ class Dialer:
                 # The callee ignored our CANCEL and never answered: stop waiting.
                 self._forget_keys(call)
                 del self.pending[call.call_id]
-                out.append(OutgoingFailed(call.call_id, 487, "no final response after CANCEL"))
+                out.append(self._cancelled(call, 487, "no final response after CANCEL"))
+            elif now >= call.ring_deadline and not call.hangup_requested:
+                # It rang for ring_timeout and the application did not hang up: we do.
+                call.timed_out = True
+                out.extend(self.hangup(call.call_id, now))
         for call_id in list(self._acks):
             kept = [ack for ack in self._acks[call_id] if ack.forget_at > now]
             if kept:
@@ -261,6 +269,7 @@ class Dialer:
 
     def next_deadline(self) -> float | None:
         deadlines = [c.give_up_at for c in self.pending.values() if c.give_up_at is not None]
+        deadlines += [c.ring_deadline for c in self.pending.values() if not c.hangup_requested]
         deadlines += [ack.forget_at for acks in self._acks.values() for ack in acks]
         return min(deadlines, default=None)
 
@@ -295,7 +304,7 @@ class Dialer:
         out.extend(self._send_ack(dialog, call.cseq, now))
         if call.hangup_requested:  # the 2xx crossed our CANCEL: ACK it, then end it
             out.extend(self._send_bye(dialog, call.cseq + 1, now))
-            out.append(OutgoingFailed(call.call_id, 487, "cancelled"))
+            out.append(self._cancelled(call, 487, "cancelled"))
             return out
         body = response.body if response.body and _is_sdp(response) else call.early_answer
         media = None
@@ -320,7 +329,7 @@ class Dialer:
                 return list(retry)
         del self.pending[call.call_id]
         if call.hangup_requested and response.status == 487:
-            return [OutgoingFailed(call.call_id, 487, response.reason or "Request Terminated")]
+            return [self._cancelled(call, 487, response.reason or "Request Terminated")]
         return [OutgoingFailed(call.call_id, response.status, response.reason)]
 
     def _authenticated_retry(self, call: OutgoingCall, response: Response, now: float) -> list[Event] | None:
@@ -398,6 +407,13 @@ class Dialer:
         if stray is None:
             return []
         return [*self._send_ack(stray, cseq, now), *self._send_bye(stray, cseq + 1, now)]
+
+    @staticmethod
+    def _cancelled(call: OutgoingCall, status: int, reason: str) -> OutgoingFailed:
+        """How a cancelled call ended: 408 when we cancelled it on our ring timeout."""
+        if call.timed_out:
+            return OutgoingFailed(call.call_id, 408, "no answer before the ring timeout")
+        return OutgoingFailed(call.call_id, status, reason)
 
     def _forget_keys(self, call: OutgoingCall) -> None:
         for key in [k for k, cid in self._by_key.items() if cid == call.call_id]:

@@ -210,7 +210,7 @@ class UserAgent:
         self.registrations: list[Registration] = []
         self.registrar = registrar  # with one, agents' phones REGISTER here; without: 405
         self.allow = ALLOW + (", REGISTER" if registrar is not None else "")
-        self.dialer = Dialer(self.layer, self._contact()[0][1], self.allow)
+        self.dialer = Dialer(self.layer, self._contact()[0][1], self.allow, ring_timeout)
 
     # --- input ---------------------------------------------------------------------
 
