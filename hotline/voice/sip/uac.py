@@ -210,9 +210,6 @@ class Dialer:
         call.hangup_requested = True
         return self._send_cancel(call, now) if call.provisional else []
 
-    def owns(self, key: TransactionKey | None) -> bool:
-        return key is not None and key in self._by_key
-
     # --- responses and time -----------------------------------------------------------
 
     def on_response(
