@@ -233,10 +233,13 @@
         applyState(ev.state, ev.reason, ev.at, ev.wrap_up_until);
         break;
       case "call_offered":
+        // The offer claims the agent without an agent_state event: it is the ringing state.
         desk.call = ev.call;
         desk.answeredAt = null;
-        setPhase("ringing");
+        $("desk-command-result").textContent = "";
+        $("desk-call-timer").textContent = "00:00";
         loadCall(ev.call);
+        applyState("ringing", "", ev.at, null);
         break;
       case "call_answered":
         desk.call = ev.call;
