@@ -106,6 +106,7 @@ def prepare(load_demo: bool) -> None:
             _run_step("loading demo data (first start only)", "load_demo")
             if "load_demo_knowledge" in get_commands():
                 _run_step("loading the demo knowledge base", "load_demo_knowledge")
+            _run_step("loading the demo call queues and SIP extensions", "load_demo_desk")
     connections.close_all()
 
 

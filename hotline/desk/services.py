@@ -211,10 +211,11 @@ class RoutingResult:
     lost_claims: int  # offers another router won first (then routed again)
 
 
-def do_route(now: dt.datetime | None = None, *, queue_ids: list[int] | None = None
-             ) -> RoutingResult:
+def do_route(now: dt.datetime | None = None, *, queue_ids: list[int] | None = None,
+             gateway: str | None = None) -> RoutingResult:
     """Apply due overflow rules, then offer waiting calls to idle agents until no offer is left.
-    Safe to run in several processes at once: every claim is atomic, a lost claim routes again."""
+    Safe to run in several processes at once: every claim is atomic, a lost claim routes again.
+    A gateway routes only the calls it holds (``gateway``): it rings the offered agent itself."""
     when = _now(now)
     t = when.timestamp()
     rules: dict[str, routing.QueueRules] | None = None
@@ -222,7 +223,7 @@ def do_route(now: dt.datetime | None = None, *, queue_ids: list[int] | None = No
     overflows: list[routing.Overflow] = []
     lost = 0
     for _ in range(MAX_ROUTING_ROUNDS):
-        calls = waiting_calls(queue_ids)
+        calls = waiting_calls(queue_ids, gateway=gateway)
         if not calls:
             break
         rules = rules or queue_rules()
@@ -337,6 +338,20 @@ def do_call_abandoned(call_id: int, now: dt.datetime | None = None) -> QueuedCal
             _apply(ringing, AgentAction.CALLER_GONE, when, call=call, by_system=True)
         events.publish(events.Kind.QUEUE_CHANGED, agent_id=ringing, call_id=call.pk, at=when,
                        queue=call.queue_id, change="abandoned", wait_s=call.wait_s)
+    return call
+
+
+def do_withdraw_offer(call_id: int, now: dt.datetime | None = None) -> QueuedCall:
+    """An offer made for a transfer or consultation to one agent was not answered: the entry is
+    withdrawn (not an abandoned caller) and the agent, who was only rung, is ready again."""
+    when = _now(now)
+    with transaction.atomic():
+        call = _call(call_id, CallOutcome.RINGING, CallOutcome.WAITING)
+        ringing = call.agent_id if call.outcome == CallOutcome.RINGING else None
+        call.outcome, call.ended_at = CallOutcome.WITHDRAWN, when
+        call.save(update_fields=["outcome", "ended_at"])
+        if ringing is not None:
+            _apply(ringing, AgentAction.CALLER_GONE, when, call=call, by_system=True)
     return call
 
 

@@ -70,10 +70,13 @@ def agent_views() -> list[AgentView]:
             for agent_id, (state, idle_since) in rows.items()]
 
 
-def waiting_calls(queue_ids: list[int] | None = None) -> list[WaitingCall]:
+def waiting_calls(queue_ids: list[int] | None = None, *,
+                  gateway: str | None = None) -> list[WaitingCall]:
     calls = QueuedCall.objects.filter(outcome=CallOutcome.WAITING)
     if queue_ids is not None:
         calls = calls.filter(queue_id__in=queue_ids)
+    if gateway is not None:
+        calls = calls.filter(gateway=gateway)
     return [
         WaitingCall(id=pk, queue=str(queue), queued_at=queued.timestamp(),
                     entered_at=entered.timestamp(), priority=priority, sticky_agent=sticky,

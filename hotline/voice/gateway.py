@@ -6,8 +6,10 @@ touches the database (orders, contacts, knowledge) and every prompt synthesis ru
 worker thread (`asyncio.to_thread`), so a slow query or espeak-ng never delays another
 call's 20 ms packets.
 
-A transfer is handed to `transfer_handler(call, target)`. Until the ACD exists the default
-plays the holding prompt, logs the request, records a call-back request and hangs up.
+A transfer is handed to `transfer_handler(call, target)`: with `agents` set (the ACD side,
+`hotline.voice.agentcalls`, wired by `hotline.voice.server`) the caller joins a queue, an
+agent's registered phone rings and the two are bridged. Without it (or when no queue exists)
+`default_transfer` plays the holding prompt, records a call-back request and hangs up.
 
     python manage.py voice_gateway --sip 127.0.0.1:5060 --rtp-ports 20000-20999
     python -m hotline.voice.server      (the same, used by the launcher)
@@ -51,6 +53,7 @@ from hotline.voice.media.recorder import WavRecorder
 from hotline.voice.media.session import MediaSession
 from hotline.voice.media.udp import RtpEndpoint, open_rtp_endpoint
 from hotline.voice.prompts import PromptLibrary
+from hotline.voice.sip.registrar import PhoneRegistered, PhoneUnregistered, RegistrationRejected
 from hotline.voice.sip.udp import SipEndpoint, open_sip_endpoint
 from hotline.voice.sip.useragent import (
     CallEnded,
@@ -90,6 +93,14 @@ class GatewayConfig:
     direct_to_agent: bool = False
     max_call_seconds: float = 3600.0
     measure_rtp: bool = False
+    acd: bool = True  # callers asking for a person join the ACD's queues
+    trunk: tuple[str, int] | None = None  # where calls to numbers go (departments, 110...)
+    gateway_id: str = ""  # this process's name on the calls it holds (default host:port)
+    sip_realm: str = "hotline"  # the digest realm agents' phones register in
+    # Digest algorithms offered to agents' phones. MD5 only by default: several softphones
+    # (baresip 1.0, pjsip 2.10 and older, so older MicroSIP) give up on any SHA-256 challenge,
+    # even one offered beside MD5. HOTLINE_SIP_DIGEST=SHA-256,MD5 offers both.
+    sip_digest: tuple[str, ...] = ("MD5",)
 
 
 class RtpPortPool:
@@ -159,6 +170,8 @@ class Call:
         if self._drain_timer is not None:
             self._drain_timer.cancel()
         self._close_recorder()
+        if self.gateway.agents is not None:
+            self.gateway.agents.caller_ended(self)
         if self.rtp is not None:
             self.rtp.close()
         if self.task is None:  # ended before the flow started
@@ -244,6 +257,11 @@ class Call:
         if not self.ended:
             self.gateway.sip_hangup(self.call_id)
 
+    async def resume_flow(self, node: str) -> None:
+        """Send the caller back into the IVR at ``node`` (a queue overflowing to voicemail)."""
+        if self.run is not None and not self.ended:
+            await self._execute(self.run.goto(node))
+
     async def play_and_wait(self, pcm: bytes) -> None:
         """Play audio outside the flow (the transfer handler's holding prompt)."""
         if self.session is None or self.ended:
@@ -328,16 +346,22 @@ class VoiceGateway:
         self.finished: list[Call] = []
         self.peak_calls = 0
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.agents: Any = None  # hotline.voice.agentcalls.AgentCalls, set by the server
 
     # --- lifecycle -------------------------------------------------------------------
 
     async def start(self, *, warm: bool = True) -> None:
         """Bind SIP (a port in use fails here, at once), then synthesise the flow's phrases
         in the background; a call arriving meanwhile synthesises what it needs itself."""
+        options: dict[str, Any] = {}
+        if self.agents is not None:
+            options["registrar"] = self.agents.registrar
         self.sip = await open_sip_endpoint(
             self.config.sip_host, self.config.sip_port, self.on_sip_event,
-            advertised_host=self.config.advertised_host,
+            advertised_host=self.config.advertised_host, **options,
         )
+        if self.agents is not None:
+            await self.agents.start()
         if warm:
             self.spawn(asyncio.to_thread(self.prompts.warm, self.flow.static_texts()))
         logger.info("voice gateway: SIP on %s:%s, RTP %s-%s", self.config.sip_host,
@@ -349,6 +373,8 @@ class VoiceGateway:
         return self.sip.agent.local_port
 
     async def stop(self) -> None:
+        if self.agents is not None:
+            await self.agents.stop()
         for call_id in list(self.calls):
             self.sip_hangup(call_id)
         await asyncio.sleep(0.05 if self.calls else 0)
@@ -375,6 +401,12 @@ class VoiceGateway:
     # --- SIP events --------------------------------------------------------------------
 
     def on_sip_event(self, endpoint: SipEndpoint, event: UaEvent) -> None:
+        if self.agents is not None:
+            if isinstance(event, (PhoneRegistered, PhoneUnregistered, RegistrationRejected)):
+                self.agents.on_registrar_event(event)
+                return
+            if self.agents.on_leg_event(event):
+                return  # one of the gateway's own calls to a phone or a number
         if isinstance(event, IncomingCall):
             context = self.make_context(event.call_id, event.caller_user)
             call = Call(self, event.call_id, context)
@@ -456,15 +488,15 @@ class VoiceGateway:
             except Exception:
                 logger.exception("could not record the end of call %s", call.call_id)
 
-    # --- transfers (until the ACD exists) ------------------------------------------------
+    # --- transfers without the ACD ---------------------------------------------------------
 
     async def default_transfer(self, call: Call, target: str) -> None:
         hold = self.flow.texts.get("hold", "")
         sorry = self.flow.texts.get("no_agent", "")
         if hold:
             await call.play_and_wait(await asyncio.to_thread(self.prompts.phrase, hold))
-        logger.warning("call %s: transfer to %r requested; no ACD yet: taking a call-back "
-                       "request", call.call_id, target)
+        logger.warning("call %s: transfer to %r requested; no agent can be reached: taking "
+                       "a call-back request", call.call_id, target)
         result = await asyncio.to_thread(
             self.run_service, "callback", call.context, {"reason": f"transfer to {target}"})
         self.log(call.call_id, "service_result", f"callback:{result.get('outcome', 'ok')}")
@@ -497,4 +529,11 @@ def config_from_env(environ: Mapping[str, str] | None = None) -> GatewayConfig:
         advertised_host=env.get("HOTLINE_SIP_ADVERTISE") or None,
         recordings_dir=Path(settings.DATA_DIR) / "recordings",
         direct_to_agent=env.get("HOTLINE_IVR_DIRECT", "0") not in ("", "0"),
+        acd=env.get("HOTLINE_ACD", "1") not in ("", "0"),
+        trunk=parse_host_port(env["HOTLINE_SIP_TRUNK"], 5060) if env.get("HOTLINE_SIP_TRUNK")
+        else None,
+        gateway_id=env.get("HOTLINE_GATEWAY_ID", ""),
+        sip_realm=env.get("HOTLINE_SIP_REALM", "hotline"),
+        sip_digest=tuple(a.strip().upper() for a in env.get("HOTLINE_SIP_DIGEST", "MD5")
+                         .split(",") if a.strip()),
     )

@@ -6,8 +6,9 @@
 Environment: HOTLINE_SIP_BIND (127.0.0.1:5060), HOTLINE_RTP_PORTS (20000-20999),
 HOTLINE_RTP_HOST, HOTLINE_SIP_ADVERTISE, HOTLINE_IVR_FLOW (the packaged default flow),
 HOTLINE_IVR_DIRECT (1: every caller goes straight to a person), HOTLINE_TTS (espeak or
-tone). A port already in use stops the process with a message saying which and how to
-change it.
+tone), HOTLINE_ACD (0: no queues, a call-back request instead), HOTLINE_SIP_TRUNK (HOST:PORT
+where calls to department and emergency numbers go), HOTLINE_GATEWAY_ID, HOTLINE_SIP_REALM.
+A port already in use stops the process with a message saying which and how to change it.
 """
 
 from __future__ import annotations
@@ -64,13 +65,20 @@ def build_gateway(config: GatewayConfig, *, flow: Flow | None = None, tts: Tts |
     from hotline.voice import services
 
     prompts = PromptLibrary(tts or make_tts(), prompt_dir or Path(settings.DATA_DIR) / "prompts")
-    return VoiceGateway(
+    gateway = VoiceGateway(
         flow or load_configured_flow(), prompts, config,
         run_service=services.run_service,
         make_context=lambda call_id, user: services.CallContext(
             call_id, services.caller_number(user)),
         start_call=services.start_call, finish_call=services.finish_call,
     )
+    if config.acd:
+        from hotline.voice.agentcalls import AgentCalls
+
+        gateway.agents = AgentCalls(gateway, gateway_id=config.gateway_id, trunk=config.trunk,
+                                    realm=config.sip_realm, digest=config.sip_digest)
+        gateway.transfer_handler = gateway.agents.transfer
+    return gateway
 
 
 async def serve(gateway: VoiceGateway) -> None:

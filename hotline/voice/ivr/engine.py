@@ -140,6 +140,14 @@ class FlowRun:
     def start(self) -> list[Action]:
         return self._enter(self.flow.operator if self.direct_to_agent else self.flow.start)
 
+    def goto(self, name: str) -> list[Action]:
+        """Continue at node ``name`` (also after a transfer ended the flow: a queue that
+        overflows to the mailbox sends the caller back here)."""
+        if name not in self.flow.nodes:
+            raise KeyError(f"no node {name!r} in the flow")
+        self.finished = False
+        return self._enter(name)
+
     def handle(self, event: Event) -> list[Action]:
         if self.finished or self.node is None:
             return []

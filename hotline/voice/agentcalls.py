@@ -1,0 +1,549 @@
+"""The gateway's side of the ACD: callers wait in queues, agents' phones ring, calls are bridged.
+
+When the IVR hands a caller to a person (``transfer``), the call joins a queue in the database
+and hears its position, the expected wait and hold music. The router (one task per gateway)
+asks the desk services for offers to this gateway's waiting calls: each offer has already
+claimed its agent atomically, so the gateway only rings the agent's registered phone (an
+outgoing SIP call, a "leg"). When the phone answers, the caller's media and the agent's are
+joined in a ``Bridge`` that also records the whole conversation into one WAV. The desk's
+commands (hold, transfers, consultation, three-way calls, listen / whisper / barge) work on the
+same legs and bridge (``hotline.voice.call_commands``).
+
+Everything that touches the database runs in worker threads (``acd_services``); the event
+loop only moves media and SIP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from hotline.voice import acd_services as acd
+from hotline.voice.gateway import Call, PortsExhausted, VoiceGateway
+from hotline.voice.media.bridge import Bridge, BridgeRunner, LegMode
+from hotline.voice.media.music import MusicSource, default_music
+from hotline.voice.media.recorder import WavRecorder
+from hotline.voice.media.session import MediaSession
+from hotline.voice.media.udp import RtpEndpoint
+from hotline.voice.sip.registrar import (
+    PhoneCredentials,
+    PhoneRegistered,
+    PhoneUnregistered,
+    Registrar,
+    RegistrationRejected,
+)
+from hotline.voice.sip.transaction import Address
+from hotline.voice.sip.useragent import (
+    CallEnded,
+    MediaChanged,
+    OutgoingAnswered,
+    OutgoingFailed,
+    OutgoingProgress,
+)
+
+logger = logging.getLogger(__name__)
+
+CALLER = "caller"  # the caller's leg id in a bridge
+ANNOUNCE_EVERY_S = 45.0
+PHONE_BOOK_REFRESH_S = 10.0
+ROUTE_POLL_S = 0.5  # agents become ready in the web process: look again this often
+COMMAND_POLL_S = 0.3
+
+
+class LegRole:
+    AGENT = "agent"  # the agent who has the call
+    CONSULT = "consult"  # the person an agent consults before an attended transfer
+    PARTY = "party"  # a third party (three-way call, a transfer to a number)
+    MONITOR = "monitor"  # a supervisor listening, whispering or barging in
+
+
+@dataclass
+class Leg:
+    """One outgoing SIP call of the gateway, to a phone or a number, for one caller."""
+
+    sip_call_id: str
+    role: str
+    owner: AcdCall
+    rtp: RtpEndpoint
+    label: str
+    queued_id: int | None = None  # the queue entry that claims the agent on this leg
+    agent_id: int | None = None
+    mode: LegMode = LegMode.PARTY
+    session: MediaSession | None = None
+    answered: asyncio.Future[bool] = field(default_factory=lambda: asyncio.get_running_loop()
+                                           .create_future())
+    ring_timer: asyncio.TimerHandle | None = None
+    ended: bool = False
+
+    @property
+    def connected(self) -> bool:
+        return self.session is not None and not self.ended
+
+
+@dataclass
+class AcdCall:
+    """A caller the IVR handed to a person, from the queue to the end of the call."""
+
+    call: Call
+    queued_id: int
+    ring_timeout_s: float
+    state: str = "waiting"  # waiting, ringing, talking, ended
+    agent_leg: Leg | None = None
+    ringing_leg: Leg | None = None
+    consult_leg: Leg | None = None
+    legs: list[Leg] = field(default_factory=list)  # every leg, live or not
+    bridge: Bridge | None = None
+    runner: BridgeRunner | None = None
+    recorder: WavRecorder | None = None
+    recording_path: str = ""
+    waiting_task: asyncio.Task[None] | None = None
+    queued_at: float = field(default_factory=time.monotonic)
+
+    def live_legs(self, *roles: str) -> list[Leg]:
+        return [leg for leg in self.legs if leg.connected and (not roles or leg.role in roles)]
+
+
+class PhoneBook:
+    """The extensions' digest credentials in memory: the registrar looks them up on the event
+    loop, so they are read from the database in a thread every few seconds."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, PhoneCredentials] = {}
+
+    def get(self, user: str) -> PhoneCredentials | None:
+        return self.entries.get(user)
+
+    async def refresh(self) -> None:
+        try:
+            self.entries = await asyncio.to_thread(acd.phone_book)
+        except Exception:
+            logger.exception("could not read the SIP extensions")
+
+
+class AgentCalls:
+    def __init__(self, gateway: VoiceGateway, *, gateway_id: str, trunk: Address | None = None,
+                 realm: str = "hotline", digest: tuple[str, ...] = ("MD5",),
+                 music: MusicSource | None = None, max_wait_s: float = 600.0) -> None:
+        self.gateway = gateway
+        self.gateway_id = gateway_id
+        self.trunk = trunk
+        self.phones = PhoneBook()
+        self.registrar = Registrar(self.phones.get, realm=realm, algorithms=digest)
+        self.music = music or default_music()
+        self.max_wait_s = max_wait_s
+        self.calls: dict[int, AcdCall] = {}  # by the current queue entry
+        self.by_caller: dict[str, AcdCall] = {}  # by the caller's Call-ID
+        self.legs: dict[str, Leg] = {}  # by the leg's Call-ID
+        self._kick = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self.stopped = False
+        from hotline.voice.call_commands import CommandRunner
+
+        self.commands = CommandRunner(self)
+
+    # --- lifecycle ---------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if not self.gateway_id:
+            self.gateway_id = f"{os.uname().nodename}:{self.gateway.sip_port}"
+        await self.phones.refresh()
+        recovered = await asyncio.to_thread(acd.recover, self.gateway_id)
+        if recovered:
+            logger.warning("gateway %s: %d calls of a previous run closed", self.gateway_id,
+                           recovered)
+        loop = asyncio.get_running_loop()
+        self._tasks = [loop.create_task(self._refresh_phones()),
+                       loop.create_task(self._router()),
+                       loop.create_task(self.commands.run())]
+
+    async def stop(self) -> None:
+        self.stopped = True
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        for leg in list(self.legs.values()):
+            self.hang_up_leg(leg)
+
+    def kick(self) -> None:
+        self._kick.set()
+
+    async def _refresh_phones(self) -> None:
+        while True:
+            await asyncio.sleep(PHONE_BOOK_REFRESH_S)
+            await self.phones.refresh()
+
+    # --- a caller joins a queue (the gateway's transfer handler) ---------------------------
+
+    async def transfer(self, call: Call, target: str) -> None:
+        try:
+            entry = await asyncio.to_thread(
+                acd.enqueue, call_ref=call.call_id, caller=call.context.caller, target=target,
+                gateway=self.gateway_id, contact_id=call.context.contact_id)
+        except Exception:
+            logger.exception("call %s could not join a queue", call.call_id)
+            await self.gateway.default_transfer(call, target)
+            return
+        if call.ended:  # gone while we wrote the queue entry
+            await asyncio.to_thread(acd.abandoned, entry.queued_id)
+            return
+        acd_call = AcdCall(call, entry.queued_id, entry.ring_timeout_s)
+        self.calls[entry.queued_id] = acd_call
+        self.by_caller[call.call_id] = acd_call
+        self.gateway.log(call.call_id, "queue", entry.queue)
+        self._start_waiting(acd_call, first=True)
+        self.kick()
+
+    def _start_waiting(self, acd_call: AcdCall, *, first: bool = False) -> None:
+        acd_call.state = "waiting"
+        if acd_call.waiting_task is None or acd_call.waiting_task.done():
+            acd_call.waiting_task = asyncio.get_running_loop().create_task(
+                self._waiting(acd_call, first))
+
+    def _stop_waiting(self, acd_call: AcdCall) -> None:
+        task, acd_call.waiting_task = acd_call.waiting_task, None
+        if task is not None:
+            task.cancel()
+        session = acd_call.call.session
+        if session is not None:
+            session.stop_playing()
+
+    async def _waiting(self, acd_call: AcdCall, first: bool) -> None:
+        """The caller's time in the queue: the holding prompt, the position and expected wait
+        (again every ``ANNOUNCE_EVERY_S``), hold music in between."""
+        call, session = acd_call.call, acd_call.call.session
+        if session is None:
+            return
+        loop = asyncio.get_running_loop()
+        hold = self.gateway.flow.texts.get("hold", "") if first else ""
+        next_announcement = loop.time()
+        started = loop.time()
+        while not call.ended and acd_call.state in ("waiting", "ringing"):
+            if loop.time() >= next_announcement:
+                next_announcement = loop.time() + ANNOUNCE_EVERY_S
+                text = hold + await asyncio.to_thread(acd.announcement_text, acd_call.queued_id)
+                hold = ""
+                if text and acd_call.state in ("waiting", "ringing") and not call.ended:
+                    pcm = await asyncio.to_thread(self.gateway.prompts.phrase, text)
+                    session.stop_playing()
+                    session.play(pcm)
+            if session.queued_seconds < 1.0:
+                session.play(self.music.chunk(2.0))
+            if loop.time() - started > self.max_wait_s and acd_call.state == "waiting":
+                await self._overflow(acd_call, "callback")
+                return
+            await asyncio.sleep(0.5)
+
+    # --- routing -----------------------------------------------------------------------------
+
+    async def _router(self) -> None:
+        while True:
+            self._kick.clear()
+            if any(c.state == "waiting" for c in self.calls.values()):
+                try:
+                    routed = await asyncio.to_thread(acd.route, self.gateway_id)
+                except Exception:
+                    logger.exception("routing failed")
+                else:
+                    for offer in routed.offers:
+                        self._spawn(self._ring_offer(offer))
+                    for overflow in routed.overflows:
+                        overflowed = self.calls.get(overflow.queued_id)
+                        if overflowed is not None:
+                            self._spawn(self._overflow(overflowed, overflow.action))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._kick.wait(), ROUTE_POLL_S)
+
+    def _spawn(self, coroutine: Any) -> None:
+        self.gateway.spawn(coroutine)
+
+    async def _ring_offer(self, offer: acd.Offered) -> None:
+        acd_call = self.calls.get(offer.queued_id)
+        if acd_call is None or acd_call.state != "waiting" or acd_call.call.ended:
+            await asyncio.to_thread(acd.abandoned, offer.queued_id)
+            return
+        acd_call.state = "ringing"
+        leg = await self.dial_extension(acd_call, LegRole.AGENT, offer.extension,
+                                        timeout=acd_call.ring_timeout_s,
+                                        queued_id=offer.queued_id, agent_id=offer.agent_id)
+        if acd_call.state == "ended":
+            if leg is not None:
+                self.hang_up_leg(leg)
+            return
+        if leg is None:
+            await asyncio.to_thread(acd.ring_failed, offer.queued_id)
+            if acd_call.state == "ringing":
+                acd_call.state = "waiting"
+            self.kick()
+            return
+        await self.connect_agent(acd_call, leg)
+
+    async def connect_agent(self, acd_call: AcdCall, leg: Leg) -> None:
+        """The agent's phone answered: the wait ends, the bridge joins caller and agent."""
+        self._stop_waiting(acd_call)
+        acd_call.state = "talking"
+        acd_call.agent_leg = leg
+        if leg.queued_id is not None:
+            self._reindex(acd_call, leg.queued_id)
+        self.bridge_in(acd_call, leg)
+        if acd_call.bridge is not None:
+            acd_call.bridge.resume(CALLER)
+        self.gateway.log(acd_call.call.call_id, "agent", leg.label)
+        if leg.queued_id is not None:
+            await asyncio.to_thread(acd.answered, leg.queued_id)
+
+    def _reindex(self, acd_call: AcdCall, queued_id: int) -> None:
+        self.calls.pop(acd_call.queued_id, None)
+        acd_call.queued_id = queued_id
+        self.calls[queued_id] = acd_call
+
+    # --- legs --------------------------------------------------------------------------------
+
+    async def dial_extension(self, acd_call: AcdCall, role: str, extension: str, *,
+                             timeout: float, queued_id: int | None = None,
+                             agent_id: int | None = None,
+                             mode: LegMode = LegMode.PARTY) -> Leg | None:
+        binding = self.registrar.binding(extension, time_now()) if extension else None
+        if binding is None:
+            logger.warning("call %s: extension %r has no registered phone",
+                           acd_call.call.call_id, extension)
+            return None
+        return await self.dial(acd_call, role, binding.contact, binding.address,
+                               label=extension, timeout=timeout, queued_id=queued_id,
+                               agent_id=agent_id, mode=mode)
+
+    async def dial_number(self, acd_call: AcdCall, role: str, number: str, *,
+                          timeout: float) -> Leg | None:
+        if self.trunk is None:
+            logger.warning("call %s: no SIP trunk configured to dial %s", acd_call.call.call_id,
+                           number)
+            return None
+        host, port = self.trunk
+        return await self.dial(acd_call, role, f"sip:{number}@{host}:{port}", self.trunk,
+                               label=number, timeout=timeout)
+
+    async def dial(self, acd_call: AcdCall, role: str, uri: str, address: Address, *,
+                   label: str, timeout: float, queued_id: int | None = None,
+                   agent_id: int | None = None, mode: LegMode = LegMode.PARTY) -> Leg | None:
+        """Place one outgoing call and wait until it is answered (the leg) or not (None)."""
+        gateway = self.gateway
+        assert gateway.sip is not None
+        try:
+            rtp = await gateway.ports.open(gateway.config.rtp_host, lambda digit: None,
+                                           gateway.config.measure_rtp)
+        except PortsExhausted:
+            logger.error("call %s: no free RTP port to dial %s", acd_call.call.call_id, label)
+            return None
+        caller = acd_call.call.context.caller or "12345"
+        call_id = gateway.sip.invite(uri, address, rtp.port, caller=caller)
+        leg = Leg(call_id, role, acd_call, rtp, label, queued_id=queued_id, agent_id=agent_id,
+                  mode=mode)
+        self.legs[call_id] = leg
+        acd_call.legs.append(leg)
+        if role == LegRole.AGENT:
+            acd_call.ringing_leg = leg
+        leg.ring_timer = asyncio.get_running_loop().call_later(timeout, self._ring_timeout, leg)
+        gateway.log(acd_call.call.call_id, "dial", f"{role}:{label}")
+        answered = await leg.answered
+        if acd_call.ringing_leg is leg:
+            acd_call.ringing_leg = None
+        return leg if answered else None
+
+    def _ring_timeout(self, leg: Leg) -> None:
+        if not leg.answered.done():
+            self.hang_up_leg(leg)  # CANCEL
+            leg.answered.set_result(False)
+
+    def hang_up_leg(self, leg: Leg) -> None:
+        if not leg.ended and self.gateway.sip is not None:
+            self.gateway.sip.hangup(leg.sip_call_id)
+        self._leg_closed(leg)
+
+    def _leg_closed(self, leg: Leg) -> None:
+        if leg.ring_timer is not None:
+            leg.ring_timer.cancel()
+        leg.ended = True
+        if not leg.answered.done():
+            leg.answered.set_result(False)
+        owner = leg.owner
+        if owner.bridge is not None:
+            owner.bridge.remove(leg.sip_call_id)
+        leg.rtp.close()
+        self.legs.pop(leg.sip_call_id, None)
+
+    def bridge_in(self, acd_call: AcdCall, leg: Leg) -> None:
+        """Join a leg to the call's bridge (created, with the recording, for the first leg)."""
+        assert leg.session is not None and acd_call.call.session is not None
+        if acd_call.bridge is None:
+            directory = self.gateway.config.recordings_dir / time.strftime("%Y-%m-%d")
+            directory.mkdir(parents=True, exist_ok=True)
+            acd_call.recording_path = str(directory / f"agent-{uuid.uuid4().hex}.wav")
+            acd_call.recorder = WavRecorder(acd_call.recording_path)
+            acd_call.bridge = Bridge(recorder=acd_call.recorder, music=self.music)
+            acd_call.bridge.add(CALLER, acd_call.call.session)
+            acd_call.runner = BridgeRunner(acd_call.bridge)
+            acd_call.runner.start()
+        whisper_to = None
+        if leg.mode == LegMode.WHISPER and acd_call.agent_leg is not None:
+            whisper_to = acd_call.agent_leg.sip_call_id
+        acd_call.bridge.add(leg.sip_call_id, leg.session, leg.mode, whisper_to=whisper_to)
+
+    # --- SIP events of the legs (from the gateway) ---------------------------------------------
+
+    def on_leg_event(self, event: object) -> bool:
+        """Handle an event of one of our outgoing legs; False if it is not one of ours."""
+        call_id = getattr(event, "call_id", None)
+        leg = self.legs.get(call_id) if call_id else None
+        if leg is None:
+            return False
+        if isinstance(event, OutgoingProgress):
+            self.gateway.log(leg.owner.call.call_id, "leg_progress", f"{leg.label}:{event.status}")
+        elif isinstance(event, OutgoingAnswered):
+            if leg.ring_timer is not None:
+                leg.ring_timer.cancel()
+            if event.media is None or leg.answered.done():
+                self.hang_up_leg(leg)
+                return True
+            leg.session = MediaSession(event.media, start=asyncio.get_running_loop().time())
+            leg.rtp.attach(leg.session)
+            leg.answered.set_result(True)
+        elif isinstance(event, OutgoingFailed):
+            self.gateway.log(leg.owner.call.call_id, "leg_failed", f"{leg.label}:{event.status}")
+            self._leg_closed(leg)
+        elif isinstance(event, MediaChanged):
+            if leg.session is not None:
+                leg.session.update(event.media)
+            self._phone_hold(leg, event.on_hold)
+        elif isinstance(event, CallEnded):
+            was_connected = leg.connected
+            leg.ended = True
+            self._leg_closed(leg)
+            if was_connected:
+                self._spawn(self._leg_gone(leg))
+        return True
+
+    def on_registrar_event(self, event: object) -> None:
+        if isinstance(event, PhoneRegistered):
+            logger.info("phone %s registered at %s", event.binding.user, event.binding.address)
+        elif isinstance(event, PhoneUnregistered):
+            logger.info("phone %s unregistered (%s)", event.user, event.reason)
+        elif isinstance(event, RegistrationRejected):
+            logger.warning("REGISTER of %r from %s refused: %s", event.user, event.source,
+                           event.reason)
+
+    def _phone_hold(self, leg: Leg, on_hold: bool) -> None:
+        """The agent pressed hold on the phone itself: the caller hears the music."""
+        owner = leg.owner
+        if leg is owner.agent_leg and owner.bridge is not None:
+            if on_hold:
+                owner.bridge.hold(CALLER)
+            else:
+                owner.bridge.resume(CALLER)
+            self._spawn(self.commands.report(owner, on_hold=on_hold))
+
+    async def _leg_gone(self, leg: Leg) -> None:
+        """A connected leg hung up."""
+        owner = leg.owner
+        if leg.queued_id is not None:
+            await asyncio.to_thread(acd.ended, leg.queued_id)
+        if owner.state == "ended":
+            return
+        if leg is owner.consult_leg:
+            owner.consult_leg = None
+            if owner.bridge is not None:
+                owner.bridge.resume(CALLER)
+            await self.commands.report(owner)
+            return
+        if leg is owner.agent_leg:
+            owner.agent_leg = None
+            if owner.consult_leg is not None and owner.consult_leg.connected:
+                # Hanging up during a consultation completes the transfer, as on a PBX.
+                await self.commands.complete_transfer(owner)
+                return
+        if not owner.live_legs(LegRole.AGENT, LegRole.PARTY, LegRole.CONSULT):
+            owner.call.ending = owner.call.ending or "agent_hangup"
+            owner.call.hangup()
+            return
+        await self.commands.report(owner)
+
+    # --- the caller's side ends ------------------------------------------------------------------
+
+    def caller_ended(self, call: Call) -> None:
+        acd_call = self.by_caller.pop(call.call_id, None)
+        if acd_call is None:
+            return
+        before, acd_call.state = acd_call.state, "ended"
+        self._stop_waiting(acd_call)
+        self.calls.pop(acd_call.queued_id, None)
+        for leg in list(acd_call.legs):
+            if not leg.ended:
+                self.hang_up_leg(leg)
+        if acd_call.runner is not None:
+            acd_call.runner.stop()
+        seconds = 0.0
+        if acd_call.recorder is not None:
+            acd_call.recorder.close()
+            seconds = acd_call.recorder.seconds
+        self._spawn(self._caller_gone(acd_call, before, seconds))
+
+    async def _caller_gone(self, acd_call: AcdCall, before: str, seconds: float) -> None:
+        if before in ("waiting", "ringing"):
+            await asyncio.to_thread(acd.abandoned, acd_call.queued_id)
+        for leg in acd_call.legs:
+            if leg.queued_id is None or (leg.queued_id == acd_call.queued_id
+                                         and before in ("waiting", "ringing")):
+                continue
+            # Answered legs end (their agents go to wrap-up); a colleague still ringing for a
+            # transfer or consultation is released. Repeats are harmless (the state moved on).
+            finish = acd.ended if leg.session is not None else acd.withdraw_offer
+            await asyncio.to_thread(finish, leg.queued_id)
+        if acd_call.recording_path:
+            await self._store_recording(acd_call, seconds)
+
+    async def _store_recording(self, acd_call: AcdCall, seconds: float) -> None:
+        path = acd_call.recording_path
+        try:
+            stored = await asyncio.to_thread(acd.store_recording, acd_call.queued_id,
+                                             acd_call.call.context.contact_id, path, seconds)
+        except Exception:
+            logger.exception("call %s: recording %s kept (could not be stored)",
+                             acd_call.call.call_id, path)
+            return
+        if stored is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+            self.gateway.log(acd_call.call.call_id, "recording", f"stored:{seconds:.1f}s")
+        else:
+            logger.warning("call %s: recording %s kept (no contact)", acd_call.call.call_id, path)
+
+    # --- overflow --------------------------------------------------------------------------------
+
+    async def _overflow(self, acd_call: AcdCall, action: str) -> None:
+        """No agent in time: the mayor's mailbox (voicemail) or a call-back request."""
+        call = acd_call.call
+        self._stop_waiting(acd_call)
+        acd_call.state = "ended"
+        self.calls.pop(acd_call.queued_id, None)
+        self.by_caller.pop(call.call_id, None)
+        self.gateway.log(call.call_id, "overflow", action)
+        if action == "voicemail" and call.run is not None and "mailbox" in self.gateway.flow.nodes:
+            await call.resume_flow("mailbox")
+            return
+        sorry = self.gateway.flow.texts.get("no_agent", "")
+        result = await asyncio.to_thread(self.gateway.run_service, "callback", call.context,
+                                         {"reason": "queue overflow"})
+        self.gateway.log(call.call_id, "service_result", f"callback:{result.get('outcome')}")
+        if sorry:
+            await call.play_and_wait(await asyncio.to_thread(self.gateway.prompts.phrase, sorry))
+        call.hangup()
+
+
+def time_now() -> float:
+    return asyncio.get_running_loop().time()

@@ -1,0 +1,305 @@
+"""Carrying out the desk's commands on live agent calls: hold, transfers, consultation,
+three-way calls, emergency transfer, and a supervisor's listen / whisper / barge.
+
+The gateway reads the commands addressed to it (``hotline.desk.commands``) every
+``COMMAND_POLL_S`` while it holds agent calls, carries each out on its legs and bridge, and
+records the outcome, which the desk receives as a ``command_done`` event.
+
+Transfers keep the caller safe: the caller hears hold music while the new party's phone rings,
+and the first agent leaves only once the new party has answered. If nobody answers, the caller
+is back with the first agent and the command fails with the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from hotline.voice import acd_services as acd
+from hotline.voice.media.bridge import LegMode
+
+if TYPE_CHECKING:
+    from hotline.voice.agentcalls import AcdCall, AgentCalls, Leg
+
+logger = logging.getLogger(__name__)
+
+COMMAND_POLL_S = 0.3
+NUMBER_RING_S = 30.0  # how long a department's or emergency number may ring
+MONITOR_MODES = {"listen": LegMode.LISTEN, "whisper": LegMode.WHISPER, "barge": LegMode.BARGE}
+
+
+@dataclass(frozen=True)
+class PendingCommand:
+    id: int
+    call_id: int
+    action: str
+    target_kind: str
+    target: str
+
+
+def _pending(gateway: str) -> list[PendingCommand]:
+    from django.db import close_old_connections
+
+    from hotline.desk.commands import pending_commands, split_target
+
+    close_old_connections()
+    out = []
+    for command in pending_commands(gateway):
+        target = split_target(command.target)
+        out.append(PendingCommand(command.pk, command.call_id, command.action,
+                                  target.kind if target else "", target.value if target else ""))
+    return out
+
+
+def _finish(command_id: int, ok: bool, result: str) -> None:
+    from hotline.desk.commands import do_finish_command
+
+    do_finish_command(command_id, ok, result)
+
+
+def _update(call_id: int, agent_id: int | None, on_hold: bool | None,
+            details: dict[str, Any]) -> None:
+    from hotline.desk.commands import do_update_call
+
+    do_update_call(call_id, agent_id=agent_id, on_hold=on_hold, **details)
+
+
+class CommandFailed(Exception):
+    pass
+
+
+class CommandRunner:
+    def __init__(self, agents: AgentCalls) -> None:
+        self.agents = agents
+        self._running: set[int] = set()
+
+    async def run(self) -> None:
+        while True:
+            if self.agents.calls:
+                try:
+                    commands = await asyncio.to_thread(_pending, self.agents.gateway_id)
+                except Exception:
+                    logger.exception("reading desk commands failed")
+                    commands = []
+                for command in commands:
+                    if command.id not in self._running:
+                        self._running.add(command.id)
+                        self.agents.gateway.spawn(self._execute(command))
+            await asyncio.sleep(COMMAND_POLL_S)
+
+    async def _execute(self, command: PendingCommand) -> None:
+        try:
+            result = await self._carry_out(command)
+            ok = True
+        except CommandFailed as exc:
+            ok, result = False, str(exc)
+        except Exception:
+            logger.exception("command %s (%s) failed", command.id, command.action)
+            ok, result = False, "error"
+        try:
+            await asyncio.to_thread(_finish, command.id, ok, result)
+        finally:
+            self._running.discard(command.id)
+
+    def _find(self, call_id: int) -> AcdCall:
+        acd_call = self.agents.calls.get(call_id)
+        if acd_call is None:  # a command on an earlier queue entry of the same call
+            acd_call = next((c for c in self.agents.calls.values()
+                             if any(leg.queued_id == call_id for leg in c.legs)), None)
+        if acd_call is None or acd_call.state == "ended":
+            raise CommandFailed("the call has ended")
+        return acd_call
+
+    async def _carry_out(self, command: PendingCommand) -> str:
+        acd_call = self._find(command.call_id)
+        action = command.action
+        self.agents.gateway.log(acd_call.call.call_id, "command",
+                                f"{action}:{command.target_kind}:{command.target}")
+        if action == "hangup":
+            acd_call.call.ending = "hung_up_from_desk"
+            acd_call.call.hangup()
+            return "hung up"
+        if acd_call.state != "talking" or acd_call.bridge is None:
+            raise CommandFailed("the call is not connected to an agent")
+        if action in ("hold", "resume"):
+            held = action == "hold"
+            if held:
+                acd_call.bridge.hold("caller")
+            else:
+                acd_call.bridge.resume("caller")
+            await self.report(acd_call, on_hold=held)
+            return "on hold" if held else "resumed"
+        if action in MONITOR_MODES:
+            return await self._monitor(acd_call, command.target, MONITOR_MODES[action])
+        if action in ("blind_transfer", "emergency"):
+            if command.target_kind == "queue":
+                return await self._to_queue(acd_call, command.target)
+            return await self._transfer(acd_call, command.target_kind, command.target)
+        if action == "consult":
+            return await self._consult(acd_call, command.target_kind, command.target)
+        if action == "complete_transfer":
+            return await self.complete_transfer(acd_call)
+        if action == "cancel_consult":
+            return await self._cancel_consult(acd_call)
+        if action == "conference":
+            leg = await self._reach(acd_call, "party", command.target_kind, command.target)
+            self.agents.bridge_in(acd_call, leg)
+            await self.report(acd_call)
+            return f"{leg.label} joined"
+        raise CommandFailed(f"unknown command {action}")
+
+    # --- reaching a third party ------------------------------------------------------------
+
+    async def _reach(self, acd_call: AcdCall, role: str, kind: str, target: str) -> Leg:
+        """Ring an extension (the colleague is claimed in the ACD first) or a number (through
+        the trunk) and wait for the answer."""
+        if kind == "extension":
+            try:
+                offered = await asyncio.to_thread(acd.offer_to_extension, acd_call.queued_id,
+                                                  target)
+            except acd.AgentUnavailable as exc:
+                raise CommandFailed(str(exc)) from None
+            leg = await self.agents.dial_extension(
+                acd_call, role, target, timeout=offered.ring_timeout_s,
+                queued_id=offered.queued_id, agent_id=offered.agent_id)
+            if leg is None:
+                await asyncio.to_thread(acd.withdraw_offer, offered.queued_id)
+                raise CommandFailed(f"{target} did not answer")
+            await asyncio.to_thread(acd.answered, offered.queued_id)
+            return leg
+        if kind == "number":
+            leg = await self.agents.dial_number(acd_call, role, target, timeout=NUMBER_RING_S)
+            if leg is None:
+                raise CommandFailed(f"{target} could not be reached")
+            return leg
+        raise CommandFailed("no such target")
+
+    async def _transfer(self, acd_call: AcdCall, kind: str, target: str) -> str:
+        """Blind transfer: the caller hears music, the first agent leaves once the new party
+        answers; if nobody answers the caller is back with the first agent."""
+        bridge = acd_call.bridge
+        assert bridge is not None
+        bridge.hold("caller")
+        await self.report(acd_call, on_hold=True, transferring=target)
+        try:
+            leg = await self._reach(acd_call, "party", kind, target)
+        except CommandFailed:
+            if acd_call.state != "ended":
+                bridge.resume("caller")
+                await self.report(acd_call, on_hold=False)
+            raise
+        self.agents.bridge_in(acd_call, leg)
+        await self._hand_over(acd_call, leg)
+        return f"transferred to {leg.label}"
+
+    async def _hand_over(self, acd_call: AcdCall, leg: Leg) -> None:
+        """``leg`` takes the call over from the agent who had it."""
+        old = acd_call.agent_leg
+        if leg.queued_id is not None:
+            leg.role = "agent"
+            acd_call.agent_leg = leg
+            self.agents._reindex(acd_call, leg.queued_id)
+        else:
+            leg.role = "party"
+            acd_call.agent_leg = None
+        if old is not None:
+            self.agents.hang_up_leg(old)
+            if old.queued_id is not None:
+                await asyncio.to_thread(acd.ended, old.queued_id)
+        if acd_call.bridge is not None:
+            acd_call.bridge.resume("caller")
+        await self.report(acd_call, on_hold=False)
+
+    async def _to_queue(self, acd_call: AcdCall, queue: str) -> str:
+        """Back into the ACD (another queue): the agent leaves at once, the caller waits."""
+        entry = await asyncio.to_thread(
+            acd.enqueue, call_ref=acd_call.call.call_id, caller=acd_call.call.context.caller,
+            target=queue, gateway=self.agents.gateway_id,
+            contact_id=acd_call.call.context.contact_id)
+        old = acd_call.agent_leg
+        acd_call.agent_leg = None
+        self.agents._reindex(acd_call, entry.queued_id)
+        acd_call.ring_timeout_s = entry.ring_timeout_s
+        if old is not None:
+            self.agents.hang_up_leg(old)
+            if old.queued_id is not None:
+                await asyncio.to_thread(acd.ended, old.queued_id)
+        self.agents._start_waiting(acd_call)
+        self.agents.kick()
+        return f"queued in {entry.queue}"
+
+    async def _consult(self, acd_call: AcdCall, kind: str, target: str) -> str:
+        if acd_call.consult_leg is not None:
+            raise CommandFailed("a consultation is already going on")
+        bridge = acd_call.bridge
+        assert bridge is not None
+        bridge.hold("caller")
+        await self.report(acd_call, on_hold=True, consulting=target)
+        try:
+            leg = await self._reach(acd_call, "consult", kind, target)
+        except CommandFailed:
+            if acd_call.state != "ended":
+                bridge.resume("caller")
+                await self.report(acd_call, on_hold=False)
+            raise
+        acd_call.consult_leg = leg
+        self.agents.bridge_in(acd_call, leg)
+        await self.report(acd_call, on_hold=True)
+        return f"consulting {leg.label}"
+
+    async def complete_transfer(self, acd_call: AcdCall) -> str:
+        leg = acd_call.consult_leg
+        if leg is None or not leg.connected:
+            raise CommandFailed("no consultation to complete")
+        acd_call.consult_leg = None
+        await self._hand_over(acd_call, leg)
+        return f"transferred to {leg.label}"
+
+    async def _cancel_consult(self, acd_call: AcdCall) -> str:
+        leg = acd_call.consult_leg
+        if leg is None:
+            raise CommandFailed("no consultation going on")
+        acd_call.consult_leg = None
+        self.agents.hang_up_leg(leg)
+        if leg.queued_id is not None:
+            await asyncio.to_thread(acd.ended, leg.queued_id)
+        if acd_call.bridge is not None:
+            acd_call.bridge.resume("caller")
+        await self.report(acd_call, on_hold=False)
+        return "back with the caller"
+
+    async def _monitor(self, acd_call: AcdCall, extension: str, mode: LegMode) -> str:
+        bridge = acd_call.bridge
+        assert bridge is not None
+        whisper_to = acd_call.agent_leg.sip_call_id if acd_call.agent_leg else None
+        for leg in acd_call.live_legs("monitor"):
+            if leg.label == extension:  # the supervisor is on already: change the mode
+                leg.mode = mode
+                bridge.set_mode(leg.sip_call_id, mode, whisper_to=whisper_to)
+                await self.report(acd_call)
+                return f"{mode.value}"
+        found = await self.agents.dial_extension(acd_call, "monitor", extension,
+                                                 timeout=NUMBER_RING_S, mode=mode)
+        if found is None:
+            raise CommandFailed(f"the phone of {extension} did not answer")
+        if acd_call.state == "ended":
+            self.agents.hang_up_leg(found)
+            raise CommandFailed("the call has ended")
+        self.agents.bridge_in(acd_call, found)
+        await self.report(acd_call)
+        return f"{mode.value}"
+
+    # --- what the desk sees ------------------------------------------------------------------
+
+    async def report(self, acd_call: AcdCall, *, on_hold: bool | None = None,
+                     **details: Any) -> None:
+        parties = [{"role": leg.role, "label": leg.label, "mode": leg.mode.value}
+                   for leg in acd_call.live_legs()]
+        agent = acd_call.agent_leg.agent_id if acd_call.agent_leg else None
+        try:
+            await asyncio.to_thread(_update, acd_call.queued_id, agent, on_hold,
+                                    {"parties": parties, **details})
+        except Exception:
+            logger.exception("could not report call %s", acd_call.queued_id)
