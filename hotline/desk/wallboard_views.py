@@ -156,14 +156,22 @@ def render_live(language: str | None = None, now: dt.datetime | None = None) -> 
 
 
 def render_command_done(event: dict[str, Any], language: str | None = None) -> str:
-    """One line for the page's list of command outcomes (from a ``command_done`` event)."""
+    """One line for the page's list of command outcomes (from a ``command_done`` event): what,
+    on whose call (agent and masked caller), and how it went."""
+    call_id = event.get("call")
+    call = (QueuedCall.objects.filter(pk=int(call_id))
+            .values("caller", "agent__display_name", "agent__username").first()
+            if call_id is not None else None)
     with translation.override(language):
-        label = supervisor_label(event.get("action", ""))
         return render_to_string("desk/wallboard_command.html", {
-            "label": label, "ok": bool(event.get("ok")), "result": event.get("result", ""),
+            "label": supervisor_label(event.get("action", "")), "ok": bool(event.get("ok")),
+            "result": event.get("result", ""),
             "at": timezone.localtime(dt.datetime.fromisoformat(event["at"]))
             if event.get("at") else None,
-            "call": event.get("call"), "command": event.get("command"),
+            "agent": (call["agent__display_name"] or call["agent__username"] or "")
+            if call else "",
+            "caller": stats.mask_phone(call["caller"]) if call else "",
+            "command": event.get("command"),
         })
 
 
@@ -207,7 +215,8 @@ def _panel(request: StaffRequest, agent_id: int, *, error: str = "", notice: str
         "reasons": [(value, label) for value, label in Reason.choices
                     if value in states.AGENT_REASONS],
         "call": call, "caller": stats.mask_phone(call.caller) if call else "",
-        "has_phone": has_phone(request.user), "recent": recent,
+        "phone_note": not has_phone(request.user) and error != no_phone_message(),
+        "recent": recent,
         "pending": CommandStatus.PENDING, "error": error, "notice": notice,
     }, status=status)
 
@@ -272,11 +281,15 @@ def agent_state(request: StaffRequest, agent_id: int) -> HttpResponse:
         "name": name, "action": ACTION_LABELS[AgentAction(action)]()})
 
 
+def no_phone_message() -> str:
+    return _("You need a SIP extension of your own to listen in, whisper or barge in: "
+             "the gateway rings it and joins it to the call. Ask a centre administrator "
+             "for one.")
+
+
 def _command_error(exc: ServiceError) -> str:
     if isinstance(exc, InvalidInput) and exc.field == "target":
-        return _("You need a SIP extension of your own to listen in, whisper or barge in: "
-                 "the gateway rings it and joins it to the call. Ask a centre administrator "
-                 "for one.")
+        return no_phone_message()
     if isinstance(exc, Conflict):
         return _("The call is no longer connected to an agent.")
     if isinstance(exc, Forbidden):

@@ -276,3 +276,4 @@ def test_the_outcome_line_of_a_command(desk: Any) -> None:
     html = render_command_done(event, "en")
     assert 'data-ok="0"' in html and "Listen in" in html and "486 Busy Here" in html
     assert "10:03:04" in html  # the centre's local time
+    assert "王坐席 (138****5678)" in html  # whose call, the caller masked

@@ -87,7 +87,14 @@
     socket.onmessage = function (e) {
       var message = JSON.parse(e.data);
       if (message.type === "snapshot") { swap(message.html); }
-      else if (message.type === "command_done") { addResult(message.html); }
+      else if (message.type === "command_done") {
+        addResult(message.html);
+        // An open panel lists the monitor's commands on the call: show the new outcome there.
+        var open = dialog.open && panel.querySelector("[data-url]");
+        if (open && window.htmx) {
+          window.htmx.ajax("GET", open.getAttribute("data-url"), {target: panel, swap: "innerHTML"});
+        }
+      }
     };
     socket.onclose = function (e) {
       if (e.code === 4403) { denied = true; setStatus("denied"); return; }
