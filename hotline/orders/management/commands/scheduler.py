@@ -2,7 +2,8 @@
 
 Every ``HOTLINE_SWEEP_SECONDS`` it enqueues the deadline sweep, unless the previous one is still
 waiting in the queue (a stopped worker must not find a pile of identical sweeps when it comes
-back). SIGTERM and SIGINT stop it between two enqueues; ``--once`` enqueues one and exits.
+back). Every second it also ends agents' finished wrap-up time (``DeskClock``). SIGTERM and
+SIGINT stop it between two ticks; ``--once`` enqueues one of each and exits.
 """
 
 from __future__ import annotations
@@ -119,6 +120,30 @@ class RetrainClock:
         return _enqueue_unless_waiting(retrain_classifier_task)
 
 
+class DeskClock:
+    """Agents whose wrap-up time is over become ready within a second or two, whether or not a
+    call is waiting (the gateways' routers do it too, but only while they route), and the
+    desk's event outbox is trimmed once an hour. Cheap enough to run in the scheduler itself:
+    one indexed query each."""
+
+    EVERY_S = 1.0
+    PURGE_EVERY_S = 3600.0
+
+    def __init__(self) -> None:
+        self._next_purge = 0.0
+
+    def run_if_due(self, now: float) -> None:
+        from hotline.desk import events
+        from hotline.desk.services import do_expire_wrap_ups
+
+        ready = do_expire_wrap_ups()
+        if ready:
+            log.info("wrap-up over: %d agents ready", len(ready))
+        if now >= self._next_purge:
+            self._next_purge = now + self.PURGE_EVERY_S
+            events.purge()
+
+
 class Command(BaseCommand):
     help = "Enqueue the periodic background jobs (the deadline sweep) for the task worker."
 
@@ -142,6 +167,7 @@ class Command(BaseCommand):
             enqueue_order_suggestions()
             RetrainClock().enqueue_if_due(time.monotonic())
             HotIssueClock().enqueue_if_due(time.monotonic())
+            DeskClock().run_if_due(time.monotonic())
             return
 
         stop = threading.Event()
@@ -154,17 +180,23 @@ class Command(BaseCommand):
         log.info("scheduler started: deadline sweep every %s s", every)
         retraining = RetrainClock()
         hot_issues = HotIssueClock()
+        desk = DeskClock()
+        next_sweep = time.monotonic()
         while not stop.is_set():
+            now = time.monotonic()
             try:
-                found = enqueue_sweep()
-                log.debug("enqueued deadline sweep %s", found)
-                enqueue_order_indexing()
-                enqueue_order_suggestions()
-                retraining.enqueue_if_due(time.monotonic())
-                hot_issues.enqueue_if_due(time.monotonic())
+                if now >= next_sweep:
+                    next_sweep = now + every
+                    found = enqueue_sweep()
+                    log.debug("enqueued deadline sweep %s", found)
+                    enqueue_order_indexing()
+                    enqueue_order_suggestions()
+                    retraining.enqueue_if_due(now)
+                    hot_issues.enqueue_if_due(now)
+                desk.run_if_due(now)
             except DatabaseError:
                 # A locked or restarting database: try again at the next tick, do not die.
-                log.exception("could not enqueue the deadline sweep")
+                log.exception("could not enqueue the periodic jobs")
             close_old_connections()
-            stop.wait(every)
+            stop.wait(min(DeskClock.EVERY_S, max(0.0, next_sweep - time.monotonic())))
         log.info("scheduler stopped")
