@@ -99,6 +99,8 @@ def page_config() -> dict[str, Any]:
             "reconnecting": _("Connection lost, reconnecting…"),
             "confirm_emergency": _("Transfer this call to %(number)s?"),
             "need_reason": _("Choose a reason for not being ready."),
+            "modes": {"listen": _("listening in"), "whisper": _("whispering"),
+                      "barge": _("barged in")},
         },
     }
 

@@ -22,7 +22,7 @@
   var desk = {
     state: "signed_out", reason: "", since: null, wrapUntil: null,
     call: null, phase: "", answeredAt: null, onHold: false, consulting: false,
-    conference: false, monitors: [], loadedCall: null, offset: 0,
+    conference: false, parties: [], monitors: [], loadedCall: null, offset: 0,
     commands: {}, socket: null, retry: 0
   };
   window.hotlineDesk = desk; // for tests and the lead's end-to-end checks
@@ -93,7 +93,10 @@
     $("desk-call-phase").textContent = names[phase] || "";
     var live = phase === "talking";
     bar.querySelectorAll("button").forEach(function (b) { b.disabled = !live; });
-    if (phase !== "talking") { desk.onHold = false; desk.consulting = false; desk.conference = false; }
+    if (phase !== "talking") {
+      desk.onHold = false; desk.consulting = false; desk.conference = false;
+      desk.parties = []; desk.monitors = [];
+    }
     renderCall();
   }
 
@@ -105,7 +108,7 @@
     var parts = [];
     if (desk.onHold) { parts.push(T.on_hold); }
     if (desk.consulting) { parts.push(T.consulting); }
-    if (desk.conference) { parts.push(T.conference); }
+    if (desk.conference) { parts.push(T.conference + (desk.parties.length ? " " + desk.parties.join("、") : "")); }
     if (desk.monitors.length) { parts.push(T.monitored + " " + desk.monitors.join("、")); }
     $("desk-call-status").textContent = parts.join(" · ");
   }
@@ -251,16 +254,31 @@
         say(T.ended, "info");
         break;
       case "call_updated":
-        if (ev.on_hold !== null && ev.on_hold !== undefined) { desk.onHold = !!ev.on_hold; }
-        if ("consult" in ev) { desk.consulting = !!ev.consult; }
-        if ("conference" in ev) { desk.conference = !!ev.conference; }
-        if ("monitors" in ev) { desk.monitors = [].concat(ev.monitors || []); }
-        renderCall();
+        callUpdated(ev);
         break;
       case "command_done":
         commandDone(ev);
         break;
     }
+  }
+
+  // The gateway reports the call's legs as parties: {role, label, mode}; the caller and the
+  // agent are always there, "consult" is the person consulted, "party" a third party of a
+  // three-way call, "monitor" a supervisor listening, whispering or barged in.
+  function callUpdated(ev) {
+    if (ev.on_hold !== null && ev.on_hold !== undefined) { desk.onHold = !!ev.on_hold; }
+    if (Array.isArray(ev.parties)) {
+      var of = function (role) { return ev.parties.filter(function (p) { return p.role === role; }); };
+      desk.consulting = of("consult").length > 0 || !!ev.consulting;
+      desk.conference = of("party").length > 0;
+      desk.parties = of("party").map(function (p) { return p.label; });
+      desk.monitors = of("monitor").map(function (p) {
+        return p.label + (T.modes[p.mode] ? " (" + T.modes[p.mode] + ")" : "");
+      });
+    } else if ("consulting" in ev) {
+      desk.consulting = !!ev.consulting;
+    }
+    renderCall();
   }
 
   function commandDone(ev) {
