@@ -244,7 +244,10 @@ def first_entries() -> Combinable:
 
 def waiting_now(now: dt.datetime) -> dict[int, tuple[int, float | None]]:
     """Queue id -> (calls waiting, longest current wait in seconds). One query."""
-    rows = (QueuedCall.objects.filter(first_entries(), outcome__in=UNANSWERED).values("queue_id")
+    # The ids come from the (outcome, queued_at) index; asked directly, SQLite prefers to walk
+    # the queue index for the GROUP BY and reads every call ever queued (80 ms at 300k calls).
+    unanswered = QueuedCall.objects.filter(outcome__in=UNANSWERED).values("pk")
+    rows = (QueuedCall.objects.filter(first_entries(), pk__in=unanswered).values("queue_id")
             .annotate(n=Count("id"), oldest=Min("queued_at")).order_by())
     return {row["queue_id"]: (row["n"], max(0.0, (now - row["oldest"]).total_seconds())
                               if row["oldest"] else None) for row in rows}
