@@ -1,9 +1,16 @@
 """Settings for the test suite: the normal settings plus a fast password hasher."""
 
 import os
+import tempfile
 
 os.environ.setdefault("HOTLINE_ALLOW_DEV_SECRET", "1")
 os.environ.setdefault("HOTLINE_TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")
+# The SQLite test database is a file (WAL, busy timeout), as the product runs it, not Django's
+# shared in-memory database: there a reader's table lock makes a concurrent writer fail at once
+# ("database table is locked", no busy timeout applies), and the live-server, gateway and
+# websocket tests write from several threads. One file per test process (parallel runs).
+os.environ.setdefault("HOTLINE_TEST_SQLITE", os.path.join(
+    tempfile.gettempdir(), f"hotline-test-{os.getpid()}.sqlite3"))
 
 from hotline.settings import *  # noqa: F403
 
