@@ -277,3 +277,12 @@ def test_the_outcome_line_of_a_command(desk: Any) -> None:
     assert 'data-ok="0"' in html and "Listen in" in html and "486 Busy Here" in html
     assert "10:03:04" in html  # the centre's local time
     assert "王坐席 (138****5678)" in html  # whose call, the caller masked
+
+
+def test_the_navigation_links_the_wallboard_for_monitors_and_centre_admins(city):
+    for user, shown in ((city.monitor, True), (city.admin, True), (city.agent, False),
+                        (city.handler, False)):
+        client = Client()
+        client.force_login(user)
+        page = client.get(reverse("portal:order_list")).content.decode()
+        assert ('id="nav-wallboard"' in page) is shown, user.username
