@@ -34,8 +34,8 @@ class DigestChallenge:
     extra: dict[str, str] = field(default_factory=dict)
 
 
-def parse_challenge(value: str) -> DigestChallenge:
-    """Parse a WWW-Authenticate / Proxy-Authenticate header value."""
+def _digest_params(value: str, what: str) -> dict[str, str]:
+    """The name=value parameters of a ``Digest ...`` header value (quoted values unquoted)."""
     scheme, _, rest = value.strip().partition(" ")
     if scheme.lower() != "digest":
         raise ParseError(f"unsupported authentication scheme {scheme[:20]!r}")
@@ -43,11 +43,17 @@ def parse_challenge(value: str) -> DigestChallenge:
     for item in split_list(rest):
         name, sep, raw = item.partition("=")
         if not sep:
-            raise ParseError(f"invalid challenge parameter {item[:40]!r}")
+            raise ParseError(f"invalid {what} parameter {item[:40]!r}")
         raw = raw.strip()
         if len(raw) >= 2 and raw[0] == raw[-1] == '"':
-            raw = raw[1:-1].replace('\\"', '"')
+            raw = raw[1:-1].replace('\\"', '"').replace("\\\\", "\\")
         params[name.strip().lower()] = raw
+    return params
+
+
+def parse_challenge(value: str) -> DigestChallenge:
+    """Parse a WWW-Authenticate / Proxy-Authenticate header value."""
+    params = _digest_params(value, "challenge")
     if "realm" not in params or "nonce" not in params:
         raise ParseError("digest challenge without realm or nonce")
     algorithm = params.pop("algorithm", "MD5").upper()
@@ -159,18 +165,7 @@ class DigestCredentials:
 
 def parse_credentials(value: str) -> DigestCredentials:
     """Parse a Digest Authorization header value; ParseError for anything malformed."""
-    scheme, _, rest = value.strip().partition(" ")
-    if scheme.lower() != "digest":
-        raise ParseError(f"unsupported authentication scheme {scheme[:20]!r}")
-    params: dict[str, str] = {}
-    for item in split_list(rest):
-        name, sep, raw = item.partition("=")
-        if not sep:
-            raise ParseError(f"invalid credentials parameter {item[:40]!r}")
-        raw = raw.strip()
-        if len(raw) >= 2 and raw[0] == raw[-1] == '"':
-            raw = raw[1:-1].replace('\\"', '"').replace("\\\\", "\\")
-        params[name.strip().lower()] = raw
+    params = _digest_params(value, "credentials")
     missing = [name for name in ("username", "realm", "nonce", "uri", "response") if name not in params]
     if missing:
         raise ParseError(f"digest credentials without {', '.join(missing)}")
