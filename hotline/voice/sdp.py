@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import ipaddress
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from hotline.voice.media.g711 import Codec
@@ -189,6 +190,25 @@ class LocalSession:
         return self.version
 
 
+def _pick_formats(formats: Iterable[str], encoding_of: Callable[[int], tuple[str, int] | None]
+                  ) -> tuple[tuple[int, Codec] | None, int | None]:
+    """The first G.711 format at 8 kHz and the first telephone-event, in the listed order."""
+    chosen: tuple[int, Codec] | None = None
+    dtmf_pt: int | None = None
+    for fmt in formats:
+        if not fmt.isdigit():
+            continue
+        encoding = encoding_of(int(fmt))
+        if encoding is None:
+            continue
+        name, rate = encoding
+        if chosen is None and name in CODEC_BY_NAME and rate == 8000:
+            chosen = (int(fmt), CODEC_BY_NAME[name])
+        elif dtmf_pt is None and name == "TELEPHONE-EVENT" and rate == 8000:
+            dtmf_pt = int(fmt)
+    return chosen, dtmf_pt
+
+
 def answer_offer(
     offer: SessionDescription,
     local: LocalSession,
@@ -207,17 +227,7 @@ def answer_offer(
     for index, media in enumerate(offer.media):
         if media.media != "audio" or media.port == 0 or media.proto.upper() != "RTP/AVP":
             continue
-        for fmt in media.formats:
-            if not fmt.isdigit():
-                continue
-            encoding = media.encoding(int(fmt))
-            if encoding is None:
-                continue
-            name, rate = encoding
-            if chosen is None and name in CODEC_BY_NAME and rate == 8000:
-                chosen = (int(fmt), CODEC_BY_NAME[name])
-            elif dtmf_pt is None and name == "TELEPHONE-EVENT" and rate == 8000:
-                dtmf_pt = int(fmt)
+        chosen, dtmf_pt = _pick_formats(media.formats, media.encoding)
         if chosen is not None:
             audio_index = index
             break
@@ -302,19 +312,9 @@ def accept_answer(offer: bytes, answer: SessionDescription) -> AudioAnswer:
     audio = answer.media[0]
     if audio.media != "audio" or audio.port == 0 or audio.proto.upper() != "RTP/AVP":
         raise NoAcceptableCodec("the callee declined the audio stream")
-    chosen: tuple[int, Codec] | None = None
-    dtmf_pt: int | None = None
-    for fmt in audio.formats:
-        if not fmt.isdigit() or int(fmt) not in offered:
-            continue
-        encoding = audio.encoding(int(fmt)) or our_audio.encoding(int(fmt))
-        if encoding is None:
-            continue
-        name, rate = encoding
-        if chosen is None and name in CODEC_BY_NAME and rate == 8000:
-            chosen = (int(fmt), CODEC_BY_NAME[name])
-        elif dtmf_pt is None and name == "TELEPHONE-EVENT" and rate == 8000:
-            dtmf_pt = int(fmt)
+    chosen, dtmf_pt = _pick_formats(
+        [fmt for fmt in audio.formats if fmt.isdigit() and int(fmt) in offered],
+        lambda pt: audio.encoding(pt) or our_audio.encoding(pt))
     if chosen is None:
         raise NoAcceptableCodec("the answer chose no codec we offered")
     address = audio.connection or answer.connection
