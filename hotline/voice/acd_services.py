@@ -31,6 +31,7 @@ from hotline.desk.models import (
 )
 from hotline.orders.errors import ServiceError
 from hotline.orders.models import Contact
+from hotline.voice.acd import routing
 from hotline.voice.sip.registrar import PhoneCredentials
 
 logger = logging.getLogger(__name__)
@@ -129,13 +130,18 @@ def _offered(call_ids: list[int]) -> list[Offered]:
 
 
 def route(gateway: str) -> Routed:
-    """Expire finished wrap-ups, then route this gateway's waiting calls."""
+    """Expire finished wrap-ups, then route this gateway's waiting calls.
+
+    One transaction: an offer is a claimed agent that only this gateway will ring, so offers
+    are committed together with the answer that hands them to the gateway, or not at all."""
     _fresh()
     desk.do_expire_wrap_ups()
-    result = desk.do_route(gateway=gateway)
-    overflowed = [o.call for o in result.overflows if o.rule.action != "queue"]
-    actions = dict(QueuedCall.objects.filter(pk__in=overflowed, outcome=CallOutcome.OVERFLOWED)
-                   .values_list("pk", "overflow_action"))
+    with transaction.atomic():
+        result = desk.do_route(gateway=gateway)
+        overflowed = [o.call for o in result.overflows if o.rule.action != "queue"]
+        actions = dict(QueuedCall.objects.filter(pk__in=overflowed,
+                                                 outcome=CallOutcome.OVERFLOWED)
+                       .values_list("pk", "overflow_action"))
     return Routed(_offered([o.call for o in result.offers]),
                   [Overflowed(pk, action) for pk, action in actions.items()])
 
@@ -150,10 +156,11 @@ def _tolerant(action: str, function: object, queued_id: int) -> None:
 
 def answered(queued_id: int) -> None:
     _fresh()
-    call = desk.do_call_answered(queued_id)
-    if call.contact_id is not None:
-        Contact.objects.filter(pk=call.contact_id, agent__isnull=True).update(
-            agent_id=call.agent_id)
+    with transaction.atomic():
+        call = desk.do_call_answered(queued_id)
+        if call.contact_id is not None:
+            Contact.objects.filter(pk=call.contact_id, agent__isnull=True).update(
+                agent_id=call.agent_id)
 
 
 def ring_failed(queued_id: int) -> None:
@@ -168,13 +175,20 @@ def ended(queued_id: int) -> None:
     _tolerant("end", desk.do_call_ended, queued_id)
 
 
-def offer_to_extension(queued_id: int, extension: str) -> Offered:
+def offer_to_extension(queued_id: int, extension: str) -> Offered | None:
     """Ring one particular agent for a live call (a transfer or consultation to a colleague):
-    a new queue entry for the same call in the same queue, claimed for that agent at once."""
+    a new queue entry for the same call in the same queue, claimed for that agent at once.
+
+    None when the extension is nobody's in the ACD (a leader's or a department head's phone,
+    a meeting room): there is no agent state to claim, the gateway simply rings it."""
     _fresh()
-    phone = SipExtension.objects.filter(number=extension, enabled=True).first()
-    if phone is None or phone.agent_id is None:
-        raise AgentUnavailable("no agent has this extension")
+    phone = SipExtension.objects.filter(number=extension, enabled=True) \
+        .select_related("agent").first()
+    if phone is None:
+        raise AgentUnavailable("no such extension")
+    if phone.agent_id is None or phone.agent is None \
+            or phone.agent.role not in desk.DESK_ROLES:
+        return None
     current = QueuedCall.objects.select_related("queue").get(pk=queued_id)
     with transaction.atomic():
         new = desk.do_enqueue_call(current.queue, call_ref=current.call_ref,
@@ -184,6 +198,19 @@ def offer_to_extension(queued_id: int, extension: str) -> Offered:
             transaction.set_rollback(True)
             raise AgentUnavailable("the agent is not ready for calls")
     return Offered(new.pk, phone.agent_id, extension, float(current.queue.ring_timeout_s))
+
+
+def give_up(queued_id: int) -> bool:
+    """The gateway's own limit on waiting ran out for a call still waiting: it overflows to
+    a call-back request, recorded as a queue's callback rule records it. False when the call
+    no longer waits (an agent was offered it meanwhile)."""
+    _fresh()
+    step = QueuedCall.objects.filter(pk=queued_id, outcome=CallOutcome.WAITING) \
+        .values_list("overflow_step", flat=True).first()
+    if step is None:
+        return False
+    rule = routing.OverflowRule(after_s=0, action=routing.OverflowAction.CALLBACK)
+    return desk._overflow(routing.Overflow(queued_id, rule, step), timezone.now())
 
 
 def withdraw_offer(queued_id: int) -> None:

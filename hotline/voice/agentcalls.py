@@ -9,8 +9,10 @@ joined in a ``Bridge`` that also records the whole conversation into one WAV. Th
 commands (hold, transfers, consultation, three-way calls, listen / whisper / barge) work on the
 same legs and bridge (``hotline.voice.call_commands``).
 
-Everything that touches the database runs in worker threads (``acd_services``); the event
-loop only moves media and SIP.
+Everything that touches the database runs in worker threads (``acd_services``), one at a
+time and in the order the loop asked (``AgentCalls.db``): an answer is always written before
+the hang-up that follows it, even when the caller leaves a moment after the agent picked up.
+The event loop only moves media and SIP.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ import logging
 import os
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from hotline.voice import acd_services as acd
 from hotline.voice.gateway import Call, PortsExhausted, VoiceGateway
@@ -48,6 +51,7 @@ from hotline.voice.sip.useragent import (
 )
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 CALLER = "caller"  # the caller's leg id in a bridge
 ANNOUNCE_EVERY_S = 45.0
@@ -141,11 +145,19 @@ class AgentCalls:
         self.by_caller: dict[str, AcdCall] = {}  # by the caller's Call-ID
         self.legs: dict[str, Leg] = {}  # by the leg's Call-ID
         self._kick = asyncio.Event()
+        self._db_turn = asyncio.Lock()  # FIFO: database work runs in the order it was asked
         self._tasks: list[asyncio.Task[None]] = []
         self.stopped = False
         from hotline.voice.call_commands import CommandRunner
 
         self.commands = CommandRunner(self)
+
+    async def db(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run one ``acd_services`` (or desk) function in a worker thread, after the ones asked
+        before it. Serial on purpose: the states of a call and of its agents are written in
+        the order things happened on the loop (asyncio's lock wakes its waiters in order)."""
+        async with self._db_turn:
+            return await asyncio.to_thread(function, *args, **kwargs)
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -153,7 +165,7 @@ class AgentCalls:
         if not self.gateway_id:
             self.gateway_id = f"{os.uname().nodename}:{self.gateway.sip_port}"
         await self.phones.refresh()
-        recovered = await asyncio.to_thread(acd.recover, self.gateway_id)
+        recovered = await self.db(acd.recover, self.gateway_id)
         if recovered:
             logger.warning("gateway %s: %d calls of a previous run closed", self.gateway_id,
                            recovered)
@@ -169,8 +181,11 @@ class AgentCalls:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        # The legs stay up: the gateway hangs up the callers next, and each caller's end
+        # hangs up its legs and closes its queue entries (agents to wrap-up, waits abandoned).
         for leg in list(self.legs.values()):
-            self.hang_up_leg(leg)
+            if leg.owner.call.ended:
+                self.hang_up_leg(leg)
 
     def kick(self) -> None:
         self._kick.set()
@@ -184,7 +199,7 @@ class AgentCalls:
 
     async def transfer(self, call: Call, target: str) -> None:
         try:
-            entry = await asyncio.to_thread(
+            entry = await self.db(
                 acd.enqueue, call_ref=call.call_id, caller=call.context.caller, target=target,
                 gateway=self.gateway_id, contact_id=call.context.contact_id)
         except Exception:
@@ -192,7 +207,7 @@ class AgentCalls:
             await self.gateway.default_transfer(call, target)
             return
         if call.ended:  # gone while we wrote the queue entry
-            await asyncio.to_thread(acd.abandoned, entry.queued_id)
+            await self.db(acd.abandoned, entry.queued_id)
             return
         acd_call = AcdCall(call, entry.queued_id, entry.ring_timeout_s)
         self.calls[entry.queued_id] = acd_call
@@ -228,16 +243,18 @@ class AgentCalls:
         while not call.ended and acd_call.state in ("waiting", "ringing"):
             if loop.time() >= next_announcement:
                 next_announcement = loop.time() + ANNOUNCE_EVERY_S
-                text = hold + await asyncio.to_thread(acd.announcement_text, acd_call.queued_id)
+                text = hold + await self.db(acd.announcement_text, acd_call.queued_id)
                 hold = ""
                 if text and acd_call.state in ("waiting", "ringing") and not call.ended:
                     pcm = await asyncio.to_thread(self.gateway.prompts.phrase, text)
                     session.stop_playing()
                     session.play(pcm)
+                    self.gateway.log(call.call_id, "announce", text)
             if session.queued_seconds < 1.0:
                 session.play(self.music.chunk(2.0))
             if loop.time() - started > self.max_wait_s and acd_call.state == "waiting":
-                await self._overflow(acd_call, "callback")
+                # Not awaited here: the overflow stops this very task (_stop_waiting).
+                self._spawn(self._give_up(acd_call))
                 return
             await asyncio.sleep(0.5)
 
@@ -248,7 +265,7 @@ class AgentCalls:
             self._kick.clear()
             if any(c.state == "waiting" for c in self.calls.values()):
                 try:
-                    routed = await asyncio.to_thread(acd.route, self.gateway_id)
+                    routed = await self.db(acd.route, self.gateway_id)
                 except Exception:
                     logger.exception("routing failed")
                 else:
@@ -267,7 +284,7 @@ class AgentCalls:
     async def _ring_offer(self, offer: acd.Offered) -> None:
         acd_call = self.calls.get(offer.queued_id)
         if acd_call is None or acd_call.state != "waiting" or acd_call.call.ended:
-            await asyncio.to_thread(acd.abandoned, offer.queued_id)
+            await self.db(acd.abandoned, offer.queued_id)
             return
         acd_call.state = "ringing"
         leg = await self.dial_extension(acd_call, LegRole.AGENT, offer.extension,
@@ -278,7 +295,7 @@ class AgentCalls:
                 self.hang_up_leg(leg)
             return
         if leg is None:
-            await asyncio.to_thread(acd.ring_failed, offer.queued_id)
+            await self.db(acd.ring_failed, offer.queued_id)
             if acd_call.state == "ringing":
                 acd_call.state = "waiting"
             self.kick()
@@ -297,7 +314,7 @@ class AgentCalls:
             acd_call.bridge.resume(CALLER)
         self.gateway.log(acd_call.call.call_id, "agent", leg.label)
         if leg.queued_id is not None:
-            await asyncio.to_thread(acd.answered, leg.queued_id)
+            await self.db(acd.answered, leg.queued_id)
 
     def _reindex(self, acd_call: AcdCall, queued_id: int) -> None:
         self.calls.pop(acd_call.queued_id, None)
@@ -358,11 +375,16 @@ class AgentCalls:
 
     def _ring_timeout(self, leg: Leg) -> None:
         if not leg.answered.done():
-            self.hang_up_leg(leg)  # CANCEL
-            leg.answered.set_result(False)
+            self.hang_up_leg(leg)  # CANCEL; the leg is closed, its answer is "no"
 
     def hang_up_leg(self, leg: Leg) -> None:
-        if not leg.ended and self.gateway.sip is not None:
+        """End a leg from our side (BYE, or CANCEL while it rings). Whoever hangs up a leg
+        also settles its queue entry; the UA's CallEnded that comes back at once is not a
+        party leaving (``_leg_gone``): the leg is marked ended before the UA hears of it."""
+        if leg.ended:
+            return
+        leg.ended = True
+        if self.gateway.sip is not None:
             self.gateway.sip.hangup(leg.sip_call_id)
         self._leg_closed(leg)
 
@@ -422,7 +444,7 @@ class AgentCalls:
                 leg.session.update(event.media)
             self._phone_hold(leg, event.on_hold)
         elif isinstance(event, CallEnded):
-            was_connected = leg.connected
+            was_connected = leg.connected  # False for a leg we hung up ourselves
             leg.ended = True
             self._leg_closed(leg)
             if was_connected:
@@ -452,7 +474,7 @@ class AgentCalls:
         """A connected leg hung up."""
         owner = leg.owner
         if leg.queued_id is not None:
-            await asyncio.to_thread(acd.ended, leg.queued_id)
+            await self.db(acd.ended, leg.queued_id)
         if owner.state == "ended":
             return
         if leg is owner.consult_leg:
@@ -482,36 +504,39 @@ class AgentCalls:
         before, acd_call.state = acd_call.state, "ended"
         self._stop_waiting(acd_call)
         self.calls.pop(acd_call.queued_id, None)
+        # The queue entries still open: agents on the call go to wrap-up, a colleague still
+        # ringing for a transfer or consultation is released. Legs that ended before settled
+        # their own entries; the caller's current entry, still waiting or ringing, is the
+        # abandoned call itself.
+        open_legs = [(leg, leg.connected) for leg in acd_call.legs
+                     if not leg.ended and leg.queued_id is not None
+                     and not (leg.queued_id == acd_call.queued_id
+                              and before in ("waiting", "ringing"))]
         for leg in list(acd_call.legs):
-            if not leg.ended:
-                self.hang_up_leg(leg)
+            self.hang_up_leg(leg)
         if acd_call.runner is not None:
             acd_call.runner.stop()
         seconds = 0.0
         if acd_call.recorder is not None:
             acd_call.recorder.close()
             seconds = acd_call.recorder.seconds
-        self._spawn(self._caller_gone(acd_call, before, seconds))
+        self._spawn(self._caller_gone(acd_call, before, seconds, open_legs))
 
-    async def _caller_gone(self, acd_call: AcdCall, before: str, seconds: float) -> None:
+    async def _caller_gone(self, acd_call: AcdCall, before: str, seconds: float,
+                           open_legs: list[tuple[Leg, bool]]) -> None:
         if before in ("waiting", "ringing"):
-            await asyncio.to_thread(acd.abandoned, acd_call.queued_id)
-        for leg in acd_call.legs:
-            if leg.queued_id is None or (leg.queued_id == acd_call.queued_id
-                                         and before in ("waiting", "ringing")):
-                continue
-            # Answered legs end (their agents go to wrap-up); a colleague still ringing for a
-            # transfer or consultation is released. Repeats are harmless (the state moved on).
-            finish = acd.ended if leg.session is not None else acd.withdraw_offer
-            await asyncio.to_thread(finish, leg.queued_id)
+            await self.db(acd.abandoned, acd_call.queued_id)
+        for leg, connected in open_legs:
+            assert leg.queued_id is not None
+            await self.db(acd.ended if connected else acd.withdraw_offer, leg.queued_id)
         if acd_call.recording_path:
             await self._store_recording(acd_call, seconds)
 
     async def _store_recording(self, acd_call: AcdCall, seconds: float) -> None:
         path = acd_call.recording_path
         try:
-            stored = await asyncio.to_thread(acd.store_recording, acd_call.queued_id,
-                                             acd_call.call.context.contact_id, path, seconds)
+            stored = await self.db(acd.store_recording, acd_call.queued_id,
+                                   acd_call.call.context.contact_id, path, seconds)
         except Exception:
             logger.exception("call %s: recording %s kept (could not be stored)",
                              acd_call.call.call_id, path)
@@ -524,6 +549,16 @@ class AgentCalls:
             logger.warning("call %s: recording %s kept (no contact)", acd_call.call.call_id, path)
 
     # --- overflow --------------------------------------------------------------------------------
+
+    async def _give_up(self, acd_call: AcdCall) -> None:
+        """The gateway's own limit on waiting (``max_wait_s``) ran out: a call-back request,
+        as a queue's overflow rule would take, unless an agent was offered the call first."""
+        if await self.db(acd.give_up, acd_call.queued_id):
+            await self._overflow(acd_call, "callback")
+        elif acd_call.state in ("waiting", "ringing") and not acd_call.call.ended:
+            # The music goes on while that phone rings (the state stays as it is).
+            acd_call.waiting_task = asyncio.get_running_loop().create_task(
+                self._waiting(acd_call, False))
 
     async def _overflow(self, acd_call: AcdCall, action: str) -> None:
         """No agent in time: the mayor's mailbox (voicemail) or a call-back request."""

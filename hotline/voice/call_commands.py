@@ -79,7 +79,7 @@ class CommandRunner:
         while True:
             if self.agents.calls:
                 try:
-                    commands = await asyncio.to_thread(_pending, self.agents.gateway_id)
+                    commands = await self.agents.db(_pending, self.agents.gateway_id)
                 except Exception:
                     logger.exception("reading desk commands failed")
                     commands = []
@@ -99,7 +99,7 @@ class CommandRunner:
             logger.exception("command %s (%s) failed", command.id, command.action)
             ok, result = False, "error"
         try:
-            await asyncio.to_thread(_finish, command.id, ok, result)
+            await self.agents.db(_finish, command.id, ok, result)
         finally:
             self._running.discard(command.id)
 
@@ -153,21 +153,28 @@ class CommandRunner:
     # --- reaching a third party ------------------------------------------------------------
 
     async def _reach(self, acd_call: AcdCall, role: str, kind: str, target: str) -> Leg:
-        """Ring an extension (the colleague is claimed in the ACD first) or a number (through
-        the trunk) and wait for the answer."""
+        """Ring an extension (a colleague is claimed in the ACD first; a leader's or a
+        department head's phone is simply rung) or a number (through the trunk) and wait for
+        the answer."""
         if kind == "extension":
+            db = self.agents.db
             try:
-                offered = await asyncio.to_thread(acd.offer_to_extension, acd_call.queued_id,
-                                                  target)
+                offered = await db(acd.offer_to_extension, acd_call.queued_id, target)
             except acd.AgentUnavailable as exc:
                 raise CommandFailed(str(exc)) from None
+            if offered is None:  # nobody of the ACD: no agent state to claim or release
+                leg = await self.agents.dial_extension(acd_call, role, target,
+                                                       timeout=NUMBER_RING_S)
+                if leg is None:
+                    raise CommandFailed(f"{target} did not answer")
+                return leg
             leg = await self.agents.dial_extension(
                 acd_call, role, target, timeout=offered.ring_timeout_s,
                 queued_id=offered.queued_id, agent_id=offered.agent_id)
             if leg is None:
-                await asyncio.to_thread(acd.withdraw_offer, offered.queued_id)
+                await db(acd.withdraw_offer, offered.queued_id)
                 raise CommandFailed(f"{target} did not answer")
-            await asyncio.to_thread(acd.answered, offered.queued_id)
+            await db(acd.answered, offered.queued_id)
             return leg
         if kind == "number":
             leg = await self.agents.dial_number(acd_call, role, target, timeout=NUMBER_RING_S)
@@ -207,14 +214,18 @@ class CommandRunner:
         if old is not None:
             self.agents.hang_up_leg(old)
             if old.queued_id is not None:
-                await asyncio.to_thread(acd.ended, old.queued_id)
+                await self.agents.db(acd.ended, old.queued_id)
+                if old.queued_id != acd_call.queued_id:
+                    # The first agent's entry is over: not left "on hold" on their desk.
+                    await self.agents.db(_update, old.queued_id, old.agent_id, False,
+                                         {"handed_over_to": leg.label})
         if acd_call.bridge is not None:
             acd_call.bridge.resume("caller")
         await self.report(acd_call, on_hold=False)
 
     async def _to_queue(self, acd_call: AcdCall, queue: str) -> str:
         """Back into the ACD (another queue): the agent leaves at once, the caller waits."""
-        entry = await asyncio.to_thread(
+        entry = await self.agents.db(
             acd.enqueue, call_ref=acd_call.call.call_id, caller=acd_call.call.context.caller,
             target=queue, gateway=self.agents.gateway_id,
             contact_id=acd_call.call.context.contact_id)
@@ -225,7 +236,8 @@ class CommandRunner:
         if old is not None:
             self.agents.hang_up_leg(old)
             if old.queued_id is not None:
-                await asyncio.to_thread(acd.ended, old.queued_id)
+                await self.agents.db(acd.ended, old.queued_id)
+        self.agents.gateway.log(acd_call.call.call_id, "queue", entry.queue)
         self.agents._start_waiting(acd_call)
         self.agents.kick()
         return f"queued in {entry.queue}"
@@ -264,7 +276,7 @@ class CommandRunner:
         acd_call.consult_leg = None
         self.agents.hang_up_leg(leg)
         if leg.queued_id is not None:
-            await asyncio.to_thread(acd.ended, leg.queued_id)
+            await self.agents.db(acd.ended, leg.queued_id)
         if acd_call.bridge is not None:
             acd_call.bridge.resume("caller")
         await self.report(acd_call, on_hold=False)
@@ -273,13 +285,18 @@ class CommandRunner:
     async def _monitor(self, acd_call: AcdCall, extension: str, mode: LegMode) -> str:
         bridge = acd_call.bridge
         assert bridge is not None
-        whisper_to = acd_call.agent_leg.sip_call_id if acd_call.agent_leg else None
         for leg in acd_call.live_legs("monitor"):
             if leg.label == extension:  # the supervisor is on already: change the mode
+                if mode is LegMode.WHISPER and acd_call.agent_leg is None:
+                    raise CommandFailed("no agent on the call to whisper to")
                 leg.mode = mode
+                whisper_to = acd_call.agent_leg.sip_call_id \
+                    if mode is LegMode.WHISPER and acd_call.agent_leg else None
                 bridge.set_mode(leg.sip_call_id, mode, whisper_to=whisper_to)
                 await self.report(acd_call)
                 return f"{mode.value}"
+        if mode is LegMode.WHISPER and acd_call.agent_leg is None:
+            raise CommandFailed("no agent on the call to whisper to")
         found = await self.agents.dial_extension(acd_call, "monitor", extension,
                                                  timeout=NUMBER_RING_S, mode=mode)
         if found is None:
@@ -299,7 +316,7 @@ class CommandRunner:
                    for leg in acd_call.live_legs()]
         agent = acd_call.agent_leg.agent_id if acd_call.agent_leg else None
         try:
-            await asyncio.to_thread(_update, acd_call.queued_id, agent, on_hold,
-                                    {"parties": parties, **details})
+            await self.agents.db(_update, acd_call.queued_id, agent, on_hold,
+                                 {"parties": parties, **details})
         except Exception:
             logger.exception("could not report call %s", acd_call.queued_id)
