@@ -210,6 +210,8 @@ def give_up(queued_id: int) -> bool:
     if step is None:
         return False
     rule = routing.OverflowRule(after_s=0, action=routing.OverflowAction.CALLBACK)
+    # The desk's own overflow step (conditional on the call still waiting at that step), so
+    # the row and its queue_changed event look exactly like a queue rule's.
     return desk._overflow(routing.Overflow(queued_id, rule, step), timezone.now())
 
 

@@ -125,7 +125,7 @@ class PhoneBook:
 
     async def refresh(self) -> None:
         try:
-            self.entries = await asyncio.to_thread(acd.phone_book)
+            self.entries = await asyncio.to_thread(_closing_after, acd.phone_book)
         except Exception:
             logger.exception("could not read the SIP extensions")
 
@@ -157,7 +157,7 @@ class AgentCalls:
         before it. Serial on purpose: the states of a call and of its agents are written in
         the order things happened on the loop (asyncio's lock wakes its waiters in order)."""
         async with self._db_turn:
-            return await asyncio.to_thread(function, *args, **kwargs)
+            return await asyncio.to_thread(_closing_after, function, *args, **kwargs)
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -578,6 +578,17 @@ class AgentCalls:
         if sorry:
             await call.play_and_wait(await asyncio.to_thread(self.gateway.prompts.phrase, sorry))
         call.hangup()
+
+
+def _closing_after(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """In a worker thread: the connection is closed afterwards when it is obsolete (always
+    with CONN_MAX_AGE=0), as at the end of a request; idle worker threads keep none open."""
+    from django.db import close_old_connections
+
+    try:
+        return function(*args, **kwargs)
+    finally:
+        close_old_connections()
 
 
 def time_now() -> float:

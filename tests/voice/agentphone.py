@@ -493,7 +493,7 @@ class Scene:
     async def settle(self, check: Callable[[], Any], seconds: float = 8.0) -> Any:
         """Wait until ``check()`` (run in a thread: it may read the database) is truthy."""
         for _ in range(int(seconds / 0.1)):
-            if result := await asyncio.to_thread(check):
+            if result := await db(check):
                 return result
             await asyncio.sleep(0.1)
         raise AssertionError(f"not settled in {seconds} s: {check}")
@@ -504,7 +504,7 @@ class Scene:
         from hotline.desk.commands import do_issue_command
         from hotline.desk.models import CallCommand, CommandStatus
 
-        issued = await asyncio.to_thread(do_issue_command, actor, call_id, action, target)
+        issued = await db(do_issue_command, actor, call_id, action, target)
 
         def done() -> Any:
             command = CallCommand.objects.get(pk=issued.pk)
@@ -593,6 +593,20 @@ def _latency_summary() -> Any:
         ordered = sorted(LATENCIES)
         print(f"\nrouting latency over {len(ordered)} calls: median "
               f"{ordered[len(ordered) // 2] * 1000:.1f} ms, max {ordered[-1] * 1000:.1f} ms")
+
+
+def _closing_after(function: Callable[..., Any], *args: Any) -> Any:
+    from django.db import close_old_connections
+
+    try:
+        return function(*args)
+    finally:
+        close_old_connections()  # no idle thread keeps a connection (PostgreSQL's drop)
+
+
+async def db(function: Callable[..., Any], *args: Any) -> Any:
+    """Run database code from the test's event loop (Django refuses it on the loop)."""
+    return await asyncio.to_thread(_closing_after, function, *args)
 
 
 def now() -> float:

@@ -41,6 +41,7 @@ from tests.voice.agentphone import (  # noqa: F401 - the fixtures are used by na
     _no_gateway_errors,
     _peers_and_media,
     actions,
+    db,
     extension,
     keep_latencies,
     levels,
@@ -181,6 +182,8 @@ def test_a_caller_who_gives_up_waiting_heard_the_prompt_and_music_and_is_abandon
     assert abandoned.call == call and abandoned.payload["wait_s"] == pytest.approx(call.wait_s)
     assert actions(city.agent) == []  # never offered
     assert s.gateway.entries("queue") == ["general"]
+    # The holding text and the position (nobody serves the queue: no expected wait).
+    assert s.gateway.entries("announce") == ["正在为您转接人工服务，请稍候。您是下一位，请稍候。请不要挂机。"]
     (queued,) = s.times("queue")
     (heard,) = caller.calls()
     assert heard.seconds > 3.5, caller.log()
@@ -232,7 +235,7 @@ def test_an_elderly_caller_waiting_second_is_served_first(city, tmp_path):
             await s.settle(lambda: QueuedCall.objects.count() == 1)
             second = await s.start_call(5000, caller="13800138002", tone_hz=CALLER_HZ)
             await s.settle(lambda: QueuedCall.objects.filter(outcome="waiting").count() == 2)
-            await asyncio.to_thread(desk.do_set_state, city.agent, "ready")
+            await db(desk.do_set_state, city.agent, "ready")
             results = [await s.call_result(*first), await s.call_result(*second)]
             await s.settle(lambda: not QueuedCall.objects.filter(outcome__in=acd_services.LIVE)
                            .exists())
@@ -365,7 +368,7 @@ def test_a_gateway_killed_with_live_calls_closes_them_when_it_starts_again(city,
             await first.start_call(20000, caller="13800138009", tone_hz=CALLER_HZ)
             await first.settle(lambda: QueuedCall.objects.filter(outcome="waiting").exists())
             kill(first)
-            live = await asyncio.to_thread(
+            live = await db(
                 lambda: list(QueuedCall.objects.filter(outcome__in=acd_services.LIVE)
                              .values_list("outcome", flat=True)))
             second = Scene(tmp_path / "again")

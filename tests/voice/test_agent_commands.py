@@ -33,6 +33,7 @@ from tests.voice.agentphone import (  # noqa: F401 - the fixtures are used by na
     _no_gateway_errors,
     _peers_and_media,
     actions,
+    db,
     extension,
     keep_latencies,
     levels,
@@ -134,7 +135,7 @@ def test_hold_plays_music_to_the_caller_and_silence_to_the_agent_until_resumed(c
             caller, agent, call_id = await desk.connect()
             await until(desk.marks["answered"] + 2.5)
             held = await desk.command("hold", city.agent, call_id, "hold")
-            on_hold = await asyncio.to_thread(lambda: QueuedCall.objects.get(pk=call_id).on_hold)
+            on_hold = await db(lambda: QueuedCall.objects.get(pk=call_id).on_hold)
             await until(desk.marks["hold_done"] + 3.0)
             resumed = await desk.command("resume", city.agent, call_id, "resume")
             await until(desk.marks["resume_done"] + 2.5)
@@ -183,7 +184,7 @@ def test_a_blind_transfer_to_a_colleague_hands_the_caller_over_and_keeps_one_rec
             command = await desk.command("transfer", city.agent, call_id, "blind_transfer",
                                          "8002")
             await agent.wait_for_end(timeout=3)
-            first_state = await asyncio.to_thread(
+            first_state = await db(
                 lambda: AgentStatus.objects.get(pk=city.agent.pk).state)
             await until(desk.marks["transfer_done"] + 3.0)
             await desk.hang_up(caller)
@@ -228,7 +229,7 @@ def test_a_blind_transfer_to_a_queue_puts_the_caller_back_in_line_for_the_next_a
             colleague = await s.phone("8002", COLLEAGUE_HZ)
             desk = Desk(s, city)
             caller, _, call_id = await desk.connect()
-            await asyncio.to_thread(ready, city.sub_agent, "8002")
+            await db(ready, city.sub_agent, "8002")
             await until(desk.marks["answered"] + 2.0)
             command = await desk.command("transfer", city.agent, call_id, "blind_transfer",
                                          "queue:business")
