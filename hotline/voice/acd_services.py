@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import uuid
+import wave
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -233,6 +235,44 @@ def recover(gateway: str) -> int:
             abandoned(pk)
         count += 1
     return count
+
+
+RECORDING_NAME = re.compile(r"^agent-(?P<gateway>[A-Za-z0-9_.-]+)-c(?P<contact>\d+)-q(?P<call>\d+)"
+                            r"-[0-9a-f]{32}\.wav$")
+
+
+def _file_tag(gateway: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.]", "_", gateway)[:40]
+
+
+def recording_name(gateway: str, contact_id: int | None, queued_id: int) -> str:
+    """The working file's name says whose it is, so a restarted gateway can store what its
+    killed predecessor was recording (``recover_recordings``)."""
+    return f"agent-{_file_tag(gateway)}-c{contact_id or 0}-q{queued_id}-{uuid.uuid4().hex}.wav"
+
+
+def recover_recordings(directory: Path, gateway: str) -> int:
+    """Store the agent-call recordings a previous run of this gateway left in ``directory``
+    (its dated folders): each with its call's contact, attached to the contact's orders."""
+    tag = _file_tag(gateway)
+    stored = 0
+    for path in sorted(Path(directory).glob("*/agent-*.wav")):
+        match = RECORDING_NAME.match(path.name)
+        if match is None or match["gateway"] != tag:
+            continue
+        contact_id, queued_id = int(match["contact"]) or None, int(match["call"])
+        try:
+            with wave.open(str(path), "rb") as wav:
+                seconds = wav.getnframes() / float(wav.getframerate() or 8000)
+        except (wave.Error, EOFError, OSError):
+            logger.warning("recording %s is unreadable: kept where it is", path)
+            continue
+        known = QueuedCall.objects.filter(pk=queued_id).exists()
+        if store_recording(queued_id if known else None, contact_id, str(path),
+                           seconds) is not None:
+            path.unlink(missing_ok=True)
+            stored += 1
+    return stored
 
 
 def store_recording(queued_id: int | None, contact_id: int | None, path: str,

@@ -22,13 +22,12 @@ import contextlib
 import logging
 import os
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from hotline.voice import acd_services as acd
-from hotline.voice.gateway import Call, PortsExhausted, VoiceGateway
+from hotline.voice.gateway import Call, PortsExhausted, VoiceGateway, closing_connections
 from hotline.voice.media.bridge import Bridge, BridgeRunner, LegMode
 from hotline.voice.media.music import MusicSource, default_music
 from hotline.voice.media.recorder import WavRecorder
@@ -125,7 +124,7 @@ class PhoneBook:
 
     async def refresh(self) -> None:
         try:
-            self.entries = await asyncio.to_thread(_closing_after, acd.phone_book)
+            self.entries = await asyncio.to_thread(closing_connections, acd.phone_book)
         except Exception:
             logger.exception("could not read the SIP extensions")
 
@@ -157,7 +156,7 @@ class AgentCalls:
         before it. Serial on purpose: the states of a call and of its agents are written in
         the order things happened on the loop (asyncio's lock wakes its waiters in order)."""
         async with self._db_turn:
-            return await asyncio.to_thread(_closing_after, function, *args, **kwargs)
+            return await asyncio.to_thread(closing_connections, function, *args, **kwargs)
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -169,6 +168,13 @@ class AgentCalls:
         if recovered:
             logger.warning("gateway %s: %d calls of a previous run closed", self.gateway_id,
                            recovered)
+        # A run that was killed mid-call left its recordings half-written (but playable: the
+        # recorder writes as it goes): they are stored with their calls' contacts now.
+        kept = await self.db(acd.recover_recordings, self.gateway.config.recordings_dir,
+                             self.gateway_id)
+        if kept:
+            logger.warning("gateway %s: %d recordings of a previous run stored",
+                           self.gateway_id, kept)
         loop = asyncio.get_running_loop()
         self._tasks = [loop.create_task(self._refresh_phones()),
                        loop.create_task(self._router()),
@@ -406,7 +412,8 @@ class AgentCalls:
         if acd_call.bridge is None:
             directory = self.gateway.config.recordings_dir / time.strftime("%Y-%m-%d")
             directory.mkdir(parents=True, exist_ok=True)
-            acd_call.recording_path = str(directory / f"agent-{uuid.uuid4().hex}.wav")
+            acd_call.recording_path = str(directory / acd.recording_name(
+                self.gateway_id, acd_call.call.context.contact_id, acd_call.queued_id))
             acd_call.recorder = WavRecorder(acd_call.recording_path)
             acd_call.bridge = Bridge(recorder=acd_call.recorder, music=self.music)
             acd_call.bridge.add(CALLER, acd_call.call.session)
@@ -578,17 +585,6 @@ class AgentCalls:
         if sorry:
             await call.play_and_wait(await asyncio.to_thread(self.gateway.prompts.phrase, sorry))
         call.hangup()
-
-
-def _closing_after(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """In a worker thread: the connection is closed afterwards when it is obsolete (always
-    with CONN_MAX_AGE=0), as at the end of a request; idle worker threads keep none open."""
-    from django.db import close_old_connections
-
-    try:
-        return function(*args, **kwargs)
-    finally:
-        close_old_connections()
 
 
 def time_now() -> float:

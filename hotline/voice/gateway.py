@@ -452,7 +452,8 @@ class VoiceGateway:
         if self.start_call is not None:
             # The call's contact first, so an order made during the call links to it.
             try:
-                call.context.contact_id = await asyncio.to_thread(self.start_call, call.context)
+                call.context.contact_id = await asyncio.to_thread(
+                    closing_connections, self.start_call, call.context)
             except Exception:
                 logger.exception("could not record the contact of call %s", call.call_id)
         if call.ended:
@@ -484,7 +485,8 @@ class VoiceGateway:
         self.log(call.call_id, "end", call.ending)
         if self.finish_call is not None:
             try:
-                await asyncio.to_thread(self.finish_call, call.context, visits, call.ending)
+                await asyncio.to_thread(closing_connections, self.finish_call, call.context,
+                                        visits, call.ending)
             except Exception:
                 logger.exception("could not record the end of call %s", call.call_id)
 
@@ -503,6 +505,18 @@ class VoiceGateway:
         if sorry:
             await call.play_and_wait(await asyncio.to_thread(self.prompts.phrase, sorry))
         call.hangup()
+
+
+def closing_connections(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run ``function`` in a worker thread, then close the thread's database connection when
+    it is obsolete (always with CONN_MAX_AGE=0), as at the end of a request: idle worker
+    threads keep none open (PostgreSQL counts them; a test database could not be dropped)."""
+    from django.db import close_old_connections
+
+    try:
+        return function(*args, **kwargs)
+    finally:
+        close_old_connections()
 
 
 def parse_host_port(value: str, default_port: int) -> tuple[str, int]:

@@ -372,6 +372,8 @@ def test_a_gateway_killed_with_live_calls_closes_them_when_it_starts_again(city,
                 lambda: list(QueuedCall.objects.filter(outcome__in=acd_services.LIVE)
                              .values_list("outcome", flat=True)))
             second = Scene(tmp_path / "again")
+            # The same gateway again: it finds what its predecessor was recording.
+            second.gateway.config.recordings_dir = first.config.recordings_dir
             async with second:
                 pass
             return live
@@ -384,6 +386,11 @@ def test_a_gateway_killed_with_live_calls_closes_them_when_it_starts_again(city,
     waited = QueuedCall.objects.get(caller="13800138009")
     assert talked.outcome == CallOutcome.COMPLETED and waited.outcome == CallOutcome.ABANDONED
     assert AgentStatus.objects.get(pk=city.agent.pk).state == "wrap_up"
+    # The half-finished recording of the talk is not lost: stored with the call's contact.
+    recording = CallRecording.objects.get()
+    assert recording.call == talked and recording.contact_id == talked.contact_id
+    assert recording.seconds > 0.1  # killed soon after the answer
+    assert not list((tmp_path / "recordings").rglob("agent-*.wav"))
 
 
 def kill(scene: Scene) -> None:
