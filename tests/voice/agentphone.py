@@ -19,6 +19,7 @@ import asyncio
 import logging
 import random
 import shutil
+import socket
 import struct
 import wave
 from collections.abc import Callable
@@ -35,6 +36,27 @@ from hotline.voice.prompts import ToneTts
 from tests.voice.test_baresip import read_mono
 from tests.voice.test_media import tone
 from tests.voice.test_udp_sipp import free_udp_port
+
+
+def free_sip_port() -> int:
+    """A port baresip can listen on: it binds UDP and TCP on the port and TLS (TCP) on the next
+    one, with no way to switch TCP or TLS off in version 1.0, so all of them must be free."""
+    for _ in range(200):
+        port = random.randrange(40000, 40999)
+        probes = []
+        try:
+            for kind, offset in ((socket.SOCK_DGRAM, 0), (socket.SOCK_STREAM, 0),
+                                 (socket.SOCK_STREAM, 1), (socket.SOCK_DGRAM, 1)):
+                probe = socket.socket(socket.AF_INET, kind)
+                probes.append(probe)
+                probe.bind(("127.0.0.1", port + offset))
+        except OSError:
+            continue
+        finally:
+            for probe in probes:
+                probe.close()
+        return port
+    raise RuntimeError("no free port pair for baresip")
 
 PCAPS = Path("/usr/share/sip-tester")
 SIPP_SCENARIOS = Path(__file__).parent / "sipp"
@@ -142,7 +164,7 @@ class AgentPhone:
         (self.directory / "config").write_text(
             "poll_method poll\n"
             "net_interface 127.0.0.1\n"
-            f"sip_listen 127.0.0.1:{free_udp_port()}\n"
+            f"sip_listen 127.0.0.1:{free_sip_port()}\n"
             f"rtp_ports {(base := random.randrange(41000, 49000, 100))}-{base + 99}\n"
             "audio_player aubridge,bridge1\n"
             f"audio_source aufile,{source}\n"
