@@ -219,9 +219,27 @@ class CommandRunner:
                     # The first agent's entry is over: not left "on hold" on their desk.
                     await self.agents.db(_update, old.queued_id, old.agent_id, False,
                                          {"handed_over_to": leg.label})
+        self._retarget_whispers(acd_call)
         if acd_call.bridge is not None:
             acd_call.bridge.resume("caller")
         await self.report(acd_call, on_hold=False)
+
+    def _retarget_whispers(self, acd_call: AcdCall) -> None:
+        """A supervisor whispering to the agent who left whispers to the one who took the call
+        over; with no agent left (a department took it) the supervisor listens."""
+        bridge = acd_call.bridge
+        if bridge is None:
+            return
+        agent = acd_call.agent_leg
+        for monitor in acd_call.live_legs("monitor"):
+            if monitor.mode != LegMode.WHISPER:
+                continue
+            if agent is not None and agent.connected:
+                bridge.set_mode(monitor.sip_call_id, LegMode.WHISPER,
+                                whisper_to=agent.sip_call_id)
+            else:
+                monitor.mode = LegMode.LISTEN
+                bridge.set_mode(monitor.sip_call_id, LegMode.LISTEN)
 
     async def _to_queue(self, acd_call: AcdCall, queue: str) -> str:
         """Back into the ACD (another queue): the agent leaves at once, the caller waits."""
@@ -238,6 +256,7 @@ class CommandRunner:
             if old.queued_id is not None:
                 await self.agents.db(acd.ended, old.queued_id)
         self.agents.gateway.log(acd_call.call.call_id, "queue", entry.queue)
+        self._retarget_whispers(acd_call)
         self.agents._start_waiting(acd_call)
         self.agents.kick()
         return f"queued in {entry.queue}"

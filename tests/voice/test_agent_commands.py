@@ -531,3 +531,41 @@ def test_a_supervisor_listens_whispers_and_barges_in(city, tmp_path):
     modes = [[p["mode"] for p in e.payload["parties"] if p["role"] == "monitor"]
              for e in DeskEvent.objects.filter(kind="call_updated", call_id=call_id)]
     assert modes == [["listen"], ["whisper"], ["barge"]]
+
+
+def test_a_whisper_follows_the_call_to_the_colleague_it_was_transferred_to(city, tmp_path):
+    Queue.objects.create(code="general", name="综合", wrap_up_s=30, ring_timeout_s=5)
+    extension(city.agent, "8001")
+    extension(city.sub_agent, "8002")
+    extension(city.monitor, "8009")
+    ready(city.agent, "8001")
+    ready(city.sub_agent, "8002")
+
+    async def scene():
+        async with Scene(tmp_path) as s:
+            colleague = await s.phone("8002", COLLEAGUE_HZ)
+            supervisor = await s.phone("8009", SUPERVISOR_HZ)
+            desk = Desk(s, city)
+            caller, agent, call_id = await desk.connect()
+            await desk.command("whisper", city.monitor, call_id, "whisper")
+            await until(desk.marks["whisper_done"] + 2.0)
+            command = await desk.command("transfer", city.agent, call_id, "blind_transfer",
+                                         "8002")
+            await agent.wait_for_end(timeout=3)
+            await until(desk.marks["transfer_done"] + 3.0)
+            await desk.hang_up(caller)
+            return s, desk, caller, agent, colleague, supervisor, command
+
+    s, desk, caller, agent, colleague, supervisor, command = run(scene)
+    assert (command.status, command.result) == ("done", "transferred to 8002")
+    (to_caller,) = caller.calls()
+    (to_agent,) = agent.calls()
+    (to_colleague,) = colleague.calls()
+    whisper = desk.phase("whisper_done", "transfer")
+    after = desk.phase("transfer_done", "hung_up")
+    hears(to_agent, *whisper, CALLER_HZ, SUPERVISOR_HZ, who="first agent (whispered to)")
+    hears(to_caller, *whisper, AGENT_HZ, who="caller (whisper)")
+    # After the hand-over the supervisor is heard by the colleague, still not by the caller.
+    hears(to_colleague, *after, CALLER_HZ, SUPERVISOR_HZ, who="colleague (whispered to)")
+    hears(to_caller, *after, COLLEAGUE_HZ, who="caller (after the transfer)")
+    hears(recording_heard(s), *after, CALLER_HZ, COLLEAGUE_HZ, who="recording (after)")
