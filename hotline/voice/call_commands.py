@@ -188,18 +188,28 @@ class CommandRunner:
         answers; if nobody answers the caller is back with the first agent."""
         bridge = acd_call.bridge
         assert bridge is not None
+        held_before = bridge.is_held("caller")
         bridge.hold("caller")
         await self.report(acd_call, on_hold=True, transferring=target)
         try:
             leg = await self._reach(acd_call, "party", kind, target)
         except CommandFailed:
-            if acd_call.state != "ended":
-                bridge.resume("caller")
-                await self.report(acd_call, on_hold=False)
+            await self._back_from_failed(acd_call, held_before)
             raise
         self.agents.bridge_in(acd_call, leg)
         await self._hand_over(acd_call, leg)
         return f"transferred to {leg.label}"
+
+    async def _back_from_failed(self, acd_call: AcdCall, held_before: bool) -> None:
+        """Nobody answered: the caller is where they were before the attempt (on hold if the
+        agent had put them on hold, else back in the conversation)."""
+        if acd_call.state == "ended" or acd_call.bridge is None:
+            return
+        if held_before:
+            await self.report(acd_call, on_hold=True)
+            return
+        acd_call.bridge.resume("caller")
+        await self.report(acd_call, on_hold=False)
 
     async def _hand_over(self, acd_call: AcdCall, leg: Leg) -> None:
         """``leg`` takes the call over from the agent who had it."""
@@ -266,14 +276,13 @@ class CommandRunner:
             raise CommandFailed("a consultation is already going on")
         bridge = acd_call.bridge
         assert bridge is not None
+        held_before = bridge.is_held("caller")
         bridge.hold("caller")
         await self.report(acd_call, on_hold=True, consulting=target)
         try:
             leg = await self._reach(acd_call, "consult", kind, target)
         except CommandFailed:
-            if acd_call.state != "ended":
-                bridge.resume("caller")
-                await self.report(acd_call, on_hold=False)
+            await self._back_from_failed(acd_call, held_before)
             raise
         acd_call.consult_leg = leg
         self.agents.bridge_in(acd_call, leg)

@@ -569,3 +569,34 @@ def test_a_whisper_follows_the_call_to_the_colleague_it_was_transferred_to(city,
     hears(to_colleague, *after, CALLER_HZ, SUPERVISOR_HZ, who="colleague (whispered to)")
     hears(to_caller, *after, COLLEAGUE_HZ, who="caller (after the transfer)")
     hears(recording_heard(s), *after, CALLER_HZ, COLLEAGUE_HZ, who="recording (after)")
+
+
+def test_a_transfer_nobody_answers_leaves_a_held_caller_on_hold(city, tmp_path):
+    Queue.objects.create(code="general", name="综合", wrap_up_s=30, ring_timeout_s=2)
+    extension(city.agent, "8001")
+    extension(city.sub_agent, "8002")
+    ready(city.agent, "8001")
+    ready(city.sub_agent, "8002")
+
+    async def scene():
+        async with Scene(tmp_path) as s:
+            await s.phone("8002", COLLEAGUE_HZ, auto_answer=False)
+            desk = Desk(s, city)
+            caller, agent, call_id = await desk.connect()
+            await desk.command("hold", city.agent, call_id, "hold")
+            command = await desk.command("transfer", city.agent, call_id, "blind_transfer",
+                                         "8002")
+            await until(desk.marks["transfer_done"] + 2.5)
+            await desk.hang_up(caller)
+            return desk, caller, agent, call_id, command
+
+    desk, caller, agent, call_id, command = run(scene)
+    assert (command.status, command.result) == ("failed", "8002 did not answer")
+    assert on_hold_reports(call_id) == [True, True, True]  # held, ringing, still held
+    assert QueuedCall.objects.get(pk=call_id).on_hold is True
+    (to_caller,) = caller.calls()
+    (to_agent,) = agent.calls()
+    after = desk.phase("transfer_done", "hung_up")
+    hears(to_caller, *after, who="caller still on hold")  # music, not the agent
+    assert loudness(to_caller.between(*after)) > 300
+    hears(to_agent, *after, who="agent (caller on hold)")
