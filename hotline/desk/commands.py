@@ -70,8 +70,9 @@ def resolve_target(raw: str) -> Target:
     # Directory numbers are often written with a dash (0591-12345001): the unit is found by
     # the number as written, the trunk dials the digits.
     unit = Unit.objects.filter(phone=text).exclude(phone="").first()
-    if unit is not None and NUMBER.match(text.replace("-", "")):
-        return Target(TargetKind.NUMBER, text.replace("-", ""), unit.name)
+    digits = text.replace("-", "") if unit is not None else text
+    if unit is not None and NUMBER.match(digits):
+        return Target(TargetKind.NUMBER, digits, unit.name)
     if not NUMBER.match(text):
         raise InvalidInput("not an extension, queue or telephone number", "target")
     extension = SipExtension.objects.filter(number=text, enabled=True).select_related(
@@ -82,9 +83,6 @@ def resolve_target(raw: str) -> Target:
         return Target(TargetKind.EXTENSION, extension.number, who)
     if text in EMERGENCY_NUMBERS:
         return Target(TargetKind.NUMBER, text, text)
-    unit = Unit.objects.filter(phone=text).first()
-    if unit is not None:
-        return Target(TargetKind.NUMBER, text, unit.name)
     raise InvalidInput("this number is not in the transfer directory", "target")
 
 

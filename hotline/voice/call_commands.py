@@ -186,19 +186,26 @@ class CommandRunner:
     async def _transfer(self, acd_call: AcdCall, kind: str, target: str) -> str:
         """Blind transfer: the caller hears music, the first agent leaves once the new party
         answers; if nobody answers the caller is back with the first agent."""
+        leg = await self._reach_with_caller_held(acd_call, "party", kind, target,
+                                                 transferring=target)
+        self.agents.bridge_in(acd_call, leg)
+        await self._hand_over(acd_call, leg)
+        return f"transferred to {leg.label}"
+
+    async def _reach_with_caller_held(self, acd_call: AcdCall, role: str, kind: str,
+                                      target: str, **details: Any) -> Leg:
+        """Hold the caller (music) while ``target`` rings; if nobody answers, the caller is
+        back where they were before (``_back_from_failed``) and CommandFailed is raised."""
         bridge = acd_call.bridge
         assert bridge is not None
         held_before = bridge.is_held("caller")
         bridge.hold("caller")
-        await self.report(acd_call, on_hold=True, transferring=target)
+        await self.report(acd_call, on_hold=True, **details)
         try:
-            leg = await self._reach(acd_call, "party", kind, target)
+            return await self._reach(acd_call, role, kind, target)
         except CommandFailed:
             await self._back_from_failed(acd_call, held_before)
             raise
-        self.agents.bridge_in(acd_call, leg)
-        await self._hand_over(acd_call, leg)
-        return f"transferred to {leg.label}"
 
     async def _back_from_failed(self, acd_call: AcdCall, held_before: bool) -> None:
         """Nobody answered: the caller is where they were before the attempt (on hold if the
@@ -222,17 +229,22 @@ class CommandRunner:
             leg.role = "party"
             acd_call.agent_leg = None
         if old is not None:
-            self.agents.hang_up_leg(old)
-            if old.queued_id is not None:
-                await self.agents.db(acd.ended, old.queued_id)
-                if old.queued_id != acd_call.queued_id:
-                    # The first agent's entry is over: not left "on hold" on their desk.
-                    await self.agents.db(_update, old.queued_id, old.agent_id, False,
-                                         {"handed_over_to": leg.label})
+            await self._release_agent(old)
+            if old.queued_id is not None and old.queued_id != acd_call.queued_id:
+                # The first agent's entry is over: not left "on hold" on their desk.
+                await self.agents.db(_update, old.queued_id, old.agent_id, False,
+                                     {"handed_over_to": leg.label})
         self._retarget_whispers(acd_call)
         if acd_call.bridge is not None:
             acd_call.bridge.resume("caller")
         await self.report(acd_call, on_hold=False)
+
+    async def _release_agent(self, leg: Leg) -> None:
+        """The agent (or consultee) on ``leg`` leaves the call: their phone is hung up and their
+        queue entry ends (they go to wrap-up)."""
+        self.agents.hang_up_leg(leg)
+        if leg.queued_id is not None:
+            await self.agents.db(acd.ended, leg.queued_id)
 
     def _retarget_whispers(self, acd_call: AcdCall) -> None:
         """A supervisor whispering to the agent who left whispers to the one who took the call
@@ -262,9 +274,7 @@ class CommandRunner:
         self.agents._reindex(acd_call, entry.queued_id)
         acd_call.ring_timeout_s = entry.ring_timeout_s
         if old is not None:
-            self.agents.hang_up_leg(old)
-            if old.queued_id is not None:
-                await self.agents.db(acd.ended, old.queued_id)
+            await self._release_agent(old)
         self.agents.gateway.log(acd_call.call.call_id, "queue", entry.queue)
         self._retarget_whispers(acd_call)
         self.agents._start_waiting(acd_call)
@@ -274,16 +284,8 @@ class CommandRunner:
     async def _consult(self, acd_call: AcdCall, kind: str, target: str) -> str:
         if acd_call.consult_leg is not None:
             raise CommandFailed("a consultation is already going on")
-        bridge = acd_call.bridge
-        assert bridge is not None
-        held_before = bridge.is_held("caller")
-        bridge.hold("caller")
-        await self.report(acd_call, on_hold=True, consulting=target)
-        try:
-            leg = await self._reach(acd_call, "consult", kind, target)
-        except CommandFailed:
-            await self._back_from_failed(acd_call, held_before)
-            raise
+        leg = await self._reach_with_caller_held(acd_call, "consult", kind, target,
+                                                 consulting=target)
         acd_call.consult_leg = leg
         self.agents.bridge_in(acd_call, leg)
         await self.report(acd_call, on_hold=True)
@@ -302,9 +304,7 @@ class CommandRunner:
         if leg is None:
             raise CommandFailed("no consultation going on")
         acd_call.consult_leg = None
-        self.agents.hang_up_leg(leg)
-        if leg.queued_id is not None:
-            await self.agents.db(acd.ended, leg.queued_id)
+        await self._release_agent(leg)
         if acd_call.bridge is not None:
             acd_call.bridge.resume("caller")
         await self.report(acd_call, on_hold=False)

@@ -15,8 +15,6 @@ import time
 from typing import Any
 
 import pytest
-from django.db import OperationalError, connection
-from django.db.backends.signals import connection_created
 
 from hotline.desk.commands import do_finish_command, do_update_call
 from hotline.desk.models import CallCommand, SipExtension
@@ -30,42 +28,6 @@ from tests.e2e.test_portal_browser import browser, log_in, page, shot  # noqa: F
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 CALLER = "13900002222"
-
-
-@pytest.fixture(autouse=True)
-def _sqlite_readers_take_no_table_locks() -> Any:
-    """The live server shares SQLite's in-memory test database through its shared cache, where
-    a reader holds a table lock and a writer meeting it fails at once ("database table is
-    locked": no busy timeout applies). The desk's outbox is read every 0.2 s by the server
-    while this test writes as the gateway, so readers here read without table locks
-    (read_uncommitted, which only the shared cache knows). PostgreSQL needs nothing."""
-    if connection.vendor != "sqlite":
-        yield
-        return
-
-    def no_read_locks(sender: Any, connection: Any, **kwargs: Any) -> None:
-        if connection.vendor == "sqlite":
-            with connection.cursor() as cursor:
-                cursor.execute("PRAGMA read_uncommitted = 1")
-
-    connection_created.connect(no_read_locks)
-    connection.ensure_connection()
-    no_read_locks(None, connection)
-    yield
-    connection_created.disconnect(no_read_locks)
-
-
-def as_gateway(write: Any, *args: Any, **kwargs: Any) -> Any:
-    """A write the gateway would make; retried while SQLite's shared cache is locked by the
-    server's own write (each service call is one transaction, rolled back when it fails)."""
-    for _ in range(100):
-        try:
-            return write(*args, **kwargs)
-        except OperationalError as error:
-            if "locked" not in str(error):
-                raise
-            time.sleep(0.01)
-    return write(*args, **kwargs)
 
 
 def state_is(tab: Any, state: str) -> None:
@@ -97,12 +59,12 @@ def test_a_call_on_the_desk_from_ring_to_wrap_up(asgi_server, desk, page):  # no
     assert not page.locator("[data-testid=help-overlay]").is_visible()
 
     # The gateway queues the call and the ACD offers it: the pop is there within a second.
-    contact = as_gateway(do_record_contact, c.system,
+    contact = do_record_contact(c.system,
                          NewContact(channel="phone", citizen_phone=CALLER))
     started = time.monotonic()
-    call = as_gateway(do_enqueue_call, c.general, call_ref="e2e-call-1", caller=CALLER,
+    call = do_enqueue_call(c.general, call_ref="e2e-call-1", caller=CALLER,
                       gateway="gw-e2e", contact_id=contact.pk)
-    as_gateway(do_route)
+    do_route()
     page.wait_for_selector(f"[data-testid=screen-pop][data-call='{call.pk}']", timeout=5000)
     pop_seconds = time.monotonic() - started
     assert pop_seconds < 1.0, f"the screen pop took {pop_seconds:.2f} s"
@@ -121,7 +83,7 @@ def test_a_call_on_the_desk_from_ring_to_wrap_up(asgi_server, desk, page):  # no
     shot(page, "desk-02-pop")
 
     # Answered: the in-call view with a running call timer.
-    as_gateway(do_call_answered, call.pk)
+    do_call_answered(call.pk)
     page.wait_for_selector("[data-testid=call-bar][data-phase='talking']")
     state_is(page, "talking")
     page.wait_for_function(
@@ -140,13 +102,13 @@ def test_a_call_on_the_desk_from_ring_to_wrap_up(asgi_server, desk, page):  # no
     page.wait_for_function("document.querySelector('#desk-command-result').textContent !== ''")
     consult = CallCommand.objects.get(call=call, action="consult")
     assert consult.target == "number:059112345001"
-    as_gateway(do_finish_command, consult.pk, ok=True)
+    do_finish_command(consult.pk, ok=True)
     page.wait_for_selector("[data-testid=btn-complete-transfer]:visible")
     page.click("[data-testid=btn-cancel-consult]")
     page.wait_for_function("document.querySelector('#desk-command-result').textContent"
                            " === '已发送至话务系统…'")
     back = CallCommand.objects.get(call=call, action="cancel_consult")
-    as_gateway(do_finish_command, back.pk, ok=True)
+    do_finish_command(back.pk, ok=True)
     page.wait_for_selector("[data-testid=btn-complete-transfer]", state="hidden")
 
     # Hold (F4) goes to the gateway; its outcome comes back over the websocket.
@@ -155,12 +117,12 @@ def test_a_call_on_the_desk_from_ring_to_wrap_up(asgi_server, desk, page):  # no
                            " === '已发送至话务系统…'")
     command = CallCommand.objects.get(call=call, action="hold")
     assert (command.action, command.gateway, command.issued_by) == ("hold", "gw-e2e", c.agent)
-    as_gateway(do_finish_command, command.pk, ok=True, result="")
-    as_gateway(do_update_call, call.pk, agent_id=c.agent.pk, on_hold=True)
+    do_finish_command(command.pk, ok=True, result="")
+    do_update_call(call.pk, agent_id=c.agent.pk, on_hold=True)
     page.wait_for_selector("#desk-call-status:has-text('来电人保持中')")
     assert "恢复通话" in page.locator("[data-testid=btn-hold]").inner_text()
     # A supervisor listens in: the gateway reports the call's parties.
-    as_gateway(do_update_call, call.pk, agent_id=c.agent.pk, on_hold=False, parties=[
+    do_update_call(call.pk, agent_id=c.agent.pk, on_hold=False, parties=[
         {"role": "caller", "label": CALLER, "mode": "party"},
         {"role": "agent", "label": "8001", "mode": "party"},
         {"role": "monitor", "label": "8009", "mode": "listen"}])
@@ -195,7 +157,7 @@ def test_a_call_on_the_desk_from_ring_to_wrap_up(asgi_server, desk, page):  # no
     shot(page, "desk-04-order-saved")
 
     # The call ends: the wrap-up countdown runs; "ready now" ends it early.
-    as_gateway(do_call_ended, call.pk)
+    do_call_ended(call.pk)
     state_is(page, "wrap_up")
     page.wait_for_selector("[data-testid=call-bar][data-phase='wrap_up']")
     wrap = page.locator("[data-testid=desk-wrapup]")

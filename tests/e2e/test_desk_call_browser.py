@@ -21,7 +21,6 @@ from hotline.desk import services as desk_services
 from hotline.desk.models import CallRecording, DeskEvent, Queue, QueuedCall, SipExtension
 from hotline.orders.models import Attachment, Order
 from tests.e2e.asgi_server import asgi_server  # noqa: F401
-from tests.e2e.test_desk_browser import _sqlite_readers_take_no_table_locks  # noqa: F401
 from tests.e2e.test_portal_browser import browser, log_in, page, shot  # noqa: F401
 from tests.voice.test_agent_calls import AGENT_HZ, PASSWORD, Scene
 
