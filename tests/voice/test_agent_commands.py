@@ -567,6 +567,8 @@ def test_a_whisper_follows_the_call_to_the_colleague_it_was_transferred_to(city,
     hears(to_caller, *whisper, AGENT_HZ, who="caller (whisper)")
     # After the hand-over the supervisor is heard by the colleague, still not by the caller.
     hears(to_colleague, *after, CALLER_HZ, SUPERVISOR_HZ, who="colleague (whispered to)")
+    (to_supervisor,) = supervisor.calls()  # one call: it stayed on through the transfer
+    hears(to_supervisor, *after, CALLER_HZ, COLLEAGUE_HZ, who="supervisor (after)")
     hears(to_caller, *after, COLLEAGUE_HZ, who="caller (after the transfer)")
     hears(recording_heard(s), *after, CALLER_HZ, COLLEAGUE_HZ, who="recording (after)")
 
