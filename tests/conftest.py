@@ -69,6 +69,8 @@ def city(db: None) -> City:
     c.street_handler = _user("stella", Role.DEPT_HANDLER, c.street, "东街承办人")
     c.leader = _user("leo", Role.LEADER, c.centre, "市领导")
     c.auditor = _user("audrey", Role.AUDITOR, c.centre, "审计员")
+    c.security_admin = _user("selma", Role.SECURITY_ADMIN, c.centre, "安全管理员")
+    c.audit_admin = _user("aldo", Role.AUDIT_ADMIN, c.centre, "审计管理员")
     c.system = _user("system", Role.SYSTEM, None, "系统")
     return c
 

@@ -173,6 +173,8 @@ def build_staff(city: DemoDirectory) -> None:
     city.admin = user("centreadmin", Role.CENTRE_ADMIN, centre, "赵管理员", is_staff=True)
     city.leader = user("leader", Role.LEADER, centre, "周副市长")
     user("auditor", Role.AUDITOR, centre, "孙审计")
+    user("secadmin", Role.SECURITY_ADMIN, centre, "钱安全管理员")
+    user("auditadmin", Role.AUDIT_ADMIN, centre, "吴审计管理员")
     city.system = (User.objects.filter(role=Role.SYSTEM).first()
                    or user("system", Role.SYSTEM, None, "系统"))
     for code, name, _streets in org.DISTRICTS:

@@ -74,6 +74,11 @@ class Role(models.TextChoices):
     DEPT_ADMIN = "dept_admin", _("Department administrator")
     LEADER = "leader", _("Leader")
     AUDITOR = "auditor", _("Auditor")
+    # 三员分立 (等保 level 3): the system administrator is the centre administrator (directory,
+    # staff, catalogue); the security administrator changes security settings and unlocks
+    # accounts; the audit administrator alone reads the access and audit logs.
+    SECURITY_ADMIN = "security_admin", _("Security administrator")
+    AUDIT_ADMIN = "audit_admin", _("Audit administrator")
     SYSTEM = "system", _("System account")
 
 

@@ -29,6 +29,8 @@ MATRIX = {
     "leader":          (MASKED, HIDDEN, False, False, False, True, False),
     "auditor":         (MASKED, HIDDEN, False, False, False, False, False),
     "system":          (MASKED, HIDDEN, True, True, False, True, False),
+    "security_admin":  (NO, NO, False, False, False, False, False),
+    "audit_admin":     (NO, NO, False, False, False, False, False),
 }
 
 # Similar open orders (to merge or link): the centre's desk only.

@@ -1,0 +1,1 @@
+"""What every domain shares and that knows no domain (see docs/architecture.md)."""
