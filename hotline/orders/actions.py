@@ -88,6 +88,30 @@ def check_actor_may(actor: User, order: Order, action: Action) -> None:
             raise Forbidden(f"your unit does not hold this order as {'/'.join(needed)}")
 
 
+def sends_anywhere(actor: User) -> bool:
+    """The city centre (and the platform's own account) dispatch to any unit of the city."""
+    return actor.is_superuser or is_centre_user(actor) or actor.role == Role.SYSTEM
+
+
+def check_may_send(actor: User, unit: Unit, field: str = "unit") -> None:
+    """May ``actor`` send an order to ``unit`` (as lead, co-handler or linkage unit)? One rule
+    for dispatch, co-dispatch, transfer, re-dispatch after a return and escalation: the centre
+    sends anywhere; a sub-centre, department or street sends only to its own unit or the units
+    below it (a sub-centre's district, never another district's units or the city's
+    departments, which the centre dispatches to)."""
+    if sends_anywhere(actor):
+        return
+    if actor.unit is None or unit.pk not in actor.unit.descendant_ids():
+        raise Forbidden(f"you may send orders only to your own unit or the units below it, "
+                        f"not to {unit.code}", field=field)
+
+
+def _sendable(actor: User, units: list[Unit], field: str) -> list[Unit]:
+    for unit in units:
+        check_may_send(actor, unit, field)
+    return units
+
+
 # --- helpers ---------------------------------------------------------------------------------
 
 def _text(ctx: ActionContext, name: str, *, required: bool, max_len: int = 5000) -> str:
@@ -210,6 +234,9 @@ def dispatch(ctx: ActionContext) -> ActionResult:
             "no lead unit: give one, or a category with a dispatch route", field="unit"
         )
     co_units = _units(ctx.params["co_units"], "co_units") if "co_units" in ctx.params else route_co
+    # A route's units are checked too: the rule is about where the order goes, not who chose it.
+    check_may_send(ctx.actor, lead, "unit")
+    _sendable(ctx.actor, co_units, "co_units")
     _assign_lead(order, lead, ctx.now)
     co_codes = _assign_co(order, co_units, ctx.now, Assignment.Role.CO)
     _set_deadlines(order, ctx.now)
@@ -227,11 +254,9 @@ def transfer(ctx: ActionContext) -> ActionResult:
     the centre may transfer to any unit."""
     target = _unit(ctx.params.get("unit"), "unit")
     actor = ctx.actor
-    if not (actor.is_superuser or is_centre_user(actor)):
-        if actor.unit is None or target.pk not in actor.unit.descendant_ids():
-            raise Forbidden("you may transfer only to units below your own")
-        if target.pk == actor.unit_id:
-            raise InvalidInput("the order is already with your unit", field="unit")
+    check_may_send(actor, target, "unit")
+    if not sends_anywhere(actor) and target.pk == actor.unit_id:
+        raise InvalidInput("the order is already with your unit", field="unit")
     if target.pk == ctx.order.lead_unit_id:
         raise InvalidInput("the order is already with that unit", field="unit")
     previous = ctx.order.lead_unit.code if ctx.order.lead_unit else None
@@ -259,6 +284,7 @@ def return_order(ctx: ActionContext) -> ActionResult:
 
 def approve_return(ctx: ActionContext) -> ActionResult:
     target = _unit(ctx.params.get("unit"), "unit")
+    check_may_send(ctx.actor, target, "unit")
     if target.pk == ctx.order.lead_unit_id:
         raise InvalidInput("re-dispatch to a different unit, or refuse the return", field="unit")
     previous = ctx.order.lead_unit.code if ctx.order.lead_unit else None
@@ -525,7 +551,8 @@ def unlink(ctx: ActionContext) -> ActionResult:
 
 
 def escalate(ctx: ActionContext) -> ActionResult:
-    linkage = _units(ctx.params.get("linkage_units"), "linkage_units")
+    linkage = _sendable(ctx.actor, _units(ctx.params.get("linkage_units"), "linkage_units"),
+                        "linkage_units")
     ctx.order.major_event = True
     ctx.order.escalated_at = ctx.now
     codes = _assign_co(ctx.order, linkage, ctx.now, Assignment.Role.LINKAGE)

@@ -20,7 +20,7 @@ from hotline.orders.errors import Forbidden, InvalidInput
 from hotline.orders.lifecycle import OPEN
 from hotline.orders.models import Channel, Citizen, Contact, Order
 from hotline.orders.scope import sees_everything
-from hotline.orders.services import _clean_phone, get_order_for
+from hotline.orders.services import _clean_phone, get_contact_for, get_order_for
 
 INTAKE_ROLES = frozenset({"agent", "monitor", "centre_admin", "system"})
 
@@ -72,6 +72,7 @@ def do_link_contact(actor: User, contact: Contact, number: str) -> Order:
     """Record that ``contact`` concerns order ``number`` (a follow-up, a repeat call)."""
     if actor.role not in INTAKE_ROLES and not actor.is_superuser:
         raise Forbidden("your role may not link contacts to orders")
+    contact = get_contact_for(actor, contact.pk)
     order = get_order_for(actor, number)
     contact.orders.add(order)
     return order

@@ -5,6 +5,8 @@
 - A department or street sees the orders dispatched to it (lead or co-handler) or to its units.
 - Departments never see the citizen of a confidential order (every 举报 is confidential).
 - Phone numbers are shown in full only to those who must call the citizen.
+- A contact (a call, a letter) is seen by those who see every order, by the unit whose staff
+  took it, and by whoever sees an order it is linked to.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from hotline.directory.models import OrderType, Role, UnitKind, User
-from hotline.orders.models import Assignment, Order
+from hotline.orders.models import Assignment, Contact, Order
 
 CENTRE_WIDE_ROLES = frozenset({Role.LEADER, Role.AUDITOR})
 # Roles whose work is calling the citizen (agents call back, monitors check and arbitrate).
@@ -72,6 +74,25 @@ def can_see_order(user: User, order: Order) -> bool:
     if user.is_authenticated and user.is_active and sees_everything(user):
         return True
     return visible_orders(user, Order.objects.filter(pk=order.pk)).exists()
+
+
+def visible_contacts(user: User, queryset: QuerySet[Contact] | None = None) -> QuerySet[Contact]:
+    """The contacts ``user`` may see and link to an order. Contact ids are sequential, so an
+    intake form that takes one must not reach a call another district took (its summary and
+    citizen would show on the new order)."""
+    qs = Contact.objects.all() if queryset is None else queryset
+    if not user.is_authenticated or not user.is_active:
+        return qs.none()
+    if user.role in NO_ORDER_ROLES and not user.is_superuser:
+        return qs.none()
+    if sees_everything(user):
+        return qs
+    condition = Q(agent_id=user.pk)
+    if user.unit is not None:
+        condition |= Q(agent__unit_id__in=user.unit.descendant_ids())
+    linked = Contact.orders.through.objects.filter(
+        contact_id=OuterRef("pk"), order_id__in=visible_orders(user).values("pk"))
+    return qs.filter(condition | Q(Exists(linked)))
 
 
 def citizen_hidden(user: User, order: Order) -> bool:

@@ -34,7 +34,7 @@ from hotline.orders.models import (
     Order,
     Urgency,
 )
-from hotline.orders.scope import can_see_order
+from hotline.orders.scope import can_see_order, visible_contacts
 
 PG_SEQUENCE = "orders_acceptance_number_seq"
 
@@ -150,6 +150,15 @@ def _citizen_for(data: NewOrder) -> Citizen:
     )
 
 
+def get_contact_for(actor: User, contact_id: int) -> Contact:
+    """The contact with this id if the actor may see it; NotFound otherwise, with the same
+    message for an id outside the actor's scope as for one that does not exist."""
+    contact = visible_contacts(actor).filter(pk=contact_id).first()
+    if contact is None:
+        raise NotFound(f"no contact {contact_id}", field="contact_id")
+    return contact
+
+
 def check_can_create(actor: User) -> None:
     if actor.role not in lifecycle.ACTION_ROLES[Action.CREATE] and not actor.is_superuser:
         raise Forbidden("your role may not register work orders")
@@ -168,6 +177,7 @@ def do_create_order(
     if idempotency_key is not None and not (1 <= len(idempotency_key) <= 128):
         raise InvalidInput("Idempotency-Key must be 1 to 128 characters", field="Idempotency-Key")
     district, category = check_new_order(data)
+    contact = get_contact_for(actor, data.contact_id) if data.contact_id is not None else None
     request_hash = _request_hash(data)
     if idempotency_key:
         existing = _replayed(actor, idempotency_key, request_hash)
@@ -175,7 +185,7 @@ def do_create_order(
             return existing, False
     try:
         with transaction.atomic():
-            order = _create(actor, data, district, category, now or timezone.now())
+            order = _create(actor, data, district, category, contact, now or timezone.now())
             if idempotency_key:
                 IdempotencyKey.objects.create(
                     user=actor, key=idempotency_key, request_hash=request_hash, order=order,
@@ -212,6 +222,7 @@ def _create(
     data: NewOrder,
     district: District | None,
     category: Category | None,
+    contact: Contact | None,
     now: dt.datetime,
 ) -> Order:
     citizen = _citizen_for(data)
@@ -223,10 +234,7 @@ def _create(
         text=data.text.strip(), address=data.address.strip(), district=district,
         category=category, created_by=actor if actor.pk else None, created_at=now, updated_at=now,
     )
-    if data.contact_id is not None:
-        contact = Contact.objects.filter(pk=data.contact_id).first()
-        if contact is None:
-            raise InvalidInput(f"unknown contact {data.contact_id}", field="contact_id")
+    if contact is not None:
         if contact.citizen_id is None:
             contact.citizen = citizen
             contact.save(update_fields=["citizen"])
