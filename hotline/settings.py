@@ -125,6 +125,11 @@ MEDIA_ROOT = Path(env_str("HOTLINE_MEDIA_ROOT", str(DATA_DIR / "media")))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 HOTLINE_MAX_ATTACHMENT_BYTES = env_int("HOTLINE_MAX_ATTACHMENT_BYTES", 20 * 1024 * 1024)
+# Uploaded photos are decoded and re-encoded (metadata dropped): a bound on the pixels decoded.
+HOTLINE_MAX_IMAGE_PIXELS = env_int("HOTLINE_MAX_IMAGE_PIXELS", 40_000_000)
+# Spreadsheet imports (hotline/core/spreadsheets.py): the upload and what its zip unpacks to.
+HOTLINE_IMPORT_MAX_BYTES = env_int("HOTLINE_IMPORT_MAX_BYTES", 10 * 1024 * 1024)
+HOTLINE_IMPORT_MAX_UNPACKED_BYTES = env_int("HOTLINE_IMPORT_MAX_UNPACKED_BYTES", 50 * 1024 * 1024)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("HOTLINE_SECURE_COOKIES", False)

@@ -138,7 +138,10 @@ class UnitAdmin(HotlineAdminMixin, admin.ModelAdmin):
             "report": report,
             "columns": importing.COLUMN_HELP,
         }
-        return TemplateResponse(request, "admin/directory/unit/import.html", context)
+        # A refused file (not a workbook, over a size, row or column limit) is a 422, not a 200.
+        status = 422 if request.method == "POST" and form.errors else 200
+        return TemplateResponse(request, "admin/directory/unit/import.html", context,
+                                status=status)
 
     def export_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_view_permission(request):

@@ -25,16 +25,15 @@ reason, and they do not stop the good ones. ``export_workbook`` writes the same 
 from __future__ import annotations
 
 import re
-import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
-from openpyxl import Workbook, load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl import Workbook
 
+from hotline.core.spreadsheets import ImportRefused, Limits, SafeWorkbook, open_workbook, write_row
 from hotline.directory.models import (
     Category,
     CategoryRoute,
@@ -69,6 +68,10 @@ HEADER_ALIASES = {
 }
 
 MAX_CODE_LENGTH = 32  # Unit.code, District.code and Category.code
+# A city's catalogue with one row per district route stays well under this; the whole sheet is
+# validated in memory before anything is written, so the bound is also a memory bound.
+MAX_ROWS = 50_000
+MAX_COLUMNS = 64
 
 COLUMN_HELP = {
     SHEET_DISTRICTS: DISTRICT_COLUMNS,
@@ -152,9 +155,9 @@ def _cell_text(value: Any) -> str:
     return str(value).strip()
 
 
-def _read_rows(sheet: Any) -> list[tuple[int, dict[str, str]]]:
+def _read_rows(workbook: SafeWorkbook, sheet: Any) -> list[tuple[int, dict[str, str]]]:
     """(row number, {column: text}) for every non-empty row after the header."""
-    rows = sheet.iter_rows(values_only=True)
+    rows = workbook.rows(sheet)
     header = next(rows, None)
     if header is None:
         return []
@@ -172,7 +175,7 @@ def _read_rows(sheet: Any) -> list[tuple[int, dict[str, str]]]:
     return records
 
 
-def _find_sheet(workbook: Any, name: str) -> Any:
+def _find_sheet(workbook: SafeWorkbook, name: str) -> Any:
     for alias in SHEET_ALIASES[name]:
         for title in workbook.sheetnames:
             if title.strip().lower() == alias:
@@ -184,12 +187,13 @@ class WorkbookError(ValueError):
     """The file is not a readable .xlsx workbook."""
 
 
-def _open(path_or_file: str | IO[bytes] | Any) -> Any:
+def _open(path_or_file: str | IO[bytes] | Any) -> SafeWorkbook:
+    """The workbook after the size, zip and sheet checks of ``hotline.core.spreadsheets``."""
     try:
-        return load_workbook(path_or_file, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as exc:
-        raise WorkbookError(_("not a readable Excel .xlsx workbook: %(error)s")
-                            % {"error": exc}) from exc
+        return open_workbook(path_or_file, Limits.default(max_rows=MAX_ROWS,
+                                                          max_columns=MAX_COLUMNS))
+    except ImportRefused as exc:
+        raise WorkbookError(exc.message) from exc
 
 
 def _split(text: str) -> list[str]:
@@ -560,7 +564,7 @@ def _import(path_or_file: Any, only: Iterable[str]) -> ImportReport:
     with transaction.atomic():
         for name in (SHEET_DISTRICTS, SHEET_UNITS, SHEET_CATALOGUE):  # references point up
             if name in wanted and sheets[name] is not None:
-                report.sheets.append(importers[name](_read_rows(sheets[name])))
+                report.sheets.append(importers[name](_read_rows(workbook, sheets[name])))
     workbook.close()
     return report
 
@@ -584,18 +588,18 @@ def build_workbook() -> Workbook:
     sheet = workbook.active
     assert sheet is not None
     sheet.title = SHEET_DISTRICTS
-    sheet.append(DISTRICT_COLUMNS)
+    write_row(sheet, DISTRICT_COLUMNS)
     for district in District.objects.order_by("code"):
-        sheet.append((district.code, district.name))
+        write_row(sheet, (district.code, district.name))
     sheet = workbook.create_sheet(SHEET_UNITS)
-    sheet.append(UNIT_COLUMNS)
+    write_row(sheet, UNIT_COLUMNS)
     for unit in Unit.objects.select_related("parent", "district").order_by("code"):
-        sheet.append((
+        write_row(sheet, (
             unit.code, unit.name, unit.kind, unit.parent.code if unit.parent else "",
             unit.district.code if unit.district else "", unit.phone, unit.duties,
         ))
     sheet = workbook.create_sheet(SHEET_CATALOGUE)
-    sheet.append(CATALOGUE_COLUMNS)
+    write_row(sheet, CATALOGUE_COLUMNS)
     categories = Category.objects.select_related("parent").prefetch_related(
         "routes__district", "routes__lead_unit", "routes__co_units").order_by("level", "code")
     for category in categories:
@@ -610,9 +614,9 @@ def build_workbook() -> Workbook:
                         key=lambda r: (r.district is not None, r.district.code if r.district
                                        else ""))
         if not routes:
-            sheet.append((*base, "", "", ""))
+            write_row(sheet, (*base, "", "", ""))
         for route in routes:
-            sheet.append((
+            write_row(sheet, (
                 *base, route.lead_unit.code, route.district.code if route.district else "",
                 ",".join(sorted(u.code for u in route.co_units.all())),
             ))

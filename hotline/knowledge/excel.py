@@ -9,6 +9,7 @@ Every rejected row is reported with its row number and the reason; the other row
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from io import BytesIO
 from typing import IO, Any
@@ -16,8 +17,8 @@ from typing import IO, Any
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
-from openpyxl import Workbook, load_workbook
 
+from hotline.core.spreadsheets import ImportRefused, Limits, new_workbook, open_workbook, write_row
 from hotline.directory.models import User
 from hotline.knowledge.models import Entry, EntryKind, State
 from hotline.knowledge.services import EntryData, do_create_entry, do_edit_entry
@@ -28,7 +29,8 @@ COLUMNS = ["id", "kind", "title", "body", "keywords", "owner", "categories", "va
 REQUIRED = ("kind", "title", "body")
 TRUE_WORDS = frozenset({"1", "true", "yes", "y", "是", "公开", "对", "√"})
 FALSE_WORDS = frozenset({"0", "false", "no", "n", "否", "内部", "", "×"})
-MAX_ROWS = 5000
+MAX_ROWS = 5000  # each row goes through the services: more is a job for several files
+MAX_COLUMNS = 64
 
 
 @dataclass
@@ -37,15 +39,16 @@ class ImportReport:
     updated: int = 0
     rejected: list[tuple[int, str]] = field(default_factory=list)  # (row number, reason)
 
+    @property
+    def refused(self) -> bool:
+        """The file as a whole was refused (row 0: not a workbook, or over a limit)."""
+        return any(row == 0 for row, _reason in self.rejected)
+
 
 def export_entries(entries: QuerySet[Entry]) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = "entries"
-    sheet.append(COLUMNS)
+    book, sheet = new_workbook("entries", COLUMNS)
     for entry in entries.select_related("owner", "published").prefetch_related("categories"):
-        sheet.append([
+        write_row(sheet, [
             entry.pk, entry.kind, entry.title, entry.body, entry.keywords, entry.owner.code,
             " ".join(sorted(c.code for c in entry.categories.all())), entry.valid_from,
             entry.valid_until, entry.public, entry.for_voice, entry.state,
@@ -116,23 +119,34 @@ def _row_data(row: dict[str, Any]) -> EntryData:
 
 
 def import_entries(actor: User, file: IO[bytes]) -> ImportReport:
+    """Import the first sheet. A file over a limit (size, unpacked size, rows, columns) is
+    refused as a whole before any row is imported: row 0 of the report says which limit."""
     report = ImportReport()
     try:
-        book = load_workbook(file, read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds of errors for a file that is not a workbook
-        report.rejected.append((0, _("The file is not an Excel workbook (.xlsx).")))
+        book = open_workbook(file, Limits.default(max_rows=MAX_ROWS, max_columns=MAX_COLUMNS))
+    except ImportRefused as refused:
+        report.rejected.append((0, refused.message))
         return report
-    sheet = book.worksheets[0]
-    rows = sheet.iter_rows(values_only=True)
-    header = [(_text(h)).lower() for h in next(rows, ())]
-    missing = [c for c in REQUIRED if c not in header]
-    if missing:
-        report.rejected.append((1, _("Missing columns: %(columns)s") % {"columns": ", ".join(missing)}))
-        return report
+    try:
+        if not book.worksheets:
+            report.rejected.append((0, _("The file is not an Excel workbook (.xlsx).")))
+            return report
+        rows = book.rows(book.worksheets[0])
+        header = [(_text(h)).lower() for h in next(rows, ())]
+        missing = [c for c in REQUIRED if c not in header]
+        if missing:
+            report.rejected.append(
+                (1, _("Missing columns: %(columns)s") % {"columns": ", ".join(missing)}))
+            return report
+        _import_rows(actor, header, rows, report)
+    finally:
+        book.close()
+    return report
+
+
+def _import_rows(actor: User, header: list[str], rows: Iterator[tuple[Any, ...]],
+                 report: ImportReport) -> None:
     for number, values in enumerate(rows, start=2):
-        if number > MAX_ROWS + 1:
-            report.rejected.append((number, _("Too many rows; the rest was not read.")))
-            break
         if values is None or all(v in (None, "") for v in values):
             continue
         row = dict(zip(header, values, strict=False))
@@ -156,4 +170,3 @@ def import_entries(actor: User, file: IO[bytes]) -> ImportReport:
             report.rejected.append((number, error.message))
         except ValueError as error:
             report.rejected.append((number, str(error)))
-    return report

@@ -211,6 +211,12 @@ def export(request: HttpRequest) -> HttpResponse:
 def import_view(request: HttpRequest) -> HttpResponse:
     form = ImportForm(request.POST or None, request.FILES or None)
     report = None
+    status = 200
     if request.method == "POST" and form.is_valid():
         report = import_entries(request.user, form.cleaned_data["file"])  # type: ignore[arg-type]
-    return render(request, "knowledge/import.html", {"form": form, "report": report})
+        if report.refused:
+            status = 422  # the file as a whole was not read (not a workbook, over a limit)
+    elif request.method == "POST":
+        status = 422
+    return render(request, "knowledge/import.html", {"form": form, "report": report},
+                  status=status)

@@ -134,7 +134,7 @@ def test_import_view_shows_report_and_export_downloads(admin_client, city):
     assert Unit.objects.filter(code="edu").exists()
     response = admin_client.post(reverse("admin:directory_unit_import"),
                                  {"file": io.BytesIO(b"junk")})
-    assert response.status_code == 200 and not response.context["report"]
+    assert response.status_code == 422 and not response.context["report"]
     response = admin_client.get(reverse("admin:directory_unit_export"))
     assert response.status_code == 200
     exported = load_workbook(io.BytesIO(response.content))
