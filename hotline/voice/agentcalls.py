@@ -34,6 +34,8 @@ from hotline.voice.media.recorder import WavRecorder
 from hotline.voice.media.session import MediaSession
 from hotline.voice.media.udp import RtpEndpoint
 from hotline.voice.sip.registrar import (
+    USER_LOCK_SECONDS,
+    USER_MAX_FAILURES,
     PhoneCredentials,
     PhoneRegistered,
     PhoneUnregistered,
@@ -132,12 +134,15 @@ class PhoneBook:
 class AgentCalls:
     def __init__(self, gateway: VoiceGateway, *, gateway_id: str, trunk: Address | None = None,
                  realm: str = "hotline", digest: tuple[str, ...] = ("MD5",),
-                 music: MusicSource | None = None, max_wait_s: float = 600.0) -> None:
+                 music: MusicSource | None = None, max_wait_s: float = 600.0,
+                 lock: tuple[int, float] = (USER_MAX_FAILURES, USER_LOCK_SECONDS)) -> None:
         self.gateway = gateway
         self.gateway_id = gateway_id
         self.trunk = trunk
         self.phones = PhoneBook()
-        self.registrar = Registrar(self.phones.get, realm=realm, algorithms=digest)
+        # lock: failed REGISTERs for one extension (any addresses) that lock it, for how long
+        self.registrar = Registrar(self.phones.get, realm=realm, algorithms=digest,
+                                   user_max_failures=lock[0], user_lock_seconds=lock[1])
         self.music = music or default_music()
         self.max_wait_s = max_wait_s
         self.calls: dict[int, AcdCall] = {}  # by the current queue entry

@@ -53,7 +53,14 @@ from hotline.voice.media.recorder import WavRecorder
 from hotline.voice.media.session import MediaSession
 from hotline.voice.media.udp import RtpEndpoint, open_rtp_endpoint
 from hotline.voice.prompts import PromptLibrary
-from hotline.voice.sip.registrar import PhoneRegistered, PhoneUnregistered, RegistrationRejected
+from hotline.voice.sip.limits import SourceLimits
+from hotline.voice.sip.registrar import (
+    USER_LOCK_SECONDS,
+    USER_MAX_FAILURES,
+    PhoneRegistered,
+    PhoneUnregistered,
+    RegistrationRejected,
+)
 from hotline.voice.sip.udp import SipEndpoint, open_sip_endpoint
 from hotline.voice.sip.useragent import (
     CallEnded,
@@ -101,6 +108,13 @@ class GatewayConfig:
     # (baresip 1.0, pjsip 2.10 and older, so older MicroSIP) give up on any SHA-256 challenge,
     # even one offered beside MD5. HOTLINE_SIP_DIGEST=SHA-256,MD5 offers both.
     sip_digest: tuple[str, ...] = ("MD5",)
+    max_calls: int = 300  # incoming calls this process holds at once, from all sources
+    # What one source may hold and start (hotline.voice.sip.limits); the trusted proxies'
+    # callers are counted by the Via below the proxy.
+    source_limits: SourceLimits = field(default_factory=SourceLimits)
+    # Failed REGISTERs for one extension, from any addresses, that lock it, and for how long.
+    extension_max_failures: int = USER_MAX_FAILURES
+    extension_lock_seconds: float = USER_LOCK_SECONDS
 
 
 class RtpPortPool:
@@ -145,6 +159,7 @@ class Call:
     recordings: list[str] = field(default_factory=list)  # this call's working files
     stored_recordings: set[str] = field(default_factory=set)  # copied into an order's files
     _timers: list[asyncio.TimerHandle] = field(default_factory=list)
+    contact_task: asyncio.Task[None] | None = None  # writing the call's contact (once confirmed)
 
     # --- from the media and SIP layers -----------------------------------------------
 
@@ -248,7 +263,7 @@ class Call:
         elif isinstance(action, Transfer):
             self.gateway.log(self.call_id, "transfer", action.target)
             self.ending = f"transfer:{action.target}"
-            self.gateway.spawn(self.gateway.transfer_handler(self, action.target))
+            self.gateway.spawn(self._transfer(action.target))
         elif isinstance(action, HangUp):
             self.ending = self.ending or "ivr_hangup"
             self.hangup()
@@ -270,7 +285,18 @@ class Call:
         while self.session.playing and not self.ended:
             await asyncio.sleep(max(0.02, self.session.queued_seconds))
 
+    async def contact_recorded(self) -> None:
+        """Wait until the call's contact is written (if it is being written): an order, a
+        queue entry or a recording made during the call links to it."""
+        if self.contact_task is not None:
+            await asyncio.shield(self.contact_task)  # a caller's end must not cancel the write
+
+    async def _transfer(self, target: str) -> None:
+        await self.contact_recorded()
+        await self.gateway.transfer_handler(self, target)
+
     async def _service(self, action: CallService) -> None:
+        await self.contact_recorded()
         self.gateway.log(self.call_id, "service", action.name)
         result = await asyncio.to_thread(
             self.gateway.run_service, action.name, self.context, action.args)
@@ -353,7 +379,8 @@ class VoiceGateway:
     async def start(self, *, warm: bool = True) -> None:
         """Bind SIP (a port in use fails here, at once), then synthesise the flow's phrases
         in the background; a call arriving meanwhile synthesises what it needs itself."""
-        options: dict[str, Any] = {}
+        options: dict[str, Any] = {"max_calls": self.config.max_calls,
+                                   "limits": self.config.source_limits}
         if self.agents is not None:
             options["registrar"] = self.agents.registrar
         self.sip = await open_sip_endpoint(
@@ -385,10 +412,11 @@ class VoiceGateway:
         if self.sip is not None:
             self.sip.close()
 
-    def spawn(self, coroutine: Awaitable[Any]) -> None:
+    def spawn(self, coroutine: Awaitable[Any]) -> asyncio.Future[Any]:
         task = asyncio.ensure_future(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     def log(self, call_id: str, kind: str, detail: str = "") -> None:
         self.events.append(GatewayLogEntry(time.monotonic(), call_id, kind, detail))
@@ -426,6 +454,12 @@ class VoiceGateway:
             loop = asyncio.get_running_loop()
             call.run = FlowRun(self.flow, {"caller": call.context.caller},
                                direct_to_agent=self.config.direct_to_agent)
+            if self.start_call is not None:
+                # The contact is written only now that the caller has confirmed the call:
+                # a half-open call (an INVITE whose 200 is never ACKed) leaves no row.
+                call.contact_task = loop.create_task(self._record_contact(call))
+                self._tasks.add(call.contact_task)
+                call.contact_task.add_done_callback(self._tasks.discard)
             call.start(MediaSession(event.media, start=loop.time()))
             call._timers.append(loop.call_later(self.config.max_call_seconds, call.hangup))
         elif isinstance(event, MediaChanged):
@@ -449,17 +483,16 @@ class VoiceGateway:
         if call.ended:
             call.rtp.close()
             return
-        if self.start_call is not None:
-            # The call's contact first, so an order made during the call links to it.
-            try:
-                call.context.contact_id = await asyncio.to_thread(
-                    closing_connections, self.start_call, call.context)
-            except Exception:
-                logger.exception("could not record the contact of call %s", call.call_id)
-        if call.ended:
-            call.rtp.close()
-            return
+        # No database work before the ACK: see on_sip_event's CallEstablished.
         endpoint.answer(call.call_id, call.rtp.port)
+
+    async def _record_contact(self, call: Call) -> None:
+        assert self.start_call is not None
+        try:
+            call.context.contact_id = await asyncio.to_thread(
+                closing_connections, self.start_call, call.context)
+        except Exception:
+            logger.exception("could not record the contact of call %s", call.call_id)
 
     def sip_hangup(self, call_id: str) -> None:
         if self.sip is not None:
@@ -482,6 +515,7 @@ class VoiceGateway:
         self.finished.append(call)
         del self.finished[:-1000]
         visits = call.run.visits if call.run is not None else []
+        await call.contact_recorded()  # a caller hanging up at once still gets the summary
         self.log(call.call_id, "end", call.ending)
         if self.finish_call is not None:
             try:
@@ -550,4 +584,15 @@ def config_from_env(environ: Mapping[str, str] | None = None) -> GatewayConfig:
         sip_realm=env.get("HOTLINE_SIP_REALM", "hotline"),
         sip_digest=tuple(a.strip().upper() for a in env.get("HOTLINE_SIP_DIGEST", "MD5")
                          .split(",") if a.strip()),
+        # These through the settings' typed helpers (a bad value stops the start, loudly).
+        max_calls=settings.HOTLINE_SIP_MAX_CALLS,
+        source_limits=SourceLimits(
+            calls=settings.HOTLINE_SIP_SOURCE_CALLS,
+            unconfirmed=settings.HOTLINE_SIP_SOURCE_UNCONFIRMED,
+            rate=float(settings.HOTLINE_SIP_SOURCE_RATE),
+            burst=settings.HOTLINE_SIP_SOURCE_BURST,
+            trusted=tuple(settings.HOTLINE_SIP_TRUSTED_PROXIES),
+        ),
+        extension_max_failures=settings.HOTLINE_SIP_EXTENSION_MAX_FAILURES,
+        extension_lock_seconds=float(settings.HOTLINE_SIP_EXTENSION_LOCK_SECONDS),
     )

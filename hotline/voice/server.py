@@ -76,7 +76,9 @@ def build_gateway(config: GatewayConfig, *, flow: Flow | None = None, tts: Tts |
         from hotline.voice.agentcalls import AgentCalls
 
         gateway.agents = AgentCalls(gateway, gateway_id=config.gateway_id, trunk=config.trunk,
-                                    realm=config.sip_realm, digest=config.sip_digest)
+                                    realm=config.sip_realm, digest=config.sip_digest,
+                                    lock=(config.extension_max_failures,
+                                          config.extension_lock_seconds))
         gateway.transfer_handler = gateway.agents.transfer
     return gateway
 

@@ -16,6 +16,14 @@ Why it is built this way:
   for such fleets construct the registrar with `algorithms=("MD5",)`.
 - The binding remembers where the REGISTER really came from: behind NAT the Contact holds a
   private address, and only the source address reaches the phone.
+- Two lockouts against guessing. A source address with MAX_FAILURES wrong answers within
+  FAILURE_WINDOW is blocked for BLOCK_SECONDS (one scanner). An extension with
+  `user_max_failures` wrong answers from any addresses within `user_lock_seconds` is locked
+  for `user_lock_seconds` (a guesser spreading its tries over many addresses): while locked,
+  even the right password gets the same 403 as a wrong one. Failures are counted for any
+  user name, existing or not, so a locked extension answers exactly like an unknown one.
+  The price is that a guesser can keep an agent's phone from registering: the lock is
+  logged as a warning for the security administrator, and live bindings are kept.
 """
 
 from __future__ import annotations
@@ -54,6 +62,9 @@ FAILURE_WINDOW = 60.0  # ... within this many seconds ...
 BLOCK_SECONDS = 60.0  # ... and it gets 403 at once for this long
 MAX_CONTACTS_PER_USER = 5  # a desk phone and a softphone on one extension, not a botnet
 MAX_TRACKED_SOURCES = 10_000  # bound the failure table against spoofed source addresses
+MAX_TRACKED_USERS = 10_000  # bound the per-extension failure table against sprayed user names
+USER_MAX_FAILURES = 20  # wrong answers for one extension from any addresses (twice a source's) ...
+USER_LOCK_SECONDS = 600.0  # ... within this many seconds lock it for this long
 MAX_REMEMBERED_ANSWERS = 50_000
 FORBIDDEN = "Forbidden"  # one text for every credentials failure
 ALGORITHMS = ("SHA-256", "MD5")  # what we can check, in our order of preference (RFC 8760 2.4)
@@ -124,6 +135,8 @@ class Registrar:
         max_expires: int = 3600,
         nonce_ttl: float = 300.0,
         algorithms: Sequence[str] = ALGORITHMS,
+        user_max_failures: int = USER_MAX_FAILURES,
+        user_lock_seconds: float = USER_LOCK_SECONDS,
     ) -> None:
         if not 0 < min_expires <= max_expires:
             raise ValueError("need 0 < min_expires <= max_expires")
@@ -135,11 +148,16 @@ class Registrar:
         self.min_expires = min_expires
         self.max_expires = max_expires
         self.nonce_ttl = nonce_ttl
+        self.user_max_failures = user_max_failures  # 0: no per-extension lock
+        self.user_lock_seconds = user_lock_seconds
         self._secret = secret if secret is not None else secrets.token_bytes(32)
         self.opaque = self._mac("opaque")[:16]
         self._contacts: dict[str, dict[str, _Contact]] = {}  # user -> contact URI -> binding
         self._failures: dict[str, deque[float]] = {}  # source host -> times of failures
         self._blocked: dict[str, float] = {}  # source host -> blocked until
+        self._user_failures: dict[str, deque[float]] = {}  # extension -> times of failures
+        self._user_failure_sources: dict[str, set[str]] = {}  # extension -> hosts (for the log)
+        self._locked: dict[str, float] = {}  # extension -> locked until
         self._answers: dict[tuple[str, str, str], float] = {}  # (nonce, cnonce, nc) -> forget at
         self._next_prune = 0.0
 
@@ -157,6 +175,9 @@ class Registrar:
             for contact in contacts.values()
             if contact.binding.expires_at > now
         ]
+
+    def is_locked(self, user: str, now: float) -> bool:
+        return self._locked.get(user, -math.inf) > now
 
     # --- input ---------------------------------------------------------------------
 
@@ -191,10 +212,16 @@ class Registrar:
         issued = self._nonce_issued(credentials.nonce)
         if issued is None:  # not our nonce (forged, or from before a restart): start over
             raise self._challenge(now, stale=False)
-        failure = self._check(credentials, request, user)
+        failure = self._check(credentials, request, user)  # checked even when locked: same work
+        if self.is_locked(user, now):
+            events.append(RegistrationRejected(user, source, "extension locked"))
+            if failure is not None:
+                self._count_failure(host, now)  # the source still pays for its guesses
+            raise _Refused(403, FORBIDDEN)
         if failure is not None:
             events.append(RegistrationRejected(user, source, failure))
             self._count_failure(host, now)
+            self._count_user_failure(user, host, now)
             raise _Refused(403, FORBIDDEN)
         if not -1.0 <= now - issued <= self.nonce_ttl:
             raise self._challenge(now, stale=True)  # right password, old nonce: the phone retries
@@ -358,6 +385,33 @@ class Registrar:
         while len(self._blocked) > MAX_TRACKED_SOURCES:
             del self._blocked[next(iter(self._blocked))]
 
+    def _count_user_failure(self, user: str, host: str, now: float) -> None:
+        if self.user_max_failures <= 0:
+            return
+        times = self._user_failures.pop(user, None) or deque()
+        self._user_failures[user] = times  # re-inserted last: the oldest go first below
+        hosts = self._user_failure_sources.pop(user, None) or set()
+        self._user_failure_sources[user] = hosts
+        while times and times[0] <= now - self.user_lock_seconds:
+            times.popleft()
+        times.append(now)
+        if len(hosts) < 100:
+            hosts.add(host)
+        if len(times) >= self.user_max_failures:
+            del self._user_failures[user]
+            del self._user_failure_sources[user]
+            self._locked[user] = now + self.user_lock_seconds
+            logger.warning(
+                "registrar: extension %r locked for %.0f s after %d failed REGISTERs within "
+                "%.0f s from %d address(es), the last from %s", user, self.user_lock_seconds,
+                len(times), self.user_lock_seconds, len(hosts), host)
+        while len(self._user_failures) > MAX_TRACKED_USERS:
+            oldest = next(iter(self._user_failures))
+            del self._user_failures[oldest]
+            self._user_failure_sources.pop(oldest, None)
+        while len(self._locked) > MAX_TRACKED_USERS:
+            del self._locked[next(iter(self._locked))]
+
     # --- time ----------------------------------------------------------------------
 
     def tick(self, now: float) -> list[RegistrarEvent]:
@@ -373,6 +427,13 @@ class Registrar:
             self._next_prune = now + 10.0
             self._answers = {k: t for k, t in self._answers.items() if t > now}
             self._blocked = {h: t for h, t in self._blocked.items() if t > now}
+            for user in [u for u, t in self._locked.items() if t <= now]:
+                del self._locked[user]
+                logger.info("registrar: extension %r unlocked", user)
+            window = now - self.user_lock_seconds
+            for user in [u for u, times in self._user_failures.items() if not times or times[-1] <= window]:
+                del self._user_failures[user]
+                self._user_failure_sources.pop(user, None)
             self._failures = {
                 h: times for h, times in self._failures.items() if times and times[-1] > now - FAILURE_WINDOW
             }

@@ -17,6 +17,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from hotline.voice.sip.message import (
     Headers,
@@ -26,6 +27,9 @@ from hotline.voice.sip.message import (
     make_response,
     parse_message,
 )
+
+if TYPE_CHECKING:
+    from hotline.voice.sip.limits import SourceGuard
 
 logger = logging.getLogger(__name__)
 
@@ -137,6 +141,10 @@ class TransactionLayer:
         self.local_port = local_port
         self._branch_factory = branch_factory
         self._transactions: dict[TransactionKey, _Transaction] = {}
+        # Per-source rate of new server transactions (limits.py); set by the user agent.
+        self.guard: SourceGuard | None = None
+        self._next_prune = 0.0
+        self._refused_logged: set[str] = set()  # log a flooding source once per prune period
 
     # --- input ---------------------------------------------------------------------
 
@@ -170,6 +178,10 @@ class TransactionLayer:
             return [RequestReceived(request, source, None)]  # ACK for a 2xx: the TU's
         if transaction is not None:
             return self._retransmitted_request(transaction)
+        if self.guard is not None:
+            refused = self._over_rate(self.guard, request, source, now)
+            if refused:
+                return refused
         address = request.top_via.response_address(source)
         state = State.PROCEEDING if request.method == "INVITE" else State.TRYING
         transaction = _Transaction(key=key, request=request, address=address, state=state)
@@ -189,6 +201,30 @@ class TransactionLayer:
         if transaction.state in (State.PROCEEDING, State.COMPLETED) and transaction.last_response_bytes:
             return [Send(transaction.last_response_bytes, transaction.address)]
         return []  # TRYING, CONFIRMED, ACCEPTED: absorbed
+
+    def _over_rate(self, guard: SourceGuard, request: Request, source: Address, now: float) -> list[Event]:
+        """A new transaction from a source over its rate: a stateless refusal, no state kept.
+
+        Stateless on purpose: a flood must not fill the transaction table. The caller's
+        retransmissions and its ACK of the refusal meet no transaction and cost nothing."""
+        origin = guard.origin(request, source)
+        wait = guard.admit(origin, now)
+        if now >= self._next_prune:
+            self._next_prune = now + 10.0
+            guard.prune(now)
+            self._refused_logged.clear()
+        if wait is None or origin is None:
+            return []
+        status = guard.refusal_status(origin, source)
+        if origin not in self._refused_logged and len(self._refused_logged) < 1000:
+            self._refused_logged.add(origin)
+            logger.warning("SIP: %s from %s refused with %d: over its rate of new transactions "
+                           "(further refusals in the next 10 s are not logged)",
+                           request.method, origin, status)
+        response = make_response(request, status, to_tag=secrets.token_hex(6),
+                                 extra_headers=[("Retry-After", str(wait))])
+        return [Send(response.to_bytes(), request.top_via.response_address(source)),
+                MessageDropped(f"rate limit of {origin}", source)]
 
     def _reject_malformed(self, request: Request, source: Address, reason: str) -> list[Event]:
         logger.info("malformed %s from %s: %s", request.method, source, reason)

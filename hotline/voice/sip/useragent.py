@@ -32,6 +32,7 @@ from hotline.voice.sdp import (
     make_offer,
     parse_sdp,
 )
+from hotline.voice.sip.limits import SourceGuard, SourceLimits
 from hotline.voice.sip.message import (
     Headers,
     ParseError,
@@ -182,6 +183,7 @@ class Call:
     outgoing: bool = False  # we sent the INVITE: From is ours, To is theirs
     local_party: str = ""  # outgoing: our From (with our tag)
     remote_party: str = ""  # outgoing: their To (with their tag)
+    origin: str | None = None  # incoming: the real source its per-source limits count on
 
 
 class UserAgent:
@@ -196,6 +198,7 @@ class UserAgent:
         ring_timeout: float = 120.0,
         layer: TransactionLayer | None = None,
         registrar: Registrar | None = None,
+        limits: SourceLimits | None = None,
     ) -> None:
         # `is None`, not `or`: an empty layer has len() 0 and would be replaced.
         self.layer = layer if layer is not None else TransactionLayer(local_host, local_port)
@@ -203,6 +206,9 @@ class UserAgent:
         self.local_port = local_port
         self.media_address = media_address or local_host
         self.max_calls = max_calls
+        # Per-source limits (limits.py); None: only the global max_calls.
+        self.guard = SourceGuard(limits) if limits is not None else None
+        self.layer.guard = self.guard
         self.auto_ring = auto_ring
         self.ring_timeout = ring_timeout
         self.calls: dict[str, Call] = {}
@@ -314,6 +320,15 @@ class UserAgent:
             return self._reply(event, 420, now, [("Unsupported", ", ".join(unsupported))])
         if request.call_id in self.calls:  # a new INVITE reusing a live Call-ID
             return self._reply(event, 482, now, reason="Loop Detected")
+        origin = self.guard.origin(request, event.source) if self.guard is not None else None
+        if self.guard is not None:
+            refusal = self.guard.call_refusal(origin, event.source, (
+                call.state == CallState.CONFIRMED for call in self.calls.values()
+                if call.origin == origin))
+            if refusal is not None:
+                logger.info("INVITE %s refused with %d: %s", request.call_id, refusal.status,
+                            refusal.reason)
+                return self._reply(event, refusal.status, now, refusal.headers())
         active = sum(1 for call in self.calls.values() if call.state != CallState.ENDED)
         if active >= self.max_calls:
             return self._reply(event, 486, now)
@@ -345,6 +360,7 @@ class UserAgent:
             route_set=request.headers.get_all("Record-Route"),
             remote_target=_contact_uri(request) or request.from_.uri,
             ring_deadline=now + self.ring_timeout,
+            origin=origin,
         )
         self.calls[call.call_id] = call
         out: list[UaEvent] = []
