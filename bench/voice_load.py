@@ -75,10 +75,15 @@ async def run(args: argparse.Namespace, work: Path) -> dict[str, object]:
     from hotline.voice.gateway import GatewayConfig
     from hotline.voice.prompts import ToneTts
     from hotline.voice.server import build_gateway
+    from hotline.voice.sip.limits import SourceLimits
 
     first = args.rtp_base
+    # sipp places every call from one address, as a SIP trunk does: it is trusted like a
+    # trunk's proxy, or the per-source limits would refuse all but a few calls.
     config = GatewayConfig(sip_port=0, rtp_ports=(first, first + 2 * args.concurrent + 50),
-                           recordings_dir=work / "recordings", measure_rtp=True)
+                           recordings_dir=work / "recordings", measure_rtp=True,
+                           max_calls=max(300, args.concurrent),
+                           source_limits=SourceLimits(trusted=("127.0.0.1",)))
     gateway = build_gateway(config, tts=ToneTts(seconds=0.3), prompt_dir=work / "prompts")
     await gateway.start(warm=True)
     scenario = work / "caller.xml"

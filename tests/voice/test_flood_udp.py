@@ -5,7 +5,8 @@ would; meanwhile a caller from 127.0.0.3 (a raw UDP phone: INVITE, ACK, listens 
 RTP, BYE) must reach the IVR. The gateway's global limit is set low (20 calls) so that,
 without per-source limits, the flood alone fills it. Contacts are written only for confirmed
 calls: the flood's half-open calls leave no row, and their slots are free again once their
-2xx gives up (64*T1).
+2xx gives up (64*T1). And one wrong password from each of twenty addresses locks an
+extension on a real gateway, though no address is blocked by itself.
 """
 
 import asyncio
@@ -21,8 +22,12 @@ from hotline.voice.gateway import GatewayConfig
 from hotline.voice.prompts import ToneTts
 from hotline.voice.server import build_gateway
 from hotline.voice.sip.message import Response, parse_message
+from hotline.voice.sip.registrar import USER_MAX_FAILURES
 from hotline.voice.sip.transaction import T1
+from tests.voice.agentphone import PASSWORD, extension
 from tests.voice.test_gateway_sipp import short_flow
+from tests.voice.test_sip_registrar import Phone as RegisteringPhone
+from tests.voice.test_sip_registrar import answer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -211,3 +216,56 @@ def test_a_flood_from_one_address_leaves_the_line_to_another_caller_and_writes_n
     assert result["flood_ends"] and set(result["flood_ends"]) == {"no_ack"}
     contacts = list(Contact.objects.values_list("external_id", flat=True))
     assert contacts == [f"sip:{caller_id}"[:128]]
+
+
+# --- failed REGISTERs from many addresses lock the extension ---------------------------------
+
+async def exchange(host: str, data: bytes, gateway_port: int) -> Response | None:
+    """One request from a socket on `host`, its final response."""
+    loop = asyncio.get_running_loop()
+    transport, phone = await loop.create_datagram_endpoint(Phone, local_addr=(host, 0))
+    try:
+        transport.sendto(data, ("127.0.0.1", gateway_port))
+        await wait_for(lambda: any(r.status >= 200 for r in phone.responses), 20)
+        return next((r for r in phone.responses if r.status >= 200), None)
+    finally:
+        transport.close()
+
+
+async def register_from(host: str, password: str, gateway_port: int) -> Response | None:
+    """REGISTER, the 401 challenge, REGISTER with the digest answer: the last response."""
+    phone = RegisteringPhone(user="8001", address=(host, 5072), call_id=f"reg-{host}")
+    challenge = await exchange(host, phone.register(), gateway_port)
+    assert challenge is not None and challenge.status == 401, challenge
+    value = answer(challenge, "8001", password)
+    return await exchange(host, phone.register(authorization_value=value), gateway_port)
+
+
+async def guess_then_register(tmp_path: Path):
+    base = random.randrange(30000, 39000, 40)
+    config = GatewayConfig(sip_host="127.0.0.1", sip_port=0, rtp_host="127.0.0.1",
+                           rtp_ports=(base, base + 9), recordings_dir=tmp_path / "recordings")
+    gateway = build_gateway(config, flow=short_flow(), tts=ToneTts(seconds=0.08),
+                            prompt_dir=tmp_path / "prompts")
+    await gateway.start(warm=False)
+    try:
+        before = await register_from("127.0.0.40", PASSWORD, gateway.sip_port)
+        guesses = [await register_from(f"127.0.0.{11 + n}", "guess", gateway.sip_port)
+                   for n in range(USER_MAX_FAILURES)]
+        after = await register_from("127.0.0.41", PASSWORD, gateway.sip_port)
+    finally:
+        await gateway.stop()
+    return before, guesses, after
+
+
+def test_failed_registers_from_many_addresses_lock_the_extension_on_a_real_gateway(
+        city, tmp_path, caplog):
+    extension(city.agent, "8001")
+    before, guesses, after = asyncio.run(guess_then_register(tmp_path))
+    assert before is not None and before.status == 200  # the right password works at first
+    assert [g.status if g else None for g in guesses] == [403] * USER_MAX_FAILURES
+    # One guess from each of twenty addresses: none is blocked by itself, yet the extension is
+    # locked, and the right password from a new address gets the wrong password's answer.
+    assert after is not None and (after.status, after.reason) == (guesses[0].status, guesses[0].reason)
+    assert after.headers.get("WWW-Authenticate") is None
+    assert "extension '8001' locked" in caplog.text
