@@ -12,9 +12,10 @@ Choices made here:
   answer like any letter to the mayor.
 - The poll answer, the call-back request and the pending SMS are Contacts (the platform's
   record of every interaction), with what was asked and answered in the summary.
-- Every call is one Contact (channel phone), created when the call is answered; orders
-  created during the call link to it, and at the end its summary lists the IVR nodes the
-  caller went through (the per-node statistics).
+- Every call is one Contact (channel phone), created when the caller confirms the call (the
+  ACK of our 200: a half-open call leaves none); orders created during the call link to it,
+  and at the end its summary lists the IVR nodes the caller went through (the per-node
+  statistics).
 """
 
 from __future__ import annotations
