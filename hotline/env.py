@@ -40,3 +40,12 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None or raw == "":
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_int_at_least(name: str, default: int, minimum: int, why: str = "") -> int:
+    """An integer that may not be set below ``minimum`` (a legal floor, not a preference)."""
+    value = env_int(name, default)
+    if value < minimum:
+        reason = f" ({why})" if why else ""
+        raise ConfigError(f"{name}={value} is below the minimum of {minimum}{reason}")
+    return value

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from hotline.env import ConfigError, env_bool, env_int, env_list, env_str
+from hotline.env import ConfigError, env_bool, env_int, env_int_at_least, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("HOTLINE_DATA_DIR", str(BASE_DIR / "var")))
@@ -166,6 +166,10 @@ HOTLINE_TRIAGE_MIN_PER_CATEGORY = env_int("HOTLINE_TRIAGE_MIN_PER_CATEGORY", 5)
 HOTLINE_TRIAGE_MAX_ORDERS = env_int("HOTLINE_TRIAGE_MAX_ORDERS", 200000)
 # A hot-issue report computed this many seconds ago still serves the same view (0 = always new).
 HOTLINE_HOT_ISSUES_REFRESH_SECONDS = env_int("HOTLINE_HOT_ISSUES_REFRESH_SECONDS", 600)
+# Days the personal-data access log is kept (等保 level 3 asks for at least six months; the
+# database itself refuses to delete younger rows, see orders migration 0005).
+HOTLINE_ACCESS_LOG_RETENTION_DAYS = env_int_at_least(
+    "HOTLINE_ACCESS_LOG_RETENTION_DAYS", 180, 180, "the access log is kept at least six months")
 
 LOGGING = {
     "version": 1,

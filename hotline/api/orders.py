@@ -31,7 +31,7 @@ from hotline.api.schemas import (
     SimilarPageOut,
 )
 from hotline.directory.models import Category
-from hotline.orders import attachments, services
+from hotline.orders import access_log, attachments, services
 from hotline.orders.errors import InvalidInput, NotFound
 from hotline.orders.lifecycle import Action
 from hotline.orders.models import Attachment, Order
@@ -192,7 +192,9 @@ def list_orders(request: HttpRequest, filters: Query[OrderFilters]) -> dict[str,
 @router.get("/orders/{number}", response={200: OrderDetailOut, **ERRORS}, url_name="get_order",
             summary="One order with its history, assignments, files and contacts")
 def get_order(request: HttpRequest, number: str) -> dict[str, Any]:
-    return order_detail(actor(request), _visible_order(request, number))
+    user, order = actor(request), _visible_order(request, number)
+    access_log.do_log_citizen_view(user, order, request)  # before the citizen is shown
+    return order_detail(user, order)
 
 
 @router.post(
@@ -223,6 +225,11 @@ def download_attachment(request: HttpRequest, number: str, attachment_id: int) -
         handle = attachments.open_attachment(att)
     except FileNotFoundError:
         raise NotFound("the stored file is missing") from None
+    try:
+        access_log.do_log_file(actor(request), att, request)
+    except Exception:
+        handle.close()
+        raise
     return FileResponse(handle, as_attachment=True, filename=att.name,
                         content_type=att.content_type)
 
@@ -232,6 +239,8 @@ def _run_action(request: HttpRequest, number: str, action: Action,
     _visible_order(request, number)
     data = params.model_dump(mode="json", exclude_unset=True) if params is not None else {}
     order = services.do_action(actor(request), number, action, data)
+    access_log.do_log_citizen_view(actor(request), order, request,
+                                   detail=f"after {action.value}")
     return order_detail(actor(request), order)
 
 

@@ -14,15 +14,16 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.http import HttpRequest
 from django.utils import timezone
 
 from hotline.desk.models import CallOutcome, QueuedCall
 from hotline.directory.models import User
-from hotline.orders import scope
+from hotline.orders import access_log, scope
 from hotline.orders.contacts import citizen_history
 from hotline.orders.errors import Forbidden
 from hotline.orders.lifecycle import OPEN
-from hotline.orders.models import Citizen, CitizenTag, Contact, Order
+from hotline.orders.models import AccessKind, Citizen, CitizenTag, Contact, Order
 
 ORDERS_SHOWN = 10
 CONTACTS_SHOWN = 8
@@ -141,3 +142,17 @@ def screen_pop(actor: User, call: QueuedCall, now: dt.datetime | None = None) ->
     pop.satisfaction = list(orders.exclude(satisfaction="").order_by("-closed_at", "-created_at")
                             [:SATISFACTION_SHOWN])
     return pop
+
+
+def do_log_pop(actor: User, call: QueuedCall, number: str, name: str,
+               request: HttpRequest | None, what: str = "screen pop") -> None:
+    """Log the caller's panel or the prefilled order form when it shows the caller unmasked
+    (the whole number, or a known citizen's whole name); call before rendering."""
+    citizen = call.citizen
+    if citizen is None and call.caller:
+        citizen = Citizen.objects.filter(phone=call.caller).first()
+    full_number = bool(call.caller) and number == call.caller
+    if not full_number and not access_log.shows_in_full(citizen, name, ""):
+        return
+    access_log.do_log_access(actor, AccessKind.CITIZEN_VIEW, citizen=citizen, request=request,
+                             detail=f"{what} of call {call.pk}")

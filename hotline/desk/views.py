@@ -23,7 +23,7 @@ from hotline.desk.callbacks import open_callbacks
 from hotline.desk.commands import EMERGENCY_NUMBERS
 from hotline.desk.forms import DeskOrderForm, StateForm, reason_choices
 from hotline.desk.models import Action, AgentStatus, SipExtension, State
-from hotline.desk.pop import screen_pop
+from hotline.desk.pop import do_log_pop, screen_pop
 from hotline.desk.services import DESK_ROLES, do_set_state, do_sign_in, do_sign_out
 from hotline.directory.models import User
 from hotline.orders.errors import Conflict, ServiceError
@@ -120,8 +120,9 @@ def desk(request: StaffRequest) -> HttpResponse:
         "emergency": sorted(EMERGENCY_NUMBERS.items()), "call": call,
     }
     if call is not None:
-        context["pop"] = screen_pop(user, call)
+        context["pop"] = pop = screen_pop(user, call)
         context["form"] = DeskOrderForm.for_call(call)
+        do_log_pop(user, call, pop.number, pop.name, request)  # the panel and the form
     return render(request, "desk/desk.html", context)
 
 

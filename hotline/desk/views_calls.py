@@ -20,7 +20,7 @@ from hotline.desk.callbacks import Outcome, do_order_from_call, get_call_for
 from hotline.desk.commands import do_issue_command
 from hotline.desk.forms import CommandForm, DeskOrderForm
 from hotline.desk.models import AgentStatus, Queue, QueuedCall, SipExtension, State
-from hotline.desk.pop import screen_pop
+from hotline.desk.pop import do_log_pop, screen_pop
 from hotline.desk.views import desk_required, error_text
 from hotline.directory.models import Unit, UnitKind
 from hotline.orders.errors import Forbidden, InvalidInput, NotFound, ServiceError
@@ -45,7 +45,9 @@ def _call(request: StaffRequest, call_id: int) -> QueuedCall:
 def call_pop(request: StaffRequest, call_id: int) -> HttpResponse:
     """The caller's panel (弹屏) for one call."""
     call = _call(request, call_id)
-    return render(request, "desk/_pop.html", {"pop": screen_pop(request.user, call)})
+    pop = screen_pop(request.user, call)
+    do_log_pop(request.user, call, pop.number, pop.name, request)
+    return render(request, "desk/_pop.html", {"pop": pop})
 
 
 def _form_context(call: QueuedCall, form: DeskOrderForm) -> dict[str, Any]:
@@ -57,8 +59,10 @@ def _form_context(call: QueuedCall, form: DeskOrderForm) -> dict[str, Any]:
 def call_form(request: StaffRequest, call_id: int) -> HttpResponse:
     """The new-order form prefilled from the call."""
     call = _call(request, call_id)
-    return render(request, "desk/_order_form.html", _form_context(call,
-                                                                   DeskOrderForm.for_call(call)))
+    form = DeskOrderForm.for_call(call)
+    do_log_pop(request.user, call, form.initial.get("citizen_phone", ""),
+               form.initial.get("citizen_name", ""), request, what="order form")
+    return render(request, "desk/_order_form.html", _form_context(call, form))
 
 
 @desk_required

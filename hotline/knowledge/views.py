@@ -38,7 +38,9 @@ from hotline.knowledge.services import (
     review_queue,
 )
 from hotline.knowledge.workflow import EntryAction
+from hotline.orders.access_log import do_log_access
 from hotline.orders.errors import ServiceError
+from hotline.orders.models import AccessKind
 from hotline.portal.access import role_required, staff_required
 
 
@@ -199,6 +201,8 @@ def review(request: HttpRequest) -> HttpResponse:
 @role_required(lambda u: is_author(u) or is_reviewer(u))
 def export(request: HttpRequest) -> HttpResponse:
     entries = Entry.objects.all() if is_reviewer(request.user) else entries_owned_by(request.user)
+    do_log_access(request.user, AccessKind.EXPORT, request=request,  # type: ignore[arg-type]
+                  detail=f"knowledge entries: {entries.count()}")
     response = HttpResponse(
         export_entries(entries.order_by("pk")),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -10,12 +10,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.db.models import Model
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from hotline.directory.admin import HotlineAdminMixin, ReadOnlyAdminMixin, is_hotline_admin
+from hotline.orders.access_log import do_log_access
 from hotline.orders.models import (
+    AccessKind,
     Assignment,
     Attachment,
     Citizen,
@@ -55,6 +58,23 @@ class CitizenAdmin(HotlineAdminMixin, admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest, *args: object) -> bool:
         return False  # citizens are registered by intake, with their first contact
+
+    # The admin shows citizens unmasked: each page is an access to personal data, logged
+    # before it is rendered.
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
+                    extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        citizen = self.get_object(request, unquote(object_id))
+        if citizen is not None and self.has_view_or_change_permission(request, citizen):
+            do_log_access(request.user, AccessKind.CITIZEN_VIEW,  # type: ignore[arg-type]
+                          citizen=citizen, request=request, detail="admin: citizen page")
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def changelist_view(self, request: HttpRequest,
+                        extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        if self.has_view_or_change_permission(request):
+            do_log_access(request.user, AccessKind.CITIZEN_VIEW,  # type: ignore[arg-type]
+                          request=request, detail="admin: citizen list")
+        return super().changelist_view(request, extra_context)
 
 
 @admin.register(Contact)

@@ -9,6 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from hotline.directory.models import Category, District, OrderType, Unit
+from hotline.directory.models import Role as StaffRole
 from hotline.orders.lifecycle import Action, State
 
 
@@ -378,3 +379,62 @@ class NumberCounter(models.Model):
 
     name = models.CharField(max_length=32, unique=True)
     value = models.BigIntegerField(default=0)
+
+
+class AccessKind(models.TextChoices):
+    CITIZEN_VIEW = "citizen_view", _("Citizen shown unmasked")
+    RECORDING_PLAY = "recording_play", _("Recording played")
+    RECORDING_DOWNLOAD = "recording_download", _("Recording downloaded")
+    ATTACHMENT_DOWNLOAD = "attachment_download", _("Attachment downloaded")
+    EXPORT = "export", _("Data exported")
+    AUDIT_LOG_VIEW = "audit_log_view", _("Access log searched")
+    AUDIT_LOG_EXPORT = "audit_log_export", _("Access log exported")
+
+
+class AccessLog(models.Model):
+    """One access to personal data (等保 level 3): who, when, what, from where.
+
+    Append-only: the database refuses UPDATE, and DELETE of any row younger than the legal
+    minimum retention (migration 0005); ``hotline.orders.access_log`` writes and purges. The
+    references carry no database constraint and do nothing on delete, so the log outlives the
+    order, citizen or account it names; the number and user name are kept as text for that
+    reason. No phone number is stored: searching by phone goes through the citizen registry."""
+
+    at = models.DateTimeField(_("time"), db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING,
+        db_constraint=False, related_name="+", verbose_name=_("user"),
+    )
+    username = models.CharField(_("user name"), max_length=150)
+    role = models.CharField(_("role"), max_length=16, choices=StaffRole.choices, blank=True)
+    kind = models.CharField(_("kind"), max_length=32, choices=AccessKind.choices)
+    order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False,
+        related_name="+", verbose_name=_("work order"),
+    )
+    order_number = models.CharField(_("acceptance number"), max_length=8, blank=True, db_index=True)
+    citizen = models.ForeignKey(
+        Citizen, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False,
+        related_name="+", verbose_name=_("citizen"),
+    )
+    detail = models.CharField(_("what"), max_length=255, blank=True)
+    path = models.CharField(_("path"), max_length=500, blank=True)
+    address = models.GenericIPAddressField(_("address"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("personal data access")
+        verbose_name_plural = _("personal data accesses")
+        indexes = [
+            models.Index(fields=["user", "at"], name="access_user_at"),
+            models.Index(fields=["kind", "at"], name="access_kind_at"),
+            models.Index(fields=["citizen", "at"], name="access_citizen_at"),
+        ]
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self._state.adding:
+            raise ImmutableError("access log entries cannot be changed")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise ImmutableError("access log entries are deleted only by the retention purge")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from hotline.orders import sweeps
+from hotline.orders import access_log, sweeps
 
 
 @task()
@@ -16,3 +16,10 @@ def sweep_deadlines_task() -> dict[str, list[str]]:
     """Remind, mark overdue and escalate orders by their deadlines; returns what was done (the
     numbers of the orders), which the database backend keeps as the task's result."""
     return sweeps.sweep_deadlines().as_dict()
+
+
+@task()
+def purge_access_log_task() -> int:
+    """Delete access-log entries older than ``HOTLINE_ACCESS_LOG_RETENTION_DAYS`` (the scheduler
+    enqueues it daily); returns how many went."""
+    return access_log.do_purge_access_log()

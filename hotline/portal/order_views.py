@@ -19,7 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from hotline.directory.models import User
-from hotline.orders import scope
+from hotline.orders import access_log, scope
 from hotline.orders.attachments import (
     do_attach,
     get_attachment_for,
@@ -124,8 +124,15 @@ def _detail_context(
             "open": action == failed_action, "has_fields": bool(form.fields),
             "files": FilesForm() if action == Action.REPLY else None,
         })
+    links = _links_context(user, order, {str(item["action"]) for item in action_forms})
+    # Logged before the page is built: a view that cannot be logged is not shown.
+    access_log.do_log_citizen_view(user, order, request)
+    for merged, name, phone in links["merged_orders"]:
+        if access_log.shows_in_full(merged.citizen, name, phone):
+            access_log.do_log_access(user, access_log.AccessKind.CITIZEN_VIEW, order=merged,
+                                     request=request, detail=f"merged into {order.number}")
     return {
-        **_links_context(user, order, {str(item["action"]) for item in action_forms}),
+        **links,
         "order": order,
         "now": now,
         "other_orders": _other_orders(user, order),
@@ -252,5 +259,14 @@ def attachment_download(request: StaffRequest, number: str, attachment_id: int) 
         handle = open_attachment(attachment)
     except (NotFound, FileNotFoundError):
         raise Http404(_("No such file.")) from None
+    # ?play=1 streams a recording to the page's player instead of downloading it.
+    play = request.GET.get("play") == "1" and attachment.kind == Attachment.Kind.RECORDING
+    try:
+        access_log.do_log_file(request.user, attachment, request, play=play)
+    except Exception:
+        handle.close()
+        raise
+    if play:
+        return FileResponse(handle, as_attachment=False, content_type=attachment.content_type)
     return FileResponse(handle, as_attachment=True, filename=attachment.name)
 

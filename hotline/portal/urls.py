@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from hotline.portal import order_views, views, workbench_views
+from hotline.portal import audit_views, order_views, views, workbench_views
 
 app_name = "portal"
 
@@ -19,4 +19,6 @@ urlpatterns = [
     path("orders/<str:number>/files/<int:attachment_id>/", order_views.attachment_download,
          name="attachment_download"),
     path("workbench/", workbench_views.workbench, name="workbench"),
+    path("audit/access-log/", audit_views.access_log_page, name="access_log"),
+    path("audit/access-log/export/", audit_views.access_log_export, name="access_log_export"),
 ]

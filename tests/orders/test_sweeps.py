@@ -260,7 +260,8 @@ def test_scheduler_enqueues_one_sweep_that_the_database_worker_runs(city, databa
     index_path = index_new_orders_task.module_path
     # With no classifier in use yet, the first retraining is due at once.
     triage_paths = [suggest_new_orders_task.module_path, retrain_classifier_task.module_path,
-                    refresh_city_reports_task.module_path]
+                    refresh_city_reports_task.module_path,
+                    tasks.purge_access_log_task.module_path]
     assert sorted(DBTaskResult.objects.values_list("task_path", flat=True)) == sorted(
         [sweep_path, index_path, *triage_paths])
     with time_machine.travel(at("2025-10-13 17:31"), tick=False):
@@ -274,7 +275,7 @@ def test_scheduler_enqueues_one_sweep_that_the_database_worker_runs(city, databa
     assert retrain.status == TaskResultStatus.SUCCESSFUL
     assert retrain.return_value["trained"] is False  # one order is no history to learn from
     call_command("scheduler", "--once")
-    assert DBTaskResult.objects.filter(status=TaskResultStatus.READY).count() == 5
+    assert DBTaskResult.objects.filter(status=TaskResultStatus.READY).count() == 6
 
 
 CAL = WorkCalendar(is_workday=default_is_workday,

@@ -63,3 +63,10 @@ def is_department(user: object) -> bool:
     from hotline.portal.access import is_department_user
 
     return is_department_user(user)
+
+
+@register.filter
+def reads_audit_log(user: object) -> bool:
+    from hotline.directory.duties import may_read_audit_log
+
+    return may_read_audit_log(user)

@@ -120,6 +120,24 @@ class RetrainClock:
         return _enqueue_unless_waiting(retrain_classifier_task)
 
 
+class AccessLogClock:
+    """Enqueue the access log's retention purge once a day (and once when the scheduler starts,
+    so a scheduler restarted more often than daily still purges)."""
+
+    EVERY_S = 86400.0
+
+    def __init__(self) -> None:
+        self.last: float | None = None
+
+    def enqueue_if_due(self, now: float) -> str | None:
+        from hotline.orders.tasks import purge_access_log_task
+
+        if self.last is not None and now - self.last < self.EVERY_S:
+            return None
+        self.last = now
+        return _enqueue_unless_waiting(purge_access_log_task)
+
+
 class DeskClock:
     """Agents whose wrap-up time is over become ready within a second or two, whether or not a
     call is waiting (the gateways' routers do it too, but only while they route), and the
@@ -168,6 +186,7 @@ class Command(BaseCommand):
             RetrainClock().enqueue_if_due(time.monotonic())
             HotIssueClock().enqueue_if_due(time.monotonic())
             DeskClock().run_if_due(time.monotonic())
+            AccessLogClock().enqueue_if_due(time.monotonic())
             return
 
         stop = threading.Event()
@@ -181,6 +200,7 @@ class Command(BaseCommand):
         retraining = RetrainClock()
         hot_issues = HotIssueClock()
         desk = DeskClock()
+        access_log = AccessLogClock()
         next_sweep = time.monotonic()
         while not stop.is_set():
             now = time.monotonic()
@@ -193,6 +213,7 @@ class Command(BaseCommand):
                     enqueue_order_suggestions()
                     retraining.enqueue_if_due(now)
                     hot_issues.enqueue_if_due(now)
+                    access_log.enqueue_if_due(now)
                 desk.run_if_due(now)
             except DatabaseError:
                 # A locked or restarting database: try again at the next tick, do not die.
