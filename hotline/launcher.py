@@ -130,6 +130,18 @@ def demo_login_lines() -> list[str]:
     return lines
 
 
+def demo_second_factor_lines() -> list[str]:
+    """The demo administrators' authenticator keys (they log in with a TOTP code too)."""
+    try:
+        from hotline.directory import demo
+
+        rows = demo.demo_second_factors()
+    except Exception as exc:  # the demo is a convenience: report and carry on
+        return [f"  (demo authenticator keys unavailable: {exc.__class__.__name__}: {exc})"]
+    width = max((len(username) for username, _key, _uri in rows), default=0)
+    return [f"  {username:<{width}}  {key}  {uri}" for username, key, uri in rows]
+
+
 # --- the process tree ----------------------------------------------------------------------
 
 @dataclass
@@ -274,6 +286,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     prepare(load_demo=not no_demo)
     logins = [] if no_demo else demo_login_lines()
+    second_factors = [] if no_demo else demo_second_factor_lines()
     from django.db import connections
 
     connections.close_all()  # the children open their own; this process needs none
@@ -289,6 +302,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if logins:
             _say("demo logins (username, password, role, unit):")
             for line in logins:
+                print(line, flush=True)
+        if second_factors:
+            _say("demo administrators also enter a code: add the key (or the otpauth URI) to an "
+                 "authenticator app")
+            for line in second_factors:
                 print(line, flush=True)
         _say("press Ctrl-C to stop")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import dj_database_url
@@ -29,6 +30,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "django_htmx",
     "django_tasks",
     "django_tasks_db",
@@ -52,8 +56,13 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    # Idle timeout, then the second factor and an expired password before any other page.
+    "hotline.portal.security_middleware.LoginSecurityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a refused (locked-out) login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "hotline.urls"
@@ -106,9 +115,46 @@ LOGIN_URL = "portal:login"
 LOGIN_REDIRECT_URL = "portal:home"
 LOGOUT_REDIRECT_URL = "portal:login"
 
+# Login security (等保 2.0 level 3; see hotline/directory/security.py). django-axes counts
+# failed logins per account and per client address (either one locks); its backend comes first
+# so a locked-out login is refused before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("HOTLINE_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("HOTLINE_LOGIN_COOLOFF_MINUTES", 30))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "hotline.portal.security_views.locked_out"
+AXES_HTTP_RESPONSE_CODE = 429
+# The client address is REMOTE_ADDR as the ASGI server sets it (uvicorn rewrites it from
+# forwarded headers only for HOTLINE_TRUSTED_PROXIES); axes must not read those headers itself,
+# or anyone could pick a fresh address per guess.
+AXES_CLIENT_IP_CALLABLE = "hotline.directory.security.client_address"
+AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+AXES_IPWARE_PROXY_COUNT = None
+# The lockouts are managed on the security administrator's page, not in the Django admin
+# (三员分立: the system administrator must not unlock accounts or read login records).
+AXES_ENABLE_ADMIN = False
+OTP_TOTP_ISSUER = env_str("HOTLINE_OTP_ISSUER", "12345")
+
+HOTLINE_PASSWORD_MIN_LENGTH = env_int("HOTLINE_PASSWORD_MIN_LENGTH", 12)
+HOTLINE_PASSWORD_MIN_CLASSES = env_int("HOTLINE_PASSWORD_MIN_CLASSES", 3)
+HOTLINE_PASSWORD_HISTORY = env_int("HOTLINE_PASSWORD_HISTORY", 5)
+HOTLINE_PASSWORD_MAX_AGE_DAYS = env_int("HOTLINE_PASSWORD_MAX_AGE_DAYS", 90)
+HOTLINE_IDLE_TIMEOUT_MINUTES = env_int("HOTLINE_IDLE_TIMEOUT_MINUTES", 30)
+if not 1 <= HOTLINE_PASSWORD_MIN_CLASSES <= 4:
+    raise ConfigError("HOTLINE_PASSWORD_MIN_CLASSES must be 1 to 4 (of lower, upper, digit, symbol)")
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": HOTLINE_PASSWORD_MIN_LENGTH}},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "hotline.directory.security.CharacterClassesValidator",
+     "OPTIONS": {"min_classes": HOTLINE_PASSWORD_MIN_CLASSES}},
+    {"NAME": "hotline.directory.security.PasswordHistoryValidator",
+     "OPTIONS": {"keep": HOTLINE_PASSWORD_HISTORY}},
 ]
 
 LANGUAGE_CODE = env_str("HOTLINE_LANGUAGE", "zh-hans")
@@ -132,6 +178,9 @@ HOTLINE_IMPORT_MAX_BYTES = env_int("HOTLINE_IMPORT_MAX_BYTES", 10 * 1024 * 1024)
 HOTLINE_IMPORT_MAX_UNPACKED_BYTES = env_int("HOTLINE_IMPORT_MAX_UNPACKED_BYTES", 50 * 1024 * 1024)
 
 SESSION_COOKIE_HTTPONLY = True
+# A session ends with the browser, and after HOTLINE_IDLE_TIMEOUT_MINUTES without activity
+# (hotline.portal.security_middleware); the cookie's own age is only the outer bound.
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_SECURE = env_bool("HOTLINE_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"

@@ -7,6 +7,7 @@ import importlib
 
 import pytest
 from django.db import connection
+from django.test.client import ClientMixin
 
 from hotline.directory.models import (
     Category,
@@ -73,6 +74,37 @@ def city(db: None) -> City:
     c.audit_admin = _user("aldo", Role.AUDIT_ADMIN, c.centre, "审计管理员")
     c.system = _user("system", Role.SYSTEM, None, "系统")
     return c
+
+
+def verify_second_factor(client: ClientMixin, user: User) -> None:
+    """Mark the client's session as past the second factor (as a TOTP code would), with a
+    confirmed authenticator for the user created if they have none."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="test authenticator", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
+@pytest.fixture(autouse=True)
+def _force_login_includes_the_second_factor(monkeypatch):
+    """``force_login`` stands for a finished login, so for administrators (who log in with a
+    TOTP code too) it includes the second factor. The tests of the login itself
+    (tests/directory/test_login_security.py) go through the real pages instead."""
+    from hotline.directory.security import needs_second_factor
+
+    original = ClientMixin.force_login
+
+    def force_login(self, user, backend=None):
+        original(self, user, backend)
+        if needs_second_factor(user):
+            verify_second_factor(self, user)
+
+    monkeypatch.setattr(ClientMixin, "force_login", force_login)
 
 
 _APPEND_ONLY = [  # (migration with the SQLite triggers, the delete trigger's name)

@@ -4,6 +4,9 @@ who may enter it at all (``is_hotline_admin``) is decided here, once.
 
 Only superusers and centre administrators (role ``centre_admin`` with ``is_staff``) may use the
 admin. Department staff never reach it, even if someone ticks ``is_staff`` on their account.
+The admin is the system administrator's tool (三员分立, ``duties.may_change_directory``): the
+security and audit administrators get nothing here, even with ``is_superuser`` ticked, and the
+security settings (lockouts, second factors) and the logs are not in the admin at all.
 """
 
 from __future__ import annotations
@@ -19,8 +22,10 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from hotline.directory import importing
+from hotline.directory.duties import may_change_directory
 from hotline.directory.models import (
     CalendarDay,
     Category,
@@ -33,12 +38,11 @@ from hotline.directory.models import (
 
 
 def is_hotline_admin(user: Any) -> bool:
-    """Superusers, and centre administrators whose account is marked as staff."""
-    if not (user.is_authenticated and user.is_active):
+    """Superusers, and centre administrators whose account is marked as staff: those who hold
+    the directory duty (never a security or audit administrator)."""
+    if not may_change_directory(user):
         return False
-    if user.is_superuser:
-        return True
-    return bool(user.is_staff and user.role == Role.CENTRE_ADMIN)
+    return bool(user.is_superuser or user.is_staff)
 
 
 def _site_has_permission(request: HttpRequest) -> bool:
@@ -51,6 +55,11 @@ admin.site.has_permission = _site_has_permission  # type: ignore[method-assign]
 admin.site.site_header = _("12345 hotline administration")
 admin.site.site_title = _("12345 hotline administration")
 admin.site.index_title = _("Directory, catalogue and work orders")
+# django-otp registers its devices here; resetting a second factor is the security
+# administrator's duty (their settings page), not the system administrator's. (django-axes'
+# lockouts and login records stay out of the admin through AXES_ENABLE_ADMIN = False.)
+if admin.site.is_registered(TOTPDevice):
+    admin.site.unregister(TOTPDevice)
 
 
 class HotlineAdminMixin:

@@ -18,6 +18,7 @@ from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from hotline.directory.demo_data import org
 from hotline.directory.demo_data.catalogue import CATALOGUE, Leaf
@@ -39,6 +40,7 @@ DEFAULT_SEED = 12345
 SHOWN_LOGINS = (
     "agent1", "monitor", "centreadmin", "leader", "auditor", "water_handler", "water_admin",
     "housing_handler", "market_handler", "hrss_admin", "gulou_agent", "gulou_dongjie_handler",
+    "secadmin", "auditadmin",
 )
 
 
@@ -76,6 +78,15 @@ def demo_logins() -> list[tuple[str, str, str]]:
             label = str(Role(user.role).label)
             rows.append((username, label, user.unit.name if user.unit else ""))
     return rows
+
+
+def demo_second_factors() -> list[tuple[str, str, str]]:
+    """(username, base32 key, otpauth URI) of the demo administrators' authenticators."""
+    from base64 import b32encode
+
+    devices = (TOTPDevice.objects.filter(user__username__in=SHOWN_LOGINS, confirmed=True)
+               .select_related("user").order_by("user__username"))
+    return [(d.user.username, b32encode(d.bin_key).decode(), d.config_url) for d in devices]
 
 
 # --- directory -----------------------------------------------------------------------------
@@ -173,8 +184,12 @@ def build_staff(city: DemoDirectory) -> None:
     city.admin = user("centreadmin", Role.CENTRE_ADMIN, centre, "赵管理员", is_staff=True)
     city.leader = user("leader", Role.LEADER, centre, "周副市长")
     user("auditor", Role.AUDITOR, centre, "孙审计")
-    user("secadmin", Role.SECURITY_ADMIN, centre, "钱安全管理员")
-    user("auditadmin", Role.AUDIT_ADMIN, centre, "吴审计管理员")
+    secadmin = user("secadmin", Role.SECURITY_ADMIN, centre, "钱安全管理员")
+    auditadmin = user("auditadmin", Role.AUDIT_ADMIN, centre, "吴审计管理员")
+    # Administrators log in with a second factor: each gets an authenticator key at once, which
+    # the launcher prints (a newcomer adds it to an authenticator app).
+    for admin in (city.admin, secadmin, auditadmin):
+        TOTPDevice.objects.create(user=admin, name="demo authenticator", confirmed=True)
     city.system = (User.objects.filter(role=Role.SYSTEM).first()
                    or user("system", Role.SYSTEM, None, "系统"))
     for code, name, _streets in org.DISTRICTS:

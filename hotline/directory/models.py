@@ -92,6 +92,8 @@ class User(AbstractUser):
     )
     display_name = models.CharField(_("display name"), max_length=64, blank=True)
     extension = models.CharField(_("phone extension"), max_length=16, blank=True)
+    # When the password was last set (the expiry policy counts from here; empty: from joining).
+    password_changed_at = models.DateTimeField(_("password changed at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("staff member")
@@ -99,6 +101,15 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.display_name or self.username
+
+    def set_password(self, raw_password: str | None) -> None:
+        # Every way of setting a password (forms, admin, createsuperuser, changepassword) ends
+        # here, so the expiry clock restarts wherever it is changed. The history is written by
+        # the history validator's ``password_changed`` hook once the user is saved.
+        super().set_password(raw_password)
+        from django.utils import timezone
+
+        self.password_changed_at = timezone.now()
 
     @property
     def unit_kind(self) -> str | None:
@@ -217,3 +228,19 @@ class CalendarDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {'workday' if self.is_workday else 'holiday'}"
+
+
+class PasswordHistory(models.Model):
+    """The hashes of a user's earlier passwords, so the policy can refuse reusing the last few
+    (written by ``hotline.directory.security.PasswordHistoryValidator.password_changed``)."""
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="password_history", verbose_name=_("user")
+    )
+    password = models.CharField(_("password hash"), max_length=128)
+    created_at = models.DateTimeField(_("set at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("earlier password")
+        verbose_name_plural = _("earlier passwords")

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from hotline.portal import audit_views, order_views, views, workbench_views
+from hotline.portal import audit_views, order_views, security_views, views, workbench_views
 
 app_name = "portal"
 
@@ -10,6 +10,10 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(
         template_name="portal/login.html", redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("login/code/", security_views.two_factor, name="two_factor"),
+    path("login/authenticator/", security_views.two_factor_enrol, name="two_factor_enrol"),
+    path("account/password/", security_views.password_change, name="password_change"),
+    path("security/", security_views.security_settings, name="security_settings"),
     path("status/", views.status, name="status"),
     path("orders/", order_views.order_list, name="order_list"),
     path("orders/new/", order_views.order_new, name="order_new"),

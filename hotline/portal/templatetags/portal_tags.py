@@ -66,6 +66,13 @@ def is_department(user: object) -> bool:
 
 
 @register.filter
+def changes_security(user: object) -> bool:
+    from hotline.directory.duties import may_change_security
+
+    return may_change_security(user)
+
+
+@register.filter
 def reads_audit_log(user: object) -> bool:
     from hotline.directory.duties import may_read_audit_log
 

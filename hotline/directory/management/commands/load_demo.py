@@ -30,3 +30,6 @@ class Command(BaseCommand):
                               f"{demo.DEFAULT_PASSWORD}):")
             for username, role, unit in demo.demo_logins():
                 self.stdout.write(f"  {username:<24} {role:<12} {unit}")
+            self.stdout.write("administrators also enter a TOTP code; authenticator keys:")
+            for username, key, uri in demo.demo_second_factors():
+                self.stdout.write(f"  {username:<24} {key}  {uri}")
