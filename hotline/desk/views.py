@@ -22,11 +22,13 @@ from hotline.desk import callbacks
 from hotline.desk.callbacks import open_callbacks
 from hotline.desk.commands import EMERGENCY_NUMBERS
 from hotline.desk.forms import DeskOrderForm, StateForm, reason_choices
-from hotline.desk.models import Action, AgentStatus, SipExtension, State
+from hotline.desk.models import Action, AgentStatus, ScheduledCallback, SipExtension, State
 from hotline.desk.pop import do_log_pop, screen_pop
 from hotline.desk.services import DESK_ROLES, do_set_state, do_sign_in, do_sign_out
 from hotline.directory.models import User
+from hotline.orders.access_log import do_log_access
 from hotline.orders.errors import Conflict, ServiceError
+from hotline.orders.models import AccessKind
 from hotline.portal.access import StaffRequest, role_required
 from hotline.voice.acd import states
 
@@ -116,7 +118,7 @@ def desk(request: StaffRequest) -> HttpResponse:
         "snapshot": snapshot, "config": page_config(), "status": status,
         "state_label": State(snapshot["state"]).label, "reasons": reason_choices(),
         "extension": SipExtension.objects.filter(agent=user, enabled=True).first(),
-        "callbacks": list(open_callbacks(user)[:50]), "now": timezone.now(),
+        "callbacks": shown_callbacks(request), "now": timezone.now(),
         "emergency": sorted(EMERGENCY_NUMBERS.items()), "call": call,
     }
     if call is not None:
@@ -161,6 +163,16 @@ def desk_state(request: StaffRequest) -> HttpResponse:
     return redirect("desk:desk")
 
 
+def shown_callbacks(request: StaffRequest) -> list[ScheduledCallback]:
+    """The agent's open call backs as the desk lists them, with the numbers to call in full:
+    each row shown is an access to that citizen's number, logged before the page is built."""
+    rows = list(open_callbacks(request.user)[:50])
+    for callback in rows:
+        do_log_access(request.user, AccessKind.CITIZEN_VIEW, order=callback.order,
+                      request=request, detail=f"call back list #{callback.pk}")
+    return rows
+
+
 def _answer(request: StaffRequest, status: int, text: str) -> HttpResponse:
     if wants_json(request):
         return JsonResponse({"error": text}, status=status)
@@ -170,7 +182,7 @@ def _answer(request: StaffRequest, status: int, text: str) -> HttpResponse:
 
 def _callbacks_partial(request: StaffRequest) -> HttpResponse:
     return render(request, "desk/_callbacks.html", {
-        "callbacks": list(open_callbacks(request.user)[:50]), "now": timezone.now()})
+        "callbacks": shown_callbacks(request), "now": timezone.now()})
 
 
 @desk_required

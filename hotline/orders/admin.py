@@ -46,8 +46,35 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
+class AccessLoggedAdmin(admin.ModelAdmin):
+    """The admin shows citizens unmasked (name, number, what they said): every list page and
+    every record page is an access to personal data, logged before it is rendered."""
+
+    list_shows_citizens = True
+
+    def citizen_and_order(self, obj: Any) -> tuple[Citizen | None, Order | None]:
+        return None, None
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
+                    extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        obj = self.get_object(request, unquote(object_id))
+        if obj is not None and self.has_view_or_change_permission(request, obj):
+            citizen, order = self.citizen_and_order(obj)
+            do_log_access(request.user, AccessKind.CITIZEN_VIEW,  # type: ignore[arg-type]
+                          citizen=citizen, order=order, request=request,
+                          detail=f"admin: {self.opts.model_name} {obj.pk}")
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def changelist_view(self, request: HttpRequest,
+                        extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        if self.list_shows_citizens and self.has_view_or_change_permission(request):
+            do_log_access(request.user, AccessKind.CITIZEN_VIEW,  # type: ignore[arg-type]
+                          request=request, detail=f"admin: {self.opts.model_name} list")
+        return super().changelist_view(request, extra_context)
+
+
 @admin.register(Citizen)
-class CitizenAdmin(HotlineAdminMixin, admin.ModelAdmin):
+class CitizenAdmin(HotlineAdminMixin, AccessLoggedAdmin):
     """Correcting a citizen's name, email, care tags or confidentiality is an admin's job; the
     phone number is the citizen's identity across channels, so it stays as recorded."""
 
@@ -59,31 +86,20 @@ class CitizenAdmin(HotlineAdminMixin, admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest, *args: object) -> bool:
         return False  # citizens are registered by intake, with their first contact
 
-    # The admin shows citizens unmasked: each page is an access to personal data, logged
-    # before it is rendered.
-    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
-                    extra_context: dict[str, Any] | None = None) -> HttpResponse:
-        citizen = self.get_object(request, unquote(object_id))
-        if citizen is not None and self.has_view_or_change_permission(request, citizen):
-            do_log_access(request.user, AccessKind.CITIZEN_VIEW,  # type: ignore[arg-type]
-                          citizen=citizen, request=request, detail="admin: citizen page")
-        return super().change_view(request, object_id, form_url, extra_context)
-
-    def changelist_view(self, request: HttpRequest,
-                        extra_context: dict[str, Any] | None = None) -> HttpResponse:
-        if self.has_view_or_change_permission(request):
-            do_log_access(request.user, AccessKind.CITIZEN_VIEW,  # type: ignore[arg-type]
-                          request=request, detail="admin: citizen list")
-        return super().changelist_view(request, extra_context)
+    def citizen_and_order(self, obj: Any) -> tuple[Citizen | None, Order | None]:
+        return obj, None
 
 
 @admin.register(Contact)
-class ContactAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ContactAdmin(ReadOnlyAdminMixin, AccessLoggedAdmin):
     list_display = ("occurred_at", "channel", "direction", "citizen", "agent", "summary")
     list_filter = ("channel", "direction")
     search_fields = ("summary", "external_id", "citizen__phone", "citizen__name")
     list_select_related = ("citizen", "agent")
     date_hierarchy = "occurred_at"
+
+    def citizen_and_order(self, obj: Any) -> tuple[Citizen | None, Order | None]:
+        return obj.citizen, None
 
 
 class AssignmentInline(ReadOnlyInline):
@@ -107,7 +123,7 @@ class AttachmentInline(ReadOnlyInline):
 
 
 @admin.register(Order)
-class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class OrderAdmin(ReadOnlyAdminMixin, AccessLoggedAdmin):
     list_display = ("number", "title", "type", "state", "district", "category", "lead_unit",
                     "created_at", "overdue")
     list_filter = ("state", "type", "urgency", "channel", "district", "confidential",
@@ -117,10 +133,14 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
     inlines = (AssignmentInline, EventInline, AttachmentInline)
     show_full_result_count = False  # counting millions of orders on every page is slow
+    list_shows_citizens = False  # the list has no citizen column; each order's page does
 
     @admin.display(boolean=True, description=_("overdue"))
     def overdue(self, obj: Order) -> bool:
         return obj.is_overdue
+
+    def citizen_and_order(self, obj: Any) -> tuple[Citizen | None, Order | None]:
+        return obj.citizen, obj
 
 
 @admin.register(OrderEvent)

@@ -16,7 +16,7 @@ from django.db import DatabaseError, connection, transaction
 from django.test import Client
 from django.utils import timezone
 
-from hotline.desk.models import QueuedCall
+from hotline.desk.models import QueuedCall, ScheduledCallback
 from hotline.env import ConfigError, env_int_at_least
 from hotline.orders import access_log
 from hotline.orders.models import AccessKind, AccessLog, Attachment, ImmutableError, Order
@@ -133,15 +133,48 @@ def test_the_prefilled_order_form_of_a_call_is_logged(offered: QueuedCall, phone
     assert only_entry().detail == f"order form of call {offered.pk}"
 
 
-def test_the_admin_citizen_page_is_logged(city):
-    order = make_order(city)
+def test_the_desk_call_back_list_logs_each_number_shown(phones):
+    order = make_order(phones)
+    callback = ScheduledCallback.objects.create(
+        order=order, phone=PHONE, due_at=timezone.now(), created_by=phones.agent,
+        created_at=timezone.now())
+    client = Client(REMOTE_ADDR=ADDRESS)
+    client.force_login(phones.agent)
+    page = client.get("/desk/callbacks/")
+    assert page.status_code == 200 and PHONE in page.content.decode()
+    entry = only_entry()
+    assert_entry(entry, phones.agent, AccessKind.CITIZEN_VIEW, order, "/desk/callbacks/")
+    assert entry.detail == f"call back list #{callback.pk}"
+
+
+def superuser(city: Any) -> Any:
     admin = city.admin
     admin.is_staff = admin.is_superuser = True
     admin.save()
-    page = client_for(admin).get(f"/admin/orders/citizen/{order.citizen_id}/change/")
-    assert page.status_code == 200
+    return admin
+
+
+@pytest.mark.parametrize("page", ["citizen", "order", "contact"])
+def test_each_admin_page_showing_a_citizen_is_logged(city, page):
+    from hotline.orders.contacts import NewContact, do_record_contact
+
+    order = make_order(city)
+    contact = do_record_contact(city.agent, NewContact(channel="phone", citizen_phone=PHONE))
+    obj = {"citizen": order.citizen, "order": order, "contact": contact}[page]
+    answer = client_for(superuser(city)).get(f"/admin/orders/{page}/{obj.pk}/change/")
+    assert answer.status_code == 200
     entry = only_entry()
     assert entry.kind == AccessKind.CITIZEN_VIEW and entry.citizen_id == order.citizen_id
+    assert entry.detail == f"admin: {page} {obj.pk}" and entry.address == ADDRESS
+    assert entry.order_number == (order.number if page == "order" else "")
+
+
+@pytest.mark.parametrize("page,logged", [("citizen", True), ("contact", True), ("order", False)])
+def test_admin_lists_with_citizens_are_logged(city, page, logged):
+    make_order(city)
+    assert client_for(superuser(city)).get(f"/admin/orders/{page}/").status_code == 200
+    details = list(AccessLog.objects.values_list("detail", flat=True))
+    assert details == ([f"admin: {page} list"] if logged else [])
 
 
 # --- files and recordings ------------------------------------------------------------------
