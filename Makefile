@@ -10,7 +10,7 @@ DEBIAN_PACKAGES := chromium fonts-noto-cjk gettext sip-tester baresip espeak-ng 
 DEBIAN_PROBES := /usr/bin/chromium /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc \
 	/usr/bin/msgfmt /usr/bin/sipp /usr/bin/baresip /usr/bin/espeak-ng /usr/bin/sox /usr/sbin/kamailio
 
-.PHONY: run test venv debian messages lint check clean demo
+.PHONY: run dev test venv debian messages lint check clean demo
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -37,8 +37,16 @@ debian:
 messages: venv
 	DJANGO_SETTINGS_MODULE=hotline.settings_test $(PY) -m django compilemessages -v0 --ignore '.venv/*'
 
+# `make run` serves as production does (no debug pages; static files collected and served by
+# whitenoise); without HOTLINE_SECRET_KEY the demo's key is generated once into the data folder.
 run: venv debian messages
-	HOTLINE_DEBUG=$${HOTLINE_DEBUG:-1} $(PY) -m hotline.launcher --host $(HOST) --port $(PORT)
+	HOTLINE_DEBUG=$${HOTLINE_DEBUG:-0} \
+	HOTLINE_SECRET_KEY_FILE=$${HOTLINE_SECRET_KEY_FILE:-$${HOTLINE_DATA_DIR:-var}/secret_key} \
+	$(PY) -m hotline.launcher --host $(HOST) --port $(PORT)
+
+# `make dev`: the same with Django's debug pages, for developers only.
+dev: venv debian messages
+	HOTLINE_DEBUG=1 $(PY) -m hotline.launcher --host $(HOST) --port $(PORT)
 
 demo: venv
 	HOTLINE_DEBUG=$${HOTLINE_DEBUG:-1} $(PY) manage.py migrate -v0

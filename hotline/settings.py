@@ -7,20 +7,29 @@ from pathlib import Path
 
 import dj_database_url
 
-from hotline.env import ConfigError, env_bool, env_int, env_int_at_least, env_list, env_str
+from hotline.env import (
+    ConfigError, env_bool, env_int, env_int_at_least, env_list, env_str, secret_from_file,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("HOTLINE_DATA_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("HOTLINE_DEBUG", False)
 _DEV_SECRET = "dev-only-insecure-secret-key-change-me"  # noqa: S105 - refused below outside DEBUG
-SECRET_KEY = env_str("HOTLINE_SECRET_KEY", _DEV_SECRET)
-if SECRET_KEY == _DEV_SECRET and not DEBUG and not env_bool("HOTLINE_ALLOW_DEV_SECRET", False):
-    raise ConfigError(
-        "HOTLINE_SECRET_KEY must be set in production "
-        "(or set HOTLINE_DEBUG=1 / HOTLINE_ALLOW_DEV_SECRET=1 for development and tests)"
-    )
-ALLOWED_HOSTS = env_list("HOTLINE_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
+# The key: HOTLINE_SECRET_KEY, else the file HOTLINE_SECRET_KEY_FILE (created once, random, 0600:
+# what `make run` uses for the demo), else the development key, which only DEBUG accepts.
+SECRET_KEY = env_str("HOTLINE_SECRET_KEY", "")
+if not SECRET_KEY and env_str("HOTLINE_SECRET_KEY_FILE", ""):
+    SECRET_KEY = secret_from_file(env_str("HOTLINE_SECRET_KEY_FILE", ""))
+if not SECRET_KEY:
+    if not DEBUG and not env_bool("HOTLINE_ALLOW_DEV_SECRET", False):
+        raise ConfigError(
+            "HOTLINE_SECRET_KEY (or HOTLINE_SECRET_KEY_FILE) must be set in production "
+            "(or set HOTLINE_DEBUG=1 / HOTLINE_ALLOW_DEV_SECRET=1 for development and tests)"
+        )
+    SECRET_KEY = _DEV_SECRET
+# `testserver` (Django's test client) is added by hotline/settings_test.py only.
+ALLOWED_HOSTS = env_list("HOTLINE_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("HOTLINE_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
@@ -34,6 +43,10 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_htmx",
+    # Listed so the API docs serve Swagger UI from our static files (without it django-ninja
+    # loads it from a CDN with an inline script, which the content security policy blocks).
+    "ninja",
+    "hotline.web",
     "django_tasks",
     "django_tasks_db",
     "hotline.directory",
@@ -49,6 +62,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before whitenoise, so static files carry the policy too.
+    "hotline.web.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -181,9 +196,34 @@ SESSION_COOKIE_HTTPONLY = True
 # A session ends with the browser, and after HOTLINE_IDLE_TIMEOUT_MINUTES without activity
 # (hotline.portal.security_middleware); the cookie's own age is only the outer bound.
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
-SESSION_COOKIE_SECURE = env_bool("HOTLINE_SECURE_COOKIES", False)
+# HOTLINE_HTTPS=1: the site is reached over HTTPS only (directly or through a TLS proxy listed
+# in HOTLINE_TRUSTED_PROXIES, whose X-Forwarded-Proto uvicorn believes): cookies only over TLS,
+# HSTS, and plain-HTTP requests redirected. SECURE_PROXY_SSL_HEADER stays unset on purpose: the
+# scheme comes from the ASGI server, which trusts forwarded headers from those proxies only.
+HOTLINE_HTTPS = env_bool("HOTLINE_HTTPS", False)
+SESSION_COOKIE_SECURE = env_bool("HOTLINE_SECURE_COOKIES", HOTLINE_HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = HOTLINE_HTTPS
+SECURE_HSTS_SECONDS = env_int("HOTLINE_HSTS_SECONDS", 365 * 24 * 3600) if HOTLINE_HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HOTLINE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("HOTLINE_HSTS_PRELOAD", True)
+# Leaving the preload list out is a deliberate choice, not an oversight for `check --deploy`.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 X_FRAME_OPTIONS = "DENY"
+# Every response (pages, the API, static files, errors) carries this Content-Security-Policy
+# (hotline.web.security.ContentSecurityPolicyMiddleware): scripts and styles from our own files
+# only, no inline code; the desk's and wallboard's websockets to this host.
+HOTLINE_CSP = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "connect-src": ["'self'"],  # plus ws(s):// of the request's host, added per request
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "frame-ancestors": ["'none'"],
+    "form-action": ["'self'"],
+}
 
 TASKS = {
     "default": {

@@ -15,6 +15,8 @@ os.environ.setdefault("HOTLINE_TEST_SQLITE", os.path.join(
 from hotline.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Django's test client calls itself `testserver`; only the tests accept that host name.
+ALLOWED_HOSTS = [*ALLOWED_HOSTS, "testserver"]  # noqa: F405
 MEDIA_ROOT = DATA_DIR / "test-media"  # noqa: F405
 # Tests serve static files from the apps' folders, not a collected STATIC_ROOT.
 WHITENOISE_AUTOREFRESH = True

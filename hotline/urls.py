@@ -17,3 +17,9 @@ urlpatterns = [
     # language switch (/i18n/setlang/) everywhere. The admin follows the cookie like the rest.
     path("admin/", admin.site.urls),
 ]
+
+# Friendly, translated error pages (JSON under /api/); never Django's technical pages.
+handler400 = "hotline.web.errors.bad_request"
+handler403 = "hotline.web.errors.permission_denied"
+handler404 = "hotline.web.errors.page_not_found"
+handler500 = "hotline.web.errors.server_error"
