@@ -91,6 +91,8 @@ def prepare(load_demo: bool) -> None:
         name = settings.DATABASES["default"]["NAME"]
         os.makedirs(os.path.dirname(str(name)) or ".", exist_ok=True)
     _run_step("migrating the database", "migrate", "--noinput", "-v", "0")
+    # Migration api 0003 made it already; this covers a switch from Redis to the database cache.
+    _run_step("creating the cache table", "createcachetable", "-v", "0")
     if not settings.DEBUG:
         _run_step("collecting static files", "collectstatic", "--noinput", "-v", "0")
     if load_demo:
@@ -186,11 +188,25 @@ def check_sip_port_free(host: str, port: int) -> None:
             ) from exc
 
 
+def proxy_options() -> list[str]:
+    """uvicorn's forwarded-header options from HOTLINE_TRUSTED_PROXIES. uvicorn's own default
+    believes X-Forwarded-For from 127.0.0.1, so anything on this host (or a client reaching it
+    through a local port forward) could claim any address: with no trusted proxies the
+    headers are switched off entirely."""
+    from hotline.env import env_networks
+
+    trusted = env_networks("HOTLINE_TRUSTED_PROXIES", [])
+    if not trusted:
+        return ["--no-proxy-headers"]
+    return ["--proxy-headers", "--forwarded-allow-ips", ",".join(trusted)]
+
+
 def children(host: str, port: int, *, voice: bool = False) -> list[Child]:
     kids = [
         Child("web", [
             sys.executable, "-m", "uvicorn", "hotline.asgi:application",
             "--host", host, "--port", str(port), "--lifespan", "off", "--no-server-header",
+            *proxy_options(),
         ]),
         # The launcher ran the system checks (with migrate): the children skip them and start
         # faster.

@@ -8,7 +8,14 @@ from pathlib import Path
 import dj_database_url
 
 from hotline.env import (
-    ConfigError, env_bool, env_int, env_int_at_least, env_list, env_str, secret_from_file,
+    ConfigError,
+    env_bool,
+    env_int,
+    env_int_at_least,
+    env_list,
+    env_networks,
+    env_str,
+    secret_from_file,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -259,6 +266,61 @@ HOTLINE_HOT_ISSUES_REFRESH_SECONDS = env_int("HOTLINE_HOT_ISSUES_REFRESH_SECONDS
 # database itself refuses to delete younger rows, see orders migration 0005).
 HOTLINE_ACCESS_LOG_RETENTION_DAYS = env_int_at_least(
     "HOTLINE_ACCESS_LOG_RETENTION_DAYS", 180, 180, "the access log is kept at least six months")
+
+# Proxies (load balancers) whose X-Forwarded-For / X-Forwarded-Proto are believed: addresses or
+# networks. Empty (the default): those headers are ignored entirely, since anyone can send them
+# (hotline.launcher starts uvicorn accordingly; hotline.core.clientaddr reads the address).
+HOTLINE_TRUSTED_PROXIES = env_networks("HOTLINE_TRUSTED_PROXIES", [])
+# The secret that keys acceptance numbers (hotline.orders.numbering); empty: derived from the
+# SECRET_KEY. Changing either changes future numbers only; issued numbers stay valid.
+HOTLINE_NUMBER_KEY = env_str("HOTLINE_NUMBER_KEY", "")
+if HOTLINE_NUMBER_KEY and len(HOTLINE_NUMBER_KEY) < 32:
+    raise ConfigError("HOTLINE_NUMBER_KEY must be at least 32 characters (or empty)")
+
+# One cache shared by every process (the look-up failure counters must be): the database cache
+# on the embedded default (its table is created by migration api 0003), Redis in production
+# (HOTLINE_CACHE_URL=redis://host:6379/1). The database cache deletes a third of its entries
+# when it holds more than MAX_ENTRIES: set high, so that flooding it with keys cannot wipe the
+# counters.
+_CACHE_URL = env_str("HOTLINE_CACHE_URL", "")
+CACHES: dict[str, dict[str, object]]
+if _CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {"default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": _CACHE_URL,
+        "KEY_PREFIX": env_str("HOTLINE_CACHE_PREFIX", "hotline"),
+    }}
+elif _CACHE_URL:
+    raise ConfigError(f"HOTLINE_CACHE_URL={_CACHE_URL!r}: use redis://..., or leave it empty")
+else:
+    CACHES = {"default": {
+        "BACKEND": "hotline.core.cache.DatabaseCache",
+        "LOCATION": "hotline_cache",
+        "KEY_PREFIX": env_str("HOTLINE_CACHE_PREFIX", "hotline"),
+        "OPTIONS": {"MAX_ENTRIES": env_int("HOTLINE_CACHE_MAX_ENTRIES", 1_000_000)},
+    }}
+# Citizens' status look-ups (the /status/ page and GET /api/v1/public/orders/{number}), failures
+# counted in fixed windows per client address, per acceptance number and per phone number
+# (hotline.orders.lookup_limits); past any limit look-ups are refused until the window ends.
+HOTLINE_LOOKUP_WINDOW_SECONDS = env_int_at_least("HOTLINE_LOOKUP_WINDOW_SECONDS", 900, 1)
+HOTLINE_LOOKUP_FAILURES_PER_ADDRESS = env_int_at_least("HOTLINE_LOOKUP_FAILURES_PER_ADDRESS", 10, 1)
+HOTLINE_LOOKUP_FAILURES_PER_NUMBER = env_int_at_least("HOTLINE_LOOKUP_FAILURES_PER_NUMBER", 5, 1)
+HOTLINE_LOOKUP_FAILURES_PER_PHONE = env_int_at_least("HOTLINE_LOOKUP_FAILURES_PER_PHONE", 10, 1)
+
+# Voice gateway (hotline.voice.gateway.config_from_env; docs/voice.md "Limits"): incoming calls
+# one process holds, and what one source address may hold and start (0 = that limit off), so
+# that one address cannot take the whole line. Calls through the trusted SIP proxies (Kamailio,
+# a carrier's SBC) count against the caller below the proxy in the Via chain, never the proxy.
+HOTLINE_SIP_MAX_CALLS = env_int_at_least("HOTLINE_SIP_MAX_CALLS", 300, 1)
+HOTLINE_SIP_SOURCE_CALLS = env_int_at_least("HOTLINE_SIP_SOURCE_CALLS", 10, 0)
+HOTLINE_SIP_SOURCE_UNCONFIRMED = env_int_at_least("HOTLINE_SIP_SOURCE_UNCONFIRMED", 5, 0)
+HOTLINE_SIP_SOURCE_RATE = env_int_at_least("HOTLINE_SIP_SOURCE_RATE", 20, 0)
+HOTLINE_SIP_SOURCE_BURST = env_int_at_least("HOTLINE_SIP_SOURCE_BURST", 40, 0)
+HOTLINE_SIP_TRUSTED_PROXIES = env_networks("HOTLINE_SIP_TRUSTED_PROXIES", [])
+# Failed REGISTERs for one extension, from any addresses, within the lock time lock it for that
+# long (0 failures = no lock); the same 403 as a wrong password, even for the right one.
+HOTLINE_SIP_EXTENSION_MAX_FAILURES = env_int_at_least("HOTLINE_SIP_EXTENSION_MAX_FAILURES", 20, 0)
+HOTLINE_SIP_EXTENSION_LOCK_SECONDS = env_int_at_least("HOTLINE_SIP_EXTENSION_LOCK_SECONDS", 600, 1)
 
 LOGGING = {
     "version": 1,

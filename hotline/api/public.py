@@ -4,13 +4,13 @@ It tells nothing personal: state, type, the day it was registered, the lead depa
 answer once the order is closed. A wrong phone, an unknown number and a number with a wrong
 check digit all get the same 404, so the look-up cannot be used to find out which numbers exist.
 
-Brute-force protection: every failed look-up counts against the caller's IP address in Django's
-cache (``HOTLINE_PUBLIC_LOOKUP_MAX_FAILURES`` failures, default 10, within
-``HOTLINE_PUBLIC_LOOKUP_WINDOW_SECONDS``, default 900, counted from the first failure); past the
-limit every look-up from that address is 429 until the window ends, even a right one, so that a
-429 says nothing about the number tried. The address is REMOTE_ADDR: behind a proxy, the proxy
-must set it (e.g. uvicorn's --proxy-headers). With several web processes, configure a shared
-cache (CACHES, e.g. the database or Redis cache); the default local-memory cache counts per process.
+Brute-force protection (``hotline.orders.lookup_limits``, shared with the /status/ page): every
+failed look-up counts against the client address, the acceptance number and the phone number in
+fixed windows of ``HOTLINE_LOOKUP_WINDOW_SECONDS``; past any of the limits
+(``HOTLINE_LOOKUP_FAILURES_PER_ADDRESS``, ``_PER_NUMBER``, ``_PER_PHONE``) every such look-up is
+429 until the window ends, even a right one, so that a 429 says nothing about the number tried.
+The address is REMOTE_ADDR, which uvicorn takes from X-Forwarded-For only for
+HOTLINE_TRUSTED_PROXIES (``hotline.core.clientaddr``).
 """
 
 from __future__ import annotations
@@ -18,16 +18,16 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
-from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from ninja import Query, Router
 
 from hotline.api.schemas import ErrorOut, PublicStatusOut, Text40
+from hotline.core.clientaddr import client_address
 from hotline.directory.models import OrderType
-from hotline.orders.errors import NotFound, ServiceError
+from hotline.orders import lookup_limits
+from hotline.orders.errors import NotFound
 from hotline.orders.lifecycle import State
 from hotline.orders.models import Order, OrderState
 from hotline.orders.numbering import is_valid
@@ -36,42 +36,6 @@ router = Router(tags=["public"])
 
 CLOSED_STATES = frozenset({State.CLOSED, State.ARCHIVED})
 LABEL_LANGUAGES = ("zh-hans", "en")
-
-
-class TooManyAttempts(ServiceError):
-    status = 429
-
-    def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-def max_failures() -> int:
-    return int(getattr(settings, "HOTLINE_PUBLIC_LOOKUP_MAX_FAILURES", 10))
-
-
-def window_seconds() -> int:
-    return int(getattr(settings, "HOTLINE_PUBLIC_LOOKUP_WINDOW_SECONDS", 900))
-
-
-def _failure_key(request: HttpRequest) -> str:
-    ip = str(request.META.get("REMOTE_ADDR") or "unknown")[:64]
-    return f"hotline:public-lookup-failures:{ip}"
-
-
-def _record_failure(key: str) -> None:
-    cache.add(key, 0, timeout=window_seconds())
-    try:
-        cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=window_seconds())
-
-
-def _digits(phone: str) -> str:
-    digits = "".join(ch for ch in phone if ch.isascii() and ch.isdigit())
-    if len(digits) == 13 and digits.startswith("86"):
-        digits = digits[2:]
-    return digits
 
 
 def _labels(choices: Any, value: str) -> dict[str, str]:
@@ -90,26 +54,24 @@ def _labels(choices: Any, value: str) -> dict[str, str]:
     summary="Citizens' status look-up by acceptance number and phone (no login)",
     description=(
         "Same 404 for a wrong phone, an unknown number or a bad check digit. Brute-force "
-        "protection: after `HOTLINE_PUBLIC_LOOKUP_MAX_FAILURES` (default 10) failed look-ups "
-        "from one address within `HOTLINE_PUBLIC_LOOKUP_WINDOW_SECONDS` (default 900) every "
-        "look-up from it, even a right one, is 429 until the window ends (see `Retry-After`)."
+        "protection, shared with the /status/ page: failed look-ups are counted per client "
+        "address, per acceptance number and per phone number in fixed windows of "
+        "`HOTLINE_LOOKUP_WINDOW_SECONDS` (default 900); past "
+        "`HOTLINE_LOOKUP_FAILURES_PER_ADDRESS` (10), `_PER_NUMBER` (5) or `_PER_PHONE` (10) "
+        "every look-up with that address, number or phone, even a right one, is 429 until the "
+        "window ends (see `Retry-After`)."
     ),
 )
 def public_order_status(request: HttpRequest, number: str, phone: Query[Text40]) -> dict[str, Any]:
-    key = _failure_key(request)
-    if int(cache.get(key, 0)) >= max_failures():
-        raise TooManyAttempts(
-            _("Too many failed look-ups from your address; please try again later."),
-            retry_after=window_seconds(),
-        )
+    attempt = lookup_limits.begin(client_address(request), number, phone)
     order = None
     if is_valid(number):
         order = Order.objects.select_related("citizen", "lead_unit").filter(number=number).first()
-    wanted = _digits(phone)
-    have = _digits(order.citizen.phone) if order is not None else ""
+    wanted = lookup_limits.phone_digits(phone)
+    have = lookup_limits.phone_digits(order.citizen.phone) if order is not None else ""
     if order is None or not wanted or not have or not hmac.compare_digest(wanted, have):
-        _record_failure(key)
         raise NotFound(_("No work order matches this acceptance number and phone number."))
+    lookup_limits.succeeded(attempt)
     closed = order.state in CLOSED_STATES
     return {
         "number": order.number,

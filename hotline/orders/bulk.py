@@ -65,7 +65,7 @@ from hotline.orders.models import (
     Satisfaction,
     Urgency,
 )
-from hotline.orders.services import PG_SEQUENCE
+from hotline.orders.services import PG_SEQUENCE, next_counter, number_key
 
 DEFAULT_BATCH = 50_000
 DEFAULT_SPAN_DAYS = 365
@@ -317,12 +317,12 @@ class _Batch:
 
 @dataclass
 class _Ids:
-    """Reserved primary keys and acceptance-number counters for one batch."""
+    """Reserved primary keys and acceptance numbers for one batch."""
 
     citizens: list[int]
     orders: list[int]
     contacts: list[int]
-    counters: list[int]
+    numbers: list[str]
 
 
 def _pick(rng: random.Random, weighted: Sequence[tuple[Any, int]]) -> Any:
@@ -388,7 +388,7 @@ class _Synthesiser:
         place = rng.choice(_PLACES)
         fill = {"place": place, "district": district.name}
         order_id = ids.orders.pop()
-        number = numbering.number_for(ids.counters.pop())
+        number = ids.numbers.pop()
         citizen_id = self._citizen(batch, ids, created_at)
         order: dict[str, Any] = {
             "id": order_id, "number": number, "type": order_type, "channel": channel,
@@ -556,7 +556,7 @@ def _reserve_pg(count: int, citizens: int) -> _Ids:
         citizens=take(id_sequence(Citizen), citizens),
         orders=take(id_sequence(Order), count),
         contacts=take(id_sequence(Contact), count),
-        counters=take(PG_SEQUENCE, count),
+        numbers=_free_numbers(take(PG_SEQUENCE, count)),
     )
 
 
@@ -580,8 +580,32 @@ def _reserve_sqlite(count: int, citizens: int) -> _Ids:
     last = NumberCounter.objects.get(name="order").value
     return _Ids(
         citizens=take(Citizen, citizens), orders=take(Order, count),
-        contacts=take(Contact, count), counters=list(range(last - count + 1, last + 1)),
+        contacts=take(Contact, count),
+        numbers=_free_numbers(list(range(last - count + 1, last + 1))),
     )
+
+
+def _free_numbers(counters: list[int]) -> list[str]:
+    """The keyed numbers of the reserved counter values, each one that is already on an order
+    (issued by an earlier scheme or key) replaced by the number of a further counter value, as
+    ``services.next_number`` does one at a time."""
+    key = number_key()
+    numbers = [numbering.number_for(c, key) for c in counters]
+    fresh = numbers
+    while fresh:
+        taken = _taken_numbers(fresh)
+        numbers = [n for n in numbers if n not in taken]
+        fresh = [numbering.number_for(next_counter(), key) for _ in taken]
+        numbers.extend(fresh)
+    return numbers
+
+
+def _taken_numbers(numbers: list[str]) -> set[str]:
+    taken: set[str] = set()
+    for start in range(0, len(numbers), 900):  # SQLite's limit on query parameters
+        taken.update(Order.objects.filter(
+            number__in=numbers[start:start + 900]).values_list("number", flat=True))
+    return taken
 
 
 def _adopt_existing_citizens(batch: _Batch) -> None:
@@ -699,7 +723,7 @@ def _without_reference_checks() -> Iterator[None]:
 
 def _generate(synth: _Synthesiser, ids: _Ids, size: int) -> _Batch:
     # A citizen id is reserved per order; repeat callers leave some unused (gaps are harmless).
-    for reserved in (ids.citizens, ids.orders, ids.contacts, ids.counters):
+    for reserved in (ids.citizens, ids.orders, ids.contacts, ids.numbers):
         reserved.reverse()  # pop() hands them out in ascending order
     batch = _Batch()
     for _ in range(size):

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -112,6 +114,29 @@ def next_counter() -> int:
     if not updated:
         NumberCounter.objects.create(name="order", value=1)
     return NumberCounter.objects.get(name="order").value
+
+
+def number_key() -> bytes:
+    """The secret that keys acceptance numbers: HOTLINE_NUMBER_KEY, or one derived from the
+    SECRET_KEY (under its own label, so the number key reveals nothing about the secret key).
+    Changing it changes every future number; numbers already issued stay as they are."""
+    configured = str(getattr(settings, "HOTLINE_NUMBER_KEY", "") or "")
+    if configured:
+        return configured.encode()
+    return hmac.digest(settings.SECRET_KEY.encode(), b"hotline acceptance numbers", "sha256")
+
+
+def next_number() -> str:
+    """The acceptance number for a new order. A number is never issued twice: when the keyed
+    number of this counter value is already on an order (issued by the affine scheme used
+    before, or under an earlier key), the counter value is skipped. Such numbers were issued
+    before this key was in use, so they are committed and the check cannot race with another
+    writer; two counter values never share a number under one key (a bijection)."""
+    key = number_key()
+    while True:
+        number = numbering.number_for(next_counter(), key)
+        if not Order.objects.filter(number=number).exists():
+            return number
 
 
 def _request_hash(data: NewOrder) -> str:
@@ -228,7 +253,7 @@ def _create(
     citizen = _citizen_for(data)
     confidential = data.confidential or citizen.confidential or data.type == OrderType.REPORT
     order = Order.objects.create(
-        number=numbering.number_for(next_counter()),
+        number=next_number(),
         type=data.type, channel=data.channel, urgency=data.urgency, state=State.ACCEPTED,
         citizen=citizen, confidential=confidential, title=data.title.strip()[:200],
         text=data.text.strip(), address=data.address.strip(), district=district,

@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from hotline.orders import numbering
+from hotline.core.clientaddr import client_address
+from hotline.orders import lookup_limits, numbering
 from hotline.orders.lifecycle import State
 from hotline.orders.models import Order
 from hotline.portal.access import PortalRequest, is_department_user
-
-# Failed status lookups allowed per client address per window: enough for typos, too few to
-# walk acceptance numbers against a known phone number.
-STATUS_FAILURES_ALLOWED = 20
-STATUS_FAILURE_WINDOW_SECONDS = 600
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -45,28 +40,26 @@ def _clean_phone(raw: str) -> str:
     return "".join(ch for ch in raw if ch.isdigit() or ch == "+")
 
 
-def _client_key(request: HttpRequest) -> str:
-    return "portal-status-failures:" + request.META.get("REMOTE_ADDR", "")
-
-
 def status(request: PortalRequest) -> HttpResponse:
     """Citizens follow their request with the acceptance number and their phone number. A wrong
     phone, an unknown number and a mistyped one all get the same answer, so the page says
-    nothing about orders the asker is not the citizen of."""
+    nothing about orders the asker is not the citizen of. Failures count against the address,
+    the number and the phone together with the API's (``hotline.orders.lookup_limits``)."""
     from hotline.portal.forms import StatusQueryForm
 
     form = StatusQueryForm(request.POST or None)
     context: dict[str, object] = {"form": form}
     http_status = 200
+    retry_after = 0
     if request.method == "POST" and form.is_valid():
-        key = _client_key(request)
-        failures = cache.get(key, 0)
-        if failures >= STATUS_FAILURES_ALLOWED:
-            context["error"] = _("Too many attempts. Please try again in a few minutes.")
-            http_status = 429
+        number = form.cleaned_data["number"].strip()
+        phone = _clean_phone(form.cleaned_data["phone"])
+        try:
+            attempt = lookup_limits.begin(client_address(request), number, phone)
+        except lookup_limits.TooManyAttempts as exc:
+            context["error"] = exc.message
+            http_status, retry_after = 429, exc.retry_after
         else:
-            number = form.cleaned_data["number"].strip()
-            phone = _clean_phone(form.cleaned_data["phone"])
             order = None
             if numbering.is_valid(number) and phone:
                 order = (
@@ -74,13 +67,13 @@ def status(request: PortalRequest) -> HttpResponse:
                     .filter(number=number, citizen__phone=phone).first()
                 )
             if order is None:
-                cache.set(key, failures + 1, STATUS_FAILURE_WINDOW_SECONDS)
                 context["error"] = _(
                     "No request matches this acceptance number and phone number. "
                     "Please check both and try again."
                 )
                 http_status = 404
             else:
+                lookup_limits.succeeded(attempt)
                 closed = order.state in (State.CLOSED, State.ARCHIVED)
                 context.update(
                     order=order, citizen_state=_citizen_state(order),
@@ -90,4 +83,7 @@ def status(request: PortalRequest) -> HttpResponse:
         http_status = 200  # htmx swaps only successful responses
     template = "portal/_status_card.html" if request.htmx else "portal/status.html"
     context["support_phone"] = getattr(settings, "HOTLINE_PUBLIC_NUMBER", "12345")
-    return render(request, template, context, status=http_status)
+    response = render(request, template, context, status=http_status)
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
