@@ -197,7 +197,7 @@ def test_each_file_served_on_the_order_page_writes_one_entry(city, kind, query, 
     attachment = attach(order, kind)
     path = f"/orders/{order.number}/files/{attachment.pk}/"
     answer = client_for(city.leader).get(path + query)  # the leader sees the citizen masked
-    assert answer.status_code == 200 and b"".join(answer.streaming_content) == b"RIFF"
+    assert answer.status_code == 200 and answer.getvalue() == b"RIFF"
     assert answer["Content-Disposition"].startswith("inline" if inline else "attachment")
     entry = only_entry()
     assert_entry(entry, city.leader, logged, order, path)

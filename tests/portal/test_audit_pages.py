@@ -8,7 +8,7 @@ import io
 from typing import Any
 
 import pytest
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.utils import timezone
 from openpyxl import load_workbook
 
@@ -38,13 +38,8 @@ def order_for(city: Any, phone: str) -> Order:
     return order
 
 
-class FakeRequest:
-    def __init__(self, address: str, path: str = "/orders/") -> None:
-        self.META = {"REMOTE_ADDR": address}
-        self._path = path
-
-    def get_full_path(self) -> str:
-        return self._path
+def request_from(address: str) -> Any:
+    return RequestFactory().get("/orders/", REMOTE_ADDR=address)
 
 
 @pytest.fixture
@@ -55,13 +50,13 @@ def logged(city: Any) -> dict[str, Any]:
     now = timezone.now()
     entries = {
         "agent_first": access_log.do_log_access(
-            city.agent, AccessKind.CITIZEN_VIEW, order=first, request=FakeRequest("10.0.0.1"),
+            city.agent, AccessKind.CITIZEN_VIEW, order=first, request=request_from("10.0.0.1"),
             now=now - dt.timedelta(days=3)),
         "handler_second": access_log.do_log_access(
             city.handler, AccessKind.RECORDING_PLAY, order=second,
-            request=FakeRequest("10.0.9.9"), now=now - dt.timedelta(days=1)),
+            request=request_from("10.0.9.9"), now=now - dt.timedelta(days=1)),
         "monitor_export": access_log.do_log_access(
-            city.monitor, AccessKind.EXPORT, request=FakeRequest("172.16.0.5"),
+            city.monitor, AccessKind.EXPORT, request=request_from("172.16.0.5"),
             detail="=HYPERLINK(\"http://evil\")", now=now),
     }
     return {"first": first, "second": second, "entries": entries, "now": now}
