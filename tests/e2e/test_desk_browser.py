@@ -86,8 +86,10 @@ def test_a_call_on_the_desk_from_ring_to_wrap_up(asgi_server, desk, page):  # no
     do_call_answered(call.pk)
     page.wait_for_selector("[data-testid=call-bar][data-phase='talking']")
     state_is(page, "talking")
+    # Predicates are functions: Playwright eval()s a bare expression in the page, and the
+    # content security policy refuses eval.
     page.wait_for_function(
-        "document.querySelector('#desk-call-timer').textContent >= '00:01'", timeout=4000)
+        "() => document.querySelector('#desk-call-timer').textContent >= '00:01'", timeout=4000)
     assert page.locator("[data-testid=btn-sign-out]").is_hidden()  # no sign-out mid-call
 
     # F6 searches the transfer directory; a consultation with the water department, then
@@ -99,13 +101,13 @@ def test_a_call_on_the_desk_from_ring_to_wrap_up(asgi_server, desk, page):  # no
     entry.wait_for()
     shot(page, "desk-03-directory")
     entry.locator("[data-command=consult]").click()
-    page.wait_for_function("document.querySelector('#desk-command-result').textContent !== ''")
+    page.wait_for_function("() => document.querySelector('#desk-command-result').textContent !== ''")
     consult = CallCommand.objects.get(call=call, action="consult")
     assert consult.target == "number:059112345001"
     do_finish_command(consult.pk, ok=True)
     page.wait_for_selector("[data-testid=btn-complete-transfer]:visible")
     page.click("[data-testid=btn-cancel-consult]")
-    page.wait_for_function("document.querySelector('#desk-command-result').textContent"
+    page.wait_for_function("() => document.querySelector('#desk-command-result').textContent"
                            " === '已发送至话务系统…'")
     back = CallCommand.objects.get(call=call, action="cancel_consult")
     do_finish_command(back.pk, ok=True)
@@ -113,7 +115,7 @@ def test_a_call_on_the_desk_from_ring_to_wrap_up(asgi_server, desk, page):  # no
 
     # Hold (F4) goes to the gateway; its outcome comes back over the websocket.
     page.keyboard.press("F4")
-    page.wait_for_function("document.querySelector('#desk-command-result').textContent"
+    page.wait_for_function("() => document.querySelector('#desk-command-result').textContent"
                            " === '已发送至话务系统…'")
     command = CallCommand.objects.get(call=call, action="hold")
     assert (command.action, command.gateway, command.issued_by) == ("hold", "gw-e2e", c.agent)
@@ -165,7 +167,7 @@ def test_a_call_on_the_desk_from_ring_to_wrap_up(asgi_server, desk, page):  # no
     first = page.locator("[data-testid=wrapup-countdown]").inner_text()
     assert re.fullmatch(r"00:1[0-5]", first), first  # the queue's 15 s
     page.wait_for_function(
-        f"document.querySelector('#desk-wrapup-countdown').textContent < '{first}'",
+        f"() => document.querySelector('#desk-wrapup-countdown').textContent < '{first}'",
         timeout=3000)
     shot(page, "desk-05-wrap-up")
     page.click("[data-testid=btn-ready-now]")
