@@ -22,7 +22,6 @@ from hotline.voice.gateway import GatewayConfig
 from hotline.voice.prompts import ToneTts
 from hotline.voice.server import build_gateway
 from hotline.voice.sip.message import Response, parse_message
-from hotline.voice.sip.registrar import USER_MAX_FAILURES
 from hotline.voice.sip.transaction import T1
 from tests.voice.agentphone import PASSWORD, extension
 from tests.voice.test_gateway_sipp import short_flow
@@ -34,6 +33,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 FLOOD = 60
 GLOBAL_LIMIT = 20
 CALLER_HOST = "127.0.0.3"
+GUESSES = 20  # the default HOTLINE_SIP_EXTENSION_MAX_FAILURES (registrar.USER_MAX_FAILURES)
 
 
 def sdp(host: str, port: int) -> bytes:
@@ -251,7 +251,7 @@ async def guess_then_register(tmp_path: Path):
     try:
         before = await register_from("127.0.0.40", PASSWORD, gateway.sip_port)
         guesses = [await register_from(f"127.0.0.{11 + n}", "guess", gateway.sip_port)
-                   for n in range(USER_MAX_FAILURES)]
+                   for n in range(GUESSES)]
         after = await register_from("127.0.0.41", PASSWORD, gateway.sip_port)
     finally:
         await gateway.stop()
@@ -263,7 +263,7 @@ def test_failed_registers_from_many_addresses_lock_the_extension_on_a_real_gatew
     extension(city.agent, "8001")
     before, guesses, after = asyncio.run(guess_then_register(tmp_path))
     assert before is not None and before.status == 200  # the right password works at first
-    assert [g.status if g else None for g in guesses] == [403] * USER_MAX_FAILURES
+    assert [g.status if g else None for g in guesses] == [403] * GUESSES
     # One guess from each of twenty addresses: none is blocked by itself, yet the extension is
     # locked, and the right password from a new address gets the wrong password's answer.
     assert after is not None and (after.status, after.reason) == (guesses[0].status, guesses[0].reason)
