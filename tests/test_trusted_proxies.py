@@ -45,6 +45,17 @@ def test_client_address_reads_the_settings(settings):
     assert client_address(request) == "203.0.113.9"
 
 
+def test_login_lockout_and_access_log_count_the_same_address(settings):
+    from hotline.directory.security import client_address as login_address
+    from hotline.orders.access_log import client_address as logged_address
+
+    request = RequestFactory().get("/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.9")
+    settings.HOTLINE_TRUSTED_PROXIES = []
+    assert login_address(request) == logged_address(request) == "127.0.0.1"
+    settings.HOTLINE_TRUSTED_PROXIES = ["127.0.0.0/8"]
+    assert login_address(request) == logged_address(request) == "203.0.113.9"
+
+
 def test_launcher_switches_proxy_headers_off_unless_proxies_are_configured(monkeypatch):
     monkeypatch.delenv("HOTLINE_TRUSTED_PROXIES", raising=False)
     assert launcher.proxy_options() == ["--no-proxy-headers"]

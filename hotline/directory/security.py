@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from hotline.core import clientaddr
 from hotline.directory.duties import may_change_security
 from hotline.directory.models import PasswordHistory, Role, User
 
@@ -37,9 +38,9 @@ DEVICE_NAME = "authenticator"
 
 
 def client_address(request: HttpRequest) -> str:
-    """The address a login attempt is counted against: REMOTE_ADDR as the ASGI server set it.
-    Forwarded headers are not read here (the server trusts them only from known proxies)."""
-    return str(request.META.get("REMOTE_ADDR") or "")
+    """The address a login attempt is counted against (``hotline.core.clientaddr``: forwarded
+    headers believed only from HOTLINE_TRUSTED_PROXIES)."""
+    return clientaddr.client_address(request)
 
 
 # --- the password policy -------------------------------------------------------------------

@@ -27,7 +27,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from hotline.core import spreadsheets
+from hotline.core import clientaddr, spreadsheets
 from hotline.directory.duties import may_read_audit_log
 from hotline.directory.models import Role, User
 from hotline.orders import scope
@@ -41,13 +41,12 @@ EXPORT_MAX_ROWS = 100_000  # one sheet; narrow the search for more
 
 
 def client_address(request: HttpRequest | None) -> str | None:
-    """The peer's address as the ASGI server set it; None when there is none. Forwarded
-    headers are not read here: the server rewrites REMOTE_ADDR from them only for the proxies
-    it is configured to trust (HOTLINE_TRUSTED_PROXIES)."""
+    """The client's address (``hotline.core.clientaddr``: forwarded headers believed only from
+    HOTLINE_TRUSTED_PROXIES); None when there is none."""
     if request is None:
         return None
     try:
-        return str(ipaddress.ip_address(str(request.META.get("REMOTE_ADDR") or "").strip()))
+        return str(ipaddress.ip_address(clientaddr.client_address(request).strip()))
     except ValueError:
         return None
 
