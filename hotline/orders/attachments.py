@@ -4,24 +4,30 @@ Who may attach: anyone who can see the order, except read-only auditors; a depar
 (kind "reply") only from the unit that holds the order as lead. Call recordings come from the
 voice gateway, never from an upload. The stored file gets a generated name (the citizen's file
 name is kept in ``Attachment.name`` only), so odd or hostile file names never reach the disk.
+
+What a file is comes from its content (``hotline.core.files``), never from the name or the
+content type the browser sent: only images, PDF, office documents, audio and plain text are
+kept, photos are re-encoded without their metadata (a phone's photo carries where it was
+taken), and the stored name, the offered name and the content type all follow the content.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 import unicodedata
 import uuid
 from pathlib import PurePath
 from typing import IO
 
 from django.conf import settings
+from django.core.files.base import ContentFile, File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from hotline.core.files import FileRefused, inspect_upload
 from hotline.directory.models import Role, User
 from hotline.orders import lifecycle
 from hotline.orders.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
@@ -30,9 +36,6 @@ from hotline.orders.models import Assignment, Attachment, Order
 from hotline.orders.scope import can_see_order, citizen_hidden
 
 UPLOADABLE_KINDS = frozenset({Attachment.Kind.INTAKE, Attachment.Kind.REPLY, Attachment.Kind.OTHER})
-_SAFE_CONTENT_TYPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+-]*/[A-Za-z0-9][A-Za-z0-9.+-]*$")
-_SAFE_SUFFIX = re.compile(r"^\.[A-Za-z0-9]{1,10}$")
-FALLBACK_CONTENT_TYPE = "application/octet-stream"
 
 
 class TooLarge(ServiceError):
@@ -53,13 +56,6 @@ def clean_file_name(raw: str | None) -> str:
         suffix = PurePath(name).suffix[:16]
         name = name[: 255 - len(suffix)] + suffix
     return name or "file"
-
-
-def clean_content_type(raw: str | None) -> str:
-    value = (raw or "").split(";")[0].strip().lower()
-    if len(value) > 100 or not _SAFE_CONTENT_TYPE.match(value):
-        return FALLBACK_CONTENT_TYPE
-    return value
 
 
 def _holds_lead(actor: User, order: Order) -> bool:
@@ -117,16 +113,21 @@ def do_attach(
     sha256, size = _digest(uploaded)
     if size == 0:
         raise InvalidInput("the file is empty", field="file")
+    try:
+        checked = inspect_upload(uploaded)
+    except FileRefused as refused:
+        raise InvalidInput(refused.message, field="file") from None
+    content: File = uploaded
+    if checked.content is not None:  # a re-encoded image: what is stored is what is counted
+        content = ContentFile(checked.content)
+        sha256, size = hashlib.sha256(checked.content).hexdigest(), len(checked.content)
     uploaded.seek(0)
-    name = clean_file_name(uploaded.name)
-    suffix = PurePath(name).suffix.lower()
-    stored_name = uuid.uuid4().hex + (suffix if _SAFE_SUFFIX.match(suffix) else "")
     attachment = Attachment(
-        order=order, kind=kind, name=name, content_type=clean_content_type(uploaded.content_type),
-        size=size, sha256=sha256, uploaded_by=actor if actor.pk else None,
-        created_at=now or timezone.now(),
+        order=order, kind=kind, name=checked.display_name(clean_file_name(uploaded.name)),
+        content_type=checked.content_type, size=size, sha256=sha256,
+        uploaded_by=actor if actor.pk else None, created_at=now or timezone.now(),
     )
-    attachment.file.save(stored_name, uploaded, save=False)
+    attachment.file.save(uuid.uuid4().hex + checked.extension, content, save=False)
     try:
         with transaction.atomic():
             attachment.save()

@@ -1,15 +1,20 @@
-"""Files on orders: upload (multipart), checksum, size limit, who may upload and download."""
+"""Files on orders: upload (multipart), checksum, size limit, who may upload and download, and
+(issue 10, finding 8) what is accepted is decided by the content, photos lose their metadata."""
 
 from __future__ import annotations
 
 import hashlib
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
+from PIL import Image
 
 from hotline.orders.models import Attachment
 from tests.api.conftest import API, ApiClient, dispatched_order, new_order
+from tests.core.test_files import REFUSED, image_bytes, jpeg_with_gps, minimal_pdf
 
-PHOTO = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+PHOTO = image_bytes("PNG")
 
 
 def _upload(user, number, *, kind="intake", name="现场照片.png", content=PHOTO,
@@ -24,18 +29,22 @@ def test_upload_and_download(city, media):
     r = _upload(city.agent, order.number)
     assert r.status_code == 201, r.content
     body = r.json()
-    assert body["sha256"] == hashlib.sha256(PHOTO).hexdigest()
-    assert body["size"] == len(PHOTO) and body["name"] == "现场照片.png"
-    assert body["kind"] == "intake" and body["content_type"] == "image/png"
     stored = Attachment.objects.get(pk=body["id"])
+    with stored.file.open("rb") as handle:
+        kept = handle.read()  # the re-encoded image, which the checksum and size describe
+    with Image.open(stored.file.path) as image:
+        assert image.format == "PNG" and image.size == (40, 30)
+    assert body["sha256"] == hashlib.sha256(kept).hexdigest()
+    assert body["size"] == len(kept) and body["name"] == "现场照片.png"
+    assert body["kind"] == "intake" and body["content_type"] == "image/png"
     assert stored.uploaded_by == city.agent
-    assert "现场" not in stored.file.name  # stored under a generated name
+    assert "现场" not in stored.file.name and stored.file.name.endswith(".png")
 
     detail = ApiClient(city.agent).get(f"/orders/{order.number}").json()
     assert [a["id"] for a in detail["attachments"]] == [body["id"]]
     download = ApiClient(city.agent).client.get(body["url"])
     assert download.status_code == 200
-    assert b"".join(download.streaming_content) == PHOTO
+    assert b"".join(download.streaming_content) == kept
     assert "attachment" in download["Content-Disposition"]
 
 
@@ -80,8 +89,9 @@ def test_hostile_names_and_types_are_cleaned(city, media):
     r = _upload(city.agent, order.number, name="../../etc/pass\x01wd.sh",
                 content_type="text/html\x00; evil")
     assert r.status_code == 201
-    assert r.json()["name"] == "passwd.sh"
-    assert r.json()["content_type"] == "application/octet-stream"
+    # The name keeps its stem but says what the content is; the claimed type is ignored.
+    assert r.json()["name"] == "passwd.png"
+    assert r.json()["content_type"] == "image/png"
     stored = Attachment.objects.get(pk=r.json()["id"])
     assert stored.file.name.startswith(f"orders/{order.number}/")
     assert ".." not in stored.file.name
@@ -98,3 +108,45 @@ def test_recordings_are_hidden_from_those_who_may_not_know_the_citizen(city, med
     assert handler.get(f"/orders/{order.number}/attachments/{rec.pk}").status_code == 404
     assert [a["id"] for a in agent.get(f"/orders/{order.number}").json()["attachments"]] == [
         rec.pk]
+
+
+@pytest.mark.parametrize("name,label", [
+    ("photo.jpg", "html as photo.jpg"), ("photo.jpg", "svg as photo.jpg"),
+    ("report.pdf", "windows program as a.pdf"), ("说明.txt", "shell script"),
+    ("scan.docx", "zip archive"), ("a.doc", "macro doc"),
+])
+def test_hostile_content_under_an_innocent_name_is_refused(city, media, name, label):
+    order = new_order(city)
+    with translation.override("en"):
+        r = _upload(city.agent, order.number, name=name, content=REFUSED[label],
+                    content_type="image/jpeg")
+    assert r.status_code == 422, r.content
+    assert r.json()["field"] == "file"
+    assert "Allowed are images (JPEG, PNG, GIF, WebP), PDF" in r.json()["detail"]
+    assert not Attachment.objects.filter(order=order).exists()
+    assert not list(media.rglob("*.*"))
+
+
+def test_a_photo_is_stored_without_its_exif_and_gps(city, media):
+    order = new_order(city)
+    r = _upload(city.agent, order.number, name="IMG_0001.JPG", content=jpeg_with_gps(),
+                content_type="application/octet-stream")
+    assert r.status_code == 201, r.content
+    assert r.json()["content_type"] == "image/jpeg" and r.json()["name"] == "IMG_0001.JPG"
+    stored = Attachment.objects.get(pk=r.json()["id"])
+    with stored.file.open("rb") as handle:
+        kept = handle.read()
+    assert b"Exif" not in kept and b"PhoneMaker" not in kept and b"taken at home" not in kept
+    with Image.open(stored.file.path) as image:
+        assert not image.getexif() and image.size == (30, 40)
+
+
+def test_a_pdf_named_like_a_web_page_is_offered_as_a_pdf(city, media):
+    order = new_order(city)
+    r = _upload(city.agent, order.number, name="回执.html", content=minimal_pdf(),
+                content_type="text/html")
+    assert r.status_code == 201
+    assert r.json()["name"] == "回执.pdf" and r.json()["content_type"] == "application/pdf"
+    download = ApiClient(city.agent).client.get(r.json()["url"])
+    assert download["Content-Type"] == "application/pdf"
+    assert b"".join(download.streaming_content) == minimal_pdf()  # a PDF is kept as sent

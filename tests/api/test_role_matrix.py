@@ -7,6 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.api.conftest import ApiClient, dispatched_order
+from tests.core.test_files import image_bytes
 
 FULL = ("张三", "13812341234")
 MASKED = ("张*", "138****1234")
@@ -38,7 +39,7 @@ MAY_LOOK_FOR_SIMILAR = {"agent", "monitor", "admin", "sub_agent"}
 
 
 def _upload(client: ApiClient, number: str, kind: str) -> int:
-    f = SimpleUploadedFile("photo.jpg", b"\xff\xd8jpeg-bytes", content_type="image/jpeg")
+    f = SimpleUploadedFile("photo.jpg", image_bytes("JPEG"), content_type="image/jpeg")
     return client.client.post(f"/api/v1/orders/{number}/attachments",
                               {"file": f, "kind": kind}).status_code
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from hotline.orders.models import Attachment, Order
 from hotline.orders.services import do_action
+from tests.core.test_files import image_bytes
 from tests.portal.conftest import new_order
 
 pytestmark = pytest.mark.django_db
@@ -98,7 +99,7 @@ def form_data(**overrides):
 def test_new_order_form_registers_an_order(city, login):
     client = login(city.agent)
     assert client.get(reverse("portal:order_new")).status_code == 200
-    upload = SimpleUploadedFile("photo.jpg", b"\xff\xd8 fake jpeg", content_type="image/jpeg")
+    upload = SimpleUploadedFile("photo.jpg", image_bytes("JPEG"), content_type="image/jpeg")
     response = client.post(reverse("portal:order_new"), {**form_data(), "uploads": upload})
     order = Order.objects.get()
     assert response.status_code == 302
