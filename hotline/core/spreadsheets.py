@@ -119,7 +119,7 @@ def check_archive(archive: zipfile.ZipFile, limits: Limits) -> None:
         total += member.file_size
         if total > limits.max_unpacked_bytes:
             raise ImportRefused(
-                _("The workbook unpacks to more than %(limit)d MB; the limit is %(limit)d MB. "
+                _("The workbook unpacks to more than %(limit)d MB, the limit for an import. "
                   "Split it into smaller files.")
                 % {"limit": limits.max_unpacked_bytes // (1024 * 1024)})
         if (member.file_size > RATIO_FLOOR_BYTES
