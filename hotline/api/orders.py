@@ -33,6 +33,7 @@ from hotline.api.schemas import (
 from hotline.directory.models import Category
 from hotline.orders import access_log, attachments, services
 from hotline.orders.errors import InvalidInput, NotFound
+from hotline.orders.disclosure import Disclosure
 from hotline.orders.lifecycle import Action
 from hotline.orders.models import Attachment, Order
 from hotline.orders.numbering import is_valid
@@ -230,7 +231,8 @@ def download_attachment(request: HttpRequest, number: str, attachment_id: int) -
     except Exception:
         handle.close()
         raise
-    return FileResponse(handle, as_attachment=True, filename=att.name,
+    name = Disclosure(actor(request)).attachment_name(order, att)
+    return FileResponse(handle, as_attachment=True, filename=name,
                         content_type=att.content_type)
 
 

@@ -1,5 +1,6 @@
 """Orders as the API shows them to one caller: the citizen masked or hidden per the caller's
-role (``hotline.orders.scope``), recordings left out for those who may not know the citizen."""
+role (``hotline.orders.scope``), recordings left out for those who may not know the citizen, and
+the history, contacts and file names as ``hotline.orders.disclosure`` lets the caller see them."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from django.urls import reverse
 from hotline.directory.models import User
 from hotline.orders import lifecycle
 from hotline.orders.attachments import visible_attachments
+from hotline.orders.disclosure import Disclosure
 from hotline.orders.models import Contact, Order, OrderAction
 from hotline.orders.scope import citizen_hidden, shown_name, shown_phone
 
@@ -38,7 +40,8 @@ def order_summary(order: Order) -> dict[str, Any]:
     }
 
 
-def _events(order: Order) -> list[dict[str, Any]]:
+def _events(seen: Disclosure, order: Order) -> list[dict[str, Any]]:
+    events = order.events.select_related("unit").order_by("seq")
     return [
         {
             "seq": e.seq, "action": e.action, "action_label": str(_ACTION_LABELS.get(e.action, "")),
@@ -46,7 +49,7 @@ def _events(order: Order) -> list[dict[str, Any]]:
             "unit": e.unit.code if e.unit else None, "note": e.note, "data": e.data,
             "created_at": e.created_at,
         }
-        for e in order.events.select_related("unit").order_by("seq")
+        for e in seen.events(order, events)
     ]
 
 
@@ -61,29 +64,31 @@ def _assignments(order: Order) -> list[dict[str, Any]]:
     ]
 
 
-def _attachments(user: User, order: Order) -> list[dict[str, Any]]:
+def _attachments(seen: Disclosure, order: Order) -> list[dict[str, Any]]:
     return [
         {
-            "id": a.pk, "kind": a.kind, "name": a.name, "content_type": a.content_type,
-            "size": a.size, "sha256": a.sha256, "created_at": a.created_at,
+            "id": a.pk, "kind": a.kind, "name": seen.attachment_name(order, a),
+            "content_type": a.content_type, "size": a.size, "sha256": a.sha256,
+            "created_at": a.created_at,
             "url": reverse("api:download_attachment", args=[order.number, a.pk]),
         }
-        for a in visible_attachments(user, order)
+        for a in visible_attachments(seen.viewer, order)
     ]
 
 
-def _contacts(order: Order) -> list[dict[str, Any]]:
+def _contacts(seen: Disclosure, order: Order) -> list[dict[str, Any]]:
     return [
         {
             "id": c.pk, "channel": c.channel, "direction": c.direction,
             "occurred_at": c.occurred_at, "summary": c.summary,
         }
-        for c in Contact.objects.filter(orders=order).order_by("occurred_at", "pk")
+        for c in seen.contacts(Contact.objects.filter(orders=order)).order_by("occurred_at", "pk")
     ]
 
 
 def order_detail(user: User, order: Order) -> dict[str, Any]:
     hidden = citizen_hidden(user, order)
+    seen = Disclosure(user)
     return {
         **order_summary(order),
         "text": order.text,
@@ -107,8 +112,8 @@ def order_detail(user: User, order: Order) -> dict[str, Any]:
             a.value for a in lifecycle.allowed_actions(order.state)
             if user.is_superuser or user.role in lifecycle.ACTION_ROLES[a]
         ],
-        "events": _events(order),
+        "events": _events(seen, order),
         "assignments": _assignments(order),
-        "attachments": _attachments(user, order),
-        "contacts": _contacts(order),
+        "attachments": _attachments(seen, order),
+        "contacts": _contacts(seen, order),
     }

@@ -21,6 +21,7 @@ from hotline.desk.models import CallOutcome, QueuedCall
 from hotline.directory.models import User
 from hotline.orders import access_log, scope
 from hotline.orders.contacts import citizen_history
+from hotline.orders.disclosure import Disclosure
 from hotline.orders.errors import Forbidden
 from hotline.orders.lifecycle import OPEN
 from hotline.orders.models import AccessKind, Citizen, CitizenTag, Contact, Order
@@ -99,8 +100,10 @@ def _history(actor: User, citizen: Citizen) -> tuple[QuerySet[Order], QuerySet[C
     visible = scope.visible_orders(actor, Order.objects.filter(citizen=citizen))
     hidden = [o.pk for o in visible.filter(confidential=True) if scope.citizen_hidden(actor, o)]
     orders = _open_first(visible.exclude(pk__in=hidden))
-    contacts = Contact.objects.filter(citizen=citizen, orders__in=orders).distinct() \
-        .order_by("-occurred_at")
+    # A contact of a shown order may concern a hidden one too (a merge moves contacts along).
+    contacts = Disclosure(actor).contacts(
+        Contact.objects.filter(citizen=citizen, orders__in=orders).distinct()
+    ).order_by("-occurred_at")
     return orders, contacts, True
 
 

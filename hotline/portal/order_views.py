@@ -27,6 +27,7 @@ from hotline.orders.attachments import (
     visible_attachments,
 )
 from hotline.orders.contacts import citizen_history
+from hotline.orders.disclosure import Disclosure
 from hotline.orders.errors import NotFound, ServiceError
 from hotline.orders.lifecycle import Action, State
 from hotline.orders.models import Attachment, Order, OrderAction
@@ -123,6 +124,7 @@ def _detail_context(
             "action": action.value, "label": OrderAction(action.value).label, "form": form,
             "open": action == failed_action, "has_fields": bool(form.fields),
             "files": FilesForm() if action == Action.REPLY else None,
+    seen = Disclosure(user)
         })
     links = _links_context(user, order, {str(item["action"]) for item in action_forms})
     # Logged before the page is built: a view that cannot be logged is not shown.
@@ -140,22 +142,22 @@ def _detail_context(
         "citizen_name": scope.shown_name(user, order),
         "citizen_phone": scope.shown_phone(user, order),
         "citizen_hidden": scope.citizen_hidden(user, order),
-        "events": queries.event_targets(list(order.events.select_related("unit").order_by("seq"))),
+        "events": queries.event_targets(
+            seen.events(order, order.events.select_related("unit").order_by("seq"))),
         "route": queries.route_preview(order) if order.state == State.ACCEPTED else None,
         "assignments": order.assignments.select_related("unit").order_by("-active", "assigned_at"),
-        "attachments": visible_attachments(user, order),
+        "attachments": [(a, seen.attachment_name(order, a))
+                        for a in visible_attachments(user, order)],
         "action_forms": action_forms,
         "next": request.POST.get("next") or request.GET.get("next") or "",
     }
 
 
 def _links_context(user: User, order: Order, allowed: set[str]) -> dict[str, Any]:
-    """Linked orders, orders merged into this one (with their citizens, to inform them) and
-    similar open orders with link / merge buttons for those who may."""
-    merged = [
-        (m, scope.shown_name(user, m), scope.shown_phone(user, m))
-        for m in scope.visible_orders(user, order.merged_orders.select_related("citizen"))
-    ]
+    """Linked orders, orders merged into this one (with their citizens, to inform them, for
+    those who may know them: ``disclosure``) and similar open orders with link / merge buttons
+    for those who may."""
+    merged = [(m.order, m.name, m.phone) for m in Disclosure(user).merged(order)]
     found: list[similar.SimilarOrder] = []
     if similar.may_look_for_duplicates(user) and order.state in similar.OPEN_STATES:
         found = similar.similar_to_order(user, order, limit=SIMILAR_SHOWN)
@@ -268,5 +270,6 @@ def attachment_download(request: StaffRequest, number: str, attachment_id: int) 
         raise
     if play:
         return FileResponse(handle, as_attachment=False, content_type=attachment.content_type)
-    return FileResponse(handle, as_attachment=True, filename=attachment.name)
+    return FileResponse(handle, as_attachment=True,
+                        filename=Disclosure(request.user).attachment_name(order, attachment))
 
