@@ -19,6 +19,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
 
 from hotline.desk.events import EventTail
+from hotline.directory.security import session_login_complete
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +83,11 @@ class EventConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         user = self.scope.get("user")
         if user is None or not user.is_authenticated or not await self.allowed(user):
             await self.close(code=4403)
+            return
+        # No page middleware runs for a websocket: an administrator who typed only the
+        # password, an expired password or an idle session opens no socket either.
+        if not await database_sync_to_async(session_login_complete)(user, self.scope.get("session")):
+            await self.close(code=4401)
             return
         self.joined = await self.groups_for(user)
         layer = self.channel_layer

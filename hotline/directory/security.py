@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 SECOND_FACTOR_ROLES = frozenset({Role.CENTRE_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN})
 # The name of the device a user enrols on the enrolment page (one authenticator per account).
 DEVICE_NAME = "authenticator"
+# Where a session keeps the time of its user's last activity (the idle timeout).
+LAST_ACTIVITY_KEY = "hotline_last_activity"
 
 
 def client_address(request: HttpRequest) -> str:
@@ -157,6 +159,29 @@ def needs_second_factor(user: Any) -> bool:
     if not (user is not None and user.is_authenticated):
         return False
     return bool(user.is_superuser or user.role in SECOND_FACTOR_ROLES)
+
+
+def session_login_complete(user: Any, session: Any, now: dt.datetime | None = None) -> bool:
+    """True when a session's login is finished and still alive: the second factor entered in
+    this session where the user needs one, the password not expired, the session not idle past
+    HOTLINE_IDLE_TIMEOUT_MINUTES. The page middleware checks the same for every request; a
+    websocket (the desk, the wallboard) asks here once when it opens, since no page middleware
+    runs for it."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.models import Device
+
+    if not (user is not None and user.is_authenticated and user.is_active) or session is None:
+        return False
+    if needs_second_factor(user):
+        device = Device.from_persistent_id(session.get(DEVICE_ID_SESSION_KEY) or "")
+        if device is None or device.user_id != user.pk or not device.confirmed:
+            return False
+    if password_expired(user, now):
+        return False
+    minutes = settings.HOTLINE_IDLE_TIMEOUT_MINUTES
+    last = session.get(LAST_ACTIVITY_KEY)
+    moment = (now or timezone.now()).timestamp()
+    return not (minutes > 0 and isinstance(last, (int, float)) and moment - last > minutes * 60)
 
 
 def confirmed_device(user: Any) -> TOTPDevice | None:

@@ -30,9 +30,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from hotline.directory.security import needs_second_factor, password_expired
+from hotline.directory.security import LAST_ACTIVITY_KEY, needs_second_factor, password_expired
 
-LAST_ACTIVITY_KEY = "hotline_last_activity"
 # The activity time is written at most this often (each write is a session save).
 ACTIVITY_RESOLUTION_SECONDS = 30
 

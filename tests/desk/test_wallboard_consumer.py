@@ -14,6 +14,9 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.contrib.sessions.backends.db import SessionStore
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from hotline.desk import services, wallboard
 from hotline.desk.commands import do_finish_command, do_issue_command
@@ -23,10 +26,25 @@ from hotline.desk.wallboard import SnapshotHub, WallboardConsumer, socket_langua
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def communicator(user: Any, path: str = "/ws/desk/wallboard/?lang=en") -> WebsocketCommunicator:
+def communicator(user: Any, path: str = "/ws/desk/wallboard/?lang=en",
+                 session: Any = None) -> WebsocketCommunicator:
+    """A socket as the ASGI stack opens it: the user and their (logged-in) session."""
     comm = WebsocketCommunicator(WallboardConsumer.as_asgi(), path)
     comm.scope["user"] = user
+    comm.scope["session"] = logged_in_session(user) if session is None else session
     return comm
+
+
+def logged_in_session(user: Any) -> SessionStore:
+    """A session past the whole login: with the second factor for administrators."""
+    from hotline.directory.security import needs_second_factor
+
+    session = SessionStore()
+    if needs_second_factor(user):
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or \
+            TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    return session
 
 
 async def next_snapshot(comm: WebsocketCommunicator, timeout: float = 3.0) -> dict[str, Any]:
@@ -69,12 +87,14 @@ def test_a_desk_event_produces_a_fresh_snapshot(desk: Any) -> None:
 
 
 def test_other_roles_are_refused_with_4403(desk: Any) -> None:
+    admin_session = logged_in_session(desk.admin)
+
     async def scenario() -> None:
         for user in (desk.agent, desk.handler, desk.leader, desk.auditor):
             comm = communicator(user)
             connected, code = await comm.connect()
             assert (connected, code) == (False, 4403)
-        admin = communicator(desk.admin)
+        admin = communicator(desk.admin, session=admin_session)
         assert (await admin.connect())[0]
         await next_snapshot(admin)
         await admin.disconnect()
@@ -157,9 +177,10 @@ def test_command_outcomes_go_to_the_monitor_who_issued_them(desk: Any) -> None:
     assert services.do_offer_call(call, desk.agent.pk)
     services.do_call_answered(call.pk)
     command = do_issue_command(desk.monitor, call.pk, "whisper")
+    admin_session = logged_in_session(desk.admin)
 
     async def scenario() -> None:
-        mine, other = communicator(desk.monitor), communicator(desk.admin)
+        mine, other = communicator(desk.monitor), communicator(desk.admin, session=admin_session)
         assert (await mine.connect())[0] and (await other.connect())[0]
         await next_snapshot(mine)
         await next_snapshot(other)
@@ -223,3 +244,38 @@ def test_the_hub_renders_once_for_concurrent_sockets(monkeypatch: Any) -> None:
         assert hub.computed == 3
 
     async_to_sync(scenario)()
+
+
+def test_an_administrator_without_the_second_factor_opens_no_socket(desk):
+    """The page middleware keeps an administrator who typed only the password out of every
+    page; the wallboard's websocket is no way around it."""
+    admin = desk.admin
+
+    async def opens(session: Any) -> bool:
+        comm = communicator(admin, session=session)
+        connected, _ = await comm.connect()
+        await comm.disconnect()
+        return bool(connected)
+
+    device = TOTPDevice.objects.create(user=admin, name="authenticator", confirmed=True)
+    verified = SessionStore()
+    verified[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    assert not async_to_sync(opens)(SessionStore())
+    assert async_to_sync(opens)(verified)
+
+
+def test_an_idle_session_opens_no_socket(desk):
+    from django.utils import timezone
+
+    from hotline.directory.security import LAST_ACTIVITY_KEY
+
+    idle = SessionStore()
+    idle[LAST_ACTIVITY_KEY] = timezone.now().timestamp() - 3 * 3600
+
+    async def opens() -> bool:
+        comm = communicator(desk.monitor, session=idle)
+        connected, _ = await comm.connect()
+        await comm.disconnect()
+        return bool(connected)
+
+    assert not async_to_sync(opens)()
