@@ -183,6 +183,31 @@ class StaffAdmin(HotlineAdminMixin, DjangoUserAdmin):
         (_("Hotline"), {"fields": ("role", "unit", "display_name", "extension")}),
     )
 
+    # 三员分立: the system administrator keeps the directory, so the accounts of the other two
+    # duties are out of their reach here (else resetting the audit administrator's password
+    # would let them read the audit log). Those accounts are made and reset at the server's
+    # console: ``manage.py duty_account``.
+    DUTY_ROLES = (Role.SECURITY_ADMIN, Role.AUDIT_ADMIN)
+
+    def _protected(self, request: HttpRequest, obj: Model | None) -> bool:
+        if obj is None:
+            return False
+        actor: Any = request.user
+        holds_duty = getattr(obj, "role", None) in self.DUTY_ROLES
+        return holds_duty or (bool(getattr(obj, "is_superuser", False)) and not actor.is_superuser)
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return super().has_change_permission(request, obj) and not self._protected(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return super().has_delete_permission(request, obj) and not self._protected(request, obj)
+
+    def formfield_for_choice_field(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "role":
+            kwargs["choices"] = [(value, label) for value, label in Role.choices
+                                 if value not in self.DUTY_ROLES]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
     def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
         # Only a superuser may hand out superuser status or raw Django permissions.
         fields = list(super().get_readonly_fields(request, obj))
