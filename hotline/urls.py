@@ -1,11 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.i18n import set_language
 
 from hotline.api.urls import api
+from hotline.portal.access import public_page
 
 urlpatterns = [
     path("api/v1/", api.urls),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # Django's i18n URLconf, with its one view declared public (hotline.core.rules).
+    path("i18n/setlang/", public_page(set_language), name="set_language"),
     path("knowledge/", include("hotline.knowledge.urls")),
     path("insight/", include("hotline.insight.urls")),
     path("triage/", include("hotline.triage.urls")),

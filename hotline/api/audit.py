@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from hotline.api.auth import actor
+from hotline.api.rules import allow
 from hotline.api.schemas import MAX_DATE, MIN_DATE, ErrorOut, InputSchema, IsoDate, Text40
 from hotline.directory.models import Role
 from hotline.orders import access_log
@@ -61,6 +62,7 @@ class AccessLogPageOut(Schema):
             url_name="access_log", summary="Search the personal-data access log (audit admin)",
             description="Newest first. Only the audit administrator may call it; superusers and "
             "every other role get 403. The search itself is written to the log.")
+@allow(Role.AUDIT_ADMIN, superusers=False)  # hotline.api.rules (三员分立)
 def search_access_log(request: HttpRequest, query: Query[AccessLogQuery]) -> dict[str, Any]:
     user = actor(request)
     filters = AccessFilters(

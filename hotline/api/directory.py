@@ -7,6 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router
 
+from hotline.api.rules import ANY_ACCOUNT, allow
 from hotline.api.schemas import CategoryOut, DistrictOut, ErrorOut, UnitOut
 from hotline.directory.models import Category, District, Unit
 
@@ -24,6 +25,7 @@ def _category(c: Category, parent_codes: dict[int, str]) -> dict[str, Any]:
 @router.get("/categories", response={200: list[CategoryOut], 401: ErrorOut, 422: ErrorOut},
             url_name="categories",
             summary="The category catalogue (事项目录); ?tree=true nests children")
+@allow(*ANY_ACCOUNT)
 def categories(request: HttpRequest, tree: bool = False,
                include_inactive: bool = False) -> list[dict[str, Any]]:
     rows = list(Category.objects.order_by("level", "code"))
@@ -47,6 +49,7 @@ def categories(request: HttpRequest, tree: bool = False,
 
 @router.get("/units", response={200: list[UnitOut], 401: ErrorOut, 422: ErrorOut}, url_name="units",
             summary="Units: the centre, sub-centres, departments and streets")
+@allow(*ANY_ACCOUNT)
 def units(request: HttpRequest, include_inactive: bool = False) -> list[dict[str, Any]]:
     qs = Unit.objects.select_related("parent", "district").order_by("code")
     if not include_inactive:
@@ -64,5 +67,6 @@ def units(request: HttpRequest, include_inactive: bool = False) -> list[dict[str
 
 @router.get("/districts", response={200: list[DistrictOut], 401: ErrorOut, 422: ErrorOut},
             url_name="districts", summary="Districts of the city")
+@allow(*ANY_ACCOUNT)
 def districts(request: HttpRequest) -> list[dict[str, Any]]:
     return [{"code": d.code, "name": d.name} for d in District.objects.order_by("code")]

@@ -5,14 +5,18 @@
   are listed under ``errors``.
 - A body that is not JSON is 400 (too large: 413); an unauthenticated call is 401; an
   unknown path under /api/v1/ is 404.
+- A body Django cannot parse at all (multipart without a boundary or cut short, bytes that are
+  not in the declared charset) is 400 too: no parser error reaches Django's handler as a
+  traceback.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -84,6 +88,22 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(SuspiciousOperation)
     def suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
         # Django's own request-parsing limits (too many fields or files, bad multipart, ...).
+        return _json(api, request, 400, "the request could not be read")
+
+    @api.exception_handler(MultiPartParserError)
+    def unreadable_multipart(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
+        # Raised while ninja reads request.POST/FILES: no boundary, a bad boundary, a body cut
+        # short, undecodable base64 parts.
+        return _json(api, request, 400, "the multipart body could not be read: send "
+                     "multipart/form-data with a boundary and complete parts")
+
+    @api.exception_handler(UnicodeDecodeError)
+    def undecodable(request: HttpRequest, exc: UnicodeDecodeError) -> HttpResponse:
+        return _json(api, request, 400, "the request is not valid text in its charset "
+                     "(send UTF-8)")
+
+    @api.exception_handler(BadRequest)
+    def bad_request(request: HttpRequest, exc: BadRequest) -> HttpResponse:
         return _json(api, request, 400, "the request could not be read")
 
     @api.exception_handler(Http404)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja import Router
 
+from hotline.api.rules import public_operation
 from hotline.orders.errors import NotFound
 
 router = Router()
@@ -13,5 +14,6 @@ router = Router()
 
 @router.api_operation(["GET", "POST", "PUT", "PATCH", "DELETE"], "/{path:rest}", auth=None,
                       include_in_schema=False, url_name="not_found")
+@public_operation
 def not_found(request: HttpRequest, rest: str) -> None:
     raise NotFound("no such endpoint; see /api/v1/docs")

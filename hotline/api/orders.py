@@ -18,6 +18,7 @@ from ninja.responses import Status
 from hotline.api.action_params import ACTION_PARAMS
 from hotline.api.auth import actor
 from hotline.api.presenters import order_detail, order_summary
+from hotline.api.rules import ANY_ACCOUNT, allow
 from hotline.api.schemas import (
     AttachmentOut,
     ErrorOut,
@@ -34,7 +35,7 @@ from hotline.directory.models import Category
 from hotline.orders import access_log, attachments, services
 from hotline.orders.errors import InvalidInput, NotFound
 from hotline.orders.disclosure import Disclosure
-from hotline.orders.lifecycle import Action
+from hotline.orders.lifecycle import ACTION_ROLES, Action
 from hotline.orders.models import Attachment, Order
 from hotline.orders.numbering import is_valid
 from hotline.orders.scope import visible_orders
@@ -83,6 +84,7 @@ def _check_idempotency_key(key: str | None) -> str | None:
         "different body is 409. Keys are per user."
     ),
 )
+@allow(*ACTION_ROLES[Action.CREATE])
 def create_order(
     request: HttpRequest,
     response: HttpResponse,
@@ -114,6 +116,7 @@ def _similar_page(found: list[similar.SimilarOrder]) -> dict[str, Any]:
              description="For an agent filling the new-order form: open orders in the caller's "
              "scope within the window (30 days by default) scored as likely duplicates or "
              "related, best first, with the reasons.")
+@allow(*ACTION_ROLES[Action.LINK])
 def similar_orders(request: HttpRequest, payload: SimilarIn) -> dict[str, Any]:
     user = actor(request)
     similar.check_may_look(user)
@@ -125,6 +128,7 @@ def similar_orders(request: HttpRequest, payload: SimilarIn) -> dict[str, Any]:
 
 @router.get("/orders/{number}/similar", response={200: SimilarPageOut, **ERRORS},
             url_name="order_similar", summary="Open orders like this one (to merge or link)")
+@allow(*ACTION_ROLES[Action.LINK])
 def order_similar(request: HttpRequest, number: str,
                   limit: int = 10) -> dict[str, Any]:
     user = actor(request)
@@ -178,6 +182,7 @@ def filtered_orders(qs: QuerySet[Order], f: OrderFilters) -> QuerySet[Order]:
 
 @router.get("/orders", response={200: OrderPageOut, **ERRORS}, url_name="list_orders",
             summary="List the orders the caller may see, newest first")
+@allow(*ANY_ACCOUNT)
 def list_orders(request: HttpRequest, filters: Query[OrderFilters]) -> dict[str, Any]:
     qs = visible_orders(
         actor(request), Order.objects.select_related("district", "category", "lead_unit")
@@ -192,6 +197,7 @@ def list_orders(request: HttpRequest, filters: Query[OrderFilters]) -> dict[str,
 
 @router.get("/orders/{number}", response={200: OrderDetailOut, **ERRORS}, url_name="get_order",
             summary="One order with its history, assignments, files and contacts")
+@allow(*ANY_ACCOUNT)
 def get_order(request: HttpRequest, number: str) -> dict[str, Any]:
     user, order = actor(request), _visible_order(request, number)
     access_log.do_log_citizen_view(user, order, request)  # before the citizen is shown
@@ -202,6 +208,7 @@ def get_order(request: HttpRequest, number: str) -> dict[str, Any]:
     "/orders/{number}/attachments", response={201: AttachmentOut, 413: ErrorOut, **ERRORS},
     url_name="upload_attachment", summary="Attach a file (multipart field `file`)",
 )
+@allow(*ANY_ACCOUNT)
 def upload_attachment(
     request: HttpRequest,
     number: str,
@@ -217,6 +224,7 @@ def upload_attachment(
 
 @router.get("/orders/{number}/attachments/{attachment_id}", response={200: None, **ERRORS},
             url_name="download_attachment", summary="Download an attached file")
+@allow(*ANY_ACCOUNT)
 def download_attachment(request: HttpRequest, number: str, attachment_id: int) -> FileResponse:
     order = _visible_order(request, number)
     if not 1 <= attachment_id <= MAX_ID:
@@ -258,7 +266,8 @@ def _action_view(action: Action, schema: type[InputSchema]) -> Any:
         return _run_action(request, number, action, params)
 
     view.__name__ = f"action_{action.value}"
-    return view
+    # The lifecycle's roles for the action; the services check the unit and the state.
+    return allow(*ACTION_ROLES[action])(view)
 
 
 for _action, _schema in ACTION_PARAMS.items():
@@ -274,5 +283,6 @@ for _action, _schema in ACTION_PARAMS.items():
 
 @router.post("/orders/{number}/{action}", response={404: ErrorOut}, url_name="unknown_action",
              include_in_schema=False)
+@allow(*ANY_ACCOUNT)
 def unknown_action(request: HttpRequest, number: str, action: str) -> None:
     raise NotFound(f"unknown action {action[:40]!r}")

@@ -23,6 +23,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from ninja import Query, Router
 
+from hotline.api.rules import public_operation
 from hotline.api.schemas import ErrorOut, PublicStatusOut, Text40
 from hotline.core.clientaddr import client_address
 from hotline.directory.models import OrderType
@@ -62,6 +63,7 @@ def _labels(choices: Any, value: str) -> dict[str, str]:
         "window ends (see `Retry-After`)."
     ),
 )
+@public_operation
 def public_order_status(request: HttpRequest, number: str, phone: Query[Text40]) -> dict[str, Any]:
     attempt = lookup_limits.begin(client_address(request), number, phone)
     order = None

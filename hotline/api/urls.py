@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hotline.api import errors
+from hotline.api import errors, rules
 from hotline.api.auth import AUTH
 from hotline.api.directory import router as directory_router
 from hotline.api.fallback import router as fallback_router
@@ -25,6 +25,7 @@ api = HotlineAPI(
     ),
 )
 errors.install(api)
+api.add_decorator(rules.enforce, mode="view")  # each operation's declared roles (api/rules.py)
 api.add_router("", orders_router)
 api.add_router("", directory_router)
 api.add_router("", public_router)

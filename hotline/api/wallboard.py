@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
 from hotline.api.auth import actor
+from hotline.api.rules import allow
 from hotline.api.schemas import ErrorOut
 from hotline.desk import stats
 from hotline.desk.commands import MONITOR_ROLES
@@ -127,6 +128,8 @@ def board_json(board: stats.Wallboard) -> dict[str, Any]:
 
 @router.get("/wallboard", response={200: WallboardOut, 403: ErrorOut},
             summary="The supervisor's wallboard figures")
+@allow(*MONITOR_ROLES,
+       refusal="only shift monitors and centre administrators see the wallboard")
 def wallboard_endpoint(request: HttpRequest) -> dict[str, Any]:
     if actor(request).role not in MONITOR_ROLES:
         raise Forbidden("only shift monitors and centre administrators see the wallboard")

@@ -39,7 +39,7 @@ def may_use_desk(user: Any) -> bool:
     return bool(user.is_authenticated and user.role in DESK_ROLES)
 
 
-desk_required = role_required(may_use_desk)
+desk_required = role_required(may_use_desk, roles=DESK_ROLES)
 
 
 def wants_json(request: StaffRequest) -> bool:

@@ -178,7 +178,7 @@ def render_command_done(event: dict[str, Any], language: str | None = None) -> s
 # --- pages --------------------------------------------------------------------------------
 
 @require_GET
-@role_required(may_watch)
+@role_required(may_watch, roles=commands.MONITOR_ROLES)
 def wallboard_page(request: StaffRequest) -> HttpResponse:
     return render(request, "desk/wallboard.html", {
         **present(stats.wallboard()), "has_phone": has_phone(request.user),
@@ -186,7 +186,7 @@ def wallboard_page(request: StaffRequest) -> HttpResponse:
 
 
 @require_GET
-@role_required(may_watch)
+@role_required(may_watch, roles=commands.MONITOR_ROLES)
 def wallboard_live(request: StaffRequest) -> HttpResponse:
     return render(request, "desk/wallboard_live.html", present(stats.wallboard()))
 
@@ -222,7 +222,7 @@ def _panel(request: StaffRequest, agent_id: int, *, error: str = "", notice: str
 
 
 @require_GET
-@role_required(may_watch)
+@role_required(may_watch, roles=commands.MONITOR_ROLES)
 def agent_panel(request: StaffRequest, agent_id: int) -> HttpResponse:
     return _panel(request, agent_id)
 
@@ -258,7 +258,7 @@ ACTION_LABELS = {
 
 
 @require_POST
-@role_required(may_watch)
+@role_required(may_watch, roles=commands.MONITOR_ROLES)
 def agent_state(request: StaffRequest, agent_id: int) -> HttpResponse:
     """示闲 / 示忙 (with a reason) / 签出 for another agent, as the monitor."""
     status = _status(agent_id)
@@ -300,7 +300,7 @@ def _command_error(exc: ServiceError) -> str:
 
 
 @require_POST
-@role_required(may_watch)
+@role_required(may_watch, roles=commands.MONITOR_ROLES)
 def call_command(request: StaffRequest, call_id: int) -> HttpResponse:
     """监听 / 耳语 / 强插 / 强拆 on a live call: recorded as a CallCommand for its gateway."""
     call = QueuedCall.objects.filter(pk=call_id).values("agent_id").first()

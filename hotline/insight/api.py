@@ -14,7 +14,8 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from hotline.api.auth import actor
-from hotline.insight.services import HotIssue, Report, window_for
+from hotline.api.rules import allow
+from hotline.insight.services import VIEWER_ROLES, HotIssue, Report, window_for
 from hotline.insight.snapshots import report_for
 from hotline.insight.spikes import Spike
 
@@ -113,6 +114,7 @@ def _report(report: Report) -> dict[str, Any]:
 
 
 @router.get("/hot-issues", response=HotIssuesOut, summary="Hot issues and spikes")
+@allow(*VIEWER_ROLES)
 def hot_issues_endpoint(request: HttpRequest, params: Query[HotIssueParams]) -> dict[str, Any]:
     if params.date_from is not None or params.date_to is not None:
         window = window_for(date_from=params.date_from, date_to=params.date_to)

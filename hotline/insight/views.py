@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -16,10 +15,10 @@ from django.utils.translation import gettext as _
 
 from hotline.insight.chart import line_chart
 from hotline.insight.forms import HotIssuesForm
-from hotline.insight.services import Report, may_view_hot_issues
+from hotline.insight.services import VIEWER_ROLES, Report, may_view_hot_issues
 from hotline.insight.snapshots import report_for
 from hotline.orders.errors import ServiceError
-from hotline.portal.access import staff_required
+from hotline.portal.access import role_required
 
 CHART_SERIES = 5
 
@@ -30,10 +29,8 @@ def _chart(report: Report) -> str:
     return line_chart(series, labels, title=_("Orders per day of the largest hot issues"))
 
 
-@staff_required
+@role_required(may_view_hot_issues, roles=VIEWER_ROLES)
 def hot_issues_page(request: HttpRequest) -> HttpResponse:
-    if not may_view_hot_issues(request.user):
-        raise PermissionDenied
     form = HotIssuesForm(request.GET or {"period": "7"})
     context: dict[str, Any] = {"form": form, "report": None}
     status = 200

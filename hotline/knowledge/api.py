@@ -17,6 +17,7 @@ from ninja import Query, Router, Schema
 from pydantic import Field, StringConstraints
 
 from hotline.api.auth import AUTH, actor
+from hotline.api.rules import ANY_ACCOUNT, allow, public_operation
 from hotline.knowledge.models import EntryKind, readable_entries
 from hotline.knowledge.richtext import sanitise_html
 from hotline.knowledge.search import (
@@ -105,6 +106,7 @@ def optional_user(request: HttpRequest) -> Any:
 
 
 @router.get("/search", response=SearchOut, auth=None, summary="Search the knowledge base")
+@public_operation
 def search(request: HttpRequest, params: Query[SearchParams]) -> dict[str, Any]:
     user = optional_user(request)
     hits = search_entries(user, params.q, limit=params.limit,
@@ -114,6 +116,7 @@ def search(request: HttpRequest, params: Query[SearchParams]) -> dict[str, Any]:
 
 
 @router.get("/entries/{entry_id}", response=EntryOut, auth=None, summary="One entry")
+@public_operation
 def entry_detail(request: HttpRequest, entry_id: int) -> dict[str, Any]:
     user = optional_user(request)
     entry = (readable_entries(public_only=not may_read_internal(user))
@@ -133,11 +136,13 @@ def entry_detail(request: HttpRequest, entry_id: int) -> dict[str, Any]:
 
 
 @router.get("/suggest", response=list[EntryHitOut], summary="Entries for text being typed")
+@allow(*ANY_ACCOUNT)
 def suggest(request: HttpRequest, params: Query[SuggestParams]) -> list[dict[str, Any]]:
     return [hit.as_dict() for hit in suggest_entries(actor(request), params.text, limit=params.limit)]
 
 
 @router.get("/orders/search", response=list[OrderHitOut], summary="Search orders in your scope")
+@allow(*ANY_ACCOUNT)
 def orders_search(request: HttpRequest, params: Query[OrderSearchParams]) -> list[dict[str, Any]]:
     return [
         {"number": hit.order.number, "state": hit.order.state, "title_html": str(hit.title_html),

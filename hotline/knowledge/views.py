@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from hotline.knowledge import workflow
 from hotline.knowledge.excel import export_entries, import_entries
 from hotline.knowledge.forms import EntryForm, ImportForm, SearchForm
 from hotline.knowledge.models import Action, Entry, State, readable_entries
@@ -41,7 +42,7 @@ from hotline.knowledge.workflow import EntryAction
 from hotline.orders.access_log import do_log_access
 from hotline.orders.errors import ServiceError
 from hotline.orders.models import AccessKind
-from hotline.portal.access import role_required, staff_required
+from hotline.portal.access import public_page, role_required, staff_required
 
 
 def is_author(user: Any) -> bool:
@@ -83,6 +84,7 @@ def suggest(request: HttpRequest) -> HttpResponse:
     return render(request, "knowledge/_suggestions.html", {"hits": hits})
 
 
+@public_page
 def public_search(request: HttpRequest) -> HttpResponse:
     context = _search_context(request, public_only=True)
     if getattr(request, "htmx", False):
@@ -90,6 +92,7 @@ def public_search(request: HttpRequest) -> HttpResponse:
     return render(request, "knowledge/public_search.html", {**context, "public": True})
 
 
+@public_page
 def public_entry(request: HttpRequest, entry_id: int) -> HttpResponse:
     entry = readable_entries(public_only=True).select_related("published", "owner") \
         .filter(pk=entry_id).first()
@@ -122,7 +125,7 @@ def entry_detail(request: HttpRequest, entry_id: int) -> HttpResponse:
     })
 
 
-@role_required(is_author)
+@role_required(is_author, roles=workflow.AUTHOR_ROLES)
 def entry_new(request: HttpRequest) -> HttpResponse:
     form = EntryForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
@@ -137,7 +140,7 @@ def entry_new(request: HttpRequest) -> HttpResponse:
     return render(request, "knowledge/entry_form.html", {"form": form, "entry": None}, status=status)
 
 
-@role_required(is_author)
+@role_required(is_author, roles=workflow.AUTHOR_ROLES)
 def entry_edit(request: HttpRequest, entry_id: int) -> HttpResponse:
     entry = Entry.objects.filter(pk=entry_id).first()
     if entry is None or not may(request.user, EntryAction.EDIT, entry):
@@ -179,7 +182,7 @@ def entry_action(request: HttpRequest, entry_id: int, action: str) -> HttpRespon
     return redirect("knowledge:entry", entry.pk)
 
 
-@role_required(is_author)
+@role_required(is_author, roles=workflow.AUTHOR_ROLES)
 def mine(request: HttpRequest) -> HttpResponse:
     entries = entries_owned_by(request.user)
     state = request.GET.get("state", "")
@@ -193,12 +196,13 @@ def mine(request: HttpRequest) -> HttpResponse:
     })
 
 
-@role_required(is_reviewer)
+@role_required(is_reviewer, roles=workflow.REVIEWER_ROLES)
 def review(request: HttpRequest) -> HttpResponse:
     return render(request, "knowledge/review.html", {"entries": review_queue()})
 
 
-@role_required(lambda u: is_author(u) or is_reviewer(u))
+@role_required(lambda u: is_author(u) or is_reviewer(u),
+               roles=workflow.AUTHOR_ROLES | workflow.REVIEWER_ROLES)
 def export(request: HttpRequest) -> HttpResponse:
     entries = Entry.objects.all() if is_reviewer(request.user) else entries_owned_by(request.user)
     do_log_access(request.user, AccessKind.EXPORT, request=request,  # type: ignore[arg-type]
@@ -211,7 +215,7 @@ def export(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@role_required(is_author)
+@role_required(is_author, roles=workflow.AUTHOR_ROLES)
 def import_view(request: HttpRequest) -> HttpResponse:
     form = ImportForm(request.POST or None, request.FILES or None)
     report = None

@@ -3,11 +3,14 @@
 Pages only decide what to show; the services decide what is allowed (role and scope) and raise
 ``ServiceError`` otherwise. The helpers here keep the pages from offering buttons the services
 would refuse, and keep users out of pages that are not theirs.
+
+Every page declares who may open it (``hotline.core.rules``): ``staff_required`` (every staff
+role), ``role_required(check, roles=...)`` (those roles, then ``check``), ``public_page``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any
 
@@ -16,6 +19,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseBase
 from django_htmx.middleware import HtmxDetails
 
+from hotline.core.rules import PUBLIC, declare, roles_rule
 from hotline.directory.models import Role, User
 from hotline.orders import lifecycle
 from hotline.orders.errors import ServiceError
@@ -41,6 +45,12 @@ WORKER_ONLY = frozenset({Action.CREATE, Action.REMIND, Action.MARK_OVERDUE})
 
 View = Callable[..., HttpResponseBase]
 
+# Every role that works on pages: the system account is for the worker, not for pages.
+STAFF_ROLES = frozenset(r.value for r in Role if r != Role.SYSTEM)
+STAFF_RULE = roles_rule(STAFF_ROLES, "logged-in staff")
+# Who registers orders on pages (the system account registers them too, but not on pages).
+CREATE_ROLES = frozenset(lifecycle.ACTION_ROLES[Action.CREATE] - {Role.SYSTEM})
+
 
 def is_department_user(user: Any) -> bool:
     return bool(user.is_authenticated and user.role in DEPARTMENT_ROLES)
@@ -60,25 +70,39 @@ def staff_required(view: View) -> View:
     @login_required
     @wraps(view)
     def wrapper(request: Any, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if request.user.role == Role.SYSTEM and not request.user.is_superuser:
+        if not STAFF_RULE.admits(request.user):
             raise PermissionDenied
         return view(request, *args, **kwargs)
 
-    return wrapper
+    return declare(wrapper, STAFF_RULE)
 
 
-def role_required(check: Callable[[Any], bool]) -> Callable[[View], View]:
+def role_required(check: Callable[[Any], bool], *,
+                  roles: Iterable[str] | None = None) -> Callable[[View], View]:
+    """Staff whose role is in ``roles`` and for whom ``check`` holds (it may look at the unit).
+    Without ``roles`` the page still works but declares no rule (the endpoint-rules test names
+    it): say which roles the check lets through."""
+    rule = roles_rule(roles, "role_required") if roles is not None else None
+
     def decorator(view: View) -> View:
         @staff_required
         @wraps(view)
         def wrapper(request: Any, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            if rule is not None and not rule.admits(request.user):
+                raise PermissionDenied
             if not check(request.user):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 
-        return wrapper
+        return declare(wrapper, rule)
 
     return decorator
+
+
+def public_page(view: View) -> View:
+    """A page anyone may open, logged in or not (login, the citizens' status page, the public
+    knowledge base). The view itself decides what an anonymous visitor sees."""
+    return declare(view, PUBLIC)
 
 
 def _makes_sense(order: Order, action: Action) -> bool:

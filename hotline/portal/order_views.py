@@ -29,11 +29,18 @@ from hotline.orders.attachments import (
 from hotline.orders.contacts import citizen_history
 from hotline.orders.disclosure import Disclosure
 from hotline.orders.errors import NotFound, ServiceError
-from hotline.orders.lifecycle import Action, State
+from hotline.orders.lifecycle import ACTION_ROLES, Action, State
 from hotline.orders.models import Attachment, Order, OrderAction
 from hotline.orders.services import NewOrder, do_action, do_create_order, get_order_for
 from hotline.portal import queries
-from hotline.portal.access import StaffRequest, actions_for, may_create_orders, role_required, staff_required
+from hotline.portal.access import (
+    CREATE_ROLES,
+    StaffRequest,
+    actions_for,
+    may_create_orders,
+    role_required,
+    staff_required,
+)
 from hotline.portal.forms import (
     ACTION_FORMS,
     ActionForm,
@@ -73,7 +80,7 @@ def order_list(request: StaffRequest) -> HttpResponse:
     return render(request, "portal/order_list.html", context)
 
 
-@role_required(may_create_orders)
+@role_required(may_create_orders, roles=CREATE_ROLES)
 def order_new(request: StaffRequest) -> HttpResponse:
     form = NewOrderForm(request.POST or None)
     status = 200
@@ -168,7 +175,7 @@ def _links_context(user: User, order: Order, allowed: set[str]) -> dict[str, Any
     }
 
 
-@role_required(similar.may_look_for_duplicates)
+@role_required(similar.may_look_for_duplicates, roles=ACTION_ROLES[Action.LINK])
 def order_similar_panel(request: StaffRequest) -> HttpResponse:
     """The new-order form's "possible duplicates" panel (htmx), for what is typed so far."""
     data = request.POST if request.method == "POST" else request.GET

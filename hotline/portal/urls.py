@@ -2,14 +2,15 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from hotline.portal import audit_views, order_views, security_views, views, workbench_views
+from hotline.portal.access import public_page
 
 app_name = "portal"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(
-        template_name="portal/login.html", redirect_authenticated_user=True), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("login/", public_page(auth_views.LoginView.as_view(
+        template_name="portal/login.html", redirect_authenticated_user=True)), name="login"),
+    path("logout/", public_page(auth_views.LogoutView.as_view()), name="logout"),
     path("login/code/", security_views.two_factor, name="two_factor"),
     path("login/authenticator/", security_views.two_factor_enrol, name="two_factor_enrol"),
     path("account/password/", security_views.password_change, name="password_change"),

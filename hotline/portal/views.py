@@ -11,9 +11,10 @@ from hotline.core.clientaddr import client_address
 from hotline.orders import lookup_limits, numbering
 from hotline.orders.lifecycle import State
 from hotline.orders.models import Order
-from hotline.portal.access import PortalRequest, is_department_user
+from hotline.portal.access import PortalRequest, is_department_user, public_page
 
 
+@public_page
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not user.is_authenticated:
@@ -40,6 +41,7 @@ def _clean_phone(raw: str) -> str:
     return "".join(ch for ch in raw if ch.isdigit() or ch == "+")
 
 
+@public_page
 def status(request: PortalRequest) -> HttpResponse:
     """Citizens follow their request with the acceptance number and their phone number. A wrong
     phone, an unknown number and a mistyped one all get the same answer, so the page says

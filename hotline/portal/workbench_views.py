@@ -9,12 +9,18 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from hotline.portal import queries
-from hotline.portal.access import StaffRequest, actions_for, is_department_user, role_required
+from hotline.portal.access import (
+    DEPARTMENT_ROLES,
+    StaffRequest,
+    actions_for,
+    is_department_user,
+    role_required,
+)
 
 PAGE_SIZE = 25
 
 
-@role_required(is_department_user)
+@role_required(is_department_user, roles=DEPARTMENT_ROLES)
 def workbench(request: StaffRequest) -> HttpResponse:
     now = timezone.now()
     tabs = queries.workbench_tabs(request.user, now)

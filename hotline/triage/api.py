@@ -18,9 +18,11 @@ from ninja.responses import Status
 from pydantic import Field, StringConstraints
 
 from hotline.api.auth import actor
+from hotline.api.rules import allow
 from hotline.api.schemas import ErrorOut
-from hotline.directory.models import District, Unit, User
+from hotline.directory.models import District, Role, Unit, User
 from hotline.orders.errors import Forbidden, InvalidInput
+from hotline.orders.lifecycle import CENTRE_DESK, CENTRE_SUPERVISION
 from hotline.triage.access import may_manage_models, may_see_models, may_suggest
 from hotline.triage.models import ClassifierVersion
 from hotline.triage.services import Suggestion, suggest_categories
@@ -112,6 +114,7 @@ def _require(check: Any, user: User, what: str) -> None:
 
 
 @router.post("/suggest", response={200: SuggestOut, 403: ErrorOut}, summary="Suggest categories for a text")
+@allow(*CENTRE_DESK)
 def suggest(request: HttpRequest, body: SuggestIn) -> dict[str, Any]:
     user = actor(request)
     _require(may_suggest, user, "ask for category suggestions")
@@ -132,12 +135,14 @@ def suggest(request: HttpRequest, body: SuggestIn) -> dict[str, Any]:
 
 @router.get("/models", response={200: list[VersionOut], 403: ErrorOut},
             summary="Classifier versions and their figures")
+@allow(*CENTRE_SUPERVISION)
 def models(request: HttpRequest) -> list[dict[str, Any]]:
     _require(may_see_models, actor(request), "see the classifier versions")
     return [_version(v) for v in ClassifierVersion.objects.all()[:100]]
 
 
 @router.post("/models/train", response={202: QueuedOut, 403: ErrorOut}, summary="Queue a retraining")
+@allow(Role.CENTRE_ADMIN)
 def train(request: HttpRequest) -> Status[dict[str, str]]:
     user = actor(request)
     _require(may_manage_models, user, "retrain the classifier")
@@ -148,6 +153,7 @@ def train(request: HttpRequest) -> Status[dict[str, str]]:
 @router.post("/models/{version}/activate",
              response={200: VersionOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
              summary="Use a stored version")
+@allow(Role.CENTRE_ADMIN)
 def activate(request: HttpRequest, version: int) -> dict[str, Any]:
     _require(may_manage_models, actor(request), "change the classifier in use")
     return _version(do_activate_version(version))

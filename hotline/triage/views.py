@@ -11,14 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from hotline.directory.models import Category, District
+from hotline.directory.models import Category, District, Role
 from hotline.orders.errors import ServiceError
+from hotline.orders.lifecycle import CENTRE_DESK, CENTRE_SUPERVISION
 from hotline.orders.models import Order
 from hotline.orders.scope import visible_orders
 from hotline.portal.access import StaffRequest, role_required
@@ -29,7 +29,7 @@ from hotline.triage.tasks import retrain_classifier_task
 from hotline.triage.versions import do_activate_version
 
 
-@role_required(may_suggest)
+@role_required(may_suggest, roles=CENTRE_DESK)
 def suggest(request: HttpRequest) -> HttpResponse:
     """For ``hx-get`` with ``hx-include`` of the order form's title, text and district."""
     district = None
@@ -41,7 +41,7 @@ def suggest(request: HttpRequest) -> HttpResponse:
     return render(request, "triage/_suggestions.html", {"found": found})
 
 
-@role_required(may_suggest)
+@role_required(may_suggest, roles=CENTRE_DESK)
 def order_suggest(request: StaffRequest, number: str) -> HttpResponse:
     """Suggestions for an order that came in without a category (web portal, voicemail), for
     the dispatch form on the order page (``target``: the id of the form's category select)."""
@@ -56,7 +56,7 @@ def order_suggest(request: StaffRequest, number: str) -> HttpResponse:
     return render(request, "triage/_suggestions.html", {"found": found, "target": target})
 
 
-@role_required(may_see_models)
+@role_required(may_see_models, roles=CENTRE_SUPERVISION)
 def models_page(request: HttpRequest) -> HttpResponse:
     versions = list(ClassifierVersion.objects.all()[:50])
     shown = _chosen_version(request, versions)
@@ -83,20 +83,16 @@ def _chosen_version(request: HttpRequest, versions: list[ClassifierVersion]) -> 
 
 
 @require_POST
-@role_required(may_see_models)
+@role_required(may_manage_models, roles={Role.CENTRE_ADMIN})
 def train(request: HttpRequest) -> HttpResponse:
-    if not may_manage_models(request.user):
-        raise PermissionDenied
     retrain_classifier_task.enqueue(trigger=f"user:{request.user.username}")
     messages.success(request, _("Retraining queued; the new version appears here when it is done."))
     return redirect("triage:models")
 
 
 @require_POST
-@role_required(may_see_models)
+@role_required(may_manage_models, roles={Role.CENTRE_ADMIN})
 def activate(request: HttpRequest, version: int) -> HttpResponse:
-    if not may_manage_models(request.user):
-        raise PermissionDenied
     try:
         do_activate_version(version)
     except ServiceError as exc:
