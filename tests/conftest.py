@@ -111,6 +111,7 @@ _APPEND_ONLY = [  # (migration with the SQLite triggers, the delete trigger's na
     ("hotline.orders.migrations.0002_number_sequence_and_immutable_history",
      "orders_event_no_delete"),
     ("hotline.desk.migrations.0003_append_only_state_log", "desk_statechange_no_delete"),
+    ("hotline.orders.migrations.0005_access_log", "orders_access_log_no_delete"),
 ]
 
 
@@ -136,4 +137,3 @@ def _append_only_logs_flushable_on_sqlite(request):
     with connection.cursor() as cursor:
         for _, trigger in _APPEND_ONLY:
             cursor.execute(f"DROP TRIGGER IF EXISTS {trigger}")
-    ("hotline.orders.migrations.0005_access_log", "orders_access_log_no_delete"),

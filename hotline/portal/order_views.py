@@ -124,6 +124,7 @@ def _detail_context(
 ) -> dict[str, Any]:
     user = request.user
     now = timezone.now()
+    seen = Disclosure(user)
     action_forms = []
     for action in actions_for(user, order):
         form = failed if action == failed_action and failed is not None else action_form(action)
@@ -131,7 +132,6 @@ def _detail_context(
             "action": action.value, "label": OrderAction(action.value).label, "form": form,
             "open": action == failed_action, "has_fields": bool(form.fields),
             "files": FilesForm() if action == Action.REPLY else None,
-    seen = Disclosure(user)
         })
     links = _links_context(user, order, {str(item["action"]) for item in action_forms})
     # Logged before the page is built: a view that cannot be logged is not shown.
