@@ -77,7 +77,7 @@ def _search(request: StaffRequest) -> tuple[AccessLogFilterForm, Any, int]:
         return form, None, error.status
 
 
-@role_required(may_read_audit_log)
+@role_required(may_read_audit_log, roles=[Role.AUDIT_ADMIN])
 def access_log_page(request: StaffRequest) -> HttpResponse:
     form, entries, status = _search(request)
     page = None
@@ -93,7 +93,7 @@ def access_log_page(request: StaffRequest) -> HttpResponse:
     return render(request, "portal/audit/access_log.html", context, status=status)
 
 
-@role_required(may_read_audit_log)
+@role_required(may_read_audit_log, roles=[Role.AUDIT_ADMIN])
 def access_log_export(request: StaffRequest) -> HttpResponse:
     form, entries, status = _search(request)
     if entries is None:

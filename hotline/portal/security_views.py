@@ -14,7 +14,6 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
@@ -30,8 +29,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from hotline.directory import security
 from hotline.directory.duties import may_change_security
-from hotline.directory.models import User
-from hotline.portal.access import role_required
+from hotline.directory.models import Role, User
+from hotline.portal.access import role_required, staff_required
 
 
 def locked_out(request: HttpRequest, original_response: Any = None,
@@ -71,7 +70,7 @@ class CodeForm(forms.Form):
         return token
 
 
-@login_required
+@staff_required
 def two_factor(request: HttpRequest) -> HttpResponseBase:
     user: Any = request.user
     if not security.needs_second_factor(user) or user.is_verified():
@@ -105,7 +104,7 @@ def _qr_svg(uri: str) -> str:
     return buffer.getvalue().decode()
 
 
-@login_required
+@staff_required
 def two_factor_enrol(request: HttpRequest) -> HttpResponseBase:
     """First login of an administrator: add the key to an authenticator app, confirm a code.
     Once a device is confirmed only the security administrator can remove it, so whoever learns
@@ -159,7 +158,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return response
 
 
-password_change = PasswordChangeView.as_view()
+password_change = staff_required(PasswordChangeView.as_view())
 
 
 # --- the security administrator's page -----------------------------------------------------
@@ -185,7 +184,7 @@ class ResetDeviceForm(forms.Form):
         return user
 
 
-@role_required(may_change_security)
+@role_required(may_change_security, roles=[Role.SECURITY_ADMIN])
 def security_settings(request: HttpRequest) -> HttpResponse:
     actor: Any = request.user
     unlock = UnlockForm(request.POST if request.POST.get("do") == "unlock" else None,
