@@ -12,6 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from hotline.core.append_only import AppendOnly, ImmutableError  # noqa: F401 - re-exported
 from hotline.voice.acd.routing import OverflowAction as PureOverflowAction
 from hotline.voice.acd.states import AgentAction, AgentState, BusyReason
 
@@ -265,11 +266,7 @@ class AgentStatus(models.Model):
         indexes = [models.Index(fields=["state", "idle_since"], name="agentstatus_state_idle")]
 
 
-class ImmutableError(Exception):
-    """Raised when code tries to change or delete a recorded state change."""
-
-
-class StateChange(models.Model):
+class StateChange(AppendOnly, models.Model):
     """Append-only log: every change of every agent's state, with its time and reason, so
     occupancy, ready time and break statistics can be computed later."""
 
@@ -293,13 +290,8 @@ class StateChange(models.Model):
         indexes = [models.Index(fields=["agent", "at"], name="statechange_agent_at"),
                    models.Index(fields=["at"], name="statechange_at")]
 
-    def save(self, *args: object, **kwargs: object) -> None:
-        if not self._state.adding:
-            raise ImmutableError("agent state changes cannot be changed")
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
-
-    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
-        raise ImmutableError("agent state changes cannot be deleted")
+    changed_message = "agent state changes cannot be changed"
+    deleted_message = "agent state changes cannot be deleted"
 
 
 class DeskEvent(models.Model):

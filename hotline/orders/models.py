@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from hotline.core.append_only import AppendOnly, ImmutableError  # noqa: F401 - re-exported
 from hotline.directory.models import Category, District, OrderType, Unit
 from hotline.directory.models import Role as StaffRole
 from hotline.orders.lifecycle import Action, State
@@ -290,11 +291,7 @@ class OrderLink(models.Model):
         ]
 
 
-class ImmutableError(Exception):
-    """Raised when code tries to change or delete a recorded history event."""
-
-
-class OrderEvent(models.Model):
+class OrderEvent(AppendOnly, models.Model):
     """One step of an order's history. Events are hash-chained per order (each carries the
     hash of the one before it) and never updated or deleted; the database refuses both too."""
 
@@ -323,13 +320,8 @@ class OrderEvent(models.Model):
             models.UniqueConstraint(fields=["order", "seq"], name="event_unique_seq"),
         ]
 
-    def save(self, *args: object, **kwargs: object) -> None:
-        if not self._state.adding:
-            raise ImmutableError("order history events cannot be changed")
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
-
-    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
-        raise ImmutableError("order history events cannot be deleted")
+    changed_message = "order history events cannot be changed"
+    deleted_message = "order history events cannot be deleted"
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:
@@ -391,7 +383,7 @@ class AccessKind(models.TextChoices):
     AUDIT_LOG_EXPORT = "audit_log_export", _("Access log exported")
 
 
-class AccessLog(models.Model):
+class AccessLog(AppendOnly, models.Model):
     """One access to personal data (等保 level 3): who, when, what, from where.
 
     Append-only: the database refuses UPDATE, and DELETE of any row younger than the legal
@@ -431,10 +423,5 @@ class AccessLog(models.Model):
             models.Index(fields=["citizen", "at"], name="access_citizen_at"),
         ]
 
-    def save(self, *args: object, **kwargs: object) -> None:
-        if not self._state.adding:
-            raise ImmutableError("access log entries cannot be changed")
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
-
-    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
-        raise ImmutableError("access log entries are deleted only by the retention purge")
+    changed_message = "access log entries cannot be changed"
+    deleted_message = "access log entries are deleted only by the retention purge"
