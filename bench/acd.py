@@ -199,6 +199,7 @@ class Replay:
 
     def __init__(self, calls: list[LoggedCall], agents: int, args: argparse.Namespace,
                  aht_s: float) -> None:
+        from hotline.core.roles import Role
         from hotline.desk.models import (
             AgentSkill,
             AgentStatus,
@@ -208,7 +209,7 @@ class Replay:
             SkillKind,
             State,
         )
-        from hotline.directory.models import Role, User
+        from hotline.directory.models import User
         from hotline.orders.models import Citizen, CitizenTag
 
         self.calls, self.args = calls, args

@@ -112,7 +112,8 @@ def setup_django(url: str) -> None:
 
 
 def bench_agent() -> Any:
-    from hotline.directory.models import Role, Unit, UnitKind, User
+    from hotline.core.roles import Role
+    from hotline.directory.models import Unit, UnitKind, User
 
     centre = Unit.objects.filter(kind=UnitKind.CENTRE).order_by("pk").first()
     if centre is None:

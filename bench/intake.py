@@ -164,7 +164,8 @@ class Target:
 
 def prepare_caller() -> Target:
     from hotline.api.tokens import do_issue_token
-    from hotline.directory.models import Category, District, Role, Unit, UnitKind, User
+    from hotline.core.roles import Role
+    from hotline.directory.models import Category, District, Unit, UnitKind, User
 
     centre = Unit.objects.filter(kind=UnitKind.CENTRE).order_by("pk").first()
     user, _ = User.objects.get_or_create(

@@ -357,7 +357,8 @@ def narrow_scope() -> dict[str, Any]:
 
 
 def users() -> tuple[Any, Any, Any]:
-    from hotline.directory.models import Role, Unit, UnitKind, User
+    from hotline.core.roles import Role
+    from hotline.directory.models import Unit, UnitKind, User
     from hotline.orders.models import Assignment
 
     centre = Unit.objects.filter(kind=UnitKind.CENTRE).order_by("pk").first()

@@ -9,15 +9,8 @@ import pytest
 from django.db import connection
 from django.test.client import ClientMixin
 
-from hotline.directory.models import (
-    Category,
-    CategoryRoute,
-    District,
-    Role,
-    Unit,
-    UnitKind,
-    User,
-)
+from hotline.core.roles import Role
+from hotline.directory.models import Category, CategoryRoute, District, Unit, UnitKind, User
 
 
 class City:

@@ -13,7 +13,7 @@ from ninja import Field, Query, Router, Schema
 from hotline.api.auth import actor
 from hotline.api.rules import allow
 from hotline.api.schemas import MAX_DATE, MIN_DATE, ErrorOut, InputSchema, IsoDate, Text40
-from hotline.directory.models import Role
+from hotline.core.roles import Role
 from hotline.orders import access_log
 from hotline.orders.access_log import AccessFilters
 from hotline.orders.models import AccessKind

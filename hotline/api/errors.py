@@ -20,7 +20,7 @@ from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from hotline.orders.errors import ServiceError
+from hotline.core.errors import ServiceError
 
 # The names of the view parameters that hold a whole body or query model.
 _PARAM_NAMES = frozenset({"payload", "params", "filters"})

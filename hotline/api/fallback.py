@@ -7,7 +7,7 @@ from django.http import HttpRequest
 from ninja import Router
 
 from hotline.api.rules import public_operation
-from hotline.orders.errors import NotFound
+from hotline.core.errors import NotFound
 
 router = Router()
 

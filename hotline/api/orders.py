@@ -31,10 +31,10 @@ from hotline.api.schemas import (
     SimilarIn,
     SimilarPageOut,
 )
+from hotline.core.errors import InvalidInput, NotFound
 from hotline.directory.models import Category
 from hotline.orders import access_log, attachments, services
 from hotline.orders.disclosure import Disclosure
-from hotline.orders.errors import InvalidInput, NotFound
 from hotline.orders.lifecycle import ACTION_ROLES, Action
 from hotline.orders.models import Attachment, Order
 from hotline.orders.numbering import is_valid

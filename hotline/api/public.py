@@ -26,9 +26,9 @@ from ninja import Query, Router
 from hotline.api.rules import public_operation
 from hotline.api.schemas import ErrorOut, PublicStatusOut, Text40
 from hotline.core.clientaddr import client_address
+from hotline.core.errors import NotFound
 from hotline.directory.models import OrderType
 from hotline.orders import lookup_limits
-from hotline.orders.errors import NotFound
 from hotline.orders.lifecycle import State
 from hotline.orders.models import Order, OrderState
 from hotline.orders.numbering import is_valid

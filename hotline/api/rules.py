@@ -21,9 +21,9 @@ from typing import Any, TypeVar
 
 from django.http import HttpRequest
 
+from hotline.core.errors import Forbidden
+from hotline.core.roles import Role
 from hotline.core.rules import PUBLIC, Rule, declare, roles_rule, rule_of
-from hotline.directory.models import Role
-from hotline.orders.errors import Forbidden
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -13,8 +13,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from hotline.api.models import ApiToken, hash_token
+from hotline.core.errors import InvalidInput
 from hotline.directory.models import User
-from hotline.orders.errors import InvalidInput
 
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 MAX_TOKEN_LENGTH = 200

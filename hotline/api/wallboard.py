@@ -15,9 +15,9 @@ from ninja import Field, Router, Schema
 from hotline.api.auth import actor
 from hotline.api.rules import allow
 from hotline.api.schemas import ErrorOut
+from hotline.core.errors import Forbidden
 from hotline.desk import stats
 from hotline.desk.commands import MONITOR_ROLES
-from hotline.orders.errors import Forbidden
 
 router = Router(tags=["desk"])
 

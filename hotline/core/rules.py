@@ -22,7 +22,7 @@ How to declare
 - The Django admin (``/admin/``) keeps its own checks (``is_staff`` and model permissions):
   the test treats the whole admin site as one declared rule, ``ADMIN_SITE``.
 
-This module knows no domain: roles are their string values (``hotline.directory.models.Role``).
+This module knows no domain: roles are their string values (``hotline.core.roles.Role``).
 """
 
 from __future__ import annotations

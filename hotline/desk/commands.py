@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from hotline.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from hotline.core.roles import Role
 from hotline.desk import events
 from hotline.desk.models import (
     CallCommand,
@@ -27,8 +29,7 @@ from hotline.desk.models import (
     QueuedCall,
     SipExtension,
 )
-from hotline.directory.models import Role, Unit, User
-from hotline.orders.errors import Conflict, Forbidden, InvalidInput, NotFound
+from hotline.directory.models import Unit, User
 
 AGENT_ACTIONS = frozenset({
     CommandAction.HOLD, CommandAction.RESUME, CommandAction.HANG_UP,

@@ -11,6 +11,7 @@ import os
 
 from django.db import transaction
 
+from hotline.core.roles import Role
 from hotline.desk.models import (
     AgentSkill,
     OverflowAction,
@@ -21,7 +22,7 @@ from hotline.desk.models import (
     Skill,
 )
 from hotline.desk.services import do_set_extension_password
-from hotline.directory.models import Role, User
+from hotline.directory.models import User
 
 DEFAULT_SIP_PASSWORD = "demo-sip-12345"  # noqa: S105 - the documented demo password
 FIRST_EXTENSION = 8001

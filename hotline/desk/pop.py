@@ -17,12 +17,12 @@ from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.http import HttpRequest
 from django.utils import timezone
 
+from hotline.core.errors import Forbidden
 from hotline.desk.models import CallOutcome, QueuedCall
 from hotline.directory.models import User
 from hotline.orders import access_log, scope
 from hotline.orders.contacts import citizen_history
 from hotline.orders.disclosure import Disclosure
-from hotline.orders.errors import Forbidden
 from hotline.orders.lifecycle import OPEN
 from hotline.orders.models import AccessKind, Citizen, CitizenTag, Contact, Order
 

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from hotline.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from hotline.core.roles import Role
 from hotline.desk import credentials, events
 from hotline.desk.models import (
     AgentStatus,
@@ -28,8 +30,7 @@ from hotline.desk.models import (
     StateChange,
 )
 from hotline.desk.snapshot import agent_views, queue_rules, waiting_calls
-from hotline.directory.models import Role, User
-from hotline.orders.errors import Conflict, Forbidden, InvalidInput, NotFound
+from hotline.directory.models import User
 from hotline.orders.lifecycle import OPEN
 from hotline.orders.models import Citizen, Order
 from hotline.voice.acd import routing, states

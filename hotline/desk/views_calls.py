@@ -16,6 +16,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
+from hotline.core.errors import Forbidden, InvalidInput, NotFound, ServiceError
 from hotline.desk.callbacks import Outcome, do_order_from_call, get_call_for
 from hotline.desk.commands import do_issue_command
 from hotline.desk.forms import CommandForm, DeskOrderForm
@@ -23,7 +24,6 @@ from hotline.desk.models import AgentStatus, Queue, QueuedCall, SipExtension, St
 from hotline.desk.pop import do_log_pop, screen_pop
 from hotline.desk.views import desk_required, error_text
 from hotline.directory.models import Unit, UnitKind
-from hotline.orders.errors import Forbidden, InvalidInput, NotFound, ServiceError
 from hotline.orders.services import NewOrder
 from hotline.portal.access import StaffRequest
 from hotline.portal.forms import FilesForm

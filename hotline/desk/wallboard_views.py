@@ -23,6 +23,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from hotline.core.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
 from hotline.desk import commands, services, stats
 from hotline.desk.models import (
     AgentStatus,
@@ -34,7 +35,6 @@ from hotline.desk.models import (
     SipExtension,
     State,
 )
-from hotline.orders.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
 from hotline.portal.access import StaffRequest, role_required
 from hotline.voice.acd import states
 from hotline.voice.acd.states import AgentAction

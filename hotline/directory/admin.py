@@ -24,17 +24,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from hotline.core.roles import Role
 from hotline.directory import importing
 from hotline.directory.duties import may_change_directory
-from hotline.directory.models import (
-    CalendarDay,
-    Category,
-    CategoryRoute,
-    District,
-    Role,
-    Unit,
-    User,
-)
+from hotline.directory.models import CalendarDay, Category, CategoryRoute, District, Unit, User
 
 
 def is_hotline_admin(user: Any) -> bool:

@@ -20,17 +20,10 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from hotline.core.roles import Role
 from hotline.directory.demo_data import org
 from hotline.directory.demo_data.catalogue import CATALOGUE, Leaf
-from hotline.directory.models import (
-    Category,
-    CategoryRoute,
-    District,
-    Role,
-    Unit,
-    UnitKind,
-    User,
-)
+from hotline.directory.models import Category, CategoryRoute, District, Unit, UnitKind, User
 
 DEFAULT_PASSWORD = "demo12345"  # noqa: S105 - the documented demo password, overridable
 DEFAULT_ORDERS = 3000

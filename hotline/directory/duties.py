@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hotline.directory.models import Role
+from hotline.core.roles import Role
 
 
 def _active(user: Any) -> bool:

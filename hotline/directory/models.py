@@ -7,6 +7,8 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from hotline.core.roles import Role
+
 
 class District(models.Model):
     """An administrative district of the city (区/县); sub-centres and streets belong to one."""
@@ -64,22 +66,6 @@ class Unit(models.Model):
             frontier = list(Unit.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
             ids.extend(frontier)
         return ids
-
-
-class Role(models.TextChoices):
-    AGENT = "agent", _("Agent")
-    MONITOR = "monitor", _("Shift monitor")
-    CENTRE_ADMIN = "centre_admin", _("Centre administrator")
-    DEPT_HANDLER = "dept_handler", _("Department handler")
-    DEPT_ADMIN = "dept_admin", _("Department administrator")
-    LEADER = "leader", _("Leader")
-    AUDITOR = "auditor", _("Auditor")
-    # 三员分立 (等保 level 3): the system administrator is the centre administrator (directory,
-    # staff, catalogue); the security administrator changes security settings and unlocks
-    # accounts; the audit administrator alone reads the access and audit logs.
-    SECURITY_ADMIN = "security_admin", _("Security administrator")
-    AUDIT_ADMIN = "audit_admin", _("Audit administrator")
-    SYSTEM = "system", _("System account")
 
 
 class User(AbstractUser):

@@ -26,8 +26,9 @@ from django.utils.translation import ngettext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from hotline.core import clientaddr
+from hotline.core.roles import Role
 from hotline.directory.duties import may_change_security
-from hotline.directory.models import PasswordHistory, Role, User
+from hotline.directory.models import PasswordHistory, User
 
 log = logging.getLogger(__name__)
 

@@ -8,9 +8,9 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from hotline.core.errors import InvalidInput
 from hotline.directory.models import Category, District
 from hotline.insight.services import MAX_RANGE_DAYS, Window, window_for
-from hotline.orders.errors import InvalidInput
 
 PERIODS = [("1", _("Last 24 hours")), ("7", _("Last 7 days")), ("30", _("Last 30 days")),
            ("range", _("Date range"))]

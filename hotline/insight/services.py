@@ -23,10 +23,11 @@ import numpy as np
 from django.db.models import Q
 from django.utils import timezone
 
-from hotline.directory.models import Category, District, Role, User
+from hotline.core.errors import Forbidden, InvalidInput
+from hotline.core.roles import Role
+from hotline.directory.models import Category, District, User
 from hotline.insight import clustering, spikes
 from hotline.insight.models import FEATURES_VERSION, OrderTerms
-from hotline.orders.errors import Forbidden, InvalidInput
 from hotline.orders.models import Order
 from hotline.orders.scope import sees_everything, visible_orders
 from hotline.triage.text import segment

@@ -14,7 +14,9 @@ import pickle
 from django.conf import settings
 from django.utils import timezone
 
-from hotline.directory.models import Role, User
+from hotline.core.errors import Forbidden
+from hotline.core.roles import Role
+from hotline.directory.models import User
 from hotline.insight.models import HotIssueSnapshot
 from hotline.insight.services import (
     WINDOW_DAYS,
@@ -24,7 +26,6 @@ from hotline.insight.services import (
     may_view_hot_issues,
     window_for,
 )
-from hotline.orders.errors import Forbidden
 from hotline.orders.scope import sees_everything
 
 log = logging.getLogger("hotline.insight")

@@ -13,11 +13,11 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from hotline.core.errors import ServiceError
 from hotline.insight.chart import line_chart
 from hotline.insight.forms import HotIssuesForm
 from hotline.insight.services import VIEWER_ROLES, Report, may_view_hot_issues
 from hotline.insight.snapshots import report_for
-from hotline.orders.errors import ServiceError
 from hotline.portal.access import role_required
 
 CHART_SERIES = 5

@@ -18,6 +18,7 @@ from pydantic import Field, StringConstraints
 
 from hotline.api.auth import AUTH, actor
 from hotline.api.rules import ANY_ACCOUNT, allow, public_operation
+from hotline.core.errors import NotFound
 from hotline.knowledge.models import EntryKind, readable_entries
 from hotline.knowledge.richtext import sanitise_html
 from hotline.knowledge.search import (
@@ -26,7 +27,6 @@ from hotline.knowledge.search import (
     search_orders,
     suggest_entries,
 )
-from hotline.orders.errors import NotFound
 
 router = Router(tags=["knowledge"])
 

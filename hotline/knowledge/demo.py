@@ -10,7 +10,8 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
-from hotline.directory.models import Category, Role, Unit, UnitKind, User
+from hotline.core.roles import Role
+from hotline.directory.models import Category, Unit, UnitKind, User
 from hotline.knowledge import segmentation
 from hotline.knowledge.demo_entries import ENTRIES
 from hotline.knowledge.models import Entry

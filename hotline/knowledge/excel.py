@@ -18,11 +18,11 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from hotline.core.errors import ServiceError
 from hotline.core.spreadsheets import ImportRefused, Limits, new_workbook, open_workbook, write_row
 from hotline.directory.models import User
 from hotline.knowledge.models import Entry, EntryKind, State
 from hotline.knowledge.services import EntryData, do_create_entry, do_edit_entry
-from hotline.orders.errors import ServiceError
 
 COLUMNS = ["id", "kind", "title", "body", "keywords", "owner", "categories", "valid_from",
            "valid_until", "public", "for_voice", "state", "published_version"]

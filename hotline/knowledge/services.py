@@ -15,12 +15,13 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from hotline.directory.models import Category, Role, Unit, User
+from hotline.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from hotline.core.roles import Role
+from hotline.directory.models import Category, Unit, User
 from hotline.knowledge import indexing, workflow
 from hotline.knowledge.models import Entry, EntryEvent, EntryKind, EntryVersion, State
 from hotline.knowledge.richtext import clean_body
 from hotline.knowledge.workflow import EntryAction, WorkflowError
-from hotline.orders.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 MAX_REASON = 2000
 

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from hotline.core.errors import ServiceError
 from hotline.knowledge import workflow
 from hotline.knowledge.excel import export_entries, import_entries
 from hotline.knowledge.forms import EntryForm, ImportForm, SearchForm
@@ -40,7 +41,6 @@ from hotline.knowledge.services import (
 )
 from hotline.knowledge.workflow import EntryAction
 from hotline.orders.access_log import do_log_access
-from hotline.orders.errors import ServiceError
 from hotline.orders.models import AccessKind
 from hotline.portal.access import public_page, role_required, staff_required
 

@@ -28,10 +28,11 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from hotline.core import clientaddr, spreadsheets
+from hotline.core.errors import Forbidden, InvalidInput
+from hotline.core.roles import Role
 from hotline.directory.duties import may_read_audit_log
-from hotline.directory.models import Role, User
+from hotline.directory.models import User
 from hotline.orders import scope
-from hotline.orders.errors import Forbidden, InvalidInput
 from hotline.orders.models import AccessKind, AccessLog, Attachment, Citizen, Order
 from hotline.orders.services import _clean_phone
 

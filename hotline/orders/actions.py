@@ -15,11 +15,12 @@ from typing import Any
 from django.db import connection
 from django.db.models import Q
 
+from hotline.core.errors import Conflict, Forbidden, InvalidInput
+from hotline.core.roles import Role
 from hotline.directory.calendar_service import current_calendar
-from hotline.directory.models import Role, Unit, UnitKind, User
+from hotline.directory.models import Unit, UnitKind, User
 from hotline.directory.routing import route_for
 from hotline.orders import deadlines, lifecycle
-from hotline.orders.errors import Conflict, Forbidden, InvalidInput
 from hotline.orders.history import append_event
 from hotline.orders.lifecycle import Action, State
 from hotline.orders.models import (

@@ -27,10 +27,11 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from hotline.core.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
 from hotline.core.files import FileRefused, inspect_upload
-from hotline.directory.models import Role, User
+from hotline.core.roles import Role
+from hotline.directory.models import User
 from hotline.orders import lifecycle
-from hotline.orders.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
 from hotline.orders.lifecycle import Action, State
 from hotline.orders.models import Assignment, Attachment, Order
 from hotline.orders.scope import can_see_order, citizen_hidden

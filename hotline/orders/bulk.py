@@ -38,17 +38,9 @@ from django.db import connection, transaction
 from django.db.models import F, Model
 from django.utils import timezone
 
+from hotline.core.roles import Role
 from hotline.directory.calendar_service import current_calendar
-from hotline.directory.models import (
-    Category,
-    CategoryRoute,
-    District,
-    OrderType,
-    Role,
-    Unit,
-    UnitKind,
-    User,
-)
+from hotline.directory.models import Category, CategoryRoute, District, OrderType, Unit, UnitKind, User
 from hotline.directory.workcalendar import WorkCalendar
 from hotline.orders import deadlines, numbering
 from hotline.orders.history import GENESIS_HASH, event_hash

@@ -15,8 +15,8 @@ from django.db import transaction
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.utils import timezone
 
+from hotline.core.errors import Forbidden, InvalidInput
 from hotline.directory.models import User
-from hotline.orders.errors import Forbidden, InvalidInput
 from hotline.orders.lifecycle import OPEN
 from hotline.orders.models import Channel, Citizen, Contact, Order
 from hotline.orders.scope import sees_everything

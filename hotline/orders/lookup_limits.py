@@ -35,7 +35,7 @@ from django.core.cache import cache
 from django.db import models
 from django.utils.translation import gettext as _
 
-from hotline.orders.errors import ServiceError
+from hotline.core.errors import ServiceError
 from hotline.orders.numbering import is_valid
 
 

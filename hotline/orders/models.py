@@ -9,8 +9,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from hotline.core.append_only import AppendOnly, ImmutableError  # noqa: F401 - re-exported
+from hotline.core.roles import Role as StaffRole
 from hotline.directory.models import Category, District, OrderType, Unit
-from hotline.directory.models import Role as StaffRole
 from hotline.orders.lifecycle import Action, State
 
 

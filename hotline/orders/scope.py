@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from hotline.directory.models import OrderType, Role, UnitKind, User
+from hotline.core.roles import Role
+from hotline.directory.models import OrderType, UnitKind, User
 from hotline.orders.models import Assignment, Contact, Order
 
 CENTRE_WIDE_ROLES = frozenset({Role.LEADER, Role.AUDITOR})

@@ -21,9 +21,9 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from hotline.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hotline.directory.models import Category, District, OrderType, User
 from hotline.orders import lifecycle, numbering
-from hotline.orders.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hotline.orders.history import GENESIS_HASH, append_event, build_event
 from hotline.orders.lifecycle import Action, State, TransitionError
 from hotline.orders.models import (

@@ -37,8 +37,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from hotline.core.roles import Role
 from hotline.directory.calendar_service import current_calendar
-from hotline.directory.models import Role, User
+from hotline.directory.models import User
 from hotline.directory.workcalendar import WorkCalendar
 from hotline.orders import services
 from hotline.orders.lifecycle import Action, State

@@ -19,10 +19,11 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseBase
 from django_htmx.middleware import HtmxDetails
 
+from hotline.core.errors import ServiceError
+from hotline.core.roles import Role
 from hotline.core.rules import PUBLIC, declare, roles_rule
-from hotline.directory.models import Role, User
+from hotline.directory.models import User
 from hotline.orders import lifecycle
-from hotline.orders.errors import ServiceError
 from hotline.orders.lifecycle import Action
 from hotline.orders.models import Order
 

@@ -14,11 +14,11 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from hotline.core.errors import ServiceError
+from hotline.core.roles import Role
 from hotline.directory.duties import may_read_audit_log
-from hotline.directory.models import Role
 from hotline.orders import access_log
 from hotline.orders.access_log import AccessFilters
-from hotline.orders.errors import ServiceError
 from hotline.orders.models import AccessKind
 from hotline.portal.access import StaffRequest, role_required
 from hotline.portal.forms import ANY, PortalForm

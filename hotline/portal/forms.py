@@ -12,8 +12,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from hotline.core.errors import ServiceError
 from hotline.directory.models import Category, District, OrderType, Unit, UnitKind
-from hotline.orders.errors import ServiceError
 from hotline.orders.lifecycle import Action
 from hotline.orders.models import (
     Channel,

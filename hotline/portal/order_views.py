@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
+from hotline.core.errors import NotFound, ServiceError
 from hotline.directory.models import User
 from hotline.orders import access_log, scope
 from hotline.orders.attachments import (
@@ -28,7 +29,6 @@ from hotline.orders.attachments import (
 )
 from hotline.orders.contacts import citizen_history
 from hotline.orders.disclosure import Disclosure
-from hotline.orders.errors import NotFound, ServiceError
 from hotline.orders.lifecycle import ACTION_ROLES, Action, State
 from hotline.orders.models import Attachment, Order, OrderAction
 from hotline.orders.services import NewOrder, do_action, do_create_order, get_order_for

@@ -27,9 +27,10 @@ from django.utils.translation import gettext_lazy
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from hotline.core.roles import Role
 from hotline.directory import security
 from hotline.directory.duties import may_change_security
-from hotline.directory.models import Role, User
+from hotline.directory.models import User
 from hotline.portal.access import role_required, staff_required
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hotline.directory.models import Role
+from hotline.core.roles import Role
 from hotline.orders.lifecycle import CENTRE_DESK, CENTRE_SUPERVISION
 
 

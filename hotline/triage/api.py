@@ -20,8 +20,9 @@ from pydantic import Field, StringConstraints
 from hotline.api.auth import actor
 from hotline.api.rules import allow
 from hotline.api.schemas import ErrorOut
-from hotline.directory.models import District, Role, Unit, User
-from hotline.orders.errors import Forbidden, InvalidInput
+from hotline.core.errors import Forbidden, InvalidInput
+from hotline.core.roles import Role
+from hotline.directory.models import District, Unit, User
 from hotline.orders.lifecycle import CENTRE_DESK, CENTRE_SUPERVISION
 from hotline.triage.access import may_manage_models, may_see_models, may_suggest
 from hotline.triage.models import ClassifierVersion

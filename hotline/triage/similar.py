@@ -30,12 +30,12 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from hotline.core.errors import Forbidden, InvalidInput
 from hotline.directory.models import District, User
 from hotline.knowledge import indexing, segmentation
 from hotline.knowledge.backends import ORDER_INDEX
 from hotline.knowledge.query import Group, ParsedQuery
 from hotline.orders import lifecycle, scope
-from hotline.orders.errors import Forbidden, InvalidInput
 from hotline.orders.lifecycle import Action
 from hotline.orders.models import Citizen, Order, OrderLink
 from hotline.triage import duplicates

@@ -27,8 +27,8 @@ from django.db.models import Max
 from django.utils import timezone
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
 
+from hotline.core.errors import Conflict
 from hotline.directory.models import Category
-from hotline.orders.errors import Conflict
 from hotline.orders.lifecycle import State
 from hotline.orders.models import Order
 from hotline.triage.calibration import calibrated_scale

@@ -9,7 +9,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
-from hotline.orders.errors import Conflict, NotFound
+from hotline.core.errors import Conflict, NotFound
 from hotline.triage.models import ClassifierVersion, ModelStatus
 
 # A new model replaces the one in use unless its held-out macro-F1 is lower by more than this

@@ -16,8 +16,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from hotline.directory.models import Category, District, Role
-from hotline.orders.errors import ServiceError
+from hotline.core.errors import ServiceError
+from hotline.core.roles import Role
+from hotline.directory.models import Category, District
 from hotline.orders.lifecycle import CENTRE_DESK, CENTRE_SUPERVISION
 from hotline.orders.models import Order
 from hotline.orders.scope import visible_orders

@@ -22,6 +22,7 @@ from django.core.files import File
 from django.db import close_old_connections, transaction
 from django.utils import timezone
 
+from hotline.core.errors import ServiceError
 from hotline.desk import services as desk
 from hotline.desk.models import (
     AgentStatus,
@@ -31,7 +32,6 @@ from hotline.desk.models import (
     QueuedCall,
     SipExtension,
 )
-from hotline.orders.errors import ServiceError
 from hotline.orders.models import Contact
 from hotline.voice.acd import routing
 from hotline.voice.sip.registrar import PhoneCredentials

@@ -5,8 +5,8 @@ attach someone else's call, its citizen and its summary to an order of their own
 
 from __future__ import annotations
 
+from hotline.core.errors import NotFound
 from hotline.orders.contacts import NewContact, do_link_contact, do_record_contact
-from hotline.orders.errors import NotFound
 from hotline.orders.models import Contact
 from tests.api.conftest import ApiClient, new_order
 

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
+from hotline.core.roles import Role
 from hotline.desk.models import AgentSkill, Queue, QueueSkill, Skill, SkillKind
-from hotline.directory.models import Role, User
+from hotline.directory.models import User
 
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 

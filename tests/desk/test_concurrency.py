@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 from django.db import connection
 
+from hotline.core.roles import Role
 from hotline.desk import services
 from hotline.desk.models import AgentSkill, AgentStatus, CallOutcome, QueuedCall, State, StateChange
-from hotline.directory.models import Role, User
+from hotline.directory.models import User
 from tests.desk.conftest import at
 
 pytestmark = pytest.mark.django_db(transaction=True)

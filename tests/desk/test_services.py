@@ -9,6 +9,7 @@ import pytest
 from django.db import DatabaseError, transaction
 from django.urls import reverse
 
+from hotline.core.errors import Conflict, Forbidden, InvalidInput
 from hotline.desk import services
 from hotline.desk.credentials import ha1
 from hotline.desk.models import (
@@ -21,7 +22,6 @@ from hotline.desk.models import (
     State,
     StateChange,
 )
-from hotline.orders.errors import Conflict, Forbidden, InvalidInput
 from hotline.orders.models import Citizen, CitizenTag
 from hotline.orders.services import NewOrder, do_create_order
 from tests.desk.conftest import at

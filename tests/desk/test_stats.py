@@ -11,9 +11,9 @@ import pytest
 import time_machine
 from django.contrib.auth import get_user_model
 
+from hotline.core.roles import Role
 from hotline.desk import services, stats
 from hotline.desk.models import AgentSkill, CallOutcome, Queue, QueuedCall, SipExtension
-from hotline.directory.models import Role
 from hotline.voice.acd import erlang
 from tests.desk.conftest import at
 

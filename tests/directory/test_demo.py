@@ -7,10 +7,11 @@ from django.core.management import call_command
 from django.db.models import Count
 from django.utils import timezone
 
+from hotline.core.roles import Role
 from hotline.directory import demo
 from hotline.directory.demo_data import org
 from hotline.directory.demo_data.stories import CLOSED, _story
-from hotline.directory.models import Category, CategoryRoute, District, Role, Unit, UnitKind, User
+from hotline.directory.models import Category, CategoryRoute, District, Unit, UnitKind, User
 from hotline.orders.history import verify_order
 from hotline.orders.models import Order, OrderEvent, OrderState
 

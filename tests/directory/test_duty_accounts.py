@@ -9,8 +9,9 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from hotline.core.roles import Role
 from hotline.directory.duties import duties_of
-from hotline.directory.models import Role, User
+from hotline.directory.models import User
 
 STRONG = "Kx9-long-enough-Pw"
 

@@ -22,8 +22,9 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from hotline.api.tokens import do_issue_token
+from hotline.core.roles import Role
 from hotline.directory.duties import duties_of
-from hotline.directory.models import Role, User
+from hotline.directory.models import User
 from hotline.directory.security import password_expired
 
 LOGIN = "/login/"

@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from hotline.core.errors import Forbidden, InvalidInput
 from hotline.insight.models import OrderTerms
 from hotline.insight.services import hot_issues, may_view_hot_issues, window_for
-from hotline.orders.errors import Forbidden, InvalidInput
 
 
 def numbers(issue) -> set[str]:

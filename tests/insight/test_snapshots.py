@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 
+from hotline.core.errors import Forbidden
 from hotline.insight.models import HotIssueSnapshot
 from hotline.insight.services import window_for
 from hotline.insight.snapshots import report_for
-from hotline.orders.errors import Forbidden
 from tests.insight.conftest import OUTAGE, make
 
 

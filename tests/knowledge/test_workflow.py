@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from hotline.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hotline.knowledge import workflow
 from hotline.knowledge.models import Entry, EntryVersion
 from hotline.knowledge.services import (
@@ -15,7 +16,6 @@ from hotline.knowledge.services import (
     review_queue,
 )
 from hotline.knowledge.workflow import EntryAction, EntryState, WorkflowError, next_state
-from hotline.orders.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tests.knowledge.conftest import entry_data, publish
 
 S, A = EntryState, EntryAction

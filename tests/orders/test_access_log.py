@@ -222,7 +222,7 @@ def test_a_file_not_served_is_not_logged(city):
 
 
 def test_the_knowledge_export_is_logged(city):
-    from hotline.directory.models import Role
+    from hotline.core.roles import Role
 
     reviewer = city.admin  # the centre administrator reviews knowledge entries
     assert reviewer.role == Role.CENTRE_ADMIN

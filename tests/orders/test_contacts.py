@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from hotline.core.errors import Forbidden, InvalidInput, NotFound
 from hotline.orders.contacts import NewContact, citizen_history, do_link_contact, do_record_contact
-from hotline.orders.errors import Forbidden, InvalidInput, NotFound
 from hotline.orders.services import do_action
 
 from .helpers import new_order

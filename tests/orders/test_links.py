@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from hotline.orders.errors import Conflict, Forbidden, InvalidInput
+from hotline.core.errors import Conflict, Forbidden, InvalidInput
 from hotline.orders.history import verify_order
 from hotline.orders.models import Citizen, CitizenTag, Contact, Order, OrderLink
 from hotline.orders.services import do_action

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from hotline.core.errors import Forbidden
 from hotline.directory.models import Unit, UnitKind
-from hotline.orders.errors import Forbidden
 from hotline.orders.models import Assignment
 from hotline.orders.services import NewOrder, do_action, do_create_order
 from tests.api.conftest import ApiClient

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from hotline.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hotline.orders import numbering
-from hotline.orders.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hotline.orders.history import verify_order
 from hotline.orders.models import Assignment, Citizen, Contact, ImmutableError, Order
 from hotline.orders.scope import (

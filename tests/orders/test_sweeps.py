@@ -23,7 +23,8 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from hotline.directory.models import Role, User
+from hotline.core.roles import Role
+from hotline.directory.models import User
 from hotline.directory.workcalendar import WorkCalendar, default_is_workday, parse_periods
 from hotline.insight.tasks import refresh_city_reports_task
 from hotline.knowledge.tasks import index_new_orders_task

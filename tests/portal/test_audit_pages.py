@@ -12,7 +12,8 @@ from django.test import Client, RequestFactory
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from hotline.directory.models import Role, User
+from hotline.core.roles import Role
+from hotline.directory.models import User
 from hotline.orders import access_log
 from hotline.orders.models import AccessKind, AccessLog, Order
 from hotline.orders.services import NewOrder, do_create_order

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from hotline.orders.errors import Conflict, NotFound
+from hotline.core.errors import Conflict, NotFound
 from hotline.triage.models import ClassifierVersion, ModelStatus
 from hotline.triage.training import do_train_classifier, training_set
 from hotline.triage.versions import do_activate_version

@@ -7,8 +7,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from hotline.api.tokens import do_issue_token
+from hotline.core.errors import ServiceError
 from hotline.directory.models import User
-from hotline.orders.errors import ServiceError
 
 
 class Command(BaseCommand):

@@ -17,7 +17,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from hotline.directory.models import Role, Unit, UnitKind, User
+from hotline.core.roles import Role
+from hotline.directory.models import Unit, UnitKind, User
 
 DUTIES = {"security": Role.SECURITY_ADMIN, "audit": Role.AUDIT_ADMIN}
 
