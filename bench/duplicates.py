@@ -127,7 +127,7 @@ def bench_agent() -> Any:
 def load_messages(messages: list[Message], agent: Any) -> dict[str, int]:
     """Register each message once as an order at its own time; message id -> order id."""
     from hotline.directory.models import District
-    from hotline.knowledge import indexing
+    from hotline.orders import search as order_search
     from hotline.orders.models import Contact
     from hotline.orders.services import NewOrder, do_create_order
 
@@ -148,7 +148,7 @@ def load_messages(messages: list[Message], agent: Any) -> dict[str, int]:
             if i % 2000 == 0:
                 log(f"  {i} registered, {i / (time.perf_counter() - started):.0f}/s")
     log("indexing")
-    indexing.index_new_orders()
+    order_search.index_new_orders()
     return {m.id: known[f"tipdm:{m.id}"] for m in messages}
 
 

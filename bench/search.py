@@ -123,7 +123,7 @@ def _tokens(text: str) -> list[str]:
     """index_tokens, remembered: the bulk loader's texts come from a few templates, so
     segmenting each distinct text once makes indexing a million orders minutes, not an hour
     (the index rows written are the same)."""
-    from hotline.knowledge import segmentation
+    from hotline.core import segmentation
 
     found = _TOKENS.get(text)
     if found is None:
@@ -142,9 +142,10 @@ def index_orders(procs: int, batch: int) -> dict[str, Any]:
     this process, like the production catch-up)."""
     from django.db import connections, transaction
 
-    from hotline.knowledge import segmentation
-    from hotline.knowledge.backends import ORDER_INDEX, backend
+    from hotline.core import segmentation
     from hotline.orders.models import Order
+    from hotline.orders.search import ORDER_INDEX
+    from hotline.search.backends import backend
 
     segmentation.reload_user_words()
     # Forked children must not touch the database: no dictionary refresh, no open connection.
@@ -221,7 +222,8 @@ def load_entries(target: int) -> dict[str, Any]:
                 for entry, version in zip(entries, versions, strict=True):
                     entry.published = version
                 Entry.objects.bulk_update(entries, ["published"])
-    from hotline.knowledge.backends import ENTRY_INDEX, backend
+    from hotline.knowledge.indexing import ENTRY_INDEX
+    from hotline.search.backends import backend
 
     published = Entry.objects.filter(published__isnull=False).count()
     if missing <= 0 and len(backend().ids_between(ENTRY_INDEX, 0, 2**62)) == published:
@@ -243,7 +245,7 @@ PLANTED = (
 
 
 def plant_rare_words() -> dict[str, Any]:
-    from hotline.knowledge import indexing
+    from hotline.orders import search as order_search
     from hotline.orders.models import Order
 
     low = Order.objects.order_by("pk").values_list("pk", flat=True).first()
@@ -266,7 +268,7 @@ def plant_rare_words() -> dict[str, Any]:
         for order in Order.objects.filter(pk__in=missing).only("pk", "title"):
             Order.objects.filter(pk=order.pk).update(
                 title=f"{word}{order.title}", text=f"市民反映{word}，请尽快处理。")
-        indexing.index_orders(Order.objects.filter(pk__in=missing))
+        order_search.index_orders(Order.objects.filter(pk__in=missing))
         planted += len(missing)
     return {"orders_planted_now": planted}
 
@@ -377,7 +379,8 @@ def users() -> tuple[Any, Any, Any]:
 def measure(rounds: int) -> dict[str, Any]:
     from django.db import connection
 
-    from hotline.knowledge.search import search_entries, search_orders, suggest_entries
+    from hotline.knowledge.search import search_entries, suggest_entries
+    from hotline.orders.search import search_orders
 
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:

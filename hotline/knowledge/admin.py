@@ -9,8 +9,9 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from hotline.core import segmentation
 from hotline.directory.admin import HotlineAdminMixin, ReadOnlyAdminMixin
-from hotline.knowledge import indexing, segmentation
+from hotline.knowledge import indexing
 from hotline.knowledge.models import Entry, EntryEvent, EntryVersion, Synonym
 
 

@@ -24,9 +24,9 @@ from hotline.knowledge.richtext import sanitise_html
 from hotline.knowledge.search import (
     may_read_internal,
     search_entries,
-    search_orders,
     suggest_entries,
 )
+from hotline.orders.search import search_orders
 
 router = Router(tags=["knowledge"])
 

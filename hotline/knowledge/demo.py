@@ -10,9 +10,9 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
+from hotline.core import segmentation
 from hotline.core.roles import Role
 from hotline.directory.models import Category, Unit, UnitKind, User
-from hotline.knowledge import segmentation
 from hotline.knowledge.demo_entries import ENTRIES
 from hotline.knowledge.models import Entry
 from hotline.knowledge.services import EntryData, do_create_entry, do_entry_action

@@ -27,7 +27,7 @@ from hotline.knowledge import workflow
 from hotline.knowledge.excel import export_entries, import_entries
 from hotline.knowledge.forms import EntryForm, ImportForm, SearchForm
 from hotline.knowledge.models import Action, Entry, State, readable_entries
-from hotline.knowledge.search import search_entries, search_orders, suggest_entries
+from hotline.knowledge.search import search_entries, suggest_entries
 from hotline.knowledge.services import (
     authored_unit_ids,
     available_actions,
@@ -42,6 +42,7 @@ from hotline.knowledge.services import (
 from hotline.knowledge.workflow import EntryAction
 from hotline.orders.access_log import do_log_access
 from hotline.orders.models import AccessKind
+from hotline.orders.search import search_orders
 from hotline.portal.access import public_page, role_required, staff_required
 
 

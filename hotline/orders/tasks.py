@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from hotline.orders import access_log, sweeps
+from hotline.orders import access_log, search, sweeps
 
 
 @task()
@@ -23,3 +23,11 @@ def purge_access_log_task() -> int:
     """Delete access-log entries older than ``HOTLINE_ACCESS_LOG_RETENTION_DAYS`` (the scheduler
     enqueues it daily); returns how many went."""
     return access_log.do_purge_access_log()
+
+
+@task()
+def index_new_orders_task() -> int:
+    """Index the orders created since the last run for search (the scheduler enqueues it, or
+    cron runs ``manage.py index_orders``). Idempotent: two runs at once index the same rows
+    twice at worst, which replaces them with the same tokens."""
+    return search.index_new_orders()

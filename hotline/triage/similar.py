@@ -30,14 +30,14 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from hotline.core import segmentation
 from hotline.core.errors import Forbidden, InvalidInput
 from hotline.directory.models import District, User
-from hotline.knowledge import indexing, segmentation
-from hotline.knowledge.backends import ORDER_INDEX
-from hotline.knowledge.query import Group, ParsedQuery
 from hotline.orders import lifecycle, scope
 from hotline.orders.lifecycle import Action
 from hotline.orders.models import Citizen, Order, OrderLink
+from hotline.orders.search import ORDER_INDEX, catch_up_orders_quietly
+from hotline.search.query import Group, ParsedQuery
 from hotline.triage import duplicates
 from hotline.triage.duplicates import Candidate, Idf, Match, Prepared, Reason, Request
 
@@ -240,7 +240,7 @@ def candidate_ids(user: User, request: Request, *, since: dt.datetime, idf: Idf,
         in_window = in_window.filter(created_at__lt=until)
         ceiling = Order.objects.filter(created_at__gte=until).order_by("created_at") \
             .values_list("pk", flat=True).first()
-    indexing.catch_up_orders_quietly()
+    catch_up_orders_quietly()
     ids: list[int] = list(_text_candidates(request, idf, floor, ceiling))
     # Newest by id: the (district, state) index then needs no sort by time.
     district = District.objects.filter(code=request.district).values_list("pk", flat=True) \

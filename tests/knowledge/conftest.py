@@ -6,7 +6,7 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from hotline.knowledge import segmentation
+from hotline.core import segmentation
 from hotline.knowledge.services import EntryData, do_create_entry, do_entry_action
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from hotline.knowledge import segmentation
+from hotline.core import segmentation
 from hotline.knowledge.models import Synonym
 from hotline.knowledge.search import search_entries, voice_entries
 from tests.knowledge.conftest import publish
@@ -20,7 +20,7 @@ def test_synonyms_managed_in_the_admin(city, client):
                            {"term": "停水", "equivalents": "断供 没水"})
     assert response.status_code == 302
     assert Synonym.objects.get(term="停水").words() == ["停水", "断供", "没水"]
-    assert "断供" in segmentation._user_words  # loaded into the dictionary at once
+    assert "断供" in segmentation.user_words()  # loaded into the dictionary at once
     assert [h.version.title for h in search_entries(city.agent, "断供")] == ["供水公告"]
     assert client.get(reverse("admin:knowledge_entry_changelist")).status_code == 200
     # Department staff never reach the admin.

@@ -69,7 +69,7 @@ def test_suggest_needs_credentials(client, city, entries):
 
 
 def test_order_search_in_scope(client, city):
-    from tests.knowledge.test_search import new_order
+    from tests.orders.test_search import new_order
 
     order = new_order(city)
     assert client.get("/api/v1/knowledge/orders/search", {"q": "停水"}).status_code == 401

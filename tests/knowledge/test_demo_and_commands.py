@@ -7,7 +7,8 @@ from django.core.management import CommandError, call_command
 
 from hotline.knowledge.demo_entries import ENTRIES
 from hotline.knowledge.models import Entry
-from hotline.knowledge.search import search_entries, search_orders
+from hotline.knowledge.search import search_entries
+from hotline.orders.search import search_orders
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +47,7 @@ def test_load_demo_knowledge_needs_a_directory(city):
 
 def test_index_commands(city):
     from tests.knowledge.conftest import publish
-    from tests.knowledge.test_search import new_order
+    from tests.orders.test_search import new_order
 
     order = new_order(city)
     out = StringIO()
@@ -62,8 +63,8 @@ def test_index_commands(city):
 
 
 def test_index_task_and_chinese_pages(city, client, settings):
-    from hotline.knowledge.tasks import index_new_orders_task
-    from tests.knowledge.test_search import new_order
+    from hotline.orders.tasks import index_new_orders_task
+    from tests.orders.test_search import new_order
 
     new_order(city)
     assert index_new_orders_task.call() == 1

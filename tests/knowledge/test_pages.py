@@ -32,7 +32,7 @@ def test_staff_search_page_and_htmx_partial(city, login):
 
 
 def test_search_page_needs_login_and_orders_tab_respects_scope(city, client, login):
-    from tests.knowledge.test_search import new_order
+    from tests.orders.test_search import new_order
 
     response = client.get(reverse("knowledge:search"), {"q": "停水"})
     assert response.status_code == 302

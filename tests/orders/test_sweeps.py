@@ -27,10 +27,10 @@ from hotline.core.roles import Role
 from hotline.directory.models import User
 from hotline.directory.workcalendar import WorkCalendar, default_is_workday, parse_periods
 from hotline.insight.tasks import refresh_city_reports_task
-from hotline.knowledge.tasks import index_new_orders_task
 from hotline.orders import services, sweeps, tasks
 from hotline.orders.models import Order, OrderEvent
 from hotline.orders.services import NewOrder, do_action, do_create_order
+from hotline.orders.tasks import index_new_orders_task
 from hotline.triage.tasks import retrain_classifier_task, suggest_new_orders_task
 
 TZ = zoneinfo.ZoneInfo("Asia/Shanghai")

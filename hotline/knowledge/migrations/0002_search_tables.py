@@ -1,5 +1,6 @@
 """The full-text index tables: FTS5 virtual tables on SQLite, tsvector tables with GIN indexes on
-PostgreSQL (see hotline/knowledge/backends.py). Raw SQL, so the vendor decides."""
+PostgreSQL (see hotline/search/backends.py), for the knowledge entries and for the orders
+(hotline/orders/search.py). Raw SQL, so the vendor decides."""
 
 from django.db import migrations
 

@@ -4,7 +4,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from hotline.knowledge import indexing, segmentation
+from hotline.core import segmentation
+from hotline.knowledge import indexing
 
 
 class Command(BaseCommand):

@@ -54,7 +54,7 @@ def enqueue_sweep() -> str | None:
 
 def enqueue_order_indexing() -> str | None:
     """Catch the order search index up with new orders (intake itself never waits for it)."""
-    from hotline.knowledge.tasks import index_new_orders_task
+    from hotline.orders.tasks import index_new_orders_task
 
     return _enqueue_unless_waiting(index_new_orders_task)
 

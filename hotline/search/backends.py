@@ -1,14 +1,15 @@
 """Full-text index tables and the two search backends, chosen by the database vendor.
 
 - SQLite: FTS5 virtual tables over the space-joined segmented tokens, ranked by bm25 with
-  per-column weights (title and keywords count more than the body).
-- PostgreSQL: a table with a GIN-indexed tsvector built from the same tokens, title and
-  keywords with weight A and the body with weight C, ranked by ts_rank. The vector is written
-  as a tsvector literal (the 'simple' configuration's lower-casing is already done by the
-  segmenter), so index and query agree on every token, punctuation included.
+  per-column weights (e.g. a title counts more than a body).
+- PostgreSQL: a table with a GIN-indexed tsvector built from the same tokens, each field with
+  its weight letter (A for titles and keywords, C for bodies), ranked by ts_rank. The vector is
+  written as a tsvector literal (the 'simple' configuration's lower-casing is already done by
+  the segmenter), so index and query agree on every token, punctuation included.
 
-The tables are created by migration 0002 (raw SQL per vendor); only
-``hotline.knowledge.indexing`` writes them.
+An index is described by an ``IndexSpec`` that its domain declares (the knowledge base's
+entries, the orders); the domain's migrations create the tables (raw SQL per vendor) and its
+indexing module alone writes them. This module knows no domain.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Protocol
 
 from django.db import connection
 
-from hotline.knowledge.query import ParsedQuery, ts_lexeme
+from hotline.search.query import ParsedQuery, ts_lexeme
 
 # PostgreSQL limits: positions go up to 16383, and at most 256 are kept per lexeme.
 _TS_MAX_POSITION = 16383
@@ -29,23 +30,20 @@ _TS_MAX_LEXEME_BYTES = 2046
 
 @dataclass(frozen=True)
 class IndexSpec:
-    """An index: its table names and, per field, the bm25 weight and the tsvector weight."""
+    """An index: the stem of its table names ("knowledge_entry" -> knowledge_entry_fts on
+    SQLite, knowledge_entry_search on PostgreSQL) and, per field, its name, the bm25 weight
+    and the tsvector weight letter."""
 
-    name: str
+    table: str
     fields: tuple[tuple[str, float, str], ...]
 
     @property
     def fts_table(self) -> str:
-        return f"knowledge_{self.name}_fts"
+        return f"{self.table}_fts"
 
     @property
     def pg_table(self) -> str:
-        return f"knowledge_{self.name}_search"
-
-
-ENTRY_INDEX = IndexSpec("entry", (("title", 10.0, "A"), ("keywords", 6.0, "A"), ("body", 1.0, "C")))
-ORDER_INDEX = IndexSpec("order", (("title", 4.0, "A"), ("text", 1.0, "C")))
-ALL_INDEXES = (ENTRY_INDEX, ORDER_INDEX)
+        return f"{self.table}_search"
 
 # A document: its id and, per field of the spec, its tokens.
 Document = tuple[int, Sequence[Sequence[str]]]
@@ -298,4 +296,4 @@ def backend() -> SearchBackend:
         return PostgresTsvectorBackend()
     if connection.vendor == "sqlite":
         return SqliteFts5Backend()
-    raise NotImplementedError(f"no knowledge search backend for {connection.vendor}")
+    raise NotImplementedError(f"no full-text search backend for {connection.vendor}")

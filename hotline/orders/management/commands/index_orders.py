@@ -4,8 +4,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from hotline.knowledge.indexing import index_new_orders, index_orders
 from hotline.orders.models import Order
+from hotline.orders.search import index_new_orders, index_orders
 
 
 class Command(BaseCommand):

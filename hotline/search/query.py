@@ -5,13 +5,17 @@
 segmented differently still matches). Groups are joined with AND for search and with OR for
 suggestions. The backends turn this into an FTS5 MATCH expression or a PostgreSQL tsquery; the
 words are always quoted, so nothing a user types is read as query syntax.
+
+The synonyms are a domain's data (the knowledge base manages them): it registers where they
+are read with ``set_synonym_source``, and every search (entries, orders) expands with them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from hotline.knowledge import segmentation
+from hotline.core import segmentation
 
 MAX_QUERY_WORDS = 12
 
@@ -67,21 +71,24 @@ def _ts_word(word: str) -> str:
     return ts_lexeme(word)
 
 
-def synonym_map() -> dict[str, list[str]]:
-    """Each word of a synonym group -> every word of its groups (admin-managed, read per query:
-    the table is small and an edit must take effect at once)."""
-    from hotline.knowledge.models import Synonym
-
-    mapping: dict[str, list[str]] = {}
-    for synonym in Synonym.objects.all():
-        group = [segmentation.normalise(w) for w in synonym.words()]
-        for word in group:
-            mapping.setdefault(word, [])
-            mapping[word].extend(w for w in group if w not in mapping[word])
-    return mapping
+# Each word of a synonym group -> every word of its groups; read per query (an edit to the
+# synonyms must take effect at once).
+SynonymMap = dict[str, list[str]]
+_synonym_source: Callable[[], SynonymMap] | None = None
 
 
-def _alternatives(word: str, synonyms: dict[str, list[str]]) -> tuple[tuple[str, ...], ...]:
+def set_synonym_source(source: Callable[[], SynonymMap] | None) -> None:
+    """Where ``parse_query`` reads the synonyms from when it is not given them."""
+    global _synonym_source
+    _synonym_source = source
+
+
+def synonym_map() -> SynonymMap:
+    """The registered source's synonyms (none without a source)."""
+    return _synonym_source() if _synonym_source is not None else {}
+
+
+def _alternatives(word: str, synonyms: SynonymMap) -> tuple[tuple[str, ...], ...]:
     alts: list[tuple[str, ...]] = []
     for candidate in [word, *synonyms.get(word, [])]:
         for alt in ((candidate,), tuple(segmentation.sub_words(candidate))):
@@ -91,7 +98,7 @@ def _alternatives(word: str, synonyms: dict[str, list[str]]) -> tuple[tuple[str,
 
 
 def parse_query(text: str, *, any_word: bool = False,
-                synonyms: dict[str, list[str]] | None = None) -> ParsedQuery:
+                synonyms: SynonymMap | None = None) -> ParsedQuery:
     words = segmentation.words(text or "")[:MAX_QUERY_WORDS]
     if not words:
         return ParsedQuery(any_word=any_word)

@@ -1,0 +1,229 @@
+"""Order search: the orders' full-text index (``hotline.search``) and the search itself.
+
+Indexing: ``index_new_orders`` indexes every order with an id above the highest one indexed, so
+order intake needs no hook and stays fast; it runs from the periodic ``index_orders`` command
+(``index_new_orders_task``) and, in small batches, before each order search.
+``index_orders(queryset)`` (re)indexes any set of orders, e.g. after their text was edited.
+
+Searching: the index gives ids newest first; the ORM then keeps only the orders in the caller's
+scope (``hotline.orders.scope``), so the index never needs to know about permissions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import DatabaseError, connection, transaction
+from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
+from django.utils.safestring import SafeString
+
+from hotline.core import segmentation
+from hotline.orders import scope
+from hotline.orders.models import Order
+from hotline.search.backends import IndexSpec, backend
+from hotline.search.highlight import highlight, snippet
+from hotline.search.query import ParsedQuery, parse_query
+
+logger = logging.getLogger(__name__)
+
+# The tables keep the name and the migration (knowledge 0002) they had when the knowledge base
+# also searched the orders: renaming them would rebuild the index of every order.
+ORDER_INDEX = IndexSpec("knowledge_order", (("title", 4.0, "A"), ("text", 1.0, "C")))
+ORDER_BATCH = 2000
+MAX_LIMIT = 100
+# Orders for a caller who sees only some of them: the page is the newest orders that both
+# match and are visible, found in chunks from a boundary going back: either the matches
+# (read from the index) kept when visible, or the visible orders (read from the database) kept
+# when they match. Which reaches further per chunk depends on the word and on the scope (a
+# department over a rare word: the matches; a street office over a common word: its orders),
+# so when the matches' chunk does not fill the page, the visible orders' chunk from the same
+# boundary is read too and the one reaching further back is kept (its range is complete) and
+# used alone for the following chunks.
+# Chunks double up to ORDER_CHUNK_MAX; after ORDER_MAX_CHUNKS of them one query joining both
+# finds the rest (exact, planned by the database).
+ORDER_CHUNK = 50
+ORDER_CHUNK_MAX = 4000
+ORDER_MAX_CHUNKS = 10
+
+
+@dataclass
+class OrderHit:
+    order: Order
+    score: float
+    title_html: SafeString
+    snippet_html: SafeString
+
+
+def _order_documents(orders: Iterable[tuple[int, str, str]]) -> list[tuple[int, tuple[list[str], list[str]]]]:
+    return [
+        (pk, (segmentation.index_tokens(title), segmentation.index_tokens(text)))
+        for pk, title, text in orders
+    ]
+
+
+def index_orders(queryset: QuerySet[Order]) -> int:
+    """(Re)index the given orders; returns how many."""
+    search = backend()
+    count = 0
+    rows = queryset.order_by("pk").values_list("pk", "title", "text")
+    batch: list[tuple[int, str, str]] = []
+    for row in rows.iterator(chunk_size=ORDER_BATCH):
+        batch.append(row)
+        if len(batch) >= ORDER_BATCH:
+            with transaction.atomic():
+                search.replace(ORDER_INDEX, _order_documents(batch))
+            count += len(batch)
+            batch = []
+    if batch:
+        with transaction.atomic():
+            search.replace(ORDER_INDEX, _order_documents(batch))
+        count += len(batch)
+    return count
+
+
+def index_order(order_id: int) -> None:
+    index_orders(Order.objects.filter(pk=order_id))
+
+
+# Ids are allocated before commit, so an order may commit after a higher id was indexed: each
+# run also looks this far below the highest indexed id for orders still missing.
+LOOKBACK_IDS = 1000
+
+
+def index_new_orders(batch: int = ORDER_BATCH, max_batches: int | None = None,
+                     look_back: bool = True) -> int:
+    """Index the orders created since the last run (ids above the highest indexed id), and
+    with ``look_back`` the ones just below it that committed late."""
+    search = backend()
+    total = 0
+    done = 0
+    last = search.max_id(ORDER_INDEX)
+    if last and look_back:
+        floor = max(0, last - LOOKBACK_IDS)
+        existing = set(Order.objects.filter(pk__gt=floor, pk__lte=last).values_list("pk", flat=True))
+        missing = existing - search.ids_between(ORDER_INDEX, floor, last)
+        if missing:
+            total += index_orders(Order.objects.filter(pk__in=missing))
+    while max_batches is None or done < max_batches:
+        last = search.max_id(ORDER_INDEX)
+        rows = list(Order.objects.filter(pk__gt=last).order_by("pk")
+                    .values_list("pk", "title", "text")[:batch])
+        if not rows:
+            break
+        with transaction.atomic():
+            search.replace(ORDER_INDEX, _order_documents(rows))
+        total += len(rows)
+        done += 1
+    return total
+
+
+def catch_up_orders_quietly(batch: int = 500) -> int | None:
+    """Before an order search: index a few new orders (the periodic run looks back for late
+    commits); a busy database must not fail the search. Returns the highest indexed id
+    afterwards (None when the catch-up failed).
+
+    Usually there is nothing new: then it costs two small reads, with no transaction (on a
+    loaded server every round trip counts); inside a caller's transaction a savepoint keeps a
+    failure from spoiling it."""
+    search = backend()
+    guard = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
+    try:
+        with guard:
+            last = search.max_id(ORDER_INDEX)
+            rows = list(Order.objects.filter(pk__gt=last).order_by("pk")
+                        .values_list("pk", "title", "text")[:batch])
+            if not rows:
+                return last
+            with transaction.atomic():
+                search.replace(ORDER_INDEX, _order_documents(rows))
+            return int(rows[-1][0])
+    except DatabaseError:
+        logger.warning("order index catch-up skipped", exc_info=True)
+        return None
+
+
+def _clamp(limit: int) -> int:
+    return max(1, min(int(limit), MAX_LIMIT))
+
+
+def search_orders(user: Any, text: str, limit: int = 20) -> list[OrderHit]:
+    """Orders matching every word of ``text`` that ``user`` may see (hotline.orders.scope),
+    newest first: agents look for the recent orders about a matter, and ranking all matches of
+    a common word across millions of orders would cost seconds (the score is still returned)."""
+    query = parse_query(text)
+    if not query or user is None or not user.is_authenticated:
+        return []
+    highest = catch_up_orders_quietly()
+    # Nothing above the highest indexed id can match: telling the backend saves it a query.
+    before = None if highest is None else highest + 1
+    limit = _clamp(limit)
+    search = backend()
+    everything = scope.sees_everything(user)
+    # Only ids and scores until the page is known: building model objects for every candidate
+    # costs more than the full-text query itself.
+    chosen: list[tuple[int, float]] = []
+    if everything:
+        chosen = search.search(ORDER_INDEX, query, limit, newest_first=True, before=before)
+    else:
+        page = _visible_matches(user, query, limit, before)
+        missing = search.scores(ORDER_INDEX, query, [pk for pk, score in page if score is None])
+        chosen = [(pk, missing.get(pk, 0.0) if score is None else score) for pk, score in page]
+    chosen = chosen[:limit]
+    orders = Order.objects.select_related("category", "lead_unit", "district").in_bulk(
+        [pk for pk, _score in chosen])
+    found = [(orders[pk], score) for pk, score in chosen if pk in orders]
+    terms = query.highlight_terms()
+    return [OrderHit(order, score, highlight(order.title, terms), snippet(order.text, terms))
+            for order, score in found[:limit]]
+
+
+def _visible_matches(user: Any, query: ParsedQuery, limit: int,
+                     before: int | None) -> list[tuple[int, float | None]]:
+    """The newest ``limit`` orders below ``before`` matching ``query`` that ``user`` may see,
+    with their score when it is known (see ORDER_CHUNK)."""
+    search = backend()
+    chosen: list[tuple[int, float | None]] = []
+    chunk = ORDER_CHUNK
+    # Built once: the scope reads the caller's unit tree.
+    mine_all = scope.visible_orders(user)
+    # Both ways are tried on the first chunk; the one that reached further back leads after.
+    lead = ""
+    for _step in range(ORDER_MAX_CHUNKS):
+        hits: list[tuple[int, float | None]] = []
+        matches: list[tuple[int, float]] = []
+        if lead != "visible":
+            matches = search.search(ORDER_INDEX, query, chunk, newest_first=True, before=before)
+            visible = set(mine_all.filter(pk__in=[pk for pk, _score in matches])
+                          .values_list("pk", flat=True))
+            hits = [m for m in matches if m[0] in visible]
+            if len(chosen) + len(hits) >= limit or len(matches) < chunk:
+                return (chosen + hits)[:limit]
+        mine: list[int] = []
+        if lead != "matches":
+            below = mine_all if before is None else mine_all.filter(pk__lt=before)
+            mine = list(below.order_by("-pk").values_list("pk", flat=True)[:chunk])
+        if not lead:
+            lead = "visible" if len(mine) < chunk or mine[-1] < matches[-1][0] else "matches"
+        if lead == "visible":
+            # The visible orders reach further back: their matches are the whole answer for
+            # that range (the matches' hits are among them).
+            scored = search.scores(ORDER_INDEX, query, mine)
+            hits = [(pk, scored[pk]) for pk in mine if pk in scored]
+            if len(chosen) + len(hits) >= limit or len(mine) < chunk:
+                return (chosen + hits)[:limit]
+            before = mine[-1]
+        else:
+            before = matches[-1][0]
+        chosen.extend(hits)
+        chunk = min(chunk * 2, ORDER_CHUNK_MAX)
+    # The backend's own SQL over its index table; what the user typed is a parameter.
+    sql, params = search.matching_ids_sql(ORDER_INDEX, query)
+    matching = RawSQL(sql, params)  # noqa: S611
+    rest = mine_all.filter(pk__lt=before, pk__in=matching)
+    return chosen + [(pk, None) for pk in
+                     rest.order_by("-pk").values_list("pk", flat=True)[:limit - len(chosen)]]

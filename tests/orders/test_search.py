@@ -1,0 +1,94 @@
+"""Order search: the caller's scope, newest first, the index catching up with new orders."""
+
+from __future__ import annotations
+
+import pytest
+
+from hotline.core import segmentation
+from hotline.orders import search as order_search
+from hotline.orders.search import ORDER_INDEX, search_orders
+from hotline.search.backends import backend
+from hotline.search.query import parse_query
+
+pytestmark = pytest.mark.django_db(transaction=False)
+
+
+@pytest.fixture(autouse=True)
+def _dictionary(city):
+    # The fixture city's names become dictionary words, as in production.
+    segmentation.reload_user_words()
+
+
+def new_order(city, **overrides):
+    from hotline.orders.services import NewOrder, do_create_order
+
+    data = dict(type="complaint", channel="phone", title="停水三天", text="鼓楼区某小区临时停水三天",
+                citizen_phone="13812341234", citizen_name="张三", district="gulou",
+                category="100101")
+    data.update(overrides)
+    order, _ = do_create_order(city.agent, NewOrder(**data))
+    return order
+
+
+def test_order_search_respects_scope(city):
+    from hotline.orders.services import do_action
+
+    water = new_order(city)
+    noise = new_order(city, title="工地噪声", text="夜间施工噪声，小区停水后还在施工", category="100201",
+                      district="taijiang")
+    do_action(city.agent, water.number, "dispatch")
+    do_action(city.agent, noise.number, "dispatch")
+    numbers = lambda user, q: [h.order.number for h in search_orders(user, q)]  # noqa: E731
+    # Indexed lazily: nothing to call, the search catches up.
+    assert set(numbers(city.agent, "停水")) == {water.number, noise.number}
+    assert numbers(city.agent, "停水") == [noise.number, water.number]  # newest first
+    assert numbers(city.handler, "停水") == [water.number]
+    assert numbers(city.env_handler, "停水") == [noise.number]
+    assert numbers(city.housing_handler, "停水") == [water.number]  # co-handler
+    assert numbers(city.handler, "噪声") == []
+    assert search_orders(None, "停水") == []
+
+
+def test_order_index_catches_up_missed_ids(city):
+    first = new_order(city)
+    second = new_order(city, title="停水又来了")
+    # Simulate an order that committed after a higher id had been indexed.
+    order_search.index_orders(type(second).objects.filter(pk=second.pk))
+    assert order_search.index_new_orders() == 1
+    assert backend().ids_between(ORDER_INDEX, 0, second.pk) == {first.pk, second.pk}
+    assert order_search.index_new_orders() == 0
+
+
+def test_order_search_scope_paths_give_the_same_page(city, monkeypatch):
+    """Departments' pages, whichever way they are found (the matches filtered by scope, the
+    visible orders filtered by the index, or the final join) equal the brute-force answer."""
+    from hotline.orders import scope
+    from hotline.orders.services import do_action
+
+    orders = []
+    for n in range(18):
+        if n % 3 == 2:
+            data = dict(title=f"工地噪声{n}", text="小区旁夜间施工噪声", category="100201",
+                        district="taijiang" if n % 2 else "gulou")
+        else:
+            data = dict(title=f"停水{n}", text="小区临时停水" + ("，施工挖断水管" if n % 4 == 0 else ""))
+        orders.append(new_order(city, **data))
+        if n % 5 != 4:  # a few stay undispatched: only the centre sees them
+            do_action(city.agent, orders[-1].number, "dispatch")
+    users = [city.handler, city.env_handler, city.housing_handler, city.sub_agent,
+             city.street_handler, city.agent]
+
+    def expected(user, text, limit):
+        matching = {pk for pk, _s in backend().search(ORDER_INDEX, parse_query(text), 1000)}
+        visible = set(scope.visible_orders(user).values_list("pk", flat=True))
+        return sorted(matching & visible, reverse=True)[:limit]
+
+    for chunk, most, steps in [(500, 4000, 8), (2, 4, 3), (1, 1, 2), (1, 2, 30)]:
+        monkeypatch.setattr(order_search, "ORDER_CHUNK", chunk)
+        monkeypatch.setattr(order_search, "ORDER_CHUNK_MAX", most)
+        monkeypatch.setattr(order_search, "ORDER_MAX_CHUNKS", steps)
+        for user in users:
+            for text in ["小区", "停水", "噪声", "施工", "施工 停水", "电梯"]:
+                for limit in (1, 3, 20):
+                    got = [h.order.pk for h in search_orders(user, text, limit=limit)]
+                    assert got == expected(user, text, limit), (chunk, user.username, text, limit)

@@ -1,0 +1,52 @@
+"""The two backends (FTS5, tsvector): newest-first pages and scores, planted straight into an
+index table (the orders' one: it needs no orders)."""
+
+from __future__ import annotations
+
+import pytest
+
+from hotline.orders.search import ORDER_INDEX
+from hotline.search.backends import PostgresTsvectorBackend, backend
+from hotline.search.query import parse_query
+
+pytestmark = pytest.mark.django_db(transaction=False)
+
+
+def _plant_order_index(count=1200):
+    """Index documents straight into the order index (no orders needed by the backend): a
+    common word, a rare one, one common long ago only, and filler."""
+    words = {"常见": {i for i in range(1, count + 1) if i % 3 == 0},
+             "少见": {5, 300, 777, count - 100},
+             "旧词": set(range(1, 151))}
+    documents = []
+    for pk in range(1, count + 1):
+        tokens = ["文档"] + [w for w, ids in words.items() if pk in ids]
+        documents.append((pk, (tokens[:1], tokens[1:])))
+    backend().replace(ORDER_INDEX, documents)
+    return words
+
+
+@pytest.mark.parametrize("thresholds", [None, (50, 20, 2), (7, 3, 4)])
+def test_newest_first_order_search_is_exact_for_rare_and_common_words(city, monkeypatch,
+                                                                      thresholds):
+    if thresholds:  # small windows and caps, so every step of the PostgreSQL plan is taken
+        recent, cap, widen = thresholds
+        monkeypatch.setattr(PostgresTsvectorBackend, "RECENT_IDS", recent)
+        monkeypatch.setattr(PostgresTsvectorBackend, "GIN_CAP", cap)
+        monkeypatch.setattr(PostgresTsvectorBackend, "WIDEN", widen)
+    words = _plant_order_index()
+    words["常见 旧词"] = words["常见"] & words["旧词"]
+    words["无此词"] = set()
+    search = backend()
+    for text, ids in words.items():
+        newest = sorted(ids, reverse=True)
+        query = parse_query(text)
+        for limit, offset, before in [(20, 0, None), (1, 0, None), (500, 0, None),
+                                      (20, 40, None), (20, 0, 1000), (20, 0, 160), (3, 2, 10)]:
+            expected = [pk for pk in newest if before is None or pk < before][offset:offset + limit]
+            found = search.search(ORDER_INDEX, query, limit, offset=offset, newest_first=True,
+                                  before=before)
+            assert [pk for pk, _score in found] == expected, (text, limit, offset, before)
+            assert all(score > 0 for _pk, score in found)
+        assert set(search.scores(ORDER_INDEX, query, list(range(1, 60)))) == {
+            pk for pk in ids if pk < 60}

@@ -1,0 +1,42 @@
+"""Query parsing: groups, alternatives, synonyms, and the two query languages."""
+
+from __future__ import annotations
+
+import pytest
+
+from hotline.core import segmentation
+from hotline.knowledge.models import Synonym
+from hotline.search import query as query_module
+from hotline.search.query import parse_query
+
+pytestmark = pytest.mark.django_db(transaction=False)
+
+
+@pytest.fixture(autouse=True)
+def _dictionary(city):
+    # The fixture city's names become dictionary words, as in production.
+    segmentation.reload_user_words()
+
+
+def test_query_parsing_groups_alternatives(city):
+    query = parse_query("鼓楼区停水")
+    assert [g.word for g in query.groups] == ["鼓楼区", "停水"]
+    assert ("鼓楼区",) in query.groups[0].alternatives
+    assert "AND" in query.fts5() and "&" in query.tsquery()
+    assert parse_query("停水 噪声", any_word=True).fts5().count(" OR ") >= 1
+
+
+def test_synonyms_come_from_the_registered_source(city, monkeypatch):
+    """The knowledge base registers its synonyms; given synonyms win, none without a source."""
+    Synonym.objects.create(term="停水", equivalents="断水")
+    assert ("断水",) in parse_query("停水").groups[0].alternatives
+    assert parse_query("停水", synonyms={}).groups[0].alternatives == (("停水",),)
+    monkeypatch.setattr(query_module, "_synonym_source", None)
+    assert query_module.synonym_map() == {}
+    assert parse_query("停水").groups[0].alternatives == (("停水",),)
+
+
+def test_typed_syntax_is_quoted_in_both_query_languages():
+    query = parse_query('停水" OR x', synonyms={})
+    assert '"停水"' in query.fts5() and "'停水'" in query.tsquery()
+    assert not parse_query("的 了 吗", synonyms={})
