@@ -17,9 +17,8 @@ from hotline.knowledge.models import Entry, EntryKind, EntryVersion, readable_en
 from hotline.knowledge.richtext import plain_text
 from hotline.search.backends import backend
 from hotline.search.highlight import highlight, snippet
-from hotline.search.query import ParsedQuery, parse_query
+from hotline.search.query import MAX_LIMIT, ParsedQuery, clamp_limit, parse_query
 
-MAX_LIMIT = 100
 # At most this many of the best-ranked entry ids are read from the index to fill a page with
 # readable entries.
 ENTRY_CANDIDATES = 1000
@@ -55,15 +54,11 @@ def may_read_internal(user: Any) -> bool:
     return bool(user is not None and user.is_authenticated and user.is_active)
 
 
-def _clamp(limit: int) -> int:
-    return max(1, min(int(limit), MAX_LIMIT))
-
-
 def _entry_hits(query: ParsedQuery, *, public_only: bool, limit: int,
                 kind: str = "") -> list[EntryHit]:
     if not query:
         return []
-    limit = _clamp(limit)
+    limit = clamp_limit(limit)
     # Most matches are readable (expired, internal and retired entries are few), so a small
     # window of the best matches usually fills the page; widen it only when it does not.
     window = max(limit * 5, ENTRY_FIRST_WINDOW)

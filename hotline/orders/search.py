@@ -27,7 +27,7 @@ from hotline.orders import scope
 from hotline.orders.models import Order
 from hotline.search.backends import IndexSpec, backend
 from hotline.search.highlight import highlight, snippet
-from hotline.search.query import ParsedQuery, parse_query
+from hotline.search.query import ParsedQuery, clamp_limit, parse_query
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +35,6 @@ logger = logging.getLogger(__name__)
 # also searched the orders: renaming them would rebuild the index of every order.
 ORDER_INDEX = IndexSpec("knowledge_order", (("title", 4.0, "A"), ("text", 1.0, "C")))
 ORDER_BATCH = 2000
-MAX_LIMIT = 100
 # Orders for a caller who sees only some of them: the page is the newest orders that both
 # match and are visible, found in chunks from a boundary going back: either the matches
 # (read from the index) kept when visible, or the visible orders (read from the database) kept
@@ -147,10 +146,6 @@ def catch_up_orders_quietly(batch: int = 500) -> int | None:
         return None
 
 
-def _clamp(limit: int) -> int:
-    return max(1, min(int(limit), MAX_LIMIT))
-
-
 def search_orders(user: Any, text: str, limit: int = 20) -> list[OrderHit]:
     """Orders matching every word of ``text`` that ``user`` may see (hotline.orders.scope),
     newest first: agents look for the recent orders about a matter, and ranking all matches of
@@ -161,7 +156,7 @@ def search_orders(user: Any, text: str, limit: int = 20) -> list[OrderHit]:
     highest = catch_up_orders_quietly()
     # Nothing above the highest indexed id can match: telling the backend saves it a query.
     before = None if highest is None else highest + 1
-    limit = _clamp(limit)
+    limit = clamp_limit(limit)
     search = backend()
     everything = scope.sees_everything(user)
     # Only ids and scores until the page is known: building model objects for every candidate

@@ -18,6 +18,13 @@ from dataclasses import dataclass, field
 from hotline.core import segmentation
 
 MAX_QUERY_WORDS = 12
+# At most this many hits on a page, whatever the caller asks for.
+MAX_LIMIT = 100
+
+
+def clamp_limit(limit: int) -> int:
+    """A page size between 1 and ``MAX_LIMIT``."""
+    return max(1, min(int(limit), MAX_LIMIT))
 
 
 @dataclass(frozen=True)

@@ -40,3 +40,7 @@ def test_typed_syntax_is_quoted_in_both_query_languages():
     query = parse_query('停水" OR x', synonyms={})
     assert '"停水"' in query.fts5() and "'停水'" in query.tsquery()
     assert not parse_query("的 了 吗", synonyms={})
+
+
+def test_page_sizes_are_clamped():
+    assert [query_module.clamp_limit(n) for n in (-5, 0, 1, 20, 100, 10_000)] == [1, 1, 1, 20, 100, 100]
