@@ -11,25 +11,19 @@ scope (``hotline.orders.scope``), so the index never needs to know about permiss
 
 from __future__ import annotations
 
-import contextlib
-import logging
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import DatabaseError, connection, transaction
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils.safestring import SafeString
 
-from hotline.core import segmentation
 from hotline.orders import scope
 from hotline.orders.models import Order
 from hotline.search.backends import IndexSpec, backend
 from hotline.search.highlight import highlight, snippet
+from hotline.search.indexing import GrowingIndex
 from hotline.search.query import ParsedQuery, clamp_limit, parse_query
-
-logger = logging.getLogger(__name__)
 
 # The tables keep the name and the migration (knowledge 0002) they had when the knowledge base
 # also searched the orders: renaming them would rebuild the index of every order.
@@ -58,92 +52,30 @@ class OrderHit:
     snippet_html: SafeString
 
 
-def _order_documents(orders: Iterable[tuple[int, str, str]]) -> list[tuple[int, tuple[list[str], list[str]]]]:
-    return [
-        (pk, (segmentation.index_tokens(title), segmentation.index_tokens(text)))
-        for pk, title, text in orders
-    ]
+# Orders are only ever added: new ones are found above the highest indexed id.
+ORDERS = GrowingIndex(ORDER_INDEX, Order, ("title", "text"))
 
 
 def index_orders(queryset: QuerySet[Order]) -> int:
     """(Re)index the given orders; returns how many."""
-    search = backend()
-    count = 0
-    rows = queryset.order_by("pk").values_list("pk", "title", "text")
-    batch: list[tuple[int, str, str]] = []
-    for row in rows.iterator(chunk_size=ORDER_BATCH):
-        batch.append(row)
-        if len(batch) >= ORDER_BATCH:
-            with transaction.atomic():
-                search.replace(ORDER_INDEX, _order_documents(batch))
-            count += len(batch)
-            batch = []
-    if batch:
-        with transaction.atomic():
-            search.replace(ORDER_INDEX, _order_documents(batch))
-        count += len(batch)
-    return count
+    return ORDERS.index(queryset, batch=ORDER_BATCH)
 
 
 def index_order(order_id: int) -> None:
     index_orders(Order.objects.filter(pk=order_id))
 
 
-# Ids are allocated before commit, so an order may commit after a higher id was indexed: each
-# run also looks this far below the highest indexed id for orders still missing.
-LOOKBACK_IDS = 1000
-
-
 def index_new_orders(batch: int = ORDER_BATCH, max_batches: int | None = None,
                      look_back: bool = True) -> int:
-    """Index the orders created since the last run (ids above the highest indexed id), and
-    with ``look_back`` the ones just below it that committed late."""
-    search = backend()
-    total = 0
-    done = 0
-    last = search.max_id(ORDER_INDEX)
-    if last and look_back:
-        floor = max(0, last - LOOKBACK_IDS)
-        existing = set(Order.objects.filter(pk__gt=floor, pk__lte=last).values_list("pk", flat=True))
-        missing = existing - search.ids_between(ORDER_INDEX, floor, last)
-        if missing:
-            total += index_orders(Order.objects.filter(pk__in=missing))
-    while max_batches is None or done < max_batches:
-        last = search.max_id(ORDER_INDEX)
-        rows = list(Order.objects.filter(pk__gt=last).order_by("pk")
-                    .values_list("pk", "title", "text")[:batch])
-        if not rows:
-            break
-        with transaction.atomic():
-            search.replace(ORDER_INDEX, _order_documents(rows))
-        total += len(rows)
-        done += 1
-    return total
+    """Index the orders created since the last run, and with ``look_back`` the ones just below
+    the highest indexed id that committed late."""
+    return ORDERS.index_new(batch, max_batches, look_back)
 
 
 def catch_up_orders_quietly(batch: int = 500) -> int | None:
-    """Before an order search: index a few new orders (the periodic run looks back for late
-    commits); a busy database must not fail the search. Returns the highest indexed id
-    afterwards (None when the catch-up failed).
-
-    Usually there is nothing new: then it costs two small reads, with no transaction (on a
-    loaded server every round trip counts); inside a caller's transaction a savepoint keeps a
-    failure from spoiling it."""
-    search = backend()
-    guard = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
-    try:
-        with guard:
-            last = search.max_id(ORDER_INDEX)
-            rows = list(Order.objects.filter(pk__gt=last).order_by("pk")
-                        .values_list("pk", "title", "text")[:batch])
-            if not rows:
-                return last
-            with transaction.atomic():
-                search.replace(ORDER_INDEX, _order_documents(rows))
-            return int(rows[-1][0])
-    except DatabaseError:
-        logger.warning("order index catch-up skipped", exc_info=True)
-        return None
+    """Before an order search: index a few new orders; returns the highest indexed id
+    afterwards (None when the catch-up failed, which never fails the search)."""
+    return ORDERS.catch_up_quietly(batch)
 
 
 def search_orders(user: Any, text: str, limit: int = 20) -> list[OrderHit]:
