@@ -136,10 +136,10 @@ def _detail_context(
     links = _links_context(user, order, {str(item["action"]) for item in action_forms})
     # Logged before the page is built: a view that cannot be logged is not shown.
     access_log.do_log_citizen_view(user, order, request)
-    for merged, name, phone in links["merged_orders"]:
-        if access_log.shows_in_full(merged.citizen, name, phone):
-            access_log.do_log_access(user, access_log.AccessKind.CITIZEN_VIEW, order=merged,
-                                     request=request, detail=f"merged into {order.number}")
+    access_log.do_log_order_accesses(
+        user, access_log.AccessKind.CITIZEN_VIEW,
+        [(merged, f"merged into {order.number}") for merged, name, phone in links["merged_orders"]
+         if access_log.shows_in_full(merged.citizen, name, phone)], request)
     return {
         **links,
         "order": order,
