@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "hotline.voice",
     "hotline.desk",
     "hotline.portal",
+    "hotline.worker",
 ]
 
 MIDDLEWARE = [
@@ -251,7 +252,7 @@ HOTLINE_URGENT_REMIND_BEFORE_MINUTES = env_int("HOTLINE_URGENT_REMIND_BEFORE_MIN
 # Working days an order may stay overdue before it is escalated to leaders.
 HOTLINE_ESCALATE_AFTER_DAYS = env_int("HOTLINE_ESCALATE_AFTER_DAYS", 2)
 # Seconds between the scheduler's deadline sweeps.
-HOTLINE_SWEEP_SECONDS = env_int("HOTLINE_SWEEP_SECONDS", 60)
+HOTLINE_SWEEP_SECONDS = env_int_at_least("HOTLINE_SWEEP_SECONDS", 60, 1)
 
 # Category classifier (hotline.triage): where trained models are kept, how often the scheduler
 # retrains on the centre's own orders, and what a training set needs.
