@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "hotline.desk",
     "hotline.portal",
     "hotline.worker",
+    "hotline.demo",
 ]
 
 MIDDLEWARE = [

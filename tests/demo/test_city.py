@@ -7,9 +7,9 @@ from django.core.management import call_command
 from django.db.models import Count
 from django.utils import timezone
 
-from hotline.directory import demo
-from hotline.directory.demo_data import org
-from hotline.directory.demo_data.stories import CLOSED, _story
+from hotline.demo import city as demo
+from hotline.demo.data import org
+from hotline.demo.data.stories import CLOSED, _story
 from hotline.directory.models import Category, CategoryRoute, District, Role, Unit, UnitKind, User
 from hotline.orders.history import verify_order
 from hotline.orders.models import Order, OrderEvent, OrderState

@@ -20,8 +20,8 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from hotline.directory.demo_data import org
-from hotline.directory.demo_data.catalogue import CATALOGUE, Leaf
+from hotline.demo.data import org
+from hotline.demo.data.catalogue import CATALOGUE, Leaf
 from hotline.directory.models import (
     Category,
     CategoryRoute,
@@ -220,7 +220,7 @@ class DemoResult:
 def load_demo(orders: int = DEFAULT_ORDERS, seed: int = DEFAULT_SEED,
               progress: Callable[[str], None] | None = None) -> DemoResult:
     """Load the demo city unless the directory already has units (then do nothing)."""
-    from hotline.directory.demo_data.stories import generate_orders
+    from hotline.demo.data.stories import generate_orders
 
     if Unit.objects.exists():
         return DemoResult(False, "the directory already has units; demo data not loaded")
