@@ -3,7 +3,7 @@
 It migrates the database, loads the demo data into an empty one, then starts and watches
 - ``web``: uvicorn serving the ASGI application (HTTP now, websockets later),
 - ``worker``: the django-tasks database worker (``manage.py db_worker``),
-- ``scheduler``: the command that enqueues the periodic deadline sweep,
+- ``scheduler``: the command that runs the periodic jobs the domains declare (hotline.worker),
 - ``voice``: the SIP/RTP/IVR gateway (``python -m hotline.voice.server``; SIP on
   HOTLINE_SIP_BIND, 127.0.0.1:5060 by default; ``--no-voice`` or HOTLINE_NO_VOICE=1 leaves
   it out).
@@ -153,10 +153,14 @@ class Child:
                 self.process.send_signal(signum)
 
 
+# The launcher decides what to start, and checks the SIP port, before Django's settings are
+# loaded (``prepare`` loads them); so it reads its few variables itself, through the same typed
+# helpers as hotline/settings.py (a bad value stops the start with the same message).
+
 def sip_bind() -> tuple[str, int]:
-    value = os.environ.get("HOTLINE_SIP_BIND", "127.0.0.1:5060")
-    host, _, port = value.rpartition(":")
-    return (host.strip("[]"), int(port)) if host else (value, 5060)
+    from hotline.env import env_host_port
+
+    return env_host_port("HOTLINE_SIP_BIND", "127.0.0.1:5060", 5060)
 
 
 def check_sip_port_free(host: str, port: int) -> None:
@@ -280,8 +284,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-voice", action="store_true",
                         help="do not start the voice gateway (also: HOTLINE_NO_VOICE=1)")
     args = parser.parse_args(argv)
-    no_demo = args.no_demo or os.environ.get("HOTLINE_NO_DEMO", "") not in ("", "0")
-    voice = not (args.no_voice or os.environ.get("HOTLINE_NO_VOICE", "") not in ("", "0"))
+    from hotline.env import env_bool
+
+    # The launcher's own switches, the same as its options (not settings of the site).
+    no_demo = args.no_demo or env_bool("HOTLINE_NO_DEMO", False)
+    voice = not (args.no_voice or env_bool("HOTLINE_NO_VOICE", False))
     if voice:
         check_sip_port_free(*sip_bind())
 

@@ -9,13 +9,13 @@ Everything runs in one transaction: the demo is there completely or not at all.
 
 from __future__ import annotations
 
-import os
 import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -64,7 +64,7 @@ class DemoDirectory:
 
 
 def demo_password() -> str:
-    return os.environ.get("HOTLINE_DEMO_PASSWORD") or DEFAULT_PASSWORD
+    return settings.HOTLINE_DEMO_PASSWORD
 
 
 def demo_logins() -> list[tuple[str, str, str]]:

@@ -78,8 +78,8 @@ def test_load_demo_builds_a_city_with_orders_in_every_state(db):
     assert counts() == before
 
 
-def test_password_from_environment_and_no_orders(db, monkeypatch):
-    monkeypatch.setenv("HOTLINE_DEMO_PASSWORD", "another-secret")
+def test_password_from_environment_and_no_orders(db, settings):
+    settings.HOTLINE_DEMO_PASSWORD = "another-secret"
     result = demo.load_demo(orders=0)
     assert result.loaded and Order.objects.count() == 0
     user = User.objects.get(username="water_handler")
