@@ -1,13 +1,15 @@
 """Background work on orders, run by the django-tasks worker (``manage.py db_worker``).
 
-The scheduler command enqueues ``sweep_deadlines_task`` every ``HOTLINE_SWEEP_SECONDS``. The task
-is idempotent (see ``sweeps``): running it twice, or in two workers at once, acts once.
+The worker's scheduler enqueues ``sweep_deadlines_task`` every ``HOTLINE_SWEEP_SECONDS`` and
+``purge_access_log_task`` daily (``PERIODIC``). The sweep is idempotent (see ``sweeps``): running
+it twice, or in two workers at once, acts once.
 """
 
 from __future__ import annotations
 
 from django_tasks import task
 
+from hotline.core.periodic import PeriodicJob
 from hotline.orders import access_log, sweeps
 
 
@@ -23,3 +25,11 @@ def purge_access_log_task() -> int:
     """Delete access-log entries older than ``HOTLINE_ACCESS_LOG_RETENTION_DAYS`` (the scheduler
     enqueues it daily); returns how many went."""
     return access_log.do_purge_access_log()
+
+
+PERIODIC = [
+    PeriodicJob("deadline-sweep", "HOTLINE_SWEEP_SECONDS", task=sweep_deadlines_task),
+    # Daily, and once when the scheduler starts, so that a scheduler restarted more often than
+    # daily still purges.
+    PeriodicJob("access-log-purge", 86400.0, task=purge_access_log_task),
+]

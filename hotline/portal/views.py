@@ -84,7 +84,7 @@ def status(request: PortalRequest) -> HttpResponse:
     if request.htmx and http_status != 200:
         http_status = 200  # htmx swaps only successful responses
     template = "portal/_status_card.html" if request.htmx else "portal/status.html"
-    context["support_phone"] = getattr(settings, "HOTLINE_PUBLIC_NUMBER", "12345")
+    context["support_phone"] = settings.HOTLINE_PUBLIC_NUMBER
     response = render(request, template, context, status=http_status)
     if retry_after:
         response["Retry-After"] = str(retry_after)

@@ -16,15 +16,15 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
-from hotline.directory.demo_data import people
-from hotline.directory.demo_data.catalogue import Leaf
+from hotline.demo.data import people
+from hotline.demo.data.catalogue import Leaf
 from hotline.directory.models import User
 from hotline.orders.lifecycle import OPEN
 from hotline.orders.models import Assignment, Order
 from hotline.orders.services import NewOrder, do_action, do_create_order
 
 if TYPE_CHECKING:
-    from hotline.directory.demo import DemoDirectory
+    from hotline.demo.city import DemoDirectory
 
 Params = dict[str, Any] | Callable[[Order], dict[str, Any]]
 

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from hotline.knowledge.demo import NoDirectory, load_demo_knowledge
+from hotline.demo.knowledge import NoDirectory, load_demo_knowledge
 
 
 class Command(BaseCommand):

@@ -7,8 +7,7 @@ demo extension; the extension numbers are printed by ``load_demo_desk``.
 
 from __future__ import annotations
 
-import os
-
+from django.conf import settings
 from django.db import transaction
 
 from hotline.desk.models import (
@@ -28,7 +27,7 @@ FIRST_EXTENSION = 8001
 
 
 def demo_sip_password() -> str:
-    return os.environ.get("HOTLINE_DEMO_SIP_PASSWORD") or DEFAULT_SIP_PASSWORD
+    return settings.HOTLINE_DEMO_SIP_PASSWORD
 
 
 @transaction.atomic

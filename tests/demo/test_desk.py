@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 
-from hotline.desk import demo
+from hotline.demo import desk as demo
 from hotline.desk.models import OverflowRule, Queue, SipExtension
 from hotline.voice.sip.auth import ha1
 

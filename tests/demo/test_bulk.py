@@ -11,14 +11,14 @@ from django.core.management import call_command
 from django.db import connection
 from django.db.models import Count, Q
 
-from hotline.directory.models import Category, District, Unit
-from hotline.orders import numbering
-from hotline.orders.bulk import (
+from hotline.demo.bulk import (
     PHONE_PREFIX,
     DirectoryMissing,
     ensure_minimal_directory,
     load_orders,
 )
+from hotline.directory.models import Category, District, Unit
+from hotline.orders import numbering
 from hotline.orders.history import build_event, verify_order
 from hotline.orders.lifecycle import FINAL, IN_PROGRESS, State
 from hotline.orders.models import Assignment, Citizen, Contact, Order, OrderEvent

@@ -10,9 +10,9 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
+from hotline.demo.knowledge_entries import ENTRIES
 from hotline.directory.models import Category, Role, Unit, UnitKind, User
 from hotline.knowledge import segmentation
-from hotline.knowledge.demo_entries import ENTRIES
 from hotline.knowledge.models import Entry
 from hotline.knowledge.services import EntryData, do_create_entry, do_entry_action
 

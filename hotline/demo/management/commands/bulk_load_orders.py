@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from hotline.orders.bulk import (
+from hotline.demo.bulk import (
     DEFAULT_BATCH,
     DEFAULT_SPAN_DAYS,
     DirectoryMissing,

@@ -9,19 +9,19 @@ Everything runs in one transaction: the demo is there completely or not at all.
 
 from __future__ import annotations
 
-import os
 import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from hotline.directory.demo_data import org
-from hotline.directory.demo_data.catalogue import CATALOGUE, Leaf
+from hotline.demo.data import org
+from hotline.demo.data.catalogue import CATALOGUE, Leaf
 from hotline.directory.models import (
     Category,
     CategoryRoute,
@@ -64,7 +64,7 @@ class DemoDirectory:
 
 
 def demo_password() -> str:
-    return os.environ.get("HOTLINE_DEMO_PASSWORD") or DEFAULT_PASSWORD
+    return settings.HOTLINE_DEMO_PASSWORD
 
 
 def demo_logins() -> list[tuple[str, str, str]]:
@@ -220,7 +220,7 @@ class DemoResult:
 def load_demo(orders: int = DEFAULT_ORDERS, seed: int = DEFAULT_SEED,
               progress: Callable[[str], None] | None = None) -> DemoResult:
     """Load the demo city unless the directory already has units (then do nothing)."""
-    from hotline.directory.demo_data.stories import generate_orders
+    from hotline.demo.data.stories import generate_orders
 
     if Unit.objects.exists():
         return DemoResult(False, "the directory already has units; demo data not loaded")

@@ -7,9 +7,9 @@ from django.core.management import call_command
 from django.db.models import Count
 from django.utils import timezone
 
-from hotline.directory import demo
-from hotline.directory.demo_data import org
-from hotline.directory.demo_data.stories import CLOSED, _story
+from hotline.demo import city as demo
+from hotline.demo.data import org
+from hotline.demo.data.stories import CLOSED, _story
 from hotline.directory.models import Category, CategoryRoute, District, Role, Unit, UnitKind, User
 from hotline.orders.history import verify_order
 from hotline.orders.models import Order, OrderEvent, OrderState
@@ -78,8 +78,8 @@ def test_load_demo_builds_a_city_with_orders_in_every_state(db):
     assert counts() == before
 
 
-def test_password_from_environment_and_no_orders(db, monkeypatch):
-    monkeypatch.setenv("HOTLINE_DEMO_PASSWORD", "another-secret")
+def test_password_from_environment_and_no_orders(db, settings):
+    settings.HOTLINE_DEMO_PASSWORD = "another-secret"
     result = demo.load_demo(orders=0)
     assert result.loaded and Order.objects.count() == 0
     user = User.objects.get(username="water_handler")
