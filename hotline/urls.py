@@ -3,7 +3,7 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from hotline.api.urls import api
-from hotline.portal.access import public_page
+from hotline.web.access import public_page
 
 urlpatterns = [
     path("api/v1/", api.urls),

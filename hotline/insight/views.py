@@ -18,7 +18,7 @@ from hotline.insight.forms import HotIssuesForm
 from hotline.insight.services import VIEWER_ROLES, Report, may_view_hot_issues
 from hotline.insight.snapshots import report_for
 from hotline.orders.errors import ServiceError
-from hotline.portal.access import role_required
+from hotline.web.access import role_required
 
 CHART_SERIES = 5
 

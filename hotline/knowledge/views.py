@@ -42,7 +42,7 @@ from hotline.knowledge.workflow import EntryAction
 from hotline.orders.access_log import do_log_access
 from hotline.orders.errors import ServiceError
 from hotline.orders.models import AccessKind
-from hotline.portal.access import public_page, role_required, staff_required
+from hotline.web.access import public_page, role_required, staff_required
 
 
 def is_author(user: Any) -> bool:
