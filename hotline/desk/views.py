@@ -29,8 +29,8 @@ from hotline.directory.models import User
 from hotline.orders.access_log import do_log_access
 from hotline.orders.errors import Conflict, ServiceError
 from hotline.orders.models import AccessKind
-from hotline.portal.access import StaffRequest, role_required
 from hotline.voice.acd import states
+from hotline.web.access import StaffRequest, role_required
 
 LIVE_STATES = frozenset({State.RINGING, State.TALKING, State.WRAP_UP})
 

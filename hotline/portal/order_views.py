@@ -33,24 +33,17 @@ from hotline.orders.lifecycle import ACTION_ROLES, Action, State
 from hotline.orders.models import Attachment, Order, OrderAction
 from hotline.orders.services import NewOrder, do_action, do_create_order, get_order_for
 from hotline.portal import queries
-from hotline.portal.access import (
-    CREATE_ROLES,
-    StaffRequest,
-    actions_for,
-    may_create_orders,
-    role_required,
-    staff_required,
-)
 from hotline.portal.forms import (
     ACTION_FORMS,
     ActionForm,
-    FilesForm,
     NewOrderForm,
     OrderFilterForm,
     action_form,
-    add_service_error,
 )
+from hotline.portal.order_access import CREATE_ROLES, actions_for, may_create_orders
 from hotline.triage import similar
+from hotline.web.access import StaffRequest, role_required, staff_required
+from hotline.web.forms import FilesForm, add_service_error
 
 PAGE_SIZE = 25
 OTHER_ORDERS_SHOWN = 10

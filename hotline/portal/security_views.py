@@ -30,7 +30,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from hotline.directory import security
 from hotline.directory.duties import may_change_security
 from hotline.directory.models import Role, User
-from hotline.portal.access import role_required, staff_required
+from hotline.web.access import role_required, staff_required
 
 
 def locked_out(request: HttpRequest, original_response: Any = None,

@@ -11,7 +11,8 @@ from hotline.core.clientaddr import client_address
 from hotline.orders import lookup_limits, numbering
 from hotline.orders.lifecycle import State
 from hotline.orders.models import Order
-from hotline.portal.access import PortalRequest, is_department_user, public_page
+from hotline.portal.order_access import is_department_user
+from hotline.web.access import PortalRequest, public_page
 
 
 @public_page

@@ -30,6 +30,10 @@ from hotline.orders.errors import NotFound
 
 router = Router(tags=["knowledge"])
 
+# The operation ids are the ones these operations had when the router lived in the knowledge package
+# (django-ninja derives them from the module): clients generated from the OpenAPI document call
+# operations by id, so moving the code does not rename them.
+
 QueryText = Annotated[str, StringConstraints(max_length=200)]
 TypedText = Annotated[str, StringConstraints(max_length=2000)]
 
@@ -105,7 +109,8 @@ def optional_user(request: HttpRequest) -> Any:
     return None
 
 
-@router.get("/search", response=SearchOut, auth=None, summary="Search the knowledge base")
+@router.get("/search", response=SearchOut, auth=None, summary="Search the knowledge base",
+            operation_id="hotline_knowledge_api_search")
 @public_operation
 def search(request: HttpRequest, params: Query[SearchParams]) -> dict[str, Any]:
     user = optional_user(request)
@@ -115,7 +120,8 @@ def search(request: HttpRequest, params: Query[SearchParams]) -> dict[str, Any]:
             "results": [hit.as_dict() for hit in hits]}
 
 
-@router.get("/entries/{entry_id}", response=EntryOut, auth=None, summary="One entry")
+@router.get("/entries/{entry_id}", response=EntryOut, auth=None, summary="One entry",
+            operation_id="hotline_knowledge_api_entry_detail")
 @public_operation
 def entry_detail(request: HttpRequest, entry_id: int) -> dict[str, Any]:
     user = optional_user(request)
@@ -135,13 +141,15 @@ def entry_detail(request: HttpRequest, entry_id: int) -> dict[str, Any]:
     }
 
 
-@router.get("/suggest", response=list[EntryHitOut], summary="Entries for text being typed")
+@router.get("/suggest", response=list[EntryHitOut], summary="Entries for text being typed",
+            operation_id="hotline_knowledge_api_suggest")
 @allow(*ANY_ACCOUNT)
 def suggest(request: HttpRequest, params: Query[SuggestParams]) -> list[dict[str, Any]]:
     return [hit.as_dict() for hit in suggest_entries(actor(request), params.text, limit=params.limit)]
 
 
-@router.get("/orders/search", response=list[OrderHitOut], summary="Search orders in your scope")
+@router.get("/orders/search", response=list[OrderHitOut], summary="Search orders in your scope",
+            operation_id="hotline_knowledge_api_orders_search")
 @allow(*ANY_ACCOUNT)
 def orders_search(request: HttpRequest, params: Query[OrderSearchParams]) -> list[dict[str, Any]]:
     return [

@@ -24,7 +24,6 @@ from django.views.decorators.http import require_POST
 
 from hotline.knowledge import workflow
 from hotline.knowledge.excel import export_entries, import_entries
-from hotline.knowledge.forms import EntryForm, ImportForm, SearchForm
 from hotline.knowledge.models import Action, Entry, State, readable_entries
 from hotline.knowledge.search import search_entries, search_orders, suggest_entries
 from hotline.knowledge.services import (
@@ -42,7 +41,8 @@ from hotline.knowledge.workflow import EntryAction
 from hotline.orders.access_log import do_log_access
 from hotline.orders.errors import ServiceError
 from hotline.orders.models import AccessKind
-from hotline.portal.access import public_page, role_required, staff_required
+from hotline.portal.knowledge_forms import EntryForm, ImportForm, SearchForm
+from hotline.web.access import public_page, role_required, staff_required
 
 
 def is_author(user: Any) -> bool:

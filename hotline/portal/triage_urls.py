@@ -1,6 +1,6 @@
 from django.urls import path
 
-from hotline.triage import views
+from hotline.portal import triage_views as views
 
 app_name = "triage"
 

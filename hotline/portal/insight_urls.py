@@ -1,6 +1,6 @@
 from django.urls import path
 
-from hotline.insight import views
+from hotline.portal import insight_views as views
 
 app_name = "insight"
 

@@ -21,12 +21,12 @@ from hotline.orders.errors import ServiceError
 from hotline.orders.lifecycle import CENTRE_DESK, CENTRE_SUPERVISION
 from hotline.orders.models import Order
 from hotline.orders.scope import visible_orders
-from hotline.portal.access import StaffRequest, role_required
 from hotline.triage.access import may_manage_models, may_see_models, may_suggest
 from hotline.triage.models import ClassifierVersion, ModelStatus
 from hotline.triage.services import suggest_categories, suggestion_agreement
 from hotline.triage.tasks import retrain_classifier_task
 from hotline.triage.versions import do_activate_version
+from hotline.web.access import StaffRequest, role_required
 
 
 @role_required(may_suggest, roles=CENTRE_DESK)

@@ -14,11 +14,11 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from hotline.insight.chart import line_chart
-from hotline.insight.forms import HotIssuesForm
 from hotline.insight.services import VIEWER_ROLES, Report, may_view_hot_issues
 from hotline.insight.snapshots import report_for
 from hotline.orders.errors import ServiceError
-from hotline.portal.access import role_required
+from hotline.portal.insight_forms import HotIssuesForm
+from hotline.web.access import role_required
 
 CHART_SERIES = 5
 

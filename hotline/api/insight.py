@@ -21,6 +21,10 @@ from hotline.insight.spikes import Spike
 
 router = Router(tags=["insight"])
 
+# The operation ids are the ones these operations had when the router lived in the insight package
+# (django-ninja derives them from the module): clients generated from the OpenAPI document call
+# operations by id, so moving the code does not rename them.
+
 
 class HotIssueParams(Schema):
     days: int | None = Field(None, description="1, 7 or 30 (default 7); or give a date range")
@@ -113,7 +117,8 @@ def _report(report: Report) -> dict[str, Any]:
     }
 
 
-@router.get("/hot-issues", response=HotIssuesOut, summary="Hot issues and spikes")
+@router.get("/hot-issues", response=HotIssuesOut, summary="Hot issues and spikes",
+            operation_id="hotline_insight_api_hot_issues_endpoint")
 @allow(*VIEWER_ROLES)
 def hot_issues_endpoint(request: HttpRequest, params: Query[HotIssueParams]) -> dict[str, Any]:
     if params.date_from is not None or params.date_to is not None:

@@ -31,6 +31,10 @@ from hotline.triage.versions import do_activate_version
 
 router = Router(tags=["triage"])
 
+# The operation ids are the ones these operations had when the router lived in the triage package
+# (django-ninja derives them from the module): clients generated from the OpenAPI document call
+# operations by id, so moving the code does not rename them.
+
 
 class SuggestIn(Schema):
     text: Annotated[str, StringConstraints(max_length=5000)]
@@ -113,7 +117,8 @@ def _require(check: Any, user: User, what: str) -> None:
         raise Forbidden(f"your role may not {what}")
 
 
-@router.post("/suggest", response={200: SuggestOut, 403: ErrorOut}, summary="Suggest categories for a text")
+@router.post("/suggest", response={200: SuggestOut, 403: ErrorOut}, summary="Suggest categories for a text",
+             operation_id="hotline_triage_api_suggest")
 @allow(*CENTRE_DESK)
 def suggest(request: HttpRequest, body: SuggestIn) -> dict[str, Any]:
     user = actor(request)
@@ -134,14 +139,15 @@ def suggest(request: HttpRequest, body: SuggestIn) -> dict[str, Any]:
 
 
 @router.get("/models", response={200: list[VersionOut], 403: ErrorOut},
-            summary="Classifier versions and their figures")
+            summary="Classifier versions and their figures", operation_id="hotline_triage_api_models")
 @allow(*CENTRE_SUPERVISION)
 def models(request: HttpRequest) -> list[dict[str, Any]]:
     _require(may_see_models, actor(request), "see the classifier versions")
     return [_version(v) for v in ClassifierVersion.objects.all()[:100]]
 
 
-@router.post("/models/train", response={202: QueuedOut, 403: ErrorOut}, summary="Queue a retraining")
+@router.post("/models/train", response={202: QueuedOut, 403: ErrorOut}, summary="Queue a retraining",
+             operation_id="hotline_triage_api_train")
 @allow(Role.CENTRE_ADMIN)
 def train(request: HttpRequest) -> Status[dict[str, str]]:
     user = actor(request)
@@ -152,7 +158,7 @@ def train(request: HttpRequest) -> Status[dict[str, str]]:
 
 @router.post("/models/{version}/activate",
              response={200: VersionOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
-             summary="Use a stored version")
+             summary="Use a stored version", operation_id="hotline_triage_api_activate")
 @allow(Role.CENTRE_ADMIN)
 def activate(request: HttpRequest, version: int) -> dict[str, Any]:
     _require(may_manage_models, actor(request), "change the classifier in use")

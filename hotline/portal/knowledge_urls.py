@@ -1,6 +1,6 @@
 from django.urls import path
 
-from hotline.knowledge import views
+from hotline.portal import knowledge_views as views
 
 app_name = "knowledge"
 
