@@ -222,10 +222,10 @@ def service(args: argparse.Namespace, messages: list[dict[str, Any]]) -> dict[st
     from django.utils import timezone
 
     from hotline.core.roles import Role
+    from hotline.demo.bulk import ensure_minimal_directory, load_orders
     from hotline.directory.models import User
     from hotline.insight.services import hot_issues as run
     from hotline.insight.services import index_missing, window_for
-    from hotline.orders.bulk import ensure_minimal_directory, load_orders
     from hotline.orders.models import Order
 
     call_command("migrate", verbosity=0)

@@ -392,7 +392,7 @@ def check_integrity(target: Target, run: str, sent: list[Sent], retried: list[Se
 
 def ceiling(count: int, batch: int) -> dict[str, Any]:
     """The same number of orders through the bulk loader's COPY path, reference checks on."""
-    from hotline.orders.bulk import load_orders
+    from hotline.demo.bulk import load_orders
 
     load_orders(100, batch_size=batch)  # warm-up: first-call costs are not the ceiling
     stats = load_orders(count, batch_size=batch)
@@ -429,7 +429,7 @@ def main(argv: list[str] | None = None) -> int:
     from django.db import connection
     from django.utils import timezone
 
-    from hotline.orders.bulk import ensure_minimal_directory
+    from hotline.demo.bulk import ensure_minimal_directory
 
     log("migrating")
     call_command("migrate", verbosity=0)

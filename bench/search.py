@@ -94,7 +94,7 @@ def load_orders(target: int, batch: int) -> dict[str, Any]:
     from django.db import connection
 
     from bench.intake import is_superuser
-    from hotline.orders import bulk
+    from hotline.demo import bulk
     from hotline.orders.models import Order
 
     bulk.ensure_minimal_directory()
@@ -186,9 +186,10 @@ def load_entries(target: int) -> dict[str, Any]:
     from django.db import transaction
     from django.utils import timezone
 
+    from hotline.demo import knowledge_entries
+    from hotline.demo.knowledge import load_demo_knowledge
     from hotline.directory.models import Category, District, Unit, UnitKind
-    from hotline.knowledge import demo_entries, indexing
-    from hotline.knowledge.demo import load_demo_knowledge
+    from hotline.knowledge import indexing
     from hotline.knowledge.models import Entry, EntryVersion
     from hotline.knowledge.richtext import text_to_html
 
@@ -201,7 +202,7 @@ def load_entries(target: int) -> dict[str, Any]:
         units = list(Unit.objects.exclude(kind=UnitKind.STREET)) or list(Unit.objects.all())
         categories = list(Category.objects.values_list("name", flat=True)) or ["供水"]
         districts = list(District.objects.values_list("name", flat=True)) or ["示范区"]
-        bodies = [e[4] for e in demo_entries.ENTRIES]
+        bodies = [e[4] for e in knowledge_entries.ENTRIES]
         now = timezone.now()
         with transaction.atomic():
             for start in range(0, missing, 1000):

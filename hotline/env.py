@@ -1,9 +1,15 @@
-"""Typed helpers that read settings from the environment and fail loudly on bad values."""
+"""Typed helpers that read settings from the environment and fail loudly on bad values.
+
+Only ``hotline/settings.py`` reads the environment, through these helpers; the rest of the
+code reads ``django.conf.settings``. The exceptions, each saying why, are the processes that
+decide something before Django's settings are loaded (``hotline.launcher``).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Sequence
 
 
 class ConfigError(RuntimeError):
@@ -14,16 +20,70 @@ def env_str(name: str, default: str) -> str:
     return os.environ.get(name, default)
 
 
+TRUE_SPELLINGS = frozenset({"1", "true", "yes", "on"})
+FALSE_SPELLINGS = frozenset({"0", "false", "no", "off"})
+
+
 def env_bool(name: str, default: bool) -> bool:
+    """A flag: 1/true/yes/on or 0/false/no/off (any case); unset or empty gives ``default``,
+    anything else stops the start (``HOTLINE_ACD=flase`` must not quietly mean "on")."""
     raw = os.environ.get(name)
-    if raw is None or raw == "":
+    if raw is None or raw.strip() == "":
         return default
     lowered = raw.strip().lower()
-    if lowered in {"1", "true", "yes", "on"}:
+    if lowered in TRUE_SPELLINGS:
         return True
-    if lowered in {"0", "false", "no", "off"}:
+    if lowered in FALSE_SPELLINGS:
         return False
-    raise ConfigError(f"{name}={raw!r} is not a boolean (use 1/0, true/false, yes/no)")
+    raise ConfigError(f"{name}={raw!r} is not a boolean (use 1/0, true/false, yes/no, on/off)")
+
+
+def env_choice(name: str, default: str, choices: Sequence[str]) -> str:
+    """One of ``choices`` (compared in lower case); unset or empty gives ``default``."""
+    raw = os.environ.get(name, "").strip().lower()
+    if raw == "":
+        return default
+    if raw not in choices:
+        allowed = ", ".join(choice for choice in choices if choice)
+        raise ConfigError(f"{name}={raw!r} is not one of {allowed}")
+    return raw
+
+
+def parse_host_port(value: str, default_port: int, name: str = "address") -> tuple[str, int]:
+    """``HOST:PORT``, ``HOST`` (the default port) or ``[IPv6]:PORT``."""
+    value = value.strip()
+    host, colon, port = value.rpartition(":")
+    if not colon or (value.startswith("[") and not host.endswith("]")) or (
+            ":" in host and not host.startswith("[")):
+        host, port = value, ""  # no port, or a bare IPv6 address
+    host = host.strip("[]")
+    if not host:
+        raise ConfigError(f"{name}={value!r}: no host (use HOST:PORT)")
+    if not port:
+        return host, default_port
+    if not port.isdigit() or not 0 <= int(port) < 65536:  # 0: any free port
+        raise ConfigError(f"{name}={value!r}: {port!r} is not a port number (0-65535)")
+    return host, int(port)
+
+
+def parse_port_range(value: str, name: str = "ports") -> tuple[int, int]:
+    """``FIRST-LAST`` (or one port): UDP ports, first not above last."""
+    first, _, last = value.strip().partition("-")
+    try:
+        low, high = int(first), int(last or first)
+    except ValueError as exc:
+        raise ConfigError(f"{name}={value!r} is not a port range (FIRST-LAST)") from exc
+    if not 0 < low <= high < 65536:
+        raise ConfigError(f"{name}={value!r}: ports must be 1-65535, the first not above the last")
+    return low, high
+
+
+def env_host_port(name: str, default: str, default_port: int) -> tuple[str, int]:
+    return parse_host_port(env_str(name, default) or default, default_port, name)
+
+
+def env_port_range(name: str, default: str) -> tuple[int, int]:
+    return parse_port_range(env_str(name, default) or default, name)
 
 
 def env_int(name: str, default: int) -> int:
@@ -102,3 +162,11 @@ def env_networks(name: str, default: list[str]) -> list[str]:
         except ValueError as exc:
             raise ConfigError(f"{name}: {value!r} is not an IP address or network") from exc
     return values
+
+
+def single_threaded_numerics() -> None:
+    """Keep numeric libraries (OpenMP, OpenBLAS, MKL) on one thread unless told otherwise: for
+    command-line measurements that must not spread over a shared machine's cores. Sets, before
+    those libraries are imported, variables they read; it reads none of ours."""
+    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(variable, "1")

@@ -3,7 +3,7 @@
 It migrates the database, loads the demo data into an empty one, then starts and watches
 - ``web``: uvicorn serving the ASGI application (HTTP now, websockets later),
 - ``worker``: the django-tasks database worker (``manage.py db_worker``),
-- ``scheduler``: the command that enqueues the periodic deadline sweep,
+- ``scheduler``: the command that runs the periodic jobs the domains declare (hotline.worker),
 - ``voice``: the SIP/RTP/IVR gateway (``python -m hotline.voice.server``; SIP on
   HOTLINE_SIP_BIND, 127.0.0.1:5060 by default; ``--no-voice`` or HOTLINE_NO_VOICE=1 leaves
   it out).
@@ -29,7 +29,10 @@ import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hotline.demo.start import Welcome
 
 SETTINGS = "hotline.settings"
 STOP_TIMEOUT = 10.0  # seconds a child gets to stop before it is killed
@@ -79,12 +82,11 @@ def _setup_django() -> None:
     django.setup()
 
 
-def prepare(load_demo: bool) -> None:
-    """Migrate, collect static files when not in DEBUG, and load the demo into an empty
-    database."""
+def prepare(load_demo: bool) -> Welcome | None:
+    """Migrate, collect static files when not in DEBUG, and load the demo into a database
+    without orders; returns who can log in to the demo (None without it)."""
     _setup_django()
     from django.conf import settings
-    from django.core.management import get_commands
     from django.db import connections
 
     if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
@@ -95,53 +97,36 @@ def prepare(load_demo: bool) -> None:
     _run_step("creating the cache table", "createcachetable", "-v", "0")
     if not settings.DEBUG:
         _run_step("collecting static files", "collectstatic", "--noinput", "-v", "0")
+    welcome = None
     if load_demo:
-        from hotline.orders.models import Order
+        from hotline.demo.start import start as start_demo
 
-        has_orders = Order.objects.exists()
-        connections.close_all()
-        if has_orders:
-            _say("the database has orders: demo data not loaded")
-        elif "load_demo" not in get_commands():
-            _say("no load_demo command yet: starting without demo data")
-        else:
-            _run_step("loading demo data (first start only)", "load_demo")
-            if "load_demo_knowledge" in get_commands():
-                _run_step("loading the demo knowledge base", "load_demo_knowledge")
-            _run_step("loading the demo call queues and SIP extensions", "load_demo_desk")
+        try:
+            welcome = start_demo(_say)
+        except Exception as exc:
+            traceback.print_exc()
+            raise SystemExit(f"[launcher] loading the demo failed: {exc}") from exc
     connections.close_all()
+    return welcome
 
 
-def demo_login_lines() -> list[str]:
-    """The demo accounts to show, if the demo module offers them; never fails the start."""
-    try:
-        from hotline.directory import demo
-
-        logins = demo.demo_logins()
-        password_of = getattr(demo, "demo_password", None)
-        password = password_of() if callable(password_of) else ""
-    except Exception as exc:  # the demo is a convenience: report and carry on
-        return [f"  (demo logins unavailable: {exc.__class__.__name__}: {exc})"]
-    rows = [[str(part) for part in entry] if isinstance(entry, (tuple, list)) else [str(entry)]
-            for entry in logins]
-    width = max((len(row[0]) for row in rows), default=0)
+def demo_login_lines(welcome: Welcome) -> list[str]:
+    """The demo accounts, with their password, one line each."""
+    if welcome.unavailable:
+        return [f"  (demo logins unavailable: {welcome.unavailable})"]
+    width = max((len(username) for username, _role, _unit in welcome.logins), default=0)
     lines = []
-    for username, *rest in rows:
+    for username, *rest in welcome.logins:
         described = "  ".join(part for part in rest if part)
-        lines.append(f"  {username:<{width}}  {password}  {described}".rstrip())
+        lines.append(f"  {username:<{width}}  {welcome.password}  {described}".rstrip())
     return lines
 
 
-def demo_second_factor_lines() -> list[str]:
+def demo_second_factor_lines(welcome: Welcome) -> list[str]:
     """The demo administrators' authenticator keys (they log in with a TOTP code too)."""
-    try:
-        from hotline.directory import demo
-
-        rows = demo.demo_second_factors()
-    except Exception as exc:  # the demo is a convenience: report and carry on
-        return [f"  (demo authenticator keys unavailable: {exc.__class__.__name__}: {exc})"]
-    width = max((len(username) for username, _key, _uri in rows), default=0)
-    return [f"  {username:<{width}}  {key}  {uri}" for username, key, uri in rows]
+    width = max((len(username) for username, _key, _uri in welcome.second_factors), default=0)
+    return [f"  {username:<{width}}  {key}  {uri}"
+            for username, key, uri in welcome.second_factors]
 
 
 # --- the process tree ----------------------------------------------------------------------
@@ -168,10 +153,14 @@ class Child:
                 self.process.send_signal(signum)
 
 
+# The launcher decides what to start, and checks the SIP port, before Django's settings are
+# loaded (``prepare`` loads them); so it reads its few variables itself, through the same typed
+# helpers as hotline/settings.py (a bad value stops the start with the same message).
+
 def sip_bind() -> tuple[str, int]:
-    value = os.environ.get("HOTLINE_SIP_BIND", "127.0.0.1:5060")
-    host, _, port = value.rpartition(":")
-    return (host.strip("[]"), int(port)) if host else (value, 5060)
+    from hotline.env import env_host_port
+
+    return env_host_port("HOTLINE_SIP_BIND", "127.0.0.1:5060", 5060)
 
 
 def check_sip_port_free(host: str, port: int) -> None:
@@ -295,14 +284,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-voice", action="store_true",
                         help="do not start the voice gateway (also: HOTLINE_NO_VOICE=1)")
     args = parser.parse_args(argv)
-    no_demo = args.no_demo or os.environ.get("HOTLINE_NO_DEMO", "") not in ("", "0")
-    voice = not (args.no_voice or os.environ.get("HOTLINE_NO_VOICE", "") not in ("", "0"))
+    from hotline.env import env_bool
+
+    # The launcher's own switches, the same as its options (not settings of the site).
+    no_demo = args.no_demo or env_bool("HOTLINE_NO_DEMO", False)
+    voice = not (args.no_voice or env_bool("HOTLINE_NO_VOICE", False))
     if voice:
         check_sip_port_free(*sip_bind())
 
-    prepare(load_demo=not no_demo)
-    logins = [] if no_demo else demo_login_lines()
-    second_factors = [] if no_demo else demo_second_factor_lines()
+    welcome = prepare(load_demo=not no_demo)
+    logins = [] if welcome is None else demo_login_lines(welcome)
+    second_factors = [] if welcome is None else demo_second_factor_lines(welcome)
     from django.db import connections
 
     connections.close_all()  # the children open their own; this process needs none

@@ -10,10 +10,13 @@ import dj_database_url
 from hotline.env import (
     ConfigError,
     env_bool,
+    env_choice,
+    env_host_port,
     env_int,
     env_int_at_least,
     env_list,
     env_networks,
+    env_port_range,
     env_str,
     secret_from_file,
 )
@@ -65,6 +68,8 @@ INSTALLED_APPS = [
     "hotline.voice",
     "hotline.desk",
     "hotline.portal",
+    "hotline.worker",
+    "hotline.demo",
 ]
 
 MIDDLEWARE = [
@@ -251,7 +256,7 @@ HOTLINE_URGENT_REMIND_BEFORE_MINUTES = env_int("HOTLINE_URGENT_REMIND_BEFORE_MIN
 # Working days an order may stay overdue before it is escalated to leaders.
 HOTLINE_ESCALATE_AFTER_DAYS = env_int("HOTLINE_ESCALATE_AFTER_DAYS", 2)
 # Seconds between the scheduler's deadline sweeps.
-HOTLINE_SWEEP_SECONDS = env_int("HOTLINE_SWEEP_SECONDS", 60)
+HOTLINE_SWEEP_SECONDS = env_int_at_least("HOTLINE_SWEEP_SECONDS", 60, 1)
 
 # Category classifier (hotline.triage): where trained models are kept, how often the scheduler
 # retrains on the centre's own orders, and what a training set needs.
@@ -307,7 +312,7 @@ HOTLINE_LOOKUP_FAILURES_PER_ADDRESS = env_int_at_least("HOTLINE_LOOKUP_FAILURES_
 HOTLINE_LOOKUP_FAILURES_PER_NUMBER = env_int_at_least("HOTLINE_LOOKUP_FAILURES_PER_NUMBER", 5, 1)
 HOTLINE_LOOKUP_FAILURES_PER_PHONE = env_int_at_least("HOTLINE_LOOKUP_FAILURES_PER_PHONE", 10, 1)
 
-# Voice gateway (hotline.voice.gateway.config_from_env; docs/voice.md "Limits"): incoming calls
+# Voice gateway (hotline.voice.gateway.config_from_settings; docs/voice.md "Limits"): incoming calls
 # one process holds, and what one source address may hold and start (0 = that limit off), so
 # that one address cannot take the whole line. Calls through the trusted SIP proxies (Kamailio,
 # a carrier's SBC) count against the caller below the proxy in the Via chain, never the proxy.
@@ -322,10 +327,44 @@ HOTLINE_SIP_TRUSTED_PROXIES = env_networks("HOTLINE_SIP_TRUSTED_PROXIES", [])
 HOTLINE_SIP_EXTENSION_MAX_FAILURES = env_int_at_least("HOTLINE_SIP_EXTENSION_MAX_FAILURES", 20, 0)
 HOTLINE_SIP_EXTENSION_LOCK_SECONDS = env_int_at_least("HOTLINE_SIP_EXTENSION_LOCK_SECONDS", 600, 1)
 
+# The voice gateway process (python -m hotline.voice.server; docs/voice.md): where it serves
+# SIP (UDP) and media, what it announces to peers (empty: the SIP host), the IVR flow file
+# (empty: the packaged default), straight to a person, the agents' queues (off: a caller asking
+# for a person leaves a call-back request), the SIP trunk for department and emergency numbers,
+# its name on the calls it holds (empty: host name and SIP port), the digest realm and
+# algorithms for agents' phones, the prompts' speech (empty: espeak-ng when installed, else
+# tones) and the hold music file (empty: built in).
+HOTLINE_SIP_BIND = env_host_port("HOTLINE_SIP_BIND", "127.0.0.1:5060", 5060)
+HOTLINE_RTP_PORTS = env_port_range("HOTLINE_RTP_PORTS", "20000-20999")
+HOTLINE_RTP_HOST = env_str("HOTLINE_RTP_HOST", "")
+HOTLINE_SIP_ADVERTISE = env_str("HOTLINE_SIP_ADVERTISE", "")
+HOTLINE_IVR_FLOW = env_str("HOTLINE_IVR_FLOW", "")
+HOTLINE_IVR_DIRECT = env_bool("HOTLINE_IVR_DIRECT", False)
+HOTLINE_ACD = env_bool("HOTLINE_ACD", True)
+HOTLINE_SIP_TRUNK = (env_host_port("HOTLINE_SIP_TRUNK", "", 5060)
+                     if env_str("HOTLINE_SIP_TRUNK", "").strip() else None)
+HOTLINE_GATEWAY_ID = env_str("HOTLINE_GATEWAY_ID", "")
+HOTLINE_SIP_REALM = env_str("HOTLINE_SIP_REALM", "hotline")
+HOTLINE_SIP_DIGEST = [name.upper() for name in env_list("HOTLINE_SIP_DIGEST", ["MD5"])]
+HOTLINE_TTS = env_choice("HOTLINE_TTS", "", ["", "espeak", "tone"])
+HOTLINE_HOLD_MUSIC = env_str("HOTLINE_HOLD_MUSIC", "").strip()
+
+# Days back the duplicate detection looks for similar open orders (hotline.triage.similar).
+HOTLINE_SIMILAR_WINDOW_DAYS = env_int_at_least("HOTLINE_SIMILAR_WINDOW_DAYS", 30, 1)
+# The hotline's number as the citizens' pages show it.
+HOTLINE_PUBLIC_NUMBER = env_str("HOTLINE_PUBLIC_NUMBER", "12345")
+# The password `manage.py duty_account` gives, for scripted installs (empty: it asks).
+HOTLINE_DUTY_PASSWORD = env_str("HOTLINE_DUTY_PASSWORD", "")
+# The demo (`make run`): the demo users' password and the demo SIP extensions' password.
+HOTLINE_DEMO_PASSWORD = env_str("HOTLINE_DEMO_PASSWORD", "") or "demo12345"
+HOTLINE_DEMO_SIP_PASSWORD = env_str("HOTLINE_DEMO_SIP_PASSWORD", "") or "demo-sip-12345"
+
+HOTLINE_LOG_LEVEL = env_choice("HOTLINE_LOG_LEVEL", "INFO",
+                               ["debug", "info", "warning", "error", "critical"]).upper()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("HOTLINE_LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": HOTLINE_LOG_LEVEL},
 }

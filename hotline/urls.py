@@ -3,15 +3,15 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from hotline.api.urls import api
-from hotline.portal.access import public_page
+from hotline.web.access import public_page
 
 urlpatterns = [
     path("api/v1/", api.urls),
     # Django's i18n URLconf, with its one view declared public (hotline.core.rules).
     path("i18n/setlang/", public_page(set_language), name="set_language"),
-    path("knowledge/", include("hotline.knowledge.urls")),
-    path("insight/", include("hotline.insight.urls")),
-    path("triage/", include("hotline.triage.urls")),
+    path("knowledge/", include("hotline.portal.knowledge_urls")),
+    path("insight/", include("hotline.portal.insight_urls")),
+    path("triage/", include("hotline.portal.triage_urls")),
     path("desk/wallboard/", include("hotline.desk.wallboard_urls")),
     path("desk/", include("hotline.desk.urls")),
     path("", include("hotline.portal.urls")),

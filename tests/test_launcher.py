@@ -165,25 +165,50 @@ def test_a_dying_child_stops_the_others_and_fails(data_dir):
     assert wait_gone(list(pids.values())), launched.output
 
 
-def test_demo_logins_are_listed_with_the_demo_password(monkeypatch):
+def test_demo_logins_are_listed_with_the_demo_password():
     from hotline import launcher
-    from hotline.directory import demo
+    from hotline.demo.start import Welcome
 
-    monkeypatch.setattr(demo, "demo_logins", lambda: [("alice", "Agent", "Centre"),
-                                                      ("leo", "Leader", "")])
-    monkeypatch.setattr(demo, "demo_password", lambda: "secret-pw")
-    lines = launcher.demo_login_lines()
+    welcome = Welcome(password="secret-pw", logins=[("alice", "Agent", "Centre"),
+                                                    ("leo", "Leader", "")])
+    lines = launcher.demo_login_lines(welcome)
     assert [line.split() for line in lines] == [
         ["alice", "secret-pw", "Agent", "Centre"], ["leo", "secret-pw", "Leader"]]
+    assert launcher.demo_second_factor_lines(welcome) == []
 
 
 def test_demo_logins_failing_do_not_stop_the_start(monkeypatch):
     from hotline import launcher
-    from hotline.directory import demo
+    from hotline.demo import city, start
 
     def broken() -> list[tuple[str, str, str]]:
         raise RuntimeError("no such table")
 
-    monkeypatch.setattr(demo, "demo_logins", broken)
-    assert launcher.demo_login_lines() == [
+    monkeypatch.setattr(city, "demo_logins", broken)
+    assert launcher.demo_login_lines(start.welcome()) == [
         "  (demo logins unavailable: RuntimeError: no such table)"]
+
+
+def test_the_launcher_loads_the_demo_through_its_one_entry_point(monkeypatch):
+    from hotline import launcher
+    from hotline.demo import start
+
+    steps: list[str] = []
+    monkeypatch.setattr(launcher, "_run_step", lambda what, *args: steps.append(args[0]))
+    monkeypatch.setattr(start, "start", lambda say: start.Welcome(password="pw"))
+    assert launcher.prepare(load_demo=True) == start.Welcome(password="pw")
+    assert launcher.prepare(load_demo=False) is None
+    assert steps[:2] == ["migrate", "createcachetable"]
+
+
+def test_a_failing_demo_stops_the_start(monkeypatch):
+    from hotline import launcher
+    from hotline.demo import start
+
+    def broken(say: object) -> start.Welcome:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(launcher, "_run_step", lambda what, *args: None)
+    monkeypatch.setattr(start, "start", broken)
+    with pytest.raises(SystemExit, match="loading the demo failed: disk full"):
+        launcher.prepare(load_demo=True)

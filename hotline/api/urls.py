@@ -6,12 +6,12 @@ from hotline.api import errors, rules
 from hotline.api.auth import AUTH
 from hotline.api.directory import router as directory_router
 from hotline.api.fallback import router as fallback_router
+from hotline.api.insight import router as insight_router
+from hotline.api.knowledge import router as knowledge_router
 from hotline.api.openapi import HotlineAPI
 from hotline.api.orders import router as orders_router
 from hotline.api.public import router as public_router
-from hotline.insight.api import router as insight_router
-from hotline.knowledge.api import router as knowledge_router
-from hotline.triage.api import router as triage_router
+from hotline.api.triage import router as triage_router
 
 api = HotlineAPI(
     title="12345 Hotline API",

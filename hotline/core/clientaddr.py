@@ -56,7 +56,7 @@ def client_address(request: Any) -> str:
     """The address per-address limits count against (a Django request)."""
     from django.conf import settings
 
-    trusted = _networks(tuple(getattr(settings, "HOTLINE_TRUSTED_PROXIES", [])))
+    trusted = _networks(tuple(settings.HOTLINE_TRUSTED_PROXIES))
     meta = request.META
     return resolve(str(meta.get("REMOTE_ADDR") or ""), str(meta.get("HTTP_X_FORWARDED_FOR") or ""),
                    trusted)

@@ -31,7 +31,6 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-DEFAULT_MAX_IMAGE_PIXELS = 40_000_000
 _SNIFF_BYTES = 4096
 
 
@@ -344,7 +343,7 @@ def sniff(source: IO[bytes]) -> FileKind:
 # --- images --------------------------------------------------------------------------------
 
 def max_image_pixels() -> int:
-    return int(getattr(settings, "HOTLINE_MAX_IMAGE_PIXELS", DEFAULT_MAX_IMAGE_PIXELS))
+    return int(settings.HOTLINE_MAX_IMAGE_PIXELS)
 
 
 def _too_large() -> FileRefused:

@@ -8,7 +8,7 @@ rule does not name, so what an endpoint declares is what it enforces, and the te
 against every endpoint. A view or operation that declares nothing fails that test by name.
 
 How to declare
-- Pages (``hotline.portal.access``): ``@staff_required`` admits every staff role (not the
+- Pages (``hotline.web.access``): ``@staff_required`` admits every staff role (not the
   system account); ``@role_required(check, roles=...)`` admits ``roles`` and then asks
   ``check`` (which may look at the unit too); ``@public_page`` marks a page anyone may open.
   A view with nothing of these (a class-based view from Django, say) is wrapped where it is

@@ -32,8 +32,6 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 from openpyxl.utils.exceptions import InvalidFileException
 
-DEFAULT_MAX_BYTES = 10 * 1024 * 1024
-DEFAULT_MAX_UNPACKED_BYTES = 50 * 1024 * 1024
 DEFAULT_MAX_ROWS = 10_000
 DEFAULT_MAX_COLUMNS = 64
 MAX_MEMBERS = 500
@@ -70,9 +68,8 @@ class Limits:
     def default(cls, *, max_rows: int = DEFAULT_MAX_ROWS,
                 max_columns: int = DEFAULT_MAX_COLUMNS) -> Limits:
         return cls(
-            max_bytes=int(getattr(settings, "HOTLINE_IMPORT_MAX_BYTES", DEFAULT_MAX_BYTES)),
-            max_unpacked_bytes=int(getattr(settings, "HOTLINE_IMPORT_MAX_UNPACKED_BYTES",
-                                           DEFAULT_MAX_UNPACKED_BYTES)),
+            max_bytes=settings.HOTLINE_IMPORT_MAX_BYTES,
+            max_unpacked_bytes=settings.HOTLINE_IMPORT_MAX_UNPACKED_BYTES,
             max_rows=max_rows, max_columns=max_columns,
         )
 

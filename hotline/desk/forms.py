@@ -18,8 +18,9 @@ from hotline.desk.callbacks import Outcome
 from hotline.desk.commands import AGENT_ACTIONS
 from hotline.desk.models import CommandAction, QueuedCall, Reason
 from hotline.orders.models import Channel, Citizen
-from hotline.portal.forms import EMPTY, NewOrderForm, PortalForm, unit_choices
+from hotline.portal.forms import NewOrderForm
 from hotline.voice.acd.states import AGENT_REASONS
+from hotline.web.forms import EMPTY, PortalForm, unit_choices
 
 STATE_ACTIONS = ("sign_in", "sign_out", "ready", "not_ready")
 DEFAULT_CALLBACK_HOURS = 2

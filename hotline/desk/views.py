@@ -29,8 +29,8 @@ from hotline.desk.services import DESK_ROLES, do_set_state, do_sign_in, do_sign_
 from hotline.directory.models import User
 from hotline.orders.access_log import do_log_access
 from hotline.orders.models import AccessKind
-from hotline.portal.access import StaffRequest, role_required
 from hotline.voice.acd import states
+from hotline.web.access import StaffRequest, role_required
 
 LIVE_STATES = frozenset({State.RINGING, State.TALKING, State.WRAP_UP})
 

@@ -25,8 +25,8 @@ from hotline.desk.pop import do_log_pop, screen_pop
 from hotline.desk.views import desk_required, error_text
 from hotline.directory.models import Unit, UnitKind
 from hotline.orders.services import NewOrder
-from hotline.portal.access import StaffRequest
-from hotline.portal.forms import FilesForm
+from hotline.web.access import StaffRequest
+from hotline.web.forms import FilesForm
 
 DIRECTORY_SHOWN = 20
 

@@ -35,9 +35,9 @@ from hotline.desk.models import (
     SipExtension,
     State,
 )
-from hotline.portal.access import StaffRequest, role_required
 from hotline.voice.acd import states
 from hotline.voice.acd.states import AgentAction
+from hotline.web.access import StaffRequest, role_required
 
 STATE_ACTIONS = (AgentAction.READY, AgentAction.NOT_READY, AgentAction.SIGN_OUT)
 CALL_ACTIONS = (CommandAction.LISTEN, CommandAction.WHISPER, CommandAction.BARGE,

@@ -96,6 +96,10 @@ class Disclosure:
         return shown
 
     def events(self, order: Order, events: Iterable[OrderEvent]) -> list[OrderEvent]:
+        events = list(events)
+        # One query for every order the history names, not one per event.
+        self._orders([n for e in events if isinstance(e.data, dict)
+                      for k in ORDER_REFERENCE_KEYS if isinstance(n := e.data.get(k), str)])
         return [self.event(order, e) for e in events]
 
     def merged(self, order: Order) -> list[MergedOrder]:

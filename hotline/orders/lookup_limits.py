@@ -28,6 +28,7 @@ import hmac
 import ipaddress
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -45,10 +46,10 @@ class Counter(models.TextChoices):
     PHONE = "phone"
 
 
-LIMIT_SETTINGS = {
-    Counter.ADDRESS: "HOTLINE_LOOKUP_FAILURES_PER_ADDRESS",
-    Counter.NUMBER: "HOTLINE_LOOKUP_FAILURES_PER_NUMBER",
-    Counter.PHONE: "HOTLINE_LOOKUP_FAILURES_PER_PHONE",
+LIMITS: dict[Counter, Callable[[], int]] = {
+    Counter.ADDRESS: lambda: settings.HOTLINE_LOOKUP_FAILURES_PER_ADDRESS,
+    Counter.NUMBER: lambda: settings.HOTLINE_LOOKUP_FAILURES_PER_NUMBER,
+    Counter.PHONE: lambda: settings.HOTLINE_LOOKUP_FAILURES_PER_PHONE,
 }
 
 
@@ -72,7 +73,7 @@ def window_seconds() -> int:
 
 
 def limit(counter: Counter) -> int:
-    return int(getattr(settings, LIMIT_SETTINGS[counter]))
+    return int(LIMITS[counter]())
 
 
 def phone_digits(phone: str) -> str:

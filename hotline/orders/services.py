@@ -120,7 +120,7 @@ def number_key() -> bytes:
     """The secret that keys acceptance numbers: HOTLINE_NUMBER_KEY, or one derived from the
     SECRET_KEY (under its own label, so the number key reveals nothing about the secret key).
     Changing it changes every future number; numbers already issued stay as they are."""
-    configured = str(getattr(settings, "HOTLINE_NUMBER_KEY", "") or "")
+    configured = settings.HOTLINE_NUMBER_KEY
     if configured:
         return configured.encode()
     return hmac.digest(settings.SECRET_KEY.encode(), b"hotline acceptance numbers", "sha256")

@@ -1,13 +1,15 @@
 """Background work on orders, run by the django-tasks worker (``manage.py db_worker``).
 
-The scheduler command enqueues ``sweep_deadlines_task`` every ``HOTLINE_SWEEP_SECONDS``. The task
-is idempotent (see ``sweeps``): running it twice, or in two workers at once, acts once.
+The worker's scheduler enqueues ``sweep_deadlines_task`` every ``HOTLINE_SWEEP_SECONDS`` and
+``purge_access_log_task`` daily (``PERIODIC``). The sweep is idempotent (see ``sweeps``): running
+it twice, or in two workers at once, acts once.
 """
 
 from __future__ import annotations
 
 from django_tasks import task
 
+from hotline.core.periodic import PeriodicJob
 from hotline.orders import access_log, search, sweeps
 
 
@@ -27,7 +29,17 @@ def purge_access_log_task() -> int:
 
 @task()
 def index_new_orders_task() -> int:
-    """Index the orders created since the last run for search (the scheduler enqueues it, or
-    cron runs ``manage.py index_orders``). Idempotent: two runs at once index the same rows
-    twice at worst, which replaces them with the same tokens."""
+    """Index the orders created since the last run for search (or cron runs ``manage.py
+    index_orders``). Idempotent: two runs at once index the same rows twice at worst, which
+    replaces them with the same tokens."""
     return search.index_new_orders()
+
+
+PERIODIC = [
+    PeriodicJob("deadline-sweep", "HOTLINE_SWEEP_SECONDS", task=sweep_deadlines_task),
+    # Daily, and once when the scheduler starts, so that a scheduler restarted more often than
+    # daily still purges.
+    PeriodicJob("access-log-purge", 86400.0, task=purge_access_log_task),
+    # The order search index catches up with new orders at every sweep (intake never waits).
+    PeriodicJob("order-indexing", "HOTLINE_SWEEP_SECONDS", task=index_new_orders_task),
+]

@@ -20,8 +20,8 @@ from hotline.directory.duties import may_read_audit_log
 from hotline.orders import access_log
 from hotline.orders.access_log import AccessFilters
 from hotline.orders.models import AccessKind
-from hotline.portal.access import StaffRequest, role_required
-from hotline.portal.forms import ANY, PortalForm
+from hotline.web.access import StaffRequest, role_required
+from hotline.web.forms import ANY, PortalForm
 
 PAGE_SIZE = 50
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -1,4 +1,4 @@
-"""Forms of the pages: order filters, the new-order form and one small form per action.
+"""Forms of the order pages: order filters, the new-order form and one small form per action.
 
 Forms only check the shape of the input; the services check the meaning (and their
 ``ServiceError`` lands on the form field it names).
@@ -12,8 +12,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from hotline.core.errors import ServiceError
-from hotline.directory.models import Category, District, OrderType, Unit, UnitKind
+from hotline.directory.models import OrderType
 from hotline.orders.lifecycle import Action
 from hotline.orders.models import (
     Channel,
@@ -23,45 +22,15 @@ from hotline.orders.models import (
     Satisfaction,
     Urgency,
 )
-
-EMPTY: list[tuple[str, Any]] = [("", "---------")]
-ANY: list[tuple[str, Any]] = [("", _("All"))]  # a filter left empty does not filter
-
-
-def unit_choices() -> list[tuple[str, str]]:
-    units = Unit.objects.filter(active=True).exclude(kind=UnitKind.CENTRE).order_by("code")
-    return [(u.code, u.name) for u in units]
-
-
-def category_choices(*, leaves_only: bool) -> list[tuple[str, str]]:
-    qs = Category.objects.filter(active=True).select_related("parent__parent").order_by("code")
-    if leaves_only:
-        qs = qs.filter(level=3)
-    return [(c.code, " / ".join(c.path_names())) for c in qs]
-
-
-def district_choices() -> list[tuple[str, str]]:
-    return [(d.code, d.name) for d in District.objects.order_by("code")]
-
-
-def _choices(form: forms.Form, name: str, choices: list[tuple[str, Any]]) -> None:
-    field = form.fields[name]
-    assert isinstance(field, forms.ChoiceField)
-    field.choices = choices
-
-
-def add_service_error(form: forms.Form, error: ServiceError) -> None:
-    """Put a service's complaint on the field it names, or on the whole form."""
-    field = error.field if error.field in form.fields else None
-    form.add_error(field, error.message)
-
-
-class PortalForm(forms.Form):
-    """Labels stand above their fields, so no colon after them (in either language)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)
+from hotline.web.forms import (
+    ANY,
+    EMPTY,
+    PortalForm,
+    category_choices,
+    district_choices,
+    set_choices,
+    unit_choices,
+)
 
 
 class OrderFilterForm(PortalForm):
@@ -82,12 +51,12 @@ class OrderFilterForm(PortalForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        _choices(self, "state", ANY + list(OrderState.choices))
-        _choices(self, "type", ANY + list(OrderType.choices))
-        _choices(self, "channel", ANY + list(Channel.choices))
-        _choices(self, "district", ANY + district_choices())
-        _choices(self, "category", ANY + category_choices(leaves_only=False))
-        _choices(self, "lead_unit", ANY + unit_choices())
+        set_choices(self, "state", ANY + list(OrderState.choices))
+        set_choices(self, "type", ANY + list(OrderType.choices))
+        set_choices(self, "channel", ANY + list(Channel.choices))
+        set_choices(self, "district", ANY + district_choices())
+        set_choices(self, "category", ANY + category_choices(leaves_only=False))
+        set_choices(self, "lead_unit", ANY + unit_choices())
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -122,8 +91,8 @@ class NewOrderForm(PortalForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        _choices(self, "district", EMPTY + district_choices())
-        _choices(self, "category", EMPTY + category_choices(leaves_only=True))
+        set_choices(self, "district", EMPTY + district_choices())
+        set_choices(self, "category", EMPTY + category_choices(leaves_only=True))
         if not self.is_bound:
             # A double-click or a resent form registers the order once (idempotency key).
             self.initial["idempotency_key"] = uuid.uuid4().hex
@@ -175,7 +144,7 @@ class UnitForm(ActionForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        _choices(self, "unit", EMPTY + unit_choices())
+        set_choices(self, "unit", EMPTY + unit_choices())
 
 
 class DispatchForm(ActionForm):
@@ -194,10 +163,10 @@ class DispatchForm(ActionForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         units = unit_choices()
-        _choices(self, "unit", EMPTY + units)
-        _choices(self, "co_units", units)
-        _choices(self, "category", EMPTY + category_choices(leaves_only=True))
-        _choices(self, "urgency", EMPTY + list(Urgency.choices))
+        set_choices(self, "unit", EMPTY + units)
+        set_choices(self, "co_units", units)
+        set_choices(self, "category", EMPTY + category_choices(leaves_only=True))
+        set_choices(self, "urgency", EMPTY + list(Urgency.choices))
 
 
 class CallbackForm(ActionForm):
@@ -252,18 +221,7 @@ class EscalateForm(ActionForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        _choices(self, "linkage_units", unit_choices())
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class FilesForm(PortalForm):
-    """Files sent with a reply. Only renders the input: the view reads
-    ``request.FILES.getlist("uploads")`` and hands each file to the attachment service."""
-
-    uploads = forms.FileField(label=_("Files"), required=False, widget=MultipleFileInput)
+        set_choices(self, "linkage_units", unit_choices())
 
 
 A = Action

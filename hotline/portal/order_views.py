@@ -33,24 +33,17 @@ from hotline.orders.lifecycle import ACTION_ROLES, Action, State
 from hotline.orders.models import Attachment, Order, OrderAction
 from hotline.orders.services import NewOrder, do_action, do_create_order, get_order_for
 from hotline.portal import queries
-from hotline.portal.access import (
-    CREATE_ROLES,
-    StaffRequest,
-    actions_for,
-    may_create_orders,
-    role_required,
-    staff_required,
-)
 from hotline.portal.forms import (
     ACTION_FORMS,
     ActionForm,
-    FilesForm,
     NewOrderForm,
     OrderFilterForm,
     action_form,
-    add_service_error,
 )
+from hotline.portal.order_access import CREATE_ROLES, actions_for, may_create_orders
 from hotline.triage import similar
+from hotline.web.access import StaffRequest, role_required, staff_required
+from hotline.web.forms import FilesForm, add_service_error
 
 PAGE_SIZE = 25
 OTHER_ORDERS_SHOWN = 10
@@ -136,10 +129,10 @@ def _detail_context(
     links = _links_context(user, order, {str(item["action"]) for item in action_forms})
     # Logged before the page is built: a view that cannot be logged is not shown.
     access_log.do_log_citizen_view(user, order, request)
-    for merged, name, phone in links["merged_orders"]:
-        if access_log.shows_in_full(merged.citizen, name, phone):
-            access_log.do_log_access(user, access_log.AccessKind.CITIZEN_VIEW, order=merged,
-                                     request=request, detail=f"merged into {order.number}")
+    access_log.do_log_order_accesses(
+        user, access_log.AccessKind.CITIZEN_VIEW,
+        [(merged, f"merged into {order.number}") for merged, name, phone in links["merged_orders"]
+         if access_log.shows_in_full(merged.citizen, name, phone)], request)
     return {
         **links,
         "order": order,

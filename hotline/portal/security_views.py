@@ -31,7 +31,7 @@ from hotline.core.roles import Role
 from hotline.directory import security
 from hotline.directory.duties import may_change_security
 from hotline.directory.models import User
-from hotline.portal.access import role_required, staff_required
+from hotline.web.access import role_required, staff_required
 
 
 def locked_out(request: HttpRequest, original_response: Any = None,

@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from hotline.portal import audit_views, order_views, security_views, views, workbench_views
-from hotline.portal.access import public_page
+from hotline.web.access import public_page
 
 app_name = "portal"
 

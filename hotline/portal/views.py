@@ -11,7 +11,8 @@ from hotline.core.clientaddr import client_address
 from hotline.orders import lookup_limits, numbering
 from hotline.orders.lifecycle import State
 from hotline.orders.models import Order
-from hotline.portal.access import PortalRequest, is_department_user, public_page
+from hotline.portal.order_access import is_department_user
+from hotline.web.access import PortalRequest, public_page
 
 
 @public_page
@@ -84,7 +85,7 @@ def status(request: PortalRequest) -> HttpResponse:
     if request.htmx and http_status != 200:
         http_status = 200  # htmx swaps only successful responses
     template = "portal/_status_card.html" if request.htmx else "portal/status.html"
-    context["support_phone"] = getattr(settings, "HOTLINE_PUBLIC_NUMBER", "12345")
+    context["support_phone"] = settings.HOTLINE_PUBLIC_NUMBER
     response = render(request, template, context, status=http_status)
     if retry_after:
         response["Retry-After"] = str(retry_after)

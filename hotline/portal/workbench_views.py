@@ -9,13 +9,8 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from hotline.portal import queries
-from hotline.portal.access import (
-    DEPARTMENT_ROLES,
-    StaffRequest,
-    actions_for,
-    is_department_user,
-    role_required,
-)
+from hotline.portal.order_access import DEPARTMENT_ROLES, actions_for, is_department_user
+from hotline.web.access import StaffRequest, role_required
 
 PAGE_SIZE = 25
 

@@ -14,11 +14,10 @@ than wall time keeps the figure honest on a shared, busy machine.
 
 from __future__ import annotations
 
-import os
+from hotline.env import single_threaded_numerics
 
-# One core: keep numeric libraries from spreading work over threads.
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+# One core: keep numeric libraries from spreading work over threads (before they are imported).
+single_threaded_numerics()
 
 import argparse  # noqa: E402
 import csv  # noqa: E402

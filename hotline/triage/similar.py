@@ -59,7 +59,7 @@ OPEN_STATES = [s.value for s in lifecycle.OPEN]
 
 
 def window_days() -> int:
-    return int(getattr(settings, "HOTLINE_SIMILAR_WINDOW_DAYS", duplicates.DEFAULT_WINDOW_DAYS))
+    return int(settings.HOTLINE_SIMILAR_WINDOW_DAYS)
 
 
 @dataclass

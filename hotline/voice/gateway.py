@@ -553,38 +553,24 @@ def closing_connections(function: Callable[..., Any], *args: Any, **kwargs: Any)
         close_old_connections()
 
 
-def parse_host_port(value: str, default_port: int) -> tuple[str, int]:
-    host, _, port = value.rpartition(":")
-    if not host:
-        return value, default_port
-    return host.strip("[]"), int(port)
-
-
-def parse_port_range(value: str) -> tuple[int, int]:
-    first, _, last = value.partition("-")
-    return int(first), int(last or first)
-
-
-def config_from_env(environ: Mapping[str, str] | None = None) -> GatewayConfig:
-    env = os.environ if environ is None else environ
+def config_from_settings() -> GatewayConfig:
+    """The gateway's configuration from the settings (each read and checked by a typed
+    helper in hotline/settings.py: a bad value stops the start, loudly)."""
     from django.conf import settings
 
-    sip_host, sip_port = parse_host_port(env.get("HOTLINE_SIP_BIND", "127.0.0.1:5060"), 5060)
+    sip_host, sip_port = settings.HOTLINE_SIP_BIND
     return GatewayConfig(
         sip_host=sip_host, sip_port=sip_port,
-        rtp_host=env.get("HOTLINE_RTP_HOST", sip_host),
-        rtp_ports=parse_port_range(env.get("HOTLINE_RTP_PORTS", "20000-20999")),
-        advertised_host=env.get("HOTLINE_SIP_ADVERTISE") or None,
+        rtp_host=settings.HOTLINE_RTP_HOST or sip_host,
+        rtp_ports=settings.HOTLINE_RTP_PORTS,
+        advertised_host=settings.HOTLINE_SIP_ADVERTISE or None,
         recordings_dir=Path(settings.DATA_DIR) / "recordings",
-        direct_to_agent=env.get("HOTLINE_IVR_DIRECT", "0") not in ("", "0"),
-        acd=env.get("HOTLINE_ACD", "1") not in ("", "0"),
-        trunk=parse_host_port(env["HOTLINE_SIP_TRUNK"], 5060) if env.get("HOTLINE_SIP_TRUNK")
-        else None,
-        gateway_id=env.get("HOTLINE_GATEWAY_ID", ""),
-        sip_realm=env.get("HOTLINE_SIP_REALM", "hotline"),
-        sip_digest=tuple(a.strip().upper() for a in env.get("HOTLINE_SIP_DIGEST", "MD5")
-                         .split(",") if a.strip()),
-        # These through the settings' typed helpers (a bad value stops the start, loudly).
+        direct_to_agent=settings.HOTLINE_IVR_DIRECT,
+        acd=settings.HOTLINE_ACD,
+        trunk=settings.HOTLINE_SIP_TRUNK,
+        gateway_id=settings.HOTLINE_GATEWAY_ID,
+        sip_realm=settings.HOTLINE_SIP_REALM,
+        sip_digest=tuple(settings.HOTLINE_SIP_DIGEST),
         max_calls=settings.HOTLINE_SIP_MAX_CALLS,
         source_limits=SourceLimits(
             calls=settings.HOTLINE_SIP_SOURCE_CALLS,

@@ -1,9 +1,9 @@
-"""Build and run the voice gateway from the settings and the environment.
+"""Build and run the voice gateway from the settings (hotline/settings.py, .env.example).
 
     python -m hotline.voice.server [--sip HOST:PORT] [--rtp-ports FIRST-LAST] [--flow FILE]
                                    [--direct]
 
-Environment: HOTLINE_SIP_BIND (127.0.0.1:5060), HOTLINE_RTP_PORTS (20000-20999),
+Settings from the environment: HOTLINE_SIP_BIND (127.0.0.1:5060), HOTLINE_RTP_PORTS (20000-20999),
 HOTLINE_RTP_HOST, HOTLINE_SIP_ADVERTISE, HOTLINE_IVR_FLOW (the packaged default flow),
 HOTLINE_IVR_DIRECT (1: every caller goes straight to a person), HOTLINE_TTS (espeak or
 tone), HOTLINE_ACD (0: no queues, a call-back request instead), HOTLINE_SIP_TRUNK (HOST:PORT
@@ -24,12 +24,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from hotline.env import ConfigError, parse_host_port, parse_port_range
 from hotline.voice.gateway import (
     GatewayConfig,
     VoiceGateway,
-    config_from_env,
-    parse_host_port,
-    parse_port_range,
+    config_from_settings,
 )
 from hotline.voice.ivr.flow import DEFAULT_FLOW, Flow, FlowError, load_flow
 from hotline.voice.prompts import EspeakTts, PromptLibrary, ToneTts, Tts, default_tts
@@ -42,7 +41,9 @@ class PortInUse(SystemExit):
 
 
 def make_tts(name: str = "") -> Tts:
-    name = name or os.environ.get("HOTLINE_TTS", "")
+    from django.conf import settings
+
+    name = name or settings.HOTLINE_TTS
     if name == "tone":
         return ToneTts()
     if name == "espeak" and EspeakTts.available():
@@ -51,9 +52,11 @@ def make_tts(name: str = "") -> Tts:
 
 
 def load_configured_flow(path: str | None = None) -> Flow:
+    from django.conf import settings
+
     from hotline.voice.services import SERVICES
 
-    return load_flow(path or os.environ.get("HOTLINE_IVR_FLOW") or DEFAULT_FLOW,
+    return load_flow(path or settings.HOTLINE_IVR_FLOW or DEFAULT_FLOW,
                      services=SERVICES)
 
 
@@ -120,13 +123,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def config_from_options(sip: str | None, rtp_ports: str | None, direct: bool) -> GatewayConfig:
-    config = config_from_env()
+    from django.conf import settings
+
+    config = config_from_settings()
     if sip:
-        host, port = parse_host_port(sip, 5060)
+        host, port = parse_host_port(sip, 5060, "--sip")
         config = dataclasses.replace(config, sip_host=host, sip_port=port,
-                                     rtp_host=os.environ.get("HOTLINE_RTP_HOST", host))
+                                     rtp_host=settings.HOTLINE_RTP_HOST or host)
     if rtp_ports:
-        config = dataclasses.replace(config, rtp_ports=parse_port_range(rtp_ports))
+        config = dataclasses.replace(config, rtp_ports=parse_port_range(rtp_ports, "--rtp-ports"))
     if direct:
         config = dataclasses.replace(config, direct_to_agent=True)
     return config
@@ -145,11 +150,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     import django
 
     django.setup()
-    logging.basicConfig(level=os.environ.get("HOTLINE_LOG_LEVEL", "INFO"),
+    from django.conf import settings
+
+    logging.basicConfig(level=settings.HOTLINE_LOG_LEVEL,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         run(args.sip, args.rtp_ports, args.flow, args.direct)
-    except FlowError as exc:
+    except (FlowError, ConfigError) as exc:
         raise SystemExit(f"voice gateway: {exc}") from exc
     return 0
 

@@ -54,19 +54,19 @@ def test_the_directory_admin_cannot_make_a_duty_account(admin_client, city):
     assert Role.AUDIT_ADMIN not in admin_client.get(change).content.decode()
 
 
-def test_the_console_makes_and_resets_duty_accounts(city, monkeypatch):
-    monkeypatch.setenv("HOTLINE_DUTY_PASSWORD", STRONG)
+def test_the_console_makes_and_resets_duty_accounts(city, settings):
+    settings.HOTLINE_DUTY_PASSWORD = STRONG
     call_command("duty_account", "audit2", "--duty", "audit")
     made = User.objects.get(username="audit2")
     assert made.role == Role.AUDIT_ADMIN and made.check_password(STRONG)
     assert duties_of(made) == {"audit"}
     TOTPDevice.objects.create(user=made, name="authenticator", confirmed=True)
-    monkeypatch.setenv("HOTLINE_DUTY_PASSWORD", STRONG + "-2")
+    settings.HOTLINE_DUTY_PASSWORD = STRONG + "-2"
     call_command("duty_account", "audit2", "--duty", "audit")
     made.refresh_from_db()
     assert made.check_password(STRONG + "-2") and not TOTPDevice.objects.filter(user=made).exists()
     with pytest.raises(CommandError):  # an account of another role is not taken over
         call_command("duty_account", city.agent.username, "--duty", "security")
-    monkeypatch.setenv("HOTLINE_DUTY_PASSWORD", "short")
+    settings.HOTLINE_DUTY_PASSWORD = "short"
     with pytest.raises(CommandError):  # the password policy applies
         call_command("duty_account", "sec2", "--duty", "security")

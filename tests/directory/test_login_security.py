@@ -186,7 +186,7 @@ def test_enrolment_then_login_with_real_codes(client, city):
 
 
 def test_demo_administrators_have_authenticators(db):
-    from hotline.directory import demo
+    from hotline.demo import city as demo
 
     city = demo.build_directory()
     demo.build_staff(city)

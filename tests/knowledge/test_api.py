@@ -12,8 +12,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def _knowledge_api_mounted(settings):
+    from hotline.api.knowledge import router
     from hotline.api.urls import api
-    from hotline.knowledge.api import router
 
     if not any(r is router for _prefix, r in api._routers):
         # Not wired into hotline/api/urls.py yet: serve the same router at the same path.

@@ -5,7 +5,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from hotline.knowledge.demo_entries import ENTRIES
+from hotline.demo.knowledge_entries import ENTRIES
 from hotline.knowledge.models import Entry
 from hotline.knowledge.search import search_entries
 from hotline.orders.search import search_orders

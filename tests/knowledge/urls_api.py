@@ -7,7 +7,7 @@ from ninja import NinjaAPI
 
 from hotline.api import errors
 from hotline.api.auth import AUTH
-from hotline.knowledge.api import router
+from hotline.api.knowledge import router
 from hotline.urls import urlpatterns as project_urlpatterns
 
 test_api = NinjaAPI(title="knowledge test", version="test", urls_namespace="kbtest", auth=AUTH)

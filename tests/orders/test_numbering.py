@@ -14,8 +14,8 @@ from django.db import connection
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hotline.demo.bulk import load_orders
 from hotline.orders import numbering
-from hotline.orders.bulk import load_orders
 from hotline.orders.models import NumberCounter, Order
 from hotline.orders.services import PG_SEQUENCE, NewOrder, do_create_order, number_key
 

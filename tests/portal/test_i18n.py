@@ -24,8 +24,10 @@ def po_entries(text):
         for line in block.splitlines():
             if line.startswith("#,"):
                 flags += line
-            elif line.startswith(("msgid ", "msgstr ")):
+            elif line.startswith(("msgid ", "msgstr ", "msgid_plural ", "msgstr[")):
                 field, _, value = line.partition(" ")
+                # A plural entry counts as translated when its (only, in Chinese) form is.
+                field = {"msgid_plural": "plural", "msgstr[0]": "msgstr"}.get(field, field)
                 parts[field] = ast.literal_eval(value)
             elif line.startswith('"') and field:
                 parts[field] += ast.literal_eval(line)

@@ -81,22 +81,20 @@ def test_activating_what_does_not_exist_or_has_no_file_is_refused(city, model_di
 
 
 def test_retraining_clock(city, settings):
-    from hotline.orders.management.commands.scheduler import RetrainClock
+    from hotline.triage.tasks import NO_MODEL_RETRY_S, retraining_due
 
-    clock = RetrainClock()
-    assert clock.due(0.0)  # nothing in use: train as soon as possible
-    clock.last_attempt = 0.0
-    assert not clock.due(60.0)  # not again a minute later
-    assert clock.due(RetrainClock.NO_MODEL_RETRY)  # but again ten minutes later
+    assert retraining_due(None)  # nothing in use: train as soon as possible
+    assert not retraining_due(60.0)  # not again a minute after the last attempt
+    assert retraining_due(NO_MODEL_RETRY_S)  # but again ten minutes later
     labelled_history(city)
     do_train_classifier()
-    fresh = RetrainClock()
-    assert not fresh.due(0.0)  # the model in use is newer than HOTLINE_TRIAGE_RETRAIN_HOURS
+    assert not retraining_due(None)  # the model in use is newer than HOTLINE_TRIAGE_RETRAIN_HOURS
     ClassifierVersion.objects.update(created_at=ClassifierVersion.objects.get().created_at
                                      - dt.timedelta(hours=settings.HOTLINE_TRIAGE_RETRAIN_HOURS))
-    assert fresh.due(0.0)
+    assert retraining_due(None)
+    assert not retraining_due(NO_MODEL_RETRY_S)  # an old model: once per retraining period
     settings.HOTLINE_TRIAGE_RETRAIN_HOURS = 0
-    assert not fresh.due(0.0)  # 0 switches automatic retraining off
+    assert not retraining_due(None)  # 0 switches automatic retraining off
 
 
 def test_scores_are_calibrated_on_the_held_out_orders():

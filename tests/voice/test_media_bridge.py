@@ -484,8 +484,8 @@ def test_capture_is_off_by_default_and_the_ivr_path_is_unchanged():
     assert session.take_frame() is None and session.frames_waiting == 0
 
 
-def test_without_music_given_a_held_leg_hears_the_configured_default(monkeypatch):
-    monkeypatch.delenv("HOTLINE_HOLD_MUSIC", raising=False)
+def test_without_music_given_a_held_leg_hears_the_configured_default(settings):
+    settings.HOTLINE_HOLD_MUSIC = ""
     call = Call(Bridge())
     caller = call.join("caller", CALLER)
     call.join("agent", AGENT)
@@ -497,8 +497,8 @@ def test_without_music_given_a_held_leg_hears_the_configured_default(monkeypatch
     assert bytes(caller.heard) == b"".join(frames)
 
 
-def test_a_broken_music_setting_falls_back_to_the_builtin_music(monkeypatch, tmp_path, caplog):
-    monkeypatch.setenv("HOTLINE_HOLD_MUSIC", str(tmp_path / "missing.wav"))
+def test_a_broken_music_setting_falls_back_to_the_builtin_music(tmp_path, caplog, settings):
+    settings.HOTLINE_HOLD_MUSIC = str(tmp_path / "missing.wav")
     bridge = Bridge()
     assert bridge.music.pcm == MusicSource().pcm
     assert "hold music unavailable" in caplog.text and "missing.wav" in caplog.text

@@ -82,35 +82,35 @@ def test_frames_loop_for_ever_and_chunks_continue_where_frames_stopped():
         MusicSource(b"")
 
 
-def test_default_music_is_the_builtin_loop_without_configuration(monkeypatch):
-    monkeypatch.delenv("HOTLINE_HOLD_MUSIC", raising=False)
+def test_default_music_is_the_builtin_loop_without_configuration(settings):
+    settings.HOTLINE_HOLD_MUSIC = ""
     source = default_music()
     assert source.pcm == builtin_music_pcm()
     assert default_music() is not source  # each held leg gets its own position
 
 
-def test_hold_music_file_in_the_native_format_is_read_directly(tmp_path, monkeypatch):
+def test_hold_music_file_in_the_native_format_is_read_directly(tmp_path, monkeypatch, settings):
     pcm = b"".join(tone_frames(440, 100, amplitude=4000))
     path = tmp_path / "native.wav"
     write_wav(path, np.frombuffer(pcm, "<i2"))
-    monkeypatch.setenv("HOTLINE_HOLD_MUSIC", str(path))
+    settings.HOTLINE_HOLD_MUSIC = str(path)
     monkeypatch.setenv("PATH", str(tmp_path))  # no sox needed for the native format
     source = default_music()
     assert source.pcm == pcm
     assert source.frame() == pcm[:320]
 
 
-def test_a_loud_file_is_brought_down_to_the_ceiling(tmp_path, monkeypatch):
+def test_a_loud_file_is_brought_down_to_the_ceiling(tmp_path, settings):
     loud = np.frombuffer(b"".join(tone_frames(440, 50, amplitude=30000)), "<i2")
     path = tmp_path / "loud.wav"
     write_wav(path, loud)
-    monkeypatch.setenv("HOTLINE_HOLD_MUSIC", str(path))
+    settings.HOTLINE_HOLD_MUSIC = str(path)
     samples = samples_of(default_music().pcm)
     assert CEILING * 0.99 < np.max(np.abs(samples)) <= CEILING
     assert goertzel(default_music().pcm, 440) > 0.95 * CEILING
 
 
-def test_other_wav_formats_are_converted_with_sox(tmp_path, monkeypatch):
+def test_other_wav_formats_are_converted_with_sox(tmp_path, settings):
     rate = 44100
     t = np.arange(rate * 2) / rate
     left = np.round(5000 * np.sin(2 * np.pi * 600 * t))
@@ -118,7 +118,7 @@ def test_other_wav_formats_are_converted_with_sox(tmp_path, monkeypatch):
     stereo = np.column_stack([left, right]).astype("<i2")
     path = tmp_path / "cd.wav"
     write_wav(path, stereo, rate=rate, channels=2)
-    monkeypatch.setenv("HOTLINE_HOLD_MUSIC", str(path))
+    settings.HOTLINE_HOLD_MUSIC = str(path)
     pcm = default_music().pcm
     assert abs(len(pcm) / 2 - 16000) <= 8  # 2 s at 8 kHz
     middle = pcm[8000:24000]
@@ -128,14 +128,14 @@ def test_other_wav_formats_are_converted_with_sox(tmp_path, monkeypatch):
     ulaw = tmp_path / "ulaw.wav"
     subprocess.run(["sox", str(path), "-r", "8000", "-c", "1", "-e", "u-law", str(ulaw)],
                    check=True, capture_output=True)
-    monkeypatch.setenv("HOTLINE_HOLD_MUSIC", str(ulaw))
+    settings.HOTLINE_HOLD_MUSIC = str(ulaw)
     assert goertzel(default_music().pcm[8000:24000], 600) > 3500
 
 
-def test_without_sox_a_foreign_format_is_a_clear_error(tmp_path, monkeypatch):
+def test_without_sox_a_foreign_format_is_a_clear_error(tmp_path, monkeypatch, settings):
     path = tmp_path / "cd.wav"
     write_wav(path, np.zeros(44100, "<i2"), rate=44100, channels=2)
-    monkeypatch.setenv("HOTLINE_HOLD_MUSIC", str(path))
+    settings.HOTLINE_HOLD_MUSIC = str(path)
     monkeypatch.setenv("PATH", str(tmp_path))  # sox is nowhere on this PATH
     with pytest.raises(HoldMusicError) as error:
         default_music()
@@ -144,31 +144,31 @@ def test_without_sox_a_foreign_format_is_a_clear_error(tmp_path, monkeypatch):
     assert "sox is not installed" in message
 
 
-def test_a_file_that_is_not_audio_is_a_clear_error(tmp_path, monkeypatch):
+def test_a_file_that_is_not_audio_is_a_clear_error(tmp_path, settings):
     path = tmp_path / "notes.wav"
     path.write_text("this is not a recording")
-    monkeypatch.setenv("HOTLINE_HOLD_MUSIC", str(path))
+    settings.HOTLINE_HOLD_MUSIC = str(path)
     with pytest.raises(HoldMusicError) as error:
         default_music()
     assert str(path) in str(error.value) and "not a PCM WAV file" in str(error.value)
     assert "sox cannot convert it" in str(error.value)
 
 
-def test_missing_and_empty_files_are_clear_errors(tmp_path, monkeypatch):
-    monkeypatch.setenv("HOTLINE_HOLD_MUSIC", str(tmp_path / "gone.wav"))
+def test_missing_and_empty_files_are_clear_errors(tmp_path, settings):
+    settings.HOTLINE_HOLD_MUSIC = str(tmp_path / "gone.wav")
     with pytest.raises(HoldMusicError, match=r"gone\.wav: cannot read it"):
         default_music()
     empty = tmp_path / "empty.wav"
     write_wav(empty, np.zeros(0, "<i2"))
-    monkeypatch.setenv("HOTLINE_HOLD_MUSIC", str(empty))
+    settings.HOTLINE_HOLD_MUSIC = str(empty)
     with pytest.raises(HoldMusicError, match=r"empty\.wav: the file holds no audio"):
         default_music()
 
 
-def test_a_changed_file_is_read_again(tmp_path, monkeypatch):
+def test_a_changed_file_is_read_again(tmp_path, settings):
     path = tmp_path / "music.wav"
     write_wav(path, np.full(800, 100, "<i2"))
-    monkeypatch.setenv("HOTLINE_HOLD_MUSIC", str(path))
+    settings.HOTLINE_HOLD_MUSIC = str(path)
     assert default_music().pcm == np.full(800, 100, "<i2").tobytes()
     write_wav(path, np.full(1600, 200, "<i2"))
     assert default_music().pcm == np.full(1600, 200, "<i2").tobytes()

@@ -53,14 +53,14 @@ def late(order: Order, now: dt.datetime) -> bool:
 
 @register.filter
 def can_create_orders(user: object) -> bool:
-    from hotline.portal.access import may_create_orders
+    from hotline.portal.order_access import may_create_orders
 
     return may_create_orders(user)
 
 
 @register.filter
 def is_department(user: object) -> bool:
-    from hotline.portal.access import is_department_user
+    from hotline.portal.order_access import is_department_user
 
     return is_department_user(user)
 

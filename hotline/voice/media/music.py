@@ -174,7 +174,9 @@ class MusicSource:
 
 def default_music() -> MusicSource:
     """The configured hold music: HOTLINE_HOLD_MUSIC (a WAV file) if set, else built in."""
-    path = os.environ.get("HOTLINE_HOLD_MUSIC", "").strip()
+    from django.conf import settings
+
+    path = settings.HOTLINE_HOLD_MUSIC
     if not path:
         return MusicSource()
     try:

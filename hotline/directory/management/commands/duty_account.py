@@ -8,9 +8,9 @@ account also removes its second factor, so the holder enrols a new authenticator
 from __future__ import annotations
 
 import getpass
-import os
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -37,7 +37,7 @@ class Command(BaseCommand):
         user = User.objects.filter(username=username).first()
         if user is not None and (user.is_superuser or user.role != role):
             raise CommandError(f"{username} exists with another role; choose a new name")
-        password = os.environ.get("HOTLINE_DUTY_PASSWORD") or self._ask()
+        password = settings.HOTLINE_DUTY_PASSWORD or self._ask()
         try:
             validate_password(password, user)
         except ValidationError as exc:

@@ -1,0 +1,36 @@
+"""The desk's periodic housekeeping, run by the worker's scheduler (``PERIODIC``).
+
+Agents whose wrap-up time is over become ready within a second or two, whether or not a call
+is waiting (the gateways' routers do it too, but only while they route), and the desk's event
+outbox is trimmed once an hour. Cheap enough to run in the scheduler itself: one indexed query
+each.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from hotline.core.periodic import PeriodicJob
+
+log = logging.getLogger("hotline.scheduler")
+
+
+def end_wrap_ups() -> int:
+    from hotline.desk.services import do_expire_wrap_ups
+
+    ready = do_expire_wrap_ups()
+    if ready:
+        log.info("wrap-up over: %d agents ready", len(ready))
+    return len(ready)
+
+
+def purge_events() -> int:
+    from hotline.desk import events
+
+    return events.purge()
+
+
+PERIODIC = [
+    PeriodicJob("wrap-up-end", 1.0, run=end_wrap_ups),
+    PeriodicJob("desk-events-purge", 3600.0, run=purge_events),
+]
