@@ -11,7 +11,7 @@ import os
 
 from django.db import transaction
 
-from hotline.desk.models import (
+from hotline.contactcentre.models import (
     AgentSkill,
     OverflowAction,
     OverflowRule,
@@ -20,7 +20,7 @@ from hotline.desk.models import (
     SipExtension,
     Skill,
 )
-from hotline.desk.services import do_set_extension_password
+from hotline.contactcentre.services import do_set_extension_password
 from hotline.directory.models import Role, User
 
 DEFAULT_SIP_PASSWORD = "demo-sip-12345"  # noqa: S105 - the documented demo password

@@ -151,8 +151,8 @@ class DeskClock:
         self._next_purge = 0.0
 
     def run_if_due(self, now: float) -> None:
-        from hotline.desk import events
-        from hotline.desk.services import do_expire_wrap_ups
+        from hotline.contactcentre import events
+        from hotline.contactcentre.services import do_expire_wrap_ups
 
         ready = do_expire_wrap_ups()
         if ready:

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from hotline.desk import services
-from hotline.desk.models import AgentSkill, AgentStatus, CallOutcome, QueuedCall, State, StateChange
+from hotline.contactcentre import services
+from hotline.contactcentre.models import AgentSkill, AgentStatus, CallOutcome, QueuedCall, State, StateChange
 from hotline.directory.models import Role, User
 from tests.desk.conftest import at
 

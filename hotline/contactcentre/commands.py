@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from hotline.desk import events
-from hotline.desk.models import (
+from hotline.contactcentre import events
+from hotline.contactcentre.models import (
     CallCommand,
     CallOutcome,
     CommandAction,

@@ -18,8 +18,8 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from hotline.desk.models import CallRecording, QueuedCall, ScheduledCallback
-from hotline.desk.services import DESK_ROLES
+from hotline.contactcentre.models import CallRecording, QueuedCall, ScheduledCallback
+from hotline.contactcentre.services import DESK_ROLES
 from hotline.directory.models import Role, User
 from hotline.orders.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hotline.orders.lifecycle import Action

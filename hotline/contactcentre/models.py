@@ -1,8 +1,8 @@
 """Agents at work: SIP extensions, skills, queues and their rules, each agent's current state,
 the append-only log of state changes and the record of every queued call.
 
-The state machine itself is data in ``hotline.voice.acd.states``; these models store where each
-agent is in it. Every write goes through ``hotline.desk.services``.
+The state machine itself is data in ``hotline.contactcentre.acd.states``; these models store where each
+agent is in it. Every write goes through ``hotline.contactcentre.services``.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from hotline.contactcentre.acd.routing import OverflowAction as PureOverflowAction
+from hotline.contactcentre.acd.states import AgentAction, AgentState, BusyReason
 from hotline.core.append_only import AppendOnly, ImmutableError  # noqa: F401 - re-exported
-from hotline.voice.acd.routing import OverflowAction as PureOverflowAction
-from hotline.voice.acd.states import AgentAction, AgentState, BusyReason
 
 
 class State(models.TextChoices):
@@ -297,7 +297,7 @@ class StateChange(AppendOnly, models.Model):
 class DeskEvent(models.Model):
     """The outbox between the processes: what happened to a call or an agent, written in the
     transaction that made it happen. Every web process tails this table and pushes new rows to
-    its own websockets (``hotline.desk.events``), so the gateway and the desk need no other
+    its own websockets (``hotline.contactcentre.events``), so the gateway and the desk need no other
     shared server than the database."""
 
     class Kind(models.TextChoices):
