@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from hotline.contactcentre.acd.routing import OverflowAction as PureOverflowAction
 from hotline.contactcentre.acd.states import AgentAction, AgentState, BusyReason
+from hotline.contactcentre.ivr_outcome import VisitOutcome
 from hotline.core.append_only import AppendOnly, ImmutableError  # noqa: F401 - re-exported
 
 
@@ -420,3 +421,46 @@ class ScheduledCallback(models.Model):
         verbose_name_plural = _("scheduled call backs")
         indexes = [models.Index(fields=["created_by", "done_at", "due_at"],
                                 name="callback_agent_open_due")]
+
+
+class IvrOutcome(models.TextChoices):
+    PASSED = VisitOutcome.PASSED.value, _("Went on")
+    CHOSEN = VisitOutcome.CHOSEN.value, _("Chose an option")
+    COLLECTED = VisitOutcome.COLLECTED.value, _("Entered digits")
+    RECORDED = VisitOutcome.RECORDED.value, _("Recorded a message")
+    CANCELLED = VisitOutcome.CANCELLED.value, _("Discarded the recording")
+    SERVICE = VisitOutcome.SERVICE.value, _("Service answered")
+    OPERATOR = VisitOutcome.OPERATOR.value, _("Asked for a person")
+    GAVE_UP = VisitOutcome.GAVE_UP.value, _("Too many wrong keys or silences")
+    TRANSFERRED = VisitOutcome.TRANSFERRED.value, _("Transferred")
+    ENDED = VisitOutcome.ENDED.value, _("The IVR hung up")
+    CALLER_HUNG_UP = VisitOutcome.CALLER_HUNG_UP.value, _("Caller hung up")
+
+
+class IvrVisit(models.Model):
+    """One stay of one call at one IVR node (the per-node IVR statistics read these rows):
+    when the caller arrived, the keys pressed there, the retries, how the node was left and
+    how long it took. Written once when the call ends (``hotline.contactcentre.ivr``)."""
+
+    contact = models.ForeignKey("orders.Contact", on_delete=models.CASCADE,
+                                related_name="ivr_visits", verbose_name=_("contact"))
+    call_ref = models.CharField(_("call id"), max_length=128, db_index=True)
+    position = models.PositiveSmallIntegerField(_("step"))
+    node = models.CharField(_("IVR node"), max_length=64)
+    entered_at = models.DateTimeField(_("entered"))
+    digits = models.CharField(_("keys pressed"), max_length=64, blank=True)
+    retries = models.PositiveSmallIntegerField(_("retries"), default=0)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=IvrOutcome.choices)
+    duration_s = models.FloatField(_("duration (seconds)"))
+
+    class Meta:
+        ordering = ["contact_id", "position"]
+        verbose_name = _("IVR visit")
+        verbose_name_plural = _("IVR visits")
+        constraints = [models.UniqueConstraint(fields=["contact", "position"],
+                                               name="ivrvisit_step_once")]
+        indexes = [models.Index(fields=["node", "entered_at"], name="ivrvisit_node_at"),
+                   models.Index(fields=["entered_at"], name="ivrvisit_at")]
+
+    def __str__(self) -> str:
+        return f"{self.call_ref} #{self.position} {self.node}"
