@@ -517,15 +517,13 @@ class VoiceGateway:
         del self.finished[:-1000]
         visits = call.run.path if call.run is not None else []
         await call.contact_recorded()  # a caller hanging up at once still gets the summary
+        self.log(call.call_id, "end", call.ending)
         if self.finish_call is not None:
             try:
                 await asyncio.to_thread(closing_connections, self.finish_call, call.context,
                                         visits, call.ending)
             except Exception:
                 logger.exception("could not record the end of call %s", call.call_id)
-        # Logged once the end is recorded (the IVR visits written): whoever waits for "end"
-        # finds the call's rows.
-        self.log(call.call_id, "end", call.ending)
 
     # --- transfers without the ACD ---------------------------------------------------------
 
