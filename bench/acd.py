@@ -199,8 +199,7 @@ class Replay:
 
     def __init__(self, calls: list[LoggedCall], agents: int, args: argparse.Namespace,
                  aht_s: float) -> None:
-        from hotline.core.roles import Role
-        from hotline.desk.models import (
+        from hotline.contactcentre.models import (
             AgentSkill,
             AgentStatus,
             Queue,
@@ -209,6 +208,7 @@ class Replay:
             SkillKind,
             State,
         )
+        from hotline.core.roles import Role
         from hotline.directory.models import User
         from hotline.orders.models import Citizen, CitizenTag
 
@@ -249,7 +249,7 @@ class Replay:
             self._day(day, calls)
 
     def _day(self, day: str, calls: list[LoggedCall]) -> None:
-        from hotline.desk import services
+        from hotline.contactcentre import services
 
         start_h = int(self.args.hours.split("-")[0])
         midnight = dt.datetime.fromisoformat(day).replace(tzinfo=dt.UTC)
@@ -323,7 +323,7 @@ class Replay:
 
     def figures(self) -> dict[str, Any]:
         """The run's figures, read back from the database and checked against the tally."""
-        from hotline.desk.models import CallOutcome, QueuedCall
+        from hotline.contactcentre.models import CallOutcome, QueuedCall
 
         rows: list[tuple[Any, ...]] = list(QueuedCall.objects.filter(queue=self.queue)
                                            .values_list("outcome", "wait_s", "agent_id",
@@ -364,7 +364,7 @@ class Replay:
 # --- theory and the whole run --------------------------------------------------------------
 
 def theory(agents: int, load: float, aht: float, patience: float, sl: float) -> dict[str, Any]:
-    from hotline.voice.acd.erlang import erlang_a_figures, erlang_c_figures
+    from hotline.contactcentre.acd.erlang import erlang_a_figures, erlang_c_figures
 
     def pack(f: Any) -> dict[str, float] | None:
         if f is None:
@@ -379,7 +379,7 @@ def theory(agents: int, load: float, aht: float, patience: float, sl: float) -> 
 
 
 def erlang_staffing(load: float, aht: float, sl: float, target: float = 0.8) -> int:
-    from hotline.voice.acd.erlang import erlang_c_figures
+    from hotline.contactcentre.acd.erlang import erlang_c_figures
 
     n = max(1, math.floor(load) + 1)
     while True:

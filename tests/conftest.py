@@ -103,7 +103,7 @@ def _force_login_includes_the_second_factor(monkeypatch):
 _APPEND_ONLY = [  # (migration with the SQLite triggers, the delete trigger's name)
     ("hotline.orders.migrations.0002_number_sequence_and_immutable_history",
      "orders_event_no_delete"),
-    ("hotline.desk.migrations.0003_append_only_state_log", "desk_statechange_no_delete"),
+    ("hotline.contactcentre.migrations.0001_initial", "contactcentre_statechange_no_delete"),
     ("hotline.orders.migrations.0005_access_log", "orders_access_log_no_delete"),
 ]
 

@@ -1,6 +1,6 @@
 """The supervisor's wallboard over the REST API (mounted at /api/v1/desk/), for outside big
 screens and dashboards: ``GET /desk/wallboard`` gives the same figures as the page
-(``hotline.desk.stats``; the definitions are in its docstring). Shift monitors and centre
+(``hotline.contactcentre.stats``; the definitions are in its docstring). Shift monitors and centre
 administrators only; callers' numbers are masked as on the page.
 """
 
@@ -15,9 +15,9 @@ from ninja import Field, Router, Schema
 from hotline.api.auth import actor
 from hotline.api.rules import allow
 from hotline.api.schemas import ErrorOut
+from hotline.contactcentre import stats
+from hotline.contactcentre.commands import MONITOR_ROLES
 from hotline.core.errors import Forbidden
-from hotline.desk import stats
-from hotline.desk.commands import MONITOR_ROLES
 
 router = Router(tags=["desk"])
 

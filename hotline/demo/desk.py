@@ -10,8 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import transaction
 
-from hotline.core.roles import Role
-from hotline.desk.models import (
+from hotline.contactcentre.models import (
     AgentSkill,
     OverflowAction,
     OverflowRule,
@@ -20,7 +19,8 @@ from hotline.desk.models import (
     SipExtension,
     Skill,
 )
-from hotline.desk.services import do_set_extension_password
+from hotline.contactcentre.services import do_set_extension_password
+from hotline.core.roles import Role
 from hotline.directory.models import User
 
 DEFAULT_SIP_PASSWORD = "demo-sip-12345"  # noqa: S105 - the documented demo password

@@ -3,7 +3,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class DeskConfig(AppConfig):
-    """Agents at work: SIP extensions, skills, queues, agents' states and queued calls."""
+    """The agent desk and the wallboard: pages, forms and websockets over the contact centre.
+    Its models moved to ``hotline.contactcentre``; the app keeps its migrations (history)."""
 
     name = "hotline.desk"
     label = "desk"

@@ -11,12 +11,12 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 
+from hotline.contactcentre.services import DESK_ROLES
 from hotline.desk.fanout import EventConsumer, agent_group
-from hotline.desk.services import DESK_ROLES
 
 
 def _snapshot(user_id: int) -> dict[str, Any]:
-    from hotline.desk.models import AgentStatus
+    from hotline.contactcentre.models import AgentStatus
     from hotline.desk.views import state_snapshot
 
     status = AgentStatus.objects.select_related("call", "extension").filter(pk=user_id).first()

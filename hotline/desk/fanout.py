@@ -18,7 +18,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
 
-from hotline.desk.events import EventTail
+from hotline.contactcentre.events import EventTail
 from hotline.directory.security import session_login_complete
 
 logger = logging.getLogger(__name__)

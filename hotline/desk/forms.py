@@ -14,12 +14,12 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from hotline.desk.callbacks import Outcome
-from hotline.desk.commands import AGENT_ACTIONS
-from hotline.desk.models import CommandAction, QueuedCall, Reason
+from hotline.contactcentre.acd.states import AGENT_REASONS
+from hotline.contactcentre.callbacks import Outcome
+from hotline.contactcentre.commands import AGENT_ACTIONS
+from hotline.contactcentre.models import CommandAction, QueuedCall, Reason
 from hotline.orders.models import Channel, Citizen
 from hotline.portal.forms import NewOrderForm
-from hotline.voice.acd.states import AGENT_REASONS
 from hotline.web.forms import EMPTY, PortalForm, unit_choices
 
 STATE_ACTIONS = ("sign_in", "sign_out", "ready", "not_ready")

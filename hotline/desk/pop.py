@@ -17,8 +17,8 @@ from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.http import HttpRequest
 from django.utils import timezone
 
+from hotline.contactcentre.models import CallOutcome, QueuedCall
 from hotline.core.errors import Forbidden
-from hotline.desk.models import CallOutcome, QueuedCall
 from hotline.directory.models import User
 from hotline.orders import access_log, scope
 from hotline.orders.contacts import citizen_history

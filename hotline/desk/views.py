@@ -18,18 +18,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from hotline.contactcentre import callbacks
+from hotline.contactcentre.acd import states
+from hotline.contactcentre.callbacks import open_callbacks
+from hotline.contactcentre.commands import EMERGENCY_NUMBERS
+from hotline.contactcentre.models import Action, AgentStatus, ScheduledCallback, SipExtension, State
+from hotline.contactcentre.services import DESK_ROLES, do_set_state, do_sign_in, do_sign_out
 from hotline.core.errors import Conflict, ServiceError
-from hotline.desk import callbacks
-from hotline.desk.callbacks import open_callbacks
-from hotline.desk.commands import EMERGENCY_NUMBERS
 from hotline.desk.forms import DeskOrderForm, StateForm, reason_choices
-from hotline.desk.models import Action, AgentStatus, ScheduledCallback, SipExtension, State
 from hotline.desk.pop import do_log_pop, screen_pop
-from hotline.desk.services import DESK_ROLES, do_set_state, do_sign_in, do_sign_out
 from hotline.directory.models import User
 from hotline.orders.access_log import do_log_access
 from hotline.orders.models import AccessKind
-from hotline.voice.acd import states
 from hotline.web.access import StaffRequest, role_required
 
 LIVE_STATES = frozenset({State.RINGING, State.TALKING, State.WRAP_UP})

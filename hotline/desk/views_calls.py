@@ -16,11 +16,11 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
+from hotline.contactcentre.callbacks import Outcome, do_order_from_call, get_call_for
+from hotline.contactcentre.commands import do_issue_command
+from hotline.contactcentre.models import AgentStatus, Queue, QueuedCall, SipExtension, State
 from hotline.core.errors import Forbidden, InvalidInput, NotFound, ServiceError
-from hotline.desk.callbacks import Outcome, do_order_from_call, get_call_for
-from hotline.desk.commands import do_issue_command
 from hotline.desk.forms import CommandForm, DeskOrderForm
-from hotline.desk.models import AgentStatus, Queue, QueuedCall, SipExtension, State
 from hotline.desk.pop import do_log_pop, screen_pop
 from hotline.desk.views import desk_required, error_text
 from hotline.directory.models import Unit, UnitKind

@@ -25,9 +25,9 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from hotline.desk.commands import MONITOR_ROLES
+from hotline.contactcentre.commands import MONITOR_ROLES
+from hotline.contactcentre.models import DeskEvent
 from hotline.desk.fanout import WALLBOARD_GROUP, EventConsumer
-from hotline.desk.models import DeskEvent
 from hotline.desk.wallboard_views import render_command_done, render_live
 
 logger = logging.getLogger(__name__)

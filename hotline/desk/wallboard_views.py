@@ -23,9 +23,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from hotline.core.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
-from hotline.desk import commands, services, stats
-from hotline.desk.models import (
+from hotline.contactcentre import commands, services, stats
+from hotline.contactcentre.acd import states
+from hotline.contactcentre.acd.states import AgentAction
+from hotline.contactcentre.models import (
     AgentStatus,
     CallCommand,
     CommandAction,
@@ -35,8 +36,7 @@ from hotline.desk.models import (
     SipExtension,
     State,
 )
-from hotline.voice.acd import states
-from hotline.voice.acd.states import AgentAction
+from hotline.core.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
 from hotline.web.access import StaffRequest, role_required
 
 STATE_ACTIONS = (AgentAction.READY, AgentAction.NOT_READY, AgentAction.SIGN_OUT)

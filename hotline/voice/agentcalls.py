@@ -26,13 +26,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from hotline.voice import acd_services as acd
+from hotline.contactcentre import acd_services as acd
 from hotline.voice.gateway import Call, PortsExhausted, VoiceGateway, closing_connections
 from hotline.voice.media.bridge import Bridge, BridgeRunner, LegMode
 from hotline.voice.media.music import MusicSource, default_music
 from hotline.voice.media.recorder import WavRecorder
 from hotline.voice.media.session import MediaSession
 from hotline.voice.media.udp import RtpEndpoint
+from hotline.voice.phone_book import phone_book
 from hotline.voice.sip.registrar import (
     USER_LOCK_SECONDS,
     USER_MAX_FAILURES,
@@ -126,7 +127,7 @@ class PhoneBook:
 
     async def refresh(self) -> None:
         try:
-            self.entries = await asyncio.to_thread(closing_connections, acd.phone_book)
+            self.entries = await asyncio.to_thread(closing_connections, phone_book)
         except Exception:
             logger.exception("could not read the SIP extensions")
 

@@ -1,7 +1,7 @@
 """Carrying out the desk's commands on live agent calls: hold, transfers, consultation,
 three-way calls, emergency transfer, and a supervisor's listen / whisper / barge.
 
-The gateway reads the commands addressed to it (``hotline.desk.commands``) every
+The gateway reads the commands addressed to it (``hotline.contactcentre.commands``) every
 ``COMMAND_POLL_S`` while it holds agent calls, carries each out on its legs and bridge, and
 records the outcome, which the desk receives as a ``command_done`` event.
 
@@ -17,7 +17,7 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from hotline.voice import acd_services as acd
+from hotline.contactcentre import acd_services as acd
 from hotline.voice.media.bridge import LegMode
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ class PendingCommand:
 def _pending(gateway: str) -> list[PendingCommand]:
     from django.db import close_old_connections
 
-    from hotline.desk.commands import pending_commands, split_target
+    from hotline.contactcentre.commands import pending_commands, split_target
 
     close_old_connections()
     out = []
@@ -54,14 +54,14 @@ def _pending(gateway: str) -> list[PendingCommand]:
 
 
 def _finish(command_id: int, ok: bool, result: str) -> None:
-    from hotline.desk.commands import do_finish_command
+    from hotline.contactcentre.commands import do_finish_command
 
     do_finish_command(command_id, ok, result)
 
 
 def _update(call_id: int, agent_id: int | None, on_hold: bool | None,
             details: dict[str, Any]) -> None:
-    from hotline.desk.commands import do_update_call
+    from hotline.contactcentre.commands import do_update_call
 
     do_update_call(call_id, agent_id=agent_id, on_hold=on_hold, **details)
 

@@ -37,6 +37,7 @@ from hotline.voice.ivr.engine import (
     Event,
     FlowRun,
     HangUp,
+    NodeVisit,
     Play,
     RecordingDone,
     ServiceDone,
@@ -352,7 +353,7 @@ class VoiceGateway:
         run_service: ServiceRunner,
         make_context: Callable[[str, str | None], Any],
         start_call: Callable[[Any], int | None] | None = None,
-        finish_call: Callable[[Any, list[str], str], None] | None = None,
+        finish_call: Callable[[Any, list[NodeVisit], str], None] | None = None,
         transfer_handler: TransferHandler | None = None,
     ) -> None:
         self.flow = flow
@@ -514,7 +515,7 @@ class VoiceGateway:
         self.visit_cursor.pop(call.call_id, None)
         self.finished.append(call)
         del self.finished[:-1000]
-        visits = call.run.visits if call.run is not None else []
+        visits = call.run.path if call.run is not None else []
         await call.contact_recorded()  # a caller hanging up at once still gets the summary
         self.log(call.call_id, "end", call.ending)
         if self.finish_call is not None:

@@ -14,16 +14,18 @@ Choices made here:
   record of every interaction), with what was asked and answered in the summary.
 - Every call is one Contact (channel phone), created when the caller confirms the call (the
   ACK of our 200: a half-open call leaves none); orders created during the call link to it,
-  and at the end its summary lists the IVR nodes the caller went through (the per-node
-  statistics).
+  and at the end the IVR nodes the caller went through become its IvrVisit rows (the
+  per-node statistics read those), named in its summary for people.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
+import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,12 +36,15 @@ from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 
+from hotline.contactcentre.ivr import Visit, do_record_ivr_visits, trail_text
+from hotline.contactcentre.ivr_outcome import VisitOutcome
 from hotline.directory.models import OrderType, User
 from hotline.knowledge.models import readable_entries
 from hotline.orders.contacts import NewContact, do_record_contact
 from hotline.orders.models import Attachment, Channel, Contact, Order
 from hotline.orders.services import NewOrder, do_create_order
 from hotline.orders.sweeps import system_user
+from hotline.voice.ivr.engine import NodeVisit
 
 logger = logging.getLogger(__name__)
 
@@ -78,28 +83,27 @@ def start_call(context: CallContext) -> int:
     return contact.pk
 
 
-def finish_call(context: CallContext, visits: list[str], ending: str) -> None:
-    """Write the nodes the call went through into its contact (the IVR statistics)."""
+def finish_call(context: CallContext, path: Sequence[NodeVisit], ending: str) -> None:
+    """Store the nodes the call went through as IvrVisit rows (the IVR statistics) and name
+    them in its contact's summary for people reading the contact."""
     if context.contact_id is None:
         return
-    summary = VISITS_PREFIX + " > ".join(visits)
+    now = time.time()
+    visits = []
+    for visit in path:
+        visit.close(VisitOutcome.CALLER_HUNG_UP, now)  # still there when the call ended
+        left = visit.left if visit.left is not None else now
+        visits.append(Visit(node=visit.node,
+                            entered_at=dt.datetime.fromtimestamp(visit.entered, tz=dt.UTC),
+                            outcome=visit.outcome or VisitOutcome.CALLER_HUNG_UP,
+                            duration_s=left - visit.entered, digits=visit.digits,
+                            retries=visit.retries))
+    summary = VISITS_PREFIX + trail_text(visits)
     if ending:
         summary += f" [{ending}]"
-    Contact.objects.filter(pk=context.contact_id).update(summary=summary)
-
-
-def node_visit_counts(since: Any = None) -> dict[str, int]:
-    """How often each IVR node was visited, from the calls' contacts."""
-    counts: dict[str, int] = {}
-    qs = Contact.objects.filter(channel=Channel.PHONE, summary__startswith=VISITS_PREFIX)
-    if since is not None:
-        qs = qs.filter(occurred_at__gte=since)
-    for summary in qs.values_list("summary", flat=True).iterator():
-        path = summary[len(VISITS_PREFIX):].split(" [", 1)[0]
-        for node in path.split(" > "):
-            if node:
-                counts[node] = counts.get(node, 0) + 1
-    return counts
+    with transaction.atomic():
+        do_record_ivr_visits(context.contact_id, context.call_id, visits)
+        Contact.objects.filter(pk=context.contact_id).update(summary=summary)
 
 
 # --- orders with recordings ----------------------------------------------------------------

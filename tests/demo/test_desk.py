@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 
+from hotline.contactcentre.models import OverflowRule, Queue, SipExtension
+from hotline.core.digest import ha1
 from hotline.demo import desk as demo
-from hotline.desk.models import OverflowRule, Queue, SipExtension
-from hotline.voice.sip.auth import ha1
 
 pytestmark = pytest.mark.django_db
 

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
-from hotline.desk.commands import do_finish_command
-from hotline.desk.models import CallCommand, DeskEvent, QueuedCall
-from hotline.desk.services import do_set_state, do_sign_in
+from hotline.contactcentre.commands import do_finish_command
+from hotline.contactcentre.models import CallCommand, DeskEvent, QueuedCall
+from hotline.contactcentre.services import do_set_state, do_sign_in
 from tests.desk import test_desk_views as views_fixtures
 from tests.desk.test_desk_views import as_user
 

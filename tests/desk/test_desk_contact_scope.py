@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from hotline.desk.services import do_call_answered
+from hotline.contactcentre.services import do_call_answered
 from hotline.orders.models import Contact, Order
 from tests.desk import test_desk_views as views_fixtures
 from tests.desk.test_desk_orders import post_order

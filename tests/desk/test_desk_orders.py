@@ -13,15 +13,15 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
 
-from hotline.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from hotline.desk.callbacks import (
+from hotline.contactcentre.callbacks import (
     attach_call_recordings,
     attach_recording_to_orders,
     do_mark_called_back,
     do_order_from_call,
 )
-from hotline.desk.models import CallRecording, QueuedCall, ScheduledCallback
-from hotline.desk.services import do_call_ended
+from hotline.contactcentre.models import CallRecording, QueuedCall, ScheduledCallback
+from hotline.contactcentre.services import do_call_ended
+from hotline.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hotline.orders.models import Attachment, Contact, Order
 from hotline.orders.services import NewOrder
 from tests.desk import test_desk_views as views_fixtures

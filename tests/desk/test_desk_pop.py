@@ -10,9 +10,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from hotline.desk.models import QueuedCall
+from hotline.contactcentre.models import QueuedCall
+from hotline.contactcentre.services import do_call_answered, do_ring_timeout
 from hotline.desk.pop import screen_pop
-from hotline.desk.services import do_call_answered, do_ring_timeout
 from hotline.orders.contacts import NewContact, do_record_contact
 from hotline.orders.models import Order
 from hotline.orders.services import NewOrder, do_action, do_create_order

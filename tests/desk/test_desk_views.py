@@ -14,8 +14,8 @@ from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
-from hotline.desk.models import AgentStatus, QueuedCall, SipExtension, State
-from hotline.desk.services import (
+from hotline.contactcentre.models import AgentStatus, QueuedCall, SipExtension, State
+from hotline.contactcentre.services import (
     do_call_answered,
     do_enqueue_call,
     do_route,

@@ -16,9 +16,9 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from hotline.asgi import application
-from hotline.desk.commands import do_finish_command, do_issue_command, do_update_call
+from hotline.contactcentre.commands import do_finish_command, do_issue_command, do_update_call
+from hotline.contactcentre.services import do_call_answered, do_call_ended
 from hotline.desk.fanout import fanout
-from hotline.desk.services import do_call_answered, do_call_ended
 from tests.desk import test_desk_views as views_fixtures
 from tests.desk.test_desk_views import ring
 

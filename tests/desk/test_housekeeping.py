@@ -8,8 +8,8 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from hotline.desk import events, services
-from hotline.desk.models import AgentStatus, DeskEvent, State
+from hotline.contactcentre import events, services
+from hotline.contactcentre.models import AgentStatus, DeskEvent, State
 
 pytestmark = pytest.mark.django_db
 

@@ -11,9 +11,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from hotline.desk import services
-from hotline.desk.commands import do_finish_command
-from hotline.desk.models import (
+from hotline.contactcentre import services
+from hotline.contactcentre.commands import do_finish_command
+from hotline.contactcentre.models import (
     AgentStatus,
     CallCommand,
     QueuedCall,
@@ -266,7 +266,7 @@ def test_commands_on_a_call_that_is_not_connected(desk: Any, client: Client) -> 
 def test_the_outcome_line_of_a_command(desk: Any) -> None:
     call = talking(desk, desk.agent)
     SipExtension.objects.create(number="8009", agent=desk.monitor)
-    from hotline.desk.commands import do_issue_command
+    from hotline.contactcentre.commands import do_issue_command
 
     command = do_issue_command(desk.monitor, call.pk, "listen")
     assert do_finish_command(command.pk, ok=False, result="486 Busy Here",

@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from hotline.api.tokens import do_issue_token
-from hotline.desk import services
+from hotline.contactcentre import services
 
 pytestmark = pytest.mark.django_db
 

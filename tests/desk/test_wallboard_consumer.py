@@ -18,9 +18,10 @@ from django.contrib.sessions.backends.db import SessionStore
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from hotline.desk import services, wallboard
-from hotline.desk.commands import do_finish_command, do_issue_command
-from hotline.desk.models import SipExtension
+from hotline.contactcentre import services
+from hotline.contactcentre.commands import do_finish_command, do_issue_command
+from hotline.contactcentre.models import SipExtension
+from hotline.desk import wallboard
 from hotline.desk.wallboard import SnapshotHub, WallboardConsumer, socket_language
 
 pytestmark = pytest.mark.django_db(transaction=True)

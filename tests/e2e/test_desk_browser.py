@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from hotline.desk.commands import do_finish_command, do_update_call
-from hotline.desk.models import CallCommand, SipExtension
-from hotline.desk.services import do_call_answered, do_call_ended, do_enqueue_call, do_route
+from hotline.contactcentre.commands import do_finish_command, do_update_call
+from hotline.contactcentre.models import CallCommand, SipExtension
+from hotline.contactcentre.services import do_call_answered, do_call_ended, do_enqueue_call, do_route
 from hotline.orders.contacts import NewContact, do_record_contact
 from hotline.orders.models import Citizen, Contact, Order
 from tests.desk.conftest import desk  # noqa: F401

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from hotline.desk import services as desk_services
-from hotline.desk.models import CallRecording, DeskEvent, Queue, QueuedCall, SipExtension
+from hotline.contactcentre import services as desk_services
+from hotline.contactcentre.models import CallRecording, DeskEvent, Queue, QueuedCall, SipExtension
 from hotline.orders.models import Attachment, Order
 from tests.e2e.asgi_server import asgi_server  # noqa: F401
 from tests.e2e.test_portal_browser import browser, log_in, page, shot  # noqa: F401

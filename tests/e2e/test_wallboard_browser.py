@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from hotline.desk import services
-from hotline.desk.commands import do_finish_command
-from hotline.desk.models import AgentStatus, CallCommand, SipExtension, State
+from hotline.contactcentre import services
+from hotline.contactcentre.commands import do_finish_command
+from hotline.contactcentre.models import AgentStatus, CallCommand, SipExtension, State
 from tests.desk.conftest import desk  # noqa: F401
 from tests.e2e.asgi_server import asgi_server  # noqa: F401
 from tests.e2e.test_portal_browser import browser, log_in, page, playwright_sync, shot  # noqa: F401
@@ -73,7 +73,7 @@ def test_the_wallboard_follows_the_floor_live(asgi_server: Any, desk: Any, page:
     services.do_set_state(alice, "ready")
     call = services.do_route().offers[0].call
     services.do_call_answered(call)
-    from hotline.desk.models import QueuedCall
+    from hotline.contactcentre.models import QueuedCall
 
     QueuedCall.objects.filter(pk=call).update(gateway="gw-browser")
     expect(page.locator(tid(f"agent-state-{alice.pk}"))).to_have_text("通话", timeout=LIVE_MS)

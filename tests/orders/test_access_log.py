@@ -16,12 +16,12 @@ from django.db import DatabaseError, connection, transaction
 from django.test import Client
 from django.utils import timezone
 
-from hotline.desk.models import QueuedCall, ScheduledCallback
+from hotline.contactcentre.models import QueuedCall, ScheduledCallback
 from hotline.env import ConfigError, env_int_at_least
 from hotline.orders import access_log
 from hotline.orders.models import AccessKind, AccessLog, Attachment, ImmutableError, Order
 from hotline.orders.services import NewOrder, do_action, do_create_order
-from tests.desk import conftest as desk_conftest
+from tests.contactcentre import conftest as desk_conftest
 from tests.desk import test_desk_views as desk_fixtures
 
 # The desk's call fixtures (pytest finds fixtures as names of this module).

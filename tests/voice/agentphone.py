@@ -523,8 +523,8 @@ class Scene:
     async def command(self, actor: Any, call_id: int, action: str, target: str = "",
                       timeout: float = 15.0) -> Any:
         """Issue a desk command and wait until the gateway has carried it out."""
-        from hotline.desk.commands import do_issue_command
-        from hotline.desk.models import CallCommand, CommandStatus
+        from hotline.contactcentre.commands import do_issue_command
+        from hotline.contactcentre.models import CallCommand, CommandStatus
 
         issued = await db(do_issue_command, actor, call_id, action, target)
 
@@ -555,8 +555,8 @@ class Scene:
 # --- the platform's side -----------------------------------------------------------------------
 
 def extension(user: Any, number: str) -> Any:
-    from hotline.desk import services as desk
-    from hotline.desk.models import SipExtension
+    from hotline.contactcentre import services as desk
+    from hotline.contactcentre.models import SipExtension
 
     phone = SipExtension.objects.create(number=number, agent=user)
     desk.do_set_extension_password(phone, PASSWORD)
@@ -564,7 +564,7 @@ def extension(user: Any, number: str) -> Any:
 
 
 def ready(user: Any, number: str) -> None:
-    from hotline.desk import services as desk
+    from hotline.contactcentre import services as desk
 
     desk.do_sign_in(user, extension=number)
     desk.do_set_state(user, "ready")
@@ -572,7 +572,7 @@ def ready(user: Any, number: str) -> None:
 
 def actions(user: Any) -> list[str]:
     """The agent's state changes the ACD made (signing in and ready left out)."""
-    from hotline.desk.models import StateChange
+    from hotline.contactcentre.models import StateChange
 
     return list(StateChange.objects.filter(agent=user).exclude(action__in=["sign_in", "ready"])
                 .values_list("action", flat=True))

@@ -17,8 +17,9 @@ import asyncio
 
 import pytest
 
-from hotline.desk import services as desk
-from hotline.desk.models import (
+from hotline.contactcentre import acd_services
+from hotline.contactcentre import services as desk
+from hotline.contactcentre.models import (
     AgentStatus,
     CallOutcome,
     CallRecording,
@@ -29,7 +30,6 @@ from hotline.desk.models import (
     StateChange,
 )
 from hotline.orders.models import Citizen, Contact
-from hotline.voice import acd_services
 from tests.voice.agentphone import (  # noqa: F401 - the fixtures are used by name
     CALLER,
     HEARD,

@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from hotline.desk.models import (
+from hotline.contactcentre import acd_services
+from hotline.contactcentre.models import (
     AgentStatus,
     CallCommand,
     CallOutcome,
@@ -23,7 +24,6 @@ from hotline.desk.models import (
     Queue,
     QueuedCall,
 )
-from hotline.voice import acd_services
 from tests.voice.agentphone import (  # noqa: F401 - the fixtures are used by name
     HEARD,
     NOT_HEARD,

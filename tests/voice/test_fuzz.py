@@ -8,12 +8,13 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hotline.core.digest import ha1
 from hotline.voice.media.dtmf import DtmfReceiver
 from hotline.voice.media.g711 import Codec
 from hotline.voice.media.recorder import WavRecorder
 from hotline.voice.media.rtp import RtpError, RtpPacket, parse_rtp
 from hotline.voice.sdp import LocalSession, SdpError, answer_offer, parse_sdp
-from hotline.voice.sip.auth import authorization, ha1, parse_challenge
+from hotline.voice.sip.auth import authorization, parse_challenge
 from hotline.voice.sip.message import (
     ParseError,
     Request,

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from hotline.contactcentre.ivr import visits_for_contact
 from hotline.orders import numbering
 from hotline.orders.models import Attachment, Contact, Order
 from hotline.orders.services import NewOrder, do_create_order
@@ -129,6 +130,12 @@ def test_recorded_complaint_confirmed_creates_an_order_and_speaks_its_number(cit
     assert recording.size > 8000 * 2 * 5  # most of sipp's 7 s of speech, 16-bit at 8 kHz
     contact = order.contacts.get()  # the call's contact, with the path through the IVR
     assert contact.summary.startswith("IVR: welcome > self_service > complaint")
+    rows = visits_for_contact(contact)
+    assert [r.node for r in rows] == visits
+    assert [(r.node, r.digits, r.outcome) for r in rows[:2]] == [
+        ("welcome", "2", "chosen"), ("self_service", "2", "chosen")]
+    assert [r.outcome for r in rows if r.node == "complaint"] == ["recorded"]
+    assert all(r.duration_s >= 0 for r in rows) and rows[0].duration_s > 0
     # The acceptance number was read out: the play after the order has its digits.
     assert gateway.entries("service_result") == ["create_order:ok"]
     assert gateway.node_visits["accepted"] == 1
@@ -188,6 +195,8 @@ def test_silence_reprompts_then_takes_a_call_back_request(city, tmp_path):
     assert Contact.objects.filter(citizen__phone=CALLER, summary__contains="Call-back").exists()
     (call_contact,) = Contact.objects.filter(summary__startswith="IVR:")
     assert call_contact.summary == "IVR: welcome > callback > callback_done [ivr_hangup]"
+    assert [(r.node, r.retries, r.outcome) for r in visits_for_contact(call_contact)] == [
+        ("welcome", 3, "gave_up"), ("callback", 0, "service"), ("callback_done", 0, "ended")]
 
 
 def test_direct_to_agent_mode_skips_the_menu(city, tmp_path):

@@ -2,6 +2,7 @@
 
 import pytest
 
+from hotline.contactcentre.ivr_outcome import VisitOutcome
 from hotline.orders import numbering
 from hotline.voice.ivr.engine import (
     CallerHungUp,
@@ -252,3 +253,83 @@ def test_json_flows_load_too(tmp_path):
     path.write_text("{")
     with pytest.raises(FlowError, match="not valid json"):
         load_flow(path)
+
+
+class Clock:
+    """A hand-moved clock for the visits' times."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def steps(run):
+    return [(v.node, v.digits, v.retries, v.outcome, v.entered, v.left) for v in run.path]
+
+
+def test_the_path_records_keys_retries_outcomes_and_times(flow):
+    clock = Clock()
+    run = FlowRun(flow, clock=clock)
+    wait = of(run.start(), Wait)[0]
+    clock.now = 1004.0
+    again = run.handle(Timeout(wait.token))  # silence: a retry at welcome
+    clock.now = 1006.0
+    run.handle(Digit("7"))  # a wrong key: a second retry
+    clock.now = 1007.5
+    run.handle(Digit("2"))  # the self-service menu
+    clock.now = 1010.0
+    assert of(run.handle(Digit("0")), Transfer)  # 0: a person
+    assert of(again, Wait)
+    assert steps(run) == [
+        ("welcome", "72", 2, VisitOutcome.CHOSEN, 1000.0, 1007.5),
+        ("self_service", "0", 0, VisitOutcome.OPERATOR, 1007.5, 1010.0),
+        ("human", "", 0, VisitOutcome.TRANSFERRED, 1010.0, 1010.0),
+    ]
+    assert [v.node for v in run.path] == run.visits
+
+
+def test_the_path_of_a_caller_who_gives_up_and_of_one_who_hangs_up(flow):
+    clock = Clock()
+    run = FlowRun(flow, clock=clock)
+    actions = run.start()
+    for _ in range(3):
+        actions = run.handle(Timeout(of(actions, Wait)[0].token))
+    service = of(actions, CallService)[0]
+    clock.now = 1012.0
+    run.handle(ServiceDone(service.token, {"outcome": "ok"}))
+    assert [(v.node, v.retries, v.outcome) for v in run.path] == [
+        ("welcome", 3, VisitOutcome.GAVE_UP), ("callback", 0, VisitOutcome.SERVICE),
+        ("callback_done", 0, VisitOutcome.ENDED)]
+
+    run = FlowRun(flow, clock=clock)
+    run.start()
+    run.handle(Digit("2"))
+    clock.now = 1020.0
+    run.handle(CallerHungUp())
+    assert [(v.node, v.outcome, v.left) for v in run.path] == [
+        ("welcome", VisitOutcome.CHOSEN, 1012.0),
+        ("self_service", VisitOutcome.CALLER_HUNG_UP, 1020.0)]
+
+
+def test_a_recording_confirmed_or_discarded(flow):
+    run = FlowRun(flow, {"caller": "13800138000"})
+    run.start()
+    start = of(press(run, "22"), StartRecording)[0]
+    recording = run.node.name
+    run.handle(Digit("#"))
+    run.handle(RecordingDone(start.token, "/tmp/x.wav", 4.2))
+    run.handle(Digit("1"))
+    (visit,) = [v for v in run.path if v.node == recording]
+    assert (visit.digits, visit.outcome) == ("#1", VisitOutcome.RECORDED)
+
+    run = FlowRun(flow)
+    run.start()
+    start = of(press(run, "21"), StartRecording)[0]
+    recording = run.node.name
+    run.handle(RecordingDone(start.token, "/tmp/y.wav", 1.0))
+    run.handle(Digit("3"))
+    (visit,) = [v for v in run.path if v.node == recording]
+    assert (visit.digits, visit.outcome) == ("3", VisitOutcome.CANCELLED)
+    assert run.path[-1].node == "self_service" and run.path[-1].outcome is None

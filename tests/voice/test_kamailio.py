@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from hotline.contactcentre.ivr import node_visit_counts
 from hotline.orders.models import Contact
 from hotline.voice.gateway import GatewayConfig
 from hotline.voice.prompts import ToneTts
@@ -89,3 +90,4 @@ def test_kamailio_spreads_calls_over_two_gateways(city, tmp_path):
         assert gateway.entries("end") == ["remote_bye"] * (CALLS // 2), log  # BYE got through
         assert gateway.entries("visit") == ["welcome"] * (CALLS // 2)
     assert Contact.objects.filter(summary__startswith="IVR: welcome").count() == CALLS
+    assert node_visit_counts() == {"welcome": CALLS}  # one IvrVisit row per call

@@ -11,8 +11,8 @@ import shutil
 
 import pytest
 
+from hotline.core.digest import ha1
 from hotline.voice.media.rtp import RtpError, parse_rtp
-from hotline.voice.sip.auth import ha1
 from hotline.voice.sip.registrar import (
     PhoneCredentials,
     PhoneRegistered,

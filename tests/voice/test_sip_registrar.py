@@ -9,7 +9,8 @@ from dataclasses import replace
 
 import pytest
 
-from hotline.voice.sip.auth import authorization, check_response, ha1, parse_challenge
+from hotline.core.digest import ha1
+from hotline.voice.sip.auth import authorization, check_response, parse_challenge
 from hotline.voice.sip.message import Response, parse_message, parse_name_addr
 from hotline.voice.sip.registrar import (
     Binding,

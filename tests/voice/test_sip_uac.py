@@ -5,6 +5,7 @@ import itertools
 
 import pytest
 
+from hotline.core.digest import ha1
 from hotline.voice.sdp import (
     Direction,
     LocalSession,
@@ -13,7 +14,7 @@ from hotline.voice.sdp import (
     make_offer,
     parse_sdp,
 )
-from hotline.voice.sip.auth import check_response, ha1, parse_credentials
+from hotline.voice.sip.auth import check_response, parse_credentials
 from hotline.voice.sip.message import Request, Response, make_response, parse_message
 from hotline.voice.sip.transaction import T1, Send
 from hotline.voice.sip.useragent import (

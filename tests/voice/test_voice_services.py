@@ -1,14 +1,19 @@
 """The IVR's calls into the platform, without a telephone: orders, contacts, knowledge."""
 
+import datetime as dt
+import time
 import wave
 
 import pytest
 
+from hotline.contactcentre.ivr import node_visit_counts, visits_for_contact
+from hotline.contactcentre.ivr_outcome import VisitOutcome
 from hotline.knowledge.services import EntryData, do_create_entry, do_entry_action
 from hotline.orders.attachments import visible_attachments
 from hotline.orders.models import Attachment, Contact, Order
 from hotline.orders.services import NewOrder, do_action, do_create_order
 from hotline.voice import services
+from hotline.voice.ivr.engine import NodeVisit
 from hotline.voice.services import CallContext
 
 pytestmark = pytest.mark.django_db
@@ -122,14 +127,43 @@ def test_sms_poll_and_call_back_are_contacts(call):
     assert {c.citizen.phone for c in Contact.objects.all()} == {CALLER}
 
 
+def _path(*steps: tuple[str, str, float, float]) -> list[NodeVisit]:
+    """Closed visits: (node, digits, entered, left); the last one is left open."""
+    visits = [NodeVisit(node, entered, digits=digits) for node, digits, entered, _ in steps]
+    for visit, (_, _, _, left) in zip(visits[:-1], steps[:-1], strict=True):
+        visit.close(VisitOutcome.CHOSEN, left)
+    return visits
+
+
 def test_the_call_contact_keeps_the_path_and_counts_visits(call):
-    services.finish_call(call, ["welcome", "self_service", "welcome"], "remote_bye")
+    t0 = time.time() - 30
+    services.finish_call(call, _path(("welcome", "2", t0, t0 + 4.5),
+                                     ("self_service", "9", t0 + 4.5, t0 + 7.0),
+                                     ("welcome", "", t0 + 7.0, 0)), "remote_bye")
     other = CallContext("call-3@test", CALLER)
     other.contact_id = services.start_call(other)
-    services.finish_call(other, ["welcome", "human"], "transfer:human")
+    human = _path(("welcome", "0", t0, t0 + 2), ("human", "", t0 + 2, 0))
+    human[-1].close(VisitOutcome.TRANSFERRED, t0 + 2.5)
+    services.finish_call(other, human, "transfer:human")
     summary = Contact.objects.get(pk=call.contact_id).summary
-    assert summary == "IVR: welcome > self_service > welcome [remote_bye]"
-    assert services.node_visit_counts() == {"welcome": 3, "self_service": 1, "human": 1}
+    assert summary == "IVR: welcome > self_service > welcome [remote_bye]"  # for people
+    # The trail as rows: node, keys, how each was left and for how long.
+    rows = visits_for_contact(call.contact_id)
+    assert [(r.position, r.node, r.digits, r.outcome) for r in rows] == [
+        (1, "welcome", "2", "chosen"), (2, "self_service", "9", "chosen"),
+        (3, "welcome", "", "caller_hung_up")]
+    assert [round(r.duration_s, 1) for r in rows[:2]] == [4.5, 2.5]
+    assert rows[2].duration_s >= 20  # open until the call ended, just now
+    assert rows[0].entered_at == dt.datetime.fromtimestamp(t0, tz=dt.UTC)
+    assert {r.call_ref for r in rows} == {"call-1@test"}
+    assert [(r.node, r.outcome) for r in visits_for_contact(other.contact_id)] == [
+        ("welcome", "chosen"), ("human", "transferred")]
+    assert node_visit_counts() == {"welcome": 3, "self_service": 1, "human": 1}
+    # The counts come from the rows, not from the text a person may edit.
+    Contact.objects.filter(pk=call.contact_id).update(summary="edited")
+    assert node_visit_counts() == {"welcome": 3, "self_service": 1, "human": 1}
+    assert node_visit_counts(since=dt.datetime.fromtimestamp(t0 + 3, tz=dt.UTC)) == {
+        "self_service": 1, "welcome": 1}
 
 
 def test_a_failing_service_is_the_error_outcome(call):

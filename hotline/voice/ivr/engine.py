@@ -11,10 +11,12 @@ has to cancel timers.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from hotline.contactcentre.ivr_outcome import VisitOutcome
 from hotline.orders import numbering
 from hotline.voice.ivr.flow import (
     Flow,
@@ -116,6 +118,23 @@ class HangUp:
 Action = Play | StopPlaying | Wait | StartRecording | StopRecording | CallService | Transfer | HangUp
 
 
+@dataclass
+class NodeVisit:
+    """One stay at one node: when (the run's clock), the keys pressed there, the retries and
+    how it ended. ``left`` and ``outcome`` stay empty while the caller is still there."""
+
+    node: str
+    entered: float
+    digits: str = ""
+    retries: int = 0
+    outcome: VisitOutcome | None = None
+    left: float | None = None
+
+    def close(self, outcome: VisitOutcome, now: float) -> None:
+        if self.outcome is None:
+            self.outcome, self.left = outcome, now
+
+
 class _Missing(dict[str, Any]):
     def __missing__(self, key: str) -> str:
         return ""
@@ -128,6 +147,8 @@ class FlowRun:
     direct_to_agent: bool = False
     visits: list[str] = field(default_factory=list)
     trail: list[tuple[str, str]] = field(default_factory=list)  # ("visit"|"retry", detail)
+    path: list[NodeVisit] = field(default_factory=list)  # the visits as data (IvrVisit rows)
+    clock: Callable[[], float] = time.time  # stamps the visits; injected by tests
     finished: bool = False
     node: Node | None = None
     _mode: str = ""  # "input", "recording", "confirm", "service", ""
@@ -152,6 +173,7 @@ class FlowRun:
         if self.finished or self.node is None:
             return []
         if isinstance(event, CallerHungUp):
+            self._leave(VisitOutcome.CALLER_HUNG_UP)
             self.finished = True
             return [StopRecording(self._token)] if self._mode == "recording" else []
         if isinstance(event, Timeout):
@@ -174,14 +196,22 @@ class FlowRun:
         self._token += 1
         return self._token
 
-    def _enter(self, name: str) -> list[Action]:
+    def _leave(self, outcome: VisitOutcome) -> None:
+        if self.path:
+            self.path[-1].close(outcome, self.clock())
+
+    def _enter(self, name: str, outcome: VisitOutcome = VisitOutcome.PASSED) -> list[Action]:
+        """Leave the current node (``outcome`` says how) and enter ``name``."""
         actions: list[Action] = []
         # Non-waiting nodes chain without recursion; the loader refused loops among them.
         while True:
+            self._leave(outcome)
+            outcome = VisitOutcome.PASSED
             node = self.flow.nodes[name]
             self.node, self._tries, self._buffer, self._mode = node, 0, "", ""
             self.visits.append(name)
             self.trail.append(("visit", name))
+            self.path.append(NodeVisit(name, self.clock()))
             if node.type == "play":
                 actions.append(self._play(node.prompt))
                 name = node.next or self.flow.fallback
@@ -191,6 +221,8 @@ class FlowRun:
                     actions.append(self._play(node.prompt))
                 actions.append(Transfer(node.target, node.name) if node.type == "transfer"
                                else HangUp())
+                self._leave(VisitOutcome.TRANSFERRED if node.type == "transfer"
+                            else VisitOutcome.ENDED)
                 self.finished = True
                 return actions
             if node.type == "service":
@@ -234,8 +266,10 @@ class FlowRun:
         self._tries += 1
         self._buffer = ""
         self.trail.append(("retry", f"{node.name}:{reason}"))
+        if self.path:
+            self.path[-1].retries += 1
         if self._tries >= node.retries:
-            return [StopPlaying(), *self._enter(self.flow.fallback)]
+            return [StopPlaying(), *self._enter(self.flow.fallback, VisitOutcome.GAVE_UP)]
         if reason == "invalid" and node.invalid_prompt:
             before = node.invalid_prompt
         else:
@@ -257,6 +291,8 @@ class FlowRun:
     def _on_digit(self, key: str) -> list[Action]:
         node = self.node
         assert node is not None
+        if self.path and self.path[-1].outcome is None:
+            self.path[-1].digits += key
         if self._mode == "recording":
             if key == node.terminator or key == "#":
                 return [StopRecording(self._token)]
@@ -270,15 +306,16 @@ class FlowRun:
         if key in node.choices:
             if node.var:
                 self.variables[node.var] = key
-            return [StopPlaying(), *self._enter(node.choices[key])]
+            return [StopPlaying(), *self._enter(node.choices[key], VisitOutcome.CHOSEN)]
         if key == "0":
-            return [StopPlaying(), *self._enter(self.flow.operator)]
+            return [StopPlaying(), *self._enter(self.flow.operator, VisitOutcome.OPERATOR)]
         if node.type == "list_menu" and key.isdigit():
             items = self._items(node)
             index = int(key)
             if 1 <= index <= len(items):
                 self.variables[node.var] = dict(items[index - 1])
-                return [StopPlaying(), *self._enter(node.next or self.flow.fallback)]
+                return [StopPlaying(), *self._enter(node.next or self.flow.fallback,
+                                                    VisitOutcome.CHOSEN)]
         return self._retry("invalid")
 
     def _on_collect_digit(self, key: str) -> list[Action]:
@@ -306,7 +343,7 @@ class FlowRun:
         if node.check == "acceptance_number" and not numbering.is_valid(value):
             return self._retry("invalid")
         self.variables[node.var] = value
-        return self._enter(node.next or self.flow.fallback)
+        return self._enter(node.next or self.flow.fallback, VisitOutcome.COLLECTED)
 
     def _on_recorded(self, event: RecordingDone) -> list[Action]:
         node = self.node
@@ -320,15 +357,17 @@ class FlowRun:
         node = self.node
         assert node is not None
         if key == "1":
-            return [StopPlaying(), *self._enter(node.next or self.flow.fallback)]
+            return [StopPlaying(), *self._enter(node.next or self.flow.fallback,
+                                                VisitOutcome.RECORDED)]
         if key == "2":
             replay = self._play((PlayRecording(node.var), *node.confirm_prompt))
             return [StopPlaying(), replay, Wait(node.timeout, self._next_token())]
         if key == "3":
             self.variables.pop(node.var, None)
-            return [StopPlaying(), *self._enter(node.cancel or self.flow.fallback)]
+            return [StopPlaying(), *self._enter(node.cancel or self.flow.fallback,
+                                                VisitOutcome.CANCELLED)]
         if key == "0":
-            return [StopPlaying(), *self._enter(self.flow.operator)]
+            return [StopPlaying(), *self._enter(self.flow.operator, VisitOutcome.OPERATOR)]
         return self._retry("invalid")
 
     def _on_service(self, result: Mapping[str, Any]) -> list[Action]:
@@ -343,10 +382,10 @@ class FlowRun:
             if label is not None:
                 self.variables[f"{key}_label"] = label
         if outcome in node.outcomes:
-            return self._enter(node.outcomes[outcome])
+            return self._enter(node.outcomes[outcome], VisitOutcome.SERVICE)
         if outcome == "error" or node.next is None:
-            return self._enter(self.flow.fallback)
-        return self._enter(node.next)
+            return self._enter(self.flow.fallback, VisitOutcome.SERVICE)
+        return self._enter(node.next, VisitOutcome.SERVICE)
 
     # --- prompts --------------------------------------------------------------------------
 

@@ -9,18 +9,15 @@ Pure functions; the caller supplies the cnonce so tests can use the RFCs' exampl
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass, field
 
+from hotline.core.digest import DIGEST_HASHES
+from hotline.core.digest import digest_hash as _server_hash
 from hotline.voice.sip.message import ParseError, split_list
 
-_HASHES = {
-    "MD5": lambda data: hashlib.md5(data, usedforsecurity=False).hexdigest(),
-    "SHA-256": lambda data: hashlib.sha256(data).hexdigest(),
-    "SHA-512-256": lambda data: hashlib.new("sha512_256", data).hexdigest(),
-}
+_HASHES = DIGEST_HASHES
 
 
 @dataclass(frozen=True)
@@ -199,18 +196,6 @@ def challenge_header(
     if stale:
         parts.append("stale=true")
     return "Digest " + ", ".join(parts)
-
-
-def _server_hash(algorithm: str, text: str) -> str:
-    base = algorithm.upper().removesuffix("-SESS")
-    if base not in _HASHES:
-        raise ValueError(f"unsupported digest algorithm {algorithm[:20]!r}")
-    return _HASHES[base](text.encode("utf-8"))
-
-
-def ha1(username: str, realm: str, password: str, algorithm: str = "MD5") -> str:
-    """H(username:realm:password): what a registrar stores instead of the password."""
-    return _server_hash(algorithm, f"{username}:{realm}:{password}")
 
 
 def check_response(

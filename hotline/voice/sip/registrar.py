@@ -3,7 +3,7 @@
 `Registrar.handle(request, source, now)` turns one REGISTER into its final response and
 the events the application cares about (`PhoneRegistered`, `PhoneUnregistered`,
 `RegistrationRejected`); `tick` expires bindings. No sockets, no clock, no Django: the
-application gives a `lookup` from extension to stored HA1 (see hotline.desk.credentials).
+application gives a `lookup` from extension to stored HA1 (see hotline.voice.phone_book).
 
 Why it is built this way:
 - The nonce is stateless (an HMAC over its own timestamp), so a flood of unauthenticated

@@ -7,8 +7,7 @@ import itertools
 
 import pytest
 
-from hotline.desk.models import Action, Reason, State
-from hotline.voice.acd.states import (
+from hotline.contactcentre.acd.states import (
     TRANSITIONS,
     AgentAction,
     AgentState,
@@ -19,6 +18,7 @@ from hotline.voice.acd.states import (
     check_reason,
     next_state,
 )
+from hotline.contactcentre.models import Action, Reason, State
 
 EXPECTED: dict[tuple[str, str], str] = {
     ("signed_out", "sign_in"): "signed_in",

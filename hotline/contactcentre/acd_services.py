@@ -1,5 +1,5 @@
 """What the gateway's agent calls do in the platform: synchronous Django code that the gateway runs
-in worker threads (never on its event loop), over ``hotline.desk.services`` and ``commands``.
+in worker threads (never on its event loop), over ``hotline.contactcentre.services`` and ``commands``.
 
 A caller handed to a person joins a queue (``enqueue``); the gateway's router asks ``route`` for
 offers to ring and overflows to carry out; the agent's phone answering, not answering, the
@@ -22,9 +22,9 @@ from django.core.files import File
 from django.db import close_old_connections, transaction
 from django.utils import timezone
 
-from hotline.core.errors import ServiceError
-from hotline.desk import services as desk
-from hotline.desk.models import (
+from hotline.contactcentre import services
+from hotline.contactcentre.acd import routing
+from hotline.contactcentre.models import (
     AgentStatus,
     CallOutcome,
     CallRecording,
@@ -32,9 +32,8 @@ from hotline.desk.models import (
     QueuedCall,
     SipExtension,
 )
+from hotline.core.errors import ServiceError
 from hotline.orders.models import Contact
-from hotline.voice.acd import routing
-from hotline.voice.sip.registrar import PhoneCredentials
 
 logger = logging.getLogger(__name__)
 
@@ -80,14 +79,22 @@ def _fresh() -> None:
     close_old_connections()
 
 
-def phone_book() -> dict[str, PhoneCredentials]:
-    """Every enabled extension with a password, for the registrar's in-memory lookup."""
+@dataclass(frozen=True)
+class ExtensionCredentials:
+    number: str
+    realm: str
+    ha1_md5: str
+    ha1_sha256: str
+
+
+def extension_credentials() -> list[ExtensionCredentials]:
+    """Every enabled extension with a password (its HA1s), for the registrar's lookup."""
     _fresh()
-    return {
-        number: PhoneCredentials(number, realm, md5, sha256)
+    return [
+        ExtensionCredentials(number, realm, md5, sha256)
         for number, realm, md5, sha256 in SipExtension.objects.filter(enabled=True)
         .exclude(ha1_md5="").values_list("number", "realm", "ha1_md5", "ha1_sha256")
-    }
+    ]
 
 
 def queue_for(target: str) -> Queue:
@@ -103,7 +110,7 @@ def enqueue(*, call_ref: str, caller: str, target: str, gateway: str,
             contact_id: int | None) -> Enqueued:
     _fresh()
     queue = queue_for(target)
-    call = desk.do_enqueue_call(queue, call_ref=call_ref, caller=caller, gateway=gateway,
+    call = services.do_enqueue_call(queue, call_ref=call_ref, caller=caller, gateway=gateway,
                                 contact_id=contact_id)
     return Enqueued(call.pk, queue.code, float(queue.ring_timeout_s))
 
@@ -111,7 +118,7 @@ def enqueue(*, call_ref: str, caller: str, target: str, gateway: str,
 def announcement_text(queued_id: int) -> str:
     """您前面还有N位 / 预计等待M分钟, or "" when the call no longer waits."""
     _fresh()
-    found = desk.announcement(queued_id)
+    found = services.announcement(queued_id)
     if found is None:
         return ""
     ahead, minutes = found[0] - 1, found[1]
@@ -137,9 +144,9 @@ def route(gateway: str) -> Routed:
     One transaction: an offer is a claimed agent that only this gateway will ring, so offers
     are committed together with the answer that hands them to the gateway, or not at all."""
     _fresh()
-    desk.do_expire_wrap_ups()
+    services.do_expire_wrap_ups()
     with transaction.atomic():
-        result = desk.do_route(gateway=gateway)
+        result = services.do_route(gateway=gateway)
         overflowed = [o.call for o in result.overflows if o.rule.action != "queue"]
         actions = dict(QueuedCall.objects.filter(pk__in=overflowed,
                                                  outcome=CallOutcome.OVERFLOWED)
@@ -159,22 +166,22 @@ def _tolerant(action: str, function: object, queued_id: int) -> None:
 def answered(queued_id: int) -> None:
     _fresh()
     with transaction.atomic():
-        call = desk.do_call_answered(queued_id)
+        call = services.do_call_answered(queued_id)
         if call.contact_id is not None:
             Contact.objects.filter(pk=call.contact_id, agent__isnull=True).update(
                 agent_id=call.agent_id)
 
 
 def ring_failed(queued_id: int) -> None:
-    _tolerant("ring timeout", desk.do_ring_timeout, queued_id)
+    _tolerant("ring timeout", services.do_ring_timeout, queued_id)
 
 
 def abandoned(queued_id: int) -> None:
-    _tolerant("abandon", desk.do_call_abandoned, queued_id)
+    _tolerant("abandon", services.do_call_abandoned, queued_id)
 
 
 def ended(queued_id: int) -> None:
-    _tolerant("end", desk.do_call_ended, queued_id)
+    _tolerant("end", services.do_call_ended, queued_id)
 
 
 def offer_to_extension(queued_id: int, extension: str) -> Offered | None:
@@ -189,14 +196,14 @@ def offer_to_extension(queued_id: int, extension: str) -> Offered | None:
     if phone is None:
         raise AgentUnavailable("no such extension")
     if phone.agent_id is None or phone.agent is None \
-            or phone.agent.role not in desk.DESK_ROLES:
+            or phone.agent.role not in services.DESK_ROLES:
         return None
     current = QueuedCall.objects.select_related("queue").get(pk=queued_id)
     with transaction.atomic():
-        new = desk.do_enqueue_call(current.queue, call_ref=current.call_ref,
+        new = services.do_enqueue_call(current.queue, call_ref=current.call_ref,
                                    caller=current.caller, citizen=current.citizen,
                                    gateway=current.gateway, contact_id=current.contact_id)
-        if not desk.do_offer_call(new, phone.agent_id):
+        if not services.do_offer_call(new, phone.agent_id):
             transaction.set_rollback(True)
             raise AgentUnavailable("the agent is not ready for calls")
     return Offered(new.pk, phone.agent_id, extension, float(current.queue.ring_timeout_s))
@@ -214,13 +221,13 @@ def give_up(queued_id: int) -> bool:
     rule = routing.OverflowRule(after_s=0, action=routing.OverflowAction.CALLBACK)
     # The desk's own overflow step (conditional on the call still waiting at that step), so
     # the row and its queue_changed event look exactly like a queue rule's.
-    return desk._overflow(routing.Overflow(queued_id, rule, step), timezone.now())
+    return services._overflow(routing.Overflow(queued_id, rule, step), timezone.now())
 
 
 def withdraw_offer(queued_id: int) -> None:
     """A transfer or consultation that was not answered: the entry made for it goes, and the
     agent who did not answer becomes ready again (they were not the caller's queue)."""
-    _tolerant("withdraw", desk.do_withdraw_offer, queued_id)
+    _tolerant("withdraw", services.do_withdraw_offer, queued_id)
 
 
 def recover(gateway: str) -> int:
@@ -300,7 +307,7 @@ def store_recording(queued_id: int | None, contact_id: int | None, path: str,
 
 
 def attach_to_orders(contact: Contact) -> None:
-    from hotline.desk.callbacks import attach_call_recordings
+    from hotline.contactcentre.callbacks import attach_call_recordings
 
     for order in contact.orders.all():
         attach_call_recordings(order, contact)

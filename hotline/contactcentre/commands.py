@@ -17,10 +17,8 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from hotline.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from hotline.core.roles import Role
-from hotline.desk import events
-from hotline.desk.models import (
+from hotline.contactcentre import events
+from hotline.contactcentre.models import (
     CallCommand,
     CallOutcome,
     CommandAction,
@@ -29,6 +27,8 @@ from hotline.desk.models import (
     QueuedCall,
     SipExtension,
 )
+from hotline.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from hotline.core.roles import Role
 from hotline.directory.models import Unit, User
 
 AGENT_ACTIONS = frozenset({

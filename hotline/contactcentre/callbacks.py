@@ -18,10 +18,10 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from hotline.contactcentre.models import CallRecording, QueuedCall, ScheduledCallback
+from hotline.contactcentre.services import DESK_ROLES
 from hotline.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hotline.core.roles import Role
-from hotline.desk.models import CallRecording, QueuedCall, ScheduledCallback
-from hotline.desk.services import DESK_ROLES
 from hotline.directory.models import User
 from hotline.orders.lifecycle import Action
 from hotline.orders.models import Attachment, Contact, Order

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from hotline.desk.credentials import check_response, ha1
-from hotline.voice.sip.auth import DigestChallenge, digest_response
+from hotline.core.digest import ha1
+from hotline.voice.sip.auth import DigestChallenge, check_response, digest_response
 
 
 def test_rfc2617_ha1() -> None:

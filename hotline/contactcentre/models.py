@@ -1,8 +1,8 @@
 """Agents at work: SIP extensions, skills, queues and their rules, each agent's current state,
 the append-only log of state changes and the record of every queued call.
 
-The state machine itself is data in ``hotline.voice.acd.states``; these models store where each
-agent is in it. Every write goes through ``hotline.desk.services``.
+The state machine itself is data in ``hotline.contactcentre.acd.states``; these models store where each
+agent is in it. Every write goes through ``hotline.contactcentre.services``.
 """
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from hotline.contactcentre.acd.routing import OverflowAction as PureOverflowAction
+from hotline.contactcentre.acd.states import AgentAction, AgentState, BusyReason
+from hotline.contactcentre.ivr_outcome import VisitOutcome
 from hotline.core.append_only import AppendOnly, ImmutableError  # noqa: F401 - re-exported
-from hotline.voice.acd.routing import OverflowAction as PureOverflowAction
-from hotline.voice.acd.states import AgentAction, AgentState, BusyReason
 
 
 class State(models.TextChoices):
@@ -297,7 +298,7 @@ class StateChange(AppendOnly, models.Model):
 class DeskEvent(models.Model):
     """The outbox between the processes: what happened to a call or an agent, written in the
     transaction that made it happen. Every web process tails this table and pushes new rows to
-    its own websockets (``hotline.desk.events``), so the gateway and the desk need no other
+    its own websockets (``hotline.contactcentre.events``), so the gateway and the desk need no other
     shared server than the database."""
 
     class Kind(models.TextChoices):
@@ -420,3 +421,46 @@ class ScheduledCallback(models.Model):
         verbose_name_plural = _("scheduled call backs")
         indexes = [models.Index(fields=["created_by", "done_at", "due_at"],
                                 name="callback_agent_open_due")]
+
+
+class IvrOutcome(models.TextChoices):
+    PASSED = VisitOutcome.PASSED.value, _("Went on")
+    CHOSEN = VisitOutcome.CHOSEN.value, _("Chose an option")
+    COLLECTED = VisitOutcome.COLLECTED.value, _("Entered digits")
+    RECORDED = VisitOutcome.RECORDED.value, _("Recorded a message")
+    CANCELLED = VisitOutcome.CANCELLED.value, _("Discarded the recording")
+    SERVICE = VisitOutcome.SERVICE.value, _("Service answered")
+    OPERATOR = VisitOutcome.OPERATOR.value, _("Asked for a person")
+    GAVE_UP = VisitOutcome.GAVE_UP.value, _("Too many wrong keys or silences")
+    TRANSFERRED = VisitOutcome.TRANSFERRED.value, _("Transferred")
+    ENDED = VisitOutcome.ENDED.value, _("The IVR hung up")
+    CALLER_HUNG_UP = VisitOutcome.CALLER_HUNG_UP.value, _("Caller hung up")
+
+
+class IvrVisit(models.Model):
+    """One stay of one call at one IVR node (the per-node IVR statistics read these rows):
+    when the caller arrived, the keys pressed there, the retries, how the node was left and
+    how long it took. Written once when the call ends (``hotline.contactcentre.ivr``)."""
+
+    contact = models.ForeignKey("orders.Contact", on_delete=models.CASCADE,
+                                related_name="ivr_visits", verbose_name=_("contact"))
+    call_ref = models.CharField(_("call id"), max_length=128, db_index=True)
+    position = models.PositiveSmallIntegerField(_("step"))
+    node = models.CharField(_("IVR node"), max_length=64)
+    entered_at = models.DateTimeField(_("entered"))
+    digits = models.CharField(_("keys pressed"), max_length=64, blank=True)
+    retries = models.PositiveSmallIntegerField(_("retries"), default=0)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=IvrOutcome.choices)
+    duration_s = models.FloatField(_("duration (seconds)"))
+
+    class Meta:
+        ordering = ["contact_id", "position"]
+        verbose_name = _("IVR visit")
+        verbose_name_plural = _("IVR visits")
+        constraints = [models.UniqueConstraint(fields=["contact", "position"],
+                                               name="ivrvisit_step_once")]
+        indexes = [models.Index(fields=["node", "entered_at"], name="ivrvisit_node_at"),
+                   models.Index(fields=["entered_at"], name="ivrvisit_at")]
+
+    def __str__(self) -> str:
+        return f"{self.call_ref} #{self.position} {self.node}"

@@ -11,8 +11,8 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from hotline.desk import services
-from hotline.desk.models import (
+from hotline.contactcentre import services
+from hotline.contactcentre.models import (
     AgentSkill,
     OverflowRule,
     Queue,

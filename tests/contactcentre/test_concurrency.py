@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from django.db import connection
 
+from hotline.contactcentre import services
+from hotline.contactcentre.models import AgentSkill, AgentStatus, CallOutcome, QueuedCall, State, StateChange
 from hotline.core.roles import Role
-from hotline.desk import services
-from hotline.desk.models import AgentSkill, AgentStatus, CallOutcome, QueuedCall, State, StateChange
 from hotline.directory.models import User
 from tests.desk.conftest import at
 

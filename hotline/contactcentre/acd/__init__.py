@@ -7,5 +7,6 @@
 - `erlang`: Erlang B, C and A (M/M/N+M) formulas for staffing and for the benchmark.
 
 The database side (agents' state rows, the atomic claim of an agent, queued-call records)
-lives in `hotline.desk`; the voice gateway calls it from its transfer handler.
+lives in `hotline.contactcentre` (services, snapshot); the voice gateway calls it through
+`hotline.contactcentre.acd_services` from its transfer handler.
 """

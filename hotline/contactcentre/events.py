@@ -19,7 +19,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from hotline.desk.models import DeskEvent
+from hotline.contactcentre.models import DeskEvent
 
 Kind = DeskEvent.Kind
 REREAD_WINDOW = 200  # ids below the cursor read again for late commits

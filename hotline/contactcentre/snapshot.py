@@ -1,4 +1,4 @@
-"""Read the database into the pure ACD's values (``hotline.voice.acd.routing``).
+"""Read the database into the pure ACD's values (``hotline.contactcentre.acd.routing``).
 
 Times become POSIX seconds: the pure code only compares and subtracts them.
 """
@@ -8,7 +8,15 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from hotline.desk.models import (
+from hotline.contactcentre.acd.routing import (
+    AgentView,
+    OverflowAction,
+    QueueRules,
+    WaitingCall,
+)
+from hotline.contactcentre.acd.routing import OverflowRule as PureRule
+from hotline.contactcentre.acd.states import AgentState
+from hotline.contactcentre.models import (
     AgentStatus,
     CallOutcome,
     OverflowRule,
@@ -16,14 +24,6 @@ from hotline.desk.models import (
     QueuedCall,
     State,
 )
-from hotline.voice.acd.routing import (
-    AgentView,
-    OverflowAction,
-    QueueRules,
-    WaitingCall,
-)
-from hotline.voice.acd.routing import OverflowRule as PureRule
-from hotline.voice.acd.states import AgentState
 
 
 def seconds(value: dt.datetime | None) -> float | None:

@@ -1,7 +1,7 @@
-"""The desk's periodic housekeeping, run by the worker's scheduler (``PERIODIC``).
+"""The contact centre's periodic housekeeping, run by the worker's scheduler (``PERIODIC``).
 
 Agents whose wrap-up time is over become ready within a second or two, whether or not a call
-is waiting (the gateways' routers do it too, but only while they route), and the desk's event
+is waiting (the gateways' routers do it too, but only while they route), and the desk event
 outbox is trimmed once an hour. Cheap enough to run in the scheduler itself: one indexed query
 each.
 """
@@ -16,7 +16,7 @@ log = logging.getLogger("hotline.scheduler")
 
 
 def end_wrap_ups() -> int:
-    from hotline.desk.services import do_expire_wrap_ups
+    from hotline.contactcentre.services import do_expire_wrap_ups
 
     ready = do_expire_wrap_ups()
     if ready:
@@ -25,7 +25,7 @@ def end_wrap_ups() -> int:
 
 
 def purge_events() -> int:
-    from hotline.desk import events
+    from hotline.contactcentre import events
 
     return events.purge()
 

@@ -59,9 +59,9 @@ from django.db.models import (
 from django.db.models.expressions import Combinable
 from django.utils import timezone
 
-from hotline.desk.models import AgentStatus, CallOutcome, Queue, QueuedCall, Reason, State
-from hotline.desk.snapshot import agent_views, queue_rules
-from hotline.voice.acd import erlang, routing
+from hotline.contactcentre.acd import erlang, routing
+from hotline.contactcentre.models import AgentStatus, CallOutcome, Queue, QueuedCall, Reason, State
+from hotline.contactcentre.snapshot import agent_views, queue_rules
 
 SHORT_ABANDON_S = 5.0
 TARGET_SHARE = 0.80  # the service level goal: 80 % of calls within the queue's target seconds

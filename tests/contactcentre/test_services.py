@@ -9,10 +9,8 @@ import pytest
 from django.db import DatabaseError, transaction
 from django.urls import reverse
 
-from hotline.core.errors import Conflict, Forbidden, InvalidInput
-from hotline.desk import services
-from hotline.desk.credentials import ha1
-from hotline.desk.models import (
+from hotline.contactcentre import services
+from hotline.contactcentre.models import (
     AgentStatus,
     CallOutcome,
     OverflowAction,
@@ -22,6 +20,8 @@ from hotline.desk.models import (
     State,
     StateChange,
 )
+from hotline.core.digest import ha1
+from hotline.core.errors import Conflict, Forbidden, InvalidInput
 from hotline.orders.models import Citizen, CitizenTag
 from hotline.orders.services import NewOrder, do_create_order
 from tests.desk.conftest import at
@@ -270,18 +270,18 @@ def test_admin_manages_extensions_and_queues(desk: Any, client: Any) -> None:
     desk.admin.is_staff = True
     desk.admin.save()
     client.force_login(desk.admin)
-    response = client.post(reverse("admin:desk_sipextension_add"), {
+    response = client.post(reverse("admin:contactcentre_sipextension_add"), {
         "number": "8002", "agent": desk.sub_agent.pk, "realm": "hotline", "enabled": "on",
         "password": "another-pw"})
     assert response.status_code == 302, response.content[:500]
     ext = SipExtension.objects.get(number="8002")
     assert ext.ha1_md5 == ha1("8002", "hotline", "another-pw")
     for name in ("sipextension", "skill", "queue", "agentskill", "queuedcall", "statechange"):
-        assert client.get(reverse(f"admin:desk_{name}_changelist")).status_code == 200
-    assert client.get(reverse("admin:desk_queue_change", args=[desk.general.pk])).status_code \
+        assert client.get(reverse(f"admin:contactcentre_{name}_changelist")).status_code == 200
+    assert client.get(reverse("admin:contactcentre_queue_change", args=[desk.general.pk])).status_code \
         == 200
     client.force_login(desk.agent)
-    assert client.get(reverse("admin:desk_queue_changelist")).status_code == 302
+    assert client.get(reverse("admin:contactcentre_queue_changelist")).status_code == 302
     assert QueuedCall.objects.count() == 0
 
 
@@ -299,7 +299,7 @@ def test_next_timer_is_the_earliest_wrap_up_end_or_routing_deadline(desk: Any) -
 
 
 def test_default_skills_exist() -> None:
-    from hotline.desk.models import Skill
+    from hotline.contactcentre.models import Skill
 
     assert {"lang-cmn", "lang-yue", "lang-en", "lang-dialect", "biz-enterprise"} <= set(
         Skill.objects.values_list("code", flat=True))

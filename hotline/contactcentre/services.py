@@ -1,7 +1,7 @@
 """Every write of the agent desk and the ACD: agents' states, SIP extensions, queued calls.
 
 Agents' state changes go through ``_apply``: it locks the agent's state row, asks the pure
-state machine (``hotline.voice.acd.states``) where the action leads, updates the row and appends
+state machine (``hotline.contactcentre.acd.states``) where the action leads, updates the row and appends
 the change to the log in the same transaction. Offering a call is different on purpose: the
 agent is claimed with ONE conditional UPDATE (``state = idle`` in the WHERE clause), so when
 two routers pick the same agent at the same moment exactly one of them wins and the other sees
@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from hotline.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from hotline.core.roles import Role
-from hotline.desk import credentials, events
-from hotline.desk.models import (
+from hotline.contactcentre import events
+from hotline.contactcentre.acd import routing, states
+from hotline.contactcentre.acd.states import AgentAction, ReasonError, TransitionError
+from hotline.contactcentre.models import (
     AgentStatus,
     CallOutcome,
     Queue,
@@ -29,12 +29,13 @@ from hotline.desk.models import (
     State,
     StateChange,
 )
-from hotline.desk.snapshot import agent_views, queue_rules, waiting_calls
+from hotline.contactcentre.snapshot import agent_views, queue_rules, waiting_calls
+from hotline.core.digest import ha1
+from hotline.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from hotline.core.roles import Role
 from hotline.directory.models import User
 from hotline.orders.lifecycle import OPEN
 from hotline.orders.models import Citizen, Order
-from hotline.voice.acd import routing, states
-from hotline.voice.acd.states import AgentAction, ReasonError, TransitionError
 
 DESK_ROLES = frozenset({Role.AGENT, Role.MONITOR})  # who takes calls
 FORCE_ROLES = frozenset({Role.MONITOR, Role.CENTRE_ADMIN})  # who may change another's state
@@ -152,8 +153,8 @@ def do_set_extension_password(extension: SipExtension, password: str) -> None:
     """Store the digest password as HA1 only (MD5 and SHA-256); the password itself is gone."""
     if len(password) < 8:
         raise InvalidInput("the password needs at least 8 characters", "password")
-    extension.ha1_md5 = credentials.ha1(extension.number, extension.realm, password, "MD5")
-    extension.ha1_sha256 = credentials.ha1(extension.number, extension.realm, password, "SHA-256")
+    extension.ha1_md5 = ha1(extension.number, extension.realm, password, "MD5")
+    extension.ha1_sha256 = ha1(extension.number, extension.realm, password, "SHA-256")
     extension.save(update_fields=["ha1_md5", "ha1_sha256"])
 
 

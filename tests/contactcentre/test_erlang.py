@@ -10,7 +10,7 @@ import random
 
 import pytest
 
-from hotline.voice.acd.erlang import erlang_a_figures, erlang_b, erlang_c, erlang_c_figures
+from hotline.contactcentre.acd.erlang import erlang_a_figures, erlang_b, erlang_c, erlang_c_figures
 
 
 def test_erlang_b_table_values() -> None:

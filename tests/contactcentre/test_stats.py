@@ -11,10 +11,10 @@ import pytest
 import time_machine
 from django.contrib.auth import get_user_model
 
+from hotline.contactcentre import services, stats
+from hotline.contactcentre.acd import erlang
+from hotline.contactcentre.models import AgentSkill, CallOutcome, Queue, QueuedCall, SipExtension
 from hotline.core.roles import Role
-from hotline.desk import services, stats
-from hotline.desk.models import AgentSkill, CallOutcome, Queue, QueuedCall, SipExtension
-from hotline.voice.acd import erlang
 from tests.desk.conftest import at
 
 pytestmark = pytest.mark.django_db

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from hotline.voice.acd.states import BECOMING_FREE, SIGNED_IN_STATES, AgentState
+from hotline.contactcentre.acd.states import BECOMING_FREE, SIGNED_IN_STATES, AgentState
 
 # Citizen tags (hotline.orders.models.CitizenTag values) that give a caller priority.
 VULNERABLE_TAGS = frozenset({"elderly", "disabled"})

@@ -6,8 +6,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hotline.orders.models import CitizenTag
-from hotline.voice.acd.routing import (
+from hotline.contactcentre.acd.routing import (
     NORMAL,
     PRIORITY,
     VULNERABLE_TAGS,
@@ -27,7 +26,8 @@ from hotline.voice.acd.routing import (
     select_offers,
     service_order,
 )
-from hotline.voice.acd.states import AgentState
+from hotline.contactcentre.acd.states import AgentState
+from hotline.orders.models import CitizenTag
 
 IDLE, BUSY, TALKING = AgentState.IDLE, AgentState.BUSY, AgentState.TALKING
 CMN = QueueRules("cmn", required={"cmn": 1})
