@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 from django.core.management import call_command
 
@@ -9,10 +11,13 @@ from hotline.desk import demo
 from hotline.desk.models import OverflowRule, Queue, SipExtension
 from hotline.voice.sip.auth import ha1
 
+if TYPE_CHECKING:
+    from tests.conftest import City
+
 pytestmark = pytest.mark.django_db
 
 
-def test_load_demo_desk_gives_every_agent_a_registrable_extension_once(city, capsys):
+def test_load_demo_desk_gives_every_agent_a_registrable_extension_once(city: City, capsys: pytest.CaptureFixture[str]) -> None:
     call_command("load_demo_desk")
     out = capsys.readouterr().out
     assert set(Queue.objects.values_list("code", flat=True)) == {"general", "enterprise"}

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import io
 import random
+from typing import TYPE_CHECKING
 
 from django.core.management import call_command
 from django.db.models import Count
@@ -14,6 +15,9 @@ from hotline.directory.models import Category, CategoryRoute, District, Role, Un
 from hotline.orders.history import verify_order
 from hotline.orders.models import Order, OrderEvent, OrderState
 
+if TYPE_CHECKING:
+    import pytest
+
 
 def counts() -> dict[str, int]:
     return {"units": Unit.objects.count(), "categories": Category.objects.count(),
@@ -21,7 +25,7 @@ def counts() -> dict[str, int]:
             "orders": Order.objects.count(), "events": OrderEvent.objects.count()}
 
 
-def test_load_demo_builds_a_city_with_orders_in_every_state(db):
+def test_load_demo_builds_a_city_with_orders_in_every_state(db: None) -> None:
     out = io.StringIO()
     call_command("load_demo", "--orders", "30", stdout=out)
     assert "demo city loaded: 30 orders" in out.getvalue()
@@ -78,7 +82,7 @@ def test_load_demo_builds_a_city_with_orders_in_every_state(db):
     assert counts() == before
 
 
-def test_password_from_environment_and_no_orders(db, monkeypatch):
+def test_password_from_environment_and_no_orders(db: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HOTLINE_DEMO_PASSWORD", "another-secret")
     result = demo.load_demo(orders=0)
     assert result.loaded and Order.objects.count() == 0
@@ -87,11 +91,11 @@ def test_password_from_environment_and_no_orders(db, monkeypatch):
     assert user.unit.name == "市水务局" and not user.is_staff
 
 
-def test_demo_logins_empty_without_demo(db):
+def test_demo_logins_empty_without_demo(db: None) -> None:
     assert demo.demo_logins() == []
 
 
-def test_stories_are_reproducible():
+def test_stories_are_reproducible() -> None:
     first = _story(random.Random(7), CLOSED, False, [], False, True)
     again = _story(random.Random(7), CLOSED, False, [], False, True)
     assert [(s.actor, s.action, s.hours) for s in first] == [

@@ -34,7 +34,7 @@ def state_is(tab: Any, state: str) -> None:
     tab.wait_for_selector(f"#desk-state[data-state='{state}']", timeout=5000)
 
 
-def test_a_call_on_the_desk_from_ring_to_wrap_up(asgi_server, desk, page):  # noqa: F811
+def test_a_call_on_the_desk_from_ring_to_wrap_up(asgi_server, desk, page) -> None:  # noqa: F811
     c = desk
     SipExtension.objects.create(number="8001", agent=c.agent)
     Citizen.objects.create(phone=CALLER, name="陈奶奶", tags=["elderly"])

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from io import StringIO
+from typing import TYPE_CHECKING
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -9,10 +10,16 @@ from hotline.knowledge.demo_entries import ENTRIES
 from hotline.knowledge.models import Entry
 from hotline.knowledge.search import search_entries, search_orders
 
+if TYPE_CHECKING:
+    from django.test import Client
+    from pytest_django.fixtures import Settings
+
+    from tests.conftest import City
+
 pytestmark = pytest.mark.django_db
 
 
-def test_load_demo_knowledge_publishes_searchable_entries(city):
+def test_load_demo_knowledge_publishes_searchable_entries(city: City) -> None:
     city.water.duties = "城市供水、排水和污水处理。"
     city.water.save()
     out = StringIO()
@@ -36,7 +43,7 @@ def test_load_demo_knowledge_publishes_searchable_entries(city):
     assert "0 created" in out.getvalue()
 
 
-def test_load_demo_knowledge_needs_a_directory(city):
+def test_load_demo_knowledge_needs_a_directory(city: City) -> None:
     from hotline.directory.models import Unit, UnitKind
 
     Unit.objects.filter(kind=UnitKind.CENTRE).update(kind=UnitKind.DEPARTMENT)
@@ -44,7 +51,7 @@ def test_load_demo_knowledge_needs_a_directory(city):
         call_command("load_demo_knowledge", stdout=StringIO())
 
 
-def test_index_commands(city):
+def test_index_commands(city: City) -> None:
     from tests.knowledge.conftest import publish
     from tests.knowledge.test_search import new_order
 
@@ -61,7 +68,7 @@ def test_index_commands(city):
     assert len(search_entries(city.agent, "停水")) == 1
 
 
-def test_index_task_and_chinese_pages(city, client, settings):
+def test_index_task_and_chinese_pages(city: City, client: Client, settings: Settings) -> None:
     from hotline.knowledge.tasks import index_new_orders_task
     from tests.knowledge.test_search import new_order
 

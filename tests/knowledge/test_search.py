@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -15,6 +16,9 @@ from hotline.knowledge.search import search_entries, search_orders, suggest_entr
 from hotline.knowledge.services import do_entry_action
 from tests.knowledge.conftest import publish
 
+if TYPE_CHECKING:
+    from tests.conftest import City
+
 pytestmark = pytest.mark.django_db(transaction=False)
 
 
@@ -22,7 +26,7 @@ def titles(hits):
     return [h.version.title for h in hits]
 
 
-def test_finds_chinese_words_segmented_differently(city):
+def test_finds_chinese_words_segmented_differently(city: City) -> None:
     publish(city, title="供水公告", body="因管网抢修，鼓楼区部分区域临时停水", keywords="")
     publish(city, title="噪声投诉", body="夜间施工噪声扰民请拨打12345", keywords="噪声", categories=[])
     assert titles(search_entries(city.agent, "停水")) == ["供水公告"]
@@ -35,13 +39,13 @@ def test_finds_chinese_words_segmented_differently(city):
     assert search_entries(city.agent, "的 了 吗") == []
 
 
-def test_query_syntax_is_never_interpreted(city):
+def test_query_syntax_is_never_interpreted(city: City) -> None:
     publish(city)
     for text in ['"', "停水 OR", "NOT 停水", "停水*", "(停水", "停水 AND (", "'; DROP", "\\"]:
         search_entries(city.agent, text)  # must not raise
 
 
-def test_title_and_keywords_rank_above_body(city):
+def test_title_and_keywords_rank_above_body(city: City) -> None:
     publish(city, title="办事指南", body="本指南说明户口迁移。办理地点另见。居住证", keywords="")
     publish(city, title="居住证办理", body="到派出所办理", keywords="")
     publish(city, title="证件", body="材料清单", keywords="居住证")
@@ -50,7 +54,7 @@ def test_title_and_keywords_rank_above_body(city):
     assert set(ranked[:2]) == {"居住证办理", "证件"}
 
 
-def test_synonyms_expand_the_query(city):
+def test_synonyms_expand_the_query(city: City) -> None:
     publish(city, title="供水公告", body="部分区域临时停水", keywords="")
     assert search_entries(city.agent, "断水") == []
     Synonym.objects.create(term="停水", equivalents="断水，没水")
@@ -59,7 +63,7 @@ def test_synonyms_expand_the_query(city):
     assert titles(search_entries(city.agent, "没水了吗")) == ["供水公告"]
 
 
-def test_expired_and_future_entries_are_hidden(city, today):
+def test_expired_and_future_entries_are_hidden(city: City, today: dt.date) -> None:
     publish(city, title="旧政策停水补偿", valid_until=today - dt.timedelta(days=1))
     publish(city, title="新政策停水补偿", valid_from=today + dt.timedelta(days=3))
     publish(city, title="现行停水补偿", valid_from=today, valid_until=today)
@@ -67,7 +71,7 @@ def test_expired_and_future_entries_are_hidden(city, today):
     assert titles(search_entries(None, "停水补偿")) == ["现行停水补偿"]
 
 
-def test_internal_entries_only_for_staff(city):
+def test_internal_entries_only_for_staff(city: City) -> None:
     publish(city, title="内部口径停水", public=False)
     publish(city, title="公开停水说明", public=True)
     assert set(titles(search_entries(city.agent, "停水"))) == {"内部口径停水", "公开停水说明"}
@@ -75,7 +79,7 @@ def test_internal_entries_only_for_staff(city):
     assert titles(search_entries(city.agent, "停水", public_only=True)) == ["公开停水说明"]
 
 
-def test_retired_entries_leave_the_index(city):
+def test_retired_entries_leave_the_index(city: City) -> None:
     entry = publish(city, title="停水公告")
     assert backend().ids_between(ENTRY_INDEX, entry.pk - 1, entry.pk) == {entry.pk}
     do_entry_action(city.dept_admin, entry.pk, "retire")
@@ -83,7 +87,7 @@ def test_retired_entries_leave_the_index(city):
     assert backend().ids_between(ENTRY_INDEX, entry.pk - 1, entry.pk) == set()
 
 
-def test_revision_keeps_the_published_text_until_republished(city):
+def test_revision_keeps_the_published_text_until_republished(city: City) -> None:
     from hotline.knowledge.services import do_edit_entry
     from tests.knowledge.conftest import entry_data
 
@@ -98,7 +102,7 @@ def test_revision_keeps_the_published_text_until_republished(city):
     assert search_entries(city.agent, "旧的正文") == []
 
 
-def test_highlight_escapes_html_before_marking():
+def test_highlight_escapes_html_before_marking() -> None:
     html = str(highlight('<script>alert("停水")</script> & 停水', ["停水"]))
     assert "<script>" not in html
     assert html == ('&lt;script&gt;alert(&quot;<mark>停水</mark>&quot;)&lt;/script&gt; &amp; '
@@ -109,14 +113,14 @@ def test_highlight_escapes_html_before_marking():
     assert str(highlight("x & y", ["amp"])) == "x &amp; y"
 
 
-def test_snippet_is_a_window_around_the_first_match():
+def test_snippet_is_a_window_around_the_first_match() -> None:
     text = "开头" * 100 + "临时停水" + "结尾" * 100
     html = str(snippet(text, ["停水"], width=40))
     assert html.startswith("…") and html.endswith("…")
     assert "<mark>停水</mark>" in html
 
 
-def test_search_hit_highlights_title_and_snippet(city):
+def test_search_hit_highlights_title_and_snippet(city: City) -> None:
     publish(city, title="停水<b>公告</b>", body="<p>鼓楼区临时停水</p><script>x()</script>")
     hit = search_entries(city.agent, "停水")[0]
     assert str(hit.title_html) == "<mark>停水</mark>&lt;b&gt;公告&lt;/b&gt;"
@@ -124,7 +128,7 @@ def test_search_hit_highlights_title_and_snippet(city):
     assert "x()" not in str(hit.snippet_html)
 
 
-def test_suggestions_match_any_word_of_typed_text(city):
+def test_suggestions_match_any_word_of_typed_text(city: City) -> None:
     publish(city, title="停水怎么办", body="临时停水", keywords="")
     publish(city, title="噪声扰民投诉", body="夜间噪声", keywords="", categories=[])
     hits = suggest_entries(city.agent, "您好，我想问一下我们小区停水了，楼下还有噪声")
@@ -132,7 +136,7 @@ def test_suggestions_match_any_word_of_typed_text(city):
     assert suggest_entries(city.agent, "请问一下") == []
 
 
-def test_query_parsing_groups_alternatives(city):
+def test_query_parsing_groups_alternatives(city: City) -> None:
     query = parse_query("鼓楼区停水")
     assert [g.word for g in query.groups] == ["鼓楼区", "停水"]
     assert ("鼓楼区",) in query.groups[0].alternatives
@@ -142,7 +146,7 @@ def test_query_parsing_groups_alternatives(city):
 
 # --- orders ------------------------------------------------------------------------------------
 
-def new_order(city, **overrides):
+def new_order(city: City, **overrides):
     from hotline.orders.services import NewOrder, do_create_order
 
     data = dict(type="complaint", channel="phone", title="停水三天", text="鼓楼区某小区临时停水三天",
@@ -153,7 +157,7 @@ def new_order(city, **overrides):
     return order
 
 
-def test_order_search_respects_scope(city):
+def test_order_search_respects_scope(city: City) -> None:
     from hotline.orders.services import do_action
 
     water = new_order(city)
@@ -172,7 +176,7 @@ def test_order_search_respects_scope(city):
     assert search_orders(None, "停水") == []
 
 
-def test_order_index_catches_up_missed_ids(city):
+def test_order_index_catches_up_missed_ids(city: City) -> None:
     from hotline.knowledge import indexing
     from hotline.knowledge.backends import ORDER_INDEX
 
@@ -185,7 +189,7 @@ def test_order_index_catches_up_missed_ids(city):
     assert indexing.index_new_orders() == 0
 
 
-def test_hidden_best_matches_do_not_hide_readable_ones(city, monkeypatch):
+def test_hidden_best_matches_do_not_hide_readable_ones(city: City, monkeypatch: pytest.MonkeyPatch) -> None:
     """The index is read in a widening window until a page of readable entries is found."""
     from hotline.knowledge import search as search_module
 
@@ -201,7 +205,7 @@ def test_hidden_best_matches_do_not_hide_readable_ones(city, monkeypatch):
 
 # --- newest-first order search: the same page by every path ------------------------------------
 
-def _plant_order_index(count=1200):
+def _plant_order_index(count: int=1200):
     """Index documents straight into the order index (no orders needed by the backend): a
     common word, a rare one, one common long ago only, and filler."""
     from hotline.knowledge.backends import ORDER_INDEX
@@ -218,8 +222,8 @@ def _plant_order_index(count=1200):
 
 
 @pytest.mark.parametrize("thresholds", [None, (50, 20, 2), (7, 3, 4)])
-def test_newest_first_order_search_is_exact_for_rare_and_common_words(city, monkeypatch,
-                                                                      thresholds):
+def test_newest_first_order_search_is_exact_for_rare_and_common_words(city: City, monkeypatch: pytest.MonkeyPatch,
+                                                                      thresholds) -> None:
     from hotline.knowledge.backends import ORDER_INDEX, PostgresTsvectorBackend
 
     if thresholds:  # small windows and caps, so every step of the PostgreSQL plan is taken
@@ -245,7 +249,7 @@ def test_newest_first_order_search_is_exact_for_rare_and_common_words(city, monk
             pk for pk in ids if pk < 60}
 
 
-def test_order_search_scope_paths_give_the_same_page(city, monkeypatch):
+def test_order_search_scope_paths_give_the_same_page(city: City, monkeypatch: pytest.MonkeyPatch) -> None:
     """Departments' pages, whichever way they are found (the matches filtered by scope, the
     visible orders filtered by the index, or the final join) equal the brute-force answer."""
     from hotline.knowledge import search as search_module

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
 from hotline.orders import scope
@@ -9,9 +11,12 @@ from hotline.orders.models import Order
 from hotline.orders.services import do_action
 from tests.orders.helpers import new_order
 
+if TYPE_CHECKING:
+    from tests.conftest import City
+
 
 @pytest.mark.parametrize("narrow", [5000, 1])
-def test_a_unit_sees_exactly_its_orders_whichever_way(city, monkeypatch, narrow):
+def test_a_unit_sees_exactly_its_orders_whichever_way(city: City, monkeypatch: pytest.MonkeyPatch, narrow: int) -> None:
     monkeypatch.setattr(scope, "NARROW_SCOPE", narrow)
     water = [new_order(city.agent, citizen_phone=f"1380000000{i}") for i in range(3)]
     for order in water:

@@ -15,7 +15,7 @@ FLOOR = 0.84
 
 
 @pytest.mark.shared_data
-def test_cross_validation_on_a_sample_of_real_messages():
+def test_cross_validation_on_a_sample_of_real_messages() -> None:
     if not DATA.exists():
         pytest.skip(f"shared data absent: {DATA} (see shared/data/README.md)")
     full = read_labelled_csv(DATA)

@@ -10,7 +10,7 @@ what happened (command results, queue entries, agents' states, desk events).
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -43,6 +43,11 @@ from tests.voice.agentphone import (  # noqa: F401 - the fixtures are used by na
     until,
 )
 from tests.voice.test_baresip import read_mono
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from tests.conftest import City
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True),
               pytest.mark.usefixtures("_peers_and_media", "_no_gateway_errors", "_latency_summary")]
@@ -124,7 +129,7 @@ def on_hold_reports(call_id: int) -> list[Any]:
         kind="call_updated", call_id=call_id).order_by("id")]
 
 
-def test_hold_plays_music_to_the_caller_and_silence_to_the_agent_until_resumed(city, tmp_path):
+def test_hold_plays_music_to_the_caller_and_silence_to_the_agent_until_resumed(city: City, tmp_path: Path) -> None:
     Queue.objects.create(code="general", name="综合", wrap_up_s=30, ring_timeout_s=5)
     extension(city.agent, "8001")
     ready(city.agent, "8001")
@@ -168,7 +173,7 @@ def test_hold_plays_music_to_the_caller_and_silence_to_the_agent_until_resumed(c
 
 
 def test_a_blind_transfer_to_a_colleague_hands_the_caller_over_and_keeps_one_recording(
-        city, tmp_path):
+        city: City, tmp_path: Path) -> None:
     Queue.objects.create(code="general", name="综合", wrap_up_s=30, ring_timeout_s=5)
     extension(city.agent, "8001")
     extension(city.sub_agent, "8002")
@@ -216,7 +221,7 @@ def test_a_blind_transfer_to_a_colleague_hands_the_caller_over_and_keeps_one_rec
 
 
 def test_a_blind_transfer_to_a_queue_puts_the_caller_back_in_line_for_the_next_agent(
-        city, tmp_path):
+        city: City, tmp_path: Path) -> None:
     Queue.objects.create(code="general", name="综合", wrap_up_s=30, ring_timeout_s=5)
     second_line = Queue.objects.create(code="business", name="企业服务", wrap_up_s=30,
                                        ring_timeout_s=5)
@@ -257,7 +262,7 @@ def test_a_blind_transfer_to_a_queue_puts_the_caller_back_in_line_for_the_next_a
     assert "business" in s.gateway.entries("queue")
 
 
-def test_a_blind_transfer_to_a_department_number_goes_out_through_the_trunk(city, tmp_path):
+def test_a_blind_transfer_to_a_department_number_goes_out_through_the_trunk(city: City, tmp_path: Path) -> None:
     Queue.objects.create(code="general", name="综合", wrap_up_s=30, ring_timeout_s=5)
     extension(city.agent, "8001")
     ready(city.agent, "8001")
@@ -289,7 +294,7 @@ def test_a_blind_transfer_to_a_department_number_goes_out_through_the_trunk(city
           who="recording after")
 
 
-def test_a_transfer_nobody_answers_brings_the_caller_back_to_the_agent(city, tmp_path):
+def test_a_transfer_nobody_answers_brings_the_caller_back_to_the_agent(city: City, tmp_path: Path) -> None:
     Queue.objects.create(code="general", name="综合", wrap_up_s=30, ring_timeout_s=2)
     extension(city.agent, "8001")
     extension(city.sub_agent, "8002")
@@ -329,7 +334,7 @@ def test_a_transfer_nobody_answers_brings_the_caller_back_to_the_agent(city, tmp
     hears(to_agent, *back, CALLER_HZ, who="agent back")
 
 
-def test_a_consultation_completed_hands_the_caller_to_the_colleague(city, tmp_path):
+def test_a_consultation_completed_hands_the_caller_to_the_colleague(city: City, tmp_path: Path) -> None:
     Queue.objects.create(code="general", name="综合", wrap_up_s=30, ring_timeout_s=5)
     extension(city.agent, "8001")
     extension(city.sub_agent, "8002")
@@ -376,7 +381,7 @@ def test_a_consultation_completed_hands_the_caller_to_the_colleague(city, tmp_pa
     hears(recording, *after, CALLER_HZ, COLLEAGUE_HZ, who="recording after")
 
 
-def test_a_consultation_cancelled_brings_the_agent_back_to_the_caller(city, tmp_path):
+def test_a_consultation_cancelled_brings_the_agent_back_to_the_caller(city: City, tmp_path: Path) -> None:
     Queue.objects.create(code="general", name="综合", wrap_up_s=30, ring_timeout_s=5)
     extension(city.agent, "8001")
     extension(city.sub_agent, "8002")
@@ -413,7 +418,7 @@ def test_a_consultation_cancelled_brings_the_agent_back_to_the_caller(city, tmp_
     hears(to_caller, *desk.phase("consult_done", "cancel"), who="held caller")
 
 
-def test_a_three_way_call_with_a_leader_lets_all_three_hear_each_other(city, tmp_path):
+def test_a_three_way_call_with_a_leader_lets_all_three_hear_each_other(city: City, tmp_path: Path) -> None:
     """The leader is no agent of the ACD: their extension is simply rung."""
     Queue.objects.create(code="general", name="综合", wrap_up_s=30, ring_timeout_s=5)
     extension(city.agent, "8001")
@@ -459,7 +464,7 @@ def test_a_three_way_call_with_a_leader_lets_all_three_hear_each_other(city, tmp
     assert to_agent.seconds < desk.marks["agent_left"] - desk.marks["answered"] + 0.5
 
 
-def test_an_emergency_transfer_dials_110_through_the_trunk(city, tmp_path):
+def test_an_emergency_transfer_dials_110_through_the_trunk(city: City, tmp_path: Path) -> None:
     Queue.objects.create(code="general", name="综合", wrap_up_s=30, ring_timeout_s=5)
     extension(city.agent, "8001")
     ready(city.agent, "8001")
@@ -486,7 +491,7 @@ def test_an_emergency_transfer_dials_110_through_the_trunk(city, tmp_path):
     hears(to_caller, *desk.phase("emergency_done", "hung_up"), TRUNK_HZ, who="caller")
 
 
-def test_a_supervisor_listens_whispers_and_barges_in(city, tmp_path):
+def test_a_supervisor_listens_whispers_and_barges_in(city: City, tmp_path: Path) -> None:
     Queue.objects.create(code="general", name="综合", wrap_up_s=30, ring_timeout_s=5)
     extension(city.agent, "8001")
     extension(city.monitor, "8009")
@@ -533,7 +538,7 @@ def test_a_supervisor_listens_whispers_and_barges_in(city, tmp_path):
     assert modes == [["listen"], ["whisper"], ["barge"]]
 
 
-def test_a_whisper_follows_the_call_to_the_colleague_it_was_transferred_to(city, tmp_path):
+def test_a_whisper_follows_the_call_to_the_colleague_it_was_transferred_to(city: City, tmp_path: Path) -> None:
     Queue.objects.create(code="general", name="综合", wrap_up_s=30, ring_timeout_s=5)
     extension(city.agent, "8001")
     extension(city.sub_agent, "8002")
@@ -573,7 +578,7 @@ def test_a_whisper_follows_the_call_to_the_colleague_it_was_transferred_to(city,
     hears(recording_heard(s), *after, CALLER_HZ, COLLEAGUE_HZ, who="recording (after)")
 
 
-def test_a_transfer_nobody_answers_leaves_a_held_caller_on_hold(city, tmp_path):
+def test_a_transfer_nobody_answers_leaves_a_held_caller_on_hold(city: City, tmp_path: Path) -> None:
     Queue.objects.create(code="general", name="综合", wrap_up_s=30, ring_timeout_s=2)
     extension(city.agent, "8001")
     extension(city.sub_agent, "8002")

@@ -10,6 +10,7 @@ import shutil
 import struct
 import subprocess
 import wave
+from pathlib import Path
 
 import pytest
 
@@ -43,7 +44,7 @@ def read_mono(path):
 
 
 class Gateway:
-    def __init__(self, tmp_path):
+    def __init__(self, tmp_path: Path) -> None:
         self.tmp_path = tmp_path
         self.events = []
         self.rtp = {}
@@ -51,7 +52,7 @@ class Gateway:
         self.tasks = set()
         self.done = asyncio.Event()
 
-    def __call__(self, endpoint, event):
+    def __call__(self, endpoint, event) -> None:
         loop = asyncio.get_running_loop()
         self.events.append(type(event))
         if isinstance(event, IncomingCall):
@@ -69,12 +70,12 @@ class Gateway:
             self.recorder.close()
             self.done.set()
 
-    async def _answer(self, endpoint, call_id):
+    async def _answer(self, endpoint, call_id) -> None:
         self.rtp[call_id] = await open_rtp_endpoint("127.0.0.1", lambda digit: None)
         endpoint.answer(call_id, self.rtp[call_id].port)
 
 
-def write_baresip_config(directory, sound_dir, source_wav):
+def write_baresip_config(directory, sound_dir, source_wav) -> None:
     directory.mkdir()
     (directory / "config").write_text(
         "poll_method poll\n"
@@ -89,7 +90,7 @@ def write_baresip_config(directory, sound_dir, source_wav):
     (directory / "accounts").write_text("<sip:caller@127.0.0.1>;regint=0;audio_codecs=PCMU\n")
 
 
-async def call_from_baresip(tmp_path):
+async def call_from_baresip(tmp_path: Path):
     gateway = Gateway(tmp_path)
     endpoint = await open_sip_endpoint("127.0.0.1", 0, gateway)
     source = tmp_path / "caller.wav"
@@ -113,7 +114,7 @@ async def call_from_baresip(tmp_path):
     return gateway, sound_dir, output.decode(errors="replace")
 
 
-def test_baresip_hears_our_prompt_and_we_hear_baresip(tmp_path):
+def test_baresip_hears_our_prompt_and_we_hear_baresip(tmp_path: Path) -> None:
     if shutil.which("baresip") is None:
         pytest.fail("baresip is not installed: apt-get install -y baresip")
     gateway, sound_dir, log = asyncio.run(call_from_baresip(tmp_path))

@@ -6,6 +6,7 @@ import asyncio
 import time
 
 import numpy as np
+import pytest
 
 from hotline.voice.media import g711
 from hotline.voice.media.bridge import Bridge, BridgeRunner
@@ -22,13 +23,13 @@ CALLER_TONE, AGENT_TONE = 300.0, 500.0
 
 
 class Phone(asyncio.DatagramProtocol):
-    def __init__(self):
+    def __init__(self) -> None:
         self.received: list[tuple[float, bytes]] = []
 
-    def connection_made(self, transport):
+    def connection_made(self, transport) -> None:
         self.transport = transport
 
-    def datagram_received(self, data, addr):
+    def datagram_received(self, data, addr) -> None:
         self.received.append((asyncio.get_running_loop().time(), data))
 
     @property
@@ -99,7 +100,7 @@ async def run_call():
     return caller_phone, agent_phone, caller_sent, agent_sent, bridge, runner, caller, agent
 
 
-def test_each_phone_hears_the_other_through_the_bridge():
+def test_each_phone_hears_the_other_through_the_bridge() -> None:
     caller_phone, agent_phone, caller_sent, agent_sent, bridge, runner, caller, agent = (
         asyncio.run(run_call()))
     assert not runner.running and runner.errors == 0
@@ -127,7 +128,7 @@ def test_each_phone_hears_the_other_through_the_bridge():
 class ScriptedBridge(Bridge):
     """A bridge whose tick also runs `after_tick` (to stall the loop, fail or hang up)."""
 
-    def __init__(self, after_tick):
+    def __init__(self, after_tick) -> None:
         super().__init__()
         self.after_tick = after_tick
 
@@ -139,7 +140,7 @@ class ScriptedBridge(Bridge):
 async def run_runner(stall_at: int, stall_seconds: float, seconds: float):
     loop = asyncio.get_running_loop()
 
-    def stall_once(bridge):
+    def stall_once(bridge) -> None:
         if bridge.ticks == stall_at:
             time.sleep(stall_seconds)  # the whole loop is blocked (a slow callback elsewhere)
 
@@ -156,7 +157,7 @@ async def run_runner(stall_at: int, stall_seconds: float, seconds: float):
     return runner, bridge, elapsed, ticks_at_stop
 
 
-def test_the_runner_keeps_its_grid_and_catches_up_without_a_burst():
+def test_the_runner_keeps_its_grid_and_catches_up_without_a_burst() -> None:
     runner, bridge, elapsed, ticks_at_stop = asyncio.run(run_runner(10, 0.2, 1.0))
     assert bridge.ticks == ticks_at_stop  # stopped means stopped
     # 10 stalled slots: 3 run at once on waking, 7 are skipped (more if this machine
@@ -168,8 +169,8 @@ def test_the_runner_keeps_its_grid_and_catches_up_without_a_burst():
     assert sorted(runner.lateness)[len(runner.lateness) // 2] < 0.01
 
 
-def test_a_failing_tick_is_logged_and_the_runner_goes_on(caplog):
-    def fail(bridge):
+def test_a_failing_tick_is_logged_and_the_runner_goes_on(caplog: pytest.LogCaptureFixture) -> None:
+    def fail(bridge) -> None:
         raise RuntimeError("boom")
 
     async def run():
@@ -185,12 +186,12 @@ def test_a_failing_tick_is_logged_and_the_runner_goes_on(caplog):
     assert [r.message for r in caplog.records].count("bridge tick failed (1 failures)") == 1
 
 
-def test_a_tick_can_stop_its_own_runner():
-    def hang_up_at_the_third(bridge):
+def test_a_tick_can_stop_its_own_runner() -> None:
+    def hang_up_at_the_third(bridge) -> None:
         if bridge.ticks == 3:
             runner.stop()
 
-    async def run():
+    async def run() -> None:
         runner.start()
         await asyncio.sleep(0.2)
 

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+from pytest_django.fixtures import Settings
 
 from hotline.orders.models import Contact
 from hotline.voice.gateway import GatewayConfig
@@ -23,6 +24,7 @@ from hotline.voice.prompts import ToneTts
 from hotline.voice.server import build_gateway
 from hotline.voice.sip.message import Response, parse_message
 from hotline.voice.sip.transaction import T1
+from tests.conftest import City
 from tests.voice.agentphone import PASSWORD, extension
 from tests.voice.test_gateway_sipp import short_flow
 from tests.voice.test_sip_registrar import Phone as RegisteringPhone
@@ -188,12 +190,12 @@ async def flood_and_call(tmp_path: Path):
 
 
 @pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
+def media_root(settings: Settings, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
 def test_a_flood_from_one_address_leaves_the_line_to_another_caller_and_writes_no_contacts(
-        city, tmp_path):
+        city: City, tmp_path: Path) -> None:
     result = asyncio.run(flood_and_call(tmp_path))
     flooder, gateway = result["flooder"], result["gateway"]
     # The other caller got through: its 200, the IVR's welcome heard, its BYE answered.
@@ -259,7 +261,7 @@ async def guess_then_register(tmp_path: Path):
 
 
 def test_failed_registers_from_many_addresses_lock_the_extension_on_a_real_gateway(
-        city, tmp_path, caplog):
+        city: City, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     extension(city.agent, "8001")
     before, guesses, after = asyncio.run(guess_then_register(tmp_path))
     assert before is not None and before.status == 200  # the right password works at first

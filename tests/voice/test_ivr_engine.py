@@ -1,5 +1,7 @@
 """The IVR flow engine without sockets: events in, actions out, on the default flow."""
 
+from pathlib import Path
+
 import pytest
 
 from hotline.orders import numbering
@@ -48,7 +50,7 @@ def press(run, keys):
     return actions
 
 
-def test_welcome_then_one_is_a_transfer_to_a_person(flow):
+def test_welcome_then_one_is_a_transfer_to_a_person(flow) -> None:
     run = FlowRun(flow, {"caller": "13800138000"})
     first = run.start()
     assert "示范市政府热线为您服务" in said(first)
@@ -58,7 +60,7 @@ def test_welcome_then_one_is_a_transfer_to_a_person(flow):
     assert run.finished and run.visits == ["welcome", "human"]
 
 
-def test_zero_at_any_menu_reaches_a_person(flow):
+def test_zero_at_any_menu_reaches_a_person(flow) -> None:
     run = FlowRun(flow)
     run.start()
     run.handle(Digit("2"))
@@ -66,12 +68,12 @@ def test_zero_at_any_menu_reaches_a_person(flow):
     assert of(run.handle(Digit("0")), Transfer)
 
 
-def test_direct_to_agent_skips_the_menus(flow):
+def test_direct_to_agent_skips_the_menus(flow) -> None:
     run = FlowRun(flow, direct_to_agent=True)
     assert of(run.start(), Transfer) and run.visits == ["human"]
 
 
-def test_silence_reprompts_three_times_then_asks_for_a_call_back(flow):
+def test_silence_reprompts_three_times_then_asks_for_a_call_back(flow) -> None:
     run = FlowRun(flow)
     wait = of(run.start(), Wait)[0]
     again = run.handle(Timeout(wait.token))
@@ -84,7 +86,7 @@ def test_silence_reprompts_three_times_then_asks_for_a_call_back(flow):
     assert of(done, HangUp) and run.visits[-2:] == ["callback", "callback_done"]
 
 
-def test_wrong_keys_count_as_retries(flow):
+def test_wrong_keys_count_as_retries(flow) -> None:
     run = FlowRun(flow)
     run.start()
     assert "输入有误" in said(run.handle(Digit("7")))
@@ -92,7 +94,7 @@ def test_wrong_keys_count_as_retries(flow):
     assert of(run.handle(Digit("9")), CallService)[0].name == "callback"
 
 
-def test_complaint_record_confirm_create_and_speak_the_number(flow):
+def test_complaint_record_confirm_create_and_speak_the_number(flow) -> None:
     run = FlowRun(flow, {"caller": "13800138000"})
     run.start()
     press(run, "2")
@@ -114,7 +116,7 @@ def test_complaint_record_confirm_create_and_speak_the_number(flow):
     assert of(spoken, HangUp)
 
 
-def test_cancelled_recording_goes_back_to_the_menu(flow):
+def test_cancelled_recording_goes_back_to_the_menu(flow) -> None:
     run = FlowRun(flow)
     run.start()
     start = of(press(run, "21"), StartRecording)[0]
@@ -123,7 +125,7 @@ def test_cancelled_recording_goes_back_to_the_menu(flow):
     assert run.node.name == "self_service" and "recording" not in run.variables
 
 
-def test_status_query_checks_the_check_digit_and_reads_back(flow):
+def test_status_query_checks_the_check_digit_and_reads_back(flow) -> None:
     run = FlowRun(flow, {"caller": "13800138000"})
     run.start()
     press(run, "23")
@@ -142,7 +144,7 @@ def test_status_query_checks_the_check_digit_and_reads_back(flow):
     assert run.node.name == "query_more"
 
 
-def test_status_query_not_found_and_re_enter(flow):
+def test_status_query_not_found_and_re_enter(flow) -> None:
     run = FlowRun(flow)
     run.start()
     press(run, "23" + valid_number())
@@ -154,7 +156,7 @@ def test_status_query_not_found_and_re_enter(flow):
     assert "query_not_found" in run.visits
 
 
-def test_consultation_lists_entries_reads_one_and_offers_sms(flow):
+def test_consultation_lists_entries_reads_one_and_offers_sms(flow) -> None:
     run = FlowRun(flow, {"caller": "13800138000"})
     run.start()
     (load,) = of(press(run, "24"), CallService)
@@ -168,7 +170,7 @@ def test_consultation_lists_entries_reads_one_and_offers_sms(flow):
     assert sms.name == "send_sms" and sms.args["text"] == "夜间施工须审批。"
 
 
-def test_consultation_with_no_entries_goes_back(flow):
+def test_consultation_with_no_entries_goes_back(flow) -> None:
     run = FlowRun(flow)
     run.start()
     (load,) = of(press(run, "24"), CallService)
@@ -176,14 +178,14 @@ def test_consultation_with_no_entries_goes_back(flow):
     assert run.visits[-2:] == ["consult_empty", "self_service"]
 
 
-def test_poll_stores_the_key(flow):
+def test_poll_stores_the_key(flow) -> None:
     run = FlowRun(flow)
     run.start()
     (save,) = of(press(run, "253"), CallService)
     assert save.name == "poll_answer" and save.args == {"question": "satisfaction", "answer": "3"}
 
 
-def test_service_error_falls_back(flow):
+def test_service_error_falls_back(flow) -> None:
     run = FlowRun(flow)
     run.start()
     (save,) = of(press(run, "253"), CallService)
@@ -191,7 +193,7 @@ def test_service_error_falls_back(flow):
     assert run.node.name == "callback"
 
 
-def test_hang_up_during_a_recording_stops_it(flow):
+def test_hang_up_during_a_recording_stops_it(flow) -> None:
     run = FlowRun(flow)
     run.start()
     start = of(press(run, "22"), StartRecording)[0]
@@ -211,7 +213,7 @@ def problems(raw, services=None):
     return "\n".join(caught.value.problems)
 
 
-def test_validation_names_every_problem():
+def test_validation_names_every_problem() -> None:
     raw = minimal(
         a={"type": "menu", "prompt": "x", "choices": {"1": "nowhere", "12": "a", "x": "a"}},
         b={"type": "play", "prompt": "y"},
@@ -227,25 +229,25 @@ def test_validation_names_every_problem():
         assert expected in text
 
 
-def test_a_loop_without_input_is_refused():
+def test_a_loop_without_input_is_refused() -> None:
     raw = minimal(a={"type": "menu", "prompt": "x", "choices": {"1": "p"}},
                   p={"type": "play", "prompt": "x", "next": "q"},
                   q={"type": "service", "call": "callback", "next": "p"})
     assert "a loop without input" in problems(raw)
 
 
-def test_a_loop_through_a_menu_is_fine():
+def test_a_loop_through_a_menu_is_fine() -> None:
     raw = minimal(a={"type": "menu", "prompt": "x", "choices": {"1": "p"}},
                   p={"type": "play", "prompt": "x", "next": "a"})
     assert build_flow(raw).nodes["p"].next == "a"
 
 
-def test_missing_start_and_bad_templates():
+def test_missing_start_and_bad_templates() -> None:
     text = problems({"nodes": {"a": {"type": "play", "prompt": "{oops", "next": "a"}}})
     assert "needs 'start'" in text and "bad {variable}" in text
 
 
-def test_json_flows_load_too(tmp_path):
+def test_json_flows_load_too(tmp_path: Path) -> None:
     path = tmp_path / "flow.json"
     path.write_text('{"start": "a", "operator": "a", "nodes": {"a": {"type": "hangup"}}}')
     assert load_flow(path).start == "a"

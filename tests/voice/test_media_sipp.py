@@ -6,6 +6,7 @@ import shutil
 import statistics
 import subprocess
 import wave
+from pathlib import Path
 
 import pytest
 
@@ -29,7 +30,7 @@ def capture_samples():
 
 
 class RecordingGateway:
-    def __init__(self, tmp_path):
+    def __init__(self, tmp_path: Path) -> None:
         self.tmp_path = tmp_path
         self.rtp = {}
         self.recorders = {}
@@ -37,7 +38,7 @@ class RecordingGateway:
         self.ended = []
         self.tasks = set()
 
-    def __call__(self, endpoint, event):
+    def __call__(self, endpoint, event) -> None:
         loop = asyncio.get_running_loop()
         if isinstance(event, IncomingCall):
             task = loop.create_task(self._answer(endpoint, event.call_id))
@@ -54,14 +55,14 @@ class RecordingGateway:
             self.rtp[event.call_id].close()
             self.recorders[event.call_id].close()
 
-    async def _answer(self, endpoint, call_id):
+    async def _answer(self, endpoint, call_id) -> None:
         rtp = await open_rtp_endpoint("127.0.0.1", lambda d: self.digits.append(d.digit),
                                       measure=True)
         self.rtp[call_id] = rtp
         endpoint.answer(call_id, rtp.port)
 
 
-async def call_with_sipp(tmp_path):
+async def call_with_sipp(tmp_path: Path):
     gateway = RecordingGateway(tmp_path)
     endpoint = await open_sip_endpoint("127.0.0.1", 0, gateway)
     process = await asyncio.create_subprocess_exec(
@@ -77,7 +78,7 @@ async def call_with_sipp(tmp_path):
     return process.returncode, stderr.decode(errors="replace"), gateway
 
 
-def test_sipp_speech_and_keys_reach_the_recorder_and_the_dtmf_receiver(tmp_path):
+def test_sipp_speech_and_keys_reach_the_recorder_and_the_dtmf_receiver(tmp_path: Path) -> None:
     if shutil.which("sipp") is None:
         pytest.fail("sipp is not installed: apt-get install -y sip-tester")
     code, log, gateway = asyncio.run(call_with_sipp(tmp_path))

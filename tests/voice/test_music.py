@@ -3,6 +3,7 @@
 import subprocess
 import time
 import wave
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,7 +15,7 @@ from tests.voice.test_media_bridge import goertzel, tone_frames
 CEILING = 10 ** (-12 / 20) * 32768
 
 
-def write_wav(path, samples, rate=8000, channels=1, width=2):
+def write_wav(path, samples, rate: int=8000, channels: int=1, width: int=2) -> None:
     with wave.open(str(path), "wb") as wav:
         wav.setnchannels(channels)
         wav.setsampwidth(width)
@@ -26,7 +27,7 @@ def samples_of(pcm):
     return np.frombuffer(pcm, "<i2").astype(np.int64)
 
 
-def test_builtin_music_is_long_soft_and_not_silent():
+def test_builtin_music_is_long_soft_and_not_silent() -> None:
     pcm = builtin_music_pcm()
     samples = samples_of(pcm)
     assert len(samples) / 8000 >= 20
@@ -40,7 +41,7 @@ def test_builtin_music_is_long_soft_and_not_silent():
     assert in_band / spectrum.sum() > 0.99
 
 
-def test_builtin_music_does_not_repeat_within_the_loop_and_loops_without_a_click():
+def test_builtin_music_does_not_repeat_within_the_loop_and_loops_without_a_click() -> None:
     samples = samples_of(builtin_music_pcm()).astype(np.float64)
     bar = 3 * 8000
     bars = [samples[i * bar:(i + 1) * bar] for i in range(len(samples) // bar)]
@@ -54,7 +55,7 @@ def test_builtin_music_does_not_repeat_within_the_loop_and_loops_without_a_click
     assert abs(samples[0] - samples[-1]) <= np.percentile(steps, 99.9)
 
 
-def test_builtin_music_is_made_once_and_quickly():
+def test_builtin_music_is_made_once_and_quickly() -> None:
     builtin_music_pcm.cache_clear()
     started = time.perf_counter()
     first = builtin_music_pcm()
@@ -64,7 +65,7 @@ def test_builtin_music_is_made_once_and_quickly():
     assert MusicSource().pcm is first
 
 
-def test_frames_loop_for_ever_and_chunks_continue_where_frames_stopped():
+def test_frames_loop_for_ever_and_chunks_continue_where_frames_stopped() -> None:
     loop = np.arange(1000, dtype="<i2").tobytes()  # 1000 samples: not a multiple of 160
     source = MusicSource(loop)
     assert source.seconds == 1000 / 8000
@@ -82,14 +83,14 @@ def test_frames_loop_for_ever_and_chunks_continue_where_frames_stopped():
         MusicSource(b"")
 
 
-def test_default_music_is_the_builtin_loop_without_configuration(monkeypatch):
+def test_default_music_is_the_builtin_loop_without_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("HOTLINE_HOLD_MUSIC", raising=False)
     source = default_music()
     assert source.pcm == builtin_music_pcm()
     assert default_music() is not source  # each held leg gets its own position
 
 
-def test_hold_music_file_in_the_native_format_is_read_directly(tmp_path, monkeypatch):
+def test_hold_music_file_in_the_native_format_is_read_directly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pcm = b"".join(tone_frames(440, 100, amplitude=4000))
     path = tmp_path / "native.wav"
     write_wav(path, np.frombuffer(pcm, "<i2"))
@@ -100,7 +101,7 @@ def test_hold_music_file_in_the_native_format_is_read_directly(tmp_path, monkeyp
     assert source.frame() == pcm[:320]
 
 
-def test_a_loud_file_is_brought_down_to_the_ceiling(tmp_path, monkeypatch):
+def test_a_loud_file_is_brought_down_to_the_ceiling(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     loud = np.frombuffer(b"".join(tone_frames(440, 50, amplitude=30000)), "<i2")
     path = tmp_path / "loud.wav"
     write_wav(path, loud)
@@ -110,7 +111,7 @@ def test_a_loud_file_is_brought_down_to_the_ceiling(tmp_path, monkeypatch):
     assert goertzel(default_music().pcm, 440) > 0.95 * CEILING
 
 
-def test_other_wav_formats_are_converted_with_sox(tmp_path, monkeypatch):
+def test_other_wav_formats_are_converted_with_sox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     rate = 44100
     t = np.arange(rate * 2) / rate
     left = np.round(5000 * np.sin(2 * np.pi * 600 * t))
@@ -132,7 +133,7 @@ def test_other_wav_formats_are_converted_with_sox(tmp_path, monkeypatch):
     assert goertzel(default_music().pcm[8000:24000], 600) > 3500
 
 
-def test_without_sox_a_foreign_format_is_a_clear_error(tmp_path, monkeypatch):
+def test_without_sox_a_foreign_format_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "cd.wav"
     write_wav(path, np.zeros(44100, "<i2"), rate=44100, channels=2)
     monkeypatch.setenv("HOTLINE_HOLD_MUSIC", str(path))
@@ -144,7 +145,7 @@ def test_without_sox_a_foreign_format_is_a_clear_error(tmp_path, monkeypatch):
     assert "sox is not installed" in message
 
 
-def test_a_file_that_is_not_audio_is_a_clear_error(tmp_path, monkeypatch):
+def test_a_file_that_is_not_audio_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "notes.wav"
     path.write_text("this is not a recording")
     monkeypatch.setenv("HOTLINE_HOLD_MUSIC", str(path))
@@ -154,7 +155,7 @@ def test_a_file_that_is_not_audio_is_a_clear_error(tmp_path, monkeypatch):
     assert "sox cannot convert it" in str(error.value)
 
 
-def test_missing_and_empty_files_are_clear_errors(tmp_path, monkeypatch):
+def test_missing_and_empty_files_are_clear_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HOTLINE_HOLD_MUSIC", str(tmp_path / "gone.wav"))
     with pytest.raises(HoldMusicError, match=r"gone\.wav: cannot read it"):
         default_music()
@@ -165,7 +166,7 @@ def test_missing_and_empty_files_are_clear_errors(tmp_path, monkeypatch):
         default_music()
 
 
-def test_a_changed_file_is_read_again(tmp_path, monkeypatch):
+def test_a_changed_file_is_read_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "music.wav"
     write_wav(path, np.full(800, 100, "<i2"))
     monkeypatch.setenv("HOTLINE_HOLD_MUSIC", str(path))

@@ -8,6 +8,7 @@ registrars offer MD5 only; SHA-256 is covered by the unit tests.
 import asyncio
 import contextlib
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -32,7 +33,7 @@ pytestmark = pytest.mark.e2e
 PASSWORD = "desk-8001-pw"
 
 
-def lookup(user):
+def lookup(user) -> PhoneCredentials | None:
     if user != "8001":
         return None
     return PhoneCredentials("8001", "hotline", ha1("8001", "hotline", PASSWORD),
@@ -42,10 +43,10 @@ def lookup(user):
 class RtpCounter(asyncio.DatagramProtocol):
     """Where our side of the call listens: counts the RTP packets the phone sends."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.payload_types = []
 
-    def datagram_received(self, data, addr):
+    def datagram_received(self, data, addr) -> None:
         with contextlib.suppress(RtpError):
             self.payload_types.append(parse_rtp(data).payload_type)
 
@@ -53,14 +54,14 @@ class RtpCounter(asyncio.DatagramProtocol):
 class Desk:
     """The application: calls the phone once it registers; hangs up after `hang_up_after`."""
 
-    def __init__(self, rtp_port, hang_up_after=None):
+    def __init__(self, rtp_port, hang_up_after=None) -> None:
         self.rtp_port = rtp_port
         self.hang_up_after = hang_up_after
         self.events = []
         self.call_id = None
         self.ended = asyncio.Event()
 
-    def __call__(self, endpoint, event):
+    def __call__(self, endpoint, event) -> None:
         self.events.append(event)
         loop = asyncio.get_running_loop()
         if isinstance(event, PhoneRegistered) and self.rtp_port and self.call_id is None:
@@ -76,7 +77,7 @@ class Desk:
         return [e for e in self.events if isinstance(e, kind)]
 
 
-def write_phone_config(directory, sip_port, gateway_port, password, source_wav):
+def write_phone_config(directory, sip_port, gateway_port, password, source_wav) -> None:
     directory.mkdir()
     (directory / "config").write_text(
         "poll_method poll\n"
@@ -93,7 +94,7 @@ def write_phone_config(directory, sip_port, gateway_port, password, source_wav):
     )
 
 
-def write_tone(path, seconds=6):
+def write_tone(path, seconds: int=6) -> None:
     import wave
 
     from tests.voice.test_media import tone
@@ -105,8 +106,8 @@ def write_tone(path, seconds=6):
         wav.writeframes(tone(frequency=400.0, amplitude=8000, samples=8000 * seconds))
 
 
-async def run_phone(tmp_path, ports, *, password=PASSWORD, call=True, hang_up_after=None,
-                    phone_seconds=4):
+async def run_phone(tmp_path: Path, ports, *, password=PASSWORD, call: bool=True, hang_up_after=None,
+                    phone_seconds: int=4):
     gateway_port, phone_port, rtp_port = ports
     loop = asyncio.get_running_loop()
     rtp_transport, counter = await loop.create_datagram_endpoint(
@@ -136,12 +137,12 @@ async def run_phone(tmp_path, ports, *, password=PASSWORD, call=True, hang_up_af
 
 
 @pytest.fixture(autouse=True)
-def _baresip_installed():
+def _baresip_installed() -> None:
     if shutil.which("baresip") is None:
         pytest.fail("baresip is not installed: apt-get install -y baresip")
 
 
-def test_the_phone_registers_is_called_answers_and_we_hang_up(tmp_path):
+def test_the_phone_registers_is_called_answers_and_we_hang_up(tmp_path: Path) -> None:
     desk, registrar, counter, endpoint, log = asyncio.run(
         run_phone(tmp_path, (39600, 39601, 39602), hang_up_after=1.5))
     (registered, *_) = desk.of_type(PhoneRegistered)
@@ -165,7 +166,7 @@ def test_the_phone_registers_is_called_answers_and_we_hang_up(tmp_path):
     assert registrar.bindings(0.0) == [] and endpoint.agent.calls == {}
 
 
-def test_the_phone_hangs_up_first(tmp_path):
+def test_the_phone_hangs_up_first(tmp_path: Path) -> None:
     desk, _, _, endpoint, log = asyncio.run(
         run_phone(tmp_path, (39603, 39604, 39605), hang_up_after=None, phone_seconds=3))
     assert desk.of_type(OutgoingAnswered), log
@@ -173,7 +174,7 @@ def test_the_phone_hangs_up_first(tmp_path):
     assert endpoint.agent.calls == {}
 
 
-def test_a_wrong_password_is_refused(tmp_path):
+def test_a_wrong_password_is_refused(tmp_path: Path) -> None:
     desk, registrar, _, _, log = asyncio.run(
         run_phone(tmp_path, (39606, 39607, 39608), password="not-the-password", call=False,
                   phone_seconds=2))

@@ -1,8 +1,10 @@
 """The IVR's calls into the platform, without a telephone: orders, contacts, knowledge."""
 
 import wave
+from pathlib import Path
 
 import pytest
+from pytest_django.fixtures import Settings
 
 from hotline.knowledge.services import EntryData, do_create_entry, do_entry_action
 from hotline.orders.attachments import visible_attachments
@@ -10,25 +12,26 @@ from hotline.orders.models import Attachment, Contact, Order
 from hotline.orders.services import NewOrder, do_action, do_create_order
 from hotline.voice import services
 from hotline.voice.services import CallContext
+from tests.conftest import City
 
 pytestmark = pytest.mark.django_db
 CALLER = "13800138000"
 
 
 @pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
+def media_root(settings: Settings, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.LANGUAGE_CODE = "en"  # the summaries' msgids (the gateway uses the default language)
 
 
 @pytest.fixture
-def call(city):
+def call(city: City):
     context = CallContext("call-1@test", CALLER)
     context.contact_id = services.start_call(context)
     return context
 
 
-def recording(tmp_path, seconds=1.0):
+def recording(tmp_path: Path, seconds: float=1.0):
     path = tmp_path / "rec.wav"
     with wave.open(str(path), "wb") as wav:
         wav.setnchannels(1)
@@ -42,11 +45,11 @@ def recording(tmp_path, seconds=1.0):
     ("13800138000", "13800138000"), ("+8613800138000", "+8613800138000"),
     ("sipp", ""), (None, ""), ("1234", ""), ("tel-010-12345678", "01012345678"),
 ])
-def test_the_callers_number_is_the_from_user_digits(raw, number):
+def test_the_callers_number_is_the_from_user_digits(raw: str | None, number: str) -> None:
     assert services.caller_number(raw) == number
 
 
-def test_complaint_creates_an_order_linked_to_the_call_with_the_recording(call, tmp_path):
+def test_complaint_creates_an_order_linked_to_the_call_with_the_recording(call, tmp_path: Path) -> None:
     result = services.create_order(call, {"type": "complaint", "recording": recording(tmp_path),
                                           "seconds": "1.0"})
     order = Order.objects.get(number=result["number"])
@@ -60,14 +63,14 @@ def test_complaint_creates_an_order_linked_to_the_call_with_the_recording(call, 
     assert call.orders == [order.number]
 
 
-def test_voicemail_is_a_suggestion_on_the_voicemail_channel(call, tmp_path):
+def test_voicemail_is_a_suggestion_on_the_voicemail_channel(call, tmp_path: Path) -> None:
     result = services.voicemail(call, {"recording": recording(tmp_path), "seconds": "1.0"})
     order = Order.objects.get(number=result["number"])
     assert (order.type, order.channel) == ("suggestion", "voicemail")
     assert order.attachments.get().kind == Attachment.Kind.RECORDING
 
 
-def test_recordings_are_hidden_from_whoever_may_not_know_the_citizen(call, tmp_path, city):
+def test_recordings_are_hidden_from_whoever_may_not_know_the_citizen(call, tmp_path: Path, city: City) -> None:
     number = services.create_order(call, {"type": "complaint",
                                           "recording": recording(tmp_path)})["number"]
     order = Order.objects.get(number=number)
@@ -77,7 +80,7 @@ def test_recordings_are_hidden_from_whoever_may_not_know_the_citizen(call, tmp_p
     assert visible_attachments(city.handler, order).count() == 0
 
 
-def test_status_lookup_only_for_the_callers_own_orders(call, city):
+def test_status_lookup_only_for_the_callers_own_orders(call, city: City) -> None:
     mine, _ = do_create_order(city.agent, NewOrder(
         type="complaint", channel="phone", title="停水", text="三天没水", citizen_phone=CALLER,
         category="100101"))
@@ -92,7 +95,7 @@ def test_status_lookup_only_for_the_callers_own_orders(call, city):
     assert services.lookup_order(anonymous, {"number": mine.number}) == {"outcome": "not_found"}
 
 
-def publish(city, **fields):
+def publish(city: City, **fields):
     values = dict(kind="faq", title="停水了怎么办", body="<p>请提前<b>储水</b>。</p>",
                   keywords="停水", categories=["100101"])
     data = EntryData(**{**values, **fields})
@@ -101,7 +104,7 @@ def publish(city, **fields):
     return do_entry_action(city.monitor, entry.pk, "publish")
 
 
-def test_voice_entries_are_the_published_public_ones_marked_for_voice(call, city):
+def test_voice_entries_are_the_published_public_ones_marked_for_voice(call, city: City) -> None:
     assert services.voice_entries(call, {}) == {"outcome": "empty", "entries": []}
     publish(city, for_voice=True)
     publish(city, for_voice=False, title="不读")
@@ -111,7 +114,7 @@ def test_voice_entries_are_the_published_public_ones_marked_for_voice(call, city
     assert [(e["title"], e["text"]) for e in result["entries"]] == [("停水了怎么办", "请提前储水。")]
 
 
-def test_sms_poll_and_call_back_are_contacts(call):
+def test_sms_poll_and_call_back_are_contacts(call) -> None:
     services.send_sms(call, {"title": "停水", "text": "请提前储水。"})
     services.poll_answer(call, {"question": "satisfaction", "answer": "2"})
     services.callback(call, {})
@@ -122,7 +125,7 @@ def test_sms_poll_and_call_back_are_contacts(call):
     assert {c.citizen.phone for c in Contact.objects.all()} == {CALLER}
 
 
-def test_the_call_contact_keeps_the_path_and_counts_visits(call):
+def test_the_call_contact_keeps_the_path_and_counts_visits(call) -> None:
     services.finish_call(call, ["welcome", "self_service", "welcome"], "remote_bye")
     other = CallContext("call-3@test", CALLER)
     other.contact_id = services.start_call(other)
@@ -132,5 +135,5 @@ def test_the_call_contact_keeps_the_path_and_counts_visits(call):
     assert services.node_visit_counts() == {"welcome": 3, "self_service": 1, "human": 1}
 
 
-def test_a_failing_service_is_the_error_outcome(call):
+def test_a_failing_service_is_the_error_outcome(call) -> None:
     assert services.run_service("create_order", call, {"type": "nonsense"}) == {"outcome": "error"}
