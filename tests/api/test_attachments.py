@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 PHOTO = image_bytes("PNG")
 
 
-def _upload(user, number, *, kind: str="intake", name: str="现场照片.png", content=PHOTO,
-            content_type: str="image/png"):
+def _upload(user, number, *, kind: str = "intake", name: str = "现场照片.png", content=PHOTO,
+            content_type: str = "image/png"):
     client = ApiClient(user).client
     f = SimpleUploadedFile(name, content, content_type=content_type)
     return client.post(f"{API}/orders/{number}/attachments", {"file": f, "kind": kind})
@@ -122,7 +122,8 @@ def test_recordings_are_hidden_from_those_who_may_not_know_the_citizen(city: Cit
     ("report.pdf", "windows program as a.pdf"), ("说明.txt", "shell script"),
     ("scan.docx", "zip archive"), ("a.doc", "macro doc"),
 ])
-def test_hostile_content_under_an_innocent_name_is_refused(city: City, media: Path, name: str, label: str) -> None:
+def test_hostile_content_under_an_innocent_name_is_refused(city: City, media: Path, name: str,
+                                                           label: str) -> None:
     order = new_order(city)
     with translation.override("en"):
         r = _upload(city.agent, order.number, name=name, content=REFUSED[label],

@@ -35,7 +35,7 @@ def english() -> Iterator[None]:
 
 # --- samples -------------------------------------------------------------------------------
 
-def image_bytes(fmt: str = "JPEG", size=(40, 30), mode: str="RGB", **save) -> bytes:
+def image_bytes(fmt: str = "JPEG", size=(40, 30), mode: str = "RGB", **save) -> bytes:
     out = io.BytesIO()
     Image.new(mode, size, (200, 30, 30) if mode == "RGB" else 1).save(out, format=fmt, **save)
     return out.getvalue()

@@ -124,7 +124,7 @@ def test_a_huge_claimed_dimension_and_far_empty_cells_never_widen_the_rows(monke
     widths = []
     real_get_row = ReadOnlyWorksheet._get_row
 
-    def recording_get_row(self, row, min_col: int=1, max_col=None, values_only: bool=False):
+    def recording_get_row(self, row, min_col: int = 1, max_col=None, values_only: bool = False):
         result = real_get_row(self, row, min_col, max_col, values_only)
         widths.append(len(result))
         return result

@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.django_db
 
 
-def test_load_demo_desk_gives_every_agent_a_registrable_extension_once(city: City, capsys: pytest.CaptureFixture[str]) -> None:
+def test_load_demo_desk_gives_every_agent_a_registrable_extension_once(city: City,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
     call_command("load_demo_desk")
     out = capsys.readouterr().out
     assert set(Queue.objects.values_list("code", flat=True)) == {"general", "enterprise"}

@@ -36,4 +36,5 @@ def test_the_agent_who_took_the_call_links_it(phones: Any) -> None:
     response = post_order(as_user(phones.sub_agent), call, "save")
     assert response.status_code == 200, response.content.decode()
     order = Order.objects.get()
-    assert list(order.contacts.values_list("pk", flat=True)) == [call.contact_id]
+    contacts = order.contacts.values_list("pk", flat=True)  # type: ignore[attr-defined]
+    assert list(contacts) == [call.contact_id]

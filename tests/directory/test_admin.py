@@ -28,7 +28,7 @@ MODELS = [
 
 
 @pytest.fixture
-def order(city: City):
+def order(city: City) -> Order:
     order, _ = do_create_order(city.agent, NewOrder(
         type="complaint", channel="phone", title="停水", text="小区停水", citizen_phone="13800000001",
         district="gulou", category="100101"))
@@ -37,7 +37,7 @@ def order(city: City):
 
 
 @pytest.fixture
-def admin_client(client: Client, city: City):
+def admin_client(client: Client, city: City) -> Client:
     city.admin.is_staff = True
     city.admin.save()
     client.force_login(city.admin)
@@ -50,15 +50,18 @@ def url(model: str, view: str = "changelist", *args: object) -> str:
     return reverse(f"admin:{app}_{name}_{view}", args=args)
 
 
-def test_every_changelist_and_change_page_loads_for_centre_admin(admin_client: Client, order, city: City) -> None:
+def test_every_changelist_and_change_page_loads_for_centre_admin(admin_client: Client, order: Order,
+                                                                 city: City) -> None:
     ApiToken.objects.create(user=city.agent, name="ops", key_hash="x" * 64)
     for model in MODELS:
         response = admin_client.get(url(model))
         assert response.status_code == 200, model
     assert admin_client.get(reverse("admin:index")).status_code == 200
+    first_event = order.events.first()
+    assert first_event is not None
     for model, pk in [("orders/order", order.pk), ("directory/unit", city.water.pk),
                       ("directory/category", city.cat_outage.pk), ("directory/user", city.handler.pk),
-                      ("orders/orderevent", order.events.first().pk)]:
+                      ("orders/orderevent", first_event.pk)]:
         assert admin_client.get(url(model, "change", pk)).status_code == 200, model
     for model in ("directory/unit", "directory/category", "directory/user",
                   "directory/calendarday", "api/apitoken"):
@@ -84,8 +87,9 @@ def test_centre_admin_without_is_staff_is_refused(client: Client, city: City) ->
     assert client.get(reverse("admin:index")).status_code == 302
 
 
-def test_order_history_cannot_be_changed_or_deleted(admin_client: Client, order) -> None:
+def test_order_history_cannot_be_changed_or_deleted(admin_client: Client, order: Order) -> None:
     event = order.events.first()
+    assert event is not None
     model_admin = admin.site._registry[OrderEvent]
     request = admin_client.get(url("orders/orderevent")).wsgi_request
     assert not model_admin.has_add_permission(request)
@@ -113,7 +117,9 @@ def test_token_is_shown_once_and_revoked(admin_client: Client, city: City) -> No
     assert response.status_code == 200
     token = ApiToken.objects.get(name="水务系统")
     shown = " ".join(str(m) for m in response.context["messages"])
-    secret = re.search(r"hl_[A-Za-z0-9_-]+", shown).group(0)
+    found = re.search(r"hl_[A-Za-z0-9_-]+", shown)
+    assert found is not None
+    secret = found.group(0)
     assert hash_token(secret) == token.key_hash and secret.startswith("hl_")
     admin_client.post(url("api/apitoken"), {"action": "revoke",
                                              "_selected_action": [token.pk]})

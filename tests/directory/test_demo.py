@@ -42,6 +42,7 @@ def test_load_demo_builds_a_city_with_orders_in_every_state(db: None) -> None:
     assert CategoryRoute.objects.filter(lead_unit__kind=UnitKind.SUBCENTRE).exists()
     assert CategoryRoute.objects.filter(co_units__isnull=False).exists()
     outage = Category.objects.get(name="停水")
+    assert outage.handle_limit_days is not None
     assert outage.urgent_handle_limit_hours is not None and outage.handle_limit_days <= 3
     # staff: every role, and the password works
     roles = dict(User.objects.values_list("role").annotate(n=Count("id")))
@@ -88,6 +89,7 @@ def test_password_from_environment_and_no_orders(db: None, monkeypatch: pytest.M
     assert result.loaded and Order.objects.count() == 0
     user = User.objects.get(username="water_handler")
     assert user.check_password("another-secret") and not user.check_password("demo12345")
+    assert user.unit is not None
     assert user.unit.name == "市水务局" and not user.is_staff
 
 

@@ -23,7 +23,7 @@ STRONG = "Kx9-long-enough-Pw"
 
 
 @pytest.fixture
-def admin_client(client: Client, city: City):
+def admin_client(client: Client, city: City) -> Client:
     city.admin.is_staff = True
     city.admin.save()
     client.force_login(city.admin)

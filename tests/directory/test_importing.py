@@ -12,7 +12,7 @@ from hotline.directory import importing
 from hotline.directory.models import Category, CategoryRoute, District, Unit, UnitKind
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Sequence
     from pathlib import Path
 
     from tests.conftest import City
@@ -29,7 +29,7 @@ def english() -> Iterator[None]:
         yield
 
 
-def workbook_bytes(**sheets: list[list[object]]) -> io.BytesIO:
+def workbook_bytes(**sheets: Sequence[Sequence[object]]) -> io.BytesIO:
     wb = Workbook()
     wb.remove(wb.active)
     for name, rows in sheets.items():
@@ -94,6 +94,7 @@ def test_units_good_and_bad_rows(city: City) -> None:
     assert reasons[(11, "noname")] == "missing name"
     assert "row 5" in reasons[(12, "traffic")]
     street = Unit.objects.get(code="gulou-nanjie")
+    assert street.parent is not None and street.district is not None
     assert street.kind == UnitKind.STREET and street.parent.code == "gulou-sub2"
     assert street.district.code == "gulou"
     water = Unit.objects.get(code="water")
@@ -148,6 +149,7 @@ def test_catalogue_good_and_bad_rows(city: City) -> None:
     assert "duplicate code" in reasons[13]
     assert "centre" in reasons[14]
     food = Category.objects.get(code="200101")
+    assert food.parent is not None
     assert food.parent.code == "2001" and food.level == 3
     assert food.accepted_types == ["complaint", "report"]
     assert (food.sign_limit_hours, food.handle_limit_days, food.urgent_sign_limit_hours,

@@ -41,7 +41,7 @@ def _unit_row(n: int) -> str:
 
 
 def test_a_zip_bomb_is_refused_before_any_row_is_read(db: None) -> None:
-    def bomb():
+    def bomb() -> Iterator[bytes]:
         yield f"<worksheet {NS}><sheetData>{UNITS_HEADER}".encode()
         block = _unit_row(2).replace(' r="2"', "").replace(' r="A2"', "").replace(
             ' r="B2"', "").replace(' r="C2"', "").encode() * 10000

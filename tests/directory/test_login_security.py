@@ -57,13 +57,14 @@ def logged_in(client: Client) -> bool:
 
 
 @pytest.fixture
-def root(db: None):
+def root(db: None) -> User:
     return User.objects.create_superuser("root", password="pw-root", email="")
 
 
 # --- throttling and lockout ----------------------------------------------------------------
 
-def test_thirty_wrong_passwords_lock_the_account_even_from_fresh_addresses(client: Client, city: City, settings: Settings) -> None:
+def test_thirty_wrong_passwords_lock_the_account_even_from_fresh_addresses(client: Client, city: City,
+                                                                           settings: Settings) -> None:
     answers = [log_in(client, "alice", "wrong", ip=f"10.0.1.{n}").status_code for n in range(30)]
     limit = settings.AXES_FAILURE_LIMIT
     assert answers[: limit - 1] == [200] * (limit - 1)  # "wrong user name or password"
@@ -121,7 +122,7 @@ def test_api_tokens_are_not_affected_by_a_lockout(client: Client, city: City) ->
 
 # --- the second factor ---------------------------------------------------------------------
 
-def _admins(city: City, root):
+def _admins(city: City, root: User) -> dict[str, User]:
     city.admin.is_staff = True
     city.admin.save()
     return {"centre_admin": city.admin, "security_admin": city.security_admin,
@@ -129,7 +130,8 @@ def _admins(city: City, root):
 
 
 @pytest.mark.parametrize("who", ["centre_admin", "security_admin", "audit_admin", "superuser"])
-def test_administrators_reach_no_page_before_the_second_factor(client: Client, city: City, root, who: str) -> None:
+def test_administrators_reach_no_page_before_the_second_factor(client: Client, city: City, root: User,
+                                                               who: str) -> None:
     user = _admins(city, root)[who]
     response = log_in(client, user.username)
     assert response.status_code == 302 and logged_in(client)
@@ -244,7 +246,8 @@ def test_the_password_change_page_applies_the_policy(client: Client, city: City)
     assert again.status_code == 400  # not the current password again
 
 
-def test_an_expired_password_must_be_changed_before_any_page(client: Client, city: City, settings: Settings) -> None:
+def test_an_expired_password_must_be_changed_before_any_page(client: Client, city: City,
+                                                             settings: Settings) -> None:
     settings.HOTLINE_PASSWORD_MAX_AGE_DAYS = 90
     user = city.agent
     User.objects.filter(pk=user.pk).update(
@@ -282,7 +285,8 @@ def test_idle_sessions_are_logged_out(client: Client, city: City, settings: Sett
         assert not logged_in(client)
 
 
-def test_background_refreshes_do_not_keep_a_session_alive(client: Client, city: City, settings: Settings) -> None:
+def test_background_refreshes_do_not_keep_a_session_alive(client: Client, city: City,
+                                                          settings: Settings) -> None:
     settings.HOTLINE_IDLE_TIMEOUT_MINUTES = 30
     with time_machine.travel(START, tick=False):
         client.force_login(city.monitor)
@@ -297,7 +301,7 @@ def test_background_refreshes_do_not_keep_a_session_alive(client: Client, city: 
 
 # --- 三员分立 --------------------------------------------------------------------------------
 
-def test_no_account_holds_two_duties(city: City, root) -> None:
+def test_no_account_holds_two_duties(city: City, root: User) -> None:
     users = [u for u in vars(city).values() if isinstance(u, User)] + [root]
     for role in (Role.SECURITY_ADMIN, Role.AUDIT_ADMIN):  # superuser flag on the other duties
         users.append(User.objects.create_superuser(f"root-{role}", password="x", role=role))
@@ -320,7 +324,8 @@ def test_security_and_audit_admins_get_nothing_in_the_admin(client: Client, city
     assert client.get(reverse("admin:directory_user_changelist")).status_code == 302
 
 
-def test_superusers_get_no_security_settings_nor_login_records(client: Client, city: City, root) -> None:
+def test_superusers_get_no_security_settings_nor_login_records(client: Client, city: City,
+                                                               root: User) -> None:
     client.force_login(root)
     assert client.get("/admin/").status_code == 200
     assert client.get(reverse("portal:security_settings")).status_code == 403

@@ -169,7 +169,7 @@ spans = st.integers(min_value=0, max_value=20 * 7 * HOUR)
 
 @settings(max_examples=200, deadline=None)
 @given(start=moments, seconds=spans)
-def test_adding_then_measuring_round_trips(start, seconds) -> None:
+def test_adding_then_measuring_round_trips(start: dt.datetime, seconds: int) -> None:
     end = CAL.add_working_seconds(start, seconds)
     assert end >= start
     assert CAL.working_seconds_between(start, end) == pytest.approx(seconds, abs=1e-3)
@@ -181,7 +181,7 @@ def test_adding_then_measuring_round_trips(start, seconds) -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(start=moments, first=spans, second=st.integers(min_value=1, max_value=5 * 7 * HOUR))
-def test_adding_in_two_steps_equals_adding_once(start, first, second) -> None:
+def test_adding_in_two_steps_equals_adding_once(start: dt.datetime, first: int, second: int) -> None:
     step = CAL.add_working_seconds(CAL.add_working_seconds(start, first), second)
     once = CAL.add_working_seconds(start, first + second)
     assert abs((step - once).total_seconds()) < 1e-3
@@ -189,6 +189,6 @@ def test_adding_in_two_steps_equals_adding_once(start, first, second) -> None:
 
 @settings(max_examples=100, deadline=None)
 @given(start=moments, days=st.integers(min_value=0, max_value=30))
-def test_working_days_are_whole_days_of_working_hours(start, days) -> None:
+def test_working_days_are_whole_days_of_working_hours(start: dt.datetime, days: int) -> None:
     end = CAL.add_working_days(start, days)
     assert CAL.working_seconds_between(start, end) == pytest.approx(days * 7 * HOUR, abs=1e-3)

@@ -121,7 +121,8 @@ def test_a_real_call_from_ring_to_order_with_its_recording(asgi_server, city: Ci
     assert order.state == "closed"
     call = QueuedCall.objects.get()
     assert call.outcome == "completed" and call.agent == city.agent
-    assert list(order.contacts.values_list("pk", flat=True)) == [call.contact_id]
+    contacts = order.contacts.values_list("pk", flat=True)  # type: ignore[attr-defined]
+    assert list(contacts) == [call.contact_id]
     recording = CallRecording.objects.get()
     assert recording.contact_id == call.contact_id and recording.seconds > 5
     attachment = order.attachments.get(kind="recording")

@@ -45,7 +45,8 @@ def test_navigation_links_the_page_for_those_who_may_open_it(city: City, login: 
     assert 'href="/insight/"' not in page
 
 
-def test_page_lists_hot_issues_with_chart_spike_and_order_links(city: City, scenario: Scenario, login: Any) -> None:
+def test_page_lists_hot_issues_with_chart_spike_and_order_links(city: City, scenario: Scenario,
+                                                                login: Any) -> None:
     response = login(city.leader).get(URL, {"period": "1"})
     page = response.content.decode()
     assert response.status_code == 200

@@ -62,7 +62,8 @@ def test_planted_outage_is_the_top_hot_issue_with_a_spike(city: City, scenario: 
     assert [(a.category, a.district) for a in report.area_spikes] == [("停水", "鼓楼区")]
 
 
-def test_week_window_groups_each_matter_and_finds_no_spike_in_a_steady_one(city: City, scenario: Scenario) -> None:
+def test_week_window_groups_each_matter_and_finds_no_spike_in_a_steady_one(city: City,
+                                                                           scenario: Scenario) -> None:
     report = hot_issues(city.agent, window_for(days=7, now=scenario.now))
     by_size = {i.count: i for i in report.issues}
     assert set(by_size) == {6, 2}

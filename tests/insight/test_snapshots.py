@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     from tests.insight.conftest import Scenario
 
 
-def test_the_same_view_is_served_from_the_snapshot_until_it_is_old(city: City, scenario: Scenario, settings: Settings) -> None:
+def test_the_same_view_is_served_from_the_snapshot_until_it_is_old(city: City, scenario: Scenario,
+                                                                   settings: Settings) -> None:
     settings.HOTLINE_HOT_ISSUES_REFRESH_SECONDS = 600
     now = scenario.now
     first = report_for(city.leader, window_for(days=1, now=now), now=now)

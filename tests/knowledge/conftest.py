@@ -17,7 +17,6 @@ if TYPE_CHECKING:
 
     from hotline.directory.models import User
     from hotline.knowledge.models import Entry
-
     from tests.conftest import City
 
 

@@ -63,7 +63,8 @@ def test_a_sheet_reaching_column_xfd_is_refused(city: City, login: Callable[[Use
     assert not Entry.objects.filter(title="标题2").exists()
 
 
-def test_too_many_rows_import_nothing(city: City, login: Callable[[User], Client], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_too_many_rows_import_nothing(city: City, login: Callable[[User], Client],
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(excel, "MAX_ROWS", 3)
     rows = HEADER + "".join(_row(n) for n in range(2, 7))
     before = Entry.objects.count()

@@ -40,7 +40,8 @@ def test_staff_search_page_and_htmx_partial(city: City, login: Callable[[User], 
     assert "<html" not in partial.content.decode() and "kb-hits" in partial.content.decode()
 
 
-def test_search_page_needs_login_and_orders_tab_respects_scope(city: City, client: Client, login: Callable[[User], Client]) -> None:
+def test_search_page_needs_login_and_orders_tab_respects_scope(city: City, client: Client,
+                                                               login: Callable[[User], Client]) -> None:
     from tests.knowledge.test_search import new_order
 
     response = client.get(reverse("knowledge:search"), {"q": "停水"})
@@ -114,7 +115,8 @@ def test_new_entry_form_errors_are_422(city: City, login: Callable[[User], Clien
     assert response.status_code == 422
 
 
-def test_mine_lists_expired_and_drafts_for_owners_only(city: City, login: Callable[[User], Client], today: dt.date) -> None:
+def test_mine_lists_expired_and_drafts_for_owners_only(city: City, login: Callable[[User], Client],
+                                                       today: dt.date) -> None:
     expired = publish(city, title="已过期的通知", valid_until=today - dt.timedelta(days=2))
     draft = do_create_entry(city.handler, entry_data(title="草稿中"))
     response = login(city.handler).get(reverse("knowledge:mine"))
@@ -156,7 +158,8 @@ def _workbook(rows) -> SimpleUploadedFile:
     return SimpleUploadedFile("entries.xlsx", out.getvalue())
 
 
-def test_excel_import_reports_rejected_rows_and_export_round_trips(city: City, login: Callable[[User], Client]) -> None:
+def test_excel_import_reports_rejected_rows_and_export_round_trips(city: City,
+                                                                   login: Callable[[User], Client]) -> None:
     published = publish(city, title="已发布条目")
     rows = [
         ["kind", "title", "body", "keywords", "categories", "valid_until", "public"],
@@ -193,7 +196,8 @@ def test_excel_import_reports_rejected_rows_and_export_round_trips(city: City, l
     assert not_excel.context["report"].rejected[0][0] == 0
 
 
-def test_suggestions_fragment_for_typed_text(city: City, client: Client, login: Callable[[User], Client]) -> None:
+def test_suggestions_fragment_for_typed_text(city: City, client: Client,
+                                             login: Callable[[User], Client]) -> None:
     publish(city, title="停水怎么办")
     url = reverse("knowledge:suggest")
     assert client.get(url, {"text": "停水"}).status_code == 302  # staff only

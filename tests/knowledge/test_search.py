@@ -205,7 +205,7 @@ def test_hidden_best_matches_do_not_hide_readable_ones(city: City, monkeypatch: 
 
 # --- newest-first order search: the same page by every path ------------------------------------
 
-def _plant_order_index(count: int=1200):
+def _plant_order_index(count: int = 1200):
     """Index documents straight into the order index (no orders needed by the backend): a
     common word, a rare one, one common long ago only, and filler."""
     from hotline.knowledge.backends import ORDER_INDEX

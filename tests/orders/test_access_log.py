@@ -120,7 +120,7 @@ def test_an_api_action_answering_with_the_citizen_is_logged(city: City) -> None:
     assert entry.detail == "after sign"
 
 
-def test_the_screen_pop_logs_the_callers_number_for_the_agent(offered: QueuedCall, phones) -> None:
+def test_the_screen_pop_logs_the_callers_number_for_the_agent(offered: QueuedCall, phones: Any) -> None:
     client = Client(REMOTE_ADDR=ADDRESS)
     client.force_login(phones.agent)
     pop = client.get(f"/desk/calls/{offered.pk}/pop/")
@@ -131,14 +131,14 @@ def test_the_screen_pop_logs_the_callers_number_for_the_agent(offered: QueuedCal
     assert entry.detail == f"screen pop of call {offered.pk}"
 
 
-def test_the_prefilled_order_form_of_a_call_is_logged(offered: QueuedCall, phones) -> None:
+def test_the_prefilled_order_form_of_a_call_is_logged(offered: QueuedCall, phones: Any) -> None:
     client = Client(REMOTE_ADDR=ADDRESS)
     client.force_login(phones.agent)
     assert client.get(f"/desk/calls/{offered.pk}/form/").status_code == 200
     assert only_entry().detail == f"order form of call {offered.pk}"
 
 
-def test_the_desk_call_back_list_logs_each_number_shown(phones) -> None:
+def test_the_desk_call_back_list_logs_each_number_shown(phones: Any) -> None:
     order = make_order(phones)
     callback = ScheduledCallback.objects.create(
         order=order, phone=PHONE, due_at=timezone.now(), created_by=phones.agent,
@@ -197,7 +197,8 @@ def attach(order: Order, kind: str, name: str = "call.wav") -> Attachment:
     (Attachment.Kind.INTAKE, "", AccessKind.ATTACHMENT_DOWNLOAD, False),
     (Attachment.Kind.INTAKE, "?play=1", AccessKind.ATTACHMENT_DOWNLOAD, False),
 ])
-def test_each_file_served_on_the_order_page_writes_one_entry(city: City, kind, query: str, logged, inline: bool) -> None:
+def test_each_file_served_on_the_order_page_writes_one_entry(city: City, kind: str, query: str,
+                                                             logged: str, inline: bool) -> None:
     order = make_order(city)
     attachment = attach(order, kind)
     path = f"/orders/{order.number}/files/{attachment.pk}/"

@@ -26,12 +26,13 @@ from hotline.orders.models import Assignment, Citizen, Contact, Order, OrderEven
 from hotline.orders.services import NewOrder, do_action, do_create_order
 
 if TYPE_CHECKING:
+    from hotline.orders.bulk import LoadStats
     from tests.conftest import City
 
 NOW = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC)
 
 
-def _load(count: int, *, batch_size: int = 70, seed: int = 7):
+def _load(count: int, *, batch_size: int = 70, seed: int = 7) -> LoadStats:
     return load_orders(count, batch_size=batch_size, seed=seed, now=NOW, span_days=60)
 
 
@@ -65,7 +66,8 @@ def test_loaded_orders_are_consistent(city: City) -> None:
         assert events[0].action == "create" and events[0].created_at == order.created_at
         assert order.updated_at == events[-1].created_at <= NOW
         assert NOW - dt.timedelta(days=60) <= order.created_at <= NOW
-        assert [c.occurred_at for c in order.contacts.all()] == [order.created_at]
+        contacts = order.contacts.all()  # type: ignore[attr-defined]  # Contact.orders' reverse
+        assert [c.occurred_at for c in contacts] == [order.created_at]
         assert order.citizen.phone.startswith(PHONE_PREFIX)
         assert (order.closed_at is not None) == (order.state in (*FINAL, State.CLOSED)), order
         lead = [a for a in order.assignments.all() if a.role == Assignment.Role.LEAD and a.active]
@@ -82,14 +84,16 @@ def test_loaded_orders_are_consistent(city: City) -> None:
         ):
             assert order.replied_at is not None and order.reply_text
         if order.state == State.RETURNED:
+            assert order.lead_unit is not None
             assert events[-1].data == {"unit": order.lead_unit.code}
         if order.state == State.SUSPENDED:
             assert order.suspended_at is not None
         if order.answered_directly:
             assert order.state in (State.CLOSED, State.ARCHIVED) and order.reply_text
     # Routed categories get their route's lead unit (停水 → water, co-handled by housing).
-    outage = [o for o in orders if o.category.code == "100101" and o.lead_unit_id]
-    assert outage and all(o.lead_unit.code == "water" for o in outage)
+    outage = [o for o in orders if o.category is not None and o.category.code == "100101"
+              and o.lead_unit_id]
+    assert outage and all(o.lead_unit is not None and o.lead_unit.code == "water" for o in outage)
     assert all({a.unit.code for a in o.assignments.all()} == {"water", "housing"} for o in outage)
     # Some callers called more than once.
     assert Citizen.objects.annotate(n=Count("orders")).filter(n__gt=1).exists()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import time_machine
@@ -37,7 +37,7 @@ def new_order(city: City, category: str = "100101", urgency: str = "normal") -> 
     return order.number
 
 
-def dispatched_at(city: City, moment: str, **kwargs) -> str:
+def dispatched_at(city: City, moment: str, **kwargs: Any) -> str:
     with time_machine.travel(at(moment), tick=False):
         number = new_order(city, **kwargs)
         do_action(city.agent, number, "dispatch")

@@ -15,11 +15,14 @@ from hotline.orders.services import do_action
 from .helpers import new_order
 
 if TYPE_CHECKING:
+    from hotline.orders.models import OrderEvent
     from tests.conftest import City
 
 
-def _last(order: Order):
-    return order.events.order_by("-seq").first()
+def _last(order: Order) -> OrderEvent:
+    event = order.events.order_by("-seq").first()
+    assert event is not None
+    return event
 
 
 def test_link_keeps_both_open_and_records_on_both(city: City) -> None:

@@ -38,7 +38,7 @@ def _affine(counter: int) -> str:
 
 @given(st.integers(min_value=1, max_value=SPACE))
 @settings(max_examples=2000)
-def test_every_counter_has_a_valid_number_and_comes_back(counter) -> None:
+def test_every_counter_has_a_valid_number_and_comes_back(counter: int) -> None:
     payload = numbering.payload_for(counter, KEY)
     assert 0 <= payload < SPACE
     assert numbering.counter_for(payload, KEY) == counter
@@ -49,7 +49,7 @@ def test_every_counter_has_a_valid_number_and_comes_back(counter) -> None:
 
 @given(st.integers(min_value=0, max_value=SPACE - 1))
 @settings(max_examples=2000)
-def test_every_payload_has_exactly_one_counter(payload) -> None:
+def test_every_payload_has_exactly_one_counter(payload: int) -> None:
     # counter_for is total on the domain and payload_for undoes it: a bijection of the domain.
     counter = numbering.counter_for(payload, KEY)
     assert 1 <= counter <= SPACE
@@ -64,7 +64,7 @@ def test_a_block_of_counters_gets_distinct_numbers() -> None:
 
 
 @given(st.integers(min_value=1, max_value=SPACE), st.integers(min_value=1, max_value=SPACE))
-def test_distinct_counters_never_share_a_number(a, b) -> None:
+def test_distinct_counters_never_share_a_number(a: int, b: int) -> None:
     if a != b:
         assert numbering.number_for(a, KEY) != numbering.number_for(b, KEY)
 
@@ -104,7 +104,7 @@ def test_check_digit_catches_every_single_typo_and_adjacent_swap() -> None:
 
 
 @pytest.mark.parametrize("counter", [0, -1, SPACE + 1])
-def test_counter_outside_the_domain_is_refused(counter) -> None:
+def test_counter_outside_the_domain_is_refused(counter: int) -> None:
     with pytest.raises(ValueError, match="outside"):
         numbering.number_for(counter, KEY)
 
@@ -135,7 +135,7 @@ def _next_counter_will_be(value: int) -> None:
         NumberCounter.objects.update_or_create(name="order", defaults={"value": value - 1})
 
 
-def _new_order(city: City, phone: str="13812341234"):
+def _new_order(city: City, phone: str = "13812341234") -> Order:
     order, _ = do_create_order(city.agent, NewOrder(
         type="complaint", channel="phone", title="停水", text="停水三天", citizen_phone=phone))
     return order

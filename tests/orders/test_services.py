@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -20,10 +20,11 @@ from hotline.orders.services import NewOrder, do_action, do_create_order
 from .helpers import new_order
 
 if TYPE_CHECKING:
+    from hotline.directory.models import User
     from tests.conftest import City
 
 
-def _dispatched(city: City, **kw):
+def _dispatched(city: City, **kw: Any) -> Order:
     order = new_order(city.agent, **kw)
     return do_action(city.agent, order.number, "dispatch")
 
@@ -58,7 +59,7 @@ def test_reports_are_confidential(city: City) -> None:
      ("title", "   "), ("text", ""), ("citizen_phone", "12"), ("urgency", "asap"),
      ("citizen_tags", ["vip"])],
 )
-def test_bad_input_names_the_field(city: City, field: str, value) -> None:
+def test_bad_input_names_the_field(city: City, field: str, value: str | list[str]) -> None:
     with pytest.raises(InvalidInput) as info:
         new_order(city.agent, **{field: value})
     assert info.value.field == field
@@ -79,7 +80,8 @@ def test_departments_may_not_create(city: City) -> None:
 
 
 def test_idempotency_key_replays_and_refuses_a_different_body(city: City) -> None:
-    data = dict(type="help", channel="api", title="求助", text="老人走失", citizen_phone="13700000000")
+    data: dict[str, Any] = dict(type="help", channel="api", title="求助", text="老人走失",
+                                citizen_phone="13700000000")
     first, created = do_create_order(city.agent, NewOrder(**data), idempotency_key="k-1")
     again, created_again = do_create_order(city.agent, NewOrder(**data), idempotency_key="k-1")
     assert created and not created_again and first.pk == again.pk
@@ -196,6 +198,7 @@ def test_extension_request_and_approval_move_the_deadline(city: City) -> None:
     order = _dispatched(city)
     do_action(city.handler, order.number, "sign")
     before = Order.objects.get(pk=order.pk).handle_due
+    assert before is not None
     with pytest.raises(InvalidInput):
         do_action(city.handler, order.number, "request_extension", {"days": 0, "reason": "x"})
     do_action(city.handler, order.number, "request_extension", {"days": 3, "reason": "需要更换管道"})
@@ -204,6 +207,7 @@ def test_extension_request_and_approval_move_the_deadline(city: City) -> None:
     with pytest.raises(Forbidden):
         do_action(city.handler, order.number, "approve_extension")
     order = do_action(city.monitor, order.number, "approve_extension")
+    assert order.handle_due is not None
     assert order.handle_due > before and order.extension_pending_days is None
     with pytest.raises(Conflict):
         do_action(city.monitor, order.number, "approve_extension")
@@ -245,7 +249,9 @@ def test_only_the_system_marks_deadlines(city: City) -> None:
         do_action(city.agent, order.number, "mark_overdue")
     order = do_action(city.system, order.number, "mark_overdue", {"deadline": "sign"})
     assert order.overdue_at is not None
-    assert order.events.last().data == {"deadline": "sign"}
+    last = order.events.last()
+    assert last is not None
+    assert last.data == {"deadline": "sign"}
 
 
 def test_visibility_by_role(city: City) -> None:
@@ -254,7 +260,7 @@ def test_visibility_by_role(city: City) -> None:
     taijiang = new_order(city.agent, district="taijiang", category="", citizen_phone="13900000008")
     everything = {water_order.pk, gulou_noise.pk, taijiang.pk}
 
-    def seen(user):
+    def seen(user: User) -> set[int]:
         return set(visible_orders(user).values_list("pk", flat=True))
 
     for user in (city.agent, city.monitor, city.admin, city.leader, city.auditor):

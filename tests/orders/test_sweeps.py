@@ -10,7 +10,7 @@ import datetime as dt
 import signal
 import threading
 import zoneinfo
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import time_machine
@@ -78,6 +78,7 @@ def test_sign_reminder_within_the_window_and_only_once(city: City) -> None:
     assert sweeps.sweep_deadlines(at("2025-10-13 15:00")).reminded == []
     [event] = events(number, "remind")
     assert event.data == {"deadline": "sign"}
+    assert event.actor is not None
     assert event.actor.username == "system"
     order = Order.objects.get(number=number)
     assert order.reminded_at == at("2025-10-13 12:00") and order.overdue_at is None
@@ -110,6 +111,7 @@ def test_overdue_then_handle_reminder_overdue_and_escalation(city: City) -> None
     assert sweeps.sweep_deadlines(at("2025-10-21 17:30")).escalated == [number]
     assert sweeps.sweep_deadlines(at("2025-10-22 10:00")).escalated == []
     [escalation] = events(number, "escalate_overdue")
+    assert escalation.actor is not None
     assert escalation.actor.role == Role.SYSTEM and "2" in escalation.note
     assert escalation.data == {"deadline": "handle"}
     order = Order.objects.get(number=number)
@@ -162,12 +164,14 @@ def test_suspended_and_finished_orders_are_not_swept(city: City) -> None:
     assert report.as_dict() == {"reminded": [], "overdue": [], "escalated": [], "failed": []}
 
 
-def test_one_failing_order_does_not_stop_the_sweep(city: City, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+def test_one_failing_order_does_not_stop_the_sweep(city: City, monkeypatch: pytest.MonkeyPatch,
+                                                   caplog: pytest.LogCaptureFixture) -> None:
     first = dispatched(city, phone="13800000001")
     second = dispatched(city, phone="13800000002")
     real = services.do_action
 
-    def flaky(actor, number, action, params=None, *, now=None):
+    def flaky(actor: User, number: str, action: str, params: dict[str, Any] | None = None, *,
+              now: dt.datetime | None = None) -> Order:
         if number == first:
             raise RuntimeError("database hiccup")
         return real(actor, number, action, params, now=now)
@@ -244,6 +248,7 @@ def test_the_task_runs_the_sweep(city: City) -> None:
     with time_machine.travel(at("2025-10-13 17:31"), tick=False):
         result = tasks.sweep_deadlines_task.enqueue()
     assert result.status == TaskResultStatus.SUCCESSFUL
+    assert result.return_value is not None
     assert result.return_value["overdue"] == [number]
 
 
@@ -276,11 +281,14 @@ def test_scheduler_enqueues_one_sweep_that_the_database_worker_runs(city: City, 
         call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
     result = DBTaskResult.objects.get(task_path=sweep_path)
     assert result.status == TaskResultStatus.SUCCESSFUL
+    assert result.return_value is not None
     assert result.return_value["overdue"] == [number]
     index = DBTaskResult.objects.get(task_path=index_path)
+    assert index.return_value is not None
     assert index.status == TaskResultStatus.SUCCESSFUL and index.return_value >= 1
     retrain = DBTaskResult.objects.get(task_path=retrain_classifier_task.module_path)
     assert retrain.status == TaskResultStatus.SUCCESSFUL
+    assert retrain.return_value is not None
     assert retrain.return_value["trained"] is False  # one order is no history to learn from
     call_command("scheduler", "--once")
     assert DBTaskResult.objects.filter(status=TaskResultStatus.READY).count() == 6
@@ -296,7 +304,7 @@ CAL = WorkCalendar(is_workday=default_is_workday,
                      timezones=st.just(TZ)),
     seconds=st.integers(min_value=1, max_value=10 * 7 * 3600),
 )
-def test_working_moment_before_is_the_exact_cutoff(end, seconds) -> None:
+def test_working_moment_before_is_the_exact_cutoff(end: dt.datetime, seconds: int) -> None:
     cutoff = sweeps.working_moment_before(CAL, end, seconds)
     assert CAL.working_seconds_between(cutoff, end) == pytest.approx(seconds, abs=1e-3)
     later = cutoff + dt.timedelta(seconds=1)

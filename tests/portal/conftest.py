@@ -17,7 +17,6 @@ if TYPE_CHECKING:
 
     from hotline.directory.models import User
     from hotline.orders.models import Order
-
     from tests.conftest import City
 
 

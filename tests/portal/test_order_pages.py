@@ -62,13 +62,15 @@ def test_list_filters(city: City, login: Callable[[User], Client], dispatched: O
     assert listed(client, overdue="on") == {dispatched.number}
 
 
-def test_list_highlights_overdue_orders(city: City, login: Callable[[User], Client], dispatched: Order) -> None:
+def test_list_highlights_overdue_orders(city: City, login: Callable[[User], Client],
+                                        dispatched: Order) -> None:
     Order.objects.filter(pk=dispatched.pk).update(overdue_at=timezone.now())
     html = login(city.agent).get(reverse("portal:order_list")).content.decode()
     assert 'class="late"' in html
 
 
-def test_list_bad_filters_are_ignored_not_500(city: City, login: Callable[[User], Client], order: Order) -> None:
+def test_list_bad_filters_are_ignored_not_500(city: City, login: Callable[[User], Client],
+                                              order: Order) -> None:
     response = login(city.agent).get(
         reverse("portal:order_list"), {"state": "nonsense", "created_from": "yesterday"}
     )
@@ -86,7 +88,8 @@ def test_list_paginates(city: City, login: Callable[[User], Client], monkeypatch
     assert len(last.object_list) == 1 and not last.has_next()
 
 
-def test_list_htmx_request_returns_only_the_table(city: City, login: Callable[[User], Client], order: Order) -> None:
+def test_list_htmx_request_returns_only_the_table(city: City, login: Callable[[User], Client],
+                                                  order: Order) -> None:
     response = login(city.agent).get(
         reverse("portal:order_list"), HTTP_HX_REQUEST="true", HTTP_HX_TARGET="order-results"
     )
@@ -132,7 +135,8 @@ def test_new_order_form_resent_registers_once(city: City, login: Callable[[User]
     ({"type": "bogus"}, "type"),
     ({"citizen_phone": "12"}, "citizen_phone"),
 ])
-def test_new_order_form_shows_errors(city: City, login: Callable[[User], Client], overrides, field: str) -> None:
+def test_new_order_form_shows_errors(city: City, login: Callable[[User], Client], overrides,
+                                     field: str) -> None:
     response = login(city.agent).post(reverse("portal:order_new"), form_data(**overrides))
     assert response.status_code == 422
     assert response.context["form"].errors[field]
@@ -149,7 +153,8 @@ def test_new_order_refused_category_is_a_field_error(city: City, login: Callable
 
 # --- order page and actions ------------------------------------------------------------------
 
-def test_order_page_shows_details_and_history(city: City, login: Callable[[User], Client], dispatched: Order) -> None:
+def test_order_page_shows_details_and_history(city: City, login: Callable[[User], Client],
+                                              dispatched: Order) -> None:
     html = login(city.agent).get(reverse("portal:order_detail", args=[dispatched.number]))
     html = html.content.decode()
     assert "张三" in html and "13812341234" in html
@@ -157,7 +162,8 @@ def test_order_page_shows_details_and_history(city: City, login: Callable[[User]
     assert "市水务局" in html and "市住建局" in html
 
 
-def test_order_page_previews_the_route_and_names_dispatch_targets(city: City, login: Callable[[User], Client], order: Order) -> None:
+def test_order_page_previews_the_route_and_names_dispatch_targets(city: City, login: Callable[[User], Client],
+                                                                  order: Order) -> None:
     client = login(city.agent)
     response = client.get(reverse("portal:order_detail", args=[order.number]))
     assert response.context["route"] == (city.water, [city.housing])
@@ -168,7 +174,9 @@ def test_order_page_previews_the_route_and_names_dispatch_targets(city: City, lo
     assert targets == {"create": "", "dispatch": "市水务局、市住建局"}
 
 
-def test_order_page_lists_the_citizens_other_requests_for_the_centre(city: City, login: Callable[[User], Client], dispatched: Order) -> None:
+def test_order_page_lists_the_citizens_other_requests_for_the_centre(city: City,
+                                                                     login: Callable[[User], Client],
+                                                                     dispatched: Order) -> None:
     earlier = new_order(city, title="上月也停水")
     url = reverse("portal:order_detail", args=[dispatched.number])
     assert login(city.agent).get(url).context["other_orders"] == [earlier]
@@ -184,7 +192,8 @@ def test_department_does_not_see_the_citizen_of_a_report(city: City, login: Call
     assert "identity is withheld" in html
 
 
-def test_order_page_offers_only_the_users_actions(city: City, login: Callable[[User], Client], dispatched: Order) -> None:
+def test_order_page_offers_only_the_users_actions(city: City, login: Callable[[User], Client],
+                                                  dispatched: Order) -> None:
     def offered(user):
         response = login(user).get(reverse("portal:order_detail", args=[dispatched.number]))
         return {item["action"] for item in response.context["action_forms"]}
@@ -225,7 +234,8 @@ def test_full_loop_through_the_pages(city: City, login: Callable[[User], Client]
     assert (order.state, order.resolved, order.satisfaction) == ("closed", True, "satisfied")
 
 
-def test_action_with_missing_input_shows_the_error(city: City, login: Callable[[User], Client], dispatched: Order) -> None:
+def test_action_with_missing_input_shows_the_error(city: City, login: Callable[[User], Client],
+                                                   dispatched: Order) -> None:
     response = act(login(city.handler), dispatched.number, "return", {"return-reason": ""})
     assert response.status_code == 422
     assert response.context["action_forms"]
@@ -235,7 +245,8 @@ def test_action_with_missing_input_shows_the_error(city: City, login: Callable[[
     assert dispatched.state == "dispatched"
 
 
-def test_service_error_becomes_a_message_and_4xx(city: City, login: Callable[[User], Client], dispatched: Order) -> None:
+def test_service_error_becomes_a_message_and_4xx(city: City, login: Callable[[User], Client],
+                                                 dispatched: Order) -> None:
     client = login(city.handler)
     assert act(client, dispatched.number, "sign").status_code == 302
     response = act(client, dispatched.number, "sign")  # already signed: conflict
@@ -243,7 +254,8 @@ def test_service_error_becomes_a_message_and_4xx(city: City, login: Callable[[Us
     assert "cannot sign" in response.content.decode()
 
 
-def test_service_error_for_htmx_is_200_so_htmx_swaps(city: City, login: Callable[[User], Client], dispatched: Order) -> None:
+def test_service_error_for_htmx_is_200_so_htmx_swaps(city: City, login: Callable[[User], Client],
+                                                     dispatched: Order) -> None:
     client = login(city.handler)
     act(client, dispatched.number, "sign")
     response = act(client, dispatched.number, "sign", HTTP_HX_REQUEST="true")
@@ -258,7 +270,8 @@ def test_wrong_role_is_403(city: City, login: Callable[[User], Client], order: O
     assert order.state == "accepted"
 
 
-def test_unknown_action_is_404_and_get_redirects(city: City, login: Callable[[User], Client], order: Order) -> None:
+def test_unknown_action_is_404_and_get_redirects(city: City, login: Callable[[User], Client],
+                                                 order: Order) -> None:
     client = login(city.agent)
     assert act(client, order.number, "fly").status_code == 404
     assert act(client, order.number, "remind").status_code == 404  # the worker's only
@@ -266,7 +279,8 @@ def test_unknown_action_is_404_and_get_redirects(city: City, login: Callable[[Us
     assert response.status_code == 302
 
 
-def test_extension_request_takes_days_and_reason(city: City, login: Callable[[User], Client], dispatched: Order) -> None:
+def test_extension_request_takes_days_and_reason(city: City, login: Callable[[User], Client],
+                                                 dispatched: Order) -> None:
     client = login(city.handler)
     act(client, dispatched.number, "sign")
     bad = act(client, dispatched.number, "request_extension",
@@ -285,7 +299,8 @@ def test_unsafe_next_is_ignored(city: City, login: Callable[[User], Client], dis
     assert response["Location"] == reverse("portal:order_detail", args=[dispatched.number])
 
 
-def test_attachment_of_another_order_is_404(city: City, login: Callable[[User], Client], dispatched: Order) -> None:
+def test_attachment_of_another_order_is_404(city: City, login: Callable[[User], Client],
+                                            dispatched: Order) -> None:
     other = new_order(city, title="另一单")
     upload = SimpleUploadedFile("a.txt", b"x", content_type="text/plain")
     from hotline.orders.attachments import do_attach

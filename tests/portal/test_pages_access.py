@@ -52,7 +52,8 @@ def test_anonymous_home_is_the_public_landing_page(client: Client) -> None:
      ("handler", "portal:workbench"), ("dept_admin", "portal:workbench"),
      ("street_handler", "portal:workbench")],
 )
-def test_home_sends_each_role_to_its_work(city: City, login: Callable[[User], Client], who: str, target: str) -> None:
+def test_home_sends_each_role_to_its_work(city: City, login: Callable[[User], Client], who: str,
+                                          target: str) -> None:
     response = login(getattr(city, who)).get("/")
     assert response.status_code == 302
     assert response["Location"] == reverse(target)
@@ -75,7 +76,8 @@ def test_login_with_a_wrong_password_shows_an_error(client: Client, city: City) 
 
 
 @pytest.mark.parametrize("who", ["agent", "monitor", "admin", "leader", "auditor", "handler"])
-def test_order_list_opens_for_staff(city: City, login: Callable[[User], Client], order: Order, who: str) -> None:
+def test_order_list_opens_for_staff(city: City, login: Callable[[User], Client], order: Order,
+                                    who: str) -> None:
     assert login(getattr(city, who)).get(reverse("portal:order_list")).status_code == 200
 
 
@@ -83,7 +85,8 @@ def test_order_list_opens_for_staff(city: City, login: Callable[[User], Client],
     ("agent", 200), ("monitor", 200), ("admin", 200), ("sub_agent", 200),
     ("leader", 403), ("auditor", 403), ("handler", 403), ("dept_admin", 403),
 ])
-def test_new_order_page_is_for_the_desk_only(city: City, login: Callable[[User], Client], who: str, status: int) -> None:
+def test_new_order_page_is_for_the_desk_only(city: City, login: Callable[[User], Client], who: str,
+                                             status: int) -> None:
     assert login(getattr(city, who)).get(reverse("portal:order_new")).status_code == status
 
 
@@ -91,7 +94,8 @@ def test_new_order_page_is_for_the_desk_only(city: City, login: Callable[[User],
     ("handler", 200), ("dept_admin", 200), ("street_handler", 200), ("housing_handler", 200),
     ("agent", 403), ("leader", 403), ("auditor", 403),
 ])
-def test_workbench_is_for_departments_only(city: City, login: Callable[[User], Client], who: str, status: int) -> None:
+def test_workbench_is_for_departments_only(city: City, login: Callable[[User], Client], who: str,
+                                           status: int) -> None:
     assert login(getattr(city, who)).get(reverse("portal:workbench")).status_code == status
 
 
@@ -103,12 +107,14 @@ def test_system_account_cannot_use_the_pages(city: City, login: Callable[[User],
     ("agent", 200), ("leader", 200), ("auditor", 200), ("handler", 200), ("housing_handler", 200),
     ("env_handler", 404), ("street_handler", 404),
 ])
-def test_order_page_respects_scope(city: City, login: Callable[[User], Client], dispatched: Order, who: str, status: int) -> None:
+def test_order_page_respects_scope(city: City, login: Callable[[User], Client], dispatched: Order, who: str,
+                                   status: int) -> None:
     url = reverse("portal:order_detail", args=[dispatched.number])
     assert login(getattr(city, who)).get(url).status_code == status
 
 
-def test_departments_never_list_other_units_orders(city: City, login: Callable[[User], Client], dispatched: Order) -> None:
+def test_departments_never_list_other_units_orders(city: City, login: Callable[[User], Client],
+                                                   dispatched: Order) -> None:
     noise = new_order(city, title="夜间施工噪声", category="100201", district="taijiang")
     from hotline.orders.services import do_action
 
@@ -124,7 +130,8 @@ def test_unknown_order_is_404(city: City, login: Callable[[User], Client]) -> No
         == 404
 
 
-def test_actions_outside_scope_are_404_and_change_nothing(city: City, login: Callable[[User], Client], dispatched: Order) -> None:
+def test_actions_outside_scope_are_404_and_change_nothing(city: City, login: Callable[[User], Client],
+                                                          dispatched: Order) -> None:
     url = reverse("portal:order_action", args=[dispatched.number, "sign"])
     assert login(city.env_handler).post(url).status_code == 404
     dispatched.refresh_from_db()

@@ -57,7 +57,8 @@ def test_new_order_page_has_the_panel(city: City, login: Callable[[User], Client
     assert "Possible duplicate orders" in html
 
 
-def test_panel_shows_the_open_duplicate_as_the_agent_types(city: City, login: Callable[[User], Client], water) -> None:
+def test_panel_shows_the_open_duplicate_as_the_agent_types(city: City, login: Callable[[User], Client],
+                                                           water) -> None:
     client = login(city.agent)
     r = panel(client, title="停水", text=WATER_AGAIN, address="幸福小区3号楼", district="gulou")
     assert r.status_code == 200
@@ -83,7 +84,8 @@ def test_panel_is_for_the_centre_desk_only(city: City, login: Callable[[User], C
     assert panel(client, text=WATER_AGAIN).status_code == 302  # to the login page
 
 
-def test_order_page_offers_link_and_merge_and_they_work(city: City, login: Callable[[User], Client], water) -> None:
+def test_order_page_offers_link_and_merge_and_they_work(city: City, login: Callable[[User], Client],
+                                                        water) -> None:
     again = new_order(city, title="停水", text=WATER_AGAIN, address="幸福小区三号楼",
                       citizen_phone="13800000009", citizen_name="乙")
     client = login(city.agent)

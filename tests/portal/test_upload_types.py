@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     from tests.conftest import City
 
 
-def test_a_web_page_named_photo_jpg_is_refused_and_no_order_is_made(city: City, login: Callable[[User], Client]) -> None:
+def test_a_web_page_named_photo_jpg_is_refused_and_no_order_is_made(city: City,
+                                                                    login: Callable[[User], Client]) -> None:
     client = login(city.agent)
     upload = SimpleUploadedFile("photo.jpg", REFUSED["html as photo.jpg"], content_type="image/jpeg")
     response = client.post(reverse("portal:order_new"), {**form_data(), "uploads": upload},

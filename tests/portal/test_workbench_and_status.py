@@ -33,7 +33,8 @@ def tab(client: Client, key):
     return {row["order"].number for row in response.context["rows"]}
 
 
-def test_workbench_tabs_follow_the_order(city: City, login: Callable[[User], Client], dispatched: Order) -> None:
+def test_workbench_tabs_follow_the_order(city: City, login: Callable[[User], Client],
+                                         dispatched: Order) -> None:
     client = login(city.handler)
     assert tab(client, "to_sign") == {dispatched.number}
     assert tab(client, "handling") == set()
@@ -54,20 +55,23 @@ def test_workbench_tabs_follow_the_order(city: City, login: Callable[[User], Cli
     assert tab(client, "due_soon") == set()
 
 
-def test_co_handler_sees_its_part_under_handling(city: City, login: Callable[[User], Client], dispatched: Order) -> None:
+def test_co_handler_sees_its_part_under_handling(city: City, login: Callable[[User], Client],
+                                                 dispatched: Order) -> None:
     client = login(city.housing_handler)
     assert tab(client, "to_sign") == set()
     assert tab(client, "handling") == {dispatched.number}
 
 
-def test_workbench_shows_only_the_units_orders(city: City, login: Callable[[User], Client], dispatched: Order) -> None:
+def test_workbench_shows_only_the_units_orders(city: City, login: Callable[[User], Client],
+                                               dispatched: Order) -> None:
     noise = new_order(city, title="噪声", category="100201", district="taijiang")
     do_action(city.agent, noise.number, "dispatch")
     assert tab(login(city.handler), "to_sign") == {dispatched.number}
     assert tab(login(city.env_handler), "to_sign") == {noise.number}
 
 
-def test_workbench_counts_and_htmx_tab(city: City, login: Callable[[User], Client], dispatched: Order) -> None:
+def test_workbench_counts_and_htmx_tab(city: City, login: Callable[[User], Client],
+                                       dispatched: Order) -> None:
     Order.objects.filter(pk=dispatched.pk).update(sign_due=timezone.now() + dt.timedelta(days=9))
     client = login(city.handler)
     response = client.get(reverse("portal:workbench"), {"tab": "to_sign"},
@@ -134,7 +138,8 @@ def test_status_page_empty_form_shows_errors(client: Client, city: City) -> None
     assert response.context["form"].errors["number"]
 
 
-def test_status_page_slows_down_guessing(client: Client, city: City, dispatched: Order, settings: Settings) -> None:
+def test_status_page_slows_down_guessing(client: Client, city: City, dispatched: Order,
+                                         settings: Settings) -> None:
     # Different numbers and phones, so only the per-address counter reaches its limit.
     for n in range(settings.HOTLINE_LOOKUP_FAILURES_PER_ADDRESS):
         unknown = f"{n:07d}" + str(damm_digit(f"{n:07d}"))
@@ -152,7 +157,8 @@ def test_status_page_htmx_swaps_the_card(client: Client, city: City, dispatched:
     assert miss.status_code == 200 and "No request matches" in miss.content.decode()
 
 
-def test_subcentre_transfers_to_a_street_through_the_pages(city: City, login: Callable[[User], Client]) -> None:
+def test_subcentre_transfers_to_a_street_through_the_pages(city: City,
+                                                           login: Callable[[User], Client]) -> None:
     noise = new_order(city, title="广场舞噪声", category="100201", district="gulou")
     do_action(city.agent, noise.number, "dispatch")  # gulou's noise route: the sub-centre
     client = login(city.sub_agent)

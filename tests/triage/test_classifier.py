@@ -124,7 +124,8 @@ def test_fast_scoring_matches_sklearn_with_weighted_views_and_blend() -> None:
     assert [s for _, s in top] == sorted((s for _, s in top), reverse=True)
 
 
-def test_a_model_pickled_before_the_view_settings_existed_still_predicts(toy_model: CategoryClassifier, tmp_path: Path) -> None:
+def test_a_model_pickled_before_the_view_settings_existed_still_predicts(toy_model: CategoryClassifier,
+                                                                         tmp_path: Path) -> None:
     import copy
     import pickle
 

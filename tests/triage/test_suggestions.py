@@ -104,7 +104,8 @@ def test_agreement_counts_how_often_agents_kept_the_suggestion(trained) -> None:
     assert agreement.top3 == 1.0  # only two categories: the other one is second
 
 
-def test_the_routes_of_all_suggestions_come_in_two_queries(trained, django_assert_max_num_queries: DjangoAssertNumQueries) -> None:
+def test_the_routes_of_all_suggestions_come_in_two_queries(trained,
+                                                           django_assert_max_num_queries: DjangoAssertNumQueries) -> None:
     from hotline.directory.routing import routes_for
 
     ids = [trained.cat_outage.pk, trained.cat_noise.pk]

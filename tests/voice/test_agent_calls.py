@@ -258,7 +258,8 @@ def test_an_elderly_caller_waiting_second_is_served_first(city: City, tmp_path: 
     assert [change.call_id for change in offered] == [elderly.pk]
 
 
-def test_a_queue_overflowing_to_a_call_back_takes_the_number_and_ends_the_call(city: City, tmp_path: Path) -> None:
+def test_a_queue_overflowing_to_a_call_back_takes_the_number_and_ends_the_call(city: City,
+                                                                               tmp_path: Path) -> None:
     queue = Queue.objects.create(code="general", name="综合", wrap_up_s=30, ring_timeout_s=5)
     OverflowRule.objects.create(queue=queue, after_s=2, action="callback")
     extension(city.agent, "8001")
@@ -358,7 +359,8 @@ def test_a_gateway_stopped_with_live_calls_hangs_them_up_and_closes_them(city: C
     assert CallRecording.objects.count() == 1
 
 
-def test_a_gateway_killed_with_live_calls_closes_them_when_it_starts_again(city: City, tmp_path: Path) -> None:
+def test_a_gateway_killed_with_live_calls_closes_them_when_it_starts_again(city: City,
+                                                                           tmp_path: Path) -> None:
     """One caller talks with the agent, another waits; the gateway dies without a word (its
     sockets close, nothing is written). The next start under the same gateway id closes both:
     the talk ends (the agent goes to wrap-up), the waiting caller is abandoned."""

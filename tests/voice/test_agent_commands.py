@@ -129,7 +129,8 @@ def on_hold_reports(call_id: int) -> list[Any]:
         kind="call_updated", call_id=call_id).order_by("id")]
 
 
-def test_hold_plays_music_to_the_caller_and_silence_to_the_agent_until_resumed(city: City, tmp_path: Path) -> None:
+def test_hold_plays_music_to_the_caller_and_silence_to_the_agent_until_resumed(city: City,
+                                                                               tmp_path: Path) -> None:
     Queue.objects.create(code="general", name="综合", wrap_up_s=30, ring_timeout_s=5)
     extension(city.agent, "8001")
     ready(city.agent, "8001")
@@ -262,7 +263,8 @@ def test_a_blind_transfer_to_a_queue_puts_the_caller_back_in_line_for_the_next_a
     assert "business" in s.gateway.entries("queue")
 
 
-def test_a_blind_transfer_to_a_department_number_goes_out_through_the_trunk(city: City, tmp_path: Path) -> None:
+def test_a_blind_transfer_to_a_department_number_goes_out_through_the_trunk(city: City,
+                                                                            tmp_path: Path) -> None:
     Queue.objects.create(code="general", name="综合", wrap_up_s=30, ring_timeout_s=5)
     extension(city.agent, "8001")
     ready(city.agent, "8001")
@@ -538,7 +540,8 @@ def test_a_supervisor_listens_whispers_and_barges_in(city: City, tmp_path: Path)
     assert modes == [["listen"], ["whisper"], ["barge"]]
 
 
-def test_a_whisper_follows_the_call_to_the_colleague_it_was_transferred_to(city: City, tmp_path: Path) -> None:
+def test_a_whisper_follows_the_call_to_the_colleague_it_was_transferred_to(city: City,
+                                                                           tmp_path: Path) -> None:
     Queue.objects.create(code="general", name="综合", wrap_up_s=30, ring_timeout_s=5)
     extension(city.agent, "8001")
     extension(city.sub_agent, "8002")

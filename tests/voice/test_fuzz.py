@@ -174,7 +174,8 @@ _PHONE_CREDENTIALS = PhoneCredentials("8001", "hotline", ha1("8001", "hotline", 
                                       ha1("8001", "hotline", "pw", "SHA-256"))
 
 
-def _register(cseq, authorization_line: bytes=b"", contact: bytes=b"<sip:8001@192.0.2.20:5072>", expires: bytes=b"600"):
+def _register(cseq, authorization_line: bytes = b"", contact: bytes = b"<sip:8001@192.0.2.20:5072>",
+              expires: bytes = b"600"):
     return (
         b"REGISTER sip:127.0.0.1:5060 SIP/2.0\r\n"
         b"Via: SIP/2.0/UDP 192.0.2.20:5072;branch=z9hG4bKreg%d;rport\r\n"
@@ -233,13 +234,13 @@ def _callee_samples():
               b"Call-ID: out-fuzz\r\n")
     answer = OFFER.replace(b"RTP/AVP 8 0 101", b"RTP/AVP 0 101")
 
-    def response(status, cseq: bytes=b"1 INVITE", extra: bytes=b"", body: bytes=b""):
+    def response(status, cseq: bytes = b"1 INVITE", extra: bytes = b"", body: bytes = b""):
         content = b"Content-Type: application/sdp\r\n" if body else b""
         return (b"SIP/2.0 %d X\r\n%s%sCSeq: %s\r\nContact: <sip:8001@192.0.2.20:5072>\r\n%s%s"
                 b"Content-Length: %d\r\n\r\n%s"
                 % (status, invite_via, common, cseq, extra, content, len(body), body))
 
-    def callee(method, cseq, body: bytes=b""):
+    def callee(method, cseq, body: bytes = b""):
         content = b"Content-Type: application/sdp\r\n" if body else b""
         return (b"%s sip:hotline@127.0.0.1:5060 SIP/2.0\r\n"
                 b"Via: SIP/2.0/UDP 192.0.2.20:5072;branch=z9hG4bKc%d\r\n"

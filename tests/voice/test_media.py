@@ -35,7 +35,7 @@ DTMF_PCAPS = {
 # --- G.711 -------------------------------------------------------------------------
 
 
-def tone(frequency: float=440.0, amplitude: int=12000, samples: int=800):
+def tone(frequency: float = 440.0, amplitude: int = 12000, samples: int = 800):
     return struct.pack(
         f"<{samples}h",
         *(int(amplitude * math.sin(2 * math.pi * frequency * n / 8000)) for n in range(samples)),
@@ -245,7 +245,7 @@ def test_pacer_sends_on_schedule_catches_up_and_skips_long_stalls() -> None:
 # --- recorder ----------------------------------------------------------------------
 
 
-def audio_packets(count, codec=Codec.PCMU, ssrc: int=9, first_seq: int=65530):
+def audio_packets(count, codec=Codec.PCMU, ssrc: int = 9, first_seq: int = 65530):
     pcm = tone(samples=160 * count)
     payload = g711.encode(codec, pcm)
     return [

@@ -36,7 +36,7 @@ def goertzel(pcm: bytes, frequency: float) -> float:
     return 2 * math.sqrt(max(power, 0.0)) / n
 
 
-def tone_frames(frequency, count, start: int=0, amplitude=AMPLITUDE):
+def tone_frames(frequency, count, start: int = 0, amplitude=AMPLITUDE):
     n = np.arange(start * 160, (start + count) * 160)
     wave_ = np.round(amplitude * np.sin(2 * np.pi * frequency * n / 8000)).astype("<i2")
     return [wave_[i * 160 : (i + 1) * 160].tobytes() for i in range(count)]
@@ -45,7 +45,7 @@ def tone_frames(frequency, count, start: int=0, amplitude=AMPLITUDE):
 class Phone:
     """One leg: a MediaSession as the gateway has it, fed by a 'phone' sending a tone."""
 
-    def __init__(self, frequency, codec=Codec.PCMU, start: float=0.0) -> None:
+    def __init__(self, frequency, codec=Codec.PCMU, start: float = 0.0) -> None:
         self.frequency = frequency
         self.codec = codec
         self.session = MediaSession(
@@ -352,7 +352,7 @@ def test_mode_arguments_are_checked() -> None:
 # --- bounded queues ------------------------------------------------------------------
 
 
-def packet(sequence, pcm, codec=Codec.PCMU, ssrc: int=5):
+def packet(sequence, pcm, codec=Codec.PCMU, ssrc: int = 5):
     return RtpPacket(int(codec), sequence & 0xFFFF, 160 * sequence, ssrc,
                      g711.encode(codec, pcm)).to_bytes()
 
@@ -498,7 +498,9 @@ def test_without_music_given_a_held_leg_hears_the_configured_default(monkeypatch
     assert bytes(caller.heard) == b"".join(frames)
 
 
-def test_a_broken_music_setting_falls_back_to_the_builtin_music(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_broken_music_setting_falls_back_to_the_builtin_music(monkeypatch: pytest.MonkeyPatch,
+                                                                tmp_path: Path,
+                                                                caplog: pytest.LogCaptureFixture) -> None:
     monkeypatch.setenv("HOTLINE_HOLD_MUSIC", str(tmp_path / "missing.wav"))
     bridge = Bridge()
     assert bridge.music.pcm == MusicSource().pcm

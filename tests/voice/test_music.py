@@ -15,7 +15,7 @@ from tests.voice.test_media_bridge import goertzel, tone_frames
 CEILING = 10 ** (-12 / 20) * 32768
 
 
-def write_wav(path, samples, rate: int=8000, channels: int=1, width: int=2) -> None:
+def write_wav(path, samples, rate: int = 8000, channels: int = 1, width: int = 2) -> None:
     with wave.open(str(path), "wb") as wav:
         wav.setnchannels(channels)
         wav.setsampwidth(width)
@@ -90,7 +90,8 @@ def test_default_music_is_the_builtin_loop_without_configuration(monkeypatch: py
     assert default_music() is not source  # each held leg gets its own position
 
 
-def test_hold_music_file_in_the_native_format_is_read_directly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_hold_music_file_in_the_native_format_is_read_directly(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     pcm = b"".join(tone_frames(440, 100, amplitude=4000))
     path = tmp_path / "native.wav"
     write_wav(path, np.frombuffer(pcm, "<i2"))
@@ -133,7 +134,8 @@ def test_other_wav_formats_are_converted_with_sox(tmp_path: Path, monkeypatch: p
     assert goertzel(default_music().pcm[8000:24000], 600) > 3500
 
 
-def test_without_sox_a_foreign_format_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_sox_a_foreign_format_is_a_clear_error(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "cd.wav"
     write_wav(path, np.zeros(44100, "<i2"), rate=44100, channels=2)
     monkeypatch.setenv("HOTLINE_HOLD_MUSIC", str(path))

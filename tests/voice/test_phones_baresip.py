@@ -94,7 +94,7 @@ def write_phone_config(directory, sip_port, gateway_port, password, source_wav) 
     )
 
 
-def write_tone(path, seconds: int=6) -> None:
+def write_tone(path, seconds: int = 6) -> None:
     import wave
 
     from tests.voice.test_media import tone
@@ -106,8 +106,8 @@ def write_tone(path, seconds: int=6) -> None:
         wav.writeframes(tone(frequency=400.0, amplitude=8000, samples=8000 * seconds))
 
 
-async def run_phone(tmp_path: Path, ports, *, password=PASSWORD, call: bool=True, hang_up_after=None,
-                    phone_seconds: int=4):
+async def run_phone(tmp_path: Path, ports, *, password=PASSWORD, call: bool = True, hang_up_after=None,
+                    phone_seconds: int = 4):
     gateway_port, phone_port, rtp_port = ports
     loop = asyncio.get_running_loop()
     rtp_transport, counter = await loop.create_datagram_endpoint(

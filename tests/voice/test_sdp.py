@@ -12,7 +12,7 @@ from hotline.voice.sdp import (
 )
 
 
-def offer(media_lines, session_extra: str=""):
+def offer(media_lines, session_extra: str = ""):
     text = (
         "v=0\r\no=- 1 1 IN IP4 203.0.113.5\r\ns=-\r\nc=IN IP4 203.0.113.5\r\nt=0 0\r\n"
         + session_extra

@@ -214,18 +214,19 @@ def ua(registrar: Registrar) -> UserAgent:
     return UserAgent("127.0.0.1", 5060, registrar=registrar)
 
 
-def addresses(count, first: int=1):
+def addresses(count, first: int = 1):
     return [(f"192.0.2.{n}", 5072) for n in range(first, first + count)]
 
 
-def guess_from_many(ua: UserAgent, user, count, now: float=0.0) -> None:
+def guess_from_many(ua: UserAgent, user, count, now: float = 0.0) -> None:
     """One wrong password from each of `count` addresses (no address is blocked by itself)."""
     for address in addresses(count):
         phone = Phone(user=user, address=address, call_id=f"guess-{address[0]}")
         assert only_response(register(ua, phone, now, password="guess", source=address)).status == 403
 
 
-def test_failures_from_many_addresses_lock_the_extension_even_for_the_right_password(ua: UserAgent, caplog: pytest.LogCaptureFixture) -> None:
+def test_failures_from_many_addresses_lock_the_extension_even_for_the_right_password(ua: UserAgent,
+                                                                                     caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.WARNING, logger="hotline.voice.sip.registrar")
     guess_from_many(ua, "8001", 20, now=10.0)
     assert "extension '8001' locked for 600 s" in caplog.text and "20 address(es)" in caplog.text
@@ -264,7 +265,8 @@ def test_extension_failures_spread_beyond_the_lock_time_do_not_lock(ua: UserAgen
     assert only_response(register(ua, agent, 1000.0, source=OTHER)).status == 200
 
 
-def test_guesses_during_the_lock_still_count_against_their_source(ua: UserAgent, registrar: Registrar) -> None:
+def test_guesses_during_the_lock_still_count_against_their_source(ua: UserAgent,
+                                                                  registrar: Registrar) -> None:
     guess_from_many(ua, "8001", 20)
     phone = Phone(address=OTHER, call_id="persistent")
     for attempt in range(10):

@@ -39,7 +39,7 @@ def lookup(user) -> PhoneCredentials | None:
 class Phone:
     """A phone's REGISTERs: one Call-ID, rising CSeq, a new branch each time."""
 
-    def __init__(self, user: str="8001", address=PHONE, contact=None, call_id: str="reg-1") -> None:
+    def __init__(self, user: str = "8001", address=PHONE, contact=None, call_id: str = "reg-1") -> None:
         self.user, self.address, self.call_id = user, address, call_id
         self.contact = contact or f"<sip:{user}@{address[0]}:{address[1]}>"
         self.cseq = 0
@@ -88,14 +88,15 @@ def of_type(events, kind):
     return [e for e in events if isinstance(e, kind)]
 
 
-def answer(challenge_response, user, password, *, algorithm: str="MD5", uri=REQUEST_URI, cnonce: str="c1"):
+def answer(challenge_response, user, password, *, algorithm: str = "MD5", uri=REQUEST_URI,
+           cnonce: str = "c1"):
     challenges = [parse_challenge(v) for v in challenge_response.headers.get_all("WWW-Authenticate")]
     challenge = next(c for c in challenges if c.algorithm == algorithm)
     return authorization(challenge, username=user, password=password, method="REGISTER", uri=uri,
                          cnonce=cnonce)
 
 
-def register(ua: UserAgent, phone, now, password=None, *, algorithm: str="MD5", source=None, **kwargs):
+def register(ua: UserAgent, phone, now, password=None, *, algorithm: str = "MD5", source=None, **kwargs):
     """The two-step dance: REGISTER, 401, REGISTER with credentials. Returns the last events."""
     source = source or phone.address
     challenge = only_response(ua.receive(phone.register(**kwargs), source, now))
@@ -164,7 +165,8 @@ def test_a_correct_answer_registers_the_phone(ua: UserAgent, registrar: Registra
     [("", None, 3600), (";expires=7200", None, 3600), ("", "120", 120), (";expires=90", "7200", 90),
      ("", "60", 60)],
 )
-def test_expiry_is_clamped_to_the_allowed_range(ua: UserAgent, contact_params: str, expires_header: str | None, granted: int) -> None:
+def test_expiry_is_clamped_to_the_allowed_range(ua: UserAgent, contact_params: str,
+                                                expires_header: str | None, granted: int) -> None:
     phone = Phone()
     events = register(ua, phone, 0.0, contact=phone.contact + contact_params, expires=expires_header)
     ok = only_response(events)
@@ -285,7 +287,8 @@ def test_expires_zero_removes_the_binding(ua: UserAgent, registrar: Registrar) -
     assert of_type(events, PhoneUnregistered) == [PhoneUnregistered("8001", "removed")]
 
 
-def test_contact_star_removes_every_binding_and_needs_expires_zero(ua: UserAgent, registrar: Registrar) -> None:
+def test_contact_star_removes_every_binding_and_needs_expires_zero(ua: UserAgent,
+                                                                   registrar: Registrar) -> None:
     desk, soft = Phone(call_id="desk"), Phone(address=("192.0.2.21", 5080), call_id="soft")
     register(ua, desk, 0.0)
     register(ua, soft, 1.0, source=soft.address)

@@ -22,7 +22,7 @@ def layer() -> TransactionLayer:
         f"z9hG4bKclient{i}" for i in range(100)).__next__)
 
 
-def incoming(layer: TransactionLayer, data, now: float=0.0, source=CALLER):
+def incoming(layer: TransactionLayer, data, now: float = 0.0, source=CALLER):
     events = layer.receive(data, source, now)
     received = [e for e in events if isinstance(e, RequestReceived)]
     return events, received
@@ -139,7 +139,7 @@ def _client_request(method):
     return message
 
 
-def _response_to(request_bytes, status, to_tag: str="far"):
+def _response_to(request_bytes, status, to_tag: str = "far"):
     message = parse_message(request_bytes)
     return make_response(message, status, to_tag=to_tag).to_bytes()
 

@@ -57,7 +57,7 @@ def requests_sent(events):
     return [(m, a) for m, a in sent(events) if isinstance(m, Request)]
 
 
-def place(ua: UserAgent, now: float=0.0, target=TARGET, destination=PHONE, **options):
+def place(ua: UserAgent, now: float = 0.0, target=TARGET, destination=PHONE, **options):
     """Our INVITE: returns (call_id, the INVITE as the phone receives it, events)."""
     call_id, events = ua.invite(target, destination, 30000, now, **options)
     ((invite, address),) = requests_sent(events)
@@ -65,7 +65,7 @@ def place(ua: UserAgent, now: float=0.0, target=TARGET, destination=PHONE, **opt
     return call_id, invite, events
 
 
-def reply(invite, status, *, tag: str="callee", body: bytes=b"", contact=PHONE_CONTACT, headers=()):
+def reply(invite, status, *, tag: str = "callee", body: bytes = b"", contact=PHONE_CONTACT, headers=()):
     extra = [("Contact", contact)] if contact and status < 300 else []
     if body:
         extra.append(("Content-Type", "application/sdp"))
@@ -75,7 +75,7 @@ def reply(invite, status, *, tag: str="callee", body: bytes=b"", contact=PHONE_C
     return response.to_bytes()
 
 
-def callee_request(method, invite, *, cseq, body: bytes=b"", from_tag: str="callee", to_tag=None):
+def callee_request(method, invite, *, cseq, body: bytes = b"", from_tag: str = "callee", to_tag=None):
     our_from = invite.headers.get("From")
     if to_tag is not None:
         our_from = our_from.split(";tag=")[0] + f";tag={to_tag}"
@@ -94,7 +94,7 @@ def callee_request(method, invite, *, cseq, body: bytes=b"", from_tag: str="call
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
-def answered(ua: UserAgent, now: float=0.0, **options):
+def answered(ua: UserAgent, now: float = 0.0, **options):
     """INVITE, 180, 200: returns (call_id, invite, events of the 200)."""
     call_id, invite, _ = place(ua, now, **options)
     ua.receive(reply(invite, 180), PHONE, now + 0.1)
@@ -355,7 +355,8 @@ def test_an_unusable_answer_is_acked_byed_and_failed(ua: UserAgent) -> None:
 @pytest.mark.parametrize(("status", "challenge", "answer_header"),
                          [(401, "WWW-Authenticate", "Authorization"),
                           (407, "Proxy-Authenticate", "Proxy-Authorization")])
-def test_a_trunk_challenge_is_answered_once_with_the_credentials(ua: UserAgent, status: int, challenge: str, answer_header: str) -> None:
+def test_a_trunk_challenge_is_answered_once_with_the_credentials(ua: UserAgent, status: int, challenge: str,
+                                                                 answer_header: str) -> None:
     call_id, invite, _ = place(ua, target="sip:110@192.0.2.99", destination=("192.0.2.99", 5060),
                                auth=("gw1", "trunk-pw"))
     header = (challenge, 'Digest realm="trunk", nonce="n1", qop="auth", algorithm=MD5')

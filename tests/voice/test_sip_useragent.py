@@ -23,12 +23,12 @@ def of_type(events, kind):
     return [e for e in events if isinstance(e, kind)]
 
 
-def invite(ua: UserAgent, now: float=0.0, **kwargs):
+def invite(ua: UserAgent, now: float = 0.0, **kwargs):
     kwargs.setdefault("body", OFFER)
     return ua.receive(request("INVITE", **kwargs), CALLER, now)
 
 
-def answered_call(ua: UserAgent, now: float=0.0, **kwargs):
+def answered_call(ua: UserAgent, now: float = 0.0, **kwargs):
     """INVITE, answer, ACK: returns (call_id, local_tag, events of the answer)."""
     events = invite(ua, now, **kwargs)
     call_id = of_type(events, IncomingCall)[0].call_id

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.e2e
 class Dialler:
     """The application: hangs up `hang_up_after` s after the answer, or after the 180."""
 
-    def __init__(self, hang_up_after=None, cancel_on_ringing: bool=False) -> None:
+    def __init__(self, hang_up_after=None, cancel_on_ringing: bool = False) -> None:
         self.hang_up_after = hang_up_after
         self.cancel_on_ringing = cancel_on_ringing
         self.events = []
@@ -48,7 +48,7 @@ class Dialler:
         return [e for e in self.events if isinstance(e, kind)]
 
 
-async def call_sipp(tmp_path: Path, scenario, ports, app, *, user: str="8001", **invite_options):
+async def call_sipp(tmp_path: Path, scenario, ports, app, *, user: str = "8001", **invite_options):
     our_port, sipp_port, media_port = ports
     error_file = tmp_path / "sipp_errors.log"
     process = await asyncio.create_subprocess_exec(

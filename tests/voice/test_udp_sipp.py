@@ -65,7 +65,8 @@ def sipp_available() -> None:
         pytest.fail("sipp is not installed: apt-get install -y sip-tester")
 
 
-def test_sipp_default_uac_calls_are_answered_and_ended_by_the_caller(tmp_path: Path, sipp_available: None) -> None:
+def test_sipp_default_uac_calls_are_answered_and_ended_by_the_caller(tmp_path: Path,
+                                                                     sipp_available: None) -> None:
     code, app, endpoint, log = asyncio.run(run_sipp(tmp_path, ["-sn", "uac"], "12345", 10))
     assert code == 0, log
     assert app.ended() == [EndReason.REMOTE_BYE] * 10

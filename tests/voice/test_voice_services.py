@@ -31,7 +31,7 @@ def call(city: City):
     return context
 
 
-def recording(tmp_path: Path, seconds: float=1.0):
+def recording(tmp_path: Path, seconds: float = 1.0):
     path = tmp_path / "rec.wav"
     with wave.open(str(path), "wb") as wav:
         wav.setnchannels(1)
@@ -55,7 +55,8 @@ def test_complaint_creates_an_order_linked_to_the_call_with_the_recording(call, 
     order = Order.objects.get(number=result["number"])
     assert result["outcome"] == "ok"
     assert (order.type, order.channel, order.citizen.phone) == ("complaint", "phone", CALLER)
-    assert list(order.contacts.values_list("pk", flat=True)) == [call.contact_id]
+    contacts = order.contacts.values_list("pk", flat=True)  # type: ignore[attr-defined]
+    assert list(contacts) == [call.contact_id]
     attachment = order.attachments.get()
     assert attachment.kind == Attachment.Kind.RECORDING and attachment.size == 44 + 16000
     with attachment.file.open("rb") as stored:
@@ -70,7 +71,8 @@ def test_voicemail_is_a_suggestion_on_the_voicemail_channel(call, tmp_path: Path
     assert order.attachments.get().kind == Attachment.Kind.RECORDING
 
 
-def test_recordings_are_hidden_from_whoever_may_not_know_the_citizen(call, tmp_path: Path, city: City) -> None:
+def test_recordings_are_hidden_from_whoever_may_not_know_the_citizen(call, tmp_path: Path,
+                                                                     city: City) -> None:
     number = services.create_order(call, {"type": "complaint",
                                           "recording": recording(tmp_path)})["number"]
     order = Order.objects.get(number=number)
