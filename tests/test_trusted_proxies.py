@@ -23,6 +23,8 @@ from hotline.env import ConfigError
 from hotline.orders.numbering import damm_digit
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from pytest_django.fixtures import Settings
 
 TRUSTED = parse_networks(["10.0.0.0/8", "127.0.0.1"])
@@ -60,7 +62,9 @@ def test_login_lockout_and_access_log_count_the_same_address(settings: Settings)
     assert login_address(request) == logged_address(request) == "203.0.113.9"
 
 
-def test_launcher_switches_proxy_headers_off_unless_proxies_are_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_launcher_switches_proxy_headers_off_unless_proxies_are_configured(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.delenv("HOTLINE_TRUSTED_PROXIES", raising=False)
     assert launcher.proxy_options() == ["--no-proxy-headers"]
     monkeypatch.setenv("HOTLINE_TRUSTED_PROXIES", "10.0.0.5, 10.1.0.0/16")
@@ -100,7 +104,8 @@ def _launchers_uvicorn_config(port: int):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def launched_web(transactional_db: None, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[callable]:  # type: ignore[valid-type]
+def launched_web(transactional_db: None, settings: Settings,
+                 monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], int]]:
     import uvicorn
 
     servers = []
@@ -143,13 +148,13 @@ def _look_up(port: int, n: int, forwarded_for: str) -> int:
         conn.close()
 
 
-def test_a_new_forwarded_for_per_request_does_not_reset_the_limit(launched_web: callable) -> None:
+def test_a_new_forwarded_for_per_request_does_not_reset_the_limit(launched_web: Callable[[str], int]) -> None:
     port = launched_web("")
     statuses = [_look_up(port, n, f"203.0.113.{n}") for n in range(6)]
     assert statuses == [404, 404, 404, 429, 429, 429]
 
 
-def test_behind_a_trusted_proxy_each_client_is_counted_apart(launched_web: callable) -> None:
+def test_behind_a_trusted_proxy_each_client_is_counted_apart(launched_web: Callable[[str], int]) -> None:
     port = launched_web("127.0.0.1")
     assert [_look_up(port, n, f"203.0.113.{n}") for n in range(6)] == [404] * 6
     # ... and one client behind the proxy is still limited, whatever it puts in front.

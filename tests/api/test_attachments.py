@@ -17,15 +17,18 @@ from tests.api.conftest import API, ApiClient, dispatched_order, new_order
 from tests.core.test_files import REFUSED, image_bytes, jpeg_with_gps, minimal_pdf
 
 if TYPE_CHECKING:
+    from django.http import StreamingHttpResponse
+    from django.test.client import _MonkeyPatchedWSGIResponse
     from pytest_django.fixtures import Settings
 
+    from hotline.directory.models import User
     from tests.conftest import City
 
 PHOTO = image_bytes("PNG")
 
 
-def _upload(user, number, *, kind: str = "intake", name: str = "现场照片.png", content=PHOTO,
-            content_type: str = "image/png"):
+def _upload(user: User, number: str, *, kind: str = "intake", name: str = "现场照片.png",
+            content: bytes = PHOTO, content_type: str = "image/png") -> _MonkeyPatchedWSGIResponse:
     client = ApiClient(user).client
     f = SimpleUploadedFile(name, content, content_type=content_type)
     return client.post(f"{API}/orders/{number}/attachments", {"file": f, "kind": kind})
@@ -51,6 +54,7 @@ def test_upload_and_download(city: City, media: Path) -> None:
     assert [a["id"] for a in detail["attachments"]] == [body["id"]]
     download = ApiClient(city.agent).client.get(body["url"])
     assert download.status_code == 200
+    assert isinstance(download, StreamingHttpResponse)
     assert b"".join(download.streaming_content) == kept
     assert "attachment" in download["Content-Disposition"]
 
@@ -157,4 +161,5 @@ def test_a_pdf_named_like_a_web_page_is_offered_as_a_pdf(city: City, media: Path
     assert r.json()["name"] == "回执.pdf" and r.json()["content_type"] == "application/pdf"
     download = ApiClient(city.agent).client.get(r.json()["url"])
     assert download["Content-Type"] == "application/pdf"
+    assert isinstance(download, StreamingHttpResponse)
     assert b"".join(download.streaming_content) == minimal_pdf()  # a PDF is kept as sent

@@ -53,7 +53,7 @@ def test_token_auth_and_revocation(city: City) -> None:
 @pytest.mark.parametrize("header", [
     "Bearer", "Bearer ", "Bearer hl_wrong", "Token abc", "Bearer " + "x" * 5000, "bearer \x7f",
 ])
-def test_bad_tokens_are_401(db: None, header) -> None:
+def test_bad_tokens_are_401(db: None, header: str) -> None:
     assert Client(HTTP_AUTHORIZATION=header).get(f"{API}/orders").status_code == 401
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -49,7 +49,7 @@ GOOD = {"type": "complaint", "title": "路灯不亮", "text": "小区路灯坏�
     ({**GOOD, "external_id": "e" * 129}, "external_id"),
     ({**GOOD, "surprise": 1}, "surprise"),
 ])
-def test_bad_create_bodies_are_422_naming_the_field(city: City, body, field: str) -> None:
+def test_bad_create_bodies_are_422_naming_the_field(city: City, body: dict[str, Any], field: str) -> None:
     r = ApiClient(city.agent).post("/orders", raw=json.dumps(body))
     assert r.status_code == 422, r.content
     assert r.json()["field"] == field
@@ -94,14 +94,14 @@ def test_non_ascii_text_is_fine(city: City) -> None:
     "limit=-5", "offset=1e9", "q=" + "q" * 201, "q=%00", "district=%00", "category=%00",
     "lead_unit=" + "u" * 40,
 ])
-def test_bad_list_queries_are_422(city: City, query) -> None:
+def test_bad_list_queries_are_422(city: City, query: str) -> None:
     r = ApiClient(city.agent).get("/orders?" + query)
     assert r.status_code == 422, (query, r.content)
     assert r.json()["field"]
 
 
 @pytest.mark.parametrize("number", ["x", "%00", "1" * 300, "12345678", "８６０３３５４７"])
-def test_odd_order_numbers_are_404(city: City, number) -> None:
+def test_odd_order_numbers_are_404(city: City, number: str) -> None:
     client = ApiClient(city.agent)
     assert client.get(f"/orders/{number}").status_code == 404
     assert client.post(f"/orders/{number}/urge", {}).status_code == 404
@@ -128,7 +128,7 @@ FIELDS = ["type", "channel", "title", "text", "citizen_phone", "citizen_tags", "
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(overrides=st.dictionaries(st.sampled_from(FIELDS), JSON_VALUES, max_size=4))
-def test_fuzzed_create_bodies_never_500(city: City, overrides) -> None:
+def test_fuzzed_create_bodies_never_500(city: City, overrides: dict[str, Any]) -> None:
     r = ApiClient(city.agent).post("/orders", {**GOOD, **overrides})
     assert r.status_code in (201, 422), (overrides, r.content)
     if r.status_code == 422:
@@ -145,7 +145,7 @@ ACTIONS = ["dispatch", "transfer", "merge", "escalate", "urge", "reject", "answe
                                              "linkage_units", "days", "reason", "reply",
                                              "note", "resolved", "satisfaction"]),
                             JSON_VALUES, max_size=3))
-def test_fuzzed_action_bodies_never_500(city: City, action, body) -> None:
+def test_fuzzed_action_bodies_never_500(city: City, action: str, body: dict[str, Any]) -> None:
     order = Order.objects.filter(title="fuzz").first() or dispatched_order(city, title="fuzz")
     r = ApiClient(city.monitor).post(f"/orders/{order.number}/{action}", body)
     assert r.status_code in (200, 403, 404, 409, 422), (action, body, r.content)
@@ -187,7 +187,8 @@ UNREADABLE_BODIES = [
 
 @pytest.mark.parametrize("content_type,body", UNREADABLE_BODIES)
 @pytest.mark.parametrize("path", ["/orders/{n}/attachments", "/orders", "/orders/{n}/urge"])
-def test_unreadable_multipart_is_400_json(city: City, media: Path, content_type, body, path: str) -> None:
+def test_unreadable_multipart_is_400_json(city: City, media: Path, content_type: str, body: bytes,
+                                          path: str) -> None:
     order = new_order(city)
     r = ApiClient(city.agent).client.generic(
         "POST", "/api/v1" + path.format(n=order.number), body, content_type=content_type)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.db import connection
@@ -53,7 +53,7 @@ def test_keys_belong_to_one_user(city: City) -> None:
 
 
 @pytest.mark.parametrize("key", ["", "x" * 129, "with space", "中文"])
-def test_bad_keys_are_422(city: City, key) -> None:
+def test_bad_keys_are_422(city: City, key: str) -> None:
     r = ApiClient(city.agent).post("/orders", BODY, HTTP_IDEMPOTENCY_KEY=key)
     assert r.status_code == 422 and r.json()["field"] == "Idempotency-Key"
     assert Order.objects.count() == 0
@@ -67,7 +67,7 @@ def test_lost_race_returns_the_winners_order(city: City, monkeypatch: pytest.Mon
     real = services._replayed
     calls: list[str] = []
 
-    def missed_first_time(*args, **kwargs):
+    def missed_first_time(*args: Any, **kwargs: Any) -> Any:
         calls.append("lookup")
         return None if len(calls) == 1 else real(*args, **kwargs)
 

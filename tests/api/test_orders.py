@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.utils import timezone
@@ -120,7 +120,8 @@ def test_role_not_allowed_is_403(city: City) -> None:
     ("transfer", {"unit": 7}, "unit"),
     ("suspend", {"reason": "\x00"}, "reason"),
 ])
-def test_bad_action_params_are_422_naming_the_field(city: City, action: str, body, field: str) -> None:
+def test_bad_action_params_are_422_naming_the_field(city: City, action: str, body: dict[str, Any],
+                                                    field: str) -> None:
     order = dispatched_order(city)
     ApiClient(city.handler).post(f"/orders/{order.number}/sign", raw="")
     r = ApiClient(city.handler).post(f"/orders/{order.number}/{action}", body)
@@ -138,7 +139,7 @@ def test_bad_action_params_are_422_naming_the_field(city: City, action: str, bod
     ("merge", {}, "into"),
     ("reject", {"reason": " "}, "reason"),
 ])
-def test_bad_centre_action_params(city: City, action: str, body, field: str) -> None:
+def test_bad_centre_action_params(city: City, action: str, body: dict[str, Any], field: str) -> None:
     order = new_order(city)
     r = ApiClient(city.monitor).post(f"/orders/{order.number}/{action}", body)
     assert r.status_code == 422, r.content

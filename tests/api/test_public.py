@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.utils import translation
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from tests.conftest import City
 
 
-def _lookup(number: str, phone: str, ip: str = "203.0.113.7"):
+def _lookup(number: str, phone: str, ip: str = "203.0.113.7") -> Any:
     return ApiClient().get(f"/public/orders/{number}", data={"phone": phone}, REMOTE_ADDR=ip)
 
 
@@ -99,5 +99,5 @@ def test_too_many_failures_from_one_address_is_429(city: City, settings: Setting
 
 
 @pytest.mark.parametrize("number", ["%00", "1" * 500, "１２３４５６７８"])
-def test_odd_numbers_are_404(city: City, number) -> None:
+def test_odd_numbers_are_404(city: City, number: str) -> None:
     assert _lookup(number, "13812341234").status_code == 404

@@ -4,7 +4,7 @@ set of counters for /status/ and GET /api/v1/public/orders/{number}."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.test import Client
@@ -14,6 +14,7 @@ from hotline.orders.numbering import damm_digit
 from tests.api.conftest import ApiClient, new_order
 
 if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse
     from pytest_django.fixtures import Settings
 
     from tests.conftest import City
@@ -34,11 +35,11 @@ def unknown(n: int) -> str:
     return body + str(damm_digit(body))
 
 
-def api(number: str, phone: str, ip: str):
+def api(number: str, phone: str, ip: str) -> Any:
     return ApiClient().get(f"/public/orders/{number}", data={"phone": phone}, REMOTE_ADDR=ip)
 
 
-def page(number: str, phone: str, ip: str):
+def page(number: str, phone: str, ip: str) -> _MonkeyPatchedWSGIResponse:
     return Client().post(reverse("portal:status"), {"number": number, "phone": phone},
                          REMOTE_ADDR=ip)
 

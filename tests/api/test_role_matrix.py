@@ -52,7 +52,7 @@ def _upload(client: ApiClient, number: str, kind: str) -> int:
 
 
 @pytest.mark.parametrize("who", list(MATRIX))
-def test_role_endpoint_matrix(city: City, media: Path, who) -> None:
+def test_role_endpoint_matrix(city: City, media: Path, who: str) -> None:
     normal_citizen, secret_citizen, may_create, may_urge, may_sign, may_attach, may_reply_file = \
         MATRIX[who]
     normal = dispatched_order(city)

@@ -25,6 +25,8 @@ from tests.api.conftest import dispatched_order
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from schemathesis import Case
+
     from tests.conftest import City
 
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", WSGIHandler())
@@ -45,7 +47,7 @@ def keep_test_connection() -> Iterator[None]:
 
 
 @pytest.fixture
-def auth_headers(city: City, media: Path, keep_test_connection: None):
+def auth_headers(city: City, media: Path, keep_test_connection: None) -> dict[str, str]:
     dispatched_order(city)
     _token, secret = do_issue_token(city.monitor)
     return {"Authorization": f"Bearer {secret}"}
@@ -55,7 +57,7 @@ def auth_headers(city: City, media: Path, keep_test_connection: None):
 @settings(max_examples=3, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                  HealthCheck.filter_too_much])
-def test_api_conforms_to_its_schema(case, auth_headers) -> None:
+def test_api_conforms_to_its_schema(case: Case, auth_headers: dict[str, str]) -> None:
     # Schema-valid data may still be refused (422) by the services: unknown district codes,
     # blank titles, a closed order's actions... so "positive data acceptance" does not apply.
     # The operation under test (schemathesis also sends methods it does not list, e.g. TRACE).

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.utils import timezone
@@ -33,7 +33,7 @@ def _fresh_caches() -> Iterator[None]:
     similar.cache.clear()
 
 
-def _orders(city: City):
+def _orders(city: City) -> tuple[Order, Order]:
     water = new_order(city, title="小区停水", text=WATER, address="幸福小区3号楼",
                       citizen_phone="13800000001")
     noise = new_order(city, title="夜间施工噪音", text=NOISE, address="解放路88号",
@@ -95,7 +95,7 @@ def test_the_same_caller_is_a_reason(city: City) -> None:
     ({"text": "x" * 20001}, "text"),
     ({"text": "停水\x00"}, "text"),
 ])
-def test_bad_input_is_a_4xx_naming_the_field(city: City, body, field: str) -> None:
+def test_bad_input_is_a_4xx_naming_the_field(city: City, body: dict[str, Any], field: str) -> None:
     r = ApiClient(city.agent).post("/orders/similar", body)
     assert r.status_code in (400, 422), r.content
     assert r.json()["field"] == field

@@ -12,7 +12,7 @@ import tracemalloc
 import wave
 import zipfile
 import zlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.utils import translation
@@ -35,7 +35,8 @@ def english() -> Iterator[None]:
 
 # --- samples -------------------------------------------------------------------------------
 
-def image_bytes(fmt: str = "JPEG", size=(40, 30), mode: str = "RGB", **save) -> bytes:
+def image_bytes(fmt: str = "JPEG", size: tuple[int, int] = (40, 30), mode: str = "RGB",
+                **save: Any) -> bytes:
     out = io.BytesIO()
     Image.new(mode, size, (200, 30, 30) if mode == "RGB" else 1).save(out, format=fmt, **save)
     return out.getvalue()
@@ -181,7 +182,7 @@ ACCEPTED = {
 
 
 @pytest.mark.parametrize("label", list(ACCEPTED))
-def test_allowed_kinds_are_recognised_by_content(label) -> None:
+def test_allowed_kinds_are_recognised_by_content(label: str) -> None:
     make, kind, content_type = ACCEPTED[label]
     checked = inspect_upload(io.BytesIO(make()))
     assert checked.kind == kind and checked.content_type == content_type
@@ -190,7 +191,7 @@ def test_allowed_kinds_are_recognised_by_content(label) -> None:
 
 @pytest.mark.parametrize("fmt,kind", [("JPEG", FileKind.JPEG), ("PNG", FileKind.PNG),
                                        ("GIF", FileKind.GIF), ("WEBP", FileKind.WEBP)])
-def test_images_are_recognised_and_reencoded_in_their_format(fmt: str, kind) -> None:
+def test_images_are_recognised_and_reencoded_in_their_format(fmt: str, kind: FileKind) -> None:
     checked = inspect_upload(io.BytesIO(image_bytes(fmt)))
     assert checked.kind == kind and checked.content is not None
     with Image.open(io.BytesIO(checked.content)) as again:
@@ -225,7 +226,7 @@ REFUSED = {
 
 
 @pytest.mark.parametrize("label", list(REFUSED))
-def test_everything_else_is_refused_naming_the_allowed_types(label) -> None:
+def test_everything_else_is_refused_naming_the_allowed_types(label: str) -> None:
     with pytest.raises(FileRefused) as refused:
         inspect_upload(io.BytesIO(REFUSED[label]))
     assert "Allowed are images (JPEG, PNG, GIF, WebP), PDF" in refused.value.message
@@ -248,6 +249,7 @@ def test_a_jpeg_loses_exif_gps_xmp_icc_and_comment_and_is_turned_upright() -> No
     checked = inspect_upload(io.BytesIO(original))
     assert checked.kind == FileKind.JPEG
     clean = checked.content
+    assert clean is not None
     with Image.open(io.BytesIO(clean)) as after:
         assert after.size == (30, 40)  # the orientation was applied, then dropped
         assert not after.getexif() and "exif" not in after.info
@@ -267,10 +269,11 @@ def test_png_text_chunks_and_exif_and_trailing_data_are_dropped() -> None:
     original = image_bytes("PNG", mode="RGBA", size=(8, 8), pnginfo=info, exif=exif.tobytes())
     original += b"<script>hidden after IEND</script>"
     clean = inspect_upload(io.BytesIO(original)).content
+    assert clean is not None
     assert b"home address" not in clean and b"PhoneMaker" not in clean
     assert b"<script>" not in clean
     with Image.open(io.BytesIO(clean)) as after:
-        assert after.mode == "RGBA" and not after.text
+        assert after.mode == "RGBA" and not after.text  # type: ignore[attr-defined]  # PNG only
 
 
 def test_an_animated_gif_keeps_its_first_frame_and_its_transparency() -> None:
@@ -279,16 +282,19 @@ def test_an_animated_gif_keeps_its_first_frame_and_its_transparency() -> None:
     frames[0].save(out, format="GIF", save_all=True, append_images=frames[1:], transparency=3,
                    comment=b"gif comment")
     clean = inspect_upload(io.BytesIO(out.getvalue())).content
+    assert clean is not None
     assert b"gif comment" not in clean
     with Image.open(io.BytesIO(clean)) as after:
         assert after.format == "GIF" and getattr(after, "n_frames", 1) == 1
-        assert after.convert("RGBA").getpixel((0, 0))[3] == 0  # still transparent
+        pixel = after.convert("RGBA").getpixel((0, 0))
+        assert isinstance(pixel, tuple) and pixel[3] == 0  # still transparent
 
 
 def test_webp_exif_is_dropped() -> None:
     exif = Image.Exif()
     exif[0x010F] = "PhoneMaker"
     clean = inspect_upload(io.BytesIO(image_bytes("WEBP", exif=exif.tobytes()))).content
+    assert clean is not None
     assert b"PhoneMaker" not in clean
 
 

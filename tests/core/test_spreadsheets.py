@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import tracemalloc
 import zipfile
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.utils import translation
@@ -20,7 +20,7 @@ from hotline.core import spreadsheets
 from hotline.core.spreadsheets import ImportRefused, Limits, new_workbook, open_workbook, write_row
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterable, Iterator
 
     from pytest_django.fixtures import Settings
 
@@ -43,7 +43,7 @@ def _base_xlsx() -> bytes:
     return out.getvalue()
 
 
-def xlsx_with_sheet(sheet_xml: bytes | None = None, *, chunks=None) -> io.BytesIO:
+def xlsx_with_sheet(sheet_xml: bytes | None = None, *, chunks: Iterable[bytes] | None = None) -> io.BytesIO:
     """A real openpyxl workbook whose first sheet is replaced by ``sheet_xml`` (or by the
     byte chunks ``chunks`` yields, streamed so a 200 MiB sheet never sits in memory)."""
     source = zipfile.ZipFile(io.BytesIO(_base_xlsx()))
@@ -54,6 +54,7 @@ def xlsx_with_sheet(sheet_xml: bytes | None = None, *, chunks=None) -> io.BytesI
                 target.writestr(item, source.read(item))
                 continue
             if chunks is None:
+                assert sheet_xml is not None
                 target.writestr(SHEET, sheet_xml)
                 continue
             with target.open(SHEET, "w", force_zip64=True) as stream:
@@ -69,7 +70,7 @@ def sheet(rows_xml: str, dimension: str = "A1:B2") -> bytes:
 
 
 def test_zip_bomb_is_refused_before_unpacking_with_bounded_memory() -> None:
-    def bomb():
+    def bomb() -> Iterator[bytes]:
         yield f'<?xml version="1.0"?><worksheet {NS}><sheetData>'.encode()
         row = b'<row><c t="inlineStr"><is><t>x</t></is></c></row>'
         block = row * (MIB // len(row))
@@ -101,8 +102,10 @@ def test_a_member_compressed_like_a_bomb_is_refused_even_under_the_total(setting
         open_workbook(upload)
 
 
-def test_a_value_in_column_xfd_is_refused_before_openpyxl_reads_a_row(monkeypatch: pytest.MonkeyPatch) -> None:
-    def never(*_args, **_kwargs) -> None:
+def test_a_value_in_column_xfd_is_refused_before_openpyxl_reads_a_row(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def never(*_args: object, **_kwargs: object) -> None:
         raise AssertionError("openpyxl must not see a refused workbook")
 
     monkeypatch.setattr(spreadsheets, "load_workbook", never)
@@ -120,11 +123,14 @@ def test_a_row_of_cells_without_coordinates_counts_like_openpyxl_would() -> None
         open_workbook(xlsx_with_sheet(sheet(f"<row>{cells}</row>")))
 
 
-def test_a_huge_claimed_dimension_and_far_empty_cells_never_widen_the_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_huge_claimed_dimension_and_far_empty_cells_never_widen_the_rows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     widths = []
     real_get_row = ReadOnlyWorksheet._get_row
 
-    def recording_get_row(self, row, min_col: int = 1, max_col=None, values_only: bool = False):
+    def recording_get_row(self: ReadOnlyWorksheet, row: int, min_col: int = 1, max_col: int | None = None,
+                          values_only: bool = False) -> Any:
         result = real_get_row(self, row, min_col, max_col, values_only)
         widths.append(len(result))
         return result

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -14,7 +14,8 @@ if TYPE_CHECKING:
 
 
 class ApiClient(_ApiClient):
-    def get(self, path, query=None, **kwargs):  # type: ignore[override]
+    def get(self, path: str, query: dict[str, Any] | None = None,  # type: ignore[override]
+            **kwargs: Any) -> Any:
         return self.client.get("/api/v1" + path, query or {}, **kwargs)
 
 PATH = "/insight/hot-issues"
@@ -63,7 +64,7 @@ def test_district_filter_and_date_range(city: City, scenario: Scenario) -> None:
     ({"date_from": "2026-02-01", "date_to": "2026-01-01"}, "date_to"),
     ({"date_from": "yesterday", "date_to": "2026-01-01"}, "date_from"),
 ])
-def test_bad_parameters_are_422_naming_the_field(city: City, query, field: str) -> None:
+def test_bad_parameters_are_422_naming_the_field(city: City, query: dict[str, Any], field: str) -> None:
     response = ApiClient(city.leader).get(PATH, query)
     assert response.status_code == 422
     assert response.json()["field"] == field and response.json()["detail"]

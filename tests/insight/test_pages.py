@@ -84,7 +84,7 @@ def test_date_range_and_filters(city: City, scenario: Scenario, login: Any) -> N
     {"period": "7", "district": "nowhere"},
     {"period": "7", "date_from": "not-a-date"},
 ])
-def test_bad_filters_are_400_with_the_form_again(city: City, login: Any, query) -> None:
+def test_bad_filters_are_400_with_the_form_again(city: City, login: Any, query: dict[str, str]) -> None:
     response = login(city.leader).get(URL, query)
     assert response.status_code == 400
     assert b'class="errorlist' in response.content

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.utils import timezone
@@ -13,11 +13,12 @@ from hotline.insight.services import hot_issues, may_view_hot_issues, window_for
 from hotline.orders.errors import Forbidden, InvalidInput
 
 if TYPE_CHECKING:
+    from hotline.insight.services import HotIssue
     from tests.conftest import City
     from tests.insight.conftest import Scenario
 
 
-def numbers(issue) -> set[str]:
+def numbers(issue: HotIssue) -> set[str]:
     return {s.number for s in issue.samples}
 
 
@@ -41,7 +42,7 @@ def test_window_choices_and_ranges() -> None:
     ({"date_from": dt.date(2026, 1, 1), "date_to": dt.date(2026, 6, 1)}, "date_to"),
     ({"date_from": dt.date(2999, 1, 1), "date_to": dt.date(2999, 1, 2)}, "date_from"),
 ])
-def test_bad_windows_are_refused(kwargs, field: str) -> None:
+def test_bad_windows_are_refused(kwargs: dict[str, Any], field: str) -> None:
     with pytest.raises(InvalidInput) as caught:
         window_for(**kwargs)
     assert caught.value.field == field

@@ -140,13 +140,13 @@ def test_the_admin_site_is_one_declared_rule(city: City) -> None:
 # --- (b) the matrix, generated from the declarations -----------------------------------------
 
 @pytest.fixture
-def media(settings: Settings, tmp_path: Path):
+def media(settings: Settings, tmp_path: Path) -> Path:
     settings.MEDIA_ROOT = tmp_path
     return tmp_path
 
 
 @pytest.fixture
-def objects(city: City, media):
+def objects(city: City, media: Path) -> dict[str, str]:
     order = dispatched_order(city)
     upload = SimpleUploadedFile("note.txt", "门牌号写在这里".encode(), content_type="text/plain")
     attachment = do_attach(city.agent, order, upload, "intake")
@@ -185,7 +185,7 @@ def _to_login(response: Any) -> bool:
     return response.status_code == 302 and "/login/" in response.get("Location", "")
 
 
-def test_pages_admit_exactly_their_roles(city: City, objects) -> None:
+def test_pages_admit_exactly_their_roles(city: City, objects: dict[str, str]) -> None:
     pages, _missing = declared_pages()
     problems = []
     for route, name, rule in pages:
@@ -214,7 +214,7 @@ def _call(client: Client, method: str, url: str) -> Any:
     return client.generic(method, url, json.dumps({}), content_type="application/json")
 
 
-def test_api_operations_admit_exactly_their_roles(city: City, objects) -> None:
+def test_api_operations_admit_exactly_their_roles(city: City, objects: dict[str, str]) -> None:
     operations, _missing = declared_operations()
     problems = []
     # The API's catch-all for unknown actions must not resolve to a real action's route.
