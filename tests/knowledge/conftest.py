@@ -38,7 +38,8 @@ def login(client: Client) -> Callable[[User], Client]:
 
 
 def entry_data(**overrides: Any) -> EntryData:
-    data: dict[str, Any] = dict(kind="faq", title="停水了怎么办", body="因管网抢修，鼓楼区部分区域临时停水，请提前储水。",
+    data: dict[str, Any]
+    data = dict(kind="faq", title="停水了怎么办", body="因管网抢修，鼓楼区部分区域临时停水，请提前储水。",
                 keywords="停水 供水", categories=["100101"])
     data.update(overrides)
     return EntryData(**data)

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from django.test import Client
     from pytest_django.fixtures import Settings
 
+    from hotline.knowledge.models import Entry
     from tests.conftest import City
 
 pytestmark = pytest.mark.django_db
@@ -29,13 +30,13 @@ def _knowledge_api_mounted(settings: Settings) -> None:
 
 
 @pytest.fixture
-def entries(city: City):
+def entries(city: City) -> tuple[Entry, Entry]:
     public = publish(city, title="停水公告<b>", body="鼓楼区临时停水")
     internal = publish(city, title="停水内部口径", body="内部答复口径：临时停水", public=False)
     return public, internal
 
 
-def test_search_without_credentials_is_public_only(client: Client, entries) -> None:
+def test_search_without_credentials_is_public_only(client: Client, entries: tuple[Entry, Entry]) -> None:
     public, _internal = entries
     response = client.get("/api/v1/knowledge/search", {"q": "停水"})
     assert response.status_code == 200
@@ -46,7 +47,8 @@ def test_search_without_credentials_is_public_only(client: Client, entries) -> N
     assert body["results"][0]["owner_phone"] == "0591-12345001"
 
 
-def test_search_with_token_includes_internal(client: Client, city: City, entries) -> None:
+def test_search_with_token_includes_internal(client: Client, city: City,
+                                             entries: tuple[Entry, Entry]) -> None:
     _token, token = do_issue_token(city.agent, "test")
     response = client.get("/api/v1/knowledge/search", {"q": "停水"},
                           HTTP_AUTHORIZATION=f"Bearer {token}")
@@ -56,7 +58,7 @@ def test_search_with_token_includes_internal(client: Client, city: City, entries
     assert client.get("/api/v1/knowledge/search", {"q": "停水"}).json()["scope"] == "internal"
 
 
-def test_entry_detail(client: Client, city: City, entries) -> None:
+def test_entry_detail(client: Client, city: City, entries: tuple[Entry, Entry]) -> None:
     public, internal = entries
     response = client.get(f"/api/v1/knowledge/entries/{public.pk}")
     assert response.status_code == 200
@@ -67,7 +69,7 @@ def test_entry_detail(client: Client, city: City, entries) -> None:
     assert client.get(f"/api/v1/knowledge/entries/{internal.pk}").status_code == 200
 
 
-def test_suggest_needs_credentials(client: Client, city: City, entries) -> None:
+def test_suggest_needs_credentials(client: Client, city: City, entries: tuple[Entry, Entry]) -> None:
     response = client.get("/api/v1/knowledge/suggest", {"text": "你好我家停水了"})
     assert response.status_code == 401
     client.force_login(city.agent)
@@ -91,4 +93,5 @@ def test_order_search_in_scope(client: Client, city: City) -> None:
 def test_bad_parameters_are_422(client: Client) -> None:
     assert client.get("/api/v1/knowledge/search").status_code == 422
     assert client.get("/api/v1/knowledge/search", {"q": "x" * 201}).status_code == 422
-    assert client.get("/api/v1/knowledge/search", {"q": "停水", "limit": 0}).status_code == 422
+    zero_limit: dict[str, str | int] = {"q": "停水", "limit": 0}
+    assert client.get("/api/v1/knowledge/search", zero_limit).status_code == 422

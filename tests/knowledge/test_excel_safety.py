@@ -18,8 +18,11 @@ from tests.core.test_spreadsheets import FORMULAS, MIB, NS, sheet, xlsx_with_she
 from tests.knowledge.conftest import entry_data
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     import pytest
     from django.test import Client
+    from django.test.client import _MonkeyPatchedWSGIResponse
 
     from tests.conftest import City
 
@@ -34,13 +37,13 @@ def _row(n: int, title: str = "标题") -> str:
             f'<c r="C{n}" t="inlineStr"><is><t>正文</t></is></c></row>')
 
 
-def _post(client: Client, upload: BytesIO):
+def _post(client: Client, upload: BytesIO) -> _MonkeyPatchedWSGIResponse:
     file = SimpleUploadedFile("entries.xlsx", upload.getvalue())
     return client.post(reverse("knowledge:import"), {"file": file})
 
 
 def test_a_zip_bomb_is_refused_as_a_whole(city: City, login: Callable[[User], Client]) -> None:
-    def bomb():
+    def bomb() -> Iterator[bytes]:
         yield f'<worksheet {NS}><sheetData>{HEADER}'.encode()
         block = b'<row><c t="inlineStr"><is><t>faq</t></is></c></row>' * 20000
         for _ in range(200 * MIB // len(block)):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from io import BytesIO
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -20,6 +20,7 @@ from hotline.knowledge.services import do_create_entry, do_entry_action
 from tests.knowledge.conftest import entry_data, publish
 
 if TYPE_CHECKING:
+
     from django.test import Client
 
     from tests.conftest import City
@@ -74,6 +75,7 @@ def test_entry_page_escapes_and_shows_workflow_to_owner(city: City, login: Calla
     entry = publish(city, title="<script>t()</script>停水", body="正文<script>alert(1)</script>")
     # A body that bypassed the services (e.g. a bulk load) is still sanitised on output.
     Entry.objects.filter(pk=entry.pk).update(body="x")
+    assert entry.published is not None and entry.published_id is not None
     type(entry.published).objects.filter(pk=entry.published_id).update(
         body='<p>正文</p><script>alert(1)</script><img src=x onerror="y()">')
     html = login(city.agent).get(reverse("knowledge:entry", args=[entry.pk])).content.decode()
@@ -148,7 +150,7 @@ def test_review_queue_publish_and_reject(city: City, login: Callable[[User], Cli
     assert list(client.get(reverse("knowledge:review")).context["entries"]) == []
 
 
-def _workbook(rows) -> SimpleUploadedFile:
+def _workbook(rows: list[Any]) -> SimpleUploadedFile:
     book = Workbook()
     sheet = book.active
     for row in rows:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -17,12 +17,15 @@ from hotline.knowledge.services import do_entry_action
 from tests.knowledge.conftest import publish
 
 if TYPE_CHECKING:
+    from hotline.directory.models import User
+    from hotline.knowledge.search import EntryHit
+    from hotline.orders.models import Order
     from tests.conftest import City
 
 pytestmark = pytest.mark.django_db(transaction=False)
 
 
-def titles(hits):
+def titles(hits: list[EntryHit]) -> list[str]:
     return [h.version.title for h in hits]
 
 
@@ -146,12 +149,13 @@ def test_query_parsing_groups_alternatives(city: City) -> None:
 
 # --- orders ------------------------------------------------------------------------------------
 
-def new_order(city: City, **overrides):
+def new_order(city: City, **overrides: Any) -> Order:
     from hotline.orders.services import NewOrder, do_create_order
 
-    data = dict(type="complaint", channel="phone", title="停水三天", text="鼓楼区某小区临时停水三天",
-                citizen_phone="13812341234", citizen_name="张三", district="gulou",
-                category="100101")
+    data: dict[str, Any] = dict(type="complaint", channel="phone", title="停水三天",
+                                text="鼓楼区某小区临时停水三天",
+                                citizen_phone="13812341234", citizen_name="张三", district="gulou",
+                                category="100101")
     data.update(overrides)
     order, _ = do_create_order(city.agent, NewOrder(**data))
     return order
@@ -205,7 +209,7 @@ def test_hidden_best_matches_do_not_hide_readable_ones(city: City, monkeypatch: 
 
 # --- newest-first order search: the same page by every path ------------------------------------
 
-def _plant_order_index(count: int = 1200):
+def _plant_order_index(count: int = 1200) -> dict[str, set[int]]:
     """Index documents straight into the order index (no orders needed by the backend): a
     common word, a rare one, one common long ago only, and filler."""
     from hotline.knowledge.backends import ORDER_INDEX
@@ -222,8 +226,9 @@ def _plant_order_index(count: int = 1200):
 
 
 @pytest.mark.parametrize("thresholds", [None, (50, 20, 2), (7, 3, 4)])
-def test_newest_first_order_search_is_exact_for_rare_and_common_words(city: City, monkeypatch: pytest.MonkeyPatch,
-                                                                      thresholds) -> None:
+def test_newest_first_order_search_is_exact_for_rare_and_common_words(
+    city: City, monkeypatch: pytest.MonkeyPatch, thresholds: tuple[int, int, int] | None,
+) -> None:
     from hotline.knowledge.backends import ORDER_INDEX, PostgresTsvectorBackend
 
     if thresholds:  # small windows and caps, so every step of the PostgreSQL plan is taken
@@ -270,7 +275,7 @@ def test_order_search_scope_paths_give_the_same_page(city: City, monkeypatch: py
     users = [city.handler, city.env_handler, city.housing_handler, city.sub_agent,
              city.street_handler, city.agent]
 
-    def expected(user, text, limit):
+    def expected(user: User, text: str, limit: int) -> list[int]:
         matching = {pk for pk, _s in backend().search(ORDER_INDEX, parse_query(text), 1000)}
         visible = set(scope.visible_orders(user).values_list("pk", flat=True))
         return sorted(matching & visible, reverse=True)[:limit]

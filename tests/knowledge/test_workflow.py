@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
@@ -41,7 +41,7 @@ EXPECTED = {
 
 @pytest.mark.parametrize("state", list(EntryState))
 @pytest.mark.parametrize("action", list(EntryAction))
-def test_every_pair(state, action) -> None:
+def test_every_pair(state: EntryState, action: EntryAction) -> None:
     expected = EXPECTED.get((state, action))
     if expected is None:
         with pytest.raises(WorkflowError):
@@ -74,14 +74,17 @@ def test_full_loop_records_versions_and_history(city: City) -> None:
     do_edit_entry(city.handler, entry.pk, entry_data(body="办理地点：市民服务中心"))
     do_entry_action(city.handler, entry.pk, "submit")
     entry = do_entry_action(city.admin, entry.pk, "publish")
+    assert entry.published is not None
     assert entry.state == "published" and entry.published.number == 1
     assert entry.published.author == city.handler and entry.published.published_by == city.admin
     do_entry_action(city.handler, entry.pk, "revise")
     do_edit_entry(city.handler, entry.pk, entry_data(title="停水怎么办（修订）"))
     entry.refresh_from_db()
+    assert entry.published is not None
     assert entry.published.title == "停水了怎么办"  # the published text stays until republished
     do_entry_action(city.handler, entry.pk, "submit")
     entry = do_entry_action(city.monitor, entry.pk, "publish")
+    assert entry.published is not None
     assert entry.published.number == 2 and entry.published.title == "停水怎么办（修订）"
     assert list(EntryVersion.objects.filter(entry=entry).values_list("number", flat=True)) == [2, 1]
     entry = do_entry_action(city.dept_admin, entry.pk, "retire")
@@ -168,7 +171,7 @@ def test_input_is_validated_and_body_sanitised(city: City) -> None:
     for bad, field in [(dict(title=" "), "title"), (dict(body=""), "body"), (dict(kind="x"), "kind"),
                        (dict(categories=["nope"]), "categories"), (dict(owner="nope"), "owner")]:
         with pytest.raises(InvalidInput) as err:
-            do_create_entry(city.handler, entry_data(**bad))
+            do_create_entry(city.handler, entry_data(**cast("dict[str, Any]", bad)))
         assert err.value.field == field
     import datetime as dt
     with pytest.raises(InvalidInput):

@@ -37,7 +37,8 @@ def login(client: Client) -> Callable[[User], Client]:
 
 
 def new_order(city: City, **overrides: Any) -> Order:
-    data: dict[str, Any] = dict(type="complaint", channel="phone", title="停水三天", text="鼓楼区某小区停水三天",
+    data: dict[str, Any]
+    data = dict(type="complaint", channel="phone", title="停水三天", text="鼓楼区某小区停水三天",
                 citizen_phone="13812341234", citizen_name="张三", district="gulou",
                 category="100101")
     data.update(overrides)

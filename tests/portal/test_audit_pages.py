@@ -73,12 +73,12 @@ def ids(answer: Any) -> set[int]:
 
 @pytest.mark.parametrize("who", EVERYONE_ELSE)
 @pytest.mark.parametrize("url", [PAGE, EXPORT, API])
-def test_nobody_but_the_audit_admin_reads_the_log(city: City, who, url) -> None:
+def test_nobody_but_the_audit_admin_reads_the_log(city: City, who: str, url: str) -> None:
     assert client_for(getattr(city, who)).get(url).status_code == 403
 
 
 @pytest.mark.parametrize("url", [PAGE, EXPORT, API])
-def test_a_superuser_does_not_read_the_log(city: City, url) -> None:
+def test_a_superuser_does_not_read_the_log(city: City, url: str) -> None:
     root = User.objects.create_superuser("root", "root@example.org", "pw-root-123456Aa")
     assert client_for(root).get(url).status_code == 403
     # Not even a superuser who is also made an audit administrator (two duties in one account).
@@ -120,7 +120,8 @@ def test_the_page_lists_the_entries_and_logs_the_search(city: City, logged: dict
     ({"citizen_phone": "139-1111-2222"}, {"agent_first"}),
     ({"address": "10.0."}, {"agent_first", "handler_second"}),
 ])
-def test_the_api_searches_by_each_field(city: City, logged: dict[str, Any], params, expected) -> None:
+def test_the_api_searches_by_each_field(city: City, logged: dict[str, Any], params: dict[str, str],
+                                        expected: set[str]) -> None:
     answer = client_for(city.audit_admin).get(API, params)
     assert answer.status_code == 200, answer.content
     assert ids(answer) == {logged["entries"][name].pk for name in expected}
@@ -171,7 +172,7 @@ def test_the_page_paginates(city: City) -> None:
     {"date_from": "2026-03-02", "date_to": "2026-03-01"}, {"citizen_phone": "12"},
     {"limit": 0}, {"offset": -1},
 ])
-def test_bad_search_input_is_a_clear_4xx(city: City, params) -> None:
+def test_bad_search_input_is_a_clear_4xx(city: City, params: dict[str, Any]) -> None:
     client = client_for(city.audit_admin)
     answer = client.get(API, params)
     assert answer.status_code == 422 and answer.json()["detail"]

@@ -21,9 +21,9 @@ if TYPE_CHECKING:
 PO = LOCALE_DIR / "zh_Hans" / "LC_MESSAGES" / "django.po"
 
 
-def po_entries(text):
+def po_entries(text: str) -> list[tuple[str, str, str]]:
     """(msgid, msgstr, flags) of every entry of a .po file."""
-    entries = []
+    entries: list[tuple[str, str, str]] = []
     for block in text.split("\n\n"):
         parts = {"msgid": "", "msgstr": ""}
         field = None

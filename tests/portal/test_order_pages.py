@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -19,20 +19,23 @@ from tests.core.test_files import image_bytes
 from tests.portal.conftest import new_order
 
 if TYPE_CHECKING:
+    from django.http import StreamingHttpResponse
     from django.test import Client
+    from django.test.client import _MonkeyPatchedWSGIResponse
 
     from tests.conftest import City
 
 pytestmark = pytest.mark.django_db
 
 
-def act(client: Client, number, action, data=None, **extra):
+def act(client: Client, number: str, action: str, data: dict[str, Any] | None = None,
+        **extra: Any) -> _MonkeyPatchedWSGIResponse:
     return client.post(reverse("portal:order_action", args=[number, action]), data or {}, **extra)
 
 
 # --- list ------------------------------------------------------------------------------------
 
-def listed(client: Client, **params):
+def listed(client: Client, **params: Any) -> set[str]:
     response = client.get(reverse("portal:order_list"), params)
     assert response.status_code == 200
     return {o.number for o in response.context["page"].object_list}
@@ -99,7 +102,7 @@ def test_list_htmx_request_returns_only_the_table(city: City, login: Callable[[U
 
 # --- new order -------------------------------------------------------------------------------
 
-def form_data(**overrides):
+def form_data(**overrides: Any) -> dict[str, Any]:
     data = {"type": "complaint", "channel": "phone", "urgency": "normal",
             "citizen_name": "李四", "citizen_phone": "139 0000 1111", "citizen_tags": ["elderly"],
             "title": "路灯不亮", "text": "小区门口路灯坏了一周", "address": "鼓楼区东街1号",
@@ -135,7 +138,7 @@ def test_new_order_form_resent_registers_once(city: City, login: Callable[[User]
     ({"type": "bogus"}, "type"),
     ({"citizen_phone": "12"}, "citizen_phone"),
 ])
-def test_new_order_form_shows_errors(city: City, login: Callable[[User], Client], overrides,
+def test_new_order_form_shows_errors(city: City, login: Callable[[User], Client], overrides: dict[str, str],
                                      field: str) -> None:
     response = login(city.agent).post(reverse("portal:order_new"), form_data(**overrides))
     assert response.status_code == 422
@@ -155,7 +158,7 @@ def test_new_order_refused_category_is_a_field_error(city: City, login: Callable
 
 def test_order_page_shows_details_and_history(city: City, login: Callable[[User], Client],
                                               dispatched: Order) -> None:
-    html = login(city.agent).get(reverse("portal:order_detail", args=[dispatched.number]))
+    html: Any = login(city.agent).get(reverse("portal:order_detail", args=[dispatched.number]))
     html = html.content.decode()
     assert "张三" in html and "13812341234" in html
     assert "Dispatch" in html and "Accepted → Dispatched" in html
@@ -186,7 +189,7 @@ def test_order_page_lists_the_citizens_other_requests_for_the_centre(city: City,
 def test_department_does_not_see_the_citizen_of_a_report(city: City, login: Callable[[User], Client]) -> None:
     report = new_order(city, type="report", title="非法排污")
     do_action(city.agent, report.number, "dispatch", {"unit": "water"})
-    html = login(city.handler).get(reverse("portal:order_detail", args=[report.number]))
+    html: Any = login(city.handler).get(reverse("portal:order_detail", args=[report.number]))
     html = html.content.decode()
     assert "张三" not in html and "13812341234" not in html
     assert "identity is withheld" in html
@@ -194,7 +197,7 @@ def test_department_does_not_see_the_citizen_of_a_report(city: City, login: Call
 
 def test_order_page_offers_only_the_users_actions(city: City, login: Callable[[User], Client],
                                                   dispatched: Order) -> None:
-    def offered(user):
+    def offered(user: User) -> set[str]:
         response = login(user).get(reverse("portal:order_detail", args=[dispatched.number]))
         return {item["action"] for item in response.context["action_forms"]}
 
@@ -223,6 +226,7 @@ def test_full_loop_through_the_pages(city: City, login: Callable[[User], Client]
     attachment = order.attachments.get(kind="reply")
     download = client.get(reverse("portal:attachment_download",
                                   args=[order.number, attachment.pk]))
+    assert isinstance(download, StreamingHttpResponse)
     assert download.status_code == 200 and b"".join(download.streaming_content) == b"fixed"
 
     client = login(city.agent)

@@ -24,7 +24,7 @@ STAFF_PAGES = ["portal:order_list", "portal:order_new", "portal:workbench"]
 
 
 @pytest.mark.parametrize("name", STAFF_PAGES)
-def test_staff_pages_send_anonymous_users_to_login(client: Client, name) -> None:
+def test_staff_pages_send_anonymous_users_to_login(client: Client, name: str) -> None:
     url = reverse(name)
     response = client.get(url)
     assert response.status_code == 302

@@ -4,7 +4,7 @@ similar orders with their buttons."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.test import Client
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from django.test import Client
+    from django.test.client import _MonkeyPatchedWSGIResponse
 
     from tests.conftest import City
 
@@ -39,14 +40,14 @@ def _fresh_caches() -> Iterator[None]:
 
 
 @pytest.fixture
-def water(city: City):
+def water(city: City) -> Order:
     for i, text in enumerate(OTHERS):
         new_order(city, title=text[:6], text=text, citizen_phone=f"1380000010{i}")
     return new_order(city, title="小区停水", text=WATER, address="幸福小区3号楼",
                      citizen_phone="13800000001", citizen_name="甲")
 
 
-def panel(client: Client, **data):
+def panel(client: Client, **data: Any) -> _MonkeyPatchedWSGIResponse:
     return client.post(reverse("portal:order_similar_panel"), data, HTTP_HX_REQUEST="true")
 
 
@@ -58,7 +59,7 @@ def test_new_order_page_has_the_panel(city: City, login: Callable[[User], Client
 
 
 def test_panel_shows_the_open_duplicate_as_the_agent_types(city: City, login: Callable[[User], Client],
-                                                           water) -> None:
+                                                           water: Order) -> None:
     client = login(city.agent)
     r = panel(client, title="停水", text=WATER_AGAIN, address="幸福小区3号楼", district="gulou")
     assert r.status_code == 200
@@ -76,7 +77,7 @@ def test_panel_shows_the_open_duplicate_as_the_agent_types(city: City, login: Ca
     assert panel(client, text=WATER_AGAIN, district="atlantis").status_code == 200
 
 
-def test_panel_is_for_the_centre_desk_only(city: City, login: Callable[[User], Client], water) -> None:
+def test_panel_is_for_the_centre_desk_only(city: City, login: Callable[[User], Client], water: Order) -> None:
     for who in (city.handler, city.leader, city.auditor):
         assert panel(login(who), text=WATER_AGAIN).status_code == 403
     client = login(city.agent)
@@ -85,7 +86,7 @@ def test_panel_is_for_the_centre_desk_only(city: City, login: Callable[[User], C
 
 
 def test_order_page_offers_link_and_merge_and_they_work(city: City, login: Callable[[User], Client],
-                                                        water) -> None:
+                                                        water: Order) -> None:
     again = new_order(city, title="停水", text=WATER_AGAIN, address="幸福小区三号楼",
                       citizen_phone="13800000009", citizen_name="乙")
     client = login(city.agent)
@@ -112,7 +113,8 @@ def test_order_page_offers_link_and_merge_and_they_work(city: City, login: Calla
     assert "Orders merged into this one" in html and "13800000009" in html and "乙" in html
 
 
-def test_a_leader_sees_links_but_no_buttons(city: City, login: Callable[[User], Client], water) -> None:
+def test_a_leader_sees_links_but_no_buttons(city: City, login: Callable[[User], Client],
+                                            water: Order) -> None:
     again = new_order(city, title="停水", text=WATER_AGAIN, citizen_phone="13800000009")
     do_action(city.agent, again.number, "link", {"other": water.number})
     page = login(city.leader).get(reverse("portal:order_detail", args=[again.number]))

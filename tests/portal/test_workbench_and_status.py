@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.test import Client
@@ -20,6 +20,7 @@ from tests.portal.conftest import new_order
 
 if TYPE_CHECKING:
     from django.test import Client
+    from django.test.client import _MonkeyPatchedWSGIResponse
     from pytest_django.fixtures import Settings
 
     from tests.conftest import City
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.django_db
 
 
-def tab(client: Client, key):
+def tab(client: Client, key: str) -> set[str]:
     response = client.get(reverse("portal:workbench"), {"tab": key})
     assert response.status_code == 200
     return {row["order"].number for row in response.context["rows"]}
@@ -84,7 +85,7 @@ def test_workbench_counts_and_htmx_tab(city: City, login: Callable[[User], Clien
 
 # --- citizens' status page -------------------------------------------------------------------
 
-def lookup(client: Client, number, phone, **extra):
+def lookup(client: Client, number: str, phone: str, **extra: Any) -> _MonkeyPatchedWSGIResponse:
     return client.post(reverse("portal:status"), {"number": number, "phone": phone}, **extra)
 
 
@@ -108,7 +109,7 @@ def test_status_page_shows_the_reply_once_closed(client: Client, city: City, dis
     assert "Closed" in html and "已恢复供水" in html
 
 
-def _wrong_check_digit(number):
+def _wrong_check_digit(number: str) -> str:
     return number[:7] + str((int(number[7]) + 1) % 10)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.test import Client
@@ -13,6 +13,9 @@ from hotline.triage.training import do_train_classifier
 from tests.triage.conftest import labelled_history
 
 if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse
+
+    from hotline.directory.models import User
     from tests.conftest import City
 
 pytestmark = pytest.mark.usefixtures("model_dir")
@@ -20,25 +23,25 @@ pytestmark = pytest.mark.usefixtures("model_dir")
 API = "/api/v1/triage"
 
 
-def _client(user=None) -> Client:
+def _client(user: User | None = None) -> Client:
     client = Client()
     if user is not None:
         client.force_login(user)
     return client
 
 
-def _post(client: Client, path: str, data: object = None):
+def _post(client: Client, path: str, data: object = None) -> _MonkeyPatchedWSGIResponse:
     return client.post(API + path, json.dumps(data or {}), content_type="application/json")
 
 
 @pytest.fixture
-def trained(city: City):
+def trained(city: City) -> City:
     labelled_history(city)
     do_train_classifier()
     return city
 
 
-def test_agent_gets_ranked_suggestions_with_the_route(trained) -> None:
+def test_agent_gets_ranked_suggestions_with_the_route(trained: City) -> None:
     answer = _post(_client(trained.agent), "/suggest",
                    {"text": "夜里工地施工噪音太大", "district": "gulou"})
     assert answer.status_code == 200, answer.content
@@ -60,7 +63,7 @@ def test_without_a_model_the_answer_says_so(city: City) -> None:
     ({"text": "停水", "limit": 0}, "limit"),
     ({}, "text"),
 ])
-def test_bad_input_is_a_clear_4xx(city: City, data, field: str) -> None:
+def test_bad_input_is_a_clear_4xx(city: City, data: dict[str, Any], field: str) -> None:
     answer = _post(_client(city.agent), "/suggest", data)
     assert answer.status_code in (400, 422)
     assert field in json.dumps(answer.json())
@@ -78,14 +81,14 @@ def test_who_may_ask_for_suggestions(city: City, who: str | None, status: int) -
 @pytest.mark.parametrize("who, status", [
     ("monitor", 200), ("admin", 200), ("agent", 403), ("handler", 403), ("leader", 403), (None, 401),
 ])
-def test_who_may_see_the_versions(trained, who: str | None, status: int) -> None:
+def test_who_may_see_the_versions(trained: City, who: str | None, status: int) -> None:
     answer = _client(getattr(trained, who) if who else None).get(API + "/models")
     assert answer.status_code == status
     if status == 200:
         assert answer.json()[0]["version"] == 1 and answer.json()[0]["status"] == "active"
 
 
-def test_only_the_centre_admin_retrains_and_activates(trained) -> None:
+def test_only_the_centre_admin_retrains_and_activates(trained: City) -> None:
     assert _post(_client(trained.monitor), "/models/train").status_code == 403
     queued = _post(_client(trained.admin), "/models/train")
     assert queued.status_code == 202 and queued.json()["task_id"]
@@ -97,7 +100,7 @@ def test_only_the_centre_admin_retrains_and_activates(trained) -> None:
     assert _post(_client(trained.admin), "/models/7/activate").status_code == 404
 
 
-def test_suggestion_fragment_beside_the_order_form(trained) -> None:
+def test_suggestion_fragment_beside_the_order_form(trained: City) -> None:
     page = _client(trained.agent).get("/triage/suggest/", {"text": "停水两天了", "title": "停水"})
     assert page.status_code == 200
     html = page.content.decode()
@@ -107,7 +110,7 @@ def test_suggestion_fragment_beside_the_order_form(trained) -> None:
     assert 'hx-get="/triage/suggest/"' in form.content.decode()
 
 
-def test_models_page_shows_figures_and_buttons_by_role(trained) -> None:
+def test_models_page_shows_figures_and_buttons_by_role(trained: City) -> None:
     page = _client(trained.admin).get("/triage/models/")
     assert page.status_code == 200
     html = page.content.decode()
@@ -123,7 +126,7 @@ def test_models_page_shows_figures_and_buttons_by_role(trained) -> None:
     assert ClassifierVersion.objects.get(version=1).status == ModelStatus.ACTIVE
 
 
-def test_an_order_without_a_category_gets_suggestions_on_its_page(trained) -> None:
+def test_an_order_without_a_category_gets_suggestions_on_its_page(trained: City) -> None:
     from tests.orders.helpers import new_order
 
     order = new_order(trained.agent, text="楼上装修电钻噪音一直不停", category="",
@@ -144,6 +147,6 @@ def test_an_order_without_a_category_gets_suggestions_on_its_page(trained) -> No
     assert _client(trained.agent).get("/triage/orders/99999999/suggest/").status_code == 404
 
 
-def test_the_navigation_offers_the_classifier_page_to_supervision_only(trained) -> None:
+def test_the_navigation_offers_the_classifier_page_to_supervision_only(trained: City) -> None:
     assert 'href="/triage/models/"' in _client(trained.monitor).get("/orders/").content.decode()
     assert 'href="/triage/models/"' not in _client(trained.agent).get("/orders/").content.decode()

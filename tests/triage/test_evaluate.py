@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 KEYS = {"macro_f1", "accuracy", "n_test", "train_seconds", "ms_per_message"}
 
 
-def write_csv(path: Path, column: str, texts, labels) -> Path:
+def write_csv(path: Path, column: str, texts: list[str], labels: list[str]) -> Path:
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow([column, "label"])
