@@ -27,9 +27,11 @@ from tests.voice.test_agent_calls import AGENT_HZ, PASSWORD, Scene
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from playwright.sync_api import Page
     from pytest_django.fixtures import Settings
 
     from tests.conftest import City
+    from tests.e2e.asgi_server import AsgiServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -60,7 +62,9 @@ def _media(settings: Settings, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
-def test_a_real_call_from_ring_to_order_with_its_recording(asgi_server, city: City, page, tmp_path: Path) -> None:  # noqa: F811
+def test_a_real_call_from_ring_to_order_with_its_recording(
+    asgi_server: AsgiServer, city: City, page: Page, tmp_path: Path,  # noqa: F811
+) -> None:
     Queue.objects.create(code="general", name="综合服务", wrap_up_s=30, ring_timeout_s=15)
     phone_number = SipExtension.objects.create(number="8001", agent=city.agent)
     desk_services.do_set_extension_password(phone_number, PASSWORD)
