@@ -14,7 +14,7 @@ recorded speech or a tone; prompts are 1200 Hz tones.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -76,7 +76,7 @@ def test_a_caller_reaches_a_ready_agent_and_the_call_is_recorded(city: City, tmp
     extension(city.agent, "8001")
     ready(city.agent, "8001")
 
-    async def scene():
+    async def scene() -> Any:
         async with Scene(tmp_path) as s:
             phone = await s.phone("8001", AGENT_HZ)
             code, log = await s.call(talk_ms=7100)
@@ -121,7 +121,7 @@ def test_a_phone_that_rings_out_loses_the_call_to_the_next_ready_agent(city: Cit
     ready(city.agent, "8001")  # ready first: offered first
     ready(city.sub_agent, "8002")
 
-    async def scene():
+    async def scene() -> Any:
         async with Scene(tmp_path) as s:
             away = await s.phone("8001", AGENT_HZ, auto_answer=False)
             there = await s.phone("8002", COLLEAGUE_HZ)
@@ -168,7 +168,7 @@ def test_a_caller_who_gives_up_waiting_heard_the_prompt_and_music_and_is_abandon
     extension(city.agent, "8001")
     desk.do_sign_in(city.agent, extension="8001")  # signed in, not ready
 
-    async def scene():
+    async def scene() -> Any:
         async with Scene(tmp_path, prompt_seconds=0.6) as s:
             caller = await s.caller(CALLER_HZ)
             await caller.dial()
@@ -207,7 +207,7 @@ def test_a_caller_who_hangs_up_while_the_phone_rings_cancels_the_ring(city: City
     extension(city.agent, "8001")
     ready(city.agent, "8001")
 
-    async def scene():
+    async def scene() -> Any:
         async with Scene(tmp_path) as s:
             phone = await s.phone("8001", AGENT_HZ, auto_answer=False)
             code, log = await s.call(talk_ms=2500, tone_hz=CALLER_HZ)
@@ -234,7 +234,7 @@ def test_an_elderly_caller_waiting_second_is_served_first(city: City, tmp_path: 
     extension(city.agent, "8001")
     desk.do_sign_in(city.agent, extension="8001")
 
-    async def scene():
+    async def scene() -> Any:
         async with Scene(tmp_path) as s:
             await s.phone("8001", AGENT_HZ)
             first = await s.start_call(5000, caller="13800138001", tone_hz=CALLER_HZ)
@@ -265,7 +265,7 @@ def test_a_queue_overflowing_to_a_call_back_takes_the_number_and_ends_the_call(c
     extension(city.agent, "8001")
     desk.do_sign_in(city.agent, extension="8001")
 
-    async def scene():
+    async def scene() -> Any:
         async with Scene(tmp_path) as s:
             started = now()
             code, log = await s.call(talk_ms=1000, hang_up=False, tone_hz=CALLER_HZ)
@@ -292,7 +292,7 @@ def test_a_queue_overflowing_to_voicemail_sends_the_caller_to_the_mailbox(city: 
     queue = Queue.objects.create(code="general", name="综合", wrap_up_s=30, ring_timeout_s=5)
     OverflowRule.objects.create(queue=queue, after_s=2, action="voicemail")
 
-    async def scene():
+    async def scene() -> Any:
         async with Scene(tmp_path) as s:
             code, log = await s.call(talk_ms=4500, tone_hz=CALLER_HZ)
             return s, code, log
@@ -311,7 +311,7 @@ def test_a_caller_waiting_past_the_gateway_limit_gets_a_call_back_request(city: 
     wait with a call-back request, recorded like a callback overflow."""
     Queue.objects.create(code="general", name="综合", wrap_up_s=30, ring_timeout_s=5)
 
-    async def scene():
+    async def scene() -> Any:
         async with Scene(tmp_path) as s:
             s.gateway.agents.max_wait_s = 1.5
             code, log = await s.call(talk_ms=500, hang_up=False, tone_hz=CALLER_HZ)
@@ -334,7 +334,7 @@ def test_a_gateway_stopped_with_live_calls_hangs_them_up_and_closes_them(city: C
     extension(city.agent, "8001")
     ready(city.agent, "8001")
 
-    async def scene():
+    async def scene() -> Any:
         async with Scene(tmp_path) as s:
             phone = await s.phone("8001", AGENT_HZ)
             # Each sipp talks for 0.2 s, then waits for the BYE that ends its call.
@@ -368,7 +368,7 @@ def test_a_gateway_killed_with_live_calls_closes_them_when_it_starts_again(city:
     extension(city.agent, "8001")
     ready(city.agent, "8001")
 
-    async def scene():
+    async def scene() -> Any:
         async with Scene(tmp_path) as first:
             await first.phone("8001", AGENT_HZ)
             await first.start_call(20000, tone_hz=CALLER_HZ)

@@ -135,7 +135,7 @@ def test_hold_plays_music_to_the_caller_and_silence_to_the_agent_until_resumed(c
     extension(city.agent, "8001")
     ready(city.agent, "8001")
 
-    async def scene():
+    async def scene() -> Any:
         async with Scene(tmp_path) as s:
             desk = Desk(s, city)
             caller, agent, call_id = await desk.connect()
@@ -181,7 +181,7 @@ def test_a_blind_transfer_to_a_colleague_hands_the_caller_over_and_keeps_one_rec
     ready(city.agent, "8001")
     ready(city.sub_agent, "8002")  # ready later than 8001: the call goes to 8001 first
 
-    async def scene():
+    async def scene() -> Any:
         async with Scene(tmp_path) as s:
             colleague = await s.phone("8002", COLLEAGUE_HZ)
             desk = Desk(s, city)
@@ -230,7 +230,7 @@ def test_a_blind_transfer_to_a_queue_puts_the_caller_back_in_line_for_the_next_a
     extension(city.sub_agent, "8002")
     ready(city.agent, "8001")
 
-    async def scene():
+    async def scene() -> Any:
         async with Scene(tmp_path) as s:
             colleague = await s.phone("8002", COLLEAGUE_HZ)
             desk = Desk(s, city)
@@ -269,7 +269,7 @@ def test_a_blind_transfer_to_a_department_number_goes_out_through_the_trunk(city
     extension(city.agent, "8001")
     ready(city.agent, "8001")
 
-    async def scene():
+    async def scene() -> Any:
         async with Scene(tmp_path, trunk_hz=TRUNK_HZ) as s:
             desk = Desk(s, city)
             caller, _, call_id = await desk.connect()
@@ -303,7 +303,7 @@ def test_a_transfer_nobody_answers_brings_the_caller_back_to_the_agent(city: Cit
     ready(city.agent, "8001")
     ready(city.sub_agent, "8002")
 
-    async def scene():
+    async def scene() -> Any:
         async with Scene(tmp_path) as s:
             away = await s.phone("8002", COLLEAGUE_HZ, auto_answer=False)
             desk = Desk(s, city)
@@ -343,7 +343,7 @@ def test_a_consultation_completed_hands_the_caller_to_the_colleague(city: City, 
     ready(city.agent, "8001")
     ready(city.sub_agent, "8002")
 
-    async def scene():
+    async def scene() -> Any:
         async with Scene(tmp_path) as s:
             colleague = await s.phone("8002", COLLEAGUE_HZ)
             desk = Desk(s, city)
@@ -390,7 +390,7 @@ def test_a_consultation_cancelled_brings_the_agent_back_to_the_caller(city: City
     ready(city.agent, "8001")
     ready(city.sub_agent, "8002")
 
-    async def scene():
+    async def scene() -> Any:
         async with Scene(tmp_path) as s:
             colleague = await s.phone("8002", COLLEAGUE_HZ)
             desk = Desk(s, city)
@@ -427,7 +427,7 @@ def test_a_three_way_call_with_a_leader_lets_all_three_hear_each_other(city: Cit
     extension(city.leader, "8100")
     ready(city.agent, "8001")
 
-    async def scene():
+    async def scene() -> Any:
         async with Scene(tmp_path) as s:
             leader = await s.phone("8100", LEADER_HZ)
             desk = Desk(s, city)
@@ -471,7 +471,7 @@ def test_an_emergency_transfer_dials_110_through_the_trunk(city: City, tmp_path:
     extension(city.agent, "8001")
     ready(city.agent, "8001")
 
-    async def scene():
+    async def scene() -> Any:
         async with Scene(tmp_path, trunk_hz=TRUNK_HZ) as s:
             desk = Desk(s, city)
             caller, agent, call_id = await desk.connect()
@@ -499,7 +499,7 @@ def test_a_supervisor_listens_whispers_and_barges_in(city: City, tmp_path: Path)
     extension(city.monitor, "8009")
     ready(city.agent, "8001")
 
-    async def scene():
+    async def scene() -> Any:
         async with Scene(tmp_path) as s:
             supervisor = await s.phone("8009", SUPERVISOR_HZ)
             desk = Desk(s, city)
@@ -549,7 +549,7 @@ def test_a_whisper_follows_the_call_to_the_colleague_it_was_transferred_to(city:
     ready(city.agent, "8001")
     ready(city.sub_agent, "8002")
 
-    async def scene():
+    async def scene() -> Any:
         async with Scene(tmp_path) as s:
             colleague = await s.phone("8002", COLLEAGUE_HZ)
             supervisor = await s.phone("8009", SUPERVISOR_HZ)
@@ -588,7 +588,7 @@ def test_a_transfer_nobody_answers_leaves_a_held_caller_on_hold(city: City, tmp_
     ready(city.agent, "8001")
     ready(city.sub_agent, "8002")
 
-    async def scene():
+    async def scene() -> Any:
         async with Scene(tmp_path) as s:
             await s.phone("8002", COLLEAGUE_HZ, auto_answer=False)
             desk = Desk(s, city)

@@ -8,6 +8,7 @@ import asyncio
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,7 +24,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 PROMPT_HZ, CALLER_HZ = 600.0, 300.0
 
 
-async def call_from_baresip(tmp_path: Path):
+async def call_from_baresip(tmp_path: Path) -> tuple[Any, Any, str]:
     config = GatewayConfig(sip_port=0, rtp_ports=(39500, 39509),
                            recordings_dir=tmp_path / "recordings")
     gateway = build_gateway(config, flow=short_flow(), tts=ToneTts(seconds=0.6,

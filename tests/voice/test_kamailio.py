@@ -11,6 +11,7 @@ import os
 import shutil
 import signal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,7 +29,7 @@ SCENARIO = Path(__file__).parent / "scenarios" / "uac_through_proxy.xml"
 CALLS = 4
 
 
-async def start_kamailio(tmp_path: Path, port, gateways):
+async def start_kamailio(tmp_path: Path, port: int, gateways: list[Any]) -> asyncio.subprocess.Process:
     listing = tmp_path / "dispatcher.list"
     listing.write_text("".join(f"1 sip:127.0.0.1:{g.sip_port}\n" for g in gateways))
     with open(tmp_path / "kamailio.log", "wb") as log:  # the child keeps its own descriptor
@@ -45,7 +46,7 @@ async def start_kamailio(tmp_path: Path, port, gateways):
     return process
 
 
-async def scenario(tmp_path: Path):
+async def scenario(tmp_path: Path) -> tuple[int | None, list[Any], str]:
     gateways = []
     for index in range(2):
         base = 39600 + 20 * index

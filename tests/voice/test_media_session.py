@@ -14,7 +14,7 @@ PEER = ("198.51.100.20", 40000)
 NAT = ("203.0.113.7", 61000)
 
 
-def media(direction=Direction.SENDRECV, codec=Codec.PCMU) -> AudioAnswer:
+def media(direction: Direction = Direction.SENDRECV, codec: Codec = Codec.PCMU) -> AudioAnswer:
     return AudioAnswer(PEER[0], PEER[1], int(codec), codec, 101, direction, b"")
 
 
@@ -40,6 +40,7 @@ def test_digits_from_a_sipp_capture_and_recording_of_audio_only() -> None:
         packet = RtpPacket(0, 100 + index, 160 * index, 9, g711.encode(Codec.PCMU, tone(samples=160)))
         session.receive(packet.to_bytes(), NAT, 1 + 0.02 * index)
     assert [d.digit for d in digits] == ["9"]
+    assert session.recorder is not None
     session.recorder.close()
     assert session.recorder.samples_written == 10 * 160  # DTMF packets are not audio
 

@@ -15,7 +15,7 @@ from tests.voice.test_media_bridge import goertzel, tone_frames
 CEILING = 10 ** (-12 / 20) * 32768
 
 
-def write_wav(path, samples, rate: int = 8000, channels: int = 1, width: int = 2) -> None:
+def write_wav(path: Path, samples: np.ndarray, rate: int = 8000, channels: int = 1, width: int = 2) -> None:
     with wave.open(str(path), "wb") as wav:
         wav.setnchannels(channels)
         wav.setsampwidth(width)
@@ -23,7 +23,7 @@ def write_wav(path, samples, rate: int = 8000, channels: int = 1, width: int = 2
         wav.writeframes(samples.tobytes())
 
 
-def samples_of(pcm):
+def samples_of(pcm: bytes) -> np.ndarray:
     return np.frombuffer(pcm, "<i2").astype(np.int64)
 
 

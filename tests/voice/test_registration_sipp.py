@@ -2,6 +2,7 @@
 
 import asyncio
 import shutil
+from typing import Any
 
 import pytest
 
@@ -12,7 +13,7 @@ from tests.voice.test_udp_sipp import SCENARIOS, free_udp_port
 pytestmark = pytest.mark.e2e
 
 
-async def register_to_sipp(password):
+async def register_to_sipp(password: str) -> tuple[Any, int | None, str]:
     registrar_port = free_udp_port()
     process = await asyncio.create_subprocess_exec(
         shutil.which("sipp") or "sipp", "-sf", str(SCENARIOS / "uas_registrar.xml"),
@@ -22,7 +23,7 @@ async def register_to_sipp(password):
     await asyncio.sleep(0.5)  # let sipp bind its port
     outcome = asyncio.get_running_loop().create_future()
 
-    def on_event(endpoint, event) -> None:
+    def on_event(endpoint: Any, event: Any) -> None:
         if isinstance(event, Registered | RegistrationFailed) and not outcome.done():
             outcome.set_result(event)
 

@@ -6,13 +6,14 @@ from hotline.voice.sdp import (
     LocalSession,
     NoAcceptableCodec,
     SdpError,
+    SessionDescription,
     answer_offer,
     make_offer,
     parse_sdp,
 )
 
 
-def offer(media_lines, session_extra: str = ""):
+def offer(media_lines: str, session_extra: str = "") -> SessionDescription:
     text = (
         "v=0\r\no=- 1 1 IN IP4 203.0.113.5\r\ns=-\r\nc=IN IP4 203.0.113.5\r\nt=0 0\r\n"
         + session_extra
@@ -73,7 +74,7 @@ def test_other_streams_are_declined_with_port_zero_in_order() -> None:
         ("inactive", Direction.INACTIVE),
     ],
 )
-def test_direction_is_mirrored(offered: str, answered) -> None:
+def test_direction_is_mirrored(offered: str, answered: Direction) -> None:
     answer = answer_offer(offer(f"m=audio 5004 RTP/AVP 0\r\na={offered}\r\n"), local(), 1)
     assert answer.direction == answered
     assert f"a={answered.value}" in answer.sdp.decode()
