@@ -225,8 +225,9 @@ def guess_from_many(ua: UserAgent, user, count, now: float = 0.0) -> None:
         assert only_response(register(ua, phone, now, password="guess", source=address)).status == 403
 
 
-def test_failures_from_many_addresses_lock_the_extension_even_for_the_right_password(ua: UserAgent,
-                                                                                     caplog: pytest.LogCaptureFixture) -> None:
+def test_failures_from_many_addresses_lock_the_extension_even_for_the_right_password(
+    ua: UserAgent, caplog: pytest.LogCaptureFixture,
+) -> None:
     caplog.set_level(logging.WARNING, logger="hotline.voice.sip.registrar")
     guess_from_many(ua, "8001", 20, now=10.0)
     assert "extension '8001' locked for 600 s" in caplog.text and "20 address(es)" in caplog.text

@@ -9,7 +9,7 @@ from hotline.voice.sip.registration import (
     TrunkAccount,
 )
 from hotline.voice.sip.transaction import T1, Send
-from hotline.voice.sip.useragent import UserAgent
+from hotline.voice.sip.useragent import UaEvent, UserAgent
 
 REGISTRAR = ("198.51.100.50", 5060)
 ACCOUNT = TrunkAccount(registrar=REGISTRAR, domain="trunk.example", username="1001",
@@ -22,7 +22,7 @@ def ua() -> UserAgent:
     return UserAgent("192.0.2.1", 5060)
 
 
-def only_request(events):
+def only_request(events: list[UaEvent]) -> Request:
     (event,) = [e for e in events if isinstance(e, Send)]
     assert event.address == REGISTRAR
     message = parse_message(event.data)
@@ -30,13 +30,15 @@ def only_request(events):
     return message
 
 
-def reply(ua: UserAgent, request: pytest.FixtureRequest, status, now, *headers):
+def reply(ua: UserAgent, request: Request, status: int, now: float,
+          *headers: tuple[str, str]) -> list[UaEvent]:
     response = make_response(request, status, to_tag="reg", extra_headers=list(headers))
     return ua.receive(response.to_bytes(), REGISTRAR, now)
 
 
-def auth_fields(value):
-    fields = {}
+def auth_fields(value: str | None) -> dict[str, str]:
+    assert value is not None
+    fields: dict[str, str] = {}
     for item in split_list(value.removeprefix("Digest ")):
         name, _, raw = item.partition("=")
         fields[name.strip()] = raw.strip().strip('"')

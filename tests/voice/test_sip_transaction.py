@@ -189,7 +189,9 @@ def test_client_invite_timer_a_doubles_without_cap_and_b_times_out(layer: Transa
     assert timed_out == 32.0
 
 
-def test_client_invite_non_2xx_generates_ack_and_provisional_stops_retransmissions(layer: TransactionLayer) -> None:
+def test_client_invite_non_2xx_generates_ack_and_provisional_stops_retransmissions(
+    layer: TransactionLayer,
+) -> None:
     _key, events = layer.send_request(_client_request("INVITE"), CALLER, 0.0)
     invite_bytes = events[0].data
     layer.receive(_response_to(invite_bytes, 180), CALLER, 0.1)
