@@ -10,6 +10,7 @@ import asyncio
 import random
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -20,7 +21,7 @@ from hotline.orders.models import Attachment, Contact, Order
 from hotline.orders.services import NewOrder, do_create_order
 from hotline.voice import services
 from hotline.voice.gateway import GatewayConfig
-from hotline.voice.ivr.flow import DEFAULT_FLOW, build_flow
+from hotline.voice.ivr.flow import DEFAULT_FLOW, Flow, build_flow
 from hotline.voice.prompts import ToneTts
 from hotline.voice.server import build_gateway
 from tests.conftest import City
@@ -36,9 +37,11 @@ KEY_GAP_MS = 600
 SAME_KEY_MS = 1300  # the DTMF receiver takes a capture replayed within 1 s for the same press
 
 
-def script(*steps):
+def script(*steps: tuple[Any, ...]) -> str:
     """sipp actions for ("keys", "123"), ("pause", ms) and ("speech",) steps."""
     lines = []
+    last_start: dict[str, int]
+    gaps: list[int]
     clock, last_start, gaps = 0, {}, []
     for step in steps:
         if step[0] == "keys":
@@ -66,13 +69,13 @@ def script(*steps):
     return "\n".join(lines) + "\n"
 
 
-def short_flow(timeout: float = 2.0):
+def short_flow(timeout: float = 2.0) -> Flow:
     raw = yaml.safe_load(DEFAULT_FLOW.read_text(encoding="utf-8"))
     raw["timeout"] = timeout
     return build_flow(raw, services=services.SERVICES)
 
 
-async def call(tmp_path: Path, scenario, steps, *, direct: bool = False):
+async def call(tmp_path: Path, scenario: str, steps: tuple[tuple[Any, ...], ...], *, direct: bool = False) -> tuple[int | None, Any, str]:
     if shutil.which("sipp") is None:
         pytest.fail("sipp is not installed: apt-get install -y sip-tester")
     base = random.randrange(30000, 39000, 10)
@@ -103,7 +106,7 @@ async def call(tmp_path: Path, scenario, steps, *, direct: bool = False):
     return process.returncode, gateway, errors + stderr.decode(errors="replace")
 
 
-def run_call(tmp_path: Path, scenario, *steps, **options):
+def run_call(tmp_path: Path, scenario: str, *steps: tuple[Any, ...], **options: Any) -> tuple[int | None, Any, str]:
     return asyncio.run(call(tmp_path, scenario, steps, **options))
 
 
@@ -229,6 +232,7 @@ def test_consultation_reads_an_entry_and_registers_the_sms(city: City, tmp_path:
     assert visits[2:] == ["consult_load", "consult_menu", "consult_read", "consult_sms",
                           "consult_send", "consult_sent", "consult_menu"], visits
     sms = Contact.objects.get(channel="sms")
+    assert sms.citizen is not None
     assert sms.citizen.phone == CALLER and "请提前储水" in sms.summary
 
 

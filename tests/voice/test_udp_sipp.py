@@ -4,6 +4,7 @@ import asyncio
 import shutil
 import socket
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,7 +15,7 @@ SCENARIOS = Path(__file__).parent / "sipp"
 pytestmark = pytest.mark.e2e
 
 
-def free_udp_port():
+def free_udp_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
@@ -24,10 +25,10 @@ class HotlineStub:
     """Answers every call except service "ring"; hangs up itself on service "hangup"."""
 
     def __init__(self) -> None:
-        self.events = []
-        self.called = {}
+        self.events: list[object] = []
+        self.called: dict[str, Any] = {}
 
-    def __call__(self, endpoint: SipEndpoint, event) -> None:
+    def __call__(self, endpoint: SipEndpoint, event: object) -> None:
         self.events.append(event)
         if isinstance(event, IncomingCall):
             self.called[event.call_id] = event.called_user
@@ -36,11 +37,11 @@ class HotlineStub:
         elif isinstance(event, CallEstablished) and self.called[event.call_id] == "hangup":
             asyncio.get_running_loop().call_later(0.05, endpoint.hangup, event.call_id)
 
-    def ended(self):
+    def ended(self) -> list[str]:
         return [e.reason for e in self.events if isinstance(e, CallEnded)]
 
 
-async def run_sipp(tmp_path: Path, scenario_args, service, calls):
+async def run_sipp(tmp_path: Path, scenario_args: list[str], service: Any, calls: int) -> tuple[int | None, Any, Any, str]:
     app = HotlineStub()
     endpoint = await open_sip_endpoint("127.0.0.1", 0, app)
     port = endpoint.agent.local_port
