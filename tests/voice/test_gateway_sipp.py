@@ -75,7 +75,8 @@ def short_flow(timeout: float = 2.0) -> Flow:
     return build_flow(raw, services=services.SERVICES)
 
 
-async def call(tmp_path: Path, scenario: str, steps: tuple[tuple[Any, ...], ...], *, direct: bool = False) -> tuple[int | None, Any, str]:
+async def call(tmp_path: Path, scenario: str, steps: tuple[tuple[Any, ...], ...], *,
+               direct: bool = False) -> tuple[int | None, Any, str]:
     if shutil.which("sipp") is None:
         pytest.fail("sipp is not installed: apt-get install -y sip-tester")
     base = random.randrange(30000, 39000, 10)
@@ -106,7 +107,8 @@ async def call(tmp_path: Path, scenario: str, steps: tuple[tuple[Any, ...], ...]
     return process.returncode, gateway, errors + stderr.decode(errors="replace")
 
 
-def run_call(tmp_path: Path, scenario: str, *steps: tuple[Any, ...], **options: Any) -> tuple[int | None, Any, str]:
+def run_call(tmp_path: Path, scenario: str, *steps: tuple[Any, ...],
+             **options: Any) -> tuple[int | None, Any, str]:
     return asyncio.run(call(tmp_path, scenario, steps, **options))
 
 

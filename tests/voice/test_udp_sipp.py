@@ -41,7 +41,8 @@ class HotlineStub:
         return [e.reason for e in self.events if isinstance(e, CallEnded)]
 
 
-async def run_sipp(tmp_path: Path, scenario_args: list[str], service: Any, calls: int) -> tuple[int | None, Any, Any, str]:
+async def run_sipp(tmp_path: Path, scenario_args: list[str], service: Any,
+                   calls: int) -> tuple[int | None, Any, Any, str]:
     app = HotlineStub()
     endpoint = await open_sip_endpoint("127.0.0.1", 0, app)
     port = endpoint.agent.local_port
