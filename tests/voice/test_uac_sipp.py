@@ -7,11 +7,12 @@ a busy one, one that never answers (and gets our CANCEL) and a trunk that wants 
 import asyncio
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from hotline.voice.sdp import Direction
-from hotline.voice.sip.udp import open_sip_endpoint
+from hotline.voice.sip.udp import SipEndpoint, open_sip_endpoint
 from hotline.voice.sip.useragent import (
     CallEnded,
     EndReason,
@@ -28,13 +29,13 @@ pytestmark = pytest.mark.e2e
 class Dialler:
     """The application: hangs up `hang_up_after` s after the answer, or after the 180."""
 
-    def __init__(self, hang_up_after=None, cancel_on_ringing: bool = False) -> None:
+    def __init__(self, hang_up_after: float | None = None, cancel_on_ringing: bool = False) -> None:
         self.hang_up_after = hang_up_after
         self.cancel_on_ringing = cancel_on_ringing
-        self.events = []
+        self.events: list[object] = []
         self.over = asyncio.Event()
 
-    def __call__(self, endpoint, event) -> None:
+    def __call__(self, endpoint: SipEndpoint, event: object) -> None:
         self.events.append(event)
         loop = asyncio.get_running_loop()
         if isinstance(event, OutgoingProgress) and self.cancel_on_ringing:
@@ -44,11 +45,12 @@ class Dialler:
         elif isinstance(event, CallEnded | OutgoingFailed):
             self.over.set()
 
-    def of_type(self, kind):
+    def of_type(self, kind: type[Any]) -> list[Any]:
         return [e for e in self.events if isinstance(e, kind)]
 
 
-async def call_sipp(tmp_path: Path, scenario, ports, app, *, user: str = "8001", **invite_options):
+async def call_sipp(tmp_path: Path, scenario: list[str], ports: tuple[int, int, int], app: Dialler, *,
+                    user: str = "8001", **invite_options: Any) -> tuple[str, int | None, SipEndpoint, str]:
     our_port, sipp_port, media_port = ports
     error_file = tmp_path / "sipp_errors.log"
     process = await asyncio.create_subprocess_exec(
@@ -128,7 +130,8 @@ def test_sipp_callee_that_never_answers_gets_our_cancel(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("password", "outcome"), [("trunk-pw", OutgoingAnswered), ("wrong", OutgoingFailed)])
-def test_sipp_trunk_checks_the_digest_of_our_invite(tmp_path: Path, password: str, outcome) -> None:
+def test_sipp_trunk_checks_the_digest_of_our_invite(tmp_path: Path, password: str,
+                                                    outcome: type[Any]) -> None:
     app = Dialler(hang_up_after=0.2)
     scenario = ["-sf", str(SCENARIOS / "uas_trunk_auth.xml")]
     ports = (39628, 39629, 39676) if password == "trunk-pw" else (39630, 39631, 39680)
