@@ -35,7 +35,7 @@ DTMF_PCAPS = {
 # --- G.711 -------------------------------------------------------------------------
 
 
-def tone(frequency: float = 440.0, amplitude: int = 12000, samples: int = 800):
+def tone(frequency: float = 440.0, amplitude: int = 12000, samples: int = 800) -> bytes:
     return struct.pack(
         f"<{samples}h",
         *(int(amplitude * math.sin(2 * math.pi * frequency * n / 8000)) for n in range(samples)),
@@ -43,11 +43,12 @@ def tone(frequency: float = 440.0, amplitude: int = 12000, samples: int = 800):
 
 
 @pytest.mark.parametrize("codec", [Codec.PCMU, Codec.PCMA])
-def test_g711_round_trip_error_is_within_the_quantisation_step(codec) -> None:
+def test_g711_round_trip_error_is_within_the_quantisation_step(codec: Codec) -> None:
     every_sample = struct.pack("<65536h", *range(-32768, 32768))
     decoded = struct.unpack("<65536h", g711.decode(codec, g711.encode(codec, every_sample)))
     for original, back in zip(range(-32768, 32768), decoded, strict=True):
         magnitude = abs(original)
+        allowed: float
         # Logarithmic: a small absolute error near zero, a few per cent above;
         # beyond the largest code word (32124 in µ-law, 32256 in A-law) the value clips.
         if magnitude <= 256:
@@ -59,7 +60,7 @@ def test_g711_round_trip_error_is_within_the_quantisation_step(codec) -> None:
 
 
 @pytest.mark.parametrize("codec", [Codec.PCMU, Codec.PCMA])
-def test_g711_code_words_survive_decode_encode(codec) -> None:
+def test_g711_code_words_survive_decode_encode(codec: Codec) -> None:
     codes = bytes(range(256))
     again = g711.encode(codec, g711.decode(codec, codes))
     if codec == Codec.PCMU:
@@ -130,7 +131,7 @@ def test_rtp_extension_and_padding_are_stripped() -> None:
     [b"", b"\x80\x00", b"\x40" + b"\x00" * 11, b"\x8f" + b"\x00" * 11,
      b"\x90" + b"\x00" * 11 + b"\x00\x00\x00\x09", b"\xa0" + b"\x00" * 11 + b"\x00\x00\xff"],
 )
-def test_rtp_rejects_malformed_packets(data) -> None:
+def test_rtp_rejects_malformed_packets(data: bytes) -> None:
     with pytest.raises(RtpError):
         parse_rtp(data)
 
@@ -145,12 +146,12 @@ def test_sequence_numbers_wrap() -> None:
 # --- DTMF --------------------------------------------------------------------------
 
 
-def digits_of(receiver, packets):
+def digits_of(receiver: DtmfReceiver, packets: list[RtpPacket]) -> list[str]:
     found = (receiver.receive(packet) for packet in packets)
     return [digit.digit for digit in found if digit is not None]
 
 
-def rtp_payloads(path):
+def rtp_payloads(path: Path) -> list[RtpPacket]:
     return [parse_rtp(d.payload) for d in read_udp(str(path))]
 
 
@@ -160,7 +161,7 @@ def test_every_sipp_pcap_is_covered() -> None:
 
 
 @pytest.mark.parametrize(("name", "digit"), sorted(DTMF_PCAPS.items()))
-def test_sipp_dtmf_pcaps_yield_their_digit_exactly_once(name, digit) -> None:
+def test_sipp_dtmf_pcaps_yield_their_digit_exactly_once(name: str, digit: str) -> None:
     packets = rtp_payloads(SIPP_DIR / name)
     assert len(packets) >= 4  # start, updates, three end packets
     assert sum(parse_event(p.payload).end for p in packets) == 3
@@ -188,7 +189,7 @@ def test_replayed_capture_counts_again_after_a_pause_but_not_when_duplicated() -
     packets = rtp_payloads(SIPP_DIR / "dtmf_2833_1.pcap")
     receiver = DtmfReceiver()
 
-    def press(start):
+    def press(start: float) -> list[str]:
         found = (receiver.receive(p, start + 0.02 * i) for i, p in enumerate(packets))
         return [d.digit for d in found if d is not None]
 
@@ -245,7 +246,8 @@ def test_pacer_sends_on_schedule_catches_up_and_skips_long_stalls() -> None:
 # --- recorder ----------------------------------------------------------------------
 
 
-def audio_packets(count, codec=Codec.PCMU, ssrc: int = 9, first_seq: int = 65530):
+def audio_packets(count: int, codec: Codec = Codec.PCMU, ssrc: int = 9,
+                  first_seq: int = 65530) -> list[RtpPacket]:
     pcm = tone(samples=160 * count)
     payload = g711.encode(codec, pcm)
     return [
@@ -255,7 +257,7 @@ def audio_packets(count, codec=Codec.PCMU, ssrc: int = 9, first_seq: int = 65530
     ]
 
 
-def read_wav(path):
+def read_wav(path: Path) -> bytes:
     with wave.open(str(path), "rb") as wav:
         assert (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) == (1, 2, 8000)
         return wav.readframes(wav.getnframes())
