@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,7 +22,7 @@ from hotline.voice.sip.registrar import (
     Registrar,
     RegistrationRejected,
 )
-from hotline.voice.sip.udp import open_sip_endpoint
+from hotline.voice.sip.udp import SipEndpoint, open_sip_endpoint
 from hotline.voice.sip.useragent import (
     CallEnded,
     EndReason,
@@ -33,7 +34,7 @@ pytestmark = pytest.mark.e2e
 PASSWORD = "desk-8001-pw"
 
 
-def lookup(user) -> PhoneCredentials | None:
+def lookup(user: str) -> PhoneCredentials | None:
     if user != "8001":
         return None
     return PhoneCredentials("8001", "hotline", ha1("8001", "hotline", PASSWORD),
@@ -44,9 +45,9 @@ class RtpCounter(asyncio.DatagramProtocol):
     """Where our side of the call listens: counts the RTP packets the phone sends."""
 
     def __init__(self) -> None:
-        self.payload_types = []
+        self.payload_types: list[int] = []
 
-    def datagram_received(self, data, addr) -> None:
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         with contextlib.suppress(RtpError):
             self.payload_types.append(parse_rtp(data).payload_type)
 
@@ -54,14 +55,14 @@ class RtpCounter(asyncio.DatagramProtocol):
 class Desk:
     """The application: calls the phone once it registers; hangs up after `hang_up_after`."""
 
-    def __init__(self, rtp_port, hang_up_after=None) -> None:
+    def __init__(self, rtp_port: int | None, hang_up_after: float | None = None) -> None:
         self.rtp_port = rtp_port
         self.hang_up_after = hang_up_after
-        self.events = []
-        self.call_id = None
+        self.events: list[object] = []
+        self.call_id: str | None = None
         self.ended = asyncio.Event()
 
-    def __call__(self, endpoint, event) -> None:
+    def __call__(self, endpoint: SipEndpoint, event: object) -> None:
         self.events.append(event)
         loop = asyncio.get_running_loop()
         if isinstance(event, PhoneRegistered) and self.rtp_port and self.call_id is None:
@@ -73,11 +74,12 @@ class Desk:
         elif isinstance(event, CallEnded | RegistrationRejected):
             self.ended.set()
 
-    def of_type(self, kind):
+    def of_type(self, kind: type[Any]) -> list[Any]:
         return [e for e in self.events if isinstance(e, kind)]
 
 
-def write_phone_config(directory, sip_port, gateway_port, password, source_wav) -> None:
+def write_phone_config(directory: Path, sip_port: int, gateway_port: int, password: str,
+                       source_wav: Path) -> None:
     directory.mkdir()
     (directory / "config").write_text(
         "poll_method poll\n"
@@ -94,7 +96,7 @@ def write_phone_config(directory, sip_port, gateway_port, password, source_wav) 
     )
 
 
-def write_tone(path, seconds: int = 6) -> None:
+def write_tone(path: Path, seconds: int = 6) -> None:
     import wave
 
     from tests.voice.test_media import tone
@@ -106,8 +108,8 @@ def write_tone(path, seconds: int = 6) -> None:
         wav.writeframes(tone(frequency=400.0, amplitude=8000, samples=8000 * seconds))
 
 
-async def run_phone(tmp_path: Path, ports, *, password=PASSWORD, call: bool = True, hang_up_after=None,
-                    phone_seconds: int = 4):
+async def run_phone(tmp_path: Path, ports: tuple[int, int, int], *, password: str = PASSWORD,
+                    call: bool = True, hang_up_after: float | None = None, phone_seconds: int = 4) -> Any:
     gateway_port, phone_port, rtp_port = ports
     loop = asyncio.get_running_loop()
     rtp_transport, counter = await loop.create_datagram_endpoint(
