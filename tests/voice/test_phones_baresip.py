@@ -108,8 +108,10 @@ def write_tone(path: Path, seconds: int = 6) -> None:
         wav.writeframes(tone(frequency=400.0, amplitude=8000, samples=8000 * seconds))
 
 
-async def run_phone(tmp_path: Path, ports: tuple[int, int, int], *, password: str = PASSWORD,
-                    call: bool = True, hang_up_after: float | None = None, phone_seconds: int = 4) -> Any:
+async def run_phone(
+    tmp_path: Path, ports: tuple[int, int, int], *, password: str = PASSWORD, call: bool = True,
+    hang_up_after: float | None = None, phone_seconds: int = 4,
+) -> tuple[Desk, Registrar, Any, SipEndpoint, str]:
     gateway_port, phone_port, rtp_port = ports
     loop = asyncio.get_running_loop()
     rtp_transport, counter = await loop.create_datagram_endpoint(
