@@ -154,6 +154,7 @@ def test_the_phone_registers_is_called_answers_and_we_hang_up(tmp_path: Path) ->
     assert registered.binding.address == ("127.0.0.1", 39601), log
     assert registered.binding.contact.startswith("sip:8001") and ":39601" in registered.binding.contact
     assert desk.of_type(RegistrationRejected) == []
+    assert desk.call_id is not None
     assert desk.of_type(OutgoingProgress) == [OutgoingProgress(desk.call_id, 180)], log
     (answered,) = desk.of_type(OutgoingAnswered)
     media = answered.media
@@ -162,6 +163,7 @@ def test_the_phone_registers_is_called_answers_and_we_hang_up(tmp_path: Path) ->
     # The phone's audio reached us with the payload type the answer agreed.
     assert len(counter.payload_types) > 25, log
     assert set(counter.payload_types) == {media.payload_type}
+    assert desk.call_id is not None
     assert desk.of_type(CallEnded) == [CallEnded(desk.call_id, EndReason.LOCAL_BYE)]
     assert "terminated" in log, log  # baresip saw our BYE
     assert "200 OK" in log and "registered successfully" in log
@@ -174,6 +176,7 @@ def test_the_phone_hangs_up_first(tmp_path: Path) -> None:
     desk, _, _, endpoint, log = asyncio.run(
         run_phone(tmp_path, (39603, 39604, 39605), hang_up_after=None, phone_seconds=3))
     assert desk.of_type(OutgoingAnswered), log
+    assert desk.call_id is not None
     assert desk.of_type(CallEnded) == [CallEnded(desk.call_id, EndReason.REMOTE_BYE)], log
     assert endpoint.agent.calls == {}
 
