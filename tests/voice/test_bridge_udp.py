@@ -4,6 +4,8 @@ sending real RTP with a tone (µ-law on the caller's side, A-law on the agent's)
 
 import asyncio
 import time
+from collections.abc import Callable
+from typing import Any, cast
 
 import numpy as np
 import pytest
@@ -26,18 +28,19 @@ class Phone(asyncio.DatagramProtocol):
     def __init__(self) -> None:
         self.received: list[tuple[float, bytes]] = []
 
-    def connection_made(self, transport) -> None:
-        self.transport = transport
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.DatagramTransport, transport)
 
-    def datagram_received(self, data, addr) -> None:
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         self.received.append((asyncio.get_running_loop().time(), data))
 
     @property
-    def port(self):
+    def port(self) -> int:
         return self.transport.get_extra_info("sockname")[1]
 
 
-async def speak(phone, codec, frequency, target, start):
+async def speak(phone: Phone, codec: Codec, frequency: float, target: tuple[str, int],
+                start: float) -> list[float]:
     """Paced RTP like a phone sends it; returns the send time of each packet."""
     loop = asyncio.get_running_loop()
     count = int(SECONDS / 0.02)
@@ -52,20 +55,20 @@ async def speak(phone, codec, frequency, target, start):
     return sent
 
 
-def heard(phone, codec):
+def heard(phone: Phone, codec: Codec) -> list[tuple[float, bytes]]:
     packets = [(at, parse_rtp(data)) for at, data in phone.received]
     assert packets and {p.payload_type for _, p in packets} == {int(codec)}
     return [(at, g711.decode(codec, p.payload)) for at, p in packets]
 
 
-def first_loud(frames, frequency):
+def first_loud(frames: list[tuple[float, bytes]], frequency: float) -> float:
     for at, pcm in frames:
         if goertzel(pcm, frequency) > 2000:
             return at
     raise AssertionError("the tone never arrived")
 
 
-async def run_call():
+async def run_call() -> tuple[Any, ...]:
     loop = asyncio.get_running_loop()
     caller_rtp = await open_rtp_endpoint("127.0.0.1", lambda digit: None)
     agent_rtp = await open_rtp_endpoint("127.0.0.1", lambda digit: None)
@@ -128,7 +131,7 @@ def test_each_phone_hears_the_other_through_the_bridge() -> None:
 class ScriptedBridge(Bridge):
     """A bridge whose tick also runs `after_tick` (to stall the loop, fail or hang up)."""
 
-    def __init__(self, after_tick) -> None:
+    def __init__(self, after_tick: "Callable[[ScriptedBridge], None]") -> None:
         super().__init__()
         self.after_tick = after_tick
 
@@ -137,10 +140,11 @@ class ScriptedBridge(Bridge):
         self.after_tick(self)
 
 
-async def run_runner(stall_at: int, stall_seconds: float, seconds: float):
+async def run_runner(stall_at: int, stall_seconds: float,
+                     seconds: float) -> tuple[BridgeRunner, ScriptedBridge, float, int]:
     loop = asyncio.get_running_loop()
 
-    def stall_once(bridge) -> None:
+    def stall_once(bridge: ScriptedBridge) -> None:
         if bridge.ticks == stall_at:
             time.sleep(stall_seconds)  # the whole loop is blocked (a slow callback elsewhere)
 
@@ -170,10 +174,10 @@ def test_the_runner_keeps_its_grid_and_catches_up_without_a_burst() -> None:
 
 
 def test_a_failing_tick_is_logged_and_the_runner_goes_on(caplog: pytest.LogCaptureFixture) -> None:
-    def fail(bridge) -> None:
+    def fail(bridge: ScriptedBridge) -> None:
         raise RuntimeError("boom")
 
-    async def run():
+    async def run() -> tuple[BridgeRunner, ScriptedBridge]:
         bridge = ScriptedBridge(fail)
         runner = BridgeRunner(bridge)
         runner.start()
@@ -187,7 +191,7 @@ def test_a_failing_tick_is_logged_and_the_runner_goes_on(caplog: pytest.LogCaptu
 
 
 def test_a_tick_can_stop_its_own_runner() -> None:
-    def hang_up_at_the_third(bridge) -> None:
+    def hang_up_at_the_third(bridge: ScriptedBridge) -> None:
         if bridge.ticks == 3:
             runner.stop()
 
