@@ -5,6 +5,7 @@ import io
 import math
 import wave
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -36,7 +37,7 @@ def goertzel(pcm: bytes, frequency: float) -> float:
     return 2 * math.sqrt(max(power, 0.0)) / n
 
 
-def tone_frames(frequency, count, start: int = 0, amplitude=AMPLITUDE):
+def tone_frames(frequency: float, count: int, start: int = 0, amplitude: float = AMPLITUDE) -> list[bytes]:
     n = np.arange(start * 160, (start + count) * 160)
     wave_ = np.round(amplitude * np.sin(2 * np.pi * frequency * n / 8000)).astype("<i2")
     return [wave_[i * 160 : (i + 1) * 160].tobytes() for i in range(count)]
@@ -45,7 +46,7 @@ def tone_frames(frequency, count, start: int = 0, amplitude=AMPLITUDE):
 class Phone:
     """One leg: a MediaSession as the gateway has it, fed by a 'phone' sending a tone."""
 
-    def __init__(self, frequency, codec=Codec.PCMU, start: float = 0.0) -> None:
+    def __init__(self, frequency: float, codec: Codec = Codec.PCMU, start: float = 0.0) -> None:
         self.frequency = frequency
         self.codec = codec
         self.session = MediaSession(
@@ -57,7 +58,7 @@ class Phone:
         self.heard = bytearray()
         self.speaking = True
 
-    def speak(self, now) -> None:
+    def speak(self, now: float) -> None:
         frame = (tone_frames(self.frequency, 1, self.sent_frames)[0] if self.speaking
                  else bytes(320))
         self.sent_frames += 1
@@ -67,7 +68,7 @@ class Phone:
         self.sequence += 1
         self.session.receive(packet.to_bytes(), ("127.0.0.1", 40000), now)
 
-    def listen(self, now) -> None:
+    def listen(self, now: float) -> None:
         for data in self.session.due_packets(now):
             packet = parse_rtp(data)
             assert packet.payload_type == int(self.codec)
@@ -79,19 +80,20 @@ def music_tone() -> MusicSource:
 
 
 class Call:
-    def __init__(self, bridge=None) -> None:
+    def __init__(self, bridge: Bridge | None = None) -> None:
         self.bridge = bridge or Bridge(music=music_tone())
         self.phones: dict[str, Phone] = {}
         self.now = 0.0
         self.slot = 0
 
-    def join(self, leg_id, frequency, mode=LegMode.PARTY, codec=Codec.PCMU, **kwargs):
+    def join(self, leg_id: str, frequency: float, mode: LegMode = LegMode.PARTY, codec: Codec = Codec.PCMU,
+             **kwargs: Any) -> Phone:
         phone = Phone(frequency, codec, start=self.now)  # its RTP starts when it joins
         self.phones[leg_id] = phone
         self.bridge.add(leg_id, phone.session, mode, **kwargs)
         return phone
 
-    def run(self, frames=FRAMES):
+    def run(self, frames: int = FRAMES) -> dict[str, bytes]:
         """Run `frames` ticks; return what each phone heard in them (after a settle tick)."""
         marks = {}
         for index in range(frames + 2):
@@ -107,19 +109,19 @@ class Call:
                 self.phones.items()}
 
 
-def hears(pcm, frequency) -> bool:
+def hears(pcm: bytes, frequency: float) -> bool:
     return goertzel(pcm, frequency) > 0.8 * AMPLITUDE
 
 
-def silent_at(pcm, frequency) -> bool:
+def silent_at(pcm: bytes, frequency: float) -> bool:
     return goertzel(pcm, frequency) < 0.02 * AMPLITUDE
 
 
-def spectrum(pcm):
+def spectrum(pcm: bytes) -> dict[float, int]:
     return {f: round(goertzel(pcm, f)) for f in (CALLER, AGENT, THIRD, SUPERVISOR, MUSIC)}
 
 
-def assert_hears(pcm, *present) -> None:
+def assert_hears(pcm: bytes, *present: float) -> None:
     levels = spectrum(pcm)
     for frequency, level in levels.items():
         if frequency in present:
@@ -254,7 +256,7 @@ def test_remove_takes_a_leg_out_and_turns_capture_off() -> None:
     assert call.bridge.leg_ids == ["caller", "agent"]
 
 
-def wav_frames(buffer):
+def wav_frames(buffer: io.BytesIO) -> bytes:
     buffer.seek(0)
     with wave.open(buffer, "rb") as wav:
         assert (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) == (1, 2, 8000)
@@ -352,12 +354,12 @@ def test_mode_arguments_are_checked() -> None:
 # --- bounded queues ------------------------------------------------------------------
 
 
-def packet(sequence, pcm, codec=Codec.PCMU, ssrc: int = 5):
+def packet(sequence: int, pcm: bytes, codec: Codec = Codec.PCMU, ssrc: int = 5) -> bytes:
     return RtpPacket(int(codec), sequence & 0xFFFF, 160 * sequence, ssrc,
                      g711.encode(codec, pcm)).to_bytes()
 
 
-def numbered(index):
+def numbered(index: int) -> bytes:
     """A frame whose constant level tells which packet it came from (exact in µ-law)."""
     return np.full(160, g711.ulaw_to_linear(0x80 + index % 100), "<i2").tobytes()
 
