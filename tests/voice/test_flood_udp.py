@@ -13,7 +13,9 @@ import asyncio
 import random
 import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pytest_django.fixtures import Settings
@@ -76,7 +78,7 @@ class Phone(asyncio.DatagramProtocol):
     def __init__(self) -> None:
         self.responses: list[Response] = []
 
-    def datagram_received(self, data: bytes, addr) -> None:
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         message = parse_message(data)
         if isinstance(message, Response):
             self.responses.append(message)
@@ -88,7 +90,7 @@ class Ear(asyncio.DatagramProtocol):
     def __init__(self) -> None:
         self.packets = 0
 
-    def datagram_received(self, data: bytes, addr) -> None:
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         self.packets += 1
 
 
@@ -98,6 +100,7 @@ async def call_from_another_address(gateway_port: int) -> dict:
     sip_port, rtp_port = await free_port(CALLER_HOST), await free_port(CALLER_HOST)
     sip, phone = await loop.create_datagram_endpoint(Phone, local_addr=(CALLER_HOST, sip_port))
     rtp, ear = await loop.create_datagram_endpoint(Ear, local_addr=(CALLER_HOST, rtp_port))
+    common: dict[str, Any]
     common = dict(host=CALLER_HOST, port=sip_port, gateway_port=gateway_port,
                   call_id="citizen-1@127.0.0.3", tag="citizen")
     gateway = ("127.0.0.1", gateway_port)
@@ -129,7 +132,7 @@ class Flooder(asyncio.DatagramProtocol):
         self.finals: dict[str, set[int]] = {}
         self.retry_after: set[str] = set()
 
-    def datagram_received(self, data: bytes, addr) -> None:
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         message = parse_message(data)
         if isinstance(message, Response) and message.status >= 200:
             self.finals.setdefault(message.call_id, set()).add(message.status)
@@ -143,7 +146,7 @@ async def free_port(host: str) -> int:
         return probe.getsockname()[1]
 
 
-async def wait_for(condition, timeout: float) -> bool:
+async def wait_for(condition: Callable[[], bool], timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
@@ -152,7 +155,7 @@ async def wait_for(condition, timeout: float) -> bool:
     return condition()
 
 
-async def flood_and_call(tmp_path: Path):
+async def flood_and_call(tmp_path: Path) -> dict[str, Any]:
     base = random.randrange(30000, 39000, 40)
     config = GatewayConfig(sip_host="127.0.0.1", sip_port=0, rtp_host="127.0.0.1",
                            rtp_ports=(base, base + 35), recordings_dir=tmp_path / "recordings")
@@ -243,7 +246,7 @@ async def register_from(host: str, password: str, gateway_port: int) -> Response
     return await exchange(host, phone.register(authorization_value=value), gateway_port)
 
 
-async def guess_then_register(tmp_path: Path):
+async def guess_then_register(tmp_path: Path) -> tuple[Any, Any, Any]:
     base = random.randrange(30000, 39000, 40)
     config = GatewayConfig(sip_host="127.0.0.1", sip_port=0, rtp_host="127.0.0.1",
                            rtp_ports=(base, base + 9), recordings_dir=tmp_path / "recordings")
