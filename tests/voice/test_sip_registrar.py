@@ -5,12 +5,14 @@ is itself held to the RFC 2617 / RFC 7616 example vectors (test_sip_auth.py).
 """
 
 import itertools
+from collections.abc import Iterable
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
 from hotline.voice.sip.auth import authorization, check_response, ha1, parse_challenge
-from hotline.voice.sip.message import Response, parse_message, parse_name_addr
+from hotline.voice.sip.message import Request, Response, parse_message, parse_name_addr
 from hotline.voice.sip.registrar import (
     Binding,
     PhoneCredentials,
@@ -20,7 +22,7 @@ from hotline.voice.sip.registrar import (
     RegistrationRejected,
 )
 from hotline.voice.sip.transaction import Send
-from hotline.voice.sip.useragent import UserAgent
+from hotline.voice.sip.useragent import UaEvent, UserAgent
 
 PHONE = ("192.0.2.20", 5072)
 PASSWORDS = {"8001": "s3cret-8001", "8002": "s3cret-8002"}
@@ -28,7 +30,7 @@ REQUEST_URI = "sip:127.0.0.1:5060"
 BRANCHES = itertools.count()
 
 
-def lookup(user) -> PhoneCredentials | None:
+def lookup(user: str) -> PhoneCredentials | None:
     if user not in PASSWORDS:
         return None
     password = PASSWORDS[user]
@@ -39,13 +41,15 @@ def lookup(user) -> PhoneCredentials | None:
 class Phone:
     """A phone's REGISTERs: one Call-ID, rising CSeq, a new branch each time."""
 
-    def __init__(self, user: str = "8001", address=PHONE, contact=None, call_id: str = "reg-1") -> None:
+    def __init__(self, user: str = "8001", address: tuple[str, int] = PHONE, contact: str | None = None,
+                 call_id: str = "reg-1") -> None:
         self.user, self.address, self.call_id = user, address, call_id
         self.contact = contact or f"<sip:{user}@{address[0]}:{address[1]}>"
         self.cseq = 0
 
-    def register(self, *, authorization_value=None, expires=None, contact=None, extra=(),
-                 uri=REQUEST_URI, proxy=None):
+    def register(self, *, authorization_value: str | None = None, expires: int | str | None = None,
+                 contact: str | None = None, extra: Iterable[str] = (), uri: str = REQUEST_URI,
+                 proxy: str | None = None) -> bytes:
         self.cseq += 1
         lines = [
             f"REGISTER {uri} SIP/2.0",
@@ -68,35 +72,36 @@ class Phone:
                 "\r\n\r\n").encode()
 
 
-def responses(events):
+def responses(events: list[UaEvent]) -> list[Request | Response]:
     return [parse_message(e.data) for e in events if isinstance(e, Send)]
 
 
-def only_response(events) -> Response:
+def only_response(events: list[UaEvent]) -> Response:
     (response,) = responses(events)
     assert isinstance(response, Response)
     return response
 
 
-def header(message, name) -> str:
+def header(message: Request | Response, name: str) -> str:
     value = message.headers.get(name)
     assert value is not None, f"no {name} header"
     return value
 
 
-def of_type(events, kind):
+def of_type(events: list[UaEvent], kind: type[Any]) -> list[Any]:
     return [e for e in events if isinstance(e, kind)]
 
 
-def answer(challenge_response, user, password, *, algorithm: str = "MD5", uri=REQUEST_URI,
-           cnonce: str = "c1"):
+def answer(challenge_response: Response, user: str, password: str, *, algorithm: str = "MD5",
+           uri: str = REQUEST_URI, cnonce: str = "c1") -> str:
     challenges = [parse_challenge(v) for v in challenge_response.headers.get_all("WWW-Authenticate")]
     challenge = next(c for c in challenges if c.algorithm == algorithm)
     return authorization(challenge, username=user, password=password, method="REGISTER", uri=uri,
                          cnonce=cnonce)
 
 
-def register(ua: UserAgent, phone, now, password=None, *, algorithm: str = "MD5", source=None, **kwargs):
+def register(ua: UserAgent, phone: Phone, now: float, password: str | None = None, *, algorithm: str = "MD5",
+             source: tuple[str, int] | None = None, **kwargs: Any) -> list[UaEvent]:
     """The two-step dance: REGISTER, 401, REGISTER with credentials. Returns the last events."""
     source = source or phone.address
     challenge = only_response(ua.receive(phone.register(**kwargs), source, now))
@@ -292,7 +297,9 @@ def test_contact_star_removes_every_binding_and_needs_expires_zero(ua: UserAgent
     desk, soft = Phone(call_id="desk"), Phone(address=("192.0.2.21", 5080), call_id="soft")
     register(ua, desk, 0.0)
     register(ua, soft, 1.0, source=soft.address)
-    assert registrar.binding("8001", 2.0).address == ("192.0.2.21", 5080)  # the latest
+    latest = registrar.binding("8001", 2.0)
+    assert latest is not None
+    assert latest.address == ("192.0.2.21", 5080)  # the latest
     assert len(registrar.bindings(2.0)) == 2
     bad = register(ua, desk, 3.0, contact="*")
     assert only_response(bad).status == 400
@@ -337,7 +344,9 @@ def test_a_refresh_extends_the_binding_without_unregistering(ua: UserAgent, regi
     register(ua, phone, 0.0, expires=120)
     register(ua, phone, 100.0, expires=120)
     assert of_type(ua.tick(150.0), PhoneUnregistered) == []
-    assert registrar.binding("8001", 150.0).expires_at == 220.0
+    latest = registrar.binding("8001", 150.0)
+    assert latest is not None
+    assert latest.expires_at == 220.0
 
 
 def test_ten_failures_block_the_source_for_a_minute(ua: UserAgent, registrar: Registrar) -> None:
@@ -367,6 +376,7 @@ def test_behind_nat_requests_go_to_the_source_address(ua: UserAgent, registrar: 
     nat = ("203.0.113.7", 40000)
     register(ua, phone, 0.0, source=nat)
     binding = registrar.binding("8001", 1.0)
+    assert binding is not None
     assert binding.contact == "sip:8001@10.0.0.5:5060" and binding.address == nat
 
 
@@ -374,11 +384,13 @@ def test_through_a_proxy_requests_go_to_the_contact(ua: UserAgent, registrar: Re
     phone = Phone(address=("192.0.2.20", 5072))
     proxy = ("192.0.2.1", 5060)
     register(ua, phone, 0.0, source=proxy, proxy="192.0.2.1:5060")
-    assert registrar.binding("8001", 1.0).address == PHONE
+    latest = registrar.binding("8001", 1.0)
+    assert latest is not None
+    assert latest.address == PHONE
 
 
 def test_the_lookup_failing_gets_500_not_a_crash() -> None:
-    def broken(user) -> None:
+    def broken(user: str) -> None:
         raise RuntimeError("database down")
 
     ua = UserAgent("127.0.0.1", 5060, registrar=Registrar(broken, secret=b"s"))
