@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http import StreamingHttpResponse
 from django.utils import translation
 from PIL import Image
 
@@ -17,7 +18,6 @@ from tests.api.conftest import API, ApiClient, dispatched_order, new_order
 from tests.core.test_files import REFUSED, image_bytes, jpeg_with_gps, minimal_pdf
 
 if TYPE_CHECKING:
-    from django.http import StreamingHttpResponse
     from django.test.client import _MonkeyPatchedWSGIResponse
     from pytest_django.fixtures import Settings
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http import StreamingHttpResponse
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -19,7 +20,6 @@ from tests.core.test_files import image_bytes
 from tests.portal.conftest import new_order
 
 if TYPE_CHECKING:
-    from django.http import StreamingHttpResponse
     from django.test import Client
     from django.test.client import _MonkeyPatchedWSGIResponse
 
