@@ -88,7 +88,7 @@ def parse_time(raw: str) -> dt.datetime | None:
         year, month, day = (int(x) for x in date_part.split("/"))
         hms = [int(x) for x in time_part.split(":")] if time_part else []
         hms += [0] * (3 - len(hms))
-        return dt.datetime(year, month, day, *hms[:3], tzinfo=dt.UTC)
+        return dt.datetime(year, month, day, hms[0], hms[1], hms[2], tzinfo=dt.UTC)
     except ValueError:
         return None
 
@@ -111,7 +111,7 @@ def matches(rule: tuple[str, tuple[str, ...], tuple[str, ...]], text: str) -> bo
 def matter_quality(messages: list[dict[str, Any]],
                    clusters: list[clustering.Cluster]) -> dict[str, Any]:
     owner = {m: k for k, c in enumerate(clusters) for m in c.members}
-    per_matter = {}
+    per_matter: dict[str, dict[str, Any]] = {}
     for rule in MATTERS:
         gold = [i for i, m in enumerate(messages) if matches(rule, m["subject"])]
         if not gold:

@@ -284,6 +284,7 @@ def classification(messages: int) -> dict[str, Any]:
 
     data = ROOT.parent / "shared" / "data" / "tipdm"
     train_x: list[Any]
+    rows: list[Any]
     csv.field_size_limit(sys.maxsize)
     if (data / "train_segmented.csv").exists() and (data / "messages_likes.csv").exists():
         source = "tipdm"
@@ -367,9 +368,10 @@ def users() -> tuple[Any, Any, Any]:
     centre = Unit.objects.filter(kind=UnitKind.CENTRE).order_by("pk").first()
     agent, _ = User.objects.get_or_create(username="bench_search_agent",
                                           defaults={"role": Role.AGENT, "unit": centre})
-    busiest = (Assignment.objects.values("unit_id").order_by("unit_id").first() or {}).get("unit_id")
-    unit = Unit.objects.filter(pk=busiest).first() or Unit.objects.filter(
-        kind=UnitKind.DEPARTMENT).first()
+    first = Assignment.objects.values("unit_id").order_by("unit_id").first()
+    busiest = first["unit_id"] if first else None
+    unit = (Unit.objects.filter(pk=busiest).first() if busiest is not None else None) or \
+        Unit.objects.filter(kind=UnitKind.DEPARTMENT).first()
     handler, _ = User.objects.get_or_create(username="bench_search_handler",
                                             defaults={"role": Role.DEPT_HANDLER, "unit": unit})
     narrow, _ = User.objects.get_or_create(username="bench_search_street", defaults={
@@ -387,7 +389,7 @@ def measure(rounds: int) -> dict[str, Any]:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
     agent, handler, narrow = users()
-    cases = {
+    cases: dict[str, list[Any]] = {
         "knowledge": [(lambda q=q: search_entries(agent, q, limit=20)) for q in QUERIES],
         "suggest": [(lambda t=t: suggest_entries(agent, t, limit=5)) for t in TYPED],
         "orders_centre": [(lambda q=q: search_orders(agent, q, limit=20)) for q in QUERIES],

@@ -4,6 +4,7 @@ bob), so each test says who acts: ``agent`` (centre agent), ``handler`` (water d
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
 import pytest
 from django.db import connection
@@ -12,9 +13,39 @@ from django.test.client import ClientMixin
 from hotline.core.roles import Role
 from hotline.directory.models import Category, CategoryRoute, District, Unit, UnitKind, User
 
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
 
 class City:
     """Handles to the fixture city's objects."""
+
+    gulou: District
+    taijiang: District
+    centre: Unit
+    subcentre: Unit
+    street: Unit
+    water: Unit
+    housing: Unit
+    env: Unit
+    cat_utilities: Category
+    cat_water: Category
+    cat_outage: Category
+    cat_noise: Category
+    agent: User
+    monitor: User
+    admin: User
+    handler: User
+    dept_admin: User
+    housing_handler: User
+    env_handler: User
+    sub_agent: User
+    street_handler: User
+    leader: User
+    auditor: User
+    security_admin: User
+    audit_admin: User
+    system: User
 
 
 def _user(username: str, role: str, unit: Unit | None, name: str) -> User:
@@ -84,7 +115,7 @@ def verify_second_factor(client: ClientMixin, user: User) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _force_login_includes_the_second_factor(monkeypatch):
+def _force_login_includes_the_second_factor(monkeypatch: pytest.MonkeyPatch) -> None:
     """``force_login`` stands for a finished login, so for administrators (who log in with a
     TOTP code too) it includes the second factor. The tests of the login itself
     (tests/directory/test_login_security.py) go through the real pages instead."""
@@ -92,7 +123,7 @@ def _force_login_includes_the_second_factor(monkeypatch):
 
     original = ClientMixin.force_login
 
-    def force_login(self, user, backend=None):
+    def force_login(self: ClientMixin, user: User, backend: str | None = None) -> None:
         original(self, user, backend)
         if needs_second_factor(user):
             verify_second_factor(self, user)
@@ -109,7 +140,7 @@ _APPEND_ONLY = [  # (migration with the SQLite triggers, the delete trigger's na
 
 
 @pytest.fixture(autouse=True)
-def _append_only_logs_flushable_on_sqlite(request):
+def _append_only_logs_flushable_on_sqlite(request: pytest.FixtureRequest) -> Iterator[None]:
     """Transactional tests (live servers, gateways whose worker threads must see the test's
     rows, websockets) are emptied with ``flush`` afterwards. On SQLite ``flush`` deletes row by
     row and the triggers that keep the order history and the agents' state log append-only

@@ -123,7 +123,7 @@ def wait_gone(pids: list[int], timeout: float = 5.0) -> bool:
     return False
 
 
-def test_serves_pages_and_stops_all_children_on_sigterm(data_dir):
+def test_serves_pages_and_stops_all_children_on_sigterm(data_dir: Path) -> None:
     launched = Launched(data_dir)
     try:
         launched.wait_until_ready()
@@ -152,7 +152,7 @@ def test_serves_pages_and_stops_all_children_on_sigterm(data_dir):
     assert "voice stopped cleanly (status 0)" in launched.output, launched.output
 
 
-def test_a_dying_child_stops_the_others_and_fails(data_dir):
+def test_a_dying_child_stops_the_others_and_fails(data_dir: Path) -> None:
     launched = Launched(data_dir)
     try:
         launched.wait_until_ready()
@@ -177,7 +177,7 @@ def test_demo_logins_are_listed_with_the_demo_password():
     assert launcher.demo_second_factor_lines(welcome) == []
 
 
-def test_demo_logins_failing_do_not_stop_the_start(monkeypatch):
+def test_demo_logins_failing_do_not_stop_the_start(monkeypatch: pytest.MonkeyPatch) -> None:
     from hotline import launcher
     from hotline.demo import city, start
 

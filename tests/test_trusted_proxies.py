@@ -11,6 +11,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 from django.core.cache import cache
@@ -21,15 +22,20 @@ from hotline.core.clientaddr import client_address, parse_networks, resolve
 from hotline.env import ConfigError
 from hotline.orders.numbering import damm_digit
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from pytest_django.fixtures import Settings
+
 TRUSTED = parse_networks(["10.0.0.0/8", "127.0.0.1"])
 
 
-def test_forwarded_for_is_ignored_without_trusted_proxies():
+def test_forwarded_for_is_ignored_without_trusted_proxies() -> None:
     assert resolve("127.0.0.1", "203.0.113.9", ()) == "127.0.0.1"
     assert resolve("198.51.100.1", "203.0.113.9", TRUSTED) == "198.51.100.1"
 
 
-def test_forwarded_for_from_a_trusted_proxy_gives_the_first_untrusted_hop():
+def test_forwarded_for_from_a_trusted_proxy_gives_the_first_untrusted_hop() -> None:
     assert resolve("10.1.2.3", "203.0.113.9", TRUSTED) == "203.0.113.9"
     # A client's own header is on the left; what the proxies saw is appended on the right.
     assert resolve("10.1.2.3", "1.2.3.4, 203.0.113.9, 10.0.0.7", TRUSTED) == "203.0.113.9"
@@ -37,7 +43,7 @@ def test_forwarded_for_from_a_trusted_proxy_gives_the_first_untrusted_hop():
     assert resolve("10.1.2.3", "", TRUSTED) == "10.1.2.3"
 
 
-def test_client_address_reads_the_settings(settings):
+def test_client_address_reads_the_settings(settings: Settings) -> None:
     request = RequestFactory().get("/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.9")
     settings.HOTLINE_TRUSTED_PROXIES = []
     assert client_address(request) == "127.0.0.1"
@@ -45,7 +51,7 @@ def test_client_address_reads_the_settings(settings):
     assert client_address(request) == "203.0.113.9"
 
 
-def test_login_lockout_and_access_log_count_the_same_address(settings):
+def test_login_lockout_and_access_log_count_the_same_address(settings: Settings) -> None:
     from hotline.directory.security import client_address as login_address
     from hotline.orders.access_log import client_address as logged_address
 
@@ -56,7 +62,9 @@ def test_login_lockout_and_access_log_count_the_same_address(settings):
     assert login_address(request) == logged_address(request) == "203.0.113.9"
 
 
-def test_launcher_switches_proxy_headers_off_unless_proxies_are_configured(monkeypatch):
+def test_launcher_switches_proxy_headers_off_unless_proxies_are_configured(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.delenv("HOTLINE_TRUSTED_PROXIES", raising=False)
     assert launcher.proxy_options() == ["--no-proxy-headers"]
     monkeypatch.setenv("HOTLINE_TRUSTED_PROXIES", "10.0.0.5, 10.1.0.0/16")
@@ -96,7 +104,8 @@ def _launchers_uvicorn_config(port: int):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def launched_web(transactional_db, settings, monkeypatch) -> Iterator[callable]:  # type: ignore[valid-type]
+def launched_web(transactional_db: None, settings: Settings,
+                 monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], int]]:
     import uvicorn
 
     servers = []
@@ -139,13 +148,13 @@ def _look_up(port: int, n: int, forwarded_for: str) -> int:
         conn.close()
 
 
-def test_a_new_forwarded_for_per_request_does_not_reset_the_limit(launched_web):
+def test_a_new_forwarded_for_per_request_does_not_reset_the_limit(launched_web: Callable[[str], int]) -> None:
     port = launched_web("")
     statuses = [_look_up(port, n, f"203.0.113.{n}") for n in range(6)]
     assert statuses == [404, 404, 404, 429, 429, 429]
 
 
-def test_behind_a_trusted_proxy_each_client_is_counted_apart(launched_web):
+def test_behind_a_trusted_proxy_each_client_is_counted_apart(launched_web: Callable[[str], int]) -> None:
     port = launched_web("127.0.0.1")
     assert [_look_up(port, n, f"203.0.113.{n}") for n in range(6)] == [404] * 6
     # ... and one client behind the proxy is still limited, whatever it puts in front.

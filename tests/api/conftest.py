@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.core.cache import cache
 from django.test import Client
 
 from hotline.orders.services import NewOrder, do_action, do_create_order
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from pytest_django.fixtures import Settings
 
 API = "/api/v1"
 
@@ -38,12 +43,12 @@ def _clear_cache() -> None:
 
 
 @pytest.fixture
-def as_user():
+def as_user() -> type[ApiClient]:
     return ApiClient
 
 
 @pytest.fixture
-def media(settings, tmp_path):
+def media(settings: Settings, tmp_path: Path) -> Path:
     settings.MEDIA_ROOT = tmp_path
     return tmp_path
 

@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http import StreamingHttpResponse
 from django.utils import translation
 from PIL import Image
 
@@ -14,17 +17,24 @@ from hotline.orders.models import Attachment
 from tests.api.conftest import API, ApiClient, dispatched_order, new_order
 from tests.core.test_files import REFUSED, image_bytes, jpeg_with_gps, minimal_pdf
 
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse
+    from pytest_django.fixtures import Settings
+
+    from hotline.directory.models import User
+    from tests.conftest import City
+
 PHOTO = image_bytes("PNG")
 
 
-def _upload(user, number, *, kind="intake", name="现场照片.png", content=PHOTO,
-            content_type="image/png"):
+def _upload(user: User, number: str, *, kind: str = "intake", name: str = "现场照片.png",
+            content: bytes = PHOTO, content_type: str = "image/png") -> _MonkeyPatchedWSGIResponse:
     client = ApiClient(user).client
     f = SimpleUploadedFile(name, content, content_type=content_type)
     return client.post(f"{API}/orders/{number}/attachments", {"file": f, "kind": kind})
 
 
-def test_upload_and_download(city, media):
+def test_upload_and_download(city: City, media: Path) -> None:
     order = new_order(city)
     r = _upload(city.agent, order.number)
     assert r.status_code == 201, r.content
@@ -44,11 +54,12 @@ def test_upload_and_download(city, media):
     assert [a["id"] for a in detail["attachments"]] == [body["id"]]
     download = ApiClient(city.agent).client.get(body["url"])
     assert download.status_code == 200
+    assert isinstance(download, StreamingHttpResponse)
     assert b"".join(download.streaming_content) == kept
     assert "attachment" in download["Content-Disposition"]
 
 
-def test_download_needs_scope(city, media):
+def test_download_needs_scope(city: City, media: Path) -> None:
     order = dispatched_order(city)
     att_id = _upload(city.agent, order.number).json()["id"]
     url = f"/orders/{order.number}/attachments/{att_id}"
@@ -59,7 +70,7 @@ def test_download_needs_scope(city, media):
                                      ).status_code == 404
 
 
-def test_reply_files_only_from_the_lead_unit(city, media):
+def test_reply_files_only_from_the_lead_unit(city: City, media: Path) -> None:
     order = dispatched_order(city)
     assert _upload(city.housing_handler, order.number, kind="reply").status_code == 403
     assert _upload(city.agent, order.number, kind="reply").status_code == 403
@@ -68,7 +79,7 @@ def test_reply_files_only_from_the_lead_unit(city, media):
     assert _upload(city.env_handler, order.number, kind="other").status_code == 404
 
 
-def test_size_limit_kind_and_empty_file(city, media, settings):
+def test_size_limit_kind_and_empty_file(city: City, media: Path, settings: Settings) -> None:
     settings.HOTLINE_MAX_ATTACHMENT_BYTES = 100
     order = new_order(city)
     r = _upload(city.agent, order.number, content=b"x" * 101)
@@ -84,7 +95,7 @@ def test_size_limit_kind_and_empty_file(city, media, settings):
     assert list(media.rglob("*.*")) and len(list(media.rglob("*.*"))) == 1
 
 
-def test_hostile_names_and_types_are_cleaned(city, media):
+def test_hostile_names_and_types_are_cleaned(city: City, media: Path) -> None:
     order = new_order(city)
     r = _upload(city.agent, order.number, name="../../etc/pass\x01wd.sh",
                 content_type="text/html\x00; evil")
@@ -97,7 +108,7 @@ def test_hostile_names_and_types_are_cleaned(city, media):
     assert ".." not in stored.file.name
 
 
-def test_recordings_are_hidden_from_those_who_may_not_know_the_citizen(city, media):
+def test_recordings_are_hidden_from_those_who_may_not_know_the_citizen(city: City, media: Path) -> None:
     order = dispatched_order(city, type="report", title="举报")
     rec = Attachment.objects.create(
         order=order, kind=Attachment.Kind.RECORDING, file="orders/x/rec.wav", name="rec.wav",
@@ -115,7 +126,8 @@ def test_recordings_are_hidden_from_those_who_may_not_know_the_citizen(city, med
     ("report.pdf", "windows program as a.pdf"), ("说明.txt", "shell script"),
     ("scan.docx", "zip archive"), ("a.doc", "macro doc"),
 ])
-def test_hostile_content_under_an_innocent_name_is_refused(city, media, name, label):
+def test_hostile_content_under_an_innocent_name_is_refused(city: City, media: Path, name: str,
+                                                           label: str) -> None:
     order = new_order(city)
     with translation.override("en"):
         r = _upload(city.agent, order.number, name=name, content=REFUSED[label],
@@ -127,7 +139,7 @@ def test_hostile_content_under_an_innocent_name_is_refused(city, media, name, la
     assert not list(media.rglob("*.*"))
 
 
-def test_a_photo_is_stored_without_its_exif_and_gps(city, media):
+def test_a_photo_is_stored_without_its_exif_and_gps(city: City, media: Path) -> None:
     order = new_order(city)
     r = _upload(city.agent, order.number, name="IMG_0001.JPG", content=jpeg_with_gps(),
                 content_type="application/octet-stream")
@@ -141,7 +153,7 @@ def test_a_photo_is_stored_without_its_exif_and_gps(city, media):
         assert not image.getexif() and image.size == (30, 40)
 
 
-def test_a_pdf_named_like_a_web_page_is_offered_as_a_pdf(city, media):
+def test_a_pdf_named_like_a_web_page_is_offered_as_a_pdf(city: City, media: Path) -> None:
     order = new_order(city)
     r = _upload(city.agent, order.number, name="回执.html", content=minimal_pdf(),
                 content_type="text/html")
@@ -149,4 +161,5 @@ def test_a_pdf_named_like_a_web_page_is_offered_as_a_pdf(city, media):
     assert r.json()["name"] == "回执.pdf" and r.json()["content_type"] == "application/pdf"
     download = ApiClient(city.agent).client.get(r.json()["url"])
     assert download["Content-Type"] == "application/pdf"
+    assert isinstance(download, StreamingHttpResponse)
     assert b"".join(download.streaming_content) == minimal_pdf()  # a PDF is kept as sent

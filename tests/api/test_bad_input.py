@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -10,6 +12,11 @@ from hypothesis import strategies as st
 
 from hotline.orders.models import Order
 from tests.api.conftest import ApiClient, dispatched_order, new_order
+
+if TYPE_CHECKING:
+    from pytest_django.fixtures import Settings
+
+    from tests.conftest import City
 
 GOOD = {"type": "complaint", "title": "路灯不亮", "text": "小区路灯坏了"}
 
@@ -42,7 +49,7 @@ GOOD = {"type": "complaint", "title": "路灯不亮", "text": "小区路灯坏�
     ({**GOOD, "external_id": "e" * 129}, "external_id"),
     ({**GOOD, "surprise": 1}, "surprise"),
 ])
-def test_bad_create_bodies_are_422_naming_the_field(city, body, field):
+def test_bad_create_bodies_are_422_naming_the_field(city: City, body: dict[str, Any], field: str) -> None:
     r = ApiClient(city.agent).post("/orders", raw=json.dumps(body))
     assert r.status_code == 422, r.content
     assert r.json()["field"] == field
@@ -50,7 +57,7 @@ def test_bad_create_bodies_are_422_naming_the_field(city, body, field):
     assert Order.objects.count() == 0
 
 
-def test_an_unknown_contact_is_404_naming_the_field(city):
+def test_an_unknown_contact_is_404_naming_the_field(city: City) -> None:
     # Like a contact outside the caller's scope (tests/api/test_contact_scope.py).
     r = ApiClient(city.agent).post("/orders", raw=json.dumps({**GOOD, "contact_id": 999999}))
     assert r.status_code == 404, r.content
@@ -61,20 +68,20 @@ def test_an_unknown_contact_is_404_naming_the_field(city):
 @pytest.mark.parametrize("raw", [
     "{", "not json", "{'single': 'quotes'}", "\xff\xfe", "{\"type\": }", "[1, 2",
 ])
-def test_malformed_json_is_400(city, raw):
+def test_malformed_json_is_400(city: City, raw: str) -> None:
     r = ApiClient(city.agent).post("/orders", raw=raw.encode("latin-1"))
     assert r.status_code == 400
     assert r.json() == {"detail": "Cannot parse request body"}
 
 
 @pytest.mark.parametrize("raw", ["[]", "\"text\"", "42", "null", "true"])
-def test_non_object_bodies_are_422(city, raw):
+def test_non_object_bodies_are_422(city: City, raw: str) -> None:
     r = ApiClient(city.agent).post("/orders", raw=raw)
     assert r.status_code == 422
     assert r.json()["detail"]
 
 
-def test_non_ascii_text_is_fine(city):
+def test_non_ascii_text_is_fine(city: City) -> None:
     body = {**GOOD, "title": "噪音 🚧 ñ", "text": "夜间施工，影响休息。ẞ", "citizen_name": "欧阳娜娜"}
     r = ApiClient(city.agent).post("/orders", body)
     assert r.status_code == 201
@@ -87,21 +94,21 @@ def test_non_ascii_text_is_fine(city):
     "limit=-5", "offset=1e9", "q=" + "q" * 201, "q=%00", "district=%00", "category=%00",
     "lead_unit=" + "u" * 40,
 ])
-def test_bad_list_queries_are_422(city, query):
+def test_bad_list_queries_are_422(city: City, query: str) -> None:
     r = ApiClient(city.agent).get("/orders?" + query)
     assert r.status_code == 422, (query, r.content)
     assert r.json()["field"]
 
 
 @pytest.mark.parametrize("number", ["x", "%00", "1" * 300, "12345678", "８６０３３５４７"])
-def test_odd_order_numbers_are_404(city, number):
+def test_odd_order_numbers_are_404(city: City, number: str) -> None:
     client = ApiClient(city.agent)
     assert client.get(f"/orders/{number}").status_code == 404
     assert client.post(f"/orders/{number}/urge", {}).status_code == 404
     assert client.get(f"/orders/{number}/attachments/1").status_code == 404
 
 
-def test_odd_attachment_ids(city):
+def test_odd_attachment_ids(city: City) -> None:
     order = new_order(city)
     client = ApiClient(city.agent)
     assert client.get(f"/orders/{order.number}/attachments/{10**30}").status_code in (404, 422)
@@ -121,7 +128,7 @@ FIELDS = ["type", "channel", "title", "text", "citizen_phone", "citizen_tags", "
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(overrides=st.dictionaries(st.sampled_from(FIELDS), JSON_VALUES, max_size=4))
-def test_fuzzed_create_bodies_never_500(city, overrides):
+def test_fuzzed_create_bodies_never_500(city: City, overrides: dict[str, Any]) -> None:
     r = ApiClient(city.agent).post("/orders", {**GOOD, **overrides})
     assert r.status_code in (201, 422), (overrides, r.content)
     if r.status_code == 422:
@@ -138,13 +145,13 @@ ACTIONS = ["dispatch", "transfer", "merge", "escalate", "urge", "reject", "answe
                                              "linkage_units", "days", "reason", "reply",
                                              "note", "resolved", "satisfaction"]),
                             JSON_VALUES, max_size=3))
-def test_fuzzed_action_bodies_never_500(city, action, body):
+def test_fuzzed_action_bodies_never_500(city: City, action: str, body: dict[str, Any]) -> None:
     order = Order.objects.filter(title="fuzz").first() or dispatched_order(city, title="fuzz")
     r = ApiClient(city.monitor).post(f"/orders/{order.number}/{action}", body)
     assert r.status_code in (200, 403, 404, 409, 422), (action, body, r.content)
 
 
-def test_unknown_paths_are_json_404(city):
+def test_unknown_paths_are_json_404(city: City) -> None:
     client = ApiClient(city.agent)
     for path in ("/nothing", "/orders/12345678/attachments/1/extra", "/public/x/y/z"):
         r = client.get(path)
@@ -154,13 +161,13 @@ def test_unknown_paths_are_json_404(city):
     assert client.get("/districts").status_code == 200
 
 
-def test_oversized_body_is_413_json(city, settings):
+def test_oversized_body_is_413_json(city: City, settings: Settings) -> None:
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     r = ApiClient(city.agent).post("/orders", {**GOOD, "text": "x" * 2000})
     assert r.status_code == 413 and r.json()["detail"]
 
 
-def test_too_many_multipart_fields_is_400_json(city, settings, media):
+def test_too_many_multipart_fields_is_400_json(city: City, settings: Settings, media: Path) -> None:
     settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 5
     order = new_order(city)
     fields = {f"f{i}": "v" for i in range(10)}
@@ -180,7 +187,8 @@ UNREADABLE_BODIES = [
 
 @pytest.mark.parametrize("content_type,body", UNREADABLE_BODIES)
 @pytest.mark.parametrize("path", ["/orders/{n}/attachments", "/orders", "/orders/{n}/urge"])
-def test_unreadable_multipart_is_400_json(city, media, content_type, body, path):
+def test_unreadable_multipart_is_400_json(city: City, media: Path, content_type: str, body: bytes,
+                                          path: str) -> None:
     order = new_order(city)
     r = ApiClient(city.agent).client.generic(
         "POST", "/api/v1" + path.format(n=order.number), body, content_type=content_type)
@@ -195,7 +203,7 @@ def test_unreadable_multipart_is_400_json(city, media, content_type, body, path)
     assert "Traceback" not in r.content.decode()
 
 
-def test_unreadable_multipart_on_a_page_is_a_clean_400(city, media):
+def test_unreadable_multipart_on_a_page_is_a_clean_400(city: City, media: Path) -> None:
     from django.test import Client
 
     client = Client(raise_request_exception=False)

@@ -5,16 +5,21 @@ attach someone else's call, its citizen and its summary to an order of their own
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from hotline.core.errors import NotFound
 from hotline.orders.contacts import NewContact, do_link_contact, do_record_contact
 from hotline.orders.models import Contact
 from tests.api.conftest import ApiClient, new_order
 
+if TYPE_CHECKING:
+    from tests.conftest import City
+
 BODY = {"type": "complaint", "channel": "phone", "title": "噪声", "text": "楼下装修噪声",
         "district": "gulou"}
 
 
-def _taijiang_call(city) -> Contact:
+def _taijiang_call(city: City) -> Contact:
     """A call a centre agent took about 台江: its caller and summary are not 鼓楼's business."""
     contact = do_record_contact(city.agent, NewContact(
         channel="phone", citizen_phone="13700007777", citizen_name="陈秘密", summary="台江来电：举报"))
@@ -22,7 +27,7 @@ def _taijiang_call(city) -> Contact:
     return contact
 
 
-def test_another_districts_contact_is_404_like_an_unknown_id(city):
+def test_another_districts_contact_is_404_like_an_unknown_id(city: City) -> None:
     contact = _taijiang_call(city)
     client = ApiClient(city.sub_agent)
     foreign = client.post("/orders", {**BODY, "contact_id": contact.pk})
@@ -34,7 +39,7 @@ def test_another_districts_contact_is_404_like_an_unknown_id(city):
     assert contact.orders.count() == 1  # nothing was attached
 
 
-def test_own_and_visible_contacts_link(city):
+def test_own_and_visible_contacts_link(city: City) -> None:
     own = do_record_contact(city.sub_agent, NewContact(channel="phone", citizen_phone="13600006666",
                                                        summary="鼓楼来电"))
     client = ApiClient(city.sub_agent)
@@ -47,13 +52,13 @@ def test_own_and_visible_contacts_link(city):
     assert client.post("/orders", {**BODY, "contact_id": gulou.pk}).status_code == 201
 
 
-def test_the_centre_links_any_contact(city):
+def test_the_centre_links_any_contact(city: City) -> None:
     contact = _taijiang_call(city)
     r = ApiClient(city.monitor).post("/orders", {**BODY, "contact_id": contact.pk})
     assert r.status_code == 201, r.content
 
 
-def test_linking_a_contact_to_an_order_checks_its_scope(city):
+def test_linking_a_contact_to_an_order_checks_its_scope(city: City) -> None:
     contact = _taijiang_call(city)
     mine = new_order(city, district="gulou")
     try:

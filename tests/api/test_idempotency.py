@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.db import connection
@@ -13,11 +14,14 @@ from hotline.orders import services
 from hotline.orders.models import IdempotencyKey, Order
 from tests.api.conftest import API, ApiClient
 
+if TYPE_CHECKING:
+    from tests.conftest import City
+
 BODY = {"type": "consultation", "title": "公积金提取", "text": "怎么提取公积金",
         "citizen_phone": "13900001111"}
 
 
-def test_replay_returns_the_same_order_with_200(city):
+def test_replay_returns_the_same_order_with_200(city: City) -> None:
     client = ApiClient(city.agent)
     first = client.post("/orders", BODY, HTTP_IDEMPOTENCY_KEY="retry-1")
     again = client.post("/orders", BODY, HTTP_IDEMPOTENCY_KEY="retry-1")
@@ -27,7 +31,7 @@ def test_replay_returns_the_same_order_with_200(city):
     assert Order.objects.count() == 1
 
 
-def test_same_key_different_body_is_409(city):
+def test_same_key_different_body_is_409(city: City) -> None:
     client = ApiClient(city.agent)
     assert client.post("/orders", BODY, HTTP_IDEMPOTENCY_KEY="k").status_code == 201
     r = client.post("/orders", {**BODY, "text": "另一件事"}, HTTP_IDEMPOTENCY_KEY="k")
@@ -35,13 +39,13 @@ def test_same_key_different_body_is_409(city):
     assert Order.objects.count() == 1
 
 
-def test_without_key_every_post_creates(city):
+def test_without_key_every_post_creates(city: City) -> None:
     client = ApiClient(city.agent)
     numbers = {client.post("/orders", BODY).json()["number"] for _ in range(2)}
     assert len(numbers) == 2
 
 
-def test_keys_belong_to_one_user(city):
+def test_keys_belong_to_one_user(city: City) -> None:
     ApiClient(city.agent).post("/orders", BODY, HTTP_IDEMPOTENCY_KEY="shared")
     r = ApiClient(city.monitor).post("/orders", BODY, HTTP_IDEMPOTENCY_KEY="shared")
     assert r.status_code == 201
@@ -49,13 +53,13 @@ def test_keys_belong_to_one_user(city):
 
 
 @pytest.mark.parametrize("key", ["", "x" * 129, "with space", "中文"])
-def test_bad_keys_are_422(city, key):
+def test_bad_keys_are_422(city: City, key: str) -> None:
     r = ApiClient(city.agent).post("/orders", BODY, HTTP_IDEMPOTENCY_KEY=key)
     assert r.status_code == 422 and r.json()["field"] == "Idempotency-Key"
     assert Order.objects.count() == 0
 
 
-def test_lost_race_returns_the_winners_order(city, monkeypatch):
+def test_lost_race_returns_the_winners_order(city: City, monkeypatch: pytest.MonkeyPatch) -> None:
     """The race on any database: both requests looked for the key before either wrote it; the
     loser's insert of the key fails, its order is rolled back, and it answers with the winner's."""
     client = ApiClient(city.agent)
@@ -63,7 +67,7 @@ def test_lost_race_returns_the_winners_order(city, monkeypatch):
     real = services._replayed
     calls: list[str] = []
 
-    def missed_first_time(*args, **kwargs):
+    def missed_first_time(*args: Any, **kwargs: Any) -> Any:
         calls.append("lookup")
         return None if len(calls) == 1 else real(*args, **kwargs)
 
@@ -75,7 +79,7 @@ def test_lost_race_returns_the_winners_order(city, monkeypatch):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_retries_create_exactly_one_order(city):
+def test_concurrent_retries_create_exactly_one_order(city: City) -> None:
     """Two clients post the same key at the same moment (on PostgreSQL truly in parallel; on
     SQLite the database's write lock serialises them). Exactly one order exists afterwards and
     both clients get its number."""

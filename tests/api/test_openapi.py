@@ -19,7 +19,7 @@ CONTRACT = {
 }
 
 
-def test_openapi_lists_the_contract(db):
+def test_openapi_lists_the_contract(db: None) -> None:
     r = Client().get("/api/v1/openapi.json")
     assert r.status_code == 200
     doc = r.json()
@@ -50,7 +50,7 @@ def _refs(node: object) -> list[str]:
     return []
 
 
-def test_docs_page(db):
+def test_docs_page(db: None) -> None:
     r = Client().get("/api/v1/docs")
     assert r.status_code == 200
     assert b"openapi.json" in r.content

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.utils import timezone
@@ -13,6 +14,9 @@ from hotline.orders.lifecycle import Action
 from hotline.orders.models import Order
 from tests.api.conftest import ApiClient, dispatched_order, new_order
 
+if TYPE_CHECKING:
+    from tests.conftest import City
+
 CREATE = {
     "type": "complaint", "channel": "phone", "title": "停水三天", "text": "鼓楼区某小区停水三天",
     "citizen_phone": "13812341234", "citizen_name": "张三", "district": "gulou",
@@ -20,7 +24,7 @@ CREATE = {
 }
 
 
-def test_lifecycle_end_to_end_over_http(city):
+def test_lifecycle_end_to_end_over_http(city: City) -> None:
     agent, handler, co = ApiClient(city.agent), ApiClient(city.handler), ApiClient(
         city.housing_handler)
     r = agent.post("/orders", CREATE)
@@ -58,7 +62,7 @@ def test_lifecycle_end_to_end_over_http(city):
     assert verify_order(Order.objects.get(number=number)) == []
 
 
-def test_direct_answer_and_return_review(city):
+def test_direct_answer_and_return_review(city: City) -> None:
     agent, monitor, handler = ApiClient(city.agent), ApiClient(city.monitor), ApiClient(
         city.handler)
     first = new_order(city)
@@ -74,25 +78,25 @@ def test_direct_answer_and_return_review(city):
     assert handler.get(f"/orders/{order.number}").status_code == 404
 
 
-def test_every_action_has_a_documented_route():
+def test_every_action_has_a_documented_route() -> None:
     assert set(ACTION_PARAMS) == set(Action) - {Action.CREATE}
 
 
-def test_unknown_action_is_404(city):
+def test_unknown_action_is_404(city: City) -> None:
     order = new_order(city)
     r = ApiClient(city.agent).post(f"/orders/{order.number}/teleport", {})
     assert r.status_code == 404 and "teleport" in r.json()["detail"]
     assert ApiClient(city.agent).post(f"/orders/{order.number}/create", {}).status_code == 404
 
 
-def test_action_not_allowed_in_state_is_409(city):
+def test_action_not_allowed_in_state_is_409(city: City) -> None:
     order = new_order(city)
     r = ApiClient(city.agent).post(f"/orders/{order.number}/approve_reply", {})
     assert r.status_code == 409
     assert "accepted" in r.json()["detail"]
 
 
-def test_role_not_allowed_is_403(city):
+def test_role_not_allowed_is_403(city: City) -> None:
     order = dispatched_order(city)
     r = ApiClient(city.handler).post(f"/orders/{order.number}/dispatch", {"unit": "env"})
     assert r.status_code == 403 and r.json()["detail"]
@@ -116,7 +120,8 @@ def test_role_not_allowed_is_403(city):
     ("transfer", {"unit": 7}, "unit"),
     ("suspend", {"reason": "\x00"}, "reason"),
 ])
-def test_bad_action_params_are_422_naming_the_field(city, action, body, field):
+def test_bad_action_params_are_422_naming_the_field(city: City, action: str, body: dict[str, Any],
+                                                    field: str) -> None:
     order = dispatched_order(city)
     ApiClient(city.handler).post(f"/orders/{order.number}/sign", raw="")
     r = ApiClient(city.handler).post(f"/orders/{order.number}/{action}", body)
@@ -134,14 +139,14 @@ def test_bad_action_params_are_422_naming_the_field(city, action, body, field):
     ("merge", {}, "into"),
     ("reject", {"reason": " "}, "reason"),
 ])
-def test_bad_centre_action_params(city, action, body, field):
+def test_bad_centre_action_params(city: City, action: str, body: dict[str, Any], field: str) -> None:
     order = new_order(city)
     r = ApiClient(city.monitor).post(f"/orders/{order.number}/{action}", body)
     assert r.status_code == 422, r.content
     assert r.json()["field"] == field
 
 
-def test_callback_params(city):
+def test_callback_params(city: City) -> None:
     order = dispatched_order(city)
     handler, agent = ApiClient(city.handler), ApiClient(city.agent)
     handler.post(f"/orders/{order.number}/sign", raw="")
@@ -157,7 +162,7 @@ def test_callback_params(city):
     assert r.json()["reopen_count"] == 1
 
 
-def test_merge_and_dispatch_with_explicit_units(city):
+def test_merge_and_dispatch_with_explicit_units(city: City) -> None:
     agent = ApiClient(city.agent)
     target, dup = new_order(city), new_order(city, title="又停水")
     r = agent.post(f"/orders/{dup.number}/merge", {"into": target.number})
@@ -169,7 +174,7 @@ def test_merge_and_dispatch_with_explicit_units(city):
     assert [a["unit"] for a in r.json()["assignments"]] == ["env"]
 
 
-def test_list_filters_pagination_and_order(city):
+def test_list_filters_pagination_and_order(city: City) -> None:
     agent = ApiClient(city.agent)
     older = new_order(city, title="噪声扰民", category="100201", district="taijiang",
                       type="suggestion")
@@ -209,7 +214,7 @@ def test_list_filters_pagination_and_order(city):
     assert agent.get("/orders?offset=-1").status_code == 422
 
 
-def test_list_only_shows_visible_orders(city):
+def test_list_only_shows_visible_orders(city: City) -> None:
     water = dispatched_order(city)
     noise = dispatched_order(city, title="噪声", category="100201", district="taijiang")
     page = ApiClient(city.handler).get("/orders").json()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import pytest
 from django.utils import translation
 
@@ -10,8 +12,13 @@ from hotline.orders.numbering import damm_digit
 from hotline.orders.services import do_action
 from tests.api.conftest import ApiClient, dispatched_order, new_order
 
+if TYPE_CHECKING:
+    from pytest_django.fixtures import Settings
 
-def _lookup(number: str, phone: str, ip: str = "203.0.113.7"):
+    from tests.conftest import City
+
+
+def _lookup(number: str, phone: str, ip: str = "203.0.113.7") -> Any:
     return ApiClient().get(f"/public/orders/{number}", data={"phone": phone}, REMOTE_ADDR=ip)
 
 
@@ -21,7 +28,7 @@ def _bad_check_digit(number: str) -> str:
     return number[:7] + str(wrong)
 
 
-def test_right_phone_shows_status_without_personal_data(city):
+def test_right_phone_shows_status_without_personal_data(city: City) -> None:
     order = dispatched_order(city)
     r = _lookup(order.number, "13812341234")
     assert r.status_code == 200
@@ -40,13 +47,13 @@ def test_right_phone_shows_status_without_personal_data(city):
                          "lead_department", "reply"}
 
 
-def test_phone_formats_are_normalised(city):
+def test_phone_formats_are_normalised(city: City) -> None:
     order = new_order(city)
     assert _lookup(order.number, "138-1234-1234").status_code == 200
     assert _lookup(order.number, "+86 138 1234 1234").status_code == 200
 
 
-def test_reply_only_when_closed(city):
+def test_reply_only_when_closed(city: City) -> None:
     order = dispatched_order(city)
     do_action(city.handler, order.number, "sign")
     do_action(city.handler, order.number, "reply", {"reply": "已恢复供水"})
@@ -57,7 +64,7 @@ def test_reply_only_when_closed(city):
     assert body["state"] == "closed" and body["reply"] == "已恢复供水"
 
 
-def test_misses_are_indistinguishable(city):
+def test_misses_are_indistinguishable(city: City) -> None:
     order = new_order(city)
     other = new_order(city, citizen_phone="")  # anonymous caller: no phone ever matches
     unknown = "1234567" + str(damm_digit("1234567"))
@@ -73,13 +80,13 @@ def test_misses_are_indistinguishable(city):
     assert len({r.content for r in responses}) == 1
 
 
-def test_phone_is_required_and_bounded(city):
+def test_phone_is_required_and_bounded(city: City) -> None:
     order = new_order(city)
     assert ApiClient().get(f"/public/orders/{order.number}").status_code == 422
     assert _lookup(order.number, "1" * 41).status_code == 422
 
 
-def test_too_many_failures_from_one_address_is_429(city, settings):
+def test_too_many_failures_from_one_address_is_429(city: City, settings: Settings) -> None:
     settings.HOTLINE_LOOKUP_FAILURES_PER_ADDRESS = 3
     order = new_order(city)
     for n in range(3):  # different phones: only the address's counter reaches its limit
@@ -92,5 +99,5 @@ def test_too_many_failures_from_one_address_is_429(city, settings):
 
 
 @pytest.mark.parametrize("number", ["%00", "1" * 500, "１２３４５６７８"])
-def test_odd_numbers_are_404(city, number):
+def test_odd_numbers_are_404(city: City, number: str) -> None:
     assert _lookup(number, "13812341234").status_code == 404

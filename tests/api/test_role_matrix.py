@@ -3,12 +3,18 @@ citizen each one sees (full, masked 138****1234, or hidden for confidential/举�
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from hotline.orders.lifecycle import ACTION_ROLES, Action
 from tests.api.conftest import ApiClient, dispatched_order
 from tests.core.test_files import image_bytes
+
+if TYPE_CHECKING:
+    from tests.conftest import City
 
 FULL = ("张三", "13812341234")
 MASKED = ("张*", "138****1234")
@@ -46,7 +52,7 @@ def _upload(client: ApiClient, number: str, kind: str) -> int:
 
 
 @pytest.mark.parametrize("who", list(MATRIX))
-def test_role_endpoint_matrix(city, media, who):
+def test_role_endpoint_matrix(city: City, media: Path, who: str) -> None:
     normal_citizen, secret_citizen, may_create, may_urge, may_sign, may_attach, may_reply_file = \
         MATRIX[who]
     normal = dispatched_order(city)
@@ -110,6 +116,6 @@ def test_role_endpoint_matrix(city, media, who):
         assert client.get(path).status_code == 200
 
 
-def test_every_fixture_user_is_in_the_matrix(city):
+def test_every_fixture_user_is_in_the_matrix(city: City) -> None:
     users = {name for name, value in vars(city).items() if hasattr(value, "role")}
     assert users == set(MATRIX)

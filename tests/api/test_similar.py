@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.utils import timezone
@@ -13,6 +14,11 @@ from hotline.triage import similar
 from hotline.triage.duplicates import DUPLICATE_THRESHOLD
 from tests.api.conftest import ApiClient, new_order
 
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from tests.conftest import City
+
 WATER = "幸福小区3号楼从昨天晚上开始停水，到现在还没有来水，也没有任何通知，老人孩子生活很不方便"
 WATER_AGAIN = "幸福小区3号楼昨晚开始停水了，一直没有来水，物业也没有通知，请尽快恢复供水"
 NOISE = "解放路工地每天夜里施工到凌晨两点，噪音很大，附近居民无法休息"
@@ -21,13 +27,13 @@ OTHERS = ["社保卡丢失了想补办，请问需要带什么材料", "公司�
 
 
 @pytest.fixture(autouse=True)
-def _fresh_caches():
+def _fresh_caches() -> Iterator[None]:
     similar.cache.clear()
     yield
     similar.cache.clear()
 
 
-def _orders(city):
+def _orders(city: City) -> tuple[Order, Order]:
     water = new_order(city, title="小区停水", text=WATER, address="幸福小区3号楼",
                       citizen_phone="13800000001")
     noise = new_order(city, title="夜间施工噪音", text=NOISE, address="解放路88号",
@@ -37,7 +43,7 @@ def _orders(city):
     return water, noise
 
 
-def test_agent_typing_a_request_sees_the_open_duplicate(city):
+def test_agent_typing_a_request_sees_the_open_duplicate(city: City) -> None:
     water, noise = _orders(city)
     closed = new_order(city, title="小区停水", text=WATER, address="幸福小区3号楼",
                        citizen_phone="13800000003")
@@ -71,7 +77,7 @@ def test_agent_typing_a_request_sees_the_open_duplicate(city):
     assert elsewhere.number not in [i["number"] for i in r.json()["items"]]
 
 
-def test_the_same_caller_is_a_reason(city):
+def test_the_same_caller_is_a_reason(city: City) -> None:
     water, _noise = _orders(city)
     r = ApiClient(city.agent).post("/orders/similar", {"text": WATER_AGAIN,
                                                        "phone": "138-0000-0001"})
@@ -89,13 +95,13 @@ def test_the_same_caller_is_a_reason(city):
     ({"text": "x" * 20001}, "text"),
     ({"text": "停水\x00"}, "text"),
 ])
-def test_bad_input_is_a_4xx_naming_the_field(city, body, field):
+def test_bad_input_is_a_4xx_naming_the_field(city: City, body: dict[str, Any], field: str) -> None:
     r = ApiClient(city.agent).post("/orders/similar", body)
     assert r.status_code in (400, 422), r.content
     assert r.json()["field"] == field
 
 
-def test_roles_that_do_not_merge_or_link_may_not_look(city):
+def test_roles_that_do_not_merge_or_link_may_not_look(city: City) -> None:
     water, _noise = _orders(city)
     do_action(city.agent, water.number, "dispatch")  # so that the water department sees it
     for who in (city.handler, city.leader, city.auditor, city.system):
@@ -105,7 +111,7 @@ def test_roles_that_do_not_merge_or_link_may_not_look(city):
     assert ApiClient().post("/orders/similar", {"text": WATER}).status_code == 401
 
 
-def test_similar_to_an_order_then_link_and_unlink_through_the_actions(city):
+def test_similar_to_an_order_then_link_and_unlink_through_the_actions(city: City) -> None:
     water, _noise = _orders(city)
     again = new_order(city, title="停水", text=WATER_AGAIN, address="幸福小区三号楼",
                       citizen_phone="13800000009")

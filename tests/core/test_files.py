@@ -12,6 +12,7 @@ import tracemalloc
 import wave
 import zipfile
 import zlib
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.utils import translation
@@ -20,16 +21,22 @@ from PIL import Image
 
 from hotline.core.files import FileKind, FileRefused, inspect_upload, sniff
 
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from pytest_django.fixtures import Settings
+
 
 @pytest.fixture(autouse=True)
-def english():
+def english() -> Iterator[None]:
     with translation.override("en"):
         yield
 
 
 # --- samples -------------------------------------------------------------------------------
 
-def image_bytes(fmt: str = "JPEG", size=(40, 30), mode="RGB", **save) -> bytes:
+def image_bytes(fmt: str = "JPEG", size: tuple[int, int] = (40, 30), mode: str = "RGB",
+                **save: Any) -> bytes:
     out = io.BytesIO()
     Image.new(mode, size, (200, 30, 30) if mode == "RGB" else 1).save(out, format=fmt, **save)
     return out.getvalue()
@@ -175,7 +182,7 @@ ACCEPTED = {
 
 
 @pytest.mark.parametrize("label", list(ACCEPTED))
-def test_allowed_kinds_are_recognised_by_content(label):
+def test_allowed_kinds_are_recognised_by_content(label: str) -> None:
     make, kind, content_type = ACCEPTED[label]
     checked = inspect_upload(io.BytesIO(make()))
     assert checked.kind == kind and checked.content_type == content_type
@@ -184,7 +191,7 @@ def test_allowed_kinds_are_recognised_by_content(label):
 
 @pytest.mark.parametrize("fmt,kind", [("JPEG", FileKind.JPEG), ("PNG", FileKind.PNG),
                                        ("GIF", FileKind.GIF), ("WEBP", FileKind.WEBP)])
-def test_images_are_recognised_and_reencoded_in_their_format(fmt, kind):
+def test_images_are_recognised_and_reencoded_in_their_format(fmt: str, kind: FileKind) -> None:
     checked = inspect_upload(io.BytesIO(image_bytes(fmt)))
     assert checked.kind == kind and checked.content is not None
     with Image.open(io.BytesIO(checked.content)) as again:
@@ -219,13 +226,13 @@ REFUSED = {
 
 
 @pytest.mark.parametrize("label", list(REFUSED))
-def test_everything_else_is_refused_naming_the_allowed_types(label):
+def test_everything_else_is_refused_naming_the_allowed_types(label: str) -> None:
     with pytest.raises(FileRefused) as refused:
         inspect_upload(io.BytesIO(REFUSED[label]))
     assert "Allowed are images (JPEG, PNG, GIF, WebP), PDF" in refused.value.message
 
 
-def test_a_broken_image_is_refused():
+def test_a_broken_image_is_refused() -> None:
     with pytest.raises(FileRefused, match="damaged"):
         inspect_upload(io.BytesIO(b"\xff\xd8\xff\xe0 not really a jpeg"))
     with pytest.raises(FileRefused, match="damaged"):
@@ -234,7 +241,7 @@ def test_a_broken_image_is_refused():
 
 # --- metadata ------------------------------------------------------------------------------
 
-def test_a_jpeg_loses_exif_gps_xmp_icc_and_comment_and_is_turned_upright():
+def test_a_jpeg_loses_exif_gps_xmp_icc_and_comment_and_is_turned_upright() -> None:
     original = jpeg_with_gps()
     with Image.open(io.BytesIO(original)) as before:  # the sample really carries them
         assert before.getexif().get_ifd(0x8825)[2] == (39.0, 54.0, 26.5)
@@ -242,6 +249,7 @@ def test_a_jpeg_loses_exif_gps_xmp_icc_and_comment_and_is_turned_upright():
     checked = inspect_upload(io.BytesIO(original))
     assert checked.kind == FileKind.JPEG
     clean = checked.content
+    assert clean is not None
     with Image.open(io.BytesIO(clean)) as after:
         assert after.size == (30, 40)  # the orientation was applied, then dropped
         assert not after.getexif() and "exif" not in after.info
@@ -251,7 +259,7 @@ def test_a_jpeg_loses_exif_gps_xmp_icc_and_comment_and_is_turned_upright():
         assert secret not in clean
 
 
-def test_png_text_chunks_and_exif_and_trailing_data_are_dropped():
+def test_png_text_chunks_and_exif_and_trailing_data_are_dropped() -> None:
     from PIL import PngImagePlugin
 
     info = PngImagePlugin.PngInfo()
@@ -261,34 +269,38 @@ def test_png_text_chunks_and_exif_and_trailing_data_are_dropped():
     original = image_bytes("PNG", mode="RGBA", size=(8, 8), pnginfo=info, exif=exif.tobytes())
     original += b"<script>hidden after IEND</script>"
     clean = inspect_upload(io.BytesIO(original)).content
+    assert clean is not None
     assert b"home address" not in clean and b"PhoneMaker" not in clean
     assert b"<script>" not in clean
     with Image.open(io.BytesIO(clean)) as after:
-        assert after.mode == "RGBA" and not after.text
+        assert after.mode == "RGBA" and not after.text  # type: ignore[attr-defined]  # PNG only
 
 
-def test_an_animated_gif_keeps_its_first_frame_and_its_transparency():
+def test_an_animated_gif_keeps_its_first_frame_and_its_transparency() -> None:
     frames = [Image.new("P", (10, 10), i) for i in (3, 7)]
     out = io.BytesIO()
     frames[0].save(out, format="GIF", save_all=True, append_images=frames[1:], transparency=3,
                    comment=b"gif comment")
     clean = inspect_upload(io.BytesIO(out.getvalue())).content
+    assert clean is not None
     assert b"gif comment" not in clean
     with Image.open(io.BytesIO(clean)) as after:
         assert after.format == "GIF" and getattr(after, "n_frames", 1) == 1
-        assert after.convert("RGBA").getpixel((0, 0))[3] == 0  # still transparent
+        pixel = after.convert("RGBA").getpixel((0, 0))
+        assert isinstance(pixel, tuple) and pixel[3] == 0  # still transparent
 
 
-def test_webp_exif_is_dropped():
+def test_webp_exif_is_dropped() -> None:
     exif = Image.Exif()
     exif[0x010F] = "PhoneMaker"
     clean = inspect_upload(io.BytesIO(image_bytes("WEBP", exif=exif.tobytes()))).content
+    assert clean is not None
     assert b"PhoneMaker" not in clean
 
 
 # --- bombs ---------------------------------------------------------------------------------
 
-def test_a_png_claiming_ten_billion_pixels_is_refused_without_decoding():
+def test_a_png_claiming_ten_billion_pixels_is_refused_without_decoding() -> None:
     tracemalloc.start()
     try:
         with pytest.raises(FileRefused, match="more than 40 million pixels"):
@@ -299,7 +311,7 @@ def test_a_png_claiming_ten_billion_pixels_is_refused_without_decoding():
     assert peak < 2 * 1024 * 1024
 
 
-def test_a_real_decompression_bomb_is_refused(settings):
+def test_a_real_decompression_bomb_is_refused(settings: Settings) -> None:
     settings.HOTLINE_MAX_IMAGE_PIXELS = 1_000_000
     side = 2000  # 4 million pixels of black, a few KB compressed
     bomb = png_claiming(side, side, rows=(b"\0" + b"\0" * side) * side)
@@ -310,7 +322,7 @@ def test_a_real_decompression_bomb_is_refused(settings):
     assert inspect_upload(io.BytesIO(bomb)).kind == FileKind.PNG  # under the limit it is fine
 
 
-def test_display_names_follow_the_content():
+def test_display_names_follow_the_content() -> None:
     jpeg = inspect_upload(io.BytesIO(image_bytes("JPEG")))
     assert jpeg.display_name("现场照片.JPEG") == "现场照片.JPEG"
     assert jpeg.display_name("photo.exe") == "photo.jpg"
@@ -319,6 +331,6 @@ def test_display_names_follow_the_content():
     assert pdf.display_name("invoice.html") == "invoice.pdf" and pdf.extension == ".pdf"
 
 
-def test_empty_is_refused():
+def test_empty_is_refused() -> None:
     with pytest.raises(FileRefused, match="empty"):
         sniff(io.BytesIO(b""))

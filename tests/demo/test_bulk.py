@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from io import StringIO
+from typing import TYPE_CHECKING
 
 import pytest
 from django.core.management import call_command
@@ -24,19 +25,24 @@ from hotline.orders.lifecycle import FINAL, IN_PROGRESS, State
 from hotline.orders.models import Assignment, Citizen, Contact, Order, OrderEvent
 from hotline.orders.services import NewOrder, do_action, do_create_order
 
+if TYPE_CHECKING:
+    from hotline.orders.bulk import LoadStats
+
+    from tests.conftest import City
+
 NOW = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC)
 
 
-def _load(count: int, *, batch_size: int = 70, seed: int = 7):
+def _load(count: int, *, batch_size: int = 70, seed: int = 7) -> LoadStats:
     return load_orders(count, batch_size=batch_size, seed=seed, now=NOW, span_days=60)
 
 
-def test_needs_a_directory(db):
+def test_needs_a_directory(db: None) -> None:
     with pytest.raises(DirectoryMissing):
         load_orders(3)
 
 
-def test_loaded_orders_are_consistent(city):
+def test_loaded_orders_are_consistent(city: City) -> None:
     stats = _load(300)
     orders = list(Order.objects.prefetch_related("events", "assignments", "contacts"))
     assert stats.orders == len(orders) == 300
@@ -61,7 +67,8 @@ def test_loaded_orders_are_consistent(city):
         assert events[0].action == "create" and events[0].created_at == order.created_at
         assert order.updated_at == events[-1].created_at <= NOW
         assert NOW - dt.timedelta(days=60) <= order.created_at <= NOW
-        assert [c.occurred_at for c in order.contacts.all()] == [order.created_at]
+        contacts = order.contacts.all()  # type: ignore[attr-defined]  # Contact.orders' reverse
+        assert [c.occurred_at for c in contacts] == [order.created_at]
         assert order.citizen.phone.startswith(PHONE_PREFIX)
         assert (order.closed_at is not None) == (order.state in (*FINAL, State.CLOSED)), order
         lead = [a for a in order.assignments.all() if a.role == Assignment.Role.LEAD and a.active]
@@ -78,20 +85,22 @@ def test_loaded_orders_are_consistent(city):
         ):
             assert order.replied_at is not None and order.reply_text
         if order.state == State.RETURNED:
+            assert order.lead_unit is not None
             assert events[-1].data == {"unit": order.lead_unit.code}
         if order.state == State.SUSPENDED:
             assert order.suspended_at is not None
         if order.answered_directly:
             assert order.state in (State.CLOSED, State.ARCHIVED) and order.reply_text
     # Routed categories get their route's lead unit (停水 → water, co-handled by housing).
-    outage = [o for o in orders if o.category.code == "100101" and o.lead_unit_id]
-    assert outage and all(o.lead_unit.code == "water" for o in outage)
+    outage = [o for o in orders if o.category is not None and o.category.code == "100101"
+              and o.lead_unit_id]
+    assert outage and all(o.lead_unit is not None and o.lead_unit.code == "water" for o in outage)
     assert all({a.unit.code for a in o.assignments.all()} == {"water", "housing"} for o in outage)
     # Some callers called more than once.
     assert Citizen.objects.annotate(n=Count("orders")).filter(n__gt=1).exists()
 
 
-def test_events_are_what_build_event_makes(city):
+def test_events_are_what_build_event_makes(city: City) -> None:
     _load(40)
     users = {u.pk: u for u in city.__dict__.values() if hasattr(u, "role")}
     events = list(OrderEvent.objects.select_related("order").order_by("order_id", "seq"))
@@ -110,7 +119,7 @@ def test_events_are_what_build_event_makes(city):
                                                                   city.street_handler.pk, None}
 
 
-def test_later_service_orders_do_not_collide(city):
+def test_later_service_orders_do_not_collide(city: City) -> None:
     _load(150, batch_size=40)
     _load(60, batch_size=1000, seed=8)  # a second load continues after the first
     order, created = do_create_order(
@@ -132,7 +141,7 @@ def test_later_service_orders_do_not_collide(city):
     assert not Order.objects.filter(~Q(pk=order.pk), number=order.number).exists()
 
 
-def test_minimal_directory_and_command(db):
+def test_minimal_directory_and_command(db: None) -> None:
     ensure_minimal_directory()
     ensure_minimal_directory()  # idempotent
     assert District.objects.count() == 1 and Category.objects.count() == 2
@@ -150,7 +159,7 @@ def test_minimal_directory_and_command(db):
             assert cursor.fetchone()[0] == "origin"
 
 
-def test_a_taken_phone_number_makes_that_citizen_the_caller(city):
+def test_a_taken_phone_number_makes_that_citizen_the_caller(city: City) -> None:
     someone = Citizen.objects.create(name="已登记市民", phone="13900000000")
     # The loader's next citizen id is someone.pk + 1, and so is its phone number.
     Citizen.objects.filter(pk=someone.pk).update(phone=f"{PHONE_PREFIX}{someone.pk + 1:08d}")

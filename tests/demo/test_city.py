@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import io
 import random
+from typing import TYPE_CHECKING
 
 from django.core.management import call_command
 from django.db.models import Count
@@ -15,6 +16,9 @@ from hotline.directory.models import Category, CategoryRoute, District, Unit, Un
 from hotline.orders.history import verify_order
 from hotline.orders.models import Order, OrderEvent, OrderState
 
+if TYPE_CHECKING:
+    pass
+
 
 def counts() -> dict[str, int]:
     return {"units": Unit.objects.count(), "categories": Category.objects.count(),
@@ -22,7 +26,7 @@ def counts() -> dict[str, int]:
             "orders": Order.objects.count(), "events": OrderEvent.objects.count()}
 
 
-def test_load_demo_builds_a_city_with_orders_in_every_state(db):
+def test_load_demo_builds_a_city_with_orders_in_every_state(db: None) -> None:
     out = io.StringIO()
     call_command("load_demo", "--orders", "30", stdout=out)
     assert "demo city loaded: 30 orders" in out.getvalue()
@@ -39,6 +43,7 @@ def test_load_demo_builds_a_city_with_orders_in_every_state(db):
     assert CategoryRoute.objects.filter(lead_unit__kind=UnitKind.SUBCENTRE).exists()
     assert CategoryRoute.objects.filter(co_units__isnull=False).exists()
     outage = Category.objects.get(name="停水")
+    assert outage.handle_limit_days is not None
     assert outage.urgent_handle_limit_hours is not None and outage.handle_limit_days <= 3
     # staff: every role, and the password works
     roles = dict(User.objects.values_list("role").annotate(n=Count("id")))
@@ -85,14 +90,15 @@ def test_password_from_environment_and_no_orders(db, settings):
     assert result.loaded and Order.objects.count() == 0
     user = User.objects.get(username="water_handler")
     assert user.check_password("another-secret") and not user.check_password("demo12345")
+    assert user.unit is not None
     assert user.unit.name == "市水务局" and not user.is_staff
 
 
-def test_demo_logins_empty_without_demo(db):
+def test_demo_logins_empty_without_demo(db: None) -> None:
     assert demo.demo_logins() == []
 
 
-def test_stories_are_reproducible():
+def test_stories_are_reproducible() -> None:
     first = _story(random.Random(7), CLOSED, False, [], False, True)
     again = _story(random.Random(7), CLOSED, False, [], False, True)
     assert [(s.actor, s.action, s.hours) for s in first] == [

@@ -22,6 +22,7 @@ pytestmark = pytest.mark.django_db
 def test_a_call_whose_contact_another_unit_took_is_refused(phones: Any) -> None:
     call = do_call_answered(ring(phones, phones.sub_agent).pk)
     # The contact was taken by the water department's handler: not the sub-centre's.
+    assert call.contact_id is not None
     Contact.objects.filter(pk=call.contact_id).update(agent=phones.handler)
     response = post_order(as_user(phones.sub_agent), call, "save")
     assert response.status_code == 404
@@ -32,8 +33,10 @@ def test_a_call_whose_contact_another_unit_took_is_refused(phones: Any) -> None:
 def test_the_agent_who_took_the_call_links_it(phones: Any) -> None:
     call = do_call_answered(ring(phones, phones.sub_agent).pk)
     # The gateway records who answered (voice.acd_services.answered).
+    assert call.contact_id is not None
     Contact.objects.filter(pk=call.contact_id).update(agent=phones.sub_agent)
     response = post_order(as_user(phones.sub_agent), call, "save")
     assert response.status_code == 200, response.content.decode()
     order = Order.objects.get()
-    assert list(order.contacts.values_list("pk", flat=True)) == [call.contact_id]
+    contacts = order.contacts.values_list("pk", flat=True)  # type: ignore[attr-defined]
+    assert list(contacts) == [call.contact_id]

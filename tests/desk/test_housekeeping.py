@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import pytest
 from django.core.management import call_command
@@ -11,10 +12,13 @@ from django.utils import timezone
 from hotline.contactcentre import events, services
 from hotline.contactcentre.models import AgentStatus, DeskEvent, State
 
+if TYPE_CHECKING:
+    from typing import Any
+
 pytestmark = pytest.mark.django_db
 
 
-def test_the_scheduler_makes_agents_ready_when_their_wrap_up_is_over(desk):
+def test_the_scheduler_makes_agents_ready_when_their_wrap_up_is_over(desk: Any) -> None:
     agent = desk.agent
     services.do_sign_in(agent)
     services.do_set_state(agent, "ready")
@@ -32,7 +36,7 @@ def test_the_scheduler_makes_agents_ready_when_their_wrap_up_is_over(desk):
     assert AgentStatus.objects.get(pk=other.pk).state == State.BUSY  # only wrap-ups end
 
 
-def test_old_desk_events_are_purged(desk):
+def test_old_desk_events_are_purged(desk: Any) -> None:
     services.do_sign_in(desk.agent)
     DeskEvent.objects.update(at=timezone.now() - dt.timedelta(days=events.KEEP_DAYS + 1))
     services.do_set_state(desk.agent, "ready")
@@ -40,7 +44,7 @@ def test_old_desk_events_are_purged(desk):
     assert list(DeskEvent.objects.values_list("kind", flat=True)) == ["agent_state"]
 
 
-def test_the_event_tail_delivers_each_committed_event_once(desk):
+def test_the_event_tail_delivers_each_committed_event_once(desk: Any) -> None:
     services.do_sign_in(desk.agent)
     tail = events.EventTail()  # what exists before it starts is history
     assert tail.read() == []

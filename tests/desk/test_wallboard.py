@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.test import Client
@@ -22,6 +22,9 @@ from hotline.contactcentre.models import (
     StateChange,
 )
 from hotline.desk.wallboard_views import clock, percent, render_command_done, render_live
+
+if TYPE_CHECKING:
+    from tests.conftest import City
 
 pytestmark = pytest.mark.django_db
 
@@ -279,7 +282,7 @@ def test_the_outcome_line_of_a_command(desk: Any) -> None:
     assert "王坐席 (138****5678)" in html  # whose call, the caller masked
 
 
-def test_the_navigation_links_the_wallboard_for_monitors_and_centre_admins(city):
+def test_the_navigation_links_the_wallboard_for_monitors_and_centre_admins(city: City) -> None:
     for user, shown in ((city.monitor, True), (city.admin, True), (city.agent, False),
                         (city.handler, False)):
         client = Client()

@@ -247,7 +247,7 @@ def test_the_hub_renders_once_for_concurrent_sockets(monkeypatch: Any) -> None:
     async_to_sync(scenario)()
 
 
-def test_an_administrator_without_the_second_factor_opens_no_socket(desk):
+def test_an_administrator_without_the_second_factor_opens_no_socket(desk: Any) -> None:
     """The page middleware keeps an administrator who typed only the password out of every
     page; the wallboard's websocket is no way around it."""
     admin = desk.admin
@@ -265,7 +265,7 @@ def test_an_administrator_without_the_second_factor_opens_no_socket(desk):
     assert async_to_sync(opens)(verified)
 
 
-def test_an_idle_session_opens_no_socket(desk):
+def test_an_idle_session_opens_no_socket(desk: Any) -> None:
     from django.utils import timezone
 
     from hotline.directory.security import LAST_ACTIVITY_KEY

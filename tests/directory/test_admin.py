@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import io
 import re
+from typing import TYPE_CHECKING
 
 import pytest
 from django.conf import settings
@@ -14,6 +15,11 @@ from hotline.directory.models import Unit
 from hotline.orders.models import Order, OrderEvent
 from hotline.orders.services import NewOrder, do_action, do_create_order
 
+if TYPE_CHECKING:
+    from django.test import Client
+
+    from tests.conftest import City
+
 MODELS = [
     "directory/district", "directory/unit", "directory/user", "directory/category",
     "directory/categoryroute", "directory/calendarday", "api/apitoken", "orders/citizen",
@@ -22,7 +28,7 @@ MODELS = [
 
 
 @pytest.fixture
-def order(city):
+def order(city: City) -> Order:
     order, _ = do_create_order(city.agent, NewOrder(
         type="complaint", channel="phone", title="停水", text="小区停水", citizen_phone="13800000001",
         district="gulou", category="100101"))
@@ -31,7 +37,7 @@ def order(city):
 
 
 @pytest.fixture
-def admin_client(client, city):
+def admin_client(client: Client, city: City) -> Client:
     city.admin.is_staff = True
     city.admin.save()
     client.force_login(city.admin)
@@ -44,15 +50,18 @@ def url(model: str, view: str = "changelist", *args: object) -> str:
     return reverse(f"admin:{app}_{name}_{view}", args=args)
 
 
-def test_every_changelist_and_change_page_loads_for_centre_admin(admin_client, order, city):
+def test_every_changelist_and_change_page_loads_for_centre_admin(admin_client: Client, order: Order,
+                                                                 city: City) -> None:
     ApiToken.objects.create(user=city.agent, name="ops", key_hash="x" * 64)
     for model in MODELS:
         response = admin_client.get(url(model))
         assert response.status_code == 200, model
     assert admin_client.get(reverse("admin:index")).status_code == 200
+    first_event = order.events.first()
+    assert first_event is not None
     for model, pk in [("orders/order", order.pk), ("directory/unit", city.water.pk),
                       ("directory/category", city.cat_outage.pk), ("directory/user", city.handler.pk),
-                      ("orders/orderevent", order.events.first().pk)]:
+                      ("orders/orderevent", first_event.pk)]:
         assert admin_client.get(url(model, "change", pk)).status_code == 200, model
     for model in ("directory/unit", "directory/category", "directory/user",
                   "directory/calendarday", "api/apitoken"):
@@ -60,7 +69,7 @@ def test_every_changelist_and_change_page_loads_for_centre_admin(admin_client, o
 
 
 @pytest.mark.parametrize("who", ["handler", "dept_admin", "agent", "leader"])
-def test_others_are_refused_even_with_is_staff(client, city, who):
+def test_others_are_refused_even_with_is_staff(client: Client, city: City, who: str) -> None:
     user = getattr(city, who)
     user.is_staff = True  # a mistaken tick must not open the admin to them
     user.save()
@@ -73,13 +82,14 @@ def test_others_are_refused_even_with_is_staff(client, city, who):
     assert response.status_code == 302
 
 
-def test_centre_admin_without_is_staff_is_refused(client, city):
+def test_centre_admin_without_is_staff_is_refused(client: Client, city: City) -> None:
     client.force_login(city.admin)
     assert client.get(reverse("admin:index")).status_code == 302
 
 
-def test_order_history_cannot_be_changed_or_deleted(admin_client, order):
+def test_order_history_cannot_be_changed_or_deleted(admin_client: Client, order: Order) -> None:
     event = order.events.first()
+    assert event is not None
     model_admin = admin.site._registry[OrderEvent]
     request = admin_client.get(url("orders/orderevent")).wsgi_request
     assert not model_admin.has_add_permission(request)
@@ -101,13 +111,15 @@ def test_order_history_cannot_be_changed_or_deleted(admin_client, order):
     assert admin_client.get(url("orders/order", "delete", order.pk)).status_code == 403
 
 
-def test_token_is_shown_once_and_revoked(admin_client, city):
+def test_token_is_shown_once_and_revoked(admin_client: Client, city: City) -> None:
     response = admin_client.post(url("api/apitoken", "add"),
                                  {"user": city.handler.pk, "name": "水务系统"}, follow=True)
     assert response.status_code == 200
     token = ApiToken.objects.get(name="水务系统")
     shown = " ".join(str(m) for m in response.context["messages"])
-    secret = re.search(r"hl_[A-Za-z0-9_-]+", shown).group(0)
+    found = re.search(r"hl_[A-Za-z0-9_-]+", shown)
+    assert found is not None
+    secret = found.group(0)
     assert hash_token(secret) == token.key_hash and secret.startswith("hl_")
     admin_client.post(url("api/apitoken"), {"action": "revoke",
                                              "_selected_action": [token.pk]})
@@ -115,7 +127,7 @@ def test_token_is_shown_once_and_revoked(admin_client, city):
     assert token.revoked
 
 
-def test_import_view_shows_report_and_export_downloads(admin_client, city):
+def test_import_view_shows_report_and_export_downloads(admin_client: Client, city: City) -> None:
     wb = Workbook()
     sheet = wb.active
     sheet.title = "units"
@@ -141,7 +153,7 @@ def test_import_view_shows_report_and_export_downloads(admin_client, city):
     assert "edu" in [r[0] for r in exported["units"].iter_rows(values_only=True)]
 
 
-def test_department_account_loses_is_staff_when_saved(admin_client, city):
+def test_department_account_loses_is_staff_when_saved(admin_client: Client, city: City) -> None:
     data = {
         "username": city.handler.username, "role": "dept_handler", "unit": city.water.pk,
         "display_name": "水务承办人", "extension": "8001", "is_active": "on", "is_staff": "on",
@@ -153,7 +165,7 @@ def test_department_account_loses_is_staff_when_saved(admin_client, city):
     assert city.handler.extension == "8001" and not city.handler.is_staff
 
 
-def test_category_with_routes_and_calendar_day_saved_through_admin(admin_client, city):
+def test_category_with_routes_and_calendar_day_saved_through_admin(admin_client: Client, city: City) -> None:
     from hotline.directory.models import CalendarDay, Category, CategoryRoute
 
     prefix = "routes"

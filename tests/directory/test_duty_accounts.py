@@ -4,6 +4,8 @@ those are made and reset at the console with ``manage.py duty_account``."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
@@ -13,11 +15,16 @@ from hotline.core.roles import Role
 from hotline.directory.duties import duties_of
 from hotline.directory.models import User
 
+if TYPE_CHECKING:
+    from django.test import Client
+
+    from tests.conftest import City
+
 STRONG = "Kx9-long-enough-Pw"
 
 
 @pytest.fixture
-def admin_client(client, city):
+def admin_client(client: Client, city: City) -> Client:
     city.admin.is_staff = True
     city.admin.save()
     client.force_login(city.admin)
@@ -25,7 +32,7 @@ def admin_client(client, city):
 
 
 @pytest.mark.parametrize("who", ["security_admin", "audit_admin"])
-def test_the_directory_admin_cannot_change_a_duty_account(admin_client, city, who):
+def test_the_directory_admin_cannot_change_a_duty_account(admin_client: Client, city: City, who: str) -> None:
     target = getattr(city, who)
     change = reverse("admin:directory_user_change", args=[target.pk])
     password = reverse("admin:auth_user_password_change", args=[target.pk])
@@ -43,7 +50,7 @@ def test_the_directory_admin_cannot_change_a_duty_account(admin_client, city, wh
     assert target.username != "taken-over" and not target.check_password(STRONG)
 
 
-def test_the_directory_admin_cannot_make_a_duty_account(admin_client, city):
+def test_the_directory_admin_cannot_make_a_duty_account(admin_client: Client, city: City) -> None:
     add = reverse("admin:directory_user_add")
     assert Role.SECURITY_ADMIN not in admin_client.get(add).content.decode()
     r = admin_client.post(add, {"username": "mole", "password1": STRONG, "password2": STRONG,

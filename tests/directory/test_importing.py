@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 
 import pytest
 from django.core.management import call_command
@@ -10,19 +11,25 @@ from openpyxl import Workbook, load_workbook
 from hotline.directory import importing
 from hotline.directory.models import Category, CategoryRoute, District, Unit, UnitKind
 
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+    from pathlib import Path
+
+    from tests.conftest import City
+
 UNIT_HEADER = ["code", "name", "kind", "parent", "district", "phone", "duties"]
 CAT_HEADER = ["编码", "名称", "层级", "上级编码", "受理类型", "签收时限", "办理时限",
               "紧急签收时限", "紧急办理时限", "主办单位编码", "区县编码", "协办单位编码"]
 
 
 @pytest.fixture(autouse=True)
-def english():
+def english() -> Iterator[None]:
     """The report's reasons are checked in English, whatever the default language is."""
     with translation.override("en"):
         yield
 
 
-def workbook_bytes(**sheets: list[list[object]]) -> io.BytesIO:
+def workbook_bytes(**sheets: Sequence[Sequence[object]]) -> io.BytesIO:
     wb = Workbook()
     wb.remove(wb.active)
     for name, rows in sheets.items():
@@ -52,7 +59,7 @@ def snapshot() -> dict[str, object]:
     }
 
 
-def test_units_good_and_bad_rows(city):
+def test_units_good_and_bad_rows(city: City) -> None:
     data = workbook_bytes(units=[
         UNIT_HEADER,
         # a child listed before its parent is fine
@@ -87,6 +94,7 @@ def test_units_good_and_bad_rows(city):
     assert reasons[(11, "noname")] == "missing name"
     assert "row 5" in reasons[(12, "traffic")]
     street = Unit.objects.get(code="gulou-nanjie")
+    assert street.parent is not None and street.district is not None
     assert street.kind == UnitKind.STREET and street.parent.code == "gulou-sub2"
     assert street.district.code == "gulou"
     water = Unit.objects.get(code="water")
@@ -95,7 +103,7 @@ def test_units_good_and_bad_rows(city):
     assert "3 created, 1 updated" in report.summary() and "8 rejected" in report.summary()
 
 
-def test_unit_parent_cycle_is_rejected(city):
+def test_unit_parent_cycle_is_rejected(city: City) -> None:
     data = workbook_bytes(units=[
         UNIT_HEADER,
         ["a", "甲", "department", "b", "", "", ""],
@@ -106,7 +114,7 @@ def test_unit_parent_cycle_is_rejected(city):
     assert all("loops" in e.reason for e in report.errors)
 
 
-def test_catalogue_good_and_bad_rows(city):
+def test_catalogue_good_and_bad_rows(city: City) -> None:
     data = workbook_bytes(catalogue=[
         CAT_HEADER,
         ["20", "市场监管", 1, "", "", None, None, None, None, "", "", ""],
@@ -141,6 +149,7 @@ def test_catalogue_good_and_bad_rows(city):
     assert "duplicate code" in reasons[13]
     assert "centre" in reasons[14]
     food = Category.objects.get(code="200101")
+    assert food.parent is not None
     assert food.parent.code == "2001" and food.level == 3
     assert food.accepted_types == ["complaint", "report"]
     assert (food.sign_limit_hours, food.handle_limit_days, food.urgent_sign_limit_hours,
@@ -161,7 +170,7 @@ def test_catalogue_good_and_bad_rows(city):
         "water")
 
 
-def test_round_trip(city, tmp_path):
+def test_round_trip(city: City, tmp_path: Path) -> None:
     # the fixture hangs a level-3 category under level 1; give it a proper level-2 parent
     noise_group = Category.objects.create(code="1002", name="噪声", level=2,
                                           parent=city.cat_utilities)
@@ -189,7 +198,7 @@ def test_round_trip(city, tmp_path):
     assert all(s.created == 0 and s.updated == 0 for s in again.sheets)
 
 
-def test_command_prints_report(city, tmp_path):
+def test_command_prints_report(city: City, tmp_path: Path) -> None:
     path = tmp_path / "in.xlsx"
     path.write_bytes(workbook_bytes(units=[
         UNIT_HEADER, ["edu", "市教育局", "部门", "centre", "", "", ""],
@@ -207,6 +216,6 @@ def test_command_prints_report(city, tmp_path):
     assert "edu" in codes
 
 
-def test_not_a_workbook(city):
+def test_not_a_workbook(city: City) -> None:
     with pytest.raises(importing.WorkbookError):
         importing.import_workbook(io.BytesIO(b"plain text, not a zip"))

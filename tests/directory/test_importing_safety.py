@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 
 import pytest
 from django.urls import reverse
@@ -14,9 +15,16 @@ from hotline.directory.models import Unit, UnitKind
 from tests.core.test_spreadsheets import MIB, NS, sheet, xlsx_with_sheet
 from tests.directory.test_admin import admin_client  # noqa: F401 (the fixture)
 
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from django.test import Client
+
+    from tests.conftest import City
+
 
 @pytest.fixture(autouse=True)
-def english():
+def english() -> Iterator[None]:
     with translation.override("en"):
         yield
 
@@ -32,8 +40,8 @@ def _unit_row(n: int) -> str:
     return f'<row r="{n}">{_text(f"A{n}", f"u{n}")}{_text(f"B{n}", f"单位{n}")}{_text(f"C{n}", "部门")}</row>'
 
 
-def test_a_zip_bomb_is_refused_before_any_row_is_read(db):
-    def bomb():
+def test_a_zip_bomb_is_refused_before_any_row_is_read(db: None) -> None:
+    def bomb() -> Iterator[bytes]:
         yield f"<worksheet {NS}><sheetData>{UNITS_HEADER}".encode()
         block = _unit_row(2).replace(' r="2"', "").replace(' r="A2"', "").replace(
             ' r="B2"', "").replace(' r="C2"', "").encode() * 10000
@@ -46,14 +54,14 @@ def test_a_zip_bomb_is_refused_before_any_row_is_read(db):
     assert not Unit.objects.filter(code="u2").exists()
 
 
-def test_a_value_in_column_xfd_is_refused(db):
+def test_a_value_in_column_xfd_is_refused(db: None) -> None:
     wide = UNITS_HEADER.replace("</row>", _text("XFD1", "x") + "</row>")
     with pytest.raises(importing.WorkbookError, match=r"column 16384 \(cell XFD1\)"):
         importing.import_units(xlsx_with_sheet(sheet(wide + _unit_row(2), "A1:XFD2")))
     assert not Unit.objects.filter(code="u2").exists()
 
 
-def test_too_many_rows_are_refused_as_a_whole(city, monkeypatch):
+def test_too_many_rows_are_refused_as_a_whole(city: City, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(importing, "MAX_ROWS", 2)
     rows = UNITS_HEADER + "".join(_unit_row(n) for n in range(2, 5))
     with pytest.raises(importing.WorkbookError, match="more than 2 rows"):
@@ -63,7 +71,7 @@ def test_too_many_rows_are_refused_as_a_whole(city, monkeypatch):
     assert report.sheets[0].created == 1
 
 
-def test_the_admin_import_refuses_a_hostile_workbook_with_422(admin_client):  # noqa: F811
+def test_the_admin_import_refuses_a_hostile_workbook_with_422(admin_client: Client) -> None:  # noqa: F811
     wide = UNITS_HEADER.replace("</row>", _text("XFD1", "x") + "</row>")
     upload = xlsx_with_sheet(sheet(wide))
     upload.name = "units.xlsx"
@@ -72,7 +80,7 @@ def test_the_admin_import_refuses_a_hostile_workbook_with_422(admin_client):  # 
     assert "at most 64 columns" in response.content.decode()
 
 
-def test_export_writes_formula_like_text_as_text(city):
+def test_export_writes_formula_like_text_as_text(city: City) -> None:
     Unit.objects.create(code="evil", name="=cmd|' /C calc'!A0", kind=UnitKind.DEPARTMENT,
                         phone="+1", duties="@SUM(A1)")
     out = io.BytesIO()

@@ -9,7 +9,7 @@ import hashlib
 import hmac
 import re
 import struct
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import time_machine
@@ -26,6 +26,11 @@ from hotline.core.roles import Role
 from hotline.directory.duties import duties_of
 from hotline.directory.models import User
 from hotline.directory.security import password_expired
+
+if TYPE_CHECKING:
+    from pytest_django.fixtures import Settings
+
+    from tests.conftest import City
 
 LOGIN = "/login/"
 ADMIN_LOGIN = "/admin/login/"
@@ -53,13 +58,14 @@ def logged_in(client: Client) -> bool:
 
 
 @pytest.fixture
-def root(db):
+def root(db: None) -> User:
     return User.objects.create_superuser("root", password="pw-root", email="")
 
 
 # --- throttling and lockout ----------------------------------------------------------------
 
-def test_thirty_wrong_passwords_lock_the_account_even_from_fresh_addresses(client, city, settings):
+def test_thirty_wrong_passwords_lock_the_account_even_from_fresh_addresses(client: Client, city: City,
+                                                                           settings: Settings) -> None:
     answers = [log_in(client, "alice", "wrong", ip=f"10.0.1.{n}").status_code for n in range(30)]
     limit = settings.AXES_FAILURE_LIMIT
     assert answers[: limit - 1] == [200] * (limit - 1)  # "wrong user name or password"
@@ -73,7 +79,7 @@ def test_thirty_wrong_passwords_lock_the_account_even_from_fresh_addresses(clien
     assert log_in(Client(), "monica", ip="10.0.3.1").status_code == 302
 
 
-def test_thirty_wrong_passwords_from_one_address_lock_the_address(client, city):
+def test_thirty_wrong_passwords_from_one_address_lock_the_address(client: Client, city: City) -> None:
     answers = [log_in(client, f"guess{n}", "wrong", ip="10.0.5.5").status_code for n in range(30)]
     assert answers[-1] == 429
     assert log_in(client, "alice", ip="10.0.5.5").status_code == 429 and not logged_in(client)
@@ -81,14 +87,14 @@ def test_thirty_wrong_passwords_from_one_address_lock_the_address(client, city):
     assert log_in(other, "alice", ip="10.0.5.6").status_code == 302 and logged_in(other)
 
 
-def test_forwarded_headers_do_not_give_a_fresh_address(client, city):
+def test_forwarded_headers_do_not_give_a_fresh_address(client: Client, city: City) -> None:
     for n in range(10):
         log_in(client, f"guess{n}", "wrong", ip="10.0.6.6", HTTP_X_FORWARDED_FOR=f"192.0.2.{n}")
     response = log_in(client, "alice", ip="10.0.6.6", HTTP_X_FORWARDED_FOR="198.51.100.1")
     assert response.status_code == 429
 
 
-def test_the_admin_login_is_throttled_too(client, city):
+def test_the_admin_login_is_throttled_too(client: Client, city: City) -> None:
     city.admin.is_staff = True
     city.admin.save()
     for n in range(10):
@@ -97,7 +103,7 @@ def test_the_admin_login_is_throttled_too(client, city):
     assert response.status_code == 429 and not logged_in(client)
 
 
-def test_a_lockout_ends_after_the_cool_off(client, city, settings):
+def test_a_lockout_ends_after_the_cool_off(client: Client, city: City, settings: Settings) -> None:
     with time_machine.travel(START, tick=False):
         for n in range(6):
             log_in(client, "alice", "wrong", ip=f"10.0.9.{n}")
@@ -107,7 +113,7 @@ def test_a_lockout_ends_after_the_cool_off(client, city, settings):
         assert log_in(client, "alice", ip="10.0.9.99").status_code == 302
 
 
-def test_api_tokens_are_not_affected_by_a_lockout(client, city):
+def test_api_tokens_are_not_affected_by_a_lockout(client: Client, city: City) -> None:
     _token, secret = do_issue_token(city.agent)
     for n in range(10):
         log_in(client, "alice", "wrong", ip=f"10.0.10.{n}")
@@ -117,7 +123,7 @@ def test_api_tokens_are_not_affected_by_a_lockout(client, city):
 
 # --- the second factor ---------------------------------------------------------------------
 
-def _admins(city, root):
+def _admins(city: City, root: User) -> dict[str, User]:
     city.admin.is_staff = True
     city.admin.save()
     return {"centre_admin": city.admin, "security_admin": city.security_admin,
@@ -125,7 +131,8 @@ def _admins(city, root):
 
 
 @pytest.mark.parametrize("who", ["centre_admin", "security_admin", "audit_admin", "superuser"])
-def test_administrators_reach_no_page_before_the_second_factor(client, city, root, who):
+def test_administrators_reach_no_page_before_the_second_factor(client: Client, city: City, root: User,
+                                                               who: str) -> None:
     user = _admins(city, root)[who]
     response = log_in(client, user.username)
     assert response.status_code == 302 and logged_in(client)
@@ -141,7 +148,7 @@ def test_administrators_reach_no_page_before_the_second_factor(client, city, roo
     assert code_page.status_code == 302 and "authenticator" in code_page["Location"]
 
 
-def test_other_staff_need_no_second_factor(client, city):
+def test_other_staff_need_no_second_factor(client: Client, city: City) -> None:
     log_in(client, "alice")
     assert client.get(ORDERS).status_code == 200
 
@@ -152,7 +159,7 @@ def _secret_on_page(html: str) -> bytes:
     return base64.b32decode(found.group(1).replace(" ", ""))
 
 
-def test_enrolment_then_login_with_real_codes(client, city):
+def test_enrolment_then_login_with_real_codes(client: Client, city: City) -> None:
     enrol_url, code_url = reverse("portal:two_factor_enrol"), reverse("portal:two_factor")
     with time_machine.travel(START, tick=False):
         log_in(client, "selma")
@@ -200,16 +207,16 @@ def test_demo_administrators_have_authenticators(db):
 
 @pytest.mark.parametrize("password", ["Sh0rt!pw", "alllowercaseletters", "ALLUPPER12345678",
                                       "12345678901234"])
-def test_policy_refuses_short_and_few_class_passwords(city, password):
+def test_policy_refuses_short_and_few_class_passwords(city: City, password: str) -> None:
     with pytest.raises(ValidationError):
         validate_password(password, city.agent)
 
 
-def test_policy_accepts_a_long_three_class_password(city):
+def test_policy_accepts_a_long_three_class_password(city: City) -> None:
     validate_password("Kettle-harbour-42", city.agent)
 
 
-def test_policy_refuses_the_last_passwords(city, settings):
+def test_policy_refuses_the_last_passwords(city: City, settings: Settings) -> None:
     user = city.agent
     keep = settings.HOTLINE_PASSWORD_HISTORY
     passwords = [f"Ferry-boat-{n:02d}x" for n in range(keep + 1)]
@@ -223,7 +230,7 @@ def test_policy_refuses_the_last_passwords(city, settings):
     validate_password(passwords[0], user)  # older than the history
 
 
-def test_the_password_change_page_applies_the_policy(client, city):
+def test_the_password_change_page_applies_the_policy(client: Client, city: City) -> None:
     client.force_login(city.agent)
     url = reverse("portal:password_change")
     refused = client.post(url, {"old_password": "pw-alice", "new_password1": "short",
@@ -240,7 +247,8 @@ def test_the_password_change_page_applies_the_policy(client, city):
     assert again.status_code == 400  # not the current password again
 
 
-def test_an_expired_password_must_be_changed_before_any_page(client, city, settings):
+def test_an_expired_password_must_be_changed_before_any_page(client: Client, city: City,
+                                                             settings: Settings) -> None:
     settings.HOTLINE_PASSWORD_MAX_AGE_DAYS = 90
     user = city.agent
     User.objects.filter(pk=user.pk).update(
@@ -263,7 +271,7 @@ def test_an_expired_password_must_be_changed_before_any_page(client, city, setti
 
 # --- idle timeout --------------------------------------------------------------------------
 
-def test_idle_sessions_are_logged_out(client, city, settings):
+def test_idle_sessions_are_logged_out(client: Client, city: City, settings: Settings) -> None:
     settings.HOTLINE_IDLE_TIMEOUT_MINUTES = 30
     with time_machine.travel(START, tick=False):
         client.force_login(city.agent)
@@ -278,7 +286,8 @@ def test_idle_sessions_are_logged_out(client, city, settings):
         assert not logged_in(client)
 
 
-def test_background_refreshes_do_not_keep_a_session_alive(client, city, settings):
+def test_background_refreshes_do_not_keep_a_session_alive(client: Client, city: City,
+                                                          settings: Settings) -> None:
     settings.HOTLINE_IDLE_TIMEOUT_MINUTES = 30
     with time_machine.travel(START, tick=False):
         client.force_login(city.monitor)
@@ -293,7 +302,7 @@ def test_background_refreshes_do_not_keep_a_session_alive(client, city, settings
 
 # --- 三员分立 --------------------------------------------------------------------------------
 
-def test_no_account_holds_two_duties(city, root):
+def test_no_account_holds_two_duties(city: City, root: User) -> None:
     users = [u for u in vars(city).values() if isinstance(u, User)] + [root]
     for role in (Role.SECURITY_ADMIN, Role.AUDIT_ADMIN):  # superuser flag on the other duties
         users.append(User.objects.create_superuser(f"root-{role}", password="x", role=role))
@@ -306,7 +315,7 @@ def test_no_account_holds_two_duties(city, root):
 
 
 @pytest.mark.parametrize("who", ["security_admin", "audit_admin"])
-def test_security_and_audit_admins_get_nothing_in_the_admin(client, city, who):
+def test_security_and_audit_admins_get_nothing_in_the_admin(client: Client, city: City, who: str) -> None:
     user = getattr(city, who)
     user.is_staff = True
     user.is_superuser = True  # even a wrongly ticked flag opens no directory data
@@ -316,7 +325,8 @@ def test_security_and_audit_admins_get_nothing_in_the_admin(client, city, who):
     assert client.get(reverse("admin:directory_user_changelist")).status_code == 302
 
 
-def test_superusers_get_no_security_settings_nor_login_records(client, city, root):
+def test_superusers_get_no_security_settings_nor_login_records(client: Client, city: City,
+                                                               root: User) -> None:
     client.force_login(root)
     assert client.get("/admin/").status_code == 200
     assert client.get(reverse("portal:security_settings")).status_code == 403
@@ -326,12 +336,12 @@ def test_superusers_get_no_security_settings_nor_login_records(client, city, roo
 
 
 @pytest.mark.parametrize("who", ["admin", "audit_admin", "agent", "monitor"])
-def test_only_the_security_admin_opens_the_security_settings(client, city, who):
+def test_only_the_security_admin_opens_the_security_settings(client: Client, city: City, who: str) -> None:
     client.force_login(getattr(city, who))
     assert client.get(reverse("portal:security_settings")).status_code == 403
 
 
-def test_security_admin_unlocks_an_account_and_resets_a_second_factor(client, city):
+def test_security_admin_unlocks_an_account_and_resets_a_second_factor(client: Client, city: City) -> None:
     for n in range(6):
         log_in(Client(), "alice", "wrong", ip=f"10.0.11.{n}")
     assert log_in(Client(), "alice", ip="10.0.12.1").status_code == 429

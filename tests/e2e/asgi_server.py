@@ -17,8 +17,12 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from pytest_django.fixtures import Settings
 
 
 @dataclass
@@ -38,7 +42,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def asgi_server(transactional_db: None, settings) -> Iterator[AsgiServer]:  # type: ignore[no-untyped-def]
+def asgi_server(transactional_db: None, settings: Settings) -> Iterator[AsgiServer]:  # type: ignore[no-untyped-def]
     import uvicorn
 
     from hotline.asgi import application

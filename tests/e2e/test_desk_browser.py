@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -25,6 +25,11 @@ from tests.desk.conftest import desk  # noqa: F401
 from tests.e2e.asgi_server import asgi_server  # noqa: F401
 from tests.e2e.test_portal_browser import browser, log_in, page, shot  # noqa: F401
 
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+    from tests.e2e.asgi_server import AsgiServer
+
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 CALLER = "13900002222"
@@ -34,7 +39,7 @@ def state_is(tab: Any, state: str) -> None:
     tab.wait_for_selector(f"#desk-state[data-state='{state}']", timeout=5000)
 
 
-def test_a_call_on_the_desk_from_ring_to_wrap_up(asgi_server, desk, page):  # noqa: F811
+def test_a_call_on_the_desk_from_ring_to_wrap_up(asgi_server: AsgiServer, desk: Any, page: Page) -> None:  # noqa: F811
     c = desk
     SipExtension.objects.create(number="8001", agent=c.agent)
     Citizen.objects.create(phone=CALLER, name="陈奶奶", tags=["elderly"])

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -23,6 +23,15 @@ from hotline.orders.models import Attachment, Order
 from tests.e2e.asgi_server import asgi_server  # noqa: F401
 from tests.e2e.test_portal_browser import browser, log_in, page, shot  # noqa: F401
 from tests.voice.test_agent_calls import AGENT_HZ, PASSWORD, Scene
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from playwright.sync_api import Page
+    from pytest_django.fixtures import Settings
+
+    from tests.conftest import City
+    from tests.e2e.asgi_server import AsgiServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -49,11 +58,13 @@ class VoiceLab:
 
 
 @pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
+def _media(settings: Settings, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
-def test_a_real_call_from_ring_to_order_with_its_recording(asgi_server, city, page, tmp_path):  # noqa: F811
+def test_a_real_call_from_ring_to_order_with_its_recording(
+    asgi_server: AsgiServer, city: City, page: Page, tmp_path: Path,  # noqa: F811
+) -> None:
     Queue.objects.create(code="general", name="综合服务", wrap_up_s=30, ring_timeout_s=15)
     phone_number = SipExtension.objects.create(number="8001", agent=city.agent)
     desk_services.do_set_extension_password(phone_number, PASSWORD)
@@ -114,7 +125,8 @@ def test_a_real_call_from_ring_to_order_with_its_recording(asgi_server, city, pa
     assert order.state == "closed"
     call = QueuedCall.objects.get()
     assert call.outcome == "completed" and call.agent == city.agent
-    assert list(order.contacts.values_list("pk", flat=True)) == [call.contact_id]
+    contacts = order.contacts.values_list("pk", flat=True)  # type: ignore[attr-defined]
+    assert list(contacts) == [call.contact_id]
     recording = CallRecording.objects.get()
     assert recording.contact_id == call.contact_id and recording.seconds > 5
     attachment = order.attachments.get(kind="recording")

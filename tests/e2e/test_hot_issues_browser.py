@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from typing import TYPE_CHECKING
 
 import pytest
 from django.utils import timezone
@@ -13,12 +14,18 @@ from django.utils import timezone
 from tests.e2e.test_portal_browser import browser, log_in, page, shot  # noqa: F401
 from tests.insight.conftest import OUTAGE, make
 
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+    from pytest_django.live_server_helper import LiveServer
+
+    from tests.conftest import City
+
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 pytestmark = [pytest.mark.e2e]
 
 
-def test_leader_reads_hot_issues_in_the_browser(live_server, city, page):  # noqa: F811
+def test_leader_reads_hot_issues_in_the_browser(live_server: LiveServer, city: City, page: Page) -> None:  # noqa: F811
     now = timezone.now()
     orders = [make(city, title, text, now - dt.timedelta(hours=2 + 3 * k))
               for k, (title, text) in enumerate(OUTAGE)]

@@ -8,10 +8,19 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.portal.conftest import ensure_compiled_messages
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from playwright.sync_api import Browser, Page
+    from pytest_django.live_server_helper import LiveServer
+
+    from tests.conftest import City
 
 # Playwright's sync API runs an event loop in this thread; the live server's database access
 # from the test thread is synchronous and safe here.
@@ -29,7 +38,7 @@ pytestmark = [pytest.mark.e2e]
 
 
 @pytest.fixture(scope="module")
-def browser():
+def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package (make debian)")
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -41,7 +50,7 @@ def browser():
 
 
 @pytest.fixture
-def page(browser):
+def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1360, "height": 900}, locale="zh-CN")
     page = context.new_page()
     page.set_default_timeout(15_000)
@@ -49,11 +58,11 @@ def page(browser):
     context.close()
 
 
-def shot(page, name):
+def shot(page: Page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
-def log_in(page, base, username):
+def log_in(page: Page, base: str, username: str) -> None:
     page.goto(f"{base}/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", "pw-" + username)
@@ -61,12 +70,12 @@ def log_in(page, base, username):
     page.wait_for_load_state()
 
 
-def log_out(page):
+def log_out(page: Page) -> None:
     page.click("header form[action='/logout/'] button")
     page.wait_for_url(re.compile(r"/login/"))
 
 
-def test_closed_loop_in_the_browser(live_server, city, page):
+def test_closed_loop_in_the_browser(live_server: LiveServer, city: City, page: Page) -> None:
     from hotline.orders.models import Order
 
     base = live_server.url
@@ -146,7 +155,7 @@ def test_closed_loop_in_the_browser(live_server, city, page):
     shot(page, "05-status")
 
 
-def test_order_list_filters_without_reloading(live_server, city, page):
+def test_order_list_filters_without_reloading(live_server: LiveServer, city: City, page: Page) -> None:
     from tests.portal.conftest import new_order
 
     water = new_order(city, title="停水")
@@ -164,7 +173,7 @@ def test_order_list_filters_without_reloading(live_server, city, page):
     shot(page, "06-order-list")
 
 
-def test_language_switch_and_wrong_status_lookup(live_server, city, page):
+def test_language_switch_and_wrong_status_lookup(live_server: LiveServer, city: City, page: Page) -> None:
     base = live_server.url
     page.goto(f"{base}/status/")
     page.fill("#id_number", "12345678")

@@ -3,12 +3,20 @@ order, the panel shows it; on the order page the agent links the two."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
 from hotline.orders.models import OrderLink
 from hotline.triage import similar
 from tests.e2e.test_portal_browser import browser, log_in, page, shot  # noqa: F401
 from tests.portal.conftest import new_order
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+    from pytest_django.live_server_helper import LiveServer
+
+    from tests.conftest import City
 
 pytestmark = [pytest.mark.e2e]
 
@@ -18,7 +26,9 @@ OTHERS = ["社保卡丢失了想补办，请问需要带什么材料", "公司�
           "小区门口路灯坏了一个多月，晚上出行很不安全", "菜市场周边占道经营严重，早上交通拥堵"]
 
 
-def test_panel_finds_the_open_duplicate_and_the_agent_links_it(live_server, city, page):  # noqa: F811
+def test_panel_finds_the_open_duplicate_and_the_agent_links_it(
+    live_server: LiveServer, city: City, page: Page,  # noqa: F811
+) -> None:
     similar.cache.clear()
     for i, text in enumerate(OTHERS):
         new_order(city, title=text[:6], text=text, citizen_phone=f"1380000010{i}")

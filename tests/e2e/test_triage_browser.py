@@ -3,15 +3,27 @@ and knowledge-base answers appear beside the form; one click takes the suggested
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
 from tests.e2e.test_portal_browser import browser, log_in, page, shot  # noqa: F401 - fixtures
 from tests.triage.conftest import labelled_history, model_dir  # noqa: F401 - fixture
 
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from playwright.sync_api import Page
+    from pytest_django.live_server_helper import LiveServer
+
+    from tests.conftest import City
+
 pytestmark = [pytest.mark.e2e]
 
 
-def test_suggestions_appear_as_the_agent_types(live_server, city, page, model_dir):  # noqa: F811
+def test_suggestions_appear_as_the_agent_types(
+    live_server: LiveServer, city: City, page: Page, model_dir: Path,  # noqa: F811
+) -> None:
     from hotline.triage.training import do_train_classifier
     from tests.knowledge.conftest import publish
 

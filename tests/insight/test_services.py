@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.utils import timezone
@@ -11,8 +12,13 @@ from hotline.core.errors import Forbidden, InvalidInput
 from hotline.insight.models import OrderTerms
 from hotline.insight.services import hot_issues, may_view_hot_issues, window_for
 
+if TYPE_CHECKING:
+    from hotline.insight.services import HotIssue
+    from tests.conftest import City
+    from tests.insight.conftest import Scenario
 
-def numbers(issue) -> set[str]:
+
+def numbers(issue: HotIssue) -> set[str]:
     return {s.number for s in issue.samples}
 
 
@@ -36,13 +42,13 @@ def test_window_choices_and_ranges() -> None:
     ({"date_from": dt.date(2026, 1, 1), "date_to": dt.date(2026, 6, 1)}, "date_to"),
     ({"date_from": dt.date(2999, 1, 1), "date_to": dt.date(2999, 1, 2)}, "date_from"),
 ])
-def test_bad_windows_are_refused(kwargs, field) -> None:
+def test_bad_windows_are_refused(kwargs: dict[str, Any], field: str) -> None:
     with pytest.raises(InvalidInput) as caught:
         window_for(**kwargs)
     assert caught.value.field == field
 
 
-def test_planted_outage_is_the_top_hot_issue_with_a_spike(city, scenario) -> None:
+def test_planted_outage_is_the_top_hot_issue_with_a_spike(city: City, scenario: Scenario) -> None:
     report = hot_issues(city.leader, window_for(days=1, now=scenario.now))
     assert report.scope == "city"
     assert report.orders == 6 + 0  # only the outage calls fall in the last 24 hours
@@ -57,7 +63,8 @@ def test_planted_outage_is_the_top_hot_issue_with_a_spike(city, scenario) -> Non
     assert [(a.category, a.district) for a in report.area_spikes] == [("停水", "鼓楼区")]
 
 
-def test_week_window_groups_each_matter_and_finds_no_spike_in_a_steady_one(city, scenario):
+def test_week_window_groups_each_matter_and_finds_no_spike_in_a_steady_one(city: City,
+                                                                           scenario: Scenario) -> None:
     report = hot_issues(city.agent, window_for(days=7, now=scenario.now))
     by_size = {i.count: i for i in report.issues}
     assert set(by_size) == {6, 2}
@@ -67,13 +74,13 @@ def test_week_window_groups_each_matter_and_finds_no_spike_in_a_steady_one(city,
     assert len(noise.trend) == 7 and sum(noise.trend) == 2
 
 
-def test_sub_centre_sees_its_district_only(city, scenario) -> None:
+def test_sub_centre_sees_its_district_only(city: City, scenario: Scenario) -> None:
     report = hot_issues(city.sub_agent, window_for(days=7, now=scenario.now))
     assert report.scope == "district"
     assert [i.count for i in report.issues] == [6]  # the 台江区 noise is not theirs
 
 
-def test_department_sees_hot_issues_in_its_own_orders(city, scenario) -> None:
+def test_department_sees_hot_issues_in_its_own_orders(city: City, scenario: Scenario) -> None:
     report = hot_issues(city.dept_admin, window_for(days=7, now=scenario.now))
     assert report.scope == "unit" and report.orders == 3
     assert [i.count for i in report.issues] == [3]
@@ -82,12 +89,12 @@ def test_department_sees_hot_issues_in_its_own_orders(city, scenario) -> None:
 
 
 @pytest.mark.parametrize("who", ["handler", "street_handler", "system"])
-def test_roles_without_hot_issues_are_refused(city, who) -> None:
+def test_roles_without_hot_issues_are_refused(city: City, who: str) -> None:
     with pytest.raises(Forbidden):
         hot_issues(getattr(city, who), window_for(days=7))
 
 
-def test_filters_by_district_and_category(city, scenario) -> None:
+def test_filters_by_district_and_category(city: City, scenario: Scenario) -> None:
     window = window_for(days=7, now=scenario.now)
     taijiang = hot_issues(city.leader, window, district="taijiang")
     assert [i.count for i in taijiang.issues] == [2]
@@ -101,7 +108,7 @@ def test_filters_by_district_and_category(city, scenario) -> None:
     assert caught.value.field == "category"
 
 
-def test_features_are_computed_once_per_order(city, scenario) -> None:
+def test_features_are_computed_once_per_order(city: City, scenario: Scenario) -> None:
     window = window_for(days=30, now=scenario.now)
     first = hot_issues(city.leader, window)
     assert first.timings_ms["indexed_orders"] == OrderTerms.objects.count() == 15
@@ -110,12 +117,12 @@ def test_features_are_computed_once_per_order(city, scenario) -> None:
     assert [i.count for i in again.issues] == [i.count for i in first.issues]
 
 
-def test_empty_city_has_no_hot_issues(city) -> None:
+def test_empty_city_has_no_hot_issues(city: City) -> None:
     report = hot_issues(city.leader, window_for(days=7))
     assert report.orders == 0 and report.issues == [] and report.area_spikes == []
 
 
-def test_index_command_fills_missing_features_once(city, scenario) -> None:
+def test_index_command_fills_missing_features_once(city: City, scenario: Scenario) -> None:
     from io import StringIO
 
     from django.core.management import call_command
@@ -128,7 +135,7 @@ def test_index_command_fills_missing_features_once(city, scenario) -> None:
     assert out.getvalue().strip().endswith("indexed 0 orders")
 
 
-def test_features_of_an_older_version_are_recomputed(city, scenario) -> None:
+def test_features_of_an_older_version_are_recomputed(city: City, scenario: Scenario) -> None:
     window = window_for(days=7, now=scenario.now)
     hot_issues(city.leader, window)
     order = scenario.outage[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -12,8 +13,15 @@ from hotline.insight.services import window_for
 from hotline.insight.snapshots import report_for
 from tests.insight.conftest import OUTAGE, make
 
+if TYPE_CHECKING:
+    from pytest_django.fixtures import Settings
 
-def test_the_same_view_is_served_from_the_snapshot_until_it_is_old(city, scenario, settings):
+    from tests.conftest import City
+    from tests.insight.conftest import Scenario
+
+
+def test_the_same_view_is_served_from_the_snapshot_until_it_is_old(city: City, scenario: Scenario,
+                                                                   settings: Settings) -> None:
     settings.HOTLINE_HOT_ISSUES_REFRESH_SECONDS = 600
     now = scenario.now
     first = report_for(city.leader, window_for(days=1, now=now), now=now)
@@ -32,7 +40,7 @@ def test_the_same_view_is_served_from_the_snapshot_until_it_is_old(city, scenari
     assert HotIssueSnapshot.objects.count() == 1
 
 
-def test_a_narrower_scope_never_gets_the_city_snapshot(city, scenario):
+def test_a_narrower_scope_never_gets_the_city_snapshot(city: City, scenario: Scenario) -> None:
     now = scenario.now
     report_for(city.leader, window_for(days=1, now=now), now=now)
     district = report_for(city.sub_agent, window_for(days=1, now=now), now=now)
@@ -41,7 +49,7 @@ def test_a_narrower_scope_never_gets_the_city_snapshot(city, scenario):
     assert HotIssueSnapshot.objects.count() == 2
 
 
-def test_filters_and_windows_are_separate_views(city, scenario):
+def test_filters_and_windows_are_separate_views(city: City, scenario: Scenario) -> None:
     now = scenario.now
     report_for(city.leader, window_for(days=1, now=now), now=now)
     week = report_for(city.leader, window_for(days=7, now=now), now=now)
@@ -50,14 +58,14 @@ def test_filters_and_windows_are_separate_views(city, scenario):
     assert HotIssueSnapshot.objects.count() == 3
 
 
-def test_a_snapshot_is_no_way_round_the_role_check(city, scenario):
+def test_a_snapshot_is_no_way_round_the_role_check(city: City, scenario: Scenario) -> None:
     now = scenario.now
     report_for(city.leader, window_for(days=1, now=now), now=now)
     with pytest.raises(Forbidden):
         report_for(city.handler, window_for(days=1, now=now), now=now)
 
 
-def test_an_unreadable_snapshot_is_computed_again(city, scenario):
+def test_an_unreadable_snapshot_is_computed_again(city: City, scenario: Scenario) -> None:
     now = scenario.now
     report_for(city.leader, window_for(days=1, now=now), now=now)
     HotIssueSnapshot.objects.update(report=b"not a pickle")
@@ -65,7 +73,7 @@ def test_an_unreadable_snapshot_is_computed_again(city, scenario):
     assert report.issues[0].count == 6
 
 
-def test_the_worker_prepares_the_city_views_the_leaders_open(city, scenario):
+def test_the_worker_prepares_the_city_views_the_leaders_open(city: City, scenario: Scenario) -> None:
     from hotline.insight.snapshots import refresh_city_reports
 
     now = scenario.now
@@ -78,7 +86,7 @@ def test_the_worker_prepares_the_city_views_the_leaders_open(city, scenario):
     assert report_for(city.leader, window_for(days=1, now=later), now=later).issues[0].count == 6
 
 
-def test_the_refresh_drops_views_nobody_asked_for_in_a_day(city, scenario):
+def test_the_refresh_drops_views_nobody_asked_for_in_a_day(city: City, scenario: Scenario) -> None:
     from hotline.insight.snapshots import refresh_city_reports
 
     now = scenario.now

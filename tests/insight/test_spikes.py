@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pytest
 
 from hotline.insight.spikes import binomial_tail, find_spikes, poisson_tail, spike_of
+
+if TYPE_CHECKING:
+    from collections.abc import Hashable
 
 
 def test_poisson_tail_matches_the_definition() -> None:
@@ -39,7 +44,7 @@ def test_planted_spike_is_found_with_its_ratio() -> None:
 
 def test_quiet_series_raise_no_spike() -> None:
     rng = np.random.default_rng(12345)
-    series = {k: rng.poisson(lam, size=35).tolist()
+    series: dict[Hashable, list[int]] = {k: rng.poisson(lam, size=35).tolist()
               for k, lam in enumerate([0.2, 0.5, 1, 2, 3, 5, 10, 20] * 50)}
     assert find_spikes(series, 7) == []
     assert find_spikes(series, 1) == []

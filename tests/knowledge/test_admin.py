@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 from django.urls import reverse
 
@@ -8,10 +10,15 @@ from hotline.knowledge.models import Synonym
 from hotline.knowledge.search import search_entries, voice_entries
 from tests.knowledge.conftest import publish
 
+if TYPE_CHECKING:
+    from django.test import Client
+
+    from tests.conftest import City
+
 pytestmark = pytest.mark.django_db
 
 
-def test_synonyms_managed_in_the_admin(city, client):
+def test_synonyms_managed_in_the_admin(city: City, client: Client) -> None:
     city.admin.is_staff = True
     city.admin.save()
     publish(city, title="供水公告", body="部分区域临时停水", keywords="")
@@ -30,7 +37,7 @@ def test_synonyms_managed_in_the_admin(city, client):
     assert client.get(reverse("admin:knowledge_synonym_changelist")).status_code == 302
 
 
-def test_voice_entries_are_public_and_marked(city):
+def test_voice_entries_are_public_and_marked(city: City) -> None:
     publish(city, title="停水怎么办", for_voice=True)
     publish(city, title="停水内部口径", for_voice=True, public=False)
     publish(city, title="停水公告", for_voice=False)

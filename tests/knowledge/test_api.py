@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
 from hotline.api.tokens import do_issue_token
 from tests.knowledge.conftest import publish
+
+if TYPE_CHECKING:
+    from django.test import Client
+
+    from hotline.knowledge.models import Entry
+    from tests.conftest import City
 
 pytestmark = pytest.mark.django_db
 
@@ -21,13 +29,13 @@ def _knowledge_api_mounted(settings):
 
 
 @pytest.fixture
-def entries(city):
+def entries(city: City) -> tuple[Entry, Entry]:
     public = publish(city, title="停水公告<b>", body="鼓楼区临时停水")
     internal = publish(city, title="停水内部口径", body="内部答复口径：临时停水", public=False)
     return public, internal
 
 
-def test_search_without_credentials_is_public_only(client, entries):
+def test_search_without_credentials_is_public_only(client: Client, entries: tuple[Entry, Entry]) -> None:
     public, _internal = entries
     response = client.get("/api/v1/knowledge/search", {"q": "停水"})
     assert response.status_code == 200
@@ -38,7 +46,8 @@ def test_search_without_credentials_is_public_only(client, entries):
     assert body["results"][0]["owner_phone"] == "0591-12345001"
 
 
-def test_search_with_token_includes_internal(client, city, entries):
+def test_search_with_token_includes_internal(client: Client, city: City,
+                                             entries: tuple[Entry, Entry]) -> None:
     _token, token = do_issue_token(city.agent, "test")
     response = client.get("/api/v1/knowledge/search", {"q": "停水"},
                           HTTP_AUTHORIZATION=f"Bearer {token}")
@@ -48,7 +57,7 @@ def test_search_with_token_includes_internal(client, city, entries):
     assert client.get("/api/v1/knowledge/search", {"q": "停水"}).json()["scope"] == "internal"
 
 
-def test_entry_detail(client, city, entries):
+def test_entry_detail(client: Client, city: City, entries: tuple[Entry, Entry]) -> None:
     public, internal = entries
     response = client.get(f"/api/v1/knowledge/entries/{public.pk}")
     assert response.status_code == 200
@@ -59,7 +68,7 @@ def test_entry_detail(client, city, entries):
     assert client.get(f"/api/v1/knowledge/entries/{internal.pk}").status_code == 200
 
 
-def test_suggest_needs_credentials(client, city, entries):
+def test_suggest_needs_credentials(client: Client, city: City, entries: tuple[Entry, Entry]) -> None:
     response = client.get("/api/v1/knowledge/suggest", {"text": "你好我家停水了"})
     assert response.status_code == 401
     client.force_login(city.agent)
@@ -80,7 +89,8 @@ def test_order_search_in_scope(client, city):
     assert client.get("/api/v1/knowledge/orders/search", {"q": "停水"}).json() == []
 
 
-def test_bad_parameters_are_422(client):
+def test_bad_parameters_are_422(client: Client) -> None:
     assert client.get("/api/v1/knowledge/search").status_code == 422
     assert client.get("/api/v1/knowledge/search", {"q": "x" * 201}).status_code == 422
-    assert client.get("/api/v1/knowledge/search", {"q": "停水", "limit": 0}).status_code == 422
+    zero_limit: dict[str, str | int] = {"q": "停水", "limit": 0}
+    assert client.get("/api/v1/knowledge/search", zero_limit).status_code == 422

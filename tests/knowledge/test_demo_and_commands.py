@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from io import StringIO
+from typing import TYPE_CHECKING
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -10,10 +11,14 @@ from hotline.knowledge.models import Entry
 from hotline.knowledge.search import search_entries
 from hotline.orders.search import search_orders
 
+if TYPE_CHECKING:
+
+    from tests.conftest import City
+
 pytestmark = pytest.mark.django_db
 
 
-def test_load_demo_knowledge_publishes_searchable_entries(city):
+def test_load_demo_knowledge_publishes_searchable_entries(city: City) -> None:
     city.water.duties = "城市供水、排水和污水处理。"
     city.water.save()
     out = StringIO()
@@ -37,7 +42,7 @@ def test_load_demo_knowledge_publishes_searchable_entries(city):
     assert "0 created" in out.getvalue()
 
 
-def test_load_demo_knowledge_needs_a_directory(city):
+def test_load_demo_knowledge_needs_a_directory(city: City) -> None:
     from hotline.directory.models import Unit, UnitKind
 
     Unit.objects.filter(kind=UnitKind.CENTRE).update(kind=UnitKind.DEPARTMENT)
@@ -45,7 +50,7 @@ def test_load_demo_knowledge_needs_a_directory(city):
         call_command("load_demo_knowledge", stdout=StringIO())
 
 
-def test_index_commands(city):
+def test_index_commands(city: City) -> None:
     from tests.knowledge.conftest import publish
     from tests.orders.test_search import new_order
 

@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from io import BytesIO
+from typing import TYPE_CHECKING
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from hotline.directory.models import User
 from hotline.knowledge import excel
 from hotline.knowledge.models import Entry
 from tests.core.test_spreadsheets import FORMULAS, MIB, NS, sheet, xlsx_with_sheet
 from tests.knowledge.conftest import entry_data
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    import pytest
+    from django.test import Client
+    from django.test.client import _MonkeyPatchedWSGIResponse
+
+    from tests.conftest import City
 
 HEADER = ('<row r="1"><c r="A1" t="inlineStr"><is><t>kind</t></is></c>'
           '<c r="B1" t="inlineStr"><is><t>title</t></is></c>'
@@ -24,13 +37,13 @@ def _row(n: int, title: str = "标题") -> str:
             f'<c r="C{n}" t="inlineStr"><is><t>正文</t></is></c></row>')
 
 
-def _post(client, upload: BytesIO):
+def _post(client: Client, upload: BytesIO) -> _MonkeyPatchedWSGIResponse:
     file = SimpleUploadedFile("entries.xlsx", upload.getvalue())
     return client.post(reverse("knowledge:import"), {"file": file})
 
 
-def test_a_zip_bomb_is_refused_as_a_whole(city, login):
-    def bomb():
+def test_a_zip_bomb_is_refused_as_a_whole(city: City, login: Callable[[User], Client]) -> None:
+    def bomb() -> Iterator[bytes]:
         yield f'<worksheet {NS}><sheetData>{HEADER}'.encode()
         block = b'<row><c t="inlineStr"><is><t>faq</t></is></c></row>' * 20000
         for _ in range(200 * MIB // len(block)):
@@ -44,7 +57,7 @@ def test_a_zip_bomb_is_refused_as_a_whole(city, login):
     assert report.rejected[0][0] == 0 and "unpacks to more than 50 MB" in report.rejected[0][1]
 
 
-def test_a_sheet_reaching_column_xfd_is_refused(city, login):
+def test_a_sheet_reaching_column_xfd_is_refused(city: City, login: Callable[[User], Client]) -> None:
     wide = HEADER.replace("</row>", '<c r="XFD1" t="inlineStr"><is><t>x</t></is></c></row>')
     response = _post(login(city.handler), xlsx_with_sheet(sheet(wide + _row(2), "A1:XFD2")))
     assert response.status_code == 422
@@ -53,7 +66,8 @@ def test_a_sheet_reaching_column_xfd_is_refused(city, login):
     assert not Entry.objects.filter(title="标题2").exists()
 
 
-def test_too_many_rows_import_nothing(city, login, monkeypatch):
+def test_too_many_rows_import_nothing(city: City, login: Callable[[User], Client],
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(excel, "MAX_ROWS", 3)
     rows = HEADER + "".join(_row(n) for n in range(2, 7))
     before = Entry.objects.count()
@@ -66,7 +80,7 @@ def test_too_many_rows_import_nothing(city, login, monkeypatch):
     assert ok.status_code == 200 and ok.context["report"].created == 2
 
 
-def test_export_writes_formula_like_text_as_text(city, login):
+def test_export_writes_formula_like_text_as_text(city: City, login: Callable[[User], Client]) -> None:
     from hotline.knowledge.services import do_create_entry
 
     for text in FORMULAS[:4]:

@@ -4,21 +4,31 @@ review queue, the citizens' public search, Excel import and export."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from io import BytesIO
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
+from hotline.directory.models import User
 from hotline.knowledge.models import Entry
 from hotline.knowledge.services import do_create_entry, do_entry_action
 from tests.knowledge.conftest import entry_data, publish
 
+if TYPE_CHECKING:
+
+    from django.test import Client
+
+    from tests.conftest import City
+
 pytestmark = pytest.mark.django_db
 
 
-def test_staff_search_page_and_htmx_partial(city, login):
+def test_staff_search_page_and_htmx_partial(city: City, login: Callable[[User], Client]) -> None:
     entry = publish(city, title="停水公告", body="<p>鼓楼区临时停水</p>")
     client = login(city.agent)
     response = client.get(reverse("knowledge:search"), {"q": "停水"})
@@ -45,7 +55,7 @@ def test_search_page_needs_login_and_orders_tab_respects_scope(city, client, log
                                            {"q": "停水", "in": "orders"}).content.decode()
 
 
-def test_public_search_without_login(city, client, today):
+def test_public_search_without_login(city: City, client: Client, today: dt.date) -> None:
     publish(city, title="停水公开说明")
     publish(city, title="停水内部口径", public=False)
     publish(city, title="停水过期说明", valid_until=today - dt.timedelta(days=1))
@@ -60,10 +70,11 @@ def test_public_search_without_login(city, client, today):
     assert client.get(reverse("knowledge:public_entry", args=[internal.pk])).status_code == 404
 
 
-def test_entry_page_escapes_and_shows_workflow_to_owner(city, login):
+def test_entry_page_escapes_and_shows_workflow_to_owner(city: City, login: Callable[[User], Client]) -> None:
     entry = publish(city, title="<script>t()</script>停水", body="正文<script>alert(1)</script>")
     # A body that bypassed the services (e.g. a bulk load) is still sanitised on output.
     Entry.objects.filter(pk=entry.pk).update(body="x")
+    assert entry.published is not None and entry.published_id is not None
     type(entry.published).objects.filter(pk=entry.published_id).update(
         body='<p>正文</p><script>alert(1)</script><img src=x onerror="y()">')
     html = login(city.agent).get(reverse("knowledge:entry", args=[entry.pk])).content.decode()
@@ -74,7 +85,7 @@ def test_entry_page_escapes_and_shows_workflow_to_owner(city, login):
     assert "Start a revision" in html and "Retire" in html
 
 
-def test_department_drafts_edits_and_submits(city, login):
+def test_department_drafts_edits_and_submits(city: City, login: Callable[[User], Client]) -> None:
     client = login(city.handler)
     response = client.post(reverse("knowledge:new"), {
         "kind": "guide", "title": "用水报装指南", "body": "第一步：申请\n\n第二步：验收",
@@ -100,12 +111,13 @@ def test_department_drafts_edits_and_submits(city, login):
     assert login(city.agent).get(reverse("knowledge:new")).status_code == 403
 
 
-def test_new_entry_form_errors_are_422(city, login):
+def test_new_entry_form_errors_are_422(city: City, login: Callable[[User], Client]) -> None:
     response = login(city.handler).post(reverse("knowledge:new"), {"kind": "guide", "title": ""})
     assert response.status_code == 422
 
 
-def test_mine_lists_expired_and_drafts_for_owners_only(city, login, today):
+def test_mine_lists_expired_and_drafts_for_owners_only(city: City, login: Callable[[User], Client],
+                                                       today: dt.date) -> None:
     expired = publish(city, title="已过期的通知", valid_until=today - dt.timedelta(days=2))
     draft = do_create_entry(city.handler, entry_data(title="草稿中"))
     response = login(city.handler).get(reverse("knowledge:mine"))
@@ -119,7 +131,7 @@ def test_mine_lists_expired_and_drafts_for_owners_only(city, login, today):
     assert login(city.agent).get(reverse("knowledge:mine")).status_code == 403
 
 
-def test_review_queue_publish_and_reject(city, login):
+def test_review_queue_publish_and_reject(city: City, login: Callable[[User], Client]) -> None:
     first = do_create_entry(city.handler, entry_data(title="待审一"))
     second = do_create_entry(city.handler, entry_data(title="待审二"))
     for entry in (first, second):
@@ -137,7 +149,7 @@ def test_review_queue_publish_and_reject(city, login):
     assert list(client.get(reverse("knowledge:review")).context["entries"]) == []
 
 
-def _workbook(rows):
+def _workbook(rows: list[Any]) -> SimpleUploadedFile:
     book = Workbook()
     sheet = book.active
     for row in rows:
@@ -147,7 +159,8 @@ def _workbook(rows):
     return SimpleUploadedFile("entries.xlsx", out.getvalue())
 
 
-def test_excel_import_reports_rejected_rows_and_export_round_trips(city, login):
+def test_excel_import_reports_rejected_rows_and_export_round_trips(city: City,
+                                                                   login: Callable[[User], Client]) -> None:
     published = publish(city, title="已发布条目")
     rows = [
         ["kind", "title", "body", "keywords", "categories", "valid_until", "public"],
@@ -184,7 +197,8 @@ def test_excel_import_reports_rejected_rows_and_export_round_trips(city, login):
     assert not_excel.context["report"].rejected[0][0] == 0
 
 
-def test_suggestions_fragment_for_typed_text(city, client, login):
+def test_suggestions_fragment_for_typed_text(city: City, client: Client,
+                                             login: Callable[[User], Client]) -> None:
     publish(city, title="停水怎么办")
     url = reverse("knowledge:suggest")
     assert client.get(url, {"text": "停水"}).status_code == 302  # staff only

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, cast
+
 import pytest
 
 from hotline.core.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -17,6 +19,9 @@ from hotline.knowledge.services import (
 )
 from hotline.knowledge.workflow import EntryAction, EntryState, WorkflowError, next_state
 from tests.knowledge.conftest import entry_data, publish
+
+if TYPE_CHECKING:
+    from tests.conftest import City
 
 S, A = EntryState, EntryAction
 
@@ -36,7 +41,7 @@ EXPECTED = {
 
 @pytest.mark.parametrize("state", list(EntryState))
 @pytest.mark.parametrize("action", list(EntryAction))
-def test_every_pair(state, action):
+def test_every_pair(state: EntryState, action: EntryAction) -> None:
     expected = EXPECTED.get((state, action))
     if expected is None:
         with pytest.raises(WorkflowError):
@@ -45,21 +50,21 @@ def test_every_pair(state, action):
         assert next_state(state, action) == expected
 
 
-def test_unknown_values_raise():
+def test_unknown_values_raise() -> None:
     with pytest.raises(WorkflowError):
         next_state("bogus", "submit")
     with pytest.raises(WorkflowError):
         next_state("draft", "bogus")
 
 
-def test_every_action_has_roles():
+def test_every_action_has_roles() -> None:
     assert set(workflow.ACTION_ROLES) == set(EntryAction)
 
 
 
 
 @pytest.mark.django_db
-def test_full_loop_records_versions_and_history(city):
+def test_full_loop_records_versions_and_history(city: City) -> None:
     entry = do_create_entry(city.handler, entry_data())
     assert entry.state == "draft" and entry.owner == city.water
     do_entry_action(city.handler, entry.pk, "submit")
@@ -69,14 +74,17 @@ def test_full_loop_records_versions_and_history(city):
     do_edit_entry(city.handler, entry.pk, entry_data(body="办理地点：市民服务中心"))
     do_entry_action(city.handler, entry.pk, "submit")
     entry = do_entry_action(city.admin, entry.pk, "publish")
+    assert entry.published is not None
     assert entry.state == "published" and entry.published.number == 1
     assert entry.published.author == city.handler and entry.published.published_by == city.admin
     do_entry_action(city.handler, entry.pk, "revise")
     do_edit_entry(city.handler, entry.pk, entry_data(title="停水怎么办（修订）"))
     entry.refresh_from_db()
+    assert entry.published is not None
     assert entry.published.title == "停水了怎么办"  # the published text stays until republished
     do_entry_action(city.handler, entry.pk, "submit")
     entry = do_entry_action(city.monitor, entry.pk, "publish")
+    assert entry.published is not None
     assert entry.published.number == 2 and entry.published.title == "停水怎么办（修订）"
     assert list(EntryVersion.objects.filter(entry=entry).values_list("number", flat=True)) == [2, 1]
     entry = do_entry_action(city.dept_admin, entry.pk, "retire")
@@ -91,7 +99,7 @@ def test_full_loop_records_versions_and_history(city):
 
 
 @pytest.mark.django_db
-def test_wrong_state_is_a_conflict(city):
+def test_wrong_state_is_a_conflict(city: City) -> None:
     entry = do_create_entry(city.handler, entry_data())
     with pytest.raises(Conflict):
         do_entry_action(city.monitor, entry.pk, "publish")
@@ -112,7 +120,7 @@ def test_wrong_state_is_a_conflict(city):
     ("housing_handler", False), ("agent", False), ("monitor", False), ("leader", False),
     ("auditor", False), ("system", False),
 ])
-def test_who_may_draft_water_entries(city, who, allowed):
+def test_who_may_draft_water_entries(city: City, who: str, allowed: bool) -> None:
     user = getattr(city, who)
     data = entry_data(owner="water")
     if allowed:
@@ -127,7 +135,7 @@ def test_who_may_draft_water_entries(city, who, allowed):
     ("monitor", True), ("admin", True), ("handler", False), ("dept_admin", False),
     ("agent", False), ("leader", False),
 ])
-def test_only_the_centre_publishes(city, who, allowed):
+def test_only_the_centre_publishes(city: City, who: str, allowed: bool) -> None:
     entry = do_create_entry(city.handler, entry_data())
     do_entry_action(city.handler, entry.pk, "submit")
     if allowed:
@@ -138,7 +146,7 @@ def test_only_the_centre_publishes(city, who, allowed):
 
 
 @pytest.mark.django_db
-def test_departments_edit_only_their_own_entries(city):
+def test_departments_edit_only_their_own_entries(city: City) -> None:
     entry = do_create_entry(city.handler, entry_data())
     with pytest.raises(Forbidden):
         do_edit_entry(city.housing_handler, entry.pk, entry_data(title="别人的"))
@@ -159,11 +167,11 @@ def test_departments_edit_only_their_own_entries(city):
 
 
 @pytest.mark.django_db
-def test_input_is_validated_and_body_sanitised(city):
+def test_input_is_validated_and_body_sanitised(city: City) -> None:
     for bad, field in [(dict(title=" "), "title"), (dict(body=""), "body"), (dict(kind="x"), "kind"),
                        (dict(categories=["nope"]), "categories"), (dict(owner="nope"), "owner")]:
         with pytest.raises(InvalidInput) as err:
-            do_create_entry(city.handler, entry_data(**bad))
+            do_create_entry(city.handler, entry_data(**cast("dict[str, Any]", bad)))
         assert err.value.field == field
     import datetime as dt
     with pytest.raises(InvalidInput):

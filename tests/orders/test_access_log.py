@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.core.files.base import ContentFile
@@ -23,6 +23,11 @@ from hotline.orders.models import AccessKind, AccessLog, Attachment, ImmutableEr
 from hotline.orders.services import NewOrder, do_action, do_create_order
 from tests.contactcentre import conftest as desk_conftest
 from tests.desk import test_desk_views as desk_fixtures
+
+if TYPE_CHECKING:
+    from pytest_django.fixtures import Settings
+
+    from tests.conftest import City
 
 # The desk's call fixtures (pytest finds fixtures as names of this module).
 desk = desk_conftest.desk
@@ -71,7 +76,7 @@ def assert_entry(entry: AccessLog, user: Any, kind: str, order: Order | None, pa
 # --- unmasked citizens ---------------------------------------------------------------------
 
 @pytest.mark.parametrize("who", ["agent", "monitor", "admin", "handler"])
-def test_the_order_page_showing_the_citizen_in_full_writes_one_entry(city, who):
+def test_the_order_page_showing_the_citizen_in_full_writes_one_entry(city: City, who: str) -> None:
     order = make_order(city)
     user = getattr(city, who)
     page = client_for(user).get(f"/orders/{order.number}/")
@@ -80,21 +85,21 @@ def test_the_order_page_showing_the_citizen_in_full_writes_one_entry(city, who):
 
 
 @pytest.mark.parametrize("who", ["leader", "auditor"])
-def test_a_masked_order_page_writes_nothing(city, who):
+def test_a_masked_order_page_writes_nothing(city: City, who: str) -> None:
     order = make_order(city)
     page = client_for(getattr(city, who)).get(f"/orders/{order.number}/")
     assert page.status_code == 200 and PHONE not in page.content.decode()
     assert not AccessLog.objects.exists()
 
 
-def test_a_confidential_citizen_hidden_from_the_department_writes_nothing(city):
+def test_a_confidential_citizen_hidden_from_the_department_writes_nothing(city: City) -> None:
     order = make_order(city, confidential=True)
     page = client_for(city.handler).get(f"/orders/{order.number}/")
     assert page.status_code == 200 and PHONE not in page.content.decode()
     assert not AccessLog.objects.exists()
 
 
-def test_the_api_order_detail_logs_the_unmasked_citizen_and_not_the_masked_one(city):
+def test_the_api_order_detail_logs_the_unmasked_citizen_and_not_the_masked_one(city: City) -> None:
     order = make_order(city)
     answer = client_for(city.leader).get(f"/api/v1/orders/{order.number}")
     assert answer.status_code == 200 and answer.json()["citizen"]["phone"] != PHONE
@@ -105,7 +110,7 @@ def test_the_api_order_detail_logs_the_unmasked_citizen_and_not_the_masked_one(c
                  f"/api/v1/orders/{order.number}")
 
 
-def test_an_api_action_answering_with_the_citizen_is_logged(city):
+def test_an_api_action_answering_with_the_citizen_is_logged(city: City) -> None:
     order = make_order(city)
     answer = client_for(city.handler).post(f"/api/v1/orders/{order.number}/sign",
                                            "{}", content_type="application/json")
@@ -115,7 +120,7 @@ def test_an_api_action_answering_with_the_citizen_is_logged(city):
     assert entry.detail == "after sign"
 
 
-def test_the_screen_pop_logs_the_callers_number_for_the_agent(offered: QueuedCall, phones):
+def test_the_screen_pop_logs_the_callers_number_for_the_agent(offered: QueuedCall, phones: Any) -> None:
     client = Client(REMOTE_ADDR=ADDRESS)
     client.force_login(phones.agent)
     pop = client.get(f"/desk/calls/{offered.pk}/pop/")
@@ -126,14 +131,14 @@ def test_the_screen_pop_logs_the_callers_number_for_the_agent(offered: QueuedCal
     assert entry.detail == f"screen pop of call {offered.pk}"
 
 
-def test_the_prefilled_order_form_of_a_call_is_logged(offered: QueuedCall, phones):
+def test_the_prefilled_order_form_of_a_call_is_logged(offered: QueuedCall, phones: Any) -> None:
     client = Client(REMOTE_ADDR=ADDRESS)
     client.force_login(phones.agent)
     assert client.get(f"/desk/calls/{offered.pk}/form/").status_code == 200
     assert only_entry().detail == f"order form of call {offered.pk}"
 
 
-def test_the_desk_call_back_list_logs_each_number_shown(phones):
+def test_the_desk_call_back_list_logs_each_number_shown(phones: Any) -> None:
     order = make_order(phones)
     callback = ScheduledCallback.objects.create(
         order=order, phone=PHONE, due_at=timezone.now(), created_by=phones.agent,
@@ -155,7 +160,7 @@ def superuser(city: Any) -> Any:
 
 
 @pytest.mark.parametrize("page", ["citizen", "order", "contact"])
-def test_each_admin_page_showing_a_citizen_is_logged(city, page):
+def test_each_admin_page_showing_a_citizen_is_logged(city: City, page: str) -> None:
     from hotline.orders.contacts import NewContact, do_record_contact
 
     order = make_order(city)
@@ -170,7 +175,7 @@ def test_each_admin_page_showing_a_citizen_is_logged(city, page):
 
 
 @pytest.mark.parametrize("page,logged", [("citizen", True), ("contact", True), ("order", False)])
-def test_admin_lists_with_citizens_are_logged(city, page, logged):
+def test_admin_lists_with_citizens_are_logged(city: City, page: str, logged: bool) -> None:
     make_order(city)
     assert client_for(superuser(city)).get(f"/admin/orders/{page}/").status_code == 200
     details = list(AccessLog.objects.values_list("detail", flat=True))
@@ -192,7 +197,8 @@ def attach(order: Order, kind: str, name: str = "call.wav") -> Attachment:
     (Attachment.Kind.INTAKE, "", AccessKind.ATTACHMENT_DOWNLOAD, False),
     (Attachment.Kind.INTAKE, "?play=1", AccessKind.ATTACHMENT_DOWNLOAD, False),
 ])
-def test_each_file_served_on_the_order_page_writes_one_entry(city, kind, query, logged, inline):
+def test_each_file_served_on_the_order_page_writes_one_entry(city: City, kind: str, query: str,
+                                                             logged: str, inline: bool) -> None:
     order = make_order(city)
     attachment = attach(order, kind)
     path = f"/orders/{order.number}/files/{attachment.pk}/"
@@ -204,7 +210,7 @@ def test_each_file_served_on_the_order_page_writes_one_entry(city, kind, query, 
     assert entry.detail == f"#{attachment.pk} call.wav"
 
 
-def test_a_recording_downloaded_over_the_api_writes_one_entry(city):
+def test_a_recording_downloaded_over_the_api_writes_one_entry(city: City) -> None:
     order = make_order(city)
     attachment = attach(order, Attachment.Kind.RECORDING)
     path = f"/api/v1/orders/{order.number}/attachments/{attachment.pk}"
@@ -213,7 +219,7 @@ def test_a_recording_downloaded_over_the_api_writes_one_entry(city):
     assert_entry(only_entry(), city.auditor, AccessKind.RECORDING_DOWNLOAD, order, path)
 
 
-def test_a_file_not_served_is_not_logged(city):
+def test_a_file_not_served_is_not_logged(city: City) -> None:
     order = make_order(city, confidential=True)
     attachment = attach(order, Attachment.Kind.RECORDING)  # hidden from the department
     answer = client_for(city.handler).get(f"/orders/{order.number}/files/{attachment.pk}/")
@@ -233,7 +239,7 @@ def test_the_knowledge_export_is_logged(city):
     assert entry.address == ADDRESS
 
 
-def test_an_access_that_cannot_be_logged_is_not_served(city, monkeypatch):
+def test_an_access_that_cannot_be_logged_is_not_served(city: City, monkeypatch: pytest.MonkeyPatch) -> None:
     order = make_order(city)
 
     def broken(*args: Any, **kwargs: Any) -> None:
@@ -253,7 +259,7 @@ def entry_at(city: Any, days_ago: float) -> AccessLog:
                                     now=timezone.now() - dt.timedelta(days=days_ago))
 
 
-def test_the_database_refuses_to_change_an_entry(city):
+def test_the_database_refuses_to_change_an_entry(city: City) -> None:
     entry = entry_at(city, 1)
     with pytest.raises(DatabaseError), transaction.atomic():
         AccessLog.objects.filter(pk=entry.pk).update(detail="nothing to see")
@@ -266,7 +272,7 @@ def test_the_database_refuses_to_change_an_entry(city):
 
 
 @pytest.mark.parametrize("days_ago", [0, 100, 179])
-def test_the_database_refuses_to_delete_an_entry_younger_than_180_days(city, days_ago):
+def test_the_database_refuses_to_delete_an_entry_younger_than_180_days(city: City, days_ago: int) -> None:
     entry = entry_at(city, days_ago)
     with pytest.raises(DatabaseError), transaction.atomic():
         AccessLog.objects.filter(pk=entry.pk).delete()
@@ -277,7 +283,7 @@ def test_the_database_refuses_to_delete_an_entry_younger_than_180_days(city, day
     assert AccessLog.objects.filter(pk=entry.pk).exists()
 
 
-def test_the_purge_keeps_the_last_180_days(city):
+def test_the_purge_keeps_the_last_180_days(city: City) -> None:
     old = entry_at(city, 200)
     kept = [entry_at(city, 170), entry_at(city, 1)]
     assert access_log.do_purge_access_log() == 1
@@ -285,7 +291,7 @@ def test_the_purge_keeps_the_last_180_days(city):
     assert set(AccessLog.objects.values_list("pk", flat=True)) == {e.pk for e in kept}
 
 
-def test_a_longer_retention_keeps_more(city, settings):
+def test_a_longer_retention_keeps_more(city: City, settings: Settings) -> None:
     settings.HOTLINE_ACCESS_LOG_RETENTION_DAYS = 365
     entry_at(city, 200)
     gone = entry_at(city, 400)
@@ -294,14 +300,14 @@ def test_a_longer_retention_keeps_more(city, settings):
     assert AccessLog.objects.count() == 1
 
 
-def test_a_purge_told_a_wrong_date_still_cannot_delete_recent_entries(city):
+def test_a_purge_told_a_wrong_date_still_cannot_delete_recent_entries(city: City) -> None:
     entry_at(city, 10)
     with pytest.raises(DatabaseError), transaction.atomic():
         access_log.do_purge_access_log(now=timezone.now() + dt.timedelta(days=365))
     assert AccessLog.objects.count() == 1
 
 
-def test_the_purge_task_runs(city):
+def test_the_purge_task_runs(city: City) -> None:
     from hotline.orders.tasks import purge_access_log_task
 
     entry_at(city, 300)
@@ -312,7 +318,7 @@ def test_the_purge_task_runs(city):
 
 # --- retention setting ---------------------------------------------------------------------
 
-def test_the_retention_helper_refuses_less_than_the_minimum(monkeypatch):
+def test_the_retention_helper_refuses_less_than_the_minimum(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HOTLINE_ACCESS_LOG_RETENTION_DAYS", "179")
     with pytest.raises(ConfigError, match="below the minimum of 180"):
         env_int_at_least("HOTLINE_ACCESS_LOG_RETENTION_DAYS", 180, 180)
@@ -331,7 +337,7 @@ def _load_settings(value: str) -> subprocess.CompletedProcess[str]:
                           text=True, timeout=120, check=False)
 
 
-def test_the_settings_refuse_a_retention_under_180_days():
+def test_the_settings_refuse_a_retention_under_180_days() -> None:
     refused = _load_settings("90")
     assert refused.returncode != 0
     assert "HOTLINE_ACCESS_LOG_RETENTION_DAYS=90 is below the minimum of 180" in refused.stderr
@@ -340,5 +346,5 @@ def test_the_settings_refuse_a_retention_under_180_days():
     assert accepted.stdout.strip().splitlines()[-1] == "365"
 
 
-def test_the_retention_is_in_the_example_environment():
+def test_the_retention_is_in_the_example_environment() -> None:
     assert "HOTLINE_ACCESS_LOG_RETENTION_DAYS=180" in (ROOT / ".env.example").read_text()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import time_machine
@@ -17,6 +18,9 @@ from hotline.directory.models import CalendarDay, Category
 from hotline.orders import deadlines
 from hotline.orders.services import NewOrder, do_action, do_create_order
 
+if TYPE_CHECKING:
+    from tests.conftest import City
+
 TZ = zoneinfo.ZoneInfo("Asia/Shanghai")
 
 
@@ -24,7 +28,7 @@ def at(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text).replace(tzinfo=TZ)
 
 
-def new_order(city, category: str = "100101", urgency: str = "normal") -> str:
+def new_order(city: City, category: str = "100101", urgency: str = "normal") -> str:
     order, _ = do_create_order(
         city.agent,
         NewOrder(type="complaint", channel="phone", title="停水", text="小区停水", category=category,
@@ -33,14 +37,14 @@ def new_order(city, category: str = "100101", urgency: str = "normal") -> str:
     return order.number
 
 
-def dispatched_at(city, moment: str, **kwargs) -> str:
+def dispatched_at(city: City, moment: str, **kwargs: Any) -> str:
     with time_machine.travel(at(moment), tick=False):
         number = new_order(city, **kwargs)
         do_action(city.agent, number, "dispatch")
     return number
 
 
-def test_dispatch_on_the_last_day_before_national_day(city):
+def test_dispatch_on_the_last_day_before_national_day(city: City) -> None:
     number = dispatched_at(city, "2025-09-30 10:00")
     order = do_action(city.handler, number, "sign", now=at("2025-10-09 09:30"))
     # Sign: 6 h on 30 Sep, 1 h on 9 Oct. Handle (35 h): 6 + 7 (9 Oct) + 7 (10 Oct)
@@ -51,40 +55,40 @@ def test_dispatch_on_the_last_day_before_national_day(city):
         "2025-10-14 10:00").isoformat()
 
 
-def test_make_up_sunday_counts_for_the_sign_deadline(city):
+def test_make_up_sunday_counts_for_the_sign_deadline(city: City) -> None:
     number = dispatched_at(city, "2025-09-26 17:00")  # Friday; Saturday off, Sunday works
     order = do_action(city.handler, number, "sign", now=at("2025-09-28 09:00"))
     assert order.sign_due == at("2025-09-28 17:00")  # 0.5 h + 3 h + 3.5 h
 
 
-def test_dispatch_outside_working_hours_counts_from_the_next_period(city):
+def test_dispatch_outside_working_hours_counts_from_the_next_period(city: City) -> None:
     number = dispatched_at(city, "2025-10-13 19:45")  # Monday evening
     order = do_action(city.handler, number, "sign", now=at("2025-10-14 09:10"))
     assert order.sign_due == at("2025-10-14 17:30")  # the whole of Tuesday
     assert order.handle_due == at("2025-10-20 17:30")  # Tue-Fri, then Monday
 
 
-def test_calendar_overrides_win(city):
+def test_calendar_overrides_win(city: City) -> None:
     CalendarDay.objects.create(date=dt.date(2025, 10, 9), is_workday=False, note="typhoon")
     number = dispatched_at(city, "2025-09-30 10:00")
     order = do_action(city.handler, number, "sign", now=at("2025-10-10 09:30"))
     assert order.sign_due == at("2025-10-10 10:00")
 
 
-def test_unknown_year_falls_back_to_monday_to_friday(city):
+def test_unknown_year_falls_back_to_monday_to_friday(city: City) -> None:
     number = dispatched_at(city, "2030-01-04 16:30")  # a Friday the package does not know
     order = do_action(city.handler, number, "sign", now=at("2030-01-07 09:00"))
     assert order.sign_due == at("2030-01-07 16:30")  # 1 h on Friday, 6 h on Monday
 
 
-def test_urgent_orders_count_clock_hours(city):
+def test_urgent_orders_count_clock_hours(city: City) -> None:
     number = dispatched_at(city, "2025-09-30 16:00", urgency="urgent")
     order = do_action(city.handler, number, "sign", now=at("2025-09-30 16:10"))
     assert order.sign_due == at("2025-09-30 17:00")
     assert order.handle_due == at("2025-10-01 16:00")  # the holiday does not stop the clock
 
 
-def test_urgency_chosen_at_dispatch_counts(city):
+def test_urgency_chosen_at_dispatch_counts(city: City) -> None:
     with time_machine.travel(at("2025-10-02 03:00"), tick=False):
         number = new_order(city)
         order = do_action(city.agent, number, "dispatch", {"urgency": "urgent"})
@@ -92,7 +96,7 @@ def test_urgency_chosen_at_dispatch_counts(city):
 
 
 @pytest.mark.django_db
-def test_category_limits_inherit_from_the_parent():
+def test_category_limits_inherit_from_the_parent() -> None:
     top = Category.objects.create(code="20", name="市场监管", level=1, sign_limit_hours=3,
                                   handle_limit_days=10, urgent_sign_limit_hours=2)
     middle = Category.objects.create(code="2001", name="食品", level=2, parent=top,
@@ -106,7 +110,7 @@ def test_category_limits_inherit_from_the_parent():
 
 
 @pytest.mark.django_db
-def test_defaults_without_category():
+def test_defaults_without_category() -> None:
     cal = current_calendar()
     assert deadlines.limits_for(None, cal) == deadlines.Limits(
         sign_hours=7, handle_days=deadlines.DEFAULT_HANDLE_DAYS,
@@ -114,7 +118,7 @@ def test_defaults_without_category():
         urgent_handle_hours=deadlines.DEFAULT_URGENT_HANDLE_HOURS)
 
 
-def test_inherited_limits_apply_at_dispatch(city):
+def test_inherited_limits_apply_at_dispatch(city: City) -> None:
     city.cat_outage.sign_limit_hours = None
     city.cat_outage.handle_limit_days = None
     city.cat_outage.save()
@@ -126,7 +130,7 @@ def test_inherited_limits_apply_at_dispatch(city):
     assert order.handle_due == at("2025-10-14 17:30")
 
 
-def test_approved_extension_moves_handle_due_by_working_days(city):
+def test_approved_extension_moves_handle_due_by_working_days(city: City) -> None:
     number = dispatched_at(city, "2025-09-30 10:00")
     do_action(city.handler, number, "sign", now=at("2025-10-09 09:30"))
     order = do_action(city.handler, number, "request_extension",
@@ -137,7 +141,7 @@ def test_approved_extension_moves_handle_due_by_working_days(city):
     assert order.extension_pending_days is None
 
 
-def test_extension_approved_after_the_deadline_counts_from_approval(city):
+def test_extension_approved_after_the_deadline_counts_from_approval(city: City) -> None:
     number = dispatched_at(city, "2025-09-30 10:00")
     do_action(city.handler, number, "sign", now=at("2025-10-09 09:30"))
     do_action(city.handler, number, "request_extension", {"days": 1, "reason": "等待配件"},
@@ -146,7 +150,7 @@ def test_extension_approved_after_the_deadline_counts_from_approval(city):
     assert order.handle_due == at("2025-10-16 14:00")
 
 
-def test_suspension_moves_handle_due_by_working_time_suspended(city):
+def test_suspension_moves_handle_due_by_working_time_suspended(city: City) -> None:
     number = dispatched_at(city, "2025-09-30 10:00")
     do_action(city.handler, number, "sign", now=at("2025-10-09 09:30"))
     order = do_action(city.handler, number, "suspend", {"reason": "等待市民提供材料"},

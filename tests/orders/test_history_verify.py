@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from io import StringIO
+from typing import TYPE_CHECKING
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -12,8 +13,11 @@ from django.db import DatabaseError, connection, transaction
 from hotline.orders.models import ImmutableError, Order, OrderEvent
 from hotline.orders.services import NewOrder, do_action, do_create_order
 
+if TYPE_CHECKING:
+    from tests.conftest import City
 
-def make_order(city, phone: str) -> Order:
+
+def make_order(city: City, phone: str) -> Order:
     order, _ = do_create_order(
         city.agent,
         NewOrder(type="complaint", channel="phone", title="停水", text="小区停水",
@@ -48,13 +52,13 @@ def drop_triggers() -> None:
             cursor.execute("DROP TRIGGER orders_event_no_delete")
 
 
-def test_clean_history_verifies(city):
+def test_clean_history_verifies(city: City) -> None:
     make_order(city, "13800000001")
     make_order(city, "13800000002")
     assert "history of 2 order(s) verified: no problems" in verify("--chunk-size", "1")
 
 
-def test_edited_note_is_detected(city):
+def test_edited_note_is_detected(city: City) -> None:
     tampered = make_order(city, "13800000001")
     clean = make_order(city, "13800000002")
     drop_triggers()
@@ -73,7 +77,7 @@ def test_edited_note_is_detected(city):
     assert tampered.number in out
 
 
-def test_deleted_event_is_detected(city):
+def test_deleted_event_is_detected(city: City) -> None:
     order = make_order(city, "13800000001")
     drop_triggers()
     with connection.cursor() as cursor:
@@ -84,14 +88,14 @@ def test_deleted_event_is_detected(city):
     assert f"{order.number} event 3: link to previous event broken" in out
 
 
-def test_state_changed_without_history_is_detected(city):
+def test_state_changed_without_history_is_detected(city: City) -> None:
     order = make_order(city, "13800000001")
     Order.objects.filter(pk=order.pk).update(state="closed")
     out, _ = verify_fails()
     assert "order state 'closed' differs from history" in out
 
 
-def test_unknown_order_is_an_error(city):
+def test_unknown_order_is_an_error(city: City) -> None:
     _, error = verify_fails("--order", "00000000")
     assert "no work order 00000000" in str(error)
 
@@ -103,7 +107,7 @@ def test_unknown_order_is_an_error(city):
         "DELETE FROM orders_orderevent WHERE order_id = %s",
     ],
 )
-def test_database_refuses_update_and_delete(city, sql):
+def test_database_refuses_update_and_delete(city: City, sql: str) -> None:
     order = make_order(city, "13800000001")
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), \
             connection.cursor() as cursor:
@@ -112,7 +116,7 @@ def test_database_refuses_update_and_delete(city, sql):
     assert verify().startswith("history of 1 order(s) verified")
 
 
-def test_queryset_update_is_refused_by_the_database(city):
+def test_queryset_update_is_refused_by_the_database(city: City) -> None:
     order = make_order(city, "13800000001")
     with pytest.raises(DatabaseError), transaction.atomic():
         OrderEvent.objects.filter(order=order).update(note="changed")
@@ -134,7 +138,7 @@ def problem_lines(output: str, number: str) -> list[str]:
     "DELETE FROM orders_orderevent WHERE order_id = %s",
     "UPDATE orders_order SET state = 'closed' WHERE id = %s",
 ])
-def test_chunked_walk_agrees_with_verify_order(city, tampering):
+def test_chunked_walk_agrees_with_verify_order(city: City, tampering: str) -> None:
     orders = [make_order(city, f"1380000000{i}") for i in range(3)]
     drop_triggers()
     with connection.cursor() as cursor:

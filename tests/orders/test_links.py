@@ -3,6 +3,8 @@ merged order still reached, repeat callers flagged."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
 from hotline.core.errors import Conflict, Forbidden, InvalidInput
@@ -12,12 +14,18 @@ from hotline.orders.services import do_action
 
 from .helpers import new_order
 
+if TYPE_CHECKING:
+    from hotline.orders.models import OrderEvent
+    from tests.conftest import City
 
-def _last(order: Order):
-    return order.events.order_by("-seq").first()
+
+def _last(order: Order) -> OrderEvent:
+    event = order.events.order_by("-seq").first()
+    assert event is not None
+    return event
 
 
-def test_link_keeps_both_open_and_records_on_both(city):
+def test_link_keeps_both_open_and_records_on_both(city: City) -> None:
     a = new_order(city.agent, citizen_phone="13800000001")
     b = do_action(city.agent, new_order(city.agent, citizen_phone="13800000002").number,
                   "dispatch")
@@ -42,7 +50,7 @@ def test_link_keeps_both_open_and_records_on_both(city):
     assert not Citizen.objects.get(phone="13800000001").tags
 
 
-def test_unlink_removes_the_link_and_records_it(city):
+def test_unlink_removes_the_link_and_records_it(city: City) -> None:
     a = new_order(city.agent, citizen_phone="13800000001")
     b = new_order(city.agent, citizen_phone="13800000002")
     with pytest.raises(Conflict):
@@ -55,7 +63,7 @@ def test_unlink_removes_the_link_and_records_it(city):
     assert verify_order(a) == [] and verify_order(b) == []
 
 
-def test_link_refuses_bad_input_roles_and_scope(city):
+def test_link_refuses_bad_input_roles_and_scope(city: City) -> None:
     a = new_order(city.agent, citizen_phone="13800000001")
     b = new_order(city.agent, citizen_phone="13800000002", district="taijiang")
     with pytest.raises(InvalidInput) as info:
@@ -81,7 +89,7 @@ def test_link_refuses_bad_input_roles_and_scope(city):
     assert OrderLink.objects.count() == 1
 
 
-def test_merge_moves_contacts_and_tells_both_histories(city):
+def test_merge_moves_contacts_and_tells_both_histories(city: City) -> None:
     target = new_order(city.agent, citizen_phone="13800000001", citizen_name="甲")
     dup = new_order(city.agent, citizen_phone="13800000002", citizen_name="乙")
     third = new_order(city.agent, citizen_phone="13800000003")
@@ -103,7 +111,7 @@ def test_merge_moves_contacts_and_tells_both_histories(city):
         OrderLink.objects.filter(order=third, linked=target).exists()
 
 
-def test_merge_refuses_merged_or_invisible_targets(city):
+def test_merge_refuses_merged_or_invisible_targets(city: City) -> None:
     target = new_order(city.agent, citizen_phone="13800000001")
     first = new_order(city.agent, citizen_phone="13800000002")
     other = new_order(city.agent, citizen_phone="13800000003", district="taijiang")
@@ -115,7 +123,7 @@ def test_merge_refuses_merged_or_invisible_targets(city):
         do_action(city.sub_agent, second.number, "merge", {"into": other.number})
 
 
-def test_the_same_citizen_again_on_the_same_matter_is_a_repeat_caller(city):
+def test_the_same_citizen_again_on_the_same_matter_is_a_repeat_caller(city: City) -> None:
     first = new_order(city.agent, citizen_phone="13800000001")
     again = new_order(city.agent, citizen_phone="13800000001")
     related = new_order(city.agent, citizen_phone="13800000001")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from typing import TYPE_CHECKING
 
 import pytest
 from django.core.cache import cache, caches
@@ -14,6 +15,11 @@ from django.db import connection, connections
 from hotline.orders import lookup_limits
 from hotline.orders.lookup_limits import Counter, TooManyAttempts
 from hotline.orders.numbering import damm_digit
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from pytest_django.fixtures import Settings
 
 WINDOW_START = 1_800_000_000.0  # a window boundary for 900-second windows (2_000_000 * 900)
 
@@ -28,7 +34,7 @@ def phone(n: int) -> str:
 
 
 @pytest.fixture(autouse=True)
-def _limits(settings):
+def _limits(settings: Settings) -> Iterator[None]:
     settings.HOTLINE_LOOKUP_WINDOW_SECONDS = 900
     settings.HOTLINE_LOOKUP_FAILURES_PER_ADDRESS = 10
     settings.HOTLINE_LOOKUP_FAILURES_PER_NUMBER = 5
@@ -42,7 +48,7 @@ def fail(address: str, num: str, tel: str, now: float = WINDOW_START + 10) -> No
     lookup_limits.begin(address, num, tel, now=now)  # never told it succeeded: a failure
 
 
-def test_address_is_limited_with_fresh_numbers_and_phones():
+def test_address_is_limited_with_fresh_numbers_and_phones() -> None:
     for n in range(10):
         fail("203.0.113.5", number(n), phone(n))
     with pytest.raises(TooManyAttempts) as refused:
@@ -51,7 +57,7 @@ def test_address_is_limited_with_fresh_numbers_and_phones():
     fail("203.0.113.6", number(99), phone(99))  # another address is not affected
 
 
-def test_number_is_limited_across_addresses_and_phones():
+def test_number_is_limited_across_addresses_and_phones() -> None:
     target = number(4242)
     for n in range(5):
         fail(f"198.51.100.{n}", target, phone(n))
@@ -60,14 +66,14 @@ def test_number_is_limited_across_addresses_and_phones():
     fail("198.51.100.200", number(4243), phone(201))
 
 
-def test_phone_is_limited_across_addresses_and_numbers():
+def test_phone_is_limited_across_addresses_and_numbers() -> None:
     for n in range(8):
         fail(f"192.0.2.{n}", number(n), "13812341234")
     with pytest.raises(TooManyAttempts):
         fail("192.0.2.100", number(100), "+86 138-1234-1234")  # the same phone, written otherwise
 
 
-def test_a_success_is_not_a_failure_and_a_refusal_counts_nothing():
+def test_a_success_is_not_a_failure_and_a_refusal_counts_nothing() -> None:
     for n in range(20):
         attempt = lookup_limits.begin("203.0.113.9", number(7), "13812341234",
                                       now=WINDOW_START + n)
@@ -83,7 +89,7 @@ def test_a_success_is_not_a_failure_and_a_refusal_counts_nothing():
     assert lookup_limits.failures(Counter.PHONE, phone(50), now=WINDOW_START) == 0
 
 
-def test_windows_are_fixed_and_a_new_one_starts_clean():
+def test_windows_are_fixed_and_a_new_one_starts_clean() -> None:
     for n in range(10):
         fail("203.0.113.5", number(n), phone(n), now=WINDOW_START + 899)
     with pytest.raises(TooManyAttempts) as refused:
@@ -92,7 +98,7 @@ def test_windows_are_fixed_and_a_new_one_starts_clean():
     fail("203.0.113.5", number(51), phone(51), now=WINDOW_START + 900)
 
 
-def test_ipv6_clients_are_counted_by_their_slash_64():
+def test_ipv6_clients_are_counted_by_their_slash_64() -> None:
     for n in range(10):
         fail(f"2001:db8:1:2::{n + 1:x}", number(n), phone(n))
     with pytest.raises(TooManyAttempts):
@@ -101,12 +107,12 @@ def test_ipv6_clients_are_counted_by_their_slash_64():
     assert lookup_limits.address_key("::ffff:203.0.113.5") == "203.0.113.5"
 
 
-def test_mistyped_numbers_and_empty_phones_are_counted_per_address_only():
+def test_mistyped_numbers_and_empty_phones_are_counted_per_address_only() -> None:
     assert [c for c, _ in lookup_limits._counted("203.0.113.5", "12345678", "")] == [
         Counter.ADDRESS]
 
 
-def test_keys_do_not_hold_the_phone_number():
+def test_keys_do_not_hold_the_phone_number() -> None:
     fail("203.0.113.5", number(1), "13812341234")
     key = lookup_limits._key(Counter.PHONE, "13812341234", int((WINDOW_START + 10) // 900))
     assert "13812341234" not in key and cache.get(key) == 1
@@ -114,7 +120,7 @@ def test_keys_do_not_hold_the_phone_number():
 
 # --- the shared caches ---------------------------------------------------------------------
 
-def _use_database_cache(settings) -> None:
+def _use_database_cache(settings: Settings) -> None:
     settings.CACHES = {"default": {
         "BACKEND": "hotline.core.cache.DatabaseCache", "LOCATION": "hotline_cache_test",
         "OPTIONS": {"MAX_ENTRIES": 1_000_000},
@@ -122,7 +128,7 @@ def _use_database_cache(settings) -> None:
     call_command("createcachetable", verbosity=0)
 
 
-def test_the_default_cache_is_the_database_and_redis_is_chosen_by_url():
+def test_the_default_cache_is_the_database_and_redis_is_chosen_by_url() -> None:
     import subprocess
     import sys
 
@@ -138,7 +144,7 @@ def test_the_default_cache_is_the_database_and_redis_is_chosen_by_url():
 
 
 @pytest.mark.django_db
-def test_database_cache_counts_and_limits(settings):
+def test_database_cache_counts_and_limits(settings: Settings) -> None:
     _use_database_cache(settings)
     for n in range(5):
         fail(f"198.51.100.{n}", number(31), phone(n))
@@ -148,7 +154,7 @@ def test_database_cache_counts_and_limits(settings):
 
 
 @pytest.mark.django_db
-def test_database_cache_incr_keeps_the_expiry(settings):
+def test_database_cache_incr_keeps_the_expiry(settings: Settings) -> None:
     # Django's own DatabaseCache.incr re-sets the value with the default timeout (300 s), so
     # a window's counter would vanish after five minutes of quiet.
     _use_database_cache(settings)
@@ -167,7 +173,7 @@ def test_database_cache_incr_keeps_the_expiry(settings):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_database_cache_counts_parallel_failures_exactly(settings):
+def test_database_cache_counts_parallel_failures_exactly(settings: Settings) -> None:
     """Twelve look-ups of one number at once from twelve addresses, limit five: exactly five
     are let through, however the threads interleave (each on its own database connection)."""
     _use_database_cache(settings)
@@ -197,7 +203,7 @@ def test_database_cache_counts_parallel_failures_exactly(settings):
         caches["default"].clear()  # the table outlives a transactional test; its rows must not
 
 
-def test_redis_counts_limits_and_expires_with_the_window(settings):
+def test_redis_counts_limits_and_expires_with_the_window(settings: Settings) -> None:
     import redis
 
     client = redis.Redis(host="127.0.0.1", port=6379, db=0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
 from hotline.orders import scope
@@ -9,9 +11,14 @@ from hotline.orders.models import Order
 from hotline.orders.services import do_action
 from tests.orders.helpers import new_order
 
+if TYPE_CHECKING:
+    from hotline.directory.models import User
+    from tests.conftest import City
+
 
 @pytest.mark.parametrize("narrow", [5000, 1])
-def test_a_unit_sees_exactly_its_orders_whichever_way(city, monkeypatch, narrow):
+def test_a_unit_sees_exactly_its_orders_whichever_way(city: City, monkeypatch: pytest.MonkeyPatch,
+                                                      narrow: int) -> None:
     monkeypatch.setattr(scope, "NARROW_SCOPE", narrow)
     water = [new_order(city.agent, citizen_phone=f"1380000000{i}") for i in range(3)]
     for order in water:
@@ -20,7 +27,7 @@ def test_a_unit_sees_exactly_its_orders_whichever_way(city, monkeypatch, narrow)
     do_action(city.agent, noise.number, "dispatch")
     kept = new_order(city.agent, citizen_phone="13700000007")  # not dispatched: the desk's only
 
-    def seen(user):
+    def seen(user: User) -> set[str]:
         return set(scope.visible_orders(user, Order.objects.all()).values_list("number", flat=True))
 
     assert seen(city.handler) == {o.number for o in water}

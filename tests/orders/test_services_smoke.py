@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from hotline.orders.history import verify_order
 from hotline.orders.services import NewOrder, do_action, do_create_order
 
+if TYPE_CHECKING:
+    from tests.conftest import City
 
-def test_full_loop(city):
+
+def test_full_loop(city: City) -> None:
     order, created = do_create_order(
         city.agent,
         NewOrder(type="complaint", channel="phone", title="停水三天", text="鼓楼区某小区停水三天",

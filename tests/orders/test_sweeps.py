@@ -10,6 +10,7 @@ import datetime as dt
 import signal
 import threading
 import zoneinfo
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import time_machine
@@ -33,6 +34,13 @@ from hotline.orders.services import NewOrder, do_action, do_create_order
 from hotline.orders.tasks import index_new_orders_task
 from hotline.triage.tasks import retrain_classifier_task, suggest_new_orders_task
 
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from pytest_django.fixtures import Settings
+
+    from tests.conftest import City
+
 TZ = zoneinfo.ZoneInfo("Asia/Shanghai")
 
 
@@ -41,12 +49,12 @@ def at(text: str) -> dt.datetime:
 
 
 @pytest.fixture(autouse=True)
-def _sweep_settings(settings):
+def _sweep_settings(settings: Settings) -> None:
     settings.HOTLINE_REMIND_BEFORE_HOURS = 4
     settings.HOTLINE_ESCALATE_AFTER_DAYS = 2
 
 
-def dispatched(city, moment: str = "2025-10-13 09:00", phone: str = "13800000001") -> str:
+def dispatched(city: City, moment: str = "2025-10-13 09:00", phone: str = "13800000001") -> str:
     order, _ = do_create_order(
         city.agent,
         NewOrder(type="complaint", channel="phone", title="停水", text="小区停水",
@@ -61,7 +69,7 @@ def events(number: str, action: str) -> list[OrderEvent]:
     return list(OrderEvent.objects.filter(order__number=number, action=action).order_by("seq"))
 
 
-def test_sign_reminder_within_the_window_and_only_once(city):
+def test_sign_reminder_within_the_window_and_only_once(city: City) -> None:
     number = dispatched(city)
     # 11:00 + 4 working hours = 16:30, before the 17:30 deadline: too early.
     assert sweeps.sweep_deadlines(at("2025-10-13 11:00")).reminded == []
@@ -71,12 +79,13 @@ def test_sign_reminder_within_the_window_and_only_once(city):
     assert sweeps.sweep_deadlines(at("2025-10-13 15:00")).reminded == []
     [event] = events(number, "remind")
     assert event.data == {"deadline": "sign"}
+    assert event.actor is not None
     assert event.actor.username == "system"
     order = Order.objects.get(number=number)
     assert order.reminded_at == at("2025-10-13 12:00") and order.overdue_at is None
 
 
-def test_overdue_then_handle_reminder_overdue_and_escalation(city):
+def test_overdue_then_handle_reminder_overdue_and_escalation(city: City) -> None:
     number = dispatched(city)
     sweeps.sweep_deadlines(at("2025-10-13 12:00"))
     assert sweeps.sweep_deadlines(at("2025-10-13 17:29")).overdue == []
@@ -103,6 +112,7 @@ def test_overdue_then_handle_reminder_overdue_and_escalation(city):
     assert sweeps.sweep_deadlines(at("2025-10-21 17:30")).escalated == [number]
     assert sweeps.sweep_deadlines(at("2025-10-22 10:00")).escalated == []
     [escalation] = events(number, "escalate_overdue")
+    assert escalation.actor is not None
     assert escalation.actor.role == Role.SYSTEM and "2" in escalation.note
     assert escalation.data == {"deadline": "handle"}
     order = Order.objects.get(number=number)
@@ -110,7 +120,7 @@ def test_overdue_then_handle_reminder_overdue_and_escalation(city):
     assert order.overdue_escalated_at == at("2025-10-21 17:30")
 
 
-def test_extension_clears_the_marks_so_a_new_deadline_is_swept_again(city):
+def test_extension_clears_the_marks_so_a_new_deadline_is_swept_again(city: City) -> None:
     number = dispatched(city)
     do_action(city.handler, number, "sign", now=at("2025-10-13 10:00"))
     sweeps.sweep_deadlines(at("2025-10-17 17:30"))
@@ -126,7 +136,7 @@ def test_extension_clears_the_marks_so_a_new_deadline_is_swept_again(city):
     assert len(events(number, "escalate_overdue")) == 2
 
 
-def test_long_unswept_order_is_marked_and_escalated_in_one_pass_not_reminded(city):
+def test_long_unswept_order_is_marked_and_escalated_in_one_pass_not_reminded(city: City) -> None:
     number = dispatched(city)
     with translation.override("en"):
         report = sweeps.sweep_deadlines(at("2025-10-16 09:00"))  # 2 working days after sign_due
@@ -135,7 +145,7 @@ def test_long_unswept_order_is_marked_and_escalated_in_one_pass_not_reminded(cit
     assert "sign-for" in events(number, "escalate_overdue")[0].note
 
 
-def test_escalation_counts_working_days_not_calendar_days(city):
+def test_escalation_counts_working_days_not_calendar_days(city: City) -> None:
     number = dispatched(city, "2025-10-17 09:00")  # Friday: sign_due Friday 17:30
     sweeps.sweep_deadlines(at("2025-10-17 17:30"))
     # A weekend has passed, but only one working day (Monday).
@@ -143,7 +153,7 @@ def test_escalation_counts_working_days_not_calendar_days(city):
     assert sweeps.sweep_deadlines(at("2025-10-21 17:30")).escalated == [number]
 
 
-def test_suspended_and_finished_orders_are_not_swept(city):
+def test_suspended_and_finished_orders_are_not_swept(city: City) -> None:
     suspended = dispatched(city, phone="13800000001")
     do_action(city.handler, suspended, "sign", now=at("2025-10-13 10:00"))
     do_action(city.handler, suspended, "suspend", {"reason": "等待市民补充材料"},
@@ -155,12 +165,14 @@ def test_suspended_and_finished_orders_are_not_swept(city):
     assert report.as_dict() == {"reminded": [], "overdue": [], "escalated": [], "failed": []}
 
 
-def test_one_failing_order_does_not_stop_the_sweep(city, monkeypatch, caplog):
+def test_one_failing_order_does_not_stop_the_sweep(city: City, monkeypatch: pytest.MonkeyPatch,
+                                                   caplog: pytest.LogCaptureFixture) -> None:
     first = dispatched(city, phone="13800000001")
     second = dispatched(city, phone="13800000002")
     real = services.do_action
 
-    def flaky(actor, number, action, params=None, *, now=None):
+    def flaky(actor: User, number: str, action: str, params: dict[str, Any] | None = None, *,
+              now: dt.datetime | None = None) -> Order:
         if number == first:
             raise RuntimeError("database hiccup")
         return real(actor, number, action, params, now=now)
@@ -174,7 +186,7 @@ def test_one_failing_order_does_not_stop_the_sweep(city, monkeypatch, caplog):
     assert sweeps.sweep_deadlines(at("2025-10-13 17:40")).overdue == [first]
 
 
-def test_a_stale_candidate_is_checked_again_under_the_lock(city):
+def test_a_stale_candidate_is_checked_again_under_the_lock(city: City) -> None:
     number = dispatched(city)
     pk = Order.objects.get(number=number).pk
     actor = sweeps.system_user()
@@ -185,21 +197,21 @@ def test_a_stale_candidate_is_checked_again_under_the_lock(city):
     assert len(events(number, "mark_overdue")) == 1
 
 
-def test_default_now_is_the_clock(city):
+def test_default_now_is_the_clock(city: City) -> None:
     number = dispatched(city)
     with time_machine.travel(at("2025-10-13 17:31"), tick=False):
         assert sweeps.sweep_deadlines().overdue == [number]
 
 
 @pytest.mark.django_db
-def test_system_user_is_created_without_a_usable_password():
+def test_system_user_is_created_without_a_usable_password() -> None:
     user = sweeps.system_user()
     assert user.role == Role.SYSTEM and not user.has_usable_password()
     assert sweeps.system_user().pk == user.pk
 
 
 @pytest.mark.django_db
-def test_a_system_username_with_another_role_is_refused():
+def test_a_system_username_with_another_role_is_refused() -> None:
     User.objects.create_user(username="system", role=Role.AGENT)
     with pytest.raises(Exception, match="role 'system'"):
         sweeps.system_user()
@@ -208,7 +220,7 @@ def test_a_system_username_with_another_role_is_refused():
 @pytest.mark.skipif(connection.vendor != "postgresql",
                     reason="SQLite serialises writers; the race needs row locks")
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_sweeps_act_once(city):
+def test_concurrent_sweeps_act_once(city: City) -> None:
     numbers = [dispatched(city, phone=f"1380000{i:04d}") for i in range(5)]
     barrier = threading.Barrier(3)
     results: list[sweeps.SweepReport] = []
@@ -232,16 +244,17 @@ def test_concurrent_sweeps_act_once(city):
     assert OrderEvent.objects.filter(action="mark_overdue").count() == 5
 
 
-def test_the_task_runs_the_sweep(city):
+def test_the_task_runs_the_sweep(city: City) -> None:
     number = dispatched(city)  # the test settings run tasks at once (ImmediateBackend)
     with time_machine.travel(at("2025-10-13 17:31"), tick=False):
         result = tasks.sweep_deadlines_task.enqueue()
     assert result.status == TaskResultStatus.SUCCESSFUL
+    assert result.return_value is not None
     assert result.return_value["overdue"] == [number]
 
 
 @pytest.fixture
-def database_tasks(settings, monkeypatch):
+def database_tasks(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     # The worker closes stale connections between tasks; inside the test's transaction that
     # would close the connection the test runs in.
@@ -253,7 +266,7 @@ def database_tasks(settings, monkeypatch):
         signal.signal(sig, handler)
 
 
-def test_scheduler_enqueues_one_sweep_that_the_database_worker_runs(city, database_tasks):
+def test_scheduler_enqueues_one_sweep_that_the_database_worker_runs(city: City, database_tasks: None) -> None:
     number = dispatched(city)
     call_command("scheduler", "--once")
     call_command("scheduler", "--once")  # the first ones are still waiting: no pile-up
@@ -269,11 +282,14 @@ def test_scheduler_enqueues_one_sweep_that_the_database_worker_runs(city, databa
         call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
     result = DBTaskResult.objects.get(task_path=sweep_path)
     assert result.status == TaskResultStatus.SUCCESSFUL
+    assert result.return_value is not None
     assert result.return_value["overdue"] == [number]
     index = DBTaskResult.objects.get(task_path=index_path)
+    assert index.return_value is not None
     assert index.status == TaskResultStatus.SUCCESSFUL and index.return_value >= 1
     retrain = DBTaskResult.objects.get(task_path=retrain_classifier_task.module_path)
     assert retrain.status == TaskResultStatus.SUCCESSFUL
+    assert retrain.return_value is not None
     assert retrain.return_value["trained"] is False  # one order is no history to learn from
     call_command("scheduler", "--once")
     assert DBTaskResult.objects.filter(status=TaskResultStatus.READY).count() == 6
@@ -289,14 +305,14 @@ CAL = WorkCalendar(is_workday=default_is_workday,
                      timezones=st.just(TZ)),
     seconds=st.integers(min_value=1, max_value=10 * 7 * 3600),
 )
-def test_working_moment_before_is_the_exact_cutoff(end, seconds):
+def test_working_moment_before_is_the_exact_cutoff(end: dt.datetime, seconds: int) -> None:
     cutoff = sweeps.working_moment_before(CAL, end, seconds)
     assert CAL.working_seconds_between(cutoff, end) == pytest.approx(seconds, abs=1e-3)
     later = cutoff + dt.timedelta(seconds=1)
     assert CAL.working_seconds_between(later, end) < seconds
 
 
-def test_working_moment_before_examples():
+def test_working_moment_before_examples() -> None:
     # Two working days before Tuesday 21 Oct 17:30: Monday 09:00, which covers Friday 17:30
     # and the weekend too (no working time passes between them).
     assert sweeps.working_moment_before(CAL, at("2025-10-21 17:30"), 14 * 3600) == at(
@@ -307,7 +323,7 @@ def test_working_moment_before_examples():
     assert sweeps.working_moment_before(CAL, at("2025-10-09 09:30"), 0) == at("2025-10-09 09:30")
 
 
-def test_urgent_orders_are_reminded_minutes_not_hours_ahead(city, settings):
+def test_urgent_orders_are_reminded_minutes_not_hours_ahead(city: City, settings: Settings) -> None:
     settings.HOTLINE_URGENT_REMIND_BEFORE_MINUTES = 15
     order, _ = do_create_order(
         city.agent,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.test import Client, RequestFactory
@@ -17,6 +17,9 @@ from hotline.directory.models import User
 from hotline.orders import access_log
 from hotline.orders.models import AccessKind, AccessLog, Order
 from hotline.orders.services import NewOrder, do_create_order
+
+if TYPE_CHECKING:
+    from tests.conftest import City
 
 PAGE = "/audit/access-log/"
 EXPORT = "/audit/access-log/export/"
@@ -71,12 +74,12 @@ def ids(answer: Any) -> set[int]:
 
 @pytest.mark.parametrize("who", EVERYONE_ELSE)
 @pytest.mark.parametrize("url", [PAGE, EXPORT, API])
-def test_nobody_but_the_audit_admin_reads_the_log(city, who, url):
+def test_nobody_but_the_audit_admin_reads_the_log(city: City, who: str, url: str) -> None:
     assert client_for(getattr(city, who)).get(url).status_code == 403
 
 
 @pytest.mark.parametrize("url", [PAGE, EXPORT, API])
-def test_a_superuser_does_not_read_the_log(city, url):
+def test_a_superuser_does_not_read_the_log(city: City, url: str) -> None:
     root = User.objects.create_superuser("root", "root@example.org", "pw-root-123456Aa")
     assert client_for(root).get(url).status_code == 403
     # Not even a superuser who is also made an audit administrator (two duties in one account).
@@ -85,12 +88,12 @@ def test_a_superuser_does_not_read_the_log(city, url):
     assert client_for(root).get(url).status_code == 403
 
 
-def test_a_visitor_is_sent_to_the_login(city):
+def test_a_visitor_is_sent_to_the_login(city: City) -> None:
     assert Client().get(PAGE).status_code == 302
     assert Client().get(API).status_code == 401
 
 
-def test_the_audit_admin_has_the_page_in_the_navigation(city):
+def test_the_audit_admin_has_the_page_in_the_navigation(city: City) -> None:
     page = client_for(city.audit_admin).get(PAGE)
     assert page.status_code == 200 and 'id="nav-access-log"' in page.content.decode()
     other = client_for(city.agent).get("/orders/")
@@ -99,7 +102,7 @@ def test_the_audit_admin_has_the_page_in_the_navigation(city):
 
 # --- searching -----------------------------------------------------------------------------
 
-def test_the_page_lists_the_entries_and_logs_the_search(city, logged):
+def test_the_page_lists_the_entries_and_logs_the_search(city: City, logged: dict[str, Any]) -> None:
     page = client_for(city.audit_admin).get(PAGE, {"kind": "recording_play"})
     assert page.status_code == 200
     body = page.content.decode()
@@ -118,13 +121,14 @@ def test_the_page_lists_the_entries_and_logs_the_search(city, logged):
     ({"citizen_phone": "139-1111-2222"}, {"agent_first"}),
     ({"address": "10.0."}, {"agent_first", "handler_second"}),
 ])
-def test_the_api_searches_by_each_field(city, logged, params, expected):
+def test_the_api_searches_by_each_field(city: City, logged: dict[str, Any], params: dict[str, str],
+                                        expected: set[str]) -> None:
     answer = client_for(city.audit_admin).get(API, params)
     assert answer.status_code == 200, answer.content
     assert ids(answer) == {logged["entries"][name].pk for name in expected}
 
 
-def test_the_api_searches_by_order_number_and_date(city, logged):
+def test_the_api_searches_by_order_number_and_date(city: City, logged: dict[str, Any]) -> None:
     client = client_for(city.audit_admin)
     answer = client.get(API, {"order_number": logged["second"].number})
     assert ids(answer) == {logged["entries"]["handler_second"].pk}
@@ -140,7 +144,7 @@ def test_the_api_searches_by_order_number_and_date(city, logged):
     assert item["citizen"] == logged["first"].citizen_id
 
 
-def test_the_api_pages_and_logs_itself(city, logged):
+def test_the_api_pages_and_logs_itself(city: City, logged: dict[str, Any]) -> None:
     client = client_for(city.audit_admin)
     first = client.get(API, {"limit": 2}).json()
     assert first["count"] == 3 and len(first["items"]) == 2
@@ -154,7 +158,7 @@ def test_the_api_pages_and_logs_itself(city, logged):
     assert AccessLog.objects.filter(kind=AccessKind.AUDIT_LOG_VIEW).count() == 2
 
 
-def test_the_page_paginates(city):
+def test_the_page_paginates(city: City) -> None:
     for _ in range(55):
         access_log.do_log_access(city.agent, AccessKind.CITIZEN_VIEW)
     client = client_for(city.audit_admin)
@@ -169,7 +173,7 @@ def test_the_page_paginates(city):
     {"date_from": "2026-03-02", "date_to": "2026-03-01"}, {"citizen_phone": "12"},
     {"limit": 0}, {"offset": -1},
 ])
-def test_bad_search_input_is_a_clear_4xx(city, params):
+def test_bad_search_input_is_a_clear_4xx(city: City, params: dict[str, Any]) -> None:
     client = client_for(city.audit_admin)
     answer = client.get(API, params)
     assert answer.status_code == 422 and answer.json()["detail"]
@@ -182,7 +186,7 @@ def test_bad_search_input_is_a_clear_4xx(city, params):
 
 # --- exporting -----------------------------------------------------------------------------
 
-def test_the_export_opens_in_openpyxl_with_the_rows_and_is_logged(city, logged):
+def test_the_export_opens_in_openpyxl_with_the_rows_and_is_logged(city: City, logged: dict[str, Any]) -> None:
     answer = client_for(city.audit_admin).get(EXPORT, {"address": "10."})
     assert answer.status_code == 200
     assert answer["Content-Disposition"].startswith('attachment; filename="access-log-')
@@ -199,7 +203,7 @@ def test_the_export_opens_in_openpyxl_with_the_rows_and_is_logged(city, logged):
     assert exported.user_id == city.audit_admin.pk and exported.detail == "2 rows; address=10."
 
 
-def test_exported_text_is_never_a_formula(city, logged):
+def test_exported_text_is_never_a_formula(city: City, logged: dict[str, Any]) -> None:
     answer = client_for(city.audit_admin).get(EXPORT, {"kind": "export"})
     sheet = load_workbook(io.BytesIO(answer.content)).active
     cell = sheet.cell(row=2, column=8)

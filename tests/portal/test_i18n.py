@@ -5,18 +5,25 @@ from __future__ import annotations
 
 import ast
 import subprocess
+from typing import TYPE_CHECKING
 
 import pytest
 from django.urls import reverse
 
 from tests.portal.conftest import LOCALE_DIR, ensure_compiled_messages
 
+if TYPE_CHECKING:
+    from django.test import Client
+    from pytest_django.fixtures import Settings
+
+    from tests.conftest import City
+
 PO = LOCALE_DIR / "zh_Hans" / "LC_MESSAGES" / "django.po"
 
 
-def po_entries(text):
+def po_entries(text: str) -> list[tuple[str, str, str]]:
     """(msgid, msgstr, flags) of every entry of a .po file."""
-    entries = []
+    entries: list[tuple[str, str, str]] = []
     for block in text.split("\n\n"):
         parts = {"msgid": "", "msgstr": ""}
         field = None
@@ -36,7 +43,7 @@ def po_entries(text):
     return entries
 
 
-def test_catalogue_has_a_translation_for_every_message():
+def test_catalogue_has_a_translation_for_every_message() -> None:
     entries = [e for e in po_entries(PO.read_text(encoding="utf-8")) if e[0]]
     assert len(entries) > 400
     assert [msgid for msgid, msgstr, _ in entries if not msgstr] == []
@@ -46,13 +53,13 @@ def test_catalogue_has_a_translation_for_every_message():
 
 
 @pytest.fixture
-def chinese(settings):
+def chinese(settings: Settings) -> None:
     ensure_compiled_messages()
     settings.LANGUAGE_CODE = "zh-hans"
 
 
 @pytest.mark.django_db
-def test_pages_are_chinese_by_default(client, city, chinese):
+def test_pages_are_chinese_by_default(client: Client, city: City, chinese: None) -> None:
     html = client.get(reverse("portal:login")).content.decode()
     assert "工作人员登录" in html and 'lang="zh-CN"' in html
     client.force_login(city.handler)
@@ -62,7 +69,7 @@ def test_pages_are_chinese_by_default(client, city, chinese):
 
 
 @pytest.mark.django_db
-def test_language_switch_to_english(client, city, chinese):
+def test_language_switch_to_english(client: Client, city: City, chinese: None) -> None:
     response = client.post("/i18n/setlang/", {"language": "en", "next": "/status/"})
     assert response.status_code == 302 and response["Location"] == "/status/"
     html = client.get(reverse("portal:status")).content.decode()

@@ -3,13 +3,26 @@ similar orders with their buttons."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 import pytest
+from django.test import Client
 from django.urls import reverse
 
+from hotline.directory.models import User
 from hotline.orders.models import Order, OrderLink
 from hotline.orders.services import do_action
 from hotline.triage import similar
 from tests.portal.conftest import new_order
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from django.test import Client
+    from django.test.client import _MonkeyPatchedWSGIResponse
+
+    from tests.conftest import City
 
 pytestmark = pytest.mark.django_db
 
@@ -20,32 +33,33 @@ OTHERS = ["社保卡丢失了想补办，请问需要带什么材料", "公司�
 
 
 @pytest.fixture(autouse=True)
-def _fresh_caches():
+def _fresh_caches() -> Iterator[None]:
     similar.cache.clear()
     yield
     similar.cache.clear()
 
 
 @pytest.fixture
-def water(city):
+def water(city: City) -> Order:
     for i, text in enumerate(OTHERS):
         new_order(city, title=text[:6], text=text, citizen_phone=f"1380000010{i}")
     return new_order(city, title="小区停水", text=WATER, address="幸福小区3号楼",
                      citizen_phone="13800000001", citizen_name="甲")
 
 
-def panel(client, **data):
+def panel(client: Client, **data: Any) -> _MonkeyPatchedWSGIResponse:
     return client.post(reverse("portal:order_similar_panel"), data, HTTP_HX_REQUEST="true")
 
 
-def test_new_order_page_has_the_panel(city, login):
+def test_new_order_page_has_the_panel(city: City, login: Callable[[User], Client]) -> None:
     html = login(city.agent).get(reverse("portal:order_new")).content.decode()
     assert 'id="similar-orders"' in html
     assert reverse("portal:order_similar_panel") in html
     assert "Possible duplicate orders" in html
 
 
-def test_panel_shows_the_open_duplicate_as_the_agent_types(city, login, water):
+def test_panel_shows_the_open_duplicate_as_the_agent_types(city: City, login: Callable[[User], Client],
+                                                           water: Order) -> None:
     client = login(city.agent)
     r = panel(client, title="停水", text=WATER_AGAIN, address="幸福小区3号楼", district="gulou")
     assert r.status_code == 200
@@ -63,7 +77,7 @@ def test_panel_shows_the_open_duplicate_as_the_agent_types(city, login, water):
     assert panel(client, text=WATER_AGAIN, district="atlantis").status_code == 200
 
 
-def test_panel_is_for_the_centre_desk_only(city, login, water):
+def test_panel_is_for_the_centre_desk_only(city: City, login: Callable[[User], Client], water: Order) -> None:
     for who in (city.handler, city.leader, city.auditor):
         assert panel(login(who), text=WATER_AGAIN).status_code == 403
     client = login(city.agent)
@@ -71,7 +85,8 @@ def test_panel_is_for_the_centre_desk_only(city, login, water):
     assert panel(client, text=WATER_AGAIN).status_code == 302  # to the login page
 
 
-def test_order_page_offers_link_and_merge_and_they_work(city, login, water):
+def test_order_page_offers_link_and_merge_and_they_work(city: City, login: Callable[[User], Client],
+                                                        water: Order) -> None:
     again = new_order(city, title="停水", text=WATER_AGAIN, address="幸福小区三号楼",
                       citizen_phone="13800000009", citizen_name="乙")
     client = login(city.agent)
@@ -98,7 +113,8 @@ def test_order_page_offers_link_and_merge_and_they_work(city, login, water):
     assert "Orders merged into this one" in html and "13800000009" in html and "乙" in html
 
 
-def test_a_leader_sees_links_but_no_buttons(city, login, water):
+def test_a_leader_sees_links_but_no_buttons(city: City, login: Callable[[User], Client],
+                                            water: Order) -> None:
     again = new_order(city, title="停水", text=WATER_AGAIN, citizen_phone="13800000009")
     do_action(city.agent, again.number, "link", {"other": water.number})
     page = login(city.leader).get(reverse("portal:order_detail", args=[again.number]))

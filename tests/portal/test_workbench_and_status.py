@@ -4,26 +4,38 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from hotline.directory.models import User
 from hotline.orders.models import Order
 from hotline.orders.numbering import damm_digit
 from hotline.orders.services import do_action
 from tests.portal.conftest import new_order
 
+if TYPE_CHECKING:
+    from django.test import Client
+    from django.test.client import _MonkeyPatchedWSGIResponse
+    from pytest_django.fixtures import Settings
+
+    from tests.conftest import City
+
 pytestmark = pytest.mark.django_db
 
 
-def tab(client, key):
+def tab(client: Client, key: str) -> set[str]:
     response = client.get(reverse("portal:workbench"), {"tab": key})
     assert response.status_code == 200
     return {row["order"].number for row in response.context["rows"]}
 
 
-def test_workbench_tabs_follow_the_order(city, login, dispatched):
+def test_workbench_tabs_follow_the_order(city: City, login: Callable[[User], Client],
+                                         dispatched: Order) -> None:
     client = login(city.handler)
     assert tab(client, "to_sign") == {dispatched.number}
     assert tab(client, "handling") == set()
@@ -44,20 +56,23 @@ def test_workbench_tabs_follow_the_order(city, login, dispatched):
     assert tab(client, "due_soon") == set()
 
 
-def test_co_handler_sees_its_part_under_handling(city, login, dispatched):
+def test_co_handler_sees_its_part_under_handling(city: City, login: Callable[[User], Client],
+                                                 dispatched: Order) -> None:
     client = login(city.housing_handler)
     assert tab(client, "to_sign") == set()
     assert tab(client, "handling") == {dispatched.number}
 
 
-def test_workbench_shows_only_the_units_orders(city, login, dispatched):
+def test_workbench_shows_only_the_units_orders(city: City, login: Callable[[User], Client],
+                                               dispatched: Order) -> None:
     noise = new_order(city, title="噪声", category="100201", district="taijiang")
     do_action(city.agent, noise.number, "dispatch")
     assert tab(login(city.handler), "to_sign") == {dispatched.number}
     assert tab(login(city.env_handler), "to_sign") == {noise.number}
 
 
-def test_workbench_counts_and_htmx_tab(city, login, dispatched):
+def test_workbench_counts_and_htmx_tab(city: City, login: Callable[[User], Client],
+                                       dispatched: Order) -> None:
     Order.objects.filter(pk=dispatched.pk).update(sign_due=timezone.now() + dt.timedelta(days=9))
     client = login(city.handler)
     response = client.get(reverse("portal:workbench"), {"tab": "to_sign"},
@@ -70,11 +85,11 @@ def test_workbench_counts_and_htmx_tab(city, login, dispatched):
 
 # --- citizens' status page -------------------------------------------------------------------
 
-def lookup(client, number, phone, **extra):
+def lookup(client: Client, number: str, phone: str, **extra: Any) -> _MonkeyPatchedWSGIResponse:
     return client.post(reverse("portal:status"), {"number": number, "phone": phone}, **extra)
 
 
-def test_status_page_shows_state_and_department(client, city, dispatched):
+def test_status_page_shows_state_and_department(client: Client, city: City, dispatched: Order) -> None:
     assert client.get(reverse("portal:status")).status_code == 200
     response = lookup(client, dispatched.number, "138-1234-1234")
     html = response.content.decode()
@@ -83,7 +98,7 @@ def test_status_page_shows_state_and_department(client, city, dispatched):
     assert "张三" not in html  # the page never repeats personal data
 
 
-def test_status_page_shows_the_reply_once_closed(client, city, dispatched):
+def test_status_page_shows_the_reply_once_closed(client: Client, city: City, dispatched: Order) -> None:
     do_action(city.handler, dispatched.number, "sign")
     do_action(city.handler, dispatched.number, "reply", {"reply": "已恢复供水"})
     assert "已恢复供水" not in lookup(client, dispatched.number, "13812341234").content.decode()
@@ -94,11 +109,11 @@ def test_status_page_shows_the_reply_once_closed(client, city, dispatched):
     assert "Closed" in html and "已恢复供水" in html
 
 
-def _wrong_check_digit(number):
+def _wrong_check_digit(number: str) -> str:
     return number[:7] + str((int(number[7]) + 1) % 10)
 
 
-def test_status_page_says_the_same_for_every_miss(client, city, dispatched):
+def test_status_page_says_the_same_for_every_miss(client: Client, city: City, dispatched: Order) -> None:
     other = new_order(city, citizen_phone="13900002222", title="另一位市民")
     misses = [
         (dispatched.number, "13800000000"),  # wrong phone
@@ -118,13 +133,14 @@ def test_status_page_says_the_same_for_every_miss(client, city, dispatched):
     assert len(bodies) == 1
 
 
-def test_status_page_empty_form_shows_errors(client, city):
+def test_status_page_empty_form_shows_errors(client: Client, city: City) -> None:
     response = client.post(reverse("portal:status"), {"number": "", "phone": ""})
     assert response.status_code == 200
     assert response.context["form"].errors["number"]
 
 
-def test_status_page_slows_down_guessing(client, city, dispatched, settings):
+def test_status_page_slows_down_guessing(client: Client, city: City, dispatched: Order,
+                                         settings: Settings) -> None:
     # Different numbers and phones, so only the per-address counter reaches its limit.
     for n in range(settings.HOTLINE_LOOKUP_FAILURES_PER_ADDRESS):
         unknown = f"{n:07d}" + str(damm_digit(f"{n:07d}"))
@@ -134,7 +150,7 @@ def test_status_page_slows_down_guessing(client, city, dispatched, settings):
     assert "Too many attempts" in blocked.content.decode()
 
 
-def test_status_page_htmx_swaps_the_card(client, city, dispatched):
+def test_status_page_htmx_swaps_the_card(client: Client, city: City, dispatched: Order) -> None:
     response = lookup(client, dispatched.number, "13812341234", HTTP_HX_REQUEST="true")
     html = response.content.decode()
     assert response.status_code == 200 and 'id="status-card"' in html and "<html" not in html
@@ -142,7 +158,8 @@ def test_status_page_htmx_swaps_the_card(client, city, dispatched):
     assert miss.status_code == 200 and "No request matches" in miss.content.decode()
 
 
-def test_subcentre_transfers_to_a_street_through_the_pages(city, login):
+def test_subcentre_transfers_to_a_street_through_the_pages(city: City,
+                                                           login: Callable[[User], Client]) -> None:
     noise = new_order(city, title="广场舞噪声", category="100201", district="gulou")
     do_action(city.agent, noise.number, "dispatch")  # gulou's noise route: the sub-centre
     client = login(city.sub_agent)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -29,6 +29,13 @@ from hotline.api.rules import RULE_REFUSAL
 from hotline.core.rules import ADMIN_SITE, PUBLIC, Rule, rule_of
 from hotline.orders.attachments import do_attach
 from tests.api.conftest import dispatched_order
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from pytest_django.fixtures import Settings
+
+    from tests.conftest import City
 
 # django-ninja's own pages under /api/v1/: the OpenAPI document, its docs page and the API root
 # (a redirect to the docs). They describe the API and show no data.
@@ -98,20 +105,20 @@ def declared_operations() -> tuple[list[tuple[str, str, Rule]], list[str]]:
 
 # --- (a) every endpoint declares a rule ------------------------------------------------------
 
-def test_every_page_declares_its_roles():
+def test_every_page_declares_its_roles() -> None:
     pages, missing = declared_pages()
     assert not missing, "pages without a rule (see hotline/core/rules.py): " + ", ".join(missing)
     assert len(pages) > 30
 
 
-def test_every_api_operation_declares_its_roles():
+def test_every_api_operation_declares_its_roles() -> None:
     operations, missing = declared_operations()
     assert not missing, "operations without a rule (see hotline/api/rules.py): " + ", ".join(
         missing)
     assert len(operations) > 50
 
 
-def test_the_openapi_document_carries_every_rule(db):
+def test_the_openapi_document_carries_every_rule(db: None) -> None:
     paths = Client().get("/api/v1/openapi.json").json()["paths"]
     bare = [f"{method.upper()} {path}" for path, ops in paths.items()
             for method, op in ops.items() if "x-roles" not in op and not op.get("x-public")]
@@ -120,7 +127,7 @@ def test_the_openapi_document_carries_every_rule(db):
     assert paths["/api/v1/desk/wallboard"]["get"]["x-roles"] == ["centre_admin", "monitor"]
 
 
-def test_the_admin_site_is_one_declared_rule(city):
+def test_the_admin_site_is_one_declared_rule(city: City) -> None:
     # Django's admin admits is_staff accounts only; none of the fixture users is one.
     assert ADMIN_SITE.note
     for who in USERS:
@@ -133,13 +140,13 @@ def test_the_admin_site_is_one_declared_rule(city):
 # --- (b) the matrix, generated from the declarations -----------------------------------------
 
 @pytest.fixture
-def media(settings, tmp_path):
+def media(settings: Settings, tmp_path: Path) -> Path:
     settings.MEDIA_ROOT = tmp_path
     return tmp_path
 
 
 @pytest.fixture
-def objects(city, media):
+def objects(city: City, media: Path) -> dict[str, str]:
     order = dispatched_order(city)
     upload = SimpleUploadedFile("note.txt", "门牌号写在这里".encode(), content_type="text/plain")
     attachment = do_attach(city.agent, order, upload, "intake")
@@ -178,7 +185,7 @@ def _to_login(response: Any) -> bool:
     return response.status_code == 302 and "/login/" in response.get("Location", "")
 
 
-def test_pages_admit_exactly_their_roles(city, objects):
+def test_pages_admit_exactly_their_roles(city: City, objects: dict[str, str]) -> None:
     pages, _missing = declared_pages()
     problems = []
     for route, name, rule in pages:
@@ -207,7 +214,7 @@ def _call(client: Client, method: str, url: str) -> Any:
     return client.generic(method, url, json.dumps({}), content_type="application/json")
 
 
-def test_api_operations_admit_exactly_their_roles(city, objects):
+def test_api_operations_admit_exactly_their_roles(city: City, objects: dict[str, str]) -> None:
     operations, _missing = declared_operations()
     problems = []
     # The API's catch-all for unknown actions must not resolve to a real action's route.
@@ -235,7 +242,7 @@ def test_api_operations_admit_exactly_their_roles(city, objects):
     assert not problems, "\n".join(problems)
 
 
-def test_an_undeclared_operation_refuses_everyone(city):
+def test_an_undeclared_operation_refuses_everyone(city: City) -> None:
     """The API fails closed: an operation whose declaration is missing answers 403."""
     from ninja import NinjaAPI, Router
 
@@ -264,7 +271,7 @@ def test_an_undeclared_operation_refuses_everyone(city):
     assert b"declares no access rule" in getattr(response, "content", b"")
 
 
-def test_superusers_are_not_admitted_where_the_rule_says_so(city):
+def test_superusers_are_not_admitted_where_the_rule_says_so(city: City) -> None:
     # The audit log is the audit administrator's alone (三员分立), superusers included.
     city.admin.is_superuser = True
     city.admin.save()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ NOISE_TEXTS = [
 
 
 @pytest.fixture
-def model_dir(settings: Any, tmp_path: Path) -> Path:
+def model_dir(settings: Any, tmp_path: Path) -> Iterator[Path]:
     from hotline.triage.services import forget_loaded_model
 
     settings.HOTLINE_TRIAGE_MODEL_DIR = tmp_path / "models"
@@ -36,7 +37,7 @@ def model_dir(settings: Any, tmp_path: Path) -> Path:
 
 def labelled_history(city: Any, copies: int = 2) -> list[Any]:
     """Orders of two categories that left the desk (dispatched), as agents categorised them."""
-    orders = []
+    orders: list[Any] = []
     for round_ in range(copies):
         for water, noise in zip(WATER_TEXTS, NOISE_TEXTS, strict=True):
             for text, category in ((water, "100101"), (noise, "100201")):

@@ -1,4 +1,5 @@
 import random
+from pathlib import Path
 
 import pytest
 
@@ -30,14 +31,14 @@ def toy_model() -> CategoryClassifier:
     return CategoryClassifier().fit(texts, labels)
 
 
-def test_separable_toy_texts_are_classified(toy_model):
+def test_separable_toy_texts_are_classified(toy_model: CategoryClassifier) -> None:
     texts, labels = toy_corpus(10, seed=7)
     predicted = toy_model.predict(texts)
     correct = sum(p == t for p, t in zip(predicted, labels, strict=True))
     assert correct / len(labels) >= 0.95
 
 
-def test_predict_top_returns_ranked_scores(toy_model):
+def test_predict_top_returns_ranked_scores(toy_model: CategoryClassifier) -> None:
     top = toy_model.predict_top("我家小区已经停水三天了，水管爆裂", k=3)
     assert top[0][0] == "water"
     assert len(top) == 3
@@ -47,13 +48,13 @@ def test_predict_top_returns_ranked_scores(toy_model):
     assert toy_model.predict_top("夜间施工噪音扰民", k=1)[0][0] == "noise"
 
 
-def test_raw_and_segmented_input_give_the_same_top_label(toy_model):
+def test_raw_and_segmented_input_give_the_same_top_label(toy_model: CategoryClassifier) -> None:
     raw = "附近学校的老师收取补课费"
     segmented = ["附近", "学校", "老师", "收取", "补课费"]
     assert toy_model.predict_top(raw)[0][0] == toy_model.predict_top(segmented)[0][0] == "school"
 
 
-def test_trained_on_segmented_words_predicts_raw_text():
+def test_trained_on_segmented_words_predicts_raw_text() -> None:
     texts, labels = toy_corpus(30)
     import jieba
 
@@ -62,7 +63,7 @@ def test_trained_on_segmented_words_predicts_raw_text():
     assert model.predict_top("楼上装修太吵闹了，影响休息")[0][0] == "noise"
 
 
-def test_save_and_load_round_trip(toy_model, tmp_path):
+def test_save_and_load_round_trip(toy_model: CategoryClassifier, tmp_path: Path) -> None:
     toy_model.metrics = {"macro_f1": 0.5}
     path = tmp_path / "models" / "category.pkl"
     toy_model.save(path)
@@ -73,7 +74,7 @@ def test_save_and_load_round_trip(toy_model, tmp_path):
     assert loaded.predict_top(text) == toy_model.predict_top(text)
 
 
-def test_load_refuses_a_foreign_pickle(tmp_path):
+def test_load_refuses_a_foreign_pickle(tmp_path: Path) -> None:
     import pickle
 
     path = tmp_path / "other.pkl"
@@ -82,7 +83,7 @@ def test_load_refuses_a_foreign_pickle(tmp_path):
         CategoryClassifier.load(path)
 
 
-def test_untrained_and_degenerate_inputs_fail_clearly():
+def test_untrained_and_degenerate_inputs_fail_clearly() -> None:
     with pytest.raises(RuntimeError):
         CategoryClassifier().predict_top("停水")
     with pytest.raises(ValueError):
@@ -91,7 +92,7 @@ def test_untrained_and_degenerate_inputs_fail_clearly():
         CategoryClassifier().fit(["停水"], ["water", "noise"])
 
 
-def test_fast_scoring_matches_sklearn(toy_model):
+def test_fast_scoring_matches_sklearn(toy_model: CategoryClassifier) -> None:
     import numpy as np
 
     from hotline.triage.classifier import words_of
@@ -103,7 +104,7 @@ def test_fast_scoring_matches_sklearn(toy_model):
     assert np.allclose(fast, reference, atol=1e-9)
 
 
-def test_fast_scoring_matches_sklearn_with_weighted_views_and_blend():
+def test_fast_scoring_matches_sklearn_with_weighted_views_and_blend() -> None:
     import numpy as np
 
     from hotline.triage.classifier import words_of
@@ -123,7 +124,8 @@ def test_fast_scoring_matches_sklearn_with_weighted_views_and_blend():
     assert [s for _, s in top] == sorted((s for _, s in top), reverse=True)
 
 
-def test_a_model_pickled_before_the_view_settings_existed_still_predicts(toy_model, tmp_path):
+def test_a_model_pickled_before_the_view_settings_existed_still_predicts(toy_model: CategoryClassifier,
+                                                                         tmp_path: Path) -> None:
     import copy
     import pickle
 

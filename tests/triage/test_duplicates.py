@@ -36,7 +36,7 @@ def _candidates(*items: Candidate) -> list[Candidate]:
                       enumerate(OTHERS))]
 
 
-def test_the_same_matter_from_another_caller_is_a_likely_duplicate():
+def test_the_same_matter_from_another_caller_is_a_likely_duplicate() -> None:
     request = Request(text=WATER_AGAIN, title="停水", address="幸福小区3号楼", district="gulou",
                       created_at=NOW, phone="13900000002")
     matches = rank(request, _candidates(
@@ -56,7 +56,7 @@ def test_the_same_matter_from_another_caller_is_a_likely_duplicate():
     assert 0.0 <= best.score <= 1.0
 
 
-def test_another_building_of_the_same_community_scores_lower():
+def test_another_building_of_the_same_community_scores_lower() -> None:
     request = Request(text=WATER_AGAIN, address="幸福小区3号楼", district="gulou", created_at=NOW)
     same = Candidate(key="same", text=WATER, address="幸福小区3号楼", district="gulou",
                      created_at=NOW)
@@ -68,7 +68,7 @@ def test_another_building_of_the_same_community_scores_lower():
     assert scores["other"].kind != Kind.DUPLICATE
 
 
-def test_another_district_and_a_long_time_apart_lower_the_score():
+def test_another_district_and_a_long_time_apart_lower_the_score() -> None:
     request = Request(text=WATER_AGAIN, district="gulou", created_at=NOW)
     near = Candidate(key="near", text=WATER, district="gulou", created_at=NOW)
     far = Candidate(key="far", text=WATER, district="gulou", created_at=NOW - dt.timedelta(days=29))
@@ -79,7 +79,7 @@ def test_another_district_and_a_long_time_apart_lower_the_score():
     assert scores["elsewhere"] < scores["near"] * 0.6
 
 
-def test_the_same_caller_raises_a_similar_text_but_not_an_unrelated_one():
+def test_the_same_caller_raises_a_similar_text_but_not_an_unrelated_one() -> None:
     request = Request(text=WATER_AGAIN, created_at=NOW, phone="139-0000-0001")
     mine = Candidate(key="mine", text=WATER, created_at=NOW, phone="13900000001")
     theirs = Candidate(key="theirs", text=WATER, created_at=NOW, phone="13900000009")
@@ -90,7 +90,7 @@ def test_the_same_caller_raises_a_similar_text_but_not_an_unrelated_one():
     assert scores["unrelated"].score < RELATED_THRESHOLD
 
 
-def test_rank_is_bounded_and_sorted_and_handles_empty_input():
+def test_rank_is_bounded_and_sorted_and_handles_empty_input() -> None:
     request = Request(text=WATER_AGAIN)
     assert rank(request, []) == []
     many = [Candidate(key=i, text=WATER + str(i)) for i in range(20)]
@@ -100,7 +100,7 @@ def test_rank_is_bounded_and_sorted_and_handles_empty_input():
     assert rank(Request(text="？？？"), many) == []
 
 
-def test_address_normalisation():
+def test_address_normalisation() -> None:
     key = normalise_address("福州市鼓楼区幸福小区三号楼2单元301室")
     assert key.place == "幸福小区"
     assert dict(key.numbers) == {"building": "3", "unit": "2", "room": "301"}
@@ -117,7 +117,7 @@ def test_address_normalisation():
     assert unrelated == 0.0 and not conflict
 
 
-def test_guess_address_finds_the_place_named_in_a_text():
+def test_guess_address_finds_the_place_named_in_a_text() -> None:
     assert guess_address("本人系春华镇金鼎村七里组村民") == "春华镇金鼎村"
     assert guess_address("住在幸福小区3号楼的居民反映") == "幸福小区3号楼"
     assert guess_address("我家小区停水了") == ""

@@ -21,7 +21,7 @@ RECALL_FLOOR = 0.8
 
 @pytest.mark.shared_data
 @pytest.mark.django_db
-def test_precision_and_recall_on_seven_weeks_of_real_messages():
+def test_precision_and_recall_on_seven_weeks_of_real_messages() -> None:
     if not (DATA / "messages_likes.csv").exists():
         pytest.skip(f"shared data absent: {DATA} (see shared/data/README.md)")
     similar.cache.clear()

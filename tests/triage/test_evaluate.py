@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 KEYS = {"macro_f1", "accuracy", "n_test", "train_seconds", "ms_per_message"}
 
 
-def write_csv(path: Path, column: str, texts, labels) -> Path:
+def write_csv(path: Path, column: str, texts: list[str], labels: list[str]) -> Path:
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow([column, "label"])
@@ -21,7 +21,7 @@ def write_csv(path: Path, column: str, texts, labels) -> Path:
     return path
 
 
-def test_cli_trains_on_tokens_and_tests_on_raw_text(tmp_path):
+def test_cli_trains_on_tokens_and_tests_on_raw_text(tmp_path: Path) -> None:
     import jieba
 
     texts, labels = toy_corpus(30)
@@ -56,7 +56,7 @@ def test_cli_trains_on_tokens_and_tests_on_raw_text(tmp_path):
     assert (tmp_path / "model.pkl").exists()
 
 
-def test_cli_cross_validation(tmp_path, capsys):
+def test_cli_cross_validation(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     texts, labels = toy_corpus(20)
     train = write_csv(tmp_path / "train.csv", "text", texts, labels)
     assert main(["--train", str(train), "--cv", "3"]) == 0
@@ -66,13 +66,13 @@ def test_cli_cross_validation(tmp_path, capsys):
     assert result["macro_f1"] >= 0.9
 
 
-def test_cli_rejects_a_csv_without_label(tmp_path, capsys):
+def test_cli_rejects_a_csv_without_label(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text("text\n停水\n", encoding="utf-8")
     assert main(["--train", str(bad), "--cv", "2"]) == 2
     assert "label" in capsys.readouterr().err
 
 
-def test_cli_needs_test_or_cv(tmp_path):
+def test_cli_needs_test_or_cv(tmp_path: Path) -> None:
     with pytest.raises(SystemExit):
         main(["--train", str(tmp_path / "x.csv")])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -13,17 +14,22 @@ from hotline.triage.versions import do_activate_version
 from tests.orders.helpers import new_order
 from tests.triage.conftest import labelled_history
 
+if TYPE_CHECKING:
+
+    from tests.conftest import City
+    from tests.triage.conftest import Path
+
 pytestmark = pytest.mark.usefixtures("model_dir")
 
 
-def test_no_history_trains_nothing_and_says_why(city):
+def test_no_history_trains_nothing_and_says_why(city: City) -> None:
     outcome = do_train_classifier()
     assert not outcome.trained
     assert "not enough labelled orders" in outcome.message
     assert not ClassifierVersion.objects.exists()
 
 
-def test_orders_still_at_the_desk_are_not_labels(city):
+def test_orders_still_at_the_desk_are_not_labels(city: City) -> None:
     labelled_history(city, copies=1)
     new_order(city.agent, text="未派单的停水工单", category="100101", citizen_phone="13900000001")
     data = training_set()
@@ -31,7 +37,7 @@ def test_orders_still_at_the_desk_are_not_labels(city):
     assert set(data.labels) == {"100101", "100201"}
 
 
-def test_training_measures_stores_and_activates_a_version(city, model_dir):
+def test_training_measures_stores_and_activates_a_version(city: City, model_dir: Path) -> None:
     labelled_history(city)
     outcome = do_train_classifier(trigger="test")
     assert outcome.trained and outcome.activated
@@ -47,7 +53,7 @@ def test_training_measures_stores_and_activates_a_version(city, model_dir):
     assert version.ms_per_message is not None and version.ms_per_message > 0
 
 
-def test_a_new_version_replaces_the_old_and_the_admin_can_go_back(city):
+def test_a_new_version_replaces_the_old_and_the_admin_can_go_back(city: City) -> None:
     labelled_history(city)
     do_train_classifier()
     second = do_train_classifier().version
@@ -59,7 +65,7 @@ def test_a_new_version_replaces_the_old_and_the_admin_can_go_back(city):
     assert statuses == {1: ModelStatus.ACTIVE, 2: ModelStatus.RETIRED}
 
 
-def test_a_clearly_worse_version_waits_for_the_admin(city):
+def test_a_clearly_worse_version_waits_for_the_admin(city: City) -> None:
     labelled_history(city)
     do_train_classifier()
     ClassifierVersion.objects.filter(version=1).update(macro_f1=1.5)  # an unbeatable incumbent
@@ -68,7 +74,7 @@ def test_a_clearly_worse_version_waits_for_the_admin(city):
     assert ClassifierVersion.objects.get(version=2).status == ModelStatus.READY
 
 
-def test_activating_what_does_not_exist_or_has_no_file_is_refused(city, model_dir):
+def test_activating_what_does_not_exist_or_has_no_file_is_refused(city: City, model_dir: Path) -> None:
     labelled_history(city)
     do_train_classifier()
     do_train_classifier()
@@ -97,7 +103,7 @@ def test_retraining_clock(city, settings):
     assert not retraining_due(None)  # 0 switches automatic retraining off
 
 
-def test_scores_are_calibrated_on_the_held_out_orders():
+def test_scores_are_calibrated_on_the_held_out_orders() -> None:
     from hotline.triage.calibration import calibrated_scale
     from hotline.triage.classifier import CategoryClassifier
     from tests.triage.conftest import NOISE_TEXTS, WATER_TEXTS

@@ -14,6 +14,7 @@ recorded speech or a tone; prompts are 1200 Hz tones.
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -52,6 +53,11 @@ from tests.voice.agentphone import (  # noqa: F401 - the fixtures are used by na
 )
 from tests.voice.test_baresip import read_mono
 
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from tests.conftest import City
+
 # Both peers installed, media in the test's folder, no error logged by the gateway.
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True),
               pytest.mark.usefixtures("_peers_and_media", "_no_gateway_errors", "_latency_summary")]
@@ -65,12 +71,12 @@ def waited(call: QueuedCall) -> float:
     return call.wait_s
 
 
-def test_a_caller_reaches_a_ready_agent_and_the_call_is_recorded(city, tmp_path):
+def test_a_caller_reaches_a_ready_agent_and_the_call_is_recorded(city: City, tmp_path: Path) -> None:
     Queue.objects.create(code="general", name="综合", wrap_up_s=30, ring_timeout_s=15)
     extension(city.agent, "8001")
     ready(city.agent, "8001")
 
-    async def scene():
+    async def scene() -> Any:
         async with Scene(tmp_path) as s:
             phone = await s.phone("8001", AGENT_HZ)
             code, log = await s.call(talk_ms=7100)
@@ -106,7 +112,7 @@ def test_a_caller_reaches_a_ready_agent_and_the_call_is_recorded(city, tmp_path)
     assert s.gateway.entries("agent") == ["8001"]
 
 
-def test_a_phone_that_rings_out_loses_the_call_to_the_next_ready_agent(city, tmp_path):
+def test_a_phone_that_rings_out_loses_the_call_to_the_next_ready_agent(city: City, tmp_path: Path) -> None:
     """Ring-no-answer: the first agent's phone rings for the queue's ring timeout, the offer is
     withdrawn (that agent becomes busy, 未接), the call goes to the next ready agent."""
     Queue.objects.create(code="general", name="综合", wrap_up_s=30, ring_timeout_s=2)
@@ -115,7 +121,7 @@ def test_a_phone_that_rings_out_loses_the_call_to_the_next_ready_agent(city, tmp
     ready(city.agent, "8001")  # ready first: offered first
     ready(city.sub_agent, "8002")
 
-    async def scene():
+    async def scene() -> Any:
         async with Scene(tmp_path) as s:
             away = await s.phone("8001", AGENT_HZ, auto_answer=False)
             there = await s.phone("8002", COLLEAGUE_HZ)
@@ -154,15 +160,15 @@ def test_a_phone_that_rings_out_loses_the_call_to_the_next_ready_agent(city, tmp
     assert colleague > HEARD and caller > HEARD and agent < NOT_HEARD
 
 
-def test_a_caller_who_gives_up_waiting_heard_the_prompt_and_music_and_is_abandoned(city,
-                                                                                     tmp_path):
+def test_a_caller_who_gives_up_waiting_heard_the_prompt_and_music_and_is_abandoned(city: City,
+                                                                                     tmp_path: Path) -> None:
     """Nobody ready: the caller (a baresip softphone, recording what it hears) hears the
     holding prompt with the position, then hold music, and hangs up after a few seconds."""
     Queue.objects.create(code="general", name="综合", wrap_up_s=30, ring_timeout_s=5)
     extension(city.agent, "8001")
     desk.do_sign_in(city.agent, extension="8001")  # signed in, not ready
 
-    async def scene():
+    async def scene() -> Any:
         async with Scene(tmp_path, prompt_seconds=0.6) as s:
             caller = await s.caller(CALLER_HZ)
             await caller.dial()
@@ -196,12 +202,12 @@ def test_a_caller_who_gives_up_waiting_heard_the_prompt_and_music_and_is_abandon
     assert power(heard.samples, heard.rate, CALLER_HZ) < NOT_HEARD  # no echo of itself
 
 
-def test_a_caller_who_hangs_up_while_the_phone_rings_cancels_the_ring(city, tmp_path):
+def test_a_caller_who_hangs_up_while_the_phone_rings_cancels_the_ring(city: City, tmp_path: Path) -> None:
     Queue.objects.create(code="general", name="综合", wrap_up_s=30, ring_timeout_s=10)
     extension(city.agent, "8001")
     ready(city.agent, "8001")
 
-    async def scene():
+    async def scene() -> Any:
         async with Scene(tmp_path) as s:
             phone = await s.phone("8001", AGENT_HZ, auto_answer=False)
             code, log = await s.call(talk_ms=2500, tone_hz=CALLER_HZ)
@@ -222,13 +228,13 @@ def test_a_caller_who_hangs_up_while_the_phone_rings_cancels_the_ring(city, tmp_
     assert s.gateway.entries("agent") == []
 
 
-def test_an_elderly_caller_waiting_second_is_served_first(city, tmp_path):
+def test_an_elderly_caller_waiting_second_is_served_first(city: City, tmp_path: Path) -> None:
     Queue.objects.create(code="general", name="综合", wrap_up_s=30, ring_timeout_s=5)
     Citizen.objects.create(phone="13800138002", tags=["elderly"])
     extension(city.agent, "8001")
     desk.do_sign_in(city.agent, extension="8001")
 
-    async def scene():
+    async def scene() -> Any:
         async with Scene(tmp_path) as s:
             await s.phone("8001", AGENT_HZ)
             first = await s.start_call(5000, caller="13800138001", tone_hz=CALLER_HZ)
@@ -252,13 +258,14 @@ def test_an_elderly_caller_waiting_second_is_served_first(city, tmp_path):
     assert [change.call_id for change in offered] == [elderly.pk]
 
 
-def test_a_queue_overflowing_to_a_call_back_takes_the_number_and_ends_the_call(city, tmp_path):
+def test_a_queue_overflowing_to_a_call_back_takes_the_number_and_ends_the_call(city: City,
+                                                                               tmp_path: Path) -> None:
     queue = Queue.objects.create(code="general", name="综合", wrap_up_s=30, ring_timeout_s=5)
     OverflowRule.objects.create(queue=queue, after_s=2, action="callback")
     extension(city.agent, "8001")
     desk.do_sign_in(city.agent, extension="8001")
 
-    async def scene():
+    async def scene() -> Any:
         async with Scene(tmp_path) as s:
             started = now()
             code, log = await s.call(talk_ms=1000, hang_up=False, tone_hz=CALLER_HZ)
@@ -281,11 +288,11 @@ def test_a_queue_overflowing_to_a_call_back_takes_the_number_and_ends_the_call(c
     assert ended - overflowed >= 0.15  # the 0.2 s prompt was played out first
 
 
-def test_a_queue_overflowing_to_voicemail_sends_the_caller_to_the_mailbox(city, tmp_path):
+def test_a_queue_overflowing_to_voicemail_sends_the_caller_to_the_mailbox(city: City, tmp_path: Path) -> None:
     queue = Queue.objects.create(code="general", name="综合", wrap_up_s=30, ring_timeout_s=5)
     OverflowRule.objects.create(queue=queue, after_s=2, action="voicemail")
 
-    async def scene():
+    async def scene() -> Any:
         async with Scene(tmp_path) as s:
             code, log = await s.call(talk_ms=4500, tone_hz=CALLER_HZ)
             return s, code, log
@@ -299,12 +306,12 @@ def test_a_queue_overflowing_to_voicemail_sends_the_caller_to_the_mailbox(city, 
     assert "start" in s.gateway.entries("recording")  # the mailbox records the message
 
 
-def test_a_caller_waiting_past_the_gateway_limit_gets_a_call_back_request(city, tmp_path):
+def test_a_caller_waiting_past_the_gateway_limit_gets_a_call_back_request(city: City, tmp_path: Path) -> None:
     """No queue rule, nobody ready: the gateway's own limit on waiting (max_wait_s) ends the
     wait with a call-back request, recorded like a callback overflow."""
     Queue.objects.create(code="general", name="综合", wrap_up_s=30, ring_timeout_s=5)
 
-    async def scene():
+    async def scene() -> Any:
         async with Scene(tmp_path) as s:
             s.gateway.agents.max_wait_s = 1.5
             code, log = await s.call(talk_ms=500, hang_up=False, tone_hz=CALLER_HZ)
@@ -320,14 +327,14 @@ def test_a_caller_waiting_past_the_gateway_limit_gets_a_call_back_request(city, 
     assert Contact.objects.filter(summary__contains="queue overflow").count() == 1
 
 
-def test_a_gateway_stopped_with_live_calls_hangs_them_up_and_closes_them(city, tmp_path):
+def test_a_gateway_stopped_with_live_calls_hangs_them_up_and_closes_them(city: City, tmp_path: Path) -> None:
     """A graceful restart (SIGTERM): the callers get a BYE, the talking call ends (the agent
     goes to wrap-up), the waiting one is abandoned."""
     Queue.objects.create(code="general", name="综合", wrap_up_s=30, ring_timeout_s=5)
     extension(city.agent, "8001")
     ready(city.agent, "8001")
 
-    async def scene():
+    async def scene() -> Any:
         async with Scene(tmp_path) as s:
             phone = await s.phone("8001", AGENT_HZ)
             # Each sipp talks for 0.2 s, then waits for the BYE that ends its call.
@@ -352,7 +359,8 @@ def test_a_gateway_stopped_with_live_calls_hangs_them_up_and_closes_them(city, t
     assert CallRecording.objects.count() == 1
 
 
-def test_a_gateway_killed_with_live_calls_closes_them_when_it_starts_again(city, tmp_path):
+def test_a_gateway_killed_with_live_calls_closes_them_when_it_starts_again(city: City,
+                                                                           tmp_path: Path) -> None:
     """One caller talks with the agent, another waits; the gateway dies without a word (its
     sockets close, nothing is written). The next start under the same gateway id closes both:
     the talk ends (the agent goes to wrap-up), the waiting caller is abandoned."""
@@ -360,7 +368,7 @@ def test_a_gateway_killed_with_live_calls_closes_them_when_it_starts_again(city,
     extension(city.agent, "8001")
     ready(city.agent, "8001")
 
-    async def scene():
+    async def scene() -> Any:
         async with Scene(tmp_path) as first:
             await first.phone("8001", AGENT_HZ)
             await first.start_call(20000, tone_hz=CALLER_HZ)

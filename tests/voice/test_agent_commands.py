@@ -10,7 +10,7 @@ what happened (command results, queue entries, agents' states, desk events).
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -43,6 +43,11 @@ from tests.voice.agentphone import (  # noqa: F401 - the fixtures are used by na
     until,
 )
 from tests.voice.test_baresip import read_mono
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from tests.conftest import City
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True),
               pytest.mark.usefixtures("_peers_and_media", "_no_gateway_errors", "_latency_summary")]
@@ -124,12 +129,13 @@ def on_hold_reports(call_id: int) -> list[Any]:
         kind="call_updated", call_id=call_id).order_by("id")]
 
 
-def test_hold_plays_music_to_the_caller_and_silence_to_the_agent_until_resumed(city, tmp_path):
+def test_hold_plays_music_to_the_caller_and_silence_to_the_agent_until_resumed(city: City,
+                                                                               tmp_path: Path) -> None:
     Queue.objects.create(code="general", name="综合", wrap_up_s=30, ring_timeout_s=5)
     extension(city.agent, "8001")
     ready(city.agent, "8001")
 
-    async def scene():
+    async def scene() -> Any:
         async with Scene(tmp_path) as s:
             desk = Desk(s, city)
             caller, agent, call_id = await desk.connect()
@@ -168,14 +174,14 @@ def test_hold_plays_music_to_the_caller_and_silence_to_the_agent_until_resumed(c
 
 
 def test_a_blind_transfer_to_a_colleague_hands_the_caller_over_and_keeps_one_recording(
-        city, tmp_path):
+        city: City, tmp_path: Path) -> None:
     Queue.objects.create(code="general", name="综合", wrap_up_s=30, ring_timeout_s=5)
     extension(city.agent, "8001")
     extension(city.sub_agent, "8002")
     ready(city.agent, "8001")
     ready(city.sub_agent, "8002")  # ready later than 8001: the call goes to 8001 first
 
-    async def scene():
+    async def scene() -> Any:
         async with Scene(tmp_path) as s:
             colleague = await s.phone("8002", COLLEAGUE_HZ)
             desk = Desk(s, city)
@@ -216,7 +222,7 @@ def test_a_blind_transfer_to_a_colleague_hands_the_caller_over_and_keeps_one_rec
 
 
 def test_a_blind_transfer_to_a_queue_puts_the_caller_back_in_line_for_the_next_agent(
-        city, tmp_path):
+        city: City, tmp_path: Path) -> None:
     Queue.objects.create(code="general", name="综合", wrap_up_s=30, ring_timeout_s=5)
     second_line = Queue.objects.create(code="business", name="企业服务", wrap_up_s=30,
                                        ring_timeout_s=5)
@@ -224,7 +230,7 @@ def test_a_blind_transfer_to_a_queue_puts_the_caller_back_in_line_for_the_next_a
     extension(city.sub_agent, "8002")
     ready(city.agent, "8001")
 
-    async def scene():
+    async def scene() -> Any:
         async with Scene(tmp_path) as s:
             colleague = await s.phone("8002", COLLEAGUE_HZ)
             desk = Desk(s, city)
@@ -257,12 +263,13 @@ def test_a_blind_transfer_to_a_queue_puts_the_caller_back_in_line_for_the_next_a
     assert "business" in s.gateway.entries("queue")
 
 
-def test_a_blind_transfer_to_a_department_number_goes_out_through_the_trunk(city, tmp_path):
+def test_a_blind_transfer_to_a_department_number_goes_out_through_the_trunk(city: City,
+                                                                            tmp_path: Path) -> None:
     Queue.objects.create(code="general", name="综合", wrap_up_s=30, ring_timeout_s=5)
     extension(city.agent, "8001")
     ready(city.agent, "8001")
 
-    async def scene():
+    async def scene() -> Any:
         async with Scene(tmp_path, trunk_hz=TRUNK_HZ) as s:
             desk = Desk(s, city)
             caller, _, call_id = await desk.connect()
@@ -289,14 +296,14 @@ def test_a_blind_transfer_to_a_department_number_goes_out_through_the_trunk(city
           who="recording after")
 
 
-def test_a_transfer_nobody_answers_brings_the_caller_back_to_the_agent(city, tmp_path):
+def test_a_transfer_nobody_answers_brings_the_caller_back_to_the_agent(city: City, tmp_path: Path) -> None:
     Queue.objects.create(code="general", name="综合", wrap_up_s=30, ring_timeout_s=2)
     extension(city.agent, "8001")
     extension(city.sub_agent, "8002")
     ready(city.agent, "8001")
     ready(city.sub_agent, "8002")
 
-    async def scene():
+    async def scene() -> Any:
         async with Scene(tmp_path) as s:
             away = await s.phone("8002", COLLEAGUE_HZ, auto_answer=False)
             desk = Desk(s, city)
@@ -329,14 +336,14 @@ def test_a_transfer_nobody_answers_brings_the_caller_back_to_the_agent(city, tmp
     hears(to_agent, *back, CALLER_HZ, who="agent back")
 
 
-def test_a_consultation_completed_hands_the_caller_to_the_colleague(city, tmp_path):
+def test_a_consultation_completed_hands_the_caller_to_the_colleague(city: City, tmp_path: Path) -> None:
     Queue.objects.create(code="general", name="综合", wrap_up_s=30, ring_timeout_s=5)
     extension(city.agent, "8001")
     extension(city.sub_agent, "8002")
     ready(city.agent, "8001")
     ready(city.sub_agent, "8002")
 
-    async def scene():
+    async def scene() -> Any:
         async with Scene(tmp_path) as s:
             colleague = await s.phone("8002", COLLEAGUE_HZ)
             desk = Desk(s, city)
@@ -376,14 +383,14 @@ def test_a_consultation_completed_hands_the_caller_to_the_colleague(city, tmp_pa
     hears(recording, *after, CALLER_HZ, COLLEAGUE_HZ, who="recording after")
 
 
-def test_a_consultation_cancelled_brings_the_agent_back_to_the_caller(city, tmp_path):
+def test_a_consultation_cancelled_brings_the_agent_back_to_the_caller(city: City, tmp_path: Path) -> None:
     Queue.objects.create(code="general", name="综合", wrap_up_s=30, ring_timeout_s=5)
     extension(city.agent, "8001")
     extension(city.sub_agent, "8002")
     ready(city.agent, "8001")
     ready(city.sub_agent, "8002")
 
-    async def scene():
+    async def scene() -> Any:
         async with Scene(tmp_path) as s:
             colleague = await s.phone("8002", COLLEAGUE_HZ)
             desk = Desk(s, city)
@@ -413,14 +420,14 @@ def test_a_consultation_cancelled_brings_the_agent_back_to_the_caller(city, tmp_
     hears(to_caller, *desk.phase("consult_done", "cancel"), who="held caller")
 
 
-def test_a_three_way_call_with_a_leader_lets_all_three_hear_each_other(city, tmp_path):
+def test_a_three_way_call_with_a_leader_lets_all_three_hear_each_other(city: City, tmp_path: Path) -> None:
     """The leader is no agent of the ACD: their extension is simply rung."""
     Queue.objects.create(code="general", name="综合", wrap_up_s=30, ring_timeout_s=5)
     extension(city.agent, "8001")
     extension(city.leader, "8100")
     ready(city.agent, "8001")
 
-    async def scene():
+    async def scene() -> Any:
         async with Scene(tmp_path) as s:
             leader = await s.phone("8100", LEADER_HZ)
             desk = Desk(s, city)
@@ -459,12 +466,12 @@ def test_a_three_way_call_with_a_leader_lets_all_three_hear_each_other(city, tmp
     assert to_agent.seconds < desk.marks["agent_left"] - desk.marks["answered"] + 0.5
 
 
-def test_an_emergency_transfer_dials_110_through_the_trunk(city, tmp_path):
+def test_an_emergency_transfer_dials_110_through_the_trunk(city: City, tmp_path: Path) -> None:
     Queue.objects.create(code="general", name="综合", wrap_up_s=30, ring_timeout_s=5)
     extension(city.agent, "8001")
     ready(city.agent, "8001")
 
-    async def scene():
+    async def scene() -> Any:
         async with Scene(tmp_path, trunk_hz=TRUNK_HZ) as s:
             desk = Desk(s, city)
             caller, agent, call_id = await desk.connect()
@@ -486,13 +493,13 @@ def test_an_emergency_transfer_dials_110_through_the_trunk(city, tmp_path):
     hears(to_caller, *desk.phase("emergency_done", "hung_up"), TRUNK_HZ, who="caller")
 
 
-def test_a_supervisor_listens_whispers_and_barges_in(city, tmp_path):
+def test_a_supervisor_listens_whispers_and_barges_in(city: City, tmp_path: Path) -> None:
     Queue.objects.create(code="general", name="综合", wrap_up_s=30, ring_timeout_s=5)
     extension(city.agent, "8001")
     extension(city.monitor, "8009")
     ready(city.agent, "8001")
 
-    async def scene():
+    async def scene() -> Any:
         async with Scene(tmp_path) as s:
             supervisor = await s.phone("8009", SUPERVISOR_HZ)
             desk = Desk(s, city)
@@ -533,7 +540,8 @@ def test_a_supervisor_listens_whispers_and_barges_in(city, tmp_path):
     assert modes == [["listen"], ["whisper"], ["barge"]]
 
 
-def test_a_whisper_follows_the_call_to_the_colleague_it_was_transferred_to(city, tmp_path):
+def test_a_whisper_follows_the_call_to_the_colleague_it_was_transferred_to(city: City,
+                                                                           tmp_path: Path) -> None:
     Queue.objects.create(code="general", name="综合", wrap_up_s=30, ring_timeout_s=5)
     extension(city.agent, "8001")
     extension(city.sub_agent, "8002")
@@ -541,7 +549,7 @@ def test_a_whisper_follows_the_call_to_the_colleague_it_was_transferred_to(city,
     ready(city.agent, "8001")
     ready(city.sub_agent, "8002")
 
-    async def scene():
+    async def scene() -> Any:
         async with Scene(tmp_path) as s:
             colleague = await s.phone("8002", COLLEAGUE_HZ)
             supervisor = await s.phone("8009", SUPERVISOR_HZ)
@@ -573,14 +581,14 @@ def test_a_whisper_follows_the_call_to_the_colleague_it_was_transferred_to(city,
     hears(recording_heard(s), *after, CALLER_HZ, COLLEAGUE_HZ, who="recording (after)")
 
 
-def test_a_transfer_nobody_answers_leaves_a_held_caller_on_hold(city, tmp_path):
+def test_a_transfer_nobody_answers_leaves_a_held_caller_on_hold(city: City, tmp_path: Path) -> None:
     Queue.objects.create(code="general", name="综合", wrap_up_s=30, ring_timeout_s=2)
     extension(city.agent, "8001")
     extension(city.sub_agent, "8002")
     ready(city.agent, "8001")
     ready(city.sub_agent, "8002")
 
-    async def scene():
+    async def scene() -> Any:
         async with Scene(tmp_path) as s:
             await s.phone("8002", COLLEAGUE_HZ, auto_answer=False)
             desk = Desk(s, city)

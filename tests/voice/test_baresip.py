@@ -10,13 +10,16 @@ import shutil
 import struct
 import subprocess
 import wave
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from hotline.voice.media.recorder import WavRecorder
 from hotline.voice.media.session import MediaSession
 from hotline.voice.media.udp import open_rtp_endpoint
-from hotline.voice.sip.udp import open_sip_endpoint
+from hotline.voice.sip.udp import SipEndpoint, open_sip_endpoint
 from hotline.voice.sip.useragent import CallEnded, CallEstablished, EndReason, IncomingCall
 from tests.voice.test_media import tone
 
@@ -24,7 +27,7 @@ pytestmark = pytest.mark.e2e
 PROMPT_HZ, CALLER_HZ = 1000.0, 300.0
 
 
-def tone_power(samples, rate, frequency):
+def tone_power(samples: Sequence[int], rate: int, frequency: float) -> float:
     """Goertzel: the signal's power at one frequency, normalised by its length."""
     coefficient = 2 * math.cos(2 * math.pi * frequency / rate)
     previous = before = 0.0
@@ -33,7 +36,7 @@ def tone_power(samples, rate, frequency):
     return (previous**2 + before**2 - coefficient * previous * before) / len(samples) ** 2
 
 
-def read_mono(path):
+def read_mono(path: Path) -> tuple[tuple[int, ...], int]:
     with wave.open(str(path), "rb") as wav:
         assert wav.getsampwidth() == 2
         frames = wav.readframes(wav.getnframes())
@@ -43,15 +46,15 @@ def read_mono(path):
 
 
 class Gateway:
-    def __init__(self, tmp_path):
+    def __init__(self, tmp_path: Path) -> None:
         self.tmp_path = tmp_path
-        self.events = []
-        self.rtp = {}
-        self.recorder = None
-        self.tasks = set()
+        self.events: list[type] = []
+        self.rtp: dict[str, Any] = {}
+        self.recorder: WavRecorder | None = None
+        self.tasks: set[asyncio.Task[None]] = set()
         self.done = asyncio.Event()
 
-    def __call__(self, endpoint, event):
+    def __call__(self, endpoint: SipEndpoint, event: object) -> None:
         loop = asyncio.get_running_loop()
         self.events.append(type(event))
         if isinstance(event, IncomingCall):
@@ -59,6 +62,7 @@ class Gateway:
             self.tasks.add(task)
         elif isinstance(event, CallEstablished):
             self.recorder = WavRecorder(str(self.tmp_path / "heard_from_caller.wav"))
+            assert event.media is not None
             session = MediaSession(event.media, start=loop.time(), recorder=self.recorder)
             session.play(tone(frequency=PROMPT_HZ, amplitude=10000, samples=8000 * 3))
             self.rtp[event.call_id].attach(session)
@@ -66,15 +70,16 @@ class Gateway:
         elif isinstance(event, CallEnded):
             self.reason = event.reason
             self.rtp[event.call_id].close()
+            assert self.recorder is not None
             self.recorder.close()
             self.done.set()
 
-    async def _answer(self, endpoint, call_id):
+    async def _answer(self, endpoint: SipEndpoint, call_id: str) -> None:
         self.rtp[call_id] = await open_rtp_endpoint("127.0.0.1", lambda digit: None)
         endpoint.answer(call_id, self.rtp[call_id].port)
 
 
-def write_baresip_config(directory, sound_dir, source_wav):
+def write_baresip_config(directory: Path, sound_dir: Path, source_wav: Path) -> None:
     directory.mkdir()
     (directory / "config").write_text(
         "poll_method poll\n"
@@ -89,7 +94,7 @@ def write_baresip_config(directory, sound_dir, source_wav):
     (directory / "accounts").write_text("<sip:caller@127.0.0.1>;regint=0;audio_codecs=PCMU\n")
 
 
-async def call_from_baresip(tmp_path):
+async def call_from_baresip(tmp_path: Path) -> tuple[Gateway, Path, str]:
     gateway = Gateway(tmp_path)
     endpoint = await open_sip_endpoint("127.0.0.1", 0, gateway)
     source = tmp_path / "caller.wav"
@@ -113,7 +118,7 @@ async def call_from_baresip(tmp_path):
     return gateway, sound_dir, output.decode(errors="replace")
 
 
-def test_baresip_hears_our_prompt_and_we_hear_baresip(tmp_path):
+def test_baresip_hears_our_prompt_and_we_hear_baresip(tmp_path: Path) -> None:
     if shutil.which("baresip") is None:
         pytest.fail("baresip is not installed: apt-get install -y baresip")
     gateway, sound_dir, log = asyncio.run(call_from_baresip(tmp_path))

@@ -4,8 +4,11 @@ sending real RTP with a tone (µ-law on the caller's side, A-law on the agent's)
 
 import asyncio
 import time
+from collections.abc import Callable
+from typing import Any, cast
 
 import numpy as np
+import pytest
 
 from hotline.voice.media import g711
 from hotline.voice.media.bridge import Bridge, BridgeRunner
@@ -22,21 +25,22 @@ CALLER_TONE, AGENT_TONE = 300.0, 500.0
 
 
 class Phone(asyncio.DatagramProtocol):
-    def __init__(self):
+    def __init__(self) -> None:
         self.received: list[tuple[float, bytes]] = []
 
-    def connection_made(self, transport):
-        self.transport = transport
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.DatagramTransport, transport)
 
-    def datagram_received(self, data, addr):
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         self.received.append((asyncio.get_running_loop().time(), data))
 
     @property
-    def port(self):
+    def port(self) -> int:
         return self.transport.get_extra_info("sockname")[1]
 
 
-async def speak(phone, codec, frequency, target, start):
+async def speak(phone: Phone, codec: Codec, frequency: float, target: tuple[str, int],
+                start: float) -> list[float]:
     """Paced RTP like a phone sends it; returns the send time of each packet."""
     loop = asyncio.get_running_loop()
     count = int(SECONDS / 0.02)
@@ -51,20 +55,20 @@ async def speak(phone, codec, frequency, target, start):
     return sent
 
 
-def heard(phone, codec):
+def heard(phone: Phone, codec: Codec) -> list[tuple[float, bytes]]:
     packets = [(at, parse_rtp(data)) for at, data in phone.received]
     assert packets and {p.payload_type for _, p in packets} == {int(codec)}
     return [(at, g711.decode(codec, p.payload)) for at, p in packets]
 
 
-def first_loud(frames, frequency):
+def first_loud(frames: list[tuple[float, bytes]], frequency: float) -> float:
     for at, pcm in frames:
         if goertzel(pcm, frequency) > 2000:
             return at
     raise AssertionError("the tone never arrived")
 
 
-async def run_call():
+async def run_call() -> tuple[Any, ...]:
     loop = asyncio.get_running_loop()
     caller_rtp = await open_rtp_endpoint("127.0.0.1", lambda digit: None)
     agent_rtp = await open_rtp_endpoint("127.0.0.1", lambda digit: None)
@@ -99,7 +103,7 @@ async def run_call():
     return caller_phone, agent_phone, caller_sent, agent_sent, bridge, runner, caller, agent
 
 
-def test_each_phone_hears_the_other_through_the_bridge():
+def test_each_phone_hears_the_other_through_the_bridge() -> None:
     caller_phone, agent_phone, caller_sent, agent_sent, bridge, runner, caller, agent = (
         asyncio.run(run_call()))
     assert not runner.running and runner.errors == 0
@@ -127,7 +131,7 @@ def test_each_phone_hears_the_other_through_the_bridge():
 class ScriptedBridge(Bridge):
     """A bridge whose tick also runs `after_tick` (to stall the loop, fail or hang up)."""
 
-    def __init__(self, after_tick):
+    def __init__(self, after_tick: "Callable[[ScriptedBridge], None]") -> None:
         super().__init__()
         self.after_tick = after_tick
 
@@ -136,10 +140,11 @@ class ScriptedBridge(Bridge):
         self.after_tick(self)
 
 
-async def run_runner(stall_at: int, stall_seconds: float, seconds: float):
+async def run_runner(stall_at: int, stall_seconds: float,
+                     seconds: float) -> tuple[BridgeRunner, ScriptedBridge, float, int]:
     loop = asyncio.get_running_loop()
 
-    def stall_once(bridge):
+    def stall_once(bridge: ScriptedBridge) -> None:
         if bridge.ticks == stall_at:
             time.sleep(stall_seconds)  # the whole loop is blocked (a slow callback elsewhere)
 
@@ -156,7 +161,7 @@ async def run_runner(stall_at: int, stall_seconds: float, seconds: float):
     return runner, bridge, elapsed, ticks_at_stop
 
 
-def test_the_runner_keeps_its_grid_and_catches_up_without_a_burst():
+def test_the_runner_keeps_its_grid_and_catches_up_without_a_burst() -> None:
     runner, bridge, elapsed, ticks_at_stop = asyncio.run(run_runner(10, 0.2, 1.0))
     assert bridge.ticks == ticks_at_stop  # stopped means stopped
     # 10 stalled slots: 3 run at once on waking, 7 are skipped (more if this machine
@@ -168,11 +173,11 @@ def test_the_runner_keeps_its_grid_and_catches_up_without_a_burst():
     assert sorted(runner.lateness)[len(runner.lateness) // 2] < 0.01
 
 
-def test_a_failing_tick_is_logged_and_the_runner_goes_on(caplog):
-    def fail(bridge):
+def test_a_failing_tick_is_logged_and_the_runner_goes_on(caplog: pytest.LogCaptureFixture) -> None:
+    def fail(bridge: ScriptedBridge) -> None:
         raise RuntimeError("boom")
 
-    async def run():
+    async def run() -> tuple[BridgeRunner, ScriptedBridge]:
         bridge = ScriptedBridge(fail)
         runner = BridgeRunner(bridge)
         runner.start()
@@ -185,12 +190,12 @@ def test_a_failing_tick_is_logged_and_the_runner_goes_on(caplog):
     assert [r.message for r in caplog.records].count("bridge tick failed (1 failures)") == 1
 
 
-def test_a_tick_can_stop_its_own_runner():
-    def hang_up_at_the_third(bridge):
+def test_a_tick_can_stop_its_own_runner() -> None:
+    def hang_up_at_the_third(bridge: ScriptedBridge) -> None:
         if bridge.ticks == 3:
             runner.stop()
 
-    async def run():
+    async def run() -> None:
         runner.start()
         await asyncio.sleep(0.2)
 

@@ -13,9 +13,12 @@ import asyncio
 import random
 import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+from pytest_django.fixtures import Settings
 
 from hotline.orders.models import Contact
 from hotline.voice.gateway import GatewayConfig
@@ -23,6 +26,7 @@ from hotline.voice.prompts import ToneTts
 from hotline.voice.server import build_gateway
 from hotline.voice.sip.message import Response, parse_message
 from hotline.voice.sip.transaction import T1
+from tests.conftest import City
 from tests.voice.agentphone import PASSWORD, extension
 from tests.voice.test_gateway_sipp import short_flow
 from tests.voice.test_sip_registrar import Phone as RegisteringPhone
@@ -74,7 +78,7 @@ class Phone(asyncio.DatagramProtocol):
     def __init__(self) -> None:
         self.responses: list[Response] = []
 
-    def datagram_received(self, data: bytes, addr) -> None:
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         message = parse_message(data)
         if isinstance(message, Response):
             self.responses.append(message)
@@ -86,7 +90,7 @@ class Ear(asyncio.DatagramProtocol):
     def __init__(self) -> None:
         self.packets = 0
 
-    def datagram_received(self, data: bytes, addr) -> None:
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         self.packets += 1
 
 
@@ -96,6 +100,7 @@ async def call_from_another_address(gateway_port: int) -> dict:
     sip_port, rtp_port = await free_port(CALLER_HOST), await free_port(CALLER_HOST)
     sip, phone = await loop.create_datagram_endpoint(Phone, local_addr=(CALLER_HOST, sip_port))
     rtp, ear = await loop.create_datagram_endpoint(Ear, local_addr=(CALLER_HOST, rtp_port))
+    common: dict[str, Any]
     common = dict(host=CALLER_HOST, port=sip_port, gateway_port=gateway_port,
                   call_id="citizen-1@127.0.0.3", tag="citizen")
     gateway = ("127.0.0.1", gateway_port)
@@ -127,7 +132,7 @@ class Flooder(asyncio.DatagramProtocol):
         self.finals: dict[str, set[int]] = {}
         self.retry_after: set[str] = set()
 
-    def datagram_received(self, data: bytes, addr) -> None:
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         message = parse_message(data)
         if isinstance(message, Response) and message.status >= 200:
             self.finals.setdefault(message.call_id, set()).add(message.status)
@@ -141,7 +146,7 @@ async def free_port(host: str) -> int:
         return probe.getsockname()[1]
 
 
-async def wait_for(condition, timeout: float) -> bool:
+async def wait_for(condition: Callable[[], bool], timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
@@ -150,7 +155,7 @@ async def wait_for(condition, timeout: float) -> bool:
     return condition()
 
 
-async def flood_and_call(tmp_path: Path):
+async def flood_and_call(tmp_path: Path) -> dict[str, Any]:
     base = random.randrange(30000, 39000, 40)
     config = GatewayConfig(sip_host="127.0.0.1", sip_port=0, rtp_host="127.0.0.1",
                            rtp_ports=(base, base + 35), recordings_dir=tmp_path / "recordings")
@@ -188,12 +193,12 @@ async def flood_and_call(tmp_path: Path):
 
 
 @pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
+def media_root(settings: Settings, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
 def test_a_flood_from_one_address_leaves_the_line_to_another_caller_and_writes_no_contacts(
-        city, tmp_path):
+        city: City, tmp_path: Path) -> None:
     result = asyncio.run(flood_and_call(tmp_path))
     flooder, gateway = result["flooder"], result["gateway"]
     # The other caller got through: its 200, the IVR's welcome heard, its BYE answered.
@@ -241,7 +246,7 @@ async def register_from(host: str, password: str, gateway_port: int) -> Response
     return await exchange(host, phone.register(authorization_value=value), gateway_port)
 
 
-async def guess_then_register(tmp_path: Path):
+async def guess_then_register(tmp_path: Path) -> tuple[Any, Any, Any]:
     base = random.randrange(30000, 39000, 40)
     config = GatewayConfig(sip_host="127.0.0.1", sip_port=0, rtp_host="127.0.0.1",
                            rtp_ports=(base, base + 9), recordings_dir=tmp_path / "recordings")
@@ -259,7 +264,7 @@ async def guess_then_register(tmp_path: Path):
 
 
 def test_failed_registers_from_many_addresses_lock_the_extension_on_a_real_gateway(
-        city, tmp_path, caplog):
+        city: City, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     extension(city.agent, "8001")
     before, guesses, after = asyncio.run(guess_then_register(tmp_path))
     assert before is not None and before.status == 200  # the right password works at first

@@ -64,7 +64,7 @@ def mutated(draw, samples=SAMPLES):
     return bytes(data)
 
 
-def exercise(message):
+def exercise(message) -> None:
     """Touch every lazily parsed part a caller may use; only ParseError may come out."""
     for accessor in ("call_id", "cseq", "vias", "from_", "to"):
         with contextlib.suppress(ParseError):
@@ -83,7 +83,7 @@ def exercise(message):
 
 @FUZZ
 @given(st.binary(max_size=2000))
-def test_parser_on_arbitrary_bytes_raises_only_parse_error(data):
+def test_parser_on_arbitrary_bytes_raises_only_parse_error(data) -> None:
     try:
         message = parse_message(data)
     except ParseError:
@@ -94,7 +94,7 @@ def test_parser_on_arbitrary_bytes_raises_only_parse_error(data):
 @FUZZ
 @given(st.lists(st.sampled_from([*SPECIAL, b"INVITE", b"Via", b"v", b"From", b"sip:", b"a"]),
                 max_size=60))
-def test_parser_on_grammar_soup_raises_only_parse_error(parts):
+def test_parser_on_grammar_soup_raises_only_parse_error(parts) -> None:
     data = b"INVITE sip:a@b SIP/2.0\r\n" + b"".join(parts)
     with contextlib.suppress(ParseError):
         exercise(parse_message(data))
@@ -102,7 +102,7 @@ def test_parser_on_grammar_soup_raises_only_parse_error(parts):
 
 @FUZZ
 @given(mutated())
-def test_parser_on_mutated_real_messages_raises_only_parse_error(data):
+def test_parser_on_mutated_real_messages_raises_only_parse_error(data) -> None:
     try:
         message = parse_message(data)
     except ParseError:
@@ -112,7 +112,7 @@ def test_parser_on_mutated_real_messages_raises_only_parse_error(data):
 
 @FUZZ
 @given(st.lists(mutated(), min_size=1, max_size=4), st.floats(0, 100))
-def test_user_agent_never_raises_on_hostile_datagrams(datagrams, now):
+def test_user_agent_never_raises_on_hostile_datagrams(datagrams, now) -> None:
     agent = UserAgent("127.0.0.1", 5060)
     for data in datagrams:
         agent.receive(data, CALLER, now)
@@ -125,7 +125,7 @@ def test_user_agent_never_raises_on_hostile_datagrams(datagrams, now):
 
 @FUZZ
 @given(st.binary(max_size=300))
-def test_rtp_and_dtmf_decoders_raise_only_rtp_error(data):
+def test_rtp_and_dtmf_decoders_raise_only_rtp_error(data) -> None:
     receiver = DtmfReceiver(payload_type=None)
     try:
         packet = parse_rtp(data)
@@ -137,14 +137,14 @@ def test_rtp_and_dtmf_decoders_raise_only_rtp_error(data):
 @FUZZ
 @given(st.integers(0, 127), st.integers(0, 0xFFFF), st.integers(0, 2**32 - 1),
        st.integers(0, 2**32 - 1), st.binary(max_size=200), st.booleans())
-def test_rtp_round_trip(payload_type, sequence, timestamp, ssrc, payload, marker):
+def test_rtp_round_trip(payload_type, sequence, timestamp, ssrc, payload, marker) -> None:
     packet = RtpPacket(payload_type, sequence, timestamp, ssrc, payload, marker)
     assert parse_rtp(packet.to_bytes()) == packet
 
 
 @FUZZ
 @given(mutated(samples=[OFFER, (FIXTURES / "baresip_invite.sip").read_bytes().split(b"\r\n\r\n")[1]]))
-def test_sdp_parser_and_answerer_raise_only_sdp_error(data):
+def test_sdp_parser_and_answerer_raise_only_sdp_error(data) -> None:
     try:
         answer = answer_offer(parse_sdp(data), LocalSession("127.0.0.1", 1), 20000)
     except SdpError:
@@ -156,7 +156,7 @@ def test_sdp_parser_and_answerer_raise_only_sdp_error(data):
 @FUZZ
 @given(st.lists(st.tuples(st.integers(0, 0xFFFF), st.integers(0, 2**32 - 1), st.integers(0, 3),
                           st.binary(max_size=200)), max_size=40))
-def test_recorder_survives_any_packet_sequence_and_stays_a_valid_wav(packets):
+def test_recorder_survives_any_packet_sequence_and_stays_a_valid_wav(packets) -> None:
     buffer = io.BytesIO()
     recorder = WavRecorder(buffer, window=4)
     for sequence, timestamp, ssrc, payload in packets:
@@ -175,7 +175,8 @@ _PHONE_CREDENTIALS = PhoneCredentials("8001", "hotline", ha1("8001", "hotline", 
                                       ha1("8001", "hotline", "pw", "SHA-256"))
 
 
-def _register(cseq, authorization_line=b"", contact=b"<sip:8001@192.0.2.20:5072>", expires=b"600"):
+def _register(cseq, authorization_line: bytes = b"", contact: bytes = b"<sip:8001@192.0.2.20:5072>",
+              expires: bytes = b"600"):
     return (
         b"REGISTER sip:127.0.0.1:5060 SIP/2.0\r\n"
         b"Via: SIP/2.0/UDP 192.0.2.20:5072;branch=z9hG4bKreg%d;rport\r\n"
@@ -212,7 +213,7 @@ REGISTER_SAMPLES = _registrar_samples()
 
 @FUZZ
 @given(st.lists(mutated(samples=REGISTER_SAMPLES), min_size=1, max_size=6), st.floats(0, 400))
-def test_registrar_never_raises_on_hostile_registers(datagrams, now):
+def test_registrar_never_raises_on_hostile_registers(datagrams, now) -> None:
     registrar = Registrar(lambda user: _PHONE_CREDENTIALS if user == "8001" else None,
                           secret=b"fuzz")
     agent = UserAgent("127.0.0.1", 5060, registrar=registrar)
@@ -234,13 +235,13 @@ def _callee_samples():
               b"Call-ID: out-fuzz\r\n")
     answer = OFFER.replace(b"RTP/AVP 8 0 101", b"RTP/AVP 0 101")
 
-    def response(status, cseq=b"1 INVITE", extra=b"", body=b""):
+    def response(status, cseq: bytes = b"1 INVITE", extra: bytes = b"", body: bytes = b""):
         content = b"Content-Type: application/sdp\r\n" if body else b""
         return (b"SIP/2.0 %d X\r\n%s%sCSeq: %s\r\nContact: <sip:8001@192.0.2.20:5072>\r\n%s%s"
                 b"Content-Length: %d\r\n\r\n%s"
                 % (status, invite_via, common, cseq, extra, content, len(body), body))
 
-    def callee(method, cseq, body=b""):
+    def callee(method, cseq, body: bytes = b""):
         content = b"Content-Type: application/sdp\r\n" if body else b""
         return (b"%s sip:hotline@127.0.0.1:5060 SIP/2.0\r\n"
                 b"Via: SIP/2.0/UDP 192.0.2.20:5072;branch=z9hG4bKc%d\r\n"
@@ -266,7 +267,7 @@ CALLEE_SAMPLES = _callee_samples()
 @FUZZ
 @given(st.lists(mutated(samples=CALLEE_SAMPLES), min_size=1, max_size=6), st.floats(0, 100),
        st.booleans())
-def test_outgoing_call_never_raises_on_hostile_answers(datagrams, now, hang_up_early):
+def test_outgoing_call_never_raises_on_hostile_answers(datagrams, now, hang_up_early) -> None:
     branches = iter(f"z9hG4bKout{n}" for n in range(1000))
     layer = TransactionLayer("127.0.0.1", 5060, branch_factory=lambda: next(branches))
     agent = UserAgent("127.0.0.1", 5060, layer=layer)

@@ -7,12 +7,15 @@ tones here (ToneTts) so the file can be checked for them.
 import asyncio
 import shutil
 import subprocess
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from hotline.voice.gateway import GatewayConfig
 from hotline.voice.prompts import ToneTts
 from hotline.voice.server import build_gateway
+from tests.conftest import City
 from tests.voice.test_baresip import read_mono, tone_power, write_baresip_config
 from tests.voice.test_gateway_sipp import short_flow
 from tests.voice.test_media import tone
@@ -21,7 +24,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 PROMPT_HZ, CALLER_HZ = 600.0, 300.0
 
 
-async def call_from_baresip(tmp_path):
+async def call_from_baresip(tmp_path: Path) -> tuple[Any, Any, str]:
     config = GatewayConfig(sip_port=0, rtp_ports=(39500, 39509),
                            recordings_dir=tmp_path / "recordings")
     gateway = build_gateway(config, flow=short_flow(), tts=ToneTts(seconds=0.6,
@@ -54,7 +57,7 @@ async def call_from_baresip(tmp_path):
     return gateway, heard, output.decode(errors="replace")
 
 
-def test_baresip_hears_the_welcome_prompt(city, tmp_path):
+def test_baresip_hears_the_welcome_prompt(city: City, tmp_path: Path) -> None:
     if shutil.which("baresip") is None:
         pytest.fail("baresip is not installed: apt-get install -y baresip")
     gateway, heard, log = asyncio.run(call_from_baresip(tmp_path))

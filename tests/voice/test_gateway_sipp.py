@@ -10,9 +10,11 @@ import asyncio
 import random
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
+from pytest_django.fixtures import Settings
 
 from hotline.contactcentre.ivr import visits_for_contact
 from hotline.orders import numbering
@@ -20,9 +22,10 @@ from hotline.orders.models import Attachment, Contact, Order
 from hotline.orders.services import NewOrder, do_create_order
 from hotline.voice import services
 from hotline.voice.gateway import GatewayConfig
-from hotline.voice.ivr.flow import DEFAULT_FLOW, build_flow
+from hotline.voice.ivr.flow import DEFAULT_FLOW, Flow, build_flow
 from hotline.voice.prompts import ToneTts
 from hotline.voice.server import build_gateway
+from tests.conftest import City
 from tests.voice.test_udp_sipp import free_udp_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -35,9 +38,11 @@ KEY_GAP_MS = 600
 SAME_KEY_MS = 1300  # the DTMF receiver takes a capture replayed within 1 s for the same press
 
 
-def script(*steps):
+def script(*steps: tuple[Any, ...]) -> str:
     """sipp actions for ("keys", "123"), ("pause", ms) and ("speech",) steps."""
     lines = []
+    last_start: dict[str, int]
+    gaps: list[int]
     clock, last_start, gaps = 0, {}, []
     for step in steps:
         if step[0] == "keys":
@@ -65,13 +70,14 @@ def script(*steps):
     return "\n".join(lines) + "\n"
 
 
-def short_flow(timeout=2.0):
+def short_flow(timeout: float = 2.0) -> Flow:
     raw = yaml.safe_load(DEFAULT_FLOW.read_text(encoding="utf-8"))
     raw["timeout"] = timeout
     return build_flow(raw, services=services.SERVICES)
 
 
-async def call(tmp_path, scenario, steps, *, direct=False):
+async def call(tmp_path: Path, scenario: str, steps: tuple[tuple[Any, ...], ...], *,
+               direct: bool = False) -> tuple[int | None, Any, str]:
     if shutil.which("sipp") is None:
         pytest.fail("sipp is not installed: apt-get install -y sip-tester")
     base = random.randrange(30000, 39000, 10)
@@ -102,17 +108,19 @@ async def call(tmp_path, scenario, steps, *, direct=False):
     return process.returncode, gateway, errors + stderr.decode(errors="replace")
 
 
-def run_call(tmp_path, scenario, *steps, **options):
+def run_call(tmp_path: Path, scenario: str, *steps: tuple[Any, ...],
+             **options: Any) -> tuple[int | None, Any, str]:
     return asyncio.run(call(tmp_path, scenario, steps, **options))
 
 
 @pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
+def media_root(settings: Settings, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.LANGUAGE_CODE = "en"  # the summaries' msgids (the gateway uses the default language)
 
 
-def test_recorded_complaint_confirmed_creates_an_order_and_speaks_its_number(city, tmp_path):
+def test_recorded_complaint_confirmed_creates_an_order_and_speaks_its_number(city: City,
+                                                                             tmp_path: Path) -> None:
     code, gateway, log = run_call(
         tmp_path, "ivr_gateway_hangs_up.xml",
         ("pause", 500), ("keys", "22"), ("speech",), ("keys", "#"), ("keys", "1"),
@@ -128,7 +136,8 @@ def test_recorded_complaint_confirmed_creates_an_order_and_speaks_its_number(cit
     recording = order.attachments.get()
     assert recording.kind == Attachment.Kind.RECORDING and recording.content_type == "audio/wav"
     assert recording.size > 8000 * 2 * 5  # most of sipp's 7 s of speech, 16-bit at 8 kHz
-    contact = order.contacts.get()  # the call's contact, with the path through the IVR
+    # the call's contact, with the path through the IVR (Contact.orders' reverse side)
+    contact = order.contacts.get()  # type: ignore[attr-defined]
     assert contact.summary.startswith("IVR: welcome > self_service > complaint")
     rows = visits_for_contact(contact)
     assert [r.node for r in rows] == visits
@@ -145,7 +154,8 @@ def test_recorded_complaint_confirmed_creates_an_order_and_speaks_its_number(cit
         assert stored.read(4) == b"RIFF"
 
 
-def test_status_query_bad_check_digit_asks_again_then_finds_the_callers_order(city, tmp_path):
+def test_status_query_bad_check_digit_asks_again_then_finds_the_callers_order(city: City,
+                                                                              tmp_path: Path) -> None:
     order, _ = do_create_order(city.agent, NewOrder(
         type="complaint", channel="phone", title="停水", text="三天没水", citizen_phone=CALLER))
     good = order.number
@@ -163,7 +173,7 @@ def test_status_query_bad_check_digit_asks_again_then_finds_the_callers_order(ci
     assert gateway.entries("service_result") == ["lookup_order:found"]
 
 
-def test_status_query_of_somebody_elses_order_is_not_found(city, tmp_path):
+def test_status_query_of_somebody_elses_order_is_not_found(city: City, tmp_path: Path) -> None:
     order, _ = do_create_order(city.agent, NewOrder(
         type="complaint", channel="phone", title="噪声", text="夜间施工", citizen_phone="13900001111"))
     code, gateway, log = run_call(
@@ -175,7 +185,7 @@ def test_status_query_of_somebody_elses_order_is_not_found(city, tmp_path):
     assert "query_status" not in gateway.entries("visit")
 
 
-def test_zero_at_a_menu_requests_a_transfer(city, tmp_path):
+def test_zero_at_a_menu_requests_a_transfer(city: City, tmp_path: Path) -> None:
     code, gateway, log = run_call(tmp_path, "ivr_gateway_hangs_up.xml",
                                   ("pause", 500), ("keys", "20"))
     assert code == 0, log
@@ -186,7 +196,7 @@ def test_zero_at_a_menu_requests_a_transfer(city, tmp_path):
                                   summary__contains="transfer to human").exists()
 
 
-def test_silence_reprompts_then_takes_a_call_back_request(city, tmp_path):
+def test_silence_reprompts_then_takes_a_call_back_request(city: City, tmp_path: Path) -> None:
     code, gateway, log = run_call(tmp_path, "ivr_gateway_hangs_up.xml", ("pause", 100))
     assert code == 0, log
     # Asked three times in all; the third silence goes to the fallback.
@@ -199,7 +209,7 @@ def test_silence_reprompts_then_takes_a_call_back_request(city, tmp_path):
         ("welcome", 3, "gave_up"), ("callback", 0, "service"), ("callback_done", 0, "ended")]
 
 
-def test_direct_to_agent_mode_skips_the_menu(city, tmp_path):
+def test_direct_to_agent_mode_skips_the_menu(city: City, tmp_path: Path) -> None:
     code, gateway, log = run_call(tmp_path, "ivr_gateway_hangs_up.xml", ("pause", 100),
                                   direct=True)
     assert code == 0, log
@@ -207,7 +217,7 @@ def test_direct_to_agent_mode_skips_the_menu(city, tmp_path):
     assert gateway.entries("transfer") == ["human"]
 
 
-def test_mailbox_voicemail_becomes_a_suggestion_with_the_recording(city, tmp_path):
+def test_mailbox_voicemail_becomes_a_suggestion_with_the_recording(city: City, tmp_path: Path) -> None:
     code, gateway, log = run_call(
         tmp_path, "ivr_gateway_hangs_up.xml",
         ("pause", 500), ("keys", "21"), ("pause", 1000), ("keys", "#"), ("keys", "1"),
@@ -219,7 +229,7 @@ def test_mailbox_voicemail_becomes_a_suggestion_with_the_recording(city, tmp_pat
     assert order.attachments.get().kind == Attachment.Kind.RECORDING
 
 
-def test_consultation_reads_an_entry_and_registers_the_sms(city, tmp_path):
+def test_consultation_reads_an_entry_and_registers_the_sms(city: City, tmp_path: Path) -> None:
     from tests.voice.test_voice_services import publish
 
     publish(city, for_voice=True)
@@ -233,10 +243,11 @@ def test_consultation_reads_an_entry_and_registers_the_sms(city, tmp_path):
     assert visits[2:] == ["consult_load", "consult_menu", "consult_read", "consult_sms",
                           "consult_send", "consult_sent", "consult_menu"], visits
     sms = Contact.objects.get(channel="sms")
+    assert sms.citizen is not None
     assert sms.citizen.phone == CALLER and "请提前储水" in sms.summary
 
 
-def test_keypad_poll_stores_the_answer(city, tmp_path):
+def test_keypad_poll_stores_the_answer(city: City, tmp_path: Path) -> None:
     code, gateway, log = run_call(
         tmp_path, "ivr_caller_hangs_up.xml",
         ("pause", 500), ("keys", "253"), ("pause", 800),
@@ -247,7 +258,7 @@ def test_keypad_poll_stores_the_answer(city, tmp_path):
                                   citizen__phone=CALLER).exists()
 
 
-def test_caller_hanging_up_before_confirming_loses_no_recording(city, tmp_path):
+def test_caller_hanging_up_before_confirming_loses_no_recording(city: City, tmp_path: Path) -> None:
     code, gateway, log = run_call(
         tmp_path, "ivr_caller_hangs_up.xml",
         ("pause", 500), ("keys", "22"), ("speech",), ("keys", "#"), ("pause", 300),

@@ -1,10 +1,15 @@
 """The IVR flow engine without sockets: events in, actions out, on the default flow."""
 
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from hotline.contactcentre.ivr_outcome import VisitOutcome
 from hotline.orders import numbering
 from hotline.voice.ivr.engine import (
+    Action,
     CallerHungUp,
     CallService,
     Digit,
@@ -19,37 +24,37 @@ from hotline.voice.ivr.engine import (
     Transfer,
     Wait,
 )
-from hotline.voice.ivr.flow import DEFAULT_FLOW, FlowError, Say, SayDigits, build_flow, load_flow
+from hotline.voice.ivr.flow import DEFAULT_FLOW, Flow, FlowError, Say, SayDigits, build_flow, load_flow
 from hotline.voice.services import SERVICES
 
 
 @pytest.fixture(scope="module")
-def flow():
+def flow() -> Flow:
     return load_flow(DEFAULT_FLOW, services=SERVICES)
 
 
-def of(actions, kind):
+def of(actions: list[Action], kind: type[Any]) -> list[Any]:
     return [a for a in actions if isinstance(a, kind)]
 
 
-def said(actions):
+def said(actions: list[Action]) -> str:
     return " ".join(s.text if isinstance(s, Say) else getattr(s, "variable", "")
                     for play in of(actions, Play) for s in play.segments)
 
 
-def valid_number():
+def valid_number() -> str:
     payload = "1234567"
     return payload + str(numbering.damm_digit(payload))
 
 
-def press(run, keys):
+def press(run: FlowRun, keys: str) -> list[Action]:
     actions = []
     for key in keys:
         actions += run.handle(Digit(key))
     return actions
 
 
-def test_welcome_then_one_is_a_transfer_to_a_person(flow):
+def test_welcome_then_one_is_a_transfer_to_a_person(flow: Flow) -> None:
     run = FlowRun(flow, {"caller": "13800138000"})
     first = run.start()
     assert "示范市政府热线为您服务" in said(first)
@@ -59,20 +64,21 @@ def test_welcome_then_one_is_a_transfer_to_a_person(flow):
     assert run.finished and run.visits == ["welcome", "human"]
 
 
-def test_zero_at_any_menu_reaches_a_person(flow):
+def test_zero_at_any_menu_reaches_a_person(flow: Flow) -> None:
     run = FlowRun(flow)
     run.start()
     run.handle(Digit("2"))
+    assert run.node is not None
     assert run.node.name == "self_service"
     assert of(run.handle(Digit("0")), Transfer)
 
 
-def test_direct_to_agent_skips_the_menus(flow):
+def test_direct_to_agent_skips_the_menus(flow: Flow) -> None:
     run = FlowRun(flow, direct_to_agent=True)
     assert of(run.start(), Transfer) and run.visits == ["human"]
 
 
-def test_silence_reprompts_three_times_then_asks_for_a_call_back(flow):
+def test_silence_reprompts_three_times_then_asks_for_a_call_back(flow: Flow) -> None:
     run = FlowRun(flow)
     wait = of(run.start(), Wait)[0]
     again = run.handle(Timeout(wait.token))
@@ -85,7 +91,7 @@ def test_silence_reprompts_three_times_then_asks_for_a_call_back(flow):
     assert of(done, HangUp) and run.visits[-2:] == ["callback", "callback_done"]
 
 
-def test_wrong_keys_count_as_retries(flow):
+def test_wrong_keys_count_as_retries(flow: Flow) -> None:
     run = FlowRun(flow)
     run.start()
     assert "输入有误" in said(run.handle(Digit("7")))
@@ -93,7 +99,7 @@ def test_wrong_keys_count_as_retries(flow):
     assert of(run.handle(Digit("9")), CallService)[0].name == "callback"
 
 
-def test_complaint_record_confirm_create_and_speak_the_number(flow):
+def test_complaint_record_confirm_create_and_speak_the_number(flow: Flow) -> None:
     run = FlowRun(flow, {"caller": "13800138000"})
     run.start()
     press(run, "2")
@@ -115,24 +121,27 @@ def test_complaint_record_confirm_create_and_speak_the_number(flow):
     assert of(spoken, HangUp)
 
 
-def test_cancelled_recording_goes_back_to_the_menu(flow):
+def test_cancelled_recording_goes_back_to_the_menu(flow: Flow) -> None:
     run = FlowRun(flow)
     run.start()
     start = of(press(run, "21"), StartRecording)[0]
     run.handle(RecordingDone(start.token, "/tmp/y.wav", 1.0))
     run.handle(Digit("3"))
+    assert run.node is not None
     assert run.node.name == "self_service" and "recording" not in run.variables
 
 
-def test_status_query_checks_the_check_digit_and_reads_back(flow):
+def test_status_query_checks_the_check_digit_and_reads_back(flow: Flow) -> None:
     run = FlowRun(flow, {"caller": "13800138000"})
     run.start()
     press(run, "23")
     good = valid_number()
     bad = good[:-1] + str((int(good[-1]) + 1) % 10)
     again = press(run, bad)
+    assert run.node is not None
     assert "受理号有误" in said(again) and run.node.name == "query_enter"
     readback = press(run, good)
+    assert run.node is not None
     assert run.node.name == "query_confirm"
     assert SayDigits(good) in of(readback, Play)[0].segments
     (lookup,) = of(run.handle(Digit("1")), CallService)
@@ -140,14 +149,16 @@ def test_status_query_checks_the_check_digit_and_reads_back(flow):
     status = run.handle(ServiceDone(lookup.token, {"outcome": "found", "state": "handling",
                                                    "department": "市水务局"}))
     assert "您的诉求正在办理，承办单位市水务局" in said(status)
+    assert run.node is not None
     assert run.node.name == "query_more"
 
 
-def test_status_query_not_found_and_re_enter(flow):
+def test_status_query_not_found_and_re_enter(flow: Flow) -> None:
     run = FlowRun(flow)
     run.start()
     press(run, "23" + valid_number())
     run.handle(Digit("2"))
+    assert run.node is not None
     assert run.node.name == "query_enter"
     press(run, valid_number())
     (lookup,) = of(run.handle(Digit("1")), CallService)
@@ -155,7 +166,7 @@ def test_status_query_not_found_and_re_enter(flow):
     assert "query_not_found" in run.visits
 
 
-def test_consultation_lists_entries_reads_one_and_offers_sms(flow):
+def test_consultation_lists_entries_reads_one_and_offers_sms(flow: Flow) -> None:
     run = FlowRun(flow, {"caller": "13800138000"})
     run.start()
     (load,) = of(press(run, "24"), CallService)
@@ -169,7 +180,7 @@ def test_consultation_lists_entries_reads_one_and_offers_sms(flow):
     assert sms.name == "send_sms" and sms.args["text"] == "夜间施工须审批。"
 
 
-def test_consultation_with_no_entries_goes_back(flow):
+def test_consultation_with_no_entries_goes_back(flow: Flow) -> None:
     run = FlowRun(flow)
     run.start()
     (load,) = of(press(run, "24"), CallService)
@@ -177,22 +188,23 @@ def test_consultation_with_no_entries_goes_back(flow):
     assert run.visits[-2:] == ["consult_empty", "self_service"]
 
 
-def test_poll_stores_the_key(flow):
+def test_poll_stores_the_key(flow: Flow) -> None:
     run = FlowRun(flow)
     run.start()
     (save,) = of(press(run, "253"), CallService)
     assert save.name == "poll_answer" and save.args == {"question": "satisfaction", "answer": "3"}
 
 
-def test_service_error_falls_back(flow):
+def test_service_error_falls_back(flow: Flow) -> None:
     run = FlowRun(flow)
     run.start()
     (save,) = of(press(run, "253"), CallService)
     run.handle(ServiceDone(save.token, {"outcome": "error"}))
+    assert run.node is not None
     assert run.node.name == "callback"
 
 
-def test_hang_up_during_a_recording_stops_it(flow):
+def test_hang_up_during_a_recording_stops_it(flow: Flow) -> None:
     run = FlowRun(flow)
     run.start()
     start = of(press(run, "22"), StartRecording)[0]
@@ -202,17 +214,17 @@ def test_hang_up_during_a_recording_stops_it(flow):
 
 # --- validation -------------------------------------------------------------------------
 
-def minimal(**nodes):
+def minimal(**nodes: Any) -> dict[str, Any]:
     return {"start": "a", "operator": "a", "nodes": nodes}
 
 
-def problems(raw, services=None):
+def problems(raw: Any, services: Iterable[str] | None = None) -> str:
     with pytest.raises(FlowError) as caught:
         build_flow(raw, services=services)
     return "\n".join(caught.value.problems)
 
 
-def test_validation_names_every_problem():
+def test_validation_names_every_problem() -> None:
     raw = minimal(
         a={"type": "menu", "prompt": "x", "choices": {"1": "nowhere", "12": "a", "x": "a"}},
         b={"type": "play", "prompt": "y"},
@@ -228,25 +240,25 @@ def test_validation_names_every_problem():
         assert expected in text
 
 
-def test_a_loop_without_input_is_refused():
+def test_a_loop_without_input_is_refused() -> None:
     raw = minimal(a={"type": "menu", "prompt": "x", "choices": {"1": "p"}},
                   p={"type": "play", "prompt": "x", "next": "q"},
                   q={"type": "service", "call": "callback", "next": "p"})
     assert "a loop without input" in problems(raw)
 
 
-def test_a_loop_through_a_menu_is_fine():
+def test_a_loop_through_a_menu_is_fine() -> None:
     raw = minimal(a={"type": "menu", "prompt": "x", "choices": {"1": "p"}},
                   p={"type": "play", "prompt": "x", "next": "a"})
     assert build_flow(raw).nodes["p"].next == "a"
 
 
-def test_missing_start_and_bad_templates():
+def test_missing_start_and_bad_templates() -> None:
     text = problems({"nodes": {"a": {"type": "play", "prompt": "{oops", "next": "a"}}})
     assert "needs 'start'" in text and "bad {variable}" in text
 
 
-def test_json_flows_load_too(tmp_path):
+def test_json_flows_load_too(tmp_path: Path) -> None:
     path = tmp_path / "flow.json"
     path.write_text('{"start": "a", "operator": "a", "nodes": {"a": {"type": "hangup"}}}')
     assert load_flow(path).start == "a"

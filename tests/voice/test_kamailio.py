@@ -11,6 +11,7 @@ import os
 import shutil
 import signal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,6 +20,7 @@ from hotline.orders.models import Contact
 from hotline.voice.gateway import GatewayConfig
 from hotline.voice.prompts import ToneTts
 from hotline.voice.server import build_gateway
+from tests.conftest import City
 from tests.voice.test_gateway_sipp import short_flow
 from tests.voice.test_udp_sipp import free_udp_port
 
@@ -28,7 +30,7 @@ SCENARIO = Path(__file__).parent / "scenarios" / "uac_through_proxy.xml"
 CALLS = 4
 
 
-async def start_kamailio(tmp_path, port, gateways):
+async def start_kamailio(tmp_path: Path, port: int, gateways: list[Any]) -> asyncio.subprocess.Process:
     listing = tmp_path / "dispatcher.list"
     listing.write_text("".join(f"1 sip:127.0.0.1:{g.sip_port}\n" for g in gateways))
     with open(tmp_path / "kamailio.log", "wb") as log:  # the child keeps its own descriptor
@@ -45,7 +47,7 @@ async def start_kamailio(tmp_path, port, gateways):
     return process
 
 
-async def scenario(tmp_path):
+async def scenario(tmp_path: Path) -> tuple[int | None, list[Any], str]:
     gateways = []
     for index in range(2):
         base = 39600 + 20 * index
@@ -79,7 +81,7 @@ async def scenario(tmp_path):
     return sipp.returncode, gateways, log
 
 
-def test_kamailio_spreads_calls_over_two_gateways(city, tmp_path):
+def test_kamailio_spreads_calls_over_two_gateways(city: City, tmp_path: Path) -> None:
     if shutil.which("kamailio") is None and not Path("/usr/sbin/kamailio").exists():
         pytest.fail("kamailio is not installed: apt-get install -y kamailio")
     code, gateways, log = asyncio.run(scenario(tmp_path))

@@ -35,7 +35,7 @@ DTMF_PCAPS = {
 # --- G.711 -------------------------------------------------------------------------
 
 
-def tone(frequency=440.0, amplitude=12000, samples=800):
+def tone(frequency: float = 440.0, amplitude: int = 12000, samples: int = 800) -> bytes:
     return struct.pack(
         f"<{samples}h",
         *(int(amplitude * math.sin(2 * math.pi * frequency * n / 8000)) for n in range(samples)),
@@ -43,11 +43,12 @@ def tone(frequency=440.0, amplitude=12000, samples=800):
 
 
 @pytest.mark.parametrize("codec", [Codec.PCMU, Codec.PCMA])
-def test_g711_round_trip_error_is_within_the_quantisation_step(codec):
+def test_g711_round_trip_error_is_within_the_quantisation_step(codec: Codec) -> None:
     every_sample = struct.pack("<65536h", *range(-32768, 32768))
     decoded = struct.unpack("<65536h", g711.decode(codec, g711.encode(codec, every_sample)))
     for original, back in zip(range(-32768, 32768), decoded, strict=True):
         magnitude = abs(original)
+        allowed: float
         # Logarithmic: a small absolute error near zero, a few per cent above;
         # beyond the largest code word (32124 in µ-law, 32256 in A-law) the value clips.
         if magnitude <= 256:
@@ -59,7 +60,7 @@ def test_g711_round_trip_error_is_within_the_quantisation_step(codec):
 
 
 @pytest.mark.parametrize("codec", [Codec.PCMU, Codec.PCMA])
-def test_g711_code_words_survive_decode_encode(codec):
+def test_g711_code_words_survive_decode_encode(codec: Codec) -> None:
     codes = bytes(range(256))
     again = g711.encode(codec, g711.decode(codec, codes))
     if codec == Codec.PCMU:
@@ -69,7 +70,7 @@ def test_g711_code_words_survive_decode_encode(codec):
         assert again == codes
 
 
-def test_g711_known_values_and_signal_to_noise():
+def test_g711_known_values_and_signal_to_noise() -> None:
     assert g711.decode(Codec.PCMU, b"\xff\x00\x80") == struct.pack("<3h", 0, -32124, 32124)
     assert g711.decode(Codec.PCMA, b"\xd5\x2a\xaa") == struct.pack("<3h", 8, -32256, 32256)
     assert g711.silence(Codec.PCMU, 2) == b"\xff\xff"
@@ -92,7 +93,7 @@ AUDIOOP_DIGESTS = {
 }
 
 
-def test_g711_is_bit_exact_with_the_audioop_reference():
+def test_g711_is_bit_exact_with_the_audioop_reference() -> None:
     pcm = struct.pack("<65536h", *range(-32768, 32768))
     codes = bytes(range(256))
     ours = {
@@ -109,7 +110,7 @@ def test_g711_is_bit_exact_with_the_audioop_reference():
 # --- RTP ---------------------------------------------------------------------------
 
 
-def test_rtp_round_trip_and_header_fields():
+def test_rtp_round_trip_and_header_fields() -> None:
     packet = RtpPacket(0, 65535, 4294967295, 0xDEADBEEF, b"\xff" * 160, marker=True, csrcs=(7,))
     data = packet.to_bytes()
     assert len(data) == 12 + 4 + 160
@@ -117,7 +118,7 @@ def test_rtp_round_trip_and_header_fields():
     assert parse_rtp(data) == packet
 
 
-def test_rtp_extension_and_padding_are_stripped():
+def test_rtp_extension_and_padding_are_stripped() -> None:
     header = bytes([0x80 | 0x20 | 0x10, 8]) + struct.pack("!HII", 1, 2, 3)
     extension = struct.pack("!HH", 0xBEDE, 1) + b"\x01\x02\x03\x04"
     data = header + extension + b"abc" + b"\x00\x00\x03"
@@ -130,12 +131,12 @@ def test_rtp_extension_and_padding_are_stripped():
     [b"", b"\x80\x00", b"\x40" + b"\x00" * 11, b"\x8f" + b"\x00" * 11,
      b"\x90" + b"\x00" * 11 + b"\x00\x00\x00\x09", b"\xa0" + b"\x00" * 11 + b"\x00\x00\xff"],
 )
-def test_rtp_rejects_malformed_packets(data):
+def test_rtp_rejects_malformed_packets(data: bytes) -> None:
     with pytest.raises(RtpError):
         parse_rtp(data)
 
 
-def test_sequence_numbers_wrap():
+def test_sequence_numbers_wrap() -> None:
     assert seq_distance(2, 65534) == 4 and seq_distance(65534, 2) == -4
     extender = SequenceExtender()
     assert [extender.extend(s) for s in (65534, 65535, 0, 65533, 1)] == [
@@ -145,22 +146,22 @@ def test_sequence_numbers_wrap():
 # --- DTMF --------------------------------------------------------------------------
 
 
-def digits_of(receiver, packets):
+def digits_of(receiver: DtmfReceiver, packets: list[RtpPacket]) -> list[str]:
     found = (receiver.receive(packet) for packet in packets)
     return [digit.digit for digit in found if digit is not None]
 
 
-def rtp_payloads(path):
+def rtp_payloads(path: Path) -> list[RtpPacket]:
     return [parse_rtp(d.payload) for d in read_udp(str(path))]
 
 
-def test_every_sipp_pcap_is_covered():
+def test_every_sipp_pcap_is_covered() -> None:
     shipped = {Path(p).name for p in glob.glob(str(SIPP_DIR / "dtmf_2833_*.pcap"))}
     assert shipped == set(DTMF_PCAPS)
 
 
 @pytest.mark.parametrize(("name", "digit"), sorted(DTMF_PCAPS.items()))
-def test_sipp_dtmf_pcaps_yield_their_digit_exactly_once(name, digit):
+def test_sipp_dtmf_pcaps_yield_their_digit_exactly_once(name: str, digit: str) -> None:
     packets = rtp_payloads(SIPP_DIR / name)
     assert len(packets) >= 4  # start, updates, three end packets
     assert sum(parse_event(p.payload).end for p in packets) == 3
@@ -173,7 +174,7 @@ def test_sipp_dtmf_pcaps_yield_their_digit_exactly_once(name, digit):
     assert digits_of(receiver, shuffled) == [digit]
 
 
-def test_same_digit_pressed_twice_is_reported_twice():
+def test_same_digit_pressed_twice_is_reported_twice() -> None:
     first = rtp_payloads(SIPP_DIR / "dtmf_2833_5.pcap")
     second = [
         RtpPacket(p.payload_type, p.sequence + 20, p.timestamp + 4000, p.ssrc, p.payload)
@@ -184,11 +185,11 @@ def test_same_digit_pressed_twice_is_reported_twice():
     assert digits == ["5", "5"]
 
 
-def test_replayed_capture_counts_again_after_a_pause_but_not_when_duplicated():
+def test_replayed_capture_counts_again_after_a_pause_but_not_when_duplicated() -> None:
     packets = rtp_payloads(SIPP_DIR / "dtmf_2833_1.pcap")
     receiver = DtmfReceiver()
 
-    def press(start):
+    def press(start: float) -> list[str]:
         found = (receiver.receive(p, start + 0.02 * i) for i, p in enumerate(packets))
         return [d.digit for d in found if d is not None]
 
@@ -198,13 +199,13 @@ def test_replayed_capture_counts_again_after_a_pause_but_not_when_duplicated():
     assert press(16.0) == ["1"]
 
 
-def test_receiver_ignores_audio_and_non_dtmf_events():
+def test_receiver_ignores_audio_and_non_dtmf_events() -> None:
     receiver = DtmfReceiver(payload_type=101)
     assert receiver.receive(RtpPacket(0, 1, 160, 1, b"\xff" * 160)) is None
     assert receiver.receive(RtpPacket(101, 2, 320, 1, bytes([66, 0x80, 0, 160]))) is None
 
 
-def test_sender_packets_decode_to_one_digit_with_redundant_end():
+def test_sender_packets_decode_to_one_digit_with_redundant_end() -> None:
     packets = event_packets("#", payload_type=101, ssrc=42, first_sequence=65534,
                             timestamp=8000, duration_ms=100)
     events = [parse_event(p.payload) for p in packets]
@@ -224,13 +225,13 @@ def test_sender_packets_decode_to_one_digit_with_redundant_end():
 # --- pacing ------------------------------------------------------------------------
 
 
-def test_due_time_is_drift_free():
+def test_due_time_is_drift_free() -> None:
     assert due_time(100.0, 0) == 100.0
     assert due_time(100.0, 50) == pytest.approx(101.0)
     assert due_time(100.0, 3_000_000) == pytest.approx(100.0 + 60_000.0)
 
 
-def test_pacer_sends_on_schedule_catches_up_and_skips_long_stalls():
+def test_pacer_sends_on_schedule_catches_up_and_skips_long_stalls() -> None:
     pacer = Pacer(start=10.0)
     assert pacer.due(9.99) == 0
     assert pacer.due(10.0) == 1
@@ -245,7 +246,8 @@ def test_pacer_sends_on_schedule_catches_up_and_skips_long_stalls():
 # --- recorder ----------------------------------------------------------------------
 
 
-def audio_packets(count, codec=Codec.PCMU, ssrc=9, first_seq=65530):
+def audio_packets(count: int, codec: Codec = Codec.PCMU, ssrc: int = 9,
+                  first_seq: int = 65530) -> list[RtpPacket]:
     pcm = tone(samples=160 * count)
     payload = g711.encode(codec, pcm)
     return [
@@ -255,13 +257,13 @@ def audio_packets(count, codec=Codec.PCMU, ssrc=9, first_seq=65530):
     ]
 
 
-def read_wav(path):
+def read_wav(path: Path) -> bytes:
     with wave.open(str(path), "rb") as wav:
         assert (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) == (1, 2, 8000)
         return wav.readframes(wav.getnframes())
 
 
-def test_recorder_reorders_within_the_window(tmp_path):
+def test_recorder_reorders_within_the_window(tmp_path: Path) -> None:
     packets = audio_packets(20)
     order = packets[:]
     order[3], order[5] = order[5], order[3]
@@ -276,7 +278,7 @@ def test_recorder_reorders_within_the_window(tmp_path):
     assert recorder.packets_late == 1 and recorder.packets_lost == 0
 
 
-def test_recorder_fills_lost_packets_with_silence(tmp_path):
+def test_recorder_fills_lost_packets_with_silence(tmp_path: Path) -> None:
     packets = audio_packets(10)
     path = tmp_path / "lossy.wav"
     with WavRecorder(str(path)) as recorder:
@@ -288,7 +290,7 @@ def test_recorder_fills_lost_packets_with_silence(tmp_path):
     assert recorder.packets_lost == 1
 
 
-def test_recorder_output_is_playable_while_the_call_is_still_running(tmp_path):
+def test_recorder_output_is_playable_while_the_call_is_still_running(tmp_path: Path) -> None:
     path = tmp_path / "partial.wav"
     recorder = WavRecorder(str(path), window=3)
     for packet in audio_packets(50):
@@ -305,7 +307,7 @@ def test_recorder_output_is_playable_while_the_call_is_still_running(tmp_path):
     assert "Sample Rate    : 8000" in info.stdout and "Channels       : 1" in info.stdout
 
 
-def test_recorder_empty_call_and_own_pcm(tmp_path):
+def test_recorder_empty_call_and_own_pcm(tmp_path: Path) -> None:
     path = tmp_path / "empty.wav"
     WavRecorder(str(path)).close()
     assert read_wav(path) == b""
@@ -318,7 +320,7 @@ def test_recorder_empty_call_and_own_pcm(tmp_path):
         assert wav.getnframes() == 80
 
 
-def test_recorder_new_ssrc_and_alaw(tmp_path):
+def test_recorder_new_ssrc_and_alaw(tmp_path: Path) -> None:
     path = tmp_path / "two.wav"
     with WavRecorder(str(path)) as recorder:
         for packet in audio_packets(5, Codec.PCMA, ssrc=1):
@@ -328,7 +330,7 @@ def test_recorder_new_ssrc_and_alaw(tmp_path):
     assert len(read_wav(path)) == 2 * 160 * 10
 
 
-def test_rtp_sender_keeps_audio_and_dtmf_on_one_timeline():
+def test_rtp_sender_keeps_audio_and_dtmf_on_one_timeline() -> None:
     sender = RtpSender(0, ssrc=5, first_sequence=65535, first_timestamp=2**32 - 160,
                        telephone_event=101)
     first = parse_rtp(sender.audio(b"\xff" * 160))
@@ -347,7 +349,7 @@ def test_rtp_sender_keeps_audio_and_dtmf_on_one_timeline():
         RtpSender(0, ssrc=1, first_sequence=0, first_timestamp=0).dtmf("1")
 
 
-def test_recorder_keeps_a_replayed_capture_and_a_sequence_restart(tmp_path):
+def test_recorder_keeps_a_replayed_capture_and_a_sequence_restart(tmp_path: Path) -> None:
     capture = [parse_rtp(d.payload) for d in read_udp(str(SIPP_DIR / "g711a.pcap"))]
     path = tmp_path / "replayed.wav"
     with WavRecorder(str(path)) as recorder:

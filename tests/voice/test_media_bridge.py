@@ -4,6 +4,7 @@ bridge ticks, and what each session sends (real RTP again) is measured per frequ
 import io
 import math
 import wave
+from typing import Any
 
 import numpy as np
 import pytest
@@ -35,7 +36,7 @@ def goertzel(pcm: bytes, frequency: float) -> float:
     return 2 * math.sqrt(max(power, 0.0)) / n
 
 
-def tone_frames(frequency, count, start=0, amplitude=AMPLITUDE):
+def tone_frames(frequency: float, count: int, start: int = 0, amplitude: float = AMPLITUDE) -> list[bytes]:
     n = np.arange(start * 160, (start + count) * 160)
     wave_ = np.round(amplitude * np.sin(2 * np.pi * frequency * n / 8000)).astype("<i2")
     return [wave_[i * 160 : (i + 1) * 160].tobytes() for i in range(count)]
@@ -44,7 +45,7 @@ def tone_frames(frequency, count, start=0, amplitude=AMPLITUDE):
 class Phone:
     """One leg: a MediaSession as the gateway has it, fed by a 'phone' sending a tone."""
 
-    def __init__(self, frequency, codec=Codec.PCMU, start=0.0):
+    def __init__(self, frequency: float, codec: Codec = Codec.PCMU, start: float = 0.0) -> None:
         self.frequency = frequency
         self.codec = codec
         self.session = MediaSession(
@@ -56,7 +57,7 @@ class Phone:
         self.heard = bytearray()
         self.speaking = True
 
-    def speak(self, now):
+    def speak(self, now: float) -> None:
         frame = (tone_frames(self.frequency, 1, self.sent_frames)[0] if self.speaking
                  else bytes(320))
         self.sent_frames += 1
@@ -66,31 +67,32 @@ class Phone:
         self.sequence += 1
         self.session.receive(packet.to_bytes(), ("127.0.0.1", 40000), now)
 
-    def listen(self, now):
+    def listen(self, now: float) -> None:
         for data in self.session.due_packets(now):
             packet = parse_rtp(data)
             assert packet.payload_type == int(self.codec)
             self.heard += g711.decode(self.codec, packet.payload)
 
 
-def music_tone():
+def music_tone() -> MusicSource:
     return MusicSource(b"".join(tone_frames(MUSIC, 50)))  # 1 s: a whole number of cycles
 
 
 class Call:
-    def __init__(self, bridge=None):
+    def __init__(self, bridge: Bridge | None = None) -> None:
         self.bridge = bridge or Bridge(music=music_tone())
         self.phones: dict[str, Phone] = {}
         self.now = 0.0
         self.slot = 0
 
-    def join(self, leg_id, frequency, mode=LegMode.PARTY, codec=Codec.PCMU, **kwargs):
+    def join(self, leg_id: str, frequency: float, mode: LegMode = LegMode.PARTY, codec: Codec = Codec.PCMU,
+             **kwargs: Any) -> Phone:
         phone = Phone(frequency, codec, start=self.now)  # its RTP starts when it joins
         self.phones[leg_id] = phone
         self.bridge.add(leg_id, phone.session, mode, **kwargs)
         return phone
 
-    def run(self, frames=FRAMES):
+    def run(self, frames: int = FRAMES) -> dict[str, bytes]:
         """Run `frames` ticks; return what each phone heard in them (after a settle tick)."""
         marks = {}
         for index in range(frames + 2):
@@ -106,19 +108,19 @@ class Call:
                 self.phones.items()}
 
 
-def hears(pcm, frequency):
+def hears(pcm: bytes, frequency: float) -> bool:
     return goertzel(pcm, frequency) > 0.8 * AMPLITUDE
 
 
-def silent_at(pcm, frequency):
+def silent_at(pcm: bytes, frequency: float) -> bool:
     return goertzel(pcm, frequency) < 0.02 * AMPLITUDE
 
 
-def spectrum(pcm):
+def spectrum(pcm: bytes) -> dict[float, int]:
     return {f: round(goertzel(pcm, f)) for f in (CALLER, AGENT, THIRD, SUPERVISOR, MUSIC)}
 
 
-def assert_hears(pcm, *present):
+def assert_hears(pcm: bytes, *present: float) -> None:
     levels = spectrum(pcm)
     for frequency, level in levels.items():
         if frequency in present:
@@ -127,13 +129,13 @@ def assert_hears(pcm, *present):
             assert level < 0.02 * AMPLITUDE, (frequency, levels)
 
 
-def test_goertzel_measures_a_tone_and_ignores_the_others():
+def test_goertzel_measures_a_tone_and_ignores_the_others() -> None:
     pcm = b"".join(tone_frames(CALLER, FRAMES))
     assert goertzel(pcm, CALLER) == pytest.approx(AMPLITUDE, rel=0.01)
     assert goertzel(pcm, AGENT) < 1
 
 
-def test_two_parties_hear_each_other_and_not_themselves():
+def test_two_parties_hear_each_other_and_not_themselves() -> None:
     call = Call()
     call.join("caller", CALLER, codec=Codec.PCMU)
     call.join("agent", AGENT, codec=Codec.PCMA)
@@ -145,7 +147,7 @@ def test_two_parties_hear_each_other_and_not_themselves():
     assert all(phone.session.capture for phone in call.phones.values())
 
 
-def test_hold_gives_music_to_the_held_leg_and_silence_to_the_other_then_resume():
+def test_hold_gives_music_to_the_held_leg_and_silence_to_the_other_then_resume() -> None:
     call = Call()
     call.join("caller", CALLER)
     call.join("agent", AGENT)
@@ -160,7 +162,7 @@ def test_hold_gives_music_to_the_held_leg_and_silence_to_the_other_then_resume()
     assert_hears(heard["agent"], CALLER)
 
 
-def test_two_held_legs_both_hear_the_music_and_not_each_other():
+def test_two_held_legs_both_hear_the_music_and_not_each_other() -> None:
     call = Call()
     call.join("caller", CALLER)
     call.join("agent", AGENT)
@@ -173,7 +175,7 @@ def test_two_held_legs_both_hear_the_music_and_not_each_other():
     assert heard["agent"] == bytes(len(heard["agent"]))
 
 
-def test_three_way_call_each_hears_the_two_others():
+def test_three_way_call_each_hears_the_two_others() -> None:
     call = Call()
     call.join("caller", CALLER)
     call.join("agent", AGENT, codec=Codec.PCMA)
@@ -190,7 +192,7 @@ def test_three_way_call_each_hears_the_two_others():
     assert_hears(heard["department"], AGENT)
 
 
-def test_listen_hears_both_and_is_heard_by_none():
+def test_listen_hears_both_and_is_heard_by_none() -> None:
     call = Call()
     call.join("caller", CALLER)
     call.join("agent", AGENT)
@@ -201,7 +203,7 @@ def test_listen_hears_both_and_is_heard_by_none():
     assert_hears(heard["agent"], CALLER)
 
 
-def test_whisper_is_heard_by_the_agent_only_and_not_recorded():
+def test_whisper_is_heard_by_the_agent_only_and_not_recorded() -> None:
     buffer = io.BytesIO()
     recorder = WavRecorder(buffer)
     call = Call(Bridge(recorder=recorder, music=music_tone()))
@@ -217,7 +219,7 @@ def test_whisper_is_heard_by_the_agent_only_and_not_recorded():
     assert_hears(recording[-320 * FRAMES:], CALLER, AGENT)
 
 
-def test_barge_is_heard_by_all_and_modes_change_during_the_call():
+def test_barge_is_heard_by_all_and_modes_change_during_the_call() -> None:
     call = Call()
     call.join("caller", CALLER)
     call.join("agent", AGENT)
@@ -235,7 +237,7 @@ def test_barge_is_heard_by_all_and_modes_change_during_the_call():
     assert_hears(heard["supervisor"], CALLER, AGENT)
 
 
-def test_remove_takes_a_leg_out_and_turns_capture_off():
+def test_remove_takes_a_leg_out_and_turns_capture_off() -> None:
     call = Call()
     call.join("caller", CALLER)
     call.join("agent", AGENT)
@@ -253,14 +255,14 @@ def test_remove_takes_a_leg_out_and_turns_capture_off():
     assert call.bridge.leg_ids == ["caller", "agent"]
 
 
-def wav_frames(buffer):
+def wav_frames(buffer: io.BytesIO) -> bytes:
     buffer.seek(0)
     with wave.open(buffer, "rb") as wav:
         assert (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) == (1, 2, 8000)
         return wav.readframes(wav.getnframes())
 
 
-def test_the_recording_holds_caller_and_agent_and_no_held_leg_or_music():
+def test_the_recording_holds_caller_and_agent_and_no_held_leg_or_music() -> None:
     buffer = io.BytesIO()
     recorder = WavRecorder(buffer)
     call = Call(Bridge(recorder=recorder, music=music_tone()))
@@ -288,7 +290,7 @@ def test_the_recording_holds_caller_and_agent_and_no_held_leg_or_music():
     assert caller.session.counters.frames_dropped == 0
 
 
-def test_the_recorder_can_be_replaced_or_dropped_during_the_call():
+def test_the_recorder_can_be_replaced_or_dropped_during_the_call() -> None:
     first, second = io.BytesIO(), io.BytesIO()
     recorder = WavRecorder(first)
     call = Call(Bridge(recorder=recorder))
@@ -304,7 +306,7 @@ def test_the_recorder_can_be_replaced_or_dropped_during_the_call():
     assert len(wav_frames(first)) == 320 * 10 and len(wav_frames(second)) == 320 * 10
 
 
-def test_mixing_clips_instead_of_wrapping():
+def test_mixing_clips_instead_of_wrapping() -> None:
     loud = np.full(160, 30000, "<i2").tobytes()
     low = np.full(160, -30000, "<i2").tobytes()
     assert set(np.frombuffer(mix([loud, loud]), "<i2")) == {32767}
@@ -313,7 +315,7 @@ def test_mixing_clips_instead_of_wrapping():
     assert mix([]) == bytes(320) and mix([loud]) == loud
 
 
-def test_a_missing_frame_is_silence_and_nobody_is_late_after_it():
+def test_a_missing_frame_is_silence_and_nobody_is_late_after_it() -> None:
     call = Call()
     caller = call.join("caller", CALLER)
     agent = call.join("agent", AGENT)
@@ -331,7 +333,7 @@ def test_a_missing_frame_is_silence_and_nobody_is_late_after_it():
     assert caller.session.frames_waiting == 0
 
 
-def test_mode_arguments_are_checked():
+def test_mode_arguments_are_checked() -> None:
     bridge = Bridge()
     phone = Phone(CALLER)
     with pytest.raises(ValueError):
@@ -351,17 +353,17 @@ def test_mode_arguments_are_checked():
 # --- bounded queues ------------------------------------------------------------------
 
 
-def packet(sequence, pcm, codec=Codec.PCMU, ssrc=5):
+def packet(sequence: int, pcm: bytes, codec: Codec = Codec.PCMU, ssrc: int = 5) -> bytes:
     return RtpPacket(int(codec), sequence & 0xFFFF, 160 * sequence, ssrc,
                      g711.encode(codec, pcm)).to_bytes()
 
 
-def numbered(index):
+def numbered(index: int) -> bytes:
     """A frame whose constant level tells which packet it came from (exact in µ-law)."""
     return np.full(160, g711.ulaw_to_linear(0x80 + index % 100), "<i2").tobytes()
 
 
-def test_a_stalled_bridge_drops_the_oldest_frames_and_keeps_the_newest():
+def test_a_stalled_bridge_drops_the_oldest_frames_and_keeps_the_newest() -> None:
     phone = Phone(CALLER)
     session = phone.session
     session.capture = True
@@ -374,7 +376,7 @@ def test_a_stalled_bridge_drops_the_oldest_frames_and_keeps_the_newest():
     assert session.take_frame() is None
 
 
-def test_a_stalled_sender_keeps_only_the_last_bridge_frames():
+def test_a_stalled_sender_keeps_only_the_last_bridge_frames() -> None:
     session = Phone(CALLER).session
     for index in range(10):
         session.send_frame(numbered(index))
@@ -388,7 +390,7 @@ def test_a_stalled_sender_keeps_only_the_last_bridge_frames():
         session.send_frame(b"\x00" * 100)
 
 
-def test_a_burst_after_a_stall_does_not_leave_latency_behind():
+def test_a_burst_after_a_stall_does_not_leave_latency_behind() -> None:
     session = Phone(CALLER).session
     session.capture = True
     sequence = 0
@@ -407,7 +409,7 @@ def test_a_burst_after_a_stall_does_not_leave_latency_behind():
     assert session.counters.frames_dropped == 1 + 5  # the overflow, then five trims
 
 
-def test_jittery_arrivals_are_not_trimmed():
+def test_jittery_arrivals_are_not_trimmed() -> None:
     session = Phone(CALLER).session
     session.capture = True
     sequence, missing = 0, 0
@@ -419,7 +421,7 @@ def test_jittery_arrivals_are_not_trimmed():
     assert missing == 0 and session.counters.frames_dropped == 0
 
 
-def test_a_prompt_replaces_bridge_audio_which_does_not_pile_up_behind_it():
+def test_a_prompt_replaces_bridge_audio_which_does_not_pile_up_behind_it() -> None:
     session = Phone(CALLER).session
     prompt = b"".join(tone_frames(CALLER, 5))
     session.play(prompt)
@@ -435,7 +437,7 @@ def test_a_prompt_replaces_bridge_audio_which_does_not_pile_up_behind_it():
     assert session.counters.out_frames_replaced == 5
 
 
-def test_bridge_frames_are_consumed_while_the_peer_holds_us():
+def test_bridge_frames_are_consumed_while_the_peer_holds_us() -> None:
     session = Phone(CALLER).session
     session.update(AudioAnswer("127.0.0.1", 40000, 0, Codec.PCMU, 101, Direction.INACTIVE, b""))
     for slot in range(5):
@@ -448,7 +450,7 @@ def test_bridge_frames_are_consumed_while_the_peer_holds_us():
 
 
 @pytest.mark.parametrize("samples", [80, 240, 400])
-def test_packets_of_other_lengths_are_rechunked_into_20ms_frames(samples):
+def test_packets_of_other_lengths_are_rechunked_into_20ms_frames(samples: int) -> None:
     session = Phone(CALLER).session
     session.capture = True
     pcm = b"".join(tone_frames(CALLER, 10))
@@ -464,7 +466,7 @@ def test_packets_of_other_lengths_are_rechunked_into_20ms_frames(samples):
     assert len(frames) == 10
 
 
-def test_late_and_duplicate_packets_are_not_captured_but_a_restart_is():
+def test_late_and_duplicate_packets_are_not_captured_but_a_restart_is() -> None:
     session = Phone(CALLER).session
     session.capture = True
     source = ("127.0.0.1", 40000)
@@ -477,7 +479,7 @@ def test_late_and_duplicate_packets_are_not_captured_but_a_restart_is():
     assert [session.take_frame() for _ in range(2)] == [numbered(1), numbered(2)]
 
 
-def test_capture_is_off_by_default_and_the_ivr_path_is_unchanged():
+def test_capture_is_off_by_default_and_the_ivr_path_is_unchanged() -> None:
     session = Phone(CALLER).session
     assert not session.capture
     session.receive(packet(1, numbered(1)), ("127.0.0.1", 40000), 0.0)

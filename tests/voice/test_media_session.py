@@ -14,11 +14,11 @@ PEER = ("198.51.100.20", 40000)
 NAT = ("203.0.113.7", 61000)
 
 
-def media(direction=Direction.SENDRECV, codec=Codec.PCMU):
+def media(direction: Direction = Direction.SENDRECV, codec: Codec = Codec.PCMU) -> AudioAnswer:
     return AudioAnswer(PEER[0], PEER[1], int(codec), codec, 101, direction, b"")
 
 
-def test_latches_to_the_real_source_and_drops_foreign_packets():
+def test_latches_to_the_real_source_and_drops_foreign_packets() -> None:
     session = MediaSession(media(), start=0.0)
     assert session.remote == PEER
     audio = RtpPacket(0, 1, 160, 7, b"\xff" * 160).to_bytes()
@@ -30,7 +30,7 @@ def test_latches_to_the_real_source_and_drops_foreign_packets():
     assert session.counters.malformed == 1
 
 
-def test_digits_from_a_sipp_capture_and_recording_of_audio_only():
+def test_digits_from_a_sipp_capture_and_recording_of_audio_only() -> None:
     buffer = io.BytesIO()
     session = MediaSession(media(), start=0.0, recorder=WavRecorder(buffer))
     digits = []
@@ -40,11 +40,12 @@ def test_digits_from_a_sipp_capture_and_recording_of_audio_only():
         packet = RtpPacket(0, 100 + index, 160 * index, 9, g711.encode(Codec.PCMU, tone(samples=160)))
         session.receive(packet.to_bytes(), NAT, 1 + 0.02 * index)
     assert [d.digit for d in digits] == ["9"]
+    assert session.recorder is not None
     session.recorder.close()
     assert session.recorder.samples_written == 10 * 160  # DTMF packets are not audio
 
 
-def test_paced_output_prompt_then_silence_and_dtmf_first():
+def test_paced_output_prompt_then_silence_and_dtmf_first() -> None:
     session = MediaSession(media(), start=100.0)
     session.play(tone(samples=400))  # 2.5 packets: padded to 3
     assert session.playing and session.queued_seconds == 0.06
@@ -67,7 +68,7 @@ def test_paced_output_prompt_then_silence_and_dtmf_first():
     assert silence[0].payload == g711.silence(Codec.PCMU)
 
 
-def test_barge_in_and_hold():
+def test_barge_in_and_hold() -> None:
     session = MediaSession(media(), start=0.0)
     start = session.sender.timestamp
     session.play(tone(samples=1600))
@@ -82,7 +83,7 @@ def test_barge_in_and_hold():
     assert session.remote == PEER
 
 
-def test_a_stalled_loop_does_not_burst_but_keeps_the_rtp_clock():
+def test_a_stalled_loop_does_not_burst_but_keeps_the_rtp_clock() -> None:
     session = MediaSession(media(), start=0.0)
     first = parse_rtp(session.due_packets(0.0)[0])
     burst = [parse_rtp(p) for p in session.due_packets(1.0)]

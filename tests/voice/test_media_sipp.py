@@ -6,6 +6,8 @@ import shutil
 import statistics
 import subprocess
 import wave
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,7 +15,7 @@ from hotline.voice.media.recorder import WavRecorder
 from hotline.voice.media.rtp import parse_rtp
 from hotline.voice.media.session import MediaSession
 from hotline.voice.media.udp import open_rtp_endpoint
-from hotline.voice.sip.udp import open_sip_endpoint
+from hotline.voice.sip.udp import SipEndpoint, open_sip_endpoint
 from hotline.voice.sip.useragent import CallEnded, CallEstablished, IncomingCall
 from tests.voice.pcap import read_udp
 from tests.voice.test_media import SIPP_DIR, tone
@@ -23,21 +25,21 @@ pytestmark = pytest.mark.e2e
 SIPP_SPEECH = SIPP_DIR / "g711a.pcap"
 
 
-def capture_samples():
+def capture_samples() -> int:
     """Samples in sipp's speech capture (236 packets of 30 ms), read with our pcap reader."""
     return sum(len(parse_rtp(d.payload).payload) for d in read_udp(str(SIPP_SPEECH)))
 
 
 class RecordingGateway:
-    def __init__(self, tmp_path):
+    def __init__(self, tmp_path: Path) -> None:
         self.tmp_path = tmp_path
-        self.rtp = {}
-        self.recorders = {}
-        self.digits = []
-        self.ended = []
-        self.tasks = set()
+        self.rtp: dict[str, Any] = {}
+        self.recorders: dict[str, WavRecorder] = {}
+        self.digits: list[str] = []
+        self.ended: list[Any] = []
+        self.tasks: set[asyncio.Task[None]] = set()
 
-    def __call__(self, endpoint, event):
+    def __call__(self, endpoint: SipEndpoint, event: object) -> None:
         loop = asyncio.get_running_loop()
         if isinstance(event, IncomingCall):
             task = loop.create_task(self._answer(endpoint, event.call_id))
@@ -46,6 +48,7 @@ class RecordingGateway:
         elif isinstance(event, CallEstablished):
             recorder = WavRecorder(str(self.tmp_path / "caller.wav"))
             self.recorders[event.call_id] = recorder
+            assert event.media is not None
             session = MediaSession(event.media, start=loop.time(), recorder=recorder)
             session.play(tone(samples=8000 * 3))  # a 3 s "prompt"
             self.rtp[event.call_id].attach(session)
@@ -54,14 +57,14 @@ class RecordingGateway:
             self.rtp[event.call_id].close()
             self.recorders[event.call_id].close()
 
-    async def _answer(self, endpoint, call_id):
+    async def _answer(self, endpoint: SipEndpoint, call_id: str) -> None:
         rtp = await open_rtp_endpoint("127.0.0.1", lambda d: self.digits.append(d.digit),
                                       measure=True)
         self.rtp[call_id] = rtp
         endpoint.answer(call_id, rtp.port)
 
 
-async def call_with_sipp(tmp_path):
+async def call_with_sipp(tmp_path: Path) -> tuple[int | None, str, RecordingGateway]:
     gateway = RecordingGateway(tmp_path)
     endpoint = await open_sip_endpoint("127.0.0.1", 0, gateway)
     process = await asyncio.create_subprocess_exec(
@@ -77,7 +80,7 @@ async def call_with_sipp(tmp_path):
     return process.returncode, stderr.decode(errors="replace"), gateway
 
 
-def test_sipp_speech_and_keys_reach_the_recorder_and_the_dtmf_receiver(tmp_path):
+def test_sipp_speech_and_keys_reach_the_recorder_and_the_dtmf_receiver(tmp_path: Path) -> None:
     if shutil.which("sipp") is None:
         pytest.fail("sipp is not installed: apt-get install -y sip-tester")
     code, log, gateway = asyncio.run(call_with_sipp(tmp_path))

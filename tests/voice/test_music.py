@@ -3,6 +3,7 @@
 import subprocess
 import time
 import wave
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,7 +15,7 @@ from tests.voice.test_media_bridge import goertzel, tone_frames
 CEILING = 10 ** (-12 / 20) * 32768
 
 
-def write_wav(path, samples, rate=8000, channels=1, width=2):
+def write_wav(path: Path, samples: np.ndarray, rate: int = 8000, channels: int = 1, width: int = 2) -> None:
     with wave.open(str(path), "wb") as wav:
         wav.setnchannels(channels)
         wav.setsampwidth(width)
@@ -22,11 +23,11 @@ def write_wav(path, samples, rate=8000, channels=1, width=2):
         wav.writeframes(samples.tobytes())
 
 
-def samples_of(pcm):
+def samples_of(pcm: bytes) -> np.ndarray:
     return np.frombuffer(pcm, "<i2").astype(np.int64)
 
 
-def test_builtin_music_is_long_soft_and_not_silent():
+def test_builtin_music_is_long_soft_and_not_silent() -> None:
     pcm = builtin_music_pcm()
     samples = samples_of(pcm)
     assert len(samples) / 8000 >= 20
@@ -40,7 +41,7 @@ def test_builtin_music_is_long_soft_and_not_silent():
     assert in_band / spectrum.sum() > 0.99
 
 
-def test_builtin_music_does_not_repeat_within_the_loop_and_loops_without_a_click():
+def test_builtin_music_does_not_repeat_within_the_loop_and_loops_without_a_click() -> None:
     samples = samples_of(builtin_music_pcm()).astype(np.float64)
     bar = 3 * 8000
     bars = [samples[i * bar:(i + 1) * bar] for i in range(len(samples) // bar)]
@@ -54,7 +55,7 @@ def test_builtin_music_does_not_repeat_within_the_loop_and_loops_without_a_click
     assert abs(samples[0] - samples[-1]) <= np.percentile(steps, 99.9)
 
 
-def test_builtin_music_is_made_once_and_quickly():
+def test_builtin_music_is_made_once_and_quickly() -> None:
     builtin_music_pcm.cache_clear()
     started = time.perf_counter()
     first = builtin_music_pcm()
@@ -64,7 +65,7 @@ def test_builtin_music_is_made_once_and_quickly():
     assert MusicSource().pcm is first
 
 
-def test_frames_loop_for_ever_and_chunks_continue_where_frames_stopped():
+def test_frames_loop_for_ever_and_chunks_continue_where_frames_stopped() -> None:
     loop = np.arange(1000, dtype="<i2").tobytes()  # 1000 samples: not a multiple of 160
     source = MusicSource(loop)
     assert source.seconds == 1000 / 8000

@@ -8,6 +8,8 @@ registrars offer MD5 only; SHA-256 is covered by the unit tests.
 import asyncio
 import contextlib
 import shutil
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,7 +22,7 @@ from hotline.voice.sip.registrar import (
     Registrar,
     RegistrationRejected,
 )
-from hotline.voice.sip.udp import open_sip_endpoint
+from hotline.voice.sip.udp import SipEndpoint, open_sip_endpoint
 from hotline.voice.sip.useragent import (
     CallEnded,
     EndReason,
@@ -32,7 +34,7 @@ pytestmark = pytest.mark.e2e
 PASSWORD = "desk-8001-pw"
 
 
-def lookup(user):
+def lookup(user: str) -> PhoneCredentials | None:
     if user != "8001":
         return None
     return PhoneCredentials("8001", "hotline", ha1("8001", "hotline", PASSWORD),
@@ -42,10 +44,10 @@ def lookup(user):
 class RtpCounter(asyncio.DatagramProtocol):
     """Where our side of the call listens: counts the RTP packets the phone sends."""
 
-    def __init__(self):
-        self.payload_types = []
+    def __init__(self) -> None:
+        self.payload_types: list[int] = []
 
-    def datagram_received(self, data, addr):
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         with contextlib.suppress(RtpError):
             self.payload_types.append(parse_rtp(data).payload_type)
 
@@ -53,14 +55,14 @@ class RtpCounter(asyncio.DatagramProtocol):
 class Desk:
     """The application: calls the phone once it registers; hangs up after `hang_up_after`."""
 
-    def __init__(self, rtp_port, hang_up_after=None):
+    def __init__(self, rtp_port: int | None, hang_up_after: float | None = None) -> None:
         self.rtp_port = rtp_port
         self.hang_up_after = hang_up_after
-        self.events = []
-        self.call_id = None
+        self.events: list[object] = []
+        self.call_id: str | None = None
         self.ended = asyncio.Event()
 
-    def __call__(self, endpoint, event):
+    def __call__(self, endpoint: SipEndpoint, event: object) -> None:
         self.events.append(event)
         loop = asyncio.get_running_loop()
         if isinstance(event, PhoneRegistered) and self.rtp_port and self.call_id is None:
@@ -72,11 +74,12 @@ class Desk:
         elif isinstance(event, CallEnded | RegistrationRejected):
             self.ended.set()
 
-    def of_type(self, kind):
+    def of_type(self, kind: type[Any]) -> list[Any]:
         return [e for e in self.events if isinstance(e, kind)]
 
 
-def write_phone_config(directory, sip_port, gateway_port, password, source_wav):
+def write_phone_config(directory: Path, sip_port: int, gateway_port: int, password: str,
+                       source_wav: Path) -> None:
     directory.mkdir()
     (directory / "config").write_text(
         "poll_method poll\n"
@@ -93,7 +96,7 @@ def write_phone_config(directory, sip_port, gateway_port, password, source_wav):
     )
 
 
-def write_tone(path, seconds=6):
+def write_tone(path: Path, seconds: int = 6) -> None:
     import wave
 
     from tests.voice.test_media import tone
@@ -105,8 +108,10 @@ def write_tone(path, seconds=6):
         wav.writeframes(tone(frequency=400.0, amplitude=8000, samples=8000 * seconds))
 
 
-async def run_phone(tmp_path, ports, *, password=PASSWORD, call=True, hang_up_after=None,
-                    phone_seconds=4):
+async def run_phone(
+    tmp_path: Path, ports: tuple[int, int, int], *, password: str = PASSWORD, call: bool = True,
+    hang_up_after: float | None = None, phone_seconds: int = 4,
+) -> tuple[Desk, Registrar, Any, SipEndpoint, str]:
     gateway_port, phone_port, rtp_port = ports
     loop = asyncio.get_running_loop()
     rtp_transport, counter = await loop.create_datagram_endpoint(
@@ -136,12 +141,12 @@ async def run_phone(tmp_path, ports, *, password=PASSWORD, call=True, hang_up_af
 
 
 @pytest.fixture(autouse=True)
-def _baresip_installed():
+def _baresip_installed() -> None:
     if shutil.which("baresip") is None:
         pytest.fail("baresip is not installed: apt-get install -y baresip")
 
 
-def test_the_phone_registers_is_called_answers_and_we_hang_up(tmp_path):
+def test_the_phone_registers_is_called_answers_and_we_hang_up(tmp_path: Path) -> None:
     desk, registrar, counter, endpoint, log = asyncio.run(
         run_phone(tmp_path, (39600, 39601, 39602), hang_up_after=1.5))
     (registered, *_) = desk.of_type(PhoneRegistered)
@@ -149,6 +154,7 @@ def test_the_phone_registers_is_called_answers_and_we_hang_up(tmp_path):
     assert registered.binding.address == ("127.0.0.1", 39601), log
     assert registered.binding.contact.startswith("sip:8001") and ":39601" in registered.binding.contact
     assert desk.of_type(RegistrationRejected) == []
+    assert desk.call_id is not None
     assert desk.of_type(OutgoingProgress) == [OutgoingProgress(desk.call_id, 180)], log
     (answered,) = desk.of_type(OutgoingAnswered)
     media = answered.media
@@ -157,6 +163,7 @@ def test_the_phone_registers_is_called_answers_and_we_hang_up(tmp_path):
     # The phone's audio reached us with the payload type the answer agreed.
     assert len(counter.payload_types) > 25, log
     assert set(counter.payload_types) == {media.payload_type}
+    assert desk.call_id is not None
     assert desk.of_type(CallEnded) == [CallEnded(desk.call_id, EndReason.LOCAL_BYE)]
     assert "terminated" in log, log  # baresip saw our BYE
     assert "200 OK" in log and "registered successfully" in log
@@ -165,15 +172,16 @@ def test_the_phone_registers_is_called_answers_and_we_hang_up(tmp_path):
     assert registrar.bindings(0.0) == [] and endpoint.agent.calls == {}
 
 
-def test_the_phone_hangs_up_first(tmp_path):
+def test_the_phone_hangs_up_first(tmp_path: Path) -> None:
     desk, _, _, endpoint, log = asyncio.run(
         run_phone(tmp_path, (39603, 39604, 39605), hang_up_after=None, phone_seconds=3))
     assert desk.of_type(OutgoingAnswered), log
+    assert desk.call_id is not None
     assert desk.of_type(CallEnded) == [CallEnded(desk.call_id, EndReason.REMOTE_BYE)], log
     assert endpoint.agent.calls == {}
 
 
-def test_a_wrong_password_is_refused(tmp_path):
+def test_a_wrong_password_is_refused(tmp_path: Path) -> None:
     desk, registrar, _, _, log = asyncio.run(
         run_phone(tmp_path, (39606, 39607, 39608), password="not-the-password", call=False,
                   phone_seconds=2))

@@ -1,6 +1,7 @@
 """Prompts: espeak-ng speech at 8 kHz, cached by text; tones when there is no TTS."""
 
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -16,7 +17,7 @@ from hotline.voice.prompts import (
 )
 
 
-def test_espeak_speaks_mandarin_once_and_the_cache_serves_it_again(tmp_path):
+def test_espeak_speaks_mandarin_once_and_the_cache_serves_it_again(tmp_path: Path) -> None:
     if not EspeakTts.available():
         pytest.fail("espeak-ng and sox are needed: apt-get install -y espeak-ng sox")
     library = PromptLibrary(EspeakTts(), tmp_path)
@@ -30,14 +31,14 @@ def test_espeak_speaks_mandarin_once_and_the_cache_serves_it_again(tmp_path):
     assert again.phrase("示范市政府热线") == pcm and again.synthesized == 0
 
 
-def test_digits_are_read_one_by_one_with_gaps(tmp_path):
+def test_digits_are_read_one_by_one_with_gaps(tmp_path: Path) -> None:
     library = PromptLibrary(ToneTts(seconds=0.1), tmp_path)
     one = library.phrase("幺")
     assert library.digits("101") == one + GAP + library.phrase("零") + GAP + one
     assert library.synthesized == 2  # 幺 and 零, each made once
 
 
-def test_segments_render_in_order_including_beep_and_replay(tmp_path):
+def test_segments_render_in_order_including_beep_and_replay(tmp_path: Path) -> None:
     library = PromptLibrary(ToneTts(seconds=0.1), tmp_path / "cache")
     recorded = tmp_path / "rec.wav"
     write_wav_pcm(recorded, b"\x05\x00" * 800)
@@ -47,7 +48,7 @@ def test_segments_render_in_order_including_beep_and_replay(tmp_path):
     assert pcm == said + BEEP + b"\x05\x00" * 800 + library.phrase("九")
 
 
-def test_without_espeak_the_default_is_tones(monkeypatch):
+def test_without_espeak_the_default_is_tones(monkeypatch: pytest.MonkeyPatch) -> None:
     from hotline.voice import prompts
 
     monkeypatch.setattr(shutil, "which", lambda name: None)

@@ -2,6 +2,7 @@
 
 import asyncio
 import shutil
+from typing import Any
 
 import pytest
 
@@ -12,7 +13,7 @@ from tests.voice.test_udp_sipp import SCENARIOS, free_udp_port
 pytestmark = pytest.mark.e2e
 
 
-async def register_to_sipp(password):
+async def register_to_sipp(password: str) -> tuple[Any, int | None, str]:
     registrar_port = free_udp_port()
     process = await asyncio.create_subprocess_exec(
         shutil.which("sipp") or "sipp", "-sf", str(SCENARIOS / "uas_registrar.xml"),
@@ -22,7 +23,7 @@ async def register_to_sipp(password):
     await asyncio.sleep(0.5)  # let sipp bind its port
     outcome = asyncio.get_running_loop().create_future()
 
-    def on_event(endpoint, event):
+    def on_event(endpoint: Any, event: Any) -> None:
         if isinstance(event, Registered | RegistrationFailed) and not outcome.done():
             outcome.set_result(event)
 
@@ -39,19 +40,19 @@ async def register_to_sipp(password):
 
 
 @pytest.fixture(autouse=True)
-def _sipp_installed():
+def _sipp_installed() -> None:
     if shutil.which("sipp") is None:
         pytest.fail("sipp is not installed: apt-get install -y sip-tester")
 
 
-def test_sipp_registrar_accepts_our_digest():
+def test_sipp_registrar_accepts_our_digest() -> None:
     result, code, log = asyncio.run(register_to_sipp("s3cret"))
     assert isinstance(result, Registered), log
     assert result.expires == 90  # granted on our Contact, shorter than we asked
     assert code == 0, log
 
 
-def test_sipp_registrar_rejects_a_wrong_password():
+def test_sipp_registrar_rejects_a_wrong_password() -> None:
     result, _, log = asyncio.run(register_to_sipp("wrong"))
     assert isinstance(result, RegistrationFailed), log
     assert result.status == 403

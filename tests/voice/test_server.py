@@ -5,6 +5,7 @@ import os
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,13 +14,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def busy_port():
+def busy_port() -> Iterator[int]:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.bind(("127.0.0.1", 0))
         yield sock.getsockname()[1]
 
 
-def run(args, tmp_path, **env):
+def run(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     environ = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     environ.update(DJANGO_SETTINGS_MODULE="hotline.settings", HOTLINE_DATA_DIR=str(tmp_path),
                    HOTLINE_DEBUG="1", HOTLINE_TTS="tone", **env)
@@ -27,14 +28,14 @@ def run(args, tmp_path, **env):
                           text=True, timeout=60)
 
 
-def test_the_gateway_says_which_sip_port_is_taken(busy_port, tmp_path):
+def test_the_gateway_says_which_sip_port_is_taken(busy_port: int, tmp_path: Path) -> None:
     done = run(["-m", "hotline.voice.server", "--sip", f"127.0.0.1:{busy_port}"], tmp_path)
     assert done.returncode != 0
     assert f"SIP port 127.0.0.1:{busy_port} is already in use" in done.stderr
     assert "Traceback" not in done.stderr
 
 
-def test_the_launcher_refuses_to_start_on_a_taken_sip_port(busy_port, tmp_path):
+def test_the_launcher_refuses_to_start_on_a_taken_sip_port(busy_port: int, tmp_path: Path) -> None:
     done = run(["-m", "hotline.launcher", "--no-demo", "--port", "1"], tmp_path,
                HOTLINE_SIP_BIND=f"127.0.0.1:{busy_port}")
     assert done.returncode != 0
@@ -42,7 +43,7 @@ def test_the_launcher_refuses_to_start_on_a_taken_sip_port(busy_port, tmp_path):
     assert "--no-voice" in done.stderr + done.stdout
 
 
-def test_a_broken_flow_file_is_refused_with_every_problem(tmp_path):
+def test_a_broken_flow_file_is_refused_with_every_problem(tmp_path: Path) -> None:
     flow = tmp_path / "flow.yaml"
     flow.write_text("start: a\noperator: a\nnodes:\n  a: {type: menu, prompt: hi, "
                     "choices: {'1': b}}\n")

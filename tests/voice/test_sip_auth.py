@@ -4,7 +4,7 @@ from hotline.voice.sip.auth import authorization, digest_response, parse_challen
 from hotline.voice.sip.message import ParseError, split_list
 
 
-def test_rfc2617_example():
+def test_rfc2617_example() -> None:
     challenge = parse_challenge(
         'Digest realm="testrealm@host.com", qop="auth,auth-int", '
         'nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093", opaque="5ccc069c403ebaf9f0171e9517f40e41"'
@@ -24,7 +24,7 @@ def test_rfc2617_example():
         ("SHA-256", "753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1"),
     ],
 )
-def test_rfc7616_examples(algorithm, expected):
+def test_rfc7616_examples(algorithm: str, expected: str) -> None:
     challenge = parse_challenge(
         f'Digest realm="http-auth@example.org", qop="auth, auth-int", algorithm={algorithm}, '
         'nonce="7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v", '
@@ -38,7 +38,7 @@ def test_rfc7616_examples(algorithm, expected):
     assert response == expected
 
 
-def test_challenge_without_qop_as_asterisk_sends_it():
+def test_challenge_without_qop_as_asterisk_sends_it() -> None:
     challenge = parse_challenge('Digest algorithm=MD5, realm="asterisk", nonce="1c2b3a4d"')
     header = authorization(challenge, username="1001", password="secret", method="REGISTER",
                            uri="sip:pbx.example.org")
@@ -55,6 +55,6 @@ def test_challenge_without_qop_as_asterisk_sends_it():
      'Digest realm="x", nonce="n", algorithm=SHA-1', 'Digest realm="x", nonce="n", bogus',
      'Digest realm="x, nonce="n"'],
 )
-def test_bad_challenges(value):
+def test_bad_challenges(value: str) -> None:
     with pytest.raises(ParseError):
         parse_challenge(value)

@@ -26,7 +26,7 @@ PROXY = ("10.0.0.2", 5060)
 RELAXED = SourceLimits(rate=1000.0, burst=1000)  # call limits only, no rate limit in the way
 
 
-def invite_from(ua, source, number, now, *, proxied_from=None):
+def invite_from(ua: UserAgent, source, number, now, *, proxied_from=None):
     """A new INVITE (its own Call-ID and branch) from `source`; through a proxy when
     `proxied_from` names the caller's address (the proxy's Via on top, the caller's below,
     annotated with received as a proxy does)."""
@@ -46,12 +46,12 @@ def final(events) -> Response | None:
     return responses[-1] if responses else None
 
 
-def answer_all(ua, events, now):
+def answer_all(ua: UserAgent, events, now) -> None:
     for incoming in of_type(events, IncomingCall):
         ua.answer(incoming.call_id, 20000, now)
 
 
-def ack(ua, call_id, source, now):
+def ack(ua: UserAgent, call_id, source, now):
     call = ua.calls[call_id]
     data = request("ACK", branch=f"z9hG4bKa{call_id}", call_id=call_id, to_tag=call.local_tag,
                    from_tag=call.remote_tag, via_host=f"{source[0]}:{source[1]}")
@@ -60,7 +60,7 @@ def ack(ua, call_id, source, now):
 
 # --- finding 6: one source cannot take the line ----------------------------------------------
 
-def test_three_hundred_unacked_invites_from_one_socket_leave_the_line_to_others():
+def test_three_hundred_unacked_invites_from_one_socket_leave_the_line_to_others() -> None:
     ua = UserAgent("127.0.0.1", 5060, max_calls=300, limits=SourceLimits())
     statuses: dict[int, int] = {}
     for number in range(300):
@@ -81,7 +81,7 @@ def test_three_hundred_unacked_invites_from_one_socket_leave_the_line_to_others(
     assert len(ua.layer) <= 2 * SourceLimits().burst
 
 
-def test_unconfirmed_calls_per_source_are_limited_and_an_ack_frees_a_slot():
+def test_unconfirmed_calls_per_source_are_limited_and_an_ack_frees_a_slot() -> None:
     ua = UserAgent("127.0.0.1", 5060, max_calls=300, limits=RELAXED)
     for number in range(5):
         answer_all(ua, invite_from(ua, FLOODER, number, 0.0), 0.0)
@@ -94,7 +94,7 @@ def test_unconfirmed_calls_per_source_are_limited_and_an_ack_frees_a_slot():
     assert final(invite_from(ua, OTHER, 7, 0.3)) is None  # other sources were never affected
 
 
-def test_concurrent_calls_per_source_are_limited_and_a_bye_frees_a_slot():
+def test_concurrent_calls_per_source_are_limited_and_a_bye_frees_a_slot() -> None:
     ua = UserAgent("127.0.0.1", 5060, max_calls=300, limits=RELAXED)
     for number in range(10):
         events = invite_from(ua, FLOODER, number, 0.0)
@@ -109,7 +109,7 @@ def test_concurrent_calls_per_source_are_limited_and_a_bye_frees_a_slot():
     assert of_type(invite_from(ua, FLOODER, 11, 3.0), IncomingCall)
 
 
-def test_a_half_open_call_frees_its_slot_when_the_2xx_gives_up():
+def test_a_half_open_call_frees_its_slot_when_the_2xx_gives_up() -> None:
     ua = UserAgent("127.0.0.1", 5060, max_calls=300, limits=SourceLimits(unconfirmed=1))
     answer_all(ua, invite_from(ua, FLOODER, 0, 0.0), 0.0)
     assert final(invite_from(ua, FLOODER, 1, 1.0)).status == 503
@@ -122,7 +122,7 @@ def test_a_half_open_call_frees_its_slot_when_the_2xx_gives_up():
     assert of_type(invite_from(ua, FLOODER, 2, now), IncomingCall)
 
 
-def test_new_transactions_per_source_are_a_token_bucket():
+def test_new_transactions_per_source_are_a_token_bucket() -> None:
     ua = UserAgent("127.0.0.1", 5060, limits=SourceLimits(rate=10.0, burst=3, calls=0, unconfirmed=0))
     options = [request("OPTIONS", branch=f"z9hG4bKo{n}", call_id=f"o{n}",
                        via_host=f"{FLOODER[0]}:{FLOODER[1]}") for n in range(6)]
@@ -136,7 +136,7 @@ def test_new_transactions_per_source_are_a_token_bucket():
     assert final(ua.receive(options[4], OTHER, 0.11)).status == 200
 
 
-def test_without_limits_the_user_agent_behaves_as_before():
+def test_without_limits_the_user_agent_behaves_as_before() -> None:
     ua = UserAgent("127.0.0.1", 5060, max_calls=300)
     for number in range(50):
         assert of_type(invite_from(ua, FLOODER, number, 0.0), IncomingCall)
@@ -144,7 +144,7 @@ def test_without_limits_the_user_agent_behaves_as_before():
 
 # --- trusted proxies -------------------------------------------------------------------------
 
-def test_behind_a_trusted_proxy_each_caller_is_its_own_source_and_gets_486():
+def test_behind_a_trusted_proxy_each_caller_is_its_own_source_and_gets_486() -> None:
     ua = UserAgent("127.0.0.1", 5060, max_calls=300,
                    limits=SourceLimits(unconfirmed=2, rate=1000.0, burst=1000, trusted=("10.0.0.0/24",)))
     caller, other = ("203.0.113.5", 40000), ("203.0.113.6", 40000)
@@ -157,7 +157,7 @@ def test_behind_a_trusted_proxy_each_caller_is_its_own_source_and_gets_486():
     assert {call.origin for call in ua.calls.values()} == {caller[0], other[0]}
 
 
-def test_the_trusted_proxys_own_requests_are_not_limited_and_strangers_vias_are_not_believed():
+def test_the_trusted_proxys_own_requests_are_not_limited_and_strangers_vias_are_not_believed() -> None:
     ua = UserAgent("127.0.0.1", 5060,
                    limits=SourceLimits(rate=1.0, burst=1, trusted=("10.0.0.2",)))
     pings = [request("OPTIONS", branch=f"z9hG4bKping{n}", call_id=f"ping{n}",
@@ -169,7 +169,7 @@ def test_the_trusted_proxys_own_requests_are_not_limited_and_strangers_vias_are_
     assert of_type(first, IncomingCall) and final(second).status == 503
 
 
-def test_origin_walks_down_past_every_trusted_hop():
+def test_origin_walks_down_past_every_trusted_hop() -> None:
     guard = SourceGuard(SourceLimits(trusted=("10.0.0.0/8",)))
     data = (b"INVITE sip:12345@127.0.0.1 SIP/2.0\r\n"
             b"Via: SIP/2.0/UDP 10.0.0.2;branch=z9hG4bK1\r\n"
@@ -182,7 +182,7 @@ def test_origin_walks_down_past_every_trusted_hop():
     assert guard.origin(message, ("192.0.2.1", 5060)) == "192.0.2.1"
 
 
-def test_the_bucket_table_is_bounded_and_pruned(monkeypatch):
+def test_the_bucket_table_is_bounded_and_pruned(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(limits, "MAX_TRACKED_SOURCES", 100)
     guard = SourceGuard(SourceLimits(rate=10.0, burst=5))
     for number in range(500):  # spoofed sources: each one new
@@ -194,7 +194,7 @@ def test_the_bucket_table_is_bounded_and_pruned(monkeypatch):
     assert len(guard) == 0
 
 
-def test_trusted_proxies_must_be_addresses_or_networks():
+def test_trusted_proxies_must_be_addresses_or_networks() -> None:
     assert parse_trusted([" 10.0.0.1", "10.1.0.0/16", ""]) == ("10.0.0.1", "10.1.0.0/16")
     with pytest.raises(ValueError, match=r"kamailio\.local"):
         parse_trusted(["kamailio.local"])
@@ -205,27 +205,29 @@ def test_trusted_proxies_must_be_addresses_or_networks():
 # --- finding 6: an extension is locked after failures from any addresses ---------------------
 
 @pytest.fixture
-def registrar():
+def registrar() -> Registrar:
     return Registrar(lookup, secret=b"test-secret", user_max_failures=20, user_lock_seconds=600.0)
 
 
 @pytest.fixture
-def ua(registrar):
+def ua(registrar: Registrar) -> UserAgent:
     return UserAgent("127.0.0.1", 5060, registrar=registrar)
 
 
-def addresses(count, first=1):
+def addresses(count, first: int = 1):
     return [(f"192.0.2.{n}", 5072) for n in range(first, first + count)]
 
 
-def guess_from_many(ua, user, count, now=0.0):
+def guess_from_many(ua: UserAgent, user, count, now: float = 0.0) -> None:
     """One wrong password from each of `count` addresses (no address is blocked by itself)."""
     for address in addresses(count):
         phone = Phone(user=user, address=address, call_id=f"guess-{address[0]}")
         assert only_response(register(ua, phone, now, password="guess", source=address)).status == 403
 
 
-def test_failures_from_many_addresses_lock_the_extension_even_for_the_right_password(ua, caplog):
+def test_failures_from_many_addresses_lock_the_extension_even_for_the_right_password(
+    ua: UserAgent, caplog: pytest.LogCaptureFixture,
+) -> None:
     caplog.set_level(logging.WARNING, logger="hotline.voice.sip.registrar")
     guess_from_many(ua, "8001", 20, now=10.0)
     assert "extension '8001' locked for 600 s" in caplog.text and "20 address(es)" in caplog.text
@@ -243,7 +245,7 @@ def test_failures_from_many_addresses_lock_the_extension_even_for_the_right_pass
     assert only_response(register(ua, agent, 10.0 + 600.0, source=agent.address)).status == 200
 
 
-def test_a_locked_extension_answers_exactly_like_a_locked_unknown_one(ua):
+def test_a_locked_extension_answers_exactly_like_a_locked_unknown_one(ua: UserAgent) -> None:
     guess_from_many(ua, "8001", 20)
     guess_from_many(ua, "7777", 20)  # does not exist
     known = register(ua, Phone(user="8001", address=OTHER, call_id="k"), 1.0, source=OTHER)
@@ -256,7 +258,7 @@ def test_a_locked_extension_answers_exactly_like_a_locked_unknown_one(ua):
         "extension locked", "extension locked"]
 
 
-def test_extension_failures_spread_beyond_the_lock_time_do_not_lock(ua):
+def test_extension_failures_spread_beyond_the_lock_time_do_not_lock(ua: UserAgent) -> None:
     for number, address in enumerate(addresses(25)):
         phone = Phone(address=address, call_id=f"slow-{number}")
         register(ua, phone, number * 40.0, password="guess", source=address)  # 15 per 600 s
@@ -264,7 +266,8 @@ def test_extension_failures_spread_beyond_the_lock_time_do_not_lock(ua):
     assert only_response(register(ua, agent, 1000.0, source=OTHER)).status == 200
 
 
-def test_guesses_during_the_lock_still_count_against_their_source(ua, registrar):
+def test_guesses_during_the_lock_still_count_against_their_source(ua: UserAgent,
+                                                                  registrar: Registrar) -> None:
     guess_from_many(ua, "8001", 20)
     phone = Phone(address=OTHER, call_id="persistent")
     for attempt in range(10):

@@ -22,7 +22,7 @@ def load(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
 
 
-def test_sipp_default_uac_invite():
+def test_sipp_default_uac_invite() -> None:
     message = parse_message(load("sipp_uac_invite.sip"))
     assert isinstance(message, Request)
     message.check()
@@ -42,7 +42,7 @@ def test_sipp_default_uac_invite():
     assert message.headers.get("SUBJECT") == "Performance Test"
 
 
-def test_baresip_invite_with_empty_supported_header():
+def test_baresip_invite_with_empty_supported_header() -> None:
     message = parse_message(load("baresip_invite.sip"))
     assert isinstance(message, Request)
     message.check()
@@ -59,7 +59,7 @@ def test_baresip_invite_with_empty_supported_header():
     assert len(message.body) == 339
 
 
-def test_linphone_style_compact_headers_folding_and_via_list():
+def test_linphone_style_compact_headers_folding_and_via_list() -> None:
     message = parse_message(load("linphone_compact_invite.sip"))
     assert isinstance(message, Request)
     message.check()
@@ -84,7 +84,7 @@ def test_linphone_style_compact_headers_folding_and_via_list():
     assert message.body.endswith(b"trr-int 1000\r\n")
 
 
-def test_vias_in_one_line_and_in_several_lines_are_one_list():
+def test_vias_in_one_line_and_in_several_lines_are_one_list() -> None:
     raw = (
         b"OPTIONS sip:a@b SIP/2.0\r\n"
         b"Via: SIP/2.0/UDP p1.example;branch=z9hG4bK1, SIP/2.0/TCP p2.example:5070;branch=z9hG4bK2\r\n"
@@ -99,12 +99,12 @@ def test_vias_in_one_line_and_in_several_lines_are_one_list():
     ]
 
 
-def test_body_without_content_length_is_the_rest_of_the_datagram():
+def test_body_without_content_length_is_the_rest_of_the_datagram() -> None:
     raw = b"MESSAGE sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKx\r\n\r\nhello"
     assert parse_message(raw).body == b"hello"
 
 
-def test_extra_bytes_after_content_length_are_ignored_and_short_body_is_an_error():
+def test_extra_bytes_after_content_length_are_ignored_and_short_body_is_an_error() -> None:
     base = b"MESSAGE sip:a@b SIP/2.0\r\nContent-Length: 3\r\n\r\n"
     assert parse_message(base + b"hello").body == b"hel"
     with pytest.raises(ParseError):
@@ -113,7 +113,7 @@ def test_extra_bytes_after_content_length_are_ignored_and_short_body_is_an_error
         parse_message(b"MESSAGE sip:a@b SIP/2.0\r\nl: -1\r\n\r\n")
 
 
-def test_bare_lf_line_endings_and_leading_crlf_are_tolerated():
+def test_bare_lf_line_endings_and_leading_crlf_are_tolerated() -> None:
     raw = b"\r\n\r\nSIP/2.0 180 Ringing\nVia: SIP/2.0/UDP h:5060;branch=z9hG4bKq\nCSeq: 7 INVITE\n\n"
     message = parse_message(raw)
     assert isinstance(message, Response)
@@ -121,7 +121,7 @@ def test_bare_lf_line_endings_and_leading_crlf_are_tolerated():
     assert message.cseq.number == 7
 
 
-def test_response_without_reason_phrase():
+def test_response_without_reason_phrase() -> None:
     message = parse_message(b"SIP/2.0 200\r\n\r\n")
     assert isinstance(message, Response) and message.status == 200 and message.reason == ""
 
@@ -146,12 +146,12 @@ def test_response_without_reason_phrase():
         b"INVITE sip:a@b SIP/2.0\r\nContent-Length: \xd9\xa3\r\n\r\n",
     ],
 )
-def test_malformed_messages_raise_parse_error(raw):
+def test_malformed_messages_raise_parse_error(raw: bytes) -> None:
     with pytest.raises(ParseError):
         parse_message(raw)
 
 
-def test_check_reports_missing_or_broken_mandatory_headers():
+def test_check_reports_missing_or_broken_mandatory_headers() -> None:
     good = parse_message(load("sipp_uac_invite.sip"))
     assert isinstance(good, Request)
     for header, value in [
@@ -170,7 +170,7 @@ def test_check_reports_missing_or_broken_mandatory_headers():
             broken.check()
 
 
-def test_serialise_round_trip_recomputes_content_length():
+def test_serialise_round_trip_recomputes_content_length() -> None:
     message = parse_message(load("linphone_compact_invite.sip"))
     message.body = b"v=0\r\n"
     again = parse_message(message.to_bytes())
@@ -180,7 +180,7 @@ def test_serialise_round_trip_recomputes_content_length():
     assert next(iter(again.headers))[0] == "Via"  # compact names come out canonical
 
 
-def test_uri_parsing():
+def test_uri_parsing() -> None:
     uri = parse_uri("sips:alice:secret@[2001:db8::5]:5061;transport=tls;lr?subject=hi")
     assert (uri.scheme, uri.user, uri.password, uri.host, uri.port) == (
         "sips",
@@ -199,7 +199,7 @@ def test_uri_parsing():
             parse_uri(bad)
 
 
-def test_name_addr_forms():
+def test_name_addr_forms() -> None:
     quoted = parse_name_addr('"Wang \\"Xiao\\" Ming" <sip:wang@example.org>;tag=abc')
     assert quoted.display_name == 'Wang "Xiao" Ming' and quoted.tag == "abc"
     bare = parse_name_addr("sip:wang@example.org;tag=xyz")
@@ -209,14 +209,14 @@ def test_name_addr_forms():
     assert str(quoted).startswith('"Wang')
 
 
-def test_via_and_cseq_helpers():
+def test_via_and_cseq_helpers() -> None:
     via = parse_via("SIP / 2.0 / udp host.example ; branch=z9hG4bK77 ; rport")
     assert via.transport == "UDP" and via.host == "host.example" and via.branch == "z9hG4bK77"
     assert str(parse_via(str(via))) == str(via)
     assert parse_cseq("  42   ack ").method == "ACK"
 
 
-def test_headers_multimap_is_case_insensitive_and_ordered():
+def test_headers_multimap_is_case_insensitive_and_ordered() -> None:
     headers = Headers([("v", "SIP/2.0/UDP a;branch=z9hG4bK1"), ("X-Custom", "1")])
     headers.add("x-custom", "2")
     assert headers.get("VIA") == "SIP/2.0/UDP a;branch=z9hG4bK1"
@@ -229,7 +229,7 @@ def test_headers_multimap_is_case_insensitive_and_ordered():
     assert headers.get_all("www-authenticate") == ['Digest realm="r", nonce="n"']
 
 
-def test_make_response_copies_headers_and_adds_to_tag():
+def test_make_response_copies_headers_and_adds_to_tag() -> None:
     request = parse_message(load("linphone_compact_invite.sip"))
     assert isinstance(request, Request)
     response = make_response(request, 180, to_tag="ourtag")

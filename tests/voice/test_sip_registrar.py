@@ -5,13 +5,15 @@ is itself held to the RFC 2617 / RFC 7616 example vectors (test_sip_auth.py).
 """
 
 import itertools
+from collections.abc import Iterable
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
 from hotline.core.digest import ha1
 from hotline.voice.sip.auth import authorization, check_response, parse_challenge
-from hotline.voice.sip.message import Response, parse_message, parse_name_addr
+from hotline.voice.sip.message import Request, Response, parse_message, parse_name_addr
 from hotline.voice.sip.registrar import (
     Binding,
     PhoneCredentials,
@@ -21,7 +23,7 @@ from hotline.voice.sip.registrar import (
     RegistrationRejected,
 )
 from hotline.voice.sip.transaction import Send
-from hotline.voice.sip.useragent import UserAgent
+from hotline.voice.sip.useragent import UaEvent, UserAgent
 
 PHONE = ("192.0.2.20", 5072)
 PASSWORDS = {"8001": "s3cret-8001", "8002": "s3cret-8002"}
@@ -29,7 +31,7 @@ REQUEST_URI = "sip:127.0.0.1:5060"
 BRANCHES = itertools.count()
 
 
-def lookup(user):
+def lookup(user: str) -> PhoneCredentials | None:
     if user not in PASSWORDS:
         return None
     password = PASSWORDS[user]
@@ -40,13 +42,15 @@ def lookup(user):
 class Phone:
     """A phone's REGISTERs: one Call-ID, rising CSeq, a new branch each time."""
 
-    def __init__(self, user="8001", address=PHONE, contact=None, call_id="reg-1"):
+    def __init__(self, user: str = "8001", address: tuple[str, int] = PHONE, contact: str | None = None,
+                 call_id: str = "reg-1") -> None:
         self.user, self.address, self.call_id = user, address, call_id
         self.contact = contact or f"<sip:{user}@{address[0]}:{address[1]}>"
         self.cseq = 0
 
-    def register(self, *, authorization_value=None, expires=None, contact=None, extra=(),
-                 uri=REQUEST_URI, proxy=None):
+    def register(self, *, authorization_value: str | None = None, expires: int | str | None = None,
+                 contact: str | None = None, extra: Iterable[str] = (), uri: str = REQUEST_URI,
+                 proxy: str | None = None) -> bytes:
         self.cseq += 1
         lines = [
             f"REGISTER {uri} SIP/2.0",
@@ -69,34 +73,36 @@ class Phone:
                 "\r\n\r\n").encode()
 
 
-def responses(events):
+def responses(events: list[UaEvent]) -> list[Request | Response]:
     return [parse_message(e.data) for e in events if isinstance(e, Send)]
 
 
-def only_response(events) -> Response:
+def only_response(events: list[UaEvent]) -> Response:
     (response,) = responses(events)
     assert isinstance(response, Response)
     return response
 
 
-def header(message, name) -> str:
+def header(message: Request | Response, name: str) -> str:
     value = message.headers.get(name)
     assert value is not None, f"no {name} header"
     return value
 
 
-def of_type(events, kind):
+def of_type(events: list[UaEvent], kind: type[Any]) -> list[Any]:
     return [e for e in events if isinstance(e, kind)]
 
 
-def answer(challenge_response, user, password, *, algorithm="MD5", uri=REQUEST_URI, cnonce="c1"):
+def answer(challenge_response: Response, user: str, password: str, *, algorithm: str = "MD5",
+           uri: str = REQUEST_URI, cnonce: str = "c1") -> str:
     challenges = [parse_challenge(v) for v in challenge_response.headers.get_all("WWW-Authenticate")]
     challenge = next(c for c in challenges if c.algorithm == algorithm)
     return authorization(challenge, username=user, password=password, method="REGISTER", uri=uri,
                          cnonce=cnonce)
 
 
-def register(ua, phone, now, password=None, *, algorithm="MD5", source=None, **kwargs):
+def register(ua: UserAgent, phone: Phone, now: float, password: str | None = None, *, algorithm: str = "MD5",
+             source: tuple[str, int] | None = None, **kwargs: Any) -> list[UaEvent]:
     """The two-step dance: REGISTER, 401, REGISTER with credentials. Returns the last events."""
     source = source or phone.address
     challenge = only_response(ua.receive(phone.register(**kwargs), source, now))
@@ -106,16 +112,16 @@ def register(ua, phone, now, password=None, *, algorithm="MD5", source=None, **k
 
 
 @pytest.fixture
-def registrar():
+def registrar() -> Registrar:
     return Registrar(lookup, secret=b"test-secret")
 
 
 @pytest.fixture
-def ua(registrar):
+def ua(registrar: Registrar) -> UserAgent:
     return UserAgent("127.0.0.1", 5060, registrar=registrar)
 
 
-def test_challenge_offers_sha256_then_md5_with_qop_auth_and_a_stateless_nonce(ua):
+def test_challenge_offers_sha256_then_md5_with_qop_auth_and_a_stateless_nonce(ua: UserAgent) -> None:
     challenge = only_response(ua.receive(Phone().register(), PHONE, 10.0))
     assert challenge.status == 401 and challenge.to.tag
     values = challenge.headers.get_all("WWW-Authenticate")
@@ -137,7 +143,7 @@ def test_challenge_offers_sha256_then_md5_with_qop_auth_and_a_stateless_nonce(ua
     assert refused.status == 401 and "stale" not in header(refused, "WWW-Authenticate")
 
 
-def test_random_secret_nonces_differ_between_registrars():
+def test_random_secret_nonces_differ_between_registrars() -> None:
     first = UserAgent("127.0.0.1", 5060, registrar=Registrar(lookup))
     second = UserAgent("127.0.0.1", 5060, registrar=Registrar(lookup))
     one = only_response(first.receive(Phone().register(), PHONE, 1.0))
@@ -146,7 +152,7 @@ def test_random_secret_nonces_differ_between_registrars():
 
 
 @pytest.mark.parametrize("algorithm", ["MD5", "SHA-256"])
-def test_a_correct_answer_registers_the_phone(ua, registrar, algorithm):
+def test_a_correct_answer_registers_the_phone(ua: UserAgent, registrar: Registrar, algorithm: str) -> None:
     events = register(ua, Phone(), 100.0, algorithm=algorithm, expires=600)
     ok = only_response(events)
     assert ok.status == 200
@@ -165,7 +171,8 @@ def test_a_correct_answer_registers_the_phone(ua, registrar, algorithm):
     [("", None, 3600), (";expires=7200", None, 3600), ("", "120", 120), (";expires=90", "7200", 90),
      ("", "60", 60)],
 )
-def test_expiry_is_clamped_to_the_allowed_range(ua, contact_params, expires_header, granted):
+def test_expiry_is_clamped_to_the_allowed_range(ua: UserAgent, contact_params: str,
+                                                expires_header: str | None, granted: int) -> None:
     phone = Phone()
     events = register(ua, phone, 0.0, contact=phone.contact + contact_params, expires=expires_header)
     ok = only_response(events)
@@ -174,14 +181,14 @@ def test_expiry_is_clamped_to_the_allowed_range(ua, contact_params, expires_head
     assert of_type(events, PhoneRegistered)[0].binding.expires_at == granted
 
 
-def test_too_brief_an_interval_gets_423_with_min_expires(ua, registrar):
+def test_too_brief_an_interval_gets_423_with_min_expires(ua: UserAgent, registrar: Registrar) -> None:
     events = register(ua, Phone(), 0.0, expires=30)
     refused = only_response(events)
     assert (refused.status, refused.headers.get("Min-Expires")) == (423, "60")
     assert registrar.bindings(1.0) == [] and of_type(events, PhoneRegistered) == []
 
 
-def test_wrong_password_and_unknown_user_look_the_same(ua, registrar):
+def test_wrong_password_and_unknown_user_look_the_same(ua: UserAgent, registrar: Registrar) -> None:
     wrong = register(ua, Phone(), 0.0, password="guess")
     unknown = register(ua, Phone(user="9999"), 0.0, password="guess")
     for events in (wrong, unknown):
@@ -194,14 +201,14 @@ def test_wrong_password_and_unknown_user_look_the_same(ua, registrar):
     assert registrar.bindings(1.0) == []
 
 
-def test_without_credentials_an_unknown_user_is_challenged_like_a_known_one(ua):
+def test_without_credentials_an_unknown_user_is_challenged_like_a_known_one(ua: UserAgent) -> None:
     known = only_response(ua.receive(Phone().register(), PHONE, 0.0))
     unknown = only_response(ua.receive(Phone(user="9999").register(), PHONE, 0.0))
     assert known.status == unknown.status == 401
     assert len(unknown.headers.get_all("WWW-Authenticate")) == 2
 
 
-def test_an_expired_nonce_with_the_right_password_gets_401_stale(ua, registrar):
+def test_an_expired_nonce_with_the_right_password_gets_401_stale(ua: UserAgent, registrar: Registrar) -> None:
     phone = Phone()
     challenge = only_response(ua.receive(phone.register(), PHONE, 0.0))
     value = answer(challenge, "8001", PASSWORDS["8001"])
@@ -216,7 +223,7 @@ def test_an_expired_nonce_with_the_right_password_gets_401_stale(ua, registrar):
     assert only_response(ua.receive(phone.register(authorization_value=old), PHONE, 302.0)).status == 403
 
 
-def test_a_replayed_answer_is_challenged_again(ua, registrar):
+def test_a_replayed_answer_is_challenged_again(ua: UserAgent, registrar: Registrar) -> None:
     phone = Phone()
     challenge = only_response(ua.receive(phone.register(), PHONE, 0.0))
     value = answer(challenge, "8001", PASSWORDS["8001"])
@@ -229,7 +236,7 @@ def test_a_replayed_answer_is_challenged_again(ua, registrar):
 
 
 @pytest.mark.parametrize("tamper", ["username", "uri", "opaque", "qop", "algorithm"])
-def test_credentials_must_match_the_request(ua, registrar, tamper):
+def test_credentials_must_match_the_request(ua: UserAgent, registrar: Registrar, tamper: str) -> None:
     phone = Phone()
     challenge = only_response(ua.receive(phone.register(), PHONE, 0.0))
     if tamper == "username":  # 8002's own correct answer, used to register as 8001
@@ -249,7 +256,7 @@ def test_credentials_must_match_the_request(ua, registrar, tamper):
     assert registrar.bindings(2.0) == []
 
 
-def test_credentials_for_another_realm_are_ignored(ua):
+def test_credentials_for_another_realm_are_ignored(ua: UserAgent) -> None:
     challenge = only_response(ua.receive(Phone().register(), PHONE, 0.0))
     value = answer(challenge, "8001", PASSWORDS["8001"]).replace('realm="hotline"', 'realm="other"')
     phone = Phone()
@@ -257,7 +264,7 @@ def test_credentials_for_another_realm_are_ignored(ua):
     assert only_response(ua.receive(phone.register(authorization_value=value), PHONE, 1.0)).status == 401
 
 
-def test_a_phone_offered_only_md5_cannot_answer_sha256():
+def test_a_phone_offered_only_md5_cannot_answer_sha256() -> None:
     registrar = Registrar(lookup, secret=b"s", algorithms=("MD5",))
     ua = UserAgent("127.0.0.1", 5060, registrar=registrar)
     challenge = only_response(ua.receive(Phone().register(), PHONE, 0.0))
@@ -272,7 +279,7 @@ def test_a_phone_offered_only_md5_cannot_answer_sha256():
         Registrar(lookup, algorithms=("SHA-1",))
 
 
-def test_expires_zero_removes_the_binding(ua, registrar):
+def test_expires_zero_removes_the_binding(ua: UserAgent, registrar: Registrar) -> None:
     phone = Phone()
     register(ua, phone, 0.0)
     events = register(ua, phone, 10.0, expires=0)
@@ -286,11 +293,14 @@ def test_expires_zero_removes_the_binding(ua, registrar):
     assert of_type(events, PhoneUnregistered) == [PhoneUnregistered("8001", "removed")]
 
 
-def test_contact_star_removes_every_binding_and_needs_expires_zero(ua, registrar):
+def test_contact_star_removes_every_binding_and_needs_expires_zero(ua: UserAgent,
+                                                                   registrar: Registrar) -> None:
     desk, soft = Phone(call_id="desk"), Phone(address=("192.0.2.21", 5080), call_id="soft")
     register(ua, desk, 0.0)
     register(ua, soft, 1.0, source=soft.address)
-    assert registrar.binding("8001", 2.0).address == ("192.0.2.21", 5080)  # the latest
+    latest = registrar.binding("8001", 2.0)
+    assert latest is not None
+    assert latest.address == ("192.0.2.21", 5080)  # the latest
     assert len(registrar.bindings(2.0)) == 2
     bad = register(ua, desk, 3.0, contact="*")
     assert only_response(bad).status == 400
@@ -300,7 +310,7 @@ def test_contact_star_removes_every_binding_and_needs_expires_zero(ua, registrar
     assert registrar.bindings(5.0) == []
 
 
-def test_a_register_without_contact_lists_the_bindings(ua, registrar):
+def test_a_register_without_contact_lists_the_bindings(ua: UserAgent, registrar: Registrar) -> None:
     phone = Phone()
     register(ua, phone, 0.0, expires=300)
     events = register(ua, phone, 100.0, contact="")
@@ -309,7 +319,7 @@ def test_a_register_without_contact_lists_the_bindings(ua, registrar):
     assert of_type(events, PhoneRegistered) == []
 
 
-def test_out_of_order_cseq_is_refused(ua, registrar):
+def test_out_of_order_cseq_is_refused(ua: UserAgent, registrar: Registrar) -> None:
     phone = Phone()
     register(ua, phone, 0.0)
     phone.cseq = 0  # an old, delayed REGISTER of the same Call-ID
@@ -318,7 +328,7 @@ def test_out_of_order_cseq_is_refused(ua, registrar):
     assert registrar.binding("8001", 6.0) is not None
 
 
-def test_a_binding_expires_by_itself(ua, registrar):
+def test_a_binding_expires_by_itself(ua: UserAgent, registrar: Registrar) -> None:
     register(ua, Phone(), 1000.0, expires=120)
     assert registrar.next_deadline() == pytest.approx(1120.0)
     assert of_type(ua.tick(1119.0), PhoneUnregistered) == []  # the transactions end too
@@ -330,15 +340,17 @@ def test_a_binding_expires_by_itself(ua, registrar):
     assert ua.tick(1200.0) == []
 
 
-def test_a_refresh_extends_the_binding_without_unregistering(ua, registrar):
+def test_a_refresh_extends_the_binding_without_unregistering(ua: UserAgent, registrar: Registrar) -> None:
     phone = Phone()
     register(ua, phone, 0.0, expires=120)
     register(ua, phone, 100.0, expires=120)
     assert of_type(ua.tick(150.0), PhoneUnregistered) == []
-    assert registrar.binding("8001", 150.0).expires_at == 220.0
+    latest = registrar.binding("8001", 150.0)
+    assert latest is not None
+    assert latest.expires_at == 220.0
 
 
-def test_ten_failures_block_the_source_for_a_minute(ua, registrar):
+def test_ten_failures_block_the_source_for_a_minute(ua: UserAgent, registrar: Registrar) -> None:
     phone = Phone()
     for attempt in range(10):
         assert only_response(register(ua, phone, attempt * 2.0, password="guess")).status == 403
@@ -353,30 +365,33 @@ def test_ten_failures_block_the_source_for_a_minute(ua, registrar):
     assert only_response(register(ua, phone, 18.0 + 60.0)).status == 200
 
 
-def test_failures_spread_over_more_than_a_minute_do_not_block(ua):
+def test_failures_spread_over_more_than_a_minute_do_not_block(ua: UserAgent) -> None:
     phone = Phone()
     for attempt in range(12):
         register(ua, phone, attempt * 7.0, password="guess")
     assert only_response(register(ua, phone, 90.0)).status == 200
 
 
-def test_behind_nat_requests_go_to_the_source_address(ua, registrar):
+def test_behind_nat_requests_go_to_the_source_address(ua: UserAgent, registrar: Registrar) -> None:
     phone = Phone(contact="<sip:8001@10.0.0.5:5060>")
     nat = ("203.0.113.7", 40000)
     register(ua, phone, 0.0, source=nat)
     binding = registrar.binding("8001", 1.0)
+    assert binding is not None
     assert binding.contact == "sip:8001@10.0.0.5:5060" and binding.address == nat
 
 
-def test_through_a_proxy_requests_go_to_the_contact(ua, registrar):
+def test_through_a_proxy_requests_go_to_the_contact(ua: UserAgent, registrar: Registrar) -> None:
     phone = Phone(address=("192.0.2.20", 5072))
     proxy = ("192.0.2.1", 5060)
     register(ua, phone, 0.0, source=proxy, proxy="192.0.2.1:5060")
-    assert registrar.binding("8001", 1.0).address == PHONE
+    latest = registrar.binding("8001", 1.0)
+    assert latest is not None
+    assert latest.address == PHONE
 
 
-def test_the_lookup_failing_gets_500_not_a_crash():
-    def broken(user):
+def test_the_lookup_failing_gets_500_not_a_crash() -> None:
+    def broken(user: str) -> None:
         raise RuntimeError("database down")
 
     ua = UserAgent("127.0.0.1", 5060, registrar=Registrar(broken, secret=b"s"))
@@ -386,7 +401,7 @@ def test_the_lookup_failing_gets_500_not_a_crash():
     assert only_response(ua.receive(phone.register(authorization_value=value), PHONE, 1.0)).status == 500
 
 
-def test_malformed_register_gets_400(ua):
+def test_malformed_register_gets_400(ua: UserAgent) -> None:
     phone = Phone()
     challenge = only_response(ua.receive(phone.register(), PHONE, 0.0))
     for attempt, bad in enumerate([dict(expires="soon"), dict(contact="<sip:8001@192.0.2.20>;expires=x")]):
@@ -395,7 +410,7 @@ def test_malformed_register_gets_400(ua):
         assert only_response(events).status == 400
 
 
-def test_register_is_405_without_a_registrar_and_allowed_with_one(ua):
+def test_register_is_405_without_a_registrar_and_allowed_with_one(ua: UserAgent) -> None:
     plain = UserAgent("127.0.0.1", 5060)
     assert only_response(plain.receive(Phone().register(), PHONE, 0.0)).status == 405
     options = Phone().register().replace(b"REGISTER", b"OPTIONS")
@@ -408,7 +423,7 @@ def test_register_is_405_without_a_registrar_and_allowed_with_one(ua):
     [("MD5", "8ca523f5e9506fed4657c9700eebdbec"),
      ("SHA-256", "753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1")],
 )
-def test_server_side_check_on_the_rfc7616_vectors(algorithm, expected):
+def test_server_side_check_on_the_rfc7616_vectors(algorithm: str, expected: str) -> None:
     stored = ha1("Mufasa", "http-auth@example.org", "Circle of Life", algorithm)
     common = dict(algorithm=algorithm, nonce="7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v",
                   method="GET", uri="/dir/index.html", qop="auth", nc="00000001",

@@ -9,7 +9,7 @@ from hotline.voice.sip.registration import (
     TrunkAccount,
 )
 from hotline.voice.sip.transaction import T1, Send
-from hotline.voice.sip.useragent import UserAgent
+from hotline.voice.sip.useragent import UaEvent, UserAgent
 
 REGISTRAR = ("198.51.100.50", 5060)
 ACCOUNT = TrunkAccount(registrar=REGISTRAR, domain="trunk.example", username="1001",
@@ -18,11 +18,11 @@ CHALLENGE = 'Digest realm="trunk.example", nonce="abc123", qop="auth", algorithm
 
 
 @pytest.fixture
-def ua():
+def ua() -> UserAgent:
     return UserAgent("192.0.2.1", 5060)
 
 
-def only_request(events):
+def only_request(events: list[UaEvent]) -> Request:
     (event,) = [e for e in events if isinstance(e, Send)]
     assert event.address == REGISTRAR
     message = parse_message(event.data)
@@ -30,20 +30,22 @@ def only_request(events):
     return message
 
 
-def reply(ua, request, status, now, *headers):
+def reply(ua: UserAgent, request: Request, status: int, now: float,
+          *headers: tuple[str, str]) -> list[UaEvent]:
     response = make_response(request, status, to_tag="reg", extra_headers=list(headers))
     return ua.receive(response.to_bytes(), REGISTRAR, now)
 
 
-def auth_fields(value):
-    fields = {}
+def auth_fields(value: str | None) -> dict[str, str]:
+    assert value is not None
+    fields: dict[str, str] = {}
     for item in split_list(value.removeprefix("Digest ")):
         name, _, raw = item.partition("=")
         fields[name.strip()] = raw.strip().strip('"')
     return fields
 
 
-def test_register_answers_the_challenge_and_refreshes(ua):
+def test_register_answers_the_challenge_and_refreshes(ua: UserAgent) -> None:
     first = only_request(ua.register(ACCOUNT, 0.0))
     assert first.method == "REGISTER" and first.uri == "sip:trunk.example"
     assert first.from_.uri == first.to.uri == "sip:1001@trunk.example"
@@ -68,7 +70,7 @@ def test_register_answers_the_challenge_and_refreshes(ua):
     assert "Authorization" not in refresh.headers  # a new challenge will come if needed
 
 
-def test_wrong_password_is_not_retried_in_a_loop(ua):
+def test_wrong_password_is_not_retried_in_a_loop(ua: UserAgent) -> None:
     first = only_request(ua.register(ACCOUNT, 0.0))
     second = only_request(reply(ua, first, 401, 0.1, ("WWW-Authenticate", CHALLENGE)))
     events = reply(ua, second, 401, 0.2, ("WWW-Authenticate", CHALLENGE))
@@ -78,7 +80,7 @@ def test_wrong_password_is_not_retried_in_a_loop(ua):
     assert "Authorization" not in retry.headers
 
 
-def test_stale_nonce_is_answered_again(ua):
+def test_stale_nonce_is_answered_again(ua: UserAgent) -> None:
     first = only_request(ua.register(ACCOUNT, 0.0))
     second = only_request(reply(ua, first, 401, 0.1, ("WWW-Authenticate", CHALLENGE)))
     third = only_request(reply(ua, second, 401, 0.2,
@@ -86,7 +88,7 @@ def test_stale_nonce_is_answered_again(ua):
     assert "Authorization" in third.headers
 
 
-def test_proxy_challenge_and_rejection(ua):
+def test_proxy_challenge_and_rejection(ua: UserAgent) -> None:
     first = only_request(ua.register(ACCOUNT, 0.0))
     challenge = 'Digest realm="proxy", nonce="n1"'
     second = only_request(reply(ua, first, 407, 0.1, ("Proxy-Authenticate", challenge)))
@@ -96,7 +98,7 @@ def test_proxy_challenge_and_rejection(ua):
     assert not ua.registrations[0].registered
 
 
-def test_silent_registrar_times_out_and_is_retried(ua):
+def test_silent_registrar_times_out_and_is_retried(ua: UserAgent) -> None:
     only_request(ua.register(ACCOUNT, 0.0))
     events = []
     for step in range(1, 70):
@@ -106,7 +108,7 @@ def test_silent_registrar_times_out_and_is_retried(ua):
     assert ua.next_deadline() == pytest.approx(64 * T1 + RETRY_AFTER_FAILURE)
 
 
-def test_granted_expiry_from_expires_header_or_requested(ua):
+def test_granted_expiry_from_expires_header_or_requested(ua: UserAgent) -> None:
     first = only_request(ua.register(ACCOUNT, 0.0))
     assert reply(ua, first, 200, 0.1, ("Expires", "60")) == [Registered(ACCOUNT, 60)]
     refresh = only_request(ua.tick(0.1 + 48))

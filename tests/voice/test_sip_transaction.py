@@ -17,18 +17,18 @@ from tests.voice.sipfakes import CALLER, OFFER, request, sent, statuses
 
 
 @pytest.fixture
-def layer():
+def layer() -> TransactionLayer:
     return TransactionLayer("127.0.0.1", 5060, branch_factory=iter(
         f"z9hG4bKclient{i}" for i in range(100)).__next__)
 
 
-def incoming(layer, data, now=0.0, source=CALLER):
+def incoming(layer: TransactionLayer, data, now: float = 0.0, source=CALLER):
     events = layer.receive(data, source, now)
     received = [e for e in events if isinstance(e, RequestReceived)]
     return events, received
 
 
-def test_invite_gets_100_trying_at_once_routed_by_via_with_rport(layer):
+def test_invite_gets_100_trying_at_once_routed_by_via_with_rport(layer: TransactionLayer) -> None:
     events, received = incoming(layer, request("INVITE", body=OFFER), source=("198.51.100.1", 31000))
     (response, address), = sent(events)
     assert response.status == 100
@@ -39,7 +39,7 @@ def test_invite_gets_100_trying_at_once_routed_by_via_with_rport(layer):
     assert len(received) == 1 and received[0].transaction is not None
 
 
-def test_without_rport_responses_go_to_received_and_via_port(layer):
+def test_without_rport_responses_go_to_received_and_via_port(layer: TransactionLayer) -> None:
     events, _ = incoming(layer, request("OPTIONS", rport=False), source=("198.51.100.1", 31000))
     assert events and not sent(events)  # non-INVITE: no 100 Trying
     key = next(e for e in events if isinstance(e, RequestReceived)).transaction
@@ -47,13 +47,13 @@ def test_without_rport_responses_go_to_received_and_via_port(layer):
     assert out == [Send(out[0].data, ("198.51.100.1", 5062))]
 
 
-def test_responses_follow_the_top_via_not_the_source_when_via_host_matches(layer):
+def test_responses_follow_the_top_via_not_the_source_when_via_host_matches(layer: TransactionLayer) -> None:
     raw = request("INVITE", body=OFFER, via_host="10.0.0.7:5070", rport=False)
     events, _ = incoming(layer, raw, source=("10.0.0.7", 5999))
     assert sent(events)[0][1] == ("10.0.0.7", 5070)
 
 
-def test_invite_retransmissions_are_absorbed_and_resend_last_provisional(layer):
+def test_invite_retransmissions_are_absorbed_and_resend_last_provisional(layer: TransactionLayer) -> None:
     _events, received = incoming(layer, request("INVITE", body=OFFER))
     key = received[0].transaction
     invite = layer.server_request(key)
@@ -63,7 +63,7 @@ def test_invite_retransmissions_are_absorbed_and_resend_last_provisional(layer):
     assert statuses(again) == [180]
 
 
-def test_non_2xx_final_retransmitted_on_timer_g_until_ack(layer):
+def test_non_2xx_final_retransmitted_on_timer_g_until_ack(layer: TransactionLayer) -> None:
     _, received = incoming(layer, request("INVITE", body=OFFER))
     key = received[0].transaction
     invite = layer.server_request(key)
@@ -88,7 +88,7 @@ def test_non_2xx_final_retransmitted_on_timer_g_until_ack(layer):
     assert layer.server_state(key) is None  # timer I ended it
 
 
-def test_timer_h_reports_missing_ack(layer):
+def test_timer_h_reports_missing_ack(layer: TransactionLayer) -> None:
     _, received = incoming(layer, request("INVITE", body=OFFER))
     key = received[0].transaction
     layer.respond(key, make_response(layer.server_request(key), 480, to_tag="gw"), 0.0)
@@ -100,7 +100,7 @@ def test_timer_h_reports_missing_ack(layer):
     assert len(layer) == 0
 
 
-def test_2xx_moves_invite_server_transaction_to_accepted_and_absorbs_invites(layer):
+def test_2xx_moves_invite_server_transaction_to_accepted_and_absorbs_invites(layer: TransactionLayer) -> None:
     _, received = incoming(layer, request("INVITE", body=OFFER))
     key = received[0].transaction
     layer.respond(key, make_response(layer.server_request(key), 200, to_tag="gw"), 0.0)
@@ -113,7 +113,7 @@ def test_2xx_moves_invite_server_transaction_to_accepted_and_absorbs_invites(lay
     assert len(layer) == 0  # timer L
 
 
-def test_non_invite_server_transaction_timer_j(layer):
+def test_non_invite_server_transaction_timer_j(layer: TransactionLayer) -> None:
     _, received = incoming(layer, request("OPTIONS"))
     key = received[0].transaction
     layer.respond(key, make_response(layer.server_request(key), 200), 0.0)
@@ -126,7 +126,7 @@ def test_non_invite_server_transaction_timer_j(layer):
     assert incoming(layer, request("OPTIONS"), now=40.0)[1]
 
 
-def test_non_invite_retransmission_before_response_is_absorbed(layer):
+def test_non_invite_retransmission_before_response_is_absorbed(layer: TransactionLayer) -> None:
     incoming(layer, request("BYE", to_tag="x"))
     events, received = incoming(layer, request("BYE", to_tag="x"), now=0.5)
     assert events == [] and received == []
@@ -139,12 +139,12 @@ def _client_request(method):
     return message
 
 
-def _response_to(request_bytes, status, to_tag="far"):
+def _response_to(request_bytes, status, to_tag: str = "far"):
     message = parse_message(request_bytes)
     return make_response(message, status, to_tag=to_tag).to_bytes()
 
 
-def test_client_non_invite_timers_e_and_f(layer):
+def test_client_non_invite_timers_e_and_f(layer: TransactionLayer) -> None:
     key, events = layer.send_request(_client_request("BYE"), CALLER, 0.0)
     data = events[0].data
     assert parse_message(data).top_via.branch == "z9hG4bKclient0"
@@ -162,7 +162,7 @@ def test_client_non_invite_timers_e_and_f(layer):
     assert timeout == (TransactionTimeout(key, "BYE", False), 32.0)
 
 
-def test_client_non_invite_final_response_stops_retransmission_and_timer_k(layer):
+def test_client_non_invite_final_response_stops_retransmission_and_timer_k(layer: TransactionLayer) -> None:
     key, events = layer.send_request(_client_request("OPTIONS"), CALLER, 0.0)
     reply = layer.receive(_response_to(events[0].data, 200), CALLER, 0.2)
     assert [type(e) for e in reply] == [ResponseReceived]
@@ -174,7 +174,7 @@ def test_client_non_invite_final_response_stops_retransmission_and_timer_k(layer
     assert len(layer) == 0
 
 
-def test_client_invite_timer_a_doubles_without_cap_and_b_times_out(layer):
+def test_client_invite_timer_a_doubles_without_cap_and_b_times_out(layer: TransactionLayer) -> None:
     _key, _events = layer.send_request(_client_request("INVITE"), CALLER, 0.0)
     times = []
     timed_out = False
@@ -189,7 +189,9 @@ def test_client_invite_timer_a_doubles_without_cap_and_b_times_out(layer):
     assert timed_out == 32.0
 
 
-def test_client_invite_non_2xx_generates_ack_and_provisional_stops_retransmissions(layer):
+def test_client_invite_non_2xx_generates_ack_and_provisional_stops_retransmissions(
+    layer: TransactionLayer,
+) -> None:
     _key, events = layer.send_request(_client_request("INVITE"), CALLER, 0.0)
     invite_bytes = events[0].data
     layer.receive(_response_to(invite_bytes, 180), CALLER, 0.1)
@@ -204,7 +206,7 @@ def test_client_invite_non_2xx_generates_ack_and_provisional_stops_retransmissio
     assert [e.data for e in again] == [out[0].data]  # re-ACK, not re-reported
 
 
-def test_client_invite_2xx_goes_to_tu_including_retransmissions(layer):
+def test_client_invite_2xx_goes_to_tu_including_retransmissions(layer: TransactionLayer) -> None:
     _key, events = layer.send_request(_client_request("INVITE"), CALLER, 0.0)
     ok = _response_to(events[0].data, 200)
     first = layer.receive(ok, CALLER, 0.1)
@@ -216,14 +218,14 @@ def test_client_invite_2xx_goes_to_tu_including_retransmissions(layer):
     assert isinstance(late[0], ResponseReceived) and late[0].transaction is None
 
 
-def test_responses_not_for_us_or_unknown_are_dropped(layer):
+def test_responses_not_for_us_or_unknown_are_dropped(layer: TransactionLayer) -> None:
     stray = make_response(parse_message(request("OPTIONS")), 200).to_bytes()
     assert isinstance(layer.receive(stray, CALLER, 0)[0], MessageDropped)
     ours = make_response(_client_request("OPTIONS"), 200).to_bytes()
     assert isinstance(layer.receive(ours, CALLER, 0)[0], MessageDropped)
 
 
-def test_malformed_request_with_enough_headers_gets_400(layer):
+def test_malformed_request_with_enough_headers_gets_400(layer: TransactionLayer) -> None:
     raw = request("INVITE", body=OFFER).replace(b"CSeq: 1 INVITE", b"CSeq: one INVITE")
     events = layer.receive(raw, CALLER, 0)
     (response, address), = sent(events)
@@ -233,14 +235,14 @@ def test_malformed_request_with_enough_headers_gets_400(layer):
     assert isinstance(events[-1], MessageDropped)
 
 
-def test_malformed_request_without_via_or_unparsable_is_dropped(layer):
+def test_malformed_request_without_via_or_unparsable_is_dropped(layer: TransactionLayer) -> None:
     raw = request("INVITE").replace(b"Via: SIP/2.0/UDP", b"Via: SIP/9/UDP")
     events = layer.receive(raw, CALLER, 0)
     assert [type(e) for e in events] == [MessageDropped]
     assert [type(e) for e in layer.receive(b"\x16\x03\x01garbage", CALLER, 0)] == [MessageDropped]
 
 
-def test_next_deadline_tracks_the_earliest_timer(layer):
+def test_next_deadline_tracks_the_earliest_timer(layer: TransactionLayer) -> None:
     assert layer.next_deadline() is None
     layer.send_request(_client_request("OPTIONS"), CALLER, 10.0)
     assert layer.next_deadline() == 10.0 + T1

@@ -42,7 +42,7 @@ BRANCHES = itertools.count()
 
 
 @pytest.fixture
-def ua():
+def ua() -> UserAgent:
     return UserAgent("127.0.0.1", 5060, media_address="127.0.0.1")
 
 
@@ -58,7 +58,7 @@ def requests_sent(events):
     return [(m, a) for m, a in sent(events) if isinstance(m, Request)]
 
 
-def place(ua, now=0.0, target=TARGET, destination=PHONE, **options):
+def place(ua: UserAgent, now: float = 0.0, target=TARGET, destination=PHONE, **options):
     """Our INVITE: returns (call_id, the INVITE as the phone receives it, events)."""
     call_id, events = ua.invite(target, destination, 30000, now, **options)
     ((invite, address),) = requests_sent(events)
@@ -66,7 +66,7 @@ def place(ua, now=0.0, target=TARGET, destination=PHONE, **options):
     return call_id, invite, events
 
 
-def reply(invite, status, *, tag="callee", body=b"", contact=PHONE_CONTACT, headers=()):
+def reply(invite, status, *, tag: str = "callee", body: bytes = b"", contact=PHONE_CONTACT, headers=()):
     extra = [("Contact", contact)] if contact and status < 300 else []
     if body:
         extra.append(("Content-Type", "application/sdp"))
@@ -76,7 +76,7 @@ def reply(invite, status, *, tag="callee", body=b"", contact=PHONE_CONTACT, head
     return response.to_bytes()
 
 
-def callee_request(method, invite, *, cseq, body=b"", from_tag="callee", to_tag=None):
+def callee_request(method, invite, *, cseq, body: bytes = b"", from_tag: str = "callee", to_tag=None):
     our_from = invite.headers.get("From")
     if to_tag is not None:
         our_from = our_from.split(";tag=")[0] + f";tag={to_tag}"
@@ -95,14 +95,14 @@ def callee_request(method, invite, *, cseq, body=b"", from_tag="callee", to_tag=
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
-def answered(ua, now=0.0, **options):
+def answered(ua: UserAgent, now: float = 0.0, **options):
     """INVITE, 180, 200: returns (call_id, invite, events of the 200)."""
     call_id, invite, _ = place(ua, now, **options)
     ua.receive(reply(invite, 180), PHONE, now + 0.1)
     return call_id, invite, ua.receive(reply(invite, 200, body=ANSWER), PHONE, now + 0.2)
 
 
-def test_invite_carries_our_offer_and_who_calls(ua):
+def test_invite_carries_our_offer_and_who_calls(ua: UserAgent) -> None:
     call_id, invite, _ = place(ua, caller="12345", display_name="Hotline",
                                extra_headers=[("P-Asserted-Identity", "<sip:12345@hotline>")])
     assert invite.method == "INVITE" and invite.uri == TARGET
@@ -119,7 +119,7 @@ def test_invite_carries_our_offer_and_who_calls(ua):
     assert offer.connection == "127.0.0.1"
 
 
-def test_invite_arguments_are_checked(ua):
+def test_invite_arguments_are_checked(ua: UserAgent) -> None:
     place(ua, call_id="leg-1")
     with pytest.raises(ValueError, match="in use"):
         ua.invite(TARGET, PHONE, 30000, 0.0, call_id="leg-1")
@@ -129,7 +129,7 @@ def test_invite_arguments_are_checked(ua):
         ua.invite("not a uri", PHONE, 30000, 0.0)
 
 
-def test_provisional_responses_are_reported_and_100_is_not(ua):
+def test_provisional_responses_are_reported_and_100_is_not(ua: UserAgent) -> None:
     call_id, invite, _ = place(ua)
     assert of_type(ua.receive(reply(invite, 100), PHONE, 0.1), OutgoingProgress) == []
     assert of_type(ua.receive(reply(invite, 180), PHONE, 0.2), OutgoingProgress) == [
@@ -138,7 +138,7 @@ def test_provisional_responses_are_reported_and_100_is_not(ua):
         OutgoingProgress(call_id, 183)]
 
 
-def test_2xx_is_acked_and_the_answer_gives_the_media(ua):
+def test_2xx_is_acked_and_the_answer_gives_the_media(ua: UserAgent) -> None:
     call_id, invite, events = answered(ua)
     ((ack, address),) = requests_sent(events)
     assert ack.method == "ACK" and address == PHONE
@@ -157,7 +157,7 @@ def test_2xx_is_acked_and_the_answer_gives_the_media(ua):
     assert ua.calls[call_id].outgoing
 
 
-def test_a_retransmitted_2xx_gets_the_same_ack_again(ua):
+def test_a_retransmitted_2xx_gets_the_same_ack_again(ua: UserAgent) -> None:
     _, invite, events = answered(ua)
     ((first, _),) = sent(events)
     again = ua.receive(reply(invite, 200, body=ANSWER), PHONE, 1.0)
@@ -165,7 +165,7 @@ def test_a_retransmitted_2xx_gets_the_same_ack_again(ua):
     assert of_type(again, OutgoingAnswered) == []
 
 
-def test_a_2xx_from_a_second_fork_is_acked_and_ended(ua):
+def test_a_2xx_from_a_second_fork_is_acked_and_ended(ua: UserAgent) -> None:
     call_id, invite, _ = answered(ua)
     events = ua.receive(reply(invite, 200, tag="fork2", body=ANSWER), PHONE, 0.5)
     methods = [(m.method, m.to.tag) for m, _ in requests_sent(events)]
@@ -173,7 +173,7 @@ def test_a_2xx_from_a_second_fork_is_acked_and_ended(ua):
     assert ua.calls[call_id].remote_tag == "callee"  # the first dialog stays
 
 
-def test_route_set_is_the_record_route_reversed(ua):
+def test_route_set_is_the_record_route_reversed(ua: UserAgent) -> None:
     call_id, invite, _ = place(ua)
     rr = [("Record-Route", "<sip:10.0.0.2;lr>"), ("Record-Route", "<sip:10.0.0.1:5070;lr>")]
     events = ua.receive(reply(invite, 200, body=ANSWER, headers=rr), ("10.0.0.1", 5070), 0.2)
@@ -184,7 +184,7 @@ def test_route_set_is_the_record_route_reversed(ua):
     assert address == ("10.0.0.1", 5070) and bye.headers.get_all("Route")[0] == "<sip:10.0.0.1:5070;lr>"
 
 
-def test_a_phone_behind_nat_is_reached_at_its_binding_address(ua):
+def test_a_phone_behind_nat_is_reached_at_its_binding_address(ua: UserAgent) -> None:
     nat = ("203.0.113.7", 40000)
     call_id, invite, _ = place(ua, target="sip:8001@10.0.0.5:5060", destination=nat)
     events = ua.receive(reply(invite, 200, body=ANSWER, contact="<sip:8001@10.0.0.5:5060>"),
@@ -195,7 +195,7 @@ def test_a_phone_behind_nat_is_reached_at_its_binding_address(ua):
     assert bye.method == "BYE" and address == nat
 
 
-def test_a_busy_callee_fails_the_call_and_the_transaction_acks(ua):
+def test_a_busy_callee_fails_the_call_and_the_transaction_acks(ua: UserAgent) -> None:
     call_id, invite, _ = place(ua)
     events = ua.receive(reply(invite, 486), PHONE, 0.5)
     assert of_type(events, OutgoingFailed) == [OutgoingFailed(call_id, 486, "Busy Here")]
@@ -206,7 +206,7 @@ def test_a_busy_callee_fails_the_call_and_the_transaction_acks(ua):
     assert ua.hangup(call_id, 1.0) == []
 
 
-def test_nobody_answering_ends_with_408_when_timer_b_fires(ua):
+def test_nobody_answering_ends_with_408_when_timer_b_fires(ua: UserAgent) -> None:
     call_id, _, _ = place(ua, now=0.0)
     events = []
     for step in range(1, 70):
@@ -217,7 +217,7 @@ def test_nobody_answering_ends_with_408_when_timer_b_fires(ua):
     assert ua.dialer.pending == {}
 
 
-def test_hangup_before_any_provisional_waits_then_cancels(ua):
+def test_hangup_before_any_provisional_waits_then_cancels(ua: UserAgent) -> None:
     call_id, invite, _ = place(ua)
     assert ua.hangup(call_id, 0.05) == []  # RFC 3261 9.1: no CANCEL before a provisional
     events = ua.receive(reply(invite, 180), PHONE, 0.1)
@@ -232,7 +232,7 @@ def test_hangup_before_any_provisional_waits_then_cancels(ua):
     assert [m.method for m, _ in requests_sent(events)] == ["ACK"]
 
 
-def test_hangup_while_ringing_cancels_at_once_and_only_once(ua):
+def test_hangup_while_ringing_cancels_at_once_and_only_once(ua: UserAgent) -> None:
     call_id, invite, _ = place(ua)
     ua.receive(reply(invite, 180), PHONE, 0.1)
     ((cancel, _),) = requests_sent(ua.hangup(call_id, 1.0))
@@ -240,7 +240,7 @@ def test_hangup_while_ringing_cancels_at_once_and_only_once(ua):
     assert ua.hangup(call_id, 1.1) == []
 
 
-def test_a_200_crossing_our_cancel_is_acked_then_byed(ua):
+def test_a_200_crossing_our_cancel_is_acked_then_byed(ua: UserAgent) -> None:
     call_id, invite, _ = place(ua)
     ua.receive(reply(invite, 180), PHONE, 0.1)
     ua.hangup(call_id, 1.0)
@@ -252,7 +252,7 @@ def test_a_200_crossing_our_cancel_is_acked_then_byed(ua):
     assert of_type(events, OutgoingAnswered) == [] and ua.calls == {}
 
 
-def test_a_callee_ignoring_our_cancel_is_given_up(ua):
+def test_a_callee_ignoring_our_cancel_is_given_up(ua: UserAgent) -> None:
     call_id, invite, _ = place(ua)
     ua.receive(reply(invite, 180), PHONE, 0.1)
     cancel = requests_sent(ua.hangup(call_id, 1.0))[0][0]
@@ -263,7 +263,7 @@ def test_a_callee_ignoring_our_cancel_is_given_up(ua):
     assert ua.dialer.pending == {}
 
 
-def test_our_bye_after_the_answer(ua):
+def test_our_bye_after_the_answer(ua: UserAgent) -> None:
     call_id, invite, _ = answered(ua)
     events = ua.hangup(call_id, 10.0)
     ((bye, address),) = requests_sent(events)
@@ -276,7 +276,7 @@ def test_our_bye_after_the_answer(ua):
     assert ua.calls == {}
 
 
-def test_the_callees_bye(ua):
+def test_the_callees_bye(ua: UserAgent) -> None:
     call_id, invite, _ = answered(ua)
     events = ua.receive(callee_request("BYE", invite, cseq=1, to_tag=invite.from_.tag), PHONE, 5.0)
     assert [m.status for m, _ in sent(events)] == [200]
@@ -284,7 +284,7 @@ def test_the_callees_bye(ua):
     assert ua.calls == {}
 
 
-def test_in_dialog_requests_must_name_the_outgoing_dialog(ua):
+def test_in_dialog_requests_must_name_the_outgoing_dialog(ua: UserAgent) -> None:
     call_id, invite, _ = answered(ua)
     wrong_remote = callee_request("BYE", invite, cseq=1, from_tag="other", to_tag=invite.from_.tag)
     assert [m.status for m, _ in sent(ua.receive(wrong_remote, PHONE, 1.0))] == [481]
@@ -293,7 +293,7 @@ def test_in_dialog_requests_must_name_the_outgoing_dialog(ua):
     assert call_id in ua.calls
 
 
-def test_incoming_and_outgoing_dialogs_side_by_side(ua):
+def test_incoming_and_outgoing_dialogs_side_by_side(ua: UserAgent) -> None:
     incoming = ua.receive(request("INVITE", body=OFFER), CALLER, 0.0)
     caller_call = of_type(incoming, IncomingCall)[0].call_id
     ok = sent(ua.answer(caller_call, 20000, 0.1))[0][0]
@@ -308,7 +308,7 @@ def test_incoming_and_outgoing_dialogs_side_by_side(ua):
     assert of_type(events, CallEnded) == [CallEnded(caller_call, EndReason.REMOTE_BYE)]
 
 
-def test_the_callee_puts_us_on_hold_and_back(ua):
+def test_the_callee_puts_us_on_hold_and_back(ua: UserAgent) -> None:
     _call_id, invite, _ = answered(ua)
     to_tag = invite.from_.tag
     hold = ANSWER.replace(b"a=sendrecv", b"a=sendonly")
@@ -331,20 +331,20 @@ def test_the_callee_puts_us_on_hold_and_back(ua):
     assert not changed.on_hold
 
 
-def test_an_answer_in_183_counts_when_the_2xx_has_none(ua):
+def test_an_answer_in_183_counts_when_the_2xx_has_none(ua: UserAgent) -> None:
     _call_id, invite, _ = place(ua)
     ua.receive(reply(invite, 183, body=ANSWER), PHONE, 0.1)
     (done,) = of_type(ua.receive(reply(invite, 200), PHONE, 0.2), OutgoingAnswered)
     assert done.media.remote_port == 41000
 
 
-def test_no_sdp_at_all_answers_without_media(ua):
+def test_no_sdp_at_all_answers_without_media(ua: UserAgent) -> None:
     call_id, invite, _ = place(ua)
     assert of_type(ua.receive(reply(invite, 200), PHONE, 0.2), OutgoingAnswered) == [
         OutgoingAnswered(call_id, None)]
 
 
-def test_an_unusable_answer_is_acked_byed_and_failed(ua):
+def test_an_unusable_answer_is_acked_byed_and_failed(ua: UserAgent) -> None:
     call_id, invite, _ = place(ua)
     declined = ANSWER.replace(b"m=audio 41000", b"m=audio 0")
     events = ua.receive(reply(invite, 200, body=declined), PHONE, 0.2)
@@ -356,7 +356,8 @@ def test_an_unusable_answer_is_acked_byed_and_failed(ua):
 @pytest.mark.parametrize(("status", "challenge", "answer_header"),
                          [(401, "WWW-Authenticate", "Authorization"),
                           (407, "Proxy-Authenticate", "Proxy-Authorization")])
-def test_a_trunk_challenge_is_answered_once_with_the_credentials(ua, status, challenge, answer_header):
+def test_a_trunk_challenge_is_answered_once_with_the_credentials(ua: UserAgent, status: int, challenge: str,
+                                                                 answer_header: str) -> None:
     call_id, invite, _ = place(ua, target="sip:110@192.0.2.99", destination=("192.0.2.99", 5060),
                                auth=("gw1", "trunk-pw"))
     header = (challenge, 'Digest realm="trunk", nonce="n1", qop="auth", algorithm=MD5')
@@ -377,14 +378,14 @@ def test_a_trunk_challenge_is_answered_once_with_the_credentials(ua, status, cha
     assert [e.status for e in of_type(events, OutgoingFailed)] == [status]
 
 
-def test_a_challenge_without_credentials_fails_the_call(ua):
+def test_a_challenge_without_credentials_fails_the_call(ua: UserAgent) -> None:
     call_id, invite, _ = place(ua)
     header = ("WWW-Authenticate", 'Digest realm="trunk", nonce="n1"')
     events = ua.receive(reply(invite, 401, headers=[header]), PHONE, 0.1)
     assert of_type(events, OutgoingFailed) == [OutgoingFailed(call_id, 401, "Unauthorized")]
 
 
-def test_after_a_challenge_the_dialog_uses_the_new_cseq(ua):
+def test_after_a_challenge_the_dialog_uses_the_new_cseq(ua: UserAgent) -> None:
     call_id, invite, _ = place(ua, auth=("gw1", "pw"))
     header = ("WWW-Authenticate", 'Digest realm="trunk", nonce="n1", algorithm=SHA-256, qop="auth"')
     second = requests_sent(ua.receive(reply(invite, 401, headers=[header]), PHONE, 0.1))[1][0]
@@ -394,7 +395,7 @@ def test_after_a_challenge_the_dialog_uses_the_new_cseq(ua):
     assert str(bye.cseq) == "3 BYE"
 
 
-def test_a_malformed_2xx_does_not_crash(ua):
+def test_a_malformed_2xx_does_not_crash(ua: UserAgent) -> None:
     call_id, invite, _ = place(ua)
     data = reply(invite, 200, body=ANSWER).replace(PHONE_CONTACT.encode(), b"<sip:>")
     events = ua.receive(data, PHONE, 0.1)
@@ -417,12 +418,12 @@ def our_offer(direction=Direction.SENDRECV):
      (Direction.SENDONLY, "recvonly", Direction.SENDONLY),
      (Direction.INACTIVE, "inactive", Direction.INACTIVE)],
 )
-def test_accept_answer_agrees_the_direction(ours, theirs, agreed):
+def test_accept_answer_agrees_the_direction(ours, theirs: str, agreed) -> None:
     answer = parse_sdp(ANSWER.replace(b"a=sendrecv", f"a={theirs}".encode()))
     assert accept_answer(our_offer(ours), answer).direction == agreed
 
 
-def test_accept_answer_refuses_codecs_we_did_not_offer_and_declined_streams():
+def test_accept_answer_refuses_codecs_we_did_not_offer_and_declined_streams() -> None:
     opus = ANSWER.replace(b"RTP/AVP 8 101", b"RTP/AVP 96").replace(
         b"a=rtpmap:8 PCMA/8000", b"a=rtpmap:96 opus/48000/2")
     with pytest.raises(NoAcceptableCodec):
@@ -433,19 +434,19 @@ def test_accept_answer_refuses_codecs_we_did_not_offer_and_declined_streams():
     assert pcmu.payload_type == 0 and pcmu.telephone_event is None
 
 
-def test_accept_answer_reads_old_style_hold():
+def test_accept_answer_reads_old_style_hold() -> None:
     zero = ANSWER.replace(b"c=IN IP4 192.0.2.20", b"c=IN IP4 0.0.0.0")
     assert accept_answer(our_offer(), parse_sdp(zero)).direction == Direction.RECVONLY
 
 
-def test_responses_of_strangers_are_dropped(ua):
+def test_responses_of_strangers_are_dropped(ua: UserAgent) -> None:
     stray = Response(headers=parse_message(reply(parse_message(request("INVITE")), 200)).headers,
                      body=b"", status=200)
     events = ua.receive(stray.to_bytes(), PHONE, 0.0)
     assert requests_sent(events) == [] and of_type(events, OutgoingAnswered) == []
 
 
-def test_a_call_ringing_past_the_ring_timeout_is_cancelled_by_the_ua():
+def test_a_call_ringing_past_the_ring_timeout_is_cancelled_by_the_ua() -> None:
     ua = UserAgent("127.0.0.1", 5060, ring_timeout=15.0)
     call_id, invite, _ = place(ua, now=100.0)
     ua.receive(reply(invite, 180), PHONE, 100.1)

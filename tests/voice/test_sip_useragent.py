@@ -15,7 +15,7 @@ from tests.voice.sipfakes import CALLER, OFFER, request, sent, statuses
 
 
 @pytest.fixture
-def ua():
+def ua() -> UserAgent:
     return UserAgent("127.0.0.1", 5060, media_address="127.0.0.1", max_calls=2)
 
 
@@ -23,12 +23,12 @@ def of_type(events, kind):
     return [e for e in events if isinstance(e, kind)]
 
 
-def invite(ua, now=0.0, **kwargs):
+def invite(ua: UserAgent, now: float = 0.0, **kwargs):
     kwargs.setdefault("body", OFFER)
     return ua.receive(request("INVITE", **kwargs), CALLER, now)
 
 
-def answered_call(ua, now=0.0, **kwargs):
+def answered_call(ua: UserAgent, now: float = 0.0, **kwargs):
     """INVITE, answer, ACK: returns (call_id, local_tag, events of the answer)."""
     events = invite(ua, now, **kwargs)
     call_id = of_type(events, IncomingCall)[0].call_id
@@ -44,7 +44,7 @@ def answered_call(ua, now=0.0, **kwargs):
     return call_id, tag, ok, ack
 
 
-def test_invite_100_180_200_ack_establishes_the_call_with_negotiated_media(ua):
+def test_invite_100_180_200_ack_establishes_the_call_with_negotiated_media(ua: UserAgent) -> None:
     events = invite(ua)
     assert statuses(events) == [100, 180]
     ringing = sent(events)[1][0]
@@ -64,7 +64,7 @@ def test_invite_100_180_200_ack_establishes_the_call_with_negotiated_media(ua):
     assert established.media.telephone_event == 101
 
 
-def test_2xx_is_retransmitted_until_ack(ua):
+def test_2xx_is_retransmitted_until_ack(ua: UserAgent) -> None:
     events = invite(ua)
     call_id = of_type(events, IncomingCall)[0].call_id
     ua.answer(call_id, 20000, 0.0)
@@ -82,11 +82,11 @@ def test_2xx_is_retransmitted_until_ack(ua):
     assert of_type(ua.tick(8.0), Send) == []
 
 
-def call_tag(ua, call_id):
+def call_tag(ua: UserAgent, call_id):
     return ua.calls[call_id].local_tag
 
 
-def test_no_ack_ends_the_call_with_a_bye(ua):
+def test_no_ack_ends_the_call_with_a_bye(ua: UserAgent) -> None:
     events = invite(ua)
     call_id = of_type(events, IncomingCall)[0].call_id
     ua.answer(call_id, 20000, 0.0)
@@ -99,7 +99,7 @@ def test_no_ack_ends_the_call_with_a_bye(ua):
     assert call_id not in ua.calls
 
 
-def test_remote_bye_ends_the_call_and_a_second_bye_gets_481(ua):
+def test_remote_bye_ends_the_call_and_a_second_bye_gets_481(ua: UserAgent) -> None:
     call_id, tag, _, _ = answered_call(ua)
     bye = request("BYE", branch="z9hG4bKbye", to_tag=tag, call_id=call_id, cseq=2)
     events = ua.receive(bye, CALLER, 10.0)
@@ -111,7 +111,7 @@ def test_remote_bye_ends_the_call_and_a_second_bye_gets_481(ua):
     assert statuses(ua.receive(other, CALLER, 11.0)) == [481]
 
 
-def test_local_hangup_sends_bye_to_where_the_call_came_from(ua):
+def test_local_hangup_sends_bye_to_where_the_call_came_from(ua: UserAgent) -> None:
     call_id, tag, _, _ = answered_call(ua)
     events = ua.hangup(call_id, 20.0)
     ((bye, address),) = sent(events)
@@ -124,7 +124,7 @@ def test_local_hangup_sends_bye_to_where_the_call_came_from(ua):
     assert of_type(events, CallEnded)
 
 
-def test_hangup_before_ack_waits_for_the_ack(ua):
+def test_hangup_before_ack_waits_for_the_ack(ua: UserAgent) -> None:
     events = invite(ua)
     call_id = of_type(events, IncomingCall)[0].call_id
     ua.answer(call_id, 20000, 0.0)
@@ -135,7 +135,7 @@ def test_hangup_before_ack_waits_for_the_ack(ua):
     assert [m.method for m, _ in sent(events)] == ["BYE"]
 
 
-def test_cancel_before_answer_gives_200_and_487(ua):
+def test_cancel_before_answer_gives_200_and_487(ua: UserAgent) -> None:
     events = invite(ua)
     call_id = of_type(events, IncomingCall)[0].call_id
     cancel = request("CANCEL")  # same branch as the INVITE, as RFC 3261 9.1 requires
@@ -153,11 +153,11 @@ def call_tag_from(events):
     return next(m.to.tag for m, _ in sent(events) if m.status == 487)
 
 
-def test_cancel_for_unknown_transaction_gets_481(ua):
+def test_cancel_for_unknown_transaction_gets_481(ua: UserAgent) -> None:
     assert statuses(ua.receive(request("CANCEL", branch="z9hG4bKnone"), CALLER, 0)) == [481]
 
 
-def test_cancel_after_answer_has_no_effect(ua):
+def test_cancel_after_answer_has_no_effect(ua: UserAgent) -> None:
     events = invite(ua)
     call_id = of_type(events, IncomingCall)[0].call_id
     ua.answer(call_id, 20000, 0.0)
@@ -166,14 +166,14 @@ def test_cancel_after_answer_has_no_effect(ua):
     assert of_type(events, CallEnded) == []
 
 
-def test_options_in_and_out_of_dialog(ua):
+def test_options_in_and_out_of_dialog(ua: UserAgent) -> None:
     events = ua.receive(request("OPTIONS", branch="z9hG4bKo"), CALLER, 0)
     (response, address), = sent(events)
     assert response.status == 200 and "INVITE" in response.headers.get("Allow")
     assert address == CALLER
 
 
-def test_reinvite_hold_and_resume(ua):
+def test_reinvite_hold_and_resume(ua: UserAgent) -> None:
     call_id, tag, ok, _ = answered_call(ua)
     first_version = int(parse_sdp(ok.body).origin.split()[2])
     hold_offer = OFFER.replace(b"a=sendrecv", b"a=sendonly")
@@ -217,7 +217,7 @@ def test_reinvite_hold_and_resume(ua):
     assert of_type(ack, CallEstablished) == []
 
 
-def test_old_style_hold_with_zero_address(ua):
+def test_old_style_hold_with_zero_address(ua: UserAgent) -> None:
     call_id, tag, _, _ = answered_call(ua)
     offer = OFFER.replace(b"c=IN IP4 192.0.2.10", b"c=IN IP4 0.0.0.0")
     events = ua.receive(
@@ -227,7 +227,7 @@ def test_old_style_hold_with_zero_address(ua):
     assert changed.media.direction == Direction.RECVONLY
 
 
-def test_in_dialog_request_for_unknown_dialog_gets_481(ua):
+def test_in_dialog_request_for_unknown_dialog_gets_481(ua: UserAgent) -> None:
     events = ua.receive(request("BYE", to_tag="nope", call_id="ghost"), CALLER, 0)
     assert statuses(events) == [481]
     events = ua.receive(request("INVITE", to_tag="nope", call_id="ghost", body=OFFER), CALLER, 0)
@@ -235,7 +235,7 @@ def test_in_dialog_request_for_unknown_dialog_gets_481(ua):
     assert statuses(ua.receive(request("BYE", branch="z9hG4bKb0"), CALLER, 0)) == [481]
 
 
-def test_busy_when_at_capacity(ua):
+def test_busy_when_at_capacity(ua: UserAgent) -> None:
     invite(ua, call_id="a", branch="z9hG4bKa")
     invite(ua, call_id="b", branch="z9hG4bKb")
     events = invite(ua, call_id="c", branch="z9hG4bKc")
@@ -243,7 +243,7 @@ def test_busy_when_at_capacity(ua):
     assert of_type(events, IncomingCall) == []
 
 
-def test_488_when_no_acceptable_codec(ua):
+def test_488_when_no_acceptable_codec(ua: UserAgent) -> None:
     opus_only = (
         b"v=0\r\no=x 1 1 IN IP4 192.0.2.10\r\ns=-\r\nc=IN IP4 192.0.2.10\r\nt=0 0\r\n"
         b"m=audio 4000 RTP/AVP 96 101\r\na=rtpmap:96 opus/48000/2\r\n"
@@ -254,14 +254,14 @@ def test_488_when_no_acceptable_codec(ua):
     assert ua.calls == {}
 
 
-def test_400_for_broken_sdp_and_415_for_other_bodies(ua):
+def test_400_for_broken_sdp_and_415_for_other_bodies(ua: UserAgent) -> None:
     assert statuses(invite(ua, body=b"v=0\r\nm=audio x\r\n")) == [100, 400]
     raw = request("INVITE", branch="z9hG4bKt", call_id="t", body=b"hello").replace(
         b"application/sdp", b"text/plain")
     assert statuses(ua.receive(raw, CALLER, 0)) == [100, 415]
 
 
-def test_420_for_required_extensions_and_405_501_for_other_methods(ua):
+def test_420_for_required_extensions_and_405_501_for_other_methods(ua: UserAgent) -> None:
     events = invite(ua, extra="Require: 100rel, timer")
     assert statuses(events) == [100, 420]
     assert sent(events)[1][0].headers.get("Unsupported") == "100rel, timer"
@@ -269,14 +269,14 @@ def test_420_for_required_extensions_and_405_501_for_other_methods(ua):
     assert statuses(ua.receive(request("FROBNICATE", branch="z9hG4bKf"), CALLER, 0)) == [501]
 
 
-def test_reject_and_hangup_while_ringing(ua):
+def test_reject_and_hangup_while_ringing(ua: UserAgent) -> None:
     call_id = of_type(invite(ua), IncomingCall)[0].call_id
     events = ua.hangup(call_id, 1.0)
     assert statuses(events) == [480]
     assert of_type(events, CallEnded) == [CallEnded(call_id, EndReason.REJECTED)]
 
 
-def test_delayed_offer_invite_gets_our_offer_and_answer_comes_in_ack(ua):
+def test_delayed_offer_invite_gets_our_offer_and_answer_comes_in_ack(ua: UserAgent) -> None:
     events = invite(ua, body=b"")
     call_id = of_type(events, IncomingCall)[0].call_id
     (ok, _), = sent(ua.answer(call_id, 22000, 0.1))
@@ -288,13 +288,13 @@ def test_delayed_offer_invite_gets_our_offer_and_answer_comes_in_ack(ua):
     assert established.media.payload_type == 0 and established.media.remote_port == 40000
 
 
-def test_next_deadline_includes_2xx_retransmission(ua):
+def test_next_deadline_includes_2xx_retransmission(ua: UserAgent) -> None:
     call_id = of_type(invite(ua), IncomingCall)[0].call_id
     ua.answer(call_id, 20000, 100.0)
     assert ua.next_deadline() == pytest.approx(100.0 + T1)
 
 
-def test_responses_are_parseable_and_keep_the_callers_via(ua):
+def test_responses_are_parseable_and_keep_the_callers_via(ua: UserAgent) -> None:
     events = invite(ua)
     for message, address in sent(events):
         assert isinstance(message, Response)
@@ -302,7 +302,7 @@ def test_responses_are_parseable_and_keep_the_callers_via(ua):
         assert address == CALLER
 
 
-def test_unanswered_call_times_out_with_480(ua):
+def test_unanswered_call_times_out_with_480(ua: UserAgent) -> None:
     call_id = of_type(invite(ua, now=10.0), IncomingCall)[0].call_id
     assert statuses(ua.tick(10.0 + ua.ring_timeout - 1)) == []
     assert call_id in ua.calls
@@ -312,7 +312,7 @@ def test_unanswered_call_times_out_with_480(ua):
     assert ua.calls == {}
 
 
-def test_bye_in_the_early_dialog_ends_the_pending_invite_with_487(ua):
+def test_bye_in_the_early_dialog_ends_the_pending_invite_with_487(ua: UserAgent) -> None:
     events = invite(ua)
     call_id = of_type(events, IncomingCall)[0].call_id
     tag = call_tag(ua, call_id)
@@ -322,11 +322,11 @@ def test_bye_in_the_early_dialog_ends_the_pending_invite_with_487(ua):
     assert of_type(events, CallEnded) == [CallEnded(call_id, EndReason.REMOTE_BYE)]
 
 
-def test_crlf_keepalives_are_ignored_silently(ua):
+def test_crlf_keepalives_are_ignored_silently(ua: UserAgent) -> None:
     assert ua.receive(b"\r\n\r\n", CALLER, 0) == []
 
 
-def test_bye_goes_to_the_contact_behind_a_proxy_that_did_not_record_route(ua):
+def test_bye_goes_to_the_contact_behind_a_proxy_that_did_not_record_route(ua: UserAgent) -> None:
     proxied = request("INVITE", body=OFFER, via_host="10.0.0.1:5060", rport=False,
                       extra="Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bKorig")
     events = ua.receive(proxied, ("10.0.0.1", 5060), 0.0)
@@ -339,7 +339,7 @@ def test_bye_goes_to_the_contact_behind_a_proxy_that_did_not_record_route(ua):
     assert bye.method == "BYE" and address == ("192.0.2.10", 5062)
 
 
-def test_bye_and_2xx_go_back_through_the_nat_of_a_caller(ua):
+def test_bye_and_2xx_go_back_through_the_nat_of_a_caller(ua: UserAgent) -> None:
     nat = ("203.0.113.50", 40111)
     events = ua.receive(request("INVITE", body=OFFER), nat, 0.0)
     call_id = of_type(events, IncomingCall)[0].call_id
@@ -353,7 +353,7 @@ def test_bye_and_2xx_go_back_through_the_nat_of_a_caller(ua):
     assert bye.method == "BYE" and address == nat
 
 
-def test_bye_follows_the_record_route(ua):
+def test_bye_follows_the_record_route(ua: UserAgent) -> None:
     rr = "Record-Route: <sip:10.9.9.9:5070;lr>"
     events = invite(ua, extra=rr)
     call_id = of_type(events, IncomingCall)[0].call_id

@@ -1,5 +1,7 @@
 """Random call traffic: the user agent never raises, never answers a stranger, never leaks."""
 
+from typing import Any
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -14,17 +16,17 @@ OPERATIONS = ["invite", "answer", "ack", "bye", "cancel", "reinvite", "hangup", 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(st.sampled_from(OPERATIONS), st.integers(0, 2),
                           st.floats(0, 40, allow_nan=False)), max_size=40))
-def test_random_call_traffic_leaves_nothing_behind(steps):
+def test_random_call_traffic_leaves_nothing_behind(steps: list[tuple[str, int, float]]) -> None:
     agent = UserAgent("127.0.0.1", 5060, media_address="127.0.0.1", max_calls=2)
     now = 0.0
     cseq = {0: 1, 1: 1, 2: 1}
     live = set()
 
-    def tag(call):
+    def tag(call: int) -> str:
         live = agent.calls.get(f"c{call}")
         return live.local_tag if live else "unknown"
 
-    def feed(events):
+    def feed(events: list[Any]) -> None:
         for event in events:
             if isinstance(event, Send):
                 assert event.address == CALLER  # every answer goes back where it came from

@@ -6,11 +6,13 @@ a busy one, one that never answers (and gets our CANCEL) and a trunk that wants 
 
 import asyncio
 import shutil
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from hotline.voice.sdp import Direction
-from hotline.voice.sip.udp import open_sip_endpoint
+from hotline.voice.sip.udp import SipEndpoint, open_sip_endpoint
 from hotline.voice.sip.useragent import (
     CallEnded,
     EndReason,
@@ -27,13 +29,13 @@ pytestmark = pytest.mark.e2e
 class Dialler:
     """The application: hangs up `hang_up_after` s after the answer, or after the 180."""
 
-    def __init__(self, hang_up_after=None, cancel_on_ringing=False):
+    def __init__(self, hang_up_after: float | None = None, cancel_on_ringing: bool = False) -> None:
         self.hang_up_after = hang_up_after
         self.cancel_on_ringing = cancel_on_ringing
-        self.events = []
+        self.events: list[object] = []
         self.over = asyncio.Event()
 
-    def __call__(self, endpoint, event):
+    def __call__(self, endpoint: SipEndpoint, event: object) -> None:
         self.events.append(event)
         loop = asyncio.get_running_loop()
         if isinstance(event, OutgoingProgress) and self.cancel_on_ringing:
@@ -43,11 +45,12 @@ class Dialler:
         elif isinstance(event, CallEnded | OutgoingFailed):
             self.over.set()
 
-    def of_type(self, kind):
+    def of_type(self, kind: type[Any]) -> list[Any]:
         return [e for e in self.events if isinstance(e, kind)]
 
 
-async def call_sipp(tmp_path, scenario, ports, app, *, user="8001", **invite_options):
+async def call_sipp(tmp_path: Path, scenario: list[str], ports: tuple[int, int, int], app: Dialler, *,
+                    user: str = "8001", **invite_options: Any) -> tuple[str, int | None, SipEndpoint, str]:
     our_port, sipp_port, media_port = ports
     error_file = tmp_path / "sipp_errors.log"
     process = await asyncio.create_subprocess_exec(
@@ -73,12 +76,12 @@ async def call_sipp(tmp_path, scenario, ports, app, *, user="8001", **invite_opt
 
 
 @pytest.fixture(autouse=True)
-def _sipp_installed():
+def _sipp_installed() -> None:
     if shutil.which("sipp") is None:
         pytest.fail("sipp is not installed: apt-get install -y sip-tester")
 
 
-def test_sipp_default_uas_answers_and_takes_our_bye(tmp_path):
+def test_sipp_default_uas_answers_and_takes_our_bye(tmp_path: Path) -> None:
     app = Dialler(hang_up_after=0.3)
     call_id, code, endpoint, log = asyncio.run(
         call_sipp(tmp_path, ["-sn", "uas"], (39620, 39621, 39660), app))
@@ -92,7 +95,7 @@ def test_sipp_default_uas_answers_and_takes_our_bye(tmp_path):
     assert endpoint.dropped == 0
 
 
-def test_sipp_callee_puts_us_on_hold_then_hangs_up(tmp_path):
+def test_sipp_callee_puts_us_on_hold_then_hangs_up(tmp_path: Path) -> None:
     app = Dialler()
     scenario = ["-sf", str(SCENARIOS / "uas_answers_holds_hangs_up.xml")]
     call_id, code, endpoint, log = asyncio.run(
@@ -106,7 +109,7 @@ def test_sipp_callee_puts_us_on_hold_then_hangs_up(tmp_path):
     assert endpoint.agent.calls == {}
 
 
-def test_sipp_busy_callee_gives_outgoing_failed_486(tmp_path):
+def test_sipp_busy_callee_gives_outgoing_failed_486(tmp_path: Path) -> None:
     app = Dialler()
     call_id, code, endpoint, log = asyncio.run(
         call_sipp(tmp_path, ["-sf", str(SCENARIOS / "uas_busy.xml")], (39624, 39625, 39668), app))
@@ -115,7 +118,7 @@ def test_sipp_busy_callee_gives_outgoing_failed_486(tmp_path):
     assert app.of_type(OutgoingAnswered) == [] and endpoint.agent.dialer.pending == {}
 
 
-def test_sipp_callee_that_never_answers_gets_our_cancel(tmp_path):
+def test_sipp_callee_that_never_answers_gets_our_cancel(tmp_path: Path) -> None:
     app = Dialler(cancel_on_ringing=True)
     scenario = ["-sf", str(SCENARIOS / "uas_never_answers.xml")]
     call_id, code, endpoint, log = asyncio.run(
@@ -127,7 +130,8 @@ def test_sipp_callee_that_never_answers_gets_our_cancel(tmp_path):
 
 
 @pytest.mark.parametrize(("password", "outcome"), [("trunk-pw", OutgoingAnswered), ("wrong", OutgoingFailed)])
-def test_sipp_trunk_checks_the_digest_of_our_invite(tmp_path, password, outcome):
+def test_sipp_trunk_checks_the_digest_of_our_invite(tmp_path: Path, password: str,
+                                                    outcome: type[Any]) -> None:
     app = Dialler(hang_up_after=0.2)
     scenario = ["-sf", str(SCENARIOS / "uas_trunk_auth.xml")]
     ports = (39628, 39629, 39676) if password == "trunk-pw" else (39630, 39631, 39680)

@@ -4,6 +4,7 @@ import asyncio
 import shutil
 import socket
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,7 +15,7 @@ SCENARIOS = Path(__file__).parent / "sipp"
 pytestmark = pytest.mark.e2e
 
 
-def free_udp_port():
+def free_udp_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
@@ -23,11 +24,11 @@ def free_udp_port():
 class HotlineStub:
     """Answers every call except service "ring"; hangs up itself on service "hangup"."""
 
-    def __init__(self):
-        self.events = []
-        self.called = {}
+    def __init__(self) -> None:
+        self.events: list[object] = []
+        self.called: dict[str, Any] = {}
 
-    def __call__(self, endpoint: SipEndpoint, event):
+    def __call__(self, endpoint: SipEndpoint, event: object) -> None:
         self.events.append(event)
         if isinstance(event, IncomingCall):
             self.called[event.call_id] = event.called_user
@@ -36,11 +37,12 @@ class HotlineStub:
         elif isinstance(event, CallEstablished) and self.called[event.call_id] == "hangup":
             asyncio.get_running_loop().call_later(0.05, endpoint.hangup, event.call_id)
 
-    def ended(self):
+    def ended(self) -> list[str]:
         return [e.reason for e in self.events if isinstance(e, CallEnded)]
 
 
-async def run_sipp(tmp_path, scenario_args, service, calls):
+async def run_sipp(tmp_path: Path, scenario_args: list[str], service: Any,
+                   calls: int) -> tuple[int | None, Any, Any, str]:
     app = HotlineStub()
     endpoint = await open_sip_endpoint("127.0.0.1", 0, app)
     port = endpoint.agent.local_port
@@ -60,19 +62,20 @@ async def run_sipp(tmp_path, scenario_args, service, calls):
 
 
 @pytest.fixture
-def sipp_available():
+def sipp_available() -> None:
     if shutil.which("sipp") is None:
         pytest.fail("sipp is not installed: apt-get install -y sip-tester")
 
 
-def test_sipp_default_uac_calls_are_answered_and_ended_by_the_caller(tmp_path, sipp_available):
+def test_sipp_default_uac_calls_are_answered_and_ended_by_the_caller(tmp_path: Path,
+                                                                     sipp_available: None) -> None:
     code, app, endpoint, log = asyncio.run(run_sipp(tmp_path, ["-sn", "uac"], "12345", 10))
     assert code == 0, log
     assert app.ended() == [EndReason.REMOTE_BYE] * 10
     assert endpoint.agent.calls == {} and endpoint.dropped == 0
 
 
-def test_gateway_hangs_up_and_sipp_accepts_our_bye(tmp_path, sipp_available):
+def test_gateway_hangs_up_and_sipp_accepts_our_bye(tmp_path: Path, sipp_available: None) -> None:
     scenario = ["-sf", str(SCENARIOS / "uac_gateway_hangs_up.xml")]
     code, app, endpoint, log = asyncio.run(run_sipp(tmp_path, scenario, "hangup", 5))
     assert code == 0, log
@@ -80,7 +83,7 @@ def test_gateway_hangs_up_and_sipp_accepts_our_bye(tmp_path, sipp_available):
     assert endpoint.agent.calls == {}
 
 
-def test_cancel_while_ringing(tmp_path, sipp_available):
+def test_cancel_while_ringing(tmp_path: Path, sipp_available: None) -> None:
     scenario = ["-sf", str(SCENARIOS / "uac_cancel.xml")]
     code, app, endpoint, log = asyncio.run(run_sipp(tmp_path, scenario, "ring", 5))
     assert code == 0, log
@@ -88,7 +91,7 @@ def test_cancel_while_ringing(tmp_path, sipp_available):
     assert endpoint.agent.calls == {}
 
 
-def test_options_ping(tmp_path, sipp_available):
+def test_options_ping(tmp_path: Path, sipp_available: None) -> None:
     scenario = ["-sf", str(SCENARIOS / "uac_options.xml")]
     code, app, _, log = asyncio.run(run_sipp(tmp_path, scenario, "12345", 3))
     assert code == 0, log

@@ -3,11 +3,15 @@
 import datetime as dt
 import time
 import wave
+from pathlib import Path
+from typing import Any
 
 import pytest
+from pytest_django.fixtures import Settings
 
 from hotline.contactcentre.ivr import node_visit_counts, visits_for_contact
 from hotline.contactcentre.ivr_outcome import VisitOutcome
+from hotline.knowledge.models import Entry
 from hotline.knowledge.services import EntryData, do_create_entry, do_entry_action
 from hotline.orders.attachments import visible_attachments
 from hotline.orders.models import Attachment, Contact, Order
@@ -15,25 +19,26 @@ from hotline.orders.services import NewOrder, do_action, do_create_order
 from hotline.voice import services
 from hotline.voice.ivr.engine import NodeVisit
 from hotline.voice.services import CallContext
+from tests.conftest import City
 
 pytestmark = pytest.mark.django_db
 CALLER = "13800138000"
 
 
 @pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
+def media_root(settings: Settings, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.LANGUAGE_CODE = "en"  # the summaries' msgids (the gateway uses the default language)
 
 
 @pytest.fixture
-def call(city):
+def call(city: City) -> CallContext:
     context = CallContext("call-1@test", CALLER)
     context.contact_id = services.start_call(context)
     return context
 
 
-def recording(tmp_path, seconds=1.0):
+def recording(tmp_path: Path, seconds: float = 1.0) -> str:
     path = tmp_path / "rec.wav"
     with wave.open(str(path), "wb") as wav:
         wav.setnchannels(1)
@@ -47,17 +52,19 @@ def recording(tmp_path, seconds=1.0):
     ("13800138000", "13800138000"), ("+8613800138000", "+8613800138000"),
     ("sipp", ""), (None, ""), ("1234", ""), ("tel-010-12345678", "01012345678"),
 ])
-def test_the_callers_number_is_the_from_user_digits(raw, number):
+def test_the_callers_number_is_the_from_user_digits(raw: str | None, number: str) -> None:
     assert services.caller_number(raw) == number
 
 
-def test_complaint_creates_an_order_linked_to_the_call_with_the_recording(call, tmp_path):
+def test_complaint_creates_an_order_linked_to_the_call_with_the_recording(call: CallContext,
+                                                                          tmp_path: Path) -> None:
     result = services.create_order(call, {"type": "complaint", "recording": recording(tmp_path),
                                           "seconds": "1.0"})
     order = Order.objects.get(number=result["number"])
     assert result["outcome"] == "ok"
     assert (order.type, order.channel, order.citizen.phone) == ("complaint", "phone", CALLER)
-    assert list(order.contacts.values_list("pk", flat=True)) == [call.contact_id]
+    contacts = order.contacts.values_list("pk", flat=True)  # type: ignore[attr-defined]
+    assert list(contacts) == [call.contact_id]
     attachment = order.attachments.get()
     assert attachment.kind == Attachment.Kind.RECORDING and attachment.size == 44 + 16000
     with attachment.file.open("rb") as stored:
@@ -65,14 +72,15 @@ def test_complaint_creates_an_order_linked_to_the_call_with_the_recording(call, 
     assert call.orders == [order.number]
 
 
-def test_voicemail_is_a_suggestion_on_the_voicemail_channel(call, tmp_path):
+def test_voicemail_is_a_suggestion_on_the_voicemail_channel(call: CallContext, tmp_path: Path) -> None:
     result = services.voicemail(call, {"recording": recording(tmp_path), "seconds": "1.0"})
     order = Order.objects.get(number=result["number"])
     assert (order.type, order.channel) == ("suggestion", "voicemail")
     assert order.attachments.get().kind == Attachment.Kind.RECORDING
 
 
-def test_recordings_are_hidden_from_whoever_may_not_know_the_citizen(call, tmp_path, city):
+def test_recordings_are_hidden_from_whoever_may_not_know_the_citizen(call: CallContext, tmp_path: Path,
+                                                                     city: City) -> None:
     number = services.create_order(call, {"type": "complaint",
                                           "recording": recording(tmp_path)})["number"]
     order = Order.objects.get(number=number)
@@ -82,7 +90,7 @@ def test_recordings_are_hidden_from_whoever_may_not_know_the_citizen(call, tmp_p
     assert visible_attachments(city.handler, order).count() == 0
 
 
-def test_status_lookup_only_for_the_callers_own_orders(call, city):
+def test_status_lookup_only_for_the_callers_own_orders(call: CallContext, city: City) -> None:
     mine, _ = do_create_order(city.agent, NewOrder(
         type="complaint", channel="phone", title="停水", text="三天没水", citizen_phone=CALLER,
         category="100101"))
@@ -91,13 +99,15 @@ def test_status_lookup_only_for_the_callers_own_orders(call, city):
         type="complaint", channel="phone", title="噪声", text="夜间施工", citizen_phone="13900001111"))
     found = services.lookup_order(call, {"number": mine.number})
     assert found["outcome"] == "found" and found["state"] == "dispatched"
-    assert found["department"] == Order.objects.get(pk=mine.pk).lead_unit.name
+    lead_unit = Order.objects.get(pk=mine.pk).lead_unit
+    assert lead_unit is not None
+    assert found["department"] == lead_unit.name
     assert services.lookup_order(call, {"number": theirs.number}) == {"outcome": "not_found"}
     anonymous = CallContext("call-2@test", "")
     assert services.lookup_order(anonymous, {"number": mine.number}) == {"outcome": "not_found"}
 
 
-def publish(city, **fields):
+def publish(city: City, **fields: Any) -> Entry:
     values = dict(kind="faq", title="停水了怎么办", body="<p>请提前<b>储水</b>。</p>",
                   keywords="停水", categories=["100101"])
     data = EntryData(**{**values, **fields})
@@ -106,7 +116,7 @@ def publish(city, **fields):
     return do_entry_action(city.monitor, entry.pk, "publish")
 
 
-def test_voice_entries_are_the_published_public_ones_marked_for_voice(call, city):
+def test_voice_entries_are_the_published_public_ones_marked_for_voice(call: CallContext, city: City) -> None:
     assert services.voice_entries(call, {}) == {"outcome": "empty", "entries": []}
     publish(city, for_voice=True)
     publish(city, for_voice=False, title="不读")
@@ -116,7 +126,7 @@ def test_voice_entries_are_the_published_public_ones_marked_for_voice(call, city
     assert [(e["title"], e["text"]) for e in result["entries"]] == [("停水了怎么办", "请提前储水。")]
 
 
-def test_sms_poll_and_call_back_are_contacts(call):
+def test_sms_poll_and_call_back_are_contacts(call: CallContext) -> None:
     services.send_sms(call, {"title": "停水", "text": "请提前储水。"})
     services.poll_answer(call, {"question": "satisfaction", "answer": "2"})
     services.callback(call, {})
@@ -124,7 +134,7 @@ def test_sms_poll_and_call_back_are_contacts(call):
     assert sms.direction == "out" and "请提前储水" in sms.summary and "no SMS gateway" in sms.summary
     assert Contact.objects.filter(summary="poll: question=satisfaction, answer=2").exists()
     assert Contact.objects.filter(summary__startswith="Call-back requested").count() == 1
-    assert {c.citizen.phone for c in Contact.objects.all()} == {CALLER}
+    assert {c.citizen.phone if c.citizen else None for c in Contact.objects.all()} == {CALLER}
 
 
 def _path(*steps: tuple[str, str, float, float]) -> list[NodeVisit]:
@@ -166,5 +176,5 @@ def test_the_call_contact_keeps_the_path_and_counts_visits(call):
         "self_service": 1, "welcome": 1}
 
 
-def test_a_failing_service_is_the_error_outcome(call):
+def test_a_failing_service_is_the_error_outcome(call: CallContext) -> None:
     assert services.run_service("create_order", call, {"type": "nonsense"}) == {"outcome": "error"}

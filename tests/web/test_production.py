@@ -16,13 +16,16 @@ import stat
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.test import Client
 
 from hotline.env import ConfigError
 from tests.portal.conftest import ensure_compiled_messages
+
+if TYPE_CHECKING:
+    from tests.conftest import City
 
 ROOT = Path(__file__).resolve().parents[2]
 TECHNICAL = ("Traceback", "Using the URLconf", "You're seeing this error because",
@@ -128,7 +131,7 @@ def directives(header: str) -> dict[str, list[str]]:
 
 
 @pytest.mark.django_db
-def test_pages_the_api_and_static_files_carry_the_policy(city) -> None:  # type: ignore[no-untyped-def]
+def test_pages_the_api_and_static_files_carry_the_policy(city: City) -> None:  # type: ignore[no-untyped-def]
     client = Client()
     client.force_login(city.agent)
     for path in ("/login/", "/orders/", "/api/v1/orders", "/static/portal/portal.css", "/status/"):

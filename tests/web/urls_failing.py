@@ -1,5 +1,7 @@
 """The product's URLconf plus views that fail, to see the error pages a real failure gets."""
 
+from typing import cast
+
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, URLResolver, path
 
@@ -16,5 +18,5 @@ def explode(request: HttpRequest) -> HttpResponse:
 urlpatterns: list[URLPattern | URLResolver] = [
     path("boom/", explode),
     path("api/v1/boom/", explode),
-    *product_urlpatterns,
+    *cast("list[URLPattern | URLResolver]", product_urlpatterns),
 ]
