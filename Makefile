@@ -58,6 +58,7 @@ test: venv debian messages
 lint: venv
 	$(VENV)/bin/ruff check hotline tests bench
 	$(VENV)/bin/mypy hotline
+	$(VENV)/bin/lint-imports
 
 check: lint test
 

@@ -19,8 +19,8 @@ from hotline.contactcentre.callbacks import Outcome
 from hotline.contactcentre.commands import AGENT_ACTIONS
 from hotline.contactcentre.models import CommandAction, QueuedCall, Reason
 from hotline.orders.models import Channel, Citizen
-from hotline.portal.forms import NewOrderForm
 from hotline.web.forms import EMPTY, PortalForm, unit_choices
+from hotline.web.order_form import NewOrderForm
 
 STATE_ACTIONS = ("sign_in", "sign_out", "ready", "not_ready")
 DEFAULT_CALLBACK_HOURS = 2

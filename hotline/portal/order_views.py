@@ -36,7 +36,6 @@ from hotline.portal import queries
 from hotline.portal.forms import (
     ACTION_FORMS,
     ActionForm,
-    NewOrderForm,
     OrderFilterForm,
     action_form,
 )
@@ -44,6 +43,7 @@ from hotline.portal.order_access import CREATE_ROLES, actions_for, may_create_or
 from hotline.triage import similar
 from hotline.web.access import StaffRequest, role_required, staff_required
 from hotline.web.forms import FilesForm, add_service_error
+from hotline.web.order_form import NewOrderForm
 
 PAGE_SIZE = 25
 OTHER_ORDERS_SHOWN = 10
