@@ -23,6 +23,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from hotline.core.phones import mask_phone
 from hotline.desk import commands, services, stats
 from hotline.desk.models import (
     AgentStatus,
@@ -170,7 +171,7 @@ def render_command_done(event: dict[str, Any], language: str | None = None) -> s
             if event.get("at") else None,
             "agent": (call["agent__display_name"] or call["agent__username"] or "")
             if call else "",
-            "caller": stats.mask_phone(call["caller"]) if call else "",
+            "caller": mask_phone(call["caller"]) if call else "",
             "command": event.get("command"),
         })
 
@@ -214,7 +215,7 @@ def _panel(request: StaffRequest, agent_id: int, *, error: str = "", notice: str
         "may_sign_out": AgentAction.SIGN_OUT in allowed,
         "reasons": [(value, label) for value, label in Reason.choices
                     if value in states.AGENT_REASONS],
-        "call": call, "caller": stats.mask_phone(call.caller) if call else "",
+        "call": call, "caller": mask_phone(call.caller) if call else "",
         "phone_note": not has_phone(request.user) and error != no_phone_message(),
         "recent": recent,
         "pending": CommandStatus.PENDING, "error": error, "notice": notice,

@@ -34,6 +34,7 @@ from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 
+from hotline.core.phones import is_plausible_phone, normalise_phone
 from hotline.directory.models import OrderType, User
 from hotline.knowledge.models import readable_entries
 from hotline.orders.contacts import NewContact, do_record_contact
@@ -57,11 +58,8 @@ class CallContext:
 
 def caller_number(from_user: str | None) -> str:
     """The From user part as a phone number: its digits (and a leading +), else ""."""
-    raw = from_user or ""
-    digits = "".join(ch for ch in raw if ch.isdigit())
-    if not 5 <= len(digits) <= 20:
-        return ""
-    return ("+" if raw.startswith("+") else "") + digits
+    phone = normalise_phone(from_user)
+    return phone if is_plausible_phone(phone) else ""
 
 
 def _actor() -> User:

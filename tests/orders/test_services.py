@@ -2,13 +2,13 @@ from __future__ import annotations
 
 import pytest
 
+from hotline.core.phones import mask_phone
 from hotline.orders import numbering
 from hotline.orders.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hotline.orders.history import verify_order
 from hotline.orders.models import Assignment, Citizen, Contact, ImmutableError, Order
 from hotline.orders.scope import (
     citizen_hidden,
-    mask_phone,
     shown_name,
     shown_phone,
     visible_orders,
