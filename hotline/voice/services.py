@@ -20,23 +20,21 @@ Choices made here:
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from django.core.files import File
-from django.db import close_old_connections, transaction
-from django.utils import timezone
+from django.db import close_old_connections
 from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 
 from hotline.core.phones import is_plausible_phone, normalise_phone
 from hotline.directory.models import OrderType, User
 from hotline.knowledge.models import readable_entries
+from hotline.orders.attachments import do_attach_file
 from hotline.orders.contacts import NewContact, do_record_contact
 from hotline.orders.models import Attachment, Channel, Contact, Order
 from hotline.orders.services import NewOrder, do_create_order
@@ -108,23 +106,10 @@ def do_attach_recording(actor: User, order: Order, path: str | Path,
 
     The API's download checks the reader's scope, and `visible_attachments` hides
     recordings from whoever may not know the citizen."""
-    path = Path(path)
-    data = path.read_bytes()
-    attachment = Attachment(
-        order=order, contact=contact, kind=Attachment.Kind.RECORDING,
-        name=f"recording-{order.number}.wav", content_type="audio/wav", size=len(data),
-        sha256=hashlib.sha256(data).hexdigest(), uploaded_by=actor if actor.pk else None,
-        created_at=timezone.now(),
-    )
-    with path.open("rb") as handle:
-        attachment.file.save(f"{uuid.uuid4().hex}.wav", File(handle), save=False)
-    try:
-        with transaction.atomic():
-            attachment.save()
-    except Exception:
-        attachment.file.delete(save=False)
-        raise
-    return attachment
+    with Path(path).open("rb") as handle:
+        return do_attach_file(actor, order, File(handle), Attachment.Kind.RECORDING,
+                              name=f"recording-{order.number}.wav",
+                              contact_id=contact.pk if contact is not None else None)
 
 
 def _order_from_recording(context: CallContext, args: Mapping[str, str], *, order_type: str,
