@@ -48,8 +48,8 @@ def _move_other_references(keep: Citizen, merge: Citizen) -> None:
     handled = {Order, Contact, CitizenIdentity, CitizenMerge}
     for relation in Citizen._meta.related_objects:
         model = relation.related_model
-        if (model in handled or not isinstance(relation.field, ForeignKey)
-                or issubclass(model, AppendOnly)):
+        if (not isinstance(model, type) or model in handled
+                or not isinstance(relation.field, ForeignKey) or issubclass(model, AppendOnly)):
             continue
         name = relation.field.name
         model._base_manager.filter(**{name: merge}).update(**{name: keep})
