@@ -57,6 +57,15 @@ def do_record_contact(actor: User, data: NewContact) -> Contact:
         )
 
 
+def do_set_contact_agent(contact_id: int, agent_id: int | None) -> bool:
+    """The agent who answered the call is the contact's agent, unless one is already set (a
+    transferred call stays the first answerer's). True when it was set now."""
+    if agent_id is None:
+        return False
+    return bool(Contact.objects.filter(pk=contact_id, agent__isnull=True).update(
+        agent_id=agent_id))
+
+
 def do_link_contact(actor: User, contact: Contact, number: str) -> Order:
     """Record that ``contact`` concerns order ``number`` (a follow-up, a repeat call)."""
     if actor.role not in INTAKE_ROLES and not actor.is_superuser:

@@ -31,6 +31,7 @@ from hotline.desk.models import (
     QueuedCall,
     SipExtension,
 )
+from hotline.orders.contacts import do_set_contact_agent
 from hotline.orders.errors import ServiceError
 from hotline.orders.models import Contact
 from hotline.voice.acd import routing
@@ -161,8 +162,7 @@ def answered(queued_id: int) -> None:
     with transaction.atomic():
         call = desk.do_call_answered(queued_id)
         if call.contact_id is not None:
-            Contact.objects.filter(pk=call.contact_id, agent__isnull=True).update(
-                agent_id=call.agent_id)
+            do_set_contact_agent(call.contact_id, call.agent_id)
 
 
 def ring_failed(queued_id: int) -> None:
