@@ -33,6 +33,7 @@ from hotline.contactcentre.models import (
     SipExtension,
 )
 from hotline.core.errors import ServiceError
+from hotline.orders.contacts import do_set_contact_agent
 from hotline.orders.models import Contact
 
 logger = logging.getLogger(__name__)
@@ -168,8 +169,7 @@ def answered(queued_id: int) -> None:
     with transaction.atomic():
         call = services.do_call_answered(queued_id)
         if call.contact_id is not None:
-            Contact.objects.filter(pk=call.contact_id, agent__isnull=True).update(
-                agent_id=call.agent_id)
+            do_set_contact_agent(call.contact_id, call.agent_id)
 
 
 def ring_failed(queued_id: int) -> None:

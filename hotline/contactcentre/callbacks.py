@@ -23,6 +23,7 @@ from hotline.contactcentre.services import DESK_ROLES
 from hotline.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hotline.core.roles import Role
 from hotline.directory.models import User
+from hotline.orders.attachments import do_attach_file
 from hotline.orders.lifecycle import Action
 from hotline.orders.models import Attachment, Contact, Order
 from hotline.orders.services import NewOrder, do_action, do_create_order
@@ -66,14 +67,12 @@ def attach_call_recordings(order: Order, contact: Contact | int | None) -> list[
                                                                                       "pk"):
             if recording.sha256 in have:
                 continue
-            attachment = Attachment(
-                order=order, contact_id=contact_id, kind=Attachment.Kind.RECORDING,
+            attachment = do_attach_file(
+                None, order, recording.file, Attachment.Kind.RECORDING,
                 name=f"call-{recording.created_at:%Y%m%d-%H%M%S}-{recording.pk}.wav",
-                content_type="audio/wav", size=recording.size, sha256=recording.sha256,
-                uploaded_by=None, created_at=recording.created_at,
+                contact_id=contact_id, stored=True, digest=(recording.sha256, recording.size),
+                now=recording.created_at,
             )
-            attachment.file.name = recording.file.name
-            attachment.save()
             have.add(recording.sha256)
             made.append(attachment)
     return made

@@ -62,6 +62,7 @@ from django.utils import timezone
 from hotline.contactcentre.acd import erlang, routing
 from hotline.contactcentre.models import AgentStatus, CallOutcome, Queue, QueuedCall, Reason, State
 from hotline.contactcentre.snapshot import agent_views, queue_rules
+from hotline.core.phones import mask_phone
 
 SHORT_ABANDON_S = 5.0
 TARGET_SHARE = 0.80  # the service level goal: 80 % of calls within the queue's target seconds
@@ -225,17 +226,6 @@ class Wallboard:
 
 
 # --- the pieces ---------------------------------------------------------------------------
-
-def mask_phone(number: str) -> str:
-    """A caller's number for a screen others can read: 13800000000 -> 138****0000. Numbers of
-    8 digits or more keep their first 3 and last 4; shorter ones only their last 2."""
-    text = (number or "").strip()
-    if len(text) >= 8:
-        return f"{text[:3]}****{text[-4:]}"
-    if len(text) > 2:
-        return "*" * (len(text) - 2) + text[-2:]
-    return "*" * len(text)
-
 
 def first_entries() -> Combinable:
     """True for a call's first queue entry (not a transfer's); an index probe on call_ref."""

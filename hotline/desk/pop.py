@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from hotline.contactcentre.models import CallOutcome, QueuedCall
 from hotline.core.errors import Forbidden
+from hotline.core.phones import mask_phone
 from hotline.directory.models import User
 from hotline.orders import access_log, scope
 from hotline.orders.contacts import citizen_history
@@ -118,7 +119,7 @@ def wait_seconds(call: QueuedCall, now: dt.datetime | None = None) -> float:
 def shown_number(actor: User, call: QueuedCall) -> str:
     if actor.is_superuser or actor.role in scope.FULL_PHONE_ROLES:
         return call.caller
-    return scope.mask_phone(call.caller) if call.caller else ""
+    return mask_phone(call.caller) if call.caller else ""
 
 
 def screen_pop(actor: User, call: QueuedCall, now: dt.datetime | None = None) -> ScreenPop:

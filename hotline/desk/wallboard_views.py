@@ -37,6 +37,7 @@ from hotline.contactcentre.models import (
     State,
 )
 from hotline.core.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
+from hotline.core.phones import mask_phone
 from hotline.web.access import StaffRequest, role_required
 
 STATE_ACTIONS = (AgentAction.READY, AgentAction.NOT_READY, AgentAction.SIGN_OUT)
@@ -170,7 +171,7 @@ def render_command_done(event: dict[str, Any], language: str | None = None) -> s
             if event.get("at") else None,
             "agent": (call["agent__display_name"] or call["agent__username"] or "")
             if call else "",
-            "caller": stats.mask_phone(call["caller"]) if call else "",
+            "caller": mask_phone(call["caller"]) if call else "",
             "command": event.get("command"),
         })
 
@@ -214,7 +215,7 @@ def _panel(request: StaffRequest, agent_id: int, *, error: str = "", notice: str
         "may_sign_out": AgentAction.SIGN_OUT in allowed,
         "reasons": [(value, label) for value, label in Reason.choices
                     if value in states.AGENT_REASONS],
-        "call": call, "caller": stats.mask_phone(call.caller) if call else "",
+        "call": call, "caller": mask_phone(call.caller) if call else "",
         "phone_note": not has_phone(request.user) and error != no_phone_message(),
         "recent": recent,
         "pending": CommandStatus.PENDING, "error": error, "notice": notice,

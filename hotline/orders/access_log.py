@@ -29,12 +29,12 @@ from django.utils import timezone
 
 from hotline.core import clientaddr, spreadsheets
 from hotline.core.errors import Forbidden, InvalidInput
+from hotline.core.phones import normalise_phone
 from hotline.core.roles import Role
 from hotline.directory.duties import may_read_audit_log
 from hotline.directory.models import User
 from hotline.orders import scope
 from hotline.orders.models import AccessKind, AccessLog, Attachment, Citizen, Order
-from hotline.orders.services import _clean_phone
 
 DETAIL_MAX = 255
 PATH_MAX = 500
@@ -211,7 +211,7 @@ def search_access_log(user: User, filters: AccessFilters) -> QuerySet[AccessLog]
         qs = qs.filter(order_number=filters.order_number.strip())
     if filters.citizen_phone.strip():
         try:
-            phone = _clean_phone(filters.citizen_phone.strip())
+            phone = normalise_phone(filters.citizen_phone.strip())
         except InvalidInput:
             raise InvalidInput("phone number must have 5 to 20 digits",
                                field="citizen_phone") from None

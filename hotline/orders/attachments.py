@@ -86,17 +86,78 @@ def check_can_attach(actor: User, order: Order, kind: str) -> None:
         raise Conflict("archived orders take no more files")
 
 
-def _digest(uploaded: UploadedFile) -> tuple[str, int]:
+def _digest(source: File, limit: int | None) -> tuple[str, int]:
     sha = hashlib.sha256()
     size = 0
-    for chunk in uploaded.chunks():
+    for chunk in source.chunks():
         sha.update(chunk)
         size += len(chunk)
-        if size > max_attachment_bytes():
-            raise TooLarge(
-                f"the file is larger than {max_attachment_bytes()} bytes", field="file"
-            )
+        if limit is not None and size > limit:
+            raise TooLarge(f"the file is larger than {limit} bytes", field="file")
     return sha.hexdigest(), size
+
+
+RECORDING_TYPE = "audio/wav"
+
+
+def do_attach_file(
+    actor: User | None,
+    order: Order,
+    source: File,
+    kind: str,
+    *,
+    name: str = "",
+    contact_id: int | None = None,
+    stored: bool = False,
+    digest: tuple[str, int] | None = None,
+    now: dt.datetime | None = None,
+) -> Attachment:
+    """The one way a file joins an order: an upload, a call recording from the gateway or the
+    desk (``actor`` None: no person uploaded it). Returns the new attachment.
+
+    Uploads are judged by their content (``hotline.core.files``) and limited in size; a
+    recording is written by our own gateway (never uploaded), so it is taken as the WAV it is
+    and not limited (calls are long). ``stored`` points the attachment at ``source``'s file in
+    storage instead of copying it (recordings are large and never change); ``digest`` is the
+    (sha256, size) already known for it, so a large file is not read again."""
+    recording = kind == Attachment.Kind.RECORDING
+    limit = None if recording else max_attachment_bytes()
+    if limit is not None and source.size is not None and source.size > limit:
+        raise TooLarge(f"the file is larger than {limit} bytes", field="file")
+    sha256, size = digest or _digest(source, limit)
+    if size == 0 and not recording:  # a silent call still leaves its (empty) recording
+        raise InvalidInput("the file is empty", field="file")
+    content: File = source
+    if recording:
+        display, content_type, extension = clean_file_name(name or source.name), RECORDING_TYPE, ".wav"
+    else:
+        try:
+            checked = inspect_upload(source)
+        except FileRefused as refused:
+            raise InvalidInput(refused.message, field="file") from None
+        if checked.content is not None:  # a re-encoded image: what is stored is what is counted
+            content = ContentFile(checked.content)
+            sha256, size = hashlib.sha256(checked.content).hexdigest(), len(checked.content)
+        display = checked.display_name(clean_file_name(name or source.name))
+        content_type, extension = checked.content_type, checked.extension
+        source.seek(0)
+    attachment = Attachment(
+        order=order, contact_id=contact_id, kind=kind, name=display, content_type=content_type,
+        size=size, sha256=sha256, uploaded_by=actor if actor is not None and actor.pk else None,
+        created_at=now or timezone.now(),
+    )
+    if stored:
+        attachment.file.name = source.name
+    else:
+        attachment.file.save(uuid.uuid4().hex + extension, content, save=False)
+    try:
+        with transaction.atomic():
+            attachment.save()
+    except Exception:
+        if not stored:  # the row did not make it: do not leave an orphan file behind
+            attachment.file.delete(save=False)
+        raise
+    return attachment
 
 
 def do_attach(
@@ -109,34 +170,7 @@ def do_attach(
 ) -> Attachment:
     """Store an uploaded file with the order; returns the new attachment."""
     check_can_attach(actor, order, kind)
-    if uploaded.size is not None and uploaded.size > max_attachment_bytes():
-        raise TooLarge(f"the file is larger than {max_attachment_bytes()} bytes", field="file")
-    sha256, size = _digest(uploaded)
-    if size == 0:
-        raise InvalidInput("the file is empty", field="file")
-    try:
-        checked = inspect_upload(uploaded)
-    except FileRefused as refused:
-        raise InvalidInput(refused.message, field="file") from None
-    content: File = uploaded
-    if checked.content is not None:  # a re-encoded image: what is stored is what is counted
-        content = ContentFile(checked.content)
-        sha256, size = hashlib.sha256(checked.content).hexdigest(), len(checked.content)
-    uploaded.seek(0)
-    attachment = Attachment(
-        order=order, kind=kind, name=checked.display_name(clean_file_name(uploaded.name)),
-        content_type=checked.content_type, size=size, sha256=sha256,
-        uploaded_by=actor if actor.pk else None, created_at=now or timezone.now(),
-    )
-    attachment.file.save(uuid.uuid4().hex + checked.extension, content, save=False)
-    try:
-        with transaction.atomic():
-            attachment.save()
-    except Exception:
-        # The row did not make it: do not leave an orphan file behind.
-        attachment.file.delete(save=False)
-        raise
-    return attachment
+    return do_attach_file(actor, order, uploaded, kind, name=uploaded.name or "", now=now)
 
 
 def visible_attachments(actor: User, order: Order) -> QuerySet[Attachment]:

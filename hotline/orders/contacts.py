@@ -9,7 +9,7 @@ citizen by phone number, else by email); ``do_link_contact`` ties it to an order
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import Case, IntegerField, QuerySet, Value, When
@@ -17,10 +17,11 @@ from django.utils import timezone
 
 from hotline.core.errors import Forbidden, InvalidInput
 from hotline.directory.models import User
+from hotline.orders.citizens import find_or_register_citizen
 from hotline.orders.lifecycle import OPEN
 from hotline.orders.models import Channel, Citizen, Contact, Order
 from hotline.orders.scope import sees_everything
-from hotline.orders.services import _clean_phone, get_contact_for, get_order_for
+from hotline.orders.services import check_phone, get_contact_for, get_order_for
 
 INTAKE_ROLES = frozenset({"agent", "monitor", "centre_admin", "system"})
 
@@ -35,14 +36,7 @@ class NewContact:
     direction: str = Contact.Direction.INBOUND
     external_id: str = ""
     occurred_at: dt.datetime | None = None
-
-
-def find_citizen(phone: str = "", email: str = "") -> Citizen | None:
-    if phone:
-        return Citizen.objects.filter(phone=_clean_phone(phone)).first()
-    if email:
-        return Citizen.objects.filter(email__iexact=email).order_by("pk").first()
-    return None
+    identities: list[tuple[str, str]] = field(default_factory=list)  # (IdentityKind, value)
 
 
 def do_record_contact(actor: User, data: NewContact) -> Contact:
@@ -52,20 +46,30 @@ def do_record_contact(actor: User, data: NewContact) -> Contact:
         raise InvalidInput(f"unknown channel {data.channel!r}", field="channel")
     if data.direction not in Contact.Direction.values:
         raise InvalidInput(f"unknown direction {data.direction!r}", field="direction")
-    phone = _clean_phone(data.citizen_phone)
+    phone = check_phone(data.citizen_phone)
     with transaction.atomic():
-        citizen = find_citizen(phone, data.citizen_email)
-        if citizen is None and (phone or data.citizen_email or data.citizen_name):
-            citizen, _created = Citizen.objects.get_or_create(
-                phone=phone, defaults={"name": data.citizen_name, "email": data.citizen_email}
-            ) if phone else (
-                Citizen.objects.create(name=data.citizen_name, email=data.citizen_email), True
-            )
+        citizen = find_or_register_citizen(phone=phone, email=data.citizen_email,
+                                           name=data.citizen_name, identities=data.identities)
         return Contact.objects.create(
             citizen=citizen, channel=data.channel, direction=data.direction,
             occurred_at=data.occurred_at or timezone.now(), summary=data.summary.strip(),
             external_id=data.external_id, agent=actor if actor.role != "system" else None,
         )
+
+
+def do_set_contact_agent(contact_id: int, agent_id: int | None) -> bool:
+    """The agent who answered the call is the contact's agent, unless one is already set (a
+    transferred call stays the first answerer's). True when it was set now."""
+    if agent_id is None:
+        return False
+    return bool(Contact.objects.filter(pk=contact_id, agent__isnull=True).update(
+        agent_id=agent_id))
+
+
+def do_set_contact_summary(contact_id: int, summary: str) -> bool:
+    """Replace what a contact says happened (the IVR trail written when the call ends). True
+    when the contact exists."""
+    return bool(Contact.objects.filter(pk=contact_id).update(summary=summary.strip()))
 
 
 def do_link_contact(actor: User, contact: Contact, number: str) -> Order:

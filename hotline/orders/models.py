@@ -57,6 +57,65 @@ class Citizen(models.Model):
         return self.name or self.phone or f"#{self.pk}"
 
 
+class IdentityKind(models.TextChoices):
+    PHONE = "phone", _("Phone")
+    EMAIL = "email", _("Email")
+    CHAT = "chat", _("Chat session")
+    OPEN311 = "open311", _("Open311 account")
+    DEVICE = "device", _("Device")
+
+
+class CitizenIdentity(models.Model):
+    """A further key a channel knows the citizen by (a chat session, an Open311 account, a
+    device, a second phone or email kept when two records were merged). Unique per kind, so
+    two channels racing to register the same key end up with one citizen."""
+
+    citizen = models.ForeignKey(
+        Citizen, on_delete=models.CASCADE, related_name="identities", verbose_name=_("citizen")
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=IdentityKind.choices)
+    value = models.CharField(_("value"), max_length=255)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("citizen identity")
+        verbose_name_plural = _("citizen identities")
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "value"], name="citizen_identity_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.value}"
+
+
+class CitizenMerge(models.Model):
+    """The citizen's history of merges: which record was folded into ``keep``, by whom, and
+    what moved (the merged record itself is gone)."""
+
+    keep = models.ForeignKey(
+        Citizen, on_delete=models.PROTECT, related_name="merges", verbose_name=_("kept citizen")
+    )
+    merged_id = models.PositiveBigIntegerField(_("merged citizen id"))
+    merged_name = models.CharField(_("name"), max_length=64, blank=True)
+    merged_phone = models.CharField(_("phone"), max_length=32, blank=True)
+    merged_email = models.EmailField(_("email"), blank=True)
+    orders = models.JSONField(_("work orders moved"), default=list, blank=True)
+    contacts = models.PositiveIntegerField(_("contacts moved"), default=0)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+", verbose_name=_("merged by"),
+    )
+    created_at = models.DateTimeField(_("time"))
+
+    class Meta:
+        verbose_name = _("citizen merge")
+        verbose_name_plural = _("citizen merges")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"#{self.merged_id} -> #{self.keep_id}"
+
+
 class Urgency(models.TextChoices):
     NORMAL = "normal", _("Normal")
     URGENT = "urgent", _("Urgent")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from hotline.core.phones import mask_phone
 from hotline.core.roles import Role
 from hotline.directory.models import OrderType, UnitKind, User
 from hotline.orders.models import Assignment, Contact, Order
@@ -101,14 +102,6 @@ def citizen_hidden(user: User, order: Order) -> bool:
     if not (order.confidential or order.type == OrderType.REPORT):
         return False
     return not (user.is_superuser or is_centre_user(user) or user.role == Role.MONITOR)
-
-
-def mask_phone(phone: str) -> str:
-    """138****1234 for mobiles; keep the first 3 and last 4 digits, hide what is between."""
-    digits = phone.strip()
-    if len(digits) <= 7:
-        return "*" * len(digits)
-    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
 
 
 def mask_name(name: str) -> str:

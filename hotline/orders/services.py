@@ -22,8 +22,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from hotline.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from hotline.core.phones import is_plausible_phone, normalise_phone
 from hotline.directory.models import Category, District, OrderType, User
 from hotline.orders import lifecycle, numbering
+from hotline.orders.citizens import find_or_register_citizen
 from hotline.orders.history import GENESIS_HASH, append_event, build_event
 from hotline.orders.lifecycle import Action, State, TransitionError
 from hotline.orders.models import (
@@ -61,11 +63,13 @@ class NewOrder:
     contact_id: int | None = None  # an existing contact (a call in progress) to link
     contact_summary: str = ""
     external_id: str = ""
+    citizen_identities: list[tuple[str, str]] = field(default_factory=list)  # (IdentityKind, value)
 
 
-def _clean_phone(raw: str) -> str:
-    phone = "".join(ch for ch in raw if ch.isdigit() or ch == "+")
-    if raw and not (5 <= len(phone) <= 20):
+def check_phone(raw: str) -> str:
+    """The normalised phone number; InvalidInput when one was given without 5 to 20 digits."""
+    phone = normalise_phone(raw)
+    if raw and not is_plausible_phone(phone):
         raise InvalidInput("phone number must have 5 to 20 digits", field="citizen_phone")
     return phone
 
@@ -84,7 +88,7 @@ def check_new_order(data: NewOrder) -> tuple[District | None, Category | None]:
     unknown_tags = set(data.citizen_tags) - set(CitizenTag.values)
     if unknown_tags:
         raise InvalidInput(f"unknown citizen tags {sorted(unknown_tags)}", field="citizen_tags")
-    data.citizen_phone = _clean_phone(data.citizen_phone)
+    data.citizen_phone = check_phone(data.citizen_phone)
     district = None
     if data.district:
         district = District.objects.filter(code=data.district).first()
@@ -146,33 +150,13 @@ def _request_hash(data: NewOrder) -> str:
 
 
 def _citizen_for(data: NewOrder) -> Citizen:
-    if data.citizen_phone:
-        citizen, created = Citizen.objects.get_or_create(
-            phone=data.citizen_phone,
-            defaults={
-                "name": data.citizen_name, "email": data.citizen_email,
-                "tags": data.citizen_tags, "confidential": data.confidential,
-            },
-        )
-        if not created:
-            changed = []
-            if data.citizen_name and not citizen.name:
-                citizen.name = data.citizen_name
-                changed.append("name")
-            if data.citizen_email and not citizen.email:
-                citizen.email = data.citizen_email
-                changed.append("email")
-            new_tags = [t for t in data.citizen_tags if t not in citizen.tags]
-            if new_tags:
-                citizen.tags = [*citizen.tags, *new_tags]
-                changed.append("tags")
-            if changed:
-                citizen.save(update_fields=changed)
-        return citizen
-    return Citizen.objects.create(
-        name=data.citizen_name, email=data.citizen_email, tags=data.citizen_tags,
-        confidential=data.confidential,
+    citizen = find_or_register_citizen(
+        phone=data.citizen_phone, email=data.citizen_email, name=data.citizen_name,
+        identities=data.citizen_identities, tags=data.citizen_tags,
+        confidential=data.confidential, anonymous=True,
     )
+    assert citizen is not None  # anonymous=True always gives one
+    return citizen
 
 
 def get_contact_for(actor: User, contact_id: int) -> Contact:

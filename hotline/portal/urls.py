@@ -1,7 +1,14 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from hotline.portal import audit_views, order_views, security_views, views, workbench_views
+from hotline.portal import (
+    audit_views,
+    citizen_views,
+    order_views,
+    security_views,
+    views,
+    workbench_views,
+)
 from hotline.web.access import public_page
 
 app_name = "portal"
@@ -25,5 +32,6 @@ urlpatterns = [
          name="attachment_download"),
     path("workbench/", workbench_views.workbench, name="workbench"),
     path("audit/access-log/", audit_views.access_log_page, name="access_log"),
+    path("citizens/merge/", citizen_views.citizen_merge_page, name="citizen_merge"),
     path("audit/access-log/export/", audit_views.access_log_export, name="access_log_export"),
 ]

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from hotline.core.clientaddr import client_address
+from hotline.core.phones import normalise_phone
 from hotline.orders import lookup_limits, numbering
 from hotline.orders.lifecycle import State
 from hotline.orders.models import Order
@@ -38,10 +39,6 @@ def _citizen_state(order: Order) -> str:
     return _("Being handled")
 
 
-def _clean_phone(raw: str) -> str:
-    return "".join(ch for ch in raw if ch.isdigit() or ch == "+")
-
-
 @public_page
 def status(request: PortalRequest) -> HttpResponse:
     """Citizens follow their request with the acceptance number and their phone number. A wrong
@@ -56,7 +53,7 @@ def status(request: PortalRequest) -> HttpResponse:
     retry_after = 0
     if request.method == "POST" and form.is_valid():
         number = form.cleaned_data["number"].strip()
-        phone = _clean_phone(form.cleaned_data["phone"])
+        phone = normalise_phone(form.cleaned_data["phone"])
         try:
             attempt = lookup_limits.begin(client_address(request), number, phone)
         except lookup_limits.TooManyAttempts as exc:

@@ -21,10 +21,8 @@ Choices made here:
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 import time
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,15 +30,16 @@ from typing import Any
 
 from django.core.files import File
 from django.db import close_old_connections, transaction
-from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 
 from hotline.contactcentre.ivr import Visit, do_record_ivr_visits, trail_text
 from hotline.contactcentre.ivr_outcome import VisitOutcome
+from hotline.core.phones import is_plausible_phone, normalise_phone
 from hotline.directory.models import OrderType, User
 from hotline.knowledge.models import readable_entries
-from hotline.orders.contacts import NewContact, do_record_contact
+from hotline.orders.attachments import do_attach_file
+from hotline.orders.contacts import NewContact, do_record_contact, do_set_contact_summary
 from hotline.orders.models import Attachment, Channel, Contact, Order
 from hotline.orders.services import NewOrder, do_create_order
 from hotline.orders.sweeps import system_user
@@ -62,11 +61,8 @@ class CallContext:
 
 def caller_number(from_user: str | None) -> str:
     """The From user part as a phone number: its digits (and a leading +), else ""."""
-    raw = from_user or ""
-    digits = "".join(ch for ch in raw if ch.isdigit())
-    if not 5 <= len(digits) <= 20:
-        return ""
-    return ("+" if raw.startswith("+") else "") + digits
+    phone = normalise_phone(from_user)
+    return phone if is_plausible_phone(phone) else ""
 
 
 def _actor() -> User:
@@ -103,7 +99,7 @@ def finish_call(context: CallContext, path: Sequence[NodeVisit], ending: str) ->
         summary += f" [{ending}]"
     with transaction.atomic():
         do_record_ivr_visits(context.contact_id, context.call_id, visits)
-        Contact.objects.filter(pk=context.contact_id).update(summary=summary)
+        do_set_contact_summary(context.contact_id, summary)
 
 
 # --- orders with recordings ----------------------------------------------------------------
@@ -114,23 +110,10 @@ def do_attach_recording(actor: User, order: Order, path: str | Path,
 
     The API's download checks the reader's scope, and `visible_attachments` hides
     recordings from whoever may not know the citizen."""
-    path = Path(path)
-    data = path.read_bytes()
-    attachment = Attachment(
-        order=order, contact=contact, kind=Attachment.Kind.RECORDING,
-        name=f"recording-{order.number}.wav", content_type="audio/wav", size=len(data),
-        sha256=hashlib.sha256(data).hexdigest(), uploaded_by=actor if actor.pk else None,
-        created_at=timezone.now(),
-    )
-    with path.open("rb") as handle:
-        attachment.file.save(f"{uuid.uuid4().hex}.wav", File(handle), save=False)
-    try:
-        with transaction.atomic():
-            attachment.save()
-    except Exception:
-        attachment.file.delete(save=False)
-        raise
-    return attachment
+    with Path(path).open("rb") as handle:
+        return do_attach_file(actor, order, File(handle), Attachment.Kind.RECORDING,
+                              name=f"recording-{order.number}.wav",
+                              contact_id=contact.pk if contact is not None else None)
 
 
 def _order_from_recording(context: CallContext, args: Mapping[str, str], *, order_type: str,

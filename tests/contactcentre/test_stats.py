@@ -223,13 +223,6 @@ def test_agents_needed() -> None:
     assert stats.agents_needed(5.0, 180, 20, target_share=0.95) == 10
 
 
-def test_mask_phone() -> None:
-    assert stats.mask_phone("13800000000") == "138****0000"
-    assert stats.mask_phone("059112345678") == "059****5678"
-    assert stats.mask_phone("12345") == "***45"
-    assert stats.mask_phone("") == ""
-
-
 def test_an_empty_centre() -> None:
     board = stats.wallboard(NOW)
     assert (board.waiting, board.longest_wait_s, board.queues, board.agent_rows) == (0, None, [], [])

@@ -60,3 +60,16 @@ def test_bad_channel_is_refused(city: City) -> None:
     with pytest.raises(InvalidInput) as info:
         do_record_contact(city.agent, NewContact(channel="telegram"))
     assert info.value.field == "channel"
+
+
+def test_the_first_answering_agent_becomes_the_contacts_agent(city):
+    from hotline.orders.contacts import do_set_contact_agent
+
+    contact = do_record_contact(city.system, NewContact(channel="phone",
+                                                        citizen_phone="13812341234"))
+    assert contact.agent is None
+    assert do_set_contact_agent(contact.pk, city.agent.pk)
+    assert not do_set_contact_agent(contact.pk, city.monitor.pk)  # a transfer keeps the first
+    assert not do_set_contact_agent(contact.pk, None)
+    contact.refresh_from_db()
+    assert contact.agent == city.agent

@@ -5,12 +5,12 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from hotline.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from hotline.core.phones import mask_phone
 from hotline.orders import numbering
 from hotline.orders.history import verify_order
 from hotline.orders.models import Assignment, Citizen, Contact, ImmutableError, Order
 from hotline.orders.scope import (
     citizen_hidden,
-    mask_phone,
     shown_name,
     shown_phone,
     visible_orders,
