@@ -87,10 +87,6 @@ def index_orders(queryset: QuerySet[Order]) -> int:
     return count
 
 
-def index_order(order_id: int) -> None:
-    index_orders(Order.objects.filter(pk=order_id))
-
-
 # Ids are allocated before commit, so an order may commit after a higher id was indexed: each
 # run also looks this far below the highest indexed id for orders still missing.
 LOOKBACK_IDS = 1000

@@ -37,10 +37,6 @@ def _waiting(task: Any) -> bool:
     ).exists()
 
 
-def sweep_waiting() -> bool:
-    return _waiting(sweep_deadlines_task)
-
-
 def _enqueue_unless_waiting(task: Any) -> str | None:
     if _waiting(task):
         return None
