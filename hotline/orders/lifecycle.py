@@ -196,8 +196,3 @@ ACTION_ROLES: dict[Action, frozenset[str]] = {
     A.LINK: CENTRE_DESK,
     A.UNLINK: CENTRE_DESK,
 }
-
-# Actions a department takes on orders dispatched to it; the services check the unit.
-DEPARTMENT_ACTIONS = frozenset(
-    {A.SIGN, A.RETURN, A.REPLY, A.REQUEST_EXTENSION, A.CO_REPLY, A.CONFIRM_ESCALATION}
-)

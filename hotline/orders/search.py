@@ -61,10 +61,6 @@ def index_orders(queryset: QuerySet[Order]) -> int:
     return ORDERS.index(queryset, batch=ORDER_BATCH)
 
 
-def index_order(order_id: int) -> None:
-    index_orders(Order.objects.filter(pk=order_id))
-
-
 def index_new_orders(batch: int = ORDER_BATCH, max_batches: int | None = None,
                      look_back: bool = True) -> int:
     """Index the orders created since the last run, and with ``look_back`` the ones just below

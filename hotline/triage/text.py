@@ -61,7 +61,3 @@ def segment(text: str) -> list[str]:
 def split_tokens(tokens: str) -> list[str]:
     """Already segmented text ("word word word") -> normalised words."""
     return normalise_tokens(clean_text(tokens).split())
-
-
-def to_words(text: str, *, segmented: bool) -> list[str]:
-    return split_tokens(text) if segmented else segment(text)

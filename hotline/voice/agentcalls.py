@@ -27,6 +27,19 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from hotline.contactcentre import acd_services as acd
+from hotline.contactcentre.acd.routing import OverflowAction
+from hotline.contactcentre.callcontrol import (
+    QUEUED,
+    CallEvent,
+    CallState,
+    Effect,
+    LegEvent,
+    LegRole,
+    LegState,
+    TransitionError,
+    call_step,
+    leg_step,
+)
 from hotline.voice.gateway import Call, PortsExhausted, VoiceGateway, closing_connections
 from hotline.voice.media.bridge import Bridge, BridgeRunner, LegMode
 from hotline.voice.media.music import MusicSource, default_music
@@ -59,14 +72,6 @@ CALLER = "caller"  # the caller's leg id in a bridge
 ANNOUNCE_EVERY_S = 45.0
 PHONE_BOOK_REFRESH_S = 10.0
 ROUTE_POLL_S = 0.5  # agents become ready in the web process: look again this often
-COMMAND_POLL_S = 0.3
-
-
-class LegRole:
-    AGENT = "agent"  # the agent who has the call
-    CONSULT = "consult"  # the person an agent consults before an attended transfer
-    PARTY = "party"  # a third party (three-way call, a transfer to a number)
-    MONITOR = "monitor"  # a supervisor listening, whispering or barging in
 
 
 @dataclass
@@ -74,7 +79,7 @@ class Leg:
     """One outgoing SIP call of the gateway, to a phone or a number, for one caller."""
 
     sip_call_id: str
-    role: str
+    role: LegRole
     owner: AcdCall
     rtp: RtpEndpoint
     label: str
@@ -85,11 +90,21 @@ class Leg:
     answered: asyncio.Future[bool] = field(default_factory=lambda: asyncio.get_running_loop()
                                            .create_future())
     ring_timer: asyncio.TimerHandle | None = None
-    ended: bool = False
+    state: LegState = LegState.RINGING
+
+    @property
+    def ended(self) -> bool:
+        return self.state is LegState.ENDED
 
     @property
     def connected(self) -> bool:
-        return self.session is not None and not self.ended
+        return self.state is LegState.CONNECTED
+
+    def change(self, event: LegEvent) -> tuple[Effect, ...]:
+        """Move the leg by ``event`` (callcontrol's table); the effects are the caller's to do."""
+        step = leg_step(self.state, event)
+        self.state = step.state
+        return step.effects
 
 
 @dataclass
@@ -99,7 +114,7 @@ class AcdCall:
     call: Call
     queued_id: int
     ring_timeout_s: float
-    state: str = "waiting"  # waiting, ringing, talking, ended
+    state: CallState = CallState.WAITING
     agent_leg: Leg | None = None
     ringing_leg: Leg | None = None
     consult_leg: Leg | None = None
@@ -111,8 +126,14 @@ class AcdCall:
     waiting_task: asyncio.Task[None] | None = None
     queued_at: float = field(default_factory=time.monotonic)
 
-    def live_legs(self, *roles: str) -> list[Leg]:
+    def live_legs(self, *roles: LegRole) -> list[Leg]:
         return [leg for leg in self.legs if leg.connected and (not roles or leg.role in roles)]
+
+    def change(self, event: CallEvent) -> tuple[Effect, ...]:
+        """Move the call by ``event`` (callcontrol's table); the effects are the caller's to do."""
+        step = call_step(self.state, event)
+        self.state = step.state
+        return step.effects
 
 
 class PhoneBook:
@@ -229,7 +250,6 @@ class AgentCalls:
         self.kick()
 
     def _start_waiting(self, acd_call: AcdCall, *, first: bool = False) -> None:
-        acd_call.state = "waiting"
         if acd_call.waiting_task is None or acd_call.waiting_task.done():
             acd_call.waiting_task = asyncio.get_running_loop().create_task(
                 self._waiting(acd_call, first))
@@ -252,19 +272,19 @@ class AgentCalls:
         hold = self.gateway.flow.texts.get("hold", "") if first else ""
         next_announcement = loop.time()
         started = loop.time()
-        while not call.ended and acd_call.state in ("waiting", "ringing"):
+        while not call.ended and acd_call.state in QUEUED:
             if loop.time() >= next_announcement:
                 next_announcement = loop.time() + ANNOUNCE_EVERY_S
                 text = hold + await self.db(acd.announcement_text, acd_call.queued_id)
                 hold = ""
-                if text and acd_call.state in ("waiting", "ringing") and not call.ended:
+                if text and acd_call.state in QUEUED and not call.ended:
                     pcm = await asyncio.to_thread(self.gateway.prompts.phrase, text)
                     session.stop_playing()
                     session.play(pcm)
                     self.gateway.log(call.call_id, "announce", text)
             if session.queued_seconds < 1.0:
                 session.play(self.music.chunk(2.0))
-            if loop.time() - started > self.max_wait_s and acd_call.state == "waiting":
+            if loop.time() - started > self.max_wait_s and acd_call.state is CallState.WAITING:
                 # Not awaited here: the overflow stops this very task (_stop_waiting).
                 self._spawn(self._give_up(acd_call))
                 return
@@ -275,7 +295,7 @@ class AgentCalls:
     async def _router(self) -> None:
         while True:
             self._kick.clear()
-            if any(c.state == "waiting" for c in self.calls.values()):
+            if any(c.state is CallState.WAITING for c in self.calls.values()):
                 try:
                     routed = await self.db(acd.route, self.gateway_id)
                 except Exception:
@@ -295,35 +315,37 @@ class AgentCalls:
 
     async def _ring_offer(self, offer: acd.Offered) -> None:
         acd_call = self.calls.get(offer.queued_id)
-        if acd_call is None or acd_call.state != "waiting" or acd_call.call.ended:
+        if acd_call is None or acd_call.state is not CallState.WAITING or acd_call.call.ended:
             await self.db(acd.abandoned, offer.queued_id)
             return
-        acd_call.state = "ringing"
+        acd_call.change(CallEvent.OFFER)
         leg = await self.dial_extension(acd_call, LegRole.AGENT, offer.extension,
                                         timeout=acd_call.ring_timeout_s,
                                         queued_id=offer.queued_id, agent_id=offer.agent_id)
-        if acd_call.state == "ended":
+        if acd_call.state is CallState.ENDED:
             if leg is not None:
                 self.hang_up_leg(leg)
             return
         if leg is None:
             await self.db(acd.ring_failed, offer.queued_id)
-            if acd_call.state == "ringing":
-                acd_call.state = "waiting"
+            if acd_call.state is CallState.RINGING:
+                acd_call.change(CallEvent.RING_FAILED)
             self.kick()
             return
         await self.connect_agent(acd_call, leg)
 
     async def connect_agent(self, acd_call: AcdCall, leg: Leg) -> None:
         """The agent's phone answered: the wait ends, the bridge joins caller and agent."""
-        self._stop_waiting(acd_call)
-        acd_call.state = "talking"
-        acd_call.agent_leg = leg
-        if leg.queued_id is not None:
-            self._reindex(acd_call, leg.queued_id)
-        self.bridge_in(acd_call, leg)
-        if acd_call.bridge is not None:
-            acd_call.bridge.resume(CALLER)
+        effects = acd_call.change(CallEvent.AGENT_ANSWERED)
+        if Effect.STOP_WAITING in effects:
+            self._stop_waiting(acd_call)
+        if Effect.BRIDGE_AGENT in effects:
+            acd_call.agent_leg = leg
+            if leg.queued_id is not None:
+                self._reindex(acd_call, leg.queued_id)
+            self.bridge_in(acd_call, leg)
+            if acd_call.bridge is not None:
+                acd_call.bridge.resume(CALLER)
         self.gateway.log(acd_call.call.call_id, "agent", leg.label)
         if leg.queued_id is not None:
             await self.db(acd.answered, leg.queued_id)
@@ -335,7 +357,7 @@ class AgentCalls:
 
     # --- legs --------------------------------------------------------------------------------
 
-    async def dial_extension(self, acd_call: AcdCall, role: str, extension: str, *,
+    async def dial_extension(self, acd_call: AcdCall, role: LegRole, extension: str, *,
                              timeout: float, queued_id: int | None = None,
                              agent_id: int | None = None,
                              mode: LegMode = LegMode.PARTY) -> Leg | None:
@@ -348,7 +370,7 @@ class AgentCalls:
                                label=extension, timeout=timeout, queued_id=queued_id,
                                agent_id=agent_id, mode=mode)
 
-    async def dial_number(self, acd_call: AcdCall, role: str, number: str, *,
+    async def dial_number(self, acd_call: AcdCall, role: LegRole, number: str, *,
                           timeout: float) -> Leg | None:
         if self.trunk is None:
             logger.warning("call %s: no SIP trunk configured to dial %s", acd_call.call.call_id,
@@ -358,7 +380,7 @@ class AgentCalls:
         return await self.dial(acd_call, role, f"sip:{number}@{host}:{port}", self.trunk,
                                label=number, timeout=timeout)
 
-    async def dial(self, acd_call: AcdCall, role: str, uri: str, address: Address, *,
+    async def dial(self, acd_call: AcdCall, role: LegRole, uri: str, address: Address, *,
                    label: str, timeout: float, queued_id: int | None = None,
                    agent_id: int | None = None, mode: LegMode = LegMode.PARTY) -> Leg | None:
         """Place one outgoing call and wait until it is answered (the leg) or not (None)."""
@@ -395,15 +417,16 @@ class AgentCalls:
         party leaving (``_leg_gone``): the leg is marked ended before the UA hears of it."""
         if leg.ended:
             return
-        leg.ended = True
-        if self.gateway.sip is not None:
+        effects = leg.change(LegEvent.HANG_UP)
+        if Effect.SEND_HANGUP in effects and self.gateway.sip is not None:
             self.gateway.sip.hangup(leg.sip_call_id)
-        self._leg_closed(leg)
+        if Effect.CLOSE_LEG in effects:
+            self._leg_closed(leg)
 
     def _leg_closed(self, leg: Leg) -> None:
+        """Carry out a leg's CLOSE_LEG (the leg has ended)."""
         if leg.ring_timer is not None:
             leg.ring_timer.cancel()
-        leg.ended = True
         if not leg.answered.done():
             leg.answered.set_result(False)
         owner = leg.owner
@@ -446,20 +469,23 @@ class AgentCalls:
             if event.media is None or leg.answered.done():
                 self.hang_up_leg(leg)
                 return True
-            leg.session = MediaSession(event.media, start=asyncio.get_running_loop().time())
-            leg.rtp.attach(leg.session)
+            if Effect.ATTACH_MEDIA in leg.change(LegEvent.ANSWERED):
+                leg.session = MediaSession(event.media,
+                                           start=asyncio.get_running_loop().time())
+                leg.rtp.attach(leg.session)
             leg.answered.set_result(True)
         elif isinstance(event, OutgoingFailed):
             self.gateway.log(leg.owner.call.call_id, "leg_failed", f"{leg.label}:{event.status}")
-            self._leg_closed(leg)
+            if Effect.CLOSE_LEG in leg.change(LegEvent.FAILED):
+                self._leg_closed(leg)
         elif isinstance(event, MediaChanged):
             if leg.session is not None:
                 leg.session.update(event.media)
             self._phone_hold(leg, event.on_hold)
         elif isinstance(event, CallEnded):
             was_connected = leg.connected  # False for a leg we hung up ourselves
-            leg.ended = True
-            self._leg_closed(leg)
+            if Effect.CLOSE_LEG in leg.change(LegEvent.GONE):
+                self._leg_closed(leg)
             if was_connected:
                 self._spawn(self._leg_gone(leg))
         return True
@@ -488,7 +514,7 @@ class AgentCalls:
         owner = leg.owner
         if leg.queued_id is not None:
             await self.db(acd.ended, leg.queued_id)
-        if owner.state == "ended":
+        if owner.state is CallState.ENDED:
             return
         if leg is owner.consult_leg:
             owner.consult_leg = None
@@ -514,8 +540,10 @@ class AgentCalls:
         acd_call = self.by_caller.pop(call.call_id, None)
         if acd_call is None:
             return
-        before, acd_call.state = acd_call.state, "ended"
-        self._stop_waiting(acd_call)
+        before = acd_call.state
+        effects = acd_call.change(CallEvent.CALLER_GONE)
+        if Effect.STOP_WAITING in effects:
+            self._stop_waiting(acd_call)
         self.calls.pop(acd_call.queued_id, None)
         # The queue entries still open: agents on the call go to wrap-up, a colleague still
         # ringing for a transfer or consultation is released. Legs that ended before settled
@@ -524,9 +552,10 @@ class AgentCalls:
         open_legs = [(leg, leg.connected) for leg in acd_call.legs
                      if not leg.ended and leg.queued_id is not None
                      and not (leg.queued_id == acd_call.queued_id
-                              and before in ("waiting", "ringing"))]
-        for leg in list(acd_call.legs):
-            self.hang_up_leg(leg)
+                              and before in QUEUED)]
+        if Effect.HANG_UP_LEGS in effects:
+            for leg in list(acd_call.legs):
+                self.hang_up_leg(leg)
         if acd_call.runner is not None:
             acd_call.runner.stop()
         seconds = 0.0
@@ -535,9 +564,9 @@ class AgentCalls:
             seconds = acd_call.recorder.seconds
         self._spawn(self._caller_gone(acd_call, before, seconds, open_legs))
 
-    async def _caller_gone(self, acd_call: AcdCall, before: str, seconds: float,
+    async def _caller_gone(self, acd_call: AcdCall, before: CallState, seconds: float,
                            open_legs: list[tuple[Leg, bool]]) -> None:
-        if before in ("waiting", "ringing"):
+        if before in QUEUED:
             await self.db(acd.abandoned, acd_call.queued_id)
         for leg, connected in open_legs:
             assert leg.queued_id is not None
@@ -567,8 +596,8 @@ class AgentCalls:
         """The gateway's own limit on waiting (``max_wait_s``) ran out: a call-back request,
         as a queue's overflow rule would take, unless an agent was offered the call first."""
         if await self.db(acd.give_up, acd_call.queued_id):
-            await self._overflow(acd_call, "callback")
-        elif acd_call.state in ("waiting", "ringing") and not acd_call.call.ended:
+            await self._overflow(acd_call, OverflowAction.CALLBACK)
+        elif acd_call.state in QUEUED and not acd_call.call.ended:
             # The music goes on while that phone rings (the state stays as it is).
             acd_call.waiting_task = asyncio.get_running_loop().create_task(
                 self._waiting(acd_call, False))
@@ -576,12 +605,20 @@ class AgentCalls:
     async def _overflow(self, acd_call: AcdCall, action: str) -> None:
         """No agent in time: the mayor's mailbox (voicemail) or a call-back request."""
         call = acd_call.call
-        self._stop_waiting(acd_call)
-        acd_call.state = "ended"
+        try:
+            effects = acd_call.change(CallEvent.OVERFLOW)
+        except TransitionError:
+            # Answered (or gone) since the ACD decided the overflow: nothing to do.
+            logger.info("call %s: overflow %s ignored, the call is %s", call.call_id, action,
+                        acd_call.state)
+            return
+        if Effect.STOP_WAITING in effects:
+            self._stop_waiting(acd_call)
         self.calls.pop(acd_call.queued_id, None)
         self.by_caller.pop(call.call_id, None)
         self.gateway.log(call.call_id, "overflow", action)
-        if action == "voicemail" and call.run is not None and "mailbox" in self.gateway.flow.nodes:
+        if (action == OverflowAction.VOICEMAIL and call.run is not None
+                and "mailbox" in self.gateway.flow.nodes):
             await call.resume_flow("mailbox")
             return
         sorry = self.gateway.flow.texts.get("no_agent", "")

@@ -18,6 +18,17 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hotline.contactcentre import acd_services as acd
+from hotline.contactcentre.callcontrol import (
+    CallEvent,
+    CallState,
+    Command,
+    Effect,
+    LegRole,
+    TargetKind,
+    TransitionError,
+    command_step,
+)
+from hotline.voice.agentcalls import CALLER
 from hotline.voice.media.bridge import LegMode
 
 if TYPE_CHECKING:
@@ -27,7 +38,8 @@ logger = logging.getLogger(__name__)
 
 COMMAND_POLL_S = 0.3
 NUMBER_RING_S = 30.0  # how long a department's or emergency number may ring
-MONITOR_MODES = {"listen": LegMode.LISTEN, "whisper": LegMode.WHISPER, "barge": LegMode.BARGE}
+MONITOR_MODES = {Command.LISTEN: LegMode.LISTEN, Command.WHISPER: LegMode.WHISPER,
+                 Command.BARGE: LegMode.BARGE}
 
 
 @dataclass(frozen=True)
@@ -108,7 +120,7 @@ class CommandRunner:
         if acd_call is None:  # a command on an earlier queue entry of the same call
             acd_call = next((c for c in self.agents.calls.values()
                              if any(leg.queued_id == call_id for leg in c.legs)), None)
-        if acd_call is None or acd_call.state == "ended":
+        if acd_call is None or acd_call.state is CallState.ENDED:
             raise CommandFailed("the call has ended")
         return acd_call
 
@@ -117,46 +129,70 @@ class CommandRunner:
         action = command.action
         self.agents.gateway.log(acd_call.call.call_id, "command",
                                 f"{action}:{command.target_kind}:{command.target}")
-        if action == "hangup":
+        try:
+            name = Command(action)
+        except ValueError:
+            raise CommandFailed(f"unknown command {action}") from None
+        try:
+            step = command_step(acd_call.state, name)
+        except TransitionError:
+            raise CommandFailed("the call is not connected to an agent") from None
+        if name is not Command.HANG_UP and acd_call.bridge is None:
+            raise CommandFailed("the call is not connected to an agent")
+        acd_call.state = step.state
+        # REPORT tells the desk whether the caller is on hold when the step changed that.
+        on_hold = True if Effect.HOLD_CALLER in step.effects else \
+            False if Effect.RESUME_CALLER in step.effects else None
+        result = ""
+        for effect in step.effects:
+            done = await self._effect(effect, acd_call, name, command, on_hold)
+            result = result or done
+        return result
+
+    async def _effect(self, effect: Effect, acd_call: AcdCall, name: Command,
+                      command: PendingCommand, on_hold: bool | None) -> str:
+        """Carry out one effect of a command; the first non-empty text is the command's result."""
+        bridge = acd_call.bridge
+        if effect is Effect.HANG_UP_CALLER:
             acd_call.call.ending = "hung_up_from_desk"
             acd_call.call.hangup()
             return "hung up"
-        if acd_call.state != "talking" or acd_call.bridge is None:
-            raise CommandFailed("the call is not connected to an agent")
-        if action in ("hold", "resume"):
-            held = action == "hold"
-            if held:
-                acd_call.bridge.hold("caller")
-            else:
-                acd_call.bridge.resume("caller")
-            await self.report(acd_call, on_hold=held)
-            return "on hold" if held else "resumed"
-        if action in MONITOR_MODES:
-            return await self._monitor(acd_call, command.target, MONITOR_MODES[action])
-        if action in ("blind_transfer", "emergency"):
-            if command.target_kind == "queue":
+        if effect is Effect.HOLD_CALLER:
+            if bridge is not None:
+                bridge.hold(CALLER)
+            return "on hold"
+        if effect is Effect.RESUME_CALLER:
+            if bridge is not None:
+                bridge.resume(CALLER)
+            return "resumed"
+        if effect is Effect.REPORT:
+            await self.report(acd_call, on_hold=on_hold)
+            return ""
+        if effect is Effect.MONITOR:
+            return await self._monitor(acd_call, command.target, MONITOR_MODES[name])
+        if effect is Effect.TRANSFER:
+            if command.target_kind == TargetKind.QUEUE:
                 return await self._to_queue(acd_call, command.target)
             return await self._transfer(acd_call, command.target_kind, command.target)
-        if action == "consult":
+        if effect is Effect.CONSULT:
             return await self._consult(acd_call, command.target_kind, command.target)
-        if action == "complete_transfer":
+        if effect is Effect.HAND_OVER_TO_CONSULTEE:
             return await self.complete_transfer(acd_call)
-        if action == "cancel_consult":
-            return await self._cancel_consult(acd_call)
-        if action == "conference":
-            leg = await self._reach(acd_call, "party", command.target_kind, command.target)
+        if effect is Effect.RELEASE_CONSULTEE:
+            return await self._release_consultee(acd_call)
+        if effect is Effect.ADD_PARTY:
+            leg = await self._reach(acd_call, LegRole.PARTY, command.target_kind, command.target)
             self.agents.bridge_in(acd_call, leg)
-            await self.report(acd_call)
             return f"{leg.label} joined"
-        raise CommandFailed(f"unknown command {action}")
+        raise CommandFailed(f"{effect} is not a command's effect")
 
     # --- reaching a third party ------------------------------------------------------------
 
-    async def _reach(self, acd_call: AcdCall, role: str, kind: str, target: str) -> Leg:
+    async def _reach(self, acd_call: AcdCall, role: LegRole, kind: str, target: str) -> Leg:
         """Ring an extension (a colleague is claimed in the ACD first; a leader's or a
         department head's phone is simply rung) or a number (through the trunk) and wait for
         the answer."""
-        if kind == "extension":
+        if kind == TargetKind.EXTENSION:
             db = self.agents.db
             try:
                 offered = await db(acd.offer_to_extension, acd_call.queued_id, target)
@@ -176,7 +212,7 @@ class CommandRunner:
                 raise CommandFailed(f"{target} did not answer")
             await db(acd.answered, offered.queued_id)
             return leg
-        if kind == "number":
+        if kind == TargetKind.NUMBER:
             leg = await self.agents.dial_number(acd_call, role, target, timeout=NUMBER_RING_S)
             if leg is None:
                 raise CommandFailed(f"{target} could not be reached")
@@ -186,20 +222,20 @@ class CommandRunner:
     async def _transfer(self, acd_call: AcdCall, kind: str, target: str) -> str:
         """Blind transfer: the caller hears music, the first agent leaves once the new party
         answers; if nobody answers the caller is back with the first agent."""
-        leg = await self._reach_with_caller_held(acd_call, "party", kind, target,
+        leg = await self._reach_with_caller_held(acd_call, LegRole.PARTY, kind, target,
                                                  transferring=target)
         self.agents.bridge_in(acd_call, leg)
         await self._hand_over(acd_call, leg)
         return f"transferred to {leg.label}"
 
-    async def _reach_with_caller_held(self, acd_call: AcdCall, role: str, kind: str,
+    async def _reach_with_caller_held(self, acd_call: AcdCall, role: LegRole, kind: str,
                                       target: str, **details: Any) -> Leg:
         """Hold the caller (music) while ``target`` rings; if nobody answers, the caller is
         back where they were before (``_back_from_failed``) and CommandFailed is raised."""
         bridge = acd_call.bridge
         assert bridge is not None
-        held_before = bridge.is_held("caller")
-        bridge.hold("caller")
+        held_before = bridge.is_held(CALLER)
+        bridge.hold(CALLER)
         await self.report(acd_call, on_hold=True, **details)
         try:
             return await self._reach(acd_call, role, kind, target)
@@ -210,23 +246,23 @@ class CommandRunner:
     async def _back_from_failed(self, acd_call: AcdCall, held_before: bool) -> None:
         """Nobody answered: the caller is where they were before the attempt (on hold if the
         agent had put them on hold, else back in the conversation)."""
-        if acd_call.state == "ended" or acd_call.bridge is None:
+        if acd_call.state is CallState.ENDED or acd_call.bridge is None:
             return
         if held_before:
             await self.report(acd_call, on_hold=True)
             return
-        acd_call.bridge.resume("caller")
+        acd_call.bridge.resume(CALLER)
         await self.report(acd_call, on_hold=False)
 
     async def _hand_over(self, acd_call: AcdCall, leg: Leg) -> None:
         """``leg`` takes the call over from the agent who had it."""
         old = acd_call.agent_leg
         if leg.queued_id is not None:
-            leg.role = "agent"
+            leg.role = LegRole.AGENT
             acd_call.agent_leg = leg
             self.agents._reindex(acd_call, leg.queued_id)
         else:
-            leg.role = "party"
+            leg.role = LegRole.PARTY
             acd_call.agent_leg = None
         if old is not None:
             await self._release_agent(old)
@@ -236,7 +272,7 @@ class CommandRunner:
                                      {"handed_over_to": leg.label})
         self._retarget_whispers(acd_call)
         if acd_call.bridge is not None:
-            acd_call.bridge.resume("caller")
+            acd_call.bridge.resume(CALLER)
         await self.report(acd_call, on_hold=False)
 
     async def _release_agent(self, leg: Leg) -> None:
@@ -253,7 +289,7 @@ class CommandRunner:
         if bridge is None:
             return
         agent = acd_call.agent_leg
-        for monitor in acd_call.live_legs("monitor"):
+        for monitor in acd_call.live_legs(LegRole.MONITOR):
             if monitor.mode != LegMode.WHISPER:
                 continue
             if agent is not None and agent.connected:
@@ -269,6 +305,10 @@ class CommandRunner:
             acd.enqueue, call_ref=acd_call.call.call_id, caller=acd_call.call.context.caller,
             target=queue, gateway=self.agents.gateway_id,
             contact_id=acd_call.call.context.contact_id)
+        if acd_call.state is CallState.ENDED:  # the caller left while the entry was written
+            await self.agents.db(acd.abandoned, entry.queued_id)
+            raise CommandFailed("the call has ended")
+        effects = acd_call.change(CallEvent.REQUEUE)
         old = acd_call.agent_leg
         acd_call.agent_leg = None
         self.agents._reindex(acd_call, entry.queued_id)
@@ -277,14 +317,15 @@ class CommandRunner:
             await self._release_agent(old)
         self.agents.gateway.log(acd_call.call.call_id, "queue", entry.queue)
         self._retarget_whispers(acd_call)
-        self.agents._start_waiting(acd_call)
+        if Effect.START_WAITING in effects:
+            self.agents._start_waiting(acd_call)
         self.agents.kick()
         return f"queued in {entry.queue}"
 
     async def _consult(self, acd_call: AcdCall, kind: str, target: str) -> str:
         if acd_call.consult_leg is not None:
             raise CommandFailed("a consultation is already going on")
-        leg = await self._reach_with_caller_held(acd_call, "consult", kind, target,
+        leg = await self._reach_with_caller_held(acd_call, LegRole.CONSULT, kind, target,
                                                  consulting=target)
         acd_call.consult_leg = leg
         self.agents.bridge_in(acd_call, leg)
@@ -299,21 +340,19 @@ class CommandRunner:
         await self._hand_over(acd_call, leg)
         return f"transferred to {leg.label}"
 
-    async def _cancel_consult(self, acd_call: AcdCall) -> str:
+    async def _release_consultee(self, acd_call: AcdCall) -> str:
+        """The consultee leaves; the caller is resumed and told next (the command's effects)."""
         leg = acd_call.consult_leg
         if leg is None:
             raise CommandFailed("no consultation going on")
         acd_call.consult_leg = None
         await self._release_agent(leg)
-        if acd_call.bridge is not None:
-            acd_call.bridge.resume("caller")
-        await self.report(acd_call, on_hold=False)
         return "back with the caller"
 
     async def _monitor(self, acd_call: AcdCall, extension: str, mode: LegMode) -> str:
         bridge = acd_call.bridge
         assert bridge is not None
-        for leg in acd_call.live_legs("monitor"):
+        for leg in acd_call.live_legs(LegRole.MONITOR):
             if leg.label == extension:  # the supervisor is on already: change the mode
                 if mode is LegMode.WHISPER and acd_call.agent_leg is None:
                     raise CommandFailed("no agent on the call to whisper to")
@@ -321,19 +360,17 @@ class CommandRunner:
                 whisper_to = acd_call.agent_leg.sip_call_id \
                     if mode is LegMode.WHISPER and acd_call.agent_leg else None
                 bridge.set_mode(leg.sip_call_id, mode, whisper_to=whisper_to)
-                await self.report(acd_call)
                 return f"{mode.value}"
         if mode is LegMode.WHISPER and acd_call.agent_leg is None:
             raise CommandFailed("no agent on the call to whisper to")
-        found = await self.agents.dial_extension(acd_call, "monitor", extension,
+        found = await self.agents.dial_extension(acd_call, LegRole.MONITOR, extension,
                                                  timeout=NUMBER_RING_S, mode=mode)
         if found is None:
             raise CommandFailed(f"the phone of {extension} did not answer")
-        if acd_call.state == "ended":
+        if acd_call.state is CallState.ENDED:
             self.agents.hang_up_leg(found)
             raise CommandFailed("the call has ended")
         self.agents.bridge_in(acd_call, found)
-        await self.report(acd_call)
         return f"{mode.value}"
 
     # --- what the desk sees ------------------------------------------------------------------
