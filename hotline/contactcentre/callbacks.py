@@ -17,6 +17,7 @@ from enum import StrEnum
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from hotline.contactcentre.models import CallRecording, QueuedCall, ScheduledCallback
 from hotline.contactcentre.services import DESK_ROLES
@@ -28,7 +29,7 @@ from hotline.orders.lifecycle import Action
 from hotline.orders.models import Attachment, Contact, Order
 from hotline.orders.services import NewOrder, do_action, do_create_order
 
-MAX_CALLBACK_DAYS = 30  # a promise further out is a typo, not a plan
+MAX_CALLBACK_DAYS = 30  # a promise further out is a typo, not a plan (its message says 30)
 
 
 class Outcome(StrEnum):
@@ -89,27 +90,28 @@ def attach_recording_to_orders(recording: CallRecording) -> list[Attachment]:
 def check_call_is_mine(actor: User, call: QueuedCall) -> None:
     """The agent who was offered or took the call works on it; a shift monitor may too."""
     if actor.role not in DESK_ROLES:
-        raise Forbidden("only agents and shift monitors work at the desk")
+        raise Forbidden(gettext_noop("only agents and shift monitors work at the desk"))
     if call.agent_id != actor.pk and actor.role != Role.MONITOR:
-        raise Forbidden("this is not your call")
+        raise Forbidden(gettext_noop("this is not your call"))
 
 
 def get_call_for(actor: User, call_id: int) -> QueuedCall:
     call = QueuedCall.objects.select_related("queue", "citizen", "contact").filter(
         pk=call_id).first()
     if call is None:
-        raise NotFound("no such call", "call")
+        raise NotFound(gettext_noop("no such call"), "call")
     check_call_is_mine(actor, call)
     return call
 
 
 def check_callback_due(due_at: dt.datetime | None, now: dt.datetime) -> dt.datetime:
     if due_at is None:
-        raise InvalidInput("say when to call the citizen back", "callback_due")
+        raise InvalidInput(gettext_noop("say when to call the citizen back"), "callback_due")
     if due_at < now - dt.timedelta(minutes=5):
-        raise InvalidInput("the call back time is in the past", "callback_due")
+        raise InvalidInput(gettext_noop("the call back time is in the past"), "callback_due")
     if due_at > now + dt.timedelta(days=MAX_CALLBACK_DAYS):
-        raise InvalidInput(f"a call back is due within {MAX_CALLBACK_DAYS} days", "callback_due")
+        # Written out (not formatted) so that the catalogue finds it; keep it with the limit.
+        raise InvalidInput(gettext_noop("a call back is due within 30 days"), "callback_due")
     return due_at
 
 
@@ -125,14 +127,14 @@ def do_order_from_call(actor: User, call: QueuedCall, data: NewOrder, outcome: s
     try:
         chosen = Outcome(outcome)
     except ValueError:
-        raise InvalidInput("unknown outcome", "outcome") from None
+        raise InvalidInput(gettext_noop("unknown outcome"), "outcome") from None
     when = now or timezone.now()
     if chosen == Outcome.ANSWER and not reply.strip():
-        raise InvalidInput("write the answer given to the citizen", "reply")
+        raise InvalidInput(gettext_noop("write the answer given to the citizen"), "reply")
     if chosen == Outcome.CALLBACK:
         callback_due = check_callback_due(callback_due, when)
         if not data.citizen_phone:
-            raise InvalidInput("a call back needs the citizen's phone number", "citizen_phone")
+            raise InvalidInput(gettext_noop("a call back needs the citizen's phone number"), "citizen_phone")
     data.contact_id = call.contact_id
     with transaction.atomic():
         order, created = do_create_order(actor, data, idempotency_key=idempotency_key, now=when)
@@ -172,11 +174,11 @@ def do_mark_called_back(actor: User, callback_id: int, *,
     """已回电: the agent who promised the call back (or a shift monitor) marks it done, once."""
     callback = ScheduledCallback.objects.filter(pk=callback_id).select_related("order").first()
     if callback is None or (callback.created_by_id != actor.pk and actor.role != Role.MONITOR):
-        raise NotFound("no such call back", "callback")
+        raise NotFound(gettext_noop("no such call back"), "callback")
     when = now or timezone.now()
     done = ScheduledCallback.objects.filter(pk=callback_id, done_at__isnull=True).update(
         done_at=when)
     if not done:
-        raise Conflict("this call back is already marked done", "callback")
+        raise Conflict(gettext_noop("this call back is already marked done"), "callback")
     callback.done_at = when
     return callback

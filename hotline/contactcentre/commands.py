@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from hotline.contactcentre import events
 from hotline.contactcentre.models import (
@@ -63,7 +64,7 @@ def resolve_target(raw: str) -> Target:
     (``queue:<code>`` or the bare code), a unit's transfer number or an emergency number."""
     text = raw.strip()
     if not text:
-        raise InvalidInput("say where to transfer the call", "target")
+        raise InvalidInput(gettext_noop("say where to transfer the call"), "target")
     code = text.removeprefix("queue:")
     queue = Queue.objects.filter(code=code, active=True).first()
     if queue is not None:
@@ -75,7 +76,7 @@ def resolve_target(raw: str) -> Target:
     if unit is not None and NUMBER.match(digits):
         return Target(TargetKind.NUMBER, digits, unit.name)
     if not NUMBER.match(text):
-        raise InvalidInput("not an extension, queue or telephone number", "target")
+        raise InvalidInput(gettext_noop("not an extension, queue or telephone number"), "target")
     extension = SipExtension.objects.filter(number=text, enabled=True).select_related(
         "agent").first()
     if extension is not None:
@@ -84,23 +85,23 @@ def resolve_target(raw: str) -> Target:
         return Target(TargetKind.EXTENSION, extension.number, who)
     if text in EMERGENCY_NUMBERS:
         return Target(TargetKind.NUMBER, text, text)
-    raise InvalidInput("this number is not in the transfer directory", "target")
+    raise InvalidInput(gettext_noop("this number is not in the transfer directory"), "target")
 
 
 def check_command(actor: User, call: QueuedCall, action: str, target: str = "") -> Target | None:
     """Who may do what: the agent on the call issues call-handling commands; shift monitors
     (and centre administrators) listen, whisper, barge and may hang up any live call."""
     if action not in CommandAction.values:
-        raise InvalidInput("unknown command", "action")
+        raise InvalidInput(gettext_noop("unknown command"), "action")
     if action in MONITOR_ACTIONS:
         if actor.role not in MONITOR_ROLES:
             raise Forbidden("only a shift monitor may listen in, whisper or barge in")
     elif actor.role in MONITOR_ROLES and action == CommandAction.HANG_UP:
         pass
     elif call.agent_id != actor.pk:
-        raise Forbidden("this is not your call")
+        raise Forbidden(gettext_noop("this is not your call"))
     if call.outcome != CallOutcome.TALKING or not call.gateway:
-        raise Conflict("the call is not connected to an agent", "call")
+        raise Conflict(gettext_noop("the call is not connected to an agent"), "call")
     if action in MONITOR_ACTIONS:
         phone = SipExtension.objects.filter(agent=actor, enabled=True).first()
         if phone is None:
@@ -108,12 +109,12 @@ def check_command(actor: User, call: QueuedCall, action: str, target: str = "") 
         return Target(TargetKind.EXTENSION, phone.number, actor.display_name or actor.username)
     if action == CommandAction.EMERGENCY:
         if target not in EMERGENCY_NUMBERS:
-            raise InvalidInput("emergency numbers are 110, 119, 120 and 122", "target")
+            raise InvalidInput(gettext_noop("emergency numbers are 110, 119, 120 and 122"), "target")
         return Target(TargetKind.NUMBER, target, target)
     if action in NEEDS_TARGET:
         resolved = resolve_target(target)
         if action != CommandAction.BLIND_TRANSFER and resolved.kind == TargetKind.QUEUE:
-            raise InvalidInput("a consultation or three-way call needs a person or a number",
+            raise InvalidInput(gettext_noop("a consultation or three-way call needs a person or a number"),
                                "target")
         return resolved
     return None
@@ -123,7 +124,7 @@ def do_issue_command(actor: User, call_id: int, action: str, target: str = "",
                      now: dt.datetime | None = None) -> CallCommand:
     call = QueuedCall.objects.filter(pk=call_id).first()
     if call is None:
-        raise NotFound("no such call", "call")
+        raise NotFound(gettext_noop("no such call"), "call")
     resolved = check_command(actor, call, action, target)
     stored = f"{resolved.kind}:{resolved.value}" if resolved is not None else ""
     return CallCommand.objects.create(call=call, gateway=call.gateway, action=action,

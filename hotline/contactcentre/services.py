@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from hotline.contactcentre import events
 from hotline.contactcentre.acd import routing, states
@@ -96,7 +97,7 @@ def _apply(agent_id: int, action: AgentAction, now: dt.datetime, *, reason: str 
 def _target_agent(actor: User, agent: User | None) -> User:
     if agent is None or agent.pk == actor.pk:
         if actor.role not in DESK_ROLES:
-            raise Forbidden("only agents and shift monitors take calls")
+            raise Forbidden(gettext_noop("only agents and shift monitors take calls"))
         return actor
     if actor.role not in FORCE_ROLES:
         raise Forbidden("only a shift monitor may change another agent's state")
@@ -111,7 +112,7 @@ def do_sign_in(actor: User, *, extension: str = "", now: dt.datetime | None = No
         ext = ext.filter(number=extension)
     phone = ext.first()
     if extension and phone is None:
-        raise InvalidInput("this extension is not yours or is disabled", "extension")
+        raise InvalidInput(gettext_noop("this extension is not yours or is disabled"), "extension")
     with transaction.atomic():
         status = _apply(agent.pk, AgentAction.SIGN_IN, _now(now), actor=actor)
         if phone is not None:

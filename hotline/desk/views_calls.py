@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_POST
 
 from hotline.contactcentre.callbacks import Outcome, do_order_from_call, get_call_for
@@ -108,7 +109,7 @@ def call_command(request: StaffRequest, call_id: int) -> JsonResponse:
         return JsonResponse({"error": error_text(error)}, status=error.status)
     form = CommandForm(request.POST)
     if not form.is_valid():
-        return JsonResponse({"error": error_text(InvalidInput("unknown command"))}, status=422)
+        return JsonResponse({"error": error_text(InvalidInput(gettext_noop("unknown command")))}, status=422)
     try:
         command = do_issue_command(request.user, call.pk, form.cleaned_data["action"],
                                    form.cleaned_data["target"])

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Q
+from django.utils.translation import gettext_noop
 
 from hotline.core.errors import Conflict, Forbidden, InvalidInput
 from hotline.core.roles import Role
@@ -232,7 +233,7 @@ def dispatch(ctx: ActionContext) -> ActionResult:
     lead = _unit(ctx.params["unit"], "unit") if ctx.params.get("unit") else route_lead
     if lead is None:
         raise InvalidInput(
-            "no lead unit: give one, or a category with a dispatch route", field="unit"
+            gettext_noop("no lead unit: give one, or a category with a dispatch route"), field="unit"
         )
     co_units = _units(ctx.params["co_units"], "co_units") if "co_units" in ctx.params else route_co
     # A route's units are checked too: the rule is about where the order goes, not who chose it.

@@ -17,6 +17,8 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.utils.translation import gettext_noop
+
 from hotline.contactcentre import acd_services as acd
 from hotline.contactcentre.callcontrol import (
     CallEvent,
@@ -136,9 +138,9 @@ class CommandRunner:
         try:
             step = command_step(acd_call.state, name)
         except TransitionError:
-            raise CommandFailed("the call is not connected to an agent") from None
+            raise CommandFailed(gettext_noop("the call is not connected to an agent")) from None
         if name is not Command.HANG_UP and acd_call.bridge is None:
-            raise CommandFailed("the call is not connected to an agent")
+            raise CommandFailed(gettext_noop("the call is not connected to an agent"))
         acd_call.state = step.state
         # REPORT tells the desk whether the caller is on hold when the step changed that.
         on_hold = True if Effect.HOLD_CALLER in step.effects else \
