@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import StreamingHttpResponse
-from django.utils import translation
 from PIL import Image
 
 from hotline.orders.models import Attachment
@@ -28,10 +27,12 @@ PHOTO = image_bytes("PNG")
 
 
 def _upload(user: User, number: str, *, kind: str = "intake", name: str = "现场照片.png",
-            content: bytes = PHOTO, content_type: str = "image/png") -> _MonkeyPatchedWSGIResponse:
+            content: bytes = PHOTO, content_type: str = "image/png",
+            language: str = "zh-hans") -> _MonkeyPatchedWSGIResponse:
     client = ApiClient(user).client
     f = SimpleUploadedFile(name, content, content_type=content_type)
-    return client.post(f"{API}/orders/{number}/attachments", {"file": f, "kind": kind})
+    return client.post(f"{API}/orders/{number}/attachments", {"file": f, "kind": kind},
+                       headers={"accept-language": language})
 
 
 def test_upload_and_download(city: City, media: Path) -> None:
@@ -129,9 +130,8 @@ def test_recordings_are_hidden_from_those_who_may_not_know_the_citizen(city: Cit
 def test_hostile_content_under_an_innocent_name_is_refused(city: City, media: Path, name: str,
                                                            label: str) -> None:
     order = new_order(city)
-    with translation.override("en"):
-        r = _upload(city.agent, order.number, name=name, content=REFUSED[label],
-                    content_type="image/jpeg")
+    r = _upload(city.agent, order.number, name=name, content=REFUSED[label],
+                content_type="image/jpeg", language="en")
     assert r.status_code == 422, r.content
     assert r.json()["field"] == "file"
     assert "Allowed are images (JPEG, PNG, GIF, WebP), PDF" in r.json()["detail"]
@@ -163,3 +163,11 @@ def test_a_pdf_named_like_a_web_page_is_offered_as_a_pdf(city: City, media: Path
     assert download["Content-Type"] == "application/pdf"
     assert isinstance(download, StreamingHttpResponse)
     assert b"".join(download.streaming_content) == minimal_pdf()  # a PDF is kept as sent
+
+
+def test_the_refusal_speaks_the_callers_language(city: City, media: Path) -> None:
+    order = new_order(city)
+    r = _upload(city.agent, order.number, name="photo.jpg", content=REFUSED["svg as photo.jpg"],
+                content_type="image/jpeg")
+    assert r.status_code == 422
+    assert "允许的类型为图片" in r.json()["detail"]
