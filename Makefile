@@ -57,7 +57,7 @@ test: venv debian messages
 
 lint: venv
 	$(VENV)/bin/ruff check hotline tests bench
-	$(VENV)/bin/mypy hotline
+	$(VENV)/bin/mypy hotline tests bench
 	$(VENV)/bin/lint-imports
 
 check: lint test

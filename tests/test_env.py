@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -18,30 +19,33 @@ from hotline.env import (
     parse_host_port,
 )
 
+if TYPE_CHECKING:
+    from pytest_django.fixtures import Settings
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.parametrize("raw", ["1", "true", "TRUE", "True", "yes", "on", " on "])
-def test_true_spellings(monkeypatch, raw):
+def test_true_spellings(monkeypatch: pytest.MonkeyPatch, raw: str) -> None:
     monkeypatch.setenv("HOTLINE_X", raw)
     assert env_bool("HOTLINE_X", False) is True
 
 
 @pytest.mark.parametrize("raw", ["0", "false", "FALSE", "False", "no", "off"])
-def test_false_spellings(monkeypatch, raw):
+def test_false_spellings(monkeypatch: pytest.MonkeyPatch, raw: str) -> None:
     monkeypatch.setenv("HOTLINE_X", raw)
     assert env_bool("HOTLINE_X", True) is False
 
 
 @pytest.mark.parametrize("raw", ["maybe", "2", "-1", "enabled", "y", "t", "nope", "flase"])
-def test_anything_else_is_refused(monkeypatch, raw):
+def test_anything_else_is_refused(monkeypatch: pytest.MonkeyPatch, raw: str) -> None:
     monkeypatch.setenv("HOTLINE_X", raw)
     with pytest.raises(ConfigError, match=f"HOTLINE_X={raw!r} is not a boolean"):
         env_bool("HOTLINE_X", True)
 
 
 @pytest.mark.parametrize("raw", [None, "", "  "])
-def test_unset_or_empty_is_the_default(monkeypatch, raw):
+def test_unset_or_empty_is_the_default(monkeypatch: pytest.MonkeyPatch, raw: str | None) -> None:
     if raw is None:
         monkeypatch.delenv("HOTLINE_X", raising=False)
     else:
@@ -50,7 +54,7 @@ def test_unset_or_empty_is_the_default(monkeypatch, raw):
     assert env_bool("HOTLINE_X", False) is False
 
 
-def test_a_choice_is_one_of_its_values(monkeypatch):
+def test_a_choice_is_one_of_its_values(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HOTLINE_X", "Tone")
     assert env_choice("HOTLINE_X", "", ["", "espeak", "tone"]) == "tone"
     monkeypatch.setenv("HOTLINE_X", "festival")
@@ -58,7 +62,7 @@ def test_a_choice_is_one_of_its_values(monkeypatch):
         env_choice("HOTLINE_X", "", ["", "espeak", "tone"])
 
 
-def test_addresses_and_port_ranges(monkeypatch):
+def test_addresses_and_port_ranges(monkeypatch: pytest.MonkeyPatch) -> None:
     assert parse_host_port("10.0.0.1:5070", 5060) == ("10.0.0.1", 5070)
     assert parse_host_port("pbx.example", 5060) == ("pbx.example", 5060)
     assert parse_host_port("[::1]:5070", 5060) == ("::1", 5070)
@@ -83,14 +87,14 @@ def _settings_value(name: str, **env: str) -> subprocess.CompletedProcess[str]:
         cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60, check=False)
 
 
-def test_hotline_acd_false_switches_the_queues_off():
+def test_hotline_acd_false_switches_the_queues_off() -> None:
     assert _settings_value("HOTLINE_ACD", HOTLINE_ACD="false").stdout.strip() == "False"
     assert _settings_value("HOTLINE_ACD").stdout.strip() == "True"
     refused = _settings_value("HOTLINE_ACD", HOTLINE_ACD="maybe")
     assert refused.returncode != 0 and "HOTLINE_ACD='maybe' is not a boolean" in refused.stderr
 
 
-def test_the_gateway_takes_the_acd_switch_from_the_settings(settings):
+def test_the_gateway_takes_the_acd_switch_from_the_settings(settings: Settings) -> None:
     from hotline.voice.gateway import config_from_settings
 
     settings.HOTLINE_ACD = False
@@ -101,7 +105,7 @@ def test_the_gateway_takes_the_acd_switch_from_the_settings(settings):
     assert config_from_settings().acd is True
 
 
-def test_the_launcher_switches_refuse_other_spellings(monkeypatch):
+def test_the_launcher_switches_refuse_other_spellings(monkeypatch: pytest.MonkeyPatch) -> None:
     from hotline import launcher
 
     monkeypatch.setenv("HOTLINE_NO_DEMO", "maybe")

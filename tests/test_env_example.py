@@ -28,19 +28,19 @@ def example() -> str:
     return (ROOT / ".env.example").read_text(encoding="utf-8")
 
 
-def test_the_readers_are_found():
+def test_the_readers_are_found() -> None:
     read = variables_read()
     assert {"DATABASE_URL", "HOTLINE_ACD", "HOTLINE_NO_DEMO", "HOTLINE_SIP_BIND"} <= read
 
 
-def test_every_variable_read_is_in_env_example_and_every_listed_one_is_read():
+def test_every_variable_read_is_in_env_example_and_every_listed_one_is_read() -> None:
     listed = set(EXAMPLE_LINE.findall(example()))
     read = variables_read()
     assert sorted(read - listed) == [], "read by the code but missing from .env.example"
     assert sorted(listed - read) == [], "listed in .env.example but read nowhere"
 
 
-def test_every_variable_in_env_example_comes_under_a_comment():
+def test_every_variable_in_env_example_comes_under_a_comment() -> None:
     lines = example().splitlines()
     for index, line in enumerate(lines):
         if not EXAMPLE_LINE.match(line):
@@ -51,7 +51,7 @@ def test_every_variable_in_env_example_comes_under_a_comment():
         assert above >= 0 and lines[above].startswith("#"), f"{line}: no comment above it"
 
 
-def test_nothing_else_reads_the_environment_or_hides_a_default():
+def test_nothing_else_reads_the_environment_or_hides_a_default() -> None:
     allowed = {HOTLINE / "settings.py", HOTLINE / "settings_test.py", HOTLINE / "env.py"}
     reading = re.compile(r"os\.environ\.get\(|os\.environ\[|os\.getenv\(|\benviron\.get\(")
     hidden_default = re.compile(r"getattr\(\s*settings\s*,[^,()]+,")

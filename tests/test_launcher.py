@@ -165,7 +165,7 @@ def test_a_dying_child_stops_the_others_and_fails(data_dir: Path) -> None:
     assert wait_gone(list(pids.values())), launched.output
 
 
-def test_demo_logins_are_listed_with_the_demo_password():
+def test_demo_logins_are_listed_with_the_demo_password() -> None:
     from hotline import launcher
     from hotline.demo.start import Welcome
 
@@ -189,7 +189,7 @@ def test_demo_logins_failing_do_not_stop_the_start(monkeypatch: pytest.MonkeyPat
         "  (demo logins unavailable: RuntimeError: no such table)"]
 
 
-def test_the_launcher_loads_the_demo_through_its_one_entry_point(monkeypatch):
+def test_the_launcher_loads_the_demo_through_its_one_entry_point(monkeypatch: pytest.MonkeyPatch) -> None:
     from hotline import launcher
     from hotline.demo import start
 
@@ -201,7 +201,7 @@ def test_the_launcher_loads_the_demo_through_its_one_entry_point(monkeypatch):
     assert steps[:2] == ["migrate", "createcachetable"]
 
 
-def test_a_failing_demo_stops_the_start(monkeypatch):
+def test_a_failing_demo_stops_the_start(monkeypatch: pytest.MonkeyPatch) -> None:
     from hotline import launcher
     from hotline.demo import start
 

@@ -71,7 +71,7 @@ KEPT_OPERATION_IDS = {
 }
 
 
-def test_moved_operations_keep_their_operation_ids(db):
+def test_moved_operations_keep_their_operation_ids(db: None) -> None:
     paths = Client().get("/api/v1/openapi.json").json()["paths"]
     found = {(method, path): paths[path][method]["operationId"]
              for method, path in KEPT_OPERATION_IDS if method in paths.get(path, {})}

@@ -18,6 +18,7 @@ from hotline.orders.models import Order, OrderEvent, OrderState
 
 if TYPE_CHECKING:
     pass
+    from pytest_django.fixtures import Settings
 
 
 def counts() -> dict[str, int]:
@@ -84,7 +85,7 @@ def test_load_demo_builds_a_city_with_orders_in_every_state(db: None) -> None:
     assert counts() == before
 
 
-def test_password_from_environment_and_no_orders(db, settings):
+def test_password_from_environment_and_no_orders(db: None, settings: Settings) -> None:
     settings.HOTLINE_DEMO_PASSWORD = "another-secret"
     result = demo.load_demo(orders=0)
     assert result.loaded and Order.objects.count() == 0

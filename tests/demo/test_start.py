@@ -2,29 +2,50 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
 from hotline.demo import city, desk, knowledge, start
 from hotline.orders.services import NewOrder, do_create_order
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from hotline.orders.models import Order
+    from tests.conftest import City
+
 pytestmark = pytest.mark.django_db
 
 
-def test_a_database_with_orders_gets_no_demo(city_fixture_order, monkeypatch):
+def test_a_database_with_orders_gets_no_demo(city_fixture_order: Order,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(city, "load_demo", lambda **kw: pytest.fail("must not load"))
     said: list[str] = []
     assert start.load_if_empty(said.append) is False
     assert said == ["the database has orders: demo data not loaded"]
 
 
-def test_an_empty_database_gets_the_city_its_knowledge_and_its_call_centre(monkeypatch):
+def test_an_empty_database_gets_the_city_its_knowledge_and_its_call_centre(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     loaded: list[str] = []
-    monkeypatch.setattr(city, "load_demo", lambda progress: loaded.append("city") or
-                        city.DemoResult(True, "demo city loaded"))
-    monkeypatch.setattr(knowledge, "load_demo_knowledge", lambda: loaded.append("knowledge")
-                        or {"created": 3, "skipped": 0})
-    monkeypatch.setattr(desk, "load_demo_desk", lambda: loaded.append("desk")
-                        or [("8001", "agent1")])
+
+    def load_demo(progress: Callable[[str], None] | None) -> city.DemoResult:
+        loaded.append("city")
+        return city.DemoResult(True, "demo city loaded")
+
+    def load_demo_knowledge() -> dict[str, int]:
+        loaded.append("knowledge")
+        return {"created": 3, "skipped": 0}
+
+    def load_demo_desk() -> list[tuple[str, str]]:
+        loaded.append("desk")
+        return [("8001", "agent1")]
+
+    monkeypatch.setattr(city, "load_demo", load_demo)
+    monkeypatch.setattr(knowledge, "load_demo_knowledge", load_demo_knowledge)
+    monkeypatch.setattr(desk, "load_demo_desk", load_demo_desk)
     said: list[str] = []
     welcome = start.start(said.append)
     assert loaded == ["city", "knowledge", "desk"]
@@ -35,7 +56,7 @@ def test_an_empty_database_gets_the_city_its_knowledge_and_its_call_centre(monke
 
 
 @pytest.fixture
-def city_fixture_order(city):
+def city_fixture_order(city: City) -> Order:
     order, _created = do_create_order(city.agent, NewOrder(
         type="complaint", channel="phone", title="停水", text="小区停水",
         citizen_phone="13812341234", district="gulou", category="100101"))

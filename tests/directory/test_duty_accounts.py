@@ -17,6 +17,7 @@ from hotline.directory.models import User
 
 if TYPE_CHECKING:
     from django.test import Client
+    from pytest_django.fixtures import Settings
 
     from tests.conftest import City
 
@@ -61,7 +62,7 @@ def test_the_directory_admin_cannot_make_a_duty_account(admin_client: Client, ci
     assert Role.AUDIT_ADMIN not in admin_client.get(change).content.decode()
 
 
-def test_the_console_makes_and_resets_duty_accounts(city, settings):
+def test_the_console_makes_and_resets_duty_accounts(city: City, settings: Settings) -> None:
     settings.HOTLINE_DUTY_PASSWORD = STRONG
     call_command("duty_account", "audit2", "--duty", "audit")
     made = User.objects.get(username="audit2")

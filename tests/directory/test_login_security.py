@@ -192,7 +192,7 @@ def test_enrolment_then_login_with_real_codes(client: Client, city: City) -> Non
         assert client.get("/security/").status_code == 200
 
 
-def test_demo_administrators_have_authenticators(db):
+def test_demo_administrators_have_authenticators(db: None) -> None:
     from hotline.demo import city as demo
 
     city = demo.build_directory()

@@ -11,6 +11,7 @@ from tests.knowledge.conftest import publish
 
 if TYPE_CHECKING:
     from django.test import Client
+    from pytest_django.fixtures import Settings
 
     from hotline.knowledge.models import Entry
     from tests.conftest import City
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _knowledge_api_mounted(settings):
+def _knowledge_api_mounted(settings: Settings) -> None:
     from hotline.api.knowledge import router
     from hotline.api.urls import api
 
@@ -77,7 +78,7 @@ def test_suggest_needs_credentials(client: Client, city: City, entries: tuple[En
     assert len(response.json()) == 2
 
 
-def test_order_search_in_scope(client, city):
+def test_order_search_in_scope(client: Client, city: City) -> None:
     from tests.orders.test_search import new_order
 
     order = new_order(city)

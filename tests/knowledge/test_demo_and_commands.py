@@ -13,6 +13,9 @@ from hotline.orders.search import search_orders
 
 if TYPE_CHECKING:
 
+    from django.test import Client
+    from pytest_django.fixtures import Settings
+
     from tests.conftest import City
 
 pytestmark = pytest.mark.django_db
@@ -67,7 +70,7 @@ def test_index_commands(city: City) -> None:
     assert len(search_entries(city.agent, "停水")) == 1
 
 
-def test_index_task_and_chinese_pages(city, client, settings):
+def test_index_task_and_chinese_pages(city: City, client: Client, settings: Settings) -> None:
     from hotline.orders.tasks import index_new_orders_task
     from tests.orders.test_search import new_order
 

@@ -41,7 +41,8 @@ def test_staff_search_page_and_htmx_partial(city: City, login: Callable[[User], 
     assert "<html" not in partial.content.decode() and "kb-hits" in partial.content.decode()
 
 
-def test_search_page_needs_login_and_orders_tab_respects_scope(city, client, login):
+def test_search_page_needs_login_and_orders_tab_respects_scope(city: City, client: Client,
+                                                               login: Callable[[User], Client]) -> None:
     from tests.orders.test_search import new_order
 
     response = client.get(reverse("knowledge:search"), {"q": "停水"})

@@ -102,7 +102,7 @@ def test_revision_keeps_the_published_text_until_republished(city: City) -> None
     assert search_entries(city.agent, "旧的正文") == []
 
 
-def test_search_hit_highlights_title_and_snippet(city):
+def test_search_hit_highlights_title_and_snippet(city: City) -> None:
     publish(city, title="停水<b>公告</b>", body="<p>鼓楼区临时停水</p><script>x()</script>")
     hit = search_entries(city.agent, "停水")[0]
     assert str(hit.title_html) == "<mark>停水</mark>&lt;b&gt;公告&lt;/b&gt;"
@@ -118,7 +118,7 @@ def test_suggestions_match_any_word_of_typed_text(city: City) -> None:
     assert suggest_entries(city.agent, "请问一下") == []
 
 
-def test_hidden_best_matches_do_not_hide_readable_ones(city, monkeypatch):
+def test_hidden_best_matches_do_not_hide_readable_ones(city: City, monkeypatch: pytest.MonkeyPatch) -> None:
     """The index is read in a widening window until a page of readable entries is found."""
     from hotline.knowledge import search as search_module
 

@@ -227,7 +227,7 @@ def test_a_file_not_served_is_not_logged(city: City) -> None:
     assert not AccessLog.objects.exists()
 
 
-def test_the_knowledge_export_is_logged(city):
+def test_the_knowledge_export_is_logged(city: City) -> None:
     from hotline.core.roles import Role
 
     reviewer = city.admin  # the centre administrator reviews knowledge entries

@@ -6,6 +6,7 @@ import hashlib
 import io
 import wave
 from pathlib import Path
+from typing import TYPE_CHECKING
 from unittest import mock
 
 import pytest
@@ -23,9 +24,14 @@ from hotline.voice import services as voice
 
 from .helpers import new_order
 
+if TYPE_CHECKING:
+    from pytest_django.fixtures import Settings
+
+    from tests.conftest import City
+
 
 @pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
+def media_root(settings: Settings, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
@@ -39,7 +45,7 @@ def wav_bytes() -> bytes:
     return buffer.getvalue()
 
 
-def test_an_upload_is_judged_by_its_content(city):
+def test_an_upload_is_judged_by_its_content(city: City) -> None:
     order = new_order(city.agent)
     with pytest.raises(InvalidInput):
         do_attach(city.agent, order, SimpleUploadedFile("photo.jpg", b"MZ\x90\x00 not a photo"),
@@ -50,7 +56,7 @@ def test_an_upload_is_judged_by_its_content(city):
     assert not Attachment.objects.exclude(pk=made.pk).exists()
 
 
-def test_a_stored_recording_is_referenced_not_copied(city):
+def test_a_stored_recording_is_referenced_not_copied(city: City) -> None:
     order = new_order(city.agent)
     source = ContentFile(wav_bytes(), name="recordings/x.wav")
     made = do_attach_file(None, order, source, Attachment.Kind.RECORDING, name="call.wav",
@@ -60,7 +66,7 @@ def test_a_stored_recording_is_referenced_not_copied(city):
     assert made.content_type == "audio/wav"
 
 
-def test_the_voice_gateway_attaches_through_it(city, tmp_path):
+def test_the_voice_gateway_attaches_through_it(city: City, tmp_path: Path) -> None:
     order = new_order(city.agent)
     path = Path(tmp_path / "rec.wav")
     path.write_bytes(wav_bytes())
@@ -71,9 +77,9 @@ def test_the_voice_gateway_attaches_through_it(city, tmp_path):
     assert made.file.name != str(path)  # copied into storage: the gateway's file may go
 
 
-def test_the_desk_attaches_through_it(city):
+def test_the_desk_attaches_through_it(city: City) -> None:
     order = new_order(city.agent)
-    contact = order.contacts.get()
+    contact = order.contacts.get()  # type: ignore[attr-defined]  # Contact.orders' reverse
     data = wav_bytes()
     recording = CallRecording(contact=contact, seconds=0.1, size=len(data),
                               sha256=hashlib.sha256(data).hexdigest(), created_at=timezone.now())

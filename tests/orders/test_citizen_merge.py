@@ -1,18 +1,26 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
 from hotline.core.errors import Forbidden, InvalidInput
 from hotline.orders.citizen_merge import do_merge_citizens
 from hotline.orders.citizens import find_or_register_citizen
 from hotline.orders.contacts import NewContact, do_record_contact
-from hotline.orders.models import Citizen, CitizenIdentity, CitizenMerge, IdentityKind
+from hotline.orders.models import Citizen, CitizenIdentity, CitizenMerge, IdentityKind, Order
 
 from .helpers import new_order
 
+if TYPE_CHECKING:
+    from tests.conftest import City
+
+# The twins fixture: the kept record, the one merged into it, an order of each.
+Twins = tuple[Citizen, Citizen, Order, Order]
+
 
 @pytest.fixture
-def twins(city):
+def twins(city: City) -> Twins:
     """One person registered twice: by phone on a call, by email and a chat session online."""
     call = do_record_contact(city.agent, NewContact(channel="phone", citizen_phone="13812341234",
                                                     citizen_name="张三"))
@@ -22,13 +30,14 @@ def twins(city):
         identities=[(IdentityKind.CHAT, "s-1")]))
     web = new_order(city.agent, citizen_phone="", citizen_email="zs@example.cn",
                     citizen_tags=["elderly"])
-    assert mail.citizen is not None and web.citizen == mail.citizen != call.citizen
+    assert call.citizen is not None and mail.citizen is not None
+    assert web.citizen == mail.citizen != call.citizen
     Citizen.objects.filter(pk=mail.citizen.pk).update(confidential=True)
     mail.citizen.refresh_from_db()
     return call.citizen, mail.citizen, order, web
 
 
-def test_merge_moves_contacts_orders_identities_and_tags(city, twins):
+def test_merge_moves_contacts_orders_identities_and_tags(city: City, twins: Twins) -> None:
     keep, merge, order, web = twins
     record = do_merge_citizens(city.admin, keep, merge)
     assert not Citizen.objects.filter(pk=merge.pk).exists()
@@ -44,7 +53,7 @@ def test_merge_moves_contacts_orders_identities_and_tags(city, twins):
     assert find_or_register_citizen(email="zs@example.cn") == keep
 
 
-def test_the_merged_phone_stays_findable(city):
+def test_the_merged_phone_stays_findable(city: City) -> None:
     keep = find_or_register_citizen(phone="13812341234")
     merge = find_or_register_citizen(phone="13912345678", email="b@example.cn")
     assert keep is not None and merge is not None
@@ -53,7 +62,7 @@ def test_the_merged_phone_stays_findable(city):
     assert Citizen.objects.count() == 1
 
 
-def test_a_phone_of_a_record_without_one_moves_over(city):
+def test_a_phone_of_a_record_without_one_moves_over(city: City) -> None:
     keep = find_or_register_citizen(email="a@example.cn")
     merge = find_or_register_citizen(phone="13912345678")
     assert keep is not None and merge is not None
@@ -62,14 +71,14 @@ def test_a_phone_of_a_record_without_one_moves_over(city):
     assert keep.phone == "13912345678"
 
 
-def test_merging_into_itself_is_refused(city, twins):
+def test_merging_into_itself_is_refused(city: City, twins: Twins) -> None:
     keep, _merge, _order, _web = twins
     with pytest.raises(InvalidInput):
         do_merge_citizens(city.admin, keep, keep)
 
 
 @pytest.mark.parametrize("who", ["agent", "monitor", "leader", "handler", "auditor"])
-def test_only_centre_admins_merge(city, twins, who):
+def test_only_centre_admins_merge(city: City, twins: Twins, who: str) -> None:
     keep, merge, _order, _web = twins
     with pytest.raises(Forbidden):
         do_merge_citizens(getattr(city, who), keep, merge)
@@ -77,7 +86,7 @@ def test_only_centre_admins_merge(city, twins, who):
     assert not CitizenMerge.objects.exists()
 
 
-def test_merges_of_merges_follow_the_kept_record(city):
+def test_merges_of_merges_follow_the_kept_record(city: City) -> None:
     a, b, c = (find_or_register_citizen(phone=p) for p in ("13800000001", "13800000002",
                                                            "13800000003"))
     assert a and b and c

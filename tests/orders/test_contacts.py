@@ -62,7 +62,7 @@ def test_bad_channel_is_refused(city: City) -> None:
     assert info.value.field == "channel"
 
 
-def test_the_first_answering_agent_becomes_the_contacts_agent(city):
+def test_the_first_answering_agent_becomes_the_contacts_agent(city: City) -> None:
     from hotline.orders.contacts import do_set_contact_agent
 
     contact = do_record_contact(city.system, NewContact(channel="phone",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import pytest
 
 from hotline.core import segmentation
@@ -10,27 +12,32 @@ from hotline.orders.search import ORDER_INDEX, search_orders
 from hotline.search.backends import backend
 from hotline.search.query import parse_query
 
+if TYPE_CHECKING:
+    from hotline.directory.models import User
+    from hotline.orders.models import Order
+    from tests.conftest import City
+
 pytestmark = pytest.mark.django_db(transaction=False)
 
 
 @pytest.fixture(autouse=True)
-def _dictionary(city):
+def _dictionary(city: City) -> None:
     # The fixture city's names become dictionary words, as in production.
     segmentation.reload_user_words()
 
 
-def new_order(city, **overrides):
+def new_order(city: City, **overrides: Any) -> Order:
     from hotline.orders.services import NewOrder, do_create_order
 
-    data = dict(type="complaint", channel="phone", title="停水三天", text="鼓楼区某小区临时停水三天",
-                citizen_phone="13812341234", citizen_name="张三", district="gulou",
-                category="100101")
+    data: dict[str, Any] = dict(
+        type="complaint", channel="phone", title="停水三天", text="鼓楼区某小区临时停水三天",
+        citizen_phone="13812341234", citizen_name="张三", district="gulou", category="100101")
     data.update(overrides)
     order, _ = do_create_order(city.agent, NewOrder(**data))
     return order
 
 
-def test_order_search_respects_scope(city):
+def test_order_search_respects_scope(city: City) -> None:
     from hotline.orders.services import do_action
 
     water = new_order(city)
@@ -49,7 +56,7 @@ def test_order_search_respects_scope(city):
     assert search_orders(None, "停水") == []
 
 
-def test_order_index_catches_up_missed_ids(city):
+def test_order_index_catches_up_missed_ids(city: City) -> None:
     first = new_order(city)
     second = new_order(city, title="停水又来了")
     # Simulate an order that committed after a higher id had been indexed.
@@ -59,7 +66,7 @@ def test_order_index_catches_up_missed_ids(city):
     assert order_search.index_new_orders() == 0
 
 
-def test_order_search_scope_paths_give_the_same_page(city, monkeypatch):
+def test_order_search_scope_paths_give_the_same_page(city: City, monkeypatch: pytest.MonkeyPatch) -> None:
     """Departments' pages, whichever way they are found (the matches filtered by scope, the
     visible orders filtered by the index, or the final join) equal the brute-force answer."""
     from hotline.orders import scope
@@ -78,7 +85,7 @@ def test_order_search_scope_paths_give_the_same_page(city, monkeypatch):
     users = [city.handler, city.env_handler, city.housing_handler, city.sub_agent,
              city.street_handler, city.agent]
 
-    def expected(user, text, limit):
+    def expected(user: User, text: str, limit: int) -> list[int]:
         matching = {pk for pk, _s in backend().search(ORDER_INDEX, parse_query(text), 1000)}
         visible = set(scope.visible_orders(user).values_list("pk", flat=True))
         return sorted(matching & visible, reverse=True)[:limit]

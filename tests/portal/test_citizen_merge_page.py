@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.test import Client
@@ -10,6 +10,9 @@ from django.test import Client
 from hotline.orders.citizens import find_or_register_citizen
 from hotline.orders.models import Citizen, CitizenMerge
 from tests.conftest import verify_second_factor
+
+if TYPE_CHECKING:
+    from tests.conftest import City
 
 PAGE = "/citizens/merge/"
 
@@ -22,14 +25,14 @@ def client_for(user: Any) -> Client:
 
 
 @pytest.fixture
-def two(city):
+def two(city: City) -> tuple[Citizen, Citizen]:
     keep = find_or_register_citizen(phone="13812345678", name="张三丰")
     merge = find_or_register_citizen(email="zhang@example.cn", name="张三")
     assert keep is not None and merge is not None
     return keep, merge
 
 
-def test_the_list_masks_personal_data(city, two):
+def test_the_list_masks_personal_data(city: City, two: tuple[Citizen, Citizen]) -> None:
     response = client_for(city.admin).get(PAGE)
     assert response.status_code == 200
     body = response.content.decode()
@@ -38,12 +41,12 @@ def test_the_list_masks_personal_data(city, two):
     assert "z***@example.cn" in body and "zhang@example.cn" not in body
 
 
-def test_search_by_phone(city, two):
+def test_search_by_phone(city: City, two: tuple[Citizen, Citizen]) -> None:
     body = client_for(city.admin).get(PAGE, {"q": "138 1234 5678"}).content.decode()
     assert "138****5678" in body and "z***@example.cn" not in body
 
 
-def test_pick_confirm_merge(city, two):
+def test_pick_confirm_merge(city: City, two: tuple[Citizen, Citizen]) -> None:
     keep, merge = two
     client = client_for(city.admin)
     confirm = client.post(PAGE, {"keep": keep.pk, "merge": merge.pk})
@@ -55,7 +58,7 @@ def test_pick_confirm_merge(city, two):
     assert CitizenMerge.objects.get().actor == city.admin
 
 
-def test_merging_into_itself_is_refused_on_the_page(city, two):
+def test_merging_into_itself_is_refused_on_the_page(city: City, two: tuple[Citizen, Citizen]) -> None:
     keep, _merge = two
     client_for(city.admin).post(PAGE, {"keep": keep.pk, "merge": keep.pk, "confirm": "1"})
     assert Citizen.objects.filter(pk=keep.pk).exists() and not CitizenMerge.objects.exists()
@@ -63,7 +66,7 @@ def test_merging_into_itself_is_refused_on_the_page(city, two):
 
 @pytest.mark.parametrize("who", ["agent", "monitor", "leader", "handler", "auditor",
                                  "audit_admin"])
-def test_only_centre_admins_open_it(city, two, who):
+def test_only_centre_admins_open_it(city: City, two: tuple[Citizen, Citizen], who: str) -> None:
     user = getattr(city, who)
     client = Client()
     client.force_login(user)

@@ -3,16 +3,21 @@ index table (the orders' one: it needs no orders)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
 from hotline.orders.search import ORDER_INDEX
 from hotline.search.backends import PostgresTsvectorBackend, backend
 from hotline.search.query import parse_query
 
+if TYPE_CHECKING:
+    from tests.conftest import City
+
 pytestmark = pytest.mark.django_db(transaction=False)
 
 
-def _plant_order_index(count=1200):
+def _plant_order_index(count: int = 1200) -> dict[str, set[int]]:
     """Index documents straight into the order index (no orders needed by the backend): a
     common word, a rare one, one common long ago only, and filler."""
     words = {"常见": {i for i in range(1, count + 1) if i % 3 == 0},
@@ -27,8 +32,9 @@ def _plant_order_index(count=1200):
 
 
 @pytest.mark.parametrize("thresholds", [None, (50, 20, 2), (7, 3, 4)])
-def test_newest_first_order_search_is_exact_for_rare_and_common_words(city, monkeypatch,
-                                                                      thresholds):
+def test_newest_first_order_search_is_exact_for_rare_and_common_words(
+    city: City, monkeypatch: pytest.MonkeyPatch, thresholds: tuple[int, int, int] | None,
+) -> None:
     if thresholds:  # small windows and caps, so every step of the PostgreSQL plan is taken
         recent, cap, widen = thresholds
         monkeypatch.setattr(PostgresTsvectorBackend, "RECENT_IDS", recent)

@@ -24,13 +24,13 @@ def hotline_imports(package: str) -> dict[str, set[str]]:
     return found
 
 
-def test_search_imports_only_core_and_itself():
+def test_search_imports_only_core_and_itself() -> None:
     for module, names in hotline_imports("search").items():
         outside = {n for n in names if not n.startswith(("hotline.core", "hotline.search"))}
         assert not outside, (module, outside)
 
 
-def test_the_shared_core_modules_know_no_domain():
+def test_the_shared_core_modules_know_no_domain() -> None:
     for module, names in hotline_imports("core").items():
         if module in {"errors.py", "roles.py", "segmentation.py"}:
             assert all(n.startswith("hotline.core") for n in names), (module, names)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
 from hotline.core import segmentation
@@ -9,16 +11,19 @@ from hotline.knowledge.models import Synonym
 from hotline.search import query as query_module
 from hotline.search.query import parse_query
 
+if TYPE_CHECKING:
+    from tests.conftest import City
+
 pytestmark = pytest.mark.django_db(transaction=False)
 
 
 @pytest.fixture(autouse=True)
-def _dictionary(city):
+def _dictionary(city: City) -> None:
     # The fixture city's names become dictionary words, as in production.
     segmentation.reload_user_words()
 
 
-def test_query_parsing_groups_alternatives(city):
+def test_query_parsing_groups_alternatives(city: City) -> None:
     query = parse_query("鼓楼区停水")
     assert [g.word for g in query.groups] == ["鼓楼区", "停水"]
     assert ("鼓楼区",) in query.groups[0].alternatives
@@ -26,7 +31,7 @@ def test_query_parsing_groups_alternatives(city):
     assert parse_query("停水 噪声", any_word=True).fts5().count(" OR ") >= 1
 
 
-def test_synonyms_come_from_the_registered_source(city, monkeypatch):
+def test_synonyms_come_from_the_registered_source(city: City, monkeypatch: pytest.MonkeyPatch) -> None:
     """The knowledge base registers its synonyms; given synonyms win, none without a source."""
     Synonym.objects.create(term="停水", equivalents="断水")
     assert ("断水",) in parse_query("停水").groups[0].alternatives
@@ -36,11 +41,11 @@ def test_synonyms_come_from_the_registered_source(city, monkeypatch):
     assert parse_query("停水").groups[0].alternatives == (("停水",),)
 
 
-def test_typed_syntax_is_quoted_in_both_query_languages():
+def test_typed_syntax_is_quoted_in_both_query_languages() -> None:
     query = parse_query('停水" OR x', synonyms={})
     assert '"停水"' in query.fts5() and "'停水'" in query.tsquery()
     assert not parse_query("的 了 吗", synonyms={})
 
 
-def test_page_sizes_are_clamped():
+def test_page_sizes_are_clamped() -> None:
     assert [query_module.clamp_limit(n) for n in (-5, 0, 1, 20, 100, 10_000)] == [1, 1, 1, 20, 100, 100]

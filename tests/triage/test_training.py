@@ -16,6 +16,8 @@ from tests.triage.conftest import labelled_history
 
 if TYPE_CHECKING:
 
+    from pytest_django.fixtures import Settings
+
     from tests.conftest import City
     from tests.triage.conftest import Path
 
@@ -86,7 +88,7 @@ def test_activating_what_does_not_exist_or_has_no_file_is_refused(city: City, mo
     assert ClassifierVersion.objects.get(version=2).status == ModelStatus.ACTIVE
 
 
-def test_retraining_clock(city, settings):
+def test_retraining_clock(city: City, settings: Settings) -> None:
     from hotline.triage.tasks import NO_MODEL_RETRY_S, retraining_due
 
     assert retraining_due(None)  # nothing in use: train as soon as possible

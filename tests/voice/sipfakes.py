@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from hotline.voice.sip.message import Response, parse_message
-from hotline.voice.sip.transaction import Send
+from collections.abc import Iterable
+from typing import TypeVar
+
+from hotline.voice.sip.message import Request, Response, parse_message
+from hotline.voice.sip.transaction import Address, Send
+from hotline.voice.sip.useragent import UaEvent
+
+T = TypeVar("T")
 
 GATEWAY = ("127.0.0.1", 5060)
 CALLER = ("192.0.2.10", 5062)
@@ -48,8 +54,9 @@ def request(
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
-def sent(events) -> list[tuple[Response, tuple[str, int]]]:
-    """The responses among the Send events, parsed, with their destinations."""
+def sent(events: Iterable[UaEvent]) -> list[tuple[Request | Response, Address]]:
+    """The messages (responses or requests) of the Send events, parsed, with their
+    destinations."""
     out = []
     for event in events:
         if isinstance(event, Send):
@@ -58,5 +65,17 @@ def sent(events) -> list[tuple[Response, tuple[str, int]]]:
     return out
 
 
-def statuses(events) -> list[int]:
+def statuses(events: Iterable[UaEvent]) -> list[int]:
     return [m.status for m, _ in sent(events) if isinstance(m, Response)]
+
+
+def narrow(value: object, kind: type[T]) -> T:
+    """``value``, asserted to be a ``kind``: the test's check, and the type checker's."""
+    assert isinstance(value, kind), f"expected a {kind.__name__}, got {value!r}"
+    return value
+
+
+def present(value: T | None) -> T:
+    """``value``, asserted to be there (not None)."""
+    assert value is not None
+    return value

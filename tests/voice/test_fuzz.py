@@ -18,6 +18,7 @@ from hotline.voice.sip.auth import authorization, parse_challenge
 from hotline.voice.sip.message import (
     ParseError,
     Request,
+    Response,
     parse_message,
     parse_name_addr,
     parse_uri,
@@ -46,7 +47,7 @@ SPECIAL = [b":", b";", b",", b"<", b">", b'"', b"\\", b"\r\n", b"\n", b" ", b"\t
 
 
 @st.composite
-def mutated(draw, samples=SAMPLES):
+def mutated(draw: st.DrawFn, samples: list[bytes] = SAMPLES) -> bytes:
     data = bytearray(draw(st.sampled_from(samples)))
     for _ in range(draw(st.integers(1, 6))):
         position = draw(st.integers(0, len(data)))
@@ -64,7 +65,7 @@ def mutated(draw, samples=SAMPLES):
     return bytes(data)
 
 
-def exercise(message) -> None:
+def exercise(message: Request | Response) -> None:
     """Touch every lazily parsed part a caller may use; only ParseError may come out."""
     for accessor in ("call_id", "cseq", "vias", "from_", "to"):
         with contextlib.suppress(ParseError):
@@ -83,7 +84,7 @@ def exercise(message) -> None:
 
 @FUZZ
 @given(st.binary(max_size=2000))
-def test_parser_on_arbitrary_bytes_raises_only_parse_error(data) -> None:
+def test_parser_on_arbitrary_bytes_raises_only_parse_error(data: bytes) -> None:
     try:
         message = parse_message(data)
     except ParseError:
@@ -94,7 +95,7 @@ def test_parser_on_arbitrary_bytes_raises_only_parse_error(data) -> None:
 @FUZZ
 @given(st.lists(st.sampled_from([*SPECIAL, b"INVITE", b"Via", b"v", b"From", b"sip:", b"a"]),
                 max_size=60))
-def test_parser_on_grammar_soup_raises_only_parse_error(parts) -> None:
+def test_parser_on_grammar_soup_raises_only_parse_error(parts: list[bytes]) -> None:
     data = b"INVITE sip:a@b SIP/2.0\r\n" + b"".join(parts)
     with contextlib.suppress(ParseError):
         exercise(parse_message(data))
@@ -102,7 +103,7 @@ def test_parser_on_grammar_soup_raises_only_parse_error(parts) -> None:
 
 @FUZZ
 @given(mutated())
-def test_parser_on_mutated_real_messages_raises_only_parse_error(data) -> None:
+def test_parser_on_mutated_real_messages_raises_only_parse_error(data: bytes) -> None:
     try:
         message = parse_message(data)
     except ParseError:
@@ -112,7 +113,7 @@ def test_parser_on_mutated_real_messages_raises_only_parse_error(data) -> None:
 
 @FUZZ
 @given(st.lists(mutated(), min_size=1, max_size=4), st.floats(0, 100))
-def test_user_agent_never_raises_on_hostile_datagrams(datagrams, now) -> None:
+def test_user_agent_never_raises_on_hostile_datagrams(datagrams: list[bytes], now: float) -> None:
     agent = UserAgent("127.0.0.1", 5060)
     for data in datagrams:
         agent.receive(data, CALLER, now)
@@ -125,7 +126,7 @@ def test_user_agent_never_raises_on_hostile_datagrams(datagrams, now) -> None:
 
 @FUZZ
 @given(st.binary(max_size=300))
-def test_rtp_and_dtmf_decoders_raise_only_rtp_error(data) -> None:
+def test_rtp_and_dtmf_decoders_raise_only_rtp_error(data: bytes) -> None:
     receiver = DtmfReceiver(payload_type=None)
     try:
         packet = parse_rtp(data)
@@ -137,14 +138,15 @@ def test_rtp_and_dtmf_decoders_raise_only_rtp_error(data) -> None:
 @FUZZ
 @given(st.integers(0, 127), st.integers(0, 0xFFFF), st.integers(0, 2**32 - 1),
        st.integers(0, 2**32 - 1), st.binary(max_size=200), st.booleans())
-def test_rtp_round_trip(payload_type, sequence, timestamp, ssrc, payload, marker) -> None:
+def test_rtp_round_trip(payload_type: int, sequence: int, timestamp: int, ssrc: int, payload: bytes,
+                        marker: bool) -> None:
     packet = RtpPacket(payload_type, sequence, timestamp, ssrc, payload, marker)
     assert parse_rtp(packet.to_bytes()) == packet
 
 
 @FUZZ
 @given(mutated(samples=[OFFER, (FIXTURES / "baresip_invite.sip").read_bytes().split(b"\r\n\r\n")[1]]))
-def test_sdp_parser_and_answerer_raise_only_sdp_error(data) -> None:
+def test_sdp_parser_and_answerer_raise_only_sdp_error(data: bytes) -> None:
     try:
         answer = answer_offer(parse_sdp(data), LocalSession("127.0.0.1", 1), 20000)
     except SdpError:
@@ -156,7 +158,9 @@ def test_sdp_parser_and_answerer_raise_only_sdp_error(data) -> None:
 @FUZZ
 @given(st.lists(st.tuples(st.integers(0, 0xFFFF), st.integers(0, 2**32 - 1), st.integers(0, 3),
                           st.binary(max_size=200)), max_size=40))
-def test_recorder_survives_any_packet_sequence_and_stays_a_valid_wav(packets) -> None:
+def test_recorder_survives_any_packet_sequence_and_stays_a_valid_wav(
+    packets: list[tuple[int, int, int, bytes]],
+) -> None:
     buffer = io.BytesIO()
     recorder = WavRecorder(buffer, window=4)
     for sequence, timestamp, ssrc, payload in packets:
@@ -175,8 +179,8 @@ _PHONE_CREDENTIALS = PhoneCredentials("8001", "hotline", ha1("8001", "hotline", 
                                       ha1("8001", "hotline", "pw", "SHA-256"))
 
 
-def _register(cseq, authorization_line: bytes = b"", contact: bytes = b"<sip:8001@192.0.2.20:5072>",
-              expires: bytes = b"600"):
+def _register(cseq: int, authorization_line: bytes = b"", contact: bytes = b"<sip:8001@192.0.2.20:5072>",
+              expires: bytes = b"600") -> bytes:
     return (
         b"REGISTER sip:127.0.0.1:5060 SIP/2.0\r\n"
         b"Via: SIP/2.0/UDP 192.0.2.20:5072;branch=z9hG4bKreg%d;rport\r\n"
@@ -187,13 +191,13 @@ def _register(cseq, authorization_line: bytes = b"", contact: bytes = b"<sip:800
     )
 
 
-def _registrar_samples():
+def _registrar_samples() -> list[bytes]:
     """REGISTERs that reach every branch of the registrar when intact."""
     agent = UserAgent("127.0.0.1", 5060, registrar=Registrar(lambda u: None, secret=b"fuzz"))
     (challenge_send,) = [e for e in agent.receive(_register(1), _PHONE, 1.0) if isinstance(e, Send)]
     challenge = parse_challenge(parse_message(challenge_send.data).headers.get("WWW-Authenticate") or "")
 
-    def line(cnonce):  # a distinct cnonce each: the registrar refuses replayed answers
+    def line(cnonce: str) -> bytes:  # a distinct cnonce each: the registrar refuses replayed answers
         value = authorization(challenge, username="8001", password="pw", method="REGISTER",
                               uri="sip:127.0.0.1:5060", cnonce=cnonce)
         return f"Authorization: {value}\r\n".encode()
@@ -213,7 +217,7 @@ REGISTER_SAMPLES = _registrar_samples()
 
 @FUZZ
 @given(st.lists(mutated(samples=REGISTER_SAMPLES), min_size=1, max_size=6), st.floats(0, 400))
-def test_registrar_never_raises_on_hostile_registers(datagrams, now) -> None:
+def test_registrar_never_raises_on_hostile_registers(datagrams: list[bytes], now: float) -> None:
     registrar = Registrar(lambda user: _PHONE_CREDENTIALS if user == "8001" else None,
                           secret=b"fuzz")
     agent = UserAgent("127.0.0.1", 5060, registrar=registrar)
@@ -228,20 +232,20 @@ def test_registrar_never_raises_on_hostile_registers(datagrams, now) -> None:
     assert registrar.bindings(now + 4000) == []
 
 
-def _callee_samples():
+def _callee_samples() -> list[bytes]:
     """What a callee may send back to our INVITE (branch z9hG4bKout0, tag OURTAG)."""
     invite_via = b"Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKout0;rport=5060\r\n"
     common = (b"From: <sip:12345@127.0.0.1>;tag=OURTAG\r\nTo: <sip:8001@192.0.2.20>;tag=ph\r\n"
               b"Call-ID: out-fuzz\r\n")
     answer = OFFER.replace(b"RTP/AVP 8 0 101", b"RTP/AVP 0 101")
 
-    def response(status, cseq: bytes = b"1 INVITE", extra: bytes = b"", body: bytes = b""):
+    def response(status: int, cseq: bytes = b"1 INVITE", extra: bytes = b"", body: bytes = b"") -> bytes:
         content = b"Content-Type: application/sdp\r\n" if body else b""
         return (b"SIP/2.0 %d X\r\n%s%sCSeq: %s\r\nContact: <sip:8001@192.0.2.20:5072>\r\n%s%s"
                 b"Content-Length: %d\r\n\r\n%s"
                 % (status, invite_via, common, cseq, extra, content, len(body), body))
 
-    def callee(method, cseq, body: bytes = b""):
+    def callee(method: bytes, cseq: int, body: bytes = b"") -> bytes:
         content = b"Content-Type: application/sdp\r\n" if body else b""
         return (b"%s sip:hotline@127.0.0.1:5060 SIP/2.0\r\n"
                 b"Via: SIP/2.0/UDP 192.0.2.20:5072;branch=z9hG4bKc%d\r\n"
@@ -267,7 +271,8 @@ CALLEE_SAMPLES = _callee_samples()
 @FUZZ
 @given(st.lists(mutated(samples=CALLEE_SAMPLES), min_size=1, max_size=6), st.floats(0, 100),
        st.booleans())
-def test_outgoing_call_never_raises_on_hostile_answers(datagrams, now, hang_up_early) -> None:
+def test_outgoing_call_never_raises_on_hostile_answers(datagrams: list[bytes], now: float,
+                                                       hang_up_early: bool) -> None:
     branches = iter(f"z9hG4bKout{n}" for n in range(1000))
     layer = TransactionLayer("127.0.0.1", 5060, branch_factory=lambda: next(branches))
     agent = UserAgent("127.0.0.1", 5060, layer=layer)

@@ -277,11 +277,11 @@ class Clock:
         return self.now
 
 
-def steps(run):
+def steps(run: FlowRun) -> list[tuple[str, str, int, VisitOutcome | None, float, float | None]]:
     return [(v.node, v.digits, v.retries, v.outcome, v.entered, v.left) for v in run.path]
 
 
-def test_the_path_records_keys_retries_outcomes_and_times(flow):
+def test_the_path_records_keys_retries_outcomes_and_times(flow: Flow) -> None:
     clock = Clock()
     run = FlowRun(flow, clock=clock)
     wait = of(run.start(), Wait)[0]
@@ -302,7 +302,7 @@ def test_the_path_records_keys_retries_outcomes_and_times(flow):
     assert [v.node for v in run.path] == run.visits
 
 
-def test_the_path_of_a_caller_who_gives_up_and_of_one_who_hangs_up(flow):
+def test_the_path_of_a_caller_who_gives_up_and_of_one_who_hangs_up(flow: Flow) -> None:
     clock = Clock()
     run = FlowRun(flow, clock=clock)
     actions = run.start()
@@ -325,10 +325,11 @@ def test_the_path_of_a_caller_who_gives_up_and_of_one_who_hangs_up(flow):
         ("self_service", VisitOutcome.CALLER_HUNG_UP, 1020.0)]
 
 
-def test_a_recording_confirmed_or_discarded(flow):
+def test_a_recording_confirmed_or_discarded(flow: Flow) -> None:
     run = FlowRun(flow, {"caller": "13800138000"})
     run.start()
     start = of(press(run, "22"), StartRecording)[0]
+    assert run.node is not None
     recording = run.node.name
     run.handle(Digit("#"))
     run.handle(RecordingDone(start.token, "/tmp/x.wav", 4.2))
@@ -339,6 +340,7 @@ def test_a_recording_confirmed_or_discarded(flow):
     run = FlowRun(flow)
     run.start()
     start = of(press(run, "21"), StartRecording)[0]
+    assert run.node is not None
     recording = run.node.name
     run.handle(RecordingDone(start.token, "/tmp/y.wav", 1.0))
     run.handle(Digit("3"))

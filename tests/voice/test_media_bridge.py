@@ -4,10 +4,12 @@ bridge ticks, and what each session sends (real RTP again) is measured per frequ
 import io
 import math
 import wave
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from pytest_django.fixtures import Settings
 
 from hotline.voice.media import g711
 from hotline.voice.media.bridge import Bridge, LegMode, mix
@@ -486,7 +488,7 @@ def test_capture_is_off_by_default_and_the_ivr_path_is_unchanged() -> None:
     assert session.take_frame() is None and session.frames_waiting == 0
 
 
-def test_without_music_given_a_held_leg_hears_the_configured_default(settings):
+def test_without_music_given_a_held_leg_hears_the_configured_default(settings: Settings) -> None:
     settings.HOTLINE_HOLD_MUSIC = ""
     call = Call(Bridge())
     caller = call.join("caller", CALLER)
@@ -499,7 +501,9 @@ def test_without_music_given_a_held_leg_hears_the_configured_default(settings):
     assert bytes(caller.heard) == b"".join(frames)
 
 
-def test_a_broken_music_setting_falls_back_to_the_builtin_music(tmp_path, caplog, settings):
+def test_a_broken_music_setting_falls_back_to_the_builtin_music(tmp_path: Path,
+                                                                caplog: pytest.LogCaptureFixture,
+                                                                settings: Settings) -> None:
     settings.HOTLINE_HOLD_MUSIC = str(tmp_path / "missing.wav")
     bridge = Bridge()
     assert bridge.music.pcm == MusicSource().pcm

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from pytest_django.fixtures import Settings
 
 from hotline.voice.media import music
 from hotline.voice.media.music import HoldMusicError, MusicSource, builtin_music_pcm, default_music
@@ -83,14 +84,16 @@ def test_frames_loop_for_ever_and_chunks_continue_where_frames_stopped() -> None
         MusicSource(b"")
 
 
-def test_default_music_is_the_builtin_loop_without_configuration(settings):
+def test_default_music_is_the_builtin_loop_without_configuration(settings: Settings) -> None:
     settings.HOTLINE_HOLD_MUSIC = ""
     source = default_music()
     assert source.pcm == builtin_music_pcm()
     assert default_music() is not source  # each held leg gets its own position
 
 
-def test_hold_music_file_in_the_native_format_is_read_directly(tmp_path, monkeypatch, settings):
+def test_hold_music_file_in_the_native_format_is_read_directly(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch,
+                                                               settings: Settings) -> None:
     pcm = b"".join(tone_frames(440, 100, amplitude=4000))
     path = tmp_path / "native.wav"
     write_wav(path, np.frombuffer(pcm, "<i2"))
@@ -101,7 +104,7 @@ def test_hold_music_file_in_the_native_format_is_read_directly(tmp_path, monkeyp
     assert source.frame() == pcm[:320]
 
 
-def test_a_loud_file_is_brought_down_to_the_ceiling(tmp_path, settings):
+def test_a_loud_file_is_brought_down_to_the_ceiling(tmp_path: Path, settings: Settings) -> None:
     loud = np.frombuffer(b"".join(tone_frames(440, 50, amplitude=30000)), "<i2")
     path = tmp_path / "loud.wav"
     write_wav(path, loud)
@@ -111,7 +114,7 @@ def test_a_loud_file_is_brought_down_to_the_ceiling(tmp_path, settings):
     assert goertzel(default_music().pcm, 440) > 0.95 * CEILING
 
 
-def test_other_wav_formats_are_converted_with_sox(tmp_path, settings):
+def test_other_wav_formats_are_converted_with_sox(tmp_path: Path, settings: Settings) -> None:
     rate = 44100
     t = np.arange(rate * 2) / rate
     left = np.round(5000 * np.sin(2 * np.pi * 600 * t))
@@ -133,7 +136,8 @@ def test_other_wav_formats_are_converted_with_sox(tmp_path, settings):
     assert goertzel(default_music().pcm[8000:24000], 600) > 3500
 
 
-def test_without_sox_a_foreign_format_is_a_clear_error(tmp_path, monkeypatch, settings):
+def test_without_sox_a_foreign_format_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       settings: Settings) -> None:
     path = tmp_path / "cd.wav"
     write_wav(path, np.zeros(44100, "<i2"), rate=44100, channels=2)
     settings.HOTLINE_HOLD_MUSIC = str(path)
@@ -145,7 +149,7 @@ def test_without_sox_a_foreign_format_is_a_clear_error(tmp_path, monkeypatch, se
     assert "sox is not installed" in message
 
 
-def test_a_file_that_is_not_audio_is_a_clear_error(tmp_path, settings):
+def test_a_file_that_is_not_audio_is_a_clear_error(tmp_path: Path, settings: Settings) -> None:
     path = tmp_path / "notes.wav"
     path.write_text("this is not a recording")
     settings.HOTLINE_HOLD_MUSIC = str(path)
@@ -155,7 +159,7 @@ def test_a_file_that_is_not_audio_is_a_clear_error(tmp_path, settings):
     assert "sox cannot convert it" in str(error.value)
 
 
-def test_missing_and_empty_files_are_clear_errors(tmp_path, settings):
+def test_missing_and_empty_files_are_clear_errors(tmp_path: Path, settings: Settings) -> None:
     settings.HOTLINE_HOLD_MUSIC = str(tmp_path / "gone.wav")
     with pytest.raises(HoldMusicError, match=r"gone\.wav: cannot read it"):
         default_music()
@@ -166,7 +170,7 @@ def test_missing_and_empty_files_are_clear_errors(tmp_path, settings):
         default_music()
 
 
-def test_a_changed_file_is_read_again(tmp_path, settings):
+def test_a_changed_file_is_read_again(tmp_path: Path, settings: Settings) -> None:
     path = tmp_path / "music.wav"
     write_wav(path, np.full(800, 100, "<i2"))
     settings.HOTLINE_HOLD_MUSIC = str(path)

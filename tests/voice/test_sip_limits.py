@@ -13,11 +13,11 @@ import pytest
 
 from hotline.voice.sip import limits
 from hotline.voice.sip.limits import SourceGuard, SourceLimits, parse_trusted
-from hotline.voice.sip.message import Response, parse_message
+from hotline.voice.sip.message import Request, Response, parse_message
 from hotline.voice.sip.registrar import Registrar, RegistrationRejected
-from hotline.voice.sip.transaction import T1
-from hotline.voice.sip.useragent import CallEnded, EndReason, IncomingCall, UserAgent
-from tests.voice.sipfakes import OFFER, request, sent
+from hotline.voice.sip.transaction import T1, Address
+from hotline.voice.sip.useragent import CallEnded, EndReason, IncomingCall, UaEvent, UserAgent
+from tests.voice.sipfakes import OFFER, narrow, present, request, sent
 from tests.voice.test_sip_registrar import PASSWORDS, Phone, lookup, of_type, only_response, register
 
 FLOODER = ("192.0.2.66", 5060)
@@ -26,7 +26,8 @@ PROXY = ("10.0.0.2", 5060)
 RELAXED = SourceLimits(rate=1000.0, burst=1000)  # call limits only, no rate limit in the way
 
 
-def invite_from(ua: UserAgent, source, number, now, *, proxied_from=None):
+def invite_from(ua: UserAgent, source: Address, number: int, now: float, *,
+                proxied_from: Address | None = None) -> list[UaEvent]:
     """A new INVITE (its own Call-ID and branch) from `source`; through a proxy when
     `proxied_from` names the caller's address (the proxy's Via on top, the caller's below,
     annotated with received as a proxy does)."""
@@ -41,20 +42,20 @@ def invite_from(ua: UserAgent, source, number, now, *, proxied_from=None):
     return ua.receive(data, source, now)
 
 
-def final(events) -> Response | None:
+def final(events: list[UaEvent]) -> Response | None:
     responses = [m for m, _ in sent(events) if isinstance(m, Response) and m.status >= 200]
     return responses[-1] if responses else None
 
 
-def answer_all(ua: UserAgent, events, now) -> None:
+def answer_all(ua: UserAgent, events: list[UaEvent], now: float) -> None:
     for incoming in of_type(events, IncomingCall):
         ua.answer(incoming.call_id, 20000, now)
 
 
-def ack(ua: UserAgent, call_id, source, now):
+def ack(ua: UserAgent, call_id: str, source: Address, now: float) -> list[UaEvent]:
     call = ua.calls[call_id]
     data = request("ACK", branch=f"z9hG4bKa{call_id}", call_id=call_id, to_tag=call.local_tag,
-                   from_tag=call.remote_tag, via_host=f"{source[0]}:{source[1]}")
+                   from_tag=present(call.remote_tag), via_host=f"{source[0]}:{source[1]}")
     return ua.receive(data, source, now)
 
 
@@ -104,7 +105,7 @@ def test_concurrent_calls_per_source_are_limited_and_a_bye_frees_a_slot() -> Non
     assert refused is not None and refused.status == 503
     call = ua.calls["flood-0"]
     bye = request("BYE", branch="z9hG4bKbye0", call_id="flood-0", to_tag=call.local_tag,
-                  from_tag=call.remote_tag, cseq=2, via_host=f"{FLOODER[0]}:{FLOODER[1]}")
+                  from_tag=present(call.remote_tag), cseq=2, via_host=f"{FLOODER[0]}:{FLOODER[1]}")
     ua.receive(bye, FLOODER, 2.0)
     assert of_type(invite_from(ua, FLOODER, 11, 3.0), IncomingCall)
 
@@ -112,7 +113,7 @@ def test_concurrent_calls_per_source_are_limited_and_a_bye_frees_a_slot() -> Non
 def test_a_half_open_call_frees_its_slot_when_the_2xx_gives_up() -> None:
     ua = UserAgent("127.0.0.1", 5060, max_calls=300, limits=SourceLimits(unconfirmed=1))
     answer_all(ua, invite_from(ua, FLOODER, 0, 0.0), 0.0)
-    assert final(invite_from(ua, FLOODER, 1, 1.0)).status == 503
+    assert present(final(invite_from(ua, FLOODER, 1, 1.0))).status == 503
     ended = []
     now = 0.0
     while now < 64 * T1 + 1:
@@ -126,14 +127,15 @@ def test_new_transactions_per_source_are_a_token_bucket() -> None:
     ua = UserAgent("127.0.0.1", 5060, limits=SourceLimits(rate=10.0, burst=3, calls=0, unconfirmed=0))
     options = [request("OPTIONS", branch=f"z9hG4bKo{n}", call_id=f"o{n}",
                        via_host=f"{FLOODER[0]}:{FLOODER[1]}") for n in range(6)]
-    assert [final(ua.receive(options[n], FLOODER, 0.0)).status for n in range(4)] == [200, 200, 200, 503]
-    refused = final(ua.receive(options[4], FLOODER, 0.0))
+    assert [present(final(ua.receive(options[n], FLOODER, 0.0))).status
+            for n in range(4)] == [200, 200, 200, 503]
+    refused = present(final(ua.receive(options[4], FLOODER, 0.0)))
     assert refused.headers.get("Retry-After") == "1" and refused.to.tag
     # A retransmission of an admitted request is answered from its transaction, for free.
-    assert final(ua.receive(options[0], FLOODER, 0.01)).status == 200
-    assert final(ua.receive(options[5], FLOODER, 0.11)).status == 200  # one token back after 0.1 s
+    assert present(final(ua.receive(options[0], FLOODER, 0.01))).status == 200
+    assert present(final(ua.receive(options[5], FLOODER, 0.11))).status == 200  # one token back after 0.1 s
     # Another source has its own bucket.
-    assert final(ua.receive(options[4], OTHER, 0.11)).status == 200
+    assert present(final(ua.receive(options[4], OTHER, 0.11))).status == 200
 
 
 def test_without_limits_the_user_agent_behaves_as_before() -> None:
@@ -150,7 +152,7 @@ def test_behind_a_trusted_proxy_each_caller_is_its_own_source_and_gets_486() -> 
     caller, other = ("203.0.113.5", 40000), ("203.0.113.6", 40000)
     for number in range(2):
         answer_all(ua, invite_from(ua, PROXY, number, 0.0, proxied_from=caller), 0.0)
-    refused = final(invite_from(ua, PROXY, 2, 0.1, proxied_from=caller))
+    refused = present(final(invite_from(ua, PROXY, 2, 0.1, proxied_from=caller)))
     # 486, not 503: a 5xx would make the proxy take this gateway out of rotation.
     assert refused.status == 486 and refused.headers.get("Retry-After")
     assert of_type(invite_from(ua, PROXY, 3, 0.1, proxied_from=other), IncomingCall)
@@ -162,11 +164,11 @@ def test_the_trusted_proxys_own_requests_are_not_limited_and_strangers_vias_are_
                    limits=SourceLimits(rate=1.0, burst=1, trusted=("10.0.0.2",)))
     pings = [request("OPTIONS", branch=f"z9hG4bKping{n}", call_id=f"ping{n}",
                      via_host=f"{PROXY[0]}:{PROXY[1]}") for n in range(5)]
-    assert [final(ua.receive(p, PROXY, 0.0)).status for p in pings] == [200] * 5
+    assert [present(final(ua.receive(p, PROXY, 0.0))).status for p in pings] == [200] * 5
     # An untrusted sender writing a proxy-like Via chain is still counted by its address.
     first = invite_from(ua, FLOODER, 0, 0.0, proxied_from=("203.0.113.9", 5060))
     second = invite_from(ua, FLOODER, 1, 0.0, proxied_from=("203.0.113.10", 5060))
-    assert of_type(first, IncomingCall) and final(second).status == 503
+    assert of_type(first, IncomingCall) and present(final(second)).status == 503
 
 
 def test_origin_walks_down_past_every_trusted_hop() -> None:
@@ -177,7 +179,7 @@ def test_origin_walks_down_past_every_trusted_hop() -> None:
             b"Via: SIP/2.0/UDP 192.168.1.5:5060;branch=z9hG4bK3;received=203.0.113.8;rport=4000\r\n"
             b"From: <sip:a@b>;tag=1\r\nTo: <sip:12345@127.0.0.1>\r\nCall-ID: x\r\n"
             b"CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n")
-    message = parse_message(data)
+    message = narrow(parse_message(data), Request)
     assert guard.origin(message, ("10.0.0.2", 5060)) == "203.0.113.8"
     assert guard.origin(message, ("192.0.2.1", 5060)) == "192.0.2.1"
 
@@ -214,11 +216,11 @@ def ua(registrar: Registrar) -> UserAgent:
     return UserAgent("127.0.0.1", 5060, registrar=registrar)
 
 
-def addresses(count, first: int = 1):
+def addresses(count: int, first: int = 1) -> list[Address]:
     return [(f"192.0.2.{n}", 5072) for n in range(first, first + count)]
 
 
-def guess_from_many(ua: UserAgent, user, count, now: float = 0.0) -> None:
+def guess_from_many(ua: UserAgent, user: str, count: int, now: float = 0.0) -> None:
     """One wrong password from each of `count` addresses (no address is blocked by itself)."""
     for address in addresses(count):
         phone = Phone(user=user, address=address, call_id=f"guess-{address[0]}")

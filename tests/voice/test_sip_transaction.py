@@ -5,6 +5,8 @@ from hotline.voice.sip.transaction import (
     T1,
     T2,
     T4,
+    Address,
+    Event,
     MessageDropped,
     RequestReceived,
     ResponseReceived,
@@ -13,7 +15,7 @@ from hotline.voice.sip.transaction import (
     TransactionLayer,
     TransactionTimeout,
 )
-from tests.voice.sipfakes import CALLER, OFFER, request, sent, statuses
+from tests.voice.sipfakes import CALLER, OFFER, narrow, present, request, sent, statuses
 
 
 @pytest.fixture
@@ -22,7 +24,8 @@ def layer() -> TransactionLayer:
         f"z9hG4bKclient{i}" for i in range(100)).__next__)
 
 
-def incoming(layer: TransactionLayer, data, now: float = 0.0, source=CALLER):
+def incoming(layer: TransactionLayer, data: bytes, now: float = 0.0,
+             source: Address = CALLER) -> tuple[list[Event], list[RequestReceived]]:
     events = layer.receive(data, source, now)
     received = [e for e in events if isinstance(e, RequestReceived)]
     return events, received
@@ -31,7 +34,7 @@ def incoming(layer: TransactionLayer, data, now: float = 0.0, source=CALLER):
 def test_invite_gets_100_trying_at_once_routed_by_via_with_rport(layer: TransactionLayer) -> None:
     events, received = incoming(layer, request("INVITE", body=OFFER), source=("198.51.100.1", 31000))
     (response, address), = sent(events)
-    assert response.status == 100
+    assert isinstance(response, Response) and response.status == 100
     # Request came through a NAT: answer the real source, not the Via's sent-by.
     assert address == ("198.51.100.1", 31000)
     top = response.top_via
@@ -42,9 +45,9 @@ def test_invite_gets_100_trying_at_once_routed_by_via_with_rport(layer: Transact
 def test_without_rport_responses_go_to_received_and_via_port(layer: TransactionLayer) -> None:
     events, _ = incoming(layer, request("OPTIONS", rport=False), source=("198.51.100.1", 31000))
     assert events and not sent(events)  # non-INVITE: no 100 Trying
-    key = next(e for e in events if isinstance(e, RequestReceived)).transaction
-    out = layer.respond(key, make_response(layer.server_request(key), 200), 0.1)
-    assert out == [Send(out[0].data, ("198.51.100.1", 5062))]
+    key = present(next(e for e in events if isinstance(e, RequestReceived)).transaction)
+    out = layer.respond(key, make_response(present(layer.server_request(key)), 200), 0.1)
+    assert out == [Send(narrow(out[0], Send).data, ("198.51.100.1", 5062))]
 
 
 def test_responses_follow_the_top_via_not_the_source_when_via_host_matches(layer: TransactionLayer) -> None:
@@ -55,8 +58,8 @@ def test_responses_follow_the_top_via_not_the_source_when_via_host_matches(layer
 
 def test_invite_retransmissions_are_absorbed_and_resend_last_provisional(layer: TransactionLayer) -> None:
     _events, received = incoming(layer, request("INVITE", body=OFFER))
-    key = received[0].transaction
-    invite = layer.server_request(key)
+    key = present(received[0].transaction)
+    invite = present(layer.server_request(key))
     layer.respond(key, make_response(invite, 180, to_tag="gw"), 0.1)
     again, received_again = incoming(layer, request("INVITE", body=OFFER), now=0.5)
     assert received_again == []  # the TU does not see the retransmission
@@ -65,11 +68,11 @@ def test_invite_retransmissions_are_absorbed_and_resend_last_provisional(layer: 
 
 def test_non_2xx_final_retransmitted_on_timer_g_until_ack(layer: TransactionLayer) -> None:
     _, received = incoming(layer, request("INVITE", body=OFFER))
-    key = received[0].transaction
-    invite = layer.server_request(key)
+    key = present(received[0].transaction)
+    invite = present(layer.server_request(key))
     first = layer.respond(key, make_response(invite, 486, to_tag="gw"), 1.0)
     assert statuses(first) == [486]
-    times = []
+    times: list[float] = []
     now = 1.0
     while now < 1.0 + 17:
         now = round(now + 0.05, 2)
@@ -90,9 +93,9 @@ def test_non_2xx_final_retransmitted_on_timer_g_until_ack(layer: TransactionLaye
 
 def test_timer_h_reports_missing_ack(layer: TransactionLayer) -> None:
     _, received = incoming(layer, request("INVITE", body=OFFER))
-    key = received[0].transaction
-    layer.respond(key, make_response(layer.server_request(key), 480, to_tag="gw"), 0.0)
-    events = []
+    key = present(received[0].transaction)
+    layer.respond(key, make_response(present(layer.server_request(key)), 480, to_tag="gw"), 0.0)
+    events: list[Event] = []
     for step in range(1, 70):
         events += layer.tick(step * 0.5)
     timeouts = [e for e in events if isinstance(e, TransactionTimeout)]
@@ -102,8 +105,8 @@ def test_timer_h_reports_missing_ack(layer: TransactionLayer) -> None:
 
 def test_2xx_moves_invite_server_transaction_to_accepted_and_absorbs_invites(layer: TransactionLayer) -> None:
     _, received = incoming(layer, request("INVITE", body=OFFER))
-    key = received[0].transaction
-    layer.respond(key, make_response(layer.server_request(key), 200, to_tag="gw"), 0.0)
+    key = present(received[0].transaction)
+    layer.respond(key, make_response(present(layer.server_request(key)), 200, to_tag="gw"), 0.0)
     assert layer.server_state(key) == State.ACCEPTED
     assert incoming(layer, request("INVITE", body=OFFER), now=0.4) == ([], [])
     # The 2xx ACK has its own branch and goes to the TU.
@@ -115,8 +118,8 @@ def test_2xx_moves_invite_server_transaction_to_accepted_and_absorbs_invites(lay
 
 def test_non_invite_server_transaction_timer_j(layer: TransactionLayer) -> None:
     _, received = incoming(layer, request("OPTIONS"))
-    key = received[0].transaction
-    layer.respond(key, make_response(layer.server_request(key), 200), 0.0)
+    key = present(received[0].transaction)
+    layer.respond(key, make_response(present(layer.server_request(key)), 200), 0.0)
     assert statuses(layer.receive(request("OPTIONS"), CALLER, 1.0)) == [200]
     layer.tick(64 * T1 - 0.01)
     assert layer.server_state(key) == State.COMPLETED
@@ -132,23 +135,23 @@ def test_non_invite_retransmission_before_response_is_absorbed(layer: Transactio
     assert events == [] and received == []
 
 
-def _client_request(method):
+def _client_request(method: str) -> Request:
     raw = request(method, via_host="127.0.0.1:5060")
     message = parse_message(raw)
     assert isinstance(message, Request)
     return message
 
 
-def _response_to(request_bytes, status, to_tag: str = "far"):
-    message = parse_message(request_bytes)
+def _response_to(request_bytes: bytes, status: int, to_tag: str = "far") -> bytes:
+    message = narrow(parse_message(request_bytes), Request)
     return make_response(message, status, to_tag=to_tag).to_bytes()
 
 
 def test_client_non_invite_timers_e_and_f(layer: TransactionLayer) -> None:
     key, events = layer.send_request(_client_request("BYE"), CALLER, 0.0)
-    data = events[0].data
+    data = narrow(events[0], Send).data
     assert parse_message(data).top_via.branch == "z9hG4bKclient0"
-    times = []
+    times: list[float] = []
     timeout = None
     for step in range(1, 700):
         now = step * 0.05
@@ -164,10 +167,10 @@ def test_client_non_invite_timers_e_and_f(layer: TransactionLayer) -> None:
 
 def test_client_non_invite_final_response_stops_retransmission_and_timer_k(layer: TransactionLayer) -> None:
     key, events = layer.send_request(_client_request("OPTIONS"), CALLER, 0.0)
-    reply = layer.receive(_response_to(events[0].data, 200), CALLER, 0.2)
+    reply = layer.receive(_response_to(narrow(events[0], Send).data, 200), CALLER, 0.2)
     assert [type(e) for e in reply] == [ResponseReceived]
-    assert reply[0].transaction == key
-    assert layer.receive(_response_to(events[0].data, 200), CALLER, 0.3) == []  # absorbed
+    assert narrow(reply[0], ResponseReceived).transaction == key
+    assert layer.receive(_response_to(narrow(events[0], Send).data, 200), CALLER, 0.3) == []  # absorbed
     assert layer.tick(5.0) == []
     assert len(layer) == 1
     layer.tick(0.2 + T4)
@@ -176,8 +179,8 @@ def test_client_non_invite_final_response_stops_retransmission_and_timer_k(layer
 
 def test_client_invite_timer_a_doubles_without_cap_and_b_times_out(layer: TransactionLayer) -> None:
     _key, _events = layer.send_request(_client_request("INVITE"), CALLER, 0.0)
-    times = []
-    timed_out = False
+    times: list[float] = []
+    timed_out: bool | float = False
     for step in range(1, 700):
         now = round(step * 0.05, 2)
         for event in layer.tick(now):
@@ -193,25 +196,25 @@ def test_client_invite_non_2xx_generates_ack_and_provisional_stops_retransmissio
     layer: TransactionLayer,
 ) -> None:
     _key, events = layer.send_request(_client_request("INVITE"), CALLER, 0.0)
-    invite_bytes = events[0].data
+    invite_bytes = narrow(events[0], Send).data
     layer.receive(_response_to(invite_bytes, 180), CALLER, 0.1)
     assert layer.tick(5.0) == []  # proceeding: no retransmission, no timer B
     out = layer.receive(_response_to(invite_bytes, 486), CALLER, 6.0)
-    ack = parse_message(out[0].data)
+    ack = parse_message(narrow(out[0], Send).data)
     assert isinstance(ack, Request) and ack.method == "ACK"
     assert ack.top_via.branch == "z9hG4bKclient0"
     assert ack.to.tag == "far" and ack.cseq.method == "ACK"
     assert isinstance(out[1], ResponseReceived) and out[1].response.status == 486
     again = layer.receive(_response_to(invite_bytes, 486), CALLER, 6.5)
-    assert [e.data for e in again] == [out[0].data]  # re-ACK, not re-reported
+    assert [narrow(e, Send).data for e in again] == [narrow(out[0], Send).data]  # re-ACK, not re-reported
 
 
 def test_client_invite_2xx_goes_to_tu_including_retransmissions(layer: TransactionLayer) -> None:
     _key, events = layer.send_request(_client_request("INVITE"), CALLER, 0.0)
-    ok = _response_to(events[0].data, 200)
+    ok = _response_to(narrow(events[0], Send).data, 200)
     first = layer.receive(ok, CALLER, 0.1)
     second = layer.receive(ok, CALLER, 0.6)
-    assert [e.response.status for e in first + second] == [200, 200]
+    assert [narrow(e, ResponseReceived).response.status for e in first + second] == [200, 200]
     layer.tick(0.1 + 64 * T1)
     assert len(layer) == 0
     late = layer.receive(ok, CALLER, 40.0)
@@ -219,7 +222,7 @@ def test_client_invite_2xx_goes_to_tu_including_retransmissions(layer: Transacti
 
 
 def test_responses_not_for_us_or_unknown_are_dropped(layer: TransactionLayer) -> None:
-    stray = make_response(parse_message(request("OPTIONS")), 200).to_bytes()
+    stray = make_response(narrow(parse_message(request("OPTIONS")), Request), 200).to_bytes()
     assert isinstance(layer.receive(stray, CALLER, 0)[0], MessageDropped)
     ours = make_response(_client_request("OPTIONS"), 200).to_bytes()
     assert isinstance(layer.receive(ours, CALLER, 0)[0], MessageDropped)
@@ -231,7 +234,7 @@ def test_malformed_request_with_enough_headers_gets_400(layer: TransactionLayer)
     (response, address), = sent(events)
     assert isinstance(response, Response) and response.status == 400
     assert address == CALLER
-    assert response.headers.get("Warning").startswith("399 hotline")
+    assert present(response.headers.get("Warning")).startswith("399 hotline")
     assert isinstance(events[-1], MessageDropped)
 
 

@@ -2,6 +2,8 @@
 both ways, the callee's re-INVITE, digest challenges, and the SDP answer to our offer."""
 
 import itertools
+from collections.abc import Iterable
+from typing import Any, TypeVar
 
 import pytest
 
@@ -16,7 +18,7 @@ from hotline.voice.sdp import (
 )
 from hotline.voice.sip.auth import check_response, parse_credentials
 from hotline.voice.sip.message import Request, Response, make_response, parse_message
-from hotline.voice.sip.transaction import T1, Send
+from hotline.voice.sip.transaction import T1, Address, Send
 from hotline.voice.sip.useragent import (
     CallEnded,
     CallEstablished,
@@ -26,9 +28,10 @@ from hotline.voice.sip.useragent import (
     OutgoingAnswered,
     OutgoingFailed,
     OutgoingProgress,
+    UaEvent,
     UserAgent,
 )
-from tests.voice.sipfakes import CALLER, OFFER, request
+from tests.voice.sipfakes import CALLER, OFFER, narrow, present, request
 
 PHONE = ("192.0.2.20", 5072)
 TARGET = "sip:8001@192.0.2.20:5072"
@@ -39,6 +42,7 @@ ANSWER = (
     b"a=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n"
 )
 BRANCHES = itertools.count()
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -46,19 +50,20 @@ def ua() -> UserAgent:
     return UserAgent("127.0.0.1", 5060, media_address="127.0.0.1")
 
 
-def of_type(events, kind):
+def of_type(events: Iterable[UaEvent], kind: type[T]) -> list[T]:
     return [e for e in events if isinstance(e, kind)]
 
 
-def sent(events):
+def sent(events: Iterable[UaEvent]) -> list[tuple[Request | Response, Address]]:
     return [(parse_message(e.data), e.address) for e in events if isinstance(e, Send)]
 
 
-def requests_sent(events):
+def requests_sent(events: Iterable[UaEvent]) -> list[tuple[Request, Address]]:
     return [(m, a) for m, a in sent(events) if isinstance(m, Request)]
 
 
-def place(ua: UserAgent, now: float = 0.0, target=TARGET, destination=PHONE, **options):
+def place(ua: UserAgent, now: float = 0.0, target: str = TARGET, destination: Address = PHONE,
+          **options: Any) -> tuple[str, Request, list[UaEvent]]:
     """Our INVITE: returns (call_id, the INVITE as the phone receives it, events)."""
     call_id, events = ua.invite(target, destination, 30000, now, **options)
     ((invite, address),) = requests_sent(events)
@@ -66,7 +71,8 @@ def place(ua: UserAgent, now: float = 0.0, target=TARGET, destination=PHONE, **o
     return call_id, invite, events
 
 
-def reply(invite, status, *, tag: str = "callee", body: bytes = b"", contact=PHONE_CONTACT, headers=()):
+def reply(invite: Request, status: int, *, tag: str = "callee", body: bytes = b"",
+          contact: str = PHONE_CONTACT, headers: Iterable[tuple[str, str]] = ()) -> bytes:
     extra = [("Contact", contact)] if contact and status < 300 else []
     if body:
         extra.append(("Content-Type", "application/sdp"))
@@ -76,8 +82,9 @@ def reply(invite, status, *, tag: str = "callee", body: bytes = b"", contact=PHO
     return response.to_bytes()
 
 
-def callee_request(method, invite, *, cseq, body: bytes = b"", from_tag: str = "callee", to_tag=None):
-    our_from = invite.headers.get("From")
+def callee_request(method: str, invite: Request, *, cseq: int, body: bytes = b"", from_tag: str = "callee",
+                   to_tag: str | None = None) -> bytes:
+    our_from = present(invite.headers.get("From"))
     if to_tag is not None:
         our_from = our_from.split(";tag=")[0] + f";tag={to_tag}"
     lines = [
@@ -95,7 +102,7 @@ def callee_request(method, invite, *, cseq, body: bytes = b"", from_tag: str = "
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
-def answered(ua: UserAgent, now: float = 0.0, **options):
+def answered(ua: UserAgent, now: float = 0.0, **options: Any) -> tuple[str, Request, list[UaEvent]]:
     """INVITE, 180, 200: returns (call_id, invite, events of the 200)."""
     call_id, invite, _ = place(ua, now, **options)
     ua.receive(reply(invite, 180), PHONE, now + 0.1)
@@ -112,7 +119,7 @@ def test_invite_carries_our_offer_and_who_calls(ua: UserAgent) -> None:
     assert invite.to.uri == TARGET and invite.to.tag is None
     assert invite.headers.get("Contact") == "<sip:hotline@127.0.0.1:5060>"
     assert invite.headers.get("P-Asserted-Identity") == "<sip:12345@hotline>"
-    assert invite.top_via.host == "127.0.0.1" and invite.top_via.branch.startswith("z9hG4bK")
+    assert invite.top_via.host == "127.0.0.1" and present(invite.top_via.branch).startswith("z9hG4bK")
     offer = parse_sdp(invite.body)
     assert invite.headers.get("Content-Type") == "application/sdp"
     assert offer.media[0].port == 30000 and offer.media[0].formats == ["0", "8", "101"]
@@ -148,7 +155,7 @@ def test_2xx_is_acked_and_the_answer_gives_the_media(ua: UserAgent) -> None:
     assert ack.top_via.branch != invite.top_via.branch  # a 2xx's ACK is its own transaction
     (done,) = of_type(events, OutgoingAnswered)
     assert done.call_id == call_id
-    media = done.media
+    media = present(done.media)
     assert (media.remote_address, media.remote_port) == ("192.0.2.20", 41000)
     assert media.payload_type == 8 and media.codec.name == "PCMA"
     assert media.telephone_event == 101 and media.direction == Direction.SENDRECV
@@ -257,7 +264,7 @@ def test_a_callee_ignoring_our_cancel_is_given_up(ua: UserAgent) -> None:
     ua.receive(reply(invite, 180), PHONE, 0.1)
     cancel = requests_sent(ua.hangup(call_id, 1.0))[0][0]
     ua.receive(reply(cancel, 200), PHONE, 1.1)
-    assert ua.next_deadline() <= 1.0 + 64 * T1
+    assert present(ua.next_deadline()) <= 1.0 + 64 * T1
     events = ua.tick(1.0 + 64 * T1)
     assert of_type(events, OutgoingFailed) == [OutgoingFailed(call_id, 487, "no final response after CANCEL")]
     assert ua.dialer.pending == {}
@@ -279,7 +286,7 @@ def test_our_bye_after_the_answer(ua: UserAgent) -> None:
 def test_the_callees_bye(ua: UserAgent) -> None:
     call_id, invite, _ = answered(ua)
     events = ua.receive(callee_request("BYE", invite, cseq=1, to_tag=invite.from_.tag), PHONE, 5.0)
-    assert [m.status for m, _ in sent(events)] == [200]
+    assert [narrow(m, Response).status for m, _ in sent(events)] == [200]
     assert of_type(events, CallEnded) == [CallEnded(call_id, EndReason.REMOTE_BYE)]
     assert ua.calls == {}
 
@@ -287,9 +294,9 @@ def test_the_callees_bye(ua: UserAgent) -> None:
 def test_in_dialog_requests_must_name_the_outgoing_dialog(ua: UserAgent) -> None:
     call_id, invite, _ = answered(ua)
     wrong_remote = callee_request("BYE", invite, cseq=1, from_tag="other", to_tag=invite.from_.tag)
-    assert [m.status for m, _ in sent(ua.receive(wrong_remote, PHONE, 1.0))] == [481]
+    assert [narrow(m, Response).status for m, _ in sent(ua.receive(wrong_remote, PHONE, 1.0))] == [481]
     wrong_local = callee_request("BYE", invite, cseq=2, to_tag="not-ours")
-    assert [m.status for m, _ in sent(ua.receive(wrong_local, PHONE, 1.1))] == [481]
+    assert [narrow(m, Response).status for m, _ in sent(ua.receive(wrong_local, PHONE, 1.1))] == [481]
     assert call_id in ua.calls
 
 
@@ -314,7 +321,7 @@ def test_the_callee_puts_us_on_hold_and_back(ua: UserAgent) -> None:
     hold = ANSWER.replace(b"a=sendrecv", b"a=sendonly")
     events = ua.receive(callee_request("INVITE", invite, cseq=10, body=hold, to_tag=to_tag),
                         ("192.0.2.20", 5999), 5.0)
-    assert [m.status for m, _ in sent(events)] == [100, 200]
+    assert [narrow(m, Response).status for m, _ in sent(events)] == [100, 200]
     ok, address = sent(events)[1]
     assert address == ("192.0.2.20", 5999)  # back where the re-INVITE came from (rport)
     assert parse_sdp(ok.body).media[0].direction == Direction.RECVONLY
@@ -335,7 +342,7 @@ def test_an_answer_in_183_counts_when_the_2xx_has_none(ua: UserAgent) -> None:
     _call_id, invite, _ = place(ua)
     ua.receive(reply(invite, 183, body=ANSWER), PHONE, 0.1)
     (done,) = of_type(ua.receive(reply(invite, 200), PHONE, 0.2), OutgoingAnswered)
-    assert done.media.remote_port == 41000
+    assert present(done.media).remote_port == 41000
 
 
 def test_no_sdp_at_all_answers_without_media(ua: UserAgent) -> None:
@@ -368,7 +375,7 @@ def test_a_trunk_challenge_is_answered_once_with_the_credentials(ua: UserAgent, 
     assert str(second.cseq) == "2 INVITE" and second.call_id == call_id
     assert second.from_.tag == invite.from_.tag and second.body == invite.body
     assert second.top_via.branch != invite.top_via.branch
-    credentials = parse_credentials(second.headers.get(answer_header))
+    credentials = parse_credentials(present(second.headers.get(answer_header)))
     assert credentials.username == "gw1" and credentials.uri == "sip:110@192.0.2.99"
     assert check_response(ha1("gw1", "trunk", "trunk-pw"), algorithm="MD5", nonce="n1",
                           method="INVITE", uri=credentials.uri, response=credentials.response,
@@ -405,7 +412,7 @@ def test_a_malformed_2xx_does_not_crash(ua: UserAgent) -> None:
 # --- accept_answer ---------------------------------------------------------------------
 
 
-def our_offer(direction=Direction.SENDRECV):
+def our_offer(direction: Direction = Direction.SENDRECV) -> bytes:
     return make_offer(LocalSession("127.0.0.1", 1), 30000, direction)
 
 
@@ -418,7 +425,7 @@ def our_offer(direction=Direction.SENDRECV):
      (Direction.SENDONLY, "recvonly", Direction.SENDONLY),
      (Direction.INACTIVE, "inactive", Direction.INACTIVE)],
 )
-def test_accept_answer_agrees_the_direction(ours, theirs: str, agreed) -> None:
+def test_accept_answer_agrees_the_direction(ours: Direction, theirs: str, agreed: Direction) -> None:
     answer = parse_sdp(ANSWER.replace(b"a=sendrecv", f"a={theirs}".encode()))
     assert accept_answer(our_offer(ours), answer).direction == agreed
 
@@ -440,8 +447,8 @@ def test_accept_answer_reads_old_style_hold() -> None:
 
 
 def test_responses_of_strangers_are_dropped(ua: UserAgent) -> None:
-    stray = Response(headers=parse_message(reply(parse_message(request("INVITE")), 200)).headers,
-                     body=b"", status=200)
+    invite = narrow(parse_message(request("INVITE")), Request)
+    stray = Response(headers=parse_message(reply(invite, 200)).headers, body=b"", status=200)
     events = ua.receive(stray.to_bytes(), PHONE, 0.0)
     assert requests_sent(events) == [] and of_type(events, OutgoingAnswered) == []
 
@@ -451,7 +458,7 @@ def test_a_call_ringing_past_the_ring_timeout_is_cancelled_by_the_ua() -> None:
     call_id, invite, _ = place(ua, now=100.0)
     ua.receive(reply(invite, 180), PHONE, 100.1)
     assert requests_sent(ua.tick(114.0)) == []
-    assert ua.next_deadline() <= 115.0
+    assert present(ua.next_deadline()) <= 115.0
     ((cancel, _),) = requests_sent(ua.tick(115.0))
     assert cancel.method == "CANCEL"
     events = ua.receive(reply(invite, 487), PHONE, 115.1)

@@ -1,3 +1,6 @@
+from collections.abc import Iterable
+from typing import Any, TypeVar
+
 import pytest
 
 from hotline.voice.sdp import Direction, parse_sdp
@@ -9,9 +12,12 @@ from hotline.voice.sip.useragent import (
     EndReason,
     IncomingCall,
     MediaChanged,
+    UaEvent,
     UserAgent,
 )
-from tests.voice.sipfakes import CALLER, OFFER, request, sent, statuses
+from tests.voice.sipfakes import CALLER, OFFER, narrow, present, request, sent, statuses
+
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -19,21 +25,22 @@ def ua() -> UserAgent:
     return UserAgent("127.0.0.1", 5060, media_address="127.0.0.1", max_calls=2)
 
 
-def of_type(events, kind):
+def of_type(events: Iterable[UaEvent], kind: type[T]) -> list[T]:
     return [e for e in events if isinstance(e, kind)]
 
 
-def invite(ua: UserAgent, now: float = 0.0, **kwargs):
+def invite(ua: UserAgent, now: float = 0.0, **kwargs: Any) -> list[UaEvent]:
     kwargs.setdefault("body", OFFER)
     return ua.receive(request("INVITE", **kwargs), CALLER, now)
 
 
-def answered_call(ua: UserAgent, now: float = 0.0, **kwargs):
+def answered_call(ua: UserAgent, now: float = 0.0,
+                  **kwargs: Any) -> tuple[str, str | None, Response, list[UaEvent]]:
     """INVITE, answer, ACK: returns (call_id, local_tag, events of the answer)."""
     events = invite(ua, now, **kwargs)
     call_id = of_type(events, IncomingCall)[0].call_id
     ok_events = ua.answer(call_id, 20000, now + 0.1)
-    ok = sent(ok_events)[0][0]
+    ok = narrow(sent(ok_events)[0][0], Response)
     tag = ok.to.tag
     ack = ua.receive(
         request("ACK", branch="z9hG4bKack1", to_tag=tag, call_id=call_id,
@@ -59,9 +66,10 @@ def test_invite_100_180_200_ack_establishes_the_call_with_negotiated_media(ua: U
     assert audio.port == 20000 and audio.formats == ["8", "101"]  # caller preferred PCMA
     assert answer.connection == "127.0.0.1"
     (established,) = of_type(ack, CallEstablished)
-    assert established.media.remote_address == "192.0.2.10"
-    assert established.media.remote_port == 40000
-    assert established.media.telephone_event == 101
+    media = present(established.media)
+    assert media.remote_address == "192.0.2.10"
+    assert media.remote_port == 40000
+    assert media.telephone_event == 101
 
 
 def test_2xx_is_retransmitted_until_ack(ua: UserAgent) -> None:
@@ -73,7 +81,7 @@ def test_2xx_is_retransmitted_until_ack(ua: UserAgent) -> None:
         now = round(step * 0.1, 1)
         for event in ua.tick(now):
             if isinstance(event, Send):
-                assert parse_message(event.data).status == 200
+                assert narrow(parse_message(event.data), Response).status == 200
                 resent.append(now)
     assert resent == [0.5, 1.5, 3.5]
     tag = call_tag(ua, call_id)
@@ -82,7 +90,7 @@ def test_2xx_is_retransmitted_until_ack(ua: UserAgent) -> None:
     assert of_type(ua.tick(8.0), Send) == []
 
 
-def call_tag(ua: UserAgent, call_id):
+def call_tag(ua: UserAgent, call_id: str) -> str:
     return ua.calls[call_id].local_tag
 
 
@@ -119,7 +127,7 @@ def test_local_hangup_sends_bye_to_where_the_call_came_from(ua: UserAgent) -> No
     assert address == CALLER
     assert bye.uri == "sip:13800138000@192.0.2.10:5062"  # the caller's Contact
     assert bye.from_.tag == tag and bye.to.tag == "caller-tag"
-    assert bye.top_via.host == "127.0.0.1" and bye.top_via.branch.startswith("z9hG4bK")
+    assert bye.top_via.host == "127.0.0.1" and present(bye.top_via.branch).startswith("z9hG4bK")
     assert of_type(events, CallEnded) == [CallEnded(call_id, EndReason.LOCAL_BYE)]
     assert of_type(events, CallEnded)
 
@@ -132,7 +140,7 @@ def test_hangup_before_ack_waits_for_the_ack(ua: UserAgent) -> None:
     ack = request("ACK", branch="z9hG4bKa", to_tag=call_tag(ua, call_id), call_id=call_id)
     events = ua.receive(ack, CALLER, 0.2)
     assert [type(e) for e in events if not isinstance(e, Send)] == [CallEstablished, CallEnded]
-    assert [m.method for m, _ in sent(events)] == ["BYE"]
+    assert [narrow(m, Request).method for m, _ in sent(events)] == ["BYE"]
 
 
 def test_cancel_before_answer_gives_200_and_487(ua: UserAgent) -> None:
@@ -140,7 +148,7 @@ def test_cancel_before_answer_gives_200_and_487(ua: UserAgent) -> None:
     call_id = of_type(events, IncomingCall)[0].call_id
     cancel = request("CANCEL")  # same branch as the INVITE, as RFC 3261 9.1 requires
     events = ua.receive(cancel, CALLER, 1.0)
-    responses = [(m.status, m.cseq.method) for m, _ in sent(events)]
+    responses = [(narrow(m, Response).status, m.cseq.method) for m, _ in sent(events)]
     assert responses == [(200, "CANCEL"), (487, "INVITE")]
     assert of_type(events, CallEnded) == [CallEnded(call_id, EndReason.CANCELLED)]
     # The caller ACKs the 487 within the INVITE transaction: absorbed, no more 487s.
@@ -149,8 +157,8 @@ def test_cancel_before_answer_gives_200_and_487(ua: UserAgent) -> None:
     assert [e for e in ua.tick(3.0) if isinstance(e, Send)] == []
 
 
-def call_tag_from(events):
-    return next(m.to.tag for m, _ in sent(events) if m.status == 487)
+def call_tag_from(events: list[UaEvent]) -> str | None:
+    return next(m.to.tag for m, _ in sent(events) if isinstance(m, Response) and m.status == 487)
 
 
 def test_cancel_for_unknown_transaction_gets_481(ua: UserAgent) -> None:
@@ -169,7 +177,8 @@ def test_cancel_after_answer_has_no_effect(ua: UserAgent) -> None:
 def test_options_in_and_out_of_dialog(ua: UserAgent) -> None:
     events = ua.receive(request("OPTIONS", branch="z9hG4bKo"), CALLER, 0)
     (response, address), = sent(events)
-    assert response.status == 200 and "INVITE" in response.headers.get("Allow")
+    assert isinstance(response, Response) and response.status == 200
+    assert "INVITE" in present(response.headers.get("Allow"))
     assert address == CALLER
 
 
@@ -184,7 +193,7 @@ def test_reinvite_hold_and_resume(ua: UserAgent) -> None:
         30.0,
     )
     assert statuses(events) == [100, 200]
-    ok = next(m for m, _ in sent(events) if m.status == 200)
+    ok = next(m for m, _ in sent(events) if isinstance(m, Response) and m.status == 200)
     answer = parse_sdp(ok.body)
     assert answer.media[0].direction == Direction.RECVONLY
     assert int(answer.origin.split()[2]) == first_version + 1  # a changed description
@@ -199,7 +208,7 @@ def test_reinvite_hold_and_resume(ua: UserAgent) -> None:
         CALLER,
         31.0,
     )
-    ok = next(m for m, _ in sent(events) if m.status == 200)
+    ok = next(m for m, _ in sent(events) if isinstance(m, Response) and m.status == 200)
     assert parse_sdp(ok.body).media[0].direction == Direction.INACTIVE
     ua.receive(request("ACK", branch="z9hG4bKack3", to_tag=tag, call_id=call_id, cseq=3),
                CALLER, 31.1)
@@ -285,7 +294,8 @@ def test_delayed_offer_invite_gets_our_offer_and_answer_comes_in_ack(ua: UserAge
     answer = OFFER.replace(b"RTP/AVP 8 0 101", b"RTP/AVP 0 101")
     ack = request("ACK", branch="z9hG4bKa", to_tag=ok.to.tag, call_id=call_id, body=answer)
     (established,) = of_type(ua.receive(ack, CALLER, 0.2), CallEstablished)
-    assert established.media.payload_type == 0 and established.media.remote_port == 40000
+    media = present(established.media)
+    assert media.payload_type == 0 and media.remote_port == 40000
 
 
 def test_next_deadline_includes_2xx_retransmission(ua: UserAgent) -> None:
@@ -318,7 +328,8 @@ def test_bye_in_the_early_dialog_ends_the_pending_invite_with_487(ua: UserAgent)
     tag = call_tag(ua, call_id)
     bye = request("BYE", branch="z9hG4bKearly", to_tag=tag, call_id=call_id, cseq=2)
     events = ua.receive(bye, CALLER, 1.0)
-    assert [(m.status, m.cseq.method) for m, _ in sent(events)] == [(200, "BYE"), (487, "INVITE")]
+    assert [(narrow(m, Response).status, m.cseq.method) for m, _ in sent(events)] == [
+        (200, "BYE"), (487, "INVITE")]
     assert of_type(events, CallEnded) == [CallEnded(call_id, EndReason.REMOTE_BYE)]
 
 
@@ -336,7 +347,7 @@ def test_bye_goes_to_the_contact_behind_a_proxy_that_did_not_record_route(ua: Us
     ack = request("ACK", branch="z9hG4bKa", to_tag=call_tag(ua, call_id), call_id=call_id)
     ua.receive(ack, CALLER, 0.2)
     ((bye, address),) = sent(ua.hangup(call_id, 1.0))
-    assert bye.method == "BYE" and address == ("192.0.2.10", 5062)
+    assert isinstance(bye, Request) and bye.method == "BYE" and address == ("192.0.2.10", 5062)
 
 
 def test_bye_and_2xx_go_back_through_the_nat_of_a_caller(ua: UserAgent) -> None:
@@ -350,7 +361,7 @@ def test_bye_and_2xx_go_back_through_the_nat_of_a_caller(ua: UserAgent) -> None:
     ua.receive(ack, nat, 0.7)
     ((bye, address),) = sent(ua.hangup(call_id, 1.0))
     # The Contact says 192.0.2.10, which is not reachable from here.
-    assert bye.method == "BYE" and address == nat
+    assert isinstance(bye, Request) and bye.method == "BYE" and address == nat
 
 
 def test_bye_follows_the_record_route(ua: UserAgent) -> None:

@@ -145,7 +145,8 @@ def _path(*steps: tuple[str, str, float, float]) -> list[NodeVisit]:
     return visits
 
 
-def test_the_call_contact_keeps_the_path_and_counts_visits(call):
+def test_the_call_contact_keeps_the_path_and_counts_visits(call: CallContext) -> None:
+    assert call.contact_id is not None
     t0 = time.time() - 30
     services.finish_call(call, _path(("welcome", "2", t0, t0 + 4.5),
                                      ("self_service", "9", t0 + 4.5, t0 + 7.0),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from typing import TYPE_CHECKING
 
 import pytest
 import time_machine
@@ -17,8 +18,11 @@ from hotline.triage.tasks import retrain_classifier_task, suggest_new_orders_tas
 from hotline.worker.registry import periodic_jobs
 from hotline.worker.scheduler import Scheduler
 
+if TYPE_CHECKING:
+    from pytest_django.fixtures import Settings
 
-def test_the_registry_holds_every_domains_jobs_at_todays_intervals(settings):
+
+def test_the_registry_holds_every_domains_jobs_at_todays_intervals(settings: Settings) -> None:
     settings.HOTLINE_SWEEP_SECONDS = 60
     settings.HOTLINE_HOT_ISSUES_REFRESH_SECONDS = 600
     jobs = {job.name: job for job in periodic_jobs()}
@@ -37,14 +41,14 @@ def test_the_registry_holds_every_domains_jobs_at_todays_intervals(settings):
     assert jobs["classifier-retraining"].when is not None
 
 
-def test_a_job_gives_a_task_or_a_function():
+def test_a_job_gives_a_task_or_a_function() -> None:
     with pytest.raises(ValueError, match="either a task or a function"):
         PeriodicJob("nothing", 1.0)
     with pytest.raises(ValueError, match="either a task or a function"):
         PeriodicJob("both", 1.0, task=sweep_deadlines_task, run=lambda: None)
 
 
-def test_an_interval_is_seconds_a_setting_or_a_function(settings):
+def test_an_interval_is_seconds_a_setting_or_a_function(settings: Settings) -> None:
     settings.HOTLINE_SWEEP_SECONDS = 42
     assert PeriodicJob("a", 5, run=int).interval(settings) == 5.0
     assert PeriodicJob("b", "HOTLINE_SWEEP_SECONDS", run=int).interval(settings) == 42.0
@@ -62,7 +66,7 @@ class Counter:
         return self.calls
 
 
-def test_one_tick_runs_each_due_job_once():
+def test_one_tick_runs_each_due_job_once() -> None:
     fast, slow = Counter(), Counter()
     scheduler = Scheduler([PeriodicJob("fast", 1.0, run=fast),
                            PeriodicJob("slow", 60.0, run=slow)])
@@ -73,7 +77,7 @@ def test_one_tick_runs_each_due_job_once():
     assert scheduler.seconds_to_next(101.5) == pytest.approx(0.5)
 
 
-def test_a_failing_job_is_logged_and_the_others_still_run(caplog):
+def test_a_failing_job_is_logged_and_the_others_still_run(caplog: pytest.LogCaptureFixture) -> None:
     before, after = Counter(), Counter()
 
     def broken() -> None:
@@ -93,7 +97,7 @@ def test_a_failing_job_is_logged_and_the_others_still_run(caplog):
     assert isinstance(scheduler.tick(1.0)["broken"], RuntimeError)
 
 
-def test_intervals_are_respected_as_time_passes(settings):
+def test_intervals_are_respected_as_time_passes(settings: Settings) -> None:
     settings.HOTLINE_SWEEP_SECONDS = 60
     second, minute, day = Counter(), Counter(), Counter()
     jobs = [PeriodicJob("second", 1.0, run=second),
@@ -112,7 +116,7 @@ def test_intervals_are_respected_as_time_passes(settings):
         assert (second.calls, minute.calls, day.calls) == (151, 4, 2)
 
 
-def test_a_condition_decides_each_time_the_interval_has_passed():
+def test_a_condition_decides_each_time_the_interval_has_passed() -> None:
     asked: list[float | None] = []
     ran = Counter()
 
@@ -128,14 +132,14 @@ def test_a_condition_decides_each_time_the_interval_has_passed():
     assert ran.calls == 2
 
 
-def test_all_jobs_off_sleeps_long():
+def test_all_jobs_off_sleeps_long() -> None:
     scheduler = Scheduler([PeriodicJob("off", 0.0, run=int)])
     assert scheduler.tick(0.0) == {}
     assert scheduler.seconds_to_next(0.0) == 60.0
 
 
 @pytest.mark.django_db
-def test_scheduler_once_runs_every_job_and_reports_it(settings):
+def test_scheduler_once_runs_every_job_and_reports_it(settings: Settings) -> None:
     settings.HOTLINE_HOT_ISSUES_REFRESH_SECONDS = 0  # switched off: not run
     from io import StringIO
 
@@ -147,6 +151,6 @@ def test_scheduler_once_runs_every_job_and_reports_it(settings):
             "access-log-purge", "order-suggestions"} <= set(names)
 
 
-def test_the_sweep_interval_must_be_positive():
+def test_the_sweep_interval_must_be_positive() -> None:
     with pytest.raises(ValueError, match="positive"):
         call_command("scheduler", "--once", "--interval", "0")
