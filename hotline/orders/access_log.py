@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from hotline.core import clientaddr, spreadsheets
 from hotline.core.errors import Forbidden, InvalidInput
-from hotline.core.phones import normalise_phone
+from hotline.core.phones import is_plausible_phone, normalise_phone
 from hotline.core.roles import Role
 from hotline.directory.duties import may_read_audit_log
 from hotline.directory.models import User
@@ -210,11 +210,9 @@ def search_access_log(user: User, filters: AccessFilters) -> QuerySet[AccessLog]
     if filters.order_number.strip():
         qs = qs.filter(order_number=filters.order_number.strip())
     if filters.citizen_phone.strip():
-        try:
-            phone = normalise_phone(filters.citizen_phone.strip())
-        except InvalidInput:
-            raise InvalidInput("phone number must have 5 to 20 digits",
-                               field="citizen_phone") from None
+        phone = normalise_phone(filters.citizen_phone)
+        if not is_plausible_phone(phone):
+            raise InvalidInput("phone number must have 5 to 20 digits", field="citizen_phone")
         qs = qs.filter(citizen_id__in=Citizen.objects.filter(phone=phone).values("pk"))
     if filters.address.strip():
         qs = qs.filter(address__startswith=filters.address.strip())
