@@ -34,7 +34,15 @@ from hotline.core.roles import Role
 from hotline.directory.duties import may_read_audit_log
 from hotline.directory.models import User
 from hotline.orders import scope
-from hotline.orders.models import AccessKind, AccessLog, Attachment, Citizen, Order
+from hotline.orders.citizens import find_citizen
+from hotline.orders.models import (
+    AccessKind,
+    AccessLog,
+    Attachment,
+    Citizen,
+    CitizenMerge,
+    Order,
+)
 
 DETAIL_MAX = 255
 PATH_MAX = 500
@@ -192,6 +200,17 @@ def _local_midnight(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
+def citizen_ids_for_phone(phone: str) -> set[int]:
+    """Every citizen id the log may name for the person with this phone: the registry's record
+    (found by its own phone or one kept from a merged record) and the records merged into it,
+    whose ids the append-only log kept, so a merge never hides who saw the person before it."""
+    citizen = find_citizen(phone=phone)
+    if citizen is None:
+        return set()
+    merged = CitizenMerge.objects.filter(keep=citizen).values_list("merged_id", flat=True)
+    return {citizen.pk, *merged}
+
+
 def search_access_log(user: User, filters: AccessFilters) -> QuerySet[AccessLog]:
     """The entries matching ``filters``, newest first. A phone number is looked up in the
     citizen registry; the log itself stores no phone numbers."""
@@ -213,7 +232,7 @@ def search_access_log(user: User, filters: AccessFilters) -> QuerySet[AccessLog]
         phone = normalise_phone(filters.citizen_phone)
         if not is_plausible_phone(phone):
             raise InvalidInput("phone number must have 5 to 20 digits", field="citizen_phone")
-        qs = qs.filter(citizen_id__in=Citizen.objects.filter(phone=phone).values("pk"))
+        qs = qs.filter(citizen_id__in=citizen_ids_for_phone(phone))
     if filters.address.strip():
         qs = qs.filter(address__startswith=filters.address.strip())
     if filters.date_from and filters.date_to and filters.date_from > filters.date_to:

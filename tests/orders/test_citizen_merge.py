@@ -93,3 +93,19 @@ def test_merges_of_merges_follow_the_kept_record(city: City) -> None:
     do_merge_citizens(city.admin, b, c)
     do_merge_citizens(city.admin, a, b)
     assert set(CitizenMerge.objects.values_list("keep_id", flat=True)) == {a.pk}
+
+
+def test_the_access_log_still_finds_views_made_before_the_merge(city: City) -> None:
+    """The log keeps the citizen id it wrote; after a merge an audit search by either phone
+    still finds who saw the person under the merged record."""
+    from hotline.orders.access_log import AccessFilters, do_log_access, search_access_log
+    from hotline.orders.models import AccessKind
+
+    keep = find_or_register_citizen(phone="13812341234", name="张三")
+    merge = find_or_register_citizen(phone="13900001111", name="张三")
+    assert keep is not None and merge is not None
+    do_log_access(city.agent, AccessKind.CITIZEN_VIEW, citizen=merge, detail="before the merge")
+    do_merge_citizens(city.admin, keep, merge)
+    for phone in ("13812341234", "139 0000 1111"):
+        found = search_access_log(city.audit_admin, AccessFilters(citizen_phone=phone))
+        assert [e.detail for e in found] == ["before the merge"], phone
