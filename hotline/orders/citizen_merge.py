@@ -14,6 +14,7 @@ import datetime as dt
 from django.db import transaction
 from django.db.models import ForeignKey
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from hotline.core.append_only import AppendOnly
 from hotline.core.errors import Forbidden, InvalidInput
@@ -38,9 +39,9 @@ def may_merge_citizens(actor: User) -> bool:
 
 def check_can_merge_citizens(actor: User, keep: Citizen, merge: Citizen) -> None:
     if not may_merge_citizens(actor):
-        raise Forbidden("only centre administrators merge citizen records")
+        raise Forbidden(gettext_noop("only centre administrators merge citizen records"))
     if keep.pk == merge.pk:
-        raise InvalidInput("a citizen cannot be merged into itself", field="merge")
+        raise InvalidInput(gettext_noop("a citizen cannot be merged into itself"), field="merge")
 
 
 def _move_other_references(keep: Citizen, merge: Citizen) -> None:
@@ -65,7 +66,7 @@ def do_merge_citizens(actor: User, keep: Citizen, merge: Citizen, *,
         locked = {c.pk: c for c in Citizen.objects.select_for_update()
                   .filter(pk__in=[keep.pk, merge.pk]).order_by("pk")}
         if len(locked) != 2:
-            raise InvalidInput("one of the citizens no longer exists", field="merge")
+            raise InvalidInput(gettext_noop("one of the citizens no longer exists"), field="merge")
         keep, merge = locked[keep.pk], locked[merge.pk]
         numbers = list(Order.objects.filter(citizen=merge).order_by("pk")
                        .values_list("number", flat=True))

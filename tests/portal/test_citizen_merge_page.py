@@ -10,6 +10,7 @@ from django.test import Client
 from hotline.orders.citizens import find_or_register_citizen
 from hotline.orders.models import Citizen, CitizenMerge
 from tests.conftest import verify_second_factor
+from tests.portal.conftest import ensure_compiled_messages
 
 if TYPE_CHECKING:
     from tests.conftest import City
@@ -60,8 +61,12 @@ def test_pick_confirm_merge(city: City, two: tuple[Citizen, Citizen]) -> None:
 
 def test_merging_into_itself_is_refused_on_the_page(city: City, two: tuple[Citizen, Citizen]) -> None:
     keep, _merge = two
-    client_for(city.admin).post(PAGE, {"keep": keep.pk, "merge": keep.pk, "confirm": "1"})
+    ensure_compiled_messages()
+    response = client_for(city.admin).post(
+        PAGE, {"keep": keep.pk, "merge": keep.pk, "confirm": "1"}, follow=True,
+        headers={"accept-language": "zh-hans"})
     assert Citizen.objects.filter(pk=keep.pk).exists() and not CitizenMerge.objects.exists()
+    assert "不能将市民档案合并到其自身" in response.content.decode()
 
 
 @pytest.mark.parametrize("who", ["agent", "monitor", "leader", "handler", "auditor",
