@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "hotline.knowledge",
     "hotline.insight",
     "hotline.triage",
+    "hotline.intake",
     "hotline.contactcentre",
     "hotline.voice",
     "hotline.desk",

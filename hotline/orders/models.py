@@ -24,6 +24,10 @@ class Channel(models.TextChoices):
     FAX = "fax", _("Fax")
     OPEN311 = "open311", _("Open311")
     API = "api", _("Partner system")
+    MAILBOX = "mailbox", _("Mayor's mailbox")
+    WECHAT = "wechat", _("WeChat official account")
+    LETTER = "letter", _("Letter")
+    VISIT = "visit", _("Walk-in visit")
 
 
 class CitizenTag(models.TextChoices):
@@ -63,6 +67,7 @@ class IdentityKind(models.TextChoices):
     CHAT = "chat", _("Chat session")
     OPEN311 = "open311", _("Open311 account")
     DEVICE = "device", _("Device")
+    WECHAT = "wechat", _("WeChat openid")
 
 
 class CitizenIdentity(models.Model):

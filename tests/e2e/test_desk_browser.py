@@ -178,3 +178,23 @@ def test_a_call_on_the_desk_from_ring_to_wrap_up(asgi_server: AsgiServer, desk: 
     page.click("[data-testid=btn-ready-now]")
     state_is(page, "idle")
     assert wrap.is_hidden()
+
+
+def test_a_late_state_event_does_not_undo_a_newer_state(asgi_server: AsgiServer, desk: Any,  # noqa: F811
+                                                        page: Page) -> None:  # noqa: F811
+    """The ready response and the websocket's sign-in event race (seen on a loaded CI machine:
+    the label showed 已签入 after the agent had gone ready). An event older than the state
+    shown is dropped; a newer one is applied."""
+    log_in(page, asgi_server.url, "alice")
+    page.goto(f"{asgi_server.url}/desk/")
+    page.wait_for_selector("#desk-ws[data-connected='1']")
+    page.evaluate("""() => window.hotlineDesk.handle({kind: "agent_state", state: "idle",
+        reason: "", action: "ready", at: "2026-12-02T10:00:02.500000+00:00"})""")
+    assert page.locator("#desk-state").inner_text() == "示闲"
+    page.evaluate("""() => window.hotlineDesk.handle({kind: "agent_state", state: "signed_in",
+        reason: "", action: "sign_in", at: "2026-12-02T10:00:01.000000+00:00"})""")
+    assert page.locator("#desk-state").get_attribute("data-state") == "idle"
+    assert page.locator("#desk-state").inner_text() == "示闲"
+    page.evaluate("""() => window.hotlineDesk.handle({kind: "agent_state", state: "not_ready",
+        reason: "break", action: "not_ready", at: "2026-12-02T10:00:03.000000+00:00"})""")
+    assert page.locator("#desk-state").get_attribute("data-state") == "not_ready"

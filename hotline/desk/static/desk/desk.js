@@ -20,7 +20,7 @@
   var $ = function (id) { return document.getElementById(id); };
 
   var desk = {
-    state: "signed_out", reason: "", since: null, wrapUntil: null,
+    state: "signed_out", reason: "", since: null, stateAt: null, wrapUntil: null,
     call: null, phase: "", answeredAt: null, onHold: false, consulting: false,
     conference: false, parties: [], monitors: [], loadedCall: null, offset: 0,
     commands: {}, socket: null, retry: 0
@@ -58,7 +58,16 @@
 
   // --- state --------------------------------------------------------------------------------
   function show(el, yes) { if (el) { el.hidden = !yes; } }
+  // The POST response and the websocket both carry a state with the server time it began; they
+  // can arrive out of order (the sign-in event after the ready response), so an older one is
+  // dropped rather than shown over the newer.
+  function stale(iso) {
+    var at = parse(iso);
+    return !!(at && desk.stateAt && at < desk.stateAt);
+  }
   function applyState(state, reason, sinceIso, wrapIso) {
+    if (stale(sinceIso)) { return; }
+    if (parse(sinceIso)) { desk.stateAt = parse(sinceIso); }
     desk.state = state;
     desk.reason = reason || "";
     desk.since = parse(sinceIso) || serverNow();
@@ -228,6 +237,7 @@
         snapshot(ev);
         break;
       case "agent_state":
+        if (stale(ev.at)) { break; }
         if (ev.state !== "ringing" && ev.state !== "talking" && ev.state !== "wrap_up" &&
             (ev.action === "caller_gone" || ev.action === "no_answer")) {
           say(ev.action === "caller_gone" ? T.gone : T.missed, "error");
@@ -261,6 +271,7 @@
         break;
     }
   }
+  desk.handle = handle; // tests replay events in a chosen order
 
   // The gateway reports the call's legs as parties: {role, label, mode}; the caller and the
   // agent are always there, "consult" is the person consulted, "party" a third party of a

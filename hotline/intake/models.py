@@ -1,0 +1,54 @@
+"""The record of every message that reached the hotline on a channel, kept as it came."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from hotline.orders.models import Channel, Contact, Order
+
+
+def raw_path(instance: ReceivedMessage, filename: str) -> str:
+    # A generated name: nothing the sender chose (or who the sender is) reaches the disk.
+    stamp = instance.received_at
+    return f"inbound/{stamp:%Y/%m}/{uuid.uuid4().hex}{filename}"
+
+
+class ReceivedMessage(models.Model):
+    class Outcome(models.TextChoices):
+        CREATED = "created", _("New order")
+        ATTACHED = "attached", _("Added to an order")
+        CONTACT = "contact", _("Contact only")
+        REFUSED = "refused", _("Refused")
+
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    message_id = models.CharField(_("message id"), max_length=255, blank=True)
+    received_at = models.DateTimeField(_("received"), db_index=True)
+    sender = models.CharField(_("sender"), max_length=255, blank=True)
+    called_number = models.CharField(_("sent to"), max_length=255, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices)
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="received_messages", verbose_name=_("contact"))
+    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="received_messages", verbose_name=_("order"))
+    raw = models.FileField(_("payload"), upload_to=raw_path, max_length=255, blank=True)
+    raw_size = models.PositiveIntegerField(_("payload size"), default=0)
+    sha256 = models.CharField(max_length=64, blank=True)
+    meta = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name = _("received message")
+        verbose_name_plural = _("received messages")
+        constraints = [
+            # A retried delivery is recorded once; messages without an id are never merged.
+            models.UniqueConstraint(fields=["channel", "message_id"], condition=~Q(message_id=""),
+                                    name="intake_message_once_per_channel"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.message_id or self.pk}"
