@@ -52,8 +52,12 @@ demo: venv
 	HOTLINE_DEBUG=$${HOTLINE_DEBUG:-1} $(PY) manage.py migrate -v0
 	HOTLINE_DEBUG=$${HOTLINE_DEBUG:-1} $(PY) manage.py load_demo
 
+# Two pytest workers (pytest-xdist): the suite waits on live peers, sockets and browsers much of
+# the time, so two processes on two cores finish it in well under the serial time. Each worker
+# has its own SQLite file or PostgreSQL test database. PYTEST_WORKERS=0 runs it in one process.
+PYTEST_WORKERS ?= 2
 test: venv debian messages
-	$(PY) -m pytest --durations=15 $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --durations=15 $(PYTEST_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check hotline tests bench

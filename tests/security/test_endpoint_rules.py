@@ -171,13 +171,12 @@ def _client(user: Any) -> Client:
     return client
 
 
-def _page(user: Any, url: str, name: str) -> Any:
-    client = _client(user)
-    if name == "portal:logout":
-        return client.post(url)
+def _page(client: Client, user: Any, url: str, name: str) -> Any:
+    if name == "portal:logout":  # on a client of its own: it ends the session
+        return _client(user).post(url)
     response = client.get(url)
     if response.status_code == 405:
-        response = _client(user).post(url)
+        response = client.post(url)
     return response
 
 
@@ -185,28 +184,32 @@ def _to_login(response: Any) -> bool:
     return response.status_code == 302 and "/login/" in response.get("Location", "")
 
 
-def test_pages_admit_exactly_their_roles(city: City, objects: dict[str, str]) -> None:
+# One test per role, so a parallel run spreads them; one logged-in client per role, as a
+# person browsing from page to page has.
+@pytest.mark.parametrize("who", [None, *USERS])
+def test_pages_admit_exactly_their_roles(city: City, objects: dict[str, str], who: str | None
+                                         ) -> None:
     pages, _missing = declared_pages()
     problems = []
+    user = getattr(city, who) if who else None
+    client = _client(user)
     for route, name, rule in pages:
         url = fill(route, objects)
-        for who in (None, *USERS):
-            user = getattr(city, who) if who else None
-            r = _page(user, url, name)
-            label = f"{who or 'anonymous'} {url} ({name})"
-            if r.status_code >= 500:
-                problems.append(f"{label}: {r.status_code}")
-            elif rule == PUBLIC or rule.public:
-                # (Logging out sends one to the login page: a redirect, not a refusal.)
-                if r.status_code == 403 or (_to_login(r) and name != "portal:logout"):
-                    problems.append(f"{label}: a public page answered {r.status_code}")
-            elif rule.admits(user):
-                # (An administrator who already has an authenticator is sent on from enrolment.)
-                sent_on = name == "portal:two_factor_enrol" and r.status_code == 302
-                if r.status_code == 403 or (_to_login(r) and not sent_on):
-                    problems.append(f"{label}: admitted by the rule, got {r.status_code}")
-            elif not (r.status_code in (403, 404) or _to_login(r)):
-                problems.append(f"{label}: not admitted, got {r.status_code}")
+        r = _page(client, user, url, name)
+        label = f"{who or 'anonymous'} {url} ({name})"
+        if r.status_code >= 500:
+            problems.append(f"{label}: {r.status_code}")
+        elif rule == PUBLIC or rule.public:
+            # (Logging out sends one to the login page: a redirect, not a refusal.)
+            if r.status_code == 403 or (_to_login(r) and name != "portal:logout"):
+                problems.append(f"{label}: a public page answered {r.status_code}")
+        elif rule.admits(user):
+            # (An administrator who already has an authenticator is sent on from enrolment.)
+            sent_on = name == "portal:two_factor_enrol" and r.status_code == 302
+            if r.status_code == 403 or (_to_login(r) and not sent_on):
+                problems.append(f"{label}: admitted by the rule, got {r.status_code}")
+        elif not (r.status_code in (403, 404) or _to_login(r)):
+            problems.append(f"{label}: not admitted, got {r.status_code}")
     assert not problems, "\n".join(problems)
 
 
@@ -214,31 +217,33 @@ def _call(client: Client, method: str, url: str) -> Any:
     return client.generic(method, url, json.dumps({}), content_type="application/json")
 
 
-def test_api_operations_admit_exactly_their_roles(city: City, objects: dict[str, str]) -> None:
+@pytest.mark.parametrize("who", [None, *USERS])
+def test_api_operations_admit_exactly_their_roles(city: City, objects: dict[str, str],
+                                                  who: str | None) -> None:
     operations, _missing = declared_operations()
     problems = []
     # The API's catch-all for unknown actions must not resolve to a real action's route.
     values = {**objects, "action": "no-such-action"}
+    user = getattr(city, who) if who else None
+    client = _client(user)
     for method, route, rule in operations:
         url = fill(route, values)
-        for who in (None, *USERS):
-            user = getattr(city, who) if who else None
-            r = _call(_client(user), method, url)
-            label = f"{who or 'anonymous'} {method} {url}"
-            detail = ""
-            if r.get("Content-Type", "").startswith("application/json"):
-                payload = r.json()
-                detail = payload.get("detail", "") if isinstance(payload, dict) else ""
-            if r.status_code >= 500:
-                problems.append(f"{label}: {r.status_code}")
-            elif rule.public:
-                if r.status_code in (401, 403):
-                    problems.append(f"{label}: a public operation answered {r.status_code}")
-            elif rule.admits(user):
-                if r.status_code == 401 or detail == (rule.refusal or RULE_REFUSAL):
-                    problems.append(f"{label}: admitted by the rule, got {r.status_code} {detail}")
-            elif r.status_code not in (401, 403):
-                problems.append(f"{label}: not admitted, got {r.status_code} {detail}")
+        r = _call(client, method, url)
+        label = f"{who or 'anonymous'} {method} {url}"
+        detail = ""
+        if r.get("Content-Type", "").startswith("application/json"):
+            payload = r.json()
+            detail = payload.get("detail", "") if isinstance(payload, dict) else ""
+        if r.status_code >= 500:
+            problems.append(f"{label}: {r.status_code}")
+        elif rule.public:
+            if r.status_code in (401, 403):
+                problems.append(f"{label}: a public operation answered {r.status_code}")
+        elif rule.admits(user):
+            if r.status_code == 401 or detail == (rule.refusal or RULE_REFUSAL):
+                problems.append(f"{label}: admitted by the rule, got {r.status_code} {detail}")
+        elif r.status_code not in (401, 403):
+            problems.append(f"{label}: not admitted, got {r.status_code} {detail}")
     assert not problems, "\n".join(problems)
 
 
