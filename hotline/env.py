@@ -170,3 +170,25 @@ def single_threaded_numerics() -> None:
     those libraries are imported, variables they read; it reads none of ours."""
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(variable, "1")
+
+
+def smtp_relay_settings(url: str) -> dict[str, object]:
+    """Django's EMAIL_* settings for a relay URL: smtp://[user:password@]host[:port][?starttls=1]
+    or smtps:// (TLS from the first byte). A malformed URL fails loudly at start."""
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise ConfigError(f"HOTLINE_SMTP_RELAY must be smtp://host:port or smtps://..., "
+                          f"got {url!r}")
+    query = parse_qs(parts.query)
+    return {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": parts.hostname,
+        "EMAIL_PORT": parts.port or (465 if parts.scheme == "smtps" else 25),
+        "EMAIL_HOST_USER": unquote(parts.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+        "EMAIL_USE_SSL": parts.scheme == "smtps",
+        "EMAIL_USE_TLS": query.get("starttls", ["0"])[0] in ("1", "true", "yes"),
+        "EMAIL_TIMEOUT": 20,
+    }

@@ -7,6 +7,9 @@ It migrates the database, loads the demo data into an empty one, then starts and
 - ``voice``: the SIP/RTP/IVR gateway (``python -m hotline.voice.server``; SIP on
   HOTLINE_SIP_BIND, 127.0.0.1:5060 by default; ``--no-voice`` or HOTLINE_NO_VOICE=1 leaves
   it out).
+- ``smtp``: the email channel's SMTP receiver (``python -m hotline.intake.email.server``; on
+  HOTLINE_SMTP_LISTEN, 127.0.0.1:2525 by default; ``--no-smtp`` or HOTLINE_NO_SMTP=1 leaves it
+  out).
 SIGINT and SIGTERM are passed on to the children; when one child dies the others are stopped and
 the launcher exits non-zero, so a supervisor (systemd, a container runtime) sees the failure.
 
@@ -163,6 +166,31 @@ def sip_bind() -> tuple[str, int]:
     return env_host_port("HOTLINE_SIP_BIND", "127.0.0.1:5060", 5060)
 
 
+def smtp_listen() -> tuple[str, int]:
+    from hotline.env import env_host_port
+
+    return env_host_port("HOTLINE_SMTP_LISTEN", "127.0.0.1:2525", 2525)
+
+
+def smtp_listen_text() -> str:
+    host, port = smtp_listen()
+    return f"{host}:{port}"
+
+
+def check_smtp_port_free(host: str, port: int) -> None:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise SystemExit(
+                f"[launcher] the SMTP receiver's port {host}:{port} (TCP) is not free: "
+                f"{exc.strerror}. Set HOTLINE_SMTP_LISTEN=127.0.0.1:2526 (for example), or "
+                "start with --no-smtp."
+            ) from exc
+
+
 def check_sip_port_free(host: str, port: int) -> None:
     """Fail before starting anything when the SIP port is taken, saying what to do."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -190,7 +218,7 @@ def proxy_options() -> list[str]:
     return ["--proxy-headers", "--forwarded-allow-ips", ",".join(trusted)]
 
 
-def children(host: str, port: int, *, voice: bool = False) -> list[Child]:
+def children(host: str, port: int, *, voice: bool = False, smtp: bool = False) -> list[Child]:
     kids = [
         Child("web", [
             sys.executable, "-m", "uvicorn", "hotline.asgi:application",
@@ -205,6 +233,8 @@ def children(host: str, port: int, *, voice: bool = False) -> list[Child]:
     ]
     if voice:
         kids.append(Child("voice", [sys.executable, "-m", "hotline.voice.server"]))
+    if smtp:
+        kids.append(Child("smtp", [sys.executable, "-m", "hotline.intake.email.server"]))
     return kids
 
 
@@ -283,6 +313,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="do not load demo data (also: HOTLINE_NO_DEMO=1)")
     parser.add_argument("--no-voice", action="store_true",
                         help="do not start the voice gateway (also: HOTLINE_NO_VOICE=1)")
+    parser.add_argument("--no-smtp", action="store_true",
+                        help="do not start the SMTP receiver (also: HOTLINE_NO_SMTP=1)")
     args = parser.parse_args(argv)
     from hotline.env import env_bool
 
@@ -291,6 +323,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     voice = not (args.no_voice or env_bool("HOTLINE_NO_VOICE", False))
     if voice:
         check_sip_port_free(*sip_bind())
+    smtp = not (args.no_smtp or env_bool("HOTLINE_NO_SMTP", False))
+    if smtp:
+        check_smtp_port_free(*smtp_listen())
 
     welcome = prepare(load_demo=not no_demo)
     logins = [] if welcome is None else demo_login_lines(welcome)
@@ -307,6 +342,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if voice:
             sip_host, sip_port = sip_bind()
             _say(f"call it with a SIP softphone: sip:12345@{sip_host}:{sip_port} (UDP)")
+        if smtp:
+            _say(f"write to it by SMTP: {smtp_listen_text()} (to 12345@<HOTLINE_MAIL_DOMAINS>)")
         if logins:
             _say("demo logins (username, password, role, unit):")
             for line in logins:
@@ -318,7 +355,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(line, flush=True)
         _say("press Ctrl-C to stop")
 
-    return Supervisor(children(args.host, args.port, voice=voice)).run(ready=announce)
+    return Supervisor(children(args.host, args.port, voice=voice, smtp=smtp)).run(ready=announce)
 
 
 if __name__ == "__main__":

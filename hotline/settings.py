@@ -351,6 +351,24 @@ HOTLINE_SIP_DIGEST = [name.upper() for name in env_list("HOTLINE_SIP_DIGEST", ["
 HOTLINE_TTS = env_choice("HOTLINE_TTS", "", ["", "espeak", "tone"])
 HOTLINE_HOLD_MUSIC = env_str("HOTLINE_HOLD_MUSIC", "").strip()
 
+# Email (hotline.intake.email; README "Email channel"): the SMTP receiver `make run` starts, the
+# domains it takes mail for, the hotline's own address (its Reply-To carries each order's
+# token), the relay outbound mail goes through (smtp://user:password@host:port, smtps:// for
+# TLS on connect, ?starttls=1; empty: mail is written to the log) and an IMAP mailbox to poll
+# instead of (or besides) the receiver (imaps://user:password@host/INBOX; empty: none).
+HOTLINE_SMTP_LISTEN = env_host_port("HOTLINE_SMTP_LISTEN", "127.0.0.1:2525", 2525)
+HOTLINE_MAIL_DOMAINS = [d.lower() for d in env_list("HOTLINE_MAIL_DOMAINS", ["hotline.localhost"])]
+HOTLINE_MAIL_FROM = env_str("HOTLINE_MAIL_FROM", f"12345@{HOTLINE_MAIL_DOMAINS[0]}")
+DEFAULT_FROM_EMAIL = HOTLINE_MAIL_FROM
+HOTLINE_SMTP_RELAY = env_str("HOTLINE_SMTP_RELAY", "")
+HOTLINE_IMAP_URL = env_str("HOTLINE_IMAP_URL", "")
+if HOTLINE_SMTP_RELAY:
+    from hotline.env import smtp_relay_settings
+
+    vars().update(smtp_relay_settings(HOTLINE_SMTP_RELAY))
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
 # Days back the duplicate detection looks for similar open orders (hotline.triage.similar).
 HOTLINE_SIMILAR_WINDOW_DAYS = env_int_at_least("HOTLINE_SIMILAR_WINDOW_DAYS", 30, 1)
 # The hotline's number as the citizens' pages show it.

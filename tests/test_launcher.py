@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import smtplib
 import socket
 import sqlite3
 import subprocess
@@ -48,6 +49,8 @@ class Launched:
         env.update(HOTLINE_SIP_BIND=f"127.0.0.1:{self.sip_port}", HOTLINE_TTS="tone",
                    HOTLINE_RTP_PORTS=f"{self.sip_port + 2}-{self.sip_port + 11}")
         self.port = free_port()
+        self.smtp_port = free_port()
+        env.update(HOTLINE_SMTP_LISTEN=f"127.0.0.1:{self.smtp_port}")
         self.lines: list[str] = []
         self.process = subprocess.Popen(
             [sys.executable, "-m", "hotline.launcher", "--host", "127.0.0.1",
@@ -129,8 +132,18 @@ def test_serves_pages_and_stops_all_children_on_sigterm(data_dir: Path) -> None:
         launched.wait_until_ready()
         assert f"http://127.0.0.1:{launched.port}/" in launched.output
         pids = launched.child_pids()
-        assert set(pids) == {"web", "worker", "scheduler", "voice"}
+        assert set(pids) == {"web", "worker", "scheduler", "voice", "smtp"}
         assert f"sip:12345@127.0.0.1:{launched.sip_port}" in launched.output
+        # The SMTP receiver takes a citizen's mail into an order (250 only once it is stored).
+        with smtplib.SMTP("127.0.0.1", launched.smtp_port, timeout=30) as smtp:
+            refused = smtp.sendmail("zhang@example.org", ["12345@hotline.localhost"],
+                                    b"From: zhang@example.org\r\nSubject: =?utf-8?b?5YGc5rC0?=\r\n"
+                                    b"Message-ID: <l1@example.org>"
+                                    b"\r\n\r\nno water since Monday\r\n")
+            assert refused == {}
+        with sqlite3.connect(data_dir / "hotline.sqlite3", timeout=5) as db:
+            assert db.execute("SELECT channel, title FROM orders_order").fetchall() == [
+                ("email", "停水")]
         with urllib.request.urlopen(launched.url("/login/"), timeout=10) as response:
             assert response.status == 200
             assert b"<form" in response.read()
@@ -150,6 +163,7 @@ def test_serves_pages_and_stops_all_children_on_sigterm(data_dir: Path) -> None:
     assert "worker stopped cleanly (status 0)" in launched.output, launched.output
     assert "scheduler stopped cleanly (status 0)" in launched.output, launched.output
     assert "voice stopped cleanly (status 0)" in launched.output, launched.output
+    assert "smtp stopped cleanly (status 0)" in launched.output, launched.output
 
 
 def test_a_dying_child_stops_the_others_and_fails(data_dir: Path) -> None:

@@ -52,3 +52,30 @@ class ReceivedMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} {self.message_id or self.pk}"
+
+
+class OutboundMail(models.Model):
+    """A mail the hotline sent a citizen: its Message-ID threads the answer back to the order
+    (In-Reply-To), and a bounce that names it is recorded here."""
+
+    class Status(models.TextChoices):
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        BOUNCED = "bounced", _("Bounced")
+
+    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.CASCADE,
+                              related_name="outbound_mails", verbose_name=_("order"))
+    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="outbound_mails", verbose_name=_("contact"))
+    message_id = models.CharField(_("message id"), max_length=255, unique=True)
+    to = models.CharField(_("to"), max_length=255)
+    subject = models.CharField(_("subject"), max_length=255)
+    purpose = models.CharField(_("purpose"), max_length=32)
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices)
+    error = models.CharField(_("error"), max_length=255, blank=True)
+    sent_at = models.DateTimeField(_("sent"))
+
+    class Meta:
+        ordering = ["-sent_at"]
+        verbose_name = _("outbound mail")
+        verbose_name_plural = _("outbound mails")

@@ -309,7 +309,8 @@ def test_make_run_serves_without_debug_pages(tmp_path: Path) -> None:
     import time
 
     port = _free_port()
-    env = production_env(tmp_path, HOTLINE_NO_DEMO="1", HOTLINE_NO_VOICE="1")
+    env = production_env(tmp_path, HOTLINE_NO_DEMO="1", HOTLINE_NO_VOICE="1",
+                         HOTLINE_NO_SMTP="1")
     for name in ("HOTLINE_DEBUG", "DJANGO_SETTINGS_MODULE"):
         env.pop(name)  # as a newcomer's shell has them: unset
     process = subprocess.Popen(
