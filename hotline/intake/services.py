@@ -48,6 +48,12 @@ class Refused(ServiceError):
     status = 400
 
 
+def do_refuse(msg: InboundMessage, reason: str, field: str = "") -> Receipt:
+    """Refuse a message an adapter cannot take (a mail without a sender): recorded and logged
+    like ``do_receive``'s own refusals."""
+    return _refuse(msg, reason, field)
+
+
 def _refuse(msg: InboundMessage, reason: str, field: str = "") -> Receipt:
     """A refusal is recorded (who sent what, why) without its payload, and logged."""
     log.warning("refused %s message %r from %r: %s", msg.channel, msg.message_id,

@@ -12,13 +12,14 @@ import logging
 
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from hotline.intake import tokens
 from hotline.intake.email.outbound import send_citizen_mail
 from hotline.intake.email.parse import ParsedMail, parse_mail
 from hotline.intake.messages import Outcome, Receipt
 from hotline.intake.models import OutboundMail
-from hotline.intake.services import do_receive
+from hotline.intake.services import do_receive, do_refuse
 from hotline.orders.models import Contact, Order
 
 log = logging.getLogger("hotline.intake.email")
@@ -63,6 +64,10 @@ def deliver_mail(raw: bytes, recipients: list[str]) -> tuple[int, str]:
         found = _record_bounce(parsed)
         log.info("bounce for %s: %s (%d recorded)", parsed.bounce_for, parsed.bounce_reason, found)
         return 250, "2.0.0 bounce recorded"
+    if not parsed.message.sender_email:
+        receipt = do_refuse(parsed.message, gettext_noop("the mail has no sender address"),
+                            "sender")
+        return 550, f"5.1.7 {receipt.reason}"
     _thread(parsed)
     if parsed.auto_submitted:
         parsed.message.create_order = False  # an auto-reply is kept, never made an order

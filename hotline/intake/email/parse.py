@@ -62,7 +62,8 @@ def html_to_text(markup: str) -> str:
     markup = re.sub(r"(?is)<(script|style)\b.*?</\1\s*>", " ", markup)
     markup = re.sub(r"(?i)<br\s*/?>|</p\s*>|</div\s*>", "\n", markup)
     text = html.unescape(re.sub(r"<[^>]*>", " ", markup))
-    return "\n".join(" ".join(line.split()) for line in text.splitlines()).strip()
+    lines = (" ".join(line.split()) for line in text.splitlines())
+    return "\n".join(line for line in lines if line)
 
 
 def _bodies(msg: Message) -> tuple[str, str, list[InboundFile], Message | None]:
