@@ -369,6 +369,16 @@ if HOTLINE_SMTP_RELAY:
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 
+# SMS (hotline.intake.sms; README "SMS channel"): the provider (log: written to the log; http: a
+# gateway's HTTP API at HOTLINE_SMS_HTTP_URL with HOTLINE_SMS_HTTP_KEY), the secret that signs
+# its webhooks (inbound messages, delivery reports), the hotline's SMS number and how many
+# messages one phone may get in an hour.
+HOTLINE_SMS_PROVIDER = env_choice("HOTLINE_SMS_PROVIDER", "log", ["log", "http"])
+HOTLINE_SMS_HTTP_URL = env_str("HOTLINE_SMS_HTTP_URL", "")
+HOTLINE_SMS_HTTP_KEY = env_str("HOTLINE_SMS_HTTP_KEY", "")
+HOTLINE_SMS_WEBHOOK_SECRET = env_str("HOTLINE_SMS_WEBHOOK_SECRET", "")
+HOTLINE_SMS_PER_PHONE_HOUR = env_int_at_least("HOTLINE_SMS_PER_PHONE_HOUR", 10, 1)
+
 # Days back the duplicate detection looks for similar open orders (hotline.triage.similar).
 HOTLINE_SIMILAR_WINDOW_DAYS = env_int_at_least("HOTLINE_SIMILAR_WINDOW_DAYS", 30, 1)
 # The hotline's number as the citizens' pages show it.

@@ -3,12 +3,15 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from hotline.api.urls import api
+from hotline.intake.sms.webhook import sms_webhook
 from hotline.web.access import public_page
 
 urlpatterns = [
     path("api/v1/", api.urls),
     # Django's i18n URLconf, with its one view declared public (hotline.core.rules).
     path("i18n/setlang/", public_page(set_language), name="set_language"),
+    # Channels' machine endpoints (hotline.intake): each authenticates its caller itself.
+    path("intake/sms/webhook/", sms_webhook, name="sms_webhook"),
     path("knowledge/", include("hotline.portal.knowledge_urls")),
     path("insight/", include("hotline.portal.insight_urls")),
     path("triage/", include("hotline.portal.triage_urls")),

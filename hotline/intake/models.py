@@ -79,3 +79,52 @@ class OutboundMail(models.Model):
         ordering = ["-sent_at"]
         verbose_name = _("outbound mail")
         verbose_name_plural = _("outbound mails")
+
+
+class SmsMessage(models.Model):
+    """Every SMS in and out, for the contact's history and the statistics."""
+
+    class Direction(models.TextChoices):
+        INBOUND = "in", _("Inbound")
+        OUTBOUND = "out", _("Outbound")
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("Received")
+        SENT = "sent", _("Sent")
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Failed")
+        REFUSED = "refused", _("Not sent")
+
+    direction = models.CharField(_("direction"), max_length=3, choices=Direction.choices)
+    phone = models.CharField(_("phone"), max_length=32, db_index=True)
+    text = models.TextField(_("text"))
+    purpose = models.CharField(_("purpose"), max_length=32, blank=True)
+    provider = models.CharField(_("provider"), max_length=16)
+    provider_id = models.CharField(_("provider message id"), max_length=128, blank=True,
+                                   db_index=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices)
+    error = models.CharField(_("error"), max_length=255, blank=True)
+    parts = models.PositiveSmallIntegerField(_("parts"), default=1)
+    created_at = models.DateTimeField(_("time"), db_index=True)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="sms_messages", verbose_name=_("order"))
+    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="sms_messages", verbose_name=_("contact"))
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("SMS")
+        verbose_name_plural = _("SMS messages")
+
+
+class SmsOptOut(models.Model):
+    """A phone whose owner replied TD (退订): no more notifications to it."""
+
+    phone = models.CharField(_("phone"), max_length=32, unique=True)
+    at = models.DateTimeField(_("time"))
+    text = models.CharField(_("their message"), max_length=160, blank=True)
+
+    class Meta:
+        verbose_name = _("SMS opt-out")
+        verbose_name_plural = _("SMS opt-outs")

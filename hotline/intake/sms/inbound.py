@@ -1,0 +1,66 @@
+"""An SMS from a citizen, whatever provider brought it: TD (退订) opts the phone out; anything
+else goes through ``do_receive`` (a new order, or added to the order it quotes) and is
+answered on the channel with the acceptance number."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+
+from hotline.core.phones import normalise_phone
+from hotline.intake.messages import InboundMessage, Outcome, Receipt
+from hotline.intake.models import SmsMessage, SmsOptOut
+from hotline.intake.services import do_receive
+from hotline.intake.sms import templates
+from hotline.intake.sms.outbound import send_sms
+from hotline.orders.models import Contact, Order
+
+OPT_OUT_WORDS = frozenset({"TD", "T", "N", "退订", "STOP", "UNSUBSCRIBE"})
+MAX_SMS_CHARS = 2000  # a long concatenated message; more is not an SMS
+
+
+def receive_sms(*, provider: str, provider_id: str, phone: str, text: str, to: str = "",
+                at: dt.datetime | None = None) -> Receipt | None:
+    """Take one inbound SMS; None when it was an opt-out."""
+    phone, now = normalise_phone(phone), at or timezone.now()
+    text = text[:MAX_SMS_CHARS]
+    if text.strip().upper() in OPT_OUT_WORDS:
+        SmsOptOut.objects.get_or_create(phone=phone, defaults={"at": now, "text": text[:160]})
+        _log_inbound(provider, provider_id, phone, text, now, None, None)
+        send_sms(phone, templates.opted_out(), purpose="requested")
+        return None
+    receipt = do_receive(InboundMessage(
+        channel="sms", text=text, sender_phone=phone, message_id=f"{provider}:{provider_id}",
+        raw=text.encode(), raw_extension=".txt", called_number=to, occurred_at=now))
+    if receipt.outcome in (Outcome.DUPLICATE, Outcome.REFUSED):
+        return receipt  # a retried delivery was answered the first time; a refusal is logged
+    contact = Contact.objects.filter(pk=receipt.contact_id or 0).first()
+    order = Order.objects.filter(number=receipt.order_number).first() if receipt.order_number \
+        else None
+    _log_inbound(provider, provider_id, phone, text, now, order, contact)
+    if order is not None:  # the number only: nothing that says what the matter is
+        text_back = (templates.accepted(order.number) if receipt.outcome == Outcome.CREATED
+                     else templates.added(order.number))
+        send_sms(phone, text_back, purpose="accepted", order=order, contact=contact)
+    return receipt
+
+
+def _log_inbound(provider: str, provider_id: str, phone: str, text: str, now: dt.datetime,
+                 order: Order | None, contact: Contact | None) -> None:
+    SmsMessage.objects.create(
+        direction=SmsMessage.Direction.INBOUND, phone=phone, text=text, provider=provider,
+        provider_id=provider_id[:128], status=SmsMessage.Status.RECEIVED, created_at=now,
+        order=order, contact=contact)
+
+
+def record_delivery(*, provider: str, provider_id: str, delivered: bool, error: str = "",
+                    at: dt.datetime | None = None) -> int:
+    """A delivery report: the outbound message's status; how many rows it named (0 or 1).
+    Matched by the provider's message id alone: a centre that changed providers still gets
+    the reports for messages the old one took (``provider`` is the reporting one)."""
+    status = SmsMessage.Status.DELIVERED if delivered else SmsMessage.Status.FAILED
+    return SmsMessage.objects.filter(
+        direction=SmsMessage.Direction.OUTBOUND, provider_id=provider_id,
+    ).update(status=status, error=error[:255], delivered_at=(at or timezone.now())
+             if delivered else None)
