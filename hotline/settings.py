@@ -379,6 +379,12 @@ HOTLINE_SMS_HTTP_KEY = env_str("HOTLINE_SMS_HTTP_KEY", "")
 HOTLINE_SMS_WEBHOOK_SECRET = env_str("HOTLINE_SMS_WEBHOOK_SECRET", "")
 HOTLINE_SMS_PER_PHONE_HOUR = env_int_at_least("HOTLINE_SMS_PER_PHONE_HOUR", 10, 1)
 
+# Open311 GeoReport v2 (/open311/; README "Open311"): the jurisdiction_id clients name, who to
+# ask for a key, and how many calls one key may make a minute.
+HOTLINE_OPEN311_JURISDICTION = env_str("HOTLINE_OPEN311_JURISDICTION", "12345.localhost")
+HOTLINE_OPEN311_CONTACT = env_str("HOTLINE_OPEN311_CONTACT", "12345 hotline centre")
+HOTLINE_OPEN311_PER_KEY_MINUTE = env_int_at_least("HOTLINE_OPEN311_PER_KEY_MINUTE", 600, 1)
+
 # Days back the duplicate detection looks for similar open orders (hotline.triage.similar).
 HOTLINE_SIMILAR_WINDOW_DAYS = env_int_at_least("HOTLINE_SIMILAR_WINDOW_DAYS", 30, 1)
 # The hotline's number as the citizens' pages show it.

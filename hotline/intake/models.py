@@ -128,3 +128,21 @@ class SmsOptOut(models.Model):
     class Meta:
         verbose_name = _("SMS opt-out")
         verbose_name_plural = _("SMS opt-outs")
+
+
+class Open311Key(models.Model):
+    """An Open311 client's API key (``manage.py issue_open311_key NAME``): only its SHA-256 is
+    kept, so the database never holds a usable key."""
+
+    name = models.CharField(_("client"), max_length=100)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(_("issued"))
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Open311 API key")
+        verbose_name_plural = _("Open311 API keys")
+
+    def __str__(self) -> str:
+        return self.name
