@@ -41,7 +41,7 @@ TITLE_CHARS = 60
 
 def max_inbound_bytes() -> int:
     """The largest payload kept (a mail with its attachments); larger is refused."""
-    return int(getattr(settings, "HOTLINE_MAX_INBOUND_BYTES", 30 * 1024 * 1024))
+    return int(settings.HOTLINE_MAX_INBOUND_BYTES)
 
 
 class Refused(ServiceError):
