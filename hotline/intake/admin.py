@@ -1,0 +1,65 @@
+"""Django admin for the channels: what arrived (received messages with their kept payload),
+what went out (mails, SMS) and their delivery, opt-outs and Open311 keys. The records are
+written by the channels only: read-only here, except that a key can be revoked."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from hotline.directory.admin import HotlineAdminMixin, ReadOnlyAdminMixin
+from hotline.intake.models import (
+    Open311Key,
+    OutboundMail,
+    ReceivedMessage,
+    SmsMessage,
+    SmsOptOut,
+)
+
+
+@admin.register(ReceivedMessage)
+class ReceivedMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("received_at", "channel", "outcome", "order", "reason", "raw_size")
+    list_filter = ("channel", "outcome")
+    search_fields = ("message_id", "order__number")
+    date_hierarchy = "received_at"
+
+
+@admin.register(OutboundMail)
+class OutboundMailAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("sent_at", "purpose", "status", "order", "error")
+    list_filter = ("status", "purpose")
+    search_fields = ("order__number", "message_id")
+
+
+@admin.register(SmsMessage)
+class SmsMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("created_at", "direction", "purpose", "status", "parts", "provider", "order")
+    list_filter = ("direction", "status", "purpose", "provider")
+    search_fields = ("order__number", "provider_id")
+
+
+@admin.register(SmsOptOut)
+class SmsOptOutAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("phone", "at")
+    search_fields = ("phone",)
+
+
+@admin.register(Open311Key)
+class Open311KeyAdmin(HotlineAdminMixin, admin.ModelAdmin):
+    list_display = ("name", "created_at", "last_used_at", "revoked_at")
+    fields = ("name", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = ("name", "created_at", "last_used_at", "revoked_at")
+    actions = ["revoke"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # keys are issued by `manage.py issue_open311_key`, which shows them once
+
+    @admin.action(description=_("Revoke the selected keys"))
+    def revoke(self, request: HttpRequest, queryset: object) -> None:
+        from django.db.models import QuerySet
+
+        assert isinstance(queryset, QuerySet)
+        queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
