@@ -146,3 +146,28 @@ class Open311Key(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CitizenNotice(models.Model):
+    """That the citizen was told of an event of their order (accepted, answered, closed), on
+    which channel, and how it went. One per event: a rerun of the job never tells twice."""
+
+    class Status(models.TextChoices):
+        SENT = "sent", _("Sent")
+        SKIPPED = "skipped", _("Not sent")
+        FAILED = "failed", _("Failed")
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="citizen_notices",
+                              verbose_name=_("order"))
+    event = models.OneToOneField("orders.OrderEvent", on_delete=models.PROTECT,
+                                 related_name="citizen_notice", verbose_name=_("event"))
+    kind = models.CharField(_("event"), max_length=16)
+    channel = models.CharField(_("channel"), max_length=16, blank=True)
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices)
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    at = models.DateTimeField(_("time"))
+
+    class Meta:
+        ordering = ["-at"]
+        verbose_name = _("citizen notice")
+        verbose_name_plural = _("citizen notices")
