@@ -57,7 +57,7 @@ demo: venv
 # has its own SQLite file or PostgreSQL test database. PYTEST_WORKERS=0 runs it in one process.
 PYTEST_WORKERS ?= 2
 test: venv debian messages
-	$(PY) -m pytest -n $(PYTEST_WORKERS) --durations=15 $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=15 $(PYTEST_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check hotline tests bench

@@ -161,3 +161,21 @@ def _append_only_logs_flushable_on_sqlite(request: pytest.FixtureRequest) -> Ite
     with connection.cursor() as cursor:
         for _, trigger in _APPEND_ONLY:
             cursor.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+
+
+# Under pytest-xdist (`make test` runs two workers) the tests that drive baresip phones through
+# a call with the agent desk measure what each phone heard against the time of each step; two of
+# them at once on two shared cores lose those recordings. They run on one worker, one after the
+# other (``--dist loadgroup``); everything else is spread.
+LIVE_PHONE_MODULES = frozenset({
+    "tests.voice.test_agent_commands", "tests.voice.test_agent_calls",
+    "tests.voice.test_baresip", "tests.voice.test_gateway_baresip",
+    "tests.voice.test_phones_baresip", "tests.e2e.test_desk_call_browser",
+})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        module = getattr(item, "module", None)
+        if module is not None and module.__name__ in LIVE_PHONE_MODULES:
+            item.add_marker(pytest.mark.xdist_group("live-phones"))

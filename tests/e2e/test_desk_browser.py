@@ -188,13 +188,15 @@ def test_a_late_state_event_does_not_undo_a_newer_state(asgi_server: AsgiServer,
     log_in(page, asgi_server.url, "alice")
     page.goto(f"{asgi_server.url}/desk/")
     page.wait_for_selector("#desk-ws[data-connected='1']")
+    page.click("[data-testid=btn-sign-in]")  # a real state first: the snapshot is in
+    state_is(page, "signed_in")
     page.evaluate("""() => window.hotlineDesk.handle({kind: "agent_state", state: "idle",
-        reason: "", action: "ready", at: "2026-12-02T10:00:02.500000+00:00"})""")
+        reason: "", action: "ready", at: "2030-12-02T10:00:02.500000+00:00"})""")
     assert page.locator("#desk-state").inner_text() == "示闲"
     page.evaluate("""() => window.hotlineDesk.handle({kind: "agent_state", state: "signed_in",
-        reason: "", action: "sign_in", at: "2026-12-02T10:00:01.000000+00:00"})""")
+        reason: "", action: "sign_in", at: "2030-12-02T10:00:01.000000+00:00"})""")
     assert page.locator("#desk-state").get_attribute("data-state") == "idle"
     assert page.locator("#desk-state").inner_text() == "示闲"
     page.evaluate("""() => window.hotlineDesk.handle({kind: "agent_state", state: "not_ready",
-        reason: "break", action: "not_ready", at: "2026-12-02T10:00:03.000000+00:00"})""")
+        reason: "break", action: "not_ready", at: "2030-12-02T10:00:03.000000+00:00"})""")
     assert page.locator("#desk-state").get_attribute("data-state") == "not_ready"

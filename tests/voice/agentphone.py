@@ -19,6 +19,7 @@ import asyncio
 import logging
 import random
 import shutil
+import tempfile
 import socket
 import struct
 import wave
@@ -152,13 +153,13 @@ class AgentPhone:
     output: list[str] = field(default_factory=list)
     stamps: list[tuple[float, str]] = field(default_factory=list)
 
-    @property
-    def heard_dir(self) -> Path:
-        return self.directory / "heard"
+    heard_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="heard-")))
 
     async def start(self) -> None:
+        # baresip's sndfile names its dumps in a 128-byte buffer: under a long test directory
+        # (pytest-xdist adds popen-gwN/) the name is cut and nothing is written. The dumps go
+        # to a short temporary folder of their own instead.
         self.directory.mkdir(parents=True)
-        self.heard_dir.mkdir()
         source = self.directory / "voice.wav"
         write_tone(source, self.frequency)
         (self.directory / "config").write_text(
