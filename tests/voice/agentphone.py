@@ -19,9 +19,9 @@ import asyncio
 import logging
 import random
 import shutil
-import tempfile
 import socket
 import struct
+import tempfile
 import wave
 from collections.abc import Callable
 from dataclasses import dataclass, field
