@@ -9,6 +9,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     # Django's i18n URLconf, with its one view declared public (hotline.core.rules).
     path("i18n/setlang/", public_page(set_language), name="set_language"),
+    path("citizen/", include("hotline.portal.citizen_urls")),
     path("knowledge/", include("hotline.portal.knowledge_urls")),
     path("insight/", include("hotline.portal.insight_urls")),
     path("triage/", include("hotline.portal.triage_urls")),
