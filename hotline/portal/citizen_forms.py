@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -39,8 +39,8 @@ class MultipleFileField(forms.FileField):
 def _category_groups() -> list[tuple[str, list[tuple[str, str]]]]:
     """Top-level categories as option groups of their active leaves (a two-step pick that works
     as one select without JS; the script splits it in two)."""
-    rows = list(Category.objects.filter(active=True).values("code", "name", "level",
-                                                             "parent_id", "pk"))
+    rows: list[dict[str, Any]] = [dict(r) for r in Category.objects.filter(active=True)
+                                  .values("code", "name", "level", "parent_id", "pk")]
     by_pk = {r["pk"]: r for r in rows}
 
     def top(row: dict[str, Any]) -> dict[str, Any]:
@@ -70,7 +70,7 @@ class SubmitForm(forms.Form):
                                 max_value=90)
     longitude = forms.FloatField(label=_("Longitude"), required=False, min_value=-180,
                                  max_value=180)
-    files = MultipleFileField(label=_("Photos and files"), required=False,
+    uploads = MultipleFileField(label=_("Photos and files"), required=False,
                               widget=MultipleFileInput())
     anonymous = forms.BooleanField(label=_("Submit without giving my phone number"),
                                    required=False)
@@ -88,13 +88,14 @@ class SubmitForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["category"].choices = [("", _("Not sure"))] + _category_groups()
+        not_sure: list[Any] = [("", _("Not sure"))]
+        cast(forms.ChoiceField, self.fields["category"]).choices = not_sure + _category_groups()
         self.fields["category"].widget.attrs["data-group-label"] = _("Area")
-        self.fields["district"].choices = [("", _("Choose a district"))] + [
+        cast(forms.ChoiceField, self.fields["district"]).choices = [("", _("Choose a district"))] + [
             (d.code, d.name) for d in District.objects.all()]
         streets = Unit.objects.filter(kind=UnitKind.STREET, active=True) \
             .select_related("district")
-        self.fields["street"].choices = [("", _("Not sure"))] + [
+        cast(forms.ChoiceField, self.fields["street"]).choices = [("", _("Not sure"))] + [
             (u.code, f"{u.district.name} · {u.name}" if u.district else u.name)
             for u in streets]
         if not settings.HOTLINE_PORTAL_ANONYMOUS:
@@ -107,8 +108,8 @@ class SubmitForm(forms.Form):
             raise forms.ValidationError(_("Enter an 11-digit mobile phone number."))
         return phone
 
-    def clean_files(self) -> list[UploadedFile]:
-        files: list[UploadedFile] = self.cleaned_data.get("files") or []
+    def clean_uploads(self) -> list[UploadedFile]:
+        files: list[UploadedFile] = self.cleaned_data.get("uploads") or []
         if len(files) > settings.HOTLINE_PORTAL_MAX_FILES:
             raise forms.ValidationError(_("Attach at most %(count)d files.")
                                         % {"count": settings.HOTLINE_PORTAL_MAX_FILES})
@@ -121,7 +122,7 @@ class SubmitForm(forms.Form):
         return files
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if not data.get("anonymous") and not data.get("phone") and "phone" not in self.errors:
             self.add_error("phone", _("Enter your mobile phone number, or submit anonymously."))
         street = data.get("street")

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from hotline.core.clientaddr import client_address
 from hotline.core.errors import ServiceError
+from hotline.directory.models import Unit
 from hotline.intake import phone_codes, tokens
 from hotline.intake.messages import InboundFile
 from hotline.intake.services import do_receive
@@ -106,15 +107,15 @@ def submit(request: HttpRequest) -> HttpResponse:
             status=429)
     street = ""
     if data.get("street"):
-        street = next((label.split(" · ")[-1] for code, label in form.fields["street"].choices
-                       if code == data["street"]), "")
+        street = Unit.objects.filter(code=data["street"]).values_list("name", flat=True) \
+            .first() or ""
     receipt = do_receive(web_message(WebSubmission(
         order_type=data["order_type"], category=data.get("category") or "", text=data["text"],
         district=data["district"], street=street, address=data.get("address") or "",
         phone="" if anonymous else data["phone"], email="" if anonymous else data.get("email") or "",
         name="" if anonymous else data.get("name") or "", anonymous=anonymous,
         latitude=data.get("latitude"), longitude=data.get("longitude"),
-        files=[InboundFile(f.name, f.read(), f.content_type or "") for f in data["files"]],
+        files=[InboundFile(f.name, f.read(), f.content_type or "") for f in data["uploads"]],
     )))
     if not receipt.accepted or not receipt.order_number:
         return render(request, "citizen/refused.html", {

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.core import mail
@@ -80,7 +80,7 @@ def test_home_links_submit_follow_and_knowledge(client: Client, city: City) -> N
 
 def test_submit_with_sms_code_creates_order_through_intake(client: Client, city: City) -> None:
     number = submit_verified(client, email="a@example.org",
-                             files=SimpleUploadedFile("photo.png", PNG, "image/png"),
+                             uploads=SimpleUploadedFile("photo.png", PNG, "image/png"),
                              latitude="26.08", longitude="119.30")
     order = Order.objects.get(number=number)
     assert order.channel == "web" and order.type == "complaint"
@@ -109,8 +109,8 @@ def test_wrong_code_is_refused_and_code_wears_out(client: Client, city: City) ->
     assert not Order.objects.exists()
 
 
-def test_codes_limited_per_phone(client: Client, city: City, settings: object) -> None:
-    setattr(settings, "HOTLINE_PORTAL_CODES_PER_PHONE", 2)
+def test_codes_limited_per_phone(client: Client, city: City, settings: Any) -> None:
+    settings.HOTLINE_PORTAL_CODES_PER_PHONE = 2
     for _ in range(2):
         assert client.post("/citizen/submit/", form(phone=PHONE, send_code="1")).status_code == 200
     r = client.post("/citizen/submit/", form(phone=PHONE, send_code="1"))
@@ -129,8 +129,8 @@ def test_anonymous_report_keeps_no_phone(client: Client, city: City) -> None:
     assert not LOG_OUTBOX  # nothing sent to anyone
 
 
-def test_anonymous_off_needs_phone(client: Client, city: City, settings: object) -> None:
-    setattr(settings, "HOTLINE_PORTAL_ANONYMOUS", False)
+def test_anonymous_off_needs_phone(client: Client, city: City, settings: Any) -> None:
+    settings.HOTLINE_PORTAL_ANONYMOUS = False
     r = client.post("/citizen/submit/", form(anonymous="on"))
     assert r.status_code == 400 and not Order.objects.exists()
 
@@ -143,14 +143,14 @@ def test_errors_are_summarised_and_linked(client: Client, city: City) -> None:
     assert 'href="#id_district"' in body
 
 
-def test_too_many_files_and_too_large(client: Client, city: City, settings: object) -> None:
-    setattr(settings, "HOTLINE_PORTAL_MAX_FILES", 1)
+def test_too_many_files_and_too_large(client: Client, city: City, settings: Any) -> None:
+    settings.HOTLINE_PORTAL_MAX_FILES = 1
     files = [SimpleUploadedFile(f"p{i}.png", PNG, "image/png") for i in range(2)]
-    r = client.post("/citizen/submit/", form(anonymous="on", files=files))
+    r = client.post("/citizen/submit/", form(anonymous="on", uploads=files))
     assert r.status_code == 400 and "at most 1 files" in r.content.decode()
-    setattr(settings, "HOTLINE_MAX_ATTACHMENT_BYTES", 10)
+    settings.HOTLINE_MAX_ATTACHMENT_BYTES = 10
     r = client.post("/citizen/submit/", form(anonymous="on",
-                                             files=SimpleUploadedFile("p.png", PNG)))
+                                             uploads=SimpleUploadedFile("p.png", PNG)))
     assert r.status_code == 400 and "larger than" in r.content.decode()
     assert not Order.objects.exists()
 
@@ -160,8 +160,8 @@ def test_honeypot_refuses(client: Client, city: City) -> None:
     assert r.status_code == 400 and not Order.objects.exists()
 
 
-def test_submissions_limited_per_address(client: Client, city: City, settings: object) -> None:
-    setattr(settings, "HOTLINE_PORTAL_SUBMISSIONS_PER_ADDRESS", 1)
+def test_submissions_limited_per_address(client: Client, city: City, settings: Any) -> None:
+    settings.HOTLINE_PORTAL_SUBMISSIONS_PER_ADDRESS = 1
     assert client.post("/citizen/submit/", form(anonymous="on")).status_code == 200
     r = client.post("/citizen/submit/", form(anonymous="on"))
     assert r.status_code == 429 and Order.objects.count() == 1
@@ -215,8 +215,8 @@ def test_rating_closes_with_citizen_words_in_history(client: Client, city: City)
     assert r.status_code == 409  # rated once
 
 
-def test_reopen_within_window_only(client: Client, city: City, settings: object) -> None:
-    setattr(settings, "HOTLINE_PORTAL_REOPEN_DAYS", 7)
+def test_reopen_within_window_only(client: Client, city: City, settings: Any) -> None:
+    settings.HOTLINE_PORTAL_REOPEN_DAYS = 7
     number = submit_verified(client)
     _to_callback(city, number)
     client.post(f"/citizen/requests/{number}/rate/", {"satisfaction": "unsatisfied"})
