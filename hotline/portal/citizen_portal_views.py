@@ -16,6 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from hotline.core.clientaddr import client_address
 from hotline.core.errors import ServiceError
@@ -178,15 +179,15 @@ def track(request: HttpRequest, token: str) -> HttpResponse:
 
 # What a citizen is told of each step: the kind of step only, never its note or its actor.
 STEPS = {
-    Action.CREATE: _("Accepted"),
-    Action.ANSWER: _("Answered"),
-    Action.DISPATCH: _("Sent to %(unit)s"),
-    Action.TRANSFER: _("Passed on to %(unit)s"),
-    Action.APPROVE_REPLY: _("Replied"),
-    Action.CALLBACK: _("Closed"),
-    Action.REOPEN: _("Reopened: being handled again"),
-    Action.REJECT: _("Not accepted"),
-    Action.MERGE: _("Merged with another request about the same matter"),
+    Action.CREATE: gettext_lazy("Accepted"),
+    Action.ANSWER: gettext_lazy("Answered"),
+    Action.DISPATCH: gettext_lazy("Sent to %(unit)s"),
+    Action.TRANSFER: gettext_lazy("Passed on to %(unit)s"),
+    Action.APPROVE_REPLY: gettext_lazy("Replied"),
+    Action.CALLBACK: gettext_lazy("Closed"),
+    Action.REOPEN: gettext_lazy("Reopened: being handled again"),
+    Action.REJECT: gettext_lazy("Not accepted"),
+    Action.MERGE: gettext_lazy("Merged with another request about the same matter"),
 }
 
 
