@@ -5,12 +5,13 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
-DEBIAN_PACKAGES := chromium fonts-noto-cjk gettext sip-tester baresip espeak-ng sox kamailio
+DEBIAN_PACKAGES := chromium fonts-noto-cjk gettext sip-tester baresip espeak-ng sox kamailio npm
 # Which executable (or file) proves each Debian package is present.
 DEBIAN_PROBES := /usr/bin/chromium /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc \
-	/usr/bin/msgfmt /usr/bin/sipp /usr/bin/baresip /usr/bin/espeak-ng /usr/bin/sox /usr/sbin/kamailio
+	/usr/bin/msgfmt /usr/bin/sipp /usr/bin/baresip /usr/bin/espeak-ng /usr/bin/sox /usr/sbin/kamailio \
+	/usr/bin/npm
 
-.PHONY: run dev test venv debian messages lint check clean demo
+.PHONY: run dev test venv debian messages lint check clean demo axe
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -52,11 +53,16 @@ demo: venv
 	HOTLINE_DEBUG=$${HOTLINE_DEBUG:-1} $(PY) manage.py migrate -v0
 	HOTLINE_DEBUG=$${HOTLINE_DEBUG:-1} $(PY) manage.py load_demo
 
+# axe-core for the portal's accessibility check (tests/e2e), into the untracked node_modules/.
+AXE_VERSION := 4.10.2
+axe: debian
+	test -f node_modules/axe-core/axe.min.js || npm install --no-save --no-audit --no-fund axe-core@$(AXE_VERSION)
+
 # Two pytest workers (pytest-xdist): the suite waits on live peers, sockets and browsers much of
 # the time, so two processes on two cores finish it in well under the serial time. Each worker
 # has its own SQLite file or PostgreSQL test database. PYTEST_WORKERS=0 runs it in one process.
 PYTEST_WORKERS ?= 2
-test: venv debian messages
+test: venv debian messages axe
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=15 $(PYTEST_ARGS)
 
 lint: venv

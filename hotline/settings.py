@@ -313,6 +313,15 @@ HOTLINE_LOOKUP_WINDOW_SECONDS = env_int_at_least("HOTLINE_LOOKUP_WINDOW_SECONDS"
 HOTLINE_LOOKUP_FAILURES_PER_ADDRESS = env_int_at_least("HOTLINE_LOOKUP_FAILURES_PER_ADDRESS", 10, 1)
 HOTLINE_LOOKUP_FAILURES_PER_NUMBER = env_int_at_least("HOTLINE_LOOKUP_FAILURES_PER_NUMBER", 5, 1)
 HOTLINE_LOOKUP_FAILURES_PER_PHONE = env_int_at_least("HOTLINE_LOOKUP_FAILURES_PER_PHONE", 10, 1)
+# Citizen portal (/citizen/): anonymous requests allowed; days after closing a citizen may ask
+# to reopen; SMS codes and submissions per phone and per client address in an hour.
+HOTLINE_PORTAL_ANONYMOUS = env_bool("HOTLINE_PORTAL_ANONYMOUS", True)
+HOTLINE_PORTAL_REOPEN_DAYS = env_int_at_least("HOTLINE_PORTAL_REOPEN_DAYS", 7, 0)
+HOTLINE_PORTAL_CODES_PER_PHONE = env_int_at_least("HOTLINE_PORTAL_CODES_PER_PHONE", 5, 1)
+HOTLINE_PORTAL_CODES_PER_ADDRESS = env_int_at_least("HOTLINE_PORTAL_CODES_PER_ADDRESS", 20, 1)
+HOTLINE_PORTAL_SUBMISSIONS_PER_ADDRESS = env_int_at_least(
+    "HOTLINE_PORTAL_SUBMISSIONS_PER_ADDRESS", 10, 1)
+HOTLINE_PORTAL_MAX_FILES = env_int_at_least("HOTLINE_PORTAL_MAX_FILES", 5, 0)
 
 # Voice gateway (hotline.voice.gateway.config_from_settings; docs/voice.md "Limits"): incoming calls
 # one process holds, and what one source address may hold and start (0 = that limit off), so

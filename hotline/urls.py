@@ -13,6 +13,7 @@ urlpatterns = [
     # Channels' machine endpoints (hotline.intake): each authenticates its caller itself.
     path("intake/sms/webhook/", sms_webhook, name="sms_webhook"),
     path("open311/", include("hotline.intake.open311.urls")),
+    path("citizen/", include("hotline.portal.citizen_urls")),
     path("knowledge/", include("hotline.portal.knowledge_urls")),
     path("insight/", include("hotline.portal.insight_urls")),
     path("triage/", include("hotline.portal.triage_urls")),

@@ -176,7 +176,7 @@ ACTION_ROLES: dict[Action, frozenset[str]] = {
     A.APPROVE_REPLY: CENTRE_DESK,
     A.DENY_REPLY: CENTRE_DESK,
     A.CALLBACK: CENTRE_DESK | {"system"},
-    A.REOPEN: CENTRE_DESK,
+    A.REOPEN: CENTRE_DESK | {"system"},  # the citizen asks on the portal
     A.ARCHIVE: CENTRE_SUPERVISION | {"system"},
     A.URGE: CENTRE_DESK | {"system"},
     A.SUPERVISE: CENTRE_SUPERVISION | {"leader"},

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from hotline.portal import citizen_portal_views as views
+
+app_name = "citizen"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("submit/", views.submit, name="submit"),
+    path("follow/", views.follow, name="follow"),
+    path("r/<str:token>/", views.track, name="track"),
+    path("requests/<str:number>/", views.timeline, name="timeline"),
+    path("requests/<str:number>/rate/", views.rate, name="rate"),
+    path("requests/<str:number>/reopen/", views.reopen, name="reopen"),
+]
