@@ -61,9 +61,14 @@ axe: debian
 # Two pytest workers (pytest-xdist): the suite waits on live peers, sockets and browsers much of
 # the time, so two processes on two cores finish it in well under the serial time. Each worker
 # has its own SQLite file or PostgreSQL test database. PYTEST_WORKERS=0 runs it in one process.
+# The schemathesis module runs after, in one process: its cases are generated inside one test
+# item per operation group, and its last test checks what the others tried in that process.
 PYTEST_WORKERS ?= 2
+SERIAL_TESTS := tests/api/test_schemathesis.py
 test: venv debian messages axe
-	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=15 $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=15 \
+	  --ignore=$(SERIAL_TESTS) $(PYTEST_ARGS)
+	$(PY) -m pytest -p no:xdist $(PYTEST_ARGS) $(SERIAL_TESTS)
 
 lint: venv
 	$(VENV)/bin/ruff check hotline tests bench
