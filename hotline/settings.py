@@ -395,6 +395,13 @@ HOTLINE_OPEN311_JURISDICTION = env_str("HOTLINE_OPEN311_JURISDICTION", "12345.lo
 HOTLINE_OPEN311_CONTACT = env_str("HOTLINE_OPEN311_CONTACT", "12345 hotline centre")
 HOTLINE_OPEN311_PER_KEY_MINUTE = env_int_at_least("HOTLINE_OPEN311_PER_KEY_MINUTE", 600, 1)
 
+# WeChat official account push (hotline.intake.wechat): the Token of the account's server
+# configuration (empty: every push is refused with 403), and for safe mode the EncodingAESKey
+# and the AppID.
+HOTLINE_WECHAT_TOKEN = env_str("HOTLINE_WECHAT_TOKEN", "")
+HOTLINE_WECHAT_AES_KEY = env_str("HOTLINE_WECHAT_AES_KEY", "")
+HOTLINE_WECHAT_APPID = env_str("HOTLINE_WECHAT_APPID", "")
+
 # Days back the duplicate detection looks for similar open orders (hotline.triage.similar).
 HOTLINE_SIMILAR_WINDOW_DAYS = env_int_at_least("HOTLINE_SIMILAR_WINDOW_DAYS", 30, 1)
 # The hotline's number as the citizens' pages show it.

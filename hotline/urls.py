@@ -1,9 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.decorators.csrf import csrf_exempt
 from django.views.i18n import set_language
 
 from hotline.api.urls import api
 from hotline.intake.sms.webhook import sms_webhook
+from hotline.intake.wechat import wechat_view
 from hotline.web.access import public_page
 
 urlpatterns = [
@@ -12,6 +14,8 @@ urlpatterns = [
     path("i18n/setlang/", public_page(set_language), name="set_language"),
     # Channels' machine endpoints (hotline.intake): each authenticates its caller itself.
     path("intake/sms/webhook/", sms_webhook, name="sms_webhook"),
+    # WeChat pushes sign their query (no session, no CSRF token): see hotline/intake/wechat.py.
+    path("intake/wechat/", public_page(csrf_exempt(wechat_view)), name="intake-wechat"),
     path("open311/", include("hotline.intake.open311.urls")),
     path("citizen/", include("hotline.portal.citizen_urls")),
     path("knowledge/", include("hotline.portal.knowledge_urls")),
