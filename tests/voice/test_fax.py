@@ -91,6 +91,7 @@ def test_a_received_fax_is_a_contact_with_its_pdf_recorded_once(city: object) ->
     receipt = do_deliver_fax(tiff=tiff, caller="13800138000", call_id="fax-call-1@test",
                              called_number="12345")
     assert receipt.outcome == Outcome.CREATED, receipt
+    assert receipt.record_id is not None
     record = ReceivedMessage.objects.get(pk=receipt.record_id)
     assert (record.channel, record.called_number, record.meta["pages"]) == ("fax", "12345", 2)
     with record.raw.open("rb") as stored:
