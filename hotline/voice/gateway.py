@@ -116,6 +116,7 @@ class GatewayConfig:
     # Failed REGISTERs for one extension, from any addresses, that lock it, and for how long.
     extension_max_failures: int = USER_MAX_FAILURES
     extension_lock_seconds: float = USER_LOCK_SECONDS
+    fax_numbers: frozenset[str] = frozenset()  # called numbers answered by T.30
 
 
 class RtpPortPool:
@@ -374,6 +375,7 @@ class VoiceGateway:
         self.peak_calls = 0
         self._tasks: set[asyncio.Task[Any]] = set()
         self.agents: Any = None  # hotline.voice.agentcalls.AgentCalls, set by the server
+        self.fax: Any = None  # hotline.voice.fax.calls.FaxCalls, set by the server
 
     # --- lifecycle -------------------------------------------------------------------
 
@@ -430,6 +432,8 @@ class VoiceGateway:
     # --- SIP events --------------------------------------------------------------------
 
     def on_sip_event(self, endpoint: SipEndpoint, event: UaEvent) -> None:
+        if self.fax is not None and self.fax.on_sip_event(endpoint, event):
+            return  # a call to a fax number (hotline.voice.fax.calls)
         if self.agents is not None:
             if isinstance(event, (PhoneRegistered, PhoneUnregistered, RegistrationRejected)):
                 self.agents.on_registrar_event(event)

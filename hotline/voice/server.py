@@ -75,6 +75,10 @@ def build_gateway(config: GatewayConfig, *, flow: Flow | None = None, tts: Tts |
             call_id, services.caller_number(user)),
         start_call=services.start_call, finish_call=services.finish_call,
     )
+    if config.fax_numbers:
+        from hotline.voice.fax.calls import FaxCalls
+
+        gateway.fax = FaxCalls(gateway, config.fax_numbers)
     if config.acd:
         from hotline.voice.agentcalls import AgentCalls
 
