@@ -80,7 +80,7 @@ def test_td_opts_out_of_notifications_but_not_of_what_the_citizen_asks_for(city:
     r = post(client, {"type": "inbound", "id": "p-9", "from": PHONE, "text": " td "})
     assert r.json()["outcome"] == "opted_out" and SmsOptOut.objects.filter(phone=PHONE).exists()
     assert Order.objects.count() == 0
-    assert "no more notifications" in LOG_OUTBOX[-1].text or "不再" in LOG_OUTBOX[-1].text
+    assert "退订" in LOG_OUTBOX[-1].text or "no more notifications" in LOG_OUTBOX[-1].text
     refused = send_sms(PHONE, "您的工单已办结", purpose="closed")
     assert not refused.sent and refused.error == "opted out (TD)"
     assert send_sms(PHONE, "验证码 123456", purpose="verify").sent
