@@ -188,3 +188,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.xdist_group("live-phones"))
         elif name in ONE_PROCESS_MODULES:
             item.add_marker(pytest.mark.xdist_group(name))
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache() -> None:
+    """Every test starts with an empty per-process cache: the look-up, submission and SMS-code
+    limits count in it, and under pytest-xdist one worker runs many tests' requests from
+    127.0.0.1 in a row (a browser test's status look-up was refused after the portal tests had
+    used up the address's failures)."""
+    from django.core.cache import cache
+
+    cache.clear()
