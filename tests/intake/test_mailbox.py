@@ -39,6 +39,7 @@ def test_a_letter_becomes_a_mailbox_order_once(city: City) -> None:
     assert receipt.outcome == Outcome.CREATED
     order = Order.objects.get(number=receipt.order_number)
     assert order.channel == "mailbox" and order.title == "小区路灯不亮"
+    assert receipt.record_id is not None
     record = ReceivedMessage.objects.get(pk=receipt.record_id)
     assert record.meta["publish"] is True
     assert dt.datetime.fromisoformat(record.meta["acknowledge_by"]) == now + ACKNOWLEDGE_WITHIN
