@@ -13,17 +13,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.http import HttpRequest
 from django.utils import timezone
 
 from hotline.contactcentre.models import CallOutcome, QueuedCall
-from hotline.core.errors import Forbidden
 from hotline.core.phones import mask_phone
 from hotline.directory.models import User
 from hotline.orders import access_log, scope
-from hotline.orders.contacts import citizen_history
-from hotline.orders.disclosure import Disclosure
+from hotline.orders.contacts import visible_history
 from hotline.orders.lifecycle import OPEN
 from hotline.orders.models import AccessKind, Citizen, CitizenTag, Contact, Order
 
@@ -85,29 +82,6 @@ def citizen_tags(citizen: Citizen | None) -> list[Tag]:
                 code == CitizenTag.MALICIOUS) for code in citizen.tags or []]
 
 
-def _open_first(orders: QuerySet[Order]) -> QuerySet[Order]:
-    return orders.annotate(is_open=Case(
-        When(state__in=list(OPEN_VALUES), then=Value(0)), default=Value(1),
-        output_field=IntegerField(),
-    )).order_by("is_open", "-created_at")
-
-
-def _history(actor: User, citizen: Citizen) -> tuple[QuerySet[Order], QuerySet[Contact], bool]:
-    try:
-        orders, contacts = citizen_history(actor, citizen)
-        return orders, contacts, False
-    except Forbidden:
-        pass
-    visible = scope.visible_orders(actor, Order.objects.filter(citizen=citizen))
-    hidden = [o.pk for o in visible.filter(confidential=True) if scope.citizen_hidden(actor, o)]
-    orders = _open_first(visible.exclude(pk__in=hidden))
-    # A contact of a shown order may concern a hidden one too (a merge moves contacts along).
-    contacts = Disclosure(actor).contacts(
-        Contact.objects.filter(citizen=citizen, orders__in=orders).distinct()
-    ).order_by("-occurred_at")
-    return orders, contacts, True
-
-
 def wait_seconds(call: QueuedCall, now: dt.datetime | None = None) -> float:
     if call.wait_s is not None and call.outcome != CallOutcome.WAITING:
         return call.wait_s
@@ -132,7 +106,7 @@ def screen_pop(actor: User, call: QueuedCall, now: dt.datetime | None = None) ->
                     tags=citizen_tags(citizen), wait_s=wait_seconds(call, now))
     if citizen is None:
         return pop
-    orders, contacts, pop.history_limited = _history(actor, citizen)
+    orders, contacts, pop.history_limited = visible_history(actor, citizen)
     rows = list(orders.select_related("lead_unit", "category")[:ORDERS_SHOWN])
     pop.orders = [PastOrder(o, o.state in OPEN_VALUES) for o in rows]
     pop.open_count = orders.filter(state__in=list(OPEN_VALUES)).count()

@@ -17,7 +17,9 @@ from django.utils import timezone
 
 from hotline.core.errors import Forbidden, InvalidInput
 from hotline.directory.models import User
+from hotline.orders import scope
 from hotline.orders.citizens import find_or_register_citizen
+from hotline.orders.disclosure import Disclosure
 from hotline.orders.lifecycle import OPEN
 from hotline.orders.models import Channel, Citizen, Contact, Order
 from hotline.orders.scope import sees_everything
@@ -82,20 +84,39 @@ def do_link_contact(actor: User, contact: Contact, number: str) -> Order:
     return order
 
 
+def _open_first(orders: QuerySet[Order]) -> QuerySet[Order]:
+    return orders.annotate(is_open=Case(
+        When(state__in=[s.value for s in OPEN], then=Value(0)), default=Value(1),
+        output_field=IntegerField(),
+    )).order_by("is_open", "-created_at")
+
+
 def citizen_history(actor: User, citizen: Citizen) -> tuple[QuerySet[Order], QuerySet[Contact]]:
     """The citizen's orders (open ones first, newest first) and contacts on every channel.
     Only staff who see every order see a whole history."""
     if not sees_everything(actor):
         raise Forbidden("only the centre sees a citizen's whole history")
-    orders = (
-        Order.objects.filter(citizen=citizen)
-        .annotate(
-            is_open=Case(
-                When(state__in=[s.value for s in OPEN], then=Value(0)),
-                default=Value(1), output_field=IntegerField(),
-            )
-        )
-        .order_by("is_open", "-created_at")
-    )
+    orders = _open_first(Order.objects.filter(citizen=citizen))
     contacts = Contact.objects.filter(citizen=citizen).order_by("-occurred_at")
     return orders, contacts
+
+
+def visible_history(actor: User, citizen: Citizen
+                    ) -> tuple[QuerySet[Order], QuerySet[Contact], bool]:
+    """What ``actor`` may see of the citizen's history, and whether that is only part of it.
+    The centre sees all (``citizen_history``); anyone else (a sub-centre's agent) sees the
+    orders in their scope, less the confidential ones whose citizen they may not know, and only
+    the contacts of those orders that concern no hidden order."""
+    try:
+        orders, contacts = citizen_history(actor, citizen)
+        return orders, contacts, False
+    except Forbidden:
+        pass
+    visible = scope.visible_orders(actor, Order.objects.filter(citizen=citizen))
+    hidden = [o.pk for o in visible.filter(confidential=True) if scope.citizen_hidden(actor, o)]
+    orders = _open_first(visible.exclude(pk__in=hidden))
+    # A contact of a shown order may concern a hidden one too (a merge moves contacts along).
+    contacts = Disclosure(actor).contacts(
+        Contact.objects.filter(citizen=citizen, orders__in=orders).distinct()
+    ).order_by("-occurred_at")
+    return orders, contacts, True

@@ -439,6 +439,7 @@ class NumberCounter(models.Model):
 
 class AccessKind(models.TextChoices):
     CITIZEN_VIEW = "citizen_view", _("Citizen shown unmasked")
+    CITIZEN_SEARCH = "citizen_search", _("Citizens searched")
     RECORDING_PLAY = "recording_play", _("Recording played")
     RECORDING_DOWNLOAD = "recording_download", _("Recording downloaded")
     ATTACHMENT_DOWNLOAD = "attachment_download", _("Attachment downloaded")

@@ -10,15 +10,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.db.models import Count, Q, QuerySet
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from hotline.core.errors import ServiceError
-from hotline.core.phones import mask_phone, normalise_phone
+from hotline.core.phones import mask_phone
 from hotline.core.roles import Role
 from hotline.orders.citizen_merge import do_merge_citizens, may_merge_citizens
+from hotline.orders.citizen_search import matching_citizens
 from hotline.orders.models import Citizen
 from hotline.orders.scope import mask_name
 from hotline.web.access import StaffRequest, role_required
@@ -26,20 +26,7 @@ from hotline.web.access import StaffRequest, role_required
 PAGE_SIZE = 50
 
 
-def _search(query: str) -> QuerySet[Citizen]:
-    qs = Citizen.objects.annotate(order_count=Count("orders", distinct=True),
-                                  contact_count=Count("contacts", distinct=True))
-    query = query.strip()
-    if query:
-        condition = Q(name__icontains=query) | Q(email__iexact=query)
-        phone = normalise_phone(query)
-        if phone:
-            condition |= Q(phone__contains=phone) | Q(identities__value=phone)
-        qs = qs.filter(condition).distinct()
-    return qs.order_by("-created_at", "-pk")
-
-
-def _row(citizen: Any) -> dict[str, Any]:
+def citizen_row(citizen: Any) -> dict[str, Any]:
     email = citizen.email
     local, _at, domain = email.partition("@")
     return {
@@ -61,7 +48,7 @@ def citizen_merge_page(request: StaffRequest) -> HttpResponse:
             messages.error(request, _("Pick the record to keep and the record to merge into it."))
             return redirect("portal:citizen_merge")
         if not request.POST.get("confirm"):
-            context = {"keep": _row(keep), "merge": _row(merge)}
+            context = {"keep": citizen_row(keep), "merge": citizen_row(merge)}
             return render(request, "portal/citizens/merge_confirm.html", context)
         try:
             do_merge_citizens(request.user, keep, merge)
@@ -71,5 +58,5 @@ def citizen_merge_page(request: StaffRequest) -> HttpResponse:
         messages.success(request, _("The two citizen records are now one."))
         return redirect("portal:citizen_merge")
     query = request.GET.get("q", "")
-    rows = [_row(c) for c in _search(query)[:PAGE_SIZE]]
+    rows = [citizen_row(c) for c in matching_citizens(query)[:PAGE_SIZE]]
     return render(request, "portal/citizens/merge.html", {"rows": rows, "query": query})

@@ -27,10 +27,11 @@ from hotline.orders.attachments import (
     open_attachment,
     visible_attachments,
 )
+from hotline.orders.citizen_search import may_search_citizens
 from hotline.orders.contacts import citizen_history
 from hotline.orders.disclosure import Disclosure
 from hotline.orders.lifecycle import ACTION_ROLES, Action, State
-from hotline.orders.models import Attachment, Order, OrderAction
+from hotline.orders.models import Attachment, Contact, Order, OrderAction
 from hotline.orders.services import NewOrder, do_action, do_create_order, get_order_for
 from hotline.portal import queries
 from hotline.portal.forms import (
@@ -47,6 +48,7 @@ from hotline.web.order_form import NewOrderForm
 
 PAGE_SIZE = 25
 OTHER_ORDERS_SHOWN = 10
+CONTACTS_SHOWN = 10
 SIMILAR_SHOWN = 5
 SIMILAR_MIN_CHARS = 4  # fewer typed characters match everything
 
@@ -133,11 +135,14 @@ def _detail_context(
         user, access_log.AccessKind.CITIZEN_VIEW,
         [(merged, f"merged into {order.number}") for merged, name, phone in links["merged_orders"]
          if access_log.shows_in_full(merged.citizen, name, phone)], request)
+    other_orders, citizen_contacts = _citizen_history(user, order)
     return {
         **links,
         "order": order,
         "now": now,
-        "other_orders": _other_orders(user, order),
+        "other_orders": other_orders,
+        "citizen_contacts": citizen_contacts,
+        "may_open_citizen": may_search_citizens(user) and order.citizen_id is not None,
         "late": queries.is_late(order, now),
         "citizen_name": scope.shown_name(user, order),
         "citizen_phone": scope.shown_phone(user, order),
@@ -185,15 +190,17 @@ def order_similar_panel(request: StaffRequest) -> HttpResponse:
     return render(request, "portal/_similar_orders.html", {"similar": found})
 
 
-def _other_orders(user: User, order: Order) -> list[Order]:
-    """The citizen's other requests (open first), for the centre: repeat callers show here."""
-    if scope.citizen_hidden(user, order):
-        return []
+def _citizen_history(user: User, order: Order) -> tuple[list[Order], list[Contact]]:
+    """The citizen's other requests (open first) and their contacts on every channel, for the
+    centre: repeat callers and what they said by mail, SMS or chat show here."""
+    if scope.citizen_hidden(user, order) or order.citizen is None:
+        return [], []
     try:
-        orders, _contacts = citizen_history(user, order.citizen)
+        orders, contacts = citizen_history(user, order.citizen)
     except ServiceError:
-        return []
-    return list(orders.exclude(pk=order.pk)[:OTHER_ORDERS_SHOWN])
+        return [], []
+    return (list(orders.exclude(pk=order.pk)[:OTHER_ORDERS_SHOWN]),
+            list(contacts.prefetch_related("orders")[:CONTACTS_SHOWN]))
 
 
 @staff_required

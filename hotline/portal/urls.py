@@ -3,6 +3,7 @@ from django.urls import path
 
 from hotline.portal import (
     audit_views,
+    citizen_history_views,
     citizen_views,
     order_views,
     security_views,
@@ -32,6 +33,9 @@ urlpatterns = [
          name="attachment_download"),
     path("workbench/", workbench_views.workbench, name="workbench"),
     path("audit/access-log/", audit_views.access_log_page, name="access_log"),
+    path("citizens/", citizen_history_views.citizen_search_page, name="citizen_search"),
+    path("citizens/<int:citizen_id>/", citizen_history_views.citizen_detail_page,
+         name="citizen_detail"),
     path("citizens/merge/", citizen_views.citizen_merge_page, name="citizen_merge"),
     path("audit/access-log/export/", audit_views.access_log_export, name="access_log_export"),
 ]

@@ -77,3 +77,10 @@ def reads_audit_log(user: object) -> bool:
     from hotline.directory.duties import may_read_audit_log
 
     return may_read_audit_log(user)
+
+
+@register.filter
+def looks_up_citizens(user: object) -> bool:
+    from hotline.orders.citizen_search import may_search_citizens
+
+    return bool(getattr(user, "is_authenticated", False)) and may_search_citizens(user)  # type: ignore[arg-type]
