@@ -98,19 +98,22 @@ def extension_credentials() -> list[ExtensionCredentials]:
     ]
 
 
-def queue_for(target: str) -> Queue:
-    """The queue an IVR transfer names (its code), else the first active queue."""
+def queue_for(target: str, line_queue: str = "") -> Queue:
+    """The queue an IVR transfer names (its code), else the called number's queue (a merged
+    hotline keeps its own), else the first active queue."""
     queues = Queue.objects.filter(active=True)
-    queue = queues.filter(code=target).first() or queues.order_by("pk").first()
+    queue = (queues.filter(code=target).first()
+             or (queues.filter(code=line_queue).first() if line_queue else None)
+             or queues.order_by("pk").first())
     if queue is None:
         raise NoQueue("no active call queue")
     return queue
 
 
 def enqueue(*, call_ref: str, caller: str, target: str, gateway: str,
-            contact_id: int | None) -> Enqueued:
+            contact_id: int | None, line_queue: str = "") -> Enqueued:
     _fresh()
-    queue = queue_for(target)
+    queue = queue_for(target, line_queue)
     call = services.do_enqueue_call(queue, call_ref=call_ref, caller=caller, gateway=gateway,
                                 contact_id=contact_id)
     return Enqueued(call.pk, queue.code, float(queue.ring_timeout_s))

@@ -4,11 +4,14 @@ Agents' states, the state log and queued calls change only through the services:
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
 from typing import Any
 
 from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hotline.contactcentre import services
@@ -18,11 +21,13 @@ from hotline.contactcentre.models import (
     Queue,
     QueuedCall,
     QueueSkill,
+    ServiceNumber,
     SipExtension,
     Skill,
     StateChange,
 )
 from hotline.directory.admin import HotlineAdminMixin, ReadOnlyAdminMixin
+from hotline.orders.models import Contact
 
 
 class SipExtensionForm(forms.ModelForm):
@@ -89,6 +94,33 @@ class QueueAdmin(HotlineAdminMixin, admin.ModelAdmin):
     list_filter = ("active",)
     search_fields = ("code", "name")
     inlines = [QueueSkillInline, OverflowRuleInline]
+
+
+class ServiceNumberForm(forms.ModelForm):
+    class Meta:
+        model = ServiceNumber
+        fields = ("number", "name", "former_unit", "flow_path", "greeting", "queue", "active")
+
+    def clean_flow_path(self) -> str:
+        # The gateway validates the flow itself (and falls back to the centre's flow with an
+        # error in its log); a path that names no file is caught here, where it is typed.
+        path = str(self.cleaned_data.get("flow_path") or "").strip()
+        if path and not Path(path).is_file():
+            raise forms.ValidationError(_("No such file on the server."))
+        return path
+
+
+@admin.register(ServiceNumber)
+class ServiceNumberAdmin(HotlineAdminMixin, admin.ModelAdmin):
+    form = ServiceNumberForm
+    list_display = ("number", "name", "former_unit", "queue", "active", "calls_30_days")
+    list_filter = ("active", "queue")
+    search_fields = ("number", "name")
+
+    @admin.display(description=_("contacts in the last 30 days"))
+    def calls_30_days(self, line: ServiceNumber) -> int:
+        since = timezone.now() - dt.timedelta(days=30)
+        return Contact.objects.filter(called_number=line.number, occurred_at__gte=since).count()
 
 
 @admin.register(QueuedCall)

@@ -142,6 +142,44 @@ class Queue(models.Model):
         return self.name
 
 
+class ServiceNumber(models.Model):
+    """A number the centre answers (seed 001: one city folded 56 departments' 96 hotlines into
+    12345). Each called number or trunk DID keeps its own IVR flow, greeting and queue, so a
+    former department hotline goes on working; its calls carry the number (``Contact.called_number``)
+    and the statistics count them by it."""
+
+    number = models.CharField(
+        _("number"), max_length=32, unique=True,
+        validators=[RegexValidator(r"^\+?[0-9]{3,31}$", _("Digits only, as dialled."))],
+        help_text=_("The called number or DID as it arrives (the SIP request's user part)."))
+    name = models.CharField(_("name"), max_length=64,
+                            help_text=_("What the line was, e.g. the former water hotline."))
+    former_unit = models.ForeignKey(
+        "directory.Unit", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="service_numbers", verbose_name=_("former owner"),
+        help_text=_("The department whose hotline this number was, if any."))
+    flow_path = models.CharField(
+        _("IVR flow file"), max_length=255, blank=True,
+        help_text=_("A flow file of its own (YAML or JSON); empty: the centre's flow."))
+    greeting = models.TextField(
+        _("greeting"), blank=True, max_length=500,
+        help_text=_("Spoken before the flow starts, e.g. the line's new name."))
+    queue = models.ForeignKey(
+        Queue, null=True, blank=True, on_delete=models.SET_NULL, related_name="service_numbers",
+        verbose_name=_("queue"),
+        help_text=_("Where its callers asking for a person wait; empty: the flow decides."))
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["number"]
+        verbose_name = _("hotline number")
+        verbose_name_plural = _("hotline numbers")
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.name}"
+
+
 class QueueSkill(models.Model):
     queue = models.ForeignKey(Queue, on_delete=models.CASCADE, related_name="skills",
                               verbose_name=_("call queue"))

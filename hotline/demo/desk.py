@@ -16,6 +16,7 @@ from hotline.contactcentre.models import (
     OverflowRule,
     Queue,
     QueueSkill,
+    ServiceNumber,
     SipExtension,
     Skill,
 )
@@ -50,6 +51,12 @@ def load_demo_desk() -> list[tuple[str, str]]:
                                 action=OverflowAction.QUEUE, target_queue=general)
     OverflowRule.objects.create(queue=general, position=1, after_s=300,
                                 action=OverflowAction.CALLBACK)
+    # Two former department hotlines folded into 12345 (seed 001): they answer with a
+    # greeting of their own; the enterprise line keeps its queue.
+    ServiceNumber.objects.create(number="96510", name="原市供水服务热线",
+                                 greeting="您拨打的供水服务热线已并入12345政务服务便民热线。")
+    ServiceNumber.objects.create(number="96150", name="原市企业服务热线", queue=enterprise,
+                                 greeting="您拨打的企业服务热线已并入12345政务服务便民热线。")
     people = list(User.objects.filter(role__in=[Role.AGENT, Role.MONITOR], is_active=True)
                   .order_by("role", "username"))
     made = []

@@ -28,7 +28,7 @@ from hotline.intake.models import ReceivedMessage
 from hotline.orders import numbering
 from hotline.orders.attachments import do_attach_file, max_attachment_bytes
 from hotline.orders.citizens import find_citizen
-from hotline.orders.contacts import NewContact, do_record_contact
+from hotline.orders.contacts import NewContact, do_record_contact, do_set_contact_called_number
 from hotline.orders.models import Attachment, Channel, Contact, Order
 from hotline.orders.services import NewOrder, check_phone, do_create_order
 from hotline.orders.sweeps import system_user
@@ -208,12 +208,14 @@ def _record(msg: InboundMessage) -> Receipt:
         found = Contact.objects.filter(orders=order).order_by("-pk").first()
         assert found is not None  # do_create_order records the contact it came in on
         contact = found
+        if do_set_contact_called_number(contact.pk, msg.called_number):
+            contact.called_number = msg.called_number.strip()[:64]
         record.outcome = ReceivedMessage.Outcome.CREATED
     else:
         contact = do_record_contact(actor, NewContact(
             channel=msg.channel, summary=summary, external_id=msg.message_id[:128],
             occurred_at=now, citizen_phone=phone, citizen_email=email, citizen_name=name,
-            identities=identities))
+            identities=identities, called_number=msg.called_number))
         if order is not None:
             contact.orders.add(order)
             record.outcome = ReceivedMessage.Outcome.ATTACHED

@@ -39,6 +39,7 @@ class NewContact:
     external_id: str = ""
     occurred_at: dt.datetime | None = None
     identities: list[tuple[str, str]] = field(default_factory=list)  # (IdentityKind, value)
+    called_number: str = ""  # the number or address it came in on (a merged hotline number)
 
 
 def do_record_contact(actor: User, data: NewContact) -> Contact:
@@ -56,6 +57,7 @@ def do_record_contact(actor: User, data: NewContact) -> Contact:
             citizen=citizen, channel=data.channel, direction=data.direction,
             occurred_at=data.occurred_at or timezone.now(), summary=data.summary.strip(),
             external_id=data.external_id, agent=actor if actor.role != "system" else None,
+            called_number=data.called_number.strip()[:64],
         )
 
 
@@ -72,6 +74,14 @@ def do_set_contact_summary(contact_id: int, summary: str) -> bool:
     """Replace what a contact says happened (the IVR trail written when the call ends). True
     when the contact exists."""
     return bool(Contact.objects.filter(pk=contact_id).update(summary=summary.strip()))
+
+
+def do_set_contact_called_number(contact_id: int, number: str) -> bool:
+    """Record the number or address a contact came in on, where it was not known when the
+    contact was written (an order's intake writes its contact). True when it was set."""
+    number = number.strip()[:64]
+    return bool(number) and bool(Contact.objects.filter(pk=contact_id).update(
+        called_number=number))
 
 
 def do_link_contact(actor: User, contact: Contact, number: str) -> Order:

@@ -199,6 +199,10 @@ class Contact(models.Model):
     occurred_at = models.DateTimeField(_("time"), db_index=True)
     summary = models.TextField(_("summary"), blank=True)
     external_id = models.CharField(_("external id"), max_length=128, blank=True, db_index=True)
+    # The number or address it came in on (a merged department hotline, a mailbox address):
+    # the statistics count contacts by it.
+    called_number = models.CharField(_("called number"), max_length=64, blank=True,
+                                     db_index=True)
     agent = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
         related_name="contacts", verbose_name=_("agent"),

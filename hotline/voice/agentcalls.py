@@ -234,7 +234,8 @@ class AgentCalls:
         try:
             entry = await self.db(
                 acd.enqueue, call_ref=call.call_id, caller=call.context.caller, target=target,
-                gateway=self.gateway_id, contact_id=call.context.contact_id)
+                gateway=self.gateway_id, contact_id=call.context.contact_id,
+                line_queue=getattr(call.context, "line_queue", ""))
         except Exception:
             logger.exception("call %s could not join a queue", call.call_id)
             await self.gateway.default_transfer(call, target)
@@ -269,7 +270,7 @@ class AgentCalls:
         if session is None:
             return
         loop = asyncio.get_running_loop()
-        hold = self.gateway.flow.texts.get("hold", "") if first else ""
+        hold = self.gateway.flow_of(acd_call.call).texts.get("hold", "") if first else ""
         next_announcement = loop.time()
         started = loop.time()
         while not call.ended and acd_call.state in QUEUED:
@@ -618,10 +619,10 @@ class AgentCalls:
         self.by_caller.pop(call.call_id, None)
         self.gateway.log(call.call_id, "overflow", action)
         if (action == OverflowAction.VOICEMAIL and call.run is not None
-                and "mailbox" in self.gateway.flow.nodes):
+                and "mailbox" in self.gateway.flow_of(call).nodes):
             await call.resume_flow("mailbox")
             return
-        sorry = self.gateway.flow.texts.get("no_agent", "")
+        sorry = self.gateway.flow_of(call).texts.get("no_agent", "")
         result = await asyncio.to_thread(self.gateway.run_service, "callback", call.context,
                                          {"reason": "queue overflow"})
         self.gateway.log(call.call_id, "service_result", f"callback:{result.get('outcome')}")

@@ -49,6 +49,8 @@ from hotline.voice.ivr.engine import (
     Wait,
 )
 from hotline.voice.ivr.flow import Flow
+from hotline.voice.lines import REFRESH_S as LINES_REFRESH_S
+from hotline.voice.lines import LineDirectory, LineRow
 from hotline.voice.media.dtmf import DtmfDigit
 from hotline.voice.media.recorder import WavRecorder
 from hotline.voice.media.session import MediaSession
@@ -146,6 +148,7 @@ class Call:
     gateway: VoiceGateway
     call_id: str
     context: Any  # the service layer's CallContext
+    flow: Flow | None = None  # the called number's flow (``lines``); None: the gateway's
     rtp: RtpEndpoint | None = None
     session: MediaSession | None = None
     run: FlowRun | None = None
@@ -352,12 +355,17 @@ class VoiceGateway:
         config: GatewayConfig,
         *,
         run_service: ServiceRunner,
-        make_context: Callable[[str, str | None], Any],
+        make_context: Callable[[str, str | None, str | None, str], Any],
         start_call: Callable[[Any], int | None] | None = None,
         finish_call: Callable[[Any, list[NodeVisit], str], None] | None = None,
         transfer_handler: TransferHandler | None = None,
+        lines: LineDirectory | None = None,
+        load_lines: Callable[[], list[LineRow]] | None = None,
     ) -> None:
         self.flow = flow
+        # The numbers answered with a flow, greeting or queue of their own (merged hotlines).
+        self.lines = lines or LineDirectory(flow, lambda path: flow)
+        self.load_lines = load_lines
         self.prompts = prompts
         self.config = config
         self.run_service = run_service
@@ -392,10 +400,32 @@ class VoiceGateway:
         )
         if self.agents is not None:
             await self.agents.start()
+        if self.load_lines is not None:
+            await self.refresh_lines()
+            self.spawn(self._keep_lines_fresh())
         if warm:
-            self.spawn(asyncio.to_thread(self.prompts.warm, self.flow.static_texts()))
+            self.spawn(asyncio.to_thread(self.prompts.warm,
+                                         self.flow.static_texts() | self.lines.static_texts()))
         logger.info("voice gateway: SIP on %s:%s, RTP %s-%s", self.config.sip_host,
                     self.sip.agent.local_port, *self.config.rtp_ports)
+
+    async def refresh_lines(self) -> None:
+        """Reload the hotline numbers (a database read and flow files: in a worker thread)."""
+        assert self.load_lines is not None
+        load = self.load_lines
+        try:
+            rows = await asyncio.to_thread(closing_connections, load)
+            await asyncio.to_thread(self.lines.update, rows)
+        except Exception:
+            logger.exception("could not load the hotline numbers: keeping the ones loaded")
+
+    async def _keep_lines_fresh(self) -> None:
+        while True:
+            await asyncio.sleep(LINES_REFRESH_S)
+            await self.refresh_lines()
+
+    def flow_of(self, call: Call) -> Flow:
+        return call.flow or self.flow
 
     @property
     def sip_port(self) -> int:
@@ -441,8 +471,11 @@ class VoiceGateway:
             if self.agents.on_leg_event(event):
                 return  # one of the gateway's own calls to a phone or a number
         if isinstance(event, IncomingCall):
-            context = self.make_context(event.call_id, event.caller_user)
-            call = Call(self, event.call_id, context)
+            line = self.lines.get(event.called_user)
+            context = self.make_context(event.call_id, event.caller_user, event.called_user,
+                                        line.queue if line is not None else "")
+            call = Call(self, event.call_id, context,
+                        flow=line.flow if line is not None else None)
             self.calls[event.call_id] = call
             self.peak_calls = max(self.peak_calls, len(self.calls))
             self.log(event.call_id, "call", str(event.caller_user))
@@ -457,7 +490,7 @@ class VoiceGateway:
                 endpoint.hangup(event.call_id)
                 return
             loop = asyncio.get_running_loop()
-            call.run = FlowRun(self.flow, {"caller": call.context.caller},
+            call.run = FlowRun(self.flow_of(call), {"caller": call.context.caller},
                                direct_to_agent=self.config.direct_to_agent)
             if self.start_call is not None:
                 # The contact is written only now that the caller has confirmed the call:
@@ -532,8 +565,8 @@ class VoiceGateway:
     # --- transfers without the ACD ---------------------------------------------------------
 
     async def default_transfer(self, call: Call, target: str) -> None:
-        hold = self.flow.texts.get("hold", "")
-        sorry = self.flow.texts.get("no_agent", "")
+        hold = self.flow_of(call).texts.get("hold", "")
+        sorry = self.flow_of(call).texts.get("no_agent", "")
         if hold:
             await call.play_and_wait(await asyncio.to_thread(self.prompts.phrase, hold))
         logger.warning("call %s: transfer to %r requested; no agent can be reached: taking "

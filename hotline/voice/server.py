@@ -31,6 +31,7 @@ from hotline.voice.gateway import (
     config_from_settings,
 )
 from hotline.voice.ivr.flow import DEFAULT_FLOW, Flow, FlowError, load_flow
+from hotline.voice.lines import LineDirectory
 from hotline.voice.prompts import EspeakTts, PromptLibrary, ToneTts, Tts, default_tts
 
 logger = logging.getLogger(__name__)
@@ -68,12 +69,16 @@ def build_gateway(config: GatewayConfig, *, flow: Flow | None = None, tts: Tts |
     from hotline.voice import services
 
     prompts = PromptLibrary(tts or make_tts(), prompt_dir or Path(settings.DATA_DIR) / "prompts")
+    centre_flow = flow or load_configured_flow()
     gateway = VoiceGateway(
-        flow or load_configured_flow(), prompts, config,
+        centre_flow, prompts, config,
         run_service=services.run_service,
-        make_context=lambda call_id, user: services.CallContext(
-            call_id, services.caller_number(user)),
+        make_context=lambda call_id, user, called, line_queue: services.CallContext(
+            call_id, services.caller_number(user), called_number=(called or "")[:64],
+            line_queue=line_queue),
         start_call=services.start_call, finish_call=services.finish_call,
+        lines=LineDirectory(centre_flow, load_configured_flow),
+        load_lines=services.service_number_rows,
     )
     if config.fax_numbers:
         from hotline.voice.fax.calls import FaxCalls

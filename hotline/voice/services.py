@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 
 from hotline.contactcentre.ivr import Visit, do_record_ivr_visits, trail_text
 from hotline.contactcentre.ivr_outcome import VisitOutcome
+from hotline.contactcentre.models import ServiceNumber
 from hotline.core.phones import is_plausible_phone, normalise_phone
 from hotline.directory.models import OrderType, User
 from hotline.knowledge.models import readable_entries
@@ -44,6 +45,7 @@ from hotline.orders.models import Attachment, Channel, Contact, Order
 from hotline.orders.services import NewOrder, do_create_order
 from hotline.orders.sweeps import system_user
 from hotline.voice.ivr.engine import NodeVisit
+from hotline.voice.lines import LineRow
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +57,8 @@ MAX_SPOKEN_CHARS = 400  # a knowledge answer read aloud; the SMS carries the who
 class CallContext:
     call_id: str
     caller: str  # digits of the From user part, "" when it has none
+    called_number: str = ""  # the number dialled (a merged hotline number, a DID)
+    line_queue: str = ""  # the called number's own queue code, "" for the flow's choice
     contact_id: int | None = None
     orders: list[str] = field(default_factory=list)
 
@@ -75,8 +79,18 @@ def start_call(context: CallContext) -> int:
     contact = do_record_contact(_actor(), NewContact(
         channel=Channel.PHONE, summary=_("Call answered by the IVR"),
         citizen_phone=context.caller, external_id=f"sip:{context.call_id}"[:128],
+        called_number=context.called_number,
     ))
     return contact.pk
+
+
+def service_number_rows() -> list[LineRow]:
+    """The active hotline numbers for the gateway's ``LineDirectory``."""
+    rows = ServiceNumber.objects.filter(active=True).select_related("queue")
+    return [LineRow(number=row.number, name=row.name, flow_path=row.flow_path,
+                    greeting=row.greeting,
+                    queue=row.queue.code if row.queue is not None and row.queue.active else "")
+            for row in rows]
 
 
 def finish_call(context: CallContext, path: Sequence[NodeVisit], ending: str) -> None:

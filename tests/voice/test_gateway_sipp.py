@@ -77,7 +77,7 @@ def short_flow(timeout: float = 2.0) -> Flow:
 
 
 async def call(tmp_path: Path, scenario: str, steps: tuple[tuple[Any, ...], ...], *,
-               direct: bool = False) -> tuple[int | None, Any, str]:
+               direct: bool = False, called: str = "12345") -> tuple[int | None, Any, str]:
     if shutil.which("sipp") is None:
         pytest.fail("sipp is not installed: apt-get install -y sip-tester")
     base = random.randrange(30000, 39000, 10)
@@ -92,7 +92,7 @@ async def call(tmp_path: Path, scenario: str, steps: tuple[tuple[Any, ...], ...]
     path.write_text(xml)
     error_file = tmp_path / "sipp_errors.log"
     process = await asyncio.create_subprocess_exec(
-        shutil.which("sipp") or "sipp", "-sf", str(path), "-s", "12345",
+        shutil.which("sipp") or "sipp", "-sf", str(path), "-s", called,
         f"127.0.0.1:{gateway.sip_port}", "-i", "127.0.0.1", "-p", str(free_udp_port()),
         "-mp", str(free_udp_port()), "-m", "1", "-nostdin", "-timeout", "45s", "-timeout_error",
         "-trace_err", "-error_file", str(error_file),

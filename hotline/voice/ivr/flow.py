@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import string
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -336,3 +336,16 @@ def _check_graph(flow: Flow, raw_nodes: dict[str, Any], services: set[str] | Non
     for name, node in flow.nodes.items():
         if node.type not in WAITING_TYPES and name not in state:
             visit(name, [name])
+
+
+GREETING_NODE = "line_greeting"
+
+
+def with_greeting(flow: Flow, text: str) -> Flow:
+    """The flow preceded by one spoken ``text`` (a merged hotline number announcing itself:
+    "原市水务热线已并入12345…"); the flow itself is unchanged. No text: the flow as it is."""
+    text = text.strip()
+    if not text:
+        return flow
+    greeting = Node(name=GREETING_NODE, type="play", prompt=(Say(text),), next=flow.start)
+    return replace(flow, start=GREETING_NODE, nodes={**flow.nodes, GREETING_NODE: greeting})
