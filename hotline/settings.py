@@ -412,6 +412,11 @@ HOTLINE_DUTY_PASSWORD = env_str("HOTLINE_DUTY_PASSWORD", "")
 HOTLINE_DEMO_PASSWORD = env_str("HOTLINE_DEMO_PASSWORD", "") or "demo12345"
 HOTLINE_DEMO_SIP_PASSWORD = env_str("HOTLINE_DEMO_SIP_PASSWORD", "") or "demo-sip-12345"
 
+# Web chat (hotline/contactcentre/chat.py): chats one agent holds at once; a citizen not seen
+# for this many seconds while waiting has left (the chat is closed as abandoned).
+HOTLINE_CHAT_CAPACITY = env_int_at_least("HOTLINE_CHAT_CAPACITY", 3, 1)
+HOTLINE_CHAT_IDLE_SECONDS = env_int_at_least("HOTLINE_CHAT_IDLE_SECONDS", 120, 10)
+
 HOTLINE_LOG_LEVEL = env_choice("HOTLINE_LOG_LEVEL", "INFO",
                                ["debug", "info", "warning", "error", "critical"]).upper()
 LOGGING = {

@@ -347,6 +347,9 @@ class DeskEvent(models.Model):
         CALL_UPDATED = "call_updated", _("Call changed (hold, transfer, conference)")
         QUEUE_CHANGED = "queue_changed", _("Queue changed")
         COMMAND_DONE = "command_done", _("Desk command carried out")
+        CHAT_OFFERED = "chat_offered", _("Chat given to an agent")
+        CHAT_MESSAGE = "chat_message", _("Chat message")
+        CHAT_CLOSED = "chat_closed", _("Chat closed")
 
     at = models.DateTimeField(_("time"), db_index=True)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
@@ -502,3 +505,65 @@ class IvrVisit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.call_ref} #{self.position} {self.node}"
+
+
+class ChatState(models.TextChoices):
+    WAITING = "waiting", _("Waiting for an agent")
+    ACTIVE = "active", _("With an agent")
+    CLOSED = "closed", _("Closed")
+    LEFT_MESSAGE = "left_message", _("Message left")
+    ABANDONED = "abandoned", _("Left while waiting")
+
+
+class ChatSession(models.Model):
+    """One web chat: queued by the ACD like a call, held by one agent among several chats.
+    The citizen's browser knows it by ``token`` (a secret, never an id); its contact is the
+    transcript."""
+
+    token = models.CharField(_("token"), max_length=64, unique=True)
+    queue = models.ForeignKey(Queue, on_delete=models.PROTECT, related_name="chats",
+                              verbose_name=_("queue"))
+    state = models.CharField(_("state"), max_length=16, choices=ChatState.choices,
+                             default=ChatState.WAITING, db_index=True)
+    priority = models.IntegerField(_("priority"), default=0)
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                              on_delete=models.PROTECT, related_name="chats",
+                              verbose_name=_("agent"))
+    contact = models.OneToOneField("orders.Contact", null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="chat",
+                                   verbose_name=_("contact"))
+    name = models.CharField(_("name given"), max_length=64, blank=True)
+    phone = models.CharField(_("phone given"), max_length=32, blank=True)
+    created_at = models.DateTimeField(_("started"), db_index=True)
+    assigned_at = models.DateTimeField(_("taken"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    last_seen_at = models.DateTimeField(_("citizen last seen"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("chat")
+        verbose_name_plural = _("chats")
+        indexes = [models.Index(fields=["agent", "state"], name="chat_agent_state")]
+
+
+class ChatMessage(models.Model):
+    class Sender(models.TextChoices):
+        CITIZEN = "citizen", _("Citizen")
+        AGENT = "agent", _("Agent")
+        SYSTEM = "system", _("System")
+
+    chat = models.ForeignKey(ChatSession, on_delete=models.CASCADE, related_name="messages",
+                             verbose_name=_("chat"))
+    sender = models.CharField(_("sender"), max_length=8, choices=Sender.choices)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                               on_delete=models.SET_NULL, related_name="+",
+                               verbose_name=_("author"))
+    text = models.TextField(_("text"), blank=True)
+    file = models.FileField(_("file"), upload_to="chat/%Y/%m/", blank=True)
+    file_name = models.CharField(_("file name"), max_length=255, blank=True)
+    at = models.DateTimeField(_("time"))
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("chat message")
+        verbose_name_plural = _("chat messages")
