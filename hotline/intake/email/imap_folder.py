@@ -11,6 +11,7 @@ import base64
 import imaplib
 import re
 import ssl
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from hotline.env import ImapAccount
@@ -62,15 +63,15 @@ def connect(account: ImapAccount, timeout: float) -> imaplib.IMAP4:
     return client
 
 
-def _check(answer: tuple[str, list[object]], what: str) -> list[object]:
+def _check(answer: tuple[str, Sequence[object]], what: str) -> list[object]:
     status, data = answer
     if status != "OK":
         detail = b" ".join(d for d in data if isinstance(d, bytes)).decode("utf-8", "replace")
         raise ImapFailure(f"{what}: {status} {detail}".strip())
-    return data
+    return list(data)
 
 
-def _number(answer: tuple[str, list[object]]) -> int | None:
+def _number(answer: tuple[str, Sequence[object]]) -> int | None:
     value = answer[1][0] if answer[1] else None
     return int(value) if isinstance(value, bytes) and value.strip().isdigit() else None
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from django.core import mail as django_mail
+from django.core.management import CommandError, call_command
 from PIL import Image
 
 from hotline.intake.email import imap
@@ -265,6 +266,16 @@ def test_nothing_is_polled_without_a_mailbox(settings: Any) -> None:
     settings.HOTLINE_IMAP_URL = ""
     assert poll_mailbox().error == "HOTLINE_IMAP_URL is not set"
     assert not PolledMailbox.objects.exists()
+
+
+def test_the_command_polls_once_and_says_so(mailbox: Mailbox, settings: Any) -> None:
+    mailbox.append(mail("小区停水", "停水。", message_id="<cmd@example.org>"))
+    out = io.StringIO()
+    call_command("poll_mailbox", stdout=out)
+    assert "1 taken, 0 refused" in out.getvalue() and Order.objects.count() == 1
+    settings.HOTLINE_IMAP_URL = mailbox.url(password="wrong")
+    with pytest.raises(CommandError, match="refused"):
+        call_command("poll_mailbox", stdout=out)
 
 
 @pytest.fixture(scope="module")
