@@ -214,10 +214,12 @@ class ImapAccount:
         return f"{self.user}@{self.host}:{self.port}/{self.folder}"[:255]
 
 
-def imap_account(url: str) -> ImapAccount:
+def imap_account(url: str, *, done_folder: str = "") -> ImapAccount:
     """``imaps://user:password@host[:993]/FOLDER`` or ``imap://...[:143]/FOLDER[?starttls=1]``;
     ``?cafile=/path.pem`` trusts a private CA. The user and password are percent-encoded in
-    the URL (``%40`` for an @). A malformed URL fails loudly at start."""
+    the URL (``%40`` for an @). A malformed URL fails loudly at start, and so does a
+    ``done_folder`` (HOTLINE_IMAP_DONE_FOLDER) that is the polled folder itself (each move
+    would make the mail new again)."""
     from urllib.parse import parse_qs, unquote, urlsplit
 
     parts = urlsplit(url.strip())
@@ -238,9 +240,13 @@ def imap_account(url: str) -> ImapAccount:
     starttls = query.get("starttls", ["0"])[0].lower() in TRUE_SPELLINGS
     if parts.scheme == "imaps" and starttls:
         raise ConfigError("HOTLINE_IMAP_URL: imaps:// is TLS already; starttls=1 is for imap://")
+    folder = unquote(parts.path.lstrip("/")) or "INBOX"
+    # INBOX is the one folder name that is case-insensitive (RFC 3501 5.1).
+    same = done_folder == folder or done_folder.upper() == folder.upper() == "INBOX"
+    if done_folder and same:
+        raise ConfigError(f"HOTLINE_IMAP_DONE_FOLDER={done_folder!r} is the folder polled")
     return ImapAccount(
         host=parts.hostname, port=port or (993 if parts.scheme == "imaps" else 143),
-        user=unquote(parts.username), password=unquote(parts.password or ""),
-        folder=unquote(parts.path.lstrip("/")) or "INBOX",
+        user=unquote(parts.username), password=unquote(parts.password or ""), folder=folder,
         tls="ssl" if parts.scheme == "imaps" else "starttls" if starttls else "",
         cafile=query.get("cafile", [""])[0])

@@ -374,12 +374,13 @@ HOTLINE_MAIL_FROM = env_str("HOTLINE_MAIL_FROM", f"12345@{HOTLINE_MAIL_DOMAINS[0
 DEFAULT_FROM_EMAIL = HOTLINE_MAIL_FROM
 HOTLINE_SMTP_RELAY = env_str("HOTLINE_SMTP_RELAY", "")
 HOTLINE_IMAP_URL = env_str("HOTLINE_IMAP_URL", "").strip()
+HOTLINE_IMAP_POLL_SECONDS = env_int_at_least("HOTLINE_IMAP_POLL_SECONDS", 60, 1)
+HOTLINE_IMAP_DONE_FOLDER = env_str("HOTLINE_IMAP_DONE_FOLDER", "").strip()
 if HOTLINE_IMAP_URL:
     from hotline.env import imap_account
 
-    imap_account(HOTLINE_IMAP_URL)  # a malformed URL stops the start, not the first poll
-HOTLINE_IMAP_POLL_SECONDS = env_int_at_least("HOTLINE_IMAP_POLL_SECONDS", 60, 1)
-HOTLINE_IMAP_DONE_FOLDER = env_str("HOTLINE_IMAP_DONE_FOLDER", "").strip()
+    # A malformed URL stops the start, not the first poll.
+    imap_account(HOTLINE_IMAP_URL, done_folder=HOTLINE_IMAP_DONE_FOLDER)
 HOTLINE_MAX_INBOUND_BYTES = env_int_at_least("HOTLINE_MAX_INBOUND_BYTES", 30 * 1024 * 1024, 1024)
 if HOTLINE_SMTP_RELAY:
     from hotline.env import smtp_relay_settings

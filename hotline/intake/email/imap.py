@@ -70,19 +70,19 @@ def envelope_recipients(raw: bytes, domains: list[str]) -> list[str]:
         header = email.parser.BytesHeaderParser().parsebytes(raw)
         stamped = [str(v) for name in ENVELOPE_HEADERS for v in header.get_all(name, [])]
         listed = [str(v) for name in ("To", "Cc") for v in header.get_all(name, [])]
+        found = [a for _n, a in email.utils.getaddresses(stamped) if "@" in a]
+        if not found:
+            ours = {d.lower() for d in domains}
+            found = [a for _n, a in email.utils.getaddresses(listed)
+                     if a.rpartition("@")[2].lower() in ours]
     except Exception:  # a header the parser cannot read: parse_mail copes on its own
         return []
-    found = [a for _n, a in email.utils.getaddresses(stamped) if "@" in a]
-    if not found:
-        ours = {d.lower() for d in domains}
-        found = [a for _n, a in email.utils.getaddresses(listed)
-                 if a.rpartition("@")[2].lower() in ours]
     return list(dict.fromkeys(found))[:MAX_RECIPIENTS]
 
 
 def _refuse_too_large(header: bytes, size: int) -> tuple[int, str]:
     """A mail over HOTLINE_MAX_INBOUND_BYTES is never fetched whole: refused from its header
-    (who sent it, its Message-ID), as do_receive refuses a large SMTP mail."""
+    (who sent it, its Message-ID) with do_receive's own reason for a message too large."""
     message = parse_mail(header).message
     message.raw, message.meta = b"", {**message.meta, "size": size}
     receipt = do_refuse(message, gettext_noop("the message is too large"), "raw")
@@ -210,7 +210,8 @@ def poll_mailbox(limit: int = MAX_PER_POLL) -> PollResult:
     the folder's record and in the result, and the next poll tries again."""
     if not settings.HOTLINE_IMAP_URL:
         return PollResult(error="HOTLINE_IMAP_URL is not set")
-    account = imap_account(str(settings.HOTLINE_IMAP_URL))
+    account = imap_account(str(settings.HOTLINE_IMAP_URL),
+                           done_folder=str(settings.HOTLINE_IMAP_DONE_FOLDER))
     result = PollResult(mailbox=account.key)
     state = _claim(account)
     if state is None:

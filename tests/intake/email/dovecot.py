@@ -11,6 +11,7 @@ as that user."""
 from __future__ import annotations
 
 import contextlib
+import grp
 import imaplib
 import itertools
 import os
@@ -125,7 +126,9 @@ class Dovecot:
             running_as, chroot = "", ""
         else:
             owner = pwd.getpwuid(os.geteuid())
+            group = grp.getgrgid(os.getegid()).gr_name
             running_as = (f"default_internal_user = {owner.pw_name}\n"
+                          f"default_internal_group = {group}\n"
                           f"default_login_user = {owner.pw_name}\n")
             chroot = "  chroot =\n"
         ssl = "ssl = no"

@@ -40,6 +40,14 @@ def test_a_malformed_imap_url_fails_loudly(url: str, problem: str) -> None:
         imap_account(url)
 
 
+def test_the_done_folder_cannot_be_the_polled_folder() -> None:
+    for url, done in [("imaps://u:p@host/INBOX", "inbox"), ("imaps://u:p@host/Hotline", "Hotline"),
+                      ("imaps://u:p@host", "INBOX")]:
+        with pytest.raises(ConfigError, match="is the folder polled"):
+            imap_account(url, done_folder=done)
+    assert imap_account("imaps://u:p@host/INBOX", done_folder="已处理").folder == "INBOX"
+
+
 def test_folder_names_are_quoted_and_non_ascii_in_modified_utf7() -> None:
     assert encode_folder("INBOX") == '"INBOX"'
     assert encode_folder('a "b" \\c') == '"a \\"b\\" \\\\c"'
