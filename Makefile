@@ -6,11 +6,11 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 DEBIAN_PACKAGES := chromium fonts-noto-cjk gettext sip-tester baresip espeak-ng sox kamailio npm \
-	libspandsp2
+	libspandsp2 dovecot-imapd
 # Which executable (or file) proves each Debian package is present.
 DEBIAN_PROBES := /usr/bin/chromium /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc \
 	/usr/bin/msgfmt /usr/bin/sipp /usr/bin/baresip /usr/bin/espeak-ng /usr/bin/sox /usr/sbin/kamailio \
-	/usr/bin/npm /usr/lib/x86_64-linux-gnu/libspandsp.so.2
+	/usr/bin/npm /usr/lib/x86_64-linux-gnu/libspandsp.so.2 /usr/lib/dovecot/imap
 
 .PHONY: run dev test venv debian messages lint check clean demo axe
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 
 class ConfigError(RuntimeError):
@@ -192,3 +193,60 @@ def smtp_relay_settings(url: str) -> dict[str, object]:
         "EMAIL_USE_TLS": query.get("starttls", ["0"])[0] in ("1", "true", "yes"),
         "EMAIL_TIMEOUT": 20,
     }
+
+
+@dataclass(frozen=True)
+class ImapAccount:
+    """The mailbox HOTLINE_IMAP_URL names. ``tls``: "ssl" (TLS from the first byte, imaps://),
+    "starttls" (imap://...?starttls=1) or "" (plain imap://, for a server on loopback)."""
+
+    host: str
+    port: int
+    user: str
+    password: str = field(repr=False)  # never in a log line or a traceback's locals
+    folder: str = "INBOX"
+    tls: str = ""
+    cafile: str = ""  # a private CA's certificates (PEM) to verify the server with
+
+    @property
+    def key(self) -> str:
+        """What names this folder in the poller's records: no password."""
+        return f"{self.user}@{self.host}:{self.port}/{self.folder}"[:255]
+
+
+def imap_account(url: str, *, done_folder: str = "") -> ImapAccount:
+    """``imaps://user:password@host[:993]/FOLDER`` or ``imap://...[:143]/FOLDER[?starttls=1]``;
+    ``?cafile=/path.pem`` trusts a private CA. The user and password are percent-encoded in
+    the URL (``%40`` for an @). A malformed URL fails loudly at start, and so does a
+    ``done_folder`` (HOTLINE_IMAP_DONE_FOLDER) that is the polled folder itself (each move
+    would make the mail new again)."""
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    parts = urlsplit(url.strip())
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise ConfigError(f"HOTLINE_IMAP_URL has a bad port: {exc}") from exc
+    if parts.scheme not in ("imap", "imaps") or not parts.hostname:
+        raise ConfigError("HOTLINE_IMAP_URL must be imaps://user:password@host/FOLDER or "
+                          "imap://...")
+    if not parts.username:
+        raise ConfigError("HOTLINE_IMAP_URL names no user (imaps://user:password@host/FOLDER)")
+    query = parse_qs(parts.query)
+    unknown = sorted(set(query) - {"starttls", "cafile"})
+    if unknown:
+        raise ConfigError(f"HOTLINE_IMAP_URL: unknown option {', '.join(unknown)} "
+                          "(starttls=1, cafile=/path.pem)")
+    starttls = query.get("starttls", ["0"])[0].lower() in TRUE_SPELLINGS
+    if parts.scheme == "imaps" and starttls:
+        raise ConfigError("HOTLINE_IMAP_URL: imaps:// is TLS already; starttls=1 is for imap://")
+    folder = unquote(parts.path.lstrip("/")) or "INBOX"
+    # INBOX is the one folder name that is case-insensitive (RFC 3501 5.1).
+    same = done_folder == folder or done_folder.upper() == folder.upper() == "INBOX"
+    if done_folder and same:
+        raise ConfigError(f"HOTLINE_IMAP_DONE_FOLDER={done_folder!r} is the folder polled")
+    return ImapAccount(
+        host=parts.hostname, port=port or (993 if parts.scheme == "imaps" else 143),
+        user=unquote(parts.username), password=unquote(parts.password or ""), folder=folder,
+        tls="ssl" if parts.scheme == "imaps" else "starttls" if starttls else "",
+        cafile=query.get("cafile", [""])[0])

@@ -363,14 +363,24 @@ HOTLINE_HOLD_MUSIC = env_str("HOTLINE_HOLD_MUSIC", "").strip()
 # Email (hotline.intake.email; README "Email channel"): the SMTP receiver `make run` starts, the
 # domains it takes mail for, the hotline's own address (its Reply-To carries each order's
 # token), the relay outbound mail goes through (smtp://user:password@host:port, smtps:// for
-# TLS on connect, ?starttls=1; empty: mail is written to the log) and an IMAP mailbox to poll
-# instead of (or besides) the receiver (imaps://user:password@host/INBOX; empty: none).
+# TLS on connect, ?starttls=1; empty: mail is written to the log) and an IMAP mailbox the
+# worker polls instead of (or besides) the receiver (hotline.intake.email.imap:
+# imaps://user:password@host:993/INBOX, imap://...:143/INBOX[?starttls=1], ?cafile= for a
+# private CA; empty: none), how often, and the folder a taken mail is moved to (empty: it stays,
+# marked read).
 HOTLINE_SMTP_LISTEN = env_host_port("HOTLINE_SMTP_LISTEN", "127.0.0.1:2525", 2525)
 HOTLINE_MAIL_DOMAINS = [d.lower() for d in env_list("HOTLINE_MAIL_DOMAINS", ["hotline.localhost"])]
 HOTLINE_MAIL_FROM = env_str("HOTLINE_MAIL_FROM", f"12345@{HOTLINE_MAIL_DOMAINS[0]}")
 DEFAULT_FROM_EMAIL = HOTLINE_MAIL_FROM
 HOTLINE_SMTP_RELAY = env_str("HOTLINE_SMTP_RELAY", "")
-HOTLINE_IMAP_URL = env_str("HOTLINE_IMAP_URL", "")
+HOTLINE_IMAP_URL = env_str("HOTLINE_IMAP_URL", "").strip()
+HOTLINE_IMAP_POLL_SECONDS = env_int_at_least("HOTLINE_IMAP_POLL_SECONDS", 60, 1)
+HOTLINE_IMAP_DONE_FOLDER = env_str("HOTLINE_IMAP_DONE_FOLDER", "").strip()
+if HOTLINE_IMAP_URL:
+    from hotline.env import imap_account
+
+    # A malformed URL stops the start, not the first poll.
+    imap_account(HOTLINE_IMAP_URL, done_folder=HOTLINE_IMAP_DONE_FOLDER)
 HOTLINE_MAX_INBOUND_BYTES = env_int_at_least("HOTLINE_MAX_INBOUND_BYTES", 30 * 1024 * 1024, 1024)
 if HOTLINE_SMTP_RELAY:
     from hotline.env import smtp_relay_settings

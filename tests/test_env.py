@@ -111,3 +111,10 @@ def test_the_launcher_switches_refuse_other_spellings(monkeypatch: pytest.Monkey
     monkeypatch.setenv("HOTLINE_NO_DEMO", "maybe")
     with pytest.raises(ConfigError, match="HOTLINE_NO_DEMO='maybe' is not a boolean"):
         launcher.main(["--no-voice"])
+
+
+def test_a_malformed_imap_url_stops_the_start() -> None:
+    refused = _settings_value("HOTLINE_IMAP_URL", HOTLINE_IMAP_URL="pop3://u:p@mail.example.org")
+    assert refused.returncode != 0 and "HOTLINE_IMAP_URL must be imaps://" in refused.stderr
+    taken = _settings_value("HOTLINE_IMAP_URL", HOTLINE_IMAP_URL=" imaps://u:p@mail.example.org ")
+    assert taken.stdout.strip() == "imaps://u:p@mail.example.org"

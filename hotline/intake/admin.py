@@ -1,6 +1,7 @@
 """Django admin for the channels: what arrived (received messages with their kept payload),
-what went out (mails, SMS) and their delivery, opt-outs and Open311 keys. The records are
-written by the channels only: read-only here, except that a key can be revoked."""
+what went out (mails, SMS) and their delivery, opt-outs, Open311 keys and how far the IMAP
+poller has read its mailbox (its last error). The records are written by the channels only:
+read-only here, except that a key can be revoked."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from hotline.directory.admin import HotlineAdminMixin, ReadOnlyAdminMixin
 from hotline.intake.models import (
     Open311Key,
     OutboundMail,
+    PolledMailbox,
     ReceivedMessage,
     SmsMessage,
     SmsOptOut,
@@ -45,6 +47,12 @@ class SmsMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 class SmsOptOutAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("phone", "at")
     search_fields = ("phone",)
+
+
+@admin.register(PolledMailbox)
+class PolledMailboxAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("account", "polled_at", "last_uid", "unread_only", "failures", "error")
+    exclude = ("leased_until",)
 
 
 @admin.register(Open311Key)

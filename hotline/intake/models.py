@@ -171,3 +171,30 @@ class CitizenNotice(models.Model):
         ordering = ["-at"]
         verbose_name = _("citizen notice")
         verbose_name_plural = _("citizen notices")
+
+
+class PolledMailbox(models.Model):
+    """How far the IMAP poller (``hotline.intake.email.imap``) has read one folder: every UID
+    up to ``last_uid`` of the folder's ``uidvalidity`` is taken. Kept in the database, not in
+    the mailbox's flags, so a poll that dies between taking a mail and marking it read never
+    takes it again, and a mail someone opened in a mail client first is still taken."""
+
+    account = models.CharField(_("mailbox"), max_length=255, unique=True)  # user@host:port/folder
+    uidvalidity = models.PositiveBigIntegerField(_("UID validity"), default=0)
+    last_uid = models.PositiveBigIntegerField(_("last UID taken"), default=0)
+    # Until the first poll of a folder (or of a new UIDVALIDITY) has caught up, only unread
+    # mail is taken: what was read before the hotline polled it is old mail, not requests.
+    unread_only = models.BooleanField(_("unread mail only"), default=True)
+    # A mail whose delivery raised (a fault of ours) is tried at a few polls, then skipped.
+    failing_uid = models.PositiveBigIntegerField(_("failing UID"), null=True, blank=True)
+    failures = models.PositiveSmallIntegerField(_("failures"), default=0)
+    leased_until = models.DateTimeField(null=True, blank=True)  # one poll at a time
+    polled_at = models.DateTimeField(_("last poll"), null=True, blank=True)
+    error = models.CharField(_("error"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("polled mailbox")
+        verbose_name_plural = _("polled mailboxes")
+
+    def __str__(self) -> str:
+        return self.account

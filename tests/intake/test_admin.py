@@ -11,14 +11,15 @@ from django.test import Client
 from django.urls import reverse
 
 from hotline.intake.messages import InboundMessage
-from hotline.intake.models import Open311Key
+from hotline.intake.models import Open311Key, PolledMailbox
 from hotline.intake.open311.service import Open311Error, check_key, do_issue_key
 from hotline.intake.services import do_receive
 from hotline.intake.sms.outbound import send_sms
 
 pytestmark = pytest.mark.django_db
 
-MODELS = ["receivedmessage", "outboundmail", "smsmessage", "smsoptout", "open311key"]
+MODELS = ["receivedmessage", "outboundmail", "smsmessage", "smsoptout", "open311key",
+          "polledmailbox"]
 
 
 @pytest.fixture
@@ -37,6 +38,8 @@ def test_the_channels_records_are_listed_read_only(admin_client: Client, city: A
                                         message_id="a1", raw=b"x"))
     send_sms("13800001111", "已受理", purpose="accepted")
     do_issue_key("app")
+    PolledMailbox.objects.create(account="12345@mail.example.org:993/INBOX", uidvalidity=7,
+                                 last_uid=42, error="login refused")
     for model in MODELS:
         assert admin_client.get(reverse(f"admin:intake_{model}_changelist")).status_code == 200
         assert admin_client.get(reverse(f"admin:intake_{model}_add")).status_code == 403, model

@@ -13,7 +13,7 @@ from django.core.management import call_command
 
 from hotline.core.periodic import PeriodicJob
 from hotline.insight.tasks import refresh_city_reports_task
-from hotline.intake.tasks import notify_citizens_task
+from hotline.intake.tasks import notify_citizens_task, poll_mailbox_task
 from hotline.orders.tasks import index_new_orders_task, purge_access_log_task, sweep_deadlines_task
 from hotline.triage.tasks import retrain_classifier_task, suggest_new_orders_task
 from hotline.worker.registry import periodic_jobs
@@ -26,19 +26,21 @@ if TYPE_CHECKING:
 def test_the_registry_holds_every_domains_jobs_at_todays_intervals(settings: Settings) -> None:
     settings.HOTLINE_SWEEP_SECONDS = 60
     settings.HOTLINE_HOT_ISSUES_REFRESH_SECONDS = 600
+    settings.HOTLINE_IMAP_URL = ""
     jobs = {job.name: job for job in periodic_jobs()}
     every = {name: job.interval(settings) for name, job in jobs.items()}
     assert every == {
         "deadline-sweep": 60.0, "access-log-purge": 86400.0, "order-indexing": 60.0,
         "hot-issues-refresh": 300.0, "order-suggestions": 60.0, "classifier-retraining": 60.0,
         "wrap-up-end": 1.0, "desk-events-purge": 3600.0, "citizen-notices": 60.0,
+        "imap-poll": 0.0,  # no HOTLINE_IMAP_URL: off
     }
     assert {name: job.task for name, job in jobs.items() if job.task is not None} == {
         "deadline-sweep": sweep_deadlines_task, "access-log-purge": purge_access_log_task,
         "order-indexing": index_new_orders_task, "hot-issues-refresh": refresh_city_reports_task,
         "order-suggestions": suggest_new_orders_task,
         "classifier-retraining": retrain_classifier_task,
-        "citizen-notices": notify_citizens_task,
+        "citizen-notices": notify_citizens_task, "imap-poll": poll_mailbox_task,
     }
     assert jobs["classifier-retraining"].when is not None
 
