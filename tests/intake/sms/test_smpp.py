@@ -142,7 +142,7 @@ def test_every_failure_is_a_failed_message_never_an_exception(smpp: Smsc, settin
 
     smpp.submit_status, smpp.answer_submits = 0, False  # takes the bind, then says nothing
     silent = SmppProvider("127.0.0.1", smpp.port, SYSTEM_ID, PASSWORD, "12345", timeout=0.5)
-    with pytest.raises(ProviderError, match="did not answer the submit within 0.5 s"):
+    with pytest.raises(ProviderError, match=r"did not answer the submit within 0\.5 s"):
         silent.send(PHONE, "您好")
 
 
@@ -223,6 +223,18 @@ def test_pdus_that_cannot_be_read_do_not_stop_the_receiver(receiver: SmppReceive
     (after,) = smsc.inject_mo(PHONE, "公交站牌被撞坏了")
     assert wait_until(lambda: smsc.answers.get(after) == 0)
     assert Order.objects.count() == 2
+
+
+# --- settings ------------------------------------------------------------------------------
+
+def test_the_smpp_settings_fail_loudly() -> None:
+    from tests.test_env import _settings_value
+
+    no_host = _settings_value("HOTLINE_SMPP_PORT", HOTLINE_SMS_PROVIDER="smpp")
+    assert no_host.returncode != 0 and "needs HOTLINE_SMPP_HOST" in no_host.stderr
+    too_long = _settings_value("HOTLINE_SMPP_PORT", HOTLINE_SMS_PROVIDER="smpp",
+                               HOTLINE_SMPP_HOST="smsc.example", HOTLINE_SMPP_PASSWORD="123456789")
+    assert too_long.returncode != 0 and "at most 8" in too_long.stderr
 
 
 # --- the codec, without a socket ------------------------------------------------------------
