@@ -35,9 +35,7 @@ from django.db import close_old_connections, connections
 from django.utils import timezone
 from smpplib.command_codes import commands
 
-from hotline.intake.models import SmsMessage
 from hotline.intake.sms import smpp_codec as codec
-from hotline.intake.sms.inbound import receive_sms, record_delivery
 from hotline.intake.sms.smpp import MalformedPdu, SmppClient, message_id_for, text_of
 
 log = logging.getLogger("hotline.intake.sms.smpp")
@@ -154,7 +152,7 @@ class SmppReceiver:
     def _unbind(self, client: SmppClient) -> None:
         try:
             client.send_pdu(smpplib.smpp.make_pdu("unbind", client=client))
-            deadline = time.monotonic() + self.timeout
+            deadline = time.monotonic() + min(self.timeout, 3.0)  # stopping: do not linger
             while time.monotonic() < deadline and client.read_pdu().command != "unbind_resp":
                 pass
         except (smpplib.exceptions.ConnectionError, MalformedPdu, OSError) as exc:
@@ -196,13 +194,19 @@ class SmppReceiver:
 
     def _record(self, receipt: codec.DeliveryReceipt) -> bool:
         """Apply a receipt; False when its message is not recorded (yet)."""
+        from hotline.intake.models import SmsMessage  # models load after django.setup()
+        from hotline.intake.sms.inbound import record_delivery
+
         message_id = message_id_for(receipt.message_id)
         if record_delivery(provider="smpp", provider_id=message_id, delivered=receipt.delivered,
                            error=receipt.error, failure_sticks=True):
             return True
-        # Matched nothing: done if the message is there (failed already, and stays so).
-        return SmsMessage.objects.filter(direction=SmsMessage.Direction.OUTBOUND,
-                                         provider_id=message_id).exists()
+        # Nothing matched: a "delivered" is done when it met a failed message (which stays so);
+        # otherwise the message is not recorded yet (send_sms writes it after the SMSC's
+        # answer, and the receipt can be quicker).
+        return receipt.delivered and SmsMessage.objects.filter(
+            direction=SmsMessage.Direction.OUTBOUND, provider_id=message_id,
+            status=SmsMessage.Status.FAILED).exists()
 
     def _take_message(self, pdu: Any, esm_class: int) -> None:
         payload, source = _payload(pdu), text_of(pdu.source_addr)
@@ -227,6 +231,8 @@ class SmppReceiver:
                  reference: int | None, smsc_id: str = "") -> None:
         if not source:
             raise codec.MalformedMessage("a message without a source address")
+        from hotline.intake.sms.inbound import receive_sms  # models load after django.setup()
+
         now = timezone.now()
         message_id = smsc_id or codec.mo_message_id(source, destination, payload, reference, now)
         receive_sms(provider="smpp", provider_id=message_id, phone=source,

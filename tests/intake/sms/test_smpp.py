@@ -6,10 +6,15 @@ PDUs that cannot be read."""
 from __future__ import annotations
 
 import datetime as dt
+import os
+import signal
 import socket
 import struct
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,6 +31,7 @@ from tests.intake.sms.smsc import DELIVER_SM, ESME_RINVCMDID, Smsc, deliver_sm_b
 SYSTEM_ID, PASSWORD = "hotline", "s3cret"
 PHONE = "13800001111"
 RX_P_APPN = 0x65
+ROOT = Path(__file__).resolve().parents[3]
 LIVE = pytest.mark.django_db(transaction=True)  # the receiver writes from its own thread
 
 
@@ -223,6 +229,28 @@ def test_pdus_that_cannot_be_read_do_not_stop_the_receiver(receiver: SmppReceive
     (after,) = smsc.inject_mo(PHONE, "公交站牌被撞坏了")
     assert wait_until(lambda: smsc.answers.get(after) == 0)
     assert Order.objects.count() == 2
+
+
+def test_the_receiver_process_binds_and_stops_cleanly_on_sigterm(smsc: Smsc,
+                                                                 tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HOTLINE_", "DJANGO_"))}
+    env.update(HOTLINE_ALLOW_DEV_SECRET="1", HOTLINE_DATA_DIR=str(tmp_path),
+               HOTLINE_SMS_PROVIDER="smpp", HOTLINE_SMPP_HOST="127.0.0.1",
+               HOTLINE_SMPP_PORT=str(smsc.port), HOTLINE_SMPP_SYSTEM_ID=SYSTEM_ID,
+               HOTLINE_SMPP_PASSWORD=PASSWORD)
+    child = subprocess.Popen([sys.executable, "-m", "hotline.intake.sms.smpp_receiver"],
+                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        assert wait_until(lambda: smsc.receiver_binds() == 1 or child.poll() is not None, 60)
+        assert child.poll() is None and smsc.receivers()
+        child.send_signal(signal.SIGTERM)
+        output, _ = child.communicate(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert child.returncode == 0, output
+    assert wait_until(lambda: not smsc.receivers())  # it unbound
 
 
 # --- settings ------------------------------------------------------------------------------
