@@ -230,7 +230,14 @@ class SmppProvider:
         """Read until the answer to ``request``, answering the SMSC's enquire_link meanwhile."""
         deadline = time.monotonic() + self.timeout
         while time.monotonic() < deadline:
-            pdu = client.read_pdu()
+            try:
+                pdu = client.read_pdu()
+            except MalformedPdu as bad:
+                if bad.sequence == request.sequence:
+                    raise
+                client.answer_sequence("generic_nack", bad.sequence,
+                                       smpplib.consts.SMPP_ESME_RINVCMDLEN)
+                continue
             if pdu.sequence == request.sequence and pdu.command in (command, "generic_nack"):
                 if pdu.command == "generic_nack":
                     raise ProviderError(f"the SMSC rejected the PDU: {status_text(pdu.status)}")
