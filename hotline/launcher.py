@@ -10,6 +10,8 @@ It migrates the database, loads the demo data into an empty one, then starts and
 - ``smtp``: the email channel's SMTP receiver (``python -m hotline.intake.email.server``; on
   HOTLINE_SMTP_LISTEN, 127.0.0.1:2525 by default; ``--no-smtp`` or HOTLINE_NO_SMTP=1 leaves it
   out).
+- ``smpp``: the SMS receiver of an operator's SMSC (``python -m hotline.intake.sms.smpp_receiver``:
+  delivery receipts and citizens' messages), only when HOTLINE_SMS_PROVIDER=smpp.
 SIGINT and SIGTERM are passed on to the children; when one child dies the others are stopped and
 the launcher exits non-zero, so a supervisor (systemd, a container runtime) sees the failure.
 
@@ -218,7 +220,8 @@ def proxy_options() -> list[str]:
     return ["--proxy-headers", "--forwarded-allow-ips", ",".join(trusted)]
 
 
-def children(host: str, port: int, *, voice: bool = False, smtp: bool = False) -> list[Child]:
+def children(host: str, port: int, *, voice: bool = False, smtp: bool = False,
+             smpp: bool = False) -> list[Child]:
     kids = [
         Child("web", [
             sys.executable, "-m", "uvicorn", "hotline.asgi:application",
@@ -235,6 +238,8 @@ def children(host: str, port: int, *, voice: bool = False, smtp: bool = False) -
         kids.append(Child("voice", [sys.executable, "-m", "hotline.voice.server"]))
     if smtp:
         kids.append(Child("smtp", [sys.executable, "-m", "hotline.intake.email.server"]))
+    if smpp:
+        kids.append(Child("smpp", [sys.executable, "-m", "hotline.intake.sms.smpp_receiver"]))
     return kids
 
 
@@ -330,9 +335,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     welcome = prepare(load_demo=not no_demo)
     logins = [] if welcome is None else demo_login_lines(welcome)
     second_factors = [] if welcome is None else demo_second_factor_lines(welcome)
+    from django.conf import settings
     from django.db import connections
 
     connections.close_all()  # the children open their own; this process needs none
+    smpp = settings.HOTLINE_SMS_PROVIDER == "smpp"  # the settings are loaded by now
     shown_host = f"[{args.host}]" if ":" in args.host else args.host
 
     def announce(supervisor: Supervisor) -> None:
@@ -344,6 +351,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             _say(f"call it with a SIP softphone: sip:12345@{sip_host}:{sip_port} (UDP)")
         if smtp:
             _say(f"write to it by SMTP: {smtp_listen_text()} (to 12345@<HOTLINE_MAIL_DOMAINS>)")
+        if smpp:
+            _say(f"SMS through the SMSC at {settings.HOTLINE_SMPP_HOST}:"
+                 f"{settings.HOTLINE_SMPP_PORT} (SMPP 3.4)")
         if logins:
             _say("demo logins (username, password, role, unit):")
             for line in logins:
@@ -355,7 +365,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(line, flush=True)
         _say("press Ctrl-C to stop")
 
-    return Supervisor(children(args.host, args.port, voice=voice, smtp=smtp)).run(ready=announce)
+    return Supervisor(children(args.host, args.port, voice=voice, smtp=smtp, smpp=smpp)
+                      ).run(ready=announce)
 
 
 if __name__ == "__main__":

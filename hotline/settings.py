@@ -390,14 +390,31 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 
 # SMS (hotline.intake.sms; README "SMS channel"): the provider (log: written to the log; http: a
-# gateway's HTTP API at HOTLINE_SMS_HTTP_URL with HOTLINE_SMS_HTTP_KEY), the secret that signs
-# its webhooks (inbound messages, delivery reports), the hotline's SMS number and how many
-# messages one phone may get in an hour.
-HOTLINE_SMS_PROVIDER = env_choice("HOTLINE_SMS_PROVIDER", "log", ["log", "http"])
+# gateway's HTTP API at HOTLINE_SMS_HTTP_URL with HOTLINE_SMS_HTTP_KEY; smpp: an operator's SMSC
+# over SMPP 3.4), the secret that signs the HTTP gateway's webhooks (inbound messages, delivery
+# reports), the hotline's SMS number and how many messages one phone may get in an hour.
+HOTLINE_SMS_PROVIDER = env_choice("HOTLINE_SMS_PROVIDER", "log", ["log", "http", "smpp"])
 HOTLINE_SMS_HTTP_URL = env_str("HOTLINE_SMS_HTTP_URL", "")
 HOTLINE_SMS_HTTP_KEY = env_str("HOTLINE_SMS_HTTP_KEY", "")
 HOTLINE_SMS_WEBHOOK_SECRET = env_str("HOTLINE_SMS_WEBHOOK_SECRET", "")
 HOTLINE_SMS_PER_PHONE_HOUR = env_int_at_least("HOTLINE_SMS_PER_PHONE_HOUR", 10, 1)
+# SMPP (hotline.intake.sms.smpp): the operator's SMSC, the account it gave the hotline (SMPP
+# 3.4 caps a system_id at 15 characters and a password at 8) and the source address messages
+# go out from. `make run` starts the receiver (receipts, citizens' messages) only with smpp.
+HOTLINE_SMPP_HOST = env_str("HOTLINE_SMPP_HOST", "").strip()
+HOTLINE_SMPP_PORT = env_int("HOTLINE_SMPP_PORT", 2775)
+HOTLINE_SMPP_SYSTEM_ID = env_str("HOTLINE_SMPP_SYSTEM_ID", "")
+HOTLINE_SMPP_PASSWORD = env_str("HOTLINE_SMPP_PASSWORD", "")
+HOTLINE_SMPP_SOURCE = env_str("HOTLINE_SMPP_SOURCE", "12345").strip()
+if not 0 < HOTLINE_SMPP_PORT < 65536:
+    raise ConfigError(f"HOTLINE_SMPP_PORT={HOTLINE_SMPP_PORT} is not a port number (1-65535)")
+if len(HOTLINE_SMPP_SYSTEM_ID) > 15 or len(HOTLINE_SMPP_PASSWORD) > 8:
+    raise ConfigError("HOTLINE_SMPP_SYSTEM_ID may have at most 15 characters and "
+                      "HOTLINE_SMPP_PASSWORD at most 8 (SMPP 3.4)")
+if not 0 < len(HOTLINE_SMPP_SOURCE) <= 20:
+    raise ConfigError(f"HOTLINE_SMPP_SOURCE={HOTLINE_SMPP_SOURCE!r}: 1 to 20 characters")
+if HOTLINE_SMS_PROVIDER == "smpp" and not HOTLINE_SMPP_HOST:
+    raise ConfigError("HOTLINE_SMS_PROVIDER=smpp needs HOTLINE_SMPP_HOST (the SMSC's address)")
 
 # Open311 GeoReport v2 (/open311/; README "Open311"): the jurisdiction_id clients name, who to
 # ask for a key, and how many calls one key may make a minute.

@@ -179,6 +179,15 @@ def test_a_dying_child_stops_the_others_and_fails(data_dir: Path) -> None:
     assert wait_gone(list(pids.values())), launched.output
 
 
+def test_the_smpp_receiver_is_a_child_only_for_the_smpp_provider() -> None:
+    from hotline import launcher
+
+    assert "smpp" not in [kid.name for kid in launcher.children("127.0.0.1", 8000)]
+    (smpp,) = [kid for kid in launcher.children("127.0.0.1", 8000, smpp=True)
+               if kid.name == "smpp"]
+    assert smpp.command[1:] == ["-m", "hotline.intake.sms.smpp_receiver"]
+
+
 def test_demo_logins_are_listed_with_the_demo_password() -> None:
     from hotline import launcher
     from hotline.demo.start import Welcome

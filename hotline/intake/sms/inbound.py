@@ -55,12 +55,16 @@ def _log_inbound(provider: str, provider_id: str, phone: str, text: str, now: dt
 
 
 def record_delivery(*, provider: str, provider_id: str, delivered: bool, error: str = "",
-                    at: dt.datetime | None = None) -> int:
+                    at: dt.datetime | None = None, failure_sticks: bool = False) -> int:
     """A delivery report: the outbound message's status; how many rows it named (0 or 1).
     Matched by the provider's message id alone: a centre that changed providers still gets
-    the reports for messages the old one took (``provider`` is the reporting one)."""
+    the reports for messages the old one took (``provider`` is the reporting one).
+    ``failure_sticks``: a "delivered" leaves a failed message failed (SMPP reports each part of
+    a long message: one lost part and the citizen cannot read it)."""
     status = SmsMessage.Status.DELIVERED if delivered else SmsMessage.Status.FAILED
-    return SmsMessage.objects.filter(
-        direction=SmsMessage.Direction.OUTBOUND, provider_id=provider_id,
-    ).update(status=status, error=error[:255], delivered_at=(at or timezone.now())
-             if delivered else None)
+    rows = SmsMessage.objects.filter(direction=SmsMessage.Direction.OUTBOUND,
+                                     provider_id=provider_id)
+    if delivered and failure_sticks:
+        rows = rows.exclude(status=SmsMessage.Status.FAILED)
+    return rows.update(status=status, error=error[:255],
+                       delivered_at=(at or timezone.now()) if delivered else None)

@@ -1,7 +1,9 @@
 """SMS providers: what ``send_sms`` hands a message to. "log" writes it to the log (development,
 tests); "http" posts it to a gateway's HTTP API (HOTLINE_SMS_HTTP_URL, with
-HOTLINE_SMS_HTTP_KEY as a bearer token) and gets the provider's message id back. Inbound
-messages and delivery reports come back through the signed webhook (``webhook.py``)."""
+HOTLINE_SMS_HTTP_KEY as a bearer token) and gets the provider's message id back, its inbound
+messages and delivery reports coming back through the signed webhook (``webhook.py``); "smpp"
+submits it to an operator's SMSC over SMPP 3.4 (``smpp.py``), whose receipts and inbound
+messages the receiver process takes (``smpp_receiver.py``)."""
 
 from __future__ import annotations
 
@@ -69,4 +71,8 @@ def provider() -> SmsProvider:
     name = settings.HOTLINE_SMS_PROVIDER
     if name == "http":
         return HttpProvider(settings.HOTLINE_SMS_HTTP_URL, settings.HOTLINE_SMS_HTTP_KEY)
+    if name == "smpp":
+        from hotline.intake.sms.smpp import SmppProvider  # smpplib only where it is used
+
+        return SmppProvider.from_settings()
     return LogProvider()
