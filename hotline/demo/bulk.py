@@ -397,6 +397,7 @@ class _Synthesiser:
             "id": contact_id, "citizen_id": citizen_id, "channel": channel,
             "direction": Contact.Direction.INBOUND, "occurred_at": created_at,
             "summary": order["title"], "external_id": "",
+            "called_number": "12345" if channel == Channel.PHONE else "",
             "agent_id": d.agent.pk if d.agent and channel == Channel.PHONE else None,
         })
         batch.links.rows.append({"contact_id": contact_id, "order_id": order_id})
