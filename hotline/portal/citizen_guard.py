@@ -24,12 +24,16 @@ def caught_by_honeypot(request: HttpRequest) -> bool:
     return bool(request.POST.get(HONEYPOT))
 
 
-def refused(request: HttpRequest, message: str, status: int) -> HttpResponse:
-    return render(request, "citizen/refused.html", {"message": message}, status=status)
+def refused(request: HttpRequest, message: str, status: int, *, back: str = "") -> HttpResponse:
+    """The page that says why nothing was taken; ``back`` is the form's address (the request
+    form's when not given)."""
+    return render(request, "citizen/refused.html", {"message": message, "back": back},
+                  status=status)
 
 
-def refused_robot(request: HttpRequest) -> HttpResponse:
-    return refused(request, _("Your request could not be taken. Please call 12345."), 400)
+def refused_robot(request: HttpRequest, *, back: str = "") -> HttpResponse:
+    return refused(request, _("Your request could not be taken. Please call 12345."), 400,
+                   back=back)
 
 
 def send_code(request: HttpRequest) -> tuple[int, str]:
@@ -55,9 +59,9 @@ def within_submission_limit(request: HttpRequest) -> bool:
                              settings.HOTLINE_PORTAL_SUBMISSIONS_PER_ADDRESS)
 
 
-def refused_too_many(request: HttpRequest) -> HttpResponse:
+def refused_too_many(request: HttpRequest, *, back: str = "") -> HttpResponse:
     return refused(request, _("Too many requests were sent from here. Please try again later "
-                              "or call 12345."), 429)
+                              "or call 12345."), 429, back=back)
 
 
 def tell_accepted(*, phone: str, email: str, sms: str, subject: str, body: str,

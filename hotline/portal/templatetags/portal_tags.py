@@ -77,3 +77,10 @@ def reads_audit_log(user: object) -> bool:
     from hotline.directory.duties import may_read_audit_log
 
     return may_read_audit_log(user)
+
+
+@register.filter
+def manages_mailbox(user: object) -> bool:
+    from hotline.intake.mailbox_services import may_withdraw_letters
+
+    return may_withdraw_letters(user)  # type: ignore[arg-type]
