@@ -38,7 +38,8 @@ SHANGLUO_CSV = settings.BASE_DIR.parent / "shared" / "data" / "mayor-mailbox" / 
 DEFAULT_LETTERS = 40
 SUBMISSION_PREFIX = "shangluo-"
 # (words in the replying agency's name, the demo unit doing that work); the first match wins,
-# so the traffic police come before the police and transport.
+# so the traffic police come before the police and transport. "民政局", not "民政": every
+# 人民政府 (a county's government office) has those two characters in it.
 AGENCY_UNITS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("交警", "交通警察"), "traffic-police"),
     (("公安",), "police"),
@@ -53,7 +54,7 @@ AGENCY_UNITS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("自然资源",), "nrp"),
     (("水务", "水利"), "water"),
     (("环境保护", "生态环境"), "env"),
-    (("民政",), "civil"),
+    (("民政局",), "civil"),
     (("市场监管", "物价"), "market"),
     (("农业农村",), "agri"),
 )

@@ -80,3 +80,13 @@ def test_fifty_real_letters_are_published_listed_and_searchable(
         assert letter.order.citizen.name not in page
         assert letter.order.citizen.phone not in page and letter.order.number not in page
         assert not MOBILE.findall(page)
+
+
+@pytest.mark.parametrize("agency, code", [
+    ("商洛市公安局交通警察支队", "traffic-police"), ("市城管局 市交警支队", "traffic-police"),
+    ("商洛市公安局", "police"), ("商洛市住房和城乡建设局", "housing"),
+    ("商洛市民政局", "civil"), ("洛南县人民政府办公室", None), ("市信息办", None),
+])
+def test_replies_go_to_the_unit_doing_that_work(agency: str, code: str | None) -> None:
+    found = [c for words, c in demo_mailbox.AGENCY_UNITS if any(w in agency for w in words)]
+    assert (found[0] if found else None) == code
