@@ -23,7 +23,7 @@ TITLE_CHARS = 100
 
 class LetterForm(forms.Form):
     title = forms.CharField(label=_("Subject of your letter"), max_length=TITLE_CHARS)
-    text = forms.CharField(label=_("Your letter"), max_length=TEXT_CHARS,
+    text = forms.CharField(label=_("Text of your letter"), max_length=TEXT_CHARS,
                            widget=forms.Textarea(attrs={"rows": 8}))
     district = forms.ChoiceField(label=_("District it concerns"), required=False)
     uploads = MultipleFileField(label=_("Photos and files"), required=False,
