@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
+from hotline.core.files import FileKind, FileRefused, sniff
 from hotline.directory.models import OrderType
 from hotline.intake.paper import LETTER, VISIT
 from hotline.portal.citizen_forms import MultipleFileField, MultipleFileInput, checked_uploads
@@ -18,6 +19,7 @@ from hotline.web.forms import EMPTY, PortalForm, category_choices, district_choi
 
 MAX_SCANS = 20  # a long letter with its enclosures; each file within the attachment limit
 TEXT_CHARS = 4000
+SCAN_KINDS = frozenset({FileKind.JPEG, FileKind.PNG, FileKind.GIF, FileKind.WEBP, FileKind.PDF})
 # An ID card number (15 or 18 characters): the address field is not the place for it.
 _ID_NUMBER = re.compile(r"(?<!\d)(?:\d{17}[\dXx]|\d{15})(?![\dXx])")
 
@@ -64,6 +66,18 @@ class PaperForm(PortalForm):
 
     def clean_scans(self) -> list[UploadedFile]:
         files = checked_uploads(self.cleaned_data.get("scans") or [], MAX_SCANS)
+        for item in files:
+            # By content, as the attachment service judges it; a scan is a picture or a PDF.
+            try:
+                kind = sniff(item)
+            except FileRefused as refused:
+                raise forms.ValidationError(refused.message) from None
+            finally:
+                item.seek(0)
+            if kind not in SCAN_KINDS:
+                raise forms.ValidationError(
+                    _("%(name)s is not a scan: scanned pages are images or PDF files.")
+                    % {"name": item.name})
         total = sum(f.size or 0 for f in files)
         # The scans are kept as they came too (the raw payload), which has its own limit.
         if total > settings.HOTLINE_MAX_INBOUND_BYTES:

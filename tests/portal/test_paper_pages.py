@@ -143,8 +143,12 @@ def test_scans_are_limited(client: Client, city: City, settings: Any) -> None:
     settings.HOTLINE_MAX_INBOUND_BYTES = 100
     r = client.post(PAGE, form(client))
     assert r.status_code == 422 and "together are larger" in r.content.decode()
+    settings.HOTLINE_MAX_INBOUND_BYTES = 30 * 1024 * 1024
     r = client.post(PAGE, form(client, scans=[SimpleUploadedFile("a.exe", b"MZ\x90\x00" * 8)]))
-    assert not Order.objects.filter(attachments__name="a.exe").exists()
+    assert r.status_code == 422 and "a program" in r.content.decode()
+    r = client.post(PAGE, form(client, scans=[SimpleUploadedFile("a.txt", "来信".encode())]))
+    assert r.status_code == 422 and "is not a scan" in r.content.decode()
+    assert not Order.objects.exists()
 
 
 @pytest.mark.parametrize("who", ["handler", "dept_admin", "street_handler", "leader",
