@@ -20,9 +20,10 @@ class Welcome:
 
 
 def load_if_empty(say: Callable[[str], None]) -> bool:
-    """Load the city with its orders, the knowledge base, and the call centre's queues and SIP
-    extensions, unless the database has orders; True when it loaded."""
-    from hotline.demo import city, desk, knowledge
+    """Load the city with its orders, the knowledge base, the call centre's queues and SIP
+    extensions, and the published mailbox letters (when the shared data is there), unless the
+    database has orders; True when it loaded."""
+    from hotline.demo import city, desk, knowledge, mailbox
     from hotline.orders.models import Order
 
     if Order.objects.exists():
@@ -37,6 +38,8 @@ def load_if_empty(say: Callable[[str], None]) -> bool:
     made = desk.load_demo_desk()
     say(f"SIP extensions {', '.join(number for number, _user in made)} (password "
         "from HOTLINE_DEMO_SIP_PASSWORD)" if made else "queues exist already: demo desk not loaded")
+    say("loading published mayor's-mailbox letters")
+    say(mailbox.load_letters().message)
     return True
 
 

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from hotline.directory.admin import HotlineAdminMixin, ReadOnlyAdminMixin
 from hotline.intake.models import (
+    MailboxLetter,
     Open311Key,
     OutboundMail,
     PolledMailbox,
@@ -26,6 +27,17 @@ class ReceivedMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("received_at", "channel", "outcome", "order", "reason", "raw_size")
     list_filter = ("channel", "outcome")
     search_fields = ("message_id", "order__number")
+    date_hierarchy = "received_at"
+
+
+@admin.register(MailboxLetter)
+class MailboxLetterAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Withdrawing a letter from publication is done on the centre's page (/mailbox/), where the
+    service checks the role and asks for the reason."""
+
+    list_display = ("received_at", "title", "order", "publish_consent", "withdrawn_at")
+    list_filter = ("publish_consent",)
+    search_fields = ("order__number", "title")
     date_hierarchy = "received_at"
 
 

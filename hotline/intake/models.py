@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -198,3 +199,32 @@ class PolledMailbox(models.Model):
 
     def __str__(self) -> str:
         return self.account
+
+
+class MailboxLetter(models.Model):
+    """A mayor's-mailbox letter (市长信箱) as it may be published: the writer's title and text
+    with their numbers, email addresses and name masked (stored masked, so the public search
+    never reads what the page does not show), the writer's consent, and the centre's
+    withdrawal. Whether it is shown also depends on its order (``intake.mailbox_public``): an
+    accepted reply, neither confidential nor a 举报."""
+
+    order = models.OneToOneField(Order, on_delete=models.PROTECT, related_name="mailbox_letter",
+                                 verbose_name=_("order"))
+    title = models.CharField(_("title"), max_length=200)
+    text = models.TextField(_("text"))
+    publish_consent = models.BooleanField(_("writer agrees to publication"), default=False)
+    received_at = models.DateTimeField(_("received"), db_index=True)
+    acknowledge_by = models.DateTimeField(_("acknowledge by"))
+    withdrawn_at = models.DateTimeField(_("withdrawn from publication"), null=True, blank=True)
+    withdrawn_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="+",
+                                     verbose_name=_("withdrawn by"))
+    withdrawal_reason = models.CharField(_("reason for withdrawal"), max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        verbose_name = _("mailbox letter")
+        verbose_name_plural = _("mailbox letters")
+
+    def __str__(self) -> str:
+        return self.title

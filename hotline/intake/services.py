@@ -155,8 +155,10 @@ def _attach_files(actor: User, order: Order, msg: InboundMessage, contact: Conta
     return refused
 
 
-def do_receive(msg: InboundMessage) -> Receipt:
-    """Take one inbound message; see the module's docstring."""
+def do_receive(msg: InboundMessage, *, actor: User | None = None) -> Receipt:
+    """Take one inbound message; see the module's docstring. ``actor`` is who records it: the
+    system account for what arrives by itself, the agent who registers a paper letter or a
+    walk-in visit (then the contact and the order name them, as for a call they took)."""
     problem = _check(msg)
     if problem is not None:
         return _refuse(msg, *problem)
@@ -169,7 +171,7 @@ def do_receive(msg: InboundMessage) -> Receipt:
                        "sender")
     try:
         with transaction.atomic():
-            return _record(msg)
+            return _record(msg, actor or system_user())
     except IntegrityError:
         # Two deliveries of the same message raced: the one that committed stands.
         first = _first_receipt(msg)
@@ -180,8 +182,7 @@ def do_receive(msg: InboundMessage) -> Receipt:
         return _refuse(msg, error.message, error.field or "")
 
 
-def _record(msg: InboundMessage) -> Receipt:
-    actor = system_user()
+def _record(msg: InboundMessage, actor: User) -> Receipt:
     now = msg.occurred_at or timezone.now()
     record = ReceivedMessage(
         channel=msg.channel, message_id=msg.message_id, received_at=now,

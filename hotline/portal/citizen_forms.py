@@ -36,6 +36,28 @@ class MultipleFileField(forms.FileField):
         return [super(MultipleFileField, self).clean(f, initial) for f in files]
 
 
+def checked_mobile(raw: str) -> str:
+    """The digits of a mobile number typed into a form ("" when none was typed)."""
+    phone = phone_digits(raw) if raw else ""
+    if raw and not (phone.isdigit() and len(phone) == 11 and phone.startswith("1")):
+        raise forms.ValidationError(_("Enter an 11-digit mobile phone number."))
+    return phone
+
+
+def checked_uploads(files: list[UploadedFile], max_files: int) -> list[UploadedFile]:
+    """At most ``max_files`` files, each within the attachment limit (the attachment service
+    judges their content later; this spares the citizen an upload that cannot be kept)."""
+    if len(files) > max_files:
+        raise forms.ValidationError(_("Attach at most %(count)d files.") % {"count": max_files})
+    limit = settings.HOTLINE_MAX_ATTACHMENT_BYTES
+    for item in files:
+        if item.size is not None and item.size > limit:
+            raise forms.ValidationError(
+                _("The file %(name)s is larger than %(mb)d MB.")
+                % {"name": item.name, "mb": limit // (1024 * 1024)})
+    return files
+
+
 def _category_groups() -> list[tuple[str, list[tuple[str, str]]]]:
     """Top-level categories as option groups of their active leaves (a two-step pick that works
     as one select without JS; the script splits it in two)."""
@@ -102,24 +124,11 @@ class SubmitForm(forms.Form):
             del self.fields["anonymous"]
 
     def clean_phone(self) -> str:
-        raw = self.cleaned_data.get("phone", "")
-        phone = phone_digits(raw) if raw else ""
-        if raw and not (phone.isdigit() and len(phone) == 11 and phone.startswith("1")):
-            raise forms.ValidationError(_("Enter an 11-digit mobile phone number."))
-        return phone
+        return checked_mobile(self.cleaned_data.get("phone", ""))
 
     def clean_uploads(self) -> list[UploadedFile]:
-        files: list[UploadedFile] = self.cleaned_data.get("uploads") or []
-        if len(files) > settings.HOTLINE_PORTAL_MAX_FILES:
-            raise forms.ValidationError(_("Attach at most %(count)d files.")
-                                        % {"count": settings.HOTLINE_PORTAL_MAX_FILES})
-        limit = settings.HOTLINE_MAX_ATTACHMENT_BYTES
-        for item in files:
-            if item.size is not None and item.size > limit:
-                raise forms.ValidationError(
-                    _("The file %(name)s is larger than %(mb)d MB.")
-                    % {"name": item.name, "mb": limit // (1024 * 1024)})
-        return files
+        return checked_uploads(self.cleaned_data.get("uploads") or [],
+                               settings.HOTLINE_PORTAL_MAX_FILES)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

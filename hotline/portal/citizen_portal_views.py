@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.conf import settings
-from django.core.mail import send_mail
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,22 +21,23 @@ from django.utils.translation import gettext_lazy
 from hotline.core.clientaddr import client_address
 from hotline.core.errors import ServiceError
 from hotline.directory.models import Unit
-from hotline.intake import phone_codes, tokens
+from hotline.intake import tokens
 from hotline.intake.messages import InboundFile
 from hotline.intake.services import do_receive
-from hotline.intake.sms.outbound import send_sms
 from hotline.intake.web import WebSubmission, web_message
 from hotline.orders import citizen_feedback, lookup_limits, numbering
 from hotline.orders.lifecycle import Action, State
-from hotline.orders.lookup_limits import address_key, phone_digits
+from hotline.orders.lookup_limits import phone_digits
 from hotline.orders.models import Order, OrderEvent
+from hotline.portal import citizen_guard as guard
 from hotline.portal.citizen_forms import FollowForm, RatingForm, ReopenForm, SubmitForm
 from hotline.web.access import public_page
 
 SESSION_KEY = "citizen_orders"
 
 
-def _prove(request: HttpRequest, number: str) -> None:
+def prove(request: HttpRequest, number: str) -> None:
+    """Remember in the session that this visitor proved the request is theirs."""
     numbers = [n for n in request.session.get(SESSION_KEY, []) if n != number][-19:]
     request.session[SESSION_KEY] = [*numbers, number]
 
@@ -50,7 +51,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "citizen/home.html")
 
 
-def _errors(form: SubmitForm) -> list[tuple[str, str, str]]:
+def error_summary(form: forms.Form) -> list[tuple[str, str, str]]:
     """(field id, label, message) for the error summary at the top of the form."""
     rows = []
     for name, errors in form.errors.items():
@@ -65,7 +66,7 @@ def _errors(form: SubmitForm) -> list[tuple[str, str, str]]:
 def _render_form(request: HttpRequest, form: SubmitForm, *, status: int = 200,
                  notice: str = "") -> HttpResponse:
     return render(request, "citizen/submit.html", {
-        "form": form, "errors": _errors(form) if form.is_bound else [], "notice": notice,
+        "form": form, "errors": error_summary(form) if form.is_bound else [], "notice": notice,
         "anonymous_allowed": settings.HOTLINE_PORTAL_ANONYMOUS,
         "max_files": settings.HOTLINE_PORTAL_MAX_FILES,
         "max_mb": settings.HOTLINE_MAX_ATTACHMENT_BYTES // (1024 * 1024),
@@ -77,35 +78,21 @@ def submit(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return _render_form(request, SubmitForm())
     form = SubmitForm(request.POST, request.FILES)
-    address = client_address(request)
-    if request.POST.get("website"):  # the honeypot: a person never sees this field
-        return render(request, "citizen/refused.html", {
-            "message": _("Your request could not be taken. Please call 12345.")}, status=400)
+    if guard.caught_by_honeypot(request):
+        return guard.refused_robot(request)
     if "send_code" in request.POST:
-        phone = phone_digits(request.POST.get("phone", ""))
         form.is_valid()
-        if not (len(phone) == 11 and phone.startswith("1")):
-            return _render_form(request, form, status=400,
-                                notice=_("Enter an 11-digit mobile phone number first."))
-        try:
-            phone_codes.send_code(phone, address)
-        except ServiceError as refused:
-            return _render_form(request, form, status=429, notice=refused.message)
-        return _render_form(request, form, notice=_(
-            "A code was sent to your phone. Enter it below. Files you chose must be chosen "
-            "again before you submit."))
+        status, notice = guard.send_code(request)
+        return _render_form(request, form, status=status, notice=notice)
     if not form.is_valid():
         return _render_form(request, form, status=400)
     data = form.cleaned_data
     anonymous = bool(data.get("anonymous"))
-    if not anonymous and not phone_codes.check_code(data["phone"], data.get("code", "")):
+    if not anonymous and not guard.code_is_right(data["phone"], data.get("code", "")):
         form.add_error("code", _("The code is wrong or has expired. Ask for a new one."))
         return _render_form(request, form, status=400)
-    if not phone_codes.count("submit-address", address_key(address),
-                             settings.HOTLINE_PORTAL_SUBMISSIONS_PER_ADDRESS):
-        return render(request, "citizen/refused.html", {"message": _(
-            "Too many requests were sent from here. Please try again later or call 12345.")},
-            status=429)
+    if not guard.within_submission_limit(request):
+        return guard.refused_too_many(request)
     street = ""
     if data.get("street"):
         street = Unit.objects.filter(code=data["street"]).values_list("name", flat=True) \
@@ -119,22 +106,20 @@ def submit(request: HttpRequest) -> HttpResponse:
         files=[InboundFile(f.name, f.read(), f.content_type or "") for f in data["uploads"]],
     )))
     if not receipt.accepted or not receipt.order_number:
-        return render(request, "citizen/refused.html", {
-            "message": _(receipt.reason) if receipt.reason else _("Your request was not taken.")},
-            status=400)
+        return guard.refused(request, _(receipt.reason) if receipt.reason
+                             else _("Your request was not taken."), 400)
     number = receipt.order_number
     token = tokens.reply_token(number)
     link = request.build_absolute_uri(reverse("citizen:track", args=[token]))
     if not anonymous:
-        send_sms(data["phone"], _("12345: your request was accepted, number %(number)s. "
-                                  "Follow it at %(link)s") % {"number": number, "link": link},
-                 purpose="accepted")
-        if data.get("email"):
-            send_mail(_("Your 12345 request %(number)s") % {"number": number},
-                      _("Your request was accepted. Acceptance number: %(number)s\n"
-                        "Follow it here: %(link)s\n") % {"number": number, "link": link},
-                      None, [data["email"]], fail_silently=True)
-    _prove(request, number)
+        guard.tell_accepted(
+            phone=data["phone"], email=data.get("email") or "",
+            sms=_("12345: your request was accepted, number %(number)s. Follow it at %(link)s")
+            % {"number": number, "link": link},
+            subject=_("Your 12345 request %(number)s") % {"number": number},
+            body=_("Your request was accepted. Acceptance number: %(number)s\n"
+                   "Follow it here: %(link)s\n") % {"number": number, "link": link})
+    prove(request, number)
     return render(request, "citizen/done.html", {"number": number, "link": link,
                                                   "anonymous": anonymous})
 
@@ -158,7 +143,7 @@ def follow(request: HttpRequest) -> HttpResponse:
             number=number, citizen__phone=phone).exists()
         if found:
             lookup_limits.succeeded(attempt)
-            _prove(request, number)
+            prove(request, number)
             return redirect("citizen:timeline", number=number)
         error = _("No request matches this acceptance number and phone number. "
                   "Please check both and try again.")
@@ -173,7 +158,7 @@ def track(request: HttpRequest, token: str) -> HttpResponse:
     number = tokens.order_number_for(token)
     if number is None or not Order.objects.filter(number=number).exists():
         raise Http404
-    _prove(request, number)
+    prove(request, number)
     return redirect("citizen:timeline", number=number)
 
 

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from hotline.portal import citizen_portal_views as views
+from hotline.portal import mailbox_views
 
 app_name = "citizen"
 
@@ -12,4 +13,7 @@ urlpatterns = [
     path("requests/<str:number>/", views.timeline, name="timeline"),
     path("requests/<str:number>/rate/", views.rate, name="rate"),
     path("requests/<str:number>/reopen/", views.reopen, name="reopen"),
+    path("mailbox/", mailbox_views.letters, name="mailbox"),
+    path("mailbox/write/", mailbox_views.write, name="mailbox_write"),
+    path("mailbox/<int:letter_id>/", mailbox_views.letter, name="mailbox_letter"),
 ]

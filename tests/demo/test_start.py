@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from hotline.demo import city, desk, knowledge, start
+from hotline.demo import city, desk, knowledge, mailbox, start
 from hotline.orders.services import NewOrder, do_create_order
 
 if TYPE_CHECKING:
@@ -45,10 +45,16 @@ def test_an_empty_database_gets_the_city_its_knowledge_and_its_call_centre(
 
     monkeypatch.setattr(city, "load_demo", load_demo)
     monkeypatch.setattr(knowledge, "load_demo_knowledge", load_demo_knowledge)
+    def load_letters() -> mailbox.LoadResult:
+        loaded.append("letters")
+        return mailbox.LoadResult(created=4)
+
     monkeypatch.setattr(desk, "load_demo_desk", load_demo_desk)
+    monkeypatch.setattr(mailbox, "load_letters", load_letters)
     said: list[str] = []
     welcome = start.start(said.append)
-    assert loaded == ["city", "knowledge", "desk"]
+    assert loaded == ["city", "knowledge", "desk", "letters"]
+    assert "mailbox letters: 4 published, 0 already there" in said
     assert "demo city loaded" in said
     assert "knowledge entries: 3 created, 0 already there" in said
     assert any("8001" in line for line in said)

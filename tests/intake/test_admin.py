@@ -9,7 +9,10 @@ import pytest
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
+from hotline.intake.mailbox import Letter
+from hotline.intake.mailbox_services import do_receive_letter
 from hotline.intake.messages import InboundMessage
 from hotline.intake.models import Open311Key, PolledMailbox
 from hotline.intake.open311.service import Open311Error, check_key, do_issue_key
@@ -18,8 +21,8 @@ from hotline.intake.sms.outbound import send_sms
 
 pytestmark = pytest.mark.django_db
 
-MODELS = ["receivedmessage", "outboundmail", "smsmessage", "smsoptout", "open311key",
-          "polledmailbox"]
+MODELS = ["receivedmessage", "mailboxletter", "outboundmail", "smsmessage", "smsoptout",
+          "open311key", "polledmailbox"]
 
 
 @pytest.fixture
@@ -40,6 +43,8 @@ def test_the_channels_records_are_listed_read_only(admin_client: Client, city: A
     do_issue_key("app")
     PolledMailbox.objects.create(account="12345@mail.example.org:993/INBOX", uidvalidity=7,
                                  last_uid=42, error="login refused")
+    do_receive_letter(Letter(title="路灯", text="路灯坏了", phone="13800001111", publish=True),
+                      received_at=timezone.now(), submission_id="letter-1")
     for model in MODELS:
         assert admin_client.get(reverse(f"admin:intake_{model}_changelist")).status_code == 200
         assert admin_client.get(reverse(f"admin:intake_{model}_add")).status_code == 403, model

@@ -84,3 +84,10 @@ def looks_up_citizens(user: object) -> bool:
     from hotline.orders.citizen_search import may_search_citizens
 
     return bool(getattr(user, "is_authenticated", False)) and may_search_citizens(user)  # type: ignore[arg-type]
+
+
+@register.filter
+def manages_mailbox(user: object) -> bool:
+    from hotline.intake.mailbox_services import may_withdraw_letters
+
+    return may_withdraw_letters(user)  # type: ignore[arg-type]
