@@ -31,7 +31,7 @@ def test_with_nobody_at_work_the_chat_waits_with_its_position(desk: Any) -> None
     first, second = start(), start("我也有问题")
     assert first.state == second.state == ChatState.WAITING
     assert (chats.position(first), chats.position(second)) == (1, 2)
-    contact = Contact.objects.get(pk=first.contact_id)
+    contact = Contact.objects.get(chat=first)
     assert contact.channel == "chat"
     assert Citizen.objects.get(identities__kind=IdentityKind.CHAT,
                                identities__value=first.token) == contact.citizen
@@ -67,7 +67,7 @@ def test_messages_both_ways_and_the_transcript_becomes_the_contact(desk: Any,
     with pytest.raises(Forbidden):
         chats.do_post(session, "agent", "冒充", author=desk.bob)
     chats.do_close_chat(session)
-    summary = Contact.objects.get(pk=session.contact_id).summary
+    summary = Contact.objects.get(chat=session).summary
     assert "市民: 我家停水了" in summary and "坐席: 请问您的地址？" in summary
     assert "[meter.jpg]" in summary
     with pytest.raises(Conflict):
@@ -88,7 +88,7 @@ def test_with_no_agent_the_citizen_leaves_a_message_that_becomes_an_order(desk: 
     session.refresh_from_db()
     assert session.state == ChatState.LEFT_MESSAGE
     assert order.channel == "chat" and order.citizen.phone == "13800138000"
-    assert order.contacts.filter(pk=session.contact_id).exists()
+    assert Contact.objects.filter(orders=order, chat=session).exists()
     with pytest.raises(Conflict):
         chats.do_leave_message(session, "again")
 
@@ -100,7 +100,7 @@ def test_the_agent_turns_the_chat_into_an_order(desk: Any) -> None:
     order = chats.do_chat_to_order(desk.agent, session, NewOrder(
         type="consultation", channel="phone", title="社保卡补办", text="市民咨询社保卡补办。"))
     assert order.channel == "chat" and order.citizen.phone == "13800138001"
-    assert order.contacts.filter(pk=session.contact_id).exists()
+    assert Contact.objects.filter(orders=order, chat=session).exists()
     with pytest.raises(Forbidden):
         chats.do_chat_to_order(desk.bob, session, NewOrder(
             type="consultation", channel="chat", title="x", text="y"))
