@@ -30,7 +30,17 @@ def purge_events() -> int:
     return events.purge()
 
 
+def route_chats() -> int:
+    """Chats waiting while agents became ready (a chat is also routed when it starts and when
+    an agent ends one), and citizens gone from a waiting chat."""
+    from hotline.contactcentre import chat
+
+    gone = chat.do_sweep_chats()
+    return gone + len(chat.do_route_chats())
+
+
 PERIODIC = [
     PeriodicJob("wrap-up-end", 1.0, run=end_wrap_ups),
+    PeriodicJob("chat-routing", 2.0, run=route_chats),
     PeriodicJob("desk-events-purge", 3600.0, run=purge_events),
 ]

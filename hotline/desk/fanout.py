@@ -31,6 +31,11 @@ def agent_group(agent_id: int) -> str:
     return f"desk.agent.{agent_id}"
 
 
+def chat_group(chat_id: int) -> str:
+    """The citizen's side of one web chat (``chat_consumers``)."""
+    return f"desk.chat.{chat_id}"
+
+
 class Fanout:
     def __init__(self) -> None:
         self._task: asyncio.Task[None] | None = None
@@ -65,6 +70,9 @@ class Fanout:
                 message = {"type": "desk.event", "event": event.message()}
                 if event.agent_id is not None:
                     await layer.group_send(agent_group(event.agent_id), message)
+                chat = event.payload.get("chat")
+                if isinstance(chat, int):
+                    await layer.group_send(chat_group(chat), message)
                 await layer.group_send(WALLBOARD_GROUP, message)
                 self.delivered += 1
             await asyncio.sleep(POLL_SECONDS)

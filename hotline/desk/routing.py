@@ -2,10 +2,12 @@
 
 from django.urls import path
 
+from hotline.desk.chat_consumers import CitizenChatConsumer
 from hotline.desk.consumers import DeskConsumer
 from hotline.desk.wallboard import WallboardConsumer
 
 websocket_urlpatterns = [
     path("ws/desk/", DeskConsumer.as_asgi()),
     path("ws/desk/wallboard/", WallboardConsumer.as_asgi()),
+    path("ws/chat/<str:token>/", CitizenChatConsumer.as_asgi()),
 ]

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from hotline.desk import views, views_calls
+from hotline.desk import chat_views, views, views_calls
 
 app_name = "desk"
 
@@ -17,4 +17,10 @@ urlpatterns = [
     path("calls/<int:call_id>/form/", views_calls.call_form, name="call_form"),
     path("calls/<int:call_id>/order/", views_calls.call_order, name="call_order"),
     path("calls/<int:call_id>/command/", views_calls.call_command, name="call_command"),
+    path("chats/", chat_views.chat_panel, name="chats"),
+    path("chats/<int:chat_id>/log/", chat_views.chat_log, name="chat_log"),
+    path("chats/<int:chat_id>/send/", chat_views.chat_send, name="chat_send"),
+    path("chats/<int:chat_id>/close/", chat_views.chat_close, name="chat_close"),
+    path("chats/<int:chat_id>/order/", chat_views.chat_order, name="chat_order"),
+    path("chats/<int:chat_id>/files/<int:message_id>/", chat_views.chat_file, name="chat_file"),
 ]

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from hotline.portal import citizen_chat_views as chat
 from hotline.portal import citizen_portal_views as views
 from hotline.portal import mailbox_views
 
@@ -7,6 +8,12 @@ app_name = "citizen"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("chat/", chat.chat_start, name="chat_start"),
+    path("chat/<str:token>/", chat.chat_page, name="chat"),
+    path("chat/<str:token>/send/", chat.chat_send, name="chat_send"),
+    path("chat/<str:token>/leave/", chat.chat_leave_message, name="chat_leave"),
+    path("chat/<str:token>/close/", chat.chat_close, name="chat_close"),
+    path("chat/<str:token>/files/<int:message_id>/", chat.chat_file, name="chat_file"),
     path("submit/", views.submit, name="submit"),
     path("follow/", views.follow, name="follow"),
     path("r/<str:token>/", views.track, name="track"),

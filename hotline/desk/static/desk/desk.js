@@ -270,6 +270,8 @@
         commandDone(ev);
         break;
     }
+    // Other panels (the chats) listen for the events they care about.
+    document.dispatchEvent(new CustomEvent("desk:event", { detail: ev }));
   }
   desk.handle = handle; // tests replay events in a chosen order
 
