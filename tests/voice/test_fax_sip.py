@@ -72,9 +72,6 @@ async def _finished(gateway: Any, call_id: str) -> None:
         await asyncio.sleep(0.1)
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "not yet reliable: the media session's outbound FrameQueue trims a standing frame "
-    "(a jitter-buffer rule for speech), a phase jump that breaks the T.30 modems"))
 def test_a_fax_call_to_the_fax_number_becomes_a_two_page_pdf_contact(tmp_path: Path) -> None:
     from hotline.intake.models import ReceivedMessage
 

@@ -90,3 +90,24 @@ def test_a_stalled_loop_does_not_burst_but_keeps_the_rtp_clock() -> None:
     assert len(burst) == session.pacer.max_burst
     following = parse_rtp(session.due_packets(1.02)[0])
     assert following.timestamp - first.timestamp == 160 * 51
+
+
+def test_a_queue_that_never_runs_low_is_trimmed_for_speech_but_never_for_a_modem() -> None:
+    from hotline.voice.media.session import TRIM_WINDOW, FrameQueue
+
+    def run(queue: FrameQueue) -> list[bytes]:
+        queue.put(b"a")
+        taken = []
+        for n in range(2 * TRIM_WINDOW):  # one in, one out: one frame stands all along
+            queue.put(n.to_bytes(2, "big"))
+            taken.append(queue.take() or b"")
+        return taken
+
+    speech = FrameQueue(8)
+    run(speech)
+    assert speech.trimmed == 1  # the standing frame went once: now it runs low
+    modem = FrameQueue(8)
+    modem.trims = False
+    frames = run(modem)
+    assert modem.trimmed == 0 and frames[0] == b"a"
+    assert frames[1:] == [n.to_bytes(2, "big") for n in range(2 * TRIM_WINDOW - 1)]

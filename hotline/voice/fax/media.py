@@ -18,6 +18,7 @@ async def run_fax(session: MediaSession, terminal: FaxTerminal, *,
                   timeout: float = 300.0) -> FaxResult | None:
     """Until phase E (the fax is done or failed) or ``timeout`` seconds; None on timeout."""
     session.capture = True
+    session.carry_data()
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     queued = 0

@@ -78,6 +78,7 @@ class FrameQueue:
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
+        self.trims = True  # off for data (fax): a dropped frame is a phase jump to a modem
         self._frames: deque[bytes] = deque()
         self.dropped = 0
         self.trimmed = 0
@@ -99,7 +100,7 @@ class FrameQueue:
             self._lowest = depth
         self._takes += 1
         if self._takes >= TRIM_WINDOW:
-            if self._lowest >= 2:
+            if self._lowest >= 2 and self.trims:
                 self._frames.popleft()
                 self.trimmed += 1
             self._takes = 0
@@ -165,6 +166,13 @@ class MediaSession:
             self._outbound.clear()
             self._partial.clear()
             self._capture_ssrc = None
+
+    def carry_data(self) -> None:
+        """This leg carries a modem (T.30 fax), not speech: keep every frame. Trimming a
+        standing frame costs speech 20 ms of delay nobody hears; to a modem it is a phase
+        jump that breaks the training and the page."""
+        self._inbound.trims = False
+        self._outbound.trims = False
 
     def take_frame(self) -> bytes | None:
         """The oldest received 20 ms frame (320 bytes of PCM), or None if none is waiting."""
