@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from hotline.contactcentre import services
 from hotline.contactcentre.models import (
     AgentSkill,
+    OutboundFax,
     OverflowRule,
     Queue,
     QueuedCall,
@@ -121,6 +122,13 @@ class ServiceNumberAdmin(HotlineAdminMixin, admin.ModelAdmin):
     def calls_30_days(self, line: ServiceNumber) -> int:
         since = timezone.now() - dt.timedelta(days=30)
         return Contact.objects.filter(called_number=line.number, occurred_at__gte=since).count()
+
+
+@admin.register(OutboundFax)
+class OutboundFaxAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("created_at", "order", "number", "state", "attempts", "pages", "error")
+    list_filter = ("state",)
+    date_hierarchy = "created_at"
 
 
 @admin.register(QueuedCall)

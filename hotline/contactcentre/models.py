@@ -567,3 +567,37 @@ class ChatMessage(models.Model):
         ordering = ["at", "pk"]
         verbose_name = _("chat message")
         verbose_name_plural = _("chat messages")
+
+
+class OutboundFax(models.Model):
+    """A fax to send (an order's reply to a citizen or unit that asked for one by fax). A row
+    any gateway with a trunk may claim (conditional UPDATE); the gateway renders the text into
+    fax pages, dials the number through the trunk and reports the outcome."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="faxes",
+                              verbose_name=_("order"))
+    number = models.CharField(_("fax number"), max_length=32)
+    title = models.CharField(_("title"), max_length=200)
+    text = models.TextField(_("text"))
+    state = models.CharField(_("state"), max_length=8, choices=State.choices,
+                             default=State.QUEUED, db_index=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_try_at = models.DateTimeField(_("next try"))
+    gateway = models.CharField(_("gateway"), max_length=64, blank=True)
+    pages = models.PositiveSmallIntegerField(_("pages sent"), default=0)
+    error = models.CharField(_("error"), max_length=255, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+", verbose_name=_("requested by"))
+    created_at = models.DateTimeField(_("requested"))
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("outbound fax")
+        verbose_name_plural = _("outbound faxes")

@@ -39,8 +39,15 @@ def route_chats() -> int:
     return gone + len(chat.do_route_chats())
 
 
+def recover_faxes() -> int:
+    from hotline.contactcentre import faxes
+
+    return faxes.do_recover_faxes()
+
+
 PERIODIC = [
     PeriodicJob("wrap-up-end", 1.0, run=end_wrap_ups),
     PeriodicJob("chat-routing", 2.0, run=route_chats),
     PeriodicJob("desk-events-purge", 3600.0, run=purge_events),
+    PeriodicJob("fax-recovery", 300.0, run=recover_faxes),
 ]

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
+from hotline.contactcentre.faxes import may_send_faxes
 from hotline.core.errors import NotFound, ServiceError
 from hotline.directory.models import User
 from hotline.orders import access_log, scope
@@ -143,6 +144,8 @@ def _detail_context(
         "other_orders": other_orders,
         "citizen_contacts": citizen_contacts,
         "may_open_citizen": may_search_citizens(user) and order.citizen_id is not None,
+        "may_fax": may_send_faxes(user) and bool(order.reply_text.strip()),
+        "faxes": list(order.faxes.order_by("-created_at")[:5]) if may_send_faxes(user) else [],
         "late": queries.is_late(order, now),
         "citizen_name": scope.shown_name(user, order),
         "citizen_phone": scope.shown_phone(user, order),

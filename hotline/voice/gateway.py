@@ -119,6 +119,7 @@ class GatewayConfig:
     extension_max_failures: int = USER_MAX_FAILURES
     extension_lock_seconds: float = USER_LOCK_SECONDS
     fax_numbers: frozenset[str] = frozenset()  # called numbers answered by T.30
+    send_faxes: bool = True  # with a trunk: send queued faxes (contactcentre.faxes)
 
 
 class RtpPortPool:
@@ -382,8 +383,10 @@ class VoiceGateway:
         self.finished: list[Call] = []
         self.peak_calls = 0
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._loops: list[asyncio.Future[Any]] = []  # background loops, cancelled at stop
         self.agents: Any = None  # hotline.voice.agentcalls.AgentCalls, set by the server
         self.fax: Any = None  # hotline.voice.fax.calls.FaxCalls, set by the server
+        self.fax_out: Any = None  # hotline.voice.fax.sender.FaxSender, set by the server
 
     # --- lifecycle -------------------------------------------------------------------
 
@@ -400,9 +403,11 @@ class VoiceGateway:
         )
         if self.agents is not None:
             await self.agents.start()
+        if self.fax_out is not None:
+            self._loops.append(self.spawn(self.fax_out.run()))
         if self.load_lines is not None:
             await self.refresh_lines()
-            self.spawn(self._keep_lines_fresh())
+            self._loops.append(self.spawn(self._keep_lines_fresh()))
         if warm:
             self.spawn(asyncio.to_thread(self.prompts.warm,
                                          self.flow.static_texts() | self.lines.static_texts()))
@@ -433,6 +438,9 @@ class VoiceGateway:
         return self.sip.agent.local_port
 
     async def stop(self) -> None:
+        for loop_task in self._loops:
+            loop_task.cancel()
+        self._loops.clear()
         if self.agents is not None:
             await self.agents.stop()
         for call_id in list(self.calls):
@@ -464,6 +472,8 @@ class VoiceGateway:
     def on_sip_event(self, endpoint: SipEndpoint, event: UaEvent) -> None:
         if self.fax is not None and self.fax.on_sip_event(endpoint, event):
             return  # a call to a fax number (hotline.voice.fax.calls)
+        if self.fax_out is not None and self.fax_out.on_sip_event(endpoint, event):
+            return  # a fax this gateway sends (hotline.voice.fax.sender)
         if self.agents is not None:
             if isinstance(event, (PhoneRegistered, PhoneUnregistered, RegistrationRejected)):
                 self.agents.on_registrar_event(event)

@@ -84,6 +84,15 @@ def build_gateway(config: GatewayConfig, *, flow: Flow | None = None, tts: Tts |
         from hotline.voice.fax.calls import FaxCalls
 
         gateway.fax = FaxCalls(gateway, config.fax_numbers)
+    if config.trunk is not None and config.send_faxes:
+        from hotline.voice.fax import spandsp
+
+        if spandsp.available():
+            from hotline.voice.fax.sender import FaxSender
+
+            gateway.fax_out = FaxSender(gateway, config.trunk)
+        else:
+            logger.warning("libspandsp2 is missing: this gateway sends no faxes")
     if config.acd:
         from hotline.voice.agentcalls import AgentCalls
 

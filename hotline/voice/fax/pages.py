@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable
 
-from PIL import Image, ImageSequence
+from PIL import Image, ImageDraw, ImageFont, ImageSequence
 
 FAX_WIDTH = 1728  # pixels across an A4/Letter fax line at 204 dpi
 FAX_DPI = (204, 196)  # fine resolution
@@ -56,3 +56,53 @@ def images_to_fax_tiff(pages: Iterable[Image.Image]) -> bytes:
     fax_pages[0].save(out, format="TIFF", save_all=True, append_images=fax_pages[1:],
                       compression="group4", dpi=FAX_DPI)
     return out.getvalue()
+
+
+FONT_PATHS = ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+              "/usr/share/fonts/truetype/noto/NotoSansCJK-Regular.ttc")
+PAGE_SIZE = (FAX_WIDTH, 2339)  # A4 at 204 dpi in square pixels; made fine-mode by the TIFF step
+MARGIN = 120
+FONT_PX = 40
+LINE_PX = 60
+
+
+def _font() -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    for path in FONT_PATHS:
+        try:
+            return ImageFont.truetype(path, FONT_PX)
+        except OSError:
+            continue
+    return ImageFont.load_default()  # no CJK font installed: Latin text still prints
+
+
+def _wrap(text: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont, width: int) -> list[str]:
+    lines: list[str] = []
+    for paragraph in text.splitlines() or [""]:
+        line = ""
+        for char in paragraph:
+            if font.getlength(line + char) > width and line:
+                lines.append(line)
+                line = ""
+            line += char
+        lines.append(line)
+    return lines
+
+
+def text_pages(title: str, text: str) -> list[Image.Image]:
+    """A letter's text laid out on A4 fax pages (CJK and Latin; wrapped by width), the title
+    and "page n/m" on each page."""
+    font = _font()
+    lines = _wrap(text, font, PAGE_SIZE[0] - 2 * MARGIN)
+    per_page = (PAGE_SIZE[1] - 3 * MARGIN) // LINE_PX - 2
+    chunks = [lines[i:i + per_page] for i in range(0, len(lines), per_page)] or [[]]
+    pages = []
+    for number, chunk in enumerate(chunks, start=1):
+        page = Image.new("L", PAGE_SIZE, 255)
+        draw = ImageDraw.Draw(page)
+        draw.text((MARGIN, MARGIN), title, fill=0, font=font)
+        draw.text((PAGE_SIZE[0] - MARGIN - 200, MARGIN), f"{number}/{len(chunks)}", fill=0,
+                  font=font)
+        for row, line in enumerate(chunk):
+            draw.text((MARGIN, MARGIN + (row + 2) * LINE_PX), line, fill=0, font=font)
+        pages.append(page)
+    return pages
