@@ -104,6 +104,15 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_numbers(name: str) -> list[str]:
+    """Comma-separated called numbers (digits, as the SIP request's user part brings them)."""
+    numbers = env_list(name, [])
+    for number in numbers:
+        if not (number.isdigit() and 3 <= len(number) <= 31):
+            raise ConfigError(f"{name}: {number!r} is not a number of 3 to 31 digits")
+    return numbers
+
+
 def env_int_at_least(name: str, default: int, minimum: int, why: str = "") -> int:
     """An integer that may not be set below ``minimum`` (a legal floor, not a preference)."""
     value = env_int(name, default)

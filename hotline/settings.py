@@ -16,6 +16,7 @@ from hotline.env import (
     env_int_at_least,
     env_list,
     env_networks,
+    env_numbers,
     env_port_range,
     env_str,
     secret_from_file,
@@ -355,6 +356,9 @@ HOTLINE_ACD = env_bool("HOTLINE_ACD", True)
 HOTLINE_SIP_TRUNK = (env_host_port("HOTLINE_SIP_TRUNK", "", 5060)
                      if env_str("HOTLINE_SIP_TRUNK", "").strip() else None)
 HOTLINE_GATEWAY_ID = env_str("HOTLINE_GATEWAY_ID", "")
+# Called numbers (fax DIDs) the gateway answers with its T.30 terminal: the pages become a fax
+# contact. With a trunk, the gateway also sends the replies queued to go out by fax.
+HOTLINE_FAX_NUMBERS = env_numbers("HOTLINE_FAX_NUMBERS")
 HOTLINE_SIP_REALM = env_str("HOTLINE_SIP_REALM", "hotline")
 HOTLINE_SIP_DIGEST = [name.upper() for name in env_list("HOTLINE_SIP_DIGEST", ["MD5"])]
 HOTLINE_TTS = env_choice("HOTLINE_TTS", "", ["", "espeak", "tone"])

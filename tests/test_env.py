@@ -103,6 +103,18 @@ def test_the_gateway_takes_the_acd_switch_from_the_settings(settings: Settings) 
     assert config.acd is False and config.trunk == ("10.0.0.9", 5080)
     settings.HOTLINE_ACD = True
     assert config_from_settings().acd is True
+    settings.HOTLINE_FAX_NUMBERS = ["96110", "059187654321"]
+    assert config_from_settings().fax_numbers == frozenset({"96110", "059187654321"})
+
+
+def test_fax_numbers_are_digits(monkeypatch: pytest.MonkeyPatch) -> None:
+    from hotline.env import ConfigError, env_numbers
+
+    monkeypatch.setenv("HOTLINE_FAX_NUMBERS", "96110, 059187654321")
+    assert env_numbers("HOTLINE_FAX_NUMBERS") == ["96110", "059187654321"]
+    monkeypatch.setenv("HOTLINE_FAX_NUMBERS", "96110,fax")
+    with pytest.raises(ConfigError, match="'fax'"):
+        env_numbers("HOTLINE_FAX_NUMBERS")
 
 
 def test_the_launcher_switches_refuse_other_spellings(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -617,6 +617,7 @@ def config_from_settings() -> GatewayConfig:
         acd=settings.HOTLINE_ACD,
         trunk=settings.HOTLINE_SIP_TRUNK,
         gateway_id=settings.HOTLINE_GATEWAY_ID,
+        fax_numbers=frozenset(settings.HOTLINE_FAX_NUMBERS),
         sip_realm=settings.HOTLINE_SIP_REALM,
         sip_digest=tuple(settings.HOTLINE_SIP_DIGEST),
         max_calls=settings.HOTLINE_SIP_MAX_CALLS,
