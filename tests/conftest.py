@@ -174,6 +174,13 @@ LIVE_PHONE_MODULES = frozenset({
 })
 
 
+# Real-time T.30 modems over RTP: one at a time (two on two shared cores miss their 20 ms
+# deadlines and the fax fails), on one worker while the other runs the rest.
+FAX_MODEM_MODULES = frozenset({
+    "tests.voice.test_fax_rtp", "tests.voice.test_fax_sip", "tests.voice.test_fax_send",
+})
+
+
 # Modules that must keep their tests in one process (none now: the schemathesis module, whose
 # last test checks what the others tried, is run on its own after the rest; see the Makefile).
 ONE_PROCESS_MODULES: frozenset[str] = frozenset()
@@ -186,6 +193,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         name = item.nodeid.split("::", 1)[0].removesuffix(".py").replace("/", ".")
         if name in LIVE_PHONE_MODULES:
             item.add_marker(pytest.mark.xdist_group("live-phones"))
+        elif name in FAX_MODEM_MODULES:
+            item.add_marker(pytest.mark.xdist_group("fax-modems"))
         elif name in ONE_PROCESS_MODULES:
             item.add_marker(pytest.mark.xdist_group(name))
 

@@ -362,7 +362,7 @@ async def sipp_result(directory: Path, process: asyncio.subprocess.Process,
                       timeout: float = 100) -> tuple[int, str]:
     _, stderr = await asyncio.wait_for(process.communicate(), timeout=timeout)
     errors = directory / "errors.log"
-    text = errors.read_text() if errors.exists() else ""
+    text = errors.read_text(errors="replace") if errors.exists() else ""
     return process.returncode or 0, text + stderr.decode(errors="replace")
 
 
@@ -400,7 +400,7 @@ class Trunk:
         return self.directory / "trunk.log"
 
     def numbers(self) -> list[str]:
-        text = self.log_path.read_text() if self.log_path.exists() else ""
+        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
         return [line.split("=", 1)[1].strip() for line in text.splitlines()
                 if line.startswith("number=")]
 

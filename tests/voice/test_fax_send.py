@@ -103,11 +103,14 @@ def test_one_claim_per_fax_retries_then_failure_and_recovery(city: City) -> None
 @pytest.mark.e2e
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(not spandsp.available(), reason="libspandsp2 not installed")
-def test_a_reply_goes_out_by_fax_through_the_trunk(city: City, tmp_path: Path,
-                                                   settings: Any) -> None:
+def test_a_reply_goes_out_by_fax_through_the_trunk(city: City, tmp_path: Path, settings: Any,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     from hotline.intake.models import ReceivedMessage
 
     settings.MEDIA_ROOT = tmp_path / "media"
+    # A fax that fails (a modem that missed its timing on a loaded machine, as on a bad line)
+    # is tried again: at once here instead of after two minutes.
+    monkeypatch.setattr(faxes, "RETRY_AFTER", dt.timedelta(0))
     order = _replied(city)
     fax = faxes.do_queue_reply_fax(city.agent, order, FAX_NUMBER)
 
@@ -128,8 +131,11 @@ def test_a_reply_goes_out_by_fax_through_the_trunk(city: City, tmp_path: Path,
         near.fax_out.poll_s = 0.5
         await near.start(warm=False)
         try:
-            for _ in range(1200):  # a two-page fax takes about a minute; a busy machine more
-                if near.fax_out.sent and far.fax.finished:
+            for _ in range(3000):  # a two-page fax takes about a minute; a busy machine more
+                sent_ok = any(ok for _id, ok, _p, _e in near.fax_out.sent)
+                delivered = any(c.receipt is not None and c.receipt.accepted
+                                for c in far.fax.finished)
+                if (sent_ok and delivered) or len(near.fax_out.sent) >= faxes.MAX_ATTEMPTS:
                     break
                 await asyncio.sleep(0.2)
             return near.fax_out.sent, far.fax.finished
@@ -138,12 +144,14 @@ def test_a_reply_goes_out_by_fax_through_the_trunk(city: City, tmp_path: Path,
             await far.stop()
 
     sent, received = asyncio.run(scenario())
-    assert sent and sent[0][1], sent
-    (fax_id, ok, pages, error) = sent[0]
+    assert sent and sent[-1][1], sent
+    (fax_id, ok, pages, error) = sent[-1]
     assert (fax_id, ok, pages, error) == (fax.pk, True, 2, ""), sent
     fax.refresh_from_db()
     assert (fax.state, fax.pages, fax.gateway) == ("sent", 2, "gw-near")
-    record = ReceivedMessage.objects.get(pk=received[0].receipt.record_id)
+    assert fax.attempts == len(sent) <= faxes.MAX_ATTEMPTS
+    delivered = [c for c in received if c.receipt is not None and c.receipt.accepted]
+    record = ReceivedMessage.objects.get(pk=delivered[-1].receipt.record_id)
     with record.raw.open("rb") as stored:
         assert pdf_page_count(stored.read()) == 2
     outbound = Contact.objects.get(channel="fax", direction="out")

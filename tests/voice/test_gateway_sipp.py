@@ -104,7 +104,7 @@ async def call(tmp_path: Path, scenario: str, steps: tuple[tuple[Any, ...], ...]
             break
         await asyncio.sleep(0.05)
     await gateway.stop()
-    errors = error_file.read_text() if error_file.exists() else ""
+    errors = error_file.read_text(errors="replace") if error_file.exists() else ""
     return process.returncode, gateway, errors + stderr.decode(errors="replace")
 
 

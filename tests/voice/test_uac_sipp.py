@@ -71,7 +71,7 @@ async def call_sipp(tmp_path: Path, scenario: list[str], ports: tuple[int, int, 
         if process.returncode is None:
             process.kill()
         endpoint.close()
-    errors = error_file.read_text() if error_file.exists() else ""
+    errors = error_file.read_text(errors="replace") if error_file.exists() else ""
     return call_id, process.returncode, endpoint, errors + stderr.decode(errors="replace")
 
 

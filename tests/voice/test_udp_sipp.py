@@ -57,7 +57,7 @@ async def run_sipp(tmp_path: Path, scenario_args: list[str], service: Any,
     _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
     await asyncio.sleep(0.1)  # let the last datagrams land
     endpoint.close()
-    errors = error_file.read_text() if error_file.exists() else ""
+    errors = error_file.read_text(errors="replace") if error_file.exists() else ""
     return process.returncode, app, endpoint, errors + stderr.decode(errors="replace")
 
 
