@@ -20,6 +20,7 @@ import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.files.base import ContentFile, File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Count
@@ -38,9 +39,10 @@ from hotline.contactcentre.models import (
 )
 from hotline.contactcentre.snapshot import agent_views, queue_rules
 from hotline.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from hotline.core.files import FileRefused, inspect_upload
 from hotline.core.roles import Role
 from hotline.directory.models import OrderType, User
-from hotline.orders.attachments import max_attachment_bytes
+from hotline.orders.attachments import clean_file_name, max_attachment_bytes
 from hotline.orders.contacts import NewContact, do_record_contact, do_set_contact_summary
 from hotline.orders.models import Channel, IdentityKind, Order
 from hotline.orders.services import NewOrder, do_create_order
@@ -123,7 +125,9 @@ def _claim(chat_id: int, agent_id: int, when: dt.datetime) -> bool:
     """Give the chat to the agent if it still waits and the agent still has room."""
     with transaction.atomic():
         # The agent's row is the lock: one router at a time counts and adds this agent's chats.
-        if not AgentStatus.objects.select_for_update().filter(pk=agent_id).exists():
+        # (Evaluated, not .exists(): the row must really be read FOR UPDATE.)
+        if not list(AgentStatus.objects.select_for_update().filter(pk=agent_id)
+                    .values_list("pk", flat=True)):
             return False
         held = ChatSession.objects.filter(agent_id=agent_id, state=ChatState.ACTIVE).count()
         if held >= capacity():
@@ -207,11 +211,23 @@ def do_post(chat: ChatSession, sender: str, text: str = "", *, author: User | No
         raise InvalidInput(gettext_noop("The file is too large."), field="file")
     if not text and upload is None:
         raise InvalidInput(gettext_noop("Write a message or choose a file."), field="text")
+    content: File | None = None
+    if upload is not None:
+        # The same content checks as every other upload: the type is what the bytes are,
+        # images are re-encoded (no hidden payload, no location data), the rest refused.
+        try:
+            checked = inspect_upload(upload)
+        except FileRefused as refused:
+            raise InvalidInput(refused.message, field="file") from None
+        upload.seek(0)
+        content = ContentFile(checked.content) if checked.content is not None else upload
+        file_name = checked.display_name(clean_file_name(upload.name or "file"))
     with transaction.atomic():
         message = ChatMessage(chat=chat, sender=sender, author=author, text=text, at=when)
-        if upload is not None:
-            message.file_name = (upload.name or "file")[-255:]
-            message.file.save(f"{chat.pk}-{secrets.token_hex(6)}", upload, save=False)
+        if content is not None:
+            message.file_name = file_name[-255:]
+            message.file.save(f"{chat.pk}-{secrets.token_hex(6)}{checked.extension}", content,
+                              save=False)
         message.save()
         if sender == Sender.CITIZEN:
             ChatSession.objects.filter(pk=chat.pk).update(last_seen_at=when)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from hotline.contactcentre.models import OutboundFax
@@ -101,7 +102,8 @@ def _record_contact(fax: OutboundFax, when: dt.datetime) -> Contact:
         channel=Channel.FAX, direction=Contact.Direction.OUTBOUND, occurred_at=when,
         citizen_phone=citizen.phone if citizen else "",
         citizen_email=citizen.email if citizen and not citizen.phone else "",
-        summary=f"fax to {fax.number}: {fax.pages} page(s)", external_id=f"fax-out:{fax.pk}"))
+        summary=_("Reply sent by fax to %(number)s: %(pages)s page(s)")
+        % {"number": fax.number, "pages": fax.pages}, external_id=f"fax-out:{fax.pk}"))
     do_link_contact(actor, contact, fax.order.number)
     return contact
 

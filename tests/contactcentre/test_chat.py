@@ -16,6 +16,7 @@ from hotline.contactcentre.services import do_set_state, do_sign_in
 from hotline.core.errors import Conflict, Forbidden, InvalidInput
 from hotline.orders.models import Citizen, Contact, IdentityKind
 from hotline.orders.services import NewOrder
+from tests.portal.test_citizen_portal import _png
 
 
 def ready(user: Any) -> None:
@@ -63,13 +64,13 @@ def test_messages_both_ways_and_the_transcript_becomes_the_contact(desk: Any,
     session = start("我家停水了")
     chats.do_post(session, "agent", "请问您的地址？", author=desk.agent)
     chats.do_post(session, "citizen", "鼓楼区东街1号",
-                  upload=SimpleUploadedFile("meter.jpg", b"\xff\xd8photo", "image/jpeg"))
+                  upload=SimpleUploadedFile("meter.png", _png(), "image/png"))
     with pytest.raises(Forbidden):
         chats.do_post(session, "agent", "冒充", author=desk.bob)
     chats.do_close_chat(session)
     summary = Contact.objects.get(chat=session).summary
     assert "市民: 我家停水了" in summary and "坐席: 请问您的地址？" in summary
-    assert "[meter.jpg]" in summary
+    assert "[meter.png]" in summary
     with pytest.raises(Conflict):
         chats.do_post(session, "citizen", "还在吗")
 

@@ -15,7 +15,9 @@ from hotline.contactcentre.models import ChatMessage, ChatSession, ChatState
 from hotline.contactcentre.services import do_set_state, do_sign_in
 from hotline.orders.models import Order
 from tests.conftest import verify_second_factor
+from tests.core.test_files import minimal_pdf
 from tests.portal.conftest import ensure_compiled_messages
+from tests.portal.test_citizen_portal import _png
 
 START = "/citizen/chat/"
 
@@ -71,18 +73,23 @@ def test_agent_and_citizen_talk_with_files_both_ways(desk: Any, client: Client, 
     assert f'id="desk-chat-{chat.pk}"' in panel and "请问社保卡怎么补办？" in panel
     assert agent.post(f"/desk/chats/{chat.pk}/send/", {
         "text": "请携带身份证到社保中心办理。",
-        "file": SimpleUploadedFile("材料清单.pdf", b"%PDF-1.4 list", "application/pdf"),
+        "file": SimpleUploadedFile("材料清单.pdf", minimal_pdf(), "application/pdf"),
     }).status_code == 200
     sent = client.post(f"/citizen/chat/{chat.token}/send/", {
-        "text": "好的，谢谢", "file": SimpleUploadedFile("照片.jpg", b"\xff\xd8x", "image/jpeg")})
+        "text": "好的，谢谢", "file": SimpleUploadedFile("照片.png", _png(), "image/png")})
     assert sent.status_code == 302
     page = client.get(f"/citizen/chat/{chat.token}/").content.decode()
     assert "请携带身份证到社保中心办理。" in page and "材料清单.pdf" in page
     agents_file = ChatMessage.objects.get(file_name="材料清单.pdf")
     got = client.get(f"/citizen/chat/{chat.token}/files/{agents_file.pk}/")
-    assert got.status_code == 200 and got.getvalue() == b"%PDF-1.4 list"
-    citizens_file = ChatMessage.objects.get(file_name="照片.jpg")
+    assert got.status_code == 200 and got.getvalue() == minimal_pdf()
+    citizens_file = ChatMessage.objects.get(file_name="照片.png")
     assert agent.get(f"/desk/chats/{chat.pk}/files/{citizens_file.pk}/").status_code == 200
+    # A page disguised as a photo is refused on the chat too (the same checks as every upload).
+    disguised = client.post(f"/citizen/chat/{chat.token}/send/", {"file": SimpleUploadedFile(
+        "photo.jpg", b"<html><script>alert(1)</script></html>", "image/jpeg")})
+    assert disguised.status_code == 422
+    assert not ChatMessage.objects.filter(file_name="photo.jpg").exists()
     # Another agent sees nothing of it.
     other = staff(desk.bob)
     assert other.get(f"/desk/chats/{chat.pk}/log/").status_code == 404
