@@ -8,6 +8,7 @@ decide something before Django's settings are loaded (``hotline.launcher``).
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -111,6 +112,15 @@ def env_numbers(name: str) -> list[str]:
         if not (number.isdigit() and 3 <= len(number) <= 31):
             raise ConfigError(f"{name}: {number!r} is not a number of 3 to 31 digits")
     return numbers
+
+
+def env_time(name: str, default: str) -> dt.time:
+    """A time of day as HH:MM (24-hour)."""
+    raw = env_str(name, default).strip()
+    try:
+        return dt.time.fromisoformat(raw if len(raw) > 4 else "0" + raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name}: {raw!r} is not a time of day HH:MM") from exc
 
 
 def env_int_at_least(name: str, default: int, minimum: int, why: str = "") -> int:

@@ -19,6 +19,7 @@ from hotline.env import (
     env_numbers,
     env_port_range,
     env_str,
+    env_time,
     secret_from_file,
 )
 
@@ -68,6 +69,7 @@ INSTALLED_APPS = [
     "hotline.triage",
     "hotline.intake",
     "hotline.contactcentre",
+    "hotline.outreach",
     "hotline.voice",
     "hotline.desk",
     "hotline.portal",
@@ -447,6 +449,13 @@ HOTLINE_DEMO_SIP_PASSWORD = env_str("HOTLINE_DEMO_SIP_PASSWORD", "") or "demo-si
 # for this many seconds while waiting has left (the chat is closed as abandoned).
 HOTLINE_CHAT_CAPACITY = env_int_at_least("HOTLINE_CHAT_CAPACITY", 3, 1)
 HOTLINE_CHAT_IDLE_SECONDS = env_int_at_least("HOTLINE_CHAT_IDLE_SECONDS", 120, 10)
+
+# Outbound calls (hotline/outreach): no call between these local times, at most this many
+# attempts to one number a day (every purpose together), attempts per call by default.
+HOTLINE_OUTREACH_QUIET_START = env_time("HOTLINE_OUTREACH_QUIET_START", "21:00")
+HOTLINE_OUTREACH_QUIET_END = env_time("HOTLINE_OUTREACH_QUIET_END", "08:00")
+HOTLINE_OUTREACH_DAILY_CAP = env_int_at_least("HOTLINE_OUTREACH_DAILY_CAP", 3, 1)
+HOTLINE_OUTREACH_MAX_ATTEMPTS = env_int_at_least("HOTLINE_OUTREACH_MAX_ATTEMPTS", 3, 1)
 
 HOTLINE_LOG_LEVEL = env_choice("HOTLINE_LOG_LEVEL", "INFO",
                                ["debug", "info", "warning", "error", "critical"]).upper()
