@@ -20,6 +20,8 @@ from hotline.desk.views import desk_required, error_text
 from hotline.directory.models import OrderType
 from hotline.knowledge.richtext import plain_text
 from hotline.knowledge.search import suggest_entries
+from hotline.orders.access_log import do_log_access
+from hotline.orders.models import AccessKind
 from hotline.orders.services import NewOrder
 from hotline.web.access import StaffRequest
 
@@ -117,5 +119,9 @@ def chat_file(request: StaffRequest, chat_id: int, message_id: int) -> FileRespo
     message = chat.messages.filter(pk=message_id).exclude(file="").first()
     if message is None:
         raise Http404(_("No such file."))
+    contact = chat.contact
+    do_log_access(request.user, AccessKind.ATTACHMENT_DOWNLOAD, request=request,
+                  citizen=contact.citizen if contact else None,
+                  detail=f"chat {chat.pk} file {message.pk}")
     return FileResponse(message.file.open("rb"), as_attachment=True,
                         filename=message.file_name or "file")

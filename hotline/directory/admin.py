@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from hotline.core.export_log import log_export
 from hotline.core.roles import Role
 from hotline.directory import importing
 from hotline.directory.duties import may_change_directory
@@ -154,6 +155,7 @@ class UnitAdmin(HotlineAdminMixin, admin.ModelAdmin):
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
         response["Content-Disposition"] = f'attachment; filename="directory-{stamp}.xlsx"'
         importing.export_workbook(response)
+        log_export(request.user, request, "directory workbook (units, staff)")
         return response
 
 

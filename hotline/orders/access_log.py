@@ -272,3 +272,8 @@ def export_access_log(entries: QuerySet[AccessLog]) -> tuple[bytes, int]:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue(), count
+
+
+def log_export(user: User, request: HttpRequest | None, detail: str) -> AccessLog:
+    """An export made by a domain that cannot import orders (``core.export_log``)."""
+    return do_log_access(user, AccessKind.EXPORT, request=request, detail=detail[:255])

@@ -85,6 +85,11 @@ def test_agent_and_citizen_talk_with_files_both_ways(desk: Any, client: Client, 
     assert got.status_code == 200 and got.getvalue() == minimal_pdf()
     citizens_file = ChatMessage.objects.get(file_name="照片.png")
     assert agent.get(f"/desk/chats/{chat.pk}/files/{citizens_file.pk}/").status_code == 200
+    # The agent's download of the citizen's file is in the access log, like an attachment's.
+    from hotline.orders.models import AccessKind, AccessLog
+
+    assert AccessLog.objects.filter(kind=AccessKind.ATTACHMENT_DOWNLOAD,
+                                    detail=f"chat {chat.pk} file {citizens_file.pk}").exists()
     # A page disguised as a photo is refused on the chat too (the same checks as every upload).
     disguised = client.post(f"/citizen/chat/{chat.token}/send/", {"file": SimpleUploadedFile(
         "photo.jpg", b"<html><script>alert(1)</script></html>", "image/jpeg")})

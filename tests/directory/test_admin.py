@@ -151,6 +151,11 @@ def test_import_view_shows_report_and_export_downloads(admin_client: Client, cit
     assert response.status_code == 200
     exported = load_workbook(io.BytesIO(response.content))
     assert "edu" in [r[0] for r in exported["units"].iter_rows(values_only=True)]
+    # The export is in the access log (等保: every export recorded).
+    from hotline.orders.models import AccessKind, AccessLog
+
+    logged = AccessLog.objects.get(kind=AccessKind.EXPORT)
+    assert "directory" in logged.detail and logged.path.endswith("/export/")
 
 
 def test_department_account_loses_is_staff_when_saved(admin_client: Client, city: City) -> None:
