@@ -25,4 +25,11 @@ def _refresh_period() -> float:
     return settings.HOTLINE_HOT_ISSUES_REFRESH_SECONDS / 2
 
 
-PERIODIC = [PeriodicJob("hot-issues-refresh", _refresh_period, task=refresh_city_reports_task)]
+def _sample_calls() -> int:
+    from hotline.insight.quality import do_sample_recent
+
+    return do_sample_recent()
+
+
+PERIODIC = [PeriodicJob("hot-issues-refresh", _refresh_period, task=refresh_city_reports_task),
+            PeriodicJob("qa-sampling", 3600, run=_sample_calls)]

@@ -11,3 +11,11 @@ register = template.Library()
 def may_view_hot_issues(user: object) -> bool:
     """For the navigation: offer the hot-issue page to those who may open it."""
     return services.may_view_hot_issues(user)
+
+
+@register.filter
+def uses_quality(user: object) -> bool:
+    """For the navigation: quality inspection for inspectors, agents (their own) and leaders."""
+    from hotline.insight.quality import may_use_quality
+
+    return may_use_quality(user)
