@@ -6,11 +6,12 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 DEBIAN_PACKAGES := chromium fonts-noto-cjk gettext sip-tester baresip espeak-ng sox kamailio npm \
-	libspandsp2 dovecot-imapd
+	libspandsp2 dovecot-imapd libpangoft2-1.0-0 poppler-utils
 # Which executable (or file) proves each Debian package is present.
 DEBIAN_PROBES := /usr/bin/chromium /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc \
 	/usr/bin/msgfmt /usr/bin/sipp /usr/bin/baresip /usr/bin/espeak-ng /usr/bin/sox /usr/sbin/kamailio \
-	/usr/bin/npm /usr/lib/x86_64-linux-gnu/libspandsp.so.2 /usr/lib/dovecot/imap
+	/usr/bin/npm /usr/lib/x86_64-linux-gnu/libspandsp.so.2 /usr/lib/dovecot/imap \
+	/usr/lib/x86_64-linux-gnu/libpangoft2-1.0.so.0 /usr/bin/pdftoppm
 
 .PHONY: run dev test venv debian messages lint check clean demo axe
 

@@ -35,4 +35,5 @@ class HotIssueSnapshot(models.Model):
     key = models.CharField(max_length=255, unique=True)
     computed_at = models.DateTimeField(db_index=True)
     report = models.BinaryField()
+from hotline.insight.brief_models import WeeklyBrief  # noqa: E402,F401
 from hotline.insight.quality_models import Inspection, SamplingRule, Scorecard, ScorecardItem  # noqa: E402,F401

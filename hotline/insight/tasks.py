@@ -31,5 +31,12 @@ def _sample_calls() -> int:
     return do_sample_recent()
 
 
+def _weekly_brief() -> str:
+    from hotline.insight.brief import do_weekly_brief_job
+
+    return do_weekly_brief_job()
+
+
 PERIODIC = [PeriodicJob("hot-issues-refresh", _refresh_period, task=refresh_city_reports_task),
-            PeriodicJob("qa-sampling", 3600, run=_sample_calls)]
+            PeriodicJob("qa-sampling", 3600, run=_sample_calls),
+            PeriodicJob("weekly-brief", 3600, run=_weekly_brief)]

@@ -19,3 +19,10 @@ def uses_quality(user: object) -> bool:
     from hotline.insight.quality import may_use_quality
 
     return may_use_quality(user)
+
+
+@register.filter
+def reads_briefs(user: object) -> bool:
+    from hotline.insight.brief import may_read_briefs
+
+    return may_read_briefs(user)
