@@ -72,8 +72,22 @@ class Window:
     def baseline_start(self) -> dt.datetime:
         return self.start - BASELINE_DAYS * DAY
 
+    @property
+    def chart_origin(self) -> dt.datetime:
+        """Local midnight of the window's first day: trends are counted per calendar day, so
+        today's orders are on today's bar even when the window is "the last 7 × 24 hours"."""
+        local = timezone.localtime(self.start)
+        return local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+    @property
+    def chart_days(self) -> int:
+        """Calendar days the window touches (one more than ``days`` for a relative window)."""
+        last = timezone.localtime(self.end - dt.timedelta(microseconds=1)).date()
+        return max(1, (last - self.chart_origin.date()).days + 1)
+
     def day_starts(self) -> list[dt.datetime]:
-        return [self.start + k * DAY for k in range(self.days)]
+        origin = self.chart_origin
+        return [origin + k * DAY for k in range(self.chart_days)]
 
 
 def window_for(*, days: int | None = None, date_from: dt.date | None = None,
@@ -253,13 +267,15 @@ def hot_issues(user: User, window: Window, *, district: str = "", category: str 
                                   label_top=limit, words_of=words_of)
     timings["cluster_ms"] = (time.perf_counter() - t0) * 1000
     day_of = _days(times, window.start)  # 0..days-1 in the window, negative in the baseline
+    chart_day = _days(times, window.chart_origin)  # the calendar day, for the trends
     base_day = _days(times, window.baseline_start)
     shown = clusters[:limit]
     numbers = _samples([rows[window_idx[m]][0] for c in shown for m in c.members[:samples]])
     issues = []
     for c in shown:
         member_rows = [rows[window_idx[m]] for m in c.members]
-        trend = np.bincount(day_of[window_idx[c.members]], minlength=window.days)[:window.days]
+        trend = np.bincount(chart_day[window_idx[c.members]],
+                            minlength=window.chart_days)[:window.chart_days]
         baseline_daily = np.bincount(base_day[base_idx[c.baseline]] if c.baseline else
                                      np.zeros(0, dtype=np.int64), minlength=BASELINE_DAYS)
         spike = spikes.spike_of(c.label, c.size, baseline_daily[:BASELINE_DAYS].tolist(),

@@ -49,7 +49,8 @@ def test_bad_windows_are_refused(kwargs: dict[str, Any], field: str) -> None:
 
 
 def test_planted_outage_is_the_top_hot_issue_with_a_spike(city: City, scenario: Scenario) -> None:
-    report = hot_issues(city.leader, window_for(days=1, now=scenario.now))
+    window = window_for(days=1, now=scenario.now)
+    report = hot_issues(city.leader, window)
     assert report.scope == "city"
     assert report.orders == 6 + 0  # only the outage calls fall in the last 24 hours
     top = report.issues[0]
@@ -57,7 +58,8 @@ def test_planted_outage_is_the_top_hot_issue_with_a_spike(city: City, scenario: 
     assert numbers(top) <= {o.number for o in scenario.outage} and len(top.samples) == 5
     assert top.districts == [("鼓楼区", 6)]
     assert top.places == [("鼓楼区丽发新城3栋", 3)]
-    assert sum(top.trend) == 6 and len(top.trend) == 1
+    # One bar per calendar day the last 24 hours touch (two, unless it is midnight).
+    assert sum(top.trend) == 6 and len(top.trend) == window.chart_days
     assert top.spike is not None and top.spike.current == 6
     assert top.baseline_per_day == pytest.approx(2 / 28, abs=0.01)
     assert [(a.category, a.district) for a in report.area_spikes] == [("停水", "鼓楼区")]
@@ -65,13 +67,14 @@ def test_planted_outage_is_the_top_hot_issue_with_a_spike(city: City, scenario: 
 
 def test_week_window_groups_each_matter_and_finds_no_spike_in_a_steady_one(city: City,
                                                                            scenario: Scenario) -> None:
-    report = hot_issues(city.agent, window_for(days=7, now=scenario.now))
+    window = window_for(days=7, now=scenario.now)
+    report = hot_issues(city.agent, window)
     by_size = {i.count: i for i in report.issues}
     assert set(by_size) == {6, 2}
     noise = by_size[2]
     assert {s.number for s in noise.samples} == {o.number for o in scenario.noise[:2]}
     assert noise.spike is None  # two calls in a week against two in the four weeks before
-    assert len(noise.trend) == 7 and sum(noise.trend) == 2
+    assert len(noise.trend) == len(report.day_starts) == window.chart_days and sum(noise.trend) == 2
 
 
 def test_sub_centre_sees_its_district_only(city: City, scenario: Scenario) -> None:
@@ -145,3 +148,22 @@ def test_features_of_an_older_version_are_recomputed(city: City, scenario: Scena
     terms = OrderTerms.objects.get(order=order)
     assert terms.version == 2 and "新城 小区" in terms.words and len(bytes(terms.features)) > 8
     assert report.issues[0].count == 6
+
+
+def test_trends_count_calendar_days_so_todays_orders_are_on_today() -> None:
+    """Issue 15, item 8: the chart bucketed 24-hour slices from "now - 7 days", so an order
+    made this morning was drawn on yesterday's bar."""
+    import datetime as dt
+    import zoneinfo
+
+    from hotline.insight.services import Window
+
+    tz = zoneinfo.ZoneInfo("Asia/Shanghai")
+    now = dt.datetime(2026, 12, 3, 9, 30, tzinfo=tz)
+    window = Window(start=now - dt.timedelta(days=7), end=now)
+    starts = window.day_starts()
+    assert len(starts) == 8 and window.days == 7
+    assert starts[0] == dt.datetime(2026, 11, 26, tzinfo=tz)
+    assert starts[-1] == dt.datetime(2026, 12, 3, tzinfo=tz)
+    ranged = Window(start=dt.datetime(2026, 12, 1, tzinfo=tz), end=dt.datetime(2026, 12, 4, tzinfo=tz))
+    assert ranged.chart_days == 3 and ranged.day_starts()[-1].day == 3
