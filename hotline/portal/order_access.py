@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Q
+
 from hotline.core.errors import ServiceError
 from hotline.core.roles import Role
 from hotline.directory.models import User
 from hotline.orders import lifecycle
 from hotline.orders.lifecycle import Action
-from hotline.orders.models import Order
+from hotline.orders.models import Order, OrderLink
 
 DEPARTMENT_ROLES = frozenset({Role.DEPT_HANDLER, Role.DEPT_ADMIN})
 # Actions only the background worker takes; no page offers them.
@@ -44,6 +46,8 @@ def _makes_sense(order: Order, action: Action) -> bool:
         return bool(order.extension_pending_days)
     if action == Action.REQUEST_EXTENSION:
         return not order.extension_pending_days
+    if action == Action.UNLINK:  # 取消关联 only when the order is linked to another
+        return OrderLink.objects.filter(Q(order=order) | Q(linked=order)).exists()
     return True
 
 

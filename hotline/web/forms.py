@@ -18,9 +18,15 @@ EMPTY: list[tuple[str, Any]] = [("", "---------")]
 ANY: list[tuple[str, Any]] = [("", _("All"))]  # a filter left empty does not filter
 
 
+# Units in the order staff look for them: sub-centres, then departments, then street offices,
+# each by name (the internal code means nothing to the person choosing).
+KIND_ORDER = {UnitKind.SUBCENTRE: 0, UnitKind.DEPARTMENT: 1, UnitKind.STREET: 2}
+
+
 def unit_choices() -> list[tuple[str, str]]:
-    units = Unit.objects.filter(active=True).exclude(kind=UnitKind.CENTRE).order_by("code")
-    return [(u.code, u.name) for u in units]
+    units = Unit.objects.filter(active=True).exclude(kind=UnitKind.CENTRE)
+    ordered = sorted(units, key=lambda u: (KIND_ORDER.get(UnitKind(u.kind), 9), u.name, u.code))
+    return [(u.code, u.name) for u in ordered]
 
 
 def category_choices(*, leaves_only: bool) -> list[tuple[str, str]]:

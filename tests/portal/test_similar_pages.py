@@ -95,12 +95,16 @@ def test_order_page_offers_link_and_merge_and_they_work(city: City, login: Calla
     html = page.content.decode()
     assert "Similar open orders" in html and 'name="link-other"' in html
     assert 'name="merge-into"' in html
+    # 取消关联 is offered only once there is a link to remove (issue 15, item 8).
+    assert "unlink" not in [f["action"] for f in page.context["action_forms"]]
 
     r = client.post(reverse("portal:order_action", args=[again.number, "link"]),
                     {"link-other": water.number, "link-kind": "duplicate"})
     assert r.status_code == 302
     assert OrderLink.objects.filter(kind="duplicate").count() == 1
-    html = client.get(reverse("portal:order_detail", args=[water.number])).content.decode()
+    linked = client.get(reverse("portal:order_detail", args=[water.number]))
+    assert "unlink" in [f["action"] for f in linked.context["action_forms"]]
+    html = linked.content.decode()
     assert "Linked orders" in html and again.number in html and 'name="unlink-other"' in html
 
     r = client.post(reverse("portal:order_action", args=[again.number, "merge"]),
