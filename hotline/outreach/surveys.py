@@ -181,7 +181,8 @@ def _try(survey: Survey, method: Method, now: dt.datetime) -> bool:
         call = calls.do_queue_call(
             citizen.phone, Purpose.SURVEY, OutboundCall.Mode.IVR, order=order,
             citizen=citizen, flow=survey_flow(), variables={"number": order.number},
-            ref=f"survey:{survey.pk}", now=now)
+            ref=f"survey:{survey.pk}", now=now,
+            not_after=now + dt.timedelta(hours=_wait_hours(survey)))
         if call.state == OutboundCall.State.BLOCKED:
             return False
         survey.call = call
@@ -335,11 +336,22 @@ def do_answer_survey(token: str, *, resolved: bool, satisfaction: str, comment: 
 
 
 def do_sweep_surveys(now: dt.datetime | None = None, limit: int = 200) -> dict[str, int]:
-    """Periodic: a survey whose SMS or link went unanswered past its wait tries its next way;
-    a survey whose order left 待回访 another way (rated on the portal, an agent's call back)
-    is cancelled, with its queued call."""
+    """Periodic: a survey whose SMS or link went unanswered past its wait tries its next way,
+    and so does one whose call no gateway took before its time ran out (no trunk, a dialler
+    down); a survey whose order left 待回访 another way (rated on the portal, an agent's call
+    back) is cancelled, with its queued call."""
     when = now or timezone.now()
     moved = cancelled = 0
+    for pk in (Survey.objects.filter(state=Survey.State.ASKING, method=Method.IVR,
+                                     call__state=OutboundCall.State.QUEUED,
+                                     call__not_after__lt=when)
+               .values_list("pk", flat=True)[:limit]):
+        with transaction.atomic():
+            survey = Survey.objects.select_for_update().get(pk=pk)
+            if survey.state == Survey.State.ASKING and survey.call_id is not None \
+                    and calls.do_cancel_call(survey.call_id, when):
+                _advance(survey, when)
+                moved += 1
     for pk in (Survey.objects.filter(state=Survey.State.ASKING)
                .exclude(order__state=State.CALLBACK).values_list("pk", flat=True)[:limit]):
         with transaction.atomic():

@@ -270,3 +270,30 @@ def test_a_late_call_report_after_an_sms_answer_changes_nothing(city: Any,
     order.refresh_from_db()
     assert (order.state, order.satisfaction, order.reopen_count) == (State.CLOSED,
                                                                      "satisfied", 0)
+
+
+def test_a_call_no_gateway_takes_in_time_gives_way_to_the_sms(city: Any) -> None:
+    SurveyPolicy.objects.create(order_type="", methods="ivr,sms", sms_wait_hours=2)
+    order = answered_order(city)
+    survey = surveys.start_survey(order)
+    assert survey is not None and survey.method == "ivr"
+    assert surveys.do_sweep_surveys(timezone.now() + dt.timedelta(hours=1))["moved_on"] == 0
+    assert surveys.do_sweep_surveys(timezone.now() + dt.timedelta(hours=3))["moved_on"] == 1
+    survey.refresh_from_db()
+    assert (survey.state, survey.method) == ("asking", "sms") and len(LOG_OUTBOX) == 1
+    assert OutboundCall.objects.get().state == OutboundCall.State.CANCELLED
+
+
+def test_the_command_starts_one_orders_survey(city: Any) -> None:
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    order = answered_order(city)
+    out = StringIO()
+    call_command("start_survey", order.number, "--sms", stdout=out)
+    survey = Survey.objects.get()
+    assert f"survey {survey.pk}: asking, by sms" in out.getvalue()
+    assert survey.token in out.getvalue()
+    with pytest.raises(CommandError):
+        call_command("start_survey", "00000000")
