@@ -27,12 +27,23 @@ Purpose = Literal["notice", "survey", "campaign"]
 
 
 def preference(citizen: Citizen | None) -> ContactPreference:
-    """The citizen's preference, or the defaults (not saved) when they have none."""
-    if citizen is not None and citizen.pk is not None:
-        found = ContactPreference.objects.filter(citizen=citizen).first()
-        if found is not None:
-            return found
-    return ContactPreference(citizen=citizen) if citizen is not None else ContactPreference()
+    """The citizen's preference, or the defaults (not saved) when they have none. Two rows
+    (two records of one person merged) read as the stricter: a "no" in either stands, and
+    the channel and language of the one changed last."""
+    rows = list(ContactPreference.objects.filter(citizen=citizen).order_by("-updated_at", "-pk")
+                ) if citizen is not None and citizen.pk is not None else []
+    if not rows:
+        return ContactPreference(citizen=citizen) if citizen is not None else ContactPreference()
+    if len(rows) == 1:
+        return rows[0]
+    latest = rows[0]
+    chosen = next((r.channel for r in rows if r.channel != ContactPreference.Channel.AUTO),
+                  ContactPreference.Channel.AUTO)
+    if any(r.channel == ContactPreference.Channel.NONE for r in rows):
+        chosen = ContactPreference.Channel.NONE
+    return ContactPreference(citizen=citizen, channel=chosen, language=latest.language,
+                             notices=all(r.notices for r in rows),
+                             campaigns=all(r.campaigns for r in rows))
 
 
 def may_message(citizen_or_number: Citizen | str, channel: ChannelName, *,

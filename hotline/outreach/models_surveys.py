@@ -133,7 +133,8 @@ class NoticeTemplate(models.Model):
 class ContactPreference(models.Model):
     """How a citizen wants to hear from the hotline: which channel, in which language, and
     what they agreed to. No row: the defaults (their own channel, Chinese, notices yes,
-    campaigns no). The TD opt-out of SMS and the do-not-call list apply on top of this."""
+    campaigns no). The TD opt-out of SMS and the do-not-call list apply on top of this.
+    Normally one row per citizen; after a merge of two records, both, read together."""
 
     class Channel(models.TextChoices):
         AUTO = "auto", _("The channel they came by")
@@ -141,9 +142,10 @@ class ContactPreference(models.Model):
         EMAIL = "email", _("Email")
         NONE = "none", _("No notifications")
 
-    citizen = models.OneToOneField("orders.Citizen", on_delete=models.CASCADE,
-                                   related_name="contact_preference",
-                                   verbose_name=_("citizen"))
+    # A foreign key, not one-to-one: merging two records of one person moves every row to
+    # the kept citizen (orders.citizen_merge), and ``consent.preference`` combines them.
+    citizen = models.ForeignKey("orders.Citizen", on_delete=models.CASCADE,
+                                related_name="contact_preferences", verbose_name=_("citizen"))
     channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices,
                                default=Channel.AUTO)
     language = models.CharField(_("language"), max_length=8, default="zh-hans", choices=[

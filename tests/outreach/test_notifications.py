@@ -187,7 +187,7 @@ def test_the_citizens_preference_chooses_the_channel_and_can_refuse_notices(
     ContactPreference.objects.create(citizen=order.citizen, channel="email")
     do_notify_citizens()
     assert not LOG_OUTBOX and [r for _f, r, _raw in relay.mails] == [["wang@example.org"]]
-    pref = order.citizen.contact_preference
+    pref = ContactPreference.objects.get(citizen=order.citizen)
     pref.notices = False
     pref.save()
     do_action(city.agent, order.number, "dispatch", {"unit": "water", "co_units": []})
@@ -223,3 +223,16 @@ def test_may_message_honours_td_the_do_not_call_list_and_consent(city: Any) -> N
     ContactPreference.objects.create(citizen=citizen, campaigns=True, channel="none")
     assert not may_message(citizen, "email")
     assert may_message("13900009999", "sms")  # a number nobody registered: only TD applies
+
+
+def test_merging_two_records_keeps_the_stricter_preference(city: Any) -> None:
+    from hotline.orders.citizen_merge import do_merge_citizens
+
+    keep = phone_order(city).citizen
+    merge = phone_order(city, citizen_phone="13800002222").citizen
+    ContactPreference.objects.create(citizen=keep, campaigns=True, language="en")
+    ContactPreference.objects.create(citizen=merge, campaigns=False, channel="email")
+    do_merge_citizens(city.admin, keep, merge)
+    assert ContactPreference.objects.filter(citizen=keep).count() == 2
+    assert not may_message(keep, "sms", purpose="campaign")  # one record said no
+    assert not may_message(keep, "sms")  # the email channel one record chose
