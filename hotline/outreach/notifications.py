@@ -25,7 +25,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from hotline.intake.models import CitizenNotice
-from hotline.intake.sms.outbound import OPT_OUT_HINT
+from hotline.intake.sms.outbound import OPT_OUT_HINT, opted_out
 from hotline.orders.lifecycle import Action, State
 from hotline.orders.models import Channel, Citizen, Order, OrderEvent
 from hotline.outreach import consent, notice_defaults
@@ -125,7 +125,7 @@ def deliver(order: Order, event: str, *, link: str = "", channel: str = "",
                                purpose=purpose):
         return Delivery(channel, CitizenNotice.Status.SKIPPED,
                         "opted out (TD)" if channel == "sms" and citizen.phone and
-                        consent.opted_out(citizen.phone) else "opted out (preference)")
+                        opted_out(citizen.phone) else "opted out (preference)")
     if not consent.within_daily_limit(citizen, now):
         return Delivery(channel, CitizenNotice.Status.SKIPPED,
                         "daily limit for this citizen reached")

@@ -236,3 +236,22 @@ def test_merging_two_records_keeps_the_stricter_preference(city: Any) -> None:
     assert ContactPreference.objects.filter(citizen=keep).count() == 2
     assert not may_message(keep, "sms", purpose="campaign")  # one record said no
     assert not may_message(keep, "sms")  # the email channel one record chose
+
+
+def test_the_portal_survey_sends_its_link_by_email_over_smtp(city: Any, relay: Sink) -> None:
+    from hotline.outreach import surveys
+    from hotline.outreach.models import SurveyPolicy
+
+    SurveyPolicy.objects.create(order_type="complaint", methods="portal")
+    order = phone_order(city, citizen_email="wang@example.org")
+    reply_and_accept(city, order.number)
+    survey = surveys.start_survey(Order.objects.get(pk=order.pk))
+    assert survey is not None and (survey.state, survey.method) == ("asking", "portal")
+    import email
+
+    (mail,) = [email.message_from_bytes(raw) for _f, rcpts, raw in relay.mails
+               if rcpts == ["wang@example.org"]]
+    payload = mail.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    assert f"/citizen/survey/{survey.token}/" in payload.decode("utf-8")
+    assert not LOG_OUTBOX  # the link went by email, not SMS

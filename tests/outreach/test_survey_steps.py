@@ -57,3 +57,13 @@ def test_keys_become_answers() -> None:
     basic = answer_from_reply("2")
     assert basic is not None and basic.resolved and basic.satisfaction == Satisfaction.BASIC
     assert answer_from_reply("4") is None and answer_from_reply("路灯还是不亮") is None
+
+
+def test_the_admin_refuses_a_bad_policy() -> None:
+    from django.core.exceptions import ValidationError
+
+    from hotline.outreach.models import SurveyPolicy
+
+    SurveyPolicy(order_type="report", methods="sms,agent").clean_fields()
+    with pytest.raises(ValidationError):
+        SurveyPolicy(order_type="report", methods="agent,sms").clean_fields()
