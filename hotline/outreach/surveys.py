@@ -30,15 +30,17 @@ from typing import Any
 
 import yaml
 from django.conf import settings
+from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from hotline.core.errors import Conflict, InvalidInput
+from hotline.core.errors import Conflict, InvalidInput, ServiceError
 from hotline.intake.sms.inbound import TakenReply
+from hotline.orders.attachments import do_attach_file
 from hotline.orders.lifecycle import Action, State
-from hotline.orders.models import Order
+from hotline.orders.models import Attachment, Order
 from hotline.orders.services import do_action
 from hotline.orders.sweeps import system_user
 from hotline.outreach import calls, consent, notice_defaults, notifications
@@ -230,6 +232,28 @@ def _note(answer: Answer, by: str) -> str:
     return note
 
 
+def _attach_comment(order: Order, path: str) -> bool:
+    """The recorded comment joins the order as a call recording (so the unit handling a
+    reopened order hears it; ``visible_attachments`` hides recordings from whoever may not
+    know the citizen, a 举报's unit among them). Only a file the gateway wrote under the data
+    directory is taken."""
+    data_dir = Path(settings.DATA_DIR).resolve()
+    file = Path(path) if Path(path).is_absolute() else data_dir / path
+    try:
+        file = file.resolve()
+        if not file.is_relative_to(data_dir) or not file.is_file():
+            log.warning("survey comment %r of order %s is not a recording of ours", path,
+                        order.number)
+            return False
+        with file.open("rb") as handle:
+            do_attach_file(None, order, File(handle), Attachment.Kind.RECORDING,
+                           name=f"survey-comment-{order.number}.wav")
+    except (OSError, ServiceError) as exc:
+        log.warning("survey comment of order %s not attached: %s", order.number, exc)
+        return False
+    return True
+
+
 def _record(survey: Survey, answer: Answer, by: str, now: dt.datetime, *,
             recording: str = "") -> None:
     """Record the answer on the order (through the lifecycle) and on the survey. The caller
@@ -241,8 +265,8 @@ def _record(survey: Survey, answer: Answer, by: str, now: dt.datetime, *,
     survey.waits_until = None
     if order.state == State.CALLBACK:
         note = _note(answer, by)
-        if recording:
-            note += " (recorded comment kept with the survey)"
+        if recording and _attach_comment(order, recording):
+            note += "（录音意见见附件）"
         params = {"resolved": answer.resolved, "satisfaction": answer.satisfaction.value}
         try:
             if answer.reopens:

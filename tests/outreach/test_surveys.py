@@ -105,20 +105,65 @@ def test_the_ivr_survey_is_a_queued_call_and_a_satisfied_answer_closes_the_order
     assert "IVR" in event.note.upper() and "满意" in event.note
 
 
-def test_unsatisfied_with_a_recorded_comment_goes_back_to_the_department(city: Any) -> None:
+def wav(path: Any) -> str:
+    import wave
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(b"\x00\x01" * 8000)
+    return str(path)
+
+
+def test_unsatisfied_with_a_recorded_comment_goes_back_to_the_department(
+        city: Any, settings: Any, tmp_path: Any) -> None:
+    from hotline.orders.attachments import visible_attachments
+
+    settings.DATA_DIR, settings.MEDIA_ROOT = tmp_path / "var", tmp_path / "media"
+    comment = wav(tmp_path / "var" / "recordings" / "2026-12-03" / "survey-1.wav")
     order = answered_order(city)
     survey = surveys.start_survey(order)
     assert survey is not None
     play_gateway(Outcome.ANSWERED, {"resolved": "2", "satisfaction": "3", "wants_comment": "1",
-                                    "comment": "recordings/2026/12/survey-1.wav"})
+                                    "comment": comment})
     order.refresh_from_db()
     survey.refresh_from_db()
     assert (order.state, order.satisfaction, order.resolved, order.reopen_count) == (
         State.HANDLING, "unsatisfied", False, 1)
     event = last_event(order)
     assert event.action == "reopen" and event.data["satisfaction"] == "unsatisfied"
-    assert "未解决" in event.note and "不满意" in event.note
-    assert survey.recording == "recordings/2026/12/survey-1.wav"
+    assert "未解决" in event.note and "不满意" in event.note and "录音" in event.note
+    assert survey.recording == comment
+    (attached,) = visible_attachments(city.handler, order)  # the unit hears the comment
+    assert attached.kind == "recording" and attached.name.startswith("survey-comment-")
+
+
+def test_a_reports_recorded_comment_never_reaches_the_department(
+        city: Any, settings: Any, tmp_path: Any) -> None:
+    from hotline.orders.attachments import visible_attachments
+
+    settings.DATA_DIR, settings.MEDIA_ROOT = tmp_path / "var", tmp_path / "media"
+    comment = wav(tmp_path / "var" / "recordings" / "survey-2.wav")
+    order = answered_order(city, type="report", title="举报", text="某单位违规收费")
+    surveys.start_survey(order)
+    play_gateway(Outcome.ANSWERED, {"resolved": "2", "satisfaction": "3", "comment": comment})
+    order.refresh_from_db()
+    assert order.state == State.HANDLING and order.attachments.count() == 1
+    assert not visible_attachments(city.handler, order).exists()
+    assert visible_attachments(city.agent, order).count() == 1
+
+
+def test_a_comment_path_outside_the_data_directory_is_not_attached(
+        city: Any, settings: Any, tmp_path: Any) -> None:
+    settings.DATA_DIR, settings.MEDIA_ROOT = tmp_path / "var", tmp_path / "media"
+    elsewhere = wav(tmp_path / "elsewhere" / "x.wav")
+    order = answered_order(city)
+    surveys.start_survey(order)
+    play_gateway(Outcome.ANSWERED, {"resolved": "1", "satisfaction": "2", "comment": elsewhere})
+    order.refresh_from_db()
+    assert order.state == State.CLOSED and not order.attachments.exists()
 
 
 def test_a_call_never_answered_falls_back_to_the_sms_and_a_digit_reply_answers_it(
