@@ -213,6 +213,11 @@ def _advance(survey: Survey, now: dt.datetime) -> None:
         if method is None:
             survey.state, survey.finished_at = Survey.State.UNANSWERED, now
             break
+        rules, local = calls.calling_rules(), now.astimezone(calls.local_zone())
+        if method in (Method.SMS, Method.PORTAL) and rules.in_quiet_hours(local):
+            # No survey message at night either: the sweep sends it when quiet hours end.
+            survey.method, survey.waits_until = "", rules.next_allowed(local)
+            break
         survey.tried = [*survey.tried, method.value]
         survey.method = method.value
         if method == Method.AGENT:
@@ -360,7 +365,8 @@ def do_answer_survey(token: str, *, resolved: bool, satisfaction: str, comment: 
 
 
 def do_sweep_surveys(now: dt.datetime | None = None, limit: int = 200) -> dict[str, int]:
-    """Periodic: a survey whose SMS or link went unanswered past its wait tries its next way,
+    """Periodic: a survey whose SMS or link went unanswered past its wait tries its next way
+    (as does one whose message waited for the end of quiet hours),
     and so does one whose call no gateway took before its time ran out (no trunk, a dialler
     down); a survey whose order left 待回访 another way (rated on the portal, an agent's call
     back) is cancelled, with its queued call."""

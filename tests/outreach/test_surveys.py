@@ -342,3 +342,21 @@ def test_the_command_starts_one_orders_survey(city: Any) -> None:
     assert survey.token in out.getvalue()
     with pytest.raises(CommandError):
         call_command("start_survey", "00000000")
+
+
+def test_no_survey_sms_at_night_it_goes_when_quiet_hours_end(city: Any, settings: Any) -> None:
+    import zoneinfo
+
+    settings.HOTLINE_OUTREACH_QUIET_START = dt.time(21, 0)
+    settings.HOTLINE_OUTREACH_QUIET_END = dt.time(8, 0)
+    tz = zoneinfo.ZoneInfo("Asia/Shanghai")
+    night = dt.datetime(2026, 12, 3, 22, 30, tzinfo=tz)
+    order = answered_order(city)
+    survey = surveys.start_sms_survey(order, now=night)
+    assert (survey.state, survey.method, survey.tried) == ("asking", "", [])
+    assert survey.waits_until == dt.datetime(2026, 12, 4, 8, 0, tzinfo=tz) and not LOG_OUTBOX
+    assert surveys.take_sms_reply(phone=PHONE, text="1", at=night) is None  # nothing asked yet
+    assert surveys.do_sweep_surveys(night + dt.timedelta(hours=2))["moved_on"] == 0
+    assert surveys.do_sweep_surveys(dt.datetime(2026, 12, 4, 8, 0, tzinfo=tz))["moved_on"] == 1
+    survey.refresh_from_db()
+    assert (survey.method, survey.tried) == ("sms", ["sms"]) and len(LOG_OUTBOX) == 1
