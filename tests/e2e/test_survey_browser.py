@@ -32,6 +32,7 @@ def test_rate_an_answer_from_the_survey_sms_link_on_a_phone(
 
     settings.HOTLINE_SMS_PROVIDER = "log"
     settings.HOTLINE_PUBLIC_URL = live_server.url
+    settings.HOTLINE_OUTREACH_QUIET_START = settings.HOTLINE_OUTREACH_QUIET_END  # any hour
     LOG_OUTBOX.clear()
     order = do_create_order(city.agent, NewOrder(
         type="complaint", channel="phone", title="停水", text="东街小区停水",

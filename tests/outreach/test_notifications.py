@@ -30,6 +30,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _outboxes(settings: Any) -> None:
     settings.HOTLINE_SMS_PROVIDER = "log"
+    settings.HOTLINE_OUTREACH_QUIET_START = settings.HOTLINE_OUTREACH_QUIET_END  # any hour
     LOG_OUTBOX.clear()
 
 

@@ -21,6 +21,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _log_sms(settings: Any) -> None:
     settings.HOTLINE_SMS_PROVIDER = "log"
+    settings.HOTLINE_OUTREACH_QUIET_START = settings.HOTLINE_OUTREACH_QUIET_END  # any hour
 
 
 def surveyed(city: Any, **over: Any) -> tuple[Order, Survey]:
