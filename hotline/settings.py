@@ -456,6 +456,14 @@ HOTLINE_OUTREACH_QUIET_START = env_time("HOTLINE_OUTREACH_QUIET_START", "21:00")
 HOTLINE_OUTREACH_QUIET_END = env_time("HOTLINE_OUTREACH_QUIET_END", "08:00")
 HOTLINE_OUTREACH_DAILY_CAP = env_int_at_least("HOTLINE_OUTREACH_DAILY_CAP", 3, 1)
 HOTLINE_OUTREACH_MAX_ATTEMPTS = env_int_at_least("HOTLINE_OUTREACH_MAX_ATTEMPTS", 3, 1)
+# Surveys and notifications (hotline/outreach/surveys.py, notifications.py): the address
+# citizens open links at (the survey page), how many notices and survey messages one citizen
+# gets in 24 hours at most, and the handlers an inbound SMS is offered to before it becomes an
+# order (dotted paths; a survey's digit reply is the survey's, not a new order).
+HOTLINE_PUBLIC_URL = env_str("HOTLINE_PUBLIC_URL", "http://127.0.0.1:8000")
+HOTLINE_NOTICES_PER_CITIZEN_DAY = env_int_at_least("HOTLINE_NOTICES_PER_CITIZEN_DAY", 8, 1)
+HOTLINE_SMS_REPLY_HANDLERS = env_list("HOTLINE_SMS_REPLY_HANDLERS",
+                                      ["hotline.outreach.surveys.take_sms_reply"])
 
 HOTLINE_LOG_LEVEL = env_choice("HOTLINE_LOG_LEVEL", "INFO",
                                ["debug", "info", "warning", "error", "critical"]).upper()

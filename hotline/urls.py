@@ -17,6 +17,7 @@ urlpatterns = [
     # WeChat pushes sign their query (no session, no CSRF token): see hotline/intake/wechat.py.
     path("intake/wechat/", public_page(csrf_exempt(wechat_view)), name="intake-wechat"),
     path("open311/", include("hotline.intake.open311.urls")),
+    path("citizen/survey/", include("hotline.portal.survey_urls")),  # outreach's survey page
     path("citizen/", include("hotline.portal.citizen_urls")),
     path("knowledge/", include("hotline.portal.knowledge_urls")),
     path("insight/", include("hotline.portal.insight_urls")),

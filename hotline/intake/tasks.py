@@ -1,6 +1,6 @@
-"""Background work of the channels, run by the django-tasks worker; the scheduler enqueues the
-citizen notices every HOTLINE_SWEEP_SECONDS and, when HOTLINE_IMAP_URL names a mailbox, its
-poll every HOTLINE_IMAP_POLL_SECONDS (``PERIODIC``)."""
+"""Background work of the channels, run by the django-tasks worker; the scheduler enqueues,
+when HOTLINE_IMAP_URL names a mailbox, its poll every HOTLINE_IMAP_POLL_SECONDS
+(``PERIODIC``). The citizen notices moved to outreach (``hotline.outreach.tasks``)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,6 @@ from django.conf import settings
 from django_tasks import task
 
 from hotline.core.periodic import PeriodicJob
-from hotline.intake.notify import do_notify_citizens
-
-
-@task()
-def notify_citizens_task() -> int:
-    """Tell citizens of their orders' new events (idempotent: one notice per event)."""
-    return do_notify_citizens()
 
 
 @task()
@@ -31,6 +24,5 @@ def _imap_poll_period() -> float:
 
 
 PERIODIC = [
-    PeriodicJob("citizen-notices", "HOTLINE_SWEEP_SECONDS", task=notify_citizens_task),
     PeriodicJob("imap-poll", _imap_poll_period, task=poll_mailbox_task),
 ]

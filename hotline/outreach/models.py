@@ -162,3 +162,5 @@ class CallAttempt(models.Model):
         ordering = ["-started_at"]
         verbose_name = _("call attempt")
         verbose_name_plural = _("call attempts")
+
+from hotline.outreach.models_surveys import *  # noqa: E402,F403  surveys, notices, preferences

@@ -1,6 +1,10 @@
-"""Outreach's periodic housekeeping, run by the worker's scheduler (``PERIODIC``)."""
+"""Outreach's periodic work, run by the worker's scheduler (``PERIODIC``): outbound calls'
+housekeeping, the citizen notices (moved here from intake, same job name) and the survey
+sweep (unanswered SMS surveys move to their next way)."""
 
 from __future__ import annotations
+
+from django_tasks import task
 
 from hotline.core.periodic import PeriodicJob
 
@@ -11,4 +15,22 @@ def _recover() -> object:
     return do_recover_calls(), do_tell_owners()
 
 
-PERIODIC = [PeriodicJob("outbound-recovery", 60, run=_recover)]
+@task()
+def notify_citizens_task() -> int:
+    """Tell citizens of their orders' new events (idempotent: one notice per event)."""
+    from hotline.outreach.notifications import do_notify_citizens
+
+    return do_notify_citizens()
+
+
+def _sweep_surveys() -> object:
+    from hotline.outreach.surveys import do_sweep_surveys
+
+    return do_sweep_surveys()
+
+
+PERIODIC = [
+    PeriodicJob("outbound-recovery", 60, run=_recover),
+    PeriodicJob("citizen-notices", "HOTLINE_SWEEP_SECONDS", task=notify_citizens_task),
+    PeriodicJob("survey-sweep", 300, run=_sweep_surveys),
+]

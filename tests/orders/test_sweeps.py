@@ -276,7 +276,7 @@ def test_scheduler_enqueues_one_sweep_that_the_database_worker_runs(city: City, 
     triage_paths = [suggest_new_orders_task.module_path, retrain_classifier_task.module_path,
                     refresh_city_reports_task.module_path,
                     tasks.purge_access_log_task.module_path,
-                    "hotline.intake.tasks.notify_citizens_task"]
+                    "hotline.outreach.tasks.notify_citizens_task"]
     assert sorted(DBTaskResult.objects.values_list("task_path", flat=True)) == sorted(
         [sweep_path, index_path, *triage_paths])
     with time_machine.travel(at("2025-10-13 17:31"), tick=False):

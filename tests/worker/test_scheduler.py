@@ -13,8 +13,9 @@ from django.core.management import call_command
 
 from hotline.core.periodic import PeriodicJob
 from hotline.insight.tasks import refresh_city_reports_task
-from hotline.intake.tasks import notify_citizens_task, poll_mailbox_task
+from hotline.intake.tasks import poll_mailbox_task
 from hotline.orders.tasks import index_new_orders_task, purge_access_log_task, sweep_deadlines_task
+from hotline.outreach.tasks import notify_citizens_task
 from hotline.triage.tasks import retrain_classifier_task, suggest_new_orders_task
 from hotline.worker.registry import periodic_jobs
 from hotline.worker.scheduler import Scheduler
@@ -35,6 +36,8 @@ def test_the_registry_holds_every_domains_jobs_at_todays_intervals(settings: Set
         "wrap-up-end": 1.0, "chat-routing": 2.0, "desk-events-purge": 3600.0,
         "citizen-notices": 60.0, "fax-recovery": 300.0, "outbound-recovery": 60.0,
         "qa-sampling": 3600.0, "weekly-brief": 3600.0,
+
+        "survey-sweep": 300.0,
         "imap-poll": 0.0,  # no HOTLINE_IMAP_URL: off
     }
     assert {name: job.task for name, job in jobs.items() if job.task is not None} == {
