@@ -162,3 +162,7 @@ class CallAttempt(models.Model):
         ordering = ["-started_at"]
         verbose_name = _("call attempt")
         verbose_name_plural = _("call attempts")
+
+
+from hotline.outreach.models_appointments import *  # noqa: E402,F403  (item 8: appointments)
+from hotline.outreach.models_partners import *  # noqa: E402,F403  (item 9: partners)

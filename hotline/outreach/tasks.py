@@ -11,4 +11,14 @@ def _recover() -> object:
     return do_recover_calls(), do_tell_owners()
 
 
-PERIODIC = [PeriodicJob("outbound-recovery", 60, run=_recover)]
+def _remind_bookings() -> object:
+    from hotline.outreach.bookings import do_send_reminders
+
+    return do_send_reminders()
+
+
+PERIODIC = [
+    PeriodicJob("outbound-recovery", 60, run=_recover),
+    # The day-before SMS of appointments: one indexed query when nothing is due.
+    PeriodicJob("appointment-reminders", 300, run=_remind_bookings),
+]
