@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import chinese_calendar
 from django.conf import settings
+from django.core import signing
 from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
@@ -155,6 +156,34 @@ def code_matches(booking: Booking, code: str) -> bool:
     return hmac.compare_digest(booking.code_hash, _code_hash(booking.pk, code))
 
 
+CANCEL_SALT = "hotline.outreach.booking-cancel"
+
+
+def cancel_token(booking: Booking) -> str:
+    """The token of the cancellation link sent to the citizen (signed: names the booking)."""
+    return signing.dumps(booking.pk, salt=CANCEL_SALT, compress=True)
+
+
+def booking_for_token(token: str) -> Booking:
+    try:
+        pk = signing.loads(token, salt=CANCEL_SALT)
+    except signing.BadSignature:
+        raise NotFound(_("This link is not valid.")) from None
+    found = Booking.objects.select_related("service").filter(pk=pk).first()
+    if found is None:
+        raise NotFound(_("This link is not valid."))
+    return found
+
+
+def booking_for_code(number: str, phone: str, code: str) -> Booking | None:
+    """The booking a citizen names by its number, their phone and the cancellation code."""
+    if not number.strip().isdigit():
+        return None
+    found = Booking.objects.select_related("service").filter(
+        pk=int(number.strip()), phone=normalise_phone(phone)).first()
+    return found if found is not None and code_matches(found, code) else None
+
+
 # --- booking --------------------------------------------------------------------------------
 
 def _actor_name(actor: User | None) -> str:
@@ -197,10 +226,11 @@ def _claim_place(service: BookableService, start: dt.datetime) -> BookedSlot:
 
 def do_book(service: BookableService, starts_at: dt.datetime, *, phone: str, name: str = "",
             channel: BookingChannel, actor: User | None = None, now: dt.datetime | None = None,
-            link: str = "") -> tuple[Booking, str]:
+            link_for: Callable[[str], str] | None = None) -> tuple[Booking, str]:
     """Book the slot of ``service`` at ``starts_at`` for the citizen of ``phone``; returns the
     booking and its cancellation code (sent by SMS, never stored in clear). ``actor`` is the
-    agent booking for a caller (None: the citizen themselves, on the portal or the IVR)."""
+    agent booking for a caller (None: the citizen themselves, on the portal or the IVR);
+    ``link_for`` makes the cancellation link from its token (a face knows its addresses)."""
     now = now or timezone.now()
     phone = check_phone(phone)
     name = name.strip()[:64]
@@ -224,6 +254,7 @@ def do_book(service: BookableService, starts_at: dt.datetime, *, phone: str, nam
         booking.save(update_fields=["code_hash"])
         _record(booking, BookingAction.BOOK, "", actor=actor,
                 note=BookingChannel(channel).label, now=now)
+        link = link_for(cancel_token(booking)) if link_for is not None else ""
         transaction.on_commit(lambda: _confirm(booking, code, link))
     return booking, code
 
