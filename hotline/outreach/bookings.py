@@ -253,7 +253,7 @@ def do_book(service: BookableService, starts_at: dt.datetime, *, phone: str, nam
         booking.code_hash = _code_hash(booking.pk, code)
         booking.save(update_fields=["code_hash"])
         _record(booking, BookingAction.BOOK, "", actor=actor,
-                note=BookingChannel(channel).label, now=now)
+                note=str(BookingChannel(channel).label), now=now)
         link = link_for(cancel_token(booking)) if link_for is not None else ""
         transaction.on_commit(lambda: _confirm(booking, code, link))
     return booking, code

@@ -200,7 +200,7 @@ def do_rate(assignment: PartnerAssignment, satisfaction: str, *, source: RatingS
         except IntegrityError:
             raise Conflict(_("This service has been rated already.")) from None
         do_record_partner_event(order, PartnerEvent.PARTNER_RATE, actor=actor,
-                                note=Satisfaction(satisfaction).label,
+                                note=str(Satisfaction(satisfaction).label),
                                 data={"partner": partner.name, "partner_id": partner.pk,
                                       "satisfaction": satisfaction, "source": str(source)},
                                 now=now)

@@ -183,9 +183,9 @@ def staff_list(request: StaffRequest) -> HttpResponse:
         start = dt.datetime.combine(chosen, dt.time.min, tzinfo=bookings.local_zone())
         found = found.filter(starts_at__gte=start, starts_at__lt=start + dt.timedelta(days=1))
     page = Paginator(found.order_by("starts_at"), 50).get_page(request.GET.get("page"))
-    services_shown = BookableService.objects.all() if request.user.role in bookings.CENTRE_ROLES \
-        or request.user.is_superuser else BookableService.objects.filter(
-            unit_id=request.user.unit_id)
+    services_shown = BookableService.objects.all()
+    if not (request.user.role in bookings.CENTRE_ROLES or request.user.is_superuser):
+        services_shown = services_shown.filter(unit__pk=request.user.unit_id or 0)
     rows = [{"booking": b, "phone": mask_phone(b.phone), "when": bookings.when_text(b.starts_at),
              "may_cancel": b.state == BookingState.BOOKED and b.starts_at > timezone.now(),
              "may_mark": b.state == BookingState.BOOKED and b.starts_at <= timezone.now()}

@@ -95,7 +95,7 @@ def test_a_full_slot_refuses_and_one_phone_holds_one_booking_per_service(city: C
     (dt.datetime(2026, 12, 5, 9, 0, tzinfo=TZ), "a Saturday"),
     (NOW + dt.timedelta(minutes=30), "too soon"),
     (dt.datetime(2026, 12, 28, 9, 0, tzinfo=TZ), "too far ahead"),
-    (dt.datetime(2026, 12, 7, 9, 0), "naive"),  # noqa: DTZ001
+    (dt.datetime(2026, 12, 7, 9, 0), "naive"),
 ])
 def test_a_booking_names_a_real_bookable_slot(city: City, start: dt.datetime, why: str) -> None:
     service = water_counter(city.water)

@@ -184,7 +184,7 @@ def test_simultaneous_ratings_count_every_one_and_suspend_once(city: City) -> No
         try:
             barrier.wait(timeout=30)
             partners.do_rate(assignment, "unsatisfied", source=RatingSource.PORTAL)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             failures.append(exc)
         finally:
             connections.close_all()

@@ -64,12 +64,15 @@ def test_a_weekday_made_a_rest_day_is_closed() -> None:
 
 
 def test_slot_starts_are_exact() -> None:
-    kw = {"slot_minutes": 30, "tz": TZ, "is_workday": mon_fri, "is_holiday": never}
-    assert is_slot_start(dt.datetime(2026, 11, 30, 9, 30, tzinfo=TZ), WEEKDAY_WINDOWS, **kw)
-    assert is_slot_start(dt.datetime(2026, 11, 30, 1, 30, tzinfo=dt.UTC), WEEKDAY_WINDOWS, **kw)
-    assert not is_slot_start(dt.datetime(2026, 11, 30, 9, 40, tzinfo=TZ), WEEKDAY_WINDOWS, **kw)
-    assert not is_slot_start(dt.datetime(2026, 11, 30, 12, 0, tzinfo=TZ), WEEKDAY_WINDOWS, **kw)
-    assert not is_slot_start(dt.datetime(2026, 11, 29, 9, 0, tzinfo=TZ), WEEKDAY_WINDOWS, **kw)
+    def starts(moment: dt.datetime) -> bool:
+        return is_slot_start(moment, WEEKDAY_WINDOWS, slot_minutes=30, tz=TZ,
+                             is_workday=mon_fri, is_holiday=never)
+
+    assert starts(dt.datetime(2026, 11, 30, 9, 30, tzinfo=TZ))
+    assert starts(dt.datetime(2026, 11, 30, 1, 30, tzinfo=dt.UTC))
+    assert not starts(dt.datetime(2026, 11, 30, 9, 40, tzinfo=TZ))
+    assert not starts(dt.datetime(2026, 11, 30, 12, 0, tzinfo=TZ))
+    assert not starts(dt.datetime(2026, 11, 29, 9, 0, tzinfo=TZ))
 
 
 @pytest.mark.parametrize("bad", [(7, T(9), T(10)), (0, T(10), T(9)), (0, T(9), T(9))])

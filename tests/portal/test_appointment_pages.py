@@ -16,7 +16,12 @@ from django.urls import reverse
 
 from hotline.intake.sms.outbound import LOG_OUTBOX
 from hotline.outreach import bookings
-from hotline.outreach.models_appointments import BookableService, Booking, BookingState
+from hotline.outreach.models_appointments import (
+    BookableService,
+    Booking,
+    BookingChannel,
+    BookingState,
+)
 from tests.outreach.appointment_helpers import MONDAY_9, NOW, water_counter
 
 if TYPE_CHECKING:
@@ -89,7 +94,7 @@ def test_a_wrong_code_or_a_taken_slot_is_a_clear_4xx(client: Client,
     code_for(client, url, "13800001111")
     r = client.post(url, {"slot": SLOT, "phone": "13800001111", "code": "000000"})
     assert r.status_code == 400 and "The code is wrong" in r.content.decode()
-    bookings.do_book(counter, MONDAY_9, phone="13800002222", channel="portal")
+    bookings.do_book(counter, MONDAY_9, phone="13800002222", channel=BookingChannel.PORTAL)
     r = book_on_portal(client, counter)  # the slot is no longer among the choices
     assert r.status_code == 400 and Booking.objects.count() == 1
     r = client.post(url, {"slot": "not-a-time", "phone": "13800001111", "code": "1"})
@@ -98,7 +103,7 @@ def test_a_wrong_code_or_a_taken_slot_is_a_clear_4xx(client: Client,
 
 
 def test_cancelling_by_number_phone_and_code(client: Client, counter: BookableService) -> None:
-    booking, code = bookings.do_book(counter, MONDAY_9, phone="13800001111", channel="portal")
+    booking, code = bookings.do_book(counter, MONDAY_9, phone="13800001111", channel=BookingChannel.PORTAL)
     url = reverse("appointments:cancel")
     wrong = client.post(url, {"number": str(booking.pk), "phone": "13800001111",
                               "code": "999999" if code != "999999" else "111111"})
@@ -115,7 +120,7 @@ def test_cancelling_by_number_phone_and_code(client: Client, counter: BookableSe
 
 def test_staff_see_their_scope_and_phones_masked(login: Callable[[User], Client], city: City,
                                                 counter: BookableService) -> None:
-    booking, _code = bookings.do_book(counter, MONDAY_9, phone="13800001111", channel="portal")
+    booking, _code = bookings.do_book(counter, MONDAY_9, phone="13800001111", channel=BookingChannel.PORTAL)
     page = login(city.handler).get(reverse("appointments:staff")).content.decode()
     assert f'id="booking-{booking.pk}"' in page and "138****1111" in page
     assert "13800001111" not in page
@@ -128,7 +133,7 @@ def test_staff_cancel_with_a_reason_and_mark_after_the_time(
         login: Callable[[User], Client], city: City, counter: BookableService,
         settings: Any) -> None:
     settings.HOTLINE_IDLE_TIMEOUT_MINUTES = 0  # the test jumps over a weekend
-    booking, _code = bookings.do_book(counter, MONDAY_9, phone="13800001111", channel="portal")
+    booking, _code = bookings.do_book(counter, MONDAY_9, phone="13800001111", channel=BookingChannel.PORTAL)
     client = login(city.handler)
     url = reverse("appointments:staff_action", args=[booking.pk, "cancel"])
     client.post(url, {"reason": ""})
