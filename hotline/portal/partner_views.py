@@ -6,6 +6,7 @@ the registry itself is edited in the admin (name, services, categories, contact)
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
@@ -43,7 +44,8 @@ def partner_list(request: StaffRequest) -> HttpResponse:
         unsatisfied=Count("ratings", filter=unsatisfied, distinct=True),
     ).order_by("state", "name")
     return render(request, "portal/outreach/partners.html", {
-        "partners": found, "may_review": request.user.is_superuser
+        "partners": found, "threshold": settings.HOTLINE_PARTNER_SUSPEND_AFTER,
+        "may_review": request.user.is_superuser
         or request.user.role in service.PARTNER_REVIEW_ROLES})
 
 
@@ -83,7 +85,7 @@ def partner_detail(request: StaffRequest, partner_id: int) -> HttpResponse:
         "partner": partner, "assignments": assignments, "form": form, "may_review": may_review,
         "reviews": partner.reviews.select_related("actor")[:50],
         "dissatisfied": service.dissatisfied_count(partner),
-        "threshold": service.settings.HOTLINE_PARTNER_SUSPEND_AFTER,
+        "threshold": settings.HOTLINE_PARTNER_SUSPEND_AFTER,
     }, status=status)
 
 
