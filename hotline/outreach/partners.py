@@ -162,6 +162,19 @@ def rating_token(assignment: PartnerAssignment) -> str:
     return signing.dumps(assignment.pk, salt=RATING_SALT, compress=True)
 
 
+def do_send_rating_link(actor: User, assignment: PartnerAssignment, link: str) -> bool:
+    """Send the citizen the link to rate the partner's service (a notice: not to a phone that
+    opted out); True when it went. ``link`` is made by the face from ``rating_token``."""
+    check_partner_desk(actor)
+    phone = assignment.order.citizen.phone
+    if not phone or not may_message(phone):
+        return False
+    text = _("12345: %(partner)s served your request %(number)s. Please rate the service: "
+             "%(link)s") % {"partner": assignment.partner.name,
+                            "number": assignment.order.number, "link": link}
+    return send_sms(phone, text, purpose="rating", order=assignment.order).sent
+
+
 def assignment_for_token(token: str) -> PartnerAssignment:
     try:
         pk = signing.loads(token, salt=RATING_SALT,

@@ -132,6 +132,20 @@ def record_rating(request: StaffRequest, assignment_id: int) -> HttpResponse:
         .filter(pk=assignment_id).first()
     if assignment is None:
         raise Http404
+    if request.method == "POST" and request.POST.get("send_link") == "1":
+        link = request.build_absolute_uri(reverse(
+            "partners:rate", args=[service.rating_token(assignment)]))
+        try:
+            sent = service.do_send_rating_link(request.user, assignment, link)
+        except ServiceError as error:
+            messages.error(request, error.message)
+        else:
+            if sent:
+                messages.success(request, _("The rating link was sent to the citizen."))
+            else:
+                messages.error(request, _("No SMS could be sent to the citizen (no phone, or "
+                                          "they opted out of notices)."))
+        return redirect("partners:record_rating", assignment_id=assignment.pk)
     form = RatingForm(request.POST or None)
     status = 200
     if request.method == "POST":

@@ -11,8 +11,13 @@ from django.urls import reverse
 
 from hotline.orders.models import OrderEvent
 from hotline.outreach import partners
-from hotline.outreach.models_partners import Partner, PartnerAssignment, PartnerState
-from tests.api.conftest import new_order
+from hotline.outreach.models_partners import (
+    Partner,
+    PartnerAssignment,
+    PartnerState,
+    RatingSource,
+)
+from tests.api.conftest import dispatched_order, new_order
 
 if TYPE_CHECKING:
     from hotline.directory.models import User
@@ -85,3 +90,30 @@ def test_staff_record_ratings_and_the_third_dissatisfied_one_suspends(
     p.refresh_from_db()
     assert p.state == PartnerState.ACTIVE
     assert client.get(reverse("partners:detail", args=[999999])).status_code == 404
+
+
+def test_the_rating_link_goes_by_sms_and_the_order_page_shows_the_entries(
+        login: Callable[[User], Client], city: City) -> None:
+    from hotline.intake.models import SmsOptOut
+    from hotline.intake.sms.outbound import LOG_OUTBOX
+
+    LOG_OUTBOX.clear()
+    p = partner()
+    assignment = partners.do_assign(city.agent, new_order(city), p)
+    client = login(city.agent)
+    url = reverse("partners:record_rating", args=[assignment.pk])
+    assert client.post(url, {"send_link": "1"}).status_code == 302
+    (sms,) = [s for s in LOG_OUTBOX if s.purpose == "rating"]
+    assert sms.phone == assignment.order.citizen.phone and "/partners/rate/" in sms.text
+    SmsOptOut.objects.create(phone=sms.phone, at=assignment.assigned_at)
+    client.post(url, {"send_link": "1"})
+    assert len([s for s in LOG_OUTBOX if s.purpose == "rating"]) == 1  # opted out: not sent
+    page = client.get(reverse("portal:order_detail", args=[assignment.order.number]))
+    assert page.status_code == 200 and "Assigned to a partner" in page.content.decode()
+    # The handling department sees the entries too.
+    handed = partners.do_assign(city.agent, dispatched_order(city), p)
+    partners.do_rate(handed, "satisfied", source=RatingSource.PORTAL)
+    dept = login(city.handler).get(reverse("portal:order_detail", args=[handed.order.number]))
+    assert dept.status_code == 200
+    assert "Partner&#x27;s service rated" in dept.content.decode() \
+        or "Partner's service rated" in dept.content.decode()
