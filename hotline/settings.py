@@ -465,6 +465,17 @@ HOTLINE_NOTICES_PER_CITIZEN_DAY = env_int_at_least("HOTLINE_NOTICES_PER_CITIZEN_
 HOTLINE_SMS_REPLY_HANDLERS = env_list("HOTLINE_SMS_REPLY_HANDLERS",
                                       ["hotline.outreach.surveys.take_sms_reply"])
 
+# Appointments (预约服务): the day-before SMS reminder goes from this local time until the quiet
+# hours start; bookings a phone may ask for per hour on the public pages.
+HOTLINE_APPOINTMENT_REMINDER_AT = env_time("HOTLINE_APPOINTMENT_REMINDER_AT", "10:00")
+HOTLINE_APPOINTMENT_BOOKINGS_PER_ADDRESS = env_int_at_least(
+    "HOTLINE_APPOINTMENT_BOOKINGS_PER_ADDRESS", 10, 1)
+# Partners (the 96180 model): dissatisfied ratings since registration or the last reinstatement
+# that suspend a partner automatically (seed 001: three).
+HOTLINE_PARTNER_SUSPEND_AFTER = env_int_at_least("HOTLINE_PARTNER_SUSPEND_AFTER", 3, 1)
+# Days a citizen's partner rating link stays valid.
+HOTLINE_PARTNER_RATING_DAYS = env_int_at_least("HOTLINE_PARTNER_RATING_DAYS", 30, 1)
+
 HOTLINE_LOG_LEVEL = env_choice("HOTLINE_LOG_LEVEL", "INFO",
                                ["debug", "info", "warning", "error", "critical"]).upper()
 LOGGING = {

@@ -24,6 +24,8 @@ urlpatterns = [
     path("quality/", include("hotline.portal.quality_urls")),
     path("briefs/", include("hotline.portal.brief_urls")),
     path("triage/", include("hotline.portal.triage_urls")),
+    path("appointments/", include("hotline.portal.appointment_urls")),  # issue 13 item 8
+    path("partners/", include("hotline.portal.partner_urls")),  # issue 13 item 9
     path("desk/wallboard/", include("hotline.desk.wallboard_urls")),
     path("desk/", include("hotline.desk.urls")),
     path("", include("hotline.portal.urls")),

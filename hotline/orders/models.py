@@ -181,6 +181,16 @@ class OrderAction(models.TextChoices):
     UNLINK = Action.UNLINK.value, _("Remove link")
 
 
+class PartnerEvent(models.TextChoices):
+    """History entries about a partner service provider (outreach's 96180 model) that move no
+    order: they are not lifecycle actions, the order's state stays. Written through
+    ``orders.partner_events.do_record_partner_event``."""
+
+    PARTNER_ASSIGN = "partner_assign", _("Assigned to a partner")
+    PARTNER_RATE = "partner_rate", _("Partner's service rated")
+    PARTNER_SUSPEND = "partner_suspend", _("Partner suspended")
+
+
 class Contact(models.Model):
     """One inbound or outbound interaction on any channel (来电/来信)."""
 
@@ -365,7 +375,8 @@ class OrderEvent(AppendOnly, models.Model):
 
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="events")
     seq = models.PositiveIntegerField(_("sequence"))
-    action = models.CharField(_("action"), max_length=32, choices=OrderAction.choices)
+    action = models.CharField(_("action"), max_length=32,
+                              choices=[*OrderAction.choices, *PartnerEvent.choices])
     from_state = models.CharField(_("from"), max_length=16, blank=True)
     to_state = models.CharField(_("to"), max_length=16)
     actor = models.ForeignKey(

@@ -28,9 +28,17 @@ def _sweep_surveys() -> object:
 
     return do_sweep_surveys()
 
+def _remind_bookings() -> object:
+    from hotline.outreach.bookings import do_send_reminders
+
+    return do_send_reminders()
+
 
 PERIODIC = [
     PeriodicJob("outbound-recovery", 60, run=_recover),
     PeriodicJob("citizen-notices", "HOTLINE_SWEEP_SECONDS", task=notify_citizens_task),
     PeriodicJob("survey-sweep", 300, run=_sweep_surveys),
+
+    # The day-before SMS of appointments: one indexed query when nothing is due.
+    PeriodicJob("appointment-reminders", 300, run=_remind_bookings),
 ]

@@ -240,6 +240,11 @@ SERVICES: dict[str, ServiceFunction] = {
     "callback": callback,
 }
 
+# 预约服务 by telephone (issue 13 item 8): hotline/voice/ivr_appointments.py.
+from hotline.voice.ivr_appointments import SERVICES as _APPOINTMENT_SERVICES  # noqa: E402
+
+SERVICES.update(_APPOINTMENT_SERVICES)
+
 
 def run_service(name: str, context: CallContext, args: Mapping[str, str]) -> dict[str, Any]:
     """Run one service in the calling (worker) thread; any failure is the "error" outcome."""

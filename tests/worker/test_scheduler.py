@@ -38,6 +38,8 @@ def test_the_registry_holds_every_domains_jobs_at_todays_intervals(settings: Set
         "qa-sampling": 3600.0, "weekly-brief": 3600.0,
 
         "survey-sweep": 300.0,
+
+        "appointment-reminders": 300.0,
         "imap-poll": 0.0,  # no HOTLINE_IMAP_URL: off
     }
     assert {name: job.task for name, job in jobs.items() if job.task is not None} == {
