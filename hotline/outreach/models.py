@@ -162,3 +162,6 @@ class CallAttempt(models.Model):
         ordering = ["-started_at"]
         verbose_name = _("call attempt")
         verbose_name_plural = _("call attempts")
+
+
+from hotline.outreach import models_callbacks  # noqa: E402,F401  (call-back tasks and their rules)

@@ -11,4 +11,15 @@ def _recover() -> object:
     return do_recover_calls(), do_tell_owners()
 
 
-PERIODIC = [PeriodicJob("outbound-recovery", 60, run=_recover)]
+def _callback_tasks() -> object:
+    """Return visits for orders now in 待回访, missed calls into their numbers' tasks, and the
+    tasks that became moot (order settled elsewhere, citizen called in, agent left)."""
+    from hotline.outreach.callbacks import do_close_obsolete, do_queue_visits, do_release_stale
+    from hotline.outreach.missed_calls import do_close_called_in, do_collect_missed
+
+    return (do_queue_visits(), do_close_obsolete(), do_collect_missed(), do_close_called_in(),
+            do_release_stale())
+
+
+PERIODIC = [PeriodicJob("outbound-recovery", 60, run=_recover),
+            PeriodicJob("callback-tasks", 60, run=_callback_tasks)]
