@@ -233,7 +233,8 @@ def _task_held_by(actor: User, task_id: int) -> CallbackTask:
         raise Conflict(gettext_noop("this call back is not being made now"), "task")
     if task.agent_id != actor.pk and actor.role != Role.MONITOR:
         raise Conflict(gettext_noop("another agent is calling this citizen"), "task")
-    call = OutboundCall.objects.filter(pk=task.call_id).first()
+    call = (OutboundCall.objects.filter(pk=task.call_id).first()
+            if task.call_id is not None else None)
     if call is None or call.state in (OutboundCall.State.QUEUED, OutboundCall.State.CANCELLED,
                                       OutboundCall.State.BLOCKED):
         raise Conflict(gettext_noop("the call has not been made yet"), "task")

@@ -64,13 +64,13 @@ def missed_since(since: dt.datetime) -> list[Missed]:
                                            wait_s__gte=rules.missed_min_wait_s)
                  .exclude(caller="").values_list("pk", "caller", "abandoned_at", "citizen_id"))
     found += [Missed(MissedSource.ABANDONED, f"queued:{pk}", caller, at, citizen)
-              for pk, caller, at, citizen in abandoned]
+              for pk, caller, at, citizen in abandoned if at is not None]
     overflow = (QueuedCall.objects.filter(outcome=CallOutcome.OVERFLOWED,
                                           overflow_action=OverflowAction.CALLBACK,
                                           overflowed_at__gte=since)
                 .exclude(caller="").values_list("pk", "caller", "overflowed_at", "citizen_id"))
     found += [Missed(MissedSource.OVERFLOW, f"queued:{pk}", caller, at, citizen)
-              for pk, caller, at, citizen in overflow]
+              for pk, caller, at, citizen in overflow if at is not None]
     if rules.after_hours_voicemail:
         cal = current_calendar()
         voicemails = (Order.objects.filter(channel=Channel.VOICEMAIL, created_at__gte=since)

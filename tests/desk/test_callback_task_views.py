@@ -13,14 +13,19 @@ import time_machine
 from django.test import Client
 
 from hotline.orders.models import Order
-from hotline.outreach import calls, callbacks
+from hotline.outreach import callbacks, calls
 from hotline.outreach.models import OutboundCall, Outcome
 from hotline.outreach.models_callbacks import CallbackTask, TaskResult, TaskState
-from tests.outreach.conftest import order_in_callback, phones  # noqa: F401 - fixtures by name
+from tests.outreach.conftest import add_phones, order_in_callback
 
 pytestmark = pytest.mark.django_db
-HTMX = {"HTTP_HX_REQUEST": "true"}
+HTMX = {"HX-Request": "true"}
 NOON = dt.datetime(2026, 12, 3, 12, 0, tzinfo=zoneinfo.ZoneInfo("Asia/Shanghai"))
+
+
+@pytest.fixture
+def phones(desk: Any) -> Any:
+    return add_phones(desk)
 
 
 @pytest.fixture(autouse=True)
@@ -42,14 +47,14 @@ def one_visit(desk: Any, **overrides: Any) -> tuple[Order, CallbackTask]:
 
 
 def test_the_desk_shows_the_due_tasks_with_the_number_masked(phones: Any) -> None:
-    order, task = one_visit(phones)
+    order, _task = one_visit(phones)
     page = client_for(phones.agent).get("/desk/")
     assert page.status_code == 200 and b'id="desk-callback-tasks"' in page.content
     r = client_for(phones.agent).get("/desk/callback-tasks/")
     assert r.status_code == 200
     text = r.content.decode()
     assert order.number in text and "138****1234" in text and "13812341234" not in text
-    assert f'data-testid="callback-task-row"' in text
+    assert 'data-testid="callback-task-row"' in text
 
 
 def test_a_reporters_number_is_not_shown_outside_the_centre(phones: Any) -> None:
@@ -65,7 +70,7 @@ def test_call_then_progress_then_record(phones: Any,
                                         django_capture_on_commit_callbacks: Any) -> None:
     order, task = one_visit(phones)
     alice = client_for(phones.agent)
-    r = alice.post(f"/desk/callback-tasks/{task.pk}/call/", **HTMX)
+    r = alice.post(f"/desk/callback-tasks/{task.pk}/call/", headers=HTMX)
     assert r.status_code == 200 and r["HX-Trigger"] == "desk-callback-tasks-changed"
     assert 'hx-trigger="every 3s"' in r.content.decode()  # progress polled while queued
     call = OutboundCall.objects.get()
@@ -76,14 +81,14 @@ def test_call_then_progress_then_record(phones: Any,
     with django_capture_on_commit_callbacks(execute=True):
         calls.do_finish_attempt(job.id, Outcome.ANSWERED,
                                 answered_at=dt.datetime.now(dt.UTC))
-    panel = alice.get(f"/desk/callback-tasks/{task.pk}/", **HTMX).content.decode()
+    panel = alice.get(f"/desk/callback-tasks/{task.pk}/", headers=HTMX).content.decode()
     assert 'data-testid="callback-record-form"' in panel and "every 3s" not in panel
     bad = alice.post(f"/desk/callback-tasks/{task.pk}/record/",
-                     {"resolved": "no", "satisfaction": "unsatisfied", "words": ""}, **HTMX)
+                     {"resolved": "no", "satisfaction": "unsatisfied", "words": ""}, headers=HTMX)
     assert bad.status_code == 422 and bad.content  # the words are needed
     r = alice.post(f"/desk/callback-tasks/{task.pk}/record/",
                    {"resolved": "no", "satisfaction": "unsatisfied", "words": "还是停水"},
-                   **HTMX)
+                   headers=HTMX)
     assert r.status_code == 200
     task.refresh_from_db()
     assert task.result == TaskResult.REOPENED
@@ -94,8 +99,8 @@ def test_call_then_progress_then_record(phones: Any,
 def test_the_second_agent_gets_a_conflict_not_a_500(phones: Any) -> None:
     _order, task = one_visit(phones)
     assert client_for(phones.agent).post(f"/desk/callback-tasks/{task.pk}/call/",
-                                         **HTMX).status_code == 200
-    r = client_for(phones.bob).post(f"/desk/callback-tasks/{task.pk}/call/", **HTMX)
+                                         headers=HTMX).status_code == 200
+    r = client_for(phones.bob).post(f"/desk/callback-tasks/{task.pk}/call/", headers=HTMX)
     assert r.status_code == 409 and r.content
     assert CallbackTask.objects.get(pk=task.pk).agent_id == phones.agent.pk
 
@@ -103,15 +108,15 @@ def test_the_second_agent_gets_a_conflict_not_a_500(phones: Any) -> None:
 def test_bad_input_is_a_clear_4xx(phones: Any) -> None:
     _order, task = one_visit(phones)
     alice = client_for(phones.agent)
-    assert alice.post("/desk/callback-tasks/999999/call/", **HTMX).status_code == 404
+    assert alice.post("/desk/callback-tasks/999999/call/", headers=HTMX).status_code == 404
     r = alice.post(f"/desk/callback-tasks/{task.pk}/record/", {"resolved": "maybe"},
-                   **HTMX)
+                   headers=HTMX)
     assert r.status_code == 422
     r = alice.post(f"/desk/callback-tasks/{task.pk}/record/",
-                   {"resolved": "yes", "satisfaction": "satisfied"}, **HTMX)
+                   {"resolved": "yes", "satisfaction": "satisfied"}, headers=HTMX)
     assert r.status_code == 409  # nobody is calling yet
     assert alice.post(f"/desk/callback-tasks/{task.pk}/release/",
-                      **HTMX).status_code == 409
+                      headers=HTMX).status_code == 409
 
 
 def test_departments_and_leaders_do_not_reach_the_tasks(phones: Any) -> None:
@@ -127,8 +132,8 @@ def test_departments_and_leaders_do_not_reach_the_tasks(phones: Any) -> None:
 def test_cancel_before_the_gateway_dials(phones: Any) -> None:
     _order, task = one_visit(phones)
     alice = client_for(phones.agent)
-    alice.post(f"/desk/callback-tasks/{task.pk}/call/", **HTMX)
-    r = alice.post(f"/desk/callback-tasks/{task.pk}/release/", **HTMX)
+    alice.post(f"/desk/callback-tasks/{task.pk}/call/", headers=HTMX)
+    r = alice.post(f"/desk/callback-tasks/{task.pk}/release/", headers=HTMX)
     assert r.status_code == 200
     assert OutboundCall.objects.get().state == OutboundCall.State.CANCELLED
     assert CallbackTask.objects.get(pk=task.pk).state == TaskState.OPEN

@@ -17,7 +17,7 @@ from hotline.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hotline.directory.calendar_service import current_calendar
 from hotline.orders.models import Order, OrderEvent
 from hotline.orders.services import do_action
-from hotline.outreach import calls, callbacks
+from hotline.outreach import callbacks, calls
 from hotline.outreach.models import OutboundCall, Outcome, Purpose
 from hotline.outreach.models_callbacks import (
     CallbackRules,
@@ -90,7 +90,7 @@ def test_the_call_rings_the_agents_phone_first(phones: Any) -> None:
     order, task = visit_for(phones)
     task = callbacks.do_start_call(phones.agent, task.pk)
     assert task.state == TaskState.CALLING and task.agent_id == phones.agent.pk
-    call = OutboundCall.objects.get(pk=task.call_id)
+    call = OutboundCall.objects.get(ref=task.ref)
     assert (call.mode, call.purpose, call.agent_extension) == (
         OutboundCall.Mode.AGENT, Purpose.CALLBACK, "8001")
     assert (call.number, call.ref, call.order_id) == (
@@ -240,7 +240,7 @@ def test_a_failing_survey_leaves_the_call_to_be_told_again(
     _fail_until_unreachable(phones, task, django_capture_on_commit_callbacks, (Outcome.BUSY,))
     task.refresh_from_db()
     assert task.state == TaskState.CALLING and task.tries == 0  # rolled back, nothing half-done
-    assert not OutboundCall.objects.get(pk=task.call_id).handled  # the periodic job retries
+    assert not OutboundCall.objects.get(ref=task.ref).handled  # the periodic job retries
     assert OrderEvent.objects.filter(order=order, action="callback_attempt").count() == 0
 
 
@@ -265,14 +265,14 @@ def test_the_order_settled_elsewhere_makes_the_task_obsolete(phones: Any) -> Non
     assert callbacks.do_close_obsolete() == 1
     task.refresh_from_db()
     assert (task.state, task.result) == (TaskState.DONE, TaskResult.OBSOLETE)
-    assert OutboundCall.objects.get(pk=task.call_id).state == OutboundCall.State.CANCELLED
+    assert OutboundCall.objects.get(ref=task.ref).state == OutboundCall.State.CANCELLED
 
 
 def test_a_task_given_back_before_dialling_cancels_its_call(phones: Any) -> None:
     _order, task = visit_for(phones)
     task = callbacks.do_start_call(phones.agent, task.pk)
     callbacks.do_release_task(phones.agent, task.pk)
-    assert OutboundCall.objects.get(pk=task.call_id).state == OutboundCall.State.CANCELLED
+    assert OutboundCall.objects.get(ref=task.ref).state == OutboundCall.State.CANCELLED
     task.refresh_from_db()
     assert task.state == TaskState.OPEN and task.agent_id is None
     assert callbacks.do_start_call(phones.bob, task.pk).agent_id == phones.bob.pk

@@ -15,7 +15,7 @@ from hotline.contactcentre import services
 from hotline.contactcentre.models import OverflowAction, OverflowRule, QueuedCall
 from hotline.core.errors import Conflict
 from hotline.orders.models import Channel
-from hotline.outreach import calls, callbacks, missed_calls
+from hotline.outreach import callbacks, calls, missed_calls
 from hotline.outreach.models import OutboundCall, Outcome, Purpose
 from hotline.outreach.models_callbacks import (
     CallbackRules,
@@ -108,7 +108,7 @@ def test_the_citizen_reached_by_the_call_back_closes_the_task(
         missed_calls.do_collect_missed()
         (task,) = missed_tasks()
         task = callbacks.do_start_call(desk.agent, task.pk)
-        call = OutboundCall.objects.get(pk=task.call_id)
+        call = OutboundCall.objects.get(ref=task.ref)
         assert (call.purpose, call.agent_extension, call.order_id) == (Purpose.MISSED, "8001", None)
         job = calls.claim_call("gw")
         assert job is not None
