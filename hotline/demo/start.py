@@ -23,7 +23,7 @@ def load_if_empty(say: Callable[[str], None]) -> bool:
     """Load the city with its orders, the knowledge base, the call centre's queues and SIP
     extensions, and the published mailbox letters (when the shared data is there), unless the
     database has orders; True when it loaded."""
-    from hotline.demo import city, desk, knowledge, mailbox
+    from hotline.demo import callbacks, city, desk, knowledge, mailbox
     from hotline.orders.models import Order
 
     if Order.objects.exists():
@@ -40,6 +40,7 @@ def load_if_empty(say: Callable[[str], None]) -> bool:
         "from HOTLINE_DEMO_SIP_PASSWORD)" if made else "queues exist already: demo desk not loaded")
     say("loading published mayor's-mailbox letters")
     say(mailbox.load_letters().message)
+    say(callbacks.load_demo_callbacks())
     return True
 
 
