@@ -30,7 +30,8 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from hotline.contactcentre.models import SipExtension
+from hotline.contactcentre.models import AgentStatus, SipExtension
+from hotline.contactcentre.models import State as AgentState
 from hotline.contactcentre.services import DESK_ROLES
 from hotline.core.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
 from hotline.core.roles import Role
@@ -62,6 +63,7 @@ SMS_SURVEY = "hotline.outreach.surveys.start_sms_survey"
 REF_PREFIX = "callback-task:"
 STALE_AFTER = dt.timedelta(hours=2)  # a reached call nobody recorded: back to the list
 WORDS_CHARS = 2000
+BUSY_ON_PHONE = (AgentState.RINGING, AgentState.TALKING)  # the agent's phone cannot ring now
 
 
 def current_rules() -> CallbackRules:
@@ -194,6 +196,11 @@ def do_start_call(actor: User, task_id: int, *, now: dt.datetime | None = None) 
     when = now or timezone.now()
     task = get_task_for(actor, task_id)
     extension = agent_extension(actor)
+    if calls.calling_rules().in_quiet_hours(when.astimezone(calls.local_zone())):
+        # The gateway would hold the call until morning with the agent's phone to ring then.
+        raise Conflict(gettext_noop("citizens are not called in the quiet hours"), "task")
+    if AgentStatus.objects.filter(pk=actor.pk, state__in=BUSY_ON_PHONE).exists():
+        raise Conflict(gettext_noop("finish your current call first"), "task")
     if task.state == TaskState.OPEN:
         # Already settled another way: close it rather than call for nothing.
         if task.kind == TaskKind.VISIT and task.order and task.order.state != State.CALLBACK:

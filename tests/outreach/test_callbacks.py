@@ -295,3 +295,19 @@ def test_a_sub_centre_agent_sees_only_its_districts_visits(phones: Any) -> None:
     assert other.pk not in seen and len(seen) == 1
     with pytest.raises(NotFound):
         callbacks.get_task_for(phones.sub_agent, other.pk)
+
+
+def test_no_call_in_the_quiet_hours_or_while_on_a_call(phones: Any) -> None:
+    from hotline.contactcentre import services
+
+    _order, task = visit_for(phones)
+    with pytest.raises(Conflict):
+        callbacks.do_start_call(phones.agent, task.pk, now=NOON.replace(hour=22))
+    services.do_sign_in(phones.agent, now=NOON)
+    services.do_set_state(phones.agent, "ready", now=NOON)
+    queued = services.do_enqueue_call(phones.general, call_ref="in-1", now=NOON)
+    assert services.do_offer_call(queued, phones.agent.pk, NOON)
+    with pytest.raises(Conflict):
+        callbacks.do_start_call(phones.agent, task.pk)
+    assert CallbackTask.objects.get(pk=task.pk).state == TaskState.OPEN
+    assert not OutboundCall.objects.exists()
