@@ -79,11 +79,16 @@ def _panel(request: StaffRequest, task: CallbackTask, status: int = 200,
     return response
 
 
+def _refusal(request: StaffRequest, text: str, status: int) -> HttpResponse:
+    """The panel with the reason (``desk-callbacks.js`` lets htmx show a 4xx)."""
+    response = render(request, "desk/_callback_task_error.html", {"text": text}, status=status)
+    response["HX-Trigger"] = CHANGED  # the list may have changed under the agent
+    return response
+
+
 def _failed(request: StaffRequest, error: ServiceError) -> HttpResponse:
     if request.htmx:
-        response = HttpResponse(error_text(error), status=error.status)
-        response["HX-Trigger"] = CHANGED  # the list may have changed under the agent
-        return response
+        return _refusal(request, error_text(error), error.status)
     messages.error(request, error_text(error))
     return redirect("desk:desk")
 
@@ -113,7 +118,7 @@ def task_panel(request: StaffRequest, task_id: int) -> HttpResponse:
     try:
         task = callbacks.get_task_for(request.user, task_id)
     except ServiceError as error:
-        return HttpResponse(error_text(error), status=error.status)
+        return _refusal(request, error_text(error), error.status)
     return _panel(request, task)
 
 
@@ -133,7 +138,7 @@ def task_record(request: StaffRequest, task_id: int) -> HttpResponse:
     form = VisitOutcomeForm(request.POST)
     if not form.is_valid():
         errors = " ".join(str(e) for field in form.errors.values() for e in field)
-        return HttpResponse(errors or _("Invalid request."), status=422)
+        return _refusal(request, errors or _("Invalid request."), 422)
     try:
         task = callbacks.do_record_visit(
             request.user, task_id, resolved=form.cleaned_data["resolved"],
@@ -148,7 +153,7 @@ def task_record(request: StaffRequest, task_id: int) -> HttpResponse:
 def task_reached(request: StaffRequest, task_id: int) -> HttpResponse:
     form = ReachedForm(request.POST)
     if not form.is_valid():
-        return HttpResponse(_("Invalid request."), status=422)
+        return _refusal(request, _("Invalid request."), 422)
     try:
         task = callbacks.do_record_reached(request.user, task_id,
                                            note=form.cleaned_data["note"])
