@@ -5,8 +5,10 @@ conditional UPDATE must still let exactly one win."""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import threading
+import zoneinfo
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +22,7 @@ from hotline.outreach.models_callbacks import CallbackTask, TaskState
 from tests.outreach.conftest import order_in_callback
 
 pytestmark = pytest.mark.django_db(transaction=True)
+NOON = dt.datetime(2026, 12, 3, 12, 0, tzinfo=zoneinfo.ZoneInfo("Asia/Shanghai"))  # no quiet hours
 
 
 def _race(workers: list[Callable[[], Any]]) -> list[Any]:
@@ -49,7 +52,7 @@ def test_two_agents_clicking_the_same_task_one_wins(phones: Any) -> None:
     order_in_callback(phones)
     callbacks.do_queue_visits()
     task = CallbackTask.objects.get()
-    results = _race([functools.partial(callbacks.do_start_call, agent, task.pk)
+    results = _race([functools.partial(callbacks.do_start_call, agent, task.pk, now=NOON)
                      for agent in (phones.agent, phones.bob)])
     assert not [r for r in results if isinstance(r, tuple)], results
     won = [r for r in results if isinstance(r, CallbackTask)]

@@ -175,6 +175,6 @@ def test_an_agent_clicking_after_the_citizen_called_in_is_told(desk: Any) -> Non
                               answered_at=NOON + dt.timedelta(minutes=4), outcome="completed")
     (task,) = missed_tasks()
     with pytest.raises(Conflict):
-        callbacks.do_start_call(desk.agent, task.pk)
+        callbacks.do_start_call(desk.agent, task.pk, now=NOON + dt.timedelta(minutes=5))
     task.refresh_from_db()
     assert task.result == TaskResult.CALLED_IN and not OutboundCall.objects.exists()
