@@ -102,15 +102,19 @@ def do_queue_visits(now: dt.datetime | None = None, limit: int = 500) -> int:
                 task = CallbackTask.objects.create(
                     kind=TaskKind.VISIT, order=order, cycle=order.reopen_count, phone=phone,
                     citizen=order.citizen, due_at=due, created_at=when)
+                if not phone:
+                    # Nobody to call: the rule decides at once (an SMS survey may find another
+                    # way to the citizen). In the same transaction: if the rule fails, no task
+                    # is left behind and the next sweep tries again.
+                    _unreachable(task, _centre_text(gettext_noop(
+                        "The citizen left no phone number to call back.")), when)
         except IntegrityError:
             continue  # made meanwhile by another sweep
+        except Exception:
+            log.exception("order %s: its return visit could not be settled; tried again later",
+                          order.number)
+            continue
         made += 1
-        if not phone:
-            # Nobody to call: the rule decides at once (an SMS survey may find another way).
-            with transaction.atomic():
-                locked = CallbackTask.objects.select_for_update().get(pk=task.pk)
-                _unreachable(locked, _centre_text(gettext_noop(
-                    "The citizen left no phone number to call back.")), when)
     return made
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django_tasks import task
+
 from hotline.core.periodic import PeriodicJob
 
 
@@ -11,15 +13,18 @@ def _recover() -> object:
     return do_recover_calls(), do_tell_owners()
 
 
-def _callback_tasks() -> object:
+@task()
+def callback_tasks_task() -> dict[str, int]:
     """Return visits for orders now in 待回访, missed calls into their numbers' tasks, and the
-    tasks that became moot (order settled elsewhere, citizen called in, agent left)."""
+    tasks that became moot (order settled elsewhere, citizen called in, agent left). Run by
+    the worker (the unreachable rule may send an SMS); every step is idempotent."""
     from hotline.outreach.callbacks import do_close_obsolete, do_queue_visits, do_release_stale
     from hotline.outreach.missed_calls import do_close_called_in, do_collect_missed
 
-    return (do_queue_visits(), do_close_obsolete(), do_collect_missed(), do_close_called_in(),
-            do_release_stale())
+    return {"visits": do_queue_visits(), "obsolete": do_close_obsolete(),
+            "missed": do_collect_missed(), "called_in": do_close_called_in(),
+            "released": do_release_stale()}
 
 
 PERIODIC = [PeriodicJob("outbound-recovery", 60, run=_recover),
-            PeriodicJob("callback-tasks", 60, run=_callback_tasks)]
+            PeriodicJob("callback-tasks", 60, task=callback_tasks_task)]

@@ -311,3 +311,23 @@ def test_no_call_in_the_quiet_hours_or_while_on_a_call(phones: Any) -> None:
         callbacks.do_start_call(phones.agent, task.pk)
     assert CallbackTask.objects.get(pk=task.pk).state == TaskState.OPEN
     assert not OutboundCall.objects.exists()
+
+
+def test_an_order_without_a_phone_gets_the_rule_at_once(phones: Any) -> None:
+    rules(unreachable_rule=UnreachableRule.CLOSE)
+    order = order_in_callback(phones, citizen_phone="", citizen_name="", citizen_email="a@b.cn",
+                              channel="email")
+    assert callbacks.do_queue_visits() == 1
+    task = CallbackTask.objects.get(order=order)
+    assert (task.state, task.result) == (TaskState.DONE, TaskResult.UNREACHABLE)
+    order.refresh_from_db()
+    assert order.state == "closed"
+
+
+def test_the_periodic_job_makes_and_settles_tasks(phones: Any) -> None:
+    from hotline.outreach.tasks import callback_tasks_task
+
+    order_in_callback(phones)
+    done = callback_tasks_task.call()
+    assert done["visits"] == 1 and CallbackTask.objects.count() == 1
+    assert callback_tasks_task.call()["visits"] == 0

@@ -15,6 +15,7 @@ from hotline.core.periodic import PeriodicJob
 from hotline.insight.tasks import refresh_city_reports_task
 from hotline.intake.tasks import notify_citizens_task, poll_mailbox_task
 from hotline.orders.tasks import index_new_orders_task, purge_access_log_task, sweep_deadlines_task
+from hotline.outreach.tasks import callback_tasks_task
 from hotline.triage.tasks import retrain_classifier_task, suggest_new_orders_task
 from hotline.worker.registry import periodic_jobs
 from hotline.worker.scheduler import Scheduler
@@ -43,6 +44,7 @@ def test_the_registry_holds_every_domains_jobs_at_todays_intervals(settings: Set
         "order-suggestions": suggest_new_orders_task,
         "classifier-retraining": retrain_classifier_task,
         "citizen-notices": notify_citizens_task, "imap-poll": poll_mailbox_task,
+        "callback-tasks": callback_tasks_task,
     }
     assert jobs["classifier-retraining"].when is not None
 
