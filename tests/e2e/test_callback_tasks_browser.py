@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from hotline.orders.models import OrderEvent
-from hotline.outreach import calls, callbacks
+from hotline.outreach import callbacks, calls
 from hotline.outreach.models import OutboundCall, Outcome
 from tests.desk.conftest import desk  # noqa: F401
 from tests.e2e.asgi_server import asgi_server  # noqa: F401
@@ -24,7 +24,7 @@ from tests.outreach.conftest import add_phones, order_in_callback
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
-    from pytest_django.fixtures import SettingsWrapper
+    from pytest_django.fixtures import Settings
 
     from tests.e2e.asgi_server import AsgiServer
 
@@ -33,7 +33,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 def test_a_return_visit_from_the_list_to_the_reopened_order(
         asgi_server: AsgiServer, desk: Any, page: Page,  # noqa: F811
-        settings: SettingsWrapper) -> None:
+        settings: Settings) -> None:
     # Whatever the hour the suite runs at: no quiet hours for this test.
     settings.HOTLINE_OUTREACH_QUIET_START = settings.HOTLINE_OUTREACH_QUIET_END = dt.time(0, 0)
     add_phones(desk)
