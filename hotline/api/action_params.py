@@ -57,6 +57,8 @@ class CallbackParams(InputSchema):
     resolved: StrictBool | None = Field(None, description="required")
     satisfaction: Satisfaction | None = Field(None, description="required")
     note: Note | None = None
+    unreachable: StrictBool | None = Field(
+        None, description="true: 联系不上, closed without resolved or satisfaction; note required")
 
 
 class ReopenParams(InputSchema):
@@ -112,6 +114,7 @@ ACTION_PARAMS: dict[Action, type[InputSchema]] = {
     A.DENY_REPLY: ReasonParams,
     A.CALLBACK: CallbackParams,
     A.REOPEN: ReopenParams,
+    A.CALLBACK_ATTEMPT: RequiredNoteParams,
     A.ARCHIVE: NoParams,
     A.URGE: NoteParams,
     A.SUPERVISE: NoteParams,

@@ -23,7 +23,7 @@ def load_if_empty(say: Callable[[str], None]) -> bool:
     """Load the city with its orders, the knowledge base, the call centre's queues and SIP
     extensions, and the published mailbox letters (when the shared data is there), unless the
     database has orders; True when it loaded."""
-    from hotline.demo import appointments, city, desk, knowledge, mailbox, quality
+    from hotline.demo import appointments, callbacks, city, desk, knowledge, mailbox, quality
     from hotline.orders.models import Order
 
     if Order.objects.exists():
@@ -42,6 +42,7 @@ def load_if_empty(say: Callable[[str], None]) -> bool:
     say(mailbox.load_letters().message)
     say(f"quality inspection: {quality.load_demo_quality()} scorecard items")
     say(appointments.load_demo_appointments())
+    say(callbacks.load_demo_callbacks())
     return True
 
 

@@ -1,6 +1,6 @@
 """URLs of the agent desk (坐席工作台); the wallboard has its own (``wallboard_urls``)."""
 
-from django.urls import path
+from django.urls import include, path
 
 from hotline.desk import chat_views, views, views_calls
 
@@ -12,6 +12,7 @@ urlpatterns = [
     path("state/", views.desk_state, name="state"),
     path("callbacks/", views.callback_list, name="callbacks"),
     path("callbacks/<int:callback_id>/done/", views.callback_done, name="callback_done"),
+    path("callback-tasks/", include("hotline.desk.callback_task_urls")),
     path("directory/", views_calls.directory, name="directory"),
     path("calls/<int:call_id>/pop/", views_calls.call_pop, name="call_pop"),
     path("calls/<int:call_id>/form/", views_calls.call_form, name="call_form"),

@@ -348,6 +348,13 @@ def _satisfaction(ctx: ActionContext, required: bool) -> tuple[bool | None, str]
 
 
 def callback(ctx: ActionContext) -> ActionResult:
+    if ctx.params.get("unreachable") is True:
+        # 联系不上: closed without the citizen's word after the call backs the centre's rule
+        # asks for; the reason (the tries and their outcomes) is the note, and nothing is
+        # recorded as resolved or as a satisfaction.
+        ctx.order.closed_at = ctx.now
+        return ActionResult(note=_text(ctx, "note", required=True),
+                            data={"unreachable": True, "resolved": None, "satisfaction": ""})
     resolved, satisfaction = _satisfaction(ctx, required=True)
     ctx.order.resolved = resolved
     ctx.order.satisfaction = satisfaction
@@ -606,6 +613,7 @@ HANDLERS: dict[Action, Handler] = {
     A.DENY_REPLY: deny_reply,
     A.CALLBACK: callback,
     A.REOPEN: reopen,
+    A.CALLBACK_ATTEMPT: note_only("note", required=True),
     A.ARCHIVE: archive,
     A.URGE: note_only("note", required=False),
     A.SUPERVISE: supervise,

@@ -41,6 +41,7 @@ class Action(StrEnum):
     DENY_REPLY = "deny_reply"  # 审核退回
     CALLBACK = "callback"  # 回访 and 评价: resolved? satisfied? then closed
     REOPEN = "reopen"  # 重办: unsatisfied or unresolved, back to the department
+    CALLBACK_ATTEMPT = "callback_attempt"  # 回访未接通: a call back that did not reach the citizen
     ARCHIVE = "archive"  # 归档
     URGE = "urge"  # 催办
     SUPERVISE = "supervise"  # 督办
@@ -133,6 +134,7 @@ def _build() -> dict[State, dict[Action, State]]:
         (A.ESCALATE_OVERDUE, (S.DISPATCHED, S.HANDLING)),
         (A.LINK, OPEN),
         (A.UNLINK, OPEN),
+        (A.CALLBACK_ATTEMPT, (S.CALLBACK,)),
     ):
         for state, move in _stay(states, action).items():
             table[state].update(move)
@@ -177,6 +179,7 @@ ACTION_ROLES: dict[Action, frozenset[str]] = {
     A.DENY_REPLY: CENTRE_DESK,
     A.CALLBACK: CENTRE_DESK | {"system"},
     A.REOPEN: CENTRE_DESK | {"system"},  # the citizen asks on the portal
+    A.CALLBACK_ATTEMPT: CENTRE_DESK | {"system"},
     A.ARCHIVE: CENTRE_SUPERVISION | {"system"},
     A.URGE: CENTRE_DESK | {"system"},
     A.SUPERVISE: CENTRE_SUPERVISION | {"leader"},

@@ -161,6 +161,7 @@ class OrderAction(models.TextChoices):
     DENY_REPLY = Action.DENY_REPLY.value, _("Send reply back")
     CALLBACK = Action.CALLBACK.value, _("Call back and close")
     REOPEN = Action.REOPEN.value, _("Reopen")
+    CALLBACK_ATTEMPT = Action.CALLBACK_ATTEMPT.value, _("Call back not reached")
     ARCHIVE = Action.ARCHIVE.value, _("Archive")
     URGE = Action.URGE.value, _("Urge")
     SUPERVISE = Action.SUPERVISE.value, _("Supervise")

@@ -136,3 +136,5 @@ class PartnerReviewAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: object, obj: object = None) -> bool:
         return False
+
+from hotline.outreach import admin_callbacks  # noqa: E402,F401  (call-back rules and tasks)

@@ -28,17 +28,31 @@ def _sweep_surveys() -> object:
 
     return do_sweep_surveys()
 
+
 def _remind_bookings() -> object:
     from hotline.outreach.bookings import do_send_reminders
 
     return do_send_reminders()
 
 
+@task()
+def callback_tasks_task() -> dict[str, int]:
+    """Return visits for orders now in 待回访, missed calls into their numbers' tasks, and the
+    tasks that became moot (order settled elsewhere, citizen called in, agent left). Run by
+    the worker (the unreachable rule may send an SMS); every step is idempotent."""
+    from hotline.outreach.callbacks import do_close_obsolete, do_queue_visits, do_release_stale
+    from hotline.outreach.missed_calls import do_close_called_in, do_collect_missed
+
+    return {"visits": do_queue_visits(), "obsolete": do_close_obsolete(),
+            "missed": do_collect_missed(), "called_in": do_close_called_in(),
+            "released": do_release_stale()}
+
+
 PERIODIC = [
     PeriodicJob("outbound-recovery", 60, run=_recover),
     PeriodicJob("citizen-notices", "HOTLINE_SWEEP_SECONDS", task=notify_citizens_task),
     PeriodicJob("survey-sweep", 300, run=_sweep_surveys),
-
     # The day-before SMS of appointments: one indexed query when nothing is due.
     PeriodicJob("appointment-reminders", 300, run=_remind_bookings),
+    PeriodicJob("callback-tasks", 60, task=callback_tasks_task),
 ]

@@ -47,6 +47,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("replied", "deny_reply"): "handling",
     ("callback", "callback"): "closed",
     ("callback", "reopen"): "handling",
+    ("callback", "callback_attempt"): "callback",
     ("closed", "archive"): "archived",
     ("closed", "reopen"): "handling",
     ("rejected", "archive"): "archived",

@@ -15,7 +15,7 @@ from hotline.core.periodic import PeriodicJob
 from hotline.insight.tasks import refresh_city_reports_task
 from hotline.intake.tasks import poll_mailbox_task
 from hotline.orders.tasks import index_new_orders_task, purge_access_log_task, sweep_deadlines_task
-from hotline.outreach.tasks import notify_citizens_task
+from hotline.outreach.tasks import callback_tasks_task, notify_citizens_task
 from hotline.triage.tasks import retrain_classifier_task, suggest_new_orders_task
 from hotline.worker.registry import periodic_jobs
 from hotline.worker.scheduler import Scheduler
@@ -40,6 +40,7 @@ def test_the_registry_holds_every_domains_jobs_at_todays_intervals(settings: Set
         "survey-sweep": 300.0,
 
         "appointment-reminders": 300.0,
+        "callback-tasks": 60.0,
         "imap-poll": 0.0,  # no HOTLINE_IMAP_URL: off
     }
     assert {name: job.task for name, job in jobs.items() if job.task is not None} == {
@@ -48,6 +49,7 @@ def test_the_registry_holds_every_domains_jobs_at_todays_intervals(settings: Set
         "order-suggestions": suggest_new_orders_task,
         "classifier-retraining": retrain_classifier_task,
         "citizen-notices": notify_citizens_task, "imap-poll": poll_mailbox_task,
+        "callback-tasks": callback_tasks_task,
     }
     assert jobs["classifier-retraining"].when is not None
 
