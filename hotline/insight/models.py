@@ -35,3 +35,11 @@ class HotIssueSnapshot(models.Model):
     key = models.CharField(max_length=255, unique=True)
     computed_at = models.DateTimeField(db_index=True)
     report = models.BinaryField()
+
+
+from hotline.insight.assessment_models import (  # noqa: E402,F401 - Django finds them here
+    AssessmentAppeal,
+    AssessmentFact,
+    AssessmentRules,
+    AssessmentScore,
+)
