@@ -322,5 +322,3 @@ def recent_decisions(actor: User, limit: int = 50) -> list[AssessmentAppeal]:
                 .order_by("-decided_at", "-pk")[:limit])
 
 
-def appeal_payload(appeal: AssessmentAppeal) -> dict[str, Any]:
-    return {"id": appeal.pk, "state": appeal.state, "month": appeal.month}
