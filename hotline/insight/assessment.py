@@ -239,6 +239,8 @@ def do_submit_appeal(actor: User, *, number: str, month: str, reason: str,
                      upload: UploadedFile | None = None,
                      now: dt.datetime | None = None) -> AssessmentAppeal:
     """A unit appeals an order that lowered its month; the order's history records it."""
+    if not (actor.role in APPEAL_ROLES or actor.is_superuser):
+        raise Forbidden(gettext_noop("Only a unit's handlers and administrators appeal."))
     now = now or timezone.now()
     reason = _reason(reason, "reason")
     candidates = AssessmentFact.objects.filter(month=month, order__number=number)
