@@ -11,10 +11,10 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from hotline.directory.models import Unit
 from hotline.insight.appeal_states import PENDING_OR_ACCEPTED, AppealState
 from hotline.insight.scoring import Rules
 from hotline.orders.models import Attachment, Order
-from hotline.directory.models import Unit
 
 
 class RankingGroup(models.TextChoices):

@@ -2,4 +2,5 @@
 that ``hotline.insight.reports`` knows them all. One line per module."""
 
 from __future__ import annotations
-from hotline.insight import assessment_report  # noqa: F401, E402 - the assessment ranking
+
+from hotline.insight import assessment_report  # noqa: F401 - the assessment ranking

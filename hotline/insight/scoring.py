@@ -356,10 +356,10 @@ def rank(rules: Rules, entries: Sequence[Entry],
             ranks[entry.unit_id] = last_rank
         unranked = sorted((p for p in members if p[0].unit_id not in ranks),
                           key=lambda p: (-(p[1] if p[1] is not None else -1.0), p[0].unit_id))
-        for entry, value in [*eligible, *unranked]:
+        for entry, entry_score in [*eligible, *unranked]:
             result.append(Standing(
                 unit_id=entry.unit_id, group=group, kind=entry.kind, counts=entry.counts,
-                score=value, rank=ranks.get(entry.unit_id), previous=previous.get(entry.unit_id),
+                score=entry_score, rank=ranks.get(entry.unit_id), previous=previous.get(entry.unit_id),
                 ranked_in_group=len(eligible),
                 rates={r.value: entry.counts.rate(r) for r in RateName},
             ))

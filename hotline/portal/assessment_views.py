@@ -54,8 +54,8 @@ def ranking_page(request: HttpRequest) -> HttpResponse:
         "form": form, "month": month, "group": group, "ranking": result,
         "tables": [(labels.get(key, key), key, rows) for key, rows in groups.items()],
         "own_unit": getattr(user, "unit", None) if result.scope == "unit" else None,
-        "decides": assessment.DECIDE_ROLES & {getattr(user, "role", "")}
-        or getattr(user, "is_superuser", False),
+        "decides": bool(getattr(user, "is_superuser", False)
+                        or getattr(user, "role", None) in assessment.DECIDE_ROLES),
     })
 
 

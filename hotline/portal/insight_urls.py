@@ -1,6 +1,7 @@
 from django.urls import path
 
-from hotline.portal import assessment_views, insight_views as views
+from hotline.portal import assessment_views
+from hotline.portal import insight_views as views
 
 app_name = "insight"
 

@@ -70,7 +70,8 @@ class Months:
 @pytest.fixture
 def months(city: Any) -> Months:
     m = Months()
-    env = dict(district="taijiang", category="100201", title="噪声扰民", text="夜间施工噪声")
+    env: dict[str, Any] = dict(district="taijiang", category="100201", title="噪声扰民",
+                               text="夜间施工噪声")
     # September: water perfect, env poor (signed late).
     for k in range(5):
         handled(city, SEPT + dt.timedelta(hours=k))
@@ -120,7 +121,9 @@ def test_a_month_is_scored_from_its_orders(months: Months) -> None:
 def test_the_ranking_carries_the_change_from_last_month(months: Months) -> None:
     assert standing("water", "2026-09").rank == 1 and standing("env", "2026-09").rank == 2
     assert standing("water").rank_change == -1 and standing("env").rank_change == 1
-    assert standing("env").score_change == pytest.approx(100.0 - standing("env", "2026-09").score)
+    september = standing("env", "2026-09").score
+    assert september is not None
+    assert standing("env").score_change == pytest.approx(100.0 - september)
 
 
 def test_facts_say_which_orders_lowered_the_score_and_why(months: Months) -> None:
@@ -141,7 +144,7 @@ def test_utilities_use_their_own_weights(months: Months) -> None:
 
 
 def test_a_street_counts_for_itself_and_its_district(city: Any) -> None:
-    noise = dict(category="100201", title="噪声", text="广场舞噪声")  # gulou: the sub-centre
+    noise: dict[str, Any] = dict(category="100201", title="噪声", text="广场舞噪声")  # gulou: the sub-centre
     for k in range(5):
         order = handled(city, OCT + dt.timedelta(hours=k), sign_after_h=None, **noise)
         do_action(city.sub_agent, order.number, "transfer", {"unit": city.street.code},
