@@ -140,7 +140,7 @@ class AssessmentAppeal(models.Model):
         verbose_name_plural = _("assessment appeals")
         constraints = [models.UniqueConstraint(
             fields=["order", "unit", "month"],
-            condition=models.Q(state__in=[s.value for s in PENDING_OR_ACCEPTED]),
+            condition=models.Q(state__in=sorted(s.value for s in PENDING_OR_ACCEPTED)),
             name="assessment_appeal_one_standing")]
 
     def __str__(self) -> str:

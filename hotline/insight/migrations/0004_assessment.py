@@ -77,7 +77,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'assessment appeal',
                 'verbose_name_plural': 'assessment appeals',
                 'ordering': ['-submitted_at', '-pk'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('state__in', ['submitted', 'accepted'])), fields=('order', 'unit', 'month'), name='assessment_appeal_one_standing')],
+                'constraints': [models.UniqueConstraint(condition=models.Q(('state__in', ['accepted', 'submitted'])), fields=('order', 'unit', 'month'), name='assessment_appeal_one_standing')],
             },
         ),
         migrations.CreateModel(
