@@ -6,6 +6,7 @@ versions."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import zoneinfo
 from typing import Any
 
@@ -390,3 +391,34 @@ def test_the_report_registry_runs_the_ranking(city: Any, months: Months) -> None
     mine = run_report(city.handler, get_report(city.handler, "assessment-ranking"),
                       ReportQuery(dt.date(2026, 10, 1), dt.date(2026, 10, 31)))
     assert [row["unit"] for row in mine.rows] == ["市水务局"]
+
+
+# --- the demo and the admin ------------------------------------------------------------------
+
+def test_the_demo_marks_its_utilities_and_scores_its_months(city: Any) -> None:
+    from hotline.demo.assessment import score_demo_months
+    from hotline.directory.models import UnitKind
+
+    power = Unit.objects.create(code="power", name="示范供电公司", kind=UnitKind.DEPARTMENT,
+                                parent=city.centre)
+    now = dt.datetime.now(TZ)
+    handled(city, now - dt.timedelta(minutes=30), sign_after_h=0.1, resolved=None)
+    said = score_demo_months()
+    power.refresh_from_db()
+    assert power.assessment_kind == "utility"
+    assert said.startswith("assessment scored: ") and said.count("units") == 3
+    current = now.strftime("%Y-%m")
+    assert AssessmentScore.objects.filter(month=current, unit__code="water").exists()
+
+
+def test_the_admin_refuses_rules_that_cannot_be_applied(db: None) -> None:
+    from hotline.insight.admin import RulesForm
+
+    bad = RulesForm(data={"effective_from": "2027-01-15",
+                          "definition": '{"weights": {}}', "note": ""})
+    assert not bad.is_valid()
+    assert "first day" in str(bad.errors["effective_from"])
+    assert "weights" in str(bad.errors["definition"])
+    good = RulesForm(data={"effective_from": "2027-01-01", "note": "",
+                           "definition": json.dumps(DEFAULT_DEFINITION)})
+    assert good.is_valid(), good.errors
