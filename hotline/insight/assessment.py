@@ -37,7 +37,7 @@ from hotline.insight.assessment_models import (
     AssessmentScore,
     RankingGroup,
 )
-from hotline.insight.assessment_runs import month_of, rules_row_for
+from hotline.insight.assessment_runs import assessed_for, month_of, rules_row_for
 from hotline.orders.disclosure import Disclosure
 from hotline.orders.history import append_event
 from hotline.orders.models import Order, OrderAction
@@ -157,8 +157,6 @@ def get_unit_for(viewer: User, code: str) -> Unit:
 
 def _member_unit_ids(unit: Unit, month: str) -> list[int]:
     """The holding units whose orders count for ``unit`` (a district: its streets too)."""
-    from hotline.insight.assessment_runs import assessed_for
-
     holders = set(AssessmentFact.objects.filter(month=month).values_list("unit_id", flat=True)
                   .distinct())
     return [holder for holder, targets in assessed_for(holders).items()
@@ -243,13 +241,10 @@ def do_submit_appeal(actor: User, *, number: str, month: str, reason: str,
     now = now or timezone.now()
     reason = _reason(reason, "reason")
     candidates = AssessmentFact.objects.filter(month=month, order__number=number)
-    facts = [f for f in candidates.select_related("order") if may_appeal(actor, f.unit_id)]
-    if not facts and not actor.is_superuser:
-        raise NotFound(gettext_noop("No such order in your unit's assessment."))
+    facts = [f for f in candidates.select_related("order", "unit")
+             if actor.is_superuser or may_appeal(actor, f.unit_id)]
     if not facts:
-        facts = list(candidates.select_related("order"))
-        if not facts:
-            raise NotFound(gettext_noop("No such order in your unit's assessment."))
+        raise NotFound(gettext_noop("No such order in your unit's assessment."))
     fact = facts[0]
     check_may_appeal(actor, fact)
     with transaction.atomic():

@@ -136,6 +136,24 @@ def test_facts_say_which_orders_lowered_the_score_and_why(months: Months) -> Non
     assert facts[months.merged.pk].excluded == "state"
 
 
+def test_a_call_to_the_citizen_by_the_unit_proves_a_timely_response(city: Any) -> None:
+    from hotline.orders.models import Contact
+
+    order = handled(city, OCT, sign_after_h=30)  # signed a working day and a half late
+    other = handled(city, OCT, sign_after_h=30)
+    call = Contact.objects.create(channel="phone", direction=Contact.Direction.OUTBOUND,
+                                  agent=city.handler, occurred_at=OCT + dt.timedelta(hours=1))
+    call.orders.add(order)
+    # A call by someone outside the unit proves nothing about the unit.
+    centre_call = Contact.objects.create(channel="phone", direction=Contact.Direction.OUTBOUND,
+                                         agent=city.agent, occurred_at=OCT + dt.timedelta(hours=1))
+    centre_call.orders.add(other)
+    score_month("2026-10", now=NOW)
+    facts = {f.order_id: f for f in AssessmentFact.objects.filter(month="2026-10")}
+    assert facts[order.pk].responded is True and facts[order.pk].response_hours == 1.0
+    assert facts[other.pk].responded is False and facts[other.pk].response_hours == 11.5
+
+
 def test_utilities_use_their_own_weights(months: Months) -> None:
     Unit.objects.filter(code="water").update(assessment_kind="utility")
     score_month("2026-10", now=NOW)
