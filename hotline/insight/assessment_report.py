@@ -24,7 +24,7 @@ COLUMNS = (
     Column("ranking", _("Ranking"), ColumnKind.DIMENSION),
     Column("rank", _("Rank"), ColumnKind.DIMENSION),
     Column("score", _("Score"), ColumnKind.DIMENSION),
-    Column("rank_change", _("Change"), ColumnKind.DIMENSION),
+    Column("rank_change", _("Since last month"), ColumnKind.DIMENSION),
     Column("response_rate", _("Response rate"), ColumnKind.RATE),
     Column("resolution_rate", _("Resolution rate"), ColumnKind.RATE),
     Column("satisfaction_rate", _("Satisfaction rate"), ColumnKind.RATE),
