@@ -272,6 +272,11 @@ HOTLINE_TRIAGE_MIN_PER_CATEGORY = env_int("HOTLINE_TRIAGE_MIN_PER_CATEGORY", 5)
 HOTLINE_TRIAGE_MAX_ORDERS = env_int("HOTLINE_TRIAGE_MAX_ORDERS", 200000)
 # A hot-issue report computed this many seconds ago still serves the same view (0 = always new).
 HOTLINE_HOT_ISSUES_REFRESH_SECONDS = env_int("HOTLINE_HOT_ISSUES_REFRESH_SECONDS", 600)
+# Assessment (考核): how often the worker scores the recent months again (late call-back answers
+# change them), and how many months back, the current one included.
+HOTLINE_ASSESSMENT_SCORING_SECONDS = env_int("HOTLINE_ASSESSMENT_SCORING_SECONDS", 3600)
+HOTLINE_ASSESSMENT_RESCORE_MONTHS = env_int_at_least(
+    "HOTLINE_ASSESSMENT_RESCORE_MONTHS", 2, 1, "the current month is always scored")
 # Days the personal-data access log is kept (等保 level 3 asks for at least six months; the
 # database itself refuses to delete younger rows, see orders migration 0005).
 HOTLINE_ACCESS_LOG_RETENTION_DAYS = env_int_at_least(

@@ -35,5 +35,6 @@ api.add_router("/triage", triage_router)
 api.add_router("/desk", "hotline.api.wallboard.router")  # the supervisor's wallboard
 api.add_router("", "hotline.api.audit.router")  # the access log, for the audit administrator
 api.add_router("", "hotline.api.briefs.router")  # the weekly brief (PDF)
+api.add_router("", "hotline.api.assessment.router")  # the monthly assessment ranking
 # Mount new routers above this line: the fallback answers every path not matched before it.
 api.add_router("", fallback_router)  # last: JSON 404 for unknown paths

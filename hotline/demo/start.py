@@ -23,7 +23,7 @@ def load_if_empty(say: Callable[[str], None]) -> bool:
     """Load the city with its orders, the knowledge base, the call centre's queues and SIP
     extensions, and the published mailbox letters (when the shared data is there), unless the
     database has orders; True when it loaded."""
-    from hotline.demo import appointments, callbacks, city, desk, knowledge, mailbox, quality
+    from hotline.demo import appointments, assessment, callbacks, city, desk, knowledge, mailbox, quality
     from hotline.orders.models import Order
 
     if Order.objects.exists():
@@ -31,6 +31,7 @@ def load_if_empty(say: Callable[[str], None]) -> bool:
         return False
     say("loading demo data (first start only)")
     say(city.load_demo(progress=say).message)
+    say(assessment.score_demo_months())
     say("loading the demo knowledge base")
     counts = knowledge.load_demo_knowledge()
     say(f"knowledge entries: {counts['created']} created, {counts['skipped']} already there")

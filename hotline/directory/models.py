@@ -32,6 +32,16 @@ class UnitKind(models.TextChoices):
     STREET = "street", _("Street office")
 
 
+class AssessmentKind(models.TextChoices):
+    """What a unit is assessed as (考核), for the weights of the three rates: a department is a
+    bureau unless marked a public utility; a sub-centre and its streets are a district."""
+
+    AUTO = "", _("By the kind of unit")
+    DISTRICT = "district", _("District")
+    BUREAU = "bureau", _("Government department")
+    UTILITY = "utility", _("Public utility")
+
+
 class Unit(models.Model):
     """A node of the organisation tree: the centre, a sub-centre, a department or a street."""
 
@@ -49,6 +59,9 @@ class Unit(models.Model):
     phone = models.CharField(_("transfer number"), max_length=32, blank=True)
     duties = models.TextField(_("duties"), blank=True)
     active = models.BooleanField(_("active"), default=True)
+    assessment_kind = models.CharField(
+        _("assessed as"), max_length=16, choices=AssessmentKind.choices, blank=True, default="",
+    )
 
     class Meta:
         ordering = ["code"]

@@ -35,5 +35,11 @@ class HotIssueSnapshot(models.Model):
     key = models.CharField(max_length=255, unique=True)
     computed_at = models.DateTimeField(db_index=True)
     report = models.BinaryField()
+from hotline.insight.assessment_models import (  # noqa: E402,F401 - Django finds them here
+    AssessmentAppeal,
+    AssessmentFact,
+    AssessmentRules,
+    AssessmentScore,
+)
 from hotline.insight.brief_models import WeeklyBrief  # noqa: E402,F401
 from hotline.insight.quality_models import Inspection, SamplingRule, Scorecard, ScorecardItem  # noqa: E402,F401

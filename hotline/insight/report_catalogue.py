@@ -3,4 +3,7 @@ that ``hotline.insight.reports`` knows them all. One line per module."""
 
 from __future__ import annotations
 
-from hotline.insight import quality_reports  # noqa: F401
+from hotline.insight import (
+    assessment_report,  # noqa: F401 - the assessment ranking
+    quality_reports,  # noqa: F401
+)

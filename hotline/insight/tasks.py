@@ -1,7 +1,11 @@
-"""Background work of hot issues, run by the django-tasks worker (``manage.py db_worker``).
+"""Background work of insight, run by the django-tasks worker (``manage.py db_worker``).
 
 The worker's scheduler enqueues (``PERIODIC``) ``refresh_city_reports_task`` every half
 ``HOTLINE_HOT_ISSUES_REFRESH_SECONDS``; it is idempotent (it overwrites the same snapshots).
+``score_recent_assessment_task`` scores the assessment's recent months every
+``HOTLINE_ASSESSMENT_SCORING_SECONDS`` (late call-back answers change them);
+``score_assessment_task`` scores one month and the later ones after an appeal is decided.
+Both overwrite the month's stored facts and standings, so running one twice is harmless.
 """
 
 from __future__ import annotations
@@ -17,6 +21,20 @@ def refresh_city_reports_task() -> list[str]:
     from hotline.insight.snapshots import refresh_city_reports
 
     return refresh_city_reports()
+
+
+@task()
+def score_assessment_task(month: str) -> list[str]:
+    from hotline.insight.assessment_runs import score_from
+
+    return score_from(month)
+
+
+@task()
+def score_recent_assessment_task() -> list[str]:
+    from hotline.insight.assessment_runs import score_recent_months
+
+    return score_recent_months()
 
 
 def _refresh_period() -> float:
@@ -37,6 +55,10 @@ def _weekly_brief() -> str:
     return do_weekly_brief_job()
 
 
-PERIODIC = [PeriodicJob("hot-issues-refresh", _refresh_period, task=refresh_city_reports_task),
-            PeriodicJob("qa-sampling", 3600, run=_sample_calls),
-            PeriodicJob("weekly-brief", 3600, run=_weekly_brief)]
+PERIODIC = [
+    PeriodicJob("hot-issues-refresh", _refresh_period, task=refresh_city_reports_task),
+    PeriodicJob("assessment-scoring", "HOTLINE_ASSESSMENT_SCORING_SECONDS",
+                task=score_recent_assessment_task),
+    PeriodicJob("qa-sampling", 3600, run=_sample_calls),
+    PeriodicJob("weekly-brief", 3600, run=_weekly_brief),
+]

@@ -180,6 +180,9 @@ class OrderAction(models.TextChoices):
     ESCALATE_OVERDUE = Action.ESCALATE_OVERDUE.value, _("Report overdue order to leaders")
     LINK = Action.LINK.value, _("Link related order")
     UNLINK = Action.UNLINK.value, _("Remove link")
+    # Not lifecycle actions: history entries of the assessment (考核) that change no state.
+    ASSESSMENT_APPEAL = "assessment_appeal", _("Assessment appeal")
+    ASSESSMENT_DECISION = "assessment_decision", _("Assessment appeal decided")
 
 
 class PartnerEvent(models.TextChoices):

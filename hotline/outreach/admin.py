@@ -59,7 +59,6 @@ class CallAttemptAdmin(admin.ModelAdmin):
 
 from hotline.outreach import admin_surveys  # noqa: E402,F401  surveys and notifications
 
-
 # --- appointments and partners (issue 13 items 8 and 9) --------------------------------------
 from hotline.outreach.models_appointments import (  # noqa: E402
     BookableService,

@@ -163,10 +163,7 @@ class CallAttempt(models.Model):
         verbose_name = _("call attempt")
         verbose_name_plural = _("call attempts")
 
-from hotline.outreach.models_surveys import *  # noqa: E402,F403  surveys, notices, preferences
-
-
+from hotline.outreach import models_callbacks  # noqa: E402,F401  (call-back tasks and their rules)
 from hotline.outreach.models_appointments import *  # noqa: E402,F403  (item 8: appointments)
 from hotline.outreach.models_partners import *  # noqa: E402,F403  (item 9: partners)
-
-from hotline.outreach import models_callbacks  # noqa: E402,F401  (call-back tasks and their rules)
+from hotline.outreach.models_surveys import *  # noqa: E402,F403  surveys, notices, preferences

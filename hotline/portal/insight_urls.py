@@ -1,9 +1,16 @@
 from django.urls import path
 
+from hotline.portal import assessment_views
 from hotline.portal import insight_views as views
 
 app_name = "insight"
 
 urlpatterns = [
     path("", views.hot_issues_page, name="hot_issues"),
+    path("assessment/", assessment_views.ranking_page, name="assessment"),
+    path("assessment/units/<str:code>/", assessment_views.unit_page, name="assessment_unit"),
+    path("assessment/appeal/", assessment_views.appeal, name="assessment_appeal"),
+    path("assessment/appeals/", assessment_views.appeals_page, name="assessment_appeals"),
+    path("assessment/appeals/<int:appeal_id>/decide/", assessment_views.decide,
+         name="assessment_decide"),
 ]

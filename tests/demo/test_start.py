@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from hotline.demo import city, desk, knowledge, mailbox, start
+from hotline.demo import assessment, city, desk, knowledge, mailbox, start
 from hotline.orders.services import NewOrder, do_create_order
 
 if TYPE_CHECKING:
@@ -49,11 +49,17 @@ def test_an_empty_database_gets_the_city_its_knowledge_and_its_call_centre(
         loaded.append("letters")
         return mailbox.LoadResult(created=4)
 
+    def score_demo_months() -> str:
+        loaded.append("assessment")
+        return "assessment scored"
+
     monkeypatch.setattr(desk, "load_demo_desk", load_demo_desk)
     monkeypatch.setattr(mailbox, "load_letters", load_letters)
+    monkeypatch.setattr(assessment, "score_demo_months", score_demo_months)
     said: list[str] = []
     welcome = start.start(said.append)
-    assert loaded == ["city", "knowledge", "desk", "letters"]
+    assert loaded == ["city", "assessment", "knowledge", "desk", "letters"]
+    assert "assessment scored" in said
     assert "mailbox letters: 4 published, 0 already there" in said
     assert "demo city loaded" in said
     assert "knowledge entries: 3 created, 0 already there" in said

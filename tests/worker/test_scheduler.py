@@ -12,7 +12,7 @@ import time_machine
 from django.core.management import call_command
 
 from hotline.core.periodic import PeriodicJob
-from hotline.insight.tasks import refresh_city_reports_task
+from hotline.insight.tasks import refresh_city_reports_task, score_recent_assessment_task
 from hotline.intake.tasks import poll_mailbox_task
 from hotline.orders.tasks import index_new_orders_task, purge_access_log_task, sweep_deadlines_task
 from hotline.outreach.tasks import callback_tasks_task, notify_citizens_task
@@ -28,6 +28,7 @@ def test_the_registry_holds_every_domains_jobs_at_todays_intervals(settings: Set
     settings.HOTLINE_SWEEP_SECONDS = 60
     settings.HOTLINE_HOT_ISSUES_REFRESH_SECONDS = 600
     settings.HOTLINE_IMAP_URL = ""
+    settings.HOTLINE_ASSESSMENT_SCORING_SECONDS = 3600
     jobs = {job.name: job for job in periodic_jobs()}
     every = {name: job.interval(settings) for name, job in jobs.items()}
     assert every == {
@@ -35,13 +36,10 @@ def test_the_registry_holds_every_domains_jobs_at_todays_intervals(settings: Set
         "hot-issues-refresh": 300.0, "order-suggestions": 60.0, "classifier-retraining": 60.0,
         "wrap-up-end": 1.0, "chat-routing": 2.0, "desk-events-purge": 3600.0,
         "citizen-notices": 60.0, "fax-recovery": 300.0, "outbound-recovery": 60.0,
-        "qa-sampling": 3600.0, "weekly-brief": 3600.0,
-
-        "survey-sweep": 300.0,
-
-        "appointment-reminders": 300.0,
-        "callback-tasks": 60.0,
+        "qa-sampling": 3600.0, "weekly-brief": 3600.0, "survey-sweep": 300.0,
+        "appointment-reminders": 300.0, "callback-tasks": 60.0,
         "imap-poll": 0.0,  # no HOTLINE_IMAP_URL: off
+        "assessment-scoring": 3600.0,
     }
     assert {name: job.task for name, job in jobs.items() if job.task is not None} == {
         "deadline-sweep": sweep_deadlines_task, "access-log-purge": purge_access_log_task,
@@ -50,6 +48,7 @@ def test_the_registry_holds_every_domains_jobs_at_todays_intervals(settings: Set
         "classifier-retraining": retrain_classifier_task,
         "citizen-notices": notify_citizens_task, "imap-poll": poll_mailbox_task,
         "callback-tasks": callback_tasks_task,
+        "assessment-scoring": score_recent_assessment_task,
     }
     assert jobs["classifier-retraining"].when is not None
 
