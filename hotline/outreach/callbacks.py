@@ -85,6 +85,21 @@ def _accepted_at(order: Order, fallback: dt.datetime) -> dt.datetime:
     return at or fallback
 
 
+def _survey_asks(order: Order, accepted: dt.datetime, when: dt.datetime) -> bool:
+    """Whether an automated survey asks this round instead of an agent (the order type's
+    survey policy, ``outreach.surveys``). A survey of this round that an agent must take over
+    (the policy's next way is a person, or every way went unanswered) gives the agent's task."""
+    from hotline.outreach import surveys
+    from hotline.outreach.models_surveys import Survey
+
+    this_round = Survey.objects.filter(order=order, created_at__gte=accepted)
+    if this_round.filter(state__in=(Survey.State.AGENT, Survey.State.UNANSWERED)).exists():
+        return False
+    if this_round.exists():
+        return True  # answered or cancelled: the order leaves 待回访 by itself
+    return surveys.start_survey(order, now=when) is not None
+
+
 def do_queue_visits(now: dt.datetime | None = None, limit: int = 500) -> int:
     """One return-visit task for each order in 待回访 that has none for this round."""
     when = now or timezone.now()
@@ -92,10 +107,20 @@ def do_queue_visits(now: dt.datetime | None = None, limit: int = 500) -> int:
     cal = current_calendar()
     has_task = CallbackTask.objects.filter(order=OuterRef("pk"), kind=TaskKind.VISIT,
                                            cycle=OuterRef("reopen_count"))
+    from hotline.outreach.models_surveys import Survey
+
+    asking = Survey.objects.filter(order=OuterRef("pk"), state=Survey.State.ASKING)
     made = 0
     for order in (Order.objects.filter(state=State.CALLBACK).filter(~Exists(has_task))
-                  .select_related("citizen").order_by("pk")[:limit]):
-        due = cal.add_working_hours(_accepted_at(order, when), rules.visit_hours)
+                  .filter(~Exists(asking)).select_related("citizen").order_by("pk")[:limit]):
+        accepted = _accepted_at(order, when)
+        try:
+            if _survey_asks(order, accepted, when):
+                continue
+        except Exception:
+            log.exception("order %s: its survey could not start; an agent calls back instead",
+                          order.number)
+        due = cal.add_working_hours(accepted, rules.visit_hours)
         phone = order.citizen.phone if order.citizen_id else ""
         try:
             with transaction.atomic():

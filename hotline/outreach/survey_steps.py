@@ -27,7 +27,7 @@ class Satisfaction(StrEnum):
     UNSATISFIED = "unsatisfied"
 
 
-DEFAULT_METHODS = (Method.IVR, Method.SMS)
+DEFAULT_METHODS = (Method.IVR, Method.SMS, Method.AGENT)  # a person calls if nobody answered
 # 满意请按1，基本满意请按2，不满意请按3: the same digits on the phone and in an SMS reply.
 SATISFACTION_KEYS = {"1": Satisfaction.SATISFIED, "2": Satisfaction.BASIC,
                      "3": Satisfaction.UNSATISFIED}

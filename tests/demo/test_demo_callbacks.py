@@ -9,6 +9,7 @@ import pytest
 from hotline.demo.callbacks import load_demo_callbacks
 from hotline.outreach.models_callbacks import CallbackTask, TaskKind
 from tests.contactcentre.conftest import desk  # noqa: F401 - fixture used by name
+from tests.outreach.callback_policy import agents_call_back  # noqa: F401 - autouse
 from tests.outreach.conftest import order_in_callback
 
 pytestmark = pytest.mark.django_db

@@ -16,6 +16,7 @@ from hotline.orders.models import Order
 from hotline.outreach import callbacks, calls
 from hotline.outreach.models import OutboundCall, Outcome
 from hotline.outreach.models_callbacks import CallbackTask, TaskResult, TaskState
+from tests.outreach.callback_policy import agents_call_back  # noqa: F401 - autouse
 from tests.outreach.conftest import add_phones, order_in_callback
 
 pytestmark = pytest.mark.django_db

@@ -20,6 +20,7 @@ from hotline.outreach.models import OutboundCall, Outcome
 from tests.desk.conftest import desk  # noqa: F401
 from tests.e2e.asgi_server import asgi_server  # noqa: F401
 from tests.e2e.test_portal_browser import browser, log_in, page, shot  # noqa: F401
+from tests.outreach.callback_policy import agents_call_back  # noqa: F401 - autouse
 from tests.outreach.conftest import add_phones, order_in_callback
 
 if TYPE_CHECKING:

@@ -10,6 +10,7 @@ from django.test import Client
 
 from hotline.outreach import callbacks
 from hotline.outreach.models_callbacks import CallbackRules, CallbackTask, UnreachableRule
+from tests.outreach.callback_policy import agents_call_back  # noqa: F401 - autouse
 from tests.outreach.conftest import order_in_callback
 
 pytestmark = pytest.mark.django_db

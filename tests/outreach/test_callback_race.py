@@ -19,6 +19,7 @@ from hotline.core.errors import Conflict
 from hotline.outreach import callbacks
 from hotline.outreach.models import OutboundCall
 from hotline.outreach.models_callbacks import CallbackTask, TaskState
+from tests.outreach.callback_policy import agents_call_back  # noqa: F401 - autouse
 from tests.outreach.conftest import order_in_callback
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -27,6 +27,7 @@ from hotline.outreach.models_callbacks import (
     TaskState,
     UnreachableRule,
 )
+from tests.outreach.callback_policy import agents_call_back  # noqa: F401 - autouse
 from tests.outreach.conftest import order_in_callback
 
 TZ = zoneinfo.ZoneInfo("Asia/Shanghai")
@@ -331,3 +332,20 @@ def test_the_periodic_job_makes_and_settles_tasks(phones: Any) -> None:
     done = callback_tasks_task.call()
     assert done["visits"] == 1 and CallbackTask.objects.count() == 1
     assert callback_tasks_task.call()["visits"] == 0
+
+
+def test_the_survey_policy_decides_who_asks_first(phones: Any) -> None:
+    """An order type whose policy asks by SMS first gets a survey and no agent's task; once
+    the survey hands over to a person (its next way is an agent), the agent's task comes."""
+    from hotline.outreach.models import Survey, SurveyPolicy
+
+    SurveyPolicy.objects.create(order_type="complaint", methods="sms,agent")
+    order = order_in_callback(phones)
+    assert callbacks.do_queue_visits() == 0
+    survey = Survey.objects.get(order=order)
+    assert survey.state == Survey.State.ASKING and not CallbackTask.objects.filter(order=order)
+    assert callbacks.do_queue_visits() == 0  # still asking: nothing new, no second survey
+    Survey.objects.filter(pk=survey.pk).update(state=Survey.State.AGENT)
+    assert callbacks.do_queue_visits() == 1
+    assert CallbackTask.objects.get(order=order).kind == TaskKind.VISIT
+    assert Survey.objects.filter(order=order).count() == 1
