@@ -162,3 +162,7 @@ class CallAttempt(models.Model):
         ordering = ["-started_at"]
         verbose_name = _("call attempt")
         verbose_name_plural = _("call attempts")
+
+
+from hotline.outreach.models_campaigns import Campaign, Recipient  # noqa: E402,F401
+from hotline.outreach.models_polls import Poll, PollResponse  # noqa: E402,F401
