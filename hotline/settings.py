@@ -456,6 +456,10 @@ HOTLINE_OUTREACH_QUIET_START = env_time("HOTLINE_OUTREACH_QUIET_START", "21:00")
 HOTLINE_OUTREACH_QUIET_END = env_time("HOTLINE_OUTREACH_QUIET_END", "08:00")
 HOTLINE_OUTREACH_DAILY_CAP = env_int_at_least("HOTLINE_OUTREACH_DAILY_CAP", 3, 1)
 HOTLINE_OUTREACH_MAX_ATTEMPTS = env_int_at_least("HOTLINE_OUTREACH_MAX_ATTEMPTS", 3, 1)
+# Campaigns and polls (issue 13 items 6-7): the address citizens open poll links at (sent by
+# SMS and email), and how many poll answers one client address may send an hour.
+HOTLINE_PUBLIC_URL = env_str("HOTLINE_PUBLIC_URL", "http://127.0.0.1:8000")
+HOTLINE_POLL_ANSWERS_PER_ADDRESS = env_int_at_least("HOTLINE_POLL_ANSWERS_PER_ADDRESS", 20, 1)
 
 HOTLINE_LOG_LEVEL = env_choice("HOTLINE_LOG_LEVEL", "INFO",
                                ["debug", "info", "warning", "error", "critical"]).upper()

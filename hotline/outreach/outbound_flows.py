@@ -88,12 +88,13 @@ def poll_flow(title: str, questions: Sequence[Question], *, intro: str = "",
                   "next": _node(asked[0].key)},
     }
     for number, q in enumerate(asked, start=1):
-        head = f"第{number}题，{spoken(q.text)}"
+        end = "" if q.text[-1:] in "。？?！!：:" else "。"
+        head = f"第{number}题，{spoken(q.text)}{end}"
         if q.kind == Kind.MULTIPLE:
             options = "，".join(f"{spoken(c)}请按{i}" for i, c in enumerate(q.choices, start=1))
             nodes[_node(q.key)] = {
                 "type": "collect", "var": question_var(q.key),
-                "prompt": f"{head}。可以多选，{options}，依次按下后按井号键结束。",
+                "prompt": f"{head}可以多选，{options}，依次按下后按井号键结束。",
                 "max_digits": len(q.choices), "terminator": "#", "next": after(q)}
             continue
         if q.kind == Kind.SINGLE:
@@ -108,7 +109,7 @@ def poll_flow(title: str, questions: Sequence[Question], *, intro: str = "",
             else:
                 choices[value] = "thanks" if branch == "end" else target(branch)
         nodes[_node(q.key)] = {"type": "menu", "var": question_var(q.key),
-                               "prompt": f"{head}。{options}。", "choices": choices}
+                               "prompt": f"{head}{options}。", "choices": choices}
     nodes["thanks"] = {"type": "hangup", "prompt": "您的回答已记录，感谢您的参与，再见。"}
     nodes[GOODBYE] = {"type": "hangup", "prompt": "再见。"}
     return {"name": name, "start": "intro", "operator": GOODBYE, "fallback": GOODBYE,

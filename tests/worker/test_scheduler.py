@@ -34,6 +34,7 @@ def test_the_registry_holds_every_domains_jobs_at_todays_intervals(settings: Set
         "hot-issues-refresh": 300.0, "order-suggestions": 60.0, "classifier-retraining": 60.0,
         "wrap-up-end": 1.0, "chat-routing": 2.0, "desk-events-purge": 3600.0,
         "citizen-notices": 60.0, "fax-recovery": 300.0, "outbound-recovery": 60.0,
+        "campaign-pacer": 1.0,
         "imap-poll": 0.0,  # no HOTLINE_IMAP_URL: off
     }
     assert {name: job.task for name, job in jobs.items() if job.task is not None} == {
