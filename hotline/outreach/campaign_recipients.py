@@ -4,7 +4,7 @@ category, or an uploaded list (.xlsx or .csv: phone, name). Numbers (or emails) 
 A reporter's identity (举报, or a confidential order or citizen) never reaches anyone but the
 centre: for every other viewer those citizens are not chosen at all (so no count, no row, no
 call gives them away); for the centre they are chosen but marked ``confidential``, and the
-campaign's pages show them only to those who may know them (``orders.scope.citizen_hidden``).
+campaign's pages show them only to the centre (``knows_reporters``).
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from hotline.core.errors import InvalidInput
 from hotline.core.phones import is_plausible_phone, normalise_phone
 from hotline.core.spreadsheets import ImportRefused, Limits, open_workbook
 from hotline.directory.models import Category, District, OrderType, Unit, UnitKind, User
-from hotline.orders.disclosure import hides_confidential
 from hotline.orders.models import Assignment, Citizen, CitizenTag, Order
+from hotline.orders.scope import is_centre_user
 
 MAX_RECIPIENTS = 10_000  # one campaign; a larger group is several campaigns
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
@@ -56,6 +56,13 @@ class Choice:
     upload_name: str = ""
 
 
+def knows_reporters(user: User) -> bool:
+    """Only the city centre's own staff may choose (and see) a reporter or a confidential
+    citizen; a sub-centre's monitor, whatever the order pages show it, may not: a campaign to
+    "past callers of a category" would tell its staff who reported."""
+    return bool(user.is_superuser or is_centre_user(user))
+
+
 def viewer_district(user: User) -> District | None:
     """A sub-centre's district: its campaigns stay inside it."""
     unit = user.unit
@@ -71,7 +78,7 @@ def _hidden_orders_q() -> Q:
 def _from_orders(user: User, orders: QuerySet[Order], source: str, email: bool) -> list[Candidate]:
     """The citizens of ``orders``; a citizen known only through hidden orders is left out for
     a viewer who may not know them, and marked confidential for the centre."""
-    hide = hides_confidential(user)
+    hide = not knows_reporters(user)
     field = "citizen__email" if email else "citizen__phone"
     rows = orders.exclude(**{field: ""}).exclude(citizen__isnull=True)
     if hide:
@@ -155,7 +162,7 @@ def _tagged(user: User, tag: str, email: bool) -> list[Candidate]:
     district = viewer_district(user)
     if district is not None:
         citizens = citizens.filter(orders__district=district)
-    hide = hides_confidential(user)
+    hide = not knows_reporters(user)
     if hide:
         citizens = citizens.filter(confidential=False)
     found = []

@@ -312,6 +312,9 @@ def _pace_one(pk: int, state: str, when: dt.datetime) -> int:
         do_campaign_action(None, pk, campaign_rules.Action.FINISH, now=when)
         return 0
     if not window.open(when, when.astimezone(calls.local_zone())):
+        # Slots are not saved up overnight: the pace starts afresh when the window opens.
+        if campaign.pace_anchor is not None:
+            Campaign.objects.filter(pk=pk).update(pace_anchor=None, pace_slots=0)
         return 0
     pending = campaign.recipients.filter(status=Recipient.Status.PENDING)
     remaining = pending.count()
