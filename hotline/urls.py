@@ -21,6 +21,7 @@ urlpatterns = [
     path("knowledge/", include("hotline.portal.knowledge_urls")),
     path("insight/", include("hotline.portal.insight_urls")),
     path("triage/", include("hotline.portal.triage_urls")),
+    path("outreach/", include("hotline.portal.outreach_urls")),
     path("desk/wallboard/", include("hotline.desk.wallboard_urls")),
     path("desk/", include("hotline.desk.urls")),
     path("", include("hotline.portal.urls")),

@@ -107,7 +107,7 @@ def test_uploads_are_read_deduplicated_and_checked() -> None:
     data.seek(0)
     assert [c.address for c in read_upload(data, "list.xlsx")] == ["13800003333"]
     with pytest.raises(InvalidInput) as error:
-        read_upload(io.BytesIO("13800001111\nabc\n12\n".encode()), "x.csv")
+        read_upload(io.BytesIO(b"13800001111\nabc\n12\n"), "x.csv")
     assert "2, 3" in error.value.message
     with pytest.raises(InvalidInput):
         read_upload(io.BytesIO(b"PK\x03\x04junk"), "list.xlsx")
