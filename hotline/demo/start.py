@@ -40,6 +40,9 @@ def load_if_empty(say: Callable[[str], None]) -> bool:
         "from HOTLINE_DEMO_SIP_PASSWORD)" if made else "queues exist already: demo desk not loaded")
     say("loading published mayor's-mailbox letters")
     say(mailbox.load_letters().message)
+    from hotline.demo.campaigns import load_demo_campaigns
+
+    say(load_demo_campaigns())
     return True
 
 
