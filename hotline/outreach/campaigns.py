@@ -44,7 +44,7 @@ MAX_CONCURRENT = 300
 RELEASE_BATCH = 100  # at most this many recipients per campaign and tick
 MAX_MESSAGE = 1000
 
-OUTCOME_STATUS = {
+OUTCOME_STATUS: dict[str, str] = {
     "answered": Recipient.Status.ANSWERED, "busy": Recipient.Status.BUSY,
     "no_answer": Recipient.Status.NO_ANSWER, "rejected": Recipient.Status.REJECTED,
     "failed": Recipient.Status.FAILED,
@@ -393,14 +393,15 @@ def _release(campaign: Campaign, recipient: Recipient, when: dt.datetime) -> Non
     if campaign.poll_id:
         text = f"{text}\n{poll_link(recipient)}".strip() if text else (
             f"【12345】{campaign.poll.title if campaign.poll else ''}：{poll_link(recipient)}")
+    status: str
     if campaign.channel == Campaign.Channel.SMS:
         if not may_message(recipient.address, "sms"):
             status, detail = Recipient.Status.BLOCKED, "opted out"
         else:
             sms = send_sms(recipient.address, text, purpose="campaign")
-            status = {SmsMessage.Status.SENT: Recipient.Status.SENT,
-                      SmsMessage.Status.REFUSED: Recipient.Status.BLOCKED}.get(
-                sms.status, Recipient.Status.FAILED)
+            sms_status: dict[str, str] = {SmsMessage.Status.SENT: Recipient.Status.SENT,
+                                          SmsMessage.Status.REFUSED: Recipient.Status.BLOCKED}
+            status = sms_status.get(sms.status, Recipient.Status.FAILED)
             detail = sms.error
     else:
         if not may_message(recipient.address, "email"):
@@ -429,6 +430,7 @@ def on_call_finished(call: OutboundCall) -> None:
                  .filter(pk=int(parts[2]), call_id=call.pk).first())
     if recipient is None or recipient.status in FINAL:
         return
+    status: str
     if call.state == OutboundCall.State.BLOCKED:
         status = Recipient.Status.BLOCKED
     elif call.state == OutboundCall.State.CANCELLED:

@@ -111,7 +111,8 @@ def campaign_new(request: StaffRequest) -> HttpResponse:
         try:
             recording = ""
             audio = request.FILES.get("recording")
-            if form.cleaned_data["channel"] == Campaign.Channel.RECORDING and audio is not None:
+            if form.cleaned_data["channel"] == Campaign.Channel.RECORDING and audio is not None \
+                    and audio.file is not None:
                 recording = store_recording(audio.file, audio.size or 0)
             data = _input(form, recording)
             campaigns.check_campaign(request.user, data)

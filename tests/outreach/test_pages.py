@@ -22,7 +22,7 @@ from hotline.outreach.models import Campaign, PollResponse
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from pytest_django.fixtures import SettingsWrapper
+    from pytest_django.fixtures import Settings
 
     from tests.conftest import City
 
@@ -95,7 +95,7 @@ def test_bad_builder_input_is_a_4xx(city: City) -> None:
 
 
 def test_a_recorded_notice_is_stored_and_its_path_given_to_the_call(
-        city: City, settings: SettingsWrapper, tmp_path: Path) -> None:
+        city: City, settings: Settings, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path
     data = io.BytesIO()
     with wave.open(data, "wb") as wav:
@@ -116,6 +116,7 @@ def test_a_recorded_notice_is_stored_and_its_path_given_to_the_call(
     call = campaign.recipients.get().call
     assert call is not None
     assert call.variables == {"notice": str(tmp_path / campaign.recording)}
+    assert call.flow is not None
     assert call.flow["nodes"]["notice"]["prompt"][1] == {"recording": "notice"}
 
 
@@ -174,7 +175,7 @@ def test_the_poll_builder_results_and_export(city: City) -> None:
 
 
 def test_the_answering_page_refuses_robots_and_floods(city: City,
-                                                      settings: SettingsWrapper) -> None:
+                                                      settings: Settings) -> None:
     settings.HOTLINE_POLL_ANSWERS_PER_ADDRESS = 2
     poll = polls.do_create_poll(city.admin, title="调查", intro="", spec=SPEC, public=True)
     polls.do_poll_action(city.admin, poll.pk, "open")
