@@ -46,6 +46,25 @@ class Kind(StrEnum):
     TEXT = "text"
 
 
+def gettext_noop(text: str) -> str:
+    """Marks a message for translation (Django's makemessages finds it by this name); the
+    pages translate it. This module stays free of Django."""
+    return text
+
+
+class Problem(str):
+    """One problem of a questionnaire: reads as the English sentence; ``template`` and
+    ``params`` let a page translate it."""
+
+    template: str
+    params: dict[str, Any]
+
+    def __new__(cls, template: str, **params: Any) -> Problem:
+        made = super().__new__(cls, template % params if params else template)
+        made.template, made.params = template, params
+        return made
+
+
 class SpecError(ValueError):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("; ".join(problems))
@@ -124,7 +143,7 @@ _RANGE = re.compile(r"^(?P<a>\d)(?:\s*-\s*(?P<b>\d))?$")
 
 def parse(text: str) -> list[Question]:
     """The questions written in ``text``; SpecError naming every problem (with line numbers)."""
-    problems: list[str] = []
+    problems: list[Problem] = []
     blocks: list[dict[str, Any]] = []
     for number, raw_line in enumerate(text.splitlines(), start=1):
         line = raw_line.strip()
@@ -132,32 +151,34 @@ def parse(text: str) -> list[Question]:
             continue
         if line.startswith(("-", "－", "*")):
             if not blocks:
-                problems.append(f"line {number}: a choice before the first question")
+                problems.append(Problem(gettext_noop("line %(line)d: a choice before the first question"),
+                                        line=number))
                 continue
             blocks[-1]["lines"].append((number, line[1:].strip()))
             continue
         head = _HEAD.match(line)
         if head is None:
-            problems.append(f"line {number}: start a question with its key and kind, "
-                            f"e.g. \"Q1 single: ...\"")
+            problems.append(Problem(gettext_noop("line %(line)d: start a question with its key and "
+                                                 "kind, e.g. \"Q1 single: ...\""), line=number))
             continue
         blocks.append({"number": number, "head": head, "lines": []})
     questions = [_question(block, problems) for block in blocks]
     problems.extend(check(questions))
     if not questions and not problems:
-        problems.append("write at least one question")
+        problems.append(Problem(gettext_noop("write at least one question")))
     if problems:
         raise SpecError(problems)
     return questions
 
 
-def _question(block: dict[str, Any], problems: list[str]) -> Question:
-    head, where = block["head"], f"line {block['number']}"
+def _question(block: dict[str, Any], problems: list[Problem]) -> Question:
+    head = block["head"]
     kind = Kind(head["kind"].lower())
     low = int(head["low"]) if head["low"] else 1
     high = int(head["high"]) if head["high"] else 5
     if head["low"] and kind != Kind.SCALE:
-        problems.append(f"{where}: only a scale has a range")
+        problems.append(Problem(gettext_noop("line %(line)d: only a scale has a range"),
+                                line=block["number"]))
     choices: list[str] = []
     branches: dict[str, str] = {}
     for number, line in block["lines"]:
@@ -167,15 +188,17 @@ def _question(block: dict[str, Any], problems: list[str]) -> Question:
         if kind == Kind.SCALE:
             found = _RANGE.match(body)
             if found is None or not target:
-                problems.append(f"line {number}: a scale's line is a value or a range and "
-                                f"where it goes, e.g. \"- 1-2 -> Q5\"")
+                problems.append(Problem(gettext_noop("line %(line)d: a scale's line is a value or a range "
+                                                     "and where it goes, e.g. \"- 1-2 -> Q5\""),
+                                        line=number))
                 continue
             a = int(found["a"])
             b = int(found["b"]) if found["b"] else a
             for value in range(min(a, b), max(a, b) + 1):
                 branches[str(value)] = _target(target)
         elif kind == Kind.TEXT:
-            problems.append(f"line {number}: a free-text question has no choices")
+            problems.append(Problem(gettext_noop("line %(line)d: a free-text question has no choices"),
+                                    line=number))
         else:
             choices.append(body)
             if target:
@@ -204,41 +227,48 @@ def dump(questions: Sequence[Question]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def check(questions: Sequence[Question]) -> list[str]:
+def check(questions: Sequence[Question]) -> list[Problem]:
     """Every problem of a questionnaire, by question key."""
-    problems: list[str] = []
+    problems: list[Problem] = []
     if len(questions) > MAX_QUESTIONS:
-        problems.append(f"at most {MAX_QUESTIONS} questions")
+        problems.append(Problem(gettext_noop("at most %(n)d questions"), n=MAX_QUESTIONS))
     keys = [q.key for q in questions]
     position = {key: i for i, key in enumerate(keys)}
     for dup in sorted({k for k in keys if keys.count(k) > 1}):
-        problems.append(f"{dup}: the key is used twice")
+        problems.append(Problem(gettext_noop("%(key)s: the key is used twice"), key=dup))
     for i, q in enumerate(questions):
         if q.key.lower() == END:
-            problems.append(f"{q.key}: \"end\" is reserved")
+            problems.append(Problem(gettext_noop("%(key)s: \"end\" is reserved"), key=q.key))
         if not q.text:
-            problems.append(f"{q.key}: the question has no text")
+            problems.append(Problem(gettext_noop("%(key)s: the question has no text"), key=q.key))
         if len(q.text) > MAX_TEXT or any(len(c) > MAX_TEXT for c in q.choices):
-            problems.append(f"{q.key}: at most {MAX_TEXT} characters a line")
+            problems.append(Problem(gettext_noop("%(key)s: at most %(n)d characters a line"),
+                                    key=q.key, n=MAX_TEXT))
         if q.kind in (Kind.SINGLE, Kind.MULTIPLE):
             if not 2 <= len(q.choices) <= MAX_CHOICES:
-                problems.append(f"{q.key}: 2 to {MAX_CHOICES} choices")
+                problems.append(Problem(gettext_noop("%(key)s: 2 to %(n)d choices"),
+                                        key=q.key, n=MAX_CHOICES))
             if any(not c for c in q.choices):
-                problems.append(f"{q.key}: a choice has no text")
+                problems.append(Problem(gettext_noop("%(key)s: a choice has no text"), key=q.key))
         if q.kind == Kind.SCALE and not (0 <= q.low < q.high <= 9):
-            problems.append(f"{q.key}: a scale runs from 0 or more up to 9 at most")
+            problems.append(Problem(gettext_noop("%(key)s: a scale runs from 0 or more up to 9 at most"),
+                                    key=q.key))
         if q.kind == Kind.MULTIPLE and q.branches:
-            problems.append(f"{q.key}: a multiple-choice question cannot branch")
+            problems.append(Problem(gettext_noop("%(key)s: a multiple-choice question cannot branch"),
+                                    key=q.key))
         for value, target in q.branches.items():
             if value not in q.values:
-                problems.append(f"{q.key}: no answer {value} to branch from")
+                problems.append(Problem(gettext_noop("%(key)s: no answer %(value)s to branch from"),
+                                        key=q.key, value=value))
             if target == END:
                 continue
             if target not in position:
-                problems.append(f"{q.key}: goes to an unknown question {target}")
+                problems.append(Problem(gettext_noop("%(key)s: goes to an unknown question %(target)s"),
+                                        key=q.key, target=target))
             elif position[target] <= i:
-                problems.append(f"{q.key}: may only go forward (to a question below), "
-                                f"not to {target}")
+                problems.append(Problem(gettext_noop("%(key)s: may only go forward (to a question "
+                                                     "below), not to %(target)s"),
+                                        key=q.key, target=target))
     return problems
 
 

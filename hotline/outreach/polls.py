@@ -21,7 +21,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 from hotline.core.errors import Conflict, InvalidInput, NotFound
 from hotline.directory.models import User
@@ -62,8 +62,10 @@ def check_poll(title: str, intro: str, spec: str) -> list[poll_spec.Question]:
     try:
         return poll_spec.parse(spec)
     except poll_spec.SpecError as error:
-        # The problems name lines and question keys; they are shown as the parser wrote them.
-        raise InvalidInput("; ".join(error.problems[:10]), field="questions") from None
+        # Each problem names its line or question key; translated here, the parser is pure.
+        shown = [gettext(p.template) % p.params if isinstance(p, poll_spec.Problem) else p
+                 for p in error.problems[:10]]
+        raise InvalidInput("; ".join(shown), field="questions") from None
 
 
 def do_create_poll(actor: User, *, title: str, intro: str, spec: str, public: bool,
