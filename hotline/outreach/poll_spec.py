@@ -66,9 +66,9 @@ class Problem(str):
 
 
 class SpecError(ValueError):
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(self, problems: Sequence[str]) -> None:
         super().__init__("; ".join(problems))
-        self.problems = problems
+        self.problems = list(problems)
 
 
 class AnswerError(ValueError):
