@@ -426,7 +426,7 @@ def on_call_finished(call: OutboundCall) -> None:
     if len(parts) != 3 or parts[0] != "campaign" or not parts[2].isdigit():
         log.warning("outbound call %s: campaign ref %r names no recipient", call.pk, call.ref)
         return
-    recipient = (Recipient.objects.select_for_update().select_related("campaign__poll")
+    recipient = (Recipient.objects.select_for_update(of=("self",)).select_related("campaign__poll")
                  .filter(pk=int(parts[2]), call_id=call.pk).first())
     if recipient is None or recipient.status in FINAL:
         return
