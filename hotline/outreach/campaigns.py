@@ -311,7 +311,11 @@ def _pace_one(pk: int, state: str, when: dt.datetime) -> int:
     if window.over(when) or not open_recipients.exists():
         do_campaign_action(None, pk, campaign_rules.Action.FINISH, now=when)
         return 0
-    if not window.open(when, when.astimezone(calls.local_zone())):
+    local = when.astimezone(calls.local_zone())
+    # In quiet hours no call is made: releasing calls then would only pile them up for the
+    # morning's first minute, past the pace.
+    quiet = campaign.is_voice and calls.calling_rules().in_quiet_hours(local)
+    if quiet or not window.open(when, local):
         # Slots are not saved up overnight: the pace starts afresh when the window opens.
         if campaign.pace_anchor is not None:
             Campaign.objects.filter(pk=pk).update(pace_anchor=None, pace_slots=0)

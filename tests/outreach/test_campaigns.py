@@ -165,6 +165,19 @@ def test_nothing_is_released_outside_the_daily_window(city: City) -> None:
     assert campaigns.do_pace_campaigns(NOON + dt.timedelta(hours=2)) == 1
 
 
+def test_no_call_is_released_in_quiet_hours_whatever_the_window(city: City) -> None:
+    night = NOON.replace(hour=22)
+    campaign = campaigns.do_create_campaign(
+        city.admin, voice(daily_start=dt.time(0, 0), daily_end=dt.time(0, 0)), numbers(2),
+        now=night)
+    campaigns.do_campaign_action(city.admin, campaign.pk, "start", now=night)
+    assert campaigns.do_pace_campaigns(night) == 0
+    assert campaigns.do_pace_campaigns(night + dt.timedelta(hours=9)) == 0  # 07:00: still quiet
+    morning = night + dt.timedelta(hours=10)
+    assert campaigns.do_pace_campaigns(morning) == 1  # 08:00, at the pace: one, not a pile
+    assert campaigns.do_pace_campaigns(morning + dt.timedelta(seconds=1)) == 1
+
+
 def test_pause_withdraws_queued_calls_and_resume_releases_them_again(city: City) -> None:
     campaign = campaigns.do_create_campaign(city.admin, voice(concurrent=5), numbers(3),
                                             now=NOON)
