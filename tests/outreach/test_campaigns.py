@@ -301,3 +301,15 @@ def test_who_may_run_campaigns(city: City, sub_monitor: User) -> None:
         campaigns.do_create_campaign(city.admin, voice(message=""), numbers(1))
     with pytest.raises(InvalidInput):
         campaigns.do_create_campaign(city.admin, voice(), [])
+
+
+def test_the_benchmark_service_runs_a_campaign_for_a_list_of_numbers(city: City) -> None:
+    campaign = campaigns.do_create_number_campaign(
+        None, ["13900000001", "139-0000-0001", "13900000002"], name="bench",
+        message="测试通知", per_minute=120, concurrent=10)
+    assert campaign.recipients.count() == 2 and campaign.created_by.role == "system"
+    campaigns.do_campaign_action(None, campaign.pk, "start", now=NOON)
+    campaigns.do_pace_campaigns(NOON)
+    campaigns.do_pace_campaigns(NOON + dt.timedelta(seconds=0.5))
+    progress = campaigns.campaign_progress(campaign.pk).as_dict()
+    assert progress["released"] == 2 and progress["pending"] == 0
