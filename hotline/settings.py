@@ -481,6 +481,11 @@ HOTLINE_PARTNER_SUSPEND_AFTER = env_int_at_least("HOTLINE_PARTNER_SUSPEND_AFTER"
 # Days a citizen's partner rating link stays valid.
 HOTLINE_PARTNER_RATING_DAYS = env_int_at_least("HOTLINE_PARTNER_RATING_DAYS", 30, 1)
 
+# Campaigns and polls (issue 13 items 6-7): the address citizens open poll links at (sent by
+# SMS and email), and how many poll answers one client address may send an hour.
+HOTLINE_PUBLIC_URL = env_str("HOTLINE_PUBLIC_URL", "http://127.0.0.1:8000")
+HOTLINE_POLL_ANSWERS_PER_ADDRESS = env_int_at_least("HOTLINE_POLL_ANSWERS_PER_ADDRESS", 20, 1)
+
 HOTLINE_LOG_LEVEL = env_choice("HOTLINE_LOG_LEVEL", "INFO",
                                ["debug", "info", "warning", "error", "critical"]).upper()
 LOGGING = {

@@ -26,6 +26,8 @@ urlpatterns = [
     path("triage/", include("hotline.portal.triage_urls")),
     path("appointments/", include("hotline.portal.appointment_urls")),  # issue 13 item 8
     path("partners/", include("hotline.portal.partner_urls")),  # issue 13 item 9
+
+    path("outreach/", include("hotline.portal.outreach_urls")),
     path("desk/wallboard/", include("hotline.desk.wallboard_urls")),
     path("desk/", include("hotline.desk.urls")),
     path("", include("hotline.portal.urls")),

@@ -44,6 +44,9 @@ def load_if_empty(say: Callable[[str], None]) -> bool:
     say(f"quality inspection: {quality.load_demo_quality()} scorecard items")
     say(appointments.load_demo_appointments())
     say(callbacks.load_demo_callbacks())
+    from hotline.demo.campaigns import load_demo_campaigns
+
+    say(load_demo_campaigns())
     return True
 
 

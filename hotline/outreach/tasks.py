@@ -48,6 +48,12 @@ def callback_tasks_task() -> dict[str, int]:
             "released": do_release_stale()}
 
 
+def _pace_campaigns() -> object:
+    from hotline.outreach.campaigns import do_pace_campaigns
+
+    return do_pace_campaigns()
+
+
 PERIODIC = [
     PeriodicJob("outbound-recovery", 60, run=_recover),
     PeriodicJob("citizen-notices", "HOTLINE_SWEEP_SECONDS", task=notify_citizens_task),
@@ -55,4 +61,6 @@ PERIODIC = [
     # The day-before SMS of appointments: one indexed query when nothing is due.
     PeriodicJob("appointment-reminders", 300, run=_remind_bookings),
     PeriodicJob("callback-tasks", 60, task=callback_tasks_task),
+    # Every second: the pace is even at up to a few calls a second (campaign_rules).
+    PeriodicJob("campaign-pacer", 1, run=_pace_campaigns),
 ]

@@ -2,7 +2,7 @@ from django.urls import path
 
 from hotline.portal import citizen_chat_views as chat
 from hotline.portal import citizen_portal_views as views
-from hotline.portal import mailbox_views
+from hotline.portal import mailbox_views, poll_views
 
 app_name = "citizen"
 
@@ -23,4 +23,5 @@ urlpatterns = [
     path("mailbox/", mailbox_views.letters, name="mailbox"),
     path("mailbox/write/", mailbox_views.write, name="mailbox_write"),
     path("mailbox/<int:letter_id>/", mailbox_views.letter, name="mailbox_letter"),
+    path("polls/<str:token>/", poll_views.poll_answer, name="poll_answer"),
 ]

@@ -38,6 +38,7 @@ def test_the_registry_holds_every_domains_jobs_at_todays_intervals(settings: Set
         "citizen-notices": 60.0, "fax-recovery": 300.0, "outbound-recovery": 60.0,
         "qa-sampling": 3600.0, "weekly-brief": 3600.0, "survey-sweep": 300.0,
         "appointment-reminders": 300.0, "callback-tasks": 60.0,
+        "campaign-pacer": 1.0,
         "imap-poll": 0.0,  # no HOTLINE_IMAP_URL: off
         "assessment-scoring": 3600.0,
     }
