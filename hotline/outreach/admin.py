@@ -56,3 +56,6 @@ class CallAttemptAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: object, obj: object = None) -> bool:
         return False
+
+
+from hotline.outreach import admin_dialler  # noqa: E402,F401  (trunk registrations)

@@ -162,3 +162,6 @@ class CallAttempt(models.Model):
         ordering = ["-started_at"]
         verbose_name = _("call attempt")
         verbose_name_plural = _("call attempts")
+
+
+from hotline.outreach.models_dialler import TrunkStatus  # noqa: E402,F401

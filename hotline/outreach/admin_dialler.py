@@ -1,0 +1,20 @@
+"""The trunk registrations the gateways report (``TrunkStatus``), read-only in the admin."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from hotline.outreach.models_dialler import TrunkStatus
+
+
+@admin.register(TrunkStatus)
+class TrunkStatusAdmin(admin.ModelAdmin):
+    list_display = ("gateway", "trunk_name", "state", "sip_status", "reason", "registered_at",
+                    "expires_at", "active_calls", "max_concurrent", "updated_at")
+    list_filter = ("state",)
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False
