@@ -21,7 +21,7 @@ import contextlib
 import logging
 import os
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hotline.outreach.policy import Outcome
 from hotline.voice.gateway import PortsExhausted
@@ -91,7 +91,8 @@ async def preview_call(dialler: OutboundDialler, job: CallJob) -> Report:
         citizen = dialler.dial_citizen(job.number, citizen_rtp.port)
         gateway.log(citizen.call_id, "dial", f"citizen:{job.number}")
         agent_gone = loop.create_task(agent.ended.wait())
-        await asyncio.wait([citizen.answered, agent_gone], return_when=asyncio.FIRST_COMPLETED)
+        first: list[asyncio.Future[Any]] = [citizen.answered, agent_gone]
+        await asyncio.wait(first, return_when=asyncio.FIRST_COMPLETED)
         calling.cancel()
         if agent.ended.is_set() and not citizen.answered.done():
             dialler.hang_up(citizen)  # CANCEL

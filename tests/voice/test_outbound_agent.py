@@ -34,7 +34,7 @@ from tests.voice.test_baresip import read_mono
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from pytest_django.fixtures import SettingsWrapper
+    from pytest_django.fixtures import Settings
 
     from tests.conftest import City
 
@@ -45,7 +45,7 @@ CITIZEN = "13800138000"
 
 
 @pytest.fixture(autouse=True)
-def _no_quiet_hours(settings: SettingsWrapper) -> None:
+def _no_quiet_hours(settings: Settings) -> None:
     settings.HOTLINE_OUTREACH_QUIET_START = dt.time(0, 0)
     settings.HOTLINE_OUTREACH_QUIET_END = dt.time(0, 0)
 
@@ -117,9 +117,9 @@ def test_a_busy_citizen_is_told_to_the_agent_and_the_agent_is_hung_up(city: City
             done = await s.settle(finished(call.pk), 20)
             await phone.wait_for_end(timeout=10)
             code, log = await s.trunk.result()
-            return s, phone, done, code, log
+            return phone, done, code, log
 
-    s, phone, done, code, log = asyncio.run(scene())
+    phone, done, code, log = asyncio.run(scene())
     assert code == 0, log
     attempt = CallAttempt.objects.get(call=done)
     assert (attempt.outcome, attempt.sip_status) == ("busy", 486)
