@@ -66,7 +66,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-POLL_S = 0.25  # look for due calls this often (rows are released at a campaign's pace)
+POLL_S = 0.25  # look for due calls this often while calls come (a campaign's pace) ...
+IDLE_POLL_S = 1.0  # ... and this often when none came for IDLE_AFTER_S
+IDLE_AFTER_S = 10.0
 TRUNK_REFRESH_S = 60.0
 RING_TIMEOUT_S = 45.0  # the citizen's phone rings this long, then we CANCEL: no answer
 AGENT_RING_TIMEOUT_S = 30.0
@@ -168,6 +170,7 @@ class OutboundDialler:
         self.finished: list[Any] = []  # the last IVR calls (their RTP endpoints, for benches)
         self.started_at: list[tuple[int, float]] = []  # (call id, loop time of the INVITE)
         self._kick = asyncio.Event()
+        self._last_claim = -IDLE_AFTER_S
         self._status_lock = asyncio.Lock()
         self.stopped = False
 
@@ -203,10 +206,13 @@ class OutboundDialler:
             if loop.time() >= next_reload:
                 next_reload = loop.time() + self.trunk_refresh_s
                 await self.reload_trunk()
-            await self._claim_due()
+            if await self._claim_due():
+                self._last_claim = loop.time()
             self._kick.clear()
+            idle = loop.time() - self._last_claim > IDLE_AFTER_S
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._kick.wait(), self.poll_s)
+                await asyncio.wait_for(self._kick.wait(),
+                                       max(self.poll_s, IDLE_POLL_S) if idle else self.poll_s)
 
     async def db(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         from hotline.voice.gateway import closing_connections
@@ -216,20 +222,24 @@ class OutboundDialler:
     def kick(self) -> None:
         self._kick.set()
 
-    async def _claim_due(self) -> None:
+    async def _claim_due(self) -> bool:
+        """Claim due calls while the trunk has room; True when one was claimed."""
         from hotline.outreach.calls import claim_call
 
+        claimed = False
         while self.can_dial and self.trunk is not None \
                 and len(self.active) < self.trunk.max_concurrent:
             try:
                 job = await self.db(claim_call, self.gateway_id)
             except Exception:
                 logger.exception("outbound: could not claim a call")
-                return
+                return claimed
             if job is None:
-                return
+                return claimed
+            claimed = True
             self.active[job.id] = self.gateway.spawn(self._attempt(job))
             self.peak = max(self.peak, len(self.active))
+        return claimed
 
     async def stop(self) -> None:
         self.stopped = True
