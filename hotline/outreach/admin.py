@@ -137,3 +137,4 @@ class PartnerReviewAdmin(admin.ModelAdmin):
         return False
 
 from hotline.outreach import admin_callbacks  # noqa: E402,F401  (call-back rules and tasks)
+from hotline.outreach import admin_dialler  # noqa: E402,F401  (trunk registrations)

@@ -166,6 +166,7 @@ class CallAttempt(models.Model):
 from hotline.outreach import models_callbacks  # noqa: E402,F401  (call-back tasks and their rules)
 from hotline.outreach.models_appointments import *  # noqa: E402,F403  (item 8: appointments)
 from hotline.outreach.models_campaigns import Campaign, Recipient  # noqa: E402,F401
+from hotline.outreach.models_dialler import TrunkStatus  # noqa: E402,F401
 from hotline.outreach.models_partners import *  # noqa: E402,F403  (item 9: partners)
 from hotline.outreach.models_polls import Poll, PollResponse  # noqa: E402,F401
 from hotline.outreach.models_surveys import *  # noqa: E402,F403  surveys, notices, preferences

@@ -120,6 +120,8 @@ class GatewayConfig:
     extension_lock_seconds: float = USER_LOCK_SECONDS
     fax_numbers: frozenset[str] = frozenset()  # called numbers answered by T.30
     send_faxes: bool = True  # with a trunk: send queued faxes (contactcentre.faxes)
+    outbound: bool = True  # claim and dial outbound calls (hotline.voice.outbound)
+    outbound_ring_s: float = 45.0  # a citizen's phone rings this long, then CANCEL
 
 
 class RtpPortPool:
@@ -387,6 +389,7 @@ class VoiceGateway:
         self.agents: Any = None  # hotline.voice.agentcalls.AgentCalls, set by the server
         self.fax: Any = None  # hotline.voice.fax.calls.FaxCalls, set by the server
         self.fax_out: Any = None  # hotline.voice.fax.sender.FaxSender, set by the server
+        self.outbound: Any = None  # hotline.voice.outbound.OutboundDialler, set by the server
 
     # --- lifecycle -------------------------------------------------------------------
 
@@ -405,6 +408,8 @@ class VoiceGateway:
             await self.agents.start()
         if self.fax_out is not None:
             self._loops.append(self.spawn(self.fax_out.run()))
+        if self.outbound is not None:
+            self._loops.append(self.spawn(self.outbound.run()))
         if self.load_lines is not None:
             await self.refresh_lines()
             self._loops.append(self.spawn(self._keep_lines_fresh()))
@@ -441,6 +446,8 @@ class VoiceGateway:
         for loop_task in self._loops:
             loop_task.cancel()
         self._loops.clear()
+        if self.outbound is not None:
+            await self.outbound.stop()
         if self.agents is not None:
             await self.agents.stop()
         for call_id in list(self.calls):
@@ -474,6 +481,8 @@ class VoiceGateway:
             return  # a call to a fax number (hotline.voice.fax.calls)
         if self.fax_out is not None and self.fax_out.on_sip_event(endpoint, event):
             return  # a fax this gateway sends (hotline.voice.fax.sender)
+        if self.outbound is not None and self.outbound.on_sip_event(endpoint, event):
+            return  # an outbound call or the trunk's registration (hotline.voice.outbound)
         if self.agents is not None:
             if isinstance(event, (PhoneRegistered, PhoneUnregistered, RegistrationRejected)):
                 self.agents.on_registrar_event(event)

@@ -93,6 +93,11 @@ def build_gateway(config: GatewayConfig, *, flow: Flow | None = None, tts: Tts |
             gateway.fax_out = FaxSender(gateway, config.trunk)
         else:
             logger.warning("libspandsp2 is missing: this gateway sends no faxes")
+    if config.outbound:
+        from hotline.voice.outbound import OutboundDialler
+
+        gateway.outbound = OutboundDialler(gateway, fallback=config.trunk,
+                                           ring_timeout_s=config.outbound_ring_s)
     if config.acd:
         from hotline.voice.agentcalls import AgentCalls
 

@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('orders', '0009_contact_called_number'),
-        ('outreach', '0001_initial'),
+        ('outreach', '0002_dialler_trunkstatus'),
     ]
 
     operations = [
