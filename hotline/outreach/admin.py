@@ -136,5 +136,7 @@ class PartnerReviewAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: object, obj: object = None) -> bool:
         return False
 
-from hotline.outreach import admin_callbacks  # noqa: E402,F401  (call-back rules and tasks)
-from hotline.outreach import admin_dialler  # noqa: E402,F401  (trunk registrations)
+from hotline.outreach import (
+    admin_callbacks,  # noqa: F401  (call-back rules and tasks)
+    admin_dialler,  # noqa: F401  (trunk registrations)
+)
