@@ -33,6 +33,7 @@ api.add_router("/knowledge", knowledge_router)
 api.add_router("/insight", insight_router)
 api.add_router("/triage", triage_router)
 api.add_router("/desk", "hotline.api.wallboard.router")  # the supervisor's wallboard
+api.add_router("", "hotline.api.reports.router")  # the standard reports (issue 14)
 api.add_router("", "hotline.api.audit.router")  # the access log, for the audit administrator
 # Mount new routers above this line: the fallback answers every path not matched before it.
 api.add_router("", fallback_router)  # last: JSON 404 for unknown paths

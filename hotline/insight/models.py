@@ -35,3 +35,87 @@ class HotIssueSnapshot(models.Model):
     key = models.CharField(max_length=255, unique=True)
     computed_at = models.DateTimeField(db_index=True)
     report = models.BinaryField()
+
+
+class OrderFact(models.Model):
+    """What one order contributes to the statistics, as last counted: its dimensions and one
+    0/1 (or a count) per measure (``hotline.insight.order_measures``). The rollup keeps the sum
+    of these rows per day and dimensions; keeping each order's last contribution lets an
+    incremental run take the old one out and put the new one in, so re-counting an order any
+    number of times changes nothing (idempotent). Ids of units, districts and categories are
+    plain integers with 0 for "none", so they can be part of a unique key."""
+
+    order = models.OneToOneField(Order, on_delete=models.CASCADE, primary_key=True,
+                                 related_name="fact")
+    day = models.DateField(db_index=True)  # the day the order was accepted, centre's time zone
+    unit_id = models.IntegerField(default=0)  # the lead unit (主办)
+    district_id = models.IntegerField(default=0)
+    category_id = models.IntegerField(default=0)
+    type = models.CharField(max_length=16)
+    channel = models.CharField(max_length=16)
+    received = models.IntegerField(default=0)
+    direct = models.IntegerField(default=0)
+    dispatched = models.IntegerField(default=0)
+    signed = models.IntegerField(default=0)
+    signed_on_time = models.IntegerField(default=0)
+    finished = models.IntegerField(default=0)
+    finished_on_time = models.IntegerField(default=0)
+    closed = models.IntegerField(default=0)
+    called_back = models.IntegerField(default=0)
+    returned = models.IntegerField(default=0)
+    reopened = models.IntegerField(default=0)
+    extensions = models.IntegerField(default=0)
+    overdue = models.IntegerField(default=0)
+    rated = models.IntegerField(default=0)
+    satisfied = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("order statistics fact")
+        verbose_name_plural = _("order statistics facts")
+        indexes = [models.Index(fields=["day", "unit_id"], name="orderfact_day_unit")]
+
+
+class OrderDailyRollup(models.Model):
+    """The order measures summed per day and (unit, district, category, type, channel): every
+    order report reads these rows, a few thousand a day for a big city instead of tens of
+    thousands of orders and their history."""
+
+    day = models.DateField()
+    unit_id = models.IntegerField(default=0)
+    district_id = models.IntegerField(default=0)
+    category_id = models.IntegerField(default=0)
+    type = models.CharField(max_length=16)
+    channel = models.CharField(max_length=16)
+    received = models.IntegerField(default=0)
+    direct = models.IntegerField(default=0)
+    dispatched = models.IntegerField(default=0)
+    signed = models.IntegerField(default=0)
+    signed_on_time = models.IntegerField(default=0)
+    finished = models.IntegerField(default=0)
+    finished_on_time = models.IntegerField(default=0)
+    closed = models.IntegerField(default=0)
+    called_back = models.IntegerField(default=0)
+    returned = models.IntegerField(default=0)
+    reopened = models.IntegerField(default=0)
+    extensions = models.IntegerField(default=0)
+    overdue = models.IntegerField(default=0)
+    rated = models.IntegerField(default=0)
+    satisfied = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("daily order rollup")
+        verbose_name_plural = _("daily order rollups")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "unit_id", "district_id", "category_id", "type", "channel"],
+                name="order_rollup_unique_key"),
+        ]
+
+
+class RollupWatermark(models.Model):
+    """How far a rollup has read its source (the highest event id it will not read again).
+    Its row is locked for the whole of a run, so two runs never interleave."""
+
+    name = models.CharField(max_length=32, primary_key=True)
+    last_id = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(null=True, blank=True)

@@ -1,7 +1,10 @@
-"""Background work of hot issues, run by the django-tasks worker (``manage.py db_worker``).
+"""Background work of hot issues and reports, run by the django-tasks worker
+(``manage.py db_worker``).
 
 The worker's scheduler enqueues (``PERIODIC``) ``refresh_city_reports_task`` every half
 ``HOTLINE_HOT_ISSUES_REFRESH_SECONDS``; it is idempotent (it overwrites the same snapshots).
+``refresh_order_rollups_task`` every ``HOTLINE_ROLLUP_SECONDS`` brings the order rollups up to
+date with the order history; idempotent and serialised by its watermark's row lock.
 """
 
 from __future__ import annotations
@@ -19,10 +22,21 @@ def refresh_city_reports_task() -> list[str]:
     return refresh_city_reports()
 
 
+@task()
+def refresh_order_rollups_task() -> dict[str, int]:
+    from hotline.insight.rollups import refresh_order_rollups
+
+    stats = refresh_order_rollups()
+    return {"events": stats.events, "orders": stats.orders, "watermark": stats.watermark}
+
+
 def _refresh_period() -> float:
     """Half the refresh period, so that a snapshot younger than the period is always there
     (0 switches the refresh off)."""
     return settings.HOTLINE_HOT_ISSUES_REFRESH_SECONDS / 2
 
 
-PERIODIC = [PeriodicJob("hot-issues-refresh", _refresh_period, task=refresh_city_reports_task)]
+PERIODIC = [
+    PeriodicJob("hot-issues-refresh", _refresh_period, task=refresh_city_reports_task),
+    PeriodicJob("order-rollups", "HOTLINE_ROLLUP_SECONDS", task=refresh_order_rollups_task),
+]

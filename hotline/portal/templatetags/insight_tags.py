@@ -11,3 +11,13 @@ register = template.Library()
 def may_view_hot_issues(user: object) -> bool:
     """For the navigation: offer the hot-issue page to those who may open it."""
     return services.may_view_hot_issues(user)
+
+
+@register.filter
+def may_view_reports(user: object) -> bool:
+    """For the navigation: offer the report list to those who may run at least one report."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    from hotline.insight.reports import reports_for
+
+    return bool(reports_for(user))
