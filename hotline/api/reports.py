@@ -13,9 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Field, Router, Schema
-
 from django.utils.translation import gettext_noop
+from ninja import Field, Router, Schema
 
 from hotline.api.auth import actor
 from hotline.api.rules import ANY_ACCOUNT, allow
@@ -108,7 +107,7 @@ def list_reports(request: HttpRequest) -> list[dict[str, Any]]:
 def run_report(request: HttpRequest, name: str) -> Any:
     user = actor(request)
     report = reports.get_report(user, name)
-    params = {k: v for k, v in request.GET.items()}
+    params = {k: str(v) for k, v in request.GET.items()}
     if params.get("format", "json") not in ("json", "xlsx"):
         raise InvalidInput(gettext_noop("format is json or xlsx."), field="format")
     query = reports.query_from_params(report, params)

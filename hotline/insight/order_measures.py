@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import zoneinfo
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db.models import (
@@ -27,8 +28,8 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce, TruncDate
-from django.utils.translation import gettext_lazy as _
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from hotline.orders.lifecycle import Action, State
 from hotline.orders.models import Order, OrderEvent, Satisfaction
@@ -145,7 +146,7 @@ def centre_zone() -> zoneinfo.ZoneInfo:
     return zoneinfo.ZoneInfo(settings.TIME_ZONE)
 
 
-def dimension_expressions() -> dict[str, Expression]:
+def dimension_expressions() -> dict[str, Any]:
     zero = Value(0, output_field=IntegerField())
     return {
         "day": TruncDate("created_at", tzinfo=centre_zone()),
@@ -160,10 +161,10 @@ def dimension_expressions() -> dict[str, Expression]:
 FACT_COLUMNS: tuple[str, ...] = ("order_id", "day", *DIMENSIONS, *MEASURE_KEYS)
 
 
-def fact_rows(orders: QuerySet[Order]) -> QuerySet[Order]:
+def fact_rows(orders: QuerySet[Order]) -> QuerySet[Order, dict[str, Any]]:
     """``orders`` as rows of facts: ``values()`` keyed ``f_<column>`` in FACT_COLUMNS order (the
     prefix keeps the annotations apart from the order's own fields of the same name)."""
-    exprs: dict[str, Expression] = {"f_order_id": F("pk")}
+    exprs: dict[str, Any] = {"f_order_id": F("pk")}
     exprs.update({f"f_{k}": v for k, v in dimension_expressions().items()})
     exprs.update({f"f_{k}": v for k, v in measure_expressions().items()})
     return orders.order_by().annotate(**exprs).values(*exprs)

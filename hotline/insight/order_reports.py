@@ -10,7 +10,6 @@ units lead (主办). Co-handlers (协办) are not counted for a unit: every orde
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any

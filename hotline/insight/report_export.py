@@ -10,7 +10,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from hotline.core import spreadsheets
-from hotline.insight.reports import Comparison, ColumnKind, ReportDefinition, change
+from hotline.insight.reports import ColumnKind, Comparison, ReportDefinition, change
 
 PERCENT = "0.0%"
 

@@ -134,7 +134,7 @@ def report_list(request: HttpRequest) -> HttpResponse:
 
 
 def _query_params(request: HttpRequest) -> dict[str, str]:
-    return {k: v for k, v in request.GET.items()}
+    return {k: str(v) for k, v in request.GET.items()}
 
 
 @role_required(_everyone, roles=STAFF_ROLES)
