@@ -76,10 +76,13 @@ class OrderFact(models.Model):
 
 
 class OrderDailyRollup(models.Model):
-    """The order measures summed per day and (unit, district, category, type, channel): every
-    order report reads these rows, a few thousand a day for a big city instead of tens of
-    thousands of orders and their history."""
+    """The order measures summed per day and grain: every order report reads these rows
+    instead of the orders and their history. A grain (``order_measures.GRAINS``) keeps some of
+    the dimensions (unit, district, category, type, channel) and sets the others to 0 or "":
+    the full grain has about one row per order and day, the grain of units and districts a few
+    hundred a day, so a year's report by unit sums ~100,000 rows, not ten million."""
 
+    grain = models.CharField(max_length=16)
     day = models.DateField()
     unit_id = models.IntegerField(default=0)
     district_id = models.IntegerField(default=0)
@@ -107,9 +110,12 @@ class OrderDailyRollup(models.Model):
         verbose_name_plural = _("daily order rollups")
         constraints = [
             models.UniqueConstraint(
-                fields=["day", "unit_id", "district_id", "category_id", "type", "channel"],
+                fields=["grain", "day", "unit_id", "district_id", "category_id", "type",
+                        "channel"],
                 name="order_rollup_unique_key"),
         ]
+        # A department's or sub-centre's figures: its units' rows of the range.
+        indexes = [models.Index(fields=["grain", "unit_id", "day"], name="order_rollup_unit_day")]
 
 
 class RollupWatermark(models.Model):

@@ -95,6 +95,26 @@ RATE_BY_KEY = {r.key: r for r in RATES}
 
 # The dimensions of a fact and of a rollup row (the unique key of a rollup row with ``day``).
 DIMENSIONS: tuple[str, ...] = ("unit_id", "district_id", "category_id", "type", "channel")
+# The rollup's grains: the dimensions each keeps (the others are 0 or ""). A query reads the
+# first grain holding every dimension it groups or filters by (and the scope's: unit and
+# district), so most reports sum a few hundred rows a day; "full" holds every combination.
+GRAINS: dict[str, tuple[str, ...]] = {
+    "day": (),
+    "unit": ("unit_id", "district_id"),
+    "category": ("category_id", "district_id"),
+    "kind": ("type", "channel", "district_id"),
+    "full": DIMENSIONS,
+}
+BLANK: dict[str, Any] = {"unit_id": 0, "district_id": 0, "category_id": 0, "type": "",
+                         "channel": ""}
+
+
+def grain_for(dimensions: set[str]) -> str:
+    """The smallest grain that holds every one of ``dimensions``."""
+    for name, kept in GRAINS.items():
+        if dimensions <= set(kept):
+            return name
+    return "full"
 
 
 def rate(numerator: int, denominator: int) -> float | None:

@@ -27,6 +27,7 @@ from hotline.insight.order_measures import (
     MEASURE_BY_KEY,
     MEASURE_KEYS,
     RATE_BY_KEY,
+    grain_for,
     rate,
 )
 from hotline.insight.reports import (
@@ -105,9 +106,20 @@ def _category_tree(root: int) -> list[int]:
     return ids
 
 
+FILTER_COLUMN = {"type": "type", "channel": "channel", "district": "district_id",
+                 "category": "category_id", "unit": "unit_id"}
+
+
 def scoped_rows(viewer: Any, query: ReportQuery) -> QuerySet[OrderDailyRollup]:
-    qs = OrderDailyRollup.objects.filter(day__gte=query.date_from, day__lte=query.date_to)
+    """The rollup rows of the query's grain, range, scope and filters."""
     scope = rollup_scope(viewer)
+    needed = {FILTER_COLUMN[f] for f in query.filters if f in FILTER_COLUMN}
+    if query.group_by in GROUP_COLUMN:
+        needed.add(GROUP_COLUMN[query.group_by])
+    if scope is not None:
+        needed |= {"unit_id", "district_id"}
+    qs = OrderDailyRollup.objects.filter(grain=grain_for(needed), day__gte=query.date_from,
+                                         day__lte=query.date_to)
     if scope is not None:
         qs = qs.filter(scope)
     return qs.filter(filter_condition(query.filters))

@@ -28,7 +28,14 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from hotline.insight.models import OrderDailyRollup, OrderFact, RollupWatermark
-from hotline.insight.order_measures import DIMENSIONS, FACT_COLUMNS, MEASURE_KEYS, fact_rows
+from hotline.insight.order_measures import (
+    BLANK,
+    DIMENSIONS,
+    FACT_COLUMNS,
+    GRAINS,
+    MEASURE_KEYS,
+    fact_rows,
+)
 from hotline.orders.models import Order, OrderEvent
 
 ORDERS_WATERMARK = "orders"
@@ -36,7 +43,7 @@ SETTLE = dt.timedelta(seconds=120)
 BATCH_EVENTS = 20_000
 CHUNK = 500  # ids per IN (...) list: well under SQLite's variable limit
 
-Key = tuple[Any, ...]  # (day, *DIMENSIONS)
+Key = tuple[Any, ...]  # (grain, day, *DIMENSIONS)
 
 
 @dataclass(frozen=True)
@@ -50,8 +57,10 @@ def _fact_from_row(row: dict[str, Any]) -> dict[str, Any]:
     return {col: row[f"f_{col}"] for col in FACT_COLUMNS}
 
 
-def _key(fact: dict[str, Any]) -> Key:
-    return (fact["day"], *(fact[d] for d in DIMENSIONS))
+def _keys(fact: dict[str, Any]) -> list[Key]:
+    """The rollup rows ``fact`` counts in: one per grain, (grain, day, *DIMENSIONS)."""
+    return [(grain, fact["day"], *(fact[d] if d in kept else BLANK[d] for d in DIMENSIONS))
+            for grain, kept in GRAINS.items()]
 
 
 def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
@@ -79,13 +88,15 @@ def recount_orders(order_ids: Iterable[int]) -> int:
             if before == after:
                 continue
             if before is not None:
-                d = deltas[_key(before)]
-                for i, m in enumerate(MEASURE_KEYS):
-                    d[i] -= before[m]
+                for key in _keys(before):
+                    d = deltas[key]
+                    for i, m in enumerate(MEASURE_KEYS):
+                        d[i] -= before[m]
             if after is not None:
-                d = deltas[_key(after)]
-                for i, m in enumerate(MEASURE_KEYS):
-                    d[i] += after[m]
+                for key in _keys(after):
+                    d = deltas[key]
+                    for i, m in enumerate(MEASURE_KEYS):
+                        d[i] += after[m]
         changed = [oid for oid in chunk if old.get(oid) != new.get(oid)]
         OrderFact.objects.filter(order_id__in=changed).delete()
         OrderFact.objects.bulk_create([OrderFact(**new[oid]) for oid in changed if oid in new])
@@ -100,17 +111,17 @@ def _apply(deltas: dict[Key, list[int]]) -> None:
     if not changes:
         return
     table = connection.ops.quote_name(OrderDailyRollup._meta.db_table)
-    key_cols = ("day", *DIMENSIONS)
+    key_cols = ("grain", "day", *DIMENSIONS)
     cols = (*key_cols, *MEASURE_KEYS)
     updates = ", ".join(f"{m} = {table}.{m} + excluded.{m}" for m in MEASURE_KEYS)
     # Table and column names come from the model and MEASURE_KEYS; values are parameters.
     sql = (f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))}) "  # noqa: S608
            f"ON CONFLICT ({', '.join(key_cols)}) DO UPDATE SET {updates}")
     adapt = connection.ops.adapt_datefield_value
-    params = [(adapt(k[0]), *k[1:], *v) for k, v in sorted(changes.items(), key=str)]
+    params = [(k[0], adapt(k[1]), *k[2:], *v) for k, v in sorted(changes.items(), key=str)]
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
-    days = sorted({k[0] for k in changes})
+    days = sorted({k[1] for k in changes})
     OrderDailyRollup.objects.filter(day__in=days, received__lte=0).delete()
 
 
@@ -161,10 +172,15 @@ def rebuild_order_rollups(*, now: dt.datetime | None = None) -> RefreshStats:
             cursor.execute(f"INSERT INTO {fact_table} ({', '.join(FACT_COLUMNS)}) {select_sql}",
                            params)
             orders = cursor.rowcount
-            dims = ", ".join(("day", *DIMENSIONS))
             sums = ", ".join(f"SUM({m})" for m in MEASURE_KEYS)
-            cursor.execute(f"INSERT INTO {rollup_table} ({dims}, {', '.join(MEASURE_KEYS)}) "  # noqa: S608
-                           f"SELECT {dims}, {sums} FROM {fact_table} GROUP BY {dims}")
+            columns = ", ".join(("grain", "day", *DIMENSIONS, *MEASURE_KEYS))
+            for grain, kept in GRAINS.items():
+                values = ", ".join(d if d in kept else "%s" for d in DIMENSIONS)
+                blanks = [BLANK[d] for d in DIMENSIONS if d not in kept]
+                group = ", ".join(("day", *kept))
+                cursor.execute(f"INSERT INTO {rollup_table} ({columns}) "  # noqa: S608
+                               f"SELECT %s, day, {values}, {sums} FROM {fact_table} "
+                               f"GROUP BY {group}", [grain, *blanks])
         mark.last_id = settled
         mark.updated_at = timezone.now()
         mark.save(update_fields=["last_id", "updated_at"])

@@ -18,7 +18,7 @@ from hotline.directory.models import Unit, UnitKind
 from hotline.insight import reports
 from hotline.insight.chart import bar_chart
 from hotline.insight.models import OrderDailyRollup, OrderFact, RollupWatermark
-from hotline.insight.order_measures import MEASURE_KEYS, measure_expressions
+from hotline.insight.order_measures import GRAINS, MEASURE_KEYS, grain_for, measure_expressions
 from hotline.insight.reports import ReportQuery
 from hotline.insight.rollups import rebuild_order_rollups, refresh_order_rollups
 from hotline.orders.access_log import AccessKind
@@ -82,9 +82,15 @@ def _week(s: Story, **filters: str) -> ReportQuery:
     return ReportQuery(today - 6 * DAY, today, filters, "unit")
 
 
-def _rollup_sums() -> dict[str, int]:
-    totals = OrderDailyRollup.objects.aggregate(**{m: Sum(m) for m in MEASURE_KEYS})
+def _rollup_sums(grain: str = "full") -> dict[str, int]:
+    totals = OrderDailyRollup.objects.filter(grain=grain) \
+        .aggregate(**{m: Sum(m) for m in MEASURE_KEYS})
     return {m: int(totals[m] or 0) for m in MEASURE_KEYS}
+
+
+def _every_grain_agrees() -> None:
+    full = _rollup_sums("full")
+    assert {g: _rollup_sums(g) for g in GRAINS} == dict.fromkeys(GRAINS, full)
 
 
 def _recount() -> dict[str, int]:
@@ -109,29 +115,36 @@ def test_the_story_counts_what_the_definitions_say(city: Any, story: Story) -> N
     assert facts[story.before.pk].received == 1 and facts[story.before.pk].dispatched == 0
     assert _rollup_sums() == _recount()
     assert _rollup_sums()["received"] == Order.objects.count() == 7
+    _every_grain_agrees()
+    assert OrderDailyRollup.objects.filter(grain="day").count() == 6  # six days have orders
 
 
 def test_incremental_runs_equal_a_rebuild_and_repeat_without_changing_anything(
         city: Any, story: Story) -> None:
     refresh_order_rollups()
     first = sorted(OrderDailyRollup.objects.values_list(
-        "day", "unit_id", "district_id", "category_id", "type", "channel", *MEASURE_KEYS))
+        "grain", "day", "unit_id", "district_id", "category_id", "type", "channel",
+        *MEASURE_KEYS))
     refresh_order_rollups()  # the unsettled events are read again: nothing moves
     RollupWatermark.objects.filter(name="orders").update(last_id=0)
     refresh_order_rollups()  # everything read again
     again = sorted(OrderDailyRollup.objects.values_list(
-        "day", "unit_id", "district_id", "category_id", "type", "channel", *MEASURE_KEYS))
+        "grain", "day", "unit_id", "district_id", "category_id", "type", "channel",
+        *MEASURE_KEYS))
     assert again == first
     # A change after the first run moves the rollup by its difference only.
     do_action(city.monitor, story.returned.number, "approve_return", {"unit": "housing"})
     refresh_order_rollups()
     assert _rollup_sums() == _recount()
+    _every_grain_agrees()
     incremental = sorted(OrderDailyRollup.objects.values_list(
-        "day", "unit_id", "district_id", "category_id", "type", "channel", *MEASURE_KEYS))
+        "grain", "day", "unit_id", "district_id", "category_id", "type", "channel",
+        *MEASURE_KEYS))
     stats = rebuild_order_rollups()
     assert stats.orders == 7
     rebuilt = sorted(OrderDailyRollup.objects.values_list(
-        "day", "unit_id", "district_id", "category_id", "type", "channel", *MEASURE_KEYS))
+        "grain", "day", "unit_id", "district_id", "category_id", "type", "channel",
+        *MEASURE_KEYS))
     assert rebuilt == incremental
     assert OrderFact.objects.get(order=story.returned).unit_id == city.housing.pk
 
@@ -318,3 +331,12 @@ def test_rollup_scope_of_a_street_covers_its_own_unit(city: Any, story: Story) -
     report = reports.get_report(city.leader, "order-volume")
     result = reports.run_report(city.sub_agent, report, _week(story, unit="gulou-dongjie"))
     assert result.totals["received"] == 0
+
+
+def test_a_query_reads_the_smallest_grain_holding_its_dimensions() -> None:
+    assert grain_for(set()) == "day"
+    assert grain_for({"unit_id"}) == "unit"
+    assert grain_for({"unit_id", "district_id"}) == "unit"
+    assert grain_for({"category_id", "district_id"}) == "category"
+    assert grain_for({"type"}) == "kind"
+    assert grain_for({"unit_id", "category_id"}) == "full"
