@@ -16,6 +16,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from hotline.core.errors import NotFound, ServiceError
 from hotline.insight import reports
@@ -28,8 +29,9 @@ from hotline.web.access import STAFF_ROLES, role_required
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DRILL_PAGE_SIZE = 50
-FILTER_LABELS = {"type": _("Type"), "channel": _("Channel"), "district": _("District code"),
-                 "category": _("Category code"), "unit": _("Unit code")}
+FILTER_LABELS = {"type": gettext_lazy("Type"), "channel": gettext_lazy("Channel"),
+                 "district": gettext_lazy("District code"),
+                 "category": gettext_lazy("Category code"), "unit": gettext_lazy("Unit code")}
 
 
 def _everyone(user: Any) -> bool:
