@@ -4,9 +4,11 @@ thousands of orders reads a few hundred bytes per order instead of segmenting it
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from hotline.core.roles import Role as StaffRole
 from hotline.orders.models import Order
 
 # Bump when the features change (tokeniser, hashing, text length): stale rows are recomputed.
@@ -125,3 +127,39 @@ class RollupWatermark(models.Model):
     name = models.CharField(max_length=32, primary_key=True)
     last_id = models.BigIntegerField(default=0)
     updated_at = models.DateTimeField(null=True, blank=True)
+
+
+class ReportSchedule(models.TextChoices):
+    NONE = "", _("Not mailed")
+    DAILY = "daily", _("Every day")
+    WEEKLY = "weekly", _("Every Monday")
+    MONTHLY = "monthly", _("On the first of every month")
+
+
+class CustomReport(models.Model):
+    """A report someone put together from the order measures: one grouping, the measures and
+    rates to show, filters and how many days back it looks. Shared with a role, everyone of
+    that role may run it (each in their own scope); scheduled, it is mailed as a workbook to
+    its owner and to the role's users, each computed in the recipient's scope."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                              related_name="custom_reports", verbose_name=_("owner"))
+    name = models.CharField(_("name"), max_length=80)
+    group_by = models.CharField(_("group by"), max_length=16)
+    columns = models.JSONField(_("measures"), default=list)
+    filters = models.JSONField(_("filters"), default=dict, blank=True)
+    days = models.PositiveIntegerField(_("days back"), default=30)
+    shared_role = models.CharField(_("shared with role"), max_length=16, blank=True,
+                                   choices=StaffRole.choices)
+    schedule = models.CharField(_("mailed"), max_length=8, blank=True,
+                                choices=ReportSchedule.choices, default=ReportSchedule.NONE)
+    last_sent_at = models.DateTimeField(_("last mailed"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        verbose_name = _("custom report")
+        verbose_name_plural = _("custom reports")
+
+    def __str__(self) -> str:
+        return self.name

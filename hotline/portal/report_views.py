@@ -8,6 +8,7 @@ filters, drill URLs), so the call reports of the contact centre show here as the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.core.paginator import Paginator
@@ -21,6 +22,7 @@ from django.utils.translation import gettext_lazy
 from hotline.core.errors import NotFound, ServiceError
 from hotline.insight import reports
 from hotline.insight.chart import bar_chart, line_chart
+from hotline.insight.custom_reports import may_build
 from hotline.insight.order_drill import drill_orders
 from hotline.insight.report_export import report_workbook
 from hotline.insight.reports import ChartKind, Column, ColumnKind, Comparison
@@ -132,7 +134,8 @@ def report_list(request: HttpRequest) -> HttpResponse:
     sections: dict[str, list[reports.ReportDefinition]] = {}
     for report in reports.reports_for(request.user):
         sections.setdefault(report.section, []).append(report)
-    return render(request, "insight/report_list.html", {"sections": sorted(sections.items())})
+    return render(request, "insight/report_list.html", {
+        "sections": sorted(sections.items()), "may_build": may_build(request.user)})
 
 
 def _query_params(request: HttpRequest) -> dict[str, str]:
@@ -147,15 +150,22 @@ def report_page(request: HttpRequest, name: str) -> HttpResponse:
         raise Http404(name) from None
     except ServiceError as exc:
         return render(request, "insight/report.html", {"error": _(exc.message)}, status=exc.status)
+    return show_report(request, report, lambda params: reports.query_from_params(
+        report, params, default_to=timezone.localdate()))
+
+
+def show_report(request: HttpRequest, report: reports.ReportDefinition,
+                make_query: Callable[[dict[str, str]], reports.ReportQuery],
+                extra: dict[str, Any] | None = None) -> HttpResponse:
+    """The report page (or its workbook with ``format=xlsx``) for ``report``."""
     params = _query_params(request)
-    today = timezone.localdate()
     context: dict[str, Any] = {
         "report": report,
         "filters": [(f, FILTER_LABELS.get(f, f), params.get(f, "")) for f in report.filters],
-        "group_options": report.group_by, "params": params,
+        "group_options": report.group_by, "params": params, **(extra or {}),
     }
     try:
-        query = reports.query_from_params(report, params, default_to=today)
+        query = make_query(params)
         comparison = reports.compare(request.user, report, query)
     except ServiceError as exc:
         context["error"] = _(exc.message)
