@@ -277,6 +277,10 @@ HOTLINE_HOT_ISSUES_REFRESH_SECONDS = env_int("HOTLINE_HOT_ISSUES_REFRESH_SECONDS
 HOTLINE_ASSESSMENT_SCORING_SECONDS = env_int("HOTLINE_ASSESSMENT_SCORING_SECONDS", 3600)
 HOTLINE_ASSESSMENT_RESCORE_MONTHS = env_int_at_least(
     "HOTLINE_ASSESSMENT_RESCORE_MONTHS", 2, 1, "the current month is always scored")
+
+# How often the order rollups of the reports read the new order history (0 = never; then
+# `manage.py rebuild_rollups` is the only way they change).
+HOTLINE_ROLLUP_SECONDS = env_int("HOTLINE_ROLLUP_SECONDS", 60)
 # Days the personal-data access log is kept (等保 level 3 asks for at least six months; the
 # database itself refuses to delete younger rows, see orders migration 0005).
 HOTLINE_ACCESS_LOG_RETENTION_DAYS = env_int_at_least(

@@ -33,6 +33,7 @@ api.add_router("/knowledge", knowledge_router)
 api.add_router("/insight", insight_router)
 api.add_router("/triage", triage_router)
 api.add_router("/desk", "hotline.api.wallboard.router")  # the supervisor's wallboard
+api.add_router("", "hotline.api.reports.router")  # the standard reports (issue 14)
 api.add_router("", "hotline.api.audit.router")  # the access log, for the audit administrator
 api.add_router("", "hotline.api.briefs.router")  # the weekly brief (PDF)
 api.add_router("", "hotline.api.assessment.router")  # the monthly assessment ranking

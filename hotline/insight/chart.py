@@ -66,3 +66,63 @@ def line_chart(series: Sequence[tuple[str, Sequence[int]]], x_labels: Sequence[s
                      f"{escape(name[:24])}</text>")
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _axis_label(value: float, percent: bool) -> str:
+    if percent:
+        return f"{value * 100:.0f}%"
+    return f"{value:g}" if value == int(value) else f"{value:.1f}"
+
+
+def bar_chart(series: Sequence[tuple[str, Sequence[float | None]]], x_labels: Sequence[str], *,
+              title: str = "", percent: bool = False, width: int = 760,
+              height: int = 280) -> str:
+    """SVG markup of grouped bars: one group per x label, one bar per series. ``percent``:
+    the values are fractions 0..1 and the axis reads 0-100 %. None draws no bar."""
+    left, right, top, bottom = 44, 16, 16, 60
+    legend_h = 18 * ((len(series) + 2) // 3)
+    plot_w, plot_h = width - left - right, height - top - bottom
+    n = max(1, len(x_labels))
+    peak = max((v for _, values in series for v in values if v is not None), default=0)
+    y_max: float = 1.0 if percent else _nice_max(int(-(-peak // 1)))
+    group_w = plot_w / n
+    bar_w = max(1.0, group_w * 0.8 / max(1, len(series)))
+
+    def y(v: float) -> float:
+        return top + plot_h - plot_h * v / y_max
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height + legend_h}" '
+             f'width="100%" role="img" aria-label="{escape(title)}" class="report-chart">']
+    if title:
+        parts.append(f"<title>{escape(title)}</title>")
+    for k in range(5):
+        value = y_max * k / 4
+        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(value):.1f}" '
+                     f'y2="{y(value):.1f}" stroke="#e4e8ee"/>')
+        parts.append(f'<text x="{left - 6}" y="{y(value) + 4:.1f}" text-anchor="end" '
+                     f'font-size="11" fill="#63707d">{_axis_label(value, percent)}</text>')
+    every = max(1, (n + 19) // 20)  # at most ~20 labels under the bars
+    for i, text in enumerate(x_labels):
+        gx = left + group_w * i + group_w * 0.1
+        for s, (name, values) in enumerate(series):
+            v = values[i] if i < len(values) else None
+            if v is None:
+                continue
+            colour = COLOURS[s % len(COLOURS)]
+            shown = f"{v * 100:.1f}%" if percent else f"{v:g}"
+            parts.append(f'<rect x="{gx + s * bar_w:.1f}" y="{y(v):.1f}" width="{bar_w:.1f}" '
+                         f'height="{top + plot_h - y(v):.1f}" fill="{colour}">'
+                         f"<title>{escape(text)} · {escape(name)}: {shown}</title></rect>")
+        if i % every == 0:
+            cx = left + group_w * (i + 0.5)
+            parts.append(f'<text x="{cx:.1f}" y="{height - bottom + 14}" text-anchor="end" '
+                         f'font-size="11" fill="#63707d" transform="rotate(-30 {cx:.1f} '
+                         f'{height - bottom + 14})">{escape(text[:14])}</text>')
+    for s, (name, _values) in enumerate(series):
+        colour = COLOURS[s % len(COLOURS)]
+        lx, ly = left + (s % 3) * (plot_w / 3), height + 4 + 18 * (s // 3)
+        parts.append(f'<rect x="{lx:.1f}" y="{ly}" width="12" height="8" fill="{colour}"/>'
+                     f'<text x="{lx + 16:.1f}" y="{ly + 8}" font-size="12" fill="#1f2933">'
+                     f"{escape(name[:24])}</text>")
+    parts.append("</svg>")
+    return "".join(parts)

@@ -5,5 +5,6 @@ from __future__ import annotations
 
 from hotline.insight import (
     assessment_report,  # noqa: F401 - the assessment ranking
+    order_reports,  # noqa: F401
     quality_reports,  # noqa: F401
 )

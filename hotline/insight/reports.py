@@ -21,6 +21,8 @@ from django.utils.translation import gettext_noop
 from hotline.core.errors import Forbidden, InvalidInput, NotFound
 from hotline.core.roles import Role
 
+# Query parameters every face reads itself; any other one must be a filter of the report.
+RESERVED_PARAMS = frozenset({"from", "to", "group_by", "format", "page", "measure"})
 MAX_RANGE_DAYS = 3 * 366  # a wider range is a typo, and the comparison doubles it
 
 
@@ -76,8 +78,11 @@ class ReportResult:
     rows: Sequence[Mapping[str, Any]]  # one mapping per row, keyed by column key
     totals: Mapping[str, Any] = field(default_factory=dict)
     # Where each row's numbers come from, for drill-down: row index -> a URL query string of
-    # the order list (or call list) in the viewer's scope. Optional.
-    drill: Mapping[int, str] = field(default_factory=dict)
+    # the order list (or call list) in the viewer's scope, a URL; the faces link each count
+    # column of the row to it with ``&measure=<column key>``. Optional.
+    drill: Mapping[int, str] = field(default_factory=dict)  # -1: the totals row
+    chart: ChartKind | None = None  # overrides the definition's (a line over periods)
+    notes: Sequence[str | Promise] = ()  # the measures' definitions, shown under the table
 
 
 Compute = Callable[[Any, ReportQuery], ReportResult]  # (viewer: User, query) -> result
@@ -139,9 +144,75 @@ def check_query(report: ReportDefinition, date_from: dt.date, date_to: dt.date,
         raise InvalidInput(gettext_noop("The range may not exceed three years."), field="to")
     if group_by and group_by not in report.group_by:
         raise InvalidInput(gettext_noop("This report cannot be grouped that way."), field="group_by")
+    unknown = sorted(set(params) - set(report.filters) - RESERVED_PARAMS)
+    if unknown:
+        raise InvalidInput(gettext_noop("This report has no such filter."), field=unknown[0])
     filters = {k: v for k, v in params.items() if k in report.filters and v}
     return ReportQuery(date_from, date_to, filters, group_by or (report.group_by[:1] or ("",))[0])
 
 
 def run_report(viewer: Any, report: ReportDefinition, query: ReportQuery) -> ReportResult:
     return report.compute(viewer, query)
+
+
+def parse_day(value: str, name: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(gettext_noop("Give dates as YYYY-MM-DD."), field=name) from None
+
+
+def query_from_params(report: ReportDefinition, params: Mapping[str, str], *,
+                      default_to: dt.date | None = None, default_days: int = 30) -> ReportQuery:
+    """A checked query from request parameters (``from``, ``to``, ``group_by`` and the report's
+    filters). Without ``default_to`` both dates are required."""
+    raw_from, raw_to = params.get("from", ""), params.get("to", "")
+    if default_to is None and not (raw_from and raw_to):
+        raise InvalidInput(gettext_noop("Give from and to (YYYY-MM-DD)."),
+                           field="from" if not raw_from else "to")
+    date_to = parse_day(raw_to, "to") if raw_to else default_to
+    assert date_to is not None
+    date_from = (parse_day(raw_from, "from") if raw_from
+                 else date_to - dt.timedelta(days=default_days - 1))
+    return check_query(report, date_from, date_to, params, params.get("group_by", ""))
+
+
+def _row_key(row: Mapping[str, Any]) -> str:
+    return str(row.get("_key") or "")
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A report with the previous period (环比) and the same period last year (同比)."""
+
+    query: ReportQuery
+    current: ReportResult
+    previous: ReportResult
+    last_year: ReportResult
+
+    def earlier_rows(self, which: ReportResult) -> dict[str, Mapping[str, Any]]:
+        """``which``'s rows by their key: rows about the same thing (a unit, a category) match;
+        rows of periods have no key and match nothing (their totals still compare)."""
+        return {_row_key(r): r for r in which.rows if _row_key(r)}
+
+
+def compare(viewer: Any, report: ReportDefinition, query: ReportQuery) -> Comparison:
+    return Comparison(query, run_report(viewer, report, query),
+                      run_report(viewer, report, query.previous_period()),
+                      run_report(viewer, report, query.same_period_last_year()))
+
+
+def change(current: Any, earlier: Any, kind: ColumnKind = ColumnKind.COUNT) -> float | None:
+    """The relative change from ``earlier`` to ``current`` (0.25 = +25 %); for a rate the
+    difference (0.02 = two percentage points). None when there is nothing to compare with."""
+    if not isinstance(current, int | float) or not isinstance(earlier, int | float):
+        return None
+    if kind == ColumnKind.RATE:
+        return current - earlier
+    if earlier == 0:
+        return None
+    return (current - earlier) / earlier
+
+
+def measure_columns(result: ReportResult) -> list[Column]:
+    return [c for c in result.columns if c.kind != ColumnKind.DIMENSION]

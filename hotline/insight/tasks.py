@@ -6,6 +6,9 @@ The worker's scheduler enqueues (``PERIODIC``) ``refresh_city_reports_task`` eve
 ``HOTLINE_ASSESSMENT_SCORING_SECONDS`` (late call-back answers change them);
 ``score_assessment_task`` scores one month and the later ones after an appeal is decided.
 Both overwrite the month's stored facts and standings, so running one twice is harmless.
+``refresh_order_rollups_task`` every ``HOTLINE_ROLLUP_SECONDS`` brings the order rollups up to
+date with the order history; idempotent and serialised by its watermark's row lock.
+``mail_custom_reports_task`` hourly mails the scheduled custom reports that are due.
 """
 
 from __future__ import annotations
@@ -37,6 +40,21 @@ def score_recent_assessment_task() -> list[str]:
     return score_recent_months()
 
 
+@task()
+def refresh_order_rollups_task() -> dict[str, int]:
+    from hotline.insight.rollups import refresh_order_rollups
+
+    stats = refresh_order_rollups()
+    return {"events": stats.events, "orders": stats.orders, "watermark": stats.watermark}
+
+
+@task()
+def mail_custom_reports_task() -> int:
+    from hotline.insight.custom_reports import do_mail_due_reports
+
+    return do_mail_due_reports()
+
+
 def _refresh_period() -> float:
     """Half the refresh period, so that a snapshot younger than the period is always there
     (0 switches the refresh off)."""
@@ -61,4 +79,7 @@ PERIODIC = [
                 task=score_recent_assessment_task),
     PeriodicJob("qa-sampling", 3600, run=_sample_calls),
     PeriodicJob("weekly-brief", 3600, run=_weekly_brief),
+    PeriodicJob("order-rollups", "HOTLINE_ROLLUP_SECONDS", task=refresh_order_rollups_task),
+    # Hourly: a report due today goes out within the hour after midnight (or the worker's start).
+    PeriodicJob("custom-report-mail", 3600.0, task=mail_custom_reports_task),
 ]

@@ -136,7 +136,7 @@ class PartnerReviewAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: object, obj: object = None) -> bool:
         return False
 
-from hotline.outreach import (
+from hotline.outreach import (  # noqa: E402 - the admin modules register when imported
     admin_callbacks,  # noqa: F401  (call-back rules and tasks)
     admin_dialler,  # noqa: F401  (trunk registrations)
 )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from hotline.portal import assessment_views
+from hotline.portal import assessment_views, custom_report_views, report_views
 from hotline.portal import insight_views as views
 
 app_name = "insight"
@@ -13,4 +13,11 @@ urlpatterns = [
     path("assessment/appeals/", assessment_views.appeals_page, name="assessment_appeals"),
     path("assessment/appeals/<int:appeal_id>/decide/", assessment_views.decide,
          name="assessment_decide"),
+    path("reports/", report_views.report_list, name="reports"),
+    path("reports/orders/drill/", report_views.order_drill, name="order_drill"),
+    path("reports/custom/", custom_report_views.custom_reports, name="custom_reports"),
+    path("reports/custom/<int:pk>/", custom_report_views.custom_report, name="custom_report"),
+    path("reports/custom/<int:pk>/delete/", custom_report_views.custom_report_delete,
+         name="custom_report_delete"),
+    path("reports/<str:name>/", report_views.report_page, name="report"),
 ]

@@ -12,7 +12,12 @@ import time_machine
 from django.core.management import call_command
 
 from hotline.core.periodic import PeriodicJob
-from hotline.insight.tasks import refresh_city_reports_task, score_recent_assessment_task
+from hotline.insight.tasks import (
+    mail_custom_reports_task,
+    refresh_city_reports_task,
+    refresh_order_rollups_task,
+    score_recent_assessment_task,
+)
 from hotline.intake.tasks import poll_mailbox_task
 from hotline.orders.tasks import index_new_orders_task, purge_access_log_task, sweep_deadlines_task
 from hotline.outreach.tasks import callback_tasks_task, notify_citizens_task
@@ -29,6 +34,7 @@ def test_the_registry_holds_every_domains_jobs_at_todays_intervals(settings: Set
     settings.HOTLINE_HOT_ISSUES_REFRESH_SECONDS = 600
     settings.HOTLINE_IMAP_URL = ""
     settings.HOTLINE_ASSESSMENT_SCORING_SECONDS = 3600
+    settings.HOTLINE_ROLLUP_SECONDS = 60
     jobs = {job.name: job for job in periodic_jobs()}
     every = {name: job.interval(settings) for name, job in jobs.items()}
     assert every == {
@@ -41,6 +47,7 @@ def test_the_registry_holds_every_domains_jobs_at_todays_intervals(settings: Set
         "campaign-pacer": 1.0,
         "imap-poll": 0.0,  # no HOTLINE_IMAP_URL: off
         "assessment-scoring": 3600.0,
+        "order-rollups": 60.0, "custom-report-mail": 3600.0,
     }
     assert {name: job.task for name, job in jobs.items() if job.task is not None} == {
         "deadline-sweep": sweep_deadlines_task, "access-log-purge": purge_access_log_task,
@@ -50,6 +57,8 @@ def test_the_registry_holds_every_domains_jobs_at_todays_intervals(settings: Set
         "citizen-notices": notify_citizens_task, "imap-poll": poll_mailbox_task,
         "callback-tasks": callback_tasks_task,
         "assessment-scoring": score_recent_assessment_task,
+        "order-rollups": refresh_order_rollups_task,
+        "custom-report-mail": mail_custom_reports_task,
     }
     assert jobs["classifier-retraining"].when is not None
 

@@ -26,3 +26,11 @@ def reads_briefs(user: object) -> bool:
     from hotline.insight.brief import may_read_briefs
 
     return may_read_briefs(user)
+
+def may_view_reports(user: object) -> bool:
+    """For the navigation: offer the report list to those who may run at least one report."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    from hotline.insight.reports import reports_for
+
+    return bool(reports_for(user))
