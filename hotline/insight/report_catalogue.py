@@ -2,3 +2,5 @@
 that ``hotline.insight.reports`` knows them all. One line per module."""
 
 from __future__ import annotations
+
+from hotline.insight import call_reports  # noqa: F401

@@ -11,7 +11,6 @@ import pytest
 from django.db.models import Sum
 
 from hotline.contactcentre import services
-from hotline.contactcentre.commands import do_update_call
 from hotline.contactcentre.ivr import Visit, do_record_ivr_visits
 from hotline.contactcentre.ivr_outcome import VisitOutcome
 from hotline.insight import call_rollups
@@ -27,41 +26,10 @@ from hotline.insight.models import (
 from hotline.intake.models import SmsMessage
 from hotline.orders.models import Channel, Contact
 from hotline.outreach.models import CallAttempt, OutboundCall
-from tests.contactcentre.conftest import T0, at, desk  # noqa: F401
+from tests.contactcentre.conftest import T0, at
+from tests.insight.call_fixtures import floor
 
 pytestmark = pytest.mark.django_db
-
-
-def floor(moment: dt.datetime) -> dt.datetime:
-    return moment.replace(minute=0, second=0, microsecond=0)
-
-
-def answered_call(queue: Any, ref: str, queued: float, offered: float, answered: float) -> int:
-    call = services.do_enqueue_call(queue, call_ref=ref, caller="13800000000", now=at(queued))
-    result = services.do_route(at(offered))
-    assert [o.call for o in result.offers] == [call.pk]
-    services.do_call_answered(call.pk, at(answered))
-    return call.pk
-
-
-@pytest.fixture
-def floor_day(desk: Any) -> Any:  # noqa: F811
-    """alice takes two calls, two callers hang up (one within 5 s), all in the 09:00 UTC hour."""
-    alice = desk.agent
-    services.do_sign_in(alice, now=at(0))
-    services.do_set_state(alice, "ready", now=at(0))
-    first = answered_call(desk.general, "c1", 10, 12, 20)  # waited 10 s
-    do_update_call(first, on_hold=True, now=at(30))
-    do_update_call(first, on_hold=True, now=at(35))  # a repeated report does not restart it
-    do_update_call(first, on_hold=False, now=at(50))  # 20 s on hold
-    services.do_call_ended(first, at(80))  # talked 60 s
-    assert services.do_expire_wrap_ups(at(95)) == [alice.pk]  # 15 s of wrap-up
-    short = services.do_enqueue_call(desk.general, call_ref="c2", now=at(100))
-    services.do_call_abandoned(short.pk, at(103))
-    lost = services.do_enqueue_call(desk.general, call_ref="c3", now=at(110))
-    services.do_call_abandoned(lost.pk, at(140))
-    desk.second = answered_call(desk.general, "c4", 200, 205, 230)  # waited 30 s
-    return desk
 
 
 def hour_row(desk: Any) -> CallHour:
@@ -128,7 +96,7 @@ def test_agent_state_seconds_and_occupancy(floor_day: Any) -> None:
     assert hours == seconds
 
 
-def test_state_time_is_cut_at_hour_boundaries(desk: Any) -> None:  # noqa: F811
+def test_state_time_is_cut_at_hour_boundaries(desk: Any) -> None:
     alice = desk.agent
     services.do_sign_in(alice, now=at(-600))  # 08:50
     services.do_set_state(alice, "ready", now=at(-600))
@@ -142,7 +110,7 @@ def test_state_time_is_cut_at_hour_boundaries(desk: Any) -> None:  # noqa: F811
     assert rows == {"idle": pytest.approx(1800), "busy": pytest.approx(600)}
 
 
-def test_ivr_sms_and_outbound_days(desk: Any) -> None:  # noqa: F811
+def test_ivr_sms_and_outbound_days(desk: Any) -> None:
     contact = Contact.objects.create(channel=Channel.PHONE, occurred_at=at(0))
     do_record_ivr_visits(contact.pk, "ivr-1", [
         Visit("welcome", at(0), VisitOutcome.PASSED, 4.0),
