@@ -272,6 +272,9 @@ HOTLINE_TRIAGE_MIN_PER_CATEGORY = env_int("HOTLINE_TRIAGE_MIN_PER_CATEGORY", 5)
 HOTLINE_TRIAGE_MAX_ORDERS = env_int("HOTLINE_TRIAGE_MAX_ORDERS", 200000)
 # A hot-issue report computed this many seconds ago still serves the same view (0 = always new).
 HOTLINE_HOT_ISSUES_REFRESH_SECONDS = env_int("HOTLINE_HOT_ISSUES_REFRESH_SECONDS", 600)
+# How often the call statistics' rollups catch up with the calls (0: never; the big screen
+# and the reports then show what the last refresh or `rebuild_call_rollups` wrote).
+HOTLINE_CALL_ROLLUP_SECONDS = env_int("HOTLINE_CALL_ROLLUP_SECONDS", 60)
 # Days the personal-data access log is kept (等保 level 3 asks for at least six months; the
 # database itself refuses to delete younger rows, see orders migration 0005).
 HOTLINE_ACCESS_LOG_RETENTION_DAYS = env_int_at_least(

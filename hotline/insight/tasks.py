@@ -25,4 +25,16 @@ def _refresh_period() -> float:
     return settings.HOTLINE_HOT_ISSUES_REFRESH_SECONDS / 2
 
 
-PERIODIC = [PeriodicJob("hot-issues-refresh", _refresh_period, task=refresh_city_reports_task)]
+@task()
+def refresh_call_rollups_task() -> str:
+    """Idempotent: recomputes the days a late change can reach (``call_rollups``)."""
+    from hotline.insight.call_rollups import refresh_call_rollups
+
+    done = refresh_call_rollups()
+    return f"{done.day_from}..{done.day_to}: {done.calls} queue-hours"
+
+
+PERIODIC = [
+    PeriodicJob("hot-issues-refresh", _refresh_period, task=refresh_city_reports_task),
+    PeriodicJob("call-rollups", "HOTLINE_CALL_ROLLUP_SECONDS", task=refresh_call_rollups_task),
+]

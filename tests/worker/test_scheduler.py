@@ -12,7 +12,7 @@ import time_machine
 from django.core.management import call_command
 
 from hotline.core.periodic import PeriodicJob
-from hotline.insight.tasks import refresh_city_reports_task
+from hotline.insight.tasks import refresh_call_rollups_task, refresh_city_reports_task
 from hotline.intake.tasks import notify_citizens_task, poll_mailbox_task
 from hotline.orders.tasks import index_new_orders_task, purge_access_log_task, sweep_deadlines_task
 from hotline.triage.tasks import retrain_classifier_task, suggest_new_orders_task
@@ -35,6 +35,7 @@ def test_the_registry_holds_every_domains_jobs_at_todays_intervals(settings: Set
         "wrap-up-end": 1.0, "chat-routing": 2.0, "desk-events-purge": 3600.0,
         "citizen-notices": 60.0, "fax-recovery": 300.0, "outbound-recovery": 60.0,
         "imap-poll": 0.0,  # no HOTLINE_IMAP_URL: off
+        "call-rollups": 60.0,
     }
     assert {name: job.task for name, job in jobs.items() if job.task is not None} == {
         "deadline-sweep": sweep_deadlines_task, "access-log-purge": purge_access_log_task,
@@ -42,6 +43,7 @@ def test_the_registry_holds_every_domains_jobs_at_todays_intervals(settings: Set
         "order-suggestions": suggest_new_orders_task,
         "classifier-retraining": retrain_classifier_task,
         "citizen-notices": notify_citizens_task, "imap-poll": poll_mailbox_task,
+        "call-rollups": refresh_call_rollups_task,
     }
     assert jobs["classifier-retraining"].when is not None
 
