@@ -291,3 +291,25 @@ def agents_with_time(viewer: Any, day: dt.date) -> list[int]:
         qs = qs.filter(agent_id=viewer.pk)
     return sorted(set(qs.values_list("agent_id", flat=True)))
 
+
+
+# --- one day's agent timelines ------------------------------------------------------------
+
+MAX_TIMELINES = 40
+
+
+def day_timelines(viewer: Any, day: dt.date, now: dt.datetime | None = None
+                  ) -> dict[int, list[agent_time.Interval]]:
+    """Agent id -> the day's state intervals (local day, up to now), from the state log of
+    that day alone (the (at) index); at most ``MAX_TIMELINES`` agents, an agent only their own."""
+    from hotline.insight.call_rollups import agent_intervals
+
+    start, end = day_span(day, day)
+    end = min(end, now or timezone.now())
+    if end <= start:
+        return {}
+    found = agent_intervals(start, end)
+    if not sees_centre(viewer):
+        found = {k: v for k, v in found.items() if k == viewer.pk}
+    busiest = sorted(found, key=lambda k: -sum(i.seconds for i in found[k]))[:MAX_TIMELINES]
+    return {k: found[k] for k in sorted(busiest) if found[k]}

@@ -66,3 +66,89 @@ def line_chart(series: Sequence[tuple[str, Sequence[int]]], x_labels: Sequence[s
                      f"{escape(name[:24])}</text>")
     parts.append("</svg>")
     return "".join(parts)
+
+
+def bar_chart(series: Sequence[tuple[str, Sequence[float]]], x_labels: Sequence[str], *,
+              title: str = "", width: int = 760, height: int = 240) -> str:
+    """Grouped bars: one bar per series at each x label (e.g. offered and answered per hour)."""
+    left, right, top, bottom = 44, 12, 14, 34
+    legend_h = 18 * ((len(series) + 2) // 3)
+    plot_w, plot_h = width - left - right, height - top - bottom
+    n = max(1, len(x_labels))
+    y_max = _nice_max(int(max((max(values, default=0) for _, values in series), default=0) + 0.999))
+    slot = plot_w / n
+    bar = max(1.0, slot * 0.8 / max(1, len(series)))
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height + legend_h}" '
+             f'width="100%" role="img" aria-label="{escape(title)}" class="bar-chart">']
+    if title:
+        parts.append(f"<title>{escape(title)}</title>")
+    for k in range(5):
+        value = y_max * k / 4
+        y = top + plot_h - plot_h * value / y_max
+        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" '
+                     f'stroke="#e4e8ee"/><text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" '
+                     f'font-size="11" fill="#4a5561">{value:g}</text>')
+    every = max(1, (n + 11) // 12)
+    for i, label in enumerate(x_labels):
+        if i % every == 0:
+            parts.append(f'<text x="{left + slot * (i + 0.5):.1f}" y="{height - 12}" '
+                         f'text-anchor="middle" font-size="11" fill="#4a5561">{escape(label)}</text>')
+    for s, (name, values) in enumerate(series):
+        colour = COLOURS[s % len(COLOURS)]
+        for i, v in enumerate(values):
+            h = plot_h * v / y_max
+            x = left + slot * i + slot * 0.1 + bar * s
+            parts.append(f'<rect x="{x:.1f}" y="{top + plot_h - h:.1f}" width="{bar:.1f}" '
+                         f'height="{h:.1f}" fill="{colour}"><title>{escape(name)} '
+                         f"{escape(x_labels[i] if i < len(x_labels) else '')}: {v:g}</title></rect>")
+        lx, ly = left + (s % 3) * (plot_w / 3), height + 4 + 18 * (s // 3)
+        parts.append(f'<rect x="{lx:.1f}" y="{ly}" width="12" height="8" fill="{colour}"/>'
+                     f'<text x="{lx + 16:.1f}" y="{ly + 8}" font-size="12" fill="#1f2933">'
+                     f"{escape(name[:24])}</text>")
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+STATE_COLOURS = {"idle": "#1e7b45", "busy": "#b8860b", "ringing": "#6b3fa0",
+                 "talking": "#1d4f91", "wrap_up": "#0f7c8c", "signed_in": "#8a96a3"}
+
+
+def timeline(rows: Sequence[tuple[str, Sequence[tuple[str, str, float, float]]]],
+             legend: Sequence[tuple[str, str]], *, title: str = "", width: int = 760,
+             hours: tuple[int, int] = (0, 24)) -> str:
+    """One band per row (an agent): (state, label, start, end) with start/end in hours of the
+    day; ``legend`` is (state, label) for the states shown."""
+    left, right, band, gap, top = 110, 10, 18, 6, 8
+    first, last = hours
+    span = max(1, last - first)
+    plot_w = width - left - right
+    height = top + len(rows) * (band + gap) + 40
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+             f'width="100%" role="img" aria-label="{escape(title)}" class="timeline">']
+    if title:
+        parts.append(f"<title>{escape(title)}</title>")
+
+    def x(hour: float) -> float:
+        return left + plot_w * (min(max(hour, first), last) - first) / span
+
+    for i, (name, pieces) in enumerate(rows):
+        y = top + i * (band + gap)
+        parts.append(f'<text x="{left - 6}" y="{y + 13}" text-anchor="end" font-size="12" '
+                     f'fill="#1f2933">{escape(name[:14])}</text>')
+        for state, label, start, end in pieces:
+            if end <= first or start >= last:
+                continue
+            parts.append(f'<rect x="{x(start):.1f}" y="{y}" width="{max(0.5, x(end) - x(start)):.1f}" '
+                         f'height="{band}" fill="{STATE_COLOURS.get(state, "#8a96a3")}">'
+                         f"<title>{escape(label)}</title></rect>")
+    axis_y = top + len(rows) * (band + gap)
+    for hour in range(first, last + 1, max(1, span // 12)):
+        parts.append(f'<text x="{x(hour):.1f}" y="{axis_y + 12}" text-anchor="middle" '
+                     f'font-size="11" fill="#4a5561">{hour:02d}</text>')
+    for k, (state, label) in enumerate(legend):
+        lx = left + k * 110
+        parts.append(f'<rect x="{lx}" y="{axis_y + 20}" width="12" height="10" '
+                     f'fill="{STATE_COLOURS.get(state, "#8a96a3")}"/><text x="{lx + 16}" '
+                     f'y="{axis_y + 29}" font-size="12" fill="#1f2933">{escape(label)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
