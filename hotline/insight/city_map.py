@@ -32,10 +32,11 @@ class DistrictVolume:
     orders: int
 
     def level(self, most: int) -> int:
-        """0 for none, else 1..LEVELS by the share of the busiest district."""
+        """0 for none, else 1..LEVELS by the share of the busiest district (which is LEVELS):
+        the ceiling of LEVELS x orders / most."""
         if self.orders <= 0 or most <= 0:
             return 0
-        return 1 + min(LEVELS - 1, LEVELS * self.orders // (most + 1))
+        return max(1, min(LEVELS, -(-LEVELS * self.orders // most)))
 
 
 def _tile(index: int) -> tuple[tuple[int, int], ...]:

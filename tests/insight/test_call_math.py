@@ -43,3 +43,14 @@ def test_hours_cut_intervals_and_occupancy_counts_only_available_time() -> None:
     assert t.occupancy({"talking": 60, "wrap_up": 20, "ringing": 10, "idle": 10,
                         "busy": 500}) == pytest.approx(0.9)
     assert t.occupancy({"busy": 100}) is None
+
+
+def test_the_map_colours_by_share_of_the_busiest_and_escapes_names() -> None:
+    from hotline.insight.city_map import DistrictVolume, district_map
+
+    levels = [DistrictVolume("a", "A", n).level(100) for n in (0, 1, 25, 26, 50, 99, 100)]
+    assert levels == [0, 1, 1, 2, 2, 4, 4]
+    svg = district_map([DistrictVolume("gulou", "鼓楼区", 3),
+                        DistrictVolume("new", "<新区>", 0)], title="今日")
+    assert 'data-district="gulou"' in svg and 'class="district lvl-4"' in svg
+    assert "&lt;新区&gt;" in svg and "<新区>" not in svg  # a district without an outline: a tile
