@@ -7,8 +7,9 @@ The figures are drawn from fixed distributions with a seed, so two loads with th
 arguments write the same calls: an 8 % abandon rate (a third of it within the short-abandon
 limit), 2 % overflow, waits exponential (mean 12 s), talk log-normal (median 150 s), a fifth
 of the answered calls held (mean 30 s), each answered call given to the agent free soonest
-(so at peak the callers wait for the agents, as they would). With ``with_states`` each answered call also writes
-its agent's state log (offer, answer, hang-up, end of wrap-up), four rows a call.
+(so at peak the callers wait for the agents, as they would). With ``with_states`` each
+answered call also writes its agent's state log (offer, answer, hang-up, end of wrap-up),
+four rows a call.
 
     from bench.call_data import load_call_records
     load_call_records(30_000_000)          # after django.setup() on the benchmark database
