@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -164,8 +165,25 @@ def do_update_call(call_id: int, *, agent_id: int | None = None, on_hold: bool |
                    now: dt.datetime | None = None, **details: object) -> None:
     """The gateway reports a change of a live call (hold, consultation, conference, monitors):
     stored where the desk reads it and published to the agent's desk and the wallboard."""
+    when = now or timezone.now()
     with transaction.atomic():
         if on_hold is not None:
-            QueuedCall.objects.filter(pk=call_id).update(on_hold=on_hold)
+            record_hold(call_id, on_hold, when)
         events.publish(events.Kind.CALL_UPDATED, agent_id=agent_id, call_id=call_id,
-                       at=now or timezone.now(), on_hold=on_hold, **details)
+                       at=when, on_hold=on_hold, **details)
+
+
+def record_hold(call_id: int, on_hold: bool, when: dt.datetime) -> None:
+    """Set the call's hold flag and account the hold time: a hold starts once (a repeated
+    report does not restart it) and its seconds are added when it ends."""
+    calls = QueuedCall.objects.filter(pk=call_id)
+    if on_hold:
+        calls.filter(held_at__isnull=True).update(on_hold=True, held_at=when)
+        calls.update(on_hold=True)
+        return
+    held_at = calls.values_list("held_at", flat=True).first()
+    if held_at is not None:
+        calls.update(on_hold=False, held_at=None,
+                     hold_s=F("hold_s") + max(0.0, (when - held_at).total_seconds()))
+    else:
+        calls.update(on_hold=False)

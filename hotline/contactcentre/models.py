@@ -273,6 +273,10 @@ class QueuedCall(models.Model):
                                 on_delete=models.SET_NULL, related_name="queued_calls",
                                 verbose_name=_("contact"))
     on_hold = models.BooleanField(_("on hold"), default=False)
+    # The caller's time on hold, for the statistics: ``held_at`` while on hold now, the
+    # seconds of every finished hold summed in ``hold_s`` (``commands.do_update_call``).
+    held_at = models.DateTimeField(_("on hold since"), null=True, blank=True)
+    hold_s = models.FloatField(_("hold (seconds)"), default=0.0)
 
     class Meta:
         ordering = ["-queued_at"]

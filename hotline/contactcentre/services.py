@@ -305,7 +305,10 @@ def do_call_ended(call_id: int, now: dt.datetime | None = None) -> QueuedCall:
         call = _call(call_id, CallOutcome.TALKING)
         assert call.agent_id is not None
         call.outcome, call.ended_at = CallOutcome.COMPLETED, when
-        call.save(update_fields=["outcome", "ended_at"])
+        if call.held_at is not None:  # hung up on hold: the hold time ends with the call
+            call.hold_s += max(0.0, (when - call.held_at).total_seconds())
+            call.held_at = None  # (on_hold stays: it says how the call was left)
+        call.save(update_fields=["outcome", "ended_at", "hold_s", "held_at"])
         wrap_up = Queue.objects.values_list("wrap_up_s", flat=True).get(pk=call.queue_id)
         _apply(call.agent_id, AgentAction.HANG_UP, when, call=call, by_system=True,
                wrap_up_s=wrap_up)

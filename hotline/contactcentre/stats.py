@@ -59,12 +59,13 @@ from django.db.models import (
 from django.db.models.expressions import Combinable
 from django.utils import timezone
 
+from hotline.contactcentre import call_figures
 from hotline.contactcentre.acd import erlang, routing
 from hotline.contactcentre.models import AgentStatus, CallOutcome, Queue, QueuedCall, Reason, State
 from hotline.contactcentre.snapshot import agent_views, queue_rules
 from hotline.core.phones import mask_phone
 
-SHORT_ABANDON_S = 5.0
+SHORT_ABANDON_S = call_figures.SHORT_ABANDON_S  # the definitions: call_figures
 TARGET_SHARE = 0.80  # the service level goal: 80 % of calls within the queue's target seconds
 WINDOWS = (15, 60)  # minutes
 # No caller waits or talks this long: calls queued earlier than this before a window cannot
@@ -99,19 +100,20 @@ class WindowFigures:
 
     @property
     def service_level(self) -> float | None:
-        return self.answered_in_target / self.counted if self.counted else None
+        return call_figures.service_level(self.answered_in_target, self.answered,
+                                          self.abandoned)
 
     @property
     def abandon_rate(self) -> float | None:
-        return self.abandoned / self.counted if self.counted else None
+        return call_figures.abandon_rate(self.answered, self.abandoned)
 
     @property
     def average_wait_s(self) -> float | None:
-        return self.wait_sum_s / self.answered if self.answered else None
+        return call_figures.mean(self.wait_sum_s, self.answered)
 
     @property
     def average_talk_s(self) -> float | None:
-        return self.talk_sum_s / self.ended if self.ended else None
+        return call_figures.mean(self.talk_sum_s, self.ended)
 
     def __add__(self, other: WindowFigures) -> WindowFigures:
         if other.minutes != self.minutes:

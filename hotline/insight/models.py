@@ -171,3 +171,134 @@ class CustomReport(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+
+# --- call statistics rollups (hotline.insight.call_rollups) --------------------------------
+# Sums, never averages, so any set of rows adds up (a day is its hours, the centre its queues);
+# the reports divide at the end. Hours are UTC hour starts; a day is the centre's local date.
+# Ids are plain integers rather than foreign keys: a rollup outlives a deleted queue or agent
+# and is rewritten wholesale, so it must not hold locks on, or cascade from, the live tables.
+# Kept small on purpose (a year of a big centre: ~100k rows per queue table, ~2M per agent
+# table), so that a report over any range reads rollup rows, never the calls.
+
+
+class CallSums(models.Model):
+    """The figures of a set of calls (first queue entries only: a transfer is not a caller)."""
+
+    offered = models.IntegerField(default=0)
+    answered = models.IntegerField(default=0)
+    answered_fast = models.IntegerField(default=0)  # within call_figures.FAST_ANSWER_S
+    answered_in_target = models.IntegerField(default=0)  # within the queue's target
+    abandoned = models.IntegerField(default=0)  # after more than SHORT_ABANDON_S
+    short_abandoned = models.IntegerField(default=0)
+    overflowed = models.IntegerField(default=0)
+    wait_sum_s = models.FloatField(default=0.0)  # over the answered calls
+    talked = models.IntegerField(default=0)  # answered calls that have ended
+    talk_sum_s = models.FloatField(default=0.0)
+    hold_sum_s = models.FloatField(default=0.0)  # over the talked calls
+    wrapped = models.IntegerField(default=0)  # calls with wrap-up time
+    wrap_sum_s = models.FloatField(default=0.0)
+
+    class Meta:
+        abstract = True
+
+
+class CallHour(CallSums):
+    """The calls that joined one queue in one hour (by ``queued_at``)."""
+
+    hour = models.DateTimeField()
+    queue_id = models.IntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["hour", "queue_id"], name="callhour_once")]
+
+
+class AgentCallDay(CallSums):
+    """The calls one agent answered from one queue, by the local day they joined it."""
+
+    day = models.DateField()
+    agent_id = models.IntegerField()
+    queue_id = models.IntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "agent_id", "queue_id"],
+                                               name="agentcallday_once")]
+        indexes = [models.Index(fields=["agent_id", "day"], name="agentcallday_agent")]
+
+
+class StateHour(models.Model):
+    """Seconds all agents together spent in one state in one hour (occupancy by hour)."""
+
+    hour = models.DateTimeField()
+    state = models.CharField(max_length=16)
+    seconds = models.FloatField(default=0.0)
+    agents = models.IntegerField(default=0)  # distinct agents with time in the state
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["hour", "state"], name="statehour_once")]
+
+
+class AgentStateDay(models.Model):
+    """Seconds one agent spent in one state in one local day (signed-out time not kept)."""
+
+    day = models.DateField()
+    agent_id = models.IntegerField()
+    state = models.CharField(max_length=16)
+    seconds = models.FloatField(default=0.0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "agent_id", "state"],
+                                               name="agentstateday_once")]
+        indexes = [models.Index(fields=["agent_id", "day"], name="agentstateday_agent")]
+
+
+class IvrNodeDay(models.Model):
+    """Visits of one IVR node in one local day by how the caller left it."""
+
+    day = models.DateField()
+    node = models.CharField(max_length=64)
+    outcome = models.CharField(max_length=16)
+    visits = models.IntegerField(default=0)
+    calls = models.IntegerField(default=0)  # distinct calls (a node visited twice counts once)
+    duration_sum_s = models.FloatField(default=0.0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "node", "outcome"],
+                                               name="ivrnodeday_once")]
+
+
+class SmsDay(models.Model):
+    day = models.DateField()
+    direction = models.CharField(max_length=3)
+    status = models.CharField(max_length=16)
+    messages = models.IntegerField(default=0)
+    parts = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "direction", "status"],
+                                               name="smsday_once")]
+
+
+class OutboundDay(models.Model):
+    """Outbound call attempts (``outreach.CallAttempt``) of one local day by purpose and
+    outcome."""
+
+    day = models.DateField()
+    purpose = models.CharField(max_length=16)
+    outcome = models.CharField(max_length=10)
+    attempts = models.IntegerField(default=0)
+    talk_sum_s = models.FloatField(default=0.0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "purpose", "outcome"],
+                                               name="outboundday_once")]
+
+
+class RollupMark(models.Model):
+    """How far a rollup is complete: every source row up to ``until`` is in it. Its row is
+    locked (SELECT ... FOR UPDATE) for the whole of a refresh, so refreshes run one at a time."""
+
+    name = models.CharField(max_length=32, unique=True)
+    until = models.DateTimeField(null=True, blank=True)
+    refreshed_at = models.DateTimeField(null=True, blank=True)

@@ -73,6 +73,15 @@ def _weekly_brief() -> str:
     return do_weekly_brief_job()
 
 
+@task()
+def refresh_call_rollups_task() -> str:
+    """Idempotent: recomputes the days a late change can reach (``call_rollups``)."""
+    from hotline.insight.call_rollups import refresh_call_rollups
+
+    done = refresh_call_rollups()
+    return f"{done.day_from}..{done.day_to}: {done.calls} queue-hours"
+
+
 PERIODIC = [
     PeriodicJob("hot-issues-refresh", _refresh_period, task=refresh_city_reports_task),
     PeriodicJob("assessment-scoring", "HOTLINE_ASSESSMENT_SCORING_SECONDS",
@@ -82,4 +91,5 @@ PERIODIC = [
     PeriodicJob("order-rollups", "HOTLINE_ROLLUP_SECONDS", task=refresh_order_rollups_task),
     # Hourly: a report due today goes out within the hour after midnight (or the worker's start).
     PeriodicJob("custom-report-mail", 3600.0, task=mail_custom_reports_task),
+    PeriodicJob("call-rollups", "HOTLINE_CALL_ROLLUP_SECONDS", task=refresh_call_rollups_task),
 ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from hotline.portal import assessment_views, custom_report_views, report_views
+from hotline.portal import assessment_views, call_stats_views, custom_report_views, report_views
 from hotline.portal import insight_views as views
 
 app_name = "insight"
@@ -20,4 +20,8 @@ urlpatterns = [
     path("reports/custom/<int:pk>/delete/", custom_report_views.custom_report_delete,
          name="custom_report_delete"),
     path("reports/<str:name>/", report_views.report_page, name="report"),
+
+    path("calls/", call_stats_views.call_stats_page, name="calls"),
+    path("screen/", call_stats_views.big_screen_page, name="screen"),
+    path("screen/figures/", call_stats_views.big_screen_figures, name="screen_figures"),
 ]

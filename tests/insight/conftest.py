@@ -12,6 +12,8 @@ from django.test import Client
 from django.utils import timezone
 
 from hotline.orders.services import NewOrder, do_action, do_create_order
+from tests.contactcentre.conftest import desk  # noqa: F401 - fixtures used by name
+from tests.insight.call_fixtures import floor_day, rolled  # noqa: F401
 
 OUTAGE = [
     ("丽发新城小区停水", "丽发新城小区从昨晚开始停水，到现在还没有来水"),

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from django import template
 
-from hotline.insight import services
+from hotline.insight import call_stats, services
+from hotline.insight.screen import SCREEN_ROLES
 
 register = template.Library()
 
@@ -34,3 +35,11 @@ def may_view_reports(user: object) -> bool:
     from hotline.insight.reports import reports_for
 
     return bool(reports_for(user))
+
+def may_view_call_stats(user: object) -> bool:
+    return call_stats.may_view_call_stats(user)
+
+
+@register.filter
+def may_view_big_screen(user: object) -> bool:
+    return bool(getattr(user, "is_superuser", False) or getattr(user, "role", "") in SCREEN_ROLES)
