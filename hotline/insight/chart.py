@@ -126,3 +126,48 @@ def bar_chart(series: Sequence[tuple[str, Sequence[float | None]]], x_labels: Se
                      f"{escape(name[:24])}</text>")
     parts.append("</svg>")
     return "".join(parts)
+
+
+STATE_COLOURS = {"idle": "#1e7b45", "busy": "#b8860b", "ringing": "#6b3fa0",
+                 "talking": "#1d4f91", "wrap_up": "#0f7c8c", "signed_in": "#8a96a3"}
+
+
+def timeline(rows: Sequence[tuple[str, Sequence[tuple[str, str, float, float]]]],
+             legend: Sequence[tuple[str, str]], *, title: str = "", width: int = 760,
+             hours: tuple[int, int] = (0, 24)) -> str:
+    """One band per row (an agent): (state, label, start, end) with start/end in hours of the
+    day; ``legend`` is (state, label) for the states shown."""
+    left, right, band, gap, top = 110, 10, 18, 6, 8
+    first, last = hours
+    span = max(1, last - first)
+    plot_w = width - left - right
+    height = top + len(rows) * (band + gap) + 40
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+             f'width="100%" role="img" aria-label="{escape(title)}" class="timeline">']
+    if title:
+        parts.append(f"<title>{escape(title)}</title>")
+
+    def x(hour: float) -> float:
+        return left + plot_w * (min(max(hour, first), last) - first) / span
+
+    for i, (name, pieces) in enumerate(rows):
+        y = top + i * (band + gap)
+        parts.append(f'<text x="{left - 6}" y="{y + 13}" text-anchor="end" font-size="12" '
+                     f'fill="#1f2933">{escape(name[:14])}</text>')
+        for state, label, start, end in pieces:
+            if end <= first or start >= last:
+                continue
+            parts.append(f'<rect x="{x(start):.1f}" y="{y}" width="{max(0.5, x(end) - x(start)):.1f}" '
+                         f'height="{band}" fill="{STATE_COLOURS.get(state, "#8a96a3")}">'
+                         f"<title>{escape(label)}</title></rect>")
+    axis_y = top + len(rows) * (band + gap)
+    for hour in range(first, last + 1, max(1, span // 12)):
+        parts.append(f'<text x="{x(hour):.1f}" y="{axis_y + 12}" text-anchor="middle" '
+                     f'font-size="11" fill="#4a5561">{hour:02d}</text>')
+    for k, (state, label) in enumerate(legend):
+        lx = left + k * 110
+        parts.append(f'<rect x="{lx}" y="{axis_y + 20}" width="12" height="10" '
+                     f'fill="{STATE_COLOURS.get(state, "#8a96a3")}"/><text x="{lx + 16}" '
+                     f'y="{axis_y + 29}" font-size="12" fill="#1f2933">{escape(label)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
