@@ -28,6 +28,8 @@ def reads_briefs(user: object) -> bool:
 
     return may_read_briefs(user)
 
+
+@register.filter
 def may_view_reports(user: object) -> bool:
     """For the navigation: offer the report list to those who may run at least one report."""
     if not getattr(user, "is_authenticated", False):
@@ -36,6 +38,8 @@ def may_view_reports(user: object) -> bool:
 
     return bool(reports_for(user))
 
+
+@register.filter
 def may_view_call_stats(user: object) -> bool:
     return call_stats.may_view_call_stats(user)
 
