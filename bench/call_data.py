@@ -145,8 +145,8 @@ def _copy(table: str, columns: Sequence[str], rows: Sequence[tuple[object, ...]]
         marks = ", ".join(["%s"] * len(columns))
         with connection.cursor() as cursor:
             cursor.executemany(f"INSERT INTO {name} ({quoted}) VALUES ({marks})",
-                               [tuple(adapt(v) if isinstance(v, dt.datetime) else v for v in row)
-                                for row in rows])
+                               [tuple(adapt(v) if isinstance(v, dt.datetime) else v  # type: ignore[misc]
+                                      for v in row) for row in rows])
 
 
 def _batches(n: int, size: int) -> Iterator[tuple[int, int]]:
