@@ -207,15 +207,22 @@ def _add(into: dict[str, float], row: dict[str, float]) -> None:
 # --- agents' time -------------------------------------------------------------------------
 
 def _changes_before(start: dt.datetime) -> dict[int, agent_time.Change]:
-    """Each agent's last state change before ``start`` (an index probe per agent)."""
-    last = StateChange.objects.filter(agent_id=OuterRef("agent_id"), at__lt=start) \
+    """Each agent's last state change before ``start`` (an index probe per agent). The agents
+    are those with a desk status and those with changes in the two days before (an agent
+    whose status row is gone -- or a bulk load without one -- still counts)."""
+    from hotline.directory.models import User
+
+    ids = set(AgentStatus.objects.values_list("agent_id", flat=True))
+    ids.update(StateChange.objects.filter(at__gte=start - dt.timedelta(days=2), at__lt=start)
+               .values_list("agent_id", flat=True).distinct())
+    last = StateChange.objects.filter(agent_id=OuterRef("pk"), at__lt=start) \
         .order_by("-at", "-id")
-    rows = (AgentStatus.objects
+    rows = (User.objects.filter(pk__in=ids)
             .annotate(prev_at=Subquery(last.values("at")[:1]),
                       prev_state=Subquery(last.values("to_state")[:1]),
                       prev_call=Subquery(last.values("call_id")[:1]))
             .filter(prev_at__isnull=False)
-            .values_list("agent_id", "prev_at", "prev_state", "prev_call"))
+            .values_list("pk", "prev_at", "prev_state", "prev_call"))
     return {agent_id: agent_time.Change(at, state, call)
             for agent_id, at, state, call in rows}
 
