@@ -92,7 +92,7 @@ def bar_chart(series: Sequence[tuple[str, Sequence[float | None]]], x_labels: Se
         return top + plot_h - plot_h * v / y_max
 
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height + legend_h}" '
-             f'width="100%" role="img" aria-label="{escape(title)}" class="report-chart">']
+             f'width="100%" role="img" aria-label="{escape(title)}" class="report-chart bar-chart">']
     if title:
         parts.append(f"<title>{escape(title)}</title>")
     for k in range(5):

@@ -27,7 +27,7 @@ def test_loaded_calls_roll_up_to_the_counts_of_the_calls(city: Any) -> None:
     assert QueuedCall.objects.count() == 3000
     assert StateChange.objects.count() == loaded.state_changes > 0
     call_rollups.rebuild_call_rollups(now)
-    first = timezone.localdate(now) - dt.timedelta(days=5)
+    first = timezone.localdate(now - dt.timedelta(days=5, hours=2))  # where the load began
     totals = call_stats.total(call_stats.call_rows(city.admin, first, timezone.localdate(now),
                                                    "queue"))
     calls = QueuedCall.objects

@@ -29,7 +29,7 @@ def test_the_centre_sees_the_days_figures_charts_and_timelines(rolled: Any) -> N
     assert 'data-testid="calls-offered">4<' in html
     assert 'data-testid="calls-connection">66.7%<' in html
     assert "综合" in html and "王坐席" in html
-    assert 'class="bar-chart"' in html and 'class="timeline"' in html
+    assert 'bar-chart' in html and 'class="timeline"' in html
     assert 'data-testid="agent-occupancy">58.6%<' in html
 
 
