@@ -21,6 +21,9 @@ from hotline.orders.models import Order, OrderLink
 DEPARTMENT_ROLES = frozenset({Role.DEPT_HANDLER, Role.DEPT_ADMIN})
 # Actions only the background worker takes; no page offers them.
 WORKER_ONLY = frozenset({Action.CREATE, Action.REMIND, Action.MARK_OVERDUE})
+# Actions taken elsewhere: a call back that did not reach the citizen is recorded on the call-back
+# desk, which counts the tries for the centre's "unreachable after N tries" rule.
+ELSEWHERE = frozenset({Action.CALLBACK_ATTEMPT})
 # Who registers orders on pages (the system account registers them too, but not on pages).
 CREATE_ROLES = frozenset(lifecycle.ACTION_ROLES[Action.CREATE] - {Role.SYSTEM})
 
@@ -58,7 +61,7 @@ def actions_for(user: User, order: Order) -> list[Action]:
 
     found = []
     for action in lifecycle.allowed_actions(order.state):
-        if action in WORKER_ONLY:
+        if action in WORKER_ONLY or action in ELSEWHERE:
             continue
         if not user.is_superuser and user.role not in lifecycle.ACTION_ROLES[action]:
             continue

@@ -238,6 +238,28 @@ def test_full_loop_through_the_pages(city: City, login: Callable[[User], Client]
     assert (order.state, order.resolved, order.satisfaction) == ("closed", True, "satisfied")
 
 
+def test_every_action_a_page_may_offer_has_a_form() -> None:
+    from hotline.orders import lifecycle
+    from hotline.portal.forms import ACTION_FORMS
+    from hotline.portal.order_access import ELSEWHERE, WORKER_ONLY
+
+    offered = {action for action in lifecycle.Action
+               if lifecycle.ACTION_ROLES.get(action, frozenset()) - {"system"}}
+    assert offered - WORKER_ONLY - ELSEWHERE <= set(ACTION_FORMS)
+
+
+def test_order_page_in_call_back_renders_the_call_back_form(
+        city: City, login: Callable[[User], Client], order: Order) -> None:
+    do_action(city.agent, order.number, "dispatch", {})
+    do_action(city.handler, order.number, "sign", {})
+    do_action(city.handler, order.number, "reply", {"reply": "已恢复供水"})
+    do_action(city.agent, order.number, "approve_reply", {})
+    response = login(city.agent).get(reverse("portal:order_detail", args=[order.number]))
+    assert response.status_code == 200
+    offered = {item["action"] for item in response.context["action_forms"]}
+    assert "callback" in offered and "callback_attempt" not in offered
+
+
 def test_action_with_missing_input_shows_the_error(city: City, login: Callable[[User], Client],
                                                    dispatched: Order) -> None:
     response = act(login(city.handler), dispatched.number, "return", {"return-reason": ""})
