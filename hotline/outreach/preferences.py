@@ -25,7 +25,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from hotline.core.errors import ServiceError
-from hotline.core.phones import normalise_phone
+from hotline.core.masking import mask_emails
+from hotline.core.phones import mask_phone, normalise_phone
 from hotline.directory.models import User
 from hotline.intake.models import SmsOptOut
 from hotline.orders.citizens import find_or_register_citizen
@@ -116,6 +117,11 @@ def mail_footer(address: str, kind: str, language: str = "zh-hans") -> str:
 
 # --- reading and changing ------------------------------------------------------------------
 
+def shown_address(address: str) -> str:
+    """The address as the page shows it: masked (a forwarded mail must not give it away)."""
+    return mask_emails(address) if consent.is_email(address) else mask_phone(address)
+
+
 def _choice_of(pref: ContactPreference) -> Choice:
     return Choice(channel=pref.channel, language=pref.language, notices=pref.notices,
                   campaigns=pref.campaigns)
@@ -128,9 +134,9 @@ def _phone_of(address: str) -> str:
 def current(address: str) -> Current:
     citizens = consent.citizens_of(address)
     rows = list(ContactPreference.objects.filter(citizen__in=citizens)) if citizens else []
-    phone = _phone_of(address)
+    phones = {p for p in [_phone_of(address), *(c.phone for c in citizens)] if p}
     return Current(address=address, citizens=citizens, choice=_choice_of(consent.combine(rows)),
-                   sms_stopped=bool(phone) and SmsOptOut.objects.filter(phone=phone).exists())
+                   sms_stopped=bool(phones) and SmsOptOut.objects.filter(phone__in=phones).exists())
 
 
 def check_choice(choice: Choice) -> None:
@@ -156,9 +162,8 @@ def do_change_preference(address: str, choice: Choice, *, via: str,
             found = find_or_register_citizen(phone=phone,
                                              email="" if phone else address.strip().lower())
             citizens = [found] if found is not None else []
-        for citizen in citizens:
-            _apply(citizen, choice, via, actor, when)
-        if sms_stopped is not None and phone:
+        stopped_before = bool(phone) and SmsOptOut.objects.filter(phone=phone).exists()
+        if sms_stopped is not None and phone and sms_stopped != stopped_before:
             if via != PreferenceChange.Via.PHONE_CODE:
                 raise ServiceError(gettext_noop("Only a confirmed phone can stop or restart SMS."))
             if sms_stopped:
@@ -166,15 +171,18 @@ def do_change_preference(address: str, choice: Choice, *, via: str,
                     "at": when, "text": "preference page"})
             else:
                 SmsOptOut.objects.filter(phone=phone).delete()
+        stopped_after = stopped_before if sms_stopped is None or not phone else sms_stopped
+        for citizen in citizens:
+            _apply(citizen, choice, via, actor, when, sms=(stopped_before, stopped_after))
     return current(address)
 
 
 def _apply(citizen: Citizen, choice: Choice, via: str, actor: User | None,
-           when: dt.datetime) -> None:
+           when: dt.datetime, *, sms: tuple[bool, bool]) -> None:
     rows = list(ContactPreference.objects.select_for_update().filter(citizen=citizen))
-    before = asdict(_choice_of(consent.combine(rows, citizen)))
-    after = asdict(choice)
-    if before == after and rows:
+    before = {**asdict(_choice_of(consent.combine(rows, citizen))), "sms_stopped": sms[0]}
+    after = {**asdict(choice), "sms_stopped": sms[1]}
+    if before == after:
         return
     if rows:  # every row of a merged citizen takes the choice, so their combination is it
         ContactPreference.objects.filter(pk__in=[r.pk for r in rows]).update(
