@@ -283,6 +283,7 @@ def _withdraw_faxes(campaign: Campaign, when: dt.datetime, *, final: bool) -> No
     for recipient in campaign.recipients.filter(status=Recipient.Status.QUEUED,
                                                 fax__state=OutboundFax.State.QUEUED):
         # The same conditional UPDATE as a gateway's claim: a fax claimed meanwhile is sent.
+        assert recipient.fax_id is not None
         if not OutboundFax.objects.filter(pk=recipient.fax_id, state=OutboundFax.State.QUEUED
                                           ).update(state=OutboundFax.State.FAILED,
                                                    error="withdrawn with its campaign",

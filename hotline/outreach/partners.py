@@ -27,6 +27,7 @@ from hotline.intake.sms.outbound import send_sms
 from hotline.orders.lifecycle import OPEN
 from hotline.orders.models import Order, PartnerEvent, Satisfaction
 from hotline.orders.partner_events import do_record_partner_event
+from hotline.outreach.consent import may_message
 from hotline.outreach.models_partners import (
     Partner,
     PartnerAction,
@@ -41,7 +42,6 @@ from hotline.outreach.partner_states import (
     must_suspend,
     next_partner_state,
 )
-from hotline.outreach.consent import may_message
 
 # Who works with partners: agents hand orders over and record ratings; the shift monitor and
 # the centre administrator also review, suspend and reinstate.
