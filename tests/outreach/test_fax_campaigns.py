@@ -152,3 +152,20 @@ def test_the_excel_export_has_each_faxs_result(city: City) -> None:
     rows = list(load_workbook(io.BytesIO(r.content)).worksheets[0].iter_rows(values_only=True))
     assert rows[1][1] == "059100000001" and "pages=1" in str(rows[1])
     assert any(str(cell) in ("Sent", "已发送") for cell in rows[1])
+
+
+def test_the_builder_page_makes_a_fax_campaign_from_an_uploaded_list(city: City) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.outreach.test_pages import client_for, form
+
+    client = client_for(city.admin)
+    upload = SimpleUploadedFile("faxes.csv", "传真,单位\n0591-8765 4321,东街社区\n".encode())
+    r = client.post("/outreach/campaigns/new/", form(channel="fax", upload=upload))
+    assert r.status_code == 302, r.content.decode()[:2000]
+    campaign = Campaign.objects.get()
+    assert campaign.channel == "fax"
+    assert list(campaign.recipients.values_list("address", flat=True)) == ["059187654321"]
+    bad = client.post("/outreach/campaigns/new/", form(channel="fax", source="district",
+                                                       district=city.gulou.pk))
+    assert bad.status_code == 400 and Campaign.objects.count() == 1
