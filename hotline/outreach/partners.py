@@ -23,7 +23,7 @@ from hotline.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hotline.core.phones import normalise_phone
 from hotline.core.roles import Role
 from hotline.directory.models import Category, OrderType, User
-from hotline.intake.sms.outbound import send_sms
+from hotline.intake.sms.outbound import OPT_OUT_HINT, send_sms
 from hotline.orders.lifecycle import OPEN
 from hotline.orders.models import Order, PartnerEvent, Satisfaction
 from hotline.orders.partner_events import do_record_partner_event
@@ -172,7 +172,7 @@ def do_send_rating_link(actor: User, assignment: PartnerAssignment, link: str) -
     text = _("12345: %(partner)s served your request %(number)s. Please rate the service: "
              "%(link)s") % {"partner": assignment.partner.name,
                             "number": assignment.order.number, "link": link}
-    return send_sms(phone, text, purpose="rating", order=assignment.order).sent
+    return send_sms(phone, f"{text} {OPT_OUT_HINT}", purpose="rating", order=assignment.order).sent
 
 
 def assignment_for_token(token: str) -> PartnerAssignment:
