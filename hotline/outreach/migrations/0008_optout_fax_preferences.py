@@ -1,57 +1,22 @@
 """Issue 13 (opt-out, fax campaigns): the preference change log, campaigns opt-out by default,
-the fax channel and a fax recipient's ``contactcentre.OutboundFax``, whose ``order`` becomes
-optional (a campaign's fax answers no order).
-
-That last change is contactcentre's table altered from here: this branch was given outreach's
-0008 as its only migration, and the two belong together (no fax campaign without it). The
-operation below applies Django's own AlterField to the contactcentre app, so the migration
-state and ``makemigrations --check`` agree with ``contactcentre.models``."""
+the fax channel and a fax recipient's ``contactcentre.OutboundFax`` (whose ``order`` became
+optional in contactcentre 0007: a campaign's fax answers no order)."""
 
 import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
 
-class AlterFieldOfApp(migrations.AlterField):
-    """AlterField on another app's model (``target_app``), state and schema both."""
-
-    def __init__(self, target_app: str, *args, **kwargs):
-        self.target_app = target_app
-        super().__init__(*args, **kwargs)
-
-    def deconstruct(self):
-        name, args, kwargs = super().deconstruct()
-        return name, args, {"target_app": self.target_app, **kwargs}
-
-    def state_forwards(self, app_label, state):
-        super().state_forwards(self.target_app, state)
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        super().database_forwards(self.target_app, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        super().database_backwards(self.target_app, schema_editor, from_state, to_state)
-
-    def describe(self):
-        return f"Alter field {self.name} on {self.target_app}.{self.model_name}"
-
-
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('contactcentre', '0006_call_hold_time'),
+        ('contactcentre', '0007_outbound_fax_without_order'),
         ('orders', '0013_event_kinds_together'),
         ('outreach', '0007_campaigns_polls'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
-        AlterFieldOfApp(
-            "contactcentre",
-            model_name='outboundfax',
-            name='order',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='faxes', to='orders.order', verbose_name='order'),
-        ),
         migrations.AddField(
             model_name='recipient',
             name='fax',
