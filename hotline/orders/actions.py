@@ -177,6 +177,8 @@ def _assign_lead(order: Order, unit: Unit, now: dt.datetime) -> None:
     order.lead_unit = unit
     order.dispatched_at = now
     order.signed_at = None
+    # A handler belongs to a unit: the new unit chooses its own.
+    order.handler = None
 
 
 def _assign_co(order: Order, units: list[Unit], now: dt.datetime, role: str) -> list[str]:
@@ -559,6 +561,20 @@ def unlink(ctx: ActionContext) -> ActionResult:
     return ActionResult(note=note, data={"with": other.number})
 
 
+def assign(ctx: ActionContext) -> ActionResult:
+    """分派承办人: the department administrator gives the order to a handler of the unit (or
+    moves it to another); a handler takes an order nobody holds."""
+    from hotline.orders.assignees import check_assignee
+
+    handler = check_assignee(ctx.actor, ctx.order, ctx.params.get("handler"))
+    previous = ctx.order.handler
+    ctx.order.handler = handler
+    return ActionResult(note=_text(ctx, "note", required=False), data={
+        "handler": handler.username, "handler_name": handler.display_name or handler.username,
+        "from_handler": previous.username if previous is not None else None,
+    })
+
+
 def escalate(ctx: ActionContext) -> ActionResult:
     linkage = _sendable(ctx.actor, _units(ctx.params.get("linkage_units"), "linkage_units"),
                         "linkage_units")
@@ -631,4 +647,5 @@ HANDLERS: dict[Action, Handler] = {
     A.ESCALATE_OVERDUE: escalate_overdue,
     A.LINK: link,
     A.UNLINK: unlink,
+    A.ASSIGN: assign,
 }
