@@ -37,6 +37,8 @@ urlpatterns = [
     path("orders/<str:number>/files/<int:attachment_id>/", order_views.attachment_download,
          name="attachment_download"),
     path("workbench/", workbench_views.workbench, name="workbench"),
+    path("workbench/sign/", workbench_views.sign_several, name="workbench_sign"),
+    path("workbench/load/", workbench_views.handler_load, name="workbench_load"),
     path("mailbox/", mailbox_staff_views.letters, name="mailbox_letters"),
     path("mailbox/<int:letter_id>/publication/", mailbox_staff_views.publication,
          name="mailbox_publication"),
