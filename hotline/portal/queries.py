@@ -13,7 +13,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
-from django.utils.translation import gettext_lazy as _
 
 from hotline.directory.models import Category, Unit, User
 from hotline.directory.routing import route_for
