@@ -22,6 +22,18 @@
       });
   }
 
+  function refreshRows() {
+    // The open queue's rows, from the same page the server renders without JavaScript.
+    return fetch(location.href, {credentials: "same-origin"})
+      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (html) {
+        if (!html) { return; }
+        var fresh = new DOMParser().parseFromString(html, "text/html").querySelector("#queue-table tbody");
+        var shown = document.querySelector("#queue-table tbody");
+        if (fresh && shown) { shown.replaceWith(fresh); }
+      });
+  }
+
   function toast(message) {
     var tab = root.querySelector('[data-queue="' + message.queue + '"]');
     if (!tab) { return; }  // a queue this user does not work (call backs: agents only)
@@ -50,6 +62,7 @@
       var message = JSON.parse(e.data);
       if (message.kind !== "queue") { return; }
       refreshCounts();
+      refreshRows();
       if (message.landed) { toast(message); }
     };
     socket.onclose = function (e) {
