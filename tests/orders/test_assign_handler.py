@@ -96,3 +96,19 @@ def test_only_once_signed_and_cleared_when_the_order_moves(city: City) -> None:
     do_action(city.dept_admin, order.number, "assign", {"handler": "hank"})
     order = do_action(city.agent, order.number, "transfer", {"unit": "env"})
     assert order.handler is None and order.lead_unit == city.env
+
+
+@pytest.mark.parametrize(("action", "params"), [
+    ("reply", {"reply": "已修好"}),
+    ("suspend", {"reason": "等市民补充材料"}),
+    ("transfer", {"unit": "env"}),
+])
+def test_a_pending_extension_lapses_when_the_order_leaves_handling(
+        city: City, action: str, params: dict[str, str]) -> None:
+    order = _signed(city)
+    do_action(city.handler, order.number, "request_extension", {"days": 3, "reason": "等配件"})
+    actor = city.agent if action == "transfer" else city.handler
+    order = do_action(actor, order.number, action, params)
+    assert order.extension_pending_days is None
+    event = order.events.order_by("-seq").first()
+    assert event is not None and event.data["extension_withdrawn"] == 3

@@ -137,7 +137,7 @@ def test_assign_through_the_page_is_checked_by_the_service(city: City, login: Lo
     assert ok.status_code == 302
     assert Order.objects.get(pk=dispatched.pk).handler.username == "wendy"  # type: ignore[union-attr]
     page = admin.get(reverse("portal:order_detail", args=[dispatched.number])).content.decode()
-    assert "Assign handler" in page
+    assert "Assign handler" in page and '<dd id="order-handler">wendy</dd>' in page
 
 
 def test_load_view_counts_each_handlers_orders(city: City, login: Login, dispatched: Order) -> None:
