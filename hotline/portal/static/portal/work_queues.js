@@ -34,6 +34,21 @@
       });
   }
 
+  // A busy centre sends many events: one refresh (counts and rows) at most every two seconds,
+  // however many arrive, so a hundred open pages do not each query for every event.
+  var pending = null;
+  var lastRefresh = 0;
+  function scheduleRefresh() {
+    if (pending) { return; }
+    var wait = Math.max(0, lastRefresh + 2000 - Date.now());
+    pending = setTimeout(function () {
+      pending = null;
+      lastRefresh = Date.now();
+      refreshCounts();
+      refreshRows();
+    }, wait);
+  }
+
   function toast(message) {
     var tab = root.querySelector('[data-queue="' + message.queue + '"]');
     if (!tab) { return; }  // a queue this user does not work (call backs: agents only)
@@ -61,8 +76,7 @@
     socket.onmessage = function (e) {
       var message = JSON.parse(e.data);
       if (message.kind !== "queue") { return; }
-      refreshCounts();
-      refreshRows();
+      scheduleRefresh();
       if (message.landed) { toast(message); }
     };
     socket.onclose = function (e) {
