@@ -52,13 +52,14 @@ def _preview(seen: Disclosure, order: Order) -> str:
 def _row(user: User, seen: Disclosure, order: Order, handlers: list[User]) -> dict[str, Any]:
     actions = {a.value for a in actions_for(user, order)}
     choices: list[User] = []
+    take = False  # a handler's "take it": the order to themselves, nobody holding it yet
     if Action.ASSIGN.value in actions:
         if assigns_others(user):
             choices = [h for h in handlers if h.pk != order.handler_id]
         elif order.handler_id is None:
-            choices = [user]
+            take = True
     return {"order": order, "actions": actions, "preview": _preview(seen, order),
-            "assign_to": choices}
+            "assign_to": choices, "take": take}
 
 
 @role_required(is_department_user, roles=DEPARTMENT_ROLES)

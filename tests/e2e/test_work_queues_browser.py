@@ -82,3 +82,27 @@ def test_a_return_reaches_the_monitors_queue_live(asgi_server: Any, city: Any,  
     shot(handler, "work-queues-05-signed")
     handler.context.close()
     monitor.context.close()
+
+
+def test_the_department_administrator_assigns_and_sees_the_load(
+        live_server: Any, city: Any, browser: Any) -> None:  # noqa: F811
+    expect = playwright_sync.expect
+    order = new_order(city, title="南街停水", text="南街小区停水，联系电话13812341234")
+    do_action(city.agent, order.number, "dispatch")
+    do_action(city.handler, order.number, "sign")
+    admin = _window(browser)
+    log_in(admin, live_server.url, "dora")
+    admin.goto(f"{live_server.url}/workbench/?tab=handling")
+    row = admin.locator(f"#row-{order.number}")
+    expect(row.locator(".preview")).to_contain_text("南街小区停水")
+    row.locator(f"#assign-{order.number}").select_option("hank")
+    row.locator("form.inline button[type=submit]").click()
+    admin.wait_for_load_state()
+    expect(admin.locator(f"#row-{order.number} .handler")).to_contain_text("水务承办人")
+    check_axe(admin, "workbench with assignment")
+    shot(admin, "work-queues-06-assigned")
+    admin.click("#handler-load-link")
+    expect(admin.locator("#load-hank td.num").first).to_have_text("1")
+    check_axe(admin, "handlers' load")
+    shot(admin, "work-queues-07-load")
+    admin.context.close()

@@ -40,6 +40,8 @@ def test_tabs_follow_the_loop(city: City, login: Login, dispatched: Order) -> No
     client = login(city.handler)
     do_action(city.handler, n, "sign")
     assert tab(client, "handling") == {n} and tab(client, "mine") == set()
+    html = client.get(reverse("portal:workbench"), {"tab": "handling"}).content.decode()
+    assert 'type="hidden" name="assign-handler" value="hank"' in html  # "take it"
     client.post(reverse("portal:order_action", args=[n, "assign"]),
                 {"assign-handler": "hank", "next": "/workbench/"})
     assert Order.objects.get(pk=dispatched.pk).handler == city.handler
@@ -128,7 +130,11 @@ def test_assign_through_the_page_is_checked_by_the_service(city: City, login: Lo
     User.objects.create_user(username="wendy", password="x", role="dept_handler", unit=city.water)
     admin = login(city.dept_admin)
     html = admin.get(reverse("portal:workbench"), {"tab": "handling"}).content.decode()
-    assert 'name="assign-handler"' in html and "wendy" in html and "hugo" not in html
+    assert '<select id="assign-' in html and "wendy" in html and "hugo" not in html
+    do_action(city.dept_admin, dispatched.number, "assign", {"handler": "hank"})
+    html = admin.get(reverse("portal:workbench"), {"tab": "handling"}).content.decode()
+    # Reassigning: a choice of the others (the administrator too), never a "take it" button.
+    assert "Reassign to" in html and 'type="hidden" name="assign-handler"' not in html
     bad = admin.post(reverse("portal:order_action", args=[dispatched.number, "assign"]),
                      {"assign-handler": "hugo"})
     assert bad.status_code == 422
