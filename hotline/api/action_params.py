@@ -8,13 +8,16 @@ so a caller who may not act gets 403/409 rather than a list of missing fields.
 
 from __future__ import annotations
 
-from pydantic import Field, StrictBool, StrictInt
+from typing import Annotated
+
+from pydantic import Field, StrictBool, StrictInt, StringConstraints
 
 from hotline.api.schemas import Code, InputSchema, Note
 from hotline.orders.lifecycle import Action
 from hotline.orders.models import OrderLink, Satisfaction, Urgency
 
 MAX_UNITS = 50
+Text150 = Annotated[str, StringConstraints(max_length=150)]  # a user name (Django's limit)
 
 
 class NoParams(InputSchema):
@@ -93,6 +96,12 @@ class EscalateParams(InputSchema):
     note: Note | None = Field(None, description="required")
 
 
+class AssignParams(InputSchema):
+    handler: Text150 | None = Field(
+        None, description="required: the user name of a handler of the order's lead unit")
+    note: Note | None = None
+
+
 class DeadlineNoteParams(InputSchema):
     note: Note | None = None
     deadline: Code | None = Field(None, description="which deadline: sign or handle")
@@ -132,4 +141,5 @@ ACTION_PARAMS: dict[Action, type[InputSchema]] = {
     A.ESCALATE_OVERDUE: DeadlineNoteParams,
     A.LINK: LinkParams,
     A.UNLINK: UnlinkParams,
+    A.ASSIGN: AssignParams,
 }

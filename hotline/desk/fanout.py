@@ -81,11 +81,40 @@ class Fanout:
 fanout = Fanout()
 
 
+class QueueFanout(Fanout):
+    """The same pattern for the centre's work queues: one tail of the order history's queue
+    events (``orders.queue_feed``) per web process while a work-queue page is open."""
+
+    async def _run(self) -> None:
+        from hotline.orders.queue_feed import QueueTail
+
+        layer = get_channel_layer()
+        assert layer is not None, "CHANNEL_LAYERS is not configured"
+        tail = await database_sync_to_async(QueueTail)()
+        while True:
+            try:
+                events = await database_sync_to_async(tail.read)()
+            except Exception:
+                logger.exception("reading work-queue events failed; retrying")
+                await asyncio.sleep(1.0)
+                continue
+            for event in events:
+                await layer.group_send(QUEUES_GROUP, {
+                    "type": "desk.event", "event": event.message(), "order": event.order_id})
+                self.delivered += 1
+            await asyncio.sleep(POLL_SECONDS)
+
+
+QUEUES_GROUP = "orders.queues"
+queue_fanout = QueueFanout()
+
+
 class EventConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     """A websocket that receives desk events of its groups. Subclasses say who may connect
     (``allowed``), which groups they join (``groups_for``) and what to send (``on_event``)."""
 
     joined: list[str]
+    feed: Fanout = fanout  # the tail that feeds this socket's groups
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -101,7 +130,7 @@ class EventConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         layer = self.channel_layer
         for group in self.joined:
             await layer.group_add(group, self.channel_name)
-        fanout.acquire()
+        self.feed.acquire()
         self._acquired = True
         await self.accept()
         await self.on_open(user)
@@ -112,10 +141,11 @@ class EventConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         self.joined = []
         if getattr(self, "_acquired", False):
             self._acquired = False
-            await fanout.release()
+            await self.feed.release()
 
     async def desk_event(self, message: dict[str, Any]) -> None:
-        await self.on_event(message["event"])
+        if await self.wants(message):
+            await self.on_event(message["event"])
 
     # --- for subclasses -------------------------------------------------------------------
 
@@ -124,6 +154,10 @@ class EventConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
 
     async def groups_for(self, user: Any) -> list[str]:
         raise NotImplementedError
+
+    async def wants(self, message: dict[str, Any]) -> bool:
+        """Whether this socket's user may receive the message (every one, by default)."""
+        return True
 
     async def on_open(self, user: Any) -> None:
         """Send the current state when the socket opens (nothing by default)."""

@@ -166,6 +166,16 @@ def _set_deadlines(order: Order, now: dt.datetime) -> None:
     _clear_deadline_marks(order)
 
 
+def _withdraw_extension(order: Order, data: dict[str, Any]) -> dict[str, Any]:
+    """A pending extension request lapses when the order leaves 办理中 (replied, suspended,
+    sent to another unit, merged): nobody could decide it any more, and the centre's queue
+    would show it forever. The event says which request lapsed."""
+    if order.extension_pending_days:
+        data = {**data, "extension_withdrawn": order.extension_pending_days}
+        order.extension_pending_days = None
+    return data
+
+
 def _assign_lead(order: Order, unit: Unit, now: dt.datetime) -> None:
     Assignment.objects.filter(order=order, role=Assignment.Role.LEAD, active=True).update(
         active=False
@@ -177,6 +187,8 @@ def _assign_lead(order: Order, unit: Unit, now: dt.datetime) -> None:
     order.lead_unit = unit
     order.dispatched_at = now
     order.signed_at = None
+    # A handler belongs to a unit: the new unit chooses its own.
+    order.handler = None
 
 
 def _assign_co(order: Order, units: list[Unit], now: dt.datetime, role: str) -> list[str]:
@@ -264,8 +276,8 @@ def transfer(ctx: ActionContext) -> ActionResult:
     previous = ctx.order.lead_unit.code if ctx.order.lead_unit else None
     _assign_lead(ctx.order, target, ctx.now)
     _set_deadlines(ctx.order, ctx.now)
-    return ActionResult(note=_text(ctx, "note", required=False),
-                        data={"from_unit": previous, "unit": target.code})
+    return ActionResult(note=_text(ctx, "note", required=False), data=_withdraw_extension(
+        ctx.order, {"from_unit": previous, "unit": target.code}))
 
 
 def sign(ctx: ActionContext) -> ActionResult:
@@ -309,9 +321,9 @@ def reply(ctx: ActionContext) -> ActionResult:
     Assignment.objects.filter(
         order=ctx.order, role=Assignment.Role.LEAD, active=True
     ).update(replied_at=ctx.now, reply_text=text)
-    return ActionResult(note=text, data={
+    return ActionResult(note=text, data=_withdraw_extension(ctx.order, {
         "late": bool(ctx.order.handle_due and ctx.now > ctx.order.handle_due)
-    })
+    }))
 
 
 def co_reply(ctx: ActionContext) -> ActionResult:
@@ -439,7 +451,8 @@ def deny_extension(ctx: ActionContext) -> ActionResult:
 
 def suspend(ctx: ActionContext) -> ActionResult:
     ctx.order.suspended_at = ctx.now
-    return ActionResult(note=_text(ctx, "reason", required=True))
+    return ActionResult(note=_text(ctx, "reason", required=True),
+                        data=_withdraw_extension(ctx.order, {}))
 
 
 def resume(ctx: ActionContext) -> ActionResult:
@@ -526,8 +539,8 @@ def merge(ctx: ActionContext) -> ActionResult:
     _record_on(target, ctx, Action.MERGE, note, {
         "merged": ctx.order.number, "contacts": moved, "same_caller": repeat,
     })
-    return ActionResult(note=note, data={"into": target.number, "contacts": moved,
-                                         "same_caller": repeat})
+    return ActionResult(note=note, data=_withdraw_extension(ctx.order, {
+        "into": target.number, "contacts": moved, "same_caller": repeat}))
 
 
 def link(ctx: ActionContext) -> ActionResult:
@@ -557,6 +570,20 @@ def unlink(ctx: ActionContext) -> ActionResult:
     note = _text(ctx, "note", required=False)
     _record_on(other, ctx, Action.UNLINK, note, {"with": ctx.order.number})
     return ActionResult(note=note, data={"with": other.number})
+
+
+def assign(ctx: ActionContext) -> ActionResult:
+    """分派承办人: the department administrator gives the order to a handler of the unit (or
+    moves it to another); a handler takes an order nobody holds."""
+    from hotline.orders.assignees import check_assignee
+
+    handler = check_assignee(ctx.actor, ctx.order, ctx.params.get("handler"))
+    previous = ctx.order.handler
+    ctx.order.handler = handler
+    return ActionResult(note=_text(ctx, "note", required=False), data={
+        "handler": handler.username, "handler_name": handler.display_name or handler.username,
+        "from_handler": previous.username if previous is not None else None,
+    })
 
 
 def escalate(ctx: ActionContext) -> ActionResult:
@@ -631,4 +658,5 @@ HANDLERS: dict[Action, Handler] = {
     A.ESCALATE_OVERDUE: escalate_overdue,
     A.LINK: link,
     A.UNLINK: unlink,
+    A.ASSIGN: assign,
 }

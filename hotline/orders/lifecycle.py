@@ -60,6 +60,7 @@ class Action(StrEnum):
     ESCALATE_OVERDUE = "escalate_overdue"  # 超期上报: long overdue, reported to the leaders
     LINK = "link"  # 关联: another order about the same or a related matter; neither closes
     UNLINK = "unlink"  # removes a link made by mistake (the history keeps both)
+    ASSIGN = "assign"  # 分派承办人: the department gives the order to one of its handlers
 
 
 class TransitionError(Exception):
@@ -135,6 +136,8 @@ def _build() -> dict[State, dict[Action, State]]:
         (A.LINK, OPEN),
         (A.UNLINK, OPEN),
         (A.CALLBACK_ATTEMPT, (S.CALLBACK,)),
+        # Inside the department, once signed for: who of its handlers works on it.
+        (A.ASSIGN, (S.HANDLING, S.SUSPENDED)),
     ):
         for state, move in _stay(states, action).items():
             table[state].update(move)
@@ -198,4 +201,7 @@ ACTION_ROLES: dict[Action, frozenset[str]] = {
     A.ESCALATE_OVERDUE: frozenset({"system"}),
     A.LINK: CENTRE_DESK,
     A.UNLINK: CENTRE_DESK,
+    # The department administrator assigns and reassigns; a handler may only take an order
+    # nobody holds yet (the action's handler checks which).
+    A.ASSIGN: DEPARTMENT,
 }

@@ -180,6 +180,7 @@ class OrderAction(models.TextChoices):
     ESCALATE_OVERDUE = Action.ESCALATE_OVERDUE.value, _("Report overdue order to leaders")
     LINK = Action.LINK.value, _("Link related order")
     UNLINK = Action.UNLINK.value, _("Remove link")
+    ASSIGN = Action.ASSIGN.value, _("Assign handler")
     # Not lifecycle actions: history entries of the assessment (考核) that change no state.
     ASSESSMENT_APPEAL = "assessment_appeal", _("Assessment appeal")
     ASSESSMENT_DECISION = "assessment_decision", _("Assessment appeal decided")
@@ -291,6 +292,12 @@ class Order(models.Model):
         _("satisfaction"), max_length=16, choices=Satisfaction.choices, blank=True
     )
     reopen_count = models.PositiveIntegerField(_("times reopened"), default=0)
+    # 承办人: who in the lead unit works on the order (set by the "assign" action; cleared when
+    # the order moves to another unit). The unit, not the person, stays answerable for it.
+    handler = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="handled_orders", verbose_name=_("handler"),
+    )
     merged_into = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_orders",
         verbose_name=_("merged into"),
@@ -306,6 +313,7 @@ class Order(models.Model):
             models.Index(fields=["district", "state"], name="order_district_state"),
             models.Index(fields=["state", "handle_due"], name="order_state_handle_due"),
             models.Index(fields=["state", "sign_due"], name="order_state_sign_due"),
+            models.Index(fields=["handler", "state"], name="order_handler_state"),
         ]
 
     def __str__(self) -> str:

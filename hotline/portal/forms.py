@@ -11,10 +11,11 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from hotline.directory.models import OrderType
+from hotline.directory.models import OrderType, User
 from hotline.orders.lifecycle import Action
 from hotline.orders.models import (
     Channel,
+    Order,
     OrderLink,
     OrderState,
     Satisfaction,
@@ -190,6 +191,22 @@ class EscalateForm(ActionForm):
         set_choices(self, "linkage_units", unit_choices())
 
 
+class AssignForm(ActionForm):
+    """分派承办人. The choices are the handlers of the order's unit (``for_order``)."""
+
+    handler = forms.ChoiceField(label=_("Handler"))
+    note = _note()
+
+    def for_order(self, order: Order, actor: User) -> None:
+        from hotline.orders.assignees import assigns_others, unit_handlers
+
+        handlers = unit_handlers(order.lead_unit)
+        if not assigns_others(actor):
+            handlers = handlers.filter(pk=actor.pk)
+        set_choices(self, "handler", [(u.username, str(u)) for u in handlers
+                                      if u.pk != order.handler_id])
+
+
 A = Action
 ACTION_FORMS: dict[Action, type[ActionForm]] = {
     A.ANSWER: AnswerForm,
@@ -220,12 +237,18 @@ ACTION_FORMS: dict[Action, type[ActionForm]] = {
     A.CONFIRM_ESCALATION: NoteForm,
     A.LINK: LinkForm,
     A.UNLINK: UnlinkForm,
+    A.ASSIGN: AssignForm,
 }
 
 
-def action_form(action: Action, data: Any = None) -> ActionForm:
-    """The action's form; field ids are prefixed by the action so many fit on one page."""
-    return ACTION_FORMS[action](data=data, prefix=action.value)
+def action_form(action: Action, data: Any = None, *, order: Order | None = None,
+                actor: User | None = None) -> ActionForm:
+    """The action's form; field ids are prefixed by the action so many fit on one page. A form
+    whose choices depend on the order (``for_order``) gets them when an order is given."""
+    form = ACTION_FORMS[action](data=data, prefix=action.value)
+    if order is not None and actor is not None and isinstance(form, AssignForm):
+        form.for_order(order, actor)
+    return form
 
 
 class StatusQueryForm(PortalForm):

@@ -123,7 +123,8 @@ def _detail_context(
     seen = Disclosure(user)
     action_forms = []
     for action in actions_for(user, order):
-        form = failed if action == failed_action and failed is not None else action_form(action)
+        form = failed if action == failed_action and failed is not None else action_form(
+            action, order=order, actor=user)
         action_forms.append({
             "action": action.value, "label": OrderAction(action.value).label, "form": form,
             "open": action == failed_action, "has_fields": bool(form.fields),
@@ -237,7 +238,7 @@ def order_action(request: StaffRequest, number: str, action: str) -> HttpRespons
         raise Http404(_("No such action.")) from None
     if act not in ACTION_FORMS:
         raise Http404(_("No such action."))
-    form = action_form(act, request.POST)
+    form = action_form(act, request.POST, order=order, actor=request.user)
     status = 422
     if form.is_valid():
         files = request.FILES.getlist("uploads") if act == Action.REPLY else []

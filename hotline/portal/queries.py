@@ -1,4 +1,5 @@
-"""Read-only queries behind the pages: the filtered order list and the workbench's tabs.
+"""Read-only queries behind the pages: the filtered order list and the order page (the
+workbench's are in ``workbench_queries``).
 
 Every query starts from ``scope.visible_orders(user)``, so a page can never list an order its
 user may not see, whatever the filters say.
@@ -8,18 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.utils.translation import gettext_lazy as _
+from django.db.models import Q, QuerySet
 
-from hotline.directory.calendar_service import current_calendar
 from hotline.directory.models import Category, Unit, User
 from hotline.directory.routing import route_for
 from hotline.orders.lifecycle import State
-from hotline.orders.models import Assignment, Order, OrderEvent
+from hotline.orders.models import Order, OrderEvent
 from hotline.orders.scope import visible_orders
 
 
@@ -80,48 +78,6 @@ def filtered_orders(user: User, filters: dict[str, Any], now: dt.datetime) -> Qu
         end = _local_midnight(filters["created_to"]) + dt.timedelta(days=1)
         qs = qs.filter(created_at__lt=end)
     return qs.order_by("-created_at", "-pk")
-
-
-# --- department workbench --------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Tab:
-    key: str
-    label: Any
-    orders: QuerySet[Order]
-
-
-def _held_by(unit_ids: list[int], roles: tuple[str, ...] | None = None) -> Exists:
-    assignments = Assignment.objects.filter(order=OuterRef("pk"), unit_id__in=unit_ids, active=True)
-    if roles is not None:
-        assignments = assignments.filter(role__in=roles)
-    return Exists(assignments)
-
-
-def workbench_tabs(user: User, now: dt.datetime) -> list[Tab]:
-    unit_ids = user.unit.descendant_ids() if user.unit is not None else []
-    base = visible_orders(user).select_related("district", "lead_unit", "category")
-    lead = _held_by(unit_ids, (Assignment.Role.LEAD,))
-    supporting = _held_by(unit_ids, (Assignment.Role.CO, Assignment.Role.LINKAGE))
-    held = _held_by(unit_ids)
-    to_sign = base.filter(lead, state=State.DISPATCHED)
-    handling = base.filter(
-        Q(held, state__in=[State.HANDLING, State.SUSPENDED])
-        | Q(supporting, state=State.DISPATCHED)
-    )
-    mine = base.filter(Q(held, state__in=[State.DISPATCHED, State.HANDLING, State.SUSPENDED]))
-    soon = current_calendar().add_working_days(now, 1)
-    due_soon = mine.filter(overdue_at__isnull=True).filter(
-        Q(state=State.DISPATCHED, sign_due__gte=now, sign_due__lte=soon)
-        | Q(state=State.HANDLING, handle_due__gte=now, handle_due__lte=soon)
-    )
-    overdue = mine.filter(overdue_q(now))
-    return [
-        Tab("to_sign", _("To sign for"), to_sign.order_by("sign_due", "pk")),
-        Tab("handling", _("In progress"), handling.order_by("handle_due", "pk")),
-        Tab("due_soon", _("Due soon"), due_soon.order_by("handle_due", "sign_due", "pk")),
-        Tab("overdue", _("Overdue"), overdue.order_by("handle_due", "sign_due", "pk")),
-    ]
 
 
 # --- order page ------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from hotline.portal import (
     paper_views,
     security_views,
     views,
+    work_queue_views,
     workbench_views,
 )
 from hotline.web.access import public_page
@@ -37,6 +38,9 @@ urlpatterns = [
     path("orders/<str:number>/files/<int:attachment_id>/", order_views.attachment_download,
          name="attachment_download"),
     path("workbench/", workbench_views.workbench, name="workbench"),
+    path("workbench/sign/", workbench_views.sign_several, name="workbench_sign"),
+    path("workbench/load/", workbench_views.handler_load, name="workbench_load"),
+    path("queues/", work_queue_views.queues, name="work_queues"),
     path("mailbox/", mailbox_staff_views.letters, name="mailbox_letters"),
     path("mailbox/<int:letter_id>/publication/", mailbox_staff_views.publication,
          name="mailbox_publication"),

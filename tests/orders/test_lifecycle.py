@@ -68,6 +68,8 @@ for _state in ("dispatched", "handling"):
     EXPECTED[(_state, "escalate_overdue")] = _state
 for _state in ("dispatched", "handling", "suspended"):
     EXPECTED[(_state, "co_reply")] = _state
+for _state in ("handling", "suspended"):
+    EXPECTED[(_state, "assign")] = _state
 
 ALL_PAIRS = list(itertools.product([s.value for s in State], [a.value for a in Action]))
 

@@ -80,7 +80,8 @@ def test_workbench_counts_and_htmx_tab(city: City, login: Callable[[User], Clien
     html = response.content.decode()
     assert "<html" not in html and dispatched.number in html
     counts = {t.key: n for t, n in response.context["tabs"]}
-    assert counts == {"to_sign": 1, "handling": 0, "due_soon": 0, "overdue": 0}
+    assert counts == {"to_sign": 1, "mine": 0, "handling": 0, "due_soon": 0, "overdue": 0,
+                      "returned": 0, "replied": 0, "closed": 0, "all": 1}
 
 
 # --- citizens' status page -------------------------------------------------------------------

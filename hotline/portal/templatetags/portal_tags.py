@@ -59,6 +59,13 @@ def can_create_orders(user: object) -> bool:
 
 
 @register.filter
+def works_queues(user: object) -> bool:
+    from hotline.orders.workqueue_scope import works_queues as works
+
+    return works(user)
+
+
+@register.filter
 def is_department(user: object) -> bool:
     from hotline.portal.order_access import is_department_user
 

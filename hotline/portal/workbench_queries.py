@@ -1,0 +1,151 @@
+"""The department workbench's tabs, its search and the administrator's view of each handler's
+load. Every query starts from ``scope.visible_orders(user)``, so no tab or search can list an
+order of another unit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.lookups import Contains
+from django.utils.translation import gettext_lazy as _
+
+from hotline.directory.calendar_service import current_calendar
+from hotline.directory.models import OrderType, User
+from hotline.orders.assignees import unit_handlers
+from hotline.orders.lifecycle import Action, State
+from hotline.orders.models import Assignment, Order, OrderEvent
+from hotline.orders.scope import citizen_hidden, visible_orders
+from hotline.portal.queries import overdue_q
+
+MAX_QUERY = 100
+# Still the department's to work on (the load view counts these).
+WORKING = (State.DISPATCHED, State.HANDLING, State.SUSPENDED)
+# The centre sent it back: the reply was refused, or the return was.
+SENT_BACK = (Action.DENY_REPLY, Action.DENY_RETURN)
+
+
+@dataclass(frozen=True)
+class Tab:
+    key: str
+    label: Any
+    orders: QuerySet[Order]
+
+
+def _held_by(unit_ids: list[int], roles: tuple[str, ...] | None = None) -> Exists:
+    assignments = Assignment.objects.filter(order=OuterRef("pk"), unit_id__in=unit_ids, active=True)
+    if roles is not None:
+        assignments = assignments.filter(role__in=roles)
+    return Exists(assignments)
+
+
+def _last_move() -> Subquery:
+    """The action of the order's last event that changed its state (urges, reminders and other
+    record-only events do not count)."""
+    return Subquery(OrderEvent.objects.filter(order=OuterRef("pk"))
+                    .exclude(from_state=F("to_state")).order_by("-seq").values("action")[:1])
+
+
+def _hidden_q() -> Q:
+    return Q(confidential=True) | Q(type=OrderType.REPORT)
+
+
+def search(user: User, qs: QuerySet[Order], text: str) -> QuerySet[Order]:
+    """Number, title, text or address. The citizen's name and phone are never searched; and
+    where the user may not know the citizen (a 举报's reporter) a query that is part of the
+    citizen's name or phone, or contains the name, finds nothing, so a search cannot tell a
+    department who reported even when the reporter's name is in the text."""
+    text = text.strip()[:MAX_QUERY]
+    if not text:
+        return qs
+    found = (Q(number=text) | Q(title__icontains=text) | Q(text__icontains=text)
+             | Q(address__icontains=text))
+    if citizen_hidden(user, Order(confidential=True, type=OrderType.REPORT)):
+        names_citizen = (Q(citizen__name__icontains=text) | Q(citizen__phone__contains=text)
+                         | (~Q(citizen__name="") & Q(Contains(Value(text), F("citizen__name")))))
+        found &= ~(_hidden_q() & names_citizen & ~Q(number=text))
+    return qs.filter(found)
+
+
+def workbench_tabs(user: User, now: dt.datetime, text: str = "") -> list[Tab]:
+    unit_ids = user.unit.descendant_ids() if user.unit is not None else []
+    base = search(user, visible_orders(user), text).select_related(
+        "district", "lead_unit", "category", "handler")
+    lead = _held_by(unit_ids, (Assignment.Role.LEAD,))
+    supporting = _held_by(unit_ids, (Assignment.Role.CO, Assignment.Role.LINKAGE))
+    held = _held_by(unit_ids)
+    led = base.filter(lead)
+    to_sign = led.filter(state=State.DISPATCHED)
+    handling = base.filter(
+        Q(held, state__in=[State.HANDLING, State.SUSPENDED])
+        | Q(supporting, state=State.DISPATCHED)
+    )
+    mine = led.filter(handler=user, state__in=[State.HANDLING, State.SUSPENDED])
+    working = base.filter(Q(held, state__in=WORKING))
+    soon = current_calendar().add_working_days(now, 1)
+    due_soon = working.filter(overdue_at__isnull=True).filter(
+        Q(state=State.DISPATCHED, sign_due__gte=now, sign_due__lte=soon)
+        | Q(state=State.HANDLING, handle_due__gte=now, handle_due__lte=soon)
+    )
+    overdue = working.filter(overdue_q(now))
+    returned = led.annotate(last_move=_last_move()).filter(
+        Q(state=State.RETURNED)
+        | Q(state__in=[State.DISPATCHED, State.HANDLING], last_move__in=SENT_BACK))
+    replied = led.filter(state__in=[State.REPLIED, State.CALLBACK])
+    closed = led.filter(state__in=[State.CLOSED, State.ARCHIVED])
+    return [
+        Tab("to_sign", _("To sign for"), to_sign.order_by("sign_due", "pk")),
+        Tab("mine", _("Mine"), mine.order_by("handle_due", "pk")),
+        Tab("handling", _("In progress"), handling.order_by("handle_due", "pk")),
+        Tab("due_soon", _("Due soon"), due_soon.order_by("handle_due", "sign_due", "pk")),
+        Tab("overdue", _("Overdue"), overdue.order_by("handle_due", "sign_due", "pk")),
+        Tab("returned", _("Sent back"), returned.order_by("updated_at", "pk")),
+        Tab("replied", _("Replied"), replied.order_by("replied_at", "pk")),
+        Tab("closed", _("Closed"), closed.order_by("-closed_at", "-pk")),
+        Tab("all", _("All"), base.order_by("-created_at", "-pk")),
+    ]
+
+
+# --- the department administrator's view of the handlers' load --------------------------------
+
+@dataclass(frozen=True)
+class Load:
+    handler: User | None  # None: the orders nobody holds yet
+    open: int
+    overdue: int
+    due_this_week: int
+
+
+def end_of_week(now: dt.datetime) -> dt.datetime:
+    """Monday 00:00 (local time) after ``now``: what is due before it is due this week."""
+    local = now.astimezone(zoneinfo.ZoneInfo(settings.TIME_ZONE))
+    monday = local.date() + dt.timedelta(days=7 - local.weekday())
+    return dt.datetime.combine(monday, dt.time.min, tzinfo=local.tzinfo)
+
+
+def handler_load(user: User, now: dt.datetime) -> list[Load]:
+    """Per handler of the user's unit: orders in hand (signed, not replied), how many are
+    overdue and how many fall due before the week ends; then the signed orders nobody holds."""
+    unit_ids = user.unit.descendant_ids() if user.unit is not None else []
+    orders = visible_orders(user).filter(_held_by(unit_ids, (Assignment.Role.LEAD,)),
+                                         state__in=[State.HANDLING, State.SUSPENDED])
+    week_end = end_of_week(now)
+    rows = {row["handler"]: row for row in orders.values("handler").annotate(
+        open=Count("pk"),
+        overdue=Count("pk", filter=overdue_q(now)),
+        due=Count("pk", filter=Q(handle_due__gte=now, handle_due__lt=week_end)),
+    )}
+
+    def load(handler: User | None, key: int | None) -> Load:
+        row = rows.get(key, {})
+        return Load(handler, row.get("open", 0), row.get("overdue", 0), row.get("due", 0))
+
+    handlers = list(unit_handlers(user.unit))
+    known = {h.pk for h in handlers}
+    # A handler who left the unit keeps the orders until reassigned: listed too.
+    handlers += list(User.objects.filter(pk__in=[k for k in rows if k and k not in known]))
+    return [*(load(h, h.pk) for h in handlers), load(None, None)]
