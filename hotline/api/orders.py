@@ -184,14 +184,16 @@ def filtered_orders(qs: QuerySet[Order], f: OrderFilters) -> QuerySet[Order]:
             summary="List the orders the caller may see, newest first")
 @allow(*ANY_ACCOUNT)
 def list_orders(request: HttpRequest, filters: Query[OrderFilters]) -> dict[str, Any]:
+    caller = actor(request)
     qs = visible_orders(
-        actor(request), Order.objects.select_related("district", "category", "lead_unit")
+        caller, Order.objects.select_related("district", "category", "lead_unit", "citizen")
     )
     qs = filtered_orders(qs, filters).order_by("-created_at", "-pk")
     page = qs[filters.offset : filters.offset + filters.limit]
+    seen = Disclosure(caller)
     return {
         "count": qs.count(), "limit": filters.limit, "offset": filters.offset,
-        "items": [order_summary(o) for o in page],
+        "items": [order_summary(o, seen) for o in page],
     }
 
 

@@ -18,16 +18,17 @@ from hotline.orders.scope import citizen_hidden, shown_name, shown_phone
 _ACTION_LABELS = dict(OrderAction.choices)
 
 
-def order_summary(order: Order) -> dict[str, Any]:
-    """Fields every caller who sees the order may see; no citizen. Uses the codes of related
-    objects, so the caller's queryset should select_related district, category and lead_unit."""
+def order_summary(order: Order, seen: Disclosure | None = None) -> dict[str, Any]:
+    """Fields every caller who sees the order may see; no citizen (``seen`` blanks a hidden
+    reporter's name in the title). Uses the codes of related objects, so the caller's queryset
+    should select_related district, category, lead_unit and citizen."""
     return {
         "number": order.number,
         "state": order.state,
         "type": order.type,
         "channel": order.channel,
         "urgency": order.urgency,
-        "title": order.title,
+        "title": seen.order_title(order) if seen is not None else order.title,
         "confidential": order.confidential,
         "district": order.district.code if order.district else None,
         "category": order.category.code if order.category else None,
@@ -90,8 +91,8 @@ def order_detail(user: User, order: Order) -> dict[str, Any]:
     hidden = citizen_hidden(user, order)
     seen = Disclosure(user)
     return {
-        **order_summary(order),
-        "text": order.text,
+        **order_summary(order, seen),
+        "text": seen.order_text(order),
         "address": order.address,
         "citizen": {
             "name": shown_name(user, order), "phone": shown_phone(user, order), "hidden": hidden,

@@ -84,6 +84,14 @@ class Disclosure:
                 text = redact_citizen(text, other.citizen.name, other.citizen.phone)
         return text
 
+    def order_text(self, order: Order) -> str:
+        """The citizen's text as the viewer may read it: a reporter's (举报) own name and number
+        written into it are blanked for those who may not know who reported."""
+        return self.redact(order.text, [order])
+
+    def order_title(self, order: Order) -> str:
+        return self.redact(order.title, [order])
+
     def event(self, order: Order, event: OrderEvent) -> OrderEvent:
         """A copy of ``event`` as the viewer sees it (never saved: history is append-only)."""
         data = event.data if isinstance(event.data, dict) else {}

@@ -141,6 +141,8 @@ def _detail_context(
     return {
         **links,
         "order": order,
+        "order_title": seen.order_title(order),
+        "order_text": seen.order_text(order),
         "now": now,
         "other_orders": other_orders,
         "citizen_contacts": citizen_contacts,

@@ -59,6 +59,7 @@ def _row(user: User, seen: Disclosure, order: Order, handlers: list[User]) -> di
         elif order.handler_id is None:
             take = True
     return {"order": order, "actions": actions, "preview": _preview(seen, order),
+            "title": seen.order_title(order),
             "assign_to": choices, "take": take}
 
 

@@ -57,7 +57,9 @@ def _attach(city: Any, order: Order, name: str) -> Attachment:
 
 def build(city: Any) -> Case:
     report = _order(
-        city, type="report", title="举报某水厂偷排污水", text="某水厂夜间向河道偷排污水，已持续一周",
+        city, type="report", title=f"{CANARY_NAME}举报某水厂偷排污水",
+        # The reporter writes their own name and number into the text: still never shown.
+        text=f"我是{CANARY_NAME}，电话{CANARY_PHONE}。某水厂夜间向河道偷排污水，已持续一周",
         contact_summary=f"{CANARY_NAME}来电举报偷排，回电{CANARY_PHONE}",
     )
     files = [_attach(city, report, f"{CANARY_NAME}的举报材料.txt")]

@@ -98,3 +98,15 @@ def manages_mailbox(user: object) -> bool:
     from hotline.intake.mailbox_services import may_withdraw_letters
 
     return may_withdraw_letters(user)  # type: ignore[arg-type]
+
+
+@register.simple_tag(takes_context=True)
+def shown_title(context: template.Context, order: Order) -> str:
+    """The order's title as the page's viewer may read it (a hidden reporter's name blanked)."""
+    from hotline.orders.disclosure import Disclosure
+
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return order.title
+    return Disclosure(user).order_title(order)
