@@ -286,3 +286,28 @@ ENTRIES: list[DemoEntry] = [
      "2024年春节期间（2月10日至17日）各政务服务中心暂停办理，12345热线24小时正常服务。",
      (), {"expired": True}),
 ]
+
+# Synonym groups of the demo knowledge base (term, equivalents): how citizens say what the
+# entries call otherwise. Each word also becomes a dictionary word, so "没有水" stays whole
+# instead of becoming 没有 + 水. Centres manage their own in the admin (知识库 → 同义词).
+SYNONYMS: list[tuple[str, str]] = [
+    ("停水", "没水 没有水 断水 不来水 无水 水停了"),
+    ("停电", "没电 没有电 断电 电停了"),
+    ("社保", "社会保险 五险"),
+    ("补缴", "补交 续缴"),
+    ("断缴", "断交 中断缴费 停缴"),
+    ("养老金", "退休金 退休工资 养老待遇"),
+    ("医保", "医疗保险 合作医疗 农合 新农合"),
+    ("结婚登记", "结婚证 领证 登记结婚"),
+    ("户口", "户籍"),
+    ("落户", "迁户口 户口迁入 入户"),
+    ("缴费", "付费 交费"),
+    ("网上", "网络 线上 在线"),
+    ("公租房", "廉租房 保障房 保障性住房"),
+    ("违建", "违章建筑 违章搭建 违法建设"),
+    ("拖欠工资", "欠薪 不发工资 讨薪 欠工资"),
+    ("农民工", "民工"),
+    ("摆摊", "摊贩 摊点 占道经营"),
+    ("噪声", "噪音"),
+]
+
