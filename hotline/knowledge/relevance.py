@@ -69,8 +69,12 @@ def parse_question(text: str) -> ParsedQuery:
 
 
 def parse_search(text: str) -> ParsedQuery:
-    """A search box's words, all of which must match (fragments left out)."""
-    return parse_query(text, keep=keep_word)
+    """A search box's words, all of which must match. A fragment narrows a search with other
+    words (every word must match), but alone it finds nothing."""
+    query = parse_query(text)
+    if not any(not is_fragment(group.word) for group in query.groups):
+        return ParsedQuery()
+    return query
 
 
 def idf(documents: int, frequency: int) -> float:

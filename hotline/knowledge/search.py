@@ -123,19 +123,15 @@ def _suggested(query: ParsedQuery, *, public_only: bool, limit: int,
 
 def search_entries(user: Any, text: str, *, limit: int = 20, kind: str = "",
                    public_only: bool | None = None) -> list[EntryHit]:
-    """Entries matching every word of ``text`` (or one of its synonyms), best first. When no
-    entry has them all, the entries that answer the question best (as suggestions are found),
-    so a question typed in full still finds its answer. Citizens (no user) and callers asking
-    for ``public_only`` get public entries only."""
+    """Entries matching every word of ``text`` (or one of its synonyms), best first; a word
+    that means nothing alone (one character, a house number) is not searched for. Citizens
+    (no user) and callers asking for ``public_only`` get public entries only."""
     if public_only is None:
         public_only = not may_read_internal(user)
     elif not public_only and not may_read_internal(user):
         public_only = True
-    query = relevance.parse_search(text)
-    hits = _entry_hits(query, public_only=public_only, limit=limit, kind=kind)
-    if hits or len(query.groups) < 2 or kind:
-        return hits
-    return _suggested(relevance.parse_question(text), public_only=public_only, limit=limit)
+    return _entry_hits(relevance.parse_search(text), public_only=public_only, limit=limit,
+                       kind=kind)
 
 
 def suggest_entries(user: Any, text: str, *, limit: int = 5) -> list[EntryHit]:
