@@ -48,8 +48,8 @@ def do_record_not_helpful(actor: User, entry_id: int, query: str,
         raise NotFound(_("No such entry."))
     # Kept masked: what an agent typed may hold a caller's number, which tuning never needs.
     return SuggestionFeedback.objects.create(
-        entry=entry, query=mask_personal_details(text), user=actor, user_name=actor.display_name or actor.get_username(),
-        created_at=now or timezone.now())
+        entry=entry, query=mask_personal_details(text), user=actor,
+        user_name=actor.display_name or actor.get_username(), created_at=now or timezone.now())
 
 
 def feedback_for(user: Any, entry: Entry) -> tuple[int, list[SuggestionFeedback]]:

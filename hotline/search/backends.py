@@ -94,8 +94,9 @@ class _IndexTable:
         raise NotImplementedError
 
     def count(self, spec: IndexSpec, query: ParsedQuery | None = None) -> int:
+        params: list[str] = []
         if query is None:
-            sql, params = f"SELECT count(*) FROM {self.table(spec)}", []  # noqa: S608
+            sql = f"SELECT count(*) FROM {self.table(spec)}"  # noqa: S608
         elif not query:
             return 0
         else:
