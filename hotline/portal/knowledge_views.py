@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.contrib import messages
@@ -91,7 +92,9 @@ def suggest(request: HttpRequest) -> HttpResponse:
     hits = suggest_entries(request.user, text, limit=5) if text.strip() else []
     cases = reference_cases(request.user, text) if text.strip() else []  # type: ignore[arg-type]
     return render(request, "knowledge/_suggestions.html", {
-        "hits": hits, "cases": cases, "text": text, "may_feedback": may_give_feedback(request.user),
+        "hits": hits, "cases": cases, "may_feedback": may_give_feedback(request.user),
+        # What the "not what I need" buttons post: the text the suggestions were for.
+        "feedback_vals": json.dumps({"text": text}, ensure_ascii=False),
     })
 
 
