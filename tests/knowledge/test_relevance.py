@@ -15,7 +15,7 @@ from hotline.search.query import Group, is_fragment
 from tests.knowledge.conftest import publish
 
 if TYPE_CHECKING:
-    from pytest_django.fixtures import SettingsWrapper
+    from pytest_django.fixtures import Settings
 
     from hotline.knowledge.search import EntryHit
     from tests.conftest import City
@@ -79,7 +79,7 @@ def test_a_question_the_knowledge_base_cannot_answer_gets_no_suggestion(demo_kb:
     assert suggest_entries(city.agent, "请问一下") == []
 
 
-def test_the_threshold_decides_what_is_suggested(city: City, settings: SettingsWrapper) -> None:
+def test_the_threshold_decides_what_is_suggested(city: City, settings: Settings) -> None:
     publish(city, title="停水通知", body="片区临时停水", keywords="")
     publish(city, title="居住证办理", body="停水期间也可以办理居住证", keywords="", categories=[])
     # The second entry only mentions the word in its body: not an answer by default.
