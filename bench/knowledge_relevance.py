@@ -16,8 +16,8 @@ share of questions with no suggestion at all. Questions labelled with no entry (
 demo knowledge base answers them) are left out of those figures; for them ``unanswerable``
 gives the share that got no suggestion (the threshold keeping quiet). Figures are given for
 the whole set and for its two halves: ``tune`` (the half the stop words, synonyms and
-threshold were chosen on) and ``heldout`` (never looked at while tuning). Each question is asked once to warm up, then timed
---rounds times; ``p95_ms`` is per question.
+threshold were chosen on) and ``heldout`` (never looked at while tuning). Each question is
+asked once to warm up, then timed --rounds times; ``p95_ms`` is per question.
 
 The labelled questions are message subjects of ../shared/data (TipDM, Shangluo mayor's
 mailbox); the file names each one's source file, id and record.
