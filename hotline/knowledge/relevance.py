@@ -151,21 +151,31 @@ def score(version: EntryVersion, question: Weights) -> float:
     return sum(weight * _field_weight(group, head, body) for group, weight in question.groups)
 
 
+def words_found(version: EntryVersion, question: Weights) -> int:
+    """How many of the question's words the entry has anywhere (breaks ties between equal
+    scores: of two entries with 养老保险 in the title, the one that also mentions 补缴)."""
+    head, body = _fields(version)
+    everywhere = head | body
+    return sum(1 for group, _weight in question.groups
+               if any(all(w in everywhere for w in alt) for alt in group.alternatives))
+
+
 def min_score() -> float:
     return float(settings.HOTLINE_KB_MIN_SCORE)
 
 
 def best(scored: Iterable[tuple[float, int]], question: Weights, limit: int,
          threshold: float | None = None,
-         index_rank: dict[int, int] | None = None) -> list[tuple[float, int]]:
+         found: dict[int, int] | None = None) -> list[tuple[float, int]]:
     """The best (score, id) pairs above the threshold (or covering ``MIN_COVERAGE`` of the
-    question) and near enough to the best one; equal scores in the index's order (bm25 or
-    ts_rank: how often and how densely the words occur)."""
+    question) and near enough to the best one; equal scores by ``found`` (words found
+    anywhere, more first), then by id: never by the index's own rank, which differs between
+    bm25 and ts_rank, so both databases suggest the same entries in the same order."""
     floor = min_score() if threshold is None else threshold
     floor = min(floor, question.total * MIN_COVERAGE) if question.total else floor
-    rank = index_rank or {}
+    also = found or {}
     ranked = sorted((item for item in scored if item[0] >= floor),
-                    key=lambda i: (-round(i[0], 6), rank.get(i[1], 0), i[1]))
+                    key=lambda i: (-round(i[0], 6), -also.get(i[1], 0), i[1]))
     if not ranked:
         return []
     top = ranked[0][0]

@@ -115,8 +115,9 @@ def _suggested(query: ParsedQuery, *, public_only: bool, limit: int,
     by_id = {entry.pk: entry for entry in candidates}
     scored = [(relevance.score(entry.published, question), entry.pk)
               for entry in by_id.values() if entry.published is not None]
-    index_rank = {pk: i for i, (pk, _score) in enumerate(ranked)}
-    found = relevance.best(scored, question, clamp_limit(limit), threshold, index_rank)
+    words = {entry.pk: relevance.words_found(entry.published, question)
+             for entry in by_id.values() if entry.published is not None}
+    found = relevance.best(scored, question, clamp_limit(limit), threshold, words)
     return [_hit(by_id[pk], by_id[pk].published, score, query)  # type: ignore[arg-type]
             for score, pk in found]
 

@@ -126,3 +126,12 @@ def test_citizens_get_public_suggestions_only(demo_kb: None, city: City) -> None
     internal = "坐席内部口径：涉及信访事项的答复"
     assert internal in titles(suggest_entries(city.agent, "信访事项怎么答复"))
     assert internal not in titles(suggest_entries(AnonymousUser(), "信访事项怎么答复"))
+
+
+def test_equal_scores_go_by_words_found_then_id_never_by_the_index() -> None:
+    question = relevance.Weights(((Group("停水", (("停水",),)), 3.0),))
+    scored = [(3.0, 7), (3.0, 5), (3.0, 9)]
+    assert relevance.best(scored, question, 5, threshold=1.0) == [(3.0, 5), (3.0, 7), (3.0, 9)]
+    more = {9: 3, 7: 2, 5: 1}
+    assert relevance.best(scored, question, 5, threshold=1.0, found=more) == [
+        (3.0, 9), (3.0, 7), (3.0, 5)]
