@@ -11,6 +11,7 @@ from hotline.env import (
     ConfigError,
     env_bool,
     env_choice,
+    env_float,
     env_host_port,
     env_int,
     env_int_at_least,
@@ -450,6 +451,9 @@ HOTLINE_WECHAT_APPID = env_str("HOTLINE_WECHAT_APPID", "")
 
 # Days back the duplicate detection looks for similar open orders (hotline.triage.similar).
 HOTLINE_SIMILAR_WINDOW_DAYS = env_int_at_least("HOTLINE_SIMILAR_WINDOW_DAYS", 30, 1)
+# The least relevance score (hotline/knowledge/relevance.py) a knowledge entry needs to be
+# suggested to an agent or read by the IVR; the "not what I need" feedback tells how to tune it.
+HOTLINE_KB_MIN_SCORE = env_float("HOTLINE_KB_MIN_SCORE", 2.0)
 # The hotline's number as the citizens' pages show it.
 HOTLINE_PUBLIC_NUMBER = env_str("HOTLINE_PUBLIC_NUMBER", "12345")
 # The password `manage.py duty_account` gives, for scripted installs (empty: it asks).

@@ -12,7 +12,7 @@ HOTLINE = ROOT / "hotline"
 READERS = [HOTLINE / "settings.py", HOTLINE / "env.py", HOTLINE / "launcher.py",
            HOTLINE / "voice" / "server.py"]
 HELPER_CALL = re.compile(
-    r"\benv_(?:str|bool|int|int_at_least|list|networks|numbers|choice|host_port|port_range|time)"
+    r"\benv_(?:str|bool|int|int_at_least|float|list|networks|numbers|choice|host_port|port_range|time)"
     r"\(\s*\"([A-Z][A-Z0-9_]*)\"")
 EXAMPLE_LINE = re.compile(r"^([A-Z][A-Z0-9_]*)=", re.M)
 

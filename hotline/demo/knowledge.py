@@ -12,9 +12,9 @@ from django.utils import timezone
 
 from hotline.core import segmentation
 from hotline.core.roles import Role
-from hotline.demo.knowledge_entries import ENTRIES
+from hotline.demo.knowledge_entries import ENTRIES, SYNONYMS
 from hotline.directory.models import Category, Unit, UnitKind, User
-from hotline.knowledge.models import Entry
+from hotline.knowledge.models import Entry, Synonym
 from hotline.knowledge.services import EntryData, do_create_entry, do_entry_action
 
 EDITOR_USERNAME = "kb_editor"
@@ -63,6 +63,9 @@ def load_demo_knowledge() -> dict[str, int]:
     centre = Unit.objects.filter(kind=UnitKind.CENTRE).order_by("pk").first()
     if centre is None:
         raise NoDirectory("no hotline centre unit: load the directory (load_demo) first")
+    for term, equivalents in SYNONYMS:
+        Synonym.objects.get_or_create(term=term, defaults={"equivalents": equivalents})
+    # The synonyms are dictionary words: loaded before the entries are segmented and indexed.
     segmentation.reload_user_words()
     editor = demo_editor(centre)
     yesterday = timezone.localdate() - dt.timedelta(days=1)

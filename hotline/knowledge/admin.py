@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from hotline.core import segmentation
 from hotline.directory.admin import HotlineAdminMixin, ReadOnlyAdminMixin
 from hotline.knowledge import indexing
-from hotline.knowledge.models import Entry, EntryEvent, EntryVersion, Synonym
+from hotline.knowledge.models import Entry, EntryEvent, EntryVersion, SuggestionFeedback, Synonym
 
 
 @admin.register(Synonym)
@@ -69,3 +69,13 @@ class EntryVersionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("entry", "number", "title", "published_by", "published_at")
     search_fields = ("title",)
     list_select_related = ("entry", "published_by")
+
+
+@admin.register(SuggestionFeedback)
+class SuggestionFeedbackAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Every "not what I need" mark, for whoever tunes synonyms and the threshold."""
+
+    list_display = ("created_at", "entry", "query", "user_name")
+    search_fields = ("query", "entry__title")
+    list_select_related = ("entry",)
+    date_hierarchy = "created_at"

@@ -205,3 +205,27 @@ class Synonym(models.Model):
 
     def words(self) -> list[str]:
         return [self.term.strip(), *split_keywords(self.equivalents)]
+
+
+class SuggestionFeedback(models.Model):
+    """An agent's "not what I need" (不是我要的) on a suggested entry: what was typed and who
+    said so, kept for the entry's editors and for tuning the search (synonyms, threshold)."""
+
+    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="feedback",
+                              verbose_name=_("knowledge entry"))
+    query = models.TextField(_("what was typed"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("user"),
+    )
+    user_name = models.CharField(_("user"), max_length=150)
+    created_at = models.DateTimeField(_("time"))
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("suggestion feedback")
+        verbose_name_plural = _("suggestion feedback")
+        indexes = [models.Index(fields=["entry", "created_at"], name="kb_feedback_entry_time")]
+
+    def __str__(self) -> str:
+        return f"{self.entry_id}: {self.query[:40]}"

@@ -12,17 +12,20 @@ from typing import Any
 
 from django.utils.safestring import SafeString
 
+from hotline.knowledge import relevance
 from hotline.knowledge.indexing import ENTRY_INDEX
 from hotline.knowledge.models import Entry, EntryKind, EntryVersion, readable_entries
 from hotline.knowledge.richtext import plain_text
 from hotline.search.backends import backend
 from hotline.search.highlight import highlight, snippet
-from hotline.search.query import MAX_LIMIT, ParsedQuery, clamp_limit, parse_query
+from hotline.search.query import MAX_LIMIT, ParsedQuery, clamp_limit
 
 # At most this many of the best-ranked entry ids are read from the index to fill a page with
 # readable entries.
 ENTRY_CANDIDATES = 1000
 ENTRY_FIRST_WINDOW = 50
+# Suggestions are scored by ``relevance`` over this many of the index's best candidates.
+SUGGEST_CANDIDATES = 200
 
 
 @dataclass
@@ -89,26 +92,59 @@ def _entry_hits(query: ParsedQuery, *, public_only: bool, limit: int,
     return hits
 
 
+def _hit(entry: Entry, version: EntryVersion, score: float, query: ParsedQuery) -> EntryHit:
+    terms = query.highlight_terms()
+    return EntryHit(entry, version, score, highlight(version.title, terms),
+                    snippet(plain_text(version.body), terms))
+
+
+def _suggested(query: ParsedQuery, *, public_only: bool, limit: int,
+               threshold: float | None = None) -> list[EntryHit]:
+    """Entries with any word of ``query``, scored by ``relevance``: only those that answer
+    well enough, best first."""
+    if not query:
+        return []
+    ranked = backend().search(ENTRY_INDEX, query, SUGGEST_CANDIDATES)
+    if not ranked:
+        return []
+    question = relevance.weights(query)
+    if not question:
+        return []
+    candidates = readable_entries(public_only=public_only).filter(
+        pk__in=[pk for pk, _score in ranked]).select_related("published", "owner")
+    by_id = {entry.pk: entry for entry in candidates}
+    scored = [(relevance.score(entry.published, question), entry.pk)
+              for entry in by_id.values() if entry.published is not None]
+    words = {entry.pk: relevance.words_found(entry.published, question)
+             for entry in by_id.values() if entry.published is not None}
+    found = relevance.best(scored, question, clamp_limit(limit), threshold, words)
+    return [_hit(by_id[pk], by_id[pk].published, score, query)  # type: ignore[arg-type]
+            for score, pk in found]
+
+
 def search_entries(user: Any, text: str, *, limit: int = 20, kind: str = "",
                    public_only: bool | None = None) -> list[EntryHit]:
-    """Entries matching every word of ``text`` (or one of its synonyms), best first. Citizens
+    """Entries matching every word of ``text`` (or one of its synonyms), best first; a word
+    that means nothing alone (one character, a house number) is not searched for. Citizens
     (no user) and callers asking for ``public_only`` get public entries only."""
     if public_only is None:
         public_only = not may_read_internal(user)
     elif not public_only and not may_read_internal(user):
         public_only = True
-    return _entry_hits(parse_query(text), public_only=public_only, limit=limit, kind=kind)
+    return _entry_hits(relevance.parse_search(text), public_only=public_only, limit=limit,
+                       kind=kind)
 
 
 def suggest_entries(user: Any, text: str, *, limit: int = 5) -> list[EntryHit]:
-    """Entries for what an agent is typing: any of its words (stop words dropped), best first,
-    so a half-written sentence already brings up the likely answers."""
+    """Entries for what an agent is typing, scored by how well they answer it
+    (``relevance``): a half-written sentence already brings up the likely answers, and a
+    question the knowledge base has no answer for brings up nothing."""
     public_only = not may_read_internal(user)
-    return _entry_hits(parse_query(text, any_word=True), public_only=public_only, limit=limit)
+    return _suggested(relevance.parse_question(text), public_only=public_only, limit=limit)
 
 
 def voice_entries(text: str, limit: int = 3) -> list[EntryHit]:
     """Entries the voice menu may read aloud (public, marked ``for_voice``) for a caller's
-    words, any of them matching; for the automatic consultation menu (自动咨询)."""
-    hits = _entry_hits(parse_query(text, any_word=True), public_only=True, limit=MAX_LIMIT)
+    words, scored like suggestions; for the automatic consultation menu (自动咨询)."""
+    hits = _suggested(relevance.parse_question(text), public_only=True, limit=MAX_LIMIT)
     return [hit for hit in hits if hit.version.for_voice][:limit]

@@ -7,6 +7,7 @@ app_name = "knowledge"
 urlpatterns = [
     path("", views.search, name="search"),
     path("suggest/", views.suggest, name="suggest"),
+    path("suggest/<int:entry_id>/not-helpful/", views.not_helpful, name="not_helpful"),
     path("entries/<int:entry_id>/", views.entry_detail, name="entry"),
     path("entries/<int:entry_id>/edit/", views.entry_edit, name="edit"),
     path("entries/<int:entry_id>/<str:action>/", views.entry_action, name="action"),

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.contrib import messages
@@ -25,6 +26,12 @@ from django.views.decorators.http import require_POST
 from hotline.core.errors import ServiceError
 from hotline.knowledge import workflow
 from hotline.knowledge.excel import export_entries, import_entries
+from hotline.knowledge.feedback import (
+    FEEDBACK_ROLES,
+    do_record_not_helpful,
+    feedback_for,
+    may_give_feedback,
+)
 from hotline.knowledge.models import Action, Entry, State, readable_entries
 from hotline.knowledge.search import search_entries, suggest_entries
 from hotline.knowledge.services import (
@@ -43,6 +50,7 @@ from hotline.orders.access_log import do_log_access
 from hotline.orders.models import AccessKind
 from hotline.orders.search import search_orders
 from hotline.portal.knowledge_forms import EntryForm, ImportForm, SearchForm
+from hotline.triage.reference_cases import reference_cases
 from hotline.web.access import public_page, role_required, staff_required
 
 
@@ -82,7 +90,25 @@ def suggest(request: HttpRequest) -> HttpResponse:
     the order form, e.g. ``hx-get=... hx-trigger="keyup changed delay:500ms" hx-include``."""
     text = request.GET.get("text", "")[:2000]
     hits = suggest_entries(request.user, text, limit=5) if text.strip() else []
-    return render(request, "knowledge/_suggestions.html", {"hits": hits})
+    cases = reference_cases(request.user, text) if text.strip() else []  # type: ignore[arg-type]
+    return render(request, "knowledge/_suggestions.html", {
+        "hits": hits, "cases": cases, "may_feedback": may_give_feedback(request.user),
+        # What the "not what I need" buttons post: the text the suggestions were for.
+        "feedback_vals": json.dumps({"text": text}, ensure_ascii=False),
+    })
+
+
+@require_POST
+@role_required(may_give_feedback, roles=FEEDBACK_ROLES)
+def not_helpful(request: HttpRequest, entry_id: int) -> HttpResponse:
+    """不是我要的: the agent marks a suggestion that did not answer what was typed (``text``);
+    answers with the fragment that replaces the button."""
+    try:
+        do_record_not_helpful(request.user, entry_id, request.POST.get("text", ""))  # type: ignore[arg-type]
+    except ServiceError as error:
+        return render(request, "knowledge/_feedback.html", {"error": error.message},
+                      status=error.status)
+    return render(request, "knowledge/_feedback.html", {}, status=201)
 
 
 @public_page
@@ -116,7 +142,9 @@ def entry_detail(request: HttpRequest, entry_id: int) -> HttpResponse:
     readable = readable_entries().filter(pk=entry.pk).exists()
     if not (readable or manage):
         raise Http404
+    feedback_count, feedback = feedback_for(request.user, entry)
     return render(request, "knowledge/entry.html", {
+        "feedback_count": feedback_count, "feedback": feedback,
         "entry": entry, "version": entry.published if readable or manage else None,
         "manage": manage, "actions": available_actions(request.user, entry),
         "may_edit": may(request.user, EntryAction.EDIT, entry) and entry.state == State.DRAFT,

@@ -76,6 +76,11 @@ class SearchBackend(Protocol):
         """SQL selecting every matching id, for ``pk__in=RawSQL(...)`` in an ORM filter."""
         ...
 
+    def count(self, spec: IndexSpec, query: ParsedQuery | None = None) -> int:
+        """How many documents match ``query`` (every document without one): the document
+        frequencies a relevance score weighs words by."""
+        ...
+
 
 class _IndexTable:
     """What both backends do alike: their index tables differ only in name and id column."""
@@ -84,6 +89,23 @@ class _IndexTable:
 
     def table(self, spec: IndexSpec) -> str:
         raise NotImplementedError
+
+    def matching_ids_sql(self, spec: IndexSpec, query: ParsedQuery) -> tuple[str, list[str]]:
+        raise NotImplementedError
+
+    def count(self, spec: IndexSpec, query: ParsedQuery | None = None) -> int:
+        params: list[str] = []
+        if query is None:
+            sql = f"SELECT count(*) FROM {self.table(spec)}"  # noqa: S608
+        elif not query:
+            return 0
+        else:
+            inner, params = self.matching_ids_sql(spec, query)
+            sql = f"SELECT count(*) FROM ({inner}) AS matching"  # noqa: S608
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        return int(row[0]) if row else 0
 
     def clear(self, spec: IndexSpec) -> None:
         with connection.cursor() as cursor:

@@ -95,19 +95,54 @@ def synonym_map() -> SynonymMap:
     return _synonym_source() if _synonym_source is not None else {}
 
 
-def _alternatives(word: str, synonyms: SynonymMap) -> tuple[tuple[str, ...], ...]:
+# The shortest bare number kept as a search word: the service numbers people search for
+# (12345, 12315, 96333, 95598) have five digits; a house or building number ("3栋") does not
+# say what the question is about.
+MIN_NUMBER_DIGITS = 5
+MIN_LATIN_CHARS = 3
+
+
+def is_fragment(word: str) -> bool:
+    """A word that means nothing alone: one character (水, 市, 栋), a bare number shorter than
+    a service number, or a short code of letters and digits ("a7", "b9": the place codes of
+    anonymised messages, a flat number)."""
+    if len(word) < 2:
+        return True
+    if word.isdigit():
+        return len(word) < MIN_NUMBER_DIGITS
+    if word.isascii():
+        return len(word) < MIN_LATIN_CHARS
+    return False
+
+
+WordFilter = Callable[[str], bool]
+
+
+def _alternatives(word: str, synonyms: SynonymMap,
+                  keep: WordFilter | None) -> tuple[tuple[str, ...], ...]:
     alts: list[tuple[str, ...]] = []
     for candidate in [word, *synonyms.get(word, [])]:
-        for alt in ((candidate,), tuple(segmentation.sub_words(candidate))):
+        parts = segmentation.sub_words(candidate)
+        if keep is not None:
+            # A long word's parts stand for it only together, and only the parts that mean
+            # something (低保申请 is 低保; 没有水 is not 没有).
+            parts = [p for p in parts if keep(p)]
+        for alt in ((candidate,), tuple(parts)):
             if alt and alt not in alts:
                 alts.append(alt)
     return tuple(alts)
 
 
-def parse_query(text: str, *, any_word: bool = False,
-                synonyms: SynonymMap | None = None) -> ParsedQuery:
-    words = segmentation.words(text or "")[:MAX_QUERY_WORDS]
+def parse_query(text: str, *, any_word: bool = False, synonyms: SynonymMap | None = None,
+                keep: WordFilter | None = None) -> ParsedQuery:
+    """``keep`` (when given) says which words may be searched for: the knowledge base drops
+    fragments and the phrasing around a question; order search keeps every word."""
+    words = segmentation.words(text or "")
+    if keep is not None:
+        words = [w for w in words if keep(w)]
+    words = words[:MAX_QUERY_WORDS]
     if not words:
         return ParsedQuery(any_word=any_word)
     mapping = synonym_map() if synonyms is None else synonyms
-    return ParsedQuery([Group(w, _alternatives(w, mapping)) for w in words], any_word=any_word)
+    return ParsedQuery([Group(w, _alternatives(w, mapping, keep)) for w in words],
+                       any_word=any_word)

@@ -226,6 +226,12 @@ def _text_candidates(request: Request, idf: Idf, floor_id: int,
         return [int(row[0]) for row in cursor.fetchall()]
 
 
+def text_candidates(request: Request, idf: Idf, floor_id: int = 0) -> list[int]:
+    """Ids of orders whose text shares the request's rarest words, best by rank among the
+    newest ``TEXT_SCAN`` matches (any state: the reference cases look at closed ones)."""
+    return _text_candidates(request, idf, floor_id)
+
+
 def candidate_ids(user: User, request: Request, *, since: dt.datetime, idf: Idf,
                   exclude: set[int], until: dt.datetime | None = None) -> list[int]:
     # The id of the first order registered in the window bounds the text search: ids grow
