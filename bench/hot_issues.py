@@ -27,8 +27,14 @@ Part 2, the service (``--service-orders``, default 30,000 in the 30-day window p
 in the 28-day baseline): a SQLite database in var/bench/, orders written by the bulk loader
 with titles and texts taken from the TipDM messages (subject i with the text of another
 message, so that the vocabulary is real), features indexed once, then
-``hotline.insight.services.hot_issues`` timed for a leader (the whole city) over the last 30
-days, warm. The last line is one JSON object.
+the one view clustered as before the standing topics (``service_live_cluster_30d_ms``), one
+epoch of the standing topics (``topics_epoch_s``: the worker's full clustering of the horizon),
+the orders of the last 12 hours taken out of it (so each view's refresh adds them again, as
+between two epochs), then ``hotline.insight.services.hot_issues`` timed (median of
+``--rounds``) for a leader over the last 30, 7 and 1 days, a sub-centre over 30 days, and
+district- and category-filtered views (``service_*_ms``; the target: every one under 1 s).
+``top10_titles_shared_with_live`` compares the month's ten largest issues of both ways. The
+last line is one JSON object.
 """
 
 from __future__ import annotations
@@ -223,9 +229,12 @@ def service(args: argparse.Namespace, messages: list[dict[str, Any]]) -> dict[st
 
     from hotline.core.roles import Role
     from hotline.demo.bulk import ensure_minimal_directory, load_orders
-    from hotline.directory.models import User
+    from hotline.directory.models import Category, District, Unit, UnitKind, User
+    from hotline.insight import topics
+    from hotline.insight.services import clustered_for_view, scoped_orders, window_for
     from hotline.insight.services import hot_issues as run
-    from hotline.insight.services import index_missing, window_for
+    from hotline.insight.terms import index_missing
+    from hotline.insight.topic_models import TopicEpoch, TopicMember
     from hotline.orders.models import Order
 
     call_command("migrate", verbosity=0)
@@ -252,22 +261,63 @@ def service(args: argparse.Namespace, messages: list[dict[str, Any]]) -> dict[st
     log(f"indexed {indexed} orders in {index_s:.1f} s")
     leader = User.objects.filter(role=Role.LEADER).first() or User.objects.create_user(
         "bench-leader", role=Role.LEADER, password=None)
+    district = District.objects.order_by("pk").first()
+    assert district is not None
+    sub, _ = Unit.objects.get_or_create(code="bench-subcentre", defaults={
+        "name": "示例区分中心", "kind": UnitKind.SUBCENTRE, "district": district})
+    sub_agent = User.objects.filter(username="bench-sub-agent").first() or \
+        User.objects.create_user("bench-sub-agent", role=Role.AGENT, unit=sub, password=None)
+    category = Category.objects.filter(level=1).order_by("pk").values_list("code", flat=True)[0]
     newest = Order.objects.order_by("-created_at").values_list("created_at", flat=True).first()
-    window = window_for(days=30, now=(newest or timezone.now()) + dt.timedelta(seconds=1))
-    timings = []
-    for _ in range(args.rounds + 1):
-        started = time.perf_counter()
-        report = run(leader, window)
-        timings.append((time.perf_counter() - started) * 1000)
-    log(f"30-day run: {report.orders} orders in the window, {report.baseline_orders} in the "
-        f"baseline, {len(report.issues)} issues, runs {[round(t) for t in timings]} ms; "
-        f"last {report.timings_ms}")
-    return {"service_window_orders": report.orders,
-            "service_baseline_orders": report.baseline_orders,
-            "service_30d_ms": round(float(np.median(timings[1:])), 1),
-            "service_30d_first_ms": round(timings[0], 1),
-            "service_cluster_ms": report.timings_ms.get("cluster_ms"),
-            "service_load_ms": report.timings_ms.get("load_ms"),
+    now = (newest or timezone.now()) + dt.timedelta(seconds=1)
+    # The live clustering of one view, as every view did before the standing topics.
+    window = window_for(days=30, now=now)
+    started = time.perf_counter()
+    live = clustered_for_view(leader, scoped_orders(leader, window), window)
+    live_ms = (time.perf_counter() - started) * 1000
+    log(f"clustered for one view: {live_ms:.0f} ms ({live.timings_ms})")
+    started = time.perf_counter()
+    epoch = topics.do_cluster_epoch()
+    epoch_s = time.perf_counter() - started
+    log(f"epoch: {epoch.orders} orders, {epoch.topics.count()} topics in {epoch_s:.1f} s")
+    # Orders arriving after the epoch: those of its last 12 hours are taken out of it, so each
+    # view's refresh assigns them again (about a big city's half day).
+    recent = Order.objects.filter(created_at__gte=now - dt.timedelta(hours=12))
+    TopicMember.objects.filter(order__in=recent).delete()
+    TopicEpoch.objects.filter(pk=epoch.pk).update(
+        cut_off=now - dt.timedelta(hours=12),
+        last_order_id=recent.order_by("id").values_list("id", flat=True).first() or 0)
+    arrivals = recent.count()
+    views: dict[str, tuple[Any, int, dict[str, str]]] = {
+        "city_30d": (leader, 30, {}), "city_7d": (leader, 7, {}), "city_1d": (leader, 1, {}),
+        "subcentre_30d": (sub_agent, 30, {}),
+        "district_filter_30d": (leader, 30, {"district": district.code}),
+        "category_filter_30d": (leader, 30, {"category": category}),
+    }
+    figures: dict[str, Any] = {}
+    report: Any = None
+    for name, (user, days, filters) in views.items():
+        timings = []
+        for _ in range(args.rounds):
+            started = time.perf_counter()
+            report = run(user, window_for(days=days, now=now),
+                         district=filters.get("district", ""),
+                         category=filters.get("category", ""))
+            timings.append((time.perf_counter() - started) * 1000)
+        figures[f"service_{name}_ms"] = round(float(np.median(timings)), 1)
+        log(f"{name}: {report.orders} orders, {len(report.issues)} issues, "
+            f"runs {[round(t) for t in timings]} ms; last {report.timings_ms}")
+    assert report is not None
+    city = run(leader, window)
+    shared = len({i.title for i in city.issues[:10]} & {i.title for i in live.issues[:10]})
+    return {"service_window_orders": city.orders,
+            "service_baseline_orders": city.baseline_orders,
+            **figures,
+            "service_max_ms": max(figures.values()),
+            "service_live_cluster_30d_ms": round(live_ms, 1),
+            "topics_epoch_s": round(epoch_s, 1), "topics_epoch_orders": epoch.orders,
+            "topics_arrivals_per_view": arrivals,
+            "top10_titles_shared_with_live": shared,
             "index_orders_per_s": round(indexed / index_s, 1) if indexed else None}
 
 

@@ -273,6 +273,12 @@ HOTLINE_TRIAGE_MIN_PER_CATEGORY = env_int("HOTLINE_TRIAGE_MIN_PER_CATEGORY", 5)
 HOTLINE_TRIAGE_MAX_ORDERS = env_int("HOTLINE_TRIAGE_MAX_ORDERS", 200000)
 # A hot-issue report computed this many seconds ago still serves the same view (0 = always new).
 HOTLINE_HOT_ISSUES_REFRESH_SECONDS = env_int("HOTLINE_HOT_ISSUES_REFRESH_SECONDS", 600)
+# The standing topics behind the hot issues (hotline/insight/topics.py): how far back they
+# reach (a 92-day range plus its 28-day baseline), how often they are clustered again in full,
+# and how often the orders since are added.
+HOTLINE_HOT_ISSUES_HORIZON_DAYS = env_int("HOTLINE_HOT_ISSUES_HORIZON_DAYS", 120)
+HOTLINE_HOT_ISSUES_EPOCH_SECONDS = env_int("HOTLINE_HOT_ISSUES_EPOCH_SECONDS", 21600)
+HOTLINE_HOT_TOPICS_SECONDS = env_int("HOTLINE_HOT_TOPICS_SECONDS", 60)
 # Assessment (考核): how often the worker scores the recent months again (late call-back answers
 # change them), and how many months back, the current one included.
 HOTLINE_ASSESSMENT_SCORING_SECONDS = env_int("HOTLINE_ASSESSMENT_SCORING_SECONDS", 3600)

@@ -109,13 +109,51 @@ def decode(blob: bytes) -> np.ndarray:
     return np.concatenate([title, title, ids[1 + n_title:]])
 
 
+@dataclass(frozen=True)
+class TermWeights:
+    """The term columns of a vectorisation (sorted buckets) and their idf, kept so that texts
+    arriving later are weighed as the texts they are compared with were: the terms it cut as
+    too common weigh nothing, and a term it never saw (a new place name) weighs as the rarest,
+    so that a text about something new is not taken for the known matter it shares a few
+    common words with."""
+
+    buckets: np.ndarray  # uint32, sorted
+    idf: np.ndarray  # float32, one per bucket
+    common: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint32))
+    unseen_idf: float = 1.0
+
+    def to_bytes(self) -> tuple[bytes, bytes]:
+        head = np.array([len(self.common)], dtype=np.uint32).tobytes()
+        return (head + self.common.astype(np.uint32).tobytes()
+                + self.buckets.astype(np.uint32).tobytes(),
+                np.array([self.unseen_idf], dtype=np.float32).tobytes()
+                + self.idf.astype(np.float32).tobytes())
+
+    @classmethod
+    def from_bytes(cls, buckets: bytes, idf: bytes) -> TermWeights:
+        ids = np.frombuffer(buckets, dtype=np.uint32)
+        values = np.frombuffer(idf, dtype=np.float32)
+        if not len(ids):
+            return cls(ids, values)
+        n_common = int(ids[0])
+        return cls(ids[1 + n_common:], values[1:], ids[1:1 + n_common], float(values[0]))
+
+
 def vectorise(docs: Sequence[np.ndarray], *, max_df: float = 0.3,
               min_df: int = 2) -> tuple[csr_matrix, np.ndarray]:
     """L2-normalised TF-IDF rows (sublinear tf, smooth idf) and the bucket of each column."""
+    matrix, weights = vectorise_with_weights(docs, max_df=max_df, min_df=min_df)
+    return matrix, weights.buckets
+
+
+def vectorise_with_weights(docs: Sequence[np.ndarray], *, max_df: float = 0.3,
+                           min_df: int = 2) -> tuple[csr_matrix, TermWeights]:
+    """``vectorise`` and the term weights it used (``weigh`` applies them to other texts)."""
     n = len(docs)
     lengths = np.fromiter((len(d) for d in docs), dtype=np.int64, count=n)
+    nothing = TermWeights(np.zeros(0, dtype=np.uint32), np.zeros(0, dtype=np.float32))
     if not lengths.sum():
-        return csr_matrix((n, 0), dtype=np.float32), np.zeros(0, dtype=np.uint32)
+        return csr_matrix((n, 0), dtype=np.float32), nothing
     # Columns are the low bits of the stored 32-bit ids. A dense bucket space makes the
     # document frequencies one bincount; sorting or searching a few million 32-bit ids to
     # number them costs seconds here (numpy's np.unique and argsort are 10-50x slower than
@@ -134,9 +172,10 @@ def vectorise(docs: Sequence[np.ndarray], *, max_df: float = 0.3,
     # text has. It must stay loose: a real hot issue may be a fifth of a day's calls (or of a
     # district's few orders), and its own words must not be cut. With few texts, keep
     # terms of up to 10 texts.
-    kept = (df >= min_df) & (df <= max(int(max_df * n), 10))
+    too_common = df > max(int(max_df * n), 10)
+    kept = (df >= min_df) & ~too_common
     if not kept.any():
-        return csr_matrix((n, 0), dtype=np.float32), np.zeros(0, dtype=np.uint32)
+        return csr_matrix((n, 0), dtype=np.float32), nothing
     new_column = np.cumsum(kept) - 1
     entry = kept[counts.indices]
     buckets = np.flatnonzero(kept)
@@ -145,7 +184,37 @@ def vectorise(docs: Sequence[np.ndarray], *, max_df: float = 0.3,
     data = (1 + np.log(counts.data[entry])) * idf[cols]
     kept_before = np.concatenate([[0], np.cumsum(entry)])
     matrix = csr_matrix((data, cols, kept_before[counts.indptr]), shape=(n, len(buckets)))
-    return csr_matrix(normalize(matrix)), buckets.astype(np.uint32)
+    return csr_matrix(normalize(matrix)), TermWeights(
+        buckets.astype(np.uint32), idf, np.flatnonzero(too_common).astype(np.uint32),
+        float(np.log((1 + n) / 2) + 1))
+
+
+def weigh(docs: Sequence[np.ndarray], weights: TermWeights) -> csr_matrix:
+    """TF-IDF rows of ``docs`` in the columns of ``weights``, each divided by its full norm:
+    terms ``weights`` does not know count in the norm (as the rarest) but have no column, so
+    later texts are compared with an earlier vectorisation on its scale."""
+    n = len(docs)
+    width = len(weights.buckets)
+    lengths = np.fromiter((len(d) for d in docs), dtype=np.int64, count=n)
+    if not n or not lengths.sum():
+        return csr_matrix((n, width), dtype=np.float32)
+    ids = (np.concatenate(docs) & _BUCKET_MASK).astype(np.uint32)
+    rows = np.repeat(np.arange(n), lengths)
+    # Count each (text, term) once with its count: sort the pairs.
+    pairs = np.unique(rows.astype(np.int64) << 32 | ids.astype(np.int64), return_counts=True)
+    rows, ids, counts = (pairs[0] >> 32).astype(np.int64), \
+        (pairs[0] & 0xFFFFFFFF).astype(np.uint32), pairs[1].astype(np.float32)
+    position = np.searchsorted(weights.buckets, ids) if width else np.zeros(len(ids), np.int64)
+    position[position >= width] = 0
+    known = (weights.buckets[position] == ids) if width else np.zeros(len(ids), dtype=bool)
+    common = np.isin(ids, weights.common)
+    idf = np.where(known, weights.idf[position] if width else 0.0, weights.unseen_idf)
+    idf[common & ~known] = 0.0
+    values = ((1 + np.log(counts)) * idf).astype(np.float32)
+    norms = np.sqrt(np.bincount(rows, weights=values.astype(np.float64) ** 2, minlength=n))
+    norms[norms == 0] = 1.0
+    return csr_matrix(((values / norms[rows])[known], (rows[known], position[known])),
+                      shape=(n, width), dtype=np.float32)
 
 
 def neighbours(matrix: csr_matrix, threshold: float, *, pair_budget: int = PAIR_BUDGET,
@@ -286,6 +355,54 @@ def merge_close(matrix: csr_matrix, groups: list[list[int]], threshold: float) -
     return list(merged.values())
 
 
+@dataclass
+class Fit:
+    """Groups of texts (indices, most central first), each member's cosine to its group's
+    centroid, and the centroids (rows of the texts' columns)."""
+
+    groups: list[list[int]]
+    similarities: list[list[float]]
+    centroids: csr_matrix
+
+
+def fit(matrix: csr_matrix, docs: Sequence[np.ndarray], *, threshold: float = DEFAULT_THRESHOLD,
+        merge_threshold: float = DEFAULT_MERGE_THRESHOLD, min_size: int = 2) -> Fit:
+    """Group the rows of ``matrix`` (the vectorised ``docs``) into matters, largest first."""
+    if matrix.shape[0] == 0 or matrix.shape[1] == 0:
+        return Fit([], [], csr_matrix((0, matrix.shape[1]), dtype=np.float32))
+    # Identical texts (repeat callers, copied complaints, form letters) are compared once.
+    copies: dict[bytes, list[int]] = {}
+    for i, doc in enumerate(docs):
+        copies.setdefault(doc.tobytes(), []).append(i)
+    unique = np.fromiter((same[0] for same in copies.values()), dtype=np.int64,
+                         count=len(copies))
+    groups = _expand(leader_groups(neighbours(matrix[unique], threshold)), unique, copies)
+    groups = [g for g in merge_close(matrix, groups, merge_threshold) if len(g) >= min_size]
+    if not groups:
+        return Fit([], [], csr_matrix((0, matrix.shape[1]), dtype=np.float32))
+    centroids = _centroids(matrix, groups)
+    sizes = [len(g) for g in groups]
+    members = np.fromiter((m for g in groups for m in g), dtype=np.int64, count=sum(sizes))
+    group_of = np.repeat(np.arange(len(groups)), sizes)
+    # Each member's cosine to its own centroid, for all members in one sparse operation.
+    sims_all = np.asarray(matrix[members].multiply(centroids[group_of]).sum(axis=1)).ravel()
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
+    ranked_groups, ranked_sims = [], []
+    for g in range(len(groups)):
+        sims = sims_all[offsets[g]:offsets[g + 1]]
+        order = np.argsort(-sims, kind="stable")
+        ranked_groups.append(members[offsets[g]:offsets[g + 1]][order].tolist())
+        ranked_sims.append(sims[order].tolist())
+    by_size = sorted(range(len(groups)), key=lambda g: (-sizes[g], ranked_groups[g][0]))
+    return Fit([ranked_groups[g] for g in by_size], [ranked_sims[g] for g in by_size],
+               csr_matrix(centroids[by_size]))
+
+
+def prune_centroids(centroids: csr_matrix, keep: int = _MERGE_TERMS) -> csr_matrix:
+    """Each centroid's ``keep`` heaviest terms, renormalised (what is stored of a topic)."""
+    return _prune(centroids, keep)
+
+
 def cluster(docs: Sequence[np.ndarray], *, threshold: float = DEFAULT_THRESHOLD,
             merge_threshold: float = DEFAULT_MERGE_THRESHOLD, min_size: int = 2,
             top_terms: int = 3, label_top: int = 50,
@@ -306,29 +423,15 @@ def cluster(docs: Sequence[np.ndarray], *, threshold: float = DEFAULT_THRESHOLD,
     everything, term_ids = vectorise([*docs, *baseline])
     if everything.shape[1] == 0:
         return []
-    # Identical texts (repeat callers, copied complaints, form letters) are compared once.
-    copies: dict[bytes, list[int]] = {}
-    for i, doc in enumerate(docs):
-        copies.setdefault(doc.tobytes(), []).append(i)
-    unique = np.fromiter((same[0] for same in copies.values()), dtype=np.int64,
-                         count=len(copies))
     matrix = csr_matrix(everything[:len(docs)])
-    groups = _expand(leader_groups(neighbours(matrix[unique], threshold)), unique, copies)
-    groups = [g for g in merge_close(matrix, groups, merge_threshold) if len(g) >= min_size]
-    if not groups:
+    fitted = fit(matrix, docs, threshold=threshold, merge_threshold=merge_threshold,
+                 min_size=min_size)
+    if not fitted.groups:
         return []
-    centroids = _centroids(matrix, groups)
-    sizes = [len(g) for g in groups]
-    members = np.fromiter((m for g in groups for m in g), dtype=np.int64, count=sum(sizes))
-    group_of = np.repeat(np.arange(len(groups)), sizes)
-    # Each member's cosine to its own centroid, for all members in one sparse operation.
-    sims_all = np.asarray(matrix[members].multiply(centroids[group_of]).sum(axis=1)).ravel()
+    centroids = fitted.centroids
     clusters = []
-    offsets = np.concatenate([[0], np.cumsum(sizes)])
-    for g in range(len(groups)):
-        sims = sims_all[offsets[g]:offsets[g + 1]]
-        ranked = members[offsets[g]:offsets[g + 1]][np.argsort(-sims, kind="stable")].tolist()
-        clusters.append(Cluster(members=ranked, terms=[], cohesion=float(sims.mean()),
+    for g, (ranked, sims) in enumerate(zip(fitted.groups, fitted.similarities, strict=True)):
+        clusters.append(Cluster(members=ranked, terms=[], cohesion=float(np.mean(sims)),
                                 extra={"group": g}))
     clusters.sort(key=lambda c: (-c.size, c.representative))
     if words_of is not None:

@@ -45,6 +45,7 @@ from hotline.insight.assessment_models import (  # noqa: E402,F401 - Django find
 )
 from hotline.insight.brief_models import WeeklyBrief  # noqa: E402,F401
 from hotline.insight.quality_models import Inspection, SamplingRule, Scorecard, ScorecardItem  # noqa: E402,F401
+from hotline.insight.topic_models import Topic, TopicEpoch, TopicMember  # noqa: E402,F401
 
 
 class OrderFact(models.Model):

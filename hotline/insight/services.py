@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,10 +27,10 @@ from hotline.core.errors import Forbidden, InvalidInput
 from hotline.core.roles import Role
 from hotline.directory.models import Category, District, User
 from hotline.insight import clustering, spikes
-from hotline.insight.models import FEATURES_VERSION, OrderTerms
+from hotline.insight.models import OrderTerms
+from hotline.insight.terms import do_index_terms, index_missing, words_for  # noqa: F401 - here too
 from hotline.orders.models import Order
 from hotline.orders.scope import sees_everything, visible_orders
-from hotline.triage.text import segment
 
 WINDOW_DAYS = (1, 7, 30)
 BASELINE_DAYS = 28
@@ -166,41 +166,6 @@ class Report:
         return len(self.cluster_spikes) + len(self.area_spikes)
 
 
-def words_for(title: str, text: str) -> tuple[list[str], list[str]]:
-    return segment(title), segment(text[:clustering.TEXT_CHARS])
-
-
-def do_index_terms(orders: Iterable[tuple[int, str, str]]) -> int:
-    """Compute and store the text features of (id, title, text) orders; returns how many.
-
-    Idempotent: rows of an older features version are replaced, existing current ones kept
-    (an order's title and text do not change after intake)."""
-    rows = []
-    for order_id, title, text in orders:
-        title_words, text_words = words_for(title, text)
-        rows.append(OrderTerms(order_id=order_id, version=FEATURES_VERSION,
-                               words=" ".join(title_words) + "\t" + " ".join(text_words),
-                               features=clustering.encode(title_words, text_words)))
-    if rows:
-        OrderTerms.objects.filter(order_id__in=[r.order_id for r in rows]).exclude(
-            version=FEATURES_VERSION).delete()
-        OrderTerms.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
-    return len(rows)
-
-
-def index_missing(queryset: Any, batch: int = 2000) -> int:
-    """Index the orders of ``queryset`` that have no current features yet."""
-    missing = queryset.exclude(terms__version=FEATURES_VERSION).values_list("id", "title", "text")
-    done = 0
-    chunk: list[tuple[int, str, str]] = []
-    for row in missing.iterator(chunk_size=batch):
-        chunk.append(row)
-        if len(chunk) == batch:
-            done += do_index_terms(chunk)
-            chunk = []
-    return done + do_index_terms(chunk)
-
-
 def _category_filter(code: str) -> Q:
     category = Category.objects.filter(code=code).first()
     if category is None:
@@ -235,10 +200,24 @@ def _top(counter: Counter[str], n: int = 3) -> list[tuple[str, int]]:
 
 def hot_issues(user: User, window: Window, *, district: str = "", category: str = "",
                limit: int = 20, samples: int = 5) -> Report:
-    """The window's hot issues in the caller's scope, largest first, with spikes."""
+    """The window's hot issues in the caller's scope, largest first, with spikes: counted from
+    the standing topics (``topics``) when they reach back to the window's baseline, else
+    clustered for this view."""
+    from hotline.insight import topic_report
+
+    qs = scoped_orders(user, window, district=district, category=category)
+    if topic_report.may_answer(window):
+        return topic_report.report(qs, window, scope=scope_label(user), limit=limit,
+                                   samples=samples)
+    return clustered_for_view(user, qs, window, limit=limit, samples=samples)
+
+
+def clustered_for_view(user: User, qs: Any, window: Window, *, limit: int = 20,
+                       samples: int = 5) -> Report:
+    """The hot issues of ``qs`` clustered for this view alone (a window older than the
+    standing topics' horizon): seconds for a month of a big city."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    qs = scoped_orders(user, window, district=district, category=category)
     indexed = index_missing(qs)
     timings["index_ms"] = (time.perf_counter() - started) * 1000
     # Ids, not names: joining the district and category tables for every row cost more than

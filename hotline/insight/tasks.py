@@ -8,6 +8,9 @@ The worker's scheduler enqueues (``PERIODIC``) ``refresh_city_reports_task`` eve
 Both overwrite the month's stored facts and standings, so running one twice is harmless.
 ``refresh_order_rollups_task`` every ``HOTLINE_ROLLUP_SECONDS`` brings the order rollups up to
 date with the order history; idempotent and serialised by its watermark's row lock.
+``refresh_topics_task`` every ``HOTLINE_HOT_TOPICS_SECONDS`` adds the orders since to the
+standing topics of the hot issues, and clusters them anew every
+``HOTLINE_HOT_ISSUES_EPOCH_SECONDS`` (``hotline.insight.topics``).
 ``mail_custom_reports_task`` hourly mails the scheduled custom reports that are due.
 """
 
@@ -24,6 +27,13 @@ def refresh_city_reports_task() -> list[str]:
     from hotline.insight.snapshots import refresh_city_reports
 
     return refresh_city_reports()
+
+
+@task()
+def refresh_topics_task() -> str:
+    from hotline.insight.topics import do_refresh
+
+    return do_refresh()
 
 
 @task()
@@ -84,6 +94,7 @@ def refresh_call_rollups_task() -> str:
 
 PERIODIC = [
     PeriodicJob("hot-issues-refresh", _refresh_period, task=refresh_city_reports_task),
+    PeriodicJob("hot-topics", "HOTLINE_HOT_TOPICS_SECONDS", task=refresh_topics_task),
     PeriodicJob("assessment-scoring", "HOTLINE_ASSESSMENT_SCORING_SECONDS",
                 task=score_recent_assessment_task),
     PeriodicJob("qa-sampling", 3600, run=_sample_calls),

@@ -17,6 +17,7 @@ from hotline.insight.tasks import (
     refresh_call_rollups_task,
     refresh_city_reports_task,
     refresh_order_rollups_task,
+    refresh_topics_task,
     score_recent_assessment_task,
 )
 from hotline.intake.tasks import poll_mailbox_task
@@ -37,6 +38,7 @@ def test_the_registry_holds_every_domains_jobs_at_todays_intervals(settings: Set
     settings.HOTLINE_ASSESSMENT_SCORING_SECONDS = 3600
     settings.HOTLINE_ROLLUP_SECONDS = 60
     settings.HOTLINE_CALL_ROLLUP_SECONDS = 60
+    settings.HOTLINE_HOT_TOPICS_SECONDS = 60
     jobs = {job.name: job for job in periodic_jobs()}
     every = {name: job.interval(settings) for name, job in jobs.items()}
     assert every == {
@@ -50,7 +52,7 @@ def test_the_registry_holds_every_domains_jobs_at_todays_intervals(settings: Set
         "imap-poll": 0.0,  # no HOTLINE_IMAP_URL: off
         "assessment-scoring": 3600.0,
         "order-rollups": 60.0, "custom-report-mail": 3600.0,
-        "call-rollups": 60.0,
+        "call-rollups": 60.0, "hot-topics": 60.0,
     }
     assert {name: job.task for name, job in jobs.items() if job.task is not None} == {
         "deadline-sweep": sweep_deadlines_task, "access-log-purge": purge_access_log_task,
@@ -62,7 +64,7 @@ def test_the_registry_holds_every_domains_jobs_at_todays_intervals(settings: Set
         "assessment-scoring": score_recent_assessment_task,
         "order-rollups": refresh_order_rollups_task,
         "custom-report-mail": mail_custom_reports_task,
-        "call-rollups": refresh_call_rollups_task,
+        "call-rollups": refresh_call_rollups_task, "hot-topics": refresh_topics_task,
     }
     assert jobs["classifier-retraining"].when is not None
 
