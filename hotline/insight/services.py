@@ -25,12 +25,13 @@ from django.utils import timezone
 
 from hotline.core.errors import Forbidden, InvalidInput
 from hotline.core.roles import Role
-from hotline.directory.models import Category, District, User
+from hotline.directory.models import Category, District, OrderType, User
 from hotline.insight import clustering, spikes
 from hotline.insight.models import OrderTerms
 from hotline.insight.terms import do_index_terms, index_missing, words_for  # noqa: F401 - here too
+from hotline.orders.disclosure import Disclosure
 from hotline.orders.models import Order
-from hotline.orders.scope import sees_everything, visible_orders
+from hotline.orders.scope import sees_everything, sees_hidden_citizens, visible_orders
 
 WINDOW_DAYS = (1, 7, 30)
 BASELINE_DAYS = 28
@@ -207,7 +208,7 @@ def hot_issues(user: User, window: Window, *, district: str = "", category: str 
 
     qs = scoped_orders(user, window, district=district, category=category)
     if topic_report.may_answer(window):
-        return topic_report.report(qs, window, scope=scope_label(user), limit=limit,
+        return topic_report.report(user, qs, window, scope=scope_label(user), limit=limit,
                                    samples=samples)
     return clustered_for_view(user, qs, window, limit=limit, samples=samples)
 
@@ -238,8 +239,7 @@ def clustered_for_view(user: User, qs: Any, window: Window, *, limit: int = 20,
 
     def words_of(indices: list[int]) -> dict[int, list[str]]:
         ids = {rows[window_idx[i]][0]: i for i in indices}
-        stored = OrderTerms.objects.filter(order_id__in=list(ids)).values_list("order_id", "words")
-        return {ids[oid]: words.replace("\t", " ").split() for oid, words in stored}
+        return {ids[oid]: words for oid, words in naming_words(user, list(ids)).items()}
 
     clusters = clustering.cluster([docs[i] for i in window_idx],
                                   baseline=[docs[i] for i in base_idx],
@@ -249,7 +249,8 @@ def clustered_for_view(user: User, qs: Any, window: Window, *, limit: int = 20,
     chart_day = _days(times, window.chart_origin)  # the calendar day, for the trends
     base_day = _days(times, window.baseline_start)
     shown = clusters[:limit]
-    numbers = _samples([rows[window_idx[m]][0] for c in shown for m in c.members[:samples]])
+    numbers = _samples([rows[window_idx[m]][0] for c in shown for m in c.members[:samples]],
+                       user)
     issues = []
     for c in shown:
         member_rows = [rows[window_idx[m]] for m in c.members]
@@ -278,11 +279,23 @@ def clustered_for_view(user: User, qs: Any, window: Window, *, limit: int = 20,
                   day_starts=window.day_starts(), timings_ms=timings)
 
 
-def _samples(order_ids: Sequence[int]) -> dict[int, Sample]:
-    found = Order.objects.filter(pk__in=list(order_ids)).values_list(
-        "id", "number", "title", "created_at", "district__name")
-    return {oid: Sample(number, title, created, district or "")
-            for oid, number, title, created, district in found}
+def _samples(order_ids: Sequence[int], user: User) -> dict[int, Sample]:
+    """Sample orders as ``user`` may read them (a hidden reporter's name blanked in titles)."""
+    seen = Disclosure(user)
+    found = Order.objects.filter(pk__in=list(order_ids)).select_related("citizen", "district")
+    return {o.pk: Sample(o.number, seen.order_title(o), o.created_at,
+                         o.district.name if o.district else "") for o in found}
+
+
+def naming_words(user: User, order_ids: Sequence[int]) -> dict[int, list[str]]:
+    """The stored words of orders that may name an issue for ``user``: never those of a 举报 or
+    a confidential order the viewer may not know the citizen of (their words can spell the
+    reporter's name)."""
+    rows = OrderTerms.objects.filter(order_id__in=list(order_ids))
+    if not sees_hidden_citizens(user):
+        rows = rows.exclude(Q(order__confidential=True) | Q(order__type=OrderType.REPORT))
+    return {oid: words.replace("\t", " ").split()
+            for oid, words in rows.values_list("order_id", "words")}
 
 
 def _area_spikes(rows: Sequence[tuple[Any, ...]], day_of: np.ndarray, base_day: np.ndarray,

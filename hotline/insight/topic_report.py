@@ -19,9 +19,8 @@ import numpy as np
 from django.db.models import Count, Q, QuerySet
 from scipy.sparse import csr_matrix
 
-from hotline.directory.models import Category, District
+from hotline.directory.models import Category, District, User
 from hotline.insight import clustering, spikes, topics
-from hotline.insight.models import OrderTerms
 from hotline.insight.services import (
     BASELINE_DAYS,
     DAY,
@@ -32,25 +31,24 @@ from hotline.insight.services import (
     _days,
     _samples,
     _top,
+    naming_words,
 )
 
 NAMING_MEMBERS = 20
 
 
-def _label(topic_id: int, member_ids: list[int]) -> list[str]:
+def _label(user: User, topic_id: int, member_ids: list[int]) -> list[str]:
     buckets, weights = topics.centroid_of(topic_id)
     if not len(buckets):
         return []
-    words = dict(OrderTerms.objects.filter(order_id__in=member_ids).values_list("order_id",
-                                                                                "words"))
-    member_words: list[Sequence[str]] = [words[m].replace("\t", " ").split()
-                                         for m in member_ids if m in words]
+    words = naming_words(user, member_ids)
+    member_words: list[Sequence[str]] = [words[m] for m in member_ids if m in words][:NAMING_MEMBERS]
     row = csr_matrix((weights, (np.zeros(len(buckets), dtype=np.int64), np.arange(len(buckets)))),
                      shape=(1, len(buckets)))
     return clustering.top_terms_of(row, buckets, member_words, 3)
 
 
-def report(qs: QuerySet[Any], window: Window, *, scope: str, limit: int,
+def report(user: User, qs: QuerySet[Any], window: Window, *, scope: str, limit: int,
            samples: int) -> Report:
     """The hot issues of ``qs`` (the scoped orders of the window and its baseline)."""
     timings: dict[str, float] = {}
@@ -77,11 +75,11 @@ def report(qs: QuerySet[Any], window: Window, *, scope: str, limit: int,
     timings["count_ms"] = (time.perf_counter() - started) * 1000 - timings["refresh_ms"]
     districts = dict(District.objects.values_list("id", "name"))
     categories = dict(Category.objects.values_list("id", "name"))
-    numbers = _samples([r[1] for t in topic_ids for r in members[t][:max(samples, 1)]])
+    numbers = _samples([r[1] for t in topic_ids for r in members[t][:max(samples, 1)]], user)
     issues = []
     for topic_id in topic_ids:
         rows = members[topic_id]
-        terms = _label(topic_id, [r[1] for r in rows[:NAMING_MEMBERS]])
+        terms = _label(user, topic_id, [r[1] for r in rows[:NAMING_MEMBERS * 2]])
         label = clustering.label_of(terms)
         times = np.array([r[2].timestamp() for r in rows], dtype=np.float64)
         trend = np.bincount(_days(times, window.chart_origin),

@@ -97,11 +97,16 @@ def visible_contacts(user: User, queryset: QuerySet[Contact] | None = None) -> Q
     return qs.filter(condition | Q(Exists(linked)))
 
 
+def sees_hidden_citizens(user: User) -> bool:
+    """May the caller know who filed a 举报 or a confidential order?"""
+    return bool(user.is_superuser or is_centre_user(user) or user.role == Role.MONITOR)
+
+
 def citizen_hidden(user: User, order: Order) -> bool:
     """True when the caller must not learn who the citizen is (name and number)."""
     if not (order.confidential or order.type == OrderType.REPORT):
         return False
-    return not (user.is_superuser or is_centre_user(user) or user.role == Role.MONITOR)
+    return not sees_hidden_citizens(user)
 
 
 def mask_name(name: str) -> str:
