@@ -360,7 +360,7 @@ async def campaign(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     gateway = build_gateway(config, tts=ToneTts(seconds=0.6), prompt_dir=work / "prompts")
     await gateway.start(warm=True)
     await asyncio.sleep(2.0)  # the prompts synthesised, the trunk read
-    stop, ticks = threading.Event(), []
+    stop, ticks = threading.Event(), list[float]()
     pacer = threading.Thread(target=run_pacer, args=(stop, ticks), name="pacer", daemon=True)
     await asyncio.to_thread(start_campaign, campaign_id)
     pacer.start()
