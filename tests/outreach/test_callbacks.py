@@ -106,6 +106,23 @@ def test_a_second_agent_clicking_the_same_task_loses(phones: Any) -> None:
     assert OutboundCall.objects.count() == 1
 
 
+def test_a_ready_agent_is_made_busy_for_the_call_back_so_no_inbound_call_rings(
+        phones: Any) -> None:
+    from hotline.contactcentre import services as desk
+    from hotline.contactcentre.models import AgentStatus
+
+    _order, task = visit_for(phones)
+    for user in (phones.agent, phones.bob):
+        desk.do_sign_in(user)
+        desk.do_set_state(user, "ready")
+    callbacks.do_start_call(phones.agent, task.pk)
+    status = AgentStatus.objects.get(pk=phones.agent.pk)
+    assert (status.state, status.reason) == ("busy", "outbound")  # 示忙 (外呼回访)
+    with pytest.raises(Conflict):  # the task is taken: bob stays ready for inbound calls
+        callbacks.do_start_call(phones.bob, task.pk)
+    assert AgentStatus.objects.get(pk=phones.bob.pk).state == "idle"
+
+
 def test_an_agent_without_a_phone_cannot_call(phones: Any) -> None:
     _order, task = visit_for(phones)
     phones.alice_ext.delete()

@@ -70,14 +70,20 @@ def _no_quiet_hours(settings: Settings) -> None:
     settings.HOTLINE_OUTREACH_QUIET_END = dt.time(0, 0)
 
 
-def signed_in_desk(user: Any) -> Client:
-    """The agent's browser: logged in, 签入 through the desk's state form."""
+def signed_in_desk(user: Any, *actions: str) -> Client:
+    """The agent's browser: logged in, 签入 (and ``actions``) through the desk's state form."""
     client = Client()
     client.force_login(user)
-    r = client.post("/desk/state/", {"action": "sign_in"}, headers=HTMX)
-    assert r.status_code in (200, 204, 302), r.content
+    for action in ("sign_in", *actions):
+        r = client.post("/desk/state/", {"action": action}, headers=HTMX)
+        assert r.status_code in (200, 204, 302), r.content
     assert AgentStatus.objects.get(pk=user.pk).state != "signed_out"
     return client
+
+
+def agent_state(user: Any) -> tuple[str, str]:
+    status = AgentStatus.objects.get(pk=user.pk)
+    return status.state, status.reason
 
 
 async def post(client: Client, url: str, data: dict[str, str] | None = None) -> HttpResponse:
@@ -167,10 +173,12 @@ def test_a_return_visit_from_the_desk_through_the_gateway_closes_or_reopens(
             assert s.gateway.outbound.trunk is not None
             assert s.gateway.outbound.trunk.name == "carrier"  # the row, not the fallback
             phone = await s.phone("8001", AGENT_HZ)
-            alice = await db(signed_in_desk, city.agent)
+            alice = await db(signed_in_desk, city.agent, "ready")  # 签入, 示闲
             first = await db(queued_task, satisfied)
             await listed(alice, first)
             call1 = await talk_through(s, phone, alice, first, 0)
+            # 示忙 (外呼回访) from the click on: the ACD offered no inbound call meanwhile.
+            assert await db(agent_state, city.agent) == ("busy", "outbound")
             text = await panel_when(alice, first, lambda t: RECORD_FORM in t)
             assert "every 3s" not in text  # the call is over: no more polling
             r = await post(alice, f"/desk/callback-tasks/{first.pk}/record/",
