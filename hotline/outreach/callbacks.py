@@ -283,7 +283,17 @@ def _task_held_by(actor: User, task_id: int) -> CallbackTask:
     if call is None or call.state in (OutboundCall.State.QUEUED, OutboundCall.State.CANCELLED,
                                       OutboundCall.State.BLOCKED):
         raise Conflict(gettext_noop("the call has not been made yet"), "task")
+    if not citizen_answered(call):
+        # Still ringing: recording "satisfied" now would close an order for a citizen the
+        # call may never reach.
+        raise Conflict(gettext_noop("the citizen has not answered yet"), "task")
     return task
+
+
+def citizen_answered(call: OutboundCall) -> bool:
+    """The citizen picked up: the gateway writes ``answered_at`` when it bridges the agent to
+    them (before the call ends), and the attempt's report has it too."""
+    return call.answered_at is not None or call.outcome == Outcome.ANSWERED
 
 
 def check_words(resolved: bool, satisfaction: str, words: str) -> str:

@@ -186,6 +186,29 @@ def test_recording_needs_the_call_made_and_the_task_held(
         callbacks.do_record_visit(phones.agent, 999999, resolved=True, satisfaction="satisfied")
 
 
+def test_recording_waits_for_the_citizen_to_answer(
+        phones: Any, django_capture_on_commit_callbacks: Any) -> None:
+    from hotline.voice.outbound_db import record_contact
+
+    order, task = visit_for(phones)
+    callbacks.do_start_call(phones.agent, task.pk)
+    job = calls.claim_call("gw-test")
+    assert job is not None  # the gateway rings the agent, then the citizen's phone rings
+    with pytest.raises(Conflict):  # nobody may record "satisfied" for a citizen not reached
+        callbacks.do_record_visit(phones.agent, task.pk, resolved=True, satisfaction="satisfied")
+    with pytest.raises(Conflict):
+        callbacks.do_record_not_reached(phones.agent, task.pk)
+    record_contact(job.id, job.number, "sip-call-1")  # the citizen answers: bridged
+    done = callbacks.do_record_visit(phones.agent, task.pk, resolved=True,
+                                     satisfaction="satisfied")  # while they still talk
+    assert done.result == TaskResult.CLOSED
+    with django_capture_on_commit_callbacks(execute=True):  # then the call ends
+        calls.do_finish_attempt(job.id, Outcome.ANSWERED, answered_at=dt.datetime.now(dt.UTC))
+    order.refresh_from_db()
+    assert order.state == "closed"
+    assert CallbackTask.objects.get(pk=task.pk).result == TaskResult.CLOSED
+
+
 def test_not_reached_counts_a_try_in_the_history_and_waits(
         phones: Any, django_capture_on_commit_callbacks: Any) -> None:
     rules(max_tries=3, retry_minutes=45)

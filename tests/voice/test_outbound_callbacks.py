@@ -155,7 +155,11 @@ async def talk_through(scene: Scene, phone: AgentPhone, client: Client, task: Ca
         await asyncio.sleep(0.1)
     else:
         raise AssertionError("the citizen was never bridged:\n" + phone.log())
-    await asyncio.sleep(2.5)  # they talk
+    # The citizen answered: the desk offers the outcome form while they talk.
+    await panel_when(client, task, lambda t: RECORD_FORM in t, 15)
+    assert await db(lambda: OutboundCall.objects.filter(
+        ref=f"callback-task:{task.pk}", state=OutboundCall.State.DIALLING).exists())
+    await asyncio.sleep(2.0)  # they talk
     await phone.hang_up()
     call: OutboundCall = await scene.settle(call_done(task.pk), 20)
     return call
