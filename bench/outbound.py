@@ -1,25 +1,30 @@
-"""Outbound campaign benchmark: the gateway's dialler against a sipp far end; prints one JSON line.
+"""Outbound benchmark: a real campaign through the gateway's dialler to sipp; one JSON line.
 
     .venv/bin/python bench/outbound.py                      # the target: 300 calls at 120/min
     .venv/bin/python bench/outbound.py --calls 60 --cpm 60  # a quick check
 
-A campaign of ``--calls`` automated calls (purpose "campaign", mode "ivr") is queued as
-OutboundCall rows whose ``next_try_at`` are spaced at the pace (``--cpm`` calls per minute),
-the way the campaigns helper releases a real campaign's rows, so the benchmark measures the
-dialler: the gateway (in this process, one asyncio loop as in production) claims each row when
-it is due (``claim_call``: quiet hours, the do-not-call list and the daily cap applied), dials
-it through the trunk (a ``Trunk`` row whose outbound proxy is sipp), runs the two-question flow
-on the answered call and reports the attempt (``do_finish_attempt``). sipp is every citizen: it
-answers, waits, presses 1 and then 2 (RFC 4733 events) and waits for the gateway's BYE.
+A campaign is made through the campaigns service (``campaigns.do_create_number_campaign``: a
+voice campaign to ``--calls`` numbers, a synthesized notice followed by the keypad question
+"重听请按1，收到请按2", ``--cpm`` calls per minute, ``--max-concurrent`` in flight) and started
+(``do_campaign_action(..., "start")``). The worker's periodic job "campaign-pacer" (run here by
+the worker's own ``Scheduler`` in a thread, once a second as in production) releases the
+recipients at the campaign's pace as OutboundCall rows; the gateway (in this process, one asyncio
+loop as in production) claims each row when due (``claim_call``: quiet hours, the do-not-call
+list and the daily cap applied), dials it through the trunk (a ``Trunk`` row pointing at sipp),
+plays the notice, takes the key and reports the attempt (``do_finish_attempt``); the campaign is
+told (``campaigns.on_call_finished``) and records the recipient's result. sipp is every citizen:
+it answers, waits 1.5 s and presses 2 (an RFC 4733 event), and waits for the gateway's BYE. So
+the pace measured is the campaign's: pacer, dialler and database together.
 
 Measured:
 - ``pacing_cpm`` and ``pacing_error_pct``: the attempts' start times (CallAttempt.started_at)
   against ``--cpm`` (the target: within 5 %);
 - ``concurrent_peak_calls``: the most attempts in progress at once (from the attempts' start
-  and end), and ``max_concurrent`` the trunk's limit;
-- ``answered_far_end`` (sipp's successful calls: answered, both keys sent, our BYE) against
-  ``answers_recorded`` (rows whose result holds both keys); ``answered_rows`` counts every
-  answered attempt and ``answered_keys_differ`` those whose keys were not the far end's;
+  and end), and ``max_concurrent`` the campaign's and the trunk's limit;
+- ``answered_far_end`` (sipp's successful calls: answered, the key sent, our BYE) against
+  ``answers_recorded`` (recipients recorded as answered with the far end's key);
+  ``answered_rows`` counts every answered recipient and ``answered_keys_differ`` those whose
+  key was not the far end's; ``progress`` is ``campaign_progress`` at the end;
 - ``quiet_hour_calls``: attempts that started in quiet hours (must be 0). The quiet hours are
   the defaults (21:00-08:00 in the centre's zone) unless the run falls into them; then they are
   moved to start after the campaign (``quiet_hours`` says which were in force);
@@ -31,8 +36,9 @@ Measured:
   with the "log" provider (each recorded as an SmsMessage row).
 
 The database is ``--database-url`` (PostgreSQL by default, created and migrated if missing;
-``sqlite:///path`` works too) and is emptied of outbound calls first. Exit status 1 only when
-something went wrong (a crash, answers lost, a call in quiet hours), never for a figure.
+``sqlite:///path`` works too) and is emptied of campaigns and outbound calls first. Exit status
+1 only when something went wrong (a crash, answers lost, a call in quiet hours), never for a
+figure.
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import itertools
 import json
 import os
 import shutil
@@ -48,6 +55,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -58,19 +66,9 @@ sys.path.insert(0, str(ROOT))
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/hotline_bench_outbound"
 SCENARIOS = ROOT / "tests" / "voice" / "sipp"
 PCAPS = Path("/usr/share/sip-tester")
-FLOW = {
-    "name": "bench", "start": "resolved", "operator": "bye", "fallback": "bye", "timeout": 6,
-    "nodes": {
-        "resolved": {"type": "menu", "prompt": "您好，这里是12345热线回访。问题解决了请按1，未解决请按2。",
-                     "var": "resolved", "choices": {"1": "satisfied", "2": "satisfied"}},
-        "satisfied": {"type": "menu", "prompt": "满意请按1，基本满意请按2，不满意请按3。",
-                      "var": "satisfied", "choices": {"1": "thanks", "2": "thanks", "3": "thanks"}},
-        "thanks": {"type": "hangup", "prompt": "感谢您的评价，再见。"},
-        "bye": {"type": "hangup", "prompt": "再见。"},
-    },
-}
-EXPECTED = {"resolved": "1", "satisfied": "2"}
-TOLD: list[int] = []
+NOTICE = "明天上午九点至下午五点，鼓楼区部分路段计划停水，请提前储水。"
+EXPECTED = {"ack": "2"}  # 收到请按2: the key the far end presses
+PACER = "campaign-pacer"
 
 
 def log(message: str) -> None:
@@ -90,11 +88,6 @@ def percentile(values: list[float], fraction: float) -> float:
     return values[min(len(values) - 1, round(fraction * (len(values) - 1)))]
 
 
-def campaign_finished(call: Any) -> None:
-    """The campaign's owner for this run: counts the calls it is told of."""
-    TOLD.append(call.pk)
-
-
 # --- the far end ------------------------------------------------------------------------------
 
 def far_end_scenario(work: Path) -> Path:
@@ -104,8 +97,7 @@ def far_end_scenario(work: Path) -> Path:
 
     xml = (SCENARIOS / "outbound_answers.xml").read_text()
     xml = xml.replace("      <!-- DIALOG -->\n", "").replace("  <!-- AUTH -->\n", "")
-    xml = xml.replace("  <!-- KEYS -->\n", key("dtmf_2833_1.pcap", 1500)
-                      + key("dtmf_2833_2.pcap", 2500))
+    xml = xml.replace("  <!-- KEYS -->\n", key("dtmf_2833_2.pcap", 1500))
     xml = xml.replace("  <!-- END -->\n", (SCENARIOS / "outbound_end_gateway_bye.xml").read_text())
     path = work / "far_end.xml"
     path.write_text(xml)
@@ -215,19 +207,27 @@ def quiet_window(duration_s: float) -> tuple[dt.time, dt.time]:
     return start, finish
 
 
-def prepare(args: argparse.Namespace, sipp_port: int) -> list[int]:
+def prepare(args: argparse.Namespace, sipp_port: int) -> int:
+    """Empty the outbound tables, point a trunk at sipp and make the campaign (a draft)."""
     from django.conf import settings
-    from django.utils import timezone
 
     from hotline.intake.models import SmsMessage
-    from hotline.outreach import calls
-    from hotline.outreach.models import CallAttempt, OutboundCall, Trunk, TrunkStatus
+    from hotline.outreach import campaigns
+    from hotline.outreach.models import (
+        CallAttempt,
+        Campaign,
+        OutboundCall,
+        Recipient,
+        Trunk,
+        TrunkStatus,
+    )
 
     duration = args.calls * 60.0 / args.cpm
     settings.HOTLINE_OUTREACH_QUIET_START, settings.HOTLINE_OUTREACH_QUIET_END = \
         quiet_window(duration)
     settings.HOTLINE_OUTREACH_DAILY_CAP = max(settings.HOTLINE_OUTREACH_DAILY_CAP, 3)
-    calls.FINISHERS["campaign"] = "__main__.campaign_finished"
+    Recipient.objects.all().delete()
+    Campaign.objects.all().delete()
     CallAttempt.objects.all().delete()
     OutboundCall.objects.all().delete()
     TrunkStatus.objects.all().delete()
@@ -236,29 +236,38 @@ def prepare(args: argparse.Namespace, sipp_port: int) -> list[int]:
     Trunk.objects.create(name="bench", registrar_host="127.0.0.1", registrar_port=sipp_port,
                          domain="trunk.example", register=False, caller_id="12345",
                          max_concurrent=args.max_concurrent)
-    later = timezone.now() + dt.timedelta(hours=1)  # released at the pace once all are queued
-    ids = []
-    for i in range(args.calls):
-        row = calls.do_queue_call(
-            f"1380{i:07d}", "campaign", "ivr", flow=FLOW, ref=f"campaign:bench:{i}",
-            not_before=later, max_attempts=1)
-        ids.append(row.pk)
-    return ids
+    campaign = campaigns.do_create_number_campaign(
+        None, [f"1380{i:07d}" for i in range(args.calls)], name="bench: 停水通知",
+        message=NOTICE, per_minute=args.cpm, concurrent=args.max_concurrent,
+        max_attempts=1)
+    return campaign.pk
 
 
-def release(ids: list[int], args: argparse.Namespace) -> None:
-    """Space the rows' next_try_at at the pace from ``--lead-s`` from now (the campaigns
-    helper releases a real campaign's rows the same way)."""
-    from django.db import transaction
-    from django.utils import timezone
+def start_campaign(campaign_id: int) -> None:
+    from hotline.outreach import campaigns
 
-    from hotline.outreach.models import OutboundCall
+    campaigns.do_campaign_action(None, campaign_id, "start")
 
-    gap = dt.timedelta(seconds=60.0 / args.cpm)
-    with transaction.atomic():
-        first = timezone.now() + dt.timedelta(seconds=args.lead_s)
-        for i, pk in enumerate(ids):
-            OutboundCall.objects.filter(pk=pk).update(next_try_at=first + i * gap)
+
+def run_pacer(stop: threading.Event, ticks: list[float]) -> None:
+    """The worker's scheduler with the one job the campaign needs, in this thread, until
+    ``stop`` (the real scheduler command runs every job the same way)."""
+    from django.db import close_old_connections
+
+    from hotline.worker.registry import periodic_jobs
+    from hotline.worker.scheduler import Scheduler
+
+    scheduler = Scheduler([job for job in periodic_jobs() if job.name == PACER])
+    try:
+        while not stop.is_set():
+            done = scheduler.tick()
+            if PACER in done:
+                ticks.append(time.monotonic())
+                if isinstance(done[PACER], Exception):
+                    log(f"pacer failed: {done[PACER]!r}")
+            stop.wait(scheduler.seconds_to_next())
+    finally:
+        close_old_connections()
 
 
 def bench_sms(count: int) -> dict[str, Any]:
@@ -280,11 +289,14 @@ def bench_sms(count: int) -> dict[str, Any]:
             "sms_per_s": round(sent / elapsed, 1) if elapsed else 0.0}
 
 
-def measure(ids: list[int], args: argparse.Namespace) -> dict[str, Any]:
+def measure(campaign_id: int, args: argparse.Namespace) -> dict[str, Any]:
     from hotline.outreach.calls import calling_rules, local_zone
-    from hotline.outreach.models import CallAttempt, OutboundCall
+    from hotline.outreach.campaigns import campaign_progress
+    from hotline.outreach.models import CallAttempt, Campaign, OutboundCall, Recipient
 
-    attempts = list(CallAttempt.objects.filter(call_id__in=ids).order_by("started_at"))
+    prefix = f"campaign:{campaign_id}:"
+    attempts = list(CallAttempt.objects.filter(call__ref__startswith=prefix)
+                    .order_by("started_at"))
     starts = [a.started_at for a in attempts]
     pacing = 0.0
     if len(starts) > 1:
@@ -299,11 +311,13 @@ def measure(ids: list[int], args: argparse.Namespace) -> dict[str, Any]:
     rules = calling_rules()
     zone = local_zone()
     quiet = sum(rules.in_quiet_hours(a.started_at.astimezone(zone)) for a in attempts)
-    rows = OutboundCall.objects.filter(pk__in=ids)
-    answered = rows.filter(outcome="answered")
+    recipients = Recipient.objects.filter(campaign_id=campaign_id)
+    answered = recipients.filter(status=Recipient.Status.ANSWERED)
     recorded = sum(1 for result in answered.values_list("result", flat=True)
-                   if (result or {}).get("vars") == EXPECTED)
+                   if result == EXPECTED)
+    rows = OutboundCall.objects.filter(ref__startswith=prefix)
     talk = sorted(a.talk_seconds for a in attempts if a.outcome == "answered")
+    campaign = Campaign.objects.get(pk=campaign_id)
     return {
         "attempts": len(attempts),
         "pacing_target_cpm": args.cpm,
@@ -314,22 +328,24 @@ def measure(ids: list[int], args: argparse.Namespace) -> dict[str, Any]:
         "answers_recorded": recorded,
         "outcomes": dict(sorted({o: rows.filter(outcome=o).count()
                                  for o in set(rows.values_list("outcome", flat=True))}.items())),
-        "contacts_written": answered.exclude(contact=None).count(),
+        "contacts_written": rows.filter(outcome="answered").exclude(contact=None).count(),
+        "campaign_state": campaign.state,
+        "progress": campaign_progress(campaign_id).as_dict(),
         "quiet_hour_calls": quiet,
         "talk_p50_s": percentile([float(t) for t in talk], 0.5),
     }
 
 
 async def campaign(args: argparse.Namespace, work: Path) -> dict[str, Any]:
-    from hotline.outreach.models import OutboundCall
+    from hotline.outreach.models import Campaign
     from hotline.voice.gateway import GatewayConfig
     from hotline.voice.prompts import ToneTts
     from hotline.voice.server import build_gateway
 
     sipp_port, sipp_media = free_udp_port(), free_udp_port() & ~1
     rtp = (args.rtp_base, args.rtp_base + args.calls + 2 * args.max_concurrent + 20)
-    ids = await asyncio.to_thread(prepare, args, sipp_port)
-    log(f"queued {len(ids)} calls at {args.cpm}/min from {args.lead_s:.0f} s on")
+    campaign_id = await asyncio.to_thread(prepare, args, sipp_port)
+    log(f"campaign {campaign_id}: {args.calls} numbers at {args.cpm}/min")
     stat = work / "sipp_stat.csv"
     sipp = await asyncio.create_subprocess_exec(
         shutil.which("sipp") or "sipp", "-sf", str(far_end_scenario(work)), "-i", "127.0.0.1",
@@ -344,21 +360,27 @@ async def campaign(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     gateway = build_gateway(config, tts=ToneTts(seconds=0.6), prompt_dir=work / "prompts")
     await gateway.start(warm=True)
     await asyncio.sleep(2.0)  # the prompts synthesised, the trunk read
-    await asyncio.to_thread(release, ids, args)
+    stop, ticks = threading.Event(), list[float]()
+    pacer = threading.Thread(target=run_pacer, args=(stop, ticks), name="pacer", daemon=True)
+    await asyncio.to_thread(start_campaign, campaign_id)
+    pacer.start()
     cpu0, wall0 = time.process_time(), time.monotonic()
-    deadline = wall0 + args.lead_s + args.calls * 60.0 / args.cpm + 90
+    deadline = wall0 + args.calls * 60.0 / args.cpm + 120
 
-    def open_rows() -> int:
+    def running() -> bool:
         from django.db import close_old_connections
 
         try:
-            return OutboundCall.objects.filter(pk__in=ids).exclude(state="done").count()
+            return Campaign.objects.filter(pk=campaign_id, state__in=(
+                Campaign.State.RUNNING, Campaign.State.SCHEDULED)).exists()
         finally:
             close_old_connections()
 
-    while time.monotonic() < deadline and await asyncio.to_thread(open_rows):
+    while time.monotonic() < deadline and await asyncio.to_thread(running):
         await asyncio.sleep(1.0)
     wall, cpu = time.monotonic() - wall0, time.process_time() - cpu0
+    stop.set()
+    await asyncio.to_thread(pacer.join, 10)
     dialler_peak = gateway.outbound.peak
     send_gaps = sorted(b - a for call in gateway.outbound.finished if call.rtp is not None
                        for a, b in zip(call.rtp.send_times, call.rtp.send_times[1:], strict=False)
@@ -374,13 +396,15 @@ async def campaign(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         gaps, measured_at = sorted(captured["gaps"]), "far end (loopback capture)"
     else:
         gaps, measured_at = send_gaps, "gateway (send times)"
-    result = await asyncio.to_thread(measure, ids, args)
+    result = await asyncio.to_thread(measure, campaign_id, args)
+    tick_gaps = sorted(b - a for a, b in itertools.pairwise(ticks))
     result.update({
         "dialler_peak_calls": dialler_peak,
         "max_concurrent": args.max_concurrent,
         "answered_far_end": sipp_successful(stat),
         "sipp_exit": sipp.returncode,
-        "owners_told": len(set(TOLD)),
+        "pacer_ticks": len(ticks),
+        "pacer_tick_p99_s": round(percentile(tick_gaps, 0.99), 3),
         "quiet_hours": "{}-{}".format(*(t.strftime("%H:%M") for t in quiet_window_used())),
         "rtp_measured_at": measured_at,
         "rtp_packets": captured["packets"] if captured is not None else len(send_gaps),
@@ -406,9 +430,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL),
                    help="postgres://... (created if missing) or sqlite:///path")
     p.add_argument("--calls", type=int, default=300, help="calls in the campaign (target: 300)")
-    p.add_argument("--cpm", type=float, default=120.0, help="pace: calls per minute")
-    p.add_argument("--max-concurrent", type=int, default=30, help="the trunk's limit")
-    p.add_argument("--lead-s", type=float, default=5.0, help="the first call after this delay")
+    p.add_argument("--cpm", type=int, default=120, help="the campaign's pace: calls per minute")
+    p.add_argument("--max-concurrent", type=int, default=30,
+                   help="calls in flight: the campaign's and the trunk's limit")
     p.add_argument("--sms", type=int, default=2000, help="SMS sent through the log provider")
     p.add_argument("--rtp-base", type=int, default=42000)
     return p.parse_args(argv)
@@ -439,8 +463,8 @@ def main(argv: list[str] | None = None) -> int:
     result["database"] = connection.vendor
     result["cpus"] = os.cpu_count()
     result["time_zone"] = settings.TIME_ZONE
-    print(json.dumps(result, ensure_ascii=False))
     result["answered_keys_differ"] = result["answered_rows"] - result["answers_recorded"]
+    print(json.dumps(result, ensure_ascii=False))
     wrong = (result["answers_recorded"] != result["answered_far_end"]
              or result["quiet_hour_calls"] != 0
              or result["sms_recorded"] != result["sms_sent"])

@@ -66,14 +66,18 @@ def _row(request: StaffRequest, task: CallbackTask) -> dict[str, Any]:
 def _panel(request: StaffRequest, task: CallbackTask, status: int = 200,
            form: forms.Form | None = None) -> HttpResponse:
     call = task.call
+    # Once the citizen answered (the agent writes while they talk), not while it rings.
+    may_record = (task.state == TaskState.CALLING and task.agent_id == request.user.pk
+                  and call is not None and call.state not in (
+                      OutboundCall.State.QUEUED, OutboundCall.State.CANCELLED,
+                      OutboundCall.State.BLOCKED) and callbacks.citizen_answered(call))
     context = {
-        **_row(request, task), "call": call,
-        "live": call is not None and call.state in LIVE_CALL and task.state == TaskState.CALLING,
+        **_row(request, task), "call": call, "may_record": may_record,
+        # Polled while queued or ringing; not once the form is shown (a poll would replace
+        # the form and what the agent is typing).
+        "live": (call is not None and call.state in LIVE_CALL
+                 and task.state == TaskState.CALLING and not may_record),
         "form": form or (VisitOutcomeForm() if task.kind == TaskKind.VISIT else ReachedForm()),
-        "may_record": (task.state == TaskState.CALLING and task.agent_id == request.user.pk
-                       and call is not None and call.state not in (
-                           OutboundCall.State.QUEUED, OutboundCall.State.CANCELLED,
-                           OutboundCall.State.BLOCKED)),
     }
     response = render(request, "desk/_callback_task.html", context, status=status)
     return response

@@ -6,7 +6,8 @@
 - A missed call: ``missed_calls.do_collect_missed`` makes one open task per number.
 - The agent clicks "call": ``do_start_call`` takes the task with one conditional UPDATE (two
   agents clicking: one wins) and queues a preview-dial ``OutboundCall`` (mode agent: the
-  gateway rings the agent's own extension, then dials the citizen and bridges).
+  gateway rings the agent's own extension, then dials the citizen and bridges). An agent who
+  is 示闲 becomes 示忙 (外呼回访) first, so the ACD offers no inbound call to that phone.
 - The gateway finishes the call; ``calls.tell_owner`` calls ``on_call_finished`` here once.
   Not reached: the try is counted (and written into the order's history); after
   ``max_tries`` the centre's rule runs (ask for the rating by SMS, or close as 联系不上 with
@@ -30,9 +31,9 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from hotline.contactcentre.models import AgentStatus, SipExtension
+from hotline.contactcentre.models import AgentStatus, Reason, SipExtension
 from hotline.contactcentre.models import State as AgentState
-from hotline.contactcentre.services import DESK_ROLES
+from hotline.contactcentre.services import DESK_ROLES, do_set_state
 from hotline.core.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
 from hotline.core.roles import Role
 from hotline.directory.calendar_service import current_calendar
@@ -239,6 +240,14 @@ def do_start_call(actor: User, task_id: int, *, now: dt.datetime | None = None) 
             _finish_missed(task.pk, TaskResult.CALLED_IN, when)
             raise Conflict(gettext_noop("the citizen has called in again since"), "task")
     with transaction.atomic():
+        if AgentStatus.objects.filter(pk=actor.pk, state=AgentState.IDLE).exists():
+            # 示闲: the ACD would offer an inbound call to the very phone about to ring for
+            # this call back. The agent is made 示忙 (外呼回访) first, in the same transaction
+            # (if the task is lost to another agent the state stays as it was).
+            try:
+                do_set_state(actor, "not_ready", reason=Reason.OUTBOUND, now=when)
+            except Conflict:  # the ACD offered a call meanwhile: the phone is ringing
+                raise Conflict(gettext_noop("finish your current call first"), "task") from None
         taken = CallbackTask.objects.filter(pk=task.pk, state=TaskState.OPEN).update(
             state=TaskState.CALLING, agent=actor, claimed_at=when)
         if not taken:
@@ -274,7 +283,17 @@ def _task_held_by(actor: User, task_id: int) -> CallbackTask:
     if call is None or call.state in (OutboundCall.State.QUEUED, OutboundCall.State.CANCELLED,
                                       OutboundCall.State.BLOCKED):
         raise Conflict(gettext_noop("the call has not been made yet"), "task")
+    if not citizen_answered(call):
+        # Still ringing: recording "satisfied" now would close an order for a citizen the
+        # call may never reach.
+        raise Conflict(gettext_noop("the citizen has not answered yet"), "task")
     return task
+
+
+def citizen_answered(call: OutboundCall) -> bool:
+    """The citizen picked up: the gateway writes ``answered_at`` when it bridges the agent to
+    them (before the call ends), and the attempt's report has it too."""
+    return call.answered_at is not None or call.outcome == Outcome.ANSWERED
 
 
 def check_words(resolved: bool, satisfaction: str, words: str) -> str:

@@ -241,7 +241,15 @@ def _attach_comment(order: Order, path: str) -> bool:
     """The recorded comment joins the order as a call recording (so the unit handling a
     reopened order hears it; ``visible_attachments`` hides recordings from whoever may not
     know the citizen, a 举报's unit among them). Only a file the gateway wrote under the data
-    directory is taken."""
+    directory is taken.
+
+    The gateway normally stores the comment as a recording of the call's outbound contact,
+    which is attached to the order already, and reports that stored name (relative to
+    MEDIA_ROOT, not to the data directory): nothing more to attach then. The working file's
+    absolute path comes only when the gateway could not store it."""
+    if path and not Path(path).is_absolute() and order.attachments.filter(
+            kind=Attachment.Kind.RECORDING, file=path).exists():
+        return True
     data_dir = Path(settings.DATA_DIR).resolve()
     file = Path(path) if Path(path).is_absolute() else data_dir / path
     try:

@@ -4,7 +4,8 @@ threads (never on the event loop), like ``hotline.voice.services`` for inbound c
 - ``load_trunk``: the active ``outreach.Trunk`` as plain ``TrunkSettings`` (names resolved to
   addresses here, in the thread), or the HOTLINE_SIP_TRUNK fallback, or None.
 - ``record_contact``: the outbound phone Contact of an answered call (direction outbound),
-  linked to the call's order; its agent is the call's agent in preview dialling.
+  linked to the call's order; its agent is the call's agent in preview dialling. The call's
+  ``answered_at`` is written then too, so the desk knows the citizen answered mid-call.
 - ``store_recording``: a recording of the call (an IVR "record" node, or the whole bridged
   conversation in agent mode) kept as a contactcentre ``CallRecording`` of that contact and so
   attached to the contact's orders. A file that cannot be stored stays in the recordings
@@ -154,6 +155,10 @@ def record_contact(call_id: int, number: str, sip_call_id: str, summary: str = "
             called_number=number))
         if call.order_id is not None:
             contact.orders.add(call.order_id)
+        # Answered now, while the call goes on: the desk lets the agent record a call back's
+        # outcome from this moment (not while the citizen's phone still rings).
+        OutboundCall.objects.filter(pk=call_id, answered_at__isnull=True).update(
+            answered_at=timezone.now())
     return contact.pk
 
 

@@ -97,6 +97,25 @@ def test_call_then_progress_then_record(phones: Any,
     assert order.state == "handling"
 
 
+def test_the_outcome_form_waits_for_the_citizen_to_answer(phones: Any) -> None:
+    from hotline.voice.outbound_db import record_contact
+
+    _order, task = one_visit(phones)
+    alice = client_for(phones.agent)
+    alice.post(f"/desk/callback-tasks/{task.pk}/call/", headers=HTMX)
+    job = calls.claim_call("gw")  # the gateway dials: the phones ring
+    assert job is not None
+    panel = alice.get(f"/desk/callback-tasks/{task.pk}/", headers=HTMX).content.decode()
+    assert 'data-testid="callback-record-form"' not in panel and "every 3s" in panel
+    r = alice.post(f"/desk/callback-tasks/{task.pk}/record/",
+                   {"resolved": "yes", "satisfaction": "satisfied"}, headers=HTMX)
+    assert r.status_code == 409 and r.content  # not answered yet: a clear refusal
+    record_contact(job.id, job.number, "sip-call-1")  # the citizen answers, bridged
+    panel = alice.get(f"/desk/callback-tasks/{task.pk}/", headers=HTMX).content.decode()
+    # The form while they talk, and no more polling that would replace what is typed.
+    assert 'data-testid="callback-record-form"' in panel and "every 3s" not in panel
+
+
 def test_the_second_agent_gets_a_conflict_not_a_500(phones: Any) -> None:
     _order, task = one_visit(phones)
     assert client_for(phones.agent).post(f"/desk/callback-tasks/{task.pk}/call/",

@@ -106,6 +106,23 @@ def test_a_second_agent_clicking_the_same_task_loses(phones: Any) -> None:
     assert OutboundCall.objects.count() == 1
 
 
+def test_a_ready_agent_is_made_busy_for_the_call_back_so_no_inbound_call_rings(
+        phones: Any) -> None:
+    from hotline.contactcentre import services as desk
+    from hotline.contactcentre.models import AgentStatus
+
+    _order, task = visit_for(phones)
+    for user in (phones.agent, phones.bob):
+        desk.do_sign_in(user)
+        desk.do_set_state(user, "ready")
+    callbacks.do_start_call(phones.agent, task.pk)
+    status = AgentStatus.objects.get(pk=phones.agent.pk)
+    assert (status.state, status.reason) == ("busy", "outbound")  # 示忙 (外呼回访)
+    with pytest.raises(Conflict):  # the task is taken: bob stays ready for inbound calls
+        callbacks.do_start_call(phones.bob, task.pk)
+    assert AgentStatus.objects.get(pk=phones.bob.pk).state == "idle"
+
+
 def test_an_agent_without_a_phone_cannot_call(phones: Any) -> None:
     _order, task = visit_for(phones)
     phones.alice_ext.delete()
@@ -167,6 +184,29 @@ def test_recording_needs_the_call_made_and_the_task_held(
         callbacks.do_record_visit(phones.bob, task.pk, resolved=True, satisfaction="satisfied")
     with pytest.raises(NotFound):
         callbacks.do_record_visit(phones.agent, 999999, resolved=True, satisfaction="satisfied")
+
+
+def test_recording_waits_for_the_citizen_to_answer(
+        phones: Any, django_capture_on_commit_callbacks: Any) -> None:
+    from hotline.voice.outbound_db import record_contact
+
+    order, task = visit_for(phones)
+    callbacks.do_start_call(phones.agent, task.pk)
+    job = calls.claim_call("gw-test")
+    assert job is not None  # the gateway rings the agent, then the citizen's phone rings
+    with pytest.raises(Conflict):  # nobody may record "satisfied" for a citizen not reached
+        callbacks.do_record_visit(phones.agent, task.pk, resolved=True, satisfaction="satisfied")
+    with pytest.raises(Conflict):
+        callbacks.do_record_not_reached(phones.agent, task.pk)
+    record_contact(job.id, job.number, "sip-call-1")  # the citizen answers: bridged
+    done = callbacks.do_record_visit(phones.agent, task.pk, resolved=True,
+                                     satisfaction="satisfied")  # while they still talk
+    assert done.result == TaskResult.CLOSED
+    with django_capture_on_commit_callbacks(execute=True):  # then the call ends
+        calls.do_finish_attempt(job.id, Outcome.ANSWERED, answered_at=dt.datetime.now(dt.UTC))
+    order.refresh_from_db()
+    assert order.state == "closed"
+    assert CallbackTask.objects.get(pk=task.pk).result == TaskResult.CLOSED
 
 
 def test_not_reached_counts_a_try_in_the_history_and_waits(

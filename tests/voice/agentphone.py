@@ -421,11 +421,12 @@ class Scene:
 
     def __init__(self, tmp_path: Path, *, trunk_hz: float | None = None,
                  prompt_seconds: float = 0.2, flow: Any = None,
-                 gateway_id: str = "test-gateway") -> None:
+                 gateway_id: str = "test-gateway", trunk_calls: int = 1) -> None:
         from hotline.voice.server import build_gateway
         from tests.voice.test_gateway_sipp import short_flow
 
         self.tmp_path = tmp_path
+        self.trunk_calls = trunk_calls  # calls the trunk's sipp takes before it exits
         base = random.randrange(30000, 39000, 20)
         self.trunk = Trunk(tmp_path / "trunk", free_udp_port(), trunk_hz) \
             if trunk_hz is not None else None
@@ -445,7 +446,7 @@ class Scene:
     async def __aenter__(self) -> Scene:
         await self.gateway.start(warm=False)
         if self.trunk is not None:
-            await self.trunk.start()
+            await self.trunk.start(self.trunk_calls)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

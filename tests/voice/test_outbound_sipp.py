@@ -5,8 +5,12 @@ sipp answers and presses keys (RFC 4733 events from its captures), is busy (486)
 answers (our ring timeout, then CANCEL), asks for digest (407 on the INVITE; 401 on REGISTER at
 a registrar that grants 2 s, so the registration is refreshed). The calling rules are applied
 by the gateway's claim: a number on the do-not-call list is never dialled, nothing is dialled
-in quiet hours. The gateway runs in this process over the transactional test database (its
-worker threads must see the test's rows).
+in quiet hours. The satisfaction survey runs end to end: the survey service queues the IVR
+call for an order in 待回访 by the order type's policy, the gateway runs ``survey_flow.yaml``
+with sipp pressing the keys (and speaking a comment), and the answer goes through the order's
+lifecycle (closed, or reopened to the department with the recording) into the department's
+rates. The gateway runs in this process over the transactional test database (its worker
+threads must see the test's rows).
 """
 
 from __future__ import annotations
@@ -26,14 +30,25 @@ from django.db import close_old_connections
 from pytest_django.fixtures import Settings
 
 from hotline.contactcentre.models import CallRecording
-from hotline.orders.models import Attachment, Contact
-from hotline.orders.services import NewOrder, do_create_order
+from hotline.insight import scoring
+from hotline.insight.assessment_models import AssessmentRules, AssessmentScore
+from hotline.insight.assessment_runs import month_of, score_month
+from hotline.orders.models import Attachment, Contact, Order, OrderEvent
+from hotline.outreach import callbacks, surveys
 from hotline.outreach.calls import do_block_number, do_queue_call
-from hotline.outreach.models import CallAttempt, OutboundCall, Trunk, TrunkStatus
+from hotline.outreach.models import (
+    CallAttempt,
+    OutboundCall,
+    Survey,
+    SurveyPolicy,
+    Trunk,
+    TrunkStatus,
+)
 from hotline.voice.gateway import GatewayConfig, VoiceGateway
 from hotline.voice.prompts import ToneTts
 from hotline.voice.server import build_gateway
 from tests.conftest import City
+from tests.outreach.conftest import order_in_callback
 from tests.voice.test_gateway_sipp import script
 from tests.voice.test_udp_sipp import SCENARIOS, free_udp_port
 
@@ -213,45 +228,135 @@ async def run_with(tmp_path: Path, sipps: list[Sipp], gateway: VoiceGateway, wor
 
 # --- answered -------------------------------------------------------------------------------
 
-def test_answered_survey_stores_the_keys_and_the_recording_with_the_order(
-        city: City, tmp_path: Path) -> None:
-    order, _ = do_create_order(city.agent, NewOrder(
-        type="complaint", channel="phone", title="停水", text="三天没水", citizen_phone=CITIZEN))
+def ivr_survey_for(city: City) -> tuple[Order, Survey]:
+    """The centre's per-order-type policy: agents call citizens back by default, complaints are
+    asked by the IVR survey first (then SMS, then an agent). A complaint's reply is accepted
+    (待回访); the periodic call-back job starts the survey instead of an agent's task."""
+    SurveyPolicy.objects.create(order_type="", methods="agent")
+    SurveyPolicy.objects.create(order_type="complaint", methods="ivr,sms,agent")
+    AssessmentRules.objects.get_or_create(effective_from=dt.date(2000, 1, 1), defaults={
+        "definition": scoring.DEFAULT_DEFINITION, "note": "the default rules"})
+    order = order_in_callback(city)
+    assert order.type == "complaint" and order.state == "callback"
+    assert callbacks.do_queue_visits() == 0  # no agent's task: the survey asks
+    survey = Survey.objects.get(order=order)
+    assert (survey.state, survey.method) == (Survey.State.ASKING, "ivr")
+    assert survey.call is not None and survey.call.flow == surveys.survey_flow()
+    return order, survey
+
+
+def run_survey(tmp_path: Path, survey: Survey, keys: tuple[tuple[Any, ...], ...]
+               ) -> tuple[OutboundCall, Survey, Sipp, int, str]:
+    """The gateway runs the survey flow with sipp as the citizen pressing ``keys``, through the
+    ``Trunk`` row (its outbound proxy is sipp); the survey is told when the call ends."""
+    sipp = Sipp(tmp_path, citizen_scenario(tmp_path, keys))
     Trunk.objects.create(name="carrier", registrar_host="127.0.0.1", registrar_port=1,
-                         register=False, caller_id="12345", max_concurrent=2)
-    call = queue(city, SURVEY, order=order, variables={"name": "张先生"})
-    sipp = Sipp(tmp_path, citizen_scenario(tmp_path, (
-        ("pause", 1200), ("keys", "2"), ("pause", 1200), ("speech",), ("keys", "#"),
-        ("pause", 800), ("keys", "1"))))
-    Trunk.objects.update(outbound_proxy=f"127.0.0.1:{sipp.port}")
+                         register=False, caller_id="12345", max_concurrent=2,
+                         outbound_proxy=f"127.0.0.1:{sipp.port}")
     gateway = gateway_for(tmp_path)
+    assert survey.call_id is not None
+    call_id = survey.call_id
+
+    def answered() -> Survey | None:
+        row = Survey.objects.get(pk=survey.pk)
+        return row if row.state != Survey.State.ASKING else None
 
     async def work() -> Any:
-        done = await until(finished(call.pk), 40)
-        return done, await sipp.result()
+        done = await until(finished(call_id), 60)
+        told = await until(answered, 20)
+        return done, told, await sipp.result()
 
-    done, (code, log) = asyncio.run(run_with(tmp_path, [sipp], gateway, work))
+    done, told, (code, log) = asyncio.run(run_with(tmp_path, [sipp], gateway, work))
+    return done, told, sipp, code, log
+
+
+def unit_rates(order: Order) -> AssessmentScore:
+    """The department's month as the assessment (三率) stores it."""
+    month = month_of(order.created_at)
+    score_month(month)
+    return AssessmentScore.objects.get(month=month, unit__code="water")
+
+
+def test_an_ivr_survey_answered_resolved_and_satisfied_closes_the_order(
+        city: City, tmp_path: Path) -> None:
+    order, survey = ivr_survey_for(city)
+    # resolved? 1; satisfied? 1; a comment? 2 (no): thanks, and the gateway hangs up.
+    done, told, sipp, code, log = run_survey(tmp_path, survey, (
+        ("pause", 1500), ("keys", "1"), ("pause", 1000), ("keys", "1"), ("pause", 1000),
+        ("keys", "2")))
+    assert code == 0, log
+    assert sipp.logged("number") == [order.citizen.phone]
+    assert done.outcome == "answered"
+    assert done.result["path"] == ["intro", "resolved", "satisfaction", "comment_offer",
+                                   "thanks"]
+    assert done.result["vars"] == {"resolved": "1", "satisfaction": "1", "wants_comment": "2"}
+    assert (told.state, told.answered_by, told.resolved, told.satisfaction) == (
+        Survey.State.ANSWERED, "ivr", True, "satisfied")
+    order.refresh_from_db()
+    assert (order.state, order.resolved, order.satisfaction) == ("closed", True, "satisfied")
+    event = OrderEvent.objects.filter(order=order).order_by("-seq").first()
+    assert event is not None and event.action == "callback"
+    assert event.data["satisfaction"] == "satisfied" and event.data["resolved"] is True
+    assert "ivr survey" in event.note and "已解决" in event.note and "满意" in event.note
+    # The outbound contact of the survey call is in the order's contacts.
+    assert done.contact_id is not None
+    contact = Contact.objects.get(pk=done.contact_id)
+    assert list(contact.orders.all()) == [order]
+    assert callbacks.do_queue_visits() == 0  # closed: no agent calls back
+    rates = unit_rates(order)
+    assert (rates.answered, rates.resolved, rates.rated) == (1, 1, 1)
+    assert (rates.resolution_rate, rates.satisfaction_rate) == (1.0, 1.0)
+
+
+def test_an_ivr_survey_not_resolved_and_unsatisfied_reopens_with_the_recorded_comment(
+        city: City, tmp_path: Path) -> None:
+    from hotline.orders.attachments import visible_attachments
+
+    order, survey = ivr_survey_for(city)
+    # resolved? 2 (no); satisfied? 3 (不满意); a comment? 1: speech, # ends it, 1 confirms.
+    done, told, sipp, code, log = run_survey(tmp_path, survey, (
+        ("pause", 1500), ("keys", "2"), ("pause", 1000), ("keys", "3"), ("pause", 1000),
+        ("keys", "1"), ("pause", 1200), ("speech",), ("keys", "#"), ("pause", 800),
+        ("keys", "1")))
     assert code == 0, log
     assert done.state == OutboundCall.State.DONE and done.outcome == "answered"
-    assert done.result["path"] == ["ask", "comment", "thanks"]
-    assert done.result["vars"]["satisfaction"] == "2"
-    assert "name" not in done.result["vars"]  # what the owner passed is not echoed
+    assert done.result["path"] == ["intro", "resolved", "satisfaction", "comment_offer",
+                                   "comment", "thanks"]
+    keys = done.result["vars"]
+    assert (keys["resolved"], keys["satisfaction"], keys["wants_comment"]) == ("2", "3", "1")
+    assert "number" not in keys  # what the owner passed is not echoed
     (attempt,) = attempts_of(done)
     assert attempt.outcome == "answered" and attempt.sip_status == 200
     assert attempt.answered_at is not None and attempt.talk_seconds >= 7
     # caller id in From and P-Asserted-Identity, the number in the Request-URI
-    assert sipp.logged("number") == [CITIZEN]
+    assert sipp.logged("number") == [order.citizen.phone]
     assert sipp.logged("from") == ["12345"] and sipp.logged("pai") == ["12345"]
     # the outbound contact, linked to the order, with the recording stored durably
+    assert done.contact_id is not None
     contact = Contact.objects.get(pk=done.contact_id)
     assert contact.direction == Contact.Direction.OUTBOUND and contact.channel == "phone"
     assert list(contact.orders.all()) == [order]
-    assert contact.summary.startswith("IVR: ask > comment > thanks")
+    assert contact.summary.startswith("IVR: intro > resolved > satisfaction")
     recording = CallRecording.objects.get(contact=contact)
     assert recording.seconds > 5
-    assert done.result["vars"]["comment"] == recording.file.name
-    assert order.attachments.filter(kind=Attachment.Kind.RECORDING).exists()
+    assert keys["comment"] == recording.file.name == told.recording
     assert not list((tmp_path / "recordings").rglob("*.wav"))  # the working copy is gone
+
+    # The answer through the lifecycle: back to the department (重办), the comment with it.
+    assert (told.state, told.resolved, told.satisfaction) == (
+        Survey.State.ANSWERED, False, "unsatisfied")
+    order.refresh_from_db()
+    assert (order.state, order.reopen_count, order.resolved, order.satisfaction) == (
+        "handling", 1, False, "unsatisfied")
+    event = OrderEvent.objects.filter(order=order).order_by("-seq").first()
+    assert event is not None and event.action == "reopen"
+    assert event.data["satisfaction"] == "unsatisfied" and event.data["resolved"] is False
+    assert "未解决" in event.note and "不满意" in event.note and "录音" in event.note
+    (heard,) = visible_attachments(city.handler, order)  # the department hears the comment
+    assert heard.kind == Attachment.Kind.RECORDING and heard.file.name == recording.file.name
+    rates = unit_rates(order)
+    assert (rates.answered, rates.resolved, rates.rated) == (1, 0, 1)
+    assert (rates.resolution_rate, rates.satisfaction_rate) == (0.0, 0.0)
 
 
 def test_a_recording_cut_short_by_the_citizen_hanging_up_is_stored(city: City,
