@@ -42,7 +42,9 @@ def _label(user: User, topic_id: int, member_ids: list[int]) -> list[str]:
     if not len(buckets):
         return []
     words = naming_words(user, member_ids)
-    member_words: list[Sequence[str]] = [words[m] for m in member_ids if m in words][:NAMING_MEMBERS]
+    member_words: list[Sequence[str]] = []
+    member_words.extend(words[m] for m in member_ids if m in words)
+    member_words = member_words[:NAMING_MEMBERS]
     row = csr_matrix((weights, (np.zeros(len(buckets), dtype=np.int64), np.arange(len(buckets)))),
                      shape=(1, len(buckets)))
     return clustering.top_terms_of(row, buckets, member_words, 3)
