@@ -281,7 +281,8 @@ def test_scheduler_enqueues_one_sweep_that_the_database_worker_runs(city: City, 
                     "hotline.insight.tasks.score_recent_assessment_task",
                     "hotline.insight.tasks.refresh_order_rollups_task",
                     "hotline.insight.tasks.mail_custom_reports_task",
-                    "hotline.insight.tasks.refresh_call_rollups_task"]
+                    "hotline.insight.tasks.refresh_call_rollups_task",
+                    "hotline.insight.tasks.refresh_topics_task"]
     assert sorted(DBTaskResult.objects.values_list("task_path", flat=True)) == sorted(
         [sweep_path, index_path, *triage_paths])
     with time_machine.travel(at("2025-10-13 17:31"), tick=False):
