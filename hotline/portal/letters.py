@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from hotline.core.errors import Conflict
 from hotline.directory.models import OrderType, Unit, UnitKind
 from hotline.orders.models import Assignment, Order
-from hotline.portal.models import LetterTemplate
+from hotline.portal.models import PLACEHOLDER_RE, LetterTemplate
 
 DEFAULT_HEADING = "12345政务服务便民热线交办单"
 DEFAULT_BODY = """{unit}：
@@ -70,7 +70,7 @@ def values(order: Order, today: dt.date) -> dict[str, str]:
     return {
         "number": order.number, "title": order.title, "text": order.text,
         "type": order.get_type_display(),
-        "category": " / ".join(order.category.path_names) if order.category else "—",
+        "category": " / ".join(order.category.path_names()) if order.category else "—",
         "district": order.district.name if order.district else "—",
         "address": order.address or "",
         "unit": order.lead_unit.name if order.lead_unit else "—",
@@ -88,12 +88,19 @@ def _centre_name() -> str:
     return centre.name if centre is not None else "12345政务服务便民热线"
 
 
+def _substitute(text: str, filled: dict[str, str]) -> str:
+    """{name} -> its value; anything else in braces stays as typed. Not ``str.format``: a
+    template is typed in the admin, and a format spec such as {text:>99999999} would make the
+    letter as large as it says."""
+    return PLACEHOLDER_RE.sub(lambda m: filled.get(m[1], m[0]), text)
+
+
 def fill(template: LetterTemplate, order: Order, today: dt.date) -> Letter:
     filled = values(order, today)
-    body = template.body.replace("\r\n", "\n").format_map(filled)
+    body = _substitute(template.body.replace("\r\n", "\n"), filled)
     paragraphs = [part.strip("\n") for part in body.split("\n\n") if part.strip()]
-    return Letter(template.heading.format_map(filled), paragraphs,
-                  template.signature.format_map(filled))
+    return Letter(_substitute(template.heading, filled), paragraphs,
+                  _substitute(template.signature, filled))
 
 
 def letter_pdf(order: Order, now: dt.datetime | None = None) -> bytes:

@@ -114,11 +114,11 @@ def build_workbook(user: User, qs: QuerySet[Order], sort: str, limit: int,
     full_text = user.is_superuser or user.role in scope.FULL_PHONE_ROLES | scope.DEPARTMENT_ROLES
     book = Workbook(write_only=True)
     sheet = book.create_sheet(_("Work orders"))
-    spreadsheets.write_row(sheet, header())
+    spreadsheets.write_streamed_row(sheet, header())
     count = 0
     for chunk in _chunks(qs, sort, limit):
         for order in chunk:
-            spreadsheets.write_row(sheet, row(user, order, full_text))
+            spreadsheets.write_streamed_row(sheet, row(user, order, full_text))
         count += len(chunk)
         if progress is not None:
             progress(count)

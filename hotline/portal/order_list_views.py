@@ -41,11 +41,15 @@ def _sort_links(query: QueryDict, current: str) -> dict[str, dict[str, str]]:
 
 @staff_required
 def order_list(request: StaffRequest) -> HttpResponse:
+    return _list_page(request)
+
+
+def _list_page(request: StaffRequest, status: int = 200) -> HttpResponse:
     now = timezone.now()
     form = OrderFilterForm(request.GET or None)
     filters: dict[str, Any] = form.cleaned_data if form.is_bound and form.is_valid() else {}
     sort = filters.get("sort") or DEFAULT_SORT
-    status, page, count = 200, None, None
+    page, count = None, None
     try:
         orders = filtered_orders(request.user, filters, now)
         page = keyset_page(orders, sort, PAGE_SIZE, after=request.GET.get("after", "")[:500],
@@ -81,9 +85,7 @@ def save_filter(request: StaffRequest) -> HttpResponse:
         saved = saved_filters.do_save_filter(request.user, request.POST.get("name", ""), query)
     except ServiceError as error:
         messages.error(request, error.message)
-        response = order_list(request)
-        response.status_code = error.status
-        return response
+        return _list_page(request, status=error.status)
     messages.success(request, _("Filter “%(name)s” saved.") % {"name": saved.name})
     return _back_to_list(query)
 

@@ -27,7 +27,7 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from hotline.core.errors import InvalidInput
+from hotline.core.errors import Forbidden, InvalidInput
 from hotline.core.phones import digit_count, normalise_phone
 from hotline.directory.models import OrderType, User
 from hotline.orders import scope
@@ -112,13 +112,13 @@ def _text_q(text: str) -> Q | None:
 
 
 def search_q(user: User, text: str, where: str) -> Q:
-    """The orders ``text`` finds in ``where`` (one of ``SearchIn``); raises ``InvalidInput``
-    for a search the caller may not make or that cannot match."""
+    """The orders ``text`` finds in ``where`` (one of ``SearchIn``); raises ``Forbidden`` for a
+    search the caller may not make, ``InvalidInput`` for one that cannot match."""
     text = text.strip()
     citizens_ok = may_search_citizens(user)
     if where in (SearchIn.PHONE, SearchIn.NAME) and not citizens_ok:
-        raise InvalidInput(str(_("Your role may not look orders up by a citizen's name or phone.")),
-                           field="q")
+        raise Forbidden(str(_("Your role may not look orders up by a citizen's name or phone.")),
+                        field="q")
     if where == SearchIn.NUMBER:
         return Q(number=text)
     if where == SearchIn.PHONE:

@@ -31,6 +31,10 @@ def _load(request: StaffRequest, number: str) -> Order:
 
 @staff_required
 def order_print(request: StaffRequest, number: str) -> HttpResponse:
+    return _print_page(request, number)
+
+
+def _print_page(request: StaffRequest, number: str, status: int = 200) -> HttpResponse:
     order = _load(request, number)
     user = request.user
     access_log.do_log_citizen_view(user, order, request, detail="print view")
@@ -41,7 +45,7 @@ def order_print(request: StaffRequest, number: str) -> HttpResponse:
         "citizen_phone": scope.shown_phone(user, order),
         "citizen_hidden": scope.citizen_hidden(user, order),
         "events": queries.event_targets(events),
-    })
+    }, status=status)
 
 
 @staff_required
@@ -51,9 +55,7 @@ def assignment_letter(request: StaffRequest, number: str) -> HttpResponse:
         pdf = letters.letter_pdf(order)
     except ServiceError as error:
         messages.error(request, error.message)
-        response = order_print(request, number)
-        response.status_code = error.status
-        return response
+        return _print_page(request, number, status=error.status)
     # The letter names the citizen of an order that is not confidential, as a department sees
     # them: logged like the order page, before it leaves.
     if not letters.citizen_withheld(order):
