@@ -35,6 +35,7 @@ from hotline.portal.order_listing import beyond, ordered, sort_columns
 from hotline.portal.queries import filtered_orders
 
 CHUNK = 2000
+KEPT = dt.timedelta(days=1)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 LIST_KEYS = frozenset(OrderFilterForm.base_fields)
 
@@ -152,6 +153,9 @@ def file_name(now: dt.datetime) -> str:
 def do_queue_export(user: User, query: str, total: int) -> OrderExport:
     from hotline.portal.tasks import build_order_export_task  # the task module imports this one
 
+    # A workbook of citizens' data is kept a day, long enough to download it: each new export
+    # removes the older ones (the table stays small, so no periodic job is needed for it).
+    OrderExport.objects.filter(created_at__lt=timezone.now() - KEPT).delete()
     export = OrderExport.objects.create(user=user, query=query, total=min(total, max_rows()))
     transaction.on_commit(lambda: build_order_export_task.enqueue(export.pk))
     return export

@@ -4,6 +4,7 @@ large exports built by the worker with their progress and a download for their o
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 from collections.abc import Callable
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from hotline.directory.models import User
@@ -116,10 +118,12 @@ def test_a_large_export_runs_in_the_worker(
         settings: Settings, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
 ) -> None:
     settings.HOTLINE_ORDER_EXPORT_INLINE_ROWS = 1
+    old = OrderExport.objects.create(user=city.handler, query="", state="done", content=b"x")
+    OrderExport.objects.filter(pk=old.pk).update(created_at=timezone.now() - dt.timedelta(days=2))
     client = login(city.handler)
     with django_capture_on_commit_callbacks(execute=True):
         response = export(client, sort="number")
-    job = OrderExport.objects.get()
+    job = OrderExport.objects.get()  # the one of two days ago was removed
     assert response.status_code == 302
     assert response["Location"] == reverse("portal:order_export_status", args=[job.pk])
     assert (job.state, job.done, job.total, job.percent) == ("done", 2, 2, 100)
