@@ -481,11 +481,15 @@ HOTLINE_OUTREACH_MAX_ATTEMPTS = env_int_at_least("HOTLINE_OUTREACH_MAX_ATTEMPTS"
 HOTLINE_PUBLIC_URL = env_str("HOTLINE_PUBLIC_URL", "http://127.0.0.1:8000")
 HOTLINE_NOTICES_PER_CITIZEN_DAY = env_int_at_least("HOTLINE_NOTICES_PER_CITIZEN_DAY", 8, 1)
 HOTLINE_SMS_REPLY_HANDLERS = env_list("HOTLINE_SMS_REPLY_HANDLERS",
-                                      ["hotline.outreach.surveys.take_sms_reply"])
+                                      ["hotline.outreach.surveys.take_sms_reply",
+                                       "hotline.outreach.bookings.take_sms_reply"])
+# Days the preference link in a mail (change how we reach you, unsubscribe) stays valid.
+HOTLINE_PREFERENCE_LINK_DAYS = env_int_at_least("HOTLINE_PREFERENCE_LINK_DAYS", 180, 1)
 
-# Appointments (预约服务): the day-before SMS reminder goes from this local time until the quiet
-# hours start; bookings a phone may ask for per hour on the public pages.
-HOTLINE_APPOINTMENT_REMINDER_AT = env_time("HOTLINE_APPOINTMENT_REMINDER_AT", "10:00")
+# Appointments (预约服务): the SMS reminder goes this many hours before the slot (outside the
+# quiet hours: a reminder due at night goes when they end, or in the evening before for an
+# early slot); bookings a phone may ask for per hour on the public pages.
+HOTLINE_APPOINTMENT_REMINDER_HOURS = env_int_at_least("HOTLINE_APPOINTMENT_REMINDER_HOURS", 24, 1)
 HOTLINE_APPOINTMENT_BOOKINGS_PER_ADDRESS = env_int_at_least(
     "HOTLINE_APPOINTMENT_BOOKINGS_PER_ADDRESS", 10, 1)
 # Partners (the 96180 model): dissatisfied ratings since registration or the last reinstatement

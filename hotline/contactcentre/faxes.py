@@ -86,7 +86,8 @@ def do_finish_fax(fax_id: int, *, ok: bool, pages: int = 0, error: str = "",
         fax.pages, fax.error = pages, error[:255]
         if ok:
             fax.state, fax.finished_at = OutboundFax.State.SENT, when
-            _record_contact(fax, when)
+            if fax.order_id is not None:  # a campaign's fax: its recipient row records it
+                _record_contact(fax, when)
         elif fax.attempts >= MAX_ATTEMPTS:
             fax.state, fax.finished_at = OutboundFax.State.FAILED, when
         else:
@@ -96,6 +97,7 @@ def do_finish_fax(fax_id: int, *, ok: bool, pages: int = 0, error: str = "",
 
 
 def _record_contact(fax: OutboundFax, when: dt.datetime) -> Contact:
+    assert fax.order is not None
     actor = system_user()
     citizen = fax.order.citizen
     contact = do_record_contact(actor, NewContact(

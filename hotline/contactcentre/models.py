@@ -584,8 +584,9 @@ class OutboundFax(models.Model):
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
 
+    # None for a fax campaign's fax (outreach's campaign recipient points at the row).
     order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="faxes",
-                              verbose_name=_("order"))
+                              null=True, blank=True, verbose_name=_("order"))
     number = models.CharField(_("fax number"), max_length=32)
     title = models.CharField(_("title"), max_length=200)
     text = models.TextField(_("text"))

@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from django.utils.functional import Promise
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from hotline.core.errors import Forbidden, InvalidInput, NotFound
 from hotline.core.roles import Role
@@ -37,6 +37,13 @@ class ChartKind(StrEnum):
     LINE = "line"  # over time
     BAR = "bar"  # per unit, queue, category
     NONE = "none"
+
+
+# The report list's sections in the order a leader reads them.
+SECTION_TITLES: dict[str, Promise] = {
+    "orders": gettext_lazy("Work orders"), "assessment": gettext_lazy("Assessment"),
+    "calls": gettext_lazy("Calls"), "quality": gettext_lazy("Quality inspection"),
+}
 
 
 @dataclass(frozen=True)

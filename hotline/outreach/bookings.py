@@ -1,6 +1,10 @@
 """Appointments (预约服务): free slots, booking, cancelling, marking attended or not come, and
-the SMS the citizen gets (the confirmation with a cancellation code at booking, a reminder the
-day before). Every face (the portal, the agents' page, the IVR) calls these functions.
+the SMS the citizen gets (the confirmation with a cancellation code and link at booking, one
+reminder HOTLINE_APPOINTMENT_REMINDER_HOURS before the slot, never in the quiet hours and only
+when ``consent`` allows). The citizen cancels with the link, with the code on the portal or
+the IVR, or by replying 取消 (QX) to our SMS (``take_sms_reply``, an intake reply handler);
+the department marks 爽约 (no-show) once the slot is over. Every face (the portal, the agents'
+page, the IVR) calls these functions.
 
 A slot's bookings are counted in its ``BookedSlot`` row: booking raises ``taken`` with one
 conditional UPDATE (``taken < capacity``), so of two citizens taking the last place at once
@@ -31,8 +35,10 @@ from hotline.core.phones import is_plausible_phone, normalise_phone
 from hotline.core.roles import Role
 from hotline.directory.calendar_service import current_calendar
 from hotline.directory.models import CalendarDay, User
-from hotline.intake.sms.outbound import send_sms
+from hotline.intake.sms.inbound import TakenReply
+from hotline.intake.sms.outbound import OPT_OUT_HINT, send_sms
 from hotline.orders.citizens import find_or_register_citizen
+from hotline.outreach import calls, consent
 from hotline.outreach import slots as pure
 from hotline.outreach.booking_states import BookingTransitionError, next_booking_state
 from hotline.outreach.models_appointments import (
@@ -45,7 +51,6 @@ from hotline.outreach.models_appointments import (
     BookingState,
     ReminderStatus,
 )
-from hotline.outreach.sms_consent import may_message
 
 CENTRE_ROLES = frozenset({Role.AGENT, Role.MONITOR, Role.CENTRE_ADMIN})
 DEPARTMENT_ROLES = frozenset({Role.DEPT_HANDLER, Role.DEPT_ADMIN})
@@ -357,25 +362,36 @@ def do_mark(booking: Booking, action: BookingAction, *, actor: User, note: str =
 
 # --- reminders ----------------------------------------------------------------------------
 
+def reminder_lead() -> dt.timedelta:
+    return dt.timedelta(hours=int(settings.HOTLINE_APPOINTMENT_REMINDER_HOURS))
+
+
 def reminders_due(now: dt.datetime) -> QuerySet[Booking]:
-    """Bookings starting tomorrow (local time) not reminded yet, once the reminder hour has
-    come and before the quiet hours (no SMS at night)."""
-    zone = local_zone()
-    local = now.astimezone(zone)
-    if not (settings.HOTLINE_APPOINTMENT_REMINDER_AT <= local.time()
-            < settings.HOTLINE_OUTREACH_QUIET_START):
+    """Bookings whose slot starts within the lead time and that were not reminded yet, outside
+    the quiet hours (no SMS at night: one due then goes when they end). A booking made inside
+    the lead time has just had its confirmation: it gets no reminder on top."""
+    local = now.astimezone(local_zone())
+    if calls.calling_rules().in_quiet_hours(local):
         return Booking.objects.none()
-    tomorrow = local.date() + dt.timedelta(days=1)
-    start = dt.datetime.combine(tomorrow, dt.time.min, tzinfo=zone)
+    lead = reminder_lead()
     return Booking.objects.filter(state=BookingState.BOOKED, reminder=ReminderStatus.PENDING,
-                                  starts_at__gte=start,
-                                  starts_at__lt=start + dt.timedelta(days=1))
+                                  starts_at__gt=now, starts_at__lte=now + lead,
+                                  created_at__lte=F("starts_at") - lead)
+
+
+def reminder_text(booking: Booking) -> str:
+    return _("12345 reminder: your booking %(number)s for %(service)s is at %(when)s. To "
+             "cancel, reply QX (取消), use the link or code we sent, or call 12345."
+             ) % {"number": booking.pk, "service": booking.service.name,
+                  "when": when_text(booking.starts_at)} + " " + OPT_OUT_HINT
 
 
 def do_send_reminders(now: dt.datetime | None = None, batch: int = 200) -> int:
-    """Send the day-before reminders that are due; returns how many were sent. Each booking is
-    claimed first (one conditional UPDATE), so two schedulers never remind one booking twice;
-    a crash after the claim leaves it "being sent": at most one reminder, never two."""
+    """Send the reminders that are due; returns how many were sent. Each booking is claimed
+    first (one conditional UPDATE), so two schedulers never remind one booking twice; a crash
+    after the claim leaves it "being sent": at most one reminder, never two. A citizen who
+    replied TD, chose no notices or writing by email only, or reached the daily limit, gets
+    none ("skipped" with the reason)."""
     now = now or timezone.now()
     sent = 0
     for booking_id in list(reminders_due(now).values_list("pk", flat=True)[:batch]):
@@ -384,16 +400,14 @@ def do_send_reminders(now: dt.datetime | None = None, batch: int = 200) -> int:
             reminder=ReminderStatus.CLAIMED, reminder_at=now)
         if claimed != 1:
             continue
-        booking = Booking.objects.select_related("service").get(pk=booking_id)
-        if not may_message(booking.phone):
-            status, note = ReminderStatus.SKIPPED, "opted out"
+        booking = Booking.objects.select_related("service", "citizen").get(pk=booking_id)
+        refused = consent.refusal(booking.phone, "sms", purpose="reminder")
+        if not refused and not consent.within_daily_limit(booking.citizen, now):
+            refused = "daily limit for this citizen reached"
+        if refused:
+            status, note = ReminderStatus.SKIPPED, refused
         else:
-            text = _("12345 reminder: your booking %(number)s for %(service)s is tomorrow at "
-                     "%(when)s. To cancel, use your cancellation code on the 12345 portal or "
-                     "call 12345.") % {
-                "number": booking.pk, "service": booking.service.name,
-                "when": when_text(booking.starts_at)}
-            result = send_sms(booking.phone, text, purpose="reminder")
+            result = send_sms(booking.phone, reminder_text(booking), purpose="reminder")
             status = ReminderStatus.SENT if result.sent else ReminderStatus.FAILED
             note = result.error
             sent += int(result.sent)
@@ -403,3 +417,54 @@ def do_send_reminders(now: dt.datetime | None = None, batch: int = 200) -> int:
             _record(booking, BookingAction.REMIND, booking.state, actor=None,
                     note=f"{ReminderStatus(status).label} {note}".strip(), now=now)
     return sent
+
+
+# --- cancelling by SMS reply --------------------------------------------------------------
+
+CANCEL_WORDS = ("QX", "取消", "取消预约")
+
+
+def _cancel_request(text: str) -> tuple[bool, int | None]:
+    """(is a cancellation, the booking number named or None): "取消", "QX 123", "取消123"."""
+    words = text.strip().upper().replace("：", " ").replace(":", " ")
+    for word in sorted(CANCEL_WORDS, key=len, reverse=True):
+        if words.startswith(word):
+            rest = words[len(word):].strip()
+            if not rest:
+                return True, None
+            return (True, int(rest)) if rest.isdigit() and len(rest) < 10 else (False, None)
+    return False, None
+
+
+def take_sms_reply(*, phone: str, text: str, at: dt.datetime) -> TakenReply | None:
+    """An intake reply handler: 取消 / QX (with the booking number when the phone has more
+    than one coming booking) cancels the phone's booking; anything else is not ours. The
+    message comes from the booking's own phone, which is what the link and code prove too."""
+    wanted, number = _cancel_request(text)
+    if not wanted:
+        return None
+    phone = normalise_phone(phone)
+    coming = Booking.objects.filter(phone=phone, state=BookingState.BOOKED,
+                                    starts_at__gt=at).select_related("service").order_by(
+        "starts_at")
+    if number is not None:
+        coming = coming.filter(pk=number)
+    found = list(coming[:2])
+    if not found:
+        if number is None and not Booking.objects.filter(phone=phone).exists():
+            return None  # not a booking's phone: the words are a citizen's message to read
+        return TakenReply("booking", _("12345: no coming booking of this phone matches. Call "
+                                       "12345 for help."))
+    if len(found) > 1:
+        return TakenReply("booking", _("12345: you have several bookings. Reply QX and the "
+                                       "booking number, e.g. QX %(number)s.")
+                          % {"number": found[0].pk})
+    try:
+        booking = do_cancel(found[0], actor=None, reason=_("Cancelled by the citizen's SMS"),
+                            now=at)
+    except Conflict as refused:
+        return TakenReply("booking", f"12345: {refused.message}")
+    return TakenReply("booking", _("12345: your booking %(number)s for %(service)s at %(when)s "
+                                   "is cancelled.") % {
+        "number": booking.pk, "service": booking.service.name,
+        "when": when_text(booking.starts_at)})

@@ -5,9 +5,13 @@
 (start, pause, resume, cancel). The periodic job "campaign-pacer" (``do_pace_campaigns``,
 every second) releases recipients of every running campaign inside its windows at its pace:
 a voice recipient becomes an ``OutboundCall`` (the dialler's rows; quiet hours, the
-do-not-call list and the daily cap are its rules), an SMS or email recipient is sent at once.
+do-not-call list and the daily cap are its rules), a fax recipient an ``OutboundFax`` (the
+gateways' fax queue, ``contactcentre.faxes``), an SMS or email recipient is sent at once.
+Whoever may not be reached (``consent``: TD, the do-not-call list, the citizen's "no
+campaigns") is "blocked" with the reason, when the campaign is made and again when released.
 When a call ends, ``calls.tell_owner`` calls ``on_call_finished`` here, which writes the
-recipient's result (and, for a poll, the answers). ``campaign_progress`` is what the page's
+recipient's result (and, for a poll, the answers); a fax's outcome is read back by the pacer
+(``do_follow_faxes``). ``campaign_progress`` is what the page's
 progress bar and the outbound benchmark read.
 """
 
@@ -26,14 +30,15 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
+from hotline.contactcentre.models import OutboundFax
 from hotline.core.errors import Conflict, InvalidInput, NotFound
 from hotline.core.roles import Role
 from hotline.directory.models import UnitKind, User
 from hotline.intake.email.outbound import send_citizen_mail
 from hotline.intake.models import OutboundMail, SmsMessage
-from hotline.intake.sms.outbound import opted_out, send_sms
+from hotline.intake.sms.outbound import OPT_OUT_HINT, send_sms
 from hotline.orders.sweeps import system_user
-from hotline.outreach import calls, campaign_rules, outbound_flows, poll_spec
+from hotline.outreach import calls, campaign_rules, consent, outbound_flows, poll_spec, preferences
 from hotline.outreach.campaign_recipients import Candidate, viewer_district
 from hotline.outreach.models import Campaign, OutboundCall, Poll, Purpose, Recipient
 
@@ -120,7 +125,7 @@ def check_campaign(user: User, data: CampaignInput) -> Poll | None:
         poll = Poll.objects.filter(pk=data.poll_id).first()
         if poll is None or poll.state != Poll.State.OPEN:
             raise InvalidInput(gettext_noop("Choose an open poll."), field="poll")
-        if data.channel == Campaign.Channel.RECORDING:
+        if data.channel in (Campaign.Channel.RECORDING, Campaign.Channel.FAX):
             raise InvalidInput(gettext_noop("A poll is asked by synthesized voice, SMS or email."),
                                field="channel")
         if data.channel == Campaign.Channel.VOICE:
@@ -153,11 +158,15 @@ def check_campaign(user: User, data: CampaignInput) -> Poll | None:
 
 def do_create_campaign(actor: User, data: CampaignInput, recipients: list[Candidate],
                        now: dt.datetime | None = None) -> Campaign:
-    """A draft campaign with its recipients; an address on the do-not-call list (calls) or
-    opted out (SMS) is a recipient "blocked" from the start, so the results say why."""
+    """A draft campaign with its recipients; an address ``consent`` refuses (do-not-call,
+    TD, "no campaigns") is a recipient "blocked" from the start, so the results say why."""
     poll = check_campaign(actor, data)
     if not recipients:
         raise InvalidInput(gettext_noop("The chosen group has no one to reach."), field="source")
+    if data.channel == Campaign.Channel.FAX and any(c.source != "upload" for c in recipients):
+        # Citizens' numbers are phones, not fax lines: a fax campaign goes to a list of faxes.
+        raise InvalidInput(gettext_noop("A fax campaign goes to an uploaded list of fax numbers."),
+                           field="source")
     when = now or timezone.now()
     is_email = data.channel == Campaign.Channel.EMAIL
     unit = actor.unit
@@ -170,8 +179,8 @@ def do_create_campaign(actor: User, data: CampaignInput, recipients: list[Candid
             daily_start=data.daily_start, daily_end=data.daily_end,
             selection=data.selection or {}, district=viewer_district(actor), unit=unit,
             created_by=actor, created_at=when)
-        blocked = _blocked_addresses(campaign, [c.address for c in recipients])
-        why = "do-not-call" if campaign.is_voice else "opted out"
+        blocked = consent.refusals([c.address for c in recipients], consent_channel(campaign),
+                                   purpose="campaign")
         Recipient.objects.bulk_create([
             Recipient(campaign=campaign, address=c.address if not is_email else c.address.lower(),
                       name=c.name[:64], citizen_id=c.citizen_id, source=c.source,
@@ -179,33 +188,18 @@ def do_create_campaign(actor: User, data: CampaignInput, recipients: list[Candid
                       token=secrets.token_urlsafe(16) if poll is not None else "",
                       status=Recipient.Status.BLOCKED if c.address in blocked
                       else Recipient.Status.PENDING,
-                      detail=why if c.address in blocked else "",
+                      detail=blocked.get(c.address, ""),
                       finished_at=when if c.address in blocked else None)
             for c in recipients], batch_size=500)
     return campaign
 
 
-def _blocked_addresses(campaign: Campaign, addresses: list[str]) -> set[str]:
+def consent_channel(campaign: Campaign) -> consent.ChannelName:
     if campaign.is_voice:
-        from hotline.outreach.models import DoNotCall
-
-        found: set[str] = set()
-        for start in range(0, len(addresses), 500):
-            found |= set(DoNotCall.objects.filter(phone__in=addresses[start:start + 500])
-                         .values_list("phone", flat=True))
-        return found
-    if campaign.channel == Campaign.Channel.SMS:
-        return {a for a in addresses if not may_message(a, "sms")}
-    return set()
-
-
-def may_message(address: str, channel: str) -> bool:
-    """Whether a notice may go to ``address`` on ``channel``: SMS honours TD (退订). The lead
-    swaps this for ``hotline.outreach.consent.may_message`` (every opt-out in one place) at
-    merge; email has no opt-out list before that."""
-    if channel == "sms":
-        return not opted_out(address)
-    return True
+        return "voice"
+    if campaign.is_fax:
+        return "fax"
+    return "sms" if campaign.channel == Campaign.Channel.SMS else "email"
 
 
 def do_create_number_campaign(actor: User | None, numbers: list[str], *, name: str, message: str,
@@ -264,7 +258,11 @@ def do_campaign_action(actor: User | None, campaign_id: int, action: str,
 
 def _withdraw_queued(campaign: Campaign, when: dt.datetime, *, final: bool) -> None:
     """Calls released but not being dialled are cancelled; their recipients wait again
-    (pause) or end (cancel, finish). A call being dialled ends by itself and is recorded."""
+    (pause) or end (cancel, finish). A call being dialled ends by itself and is recorded;
+    so does a fax being sent, while a fax still waiting leaves the gateways' queue."""
+    if campaign.is_fax:
+        _withdraw_faxes(campaign, when, final=final)
+        return
     queued = campaign.recipients.filter(status=Recipient.Status.QUEUED, call__isnull=False,
                                         call__state=OutboundCall.State.QUEUED)
     for recipient in queued.select_related("call"):
@@ -281,6 +279,27 @@ def _withdraw_queued(campaign: Campaign, when: dt.datetime, *, final: bool) -> N
             recipient.save(update_fields=["status", "finished_at", "released_at", "call"])
 
 
+def _withdraw_faxes(campaign: Campaign, when: dt.datetime, *, final: bool) -> None:
+    for recipient in campaign.recipients.filter(status=Recipient.Status.QUEUED,
+                                                fax__state=OutboundFax.State.QUEUED):
+        # The same conditional UPDATE as a gateway's claim: a fax claimed meanwhile is sent.
+        assert recipient.fax_id is not None
+        if not OutboundFax.objects.filter(pk=recipient.fax_id, state=OutboundFax.State.QUEUED
+                                          ).update(state=OutboundFax.State.FAILED,
+                                                   error="withdrawn with its campaign",
+                                                   finished_at=when):
+            continue
+        if final:
+            recipient.status = (Recipient.Status.CANCELLED
+                                if campaign.state == campaign_rules.State.CANCELLED
+                                else Recipient.Status.EXPIRED)
+            recipient.finished_at = when
+        else:
+            recipient.status, recipient.released_at, recipient.fax = (
+                Recipient.Status.PENDING, None, None)
+        recipient.save(update_fields=["status", "finished_at", "released_at", "fax"])
+
+
 # --- the pacer -------------------------------------------------------------------------------
 
 def window_of(campaign: Campaign) -> campaign_rules.Window:
@@ -292,6 +311,10 @@ def do_pace_campaigns(now: dt.datetime | None = None) -> int:
     """One tick of the pacer over every scheduled or running campaign; recipients released."""
     when = now or timezone.now()
     released = 0
+    try:
+        do_follow_faxes(when)
+    except Exception:
+        log.exception("campaign faxes: outcomes not read")
     for pk, state in Campaign.objects.filter(
             state__in=(Campaign.State.SCHEDULED, Campaign.State.RUNNING)).values_list("pk", "state"):
         try:
@@ -316,7 +339,7 @@ def _pace_one(pk: int, state: str, when: dt.datetime) -> int:
     local = when.astimezone(calls.local_zone())
     # In quiet hours no call is made: releasing calls then would only pile them up for the
     # morning's first minute, past the pace.
-    quiet = campaign.is_voice and calls.calling_rules().in_quiet_hours(local)
+    quiet = (campaign.is_voice or campaign.is_fax) and calls.calling_rules().in_quiet_hours(local)
     if quiet or not window.open(when, local):
         # Slots are not saved up overnight: the pace starts afresh when the window opens.
         if campaign.pace_anchor is not None:
@@ -351,6 +374,9 @@ def _pace_one(pk: int, state: str, when: dt.datetime) -> int:
 
 
 def _in_flight(campaign: Campaign, when: dt.datetime) -> int:
+    if campaign.is_fax:
+        return campaign.recipients.filter(status=Recipient.Status.QUEUED, fax__state__in=(
+            OutboundFax.State.QUEUED, OutboundFax.State.SENDING)).count()
     if not campaign.is_voice:
         return 0
     return OutboundCall.objects.filter(ref__startswith=f"campaign:{campaign.pk}:").filter(
@@ -380,7 +406,26 @@ def poll_link(recipient: Recipient) -> str:
     return f"{settings.HOTLINE_PUBLIC_URL.rstrip('/')}/citizen/polls/{recipient.token}/"
 
 
+def _block(recipient: Recipient, reason: str, when: dt.datetime) -> None:
+    recipient.status, recipient.detail, recipient.finished_at = (
+        Recipient.Status.BLOCKED, reason[:255], when)
+    recipient.save(update_fields=["status", "detail", "finished_at"])
+
+
 def _release(campaign: Campaign, recipient: Recipient, when: dt.datetime) -> None:
+    # Asked again at release: a citizen may have said no since the campaign was made.
+    refused = consent.refusal(recipient.address, consent_channel(campaign), purpose="campaign")
+    if refused:
+        _block(recipient, refused, when)
+        return
+    if campaign.is_fax:
+        fax = OutboundFax.objects.create(
+            order=None, number=recipient.address,
+            title=(campaign.subject or campaign.name)[:200], text=campaign.message,
+            next_try_at=when, created_by=campaign.created_by, created_at=when)
+        recipient.fax = fax
+        recipient.save(update_fields=["fax"])
+        return
     if campaign.is_voice:
         variables = ({outbound_flows.RECORDING_VAR: recording_path(campaign)}
                      if campaign.channel == Campaign.Channel.RECORDING else {})
@@ -399,31 +444,54 @@ def _release(campaign: Campaign, recipient: Recipient, when: dt.datetime) -> Non
     if campaign.poll_id:
         text = f"{text}\n{poll_link(recipient)}".strip() if text else (
             f"【12345】{campaign.poll.title if campaign.poll else ''}：{poll_link(recipient)}")
+    if not consent.within_daily_limit(recipient.citizen, when):
+        _block(recipient, "daily limit for this citizen reached", when)
+        return
     status: str
     if campaign.channel == Campaign.Channel.SMS:
-        if not may_message(recipient.address, "sms"):
-            status, detail = Recipient.Status.BLOCKED, "opted out"
-        else:
-            sms = send_sms(recipient.address, text, purpose="campaign")
-            sms_status: dict[str, str] = {SmsMessage.Status.SENT: Recipient.Status.SENT,
-                                          SmsMessage.Status.REFUSED: Recipient.Status.BLOCKED}
-            status = sms_status.get(sms.status, Recipient.Status.FAILED)
-            detail = sms.error
+        if OPT_OUT_HINT not in text:  # every SMS says how to stop them (TD, intake's list)
+            text = f"{text} {OPT_OUT_HINT}"
+        sms = send_sms(recipient.address, text, purpose="campaign")
+        sms_status: dict[str, str] = {SmsMessage.Status.SENT: Recipient.Status.SENT,
+                                      SmsMessage.Status.REFUSED: Recipient.Status.BLOCKED}
+        status = sms_status.get(sms.status, Recipient.Status.FAILED)
+        detail = sms.error
     else:
-        if not may_message(recipient.address, "email"):
-            status, detail = Recipient.Status.BLOCKED, "opted out"
-        else:
-            mail = send_citizen_mail(None, recipient.address, campaign.subject or campaign.name,
-                                     text, purpose="campaign")
-            status = (Recipient.Status.SENT if mail.status == OutboundMail.Status.SENT
-                      else Recipient.Status.FAILED)
-            detail = mail.error
+        language = consent.preference(recipient.citizen).language
+        text += preferences.mail_footer(recipient.address, "campaign", language)
+        mail = send_citizen_mail(None, recipient.address, campaign.subject or campaign.name,
+                                 text, purpose="campaign",
+                                 extra_headers=preferences.unsubscribe_headers(
+                                     recipient.address, "campaign"))
+        status = (Recipient.Status.SENT if mail.status == OutboundMail.Status.SENT
+                  else Recipient.Status.FAILED)
+        detail = mail.error
     recipient.status, recipient.detail, recipient.finished_at = status, detail[:255], when
     recipient.attempts = 1
     recipient.save(update_fields=["status", "detail", "finished_at", "attempts"])
 
 
 # --- results ---------------------------------------------------------------------------------
+
+def do_follow_faxes(now: dt.datetime | None = None, batch: int = 500) -> int:
+    """Campaign recipients whose fax the gateways finished take its outcome (sent, or failed
+    after the fax queue's own retries) with its pages and attempts; how many moved. Each
+    recipient moves once: a conditional UPDATE from "in progress"."""
+    moved = 0
+    done = (Recipient.objects.filter(status=Recipient.Status.QUEUED, fax__isnull=False,
+                                     fax__state__in=(OutboundFax.State.SENT,
+                                                     OutboundFax.State.FAILED))
+            .select_related("fax").order_by("pk")[:batch])
+    for recipient in done:
+        fax = recipient.fax
+        assert fax is not None
+        ok = fax.state == OutboundFax.State.SENT
+        moved += Recipient.objects.filter(pk=recipient.pk, status=Recipient.Status.QUEUED).update(
+            status=Recipient.Status.SENT if ok else Recipient.Status.FAILED,
+            attempts=fax.attempts, detail=fax.error[:255], result={"pages": fax.pages},
+            finished_at=fax.finished_at or now or timezone.now())
+    return moved
+
 
 def on_call_finished(call: OutboundCall) -> None:
     """The dialler finished a campaign call (or it was blocked or expired): the recipient's
@@ -488,5 +556,7 @@ def campaign_progress(campaign: Campaign | int) -> Progress:
     released = Recipient.objects.filter(campaign_id=pk, released_at__isnull=False).count()
     dialling = OutboundCall.objects.filter(ref__startswith=f"campaign:{pk}:",
                                            state=OutboundCall.State.DIALLING).count()
+    dialling += Recipient.objects.filter(campaign_id=pk, status=Recipient.Status.QUEUED,
+                                         fax__state=OutboundFax.State.SENDING).count()
     return Progress(total, released, dialling, dict(counts))
 

@@ -1,6 +1,7 @@
 """Campaigns (主动服务): one notice, or one poll, sent to a chosen group of citizens by voice,
-SMS or email at a pace, with one row per recipient and its result. A voice recipient's call
-is an ``OutboundCall`` (purpose "campaign" or "poll", ref "campaign:<id>:<recipient id>")."""
+SMS, email or fax at a pace, with one row per recipient and its result. A voice recipient's
+call is an ``OutboundCall`` (purpose "campaign" or "poll", ref "campaign:<id>:<recipient
+id>"); a fax recipient's fax an ``OutboundFax`` (contactcentre's queue the gateways claim)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ class Campaign(models.Model):
         RECORDING = "recording", _("Call, recorded voice")
         SMS = "sms", _("SMS")
         EMAIL = "email", _("Email")
+        FAX = "fax", _("Fax")
 
     name = models.CharField(_("name"), max_length=120)
     topic = models.CharField(_("kind"), max_length=8, choices=Topic.choices, default=Topic.POLICY)
@@ -74,6 +76,10 @@ class Campaign(models.Model):
     def is_voice(self) -> bool:
         return self.channel in (self.Channel.VOICE, self.Channel.RECORDING)
 
+    @property
+    def is_fax(self) -> bool:
+        return self.channel == self.Channel.FAX
+
 
 class Recipient(models.Model):
     class Status(models.TextChoices):
@@ -109,6 +115,9 @@ class Recipient(models.Model):
                               default=Status.PENDING, db_index=True)
     call = models.ForeignKey("outreach.OutboundCall", on_delete=models.SET_NULL, null=True,
                              blank=True, related_name="+", verbose_name=_("call"))
+    # A fax campaign's recipient is one ``contactcentre.OutboundFax`` (the gateways' fax queue).
+    fax = models.ForeignKey("contactcentre.OutboundFax", on_delete=models.SET_NULL, null=True,
+                            blank=True, related_name="+", verbose_name=_("fax"))
     token = models.CharField(_("poll link token"), max_length=32, blank=True, db_index=True)
     released_at = models.DateTimeField(_("released"), null=True, blank=True, db_index=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)

@@ -4,6 +4,7 @@ citizen's channel, language and consent (``ContactPreference``)."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -12,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from hotline.directory.models import OrderType
 from hotline.outreach import notice_defaults, survey_steps
 
-__all__ = ["ContactPreference", "NoticeTemplate", "Survey", "SurveyPolicy"]
+__all__ = ["ContactPreference", "NoticeTemplate", "PreferenceChange", "Survey", "SurveyPolicy"]
 
 
 def _check_methods(value: str) -> None:
@@ -133,7 +134,9 @@ class NoticeTemplate(models.Model):
 class ContactPreference(models.Model):
     """How a citizen wants to hear from the hotline: which channel, in which language, and
     what they agreed to. No row: the defaults (their own channel, Chinese, notices yes,
-    campaigns no). The TD opt-out of SMS and the do-not-call list apply on top of this.
+    campaigns yes until they say no: SPEC 5 asks for opt-out). Changed by the citizen
+    themselves on the preference page (``preferences.do_change_preference``, each change one
+    ``PreferenceChange``). The TD opt-out of SMS and the do-not-call list apply on top of this.
     Normally one row per citizen; after a merge of two records, both, read together."""
 
     class Channel(models.TextChoices):
@@ -151,7 +154,7 @@ class ContactPreference(models.Model):
     language = models.CharField(_("language"), max_length=8, default="zh-hans", choices=[
         ("zh-hans", "简体中文"), ("en", "English")])
     notices = models.BooleanField(_("notices about their own requests"), default=True)
-    campaigns = models.BooleanField(_("agrees to campaigns and polls"), default=False)
+    campaigns = models.BooleanField(_("agrees to campaigns and polls"), default=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
@@ -160,3 +163,31 @@ class ContactPreference(models.Model):
 
     def __str__(self) -> str:
         return str(self.citizen)
+
+
+class PreferenceChange(models.Model):
+    """One change of a citizen's preference, by whom (the citizen through the link in a mail,
+    after an SMS code, by an SMS reply; or staff) and when: what it was and what it became."""
+
+    class Via(models.TextChoices):
+        EMAIL_LINK = "email_link", _("The citizen, by the link in a mail")
+        PHONE_CODE = "phone_code", _("The citizen, after an SMS code")
+        ONE_CLICK = "one_click", _("The citizen's mail program (one-click unsubscribe)")
+        STAFF = "staff", _("Staff")
+
+    citizen = models.ForeignKey("orders.Citizen", on_delete=models.CASCADE,
+                                related_name="preference_changes", verbose_name=_("citizen"))
+    via = models.CharField(_("changed by"), max_length=12, choices=Via.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                              blank=True, related_name="+", verbose_name=_("staff member"))
+    before = models.JSONField(_("before"), default=dict)
+    after = models.JSONField(_("after"), default=dict)
+    at = models.DateTimeField(_("changed"), db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("preference change")
+        verbose_name_plural = _("preference changes")
+
+    def __str__(self) -> str:
+        return f"{self.citizen_id} {self.at:%Y-%m-%d %H:%M}"

@@ -8,8 +8,9 @@ workers at once, tell the citizen once. The text is the centre's template for th
 channel and the citizen's language (``NoticeTemplate``, else ``notice_defaults``). The channel:
 the citizen's preference (``ContactPreference``), else email for an order that came by email
 (when the address is known), else SMS to the phone, else email; nobody for a citizen with
-neither. Before sending: ``consent.may_message`` (TD, preference) and the daily limit per
-citizen. The acknowledgement of an order that came by email, SMS, Open311, WeChat, the
+neither. Before sending: ``consent.refusal`` (TD, preference) and the daily limit per
+citizen. Every SMS ends with the TD hint, every mail with the preference page's link (and a
+List-Unsubscribe header). The acknowledgement of an order that came by email, SMS, Open311, WeChat, the
 portal or the mailbox is sent by that channel at once, so the job skips it. A confidential
 order's or a 举报's notice says the number and the state, never the matter, the unit or the
 answer (a family phone or a shared mailbox must not learn who reported what)."""
@@ -25,10 +26,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from hotline.intake.models import CitizenNotice
-from hotline.intake.sms.outbound import OPT_OUT_HINT, opted_out
+from hotline.intake.sms.outbound import OPT_OUT_HINT
 from hotline.orders.lifecycle import Action, State
 from hotline.orders.models import Channel, Citizen, Order, OrderEvent
-from hotline.outreach import consent, notice_defaults
+from hotline.outreach import consent, notice_defaults, preferences
 from hotline.outreach.models import ContactPreference, NoticeTemplate
 from hotline.outreach.notice_defaults import Event
 
@@ -121,11 +122,9 @@ def deliver(order: Order, event: str, *, link: str = "", channel: str = "",
                         "no phone or email to reach the citizen" if not (
                             citizen.phone or citizen.email) else "the citizen chose no notices")
     purpose: consent.Purpose = "survey" if event == Event.SURVEY else "notice"
-    if not consent.may_message(citizen, "sms" if channel == "sms" else "email",
-                               purpose=purpose):
-        return Delivery(channel, CitizenNotice.Status.SKIPPED,
-                        "opted out (TD)" if channel == "sms" and citizen.phone and
-                        opted_out(citizen.phone) else "opted out (preference)")
+    refused = consent.refusal(citizen, "sms" if channel == "sms" else "email", purpose=purpose)
+    if refused:
+        return Delivery(channel, CitizenNotice.Status.SKIPPED, refused)
     if not consent.within_daily_limit(citizen, now):
         return Delivery(channel, CitizenNotice.Status.SKIPPED,
                         "daily limit for this citizen reached")
@@ -134,7 +133,11 @@ def deliver(order: Order, event: str, *, link: str = "", channel: str = "",
         return Delivery(channel, CitizenNotice.Status.SKIPPED, "switched off by the centre")
     subject, body = found
     if channel == "email":
-        mail = send_citizen_mail(order, citizen.email, subject, body, purpose=event)
+        # Every mail says how to stop it: the preference page's link and List-Unsubscribe.
+        body += preferences.mail_footer(citizen.email, "notice", pref.language)
+        mail = send_citizen_mail(order, citizen.email, subject, body, purpose=event,
+                                 extra_headers=preferences.unsubscribe_headers(
+                                     citizen.email, "notice"))
         ok, reason = mail.status == mail.Status.SENT, mail.error
     else:
         if OPT_OUT_HINT not in body:

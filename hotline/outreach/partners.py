@@ -23,10 +23,11 @@ from hotline.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hotline.core.phones import normalise_phone
 from hotline.core.roles import Role
 from hotline.directory.models import Category, OrderType, User
-from hotline.intake.sms.outbound import send_sms
+from hotline.intake.sms.outbound import OPT_OUT_HINT, send_sms
 from hotline.orders.lifecycle import OPEN
 from hotline.orders.models import Order, PartnerEvent, Satisfaction
 from hotline.orders.partner_events import do_record_partner_event
+from hotline.outreach.consent import may_message
 from hotline.outreach.models_partners import (
     Partner,
     PartnerAction,
@@ -41,7 +42,6 @@ from hotline.outreach.partner_states import (
     must_suspend,
     next_partner_state,
 )
-from hotline.outreach.sms_consent import may_message
 
 # Who works with partners: agents hand orders over and record ratings; the shift monitor and
 # the centre administrator also review, suspend and reinstate.
@@ -144,7 +144,7 @@ def do_assign(actor: User, order: Order, partner: Partner, *, note: str = "",
 
 def _tell_partner(assignment: PartnerAssignment) -> None:
     order, partner = assignment.order, assignment.partner
-    if not may_message(partner.phone):
+    if not may_message(partner.phone, "sms"):
         return
     text = _("12345 order %(number)s for you: %(title)s") % {"number": order.number,
                                                               "title": order.title}
@@ -167,12 +167,12 @@ def do_send_rating_link(actor: User, assignment: PartnerAssignment, link: str) -
     opted out); True when it went. ``link`` is made by the face from ``rating_token``."""
     check_partner_desk(actor)
     phone = assignment.order.citizen.phone
-    if not phone or not may_message(phone):
+    if not phone or not may_message(assignment.order.citizen, "sms"):
         return False
     text = _("12345: %(partner)s served your request %(number)s. Please rate the service: "
              "%(link)s") % {"partner": assignment.partner.name,
                             "number": assignment.order.number, "link": link}
-    return send_sms(phone, text, purpose="rating", order=assignment.order).sent
+    return send_sms(phone, f"{text} {OPT_OUT_HINT}", purpose="rating", order=assignment.order).sent
 
 
 def assignment_for_token(token: str) -> PartnerAssignment:

@@ -58,7 +58,7 @@ PERIODIC = [
     PeriodicJob("outbound-recovery", 60, run=_recover),
     PeriodicJob("citizen-notices", "HOTLINE_SWEEP_SECONDS", task=notify_citizens_task),
     PeriodicJob("survey-sweep", 300, run=_sweep_surveys),
-    # The day-before SMS of appointments: one indexed query when nothing is due.
+    # Appointment reminders (the lead time before the slot): one indexed query when none is due.
     PeriodicJob("appointment-reminders", 300, run=_remind_bookings),
     PeriodicJob("callback-tasks", 60, task=callback_tasks_task),
     # Every second: the pace is even at up to a few calls a second (campaign_rules).

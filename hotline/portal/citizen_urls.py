@@ -3,6 +3,7 @@ from django.urls import path
 from hotline.portal import citizen_chat_views as chat
 from hotline.portal import citizen_portal_views as views
 from hotline.portal import mailbox_views, poll_views
+from hotline.portal import preference_views as prefs
 
 app_name = "citizen"
 
@@ -24,4 +25,8 @@ urlpatterns = [
     path("mailbox/write/", mailbox_views.write, name="mailbox_write"),
     path("mailbox/<int:letter_id>/", mailbox_views.letter, name="mailbox_letter"),
     path("polls/<str:token>/", poll_views.poll_answer, name="poll_answer"),
+    path("preferences/", prefs.start, name="preferences_start"),
+    path("preferences/phone/", prefs.by_phone, name="preferences_phone"),
+    path("preferences/<str:token>/", prefs.by_link, name="preferences"),
+    path("unsubscribe/<str:token>/", prefs.one_click, name="unsubscribe"),
 ]

@@ -134,8 +134,13 @@ def report_list(request: HttpRequest) -> HttpResponse:
     sections: dict[str, list[reports.ReportDefinition]] = {}
     for report in reports.reports_for(request.user):
         sections.setdefault(report.section, []).append(report)
+    order = list(reports.SECTION_TITLES)
+    listed = sorted(sections.items(), key=lambda item: (
+        order.index(item[0]) if item[0] in order else len(order), item[0]))
     return render(request, "insight/report_list.html", {
-        "sections": sorted(sections.items()), "may_build": may_build(request.user)})
+        "sections": [(name, reports.SECTION_TITLES.get(name, name), items)
+                     for name, items in listed],
+        "may_build": may_build(request.user)})
 
 
 def _query_params(request: HttpRequest) -> dict[str, str]:

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from hotline.core.clientaddr import client_address
 from hotline.core.phones import normalise_phone
+from hotline.core.roles import Role
 from hotline.orders import lookup_limits, numbering
 from hotline.orders.lifecycle import State
 from hotline.orders.models import Order
@@ -23,6 +24,8 @@ def home(request: HttpRequest) -> HttpResponse:
         return render(request, "portal/landing.html")
     if is_department_user(user):
         return redirect("portal:workbench")
+    if user.role == Role.LEADER:  # a leader comes for the figures, not to work orders
+        return redirect("insight:reports")
     return redirect("portal:order_list")
 
 

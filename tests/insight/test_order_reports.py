@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from typing import Any
 
 import pytest
@@ -243,6 +244,10 @@ def test_the_report_page_table_chart_comparison_and_export(city: Any, story: Sto
     client.force_login(city.leader)
     listing = client.get("/insight/reports/")
     assert listing.status_code == 200 and b"/insight/reports/order-volume/" in listing.content
+    headings = re.findall(r'<div class="card" id="reports-(\w+)">\s*<h2>([^<]+)</h2>',
+                          listing.content.decode())
+    assert headings and headings[0][0] == "orders"  # a leader reads the orders first
+    assert all(title != name for name, title in headings)  # every section titled in words
     page = client.get("/insight/reports/order-rates/", {"group_by": "unit"})
     assert page.status_code == 200
     html = page.content.decode()

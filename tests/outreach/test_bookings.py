@@ -184,24 +184,92 @@ def test_departments_see_their_own_services_bookings(city: City) -> None:
     assert list(bookings.bookings_for(city.leader)) == []
 
 
-def test_the_reminder_goes_once_the_day_before_in_daytime(city: City) -> None:
+def test_the_reminder_goes_once_at_the_lead_time_in_daytime(city: City) -> None:
     service = water_counter(city.water, capacity=3)
     reminded, _c = book(service)
     opted, _c = book(service, phone="13800002222")
     later, _c = book(service, dt.datetime(2026, 12, 8, 9, 0, tzinfo=TZ), phone="13800003333")
     SmsOptOut.objects.create(phone="13800002222", at=NOW)
     LOG_OUTBOX.clear()
-    sunday = dt.datetime(2026, 12, 6, 9, 0, tzinfo=TZ)
-    assert bookings.do_send_reminders(sunday) == 0  # before HOTLINE_APPOINTMENT_REMINDER_AT
-    assert bookings.do_send_reminders(dt.datetime(2026, 12, 6, 22, 0, tzinfo=TZ)) == 0  # quiet
-    assert bookings.do_send_reminders(sunday + 2 * HOUR) == 1
+    sunday = dt.datetime(2026, 12, 6, 9, 0, tzinfo=TZ)  # 24 hours (the default) before 9:00
+    assert bookings.do_send_reminders(sunday - dt.timedelta(minutes=1)) == 0  # not yet due
+    assert bookings.do_send_reminders(sunday) == 1
     assert bookings.do_send_reminders(sunday + 3 * HOUR) == 0  # once
     (sms,) = LOG_OUTBOX
     assert sms.phone == "13800001111" and sms.purpose == "reminder" and "12月7日 09:00" in sms.text
+    assert "QX" in sms.text and sms.text.endswith("回复TD退订")
     states = dict(Booking.objects.values_list("pk", "reminder"))
     assert states == {reminded.pk: ReminderStatus.SENT, opted.pk: ReminderStatus.SKIPPED,
                       later.pk: ReminderStatus.PENDING}
     assert reminded.events.filter(action=BookingAction.REMIND).count() == 1
+    assert "opted out (TD)" in opted.events.get(action=BookingAction.REMIND).note
+
+
+def test_the_lead_time_is_the_centres_and_the_quiet_hours_hold_it_back(
+        city: City, settings: Any) -> None:
+    settings.HOTLINE_APPOINTMENT_REMINDER_HOURS = 2
+    booking, _c = book(water_counter(city.water))  # Monday 9:00: due at 7:00, in quiet hours
+    LOG_OUTBOX.clear()
+    assert bookings.do_send_reminders(dt.datetime(2026, 12, 6, 10, 0, tzinfo=TZ)) == 0
+    assert bookings.do_send_reminders(dt.datetime(2026, 12, 7, 7, 30, tzinfo=TZ)) == 0  # night
+    assert bookings.do_send_reminders(dt.datetime(2026, 12, 7, 8, 0, tzinfo=TZ)) == 1
+    assert Booking.objects.get(pk=booking.pk).reminder == ReminderStatus.SENT
+
+
+def test_a_booking_made_inside_the_lead_time_has_only_its_confirmation(city: City) -> None:
+    service = water_counter(city.water)
+    friday_11 = dt.datetime(2026, 12, 4, 11, 0, tzinfo=TZ)  # booked at NOW, two hours ahead
+    booking, _c = book(service, friday_11)
+    LOG_OUTBOX.clear()
+    assert bookings.do_send_reminders(dt.datetime(2026, 12, 4, 10, 0, tzinfo=TZ)) == 0
+    assert Booking.objects.get(pk=booking.pk).reminder == ReminderStatus.PENDING
+
+
+def test_the_reminder_honours_the_citizens_preference(city: City) -> None:
+    from hotline.outreach.models import ContactPreference
+
+    booking, _c = book(water_counter(city.water))
+    ContactPreference.objects.create(citizen=booking.citizen, notices=False)
+    LOG_OUTBOX.clear()
+    assert bookings.do_send_reminders(dt.datetime(2026, 12, 6, 10, 0, tzinfo=TZ)) == 0
+    assert not LOG_OUTBOX
+    booking.refresh_from_db()
+    assert booking.reminder == ReminderStatus.SKIPPED
+    assert "opted out (preference)" in booking.events.get(action=BookingAction.REMIND).note
+
+
+def test_replying_qx_cancels_the_phones_coming_booking(city: City) -> None:
+    from hotline.intake.sms.inbound import receive_sms
+    from hotline.orders.models import Order
+
+    service = water_counter(city.water, capacity=3)
+    first, _c = book(service, phone="13800001111")
+    LOG_OUTBOX.clear()
+    assert receive_sms(provider="log", provider_id="in-1", phone="13800001111", text="取消",
+                       at=NOW) is not None
+    first.refresh_from_db()
+    assert first.state == BookingState.CANCELLED and first.close_note
+    assert BookedSlot.objects.get(service=service).taken == 0  # the place is free again
+    assert any("已取消" in m.text or "cancelled" in m.text for m in LOG_OUTBOX)
+    assert not Order.objects.exists()  # the reply is the booking's, not a new request
+    # Two coming bookings: the number is asked for, and then names the one to cancel.
+    other = water_counter(city.water)
+    other.name = "排污许可窗口"
+    other.save(update_fields=["name"])
+    a, _c = book(service, phone="13800005555")
+    b, _c = book(other, phone="13800005555")
+    receive_sms(provider="log", provider_id="in-2", phone="13800005555", text="QX", at=NOW)
+    assert Booking.objects.get(pk=a.pk).state == BookingState.BOOKED
+    assert "QX" in LOG_OUTBOX[-1].text  # asked which one
+    receive_sms(provider="log", provider_id="in-3", phone="13800005555", text=f"QX {b.pk}",
+                at=NOW)
+    assert Booking.objects.get(pk=b.pk).state == BookingState.CANCELLED
+    assert Booking.objects.get(pk=a.pk).state == BookingState.BOOKED
+
+
+def test_qx_from_a_phone_without_bookings_is_an_ordinary_message(city: City) -> None:
+    assert bookings.take_sms_reply(phone="13700001111", text="取消", at=NOW) is None
+    assert bookings.take_sms_reply(phone="13800001111", text="你好", at=NOW) is None
 
 
 def test_a_cancelled_booking_gets_no_reminder(city: City) -> None:

@@ -6,6 +6,7 @@ citizen; TD honoured; never the matter of a report; email over a real SMTP relay
 from __future__ import annotations
 
 from collections.abc import Iterator
+from email import message_from_bytes
 from typing import Any
 
 import pytest
@@ -188,6 +189,12 @@ def test_the_citizens_preference_chooses_the_channel_and_can_refuse_notices(
     ContactPreference.objects.create(citizen=order.citizen, channel="email")
     do_notify_citizens()
     assert not LOG_OUTBOX and [r for _f, r, _raw in relay.mails] == [["wang@example.org"]]
+    # The mail says how to stop it: the preference page's link and List-Unsubscribe.
+    mail = message_from_bytes(relay.mails[0][2])
+    assert "/citizen/unsubscribe/" in str(mail["List-Unsubscribe"])
+    assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    body = mail.get_payload(decode=True)
+    assert isinstance(body, bytes) and b"/citizen/preferences/" in body
     pref = ContactPreference.objects.get(citizen=order.citizen)
     pref.notices = False
     pref.save()
@@ -215,14 +222,19 @@ def test_may_message_honours_td_the_do_not_call_list_and_consent(city: Any) -> N
     citizen = order.citizen
     assert may_message(citizen, "sms") and may_message("138 0000 1111", "sms")
     assert may_message(citizen, "email") and may_message(citizen, "voice")
-    assert not may_message(citizen, "sms", purpose="campaign")  # campaigns need consent
+    # Campaigns are opt-out (SPEC 5): allowed until the citizen says no.
+    assert may_message(citizen, "sms", purpose="campaign")
     SmsOptOut.objects.create(phone="13800001111", at=timezone.now())
     assert not may_message(citizen, "sms") and not may_message("13800001111", "sms")
     assert may_message(citizen, "email")
     DoNotCall.objects.create(phone="13800001111", added_at=timezone.now())
     assert not may_message(citizen, "voice") and not may_message("13800001111", "voice")
-    ContactPreference.objects.create(citizen=citizen, campaigns=True, channel="none")
+    pref = ContactPreference.objects.create(citizen=citizen, campaigns=False, channel="none")
     assert not may_message(citizen, "email")
+    assert not may_message("wang@example.org", "email", purpose="campaign")  # by address too
+    pref.channel = "email"
+    pref.save()
+    assert may_message("WANG@example.org", "email") and not may_message(citizen, "sms")
     assert may_message("13900009999", "sms")  # a number nobody registered: only TD applies
 
 

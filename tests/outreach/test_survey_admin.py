@@ -88,3 +88,24 @@ def test_a_bad_policy_or_template_is_refused_with_a_message(admin_client: Client
     assert r.status_code == 302
     template.refresh_from_db()
     assert template.body == "Closed: {number}"
+
+
+def test_a_staff_change_of_a_preference_is_recorded_with_who_and_when(
+        admin_client: Client, city: Any) -> None:
+    from hotline.orders.models import Citizen
+    from hotline.outreach.models import PreferenceChange
+
+    citizen = Citizen.objects.create(phone="13800001111")
+    pref = ContactPreference.objects.create(citizen=citizen)
+    r = admin_client.post(reverse("admin:outreach_contactpreference_change", args=[pref.pk]),
+                          {"citizen": citizen.pk, "channel": "sms", "language": "en",
+                           "notices": "on"})
+    assert r.status_code == 302, r.content.decode()[:2000]
+    change = PreferenceChange.objects.get()
+    assert (change.via, change.actor, change.citizen) == ("staff", city.admin, citizen)
+    assert change.before["campaigns"] is True and change.after["campaigns"] is False
+    assert listing_opens(admin_client)
+
+
+def listing_opens(client: Client) -> bool:
+    return client.get(reverse("admin:outreach_preferencechange_changelist")).status_code == 200

@@ -47,7 +47,7 @@ def test_anonymous_home_is_the_public_landing_page(client: Client) -> None:
 @pytest.mark.parametrize(
     ("who", "target"),
     [("agent", "portal:order_list"), ("monitor", "portal:order_list"),
-     ("admin", "portal:order_list"), ("leader", "portal:order_list"),
+     ("admin", "portal:order_list"), ("leader", "insight:reports"),
      ("auditor", "portal:order_list"), ("sub_agent", "portal:order_list"),
      ("handler", "portal:workbench"), ("dept_admin", "portal:workbench"),
      ("street_handler", "portal:workbench")],

@@ -105,6 +105,7 @@ def test_the_rating_link_goes_by_sms_and_the_order_page_shows_the_entries(
     assert client.post(url, {"send_link": "1"}).status_code == 302
     (sms,) = [s for s in LOG_OUTBOX if s.purpose == "rating"]
     assert sms.phone == assignment.order.citizen.phone and "/partners/rate/" in sms.text
+    assert sms.text.endswith("回复TD退订")  # how to stop, as every notice says
     SmsOptOut.objects.create(phone=sms.phone, at=assignment.assigned_at)
     client.post(url, {"send_link": "1"})
     assert len([s for s in LOG_OUTBOX if s.purpose == "rating"]) == 1  # opted out: not sent

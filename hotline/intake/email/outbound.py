@@ -32,7 +32,8 @@ def reply_address(number: str) -> str:
 
 
 def send_citizen_mail(order: Order | None, to: str, subject: str, body: str, *, purpose: str,
-                      contact: Contact | None = None, in_reply_to: str = "") -> OutboundMail:
+                      contact: Contact | None = None, in_reply_to: str = "",
+                      extra_headers: dict[str, str] | None = None) -> OutboundMail:
     """Send one mail to a citizen and record it; a relay failure is recorded, not raised (the
     caller's work, an order accepted, stands without its mail)."""
     _local, domain = mailbox()
@@ -41,6 +42,7 @@ def send_citizen_mail(order: Order | None, to: str, subject: str, body: str, *, 
                else "auto-generated"}
     if in_reply_to:
         headers |= {"In-Reply-To": in_reply_to, "References": in_reply_to}
+    headers |= extra_headers or {}  # e.g. List-Unsubscribe of outreach's mails
     mail = EmailMessage(subject=subject, body=body, from_email=settings.HOTLINE_MAIL_FROM,
                         to=[to], headers=headers,
                         reply_to=[reply_address(order.number)] if order else None)
