@@ -1,6 +1,7 @@
 """The order list in a real browser (Debian's chromium through Playwright) against a live
-server: search by a phone's last digits, sort by a column, export the list to Excel, print an
-order and download its assignment letter; and the navigation on one row at 1280, 1440 and
+server: search by a phone's last digits, sort by a column, export the list to Excel (at once,
+and in the worker with its progress page), print an order and download its assignment letter;
+and the navigation on one row at 1280, 1440 and
 1920 px for the role with the most links."""
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from playwright.sync_api import Browser, BrowserContext
+    from pytest_django.fixtures import SettingsWrapper
     from pytest_django.live_server_helper import LiveServer
 
     from hotline.directory.models import User
@@ -131,6 +133,27 @@ def test_search_sort_export_and_print(live_server: LiveServer, city: City,
     reader = PdfReader(io.BytesIO(Path(letter.path()).read_bytes()))
     text = "".join((reader.pages[0].extract_text() or "").split())
     assert water.number in text and "市水务局" in text
+    context.close()
+
+
+def test_a_large_export_shows_progress_and_a_download(live_server: LiveServer, city: City,
+                                                     browser: Browser,
+                                                     settings: SettingsWrapper) -> None:
+    settings.HOTLINE_ORDER_EXPORT_INLINE_ROWS = 1  # two orders are "large": the worker builds it
+    numbers = sorted(new_order(city, title=f"井盖缺失{i}").number for i in range(2))
+    context = signed_in(browser, live_server, city.agent)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/orders/?sort=number")
+    page.click("#export-form button")
+    page.wait_for_url(re.compile(r"/orders/exports/\d+/$"))
+    page.locator("#export-download").wait_for()  # polled by htmx until the worker is done
+    assert page.locator("#export-progress progress").get_attribute("value") == "100"
+    shot(page, "order-export-done")
+    with page.expect_download() as info:
+        page.click("#export-download")
+    sheet = load_workbook(io.BytesIO(Path(info.value.path()).read_bytes())).active
+    assert sheet is not None
+    assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == numbers
     context.close()
 
 
