@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from playwright.sync_api import Browser, BrowserContext
-    from pytest_django.fixtures import SettingsWrapper
+    from pytest_django.fixtures import Settings
     from pytest_django.live_server_helper import LiveServer
 
     from hotline.directory.models import User
@@ -138,7 +138,7 @@ def test_search_sort_export_and_print(live_server: LiveServer, city: City,
 
 def test_a_large_export_shows_progress_and_a_download(live_server: LiveServer, city: City,
                                                      browser: Browser,
-                                                     settings: SettingsWrapper) -> None:
+                                                     settings: Settings) -> None:
     settings.HOTLINE_ORDER_EXPORT_INLINE_ROWS = 1  # two orders are "large": the worker builds it
     numbers = sorted(new_order(city, title=f"井盖缺失{i}").number for i in range(2))
     context = signed_in(browser, live_server, city.agent)
