@@ -296,6 +296,11 @@ HOTLINE_CALL_ROLLUP_SECONDS = env_int("HOTLINE_CALL_ROLLUP_SECONDS", 60)
 # database itself refuses to delete younger rows, see orders migration 0005).
 HOTLINE_ACCESS_LOG_RETENTION_DAYS = env_int_at_least(
     "HOTLINE_ACCESS_LOG_RETENTION_DAYS", 180, 180, "the access log is kept at least six months")
+# The order list's Excel export: up to this many rows it is built while the browser waits, above
+# it in the worker with a progress bar (openpyxl writes ~2,000 rows a second here); no export
+# holds more than the maximum.
+HOTLINE_ORDER_EXPORT_INLINE_ROWS = env_int_at_least("HOTLINE_ORDER_EXPORT_INLINE_ROWS", 2000, 1)
+HOTLINE_ORDER_EXPORT_MAX_ROWS = env_int_at_least("HOTLINE_ORDER_EXPORT_MAX_ROWS", 200_000, 1)
 
 # Proxies (load balancers) whose X-Forwarded-For / X-Forwarded-Proto are believed: addresses or
 # networks. Empty (the default): those headers are ignored entirely, since anyone can send them

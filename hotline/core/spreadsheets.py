@@ -28,7 +28,7 @@ from xml.parsers import expat
 from django.conf import settings
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell, WriteOnlyCell
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 from openpyxl.utils.exceptions import InvalidFileException
 
@@ -342,6 +342,21 @@ def text_cell(sheet: Any, value: object) -> Any:
 def write_row(sheet: Any, values: Iterable[object]) -> None:
     """``sheet.append(values)`` with every text cell neutralised (see the module docstring)."""
     sheet.append([text_cell(sheet, value) for value in values])
+
+
+def write_streamed_row(sheet: Any, values: Iterable[object]) -> None:
+    """``write_row`` for a write-only (streamed) sheet, whose rows take cells it made itself:
+    a large export never holds the whole sheet in memory."""
+    cells = []
+    for value in values:
+        if isinstance(value, str):
+            value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        cell = WriteOnlyCell(sheet, value=value)
+        if needs_neutralising(value):
+            cell.data_type = "s"
+            cell.quotePrefix = True
+        cells.append(cell)
+    sheet.append(cells)
 
 
 def new_workbook(title: str, header: Sequence[str]) -> tuple[Workbook, Any]:

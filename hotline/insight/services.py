@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from hotline.core.errors import Forbidden, InvalidInput
 from hotline.core.roles import Role
@@ -98,13 +99,15 @@ def window_for(*, days: int | None = None, date_from: dt.date | None = None,
     if date_from is not None or date_to is not None:
         if date_from is None or date_to is None:
             field_name = "date_from" if date_from is None else "date_to"
-            raise InvalidInput("a date range needs both date_from and date_to", field_name)
+            raise InvalidInput(_("A date range needs both a start and an end date."),
+                               field_name)
         if date_to < date_from:
-            raise InvalidInput("date_to is before date_from", "date_to")
+            raise InvalidInput(_("The end date is before the start date."), "date_to")
         if (date_to - date_from).days + 1 > MAX_RANGE_DAYS:
-            raise InvalidInput(f"a date range covers at most {MAX_RANGE_DAYS} days", "date_to")
+            raise InvalidInput(_("A date range covers at most %(days)s days.")
+                               % {"days": MAX_RANGE_DAYS}, "date_to")
         if date_from > timezone.localdate(now):
-            raise InvalidInput("date_from is in the future", "date_from")
+            raise InvalidInput(_("The start date is in the future."), "date_from")
         tz = timezone.get_current_timezone()
         start = dt.datetime.combine(date_from, dt.time(), tzinfo=tz)
         end = dt.datetime.combine(date_to + DAY, dt.time(), tzinfo=tz)

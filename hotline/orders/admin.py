@@ -102,14 +102,20 @@ class ContactAdmin(ReadOnlyAdminMixin, AccessLoggedAdmin):
         return obj.citizen, None
 
 
+# The inlines name themselves: the models' automatic names ("order events", "attachments")
+# are English in every language.
 class AssignmentInline(ReadOnlyInline):
     model = Assignment
+    verbose_name = _("assignment")
+    verbose_name_plural = _("Assignments")
     fields = ("unit", "role", "active", "assigned_at", "signed_at", "replied_at", "reply_text")
     readonly_fields = fields
 
 
 class EventInline(ReadOnlyInline):
     model = OrderEvent
+    verbose_name = _("order event")
+    verbose_name_plural = _("Order events")
     fields = ("seq", "created_at", "action", "from_state", "to_state", "actor_name", "unit",
               "note")
     readonly_fields = fields
@@ -118,6 +124,8 @@ class EventInline(ReadOnlyInline):
 
 class AttachmentInline(ReadOnlyInline):
     model = Attachment
+    verbose_name = _("attachment")
+    verbose_name_plural = _("Attachments")
     fields = ("kind", "name", "content_type", "size", "created_at", "file")
     readonly_fields = fields
 

@@ -171,3 +171,14 @@ def _visible_matches(user: Any, query: ParsedQuery, limit: int,
     rest = mine_all.filter(pk__lt=before, pk__in=matching)
     return chosen + [(pk, None) for pk in
                      rest.order_by("-pk").values_list("pk", flat=True)[:limit - len(chosen)]]
+
+
+def matching_ids(text: str) -> RawSQL | None:
+    """The ids of every indexed order matching all words of ``text``, as a subquery for
+    ``pk__in`` (the caller keeps its own scope, order and page); None when ``text`` has no
+    word to look for."""
+    query = parse_query(text)
+    if not query:
+        return None
+    sql, params = backend().matching_ids_sql(ORDER_INDEX, query)
+    return RawSQL(sql, params)  # noqa: S611

@@ -21,6 +21,7 @@ from hotline.orders.models import (
     Satisfaction,
     Urgency,
 )
+from hotline.portal.order_listing import SEARCH_IN_CHOICES, SORT_CHOICES
 from hotline.web.forms import (
     ANY,
     EMPTY,
@@ -33,7 +34,9 @@ from hotline.web.forms import (
 
 
 class OrderFilterForm(PortalForm):
-    q = forms.CharField(label=_("Title or number"), required=False, max_length=100)
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    search_in = forms.ChoiceField(label=_("Search in"), required=False,
+                                  choices=SEARCH_IN_CHOICES)
     state = forms.ChoiceField(label=_("State"), required=False)
     type = forms.ChoiceField(label=_("Type"), required=False)
     channel = forms.ChoiceField(label=_("Channel"), required=False)
@@ -47,6 +50,8 @@ class OrderFilterForm(PortalForm):
     created_to = forms.DateField(
         label=_("Created to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+    # Set by the column headers' links; a hidden field so a new search keeps the order.
+    sort = forms.ChoiceField(required=False, choices=SORT_CHOICES, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -137,15 +142,38 @@ class DispatchForm(ActionForm):
 
 
 class CallbackForm(ActionForm):
+    """The return visit's outcome: the citizen's answer (nothing preselected: the agent must
+    choose what the citizen said), or 联系不上 with the reason when the citizen could not be
+    reached after the tries the centre's rule asks for (a single try that did not reach them
+    is recorded on the call-back desk, not here)."""
+
+    unreachable = forms.BooleanField(
+        label=_("Could not reach the citizen (close without an answer)"), required=False)
     resolved = forms.TypedChoiceField(
-        label=_("Resolved?"), choices=[("yes", _("Yes")), ("no", _("No"))],
-        coerce=lambda value: value == "yes", widget=forms.RadioSelect,
+        label=_("Resolved?"), choices=[("yes", _("Yes")), ("no", _("No"))], required=False,
+        coerce=lambda value: value == "yes", empty_value=None, widget=forms.RadioSelect,
     )
-    satisfaction = forms.ChoiceField(label=_("Satisfaction"), choices=Satisfaction.choices)
-    note = _note()
+    satisfaction = forms.ChoiceField(label=_("Satisfaction"), required=False,
+                                     choices=EMPTY + list(Satisfaction.choices))
+    note = _note(_("Note (when unreachable: the tries and why)"))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("unreachable"):
+            if not (data.get("note") or "").strip():
+                self.add_error("note", _("Say why the citizen could not be reached."))
+            return data
+        if data.get("resolved") is None:
+            self.add_error("resolved", _("Say whether the matter was resolved."))
+        if not data.get("satisfaction"):
+            self.add_error("satisfaction", _("Choose the citizen's satisfaction."))
+        return data
 
     def params(self) -> dict[str, Any]:
+        if self.cleaned_data.get("unreachable"):
+            return {"unreachable": True, "note": self.cleaned_data["note"]}
         params = super().params()
+        params.pop("unreachable", None)
         params["resolved"] = self.cleaned_data["resolved"]
         return params
 

@@ -1,4 +1,5 @@
-"""The centre's order pages: the list, the new-order form, one order's page and its actions.
+"""The centre's order pages: the new-order form, one order's page and its actions (the list
+is ``order_list_views``, the print view and the letter ``order_print_views``).
 
 Views stay thin: they read forms, call ``services`` and render. A ``ServiceError`` becomes a
 message and a 4xx answer (htmx requests get 200 so htmx swaps the page with the message in it).
@@ -9,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -38,7 +38,6 @@ from hotline.portal import queries
 from hotline.portal.forms import (
     ACTION_FORMS,
     ActionForm,
-    OrderFilterForm,
     action_form,
 )
 from hotline.portal.order_access import CREATE_ROLES, actions_for, may_create_orders
@@ -47,7 +46,6 @@ from hotline.web.access import StaffRequest, role_required, staff_required
 from hotline.web.forms import FilesForm, add_service_error
 from hotline.web.order_form import NewOrderForm
 
-PAGE_SIZE = 25
 OTHER_ORDERS_SHOWN = 10
 CONTACTS_SHOWN = 10
 SIMILAR_SHOWN = 5
@@ -56,24 +54,6 @@ SIMILAR_MIN_CHARS = 4  # fewer typed characters match everything
 
 def _error_status(request: StaffRequest, status: int) -> int:
     return 200 if request.htmx else status
-
-
-@staff_required
-def order_list(request: StaffRequest) -> HttpResponse:
-    now = timezone.now()
-    form = OrderFilterForm(request.GET or None)
-    filters: dict[str, Any] = form.cleaned_data if form.is_bound and form.is_valid() else {}
-    orders = queries.filtered_orders(request.user, filters, now)
-    page = Paginator(orders, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {
-        "form": form, "page": page, "now": now, "query": query.urlencode(),
-        "may_create": may_create_orders(request.user),
-    }
-    if request.htmx and request.htmx.target == "order-results":
-        return render(request, "portal/_order_table.html", context)
-    return render(request, "portal/order_list.html", context)
 
 
 @role_required(may_create_orders, roles=CREATE_ROLES)

@@ -19,6 +19,7 @@ from hotline.directory.routing import route_for
 from hotline.orders.lifecycle import State
 from hotline.orders.models import Order, OrderEvent
 from hotline.orders.scope import visible_orders
+from hotline.portal.order_listing import SearchIn, search_q
 
 
 def overdue_q(now: dt.datetime) -> Q:
@@ -56,11 +57,12 @@ def _category_and_below(code: str) -> Q:
 
 
 def filtered_orders(user: User, filters: dict[str, Any], now: dt.datetime) -> QuerySet[Order]:
-    """The user's visible orders narrowed by the cleaned data of ``OrderFilterForm``."""
+    """The user's visible orders narrowed by the cleaned data of ``OrderFilterForm``; raises
+    ``InvalidInput`` for a search the user may not make (``order_listing.search_q``)."""
     qs = visible_orders(user).select_related("district", "lead_unit", "category")
     text = (filters.get("q") or "").strip()
     if text:
-        qs = qs.filter(Q(title__icontains=text) | Q(number=text))
+        qs = qs.filter(search_q(user, text, filters.get("search_in") or SearchIn.ALL))
     for name in ("state", "type", "channel"):
         if filters.get(name):
             qs = qs.filter(**{name: filters[name]})

@@ -82,12 +82,14 @@ def test_list_bad_filters_are_ignored_not_500(city: City, login: Callable[[User]
 
 
 def test_list_paginates(city: City, login: Callable[[User], Client], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("hotline.portal.order_views.PAGE_SIZE", 2)
+    monkeypatch.setattr("hotline.portal.order_list_views.PAGE_SIZE", 2)
     for i in range(5):
         new_order(city, title=f"事项{i}")
     client = login(city.agent)
-    assert len(client.get(reverse("portal:order_list")).context["page"].object_list) == 2
-    last = client.get(reverse("portal:order_list"), {"page": 3}).context["page"]
+    first = client.get(reverse("portal:order_list")).context["page"]
+    assert len(first.object_list) == 2 and first.has_next() and not first.has_previous()
+    second = client.get(reverse("portal:order_list"), {"after": first.next_cursor}).context["page"]
+    last = client.get(reverse("portal:order_list"), {"after": second.next_cursor}).context["page"]
     assert len(last.object_list) == 1 and not last.has_next()
 
 

@@ -5,12 +5,26 @@ from __future__ import annotations
 import datetime as dt
 
 from django import template
+from django.utils.translation import gettext as _
 
 from hotline.orders.lifecycle import State
 from hotline.orders.models import Order, OrderState
 from hotline.portal.queries import is_late
 
 register = template.Library()
+
+# What the platform's own actor (deadline sweeps, the gateway, the worker) is recorded as: the
+# history keeps the name it had ("system", or the demo's 系统), each reader sees it in their
+# language.
+_SYSTEM_NAMES = frozenset({"system", "系统"})
+
+
+@register.filter
+def actor_label(event: object) -> str:
+    name = str(getattr(event, "actor_name", "") or "")
+    if name.strip().lower() in _SYSTEM_NAMES:
+        return _("System")
+    return name
 
 _STATE_CLASS = {
     State.ACCEPTED: "badge-new",

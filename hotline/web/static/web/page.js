@@ -23,4 +23,10 @@
       select.dispatchEvent(new Event("change", {bubbles: true}));
     }
   });
+
+  // <button data-print>: open the browser's print dialog (the order's print view).
+  document.addEventListener("click", function (event) {
+    var button = event.target instanceof Element ? event.target.closest("[data-print]") : null;
+    if (button) { window.print(); }
+  });
 })();
