@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from hotline.core.errors import Conflict
 from hotline.directory.models import OrderType, Unit, UnitKind
+from hotline.orders.disclosure import redact_citizen
 from hotline.orders.models import Assignment, Order
 from hotline.portal.models import PLACEHOLDER_RE, LetterTemplate
 
@@ -68,7 +69,12 @@ def values(order: Order, today: dt.date) -> dict[str, str]:
     citizen = order.citizen
     co = order.assignments.filter(active=True, role=Assignment.Role.CO).select_related("unit")
     return {
-        "number": order.number, "title": order.title, "text": order.text,
+        # A reporter's own name and number written into the 举报 are blanked too.
+        "number": order.number,
+        "title": redact_citizen(order.title, citizen.name, citizen.phone) if withheld
+        else order.title,
+        "text": redact_citizen(order.text, citizen.name, citizen.phone) if withheld
+        else order.text,
         "type": order.get_type_display(),
         "category": " / ".join(order.category.path_names()) if order.category else "—",
         "district": order.district.name if order.district else "—",

@@ -28,6 +28,7 @@ from hotline.core.errors import InvalidInput, NotFound
 from hotline.core.masking import mask_personal_details
 from hotline.directory.models import OrderType, User
 from hotline.orders import scope
+from hotline.orders.disclosure import redact_citizen
 from hotline.orders.models import Channel, Order, OrderState
 from hotline.portal.forms import OrderFilterForm
 from hotline.portal.models import OrderExport
@@ -92,6 +93,8 @@ def row(user: User, order: Order, full_text: bool, labels: Labels | None = None)
     labels = labels or Labels()
     hidden = scope.citizen_hidden(user, order)
     title = order.title if full_text else mask_personal_details(order.title)
+    if hidden:  # a reporter's own name and number written into the title are blanked too
+        title = redact_citizen(title, order.citizen.name, order.citizen.phone)
     return [
         order.number, _local(order.created_at), labels.type.get(order.type, order.type),
         labels.channel.get(order.channel, order.channel),

@@ -38,9 +38,11 @@ def _print_page(request: StaffRequest, number: str, status: int = 200) -> HttpRe
     order = _load(request, number)
     user = request.user
     access_log.do_log_citizen_view(user, order, request, detail="print view")
-    events = Disclosure(user).events(order, order.events.select_related("unit").order_by("seq"))
+    seen = Disclosure(user)
+    events = seen.events(order, order.events.select_related("unit").order_by("seq"))
     return render(request, "portal/order_print.html", {
         "order": order, "now": timezone.now(),
+        "order_title": seen.order_title(order), "order_text": seen.order_text(order),
         "citizen_name": scope.shown_name(user, order),
         "citizen_phone": scope.shown_phone(user, order),
         "citizen_hidden": scope.citizen_hidden(user, order),
