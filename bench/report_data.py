@@ -19,6 +19,14 @@ inside PostgreSQL (``INSERT ... SELECT``: no row crosses the wire) until the tar
   covers the order's number); the contacts and assignments are not copied (no report reads
   them).
 
+The call records are made the same way (``load_calls_at_scale``): a seed through
+``bench/call_data.load_call_records`` (``--seed-calls``, default 1,000,000: a working-day
+profile, waits, talk, holds), then copies inside PostgreSQL, each call moved by a whole number
+of days drawn from (id, k) and wrapped around the seed's year, so the hour of the day and the
+year's span stay as the seed made them; a copy's ``call_ref`` gets ``-k`` (every copy is a
+caller's first queue entry, as the seed's are). The copies' agents may overlap in time (no
+agent-state log is loaded; the agents' time report reads that log, not the calls).
+
 Foreign-key checks are off while copying (superuser, ``session_replication_role``): every
 reference is the seed's. Each chunk is one transaction, so an interrupted load resumes where it
 stopped. The sequences are moved past the copies, so later loads (the incremental step) get
@@ -161,4 +169,83 @@ def load_orders_at_scale(target: int, *, seed_orders: int, batch: int, seed: int
         if k * event_stride >= 2**62:
             raise RuntimeError("the seed is too small for this target")
     _move_sequences()
+    return Scaled(seeded, copied, time.perf_counter() - started)
+
+
+DAY_S = 86_400
+
+
+def load_calls_at_scale(target: int, *, seed_calls: int, seed: int,
+                        progress: Progress | None = None) -> Scaled:
+    """Bring the queued calls to ``target`` rows: a seed through ``load_call_records``, the
+    rest copies of it moved by whole days within the seed's year (see the module doc)."""
+    from bench.call_data import load_call_records
+    from hotline.contactcentre.models import QueuedCall
+
+    started = time.perf_counter()
+    table = QueuedCall._meta.db_table
+    have = _count(table)
+    seeded = 0
+    if have < min(seed_calls, target):
+        seeded = min(seed_calls, target) - have
+        load_call_records(seeded, seed=seed, progress=progress)
+    have = _count(table)
+    if have >= target:
+        return Scaled(seeded, 0, time.perf_counter() - started)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT min(id) FROM {table} WHERE call_ref LIKE '%%-c%%'")
+        first_copy = cursor.fetchone()[0]
+        seed_max = _max_id(table, below=first_copy)
+        cursor.execute(f"SELECT extract(epoch FROM min(queued_at)), "
+                       f"extract(epoch FROM max(queued_at)) FROM {table} WHERE id <= %s",
+                       [seed_max])
+        lo_s, hi_s = (float(v) for v in cursor.fetchone())
+    stride = _stride(seed_max)
+    # Whole days inside the seed's span, so that no move lands after its last call.
+    days = max(1, int((hi_s - lo_s) // DAY_S))
+    top = lo_s + days * DAY_S
+    cols, exprs = [], []
+    # The move of one call: whole days forward, wrapped around the span.
+    move = (f"(mod(floor((extract(epoch FROM s.queued_at) - {lo_s}) / {DAY_S})::bigint"
+            f" + mod(s.id * 7919 + %(k)s * 104729, {days}), {days})"
+            f" - floor((extract(epoch FROM s.queued_at) - {lo_s}) / {DAY_S})::bigint)"
+            f" * interval '1 day'")
+    for f in QueuedCall._meta.concrete_fields:
+        col = connection.ops.quote_name(f.column)
+        cols.append(col)
+        if f.primary_key:
+            exprs.append(f"s.{col} + %(off)s")
+        elif f.column == "call_ref":
+            exprs.append(f"s.{col} || '-c' || %(k)s")
+        elif isinstance(f, models.DateTimeField):
+            exprs.append(f"s.{col} + {move}")
+        else:
+            exprs.append(f"s.{col}")
+    assert top > lo_s
+    copied = 0
+    k = 1
+    chunk = 4 * CHUNK
+    while have < target:
+        done_k = _max_id(table, below=(k + 1) * stride)
+        start = done_k - k * stride + 1 if done_k > k * stride else 1
+        while start <= seed_max and have < target:
+            end = min(seed_max + 1, start + chunk, start + (target - have))
+            params = {"k": k, "off": k * stride, "lo": start, "hi": end}
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SET LOCAL session_replication_role = replica")
+                cursor.execute(f"INSERT INTO {table} ({', '.join(cols)}) "
+                               f"SELECT {', '.join(exprs)} FROM {table} s "
+                               "WHERE s.id >= %(lo)s AND s.id < %(hi)s", params)
+                n = cursor.rowcount
+            have += n
+            copied += n
+            start = end
+            if progress is not None:
+                progress(have, time.perf_counter() - started)
+        k += 1
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+        sequence = cursor.fetchone()[0]
+        cursor.execute(f"SELECT setval(%s, (SELECT max(id) FROM {table}))",
+                       [sequence])
     return Scaled(seeded, copied, time.perf_counter() - started)
