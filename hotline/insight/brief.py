@@ -95,12 +95,14 @@ def _bounds(monday: dt.date) -> tuple[dt.datetime, dt.datetime]:
 @dataclass
 class Figure:
     label: str
-    this_week: float
-    last_week: float
+    this_week: float | None  # None: nothing to count (a rate over no calls or orders)
+    last_week: float | None
     rate: bool = False  # a percentage, compared in points
 
     @property
     def change(self) -> str:
+        if self.this_week is None or self.last_week is None:
+            return "—"
         if self.rate:
             return f"{self.this_week - self.last_week:+.1f}"
         if not self.last_week:
@@ -109,7 +111,16 @@ class Figure:
 
     @property
     def shown(self) -> str:
-        return f"{self.this_week:.1f}%" if self.rate else f"{int(self.this_week):,}"
+        return self._show(self.this_week)
+
+    @property
+    def shown_last(self) -> str:
+        return self._show(self.last_week)
+
+    def _show(self, value: float | None) -> str:
+        if value is None:
+            return "—"
+        return f"{value:.1f}%" if self.rate else f"{int(value):,}"
 
 
 @dataclass
@@ -124,6 +135,11 @@ class BriefData:
     overdue_by_unit: list[dict[str, Any]]
     ranking: list[dict[str, Any]] = field(default_factory=list)
     ranking_title: str = ""
+    overdue_from: dt.date | None = None  # the overdue section's first day
+
+    @property
+    def ranking_has_change(self) -> bool:
+        return any(r.get("change") not in (None, "", "—") for r in self.ranking)
 
 
 def city_reader() -> User:
@@ -137,7 +153,7 @@ def _report(name: str, first: dt.date, last: dt.date, group: str = "") -> Report
     return run_report(city_reader(), report, check_query(report, first, last, {}, group))
 
 
-def _counts(first: dt.date, last: dt.date) -> dict[str, float]:
+def _counts(first: dt.date, last: dt.date) -> dict[str, float | None]:
     """The figures of the local days [first, last], read from the rollups through the standard
     reports (orders by the day they were accepted, calls by the hour they queued)."""
     volume = _report("order-volume", first, last, "type")
@@ -145,8 +161,8 @@ def _counts(first: dt.date, last: dt.date) -> dict[str, float]:
     on_time = _report("order-rates", first, last, "type").totals.get("on_time_rate")
     calls = _report("calls", first, last).totals
 
-    def pct(value: Any) -> float:
-        return 100.0 * value if isinstance(value, int | float) else 0.0
+    def pct(value: Any) -> float | None:  # a rate over nothing is not 0 %
+        return 100.0 * value if isinstance(value, int | float) else None
 
     return {
         "received": volume.totals["received"],
@@ -258,6 +274,7 @@ def gather(monday: dt.date, now: dt.datetime | None = None) -> BriefData:
     return BriefData(week=week_label(monday), start=monday, end=monday + dt.timedelta(days=6),
                      figures=figures, hot_issues=issues, spikes=area,
                      notable=_notable(start, end), overdue_by_unit=_overdue_by_unit(sunday),
+                     overdue_from=sunday - dt.timedelta(days=OVERDUE_DAYS - 1),
                      ranking=ranking, ranking_title=title)
 
 

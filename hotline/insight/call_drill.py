@@ -24,7 +24,7 @@ from hotline.contactcentre.call_figures import SHORT_ABANDON_S
 from hotline.contactcentre.models import CallOutcome, Queue, QueuedCall
 from hotline.contactcentre.stats import ANSWERED, first_entries
 from hotline.core.errors import Forbidden, InvalidInput
-from hotline.insight.call_rollups import day_span
+from hotline.insight.call_rollups import ALL_OUTCOMES, day_span
 from hotline.insight.call_stats import may_view_call_stats, sees_centre
 from hotline.insight.reports import MAX_RANGE_DAYS, ReportQuery, parse_day
 
@@ -37,9 +37,6 @@ MEASURES: dict[str, Q] = {
     "abandoned": ABANDONED_Q & Q(wait_s__gt=SHORT_ABANDON_S),
     "short_abandoned": ABANDONED_Q & Q(wait_s__lte=SHORT_ABANDON_S),
 }
-# Every outcome a queue entry can have: spelled out, the (outcome, queued_at) index serves a
-# range of days instead of a scan of every call ever queued.
-ALL_OUTCOMES = [o.value for o in CallOutcome]
 
 
 def _number(params: Mapping[str, str], name: str) -> int | None:
@@ -65,6 +62,7 @@ def drill_calls(viewer: Any, params: Mapping[str, str]) -> QuerySet[QueuedCall]:
         day = parse_day(params["day"], "day")
         date_from, date_to = max(date_from, day), min(date_to, day)
     start, end = day_span(date_from, date_to)
+    # Every outcome spelled out, as call_sums does: the (outcome, queued_at) index.
     calls = QueuedCall.objects.filter(first_entries(), MEASURES[measure],
                                       outcome__in=ALL_OUTCOMES, queued_at__gte=start,
                                       queued_at__lt=end)

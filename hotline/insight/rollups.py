@@ -175,6 +175,10 @@ def rebuild_order_rollups(*, now: dt.datetime | None = None) -> RefreshStats:
         settled = (OrderEvent.objects.filter(created_at__lte=cutoff).order_by("-pk")
                    .values_list("pk", flat=True).first()) or 0
         with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                # The grouping of millions of facts sorts in memory, not in temporary files
+                # (the server's default is 4 MB); for this transaction only.
+                cursor.execute("SET LOCAL work_mem = '256MB'")
             # Names from the models and the measure constants; no value is spliced in.
             cursor.execute(f"DELETE FROM {rollup_table}")  # noqa: S608
             cursor.execute(f"DELETE FROM {fact_table}")  # noqa: S608
