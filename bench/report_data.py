@@ -122,7 +122,8 @@ def _move_sequences() -> None:
 def _saved_path() -> Path:
     from django.conf import settings
 
-    return Path(settings.BASE_DIR) / "var" / "bench" / "reports" / "dropped_indexes.json"
+    name = connection.settings_dict["NAME"]  # one file per database
+    return Path(settings.BASE_DIR) / "var" / "bench" / "reports" / f"dropped_indexes-{name}.json"
 
 
 def restore_indexes() -> int:
