@@ -13,7 +13,7 @@ four rows a call.
 
     from bench.call_data import load_call_records
     load_call_records(30_000_000)          # after django.setup() on the benchmark database
-    call_command("rebuild_call_rollups")   # then the reports read the rollups
+    call_command("rebuild_rollups", "--calls")   # then the reports read the rollups
 """
 
 from __future__ import annotations

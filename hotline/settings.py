@@ -286,11 +286,11 @@ HOTLINE_ASSESSMENT_RESCORE_MONTHS = env_int_at_least(
     "HOTLINE_ASSESSMENT_RESCORE_MONTHS", 2, 1, "the current month is always scored")
 
 # How often the order rollups of the reports read the new order history (0 = never; then
-# `manage.py rebuild_rollups` is the only way they change).
+# `manage.py rebuild_rollups --orders` is the only way they change).
 HOTLINE_ROLLUP_SECONDS = env_int("HOTLINE_ROLLUP_SECONDS", 60)
 
 # How often the call statistics' rollups catch up with the calls (0: never; the big screen
-# and the reports then show what the last refresh or `rebuild_call_rollups` wrote).
+# and the reports then show what the last refresh or `rebuild_rollups --calls` wrote).
 HOTLINE_CALL_ROLLUP_SECONDS = env_int("HOTLINE_CALL_ROLLUP_SECONDS", 60)
 # Days the personal-data access log is kept (等保 level 3 asks for at least six months; the
 # database itself refuses to delete younger rows, see orders migration 0005).

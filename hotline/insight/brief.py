@@ -1,10 +1,12 @@
 """The weekly brief for the city's leaders (市长电话要情): a PDF made every Monday for the week
 before (and on demand), emailed to the leaders, kept in an archive.
 
-It shows the week's headline figures against the week before, the hot issues and spikes, the
-notable cases (major events, leaders' instructions, supervised and long-overdue orders), the
-overdue orders by unit, and the ranking of the units. The brief is the leaders': it names no
-citizen, and a report (举报) or a confidential order appears by number only.
+It shows the week's headline figures against the week before (read from the rollups through
+the standard reports, so they are the reports' numbers), the hot issues and spikes, the notable
+cases (major events, leaders' instructions, supervised and long-overdue orders), the overdue
+orders by unit (the overdue report) and the assessment's ranking of the departments. The
+brief is the leaders': it names no citizen, and a report (举报) or a confidential order
+appears by number only.
 """
 
 from __future__ import annotations
@@ -19,19 +21,17 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db.models import Count, F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from hotline.contactcentre.models import CallOutcome, QueuedCall
 from hotline.core.errors import InvalidInput
 from hotline.core.roles import Role
 from hotline.directory.models import OrderType, User
 from hotline.insight.brief_models import WeeklyBrief
+from hotline.insight.reports import ReportResult, check_query, get_report, run_report
 from hotline.insight.services import Window, hot_issues
-from hotline.orders.lifecycle import OPEN
 from hotline.orders.models import Order, OrderEvent
 
 log = logging.getLogger(__name__)
@@ -95,12 +95,14 @@ def _bounds(monday: dt.date) -> tuple[dt.datetime, dt.datetime]:
 @dataclass
 class Figure:
     label: str
-    this_week: float
-    last_week: float
+    this_week: float | None  # None: nothing to count (a rate over no calls or orders)
+    last_week: float | None
     rate: bool = False  # a percentage, compared in points
 
     @property
     def change(self) -> str:
+        if self.this_week is None or self.last_week is None:
+            return "—"
         if self.rate:
             return f"{self.this_week - self.last_week:+.1f}"
         if not self.last_week:
@@ -109,7 +111,16 @@ class Figure:
 
     @property
     def shown(self) -> str:
-        return f"{self.this_week:.1f}%" if self.rate else f"{int(self.this_week):,}"
+        return self._show(self.this_week)
+
+    @property
+    def shown_last(self) -> str:
+        return self._show(self.last_week)
+
+    def _show(self, value: float | None) -> str:
+        if value is None:
+            return "—"
+        return f"{value:.1f}%" if self.rate else f"{int(value):,}"
 
 
 @dataclass
@@ -124,25 +135,43 @@ class BriefData:
     overdue_by_unit: list[dict[str, Any]]
     ranking: list[dict[str, Any]] = field(default_factory=list)
     ranking_title: str = ""
+    overdue_from: dt.date | None = None  # the overdue section's first day
+
+    @property
+    def ranking_has_change(self) -> bool:
+        return any(r.get("change") not in (None, "", "—") for r in self.ranking)
 
 
-def _counts(start: dt.datetime, end: dt.datetime) -> dict[str, float]:
-    received = Order.objects.filter(created_at__gte=start, created_at__lt=end)
-    by_type = dict(received.values_list("type").annotate(n=Count("pk")).order_by())
-    closed = Order.objects.filter(closed_at__gte=start, closed_at__lt=end)
-    closed_n = closed.count()
-    on_time = closed.filter(Q(handle_due__isnull=True) | Q(replied_at__lte=F("handle_due"))).count()
-    calls = QueuedCall.objects.filter(queued_at__gte=start, queued_at__lt=end)
-    offered = calls.exclude(outcome=CallOutcome.WITHDRAWN).count()
-    answered = calls.filter(answered_at__isnull=False).count()
+def city_reader() -> User:
+    """Not a stored account: a city-wide reader, as the hot-issue refresh uses, so the brief's
+    figures are the reports' figures for the whole city."""
+    return User(username="weekly-brief", role=Role.LEADER, is_active=True)
+
+
+def _report(name: str, first: dt.date, last: dt.date, group: str = "") -> ReportResult:
+    report = get_report(city_reader(), name)
+    return run_report(city_reader(), report, check_query(report, first, last, {}, group))
+
+
+def _counts(first: dt.date, last: dt.date) -> dict[str, float | None]:
+    """The figures of the local days [first, last], read from the rollups through the standard
+    reports (orders by the day they were accepted, calls by the hour they queued)."""
+    volume = _report("order-volume", first, last, "type")
+    by_type = {str(row.get("_key")): row for row in volume.rows}
+    on_time = _report("order-rates", first, last, "type").totals.get("on_time_rate")
+    calls = _report("calls", first, last).totals
+
+    def pct(value: Any) -> float | None:  # a rate over nothing is not 0 %
+        return 100.0 * value if isinstance(value, int | float) else None
+
     return {
-        "received": received.count(), "complaints": by_type.get(OrderType.COMPLAINT, 0),
-        "reports": by_type.get(OrderType.REPORT, 0),
-        "direct": received.filter(answered_directly=True).count(), "closed": closed_n,
-        "on_time_pct": 100.0 * on_time / closed_n if closed_n else 0.0,
-        "overdue_marked": Order.objects.filter(overdue_at__gte=start, overdue_at__lt=end).count(),
-        "calls_offered": offered, "calls_answered": answered,
-        "answer_pct": 100.0 * answered / offered if offered else 0.0,
+        "received": volume.totals["received"],
+        "complaints": by_type.get(OrderType.COMPLAINT, {}).get("received", 0),
+        "reports": by_type.get(OrderType.REPORT, {}).get("received", 0),
+        "direct": volume.totals["direct"], "closed": volume.totals["closed"],
+        "on_time_pct": pct(on_time), "overdue_marked": volume.totals["overdue"],
+        "calls_offered": calls.get("offered") or 0, "calls_answered": calls.get("answered") or 0,
+        "answer_pct": pct(calls.get("connection_rate")),
     }
 
 
@@ -150,19 +179,17 @@ FIGURES: list[tuple[str, str, bool]] = [
     ("received", gettext_noop("Requests received"), False),
     ("complaints", gettext_noop("of which complaints"), False),
     ("direct", gettext_noop("Answered directly by the centre"), False),
-    ("closed", gettext_noop("Orders closed"), False),
-    ("on_time_pct", gettext_noop("Closed on time"), True),
-    ("overdue_marked", gettext_noop("Orders that became overdue"), False),
+    ("closed", gettext_noop("of which closed by now"), False),
+    ("on_time_pct", gettext_noop("On-time completion rate"), True),
+    ("overdue_marked", gettext_noop("of which overdue"), False),
     ("calls_offered", gettext_noop("Calls to the hotline"), False),
-    ("answer_pct", gettext_noop("Calls answered"), True),
+    ("answer_pct", gettext_noop("Connection rate"), True),
 ]
 
 
 def _hot(start: dt.datetime, end: dt.datetime) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     try:
-        # Not a stored account: a city-wide reader, as the hot-issue refresh uses.
-        reader = User(username="weekly-brief", role=Role.LEADER, is_active=True)
-        report = hot_issues(reader, Window(start=start, end=end), limit=8, samples=0)
+        report = hot_issues(city_reader(), Window(start=start, end=end), limit=8, samples=0)
     except Exception:  # the brief goes out even if clustering fails; the log says why
         log.exception("weekly brief: hot issues failed")
         return [], []
@@ -198,48 +225,56 @@ def _notable(start: dt.datetime, end: dt.datetime) -> list[dict[str, Any]]:
     return rows
 
 
-def _overdue_by_unit(end: dt.datetime) -> list[dict[str, Any]]:
-    rows = (Order.objects.filter(state__in=[s.value for s in OPEN], handle_due__lt=end,
-                                 created_at__lt=end, lead_unit__isnull=False)
-            .values("lead_unit__name").annotate(n=Count("pk")).order_by("-n", "lead_unit__name"))
-    return [{"unit": r["lead_unit__name"], "count": r["n"]} for r in rows[:12]]
+OVERDUE_DAYS = 30  # the overdue section: orders accepted in the 30 days to the week's end
+
+
+def _overdue_by_unit(last: dt.date) -> list[dict[str, Any]]:
+    """Lead units by orders that went overdue, of the orders accepted in the ``OVERDUE_DAYS``
+    days to ``last`` (the overdue report's rows, from the rollups)."""
+    result = _report("order-overdue", last - dt.timedelta(days=OVERDUE_DAYS - 1), last, "unit")
+    rows = [{"unit": row["label"], "count": row["overdue"], "dispatched": row["dispatched"]}
+            for row in result.rows if row.get("overdue") and row.get("_key") not in ("", "0")]
+    rows.sort(key=lambda r: (-r["count"], r["unit"]))
+    return rows[:12]
 
 
 # What fills the ranking section: a function of the week's Monday returning (title, rows with
-# unit, score, rank, change). The assessment installs its monthly ranking here.
+# unit, score, rank, change). By default the assessment's monthly ranking
+# (``brief_ranking.assessment_ranking``); a deployment may point it elsewhere.
 RankingSource = Callable[[dt.date], tuple[str, list[dict[str, Any]]]]
-RANKING_SOURCE: str = ""  # dotted path; empty: the section shows on-time completion per unit
+RANKING_SOURCE: str = "hotline.insight.brief_ranking.assessment_ranking"
 
 
 def _ranking(monday: dt.date) -> tuple[str, list[dict[str, Any]]]:
-    if RANKING_SOURCE:
-        from django.utils.module_loading import import_string
+    from django.utils.module_loading import import_string
 
-        source: RankingSource = import_string(RANKING_SOURCE)
-        return source(monday)
+    source: RankingSource = import_string(RANKING_SOURCE)
+    return source(monday)
+
+
+def _up_to_date(now: dt.datetime | None = None) -> None:
+    """The rollups brought up to now: the brief is kept, so it must not miss the last minute's
+    orders and calls however the worker's refresh is set. Both refreshes are idempotent."""
+    from hotline.insight.call_rollups import refresh_call_rollups
+    from hotline.insight.rollups import refresh_order_rollups
+
+    refresh_order_rollups(now=now)
+    refresh_call_rollups(now)
+
+
+def gather(monday: dt.date, now: dt.datetime | None = None) -> BriefData:
+    _up_to_date(now)
     start, end = _bounds(monday)
-    rows = (Order.objects.filter(closed_at__gte=start, closed_at__lt=end, lead_unit__isnull=False)
-            .values("lead_unit__name")
-            .annotate(n=Count("pk"), on_time=Count("pk", filter=Q(handle_due__isnull=True)
-                                                   | Q(replied_at__lte=F("handle_due"))))
-            .order_by())
-    ranked = sorted(({"unit": r["lead_unit__name"], "count": r["n"],
-                      "score": round(100.0 * r["on_time"] / r["n"], 1)} for r in rows if r["n"]),
-                    key=lambda r: (-r["score"], -r["count"], r["unit"]))
-    for rank, row in enumerate(ranked, 1):
-        row["rank"] = rank
-    return _("Units by on-time completion this week"), ranked[:15]
-
-
-def gather(monday: dt.date) -> BriefData:
-    start, end = _bounds(monday)
-    this, last = _counts(start, end), _counts(start - dt.timedelta(days=7), start)
+    sunday = monday + dt.timedelta(days=6)
+    this = _counts(monday, sunday)
+    last = _counts(monday - dt.timedelta(days=7), monday - dt.timedelta(days=1))
     figures = [Figure(_(label), this[key], last[key], rate) for key, label, rate in FIGURES]
     issues, area = _hot(start, end)
     title, ranking = _ranking(monday)
     return BriefData(week=week_label(monday), start=monday, end=monday + dt.timedelta(days=6),
                      figures=figures, hot_issues=issues, spikes=area,
-                     notable=_notable(start, end), overdue_by_unit=_overdue_by_unit(end),
+                     notable=_notable(start, end), overdue_by_unit=_overdue_by_unit(sunday),
+                     overdue_from=sunday - dt.timedelta(days=OVERDUE_DAYS - 1),
                      ranking=ranking, ranking_title=title)
 
 
@@ -259,7 +294,7 @@ def do_make_brief(monday: dt.date, now: dt.datetime | None = None) -> WeeklyBrie
     if _bounds(monday)[0] > when:
         raise InvalidInput(gettext_noop("That week has not begun."), field="week")
     with translation.override(settings.LANGUAGE_CODE):
-        data = gather(monday)
+        data = gather(monday, now)
         pdf = render_pdf(data, when)
     figures = {"figures": [{"label": f.label, "this_week": f.this_week, "last_week": f.last_week}
                            for f in data.figures],

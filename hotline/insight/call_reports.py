@@ -12,6 +12,7 @@ from django.utils.translation import gettext_noop
 from hotline.contactcentre.models import IvrOutcome, Queue
 from hotline.core.errors import InvalidInput
 from hotline.insight import call_stats
+from hotline.insight.call_drill import call_drill_url
 from hotline.insight.call_stats import CALL_STATS_ROLES, CENTRE_ROLES, CallTotals, Grouping
 from hotline.insight.reports import (
     ChartKind,
@@ -80,9 +81,23 @@ def compute_calls(viewer: Any, query: ReportQuery) -> ReportResult:
     rows = call_stats.call_rows(viewer, query.date_from, query.date_to, group,
                                 queue_id=_queue_filter(query), agent_id=agent_id)
     columns = (Column("key", DIMENSION_LABELS[group], D), *CALL_COLUMNS)
-    return ReportResult(columns=columns,
-                        rows=[{"key": row.label, **call_values(row.totals)} for row in rows],
+    # ``_key`` matches the same queue, hour or agent in another period (环比/同比); days never
+    # match (another period has other days), as for the order reports' periods.
+    out = [{"key": row.label, "_key": "" if group == Grouping.DAY else str(row.key),
+            **call_values(row.totals)} for row in rows]
+    drill = {i: call_drill_url(query, {DRILL_PARAM[group]: _drill_value(row.key)})
+             for i, row in enumerate(rows)}
+    drill[-1] = call_drill_url(query, {})
+    return ReportResult(columns=columns, rows=out, drill=drill,
                         totals={"key": _("Total"), **call_values(call_stats.total(rows))})
+
+
+DRILL_PARAM = {Grouping.QUEUE: "queue", Grouping.DAY: "day", Grouping.HOUR: "hour",
+               Grouping.AGENT: "agent"}
+
+
+def _drill_value(key: Any) -> str:
+    return key.isoformat() if hasattr(key, "isoformat") else str(key)
 
 
 STATE_COLUMNS = (("idle", _("Ready")), ("busy", _("Not ready")), ("ringing", _("Ringing")),

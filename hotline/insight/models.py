@@ -91,9 +91,18 @@ class OrderDailyRollup(models.Model):
     instead of the orders and their history. A grain (``order_measures.GRAINS``) keeps some of
     the dimensions (unit, district, category, type, channel) and sets the others to 0 or "":
     the full grain has about one row per order and day, the grain of units and districts a few
-    hundred a day, so a year's report by unit sums ~100,000 rows, not ten million."""
+    hundred a day, so a year's report by unit sums ~100,000 rows, not ten million.
+
+    Each grain is kept twice (``period``): per day, and per calendar month (``day`` is then the
+    first of the month). A report over a range reads the months it covers whole and the days of
+    the months it covers in part, so a year's figures sum ~12 rows per key instead of 365."""
+
+    class Period(models.TextChoices):
+        DAY = "day", _("day")
+        MONTH = "month", _("month")
 
     grain = models.CharField(max_length=16)
+    period = models.CharField(max_length=5, choices=Period.choices, default=Period.DAY)
     day = models.DateField()
     unit_id = models.IntegerField(default=0)
     district_id = models.IntegerField(default=0)
@@ -121,12 +130,13 @@ class OrderDailyRollup(models.Model):
         verbose_name_plural = _("daily order rollups")
         constraints = [
             models.UniqueConstraint(
-                fields=["grain", "day", "unit_id", "district_id", "category_id", "type",
-                        "channel"],
-                name="order_rollup_unique_key"),
+                fields=["grain", "period", "day", "unit_id", "district_id", "category_id",
+                        "type", "channel"],
+                name="order_rollup_key"),
         ]
         # A department's or sub-centre's figures: its units' rows of the range.
-        indexes = [models.Index(fields=["grain", "unit_id", "day"], name="order_rollup_unit_day")]
+        indexes = [models.Index(fields=["grain", "period", "unit_id", "day"],
+                                name="order_rollup_unit_period")]
 
 
 class RollupWatermark(models.Model):

@@ -110,16 +110,40 @@ FILTER_COLUMN = {"type": "type", "channel": "channel", "district": "district_id"
                  "category": "category_id", "unit": "unit_id"}
 
 
-def scoped_rows(viewer: Any, query: ReportQuery) -> QuerySet[OrderDailyRollup]:
-    """The rollup rows of the query's grain, range, scope and filters."""
+def _first_of_next_month(day: dt.date) -> dt.date:
+    return (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+
+
+def span_condition(date_from: dt.date, date_to: dt.date, *, months: bool) -> Q:
+    """The rollup rows that cover [date_from, date_to] exactly once: with ``months``, the month
+    rows of the months inside the range and the day rows of the days outside them; else only
+    day rows (a grouping by day or week needs them)."""
+    days = Q(period=OrderDailyRollup.Period.DAY)
+    whole = Q(days, day__gte=date_from, day__lte=date_to)
+    if not months:
+        return whole
+    first = date_from if date_from.day == 1 else _first_of_next_month(date_from)
+    end = (date_to + dt.timedelta(days=1)).replace(day=1)  # whole months: [first, end)
+    if first >= end:  # no whole month inside
+        return whole
+    return (Q(period=OrderDailyRollup.Period.MONTH, day__gte=first, day__lt=end)
+            | Q(days, day__gte=date_from, day__lt=first)
+            | Q(days, day__gte=end, day__lte=date_to))
+
+
+def scoped_rows(viewer: Any, query: ReportQuery, *, months: bool = True
+                ) -> QuerySet[OrderDailyRollup]:
+    """The rollup rows of the query's grain, range, scope and filters (month rows where the
+    range covers whole months, unless ``months`` is False)."""
     scope = rollup_scope(viewer)
     needed = {FILTER_COLUMN[f] for f in query.filters if f in FILTER_COLUMN}
     if query.group_by in GROUP_COLUMN:
         needed.add(GROUP_COLUMN[query.group_by])
     if scope is not None:
         needed |= {"unit_id", "district_id"}
-    qs = OrderDailyRollup.objects.filter(grain=grain_for(needed), day__gte=query.date_from,
-                                         day__lte=query.date_to)
+    qs = OrderDailyRollup.objects.filter(
+        span_condition(query.date_from, query.date_to, months=months),
+        grain=grain_for(needed))
     if scope is not None:
         qs = qs.filter(scope)
     return qs.filter(filter_condition(query.filters))
@@ -160,9 +184,11 @@ def _sums(row: Mapping[str, Any]) -> dict[str, int]:
 
 def grouped(viewer: Any, query: ReportQuery) -> list[Group]:
     """The rollup summed per group of the query, in display order."""
-    qs = scoped_rows(viewer, query)
-    sums = {m: Sum(m) for m in MEASURE_KEYS}
     group = query.group_by or "day"
+    # A month row falls in one month (and in no one day or week): only days and weeks need
+    # the day rows throughout.
+    qs = scoped_rows(viewer, query, months=group not in ("day", "week"))
+    sums = {m: Sum(m) for m in MEASURE_KEYS}
     if group in PERIODS:
         buckets: dict[dt.date, dict[str, int]] = {}
         ends: dict[dt.date, dt.date] = {}

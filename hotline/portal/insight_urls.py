@@ -15,6 +15,7 @@ urlpatterns = [
          name="assessment_decide"),
     path("reports/", report_views.report_list, name="reports"),
     path("reports/orders/drill/", report_views.order_drill, name="order_drill"),
+    path("reports/calls/drill/", report_views.call_drill, name="call_drill"),
     path("reports/custom/", custom_report_views.custom_reports, name="custom_reports"),
     path("reports/custom/<int:pk>/", custom_report_views.custom_report, name="custom_report"),
     path("reports/custom/<int:pk>/delete/", custom_report_views.custom_report_delete,

@@ -1,6 +1,7 @@
 """The report pages: the list of the reports a viewer may run (/insight/reports/), one generic
 page for every registered report (date range, filters, grouping, the table with 环比/同比, a
-server-side SVG chart, the Excel export, drill-down links) and the order drill-down list.
+server-side SVG chart, the Excel export, drill-down links) and the drill-down lists (the orders
+behind an order report's number, the calls behind a calls report's number).
 
 Generic: the page knows reports only through ``hotline.insight.reports`` (columns, kinds,
 filters, drill URLs), so the call reports of the contact centre show here as they register.
@@ -20,7 +21,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from hotline.core.errors import NotFound, ServiceError
+from hotline.core.phones import mask_phone
 from hotline.insight import reports
+from hotline.insight.call_drill import drill_calls
 from hotline.insight.chart import bar_chart, line_chart
 from hotline.insight.custom_reports import may_build
 from hotline.insight.order_drill import drill_orders
@@ -215,3 +218,22 @@ def order_drill(request: HttpRequest) -> HttpResponse:
     context["measure"] = request.GET.get("measure") or "received"
     context["range"] = (request.GET.get("from"), request.GET.get("to"))
     return render(request, "insight/order_drill.html", context)
+
+
+@role_required(_everyone, roles=STAFF_ROLES)
+def call_drill(request: HttpRequest) -> HttpResponse:
+    """The calls behind a number of the calls report, in the viewer's scope (``call_drill``)."""
+    context: dict[str, Any] = {"page": None}
+    try:
+        calls = drill_calls(request.user, _query_params(request))
+    except ServiceError as exc:
+        context["error"] = _(exc.message)
+        return render(request, "insight/call_drill.html", context, status=exc.status)
+    page = Paginator(calls, DRILL_PAGE_SIZE).get_page(request.GET.get("page"))
+    context["page"] = page
+    context["rows"] = [{"call": c, "caller": mask_phone(c.caller)} for c in page]
+    params = request.GET.copy()
+    params.pop("page", None)
+    context["base_query"] = params.urlencode()
+    context["range"] = (request.GET.get("from"), request.GET.get("to"))
+    return render(request, "insight/call_drill.html", context)

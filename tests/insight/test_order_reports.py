@@ -19,7 +19,13 @@ from hotline.directory.models import Unit, UnitKind
 from hotline.insight import reports
 from hotline.insight.chart import bar_chart
 from hotline.insight.models import OrderDailyRollup, OrderFact, RollupWatermark
-from hotline.insight.order_measures import GRAINS, MEASURE_KEYS, grain_for, measure_expressions
+from hotline.insight.order_measures import (
+    GRAINS,
+    MEASURE_KEYS,
+    PERIODS,
+    grain_for,
+    measure_expressions,
+)
 from hotline.insight.reports import ReportQuery
 from hotline.insight.rollups import rebuild_order_rollups, refresh_order_rollups
 from hotline.orders.access_log import AccessKind
@@ -83,15 +89,17 @@ def _week(s: Story, **filters: str) -> ReportQuery:
     return ReportQuery(today - 6 * DAY, today, filters, "unit")
 
 
-def _rollup_sums(grain: str = "full") -> dict[str, int]:
-    totals = OrderDailyRollup.objects.filter(grain=grain) \
+def _rollup_sums(grain: str = "full", period: str = "day") -> dict[str, int]:
+    totals = OrderDailyRollup.objects.filter(grain=grain, period=period) \
         .aggregate(**{m: Sum(m) for m in MEASURE_KEYS})
     return {m: int(totals[m] or 0) for m in MEASURE_KEYS}
 
 
 def _every_grain_agrees() -> None:
+    """Every grain, by day and by month, holds the same totals."""
     full = _rollup_sums("full")
-    assert {g: _rollup_sums(g) for g in GRAINS} == dict.fromkeys(GRAINS, full)
+    assert {(g, p): _rollup_sums(g, p) for g in GRAINS for p in PERIODS} == \
+        dict.fromkeys(((g, p) for g in GRAINS for p in PERIODS), full)
 
 
 def _recount() -> dict[str, int]:
@@ -117,20 +125,24 @@ def test_the_story_counts_what_the_definitions_say(city: Any, story: Story) -> N
     assert _rollup_sums() == _recount()
     assert _rollup_sums()["received"] == Order.objects.count() == 7
     _every_grain_agrees()
-    assert OrderDailyRollup.objects.filter(grain="day").count() == 6  # six days have orders
+    assert OrderDailyRollup.objects.filter(grain="day", period="day").count() == 6  # six days
+    months = {d.replace(day=1) for d in OrderDailyRollup.objects.filter(
+        grain="day", period="day").values_list("day", flat=True)}
+    assert set(OrderDailyRollup.objects.filter(grain="day", period="month")
+               .values_list("day", flat=True)) == months
 
 
 def test_incremental_runs_equal_a_rebuild_and_repeat_without_changing_anything(
         city: Any, story: Story) -> None:
     refresh_order_rollups()
     first = sorted(OrderDailyRollup.objects.values_list(
-        "grain", "day", "unit_id", "district_id", "category_id", "type", "channel",
+        "grain", "period", "day", "unit_id", "district_id", "category_id", "type", "channel",
         *MEASURE_KEYS))
     refresh_order_rollups()  # the unsettled events are read again: nothing moves
     RollupWatermark.objects.filter(name="orders").update(last_id=0)
     refresh_order_rollups()  # everything read again
     again = sorted(OrderDailyRollup.objects.values_list(
-        "grain", "day", "unit_id", "district_id", "category_id", "type", "channel",
+        "grain", "period", "day", "unit_id", "district_id", "category_id", "type", "channel",
         *MEASURE_KEYS))
     assert again == first
     # A change after the first run moves the rollup by its difference only.
@@ -139,12 +151,12 @@ def test_incremental_runs_equal_a_rebuild_and_repeat_without_changing_anything(
     assert _rollup_sums() == _recount()
     _every_grain_agrees()
     incremental = sorted(OrderDailyRollup.objects.values_list(
-        "grain", "day", "unit_id", "district_id", "category_id", "type", "channel",
+        "grain", "period", "day", "unit_id", "district_id", "category_id", "type", "channel",
         *MEASURE_KEYS))
     stats = rebuild_order_rollups()
     assert stats.orders == 7
     rebuilt = sorted(OrderDailyRollup.objects.values_list(
-        "grain", "day", "unit_id", "district_id", "category_id", "type", "channel",
+        "grain", "period", "day", "unit_id", "district_id", "category_id", "type", "channel",
         *MEASURE_KEYS))
     assert rebuilt == incremental
     assert OrderFact.objects.get(order=story.returned).unit_id == city.housing.pk

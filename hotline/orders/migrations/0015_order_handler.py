@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('directory', '0004_unit_assessment_kind'),
-        ('orders', '0013_event_kinds_together'),
+        ('orders', '0014_closed_at_index'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

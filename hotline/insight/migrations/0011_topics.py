@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('insight', '0009_call_rollups'),
+        ('insight', '0010_rollup_months'),
         ('orders', '0013_event_kinds_together'),
     ]
 
