@@ -24,6 +24,7 @@ from hotline.core.errors import NotFound, ServiceError
 from hotline.core.phones import mask_phone
 from hotline.insight import reports
 from hotline.insight.call_drill import drill_calls
+from hotline.insight.call_stats import CALL_STATS_ROLES, may_view_call_stats
 from hotline.insight.chart import bar_chart, line_chart
 from hotline.insight.custom_reports import may_build
 from hotline.insight.order_drill import drill_orders
@@ -220,7 +221,7 @@ def order_drill(request: HttpRequest) -> HttpResponse:
     return render(request, "insight/order_drill.html", context)
 
 
-@role_required(_everyone, roles=STAFF_ROLES)
+@role_required(may_view_call_stats, roles=CALL_STATS_ROLES)
 def call_drill(request: HttpRequest) -> HttpResponse:
     """The calls behind a number of the calls report, in the viewer's scope (``call_drill``)."""
     context: dict[str, Any] = {"page": None}

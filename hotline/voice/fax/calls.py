@@ -99,9 +99,10 @@ class FaxCalls:
         from hotline.voice.fax.delivery import do_deliver_fax
         from hotline.voice.gateway import closing_connections
 
+        if self.calls.pop(call.call_id, None) is None:
+            return  # finished already: a repeated BYE ends a call that has no task twice
         if call.rtp is not None:
             call.rtp.close()
-        self.calls.pop(call.call_id, None)
         try:
             with open(call.tiff_path, "rb") as received:
                 tiff = received.read()
