@@ -240,6 +240,7 @@ def do_start_call(actor: User, task_id: int, *, now: dt.datetime | None = None) 
             _finish_missed(task.pk, TaskResult.CALLED_IN, when)
             raise Conflict(gettext_noop("the citizen has called in again since"), "task")
     with transaction.atomic():
+        made_busy = False
         if AgentStatus.objects.filter(pk=actor.pk, state=AgentState.IDLE).exists():
             # 示闲: the ACD would offer an inbound call to the very phone about to ring for
             # this call back. The agent is made 示忙 (外呼回访) first, in the same transaction
@@ -248,6 +249,7 @@ def do_start_call(actor: User, task_id: int, *, now: dt.datetime | None = None) 
                 do_set_state(actor, "not_ready", reason=Reason.OUTBOUND, now=when)
             except Conflict:  # the ACD offered a call meanwhile: the phone is ringing
                 raise Conflict(gettext_noop("finish your current call first"), "task") from None
+            made_busy = True
         taken = CallbackTask.objects.filter(pk=task.pk, state=TaskState.OPEN).update(
             state=TaskState.CALLING, agent=actor, claimed_at=when)
         if not taken:
@@ -260,7 +262,7 @@ def do_start_call(actor: User, task_id: int, *, now: dt.datetime | None = None) 
             task.phone, purpose, OutboundCall.Mode.AGENT, actor=actor, order=task.order,
             citizen=task.citizen, agent=actor, agent_extension=extension, ref=task.ref,
             max_attempts=1,  # each click is one try: the agent decides when to try again
-            variables={"task": task.pk, "kind": task.kind}, now=when)
+            variables={"task": task.pk, "kind": task.kind, "made_busy": made_busy}, now=when)
         CallbackTask.objects.filter(pk=task.pk).update(call=call)
         if call.state == OutboundCall.State.BLOCKED:
             transaction.on_commit(lambda: calls.tell_owner(call.pk))
@@ -332,6 +334,7 @@ def do_record_visit(actor: User, task_id: int, *, resolved: bool, satisfaction: 
         task.state, task.result, task.words = TaskState.DONE, result, words
         task.done_at, task.done_by = when, actor
         task.save(update_fields=["state", "result", "words", "done_at", "done_by"])
+        _back_to_ready(task.call_id, when)
     return task
 
 
@@ -346,6 +349,7 @@ def do_record_reached(actor: User, task_id: int, *, note: str = "",
         task.state, task.result, task.note = TaskState.DONE, TaskResult.REACHED, note[:500]
         task.done_at, task.done_by = when, actor
         task.save(update_fields=["state", "result", "note", "done_at", "done_by"])
+        _back_to_ready(task.call_id, when)
     return task
 
 
@@ -356,7 +360,9 @@ def do_record_not_reached(actor: User, task_id: int, *,
     when = now or timezone.now()
     with transaction.atomic():
         task = _task_held_by(actor, task_id)
+        call_id = task.call_id
         _count_try(task, _centre_text(gettext_noop("answered, but not by the citizen")), when)
+        _back_to_ready(call_id, when)
     return task
 
 
@@ -372,9 +378,29 @@ def do_release_task(actor: User, task_id: int, *, now: dt.datetime | None = None
         if task.call_id is not None and not calls.do_cancel_call(task.call_id, when):
             raise Conflict(gettext_noop("the call is under way: it cannot be cancelled now"),
                            "task")
+        call_id = task.call_id
         task.state, task.agent, task.call, task.claimed_at = TaskState.OPEN, None, None, None
         task.save(update_fields=["state", "agent", "call", "claimed_at"])
+        _back_to_ready(call_id, when)
     return task
+
+
+def _back_to_ready(call_id: int | None, when: dt.datetime) -> None:
+    """The agent a call back made 示忙 (外呼回访) from 示闲 is 示闲 again once the task's work is
+    done (recorded, given back, or the citizen not reached), so inbound calls reach them
+    again; an agent who chose another state meanwhile keeps it."""
+    if call_id is None:
+        return
+    call = OutboundCall.objects.filter(pk=call_id).select_related("agent").first()
+    if call is None or call.agent is None or not call.variables.get("made_busy"):
+        return
+    if not AgentStatus.objects.filter(pk=call.agent.pk, state=AgentState.BUSY,
+                                      reason=Reason.OUTBOUND).exists():
+        return
+    try:
+        do_set_state(call.agent, "ready", now=when)
+    except Conflict:  # signed out or on a call meanwhile: leave the state as it is
+        log.info("call back %s: agent %s not made ready", call_id, call.agent.pk)
 
 
 # --- the gateway's news -----------------------------------------------------------------------
@@ -410,9 +436,11 @@ def on_call_finished(call: OutboundCall) -> None:
             task.state, task.result, task.done_at = TaskState.DONE, TaskResult.REACHED, when
             task.done_by = call.agent
             task.save(update_fields=["state", "result", "done_at", "done_by"])
+            _back_to_ready(call.pk, when)
         return  # a return visit: the agent records what the citizen said
     _count_try(task, _why_not(call), when,
                final=call.state == OutboundCall.State.BLOCKED)  # calling again is no use
+    _back_to_ready(call.pk, when)
 
 
 def _why_not(call: OutboundCall) -> str:

@@ -123,6 +123,50 @@ def test_a_ready_agent_is_made_busy_for_the_call_back_so_no_inbound_call_rings(
     assert AgentStatus.objects.get(pk=phones.bob.pk).state == "idle"
 
 
+def test_the_agent_made_busy_is_ready_again_once_the_visit_is_recorded(
+        phones: Any, django_capture_on_commit_callbacks: Any) -> None:
+    from hotline.contactcentre import services as desk
+    from hotline.contactcentre.models import AgentStatus
+
+    _order, task = visit_for(phones)
+    desk.do_sign_in(phones.agent)
+    desk.do_set_state(phones.agent, "ready")
+    callbacks.do_start_call(phones.agent, task.pk)
+    gateway(Outcome.ANSWERED, captured=django_capture_on_commit_callbacks)
+    # Reached: still 示忙 while the agent writes down what the citizen said ...
+    assert AgentStatus.objects.get(pk=phones.agent.pk).state == "busy"
+    callbacks.do_record_visit(phones.agent, task.pk, resolved=True, satisfaction="satisfied")
+    # ... then 示闲 again, as before the click.
+    assert AgentStatus.objects.get(pk=phones.agent.pk).state == "idle"
+
+
+def test_an_agent_ready_again_after_a_call_back_that_reached_nobody(
+        phones: Any, django_capture_on_commit_callbacks: Any) -> None:
+    from hotline.contactcentre import services as desk
+    from hotline.contactcentre.models import AgentStatus
+
+    _order, task = visit_for(phones)
+    desk.do_sign_in(phones.agent)
+    desk.do_set_state(phones.agent, "ready")
+    callbacks.do_start_call(phones.agent, task.pk)
+    gateway(Outcome.NO_ANSWER, captured=django_capture_on_commit_callbacks)
+    assert AgentStatus.objects.get(pk=phones.agent.pk).state == "idle"
+
+
+def test_an_agent_who_was_busy_before_the_call_back_stays_busy(
+        phones: Any, django_capture_on_commit_callbacks: Any) -> None:
+    from hotline.contactcentre import services as desk
+    from hotline.contactcentre.models import AgentStatus
+
+    _order, task = visit_for(phones)
+    desk.do_sign_in(phones.agent)
+    desk.do_set_state(phones.agent, "not_ready", reason="paperwork")
+    callbacks.do_start_call(phones.agent, task.pk)
+    gateway(Outcome.NO_ANSWER, captured=django_capture_on_commit_callbacks)
+    status = AgentStatus.objects.get(pk=phones.agent.pk)
+    assert (status.state, status.reason) == ("busy", "paperwork")
+
+
 def test_an_agent_without_a_phone_cannot_call(phones: Any) -> None:
     _order, task = visit_for(phones)
     phones.alice_ext.delete()
