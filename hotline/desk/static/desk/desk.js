@@ -194,6 +194,7 @@
     desk.loadedCall = null;
     desk.call = null;
     $("desk-pop").innerHTML = "";
+    $("desk-order").innerHTML = "";  // the caller went before the call was answered
     showIdle();
   }
 
@@ -208,6 +209,9 @@
       desk.idleLoading = false;
       if (html === null || desk.phase || $("desk-order-form")) { return; }
       fill($("desk-order"), html);
+      // The last caller's panel goes with the call.
+      $("desk-pop").innerHTML = "";
+      $("desk-pop").appendChild($("desk-no-call-template").content.cloneNode(true));
     }).catch(function () { desk.idleLoading = false; });
   }
 
