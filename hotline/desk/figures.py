@@ -67,7 +67,8 @@ def agent_day_figures(agent: User, now: dt.datetime | None = None) -> DayFigures
     start, end = day_bounds(when)
     calls = QueuedCall.objects.filter(agent=agent, answered_at__gte=start, answered_at__lte=when)
     ended = list(calls.filter(ended_at__isnull=False).values_list("answered_at", "ended_at"))
-    talk = sum(max(0.0, (ended_at - answered).total_seconds()) for answered, ended_at in ended)
+    talk = sum(max(0.0, (ended_at - answered).total_seconds()) for answered, ended_at in ended
+               if answered is not None and ended_at is not None)
     due = open_callbacks(agent).filter(due_at__lt=end)
     return DayFigures(
         calls=calls.count(),
@@ -84,7 +85,7 @@ def clock_text(seconds: float | None) -> str:
     """m:ss (or h:mm:ss) for a duration; an em dash when there is none yet."""
     if seconds is None:
         return "—"
-    whole = int(round(seconds))
+    whole = round(seconds)
     hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

@@ -27,7 +27,7 @@ from tests.e2e.test_portal_browser import browser, log_in, shot  # noqa: F401
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from playwright.sync_api import Browser, Locator, Page
+    from playwright.sync_api import Browser, FloatRect, Locator, Page
 
     from tests.e2e.asgi_server import AsgiServer
 
@@ -47,7 +47,7 @@ def wide(browser: Browser) -> Iterator[Page]:  # noqa: F811
     context.close()
 
 
-def box(locator: Locator) -> dict[str, float]:
+def box(locator: Locator) -> FloatRect:
     found = locator.bounding_box()
     assert found is not None, locator
     return found
