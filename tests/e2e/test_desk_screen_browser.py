@@ -189,3 +189,29 @@ def test_narrow_screens_stack_the_panes(asgi_server: AsgiServer, desk: Any, brow
         shot(page, "desk-screen-04-narrow")
     finally:
         context.close()
+
+
+def test_a_caller_gone_before_the_answer_brings_the_idle_desk_back(
+    asgi_server: AsgiServer, desk: Any, wide: Page,  # noqa: F811
+) -> None:
+    from hotline.contactcentre.services import do_call_abandoned
+
+    c = desk
+    page = wide
+    SipExtension.objects.create(number="8001", agent=c.agent)
+    log_in(page, asgi_server.url, "alice")
+    page.goto(f"{asgi_server.url}/desk/")
+    page.wait_for_selector("#desk-ws[data-connected='1']")
+    page.click("[data-testid=btn-sign-in]")
+    page.wait_for_selector("#desk-state[data-state='signed_in']")
+    page.keyboard.press("F2")
+    page.wait_for_selector("#desk-state[data-state='idle']")
+    call = do_enqueue_call(c.general, call_ref="screen-gone", caller=CALLER, gateway="gw-e2e")
+    do_route()
+    page.wait_for_selector("[data-testid=order-form]")
+    assert page.locator("[data-testid=desk-idle]").count() == 0
+    do_call_abandoned(call.pk)
+    page.wait_for_selector("[data-testid=desk-idle]")
+    assert page.locator("[data-testid=order-form]").count() == 0
+    assert page.locator("#desk-no-call").is_visible()
+    assert "挂机" in page.locator("[data-testid=desk-message]").inner_text()
