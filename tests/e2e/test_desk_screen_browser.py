@@ -151,6 +151,13 @@ def test_the_agents_screen_at_1440_by_900(asgi_server: AsgiServer, desk: Any, wi
     page_fits(page)
     shot(page, "desk-screen-02-call")
     check_axe(page, "desk on a call")
+    # A smaller window (1280×720): still three panes, the panes scroll, the page does not.
+    page.set_viewport_size({"width": 1280, "height": 720})
+    form, side = box(page.locator("#desk-order-form")), box(page.locator("#desk-side"))
+    assert form["x"] + form["width"] <= side["x"] and abs(form["y"] - side["y"]) < 2
+    page_fits(page)
+    shot(page, "desk-screen-02b-call-1280")
+    page.set_viewport_size({"width": WIDTH, "height": HEIGHT})
 
     # Answer at once: one submit closes the order.
     page.click("[data-testid=btn-order-answer]")
