@@ -7,6 +7,11 @@
  * outcome of a call command). The socket sends a snapshot first, so a reconnect catches up.
  * The state machine comes from the server as data (config.allowed): which buttons each state
  * offers is the server's table, not a copy of it here.
+ *
+ * Between calls the order pane shows the idle desk (the agent's figures for today and a
+ * knowledge search), fetched again when a call is over and no order form is open. Knowledge
+ * answers put their text into the reply with one click (or Alt+1…9); Alt+N, Alt+K and ? work
+ * without a call, Alt+A / Alt+S / Ctrl+Enter submit the order form.
  */
 (function () {
   "use strict";
