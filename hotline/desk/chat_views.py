@@ -109,7 +109,9 @@ def chat_order(request: StaffRequest, chat_id: int) -> HttpResponse:
             % {"number": order.number}, author=request.user)
     except ServiceError as error:
         return HttpResponse(error_text(error), status=error.status)
-    return _log(request, chat)
+    response = _log(request, chat)
+    response["HX-Trigger"] = "desk-figures-changed"  # the idle desk counts the new order
+    return response
 
 
 @desk_required

@@ -79,7 +79,8 @@ class DeskOrderForm(NewOrderForm):
         super().__init__(*args, **kwargs)
         field = self.fields["unit"]
         assert isinstance(field, forms.ChoiceField)
-        field.choices = EMPTY + unit_choices()
+        # The empty choice says what it does, so the row needs no help line under the list.
+        field.choices = [("", _("(the category's dispatch route)")), *unit_choices()]
         if not self.is_bound:
             due = timezone.localtime() + dt.timedelta(hours=DEFAULT_CALLBACK_HOURS)
             self.initial.setdefault("callback_due", due.replace(second=0, microsecond=0))

@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from hotline.desk import chat_views, views, views_calls
+from hotline.desk import chat_views, views, views_calls, views_idle
 
 app_name = "desk"
 
@@ -10,6 +10,9 @@ urlpatterns = [
     path("", views.desk, name="desk"),
     path("status/", views.desk_status, name="status"),
     path("state/", views.desk_state, name="state"),
+    path("idle/", views_idle.idle_panel, name="idle"),
+    path("figures/", views_idle.figures_panel, name="figures"),
+    path("knowledge/", views_idle.knowledge_answers, name="knowledge"),
     path("callbacks/", views.callback_list, name="callbacks"),
     path("callbacks/<int:callback_id>/done/", views.callback_done, name="callback_done"),
     path("callback-tasks/", include("hotline.desk.callback_task_urls")),

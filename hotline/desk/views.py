@@ -25,6 +25,7 @@ from hotline.contactcentre.commands import EMERGENCY_NUMBERS
 from hotline.contactcentre.models import Action, AgentStatus, ScheduledCallback, SipExtension, State
 from hotline.contactcentre.services import DESK_ROLES, do_set_state, do_sign_in, do_sign_out
 from hotline.core.errors import Conflict, ServiceError
+from hotline.desk.figures import figures_context
 from hotline.desk.forms import DeskOrderForm, StateForm, reason_choices
 from hotline.desk.pop import do_log_pop, screen_pop
 from hotline.directory.models import User
@@ -125,6 +126,8 @@ def desk(request: StaffRequest) -> HttpResponse:
         context["pop"] = pop = screen_pop(user, call)
         context["form"] = DeskOrderForm.for_call(call)
         do_log_pop(user, call, pop.number, pop.name, request)  # the panel and the form
+    else:
+        context.update(figures_context(user))
     return render(request, "desk/desk.html", context)
 
 

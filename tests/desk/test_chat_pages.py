@@ -109,6 +109,7 @@ def test_the_agent_registers_an_order_and_the_citizen_gets_its_number(desk: Any,
     response = agent.post(f"/desk/chats/{chat.pk}/order/", {
         "type": "consultation", "title": "社保卡补办", "text": "市民咨询社保卡补办。"})
     assert response.status_code == 200
+    assert response["HX-Trigger"] == "desk-figures-changed"  # the idle desk's figures refresh
     order = Order.objects.get(channel="chat")
     assert order.citizen.phone == "13800138000"
     assert order.number in client.get(f"/citizen/chat/{chat.token}/").content.decode()

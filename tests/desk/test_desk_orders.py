@@ -73,7 +73,8 @@ def test_the_form_is_prefilled_from_the_call(offered: QueuedCall, phones: Any) -
     # The portal's helpers, on the same field ids: triage suggestions, duplicates, knowledge.
     assert reverse("triage:suggest") in html and 'hx-include="#id_title,#id_text,#id_district"' in html
     assert 'id="similar-orders"' in html and reverse("portal:order_similar_panel") in html
-    assert reverse("knowledge:suggest") in html and 'data-testid="kb-search"' in html
+    # Knowledge answers come through the desk's own view, which adds the insert buttons.
+    assert reverse("desk:knowledge") in html and 'data-testid="kb-search"' in html
     for testid in ("btn-order-save", "btn-order-answer", "btn-order-dispatch",
                    "btn-order-callback"):
         assert f'data-testid="{testid}"' in html

@@ -7,6 +7,11 @@
  * outcome of a call command). The socket sends a snapshot first, so a reconnect catches up.
  * The state machine comes from the server as data (config.allowed): which buttons each state
  * offers is the server's table, not a copy of it here.
+ *
+ * Between calls the order pane shows the idle desk (the agent's figures for today and a
+ * knowledge search), fetched again when a call is over and no order form is open. Knowledge
+ * answers put their text into the reply with one click (or Alt+1…9); Alt+N, Alt+K and ? work
+ * without a call, Alt+A / Alt+S / Ctrl+Enter submit the order form.
  */
 (function () {
   "use strict";
@@ -88,6 +93,7 @@
       setPhase(state);
     } else if (desk.phase) {
       setPhase("");
+      showIdle();
     }
     tick();
   }
@@ -193,7 +199,25 @@
     desk.loadedCall = null;
     desk.call = null;
     $("desk-pop").innerHTML = "";
-    $("desk-order").innerHTML = "";
+    $("desk-order").innerHTML = "";  // the caller went before the call was answered
+    showIdle();
+  }
+
+  // The idle desk (the agent's figures for today and a knowledge search) comes back once the
+  // call is over and no order form is open: an order being written is never thrown away.
+  function showIdle() {
+    if ($("desk-order-form") || desk.idleLoading) { return; }
+    desk.idleLoading = true;
+    fetch(root.dataset.idleUrl, {credentials: "same-origin"}).then(function (r) {
+      return r.ok ? r.text() : null;
+    }).then(function (html) {
+      desk.idleLoading = false;
+      if (html === null || desk.phase || $("desk-order-form")) { return; }
+      fill($("desk-order"), html);
+      // The last caller's panel goes with the call.
+      $("desk-pop").innerHTML = "";
+      $("desk-pop").appendChild($("desk-no-call-template").content.cloneNode(true));
+    }).catch(function () { desk.idleLoading = false; });
   }
 
   function command(action, target) {
@@ -229,6 +253,27 @@
     command("emergency", dialog.dataset.number);
   });
   $("btn-emergency-cancel").addEventListener("click", function () { dialog.close(); });
+
+  // --- knowledge answers into the reply ----------------------------------------------------
+  // <button class="kb-insert" data-insert-into="id" data-answer="text">: one click puts the
+  // answer into that field (after what is already written), ready for "answer and close".
+  function insertAnswer(button) {
+    var field = $(button.dataset.insertInto || "");
+    if (!field) { return; }
+    var text = button.dataset.answer || "";
+    var before = field.value.replace(/\s+$/, "");
+    field.value = before ? before + "\n" + text : text;
+    field.dispatchEvent(new Event("input", {bubbles: true}));
+    field.focus();
+    field.setSelectionRange(field.value.length, field.value.length);
+    button.classList.add("used");
+  }
+  document.addEventListener("click", function (e) {
+    var button = e.target.closest ? e.target.closest("button.kb-insert") : null;
+    if (button) { insertAnswer(button); }
+    var helpButton = e.target.closest ? e.target.closest("[data-show-help]") : null;
+    if (helpButton) { toggleHelp(true); }
+  });
 
   // --- events -------------------------------------------------------------------------------
   function handle(ev) {
@@ -342,6 +387,21 @@
   $("btn-help").addEventListener("click", function () { toggleHelp(true); });
   $("btn-help-close").addEventListener("click", function () { toggleHelp(false); });
 
+  function submitOrder(buttonId) {
+    var form = $("desk-order-form");
+    if (form) { form.requestSubmit($(buttonId)); }
+  }
+  // Alt+N: on a call, the order form (or another order for the same call); without one, the
+  // staff's new-order page in its own tab, so the desk keeps receiving calls.
+  function newOrder() {
+    var another = $("btn-order-another");
+    if (another) { another.click(); return; }
+    var title = $("id_title");
+    if ($("desk-order-form") && title) { title.focus(); return; }
+    var link = $("desk-new-order");
+    if (link) { link.click(); }
+  }
+
   document.addEventListener("keydown", function (e) {
     var handled = true;
     if (e.key === "F2") { setState("ready"); }
@@ -352,13 +412,18 @@
       if (details) { details.open = true; $("desk-transfer-q").focus(); }
     }
     else if (e.key === "F8") { if (desk.phase === "talking") { command("hangup"); } }
-    else if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
-      var form = $("desk-order-form");
-      if (form) { form.requestSubmit($("btn-order-save")); }
-    }
-    else if (e.altKey && (e.code === "KeyK" || e.key === "k" || e.key === "K")) {
+    else if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { submitOrder("btn-order-save"); }
+    else if (e.altKey && e.code === "KeyK") {
       var kb = $("desk-kb-q");
-      if (kb) { kb.focus(); }
+      if (kb) { kb.focus(); kb.select(); }
+    }
+    else if (e.altKey && e.code === "KeyN") { newOrder(); }
+    else if (e.altKey && e.code === "KeyS") { submitOrder("btn-order-save"); }
+    else if (e.altKey && e.code === "KeyA") { submitOrder("btn-order-answer"); }
+    else if (e.altKey && /^Digit[1-9]$/.test(e.code)) {
+      var hit = document.querySelectorAll("#desk-kb-results [data-testid=kb-hit]")[Number(e.code.slice(5)) - 1];
+      var insert = hit ? hit.querySelector("button.kb-insert") : null;
+      if (insert) { insertAnswer(insert); } else { handled = false; }
     }
     else if (e.key === "Escape" && !help.hidden) { toggleHelp(false); }
     else if (e.key === "?" && !typing(e.target) && !e.ctrlKey && !e.altKey) { toggleHelp(); }
