@@ -1,0 +1,243 @@
+"""The desk's softphone in the gateway without a browser: an aiortc peer plays the desk (its SDP
+offer through the same registration service the desk's view calls, its answer and hang-up on
+the "control" data channel), a sipp caller dials 12345 and the ACD rings the softphone.
+
+Tones tell the parties apart: the softphone sends 700 Hz, the caller 1400 Hz. The browser
+test (tests/e2e/test_softphone_browser.py) does the same through Chromium and the desk page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fractions
+import json
+from typing import TYPE_CHECKING, Any
+
+import av
+import numpy as np
+import pytest
+from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+
+from hotline.contactcentre import softphones
+from hotline.contactcentre.models import (
+    CallOutcome,
+    CallRecording,
+    PhoneKind,
+    Queue,
+    QueuedCall,
+    SoftphoneSession,
+    SoftphoneState,
+)
+from tests.voice.agentphone import (  # noqa: F401 - the fixtures are used by name
+    HEARD,
+    NOT_HEARD,
+    Scene,
+    _no_gateway_errors,
+    _peers_and_media,
+    actions,
+    db,
+    extension,
+    levels,
+    ready,
+)
+from tests.voice.test_baresip import read_mono
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from tests.conftest import City
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True),
+              pytest.mark.usefixtures("_peers_and_media", "_no_gateway_errors")]
+DESK_HZ, CALLER_HZ = 700.0, 1400.0
+
+
+class ToneTrack(MediaStreamTrack):
+    """A microphone that hears a tone: 48 kHz mono 20 ms frames, paced."""
+
+    kind = "audio"
+
+    def __init__(self, frequency: float) -> None:
+        super().__init__()
+        self.frequency = frequency
+        self._index = 0
+        self._start: float | None = None
+
+    async def recv(self) -> av.AudioFrame:
+        loop = asyncio.get_running_loop()
+        if self._start is None:
+            self._start = loop.time()
+        await asyncio.sleep(max(0.0, self._start + self._index * 0.02 - loop.time()))
+        t = (np.arange(960) + self._index * 960) / 48000
+        pcm = (8000 * np.sin(2 * np.pi * self.frequency * t)).astype("<i2")
+        frame = av.AudioFrame.from_ndarray(pcm.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate = 48000
+        frame.pts = self._index * 960
+        frame.time_base = fractions.Fraction(1, 48000)
+        self._index += 1
+        return frame
+
+
+class Desk:
+    """What the desk's script does, in Python: register, answer, hang up, press keys."""
+
+    def __init__(self, user: Any, frequency: float) -> None:
+        self.user = user
+        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self.pc.addTrack(ToneTrack(frequency))
+        self.channel = self.pc.createDataChannel("control")
+        self.messages: list[dict[str, Any]] = []
+        self.heard = bytearray()  # 8 kHz mono PCM of what the gateway sent
+        self.channel.on("message", lambda raw: self.messages.append(json.loads(raw)))
+        self.pc.on("track", self._on_track)
+        self.reader: asyncio.Task[None] | None = None
+
+    def _on_track(self, track: Any) -> None:
+        from hotline.voice.webrtc.frames import To8k
+
+        async def read() -> None:
+            to8k = To8k()
+            while True:
+                try:
+                    frame = await track.recv()
+                except Exception:
+                    return
+                for chunk in to8k.feed(frame):
+                    self.heard += chunk
+
+        self.reader = asyncio.get_running_loop().create_task(read())
+
+    async def register(self) -> SoftphoneSession:
+        await self.pc.setLocalDescription(await self.pc.createOffer())
+        session = await db(softphones.do_offer_softphone, self.user, self.pc.localDescription.sdp)
+        for _ in range(150):
+            row = await db(softphones.softphone_session_for, self.user, session.pk)
+            if row.state == SoftphoneState.ANSWERED:
+                await self.pc.setRemoteDescription(RTCSessionDescription(row.answer_sdp, "answer"))
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError(f"no answer from the gateway: {row.state} {row.reason}")
+        for _ in range(150):
+            if self.channel.readyState == "open":
+                return row
+            await asyncio.sleep(0.1)
+        raise AssertionError("the control channel did not open")
+
+    async def wait(self, kind: str, timeout: float = 20.0) -> dict[str, Any]:
+        for _ in range(int(timeout / 0.05)):
+            for message in self.messages:
+                if message["type"] == kind:
+                    self.messages.remove(message)
+                    return message
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"no {kind} message: {self.messages}")
+
+    def send(self, **message: Any) -> None:
+        self.channel.send(json.dumps(message))
+
+    async def close(self) -> None:
+        if self.reader is not None:
+            self.reader.cancel()
+        await self.pc.close()
+
+
+def softphone_extension(user: Any, number: str) -> Any:
+    phone = extension(user, number)
+    phone.phone = PhoneKind.SOFTPHONE
+    phone.save(update_fields=["phone"])
+    return phone
+
+
+async def registered(scene: Scene, number: str) -> None:
+    for _ in range(100):
+        if number in scene.gateway.agents.softphones.phones:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"softphone {number} not registered")
+
+
+def test_the_softphone_rings_answers_talks_both_ways_and_is_recorded(city: City,
+                                                                     tmp_path: Path) -> None:
+    Queue.objects.create(code="general", name="综合", wrap_up_s=30, ring_timeout_s=15)
+    softphone_extension(city.agent, "8001")
+    ready(city.agent, "8001")
+
+    async def scene() -> Any:
+        async with Scene(tmp_path) as s:
+            desk = Desk(city.agent, DESK_HZ)
+            try:
+                await desk.register()
+                await registered(s, "8001")
+                directory, process = await s.start_call(talk_ms=5000, tone_hz=CALLER_HZ)
+                ring = await desk.wait("ring")
+                heard_before = len(desk.heard)
+                desk.send(type="dtmf", leg=ring["leg"], digit="5")  # not connected: ignored
+                desk.send(type="answer", leg=ring["leg"])
+                await desk.wait("connected")
+                await asyncio.sleep(1.0)
+                desk.send(type="dtmf", leg=ring["leg"], digit="7")
+                desk.send(type="bogus")
+                desk.channel.send("not json {")
+                code, log = await s.call_result(directory, process)
+                await desk.wait("ended")
+                await s.settle(lambda: CallRecording.objects.exists(), 15)
+                return s, desk, heard_before, code, log
+            finally:
+                await desk.close()
+
+    s, desk, heard_before, code, log = asyncio.run(scene())
+    assert code == 0, log
+    call = QueuedCall.objects.get()
+    assert call.outcome == CallOutcome.COMPLETED and call.agent == city.agent
+    assert actions(city.agent) == ["offer", "answer", "hang_up"]
+    assert s.gateway.entries("dial") == ["agent:8001"]
+    assert s.gateway.entries("keypad") == ["8001:7"]
+    # The caller's tone reached the desk; the desk's own did not come back.
+    heard = np.frombuffer(bytes(desk.heard[heard_before:]), "<i2")
+    assert len(heard) > 8000 * 2 * 2
+    caller, own = levels(heard, 8000, CALLER_HZ, DESK_HZ)
+    assert caller > HEARD and own < NOT_HEARD, (caller, own)
+    # The desk's tone (Opus over DTLS-SRTP, resampled to 8 kHz) is in the call's recording.
+    samples, rate = read_mono(CallRecording.objects.get().file.path)
+    in_recording = levels(samples, rate, DESK_HZ, CALLER_HZ)
+    assert min(in_recording) > HEARD, in_recording
+
+
+def test_a_softphone_that_refuses_the_call_loses_it_and_a_signed_out_desk_is_unregistered(
+        city: City, tmp_path: Path) -> None:
+    from hotline.contactcentre import services as desk_services
+    from hotline.contactcentre.models import AgentStatus
+
+    Queue.objects.create(code="general", name="综合", wrap_up_s=30, ring_timeout_s=15)
+    softphone_extension(city.agent, "8001")
+    ready(city.agent, "8001")
+
+    async def scene() -> Any:
+        async with Scene(tmp_path) as s:
+            desk = Desk(city.agent, DESK_HZ)
+            try:
+                row = await desk.register()
+                await registered(s, "8001")
+                directory, process = await s.start_call(talk_ms=3000, hang_up=True,
+                                                        tone_hz=CALLER_HZ)
+                ring = await desk.wait("ring")
+                desk.send(type="hangup", leg=ring["leg"])
+                await desk.wait("ended")
+                await s.settle(lambda: AgentStatus.objects.get(pk=city.agent.pk).state == "busy")
+                code, log = await s.call_result(directory, process)
+                assert code == 0, log
+                await s.settle(lambda: QueuedCall.objects.filter(outcome="abandoned").exists())
+                await db(desk_services.do_sign_out, city.agent)
+                for _ in range(100):
+                    if "8001" not in s.gateway.agents.softphones.phones:
+                        break
+                    await asyncio.sleep(0.1)
+                return s, row
+            finally:
+                await desk.close()
+
+    s, row = asyncio.run(scene())
+    assert "8001" not in s.gateway.agents.softphones.phones
+    assert SoftphoneSession.objects.get(pk=row.pk).state == SoftphoneState.CLOSED
+    assert actions(city.agent)[:2] == ["offer", "no_answer"]
