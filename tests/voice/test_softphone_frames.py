@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import fractions
+from pathlib import Path
 
 import av
 import numpy as np
@@ -81,7 +82,7 @@ def test_the_adapter_keeps_audio_only_while_in_a_bridge() -> None:
     assert frames.take_frame() is None and frames.next_to_send() == SILENCE
 
 
-def test_two_softphones_in_a_bridge_hear_each_other_and_the_recording_has_both(tmp_path) -> None:
+def test_two_softphones_in_a_bridge_hear_each_other_and_the_recording_has_both(tmp_path: Path) -> None:
     from hotline.voice.media.recorder import WavRecorder
     from tests.voice.test_baresip import read_mono
 
