@@ -176,17 +176,28 @@ def test_the_softphone_rings_answers_talks_both_ways_and_is_recorded(city: City,
                 desk.send(type="answer", leg=ring["leg"])
                 await desk.wait("connected")
                 await asyncio.sleep(1.0)
+                # Hold is the desk's call command, carried out on the bridge as for a SIP
+                # phone: the caller hears music, the desk hears nobody.
+                call_id = ring["call"]
+                held = await s.command(city.agent, call_id, "hold")
+                assert held.status == "done", held.result
+                hold_from = len(desk.heard)
+                await asyncio.sleep(1.0)
+                hold_to = len(desk.heard)
+                resumed = await s.command(city.agent, call_id, "resume")
+                assert resumed.status == "done", resumed.result
                 desk.send(type="dtmf", leg=ring["leg"], digit="7")
                 desk.send(type="bogus")
                 desk.channel.send("not json {")
                 code, log = await s.call_result(directory, process)
                 await desk.wait("ended")
                 await s.settle(lambda: CallRecording.objects.exists(), 15)
-                return s, desk, heard_before, code, log
+                during_hold = bytes(desk.heard[hold_from + 3200:hold_to])
+                return s, desk, heard_before, during_hold, code, log
             finally:
                 await desk.close()
 
-    s, desk, heard_before, code, log = asyncio.run(scene())
+    s, desk, heard_before, during_hold, code, log = asyncio.run(scene())
     assert code == 0, log
     call = QueuedCall.objects.get()
     assert call.outcome == CallOutcome.COMPLETED and call.agent == city.agent
@@ -198,6 +209,8 @@ def test_the_softphone_rings_answers_talks_both_ways_and_is_recorded(city: City,
     assert len(heard) > 8000 * 2 * 2
     caller, own = levels(heard, 8000, CALLER_HZ, DESK_HZ)
     assert caller > HEARD and own < NOT_HEARD, (caller, own)
+    assert len(during_hold) > 3200
+    assert levels(np.frombuffer(during_hold, "<i2"), 8000, CALLER_HZ)[0] < NOT_HEARD
     # The desk's tone (Opus over DTLS-SRTP, resampled to 8 kHz) is in the call's recording.
     samples, rate = read_mono(CallRecording.objects.get().file.path)
     in_recording = levels(samples, rate, DESK_HZ, CALLER_HZ)
