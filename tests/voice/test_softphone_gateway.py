@@ -254,3 +254,71 @@ def test_a_softphone_that_refuses_the_call_loses_it_and_a_signed_out_desk_is_unr
     assert "8001" not in s.gateway.agents.softphones.phones
     assert SoftphoneSession.objects.get(pk=row.pk).state == SoftphoneState.CLOSED
     assert actions(city.agent)[:2] == ["offer", "no_answer"]
+
+
+def test_a_supervisor_on_a_softphone_listens_and_whispers_to_an_agent_on_a_softphone(
+        city: City, tmp_path: Path) -> None:
+    """Listen and whisper work on softphone legs unchanged: the supervisor's desk rings for the
+    command, hears both parties; whispering, the agent hears the supervisor and the recording
+    (the citizen's side of things) never does."""
+    supervisor_hz = 900.0
+    Queue.objects.create(code="general", name="综合", wrap_up_s=30, ring_timeout_s=15)
+    softphone_extension(city.agent, "8001")
+    softphone_extension(city.monitor, "8009")
+    ready(city.agent, "8001")
+    from hotline.contactcentre import services as desk_services
+
+    desk_services.do_sign_in(city.monitor, extension="8009")
+
+    async def listen_answered_on(s: Scene, desk: Desk, call_id: int) -> Any:
+        """The listen command rings the supervisor's desk; it is done once answered there."""
+        issued = asyncio.get_running_loop().create_task(s.command(city.monitor, call_id,
+                                                                  "listen"))
+        ring = await desk.wait("ring")
+        desk.send(type="answer", leg=ring["leg"])
+        await desk.wait("connected")
+        return await issued
+
+    async def scene() -> Any:
+        async with Scene(tmp_path) as s:
+            agent = Desk(city.agent, DESK_HZ)
+            supervisor = Desk(city.monitor, supervisor_hz)
+            try:
+                await agent.register()
+                await supervisor.register()
+                await registered(s, "8001")
+                await registered(s, "8009")
+                directory, process = await s.start_call(talk_ms=9000, tone_hz=CALLER_HZ)
+                ring = await agent.wait("ring")
+                agent.send(type="answer", leg=ring["leg"])
+                await agent.wait("connected")
+                call_id = ring["call"]
+                listened = await listen_answered_on(s, supervisor, call_id)
+                assert (listened.status, listened.result) == ("done", "listen")
+                listen_from = len(supervisor.heard)
+                await asyncio.sleep(2.0)
+                listen_to = len(supervisor.heard)
+                # Already on the call: the mode changes, nothing rings.
+                whispered = await s.command(city.monitor, call_id, "whisper")
+                assert (whispered.status, whispered.result) == ("done", "whisper")
+                whisper_from = len(agent.heard)
+                await asyncio.sleep(2.0)
+                whisper_to = len(agent.heard)
+                code, log = await s.call_result(directory, process)
+                await s.settle(lambda: CallRecording.objects.exists(), 15)
+                listening = bytes(supervisor.heard[listen_from + 3200:listen_to])
+                whispered_to = bytes(agent.heard[whisper_from + 3200:whisper_to])
+                return code, log, listening, whispered_to
+            finally:
+                await agent.close()
+                await supervisor.close()
+
+    code, log, listening, whispered_to = asyncio.run(scene())
+    assert code == 0, log
+    caller, agent, own = levels(np.frombuffer(listening, "<i2"), 8000, CALLER_HZ, DESK_HZ,
+                                supervisor_hz)
+    assert caller > HEARD and agent > HEARD and own < NOT_HEARD, (caller, agent, own)
+    supervisor_level = levels(np.frombuffer(whispered_to, "<i2"), 8000, supervisor_hz)[0]
+    assert supervisor_level > HEARD, supervisor_level
+    samples, rate = read_mono(CallRecording.objects.get().file.path)
+    assert levels(samples, rate, supervisor_hz)[0] < NOT_HEARD
