@@ -322,3 +322,34 @@ def test_a_supervisor_on_a_softphone_listens_and_whispers_to_an_agent_on_a_softp
     assert supervisor_level > HEARD, supervisor_level
     samples, rate = read_mono(CallRecording.objects.get().file.path)
     assert levels(samples, rate, supervisor_hz)[0] < NOT_HEARD
+
+
+def test_a_broken_offer_fails_alone_and_an_unanswered_softphone_rings_out(city: City,
+                                                                          tmp_path: Path) -> None:
+    Queue.objects.create(code="general", name="综合", wrap_up_s=30, ring_timeout_s=2)
+    softphone_extension(city.agent, "8001")
+    ready(city.agent, "8001")
+    # Past the web's checks (an audio session description), not something aiortc can answer.
+    broken = softphones.do_offer_softphone(city.agent, "v=0\r\nm=audio x y z\r\na=\x00\r\n")
+
+    async def scene() -> Any:
+        async with Scene(tmp_path) as s:
+            await s.settle(lambda: SoftphoneSession.objects.get(pk=broken.pk).state
+                           == SoftphoneState.FAILED)
+            desk = Desk(city.agent, DESK_HZ)
+            try:
+                await desk.register()
+                await registered(s, "8001")
+                directory, process = await s.start_call(talk_ms=5000, tone_hz=CALLER_HZ)
+                ring = await desk.wait("ring")
+                ended = await desk.wait("ended", timeout=10)
+                assert ended["leg"] == ring["leg"]
+                code, log = await s.call_result(directory, process)
+                return code, log
+            finally:
+                await desk.close()
+
+    code, log = asyncio.run(scene())
+    assert code == 0, log
+    assert SoftphoneSession.objects.get(pk=broken.pk).reason == "the offer could not be answered"
+    assert actions(city.agent)[:2] == ["offer", "no_answer"]
