@@ -60,6 +60,12 @@ async def preview_call(dialler: OutboundDialler, job: CallJob) -> Report:
     gateway = dialler.gateway
     agents = gateway.agents
     loop = asyncio.get_running_loop()
+    if agents is not None and job.agent_extension in agents.softphones.extensions:
+        # Preview dialling rings SIP phones only so far (its prompts to the agent are a SIP
+        # leg's): say so rather than "not registered".
+        return Report(Outcome.FAILED,
+                      error=f"agent {job.agent_extension} takes calls in the desk's softphone, "
+                            "which preview dialling does not ring yet")
     binding = (agents.registrar.binding(job.agent_extension, loop.time())
                if agents is not None and job.agent_extension else None)
     if binding is None:

@@ -353,3 +353,29 @@ def test_a_broken_offer_fails_alone_and_an_unanswered_softphone_rings_out(city: 
     assert code == 0, log
     assert SoftphoneSession.objects.get(pk=broken.pk).reason == "the offer could not be answered"
     assert actions(city.agent)[:2] == ["offer", "no_answer"]
+
+
+def test_preview_dialling_says_a_softphone_agent_cannot_be_rung_yet(
+        city: City, tmp_path: Path, settings: Any) -> None:
+    """Not done yet (docs/voice.md): call backs ring SIP phones only; a softphone agent's
+    attempt fails at once, without dialling the citizen, with the reason in words."""
+    import datetime as dt
+
+    from hotline.outreach.calls import do_queue_call
+    from tests.voice.test_outbound_agent import CITIZEN, finished
+
+    settings.HOTLINE_OUTREACH_QUIET_START = dt.time(0, 0)
+    settings.HOTLINE_OUTREACH_QUIET_END = dt.time(0, 0)
+    softphone_extension(city.agent, "8001")
+
+    async def scene() -> Any:
+        async with Scene(tmp_path, trunk_hz=CALLER_HZ) as s:
+            call = await db(lambda: do_queue_call(CITIZEN, "test", "agent", agent=city.agent,
+                                                  agent_extension="8001"))
+            done = await s.settle(finished(call.pk), 15)
+            assert s.trunk is not None
+            return s.trunk, done
+
+    trunk, done = asyncio.run(scene())
+    assert trunk.numbers() == []
+    assert done.outcome == "failed" and "softphone" in done.error
