@@ -379,3 +379,50 @@ def test_preview_dialling_says_a_softphone_agent_cannot_be_rung_yet(
     trunk, done = asyncio.run(scene())
     assert trunk.numbers() == []
     assert done.outcome == "failed" and "softphone" in done.error
+
+
+def test_reloading_the_desk_mid_call_keeps_the_call_on_the_new_page(city: City,
+                                                                   tmp_path: Path) -> None:
+    Queue.objects.create(code="general", name="综合", wrap_up_s=30, ring_timeout_s=15)
+    softphone_extension(city.agent, "8001")
+    ready(city.agent, "8001")
+    reloaded_hz = 500.0
+
+    async def scene() -> Any:
+        async with Scene(tmp_path) as s:
+            first = Desk(city.agent, DESK_HZ)
+            second = Desk(city.agent, reloaded_hz)
+            try:
+                await first.register()
+                await registered(s, "8001")
+                directory, process = await s.start_call(talk_ms=7000, tone_hz=CALLER_HZ)
+                ring = await first.wait("ring")
+                first.send(type="answer", leg=ring["leg"])
+                await first.wait("connected")
+                await asyncio.sleep(1.0)
+                await second.register()  # the page was reloaded: a new registration
+                taken = await second.wait("connected")
+                assert taken["leg"] == ring["leg"]
+                from_ = len(second.heard)
+                await asyncio.sleep(2.0)
+                heard = bytes(second.heard[from_ + 3200:])
+                calls = list(s.gateway.agents.calls.values())
+                code, log = await s.call_result(directory, process)  # the caller hangs up
+                ended = await second.wait("ended")  # told to the new page
+                assert ended["leg"] == ring["leg"]
+                await s.settle(lambda: CallRecording.objects.exists(), 15)
+                return code, log, heard, calls
+            finally:
+                await first.close()
+                await second.close()
+
+    code, log, heard, calls = asyncio.run(scene())
+    assert code == 0, log
+    assert len(calls) == 1  # still the one call
+    assert levels(np.frombuffer(heard, "<i2"), 8000, CALLER_HZ)[0] > HEARD
+    call = QueuedCall.objects.get()
+    assert call.outcome == CallOutcome.COMPLETED
+    samples, rate = read_mono(CallRecording.objects.get().file.path)
+    first_page, second_page = levels(samples, rate, DESK_HZ, reloaded_hz)
+    # Both pages were heard: the first for a second of the call, the new one for the rest.
+    assert second_page > HEARD and first_page > 5 * NOT_HEARD, (first_page, second_page)

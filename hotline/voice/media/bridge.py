@@ -130,6 +130,14 @@ class Bridge:
         leg.session.capture = False
         return leg.session
 
+    def replace_media(self, leg_id: str, session: LegMedia) -> None:
+        """The leg goes on with other media, keeping its mode, hold and whisper target (a
+        desk's softphone reloaded mid-call: the new peer takes the old one's place)."""
+        leg = self._legs[leg_id]
+        leg.session.capture = False
+        session.capture = True
+        leg.session = session
+
     def mode(self, leg_id: str) -> LegMode:
         return self._legs[leg_id].mode
 

@@ -11,7 +11,9 @@ rings a SIP phone, and the desk's answer and hang-up (over the peer's data chann
 "control" channel the desk opens) move the leg through the same call-control table as a SIP
 phone's 200 OK and BYE. Once answered the leg's media is the peer's ``PeerFrames``, so the
 bridge, the recording, hold, transfers, three-way calls and a supervisor's listen / whisper /
-barge apply unchanged. The keypad's digits go to the other parties as RFC 4733 events.
+barge apply unchanged. The keypad's digits go to the other parties as RFC 4733 events. A new
+registration of the same agent (the page reloaded) takes over the leg ringing or talking on
+the old one: reloading the desk never ends a call.
 
 Control messages are JSON objects, at most ``MAX_MESSAGE`` characters; anything else, or one
 about a leg that is not the softphone's current one, is ignored (never an error in the loop).
@@ -166,6 +168,7 @@ class SoftphonePeers:
                 return
             phone.channel = channel
             channel.on("message", lambda raw: self._on_message(phone, raw))
+            self._tell_current(phone)
 
         @pc.on("track")
         def on_track(track: Any) -> None:
@@ -200,8 +203,37 @@ class SoftphonePeers:
         previous = self.phones.get(offer.extension)
         self.phones[offer.extension] = phone
         if previous is not None:
+            self._take_over(previous, phone)
             await self._drop(previous, "replaced", record=False)
         logger.info("softphone %s registered (session %d)", offer.extension, offer.session_id)
+
+    def _take_over(self, old: Softphone, new: Softphone) -> None:
+        """The agent's new desk (a reload, another tab) takes the old one's call: a call must
+        not end because the page was reloaded, as it does not with a SIP phone."""
+        leg, old.leg = old.leg, None
+        if leg is None:
+            return
+        new.leg, leg.softphone = leg, new
+        if leg.connected:
+            leg.session = new.frames
+            bridge = leg.owner.bridge
+            if bridge is not None and leg.sip_call_id in bridge.leg_ids:
+                bridge.replace_media(leg.sip_call_id, new.frames)
+        self._tell_current(new)
+        logger.info("softphone %s: call %s taken over by session %d", new.extension,
+                    leg.sip_call_id, new.session_id)
+
+    def _tell_current(self, phone: Softphone) -> None:
+        """A desk that connects while its agent's leg rings or talks learns of it."""
+        leg = phone.leg
+        if leg is None:
+            return
+        if leg.connected:
+            phone.send({"type": "connected", "leg": leg.sip_call_id})
+        elif leg.state is LegState.RINGING:
+            phone.send({"type": "ring", "leg": leg.sip_call_id,
+                        "call": leg.queued_id if leg.queued_id is not None
+                        else leg.owner.queued_id})
 
     async def _drop(self, phone: Softphone, reason: str, *, record: bool = True) -> None:
         """The registration ends: a call on it ends as if the phone had hung up."""
@@ -248,8 +280,7 @@ class SoftphonePeers:
                   extension, queued_id=queued_id, agent_id=agent_id, mode=mode,
                   softphone=phone)
         phone.leg = leg
-        phone.send({"type": "ring", "leg": leg.sip_call_id,
-                    "call": queued_id if queued_id is not None else acd_call.queued_id})
+        self._tell_current(phone)
         return await self.agents.ring(leg, timeout)
 
     # --- the desk's buttons ----------------------------------------------------------------

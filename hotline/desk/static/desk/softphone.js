@@ -175,8 +175,9 @@
     if (!message || typeof message.type !== "string") { return; }
     if (message.type === "ring") {
       phone.leg = message.leg; phone.phase = "ringing";
-    } else if (message.type === "connected" && message.leg === phone.leg) {
-      phone.phase = "talking";
+    } else if (message.type === "connected") {
+      // Also a call this desk takes over from the agent's previous page (a reload).
+      phone.leg = message.leg; phone.phase = "talking";
     } else if (message.type === "ended" && message.leg === phone.leg) {
       phone.leg = null; phone.phase = "";
       setMuted(false);
