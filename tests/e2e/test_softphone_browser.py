@@ -195,6 +195,13 @@ def test_the_desk_is_the_phone_caller_heard_in_the_browser_and_the_browser_in_th
         page.click("[data-testid=softphone-mute]")
         assert page.evaluate("window.hotlineSoftphone.stream.getAudioTracks()[0].enabled") is True
 
+        # Hold from the softphone is the desk's hold command: the gateway holds the caller.
+        page.click("[data-testid=softphone-hold]")
+        page.wait_for_selector("#btn-hold[data-on-hold='1']", timeout=15_000)
+        assert QueuedCall.objects.get().on_hold
+        page.click("[data-testid=softphone-hold]")
+        page.wait_for_selector("#btn-hold[data-on-hold='0']", timeout=15_000)
+
         time.sleep(max(0.0, dialled + talk_ms / 1000 + 1.0 - time.monotonic()))
         page.click("[data-testid=softphone-hangup]")
         code, log = caller.result(timeout=60)

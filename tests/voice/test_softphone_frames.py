@@ -127,3 +127,17 @@ def test_the_track_paces_8_khz_frames_every_20_ms() -> None:
     assert got[0].to_ndarray().tobytes() == b"\x07" * FRAME_BYTES
     assert got[1].to_ndarray().tobytes() == SILENCE
     track.stop()
+
+
+def test_a_leg_goes_on_with_new_media_keeping_its_hold() -> None:
+    old, new, caller = PeerFrames(), PeerFrames(), PeerFrames()
+    bridge = Bridge()
+    bridge.add("caller", caller)
+    bridge.add("agent", old)
+    bridge.hold("caller")
+    bridge.replace_media("agent", new)
+    assert not old.capture and new.capture and bridge.is_held("caller")
+    new.heard(b"\x09" * FRAME_BYTES)
+    bridge.resume("caller")
+    bridge.tick()
+    assert caller.next_to_send() == b"\x09" * FRAME_BYTES  # the caller hears the new page
