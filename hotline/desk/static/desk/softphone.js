@@ -21,7 +21,7 @@
 
   var phone = {
     status: "off", phase: "", pc: null, channel: null, session: null, stream: null,
-    leg: null, muted: false, busy: false, retry: null
+    leg: null, muted: false, denied: false, busy: false, retry: null
   };
   window.hotlineSoftphone = phone; // for tests
 
