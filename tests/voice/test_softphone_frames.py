@@ -141,3 +141,18 @@ def test_a_leg_goes_on_with_new_media_keeping_its_hold() -> None:
     bridge.resume("caller")
     bridge.tick()
     assert caller.next_to_send() == b"\x09" * FRAME_BYTES  # the caller hears the new page
+
+
+def test_an_announcement_to_the_desk_takes_the_slots_of_the_mix_and_then_the_mix_goes_on() -> None:
+    frames = PeerFrames()
+    frames.capture = True
+    frames.play(b"\x01" * (FRAME_BYTES + 10))  # padded to two whole frames
+    assert frames.playing and frames.queued_seconds == pytest.approx(0.04)
+    frames.send_frame(b"\x02" * FRAME_BYTES)
+    assert frames.next_to_send() == b"\x01" * FRAME_BYTES  # the mix's frame is used up
+    assert frames.next_to_send() == b"\x01" * 10 + bytes(FRAME_BYTES - 10)
+    frames.send_frame(b"\x03" * FRAME_BYTES)
+    assert frames.next_to_send() == b"\x03" * FRAME_BYTES and not frames.playing
+    frames.play(b"\x04" * FRAME_BYTES)
+    frames.stop_playing()
+    assert frames.next_to_send() == SILENCE

@@ -355,31 +355,68 @@ def test_a_broken_offer_fails_alone_and_an_unanswered_softphone_rings_out(city: 
     assert actions(city.agent)[:2] == ["offer", "no_answer"]
 
 
-def test_preview_dialling_says_a_softphone_agent_cannot_be_rung_yet(
+def test_a_call_back_rings_the_desk_then_the_citizen_and_records_both(
         city: City, tmp_path: Path, settings: Any) -> None:
-    """Not done yet (docs/voice.md): call backs ring SIP phones only; a softphone agent's
-    attempt fails at once, without dialling the citizen, with the reason in words."""
+    """Preview dialling (回访) with the desk as the phone: the softphone rings first, the
+    agent answers there, the citizen (sipp behind the trunk) is dialled and bridged; the
+    recording holds both and the desk heard the citizen."""
     import datetime as dt
 
+    from hotline.orders.models import Contact
+    from hotline.orders.services import NewOrder, do_create_order
     from hotline.outreach.calls import do_queue_call
+    from hotline.outreach.models import OutboundCall
     from tests.voice.test_outbound_agent import CITIZEN, finished
 
     settings.HOTLINE_OUTREACH_QUIET_START = dt.time(0, 0)
     settings.HOTLINE_OUTREACH_QUIET_END = dt.time(0, 0)
+    order, _ = do_create_order(city.agent, NewOrder(
+        type="complaint", channel="phone", title="停水", text="三天没水", citizen_phone=CITIZEN))
     softphone_extension(city.agent, "8001")
+    desk_services_sign_in(city.agent)
 
     async def scene() -> Any:
         async with Scene(tmp_path, trunk_hz=CALLER_HZ) as s:
-            call = await db(lambda: do_queue_call(CITIZEN, "test", "agent", agent=city.agent,
-                                                  agent_extension="8001"))
-            done = await s.settle(finished(call.pk), 15)
-            assert s.trunk is not None
-            return s.trunk, done
+            desk = Desk(city.agent, DESK_HZ)
+            try:
+                await desk.register()
+                await registered(s, "8001")
+                call = await db(lambda: do_queue_call(
+                    CITIZEN, "test", "agent", agent=city.agent, agent_extension="8001",
+                    order=order, ref="callback-task:1"))
+                ring = await desk.wait("ring", timeout=30)
+                desk.send(type="answer", leg=ring["leg"])
+                await desk.wait("connected")
+                for _ in range(150):  # until the citizen is bridged
+                    if s.gateway.entries("bridged"):
+                        break
+                    await asyncio.sleep(0.1)
+                bridged_at = len(desk.heard)
+                await asyncio.sleep(3.0)  # they talk
+                talked = bytes(desk.heard[bridged_at + 3200:])
+                desk.send(type="hangup", leg=ring["leg"])
+                done = await s.settle(finished(call.pk), 15)
+                assert s.trunk is not None
+                code, log = await s.trunk.result()
+                return s, done, code, log, talked
+            finally:
+                await desk.close()
 
-    trunk, done = asyncio.run(scene())
-    assert trunk.numbers() == []
-    assert done.outcome == "failed" and "softphone" in done.error
+    s, done, code, log, talked = asyncio.run(scene())
+    assert code == 0, log
+    assert done.outcome == "answered" and done.state == OutboundCall.State.DONE
+    assert s.gateway.entries("dial") == ["agent:8001", f"citizen:{CITIZEN}"]
+    assert levels(np.frombuffer(talked, "<i2"), 8000, CALLER_HZ)[0] > HEARD
+    contact = Contact.objects.get(pk=done.contact_id)
+    assert contact.agent == city.agent and list(contact.orders.all()) == [order]
+    samples, rate = read_mono(CallRecording.objects.get(contact=contact).file.path)
+    assert min(levels(samples, rate, DESK_HZ, CALLER_HZ)) > HEARD
 
+
+def desk_services_sign_in(user: Any) -> None:
+    from hotline.contactcentre import services as desk_services
+
+    desk_services.do_sign_in(user, extension="8001")
 
 def test_reloading_the_desk_mid_call_keeps_the_call_on_the_new_page(city: City,
                                                                    tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import fractions
 import logging
+from collections import deque
 
 import av
 from aiortc import MediaStreamTrack
@@ -68,6 +69,7 @@ class PeerFrames:
     def __init__(self) -> None:
         self._inbound = FrameQueue(INBOUND_FRAMES)
         self._outbound = FrameQueue(OUTBOUND_FRAMES)
+        self._prompt: deque[bytes] = deque()  # an announcement for this desk alone
         self._capture = False
         self.frames_in = 0  # frames taken from the peer while in a bridge
         self.frames_out = 0  # bridge frames sent to the peer
@@ -101,12 +103,35 @@ class PeerFrames:
             self.frames_in += 1
 
     def next_to_send(self) -> bytes:
-        """The frame for the browser's next 20 ms: the bridge's mix, else silence."""
+        """The frame for the browser's next 20 ms: a prompt, else the bridge's mix, else
+        silence. A bridge frame is taken even when a prompt has the slot (as a SIP leg's
+        session does), so the mix never comes out late behind an announcement."""
         frame = self._outbound.take()
+        if self._prompt:
+            return self._prompt.popleft()
         if frame is None:
             return SILENCE
         self.frames_out += 1
         return frame
+
+    # --- announcements to the desk (what a SIP leg's MediaSession.play does) ------------
+
+    def play(self, pcm: bytes) -> None:
+        """Queue 8 kHz 16-bit PCM for this desk; the last frame is padded with silence."""
+        if len(pcm) % FRAME_BYTES:
+            pcm += bytes(FRAME_BYTES - len(pcm) % FRAME_BYTES)
+        self._prompt.extend(pcm[i:i + FRAME_BYTES] for i in range(0, len(pcm), FRAME_BYTES))
+
+    def stop_playing(self) -> None:
+        self._prompt.clear()
+
+    @property
+    def playing(self) -> bool:
+        return bool(self._prompt)
+
+    @property
+    def queued_seconds(self) -> float:
+        return len(self._prompt) * FRAME_S
 
 
 def pcm_frame(pcm: bytes, pts: int) -> av.AudioFrame:

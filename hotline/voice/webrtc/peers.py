@@ -7,7 +7,7 @@ claims it, answers with its own complete SDP and keeps the peer until the desk u
 route to the gateway's HTTP port and no second login, and several gateways share the offers.
 
 A softphone is the agent's phone: ``SoftphonePeers.dial`` rings it as ``AgentCalls.dial``
-rings a SIP phone, and the desk's answer and hang-up (over the peer's data channel, the
+rings a SIP phone (``ring_preview`` for a call back's preview dialling), and the desk's answer and hang-up (over the peer's data channel, the
 "control" channel the desk opens) move the leg through the same call-control table as a SIP
 phone's 200 OK and BYE. Once answered the leg's media is the peer's ``PeerFrames``, so the
 bridge, the recording, hold, transfers, three-way calls and a supervisor's listen / whisper /
@@ -30,6 +30,7 @@ import contextlib
 import itertools
 import json
 import logging
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
@@ -63,6 +64,34 @@ CONTROL_CHANNEL = "control"
 DIGIT_MS = 120
 
 
+@dataclass
+class PreviewRing:
+    """The softphone's side of a preview call (a call back, ``outbound_agent``): no ACD call
+    owns it; the dialler waits on ``answered`` and ``ended`` as on a SIP leg's."""
+
+    sip_call_id: str
+    phone: Softphone
+    answered: asyncio.Future[bool] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future())
+    ended: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def connected(self) -> bool:
+        return self.answered.done() and self.answered.result() and not self.ended.is_set()
+
+    def end(self) -> None:
+        """Either side ends it: the desk is told, the dialler's waits return."""
+        if not self.answered.done():
+            self.answered.set_result(False)
+        self.ended.set()
+        phone = self.phone
+        if phone.leg is self:
+            phone.leg = None
+            phone.frames.capture = False
+            phone.frames.stop_playing()
+            phone.send({"type": "ended", "leg": self.sip_call_id})
+
+
 class Softphone:
     """One registered desk: its peer connection, its audio and the leg ringing or talking."""
 
@@ -75,7 +104,7 @@ class Softphone:
         self.track = BridgeTrack(self.frames)
         self.channel: RTCDataChannel | None = None
         self.reader: asyncio.Task[None] | None = None
-        self.leg: Leg | None = None
+        self.leg: Leg | PreviewRing | None = None
         self.closed = False
 
     @property
@@ -87,7 +116,7 @@ class Softphone:
             assert self.channel is not None
             self.channel.send(json.dumps(message))
 
-    def leg_closed(self, leg: Leg) -> None:
+    def leg_closed(self, leg: Leg | PreviewRing) -> None:
         """The leg ended (either side): the desk stops ringing or shows the call over."""
         if self.leg is leg:
             self.leg = None
@@ -213,6 +242,12 @@ class SoftphonePeers:
         leg, old.leg = old.leg, None
         if leg is None:
             return
+        if isinstance(leg, PreviewRing):
+            # A call back is short and the agent started it: the reload ends it (the
+            # dialler records why and the rules try again).
+            old.leg = leg
+            leg.end()
+            return
         new.leg, leg.softphone = leg, new
         if leg.connected:
             leg.session = new.frames
@@ -228,6 +263,10 @@ class SoftphonePeers:
         leg = phone.leg
         if leg is None:
             return
+        if isinstance(leg, PreviewRing):
+            phone.send({"type": "connected" if leg.connected else "ring",
+                        "leg": leg.sip_call_id, "call": None})
+            return
         if leg.connected:
             phone.send({"type": "connected", "leg": leg.sip_call_id})
         elif leg.state is LegState.RINGING:
@@ -242,7 +281,9 @@ class SoftphonePeers:
         phone.closed = True
         if self.phones.get(phone.extension) is phone:
             del self.phones[phone.extension]
-        if phone.leg is not None:
+        if isinstance(phone.leg, PreviewRing):
+            phone.leg.end()
+        elif phone.leg is not None:
             self._phone_hung_up(phone.leg)
         if phone.reader is not None:
             phone.reader.cancel()
@@ -283,6 +324,17 @@ class SoftphonePeers:
         self._tell_current(phone)
         return await self.agents.ring(leg, timeout)
 
+    def ring_preview(self, extension: str, label: str) -> PreviewRing | None:
+        """Ring the extension's softphone for a preview call (None: not registered, busy)."""
+        phone = self.phones.get(extension)
+        if phone is None or not phone.reachable or phone.leg is not None:
+            return None
+        ring = PreviewRing(f"softphone-{extension}-{next(self._ring_ids)}", phone)
+        phone.leg = ring
+        self._tell_current(phone)
+        logger.info("softphone %s rung for %s", extension, label)
+        return ring
+
     # --- the desk's buttons ----------------------------------------------------------------
 
     def _on_message(self, phone: Softphone, raw: object) -> None:
@@ -291,6 +343,13 @@ class SoftphonePeers:
         if message is None or leg is None or message.get("leg") != leg.sip_call_id:
             return
         kind = message["type"]
+        if isinstance(leg, PreviewRing):
+            if kind == "answer" and not leg.answered.done():
+                leg.answered.set_result(True)
+                phone.send({"type": "connected", "leg": leg.sip_call_id})
+            elif kind == "hangup":
+                leg.end()
+            return
         if kind == "answer":
             self._phone_answered(phone, leg)
         elif kind == "hangup":
