@@ -9,8 +9,8 @@ route to the gateway's HTTP port and no second login, and several gateways share
 A softphone is the agent's phone: ``SoftphonePeers.dial`` rings it as ``AgentCalls.dial``
 rings a SIP phone (``ring_preview`` for a call back's preview dialling), and the desk's
 answer and hang-up (over the peer's data channel, the "control" channel the desk opens) move
-the leg through the same call-control table as a SIP phone's 200 OK and BYE. Once answered the leg's media is the peer's ``PeerFrames``, so the
-bridge, the recording, hold, transfers, three-way calls and a supervisor's listen / whisper /
+the leg through the same call-control table as a SIP phone's 200 OK and BYE. Once answered
+the leg's media is the peer's ``PeerFrames``, so the bridge, the recording, hold, transfers, three-way calls and a supervisor's listen / whisper /
 barge apply unchanged. The keypad's digits go to the other parties as RFC 4733 events. A new
 registration of the same agent (the page reloaded) takes over the leg ringing or talking on
 the old one: reloading the desk never ends a call.
