@@ -10,10 +10,11 @@ A softphone is the agent's phone: ``SoftphonePeers.dial`` rings it as ``AgentCal
 rings a SIP phone (``ring_preview`` for a call back's preview dialling), and the desk's
 answer and hang-up (over the peer's data channel, the "control" channel the desk opens) move
 the leg through the same call-control table as a SIP phone's 200 OK and BYE. Once answered
-the leg's media is the peer's ``PeerFrames``, so the bridge, the recording, hold, transfers, three-way calls and a supervisor's listen / whisper /
-barge apply unchanged. The keypad's digits go to the other parties as RFC 4733 events. A new
-registration of the same agent (the page reloaded) takes over the leg ringing or talking on
-the old one: reloading the desk never ends a call.
+the leg's media is the peer's ``PeerFrames``, so the bridge, the recording, hold, transfers,
+three-way calls and a supervisor's listen / whisper / barge apply unchanged. The keypad's
+digits go to the other parties as RFC 4733 events. A new registration of the same agent (the
+page reloaded) takes over the leg ringing or talking on the old one: reloading the desk never
+ends a call.
 
 Control messages are JSON objects, at most ``MAX_MESSAGE`` characters; anything else, or one
 about a leg that is not the softphone's current one, is ignored (never an error in the loop).
