@@ -172,6 +172,7 @@ LIVE_PHONE_MODULES = frozenset({
     "tests.voice.test_baresip", "tests.voice.test_gateway_baresip",
     "tests.voice.test_phones_baresip", "tests.e2e.test_desk_call_browser",
     "tests.voice.test_outbound_agent", "tests.voice.test_outbound_callbacks",
+    "tests.voice.test_softphone_gateway", "tests.e2e.test_softphone_browser",
 })
 
 

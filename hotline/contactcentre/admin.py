@@ -42,14 +42,14 @@ class SipExtensionForm(forms.ModelForm):
 
     class Meta:
         model = SipExtension
-        fields = ("number", "agent", "realm", "enabled")
+        fields = ("number", "agent", "phone", "realm", "enabled")
 
 
 @admin.register(SipExtension)
 class SipExtensionAdmin(HotlineAdminMixin, admin.ModelAdmin):
     form = SipExtensionForm
-    list_display = ("number", "agent", "realm", "enabled", "has_password")
-    list_filter = ("enabled",)
+    list_display = ("number", "agent", "phone", "realm", "enabled", "has_password")
+    list_filter = ("enabled", "phone")
     search_fields = ("number", "agent__username", "agent__display_name")
 
     @admin.display(boolean=True, description=_("password set"))

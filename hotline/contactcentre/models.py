@@ -87,9 +87,18 @@ class AgentSkill(models.Model):
         constraints = [models.UniqueConstraint(fields=["agent", "skill"], name="agent_skill_once")]
 
 
+class PhoneKind(models.TextChoices):
+    """Where the ACD rings an agent: the desk's own softphone (WebRTC) or a SIP phone."""
+
+    SIP = "sip", _("SIP phone")
+    SOFTPHONE = "softphone", _("Softphone in the desk")
+
+
 class SipExtension(models.Model):
     """An agent's phone number at the platform. The digest password is stored only as HA1
-    (the hash of user:realm:password), which is all a registrar needs to check a response."""
+    (the hash of user:realm:password), which is all a registrar needs to check a response.
+    ``phone`` says which phone answers to the number: a SIP phone registered with the
+    password, or the desk's softphone registered by the agent's 签入."""
 
     number = models.CharField(
         _("extension"), max_length=16, unique=True,
@@ -102,6 +111,8 @@ class SipExtension(models.Model):
     ha1_md5 = models.CharField(_("HA1 (MD5)"), max_length=32, blank=True, editable=False)
     ha1_sha256 = models.CharField(_("HA1 (SHA-256)"), max_length=64, blank=True, editable=False)
     enabled = models.BooleanField(_("enabled"), default=True)
+    phone = models.CharField(_("phone"), max_length=16, choices=PhoneKind.choices,
+                             default=PhoneKind.SIP)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -115,6 +126,42 @@ class SipExtension(models.Model):
     @property
     def has_password(self) -> bool:
         return bool(self.ha1_md5)
+
+
+class SoftphoneState(models.TextChoices):
+    OFFERED = "offered", _("Offered by the desk")
+    CLAIMED = "claimed", _("Taken by a gateway")
+    ANSWERED = "answered", _("Answered by the gateway")
+    CLOSED = "closed", _("Closed")
+    FAILED = "failed", _("Failed")
+
+
+class SoftphoneSession(models.Model):
+    """One registration of a desk's softphone: the browser's SDP offer (complete, ICE
+    gathered), the gateway that took it and that gateway's answer. The signalling rides
+    on the database like the desk's commands, so the desk needs no route to the gateway
+    and several gateways share the offers (the first to claim one serves it)."""
+
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                              related_name="softphone_sessions", verbose_name=_("agent"))
+    extension = models.CharField(_("extension"), max_length=16)
+    state = models.CharField(_("state"), max_length=16, choices=SoftphoneState.choices,
+                             default=SoftphoneState.OFFERED)
+    offer_sdp = models.TextField(_("offer (SDP)"))
+    answer_sdp = models.TextField(_("answer (SDP)"), blank=True)
+    gateway = models.CharField(_("gateway"), max_length=64, blank=True, db_index=True)
+    reason = models.CharField(_("reason"), max_length=128, blank=True)
+    created_at = models.DateTimeField(_("created"))
+    updated_at = models.DateTimeField(_("updated"))
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("softphone session")
+        verbose_name_plural = _("softphone sessions")
+        indexes = [models.Index(fields=["state", "gateway"], name="softphone_state_gateway")]
+
+    def __str__(self) -> str:
+        return f"{self.extension} ({self.state})"
 
 
 class Queue(models.Model):

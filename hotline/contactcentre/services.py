@@ -27,6 +27,8 @@ from hotline.contactcentre.models import (
     Queue,
     QueuedCall,
     SipExtension,
+    SoftphoneSession,
+    SoftphoneState,
     State,
     StateChange,
 )
@@ -41,6 +43,7 @@ from hotline.orders.models import Citizen, Order
 DESK_ROLES = frozenset({Role.AGENT, Role.MONITOR})  # who takes calls
 FORCE_ROLES = frozenset({Role.MONITOR, Role.CENTRE_ADMIN})  # who may change another's state
 MAX_ROUTING_ROUNDS = 20
+SOFTPHONE_OPEN = (SoftphoneState.OFFERED, SoftphoneState.CLAIMED, SoftphoneState.ANSWERED)
 
 
 def _now(now: dt.datetime | None) -> dt.datetime:
@@ -123,8 +126,14 @@ def do_sign_in(actor: User, *, extension: str = "", now: dt.datetime | None = No
 
 def do_sign_out(actor: User, *, agent: User | None = None,
                 now: dt.datetime | None = None) -> AgentStatus:
-    """签出 (a monitor may sign out someone who left; never in the middle of a call)."""
-    return _apply(_target_agent(actor, agent).pk, AgentAction.SIGN_OUT, _now(now), actor=actor)
+    """签出 (a monitor may sign out someone who left; never in the middle of a call); the
+    desk's softphone, if any, is unregistered with it."""
+    target = _target_agent(actor, agent)
+    with transaction.atomic():
+        status = _apply(target.pk, AgentAction.SIGN_OUT, _now(now), actor=actor)
+        SoftphoneSession.objects.filter(agent_id=target.pk, state__in=SOFTPHONE_OPEN).update(
+            state=SoftphoneState.CLOSED, reason="signed out", updated_at=_now(now))
+    return status
 
 
 def do_set_state(actor: User, action: str, *, reason: str = "", agent: User | None = None,

@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from hotline.desk import chat_views, views, views_calls, views_idle
+from hotline.desk import chat_views, softphone_views, views, views_calls, views_idle
 
 app_name = "desk"
 
@@ -21,6 +21,10 @@ urlpatterns = [
     path("calls/<int:call_id>/form/", views_calls.call_form, name="call_form"),
     path("calls/<int:call_id>/order/", views_calls.call_order, name="call_order"),
     path("calls/<int:call_id>/command/", views_calls.call_command, name="call_command"),
+    path("softphone/", softphone_views.softphone_register, name="softphone_register"),
+    path("softphone/<int:session_id>/", softphone_views.softphone_session, name="softphone_session"),
+    path("softphone/<int:session_id>/close/", softphone_views.softphone_close,
+         name="softphone_close"),
     path("chats/", chat_views.chat_panel, name="chats"),
     path("chats/<int:chat_id>/log/", chat_views.chat_log, name="chat_log"),
     path("chats/<int:chat_id>/send/", chat_views.chat_send, name="chat_send"),

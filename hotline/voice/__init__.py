@@ -29,6 +29,8 @@ The IVR and the gateway process on top of the core:
     services.py         the IVR's calls into the platform (orders, contacts, knowledge)
     gateway.py          VoiceGateway: SIP + RTP + one FlowRun per call in one asyncio loop
     server.py           the process: `manage.py voice_gateway` / `python -m hotline.voice.server`
+    webrtc/peers.py     the desks' softphones: one aiortc peer per registered desk, rung as a leg
+    webrtc/frames.py    a peer as a bridge leg: 8 kHz frames in (resampled), the mix out (paced)
 
 The core alone is wired like this: `open_sip_endpoint(host, port, on_event)`; on
 `IncomingCall` open an RTP endpoint and `answer(call_id, rtp_port)`; on

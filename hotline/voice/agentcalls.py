@@ -24,7 +24,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from hotline.contactcentre import acd_services as acd
 from hotline.contactcentre.acd.routing import OverflowAction
@@ -41,7 +41,7 @@ from hotline.contactcentre.callcontrol import (
     leg_step,
 )
 from hotline.voice.gateway import Call, PortsExhausted, VoiceGateway, closing_connections
-from hotline.voice.media.bridge import Bridge, BridgeRunner, LegMode
+from hotline.voice.media.bridge import Bridge, BridgeRunner, LegMedia, LegMode
 from hotline.voice.media.music import MusicSource, default_music
 from hotline.voice.media.recorder import WavRecorder
 from hotline.voice.media.session import MediaSession
@@ -65,6 +65,9 @@ from hotline.voice.sip.useragent import (
     OutgoingProgress,
 )
 
+if TYPE_CHECKING:
+    from hotline.voice.webrtc.peers import Softphone
+
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -76,17 +79,20 @@ ROUTE_POLL_S = 0.5  # agents become ready in the web process: look again this of
 
 @dataclass
 class Leg:
-    """One outgoing SIP call of the gateway, to a phone or a number, for one caller."""
+    """One outgoing call of the gateway, to a phone or a number, for one caller: a SIP call
+    (``rtp``), or a ring of a desk's softphone (``softphone``; ``sip_call_id`` is then the
+    gateway's own id of the ring)."""
 
     sip_call_id: str
     role: LegRole
     owner: AcdCall
-    rtp: RtpEndpoint
+    rtp: RtpEndpoint | None
     label: str
     queued_id: int | None = None  # the queue entry that claims the agent on this leg
     agent_id: int | None = None
     mode: LegMode = LegMode.PARTY
-    session: MediaSession | None = None
+    session: LegMedia | None = None
+    softphone: Softphone | None = None
     answered: asyncio.Future[bool] = field(default_factory=lambda: asyncio.get_running_loop()
                                            .create_future())
     ring_timer: asyncio.TimerHandle | None = None
@@ -162,6 +168,9 @@ class AgentCalls:
         self.gateway_id = gateway_id
         self.trunk = trunk
         self.phones = PhoneBook()
+        from hotline.voice.webrtc.peers import SoftphonePeers
+
+        self.softphones = SoftphonePeers(self)
         # lock: failed REGISTERs for one extension (any addresses) that lock it, for how long
         self.registrar = Registrar(self.phones.get, realm=realm, algorithms=digest,
                                    user_max_failures=lock[0], user_lock_seconds=lock[1])
@@ -191,6 +200,7 @@ class AgentCalls:
         if not self.gateway_id:
             self.gateway_id = f"{os.uname().nodename}:{self.gateway.sip_port}"
         await self.phones.refresh()
+        await self.softphones.refresh()
         recovered = await self.db(acd.recover, self.gateway_id)
         if recovered:
             logger.warning("gateway %s: %d calls of a previous run closed", self.gateway_id,
@@ -205,7 +215,8 @@ class AgentCalls:
         loop = asyncio.get_running_loop()
         self._tasks = [loop.create_task(self._refresh_phones()),
                        loop.create_task(self._router()),
-                       loop.create_task(self.commands.run())]
+                       loop.create_task(self.commands.run()),
+                       loop.create_task(self.softphones.run())]
 
     async def stop(self) -> None:
         self.stopped = True
@@ -214,6 +225,7 @@ class AgentCalls:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        await self.softphones.close_all()
         # The legs stay up: the gateway hangs up the callers next, and each caller's end
         # hangs up its legs and closes its queue entries (agents to wrap-up, waits abandoned).
         for leg in list(self.legs.values()):
@@ -227,6 +239,7 @@ class AgentCalls:
         while True:
             await asyncio.sleep(PHONE_BOOK_REFRESH_S)
             await self.phones.refresh()
+            await self.softphones.refresh()
 
     # --- a caller joins a queue (the gateway's transfer handler) ---------------------------
 
@@ -362,6 +375,11 @@ class AgentCalls:
                              timeout: float, queued_id: int | None = None,
                              agent_id: int | None = None,
                              mode: LegMode = LegMode.PARTY) -> Leg | None:
+        if extension in self.softphones.extensions:
+            # The extension's phone is the agent's desk: ring its softphone, never a SIP
+            # binding (the setting, not whichever phone happens to be registered, decides).
+            return await self.softphones.dial(acd_call, role, extension, timeout=timeout,
+                                              queued_id=queued_id, agent_id=agent_id, mode=mode)
         binding = self.registrar.binding(extension, time_now()) if extension else None
         if binding is None:
             logger.warning("call %s: extension %r has no registered phone",
@@ -397,12 +415,17 @@ class AgentCalls:
         call_id = gateway.sip.invite(uri, address, rtp.port, caller=caller)
         leg = Leg(call_id, role, acd_call, rtp, label, queued_id=queued_id, agent_id=agent_id,
                   mode=mode)
-        self.legs[call_id] = leg
+        return await self.ring(leg, timeout)
+
+    async def ring(self, leg: Leg, timeout: float) -> Leg | None:
+        """Wait until a leg that started ringing is answered (the leg) or not (None)."""
+        acd_call = leg.owner
+        self.legs[leg.sip_call_id] = leg
         acd_call.legs.append(leg)
-        if role == LegRole.AGENT:
+        if leg.role == LegRole.AGENT:
             acd_call.ringing_leg = leg
         leg.ring_timer = asyncio.get_running_loop().call_later(timeout, self._ring_timeout, leg)
-        gateway.log(acd_call.call.call_id, "dial", f"{role}:{label}")
+        self.gateway.log(acd_call.call.call_id, "dial", f"{leg.role}:{leg.label}")
         answered = await leg.answered
         if acd_call.ringing_leg is leg:
             acd_call.ringing_leg = None
@@ -419,8 +442,8 @@ class AgentCalls:
         if leg.ended:
             return
         effects = leg.change(LegEvent.HANG_UP)
-        if Effect.SEND_HANGUP in effects and self.gateway.sip is not None:
-            self.gateway.sip.hangup(leg.sip_call_id)
+        if Effect.SEND_HANGUP in effects and leg.softphone is None and self.gateway.sip is not None:
+            self.gateway.sip.hangup(leg.sip_call_id)  # a softphone hears of it in _leg_closed
         if Effect.CLOSE_LEG in effects:
             self._leg_closed(leg)
 
@@ -433,7 +456,10 @@ class AgentCalls:
         owner = leg.owner
         if owner.bridge is not None:
             owner.bridge.remove(leg.sip_call_id)
-        leg.rtp.close()
+        if leg.rtp is not None:
+            leg.rtp.close()
+        if leg.softphone is not None:
+            leg.softphone.leg_closed(leg)
         self.legs.pop(leg.sip_call_id, None)
 
     def bridge_in(self, acd_call: AcdCall, leg: Leg) -> None:
@@ -470,17 +496,17 @@ class AgentCalls:
             if event.media is None or leg.answered.done():
                 self.hang_up_leg(leg)
                 return True
-            if Effect.ATTACH_MEDIA in leg.change(LegEvent.ANSWERED):
-                leg.session = MediaSession(event.media,
-                                           start=asyncio.get_running_loop().time())
-                leg.rtp.attach(leg.session)
+            if Effect.ATTACH_MEDIA in leg.change(LegEvent.ANSWERED) and leg.rtp is not None:
+                session = MediaSession(event.media, start=asyncio.get_running_loop().time())
+                leg.session = session
+                leg.rtp.attach(session)
             leg.answered.set_result(True)
         elif isinstance(event, OutgoingFailed):
             self.gateway.log(leg.owner.call.call_id, "leg_failed", f"{leg.label}:{event.status}")
             if Effect.CLOSE_LEG in leg.change(LegEvent.FAILED):
                 self._leg_closed(leg)
         elif isinstance(event, MediaChanged):
-            if leg.session is not None:
+            if isinstance(leg.session, MediaSession):
                 leg.session.update(event.media)
             self._phone_hold(leg, event.on_hold)
         elif isinstance(event, CallEnded):

@@ -271,7 +271,7 @@ def test_admin_manages_extensions_and_queues(desk: Any, client: Any) -> None:
     desk.admin.save()
     client.force_login(desk.admin)
     response = client.post(reverse("admin:contactcentre_sipextension_add"), {
-        "number": "8002", "agent": desk.sub_agent.pk, "realm": "hotline", "enabled": "on",
+        "number": "8002", "agent": desk.sub_agent.pk, "phone": "sip", "realm": "hotline", "enabled": "on",
         "password": "another-pw"})
     assert response.status_code == 302, response.content[:500]
     ext = SipExtension.objects.get(number="8002")

@@ -25,13 +25,14 @@ import asyncio
 import enum
 import logging
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
 from hotline.voice.media.music import MusicSource, default_music
 from hotline.voice.media.pacer import Pacer
 from hotline.voice.media.recorder import WavRecorder
-from hotline.voice.media.session import FRAME_BYTES, MediaSession
+from hotline.voice.media.session import FRAME_BYTES
 
 logger = logging.getLogger(__name__)
 
@@ -49,10 +50,21 @@ class LegMode(enum.StrEnum):
 SPEAKING_MODES = frozenset({LegMode.PARTY, LegMode.BARGE})
 
 
+class LegMedia(Protocol):
+    """What the bridge needs of a leg: a SIP leg's ``MediaSession``, or a desk softphone's
+    ``webrtc.frames.PeerFrames``. ``capture`` is on while the leg is in a bridge."""
+
+    capture: bool
+
+    def take_frame(self) -> bytes | None: ...
+
+    def send_frame(self, pcm: bytes) -> None: ...
+
+
 @dataclass(slots=True)
 class _Leg:
     leg_id: str
-    session: MediaSession
+    session: LegMedia
     mode: LegMode
     whisper_to: str | None = None
     held: bool = False
@@ -99,7 +111,7 @@ class Bridge:
     def add(
         self,
         leg_id: str,
-        session: MediaSession,
+        session: LegMedia,
         mode: LegMode = LegMode.PARTY,
         *,
         whisper_to: str | None = None,
@@ -111,12 +123,20 @@ class Bridge:
         session.capture = True
         self._legs[leg_id] = _Leg(leg_id, session, mode, whisper_to)
 
-    def remove(self, leg_id: str) -> MediaSession | None:
+    def remove(self, leg_id: str) -> LegMedia | None:
         leg = self._legs.pop(leg_id, None)
         if leg is None:
             return None
         leg.session.capture = False
         return leg.session
+
+    def replace_media(self, leg_id: str, session: LegMedia) -> None:
+        """The leg goes on with other media, keeping its mode, hold and whisper target (a
+        desk's softphone reloaded mid-call: the new peer takes the old one's place)."""
+        leg = self._legs[leg_id]
+        leg.session.capture = False
+        session.capture = True
+        leg.session = session
 
     def mode(self, leg_id: str) -> LegMode:
         return self._legs[leg_id].mode
