@@ -183,6 +183,7 @@ def test_the_desk_is_the_phone_caller_heard_in_the_browser_and_the_browser_in_th
         stats = page.evaluate(STATS)
         assert stats["inbound"] > 10_000 and stats["outbound"] > 10_000, stats
 
+        page.click("[data-testid=softphone-keypad-toggle]")  # folded by default
         page.click("[data-testid=softphone-key-5]")
         for _ in range(50):
             if scene.gateway.entries("keypad") == ["8001:5"]:
