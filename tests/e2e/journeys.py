@@ -30,6 +30,7 @@ expect = playwright_sync.expect
 
 JOURNEY_SHOTS = SHOTS / "journeys"
 LIVE_MS = 20_000  # what a page waits for something live: CI shares two cores
+expect.set_options(timeout=LIVE_MS)
 
 
 @pytest.fixture(scope="module")
