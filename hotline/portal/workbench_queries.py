@@ -122,10 +122,9 @@ def workbench_tabs(user: User, now: dt.datetime, text: str = "") -> list[Tab]:
 TAB_COUNT_CAP = 999
 
 
-def tab_count(orders: QuerySet[Order]) -> str:
-    """The tab's order count as shown, "999+" above the cap."""
-    counted = orders.order_by().values("pk")[:TAB_COUNT_CAP + 1].count()
-    return f"{TAB_COUNT_CAP}+" if counted > TAB_COUNT_CAP else str(counted)
+def tab_count(orders: QuerySet[Order]) -> int:
+    """The tab's order count, counted up to one above the cap (shown as "999+")."""
+    return orders.order_by().values("pk")[:TAB_COUNT_CAP + 1].count()
 
 
 # --- the department administrator's view of the handlers' load --------------------------------

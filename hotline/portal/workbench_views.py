@@ -76,6 +76,7 @@ def workbench(request: StaffRequest) -> HttpResponse:
     context = {
         "tabs": [(t, workbench_queries.tab_count(t.orders)) for t in tabs],
         "current": current,
+        "count_cap": workbench_queries.TAB_COUNT_CAP,
         "page": page,
         "now": now,
         "search": search,
