@@ -95,7 +95,8 @@ def test_review_returns_extensions_replies_and_escalations(
     step(monitor, "centre-04-extension")
     _act(monitor, "approve_extension", {"#id_approve_extension-note": "同意延期"})
     order = Order.objects.get(pk=extended.pk)
-    assert order.extension_pending_days is None and order.handle_due > before
+    assert order.extension_pending_days is None
+    assert order.handle_due is not None and before is not None and order.handle_due > before
     expect(monitor.locator(".timeline")).to_contain_text("同意延期")
 
     # The reply: read, approved; it waits for the call back now.

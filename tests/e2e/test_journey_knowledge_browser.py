@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 
 pytestmark = [pytest.mark.e2e]
 TITLE = "居民用水阶梯水价办事指南"
-BODY = "居民生活用水实行阶梯水价。\n\n第一阶梯每户每年用水量180立方米以内，按基本水价收费；超出部分按第二阶梯收费。"
+BODY = ("居民生活用水实行阶梯水价。\n\n"
+        "第一阶梯每户每年用水量180立方米以内，按基本水价收费；超出部分按第二阶梯收费。")
 
 
 def test_write_submit_publish_and_find(live_server: LiveServer, city: City,
