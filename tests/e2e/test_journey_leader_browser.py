@@ -7,6 +7,7 @@ test-artifacts/screenshots/journeys/leader-*.png."""
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -26,8 +27,19 @@ if TYPE_CHECKING:
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.fixture
+def first_rules(transactional_db: None) -> None:
+    """The assessment rules the migration seeds: on PostgreSQL an earlier transactional test's
+    flush (TRUNCATE) has removed them."""
+    from hotline.insight.assessment_models import AssessmentRules
+
+    seeded = importlib.import_module("hotline.insight.migrations.0006_assessment")
+    AssessmentRules.objects.get_or_create(effective_from=dt.date(2000, 1, 1), defaults={
+        "definition": seeded.FIRST_RULES, "note": "first version"})
+
+
 def test_reports_assessment_brief_hot_issues_and_big_screen(
-        asgi_server: Any, city: City, months: Any,  # noqa: F811
+        first_rules: None, asgi_server: Any, city: City, months: Any,  # noqa: F811
         journey_browser: Browser) -> None:  # noqa: F811
     now = timezone.now()
     outage = [make(city, title, text, now - dt.timedelta(hours=2 + 3 * k))
