@@ -77,15 +77,22 @@ def workbench_tabs(user: User, now: dt.datetime, text: str = "") -> list[Tab]:
         "district", "lead_unit", "category", "handler")
     lead = _held_by(unit_ids, (Assignment.Role.LEAD,))
     supporting = _held_by(unit_ids, (Assignment.Role.CO, Assignment.Role.LINKAGE))
-    held = _held_by(unit_ids)
-    led = base.filter(lead)
+    # The active lead assignment's unit is always the order's lead_unit (both are set together
+    # in ``_assign_lead``): the redundant column test lets the database start from the
+    # (lead_unit, state) index instead of testing every order of the state (1 M orders: the
+    # closed tab's count went from 0.9 s to a few ms).
+    led = base.filter(lead, lead_unit_id__in=unit_ids)
     to_sign = led.filter(state=State.DISPATCHED)
-    handling = base.filter(
-        Q(held, state__in=[State.HANDLING, State.SUSPENDED])
+    # "Held" as a semi-join on the unit's active assignments: an OR of two EXISTS tests is
+    # evaluated order by order (1.5 s for a department holding 100 k orders).
+    held = base.filter(pk__in=Assignment.objects.filter(unit_id__in=unit_ids, active=True)
+                       .values("order_id"))
+    handling = held.filter(
+        Q(state__in=[State.HANDLING, State.SUSPENDED])
         | Q(supporting, state=State.DISPATCHED)
     )
     mine = led.filter(handler=user, state__in=[State.HANDLING, State.SUSPENDED])
-    working = base.filter(Q(held, state__in=WORKING))
+    working = held.filter(state__in=WORKING)
     soon = current_calendar().add_working_days(now, 1)
     due_soon = working.filter(overdue_at__isnull=True).filter(
         Q(state=State.DISPATCHED, sign_due__gte=now, sign_due__lte=soon)
@@ -110,6 +117,16 @@ def workbench_tabs(user: User, now: dt.datetime, text: str = "") -> list[Tab]:
     ]
 
 
+# A tab's count stops here: a department holding 100 k orders would count its closed and all
+# tabs on every page (0.7 s each at 1 M orders); nobody reads "78,213" there, "999+" says it.
+TAB_COUNT_CAP = 999
+
+
+def tab_count(orders: QuerySet[Order]) -> int:
+    """The tab's order count, counted up to one above the cap (shown as "999+")."""
+    return orders.order_by().values("pk")[:TAB_COUNT_CAP + 1].count()
+
+
 # --- the department administrator's view of the handlers' load --------------------------------
 
 @dataclass(frozen=True)
@@ -132,6 +149,7 @@ def handler_load(user: User, now: dt.datetime) -> list[Load]:
     overdue and how many fall due before the week ends; then the signed orders nobody holds."""
     unit_ids = user.unit.descendant_ids() if user.unit is not None else []
     orders = visible_orders(user).filter(_held_by(unit_ids, (Assignment.Role.LEAD,)),
+                                         lead_unit_id__in=unit_ids,  # see workbench_tabs
                                          state__in=[State.HANDLING, State.SUSPENDED])
     week_end = end_of_week(now)
     rows = {row["handler"]: row for row in orders.values("handler").annotate(

@@ -74,8 +74,9 @@ def workbench(request: StaffRequest) -> HttpResponse:
     seen = Disclosure(request.user)
     handlers = list(unit_handlers(request.user.unit)) if assigns_others(request.user) else []
     context = {
-        "tabs": [(t, t.orders.count()) for t in tabs],
+        "tabs": [(t, workbench_queries.tab_count(t.orders)) for t in tabs],
         "current": current,
+        "count_cap": workbench_queries.TAB_COUNT_CAP,
         "page": page,
         "now": now,
         "search": search,

@@ -189,3 +189,20 @@ def test_pending_extension_is_on_the_row(city: City, login: Login, dispatched: O
     do_action(city.monitor, dispatched.number, "deny_extension", {"reason": "不必"})
     html = client.get(reverse("portal:workbench"), {"tab": "handling"}).content.decode()
     assert f'id="ext-pending-{dispatched.number}"' not in html
+
+
+def test_a_tab_count_stops_at_the_cap(city: City, login: Login,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from hotline.portal import workbench_queries
+
+    monkeypatch.setattr(workbench_queries, "TAB_COUNT_CAP", 2)
+    numbers = {new_order(city, title=f"停水{i}").number for i in range(3)}
+    for number in numbers:
+        do_action(city.agent, number, "dispatch")
+    client = login(city.handler)
+    html = client.get(reverse("portal:workbench")).content.decode()
+    assert '<span class="count">2+</span>' in html  # three to sign for, shown above the cap
+    assert tab(client, "to_sign") == numbers  # the list itself is whole
+    do_action(city.handler, numbers.pop(), "sign")
+    html = client.get(reverse("portal:workbench")).content.decode()
+    assert '<span class="count">2</span>' in html
