@@ -24,10 +24,11 @@ import time
 from collections.abc import Callable
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from hotline.demo.city import build_directory, build_staff, directory_from_database
-from hotline.demo.data.stories import play_orders, plan_orders
+from hotline.demo.data.stories import plan_orders, play_orders
 from hotline.demo.models import DemoLoad
 from hotline.directory.models import Unit
 
@@ -51,12 +52,12 @@ def do_begin(orders: int, seed: int) -> DemoLoad | None:
     the directory already has units."""
     if Unit.objects.exists():
         return None
-    now = timezone.now()
+    cpu, now = time.process_time(), timezone.now()
     with transaction.atomic():
         city = build_directory()
         build_staff(city)
         return DemoLoad.objects.create(seed=seed, orders_planned=orders, anchored_at=now,
-                                       started_at=now)
+                                       started_at=now, cpu_seconds=time.process_time() - cpu)
 
 
 def do_play_next_chunk(size: int = CHUNK_ORDERS) -> DemoLoad | None:
@@ -68,6 +69,7 @@ def do_play_next_chunk(size: int = CHUNK_ORDERS) -> DemoLoad | None:
         return load
     start, end = load.orders_done, min(load.orders_done + size, load.orders_planned)
     if start < end:
+        cpu = time.process_time()
         with transaction.atomic():
             # The claim is the transaction's first write, so on SQLite it takes the write lock
             # at once; a second worker that read the same count claims nothing.
@@ -77,6 +79,7 @@ def do_play_next_chunk(size: int = CHUNK_ORDERS) -> DemoLoad | None:
             citizens, plans = plan_orders(load.orders_planned, load.seed, load.anchored_at)
             play_orders(directory_from_database(), plans[start:end], citizens,
                         random.Random(f"{load.seed}:{start}"), load.anchored_at)
+            _add_cpu(load, cpu)
         load.orders_done = end
         if end // 500 > start // 500:
             log.info("demo orders: %d of %d loaded", end, load.orders_planned)
@@ -91,7 +94,7 @@ def do_finish(load: DemoLoad, say: Callable[[str], None] | None = None) -> DemoL
     from hotline.insight.topics import do_cluster_epoch
 
     said = say or (lambda line: log.info("%s", line))
-    started = time.monotonic()
+    started, cpu = time.monotonic(), time.process_time()
     with transaction.atomic():
         if not DemoLoad.objects.filter(pk=load.pk, finished_at__isnull=True).update(
                 finished_at=timezone.now()):
@@ -106,11 +109,18 @@ def do_finish(load: DemoLoad, say: Callable[[str], None] | None = None) -> DemoL
         refresh_city_reports()
         load.finished_at = timezone.now()
         DemoLoad.objects.filter(pk=load.pk).update(finished_at=load.finished_at)
+        _add_cpu(load, cpu)
         transaction.on_commit(_train_classifier)
     took = (load.finished_at - load.started_at).total_seconds()
-    said(f"demo complete: {load.orders_planned} orders, {took:.0f} s after the start "
-         f"(the last loads {time.monotonic() - started:.1f} s)")
+    said(f"demo complete: {load.orders_planned} orders, {took:.0f} s after the start, "
+         f"{load.cpu_seconds:.0f} s of CPU (the last loads {time.monotonic() - started:.1f} s)")
     return load
+
+
+def _add_cpu(load: DemoLoad, since: float) -> None:
+    spent = time.process_time() - since
+    DemoLoad.objects.filter(pk=load.pk).update(cpu_seconds=F("cpu_seconds") + spent)
+    load.cpu_seconds += spent
 
 
 def _train_classifier() -> None:

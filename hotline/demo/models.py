@@ -20,6 +20,8 @@ class DemoLoad(models.Model):
     anchored_at = models.DateTimeField(_("anchored at"))
     started_at = models.DateTimeField(_("started at"))
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # CPU seconds of every part so far, in whichever process ran it (what the demo costs).
+    cpu_seconds = models.FloatField(_("CPU seconds"), default=0.0)
 
     class Meta:
         verbose_name = _("demo load")
