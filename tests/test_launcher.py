@@ -19,6 +19,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 90.0
+DEMO_ORDERS = 120  # enough for pages to be served while the worker plays them
 
 
 def free_port() -> int:
@@ -178,38 +179,64 @@ def demo_load(data_dir: Path) -> tuple[int, int, bool]:
     return int(done), int(planned), bool(finished)
 
 
+def log_in(launched: Launched, username: str, password: str) -> tuple[int, str]:
+    """Log in through the login form (a page that writes: the session, the login record);
+    returns the status and the address of the page it lands on."""
+    import http.cookiejar
+    import urllib.parse
+
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    with opener.open(launched.url("/login/"), timeout=30) as page:
+        form = page.read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form)
+    assert token is not None, form
+    body = urllib.parse.urlencode({"username": username, "password": password,
+                                   "csrfmiddlewaretoken": token.group(1)}).encode()
+    request = urllib.request.Request(launched.url("/login/"), data=body,
+                                     headers={"Referer": launched.url("/login/")})
+    with opener.open(request, timeout=30) as response:
+        return response.status, response.url
+
+
 def test_the_demo_orders_load_in_the_background_while_pages_are_served(
     tmp_path: Path,
 ) -> None:
-    launched = Launched(tmp_path, "--no-voice", "--no-smtp", demo_orders=90)
+    launched = Launched(tmp_path, "--no-voice", "--no-smtp", demo_orders=DEMO_ORDERS)
     try:
         launched.wait_until_ready()
-        assert "the worker loads the demo's 90 work orders in the background" in launched.output
+        assert (f"the worker loads the demo's {DEMO_ORDERS} work orders in the background"
+                in launched.output)
         assert "demo logins (username, password, role, unit):" in launched.output
         # The web server answers before the orders are in, and while the worker plays them.
-        served = []
-        deadline = time.monotonic() + 180
+        served, while_loading = [], []
+        deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
             for path in ("/", "/login/"):
                 with urllib.request.urlopen(launched.url(path), timeout=30) as response:
                     served.append((path, response.status))
+            status, landed = log_in(launched, "agent1", "demo12345")
+            served.append(("login", status))
+            assert "/login/" not in landed, landed
             done, planned, finished = demo_load(tmp_path)
             if finished:
                 break
+            while_loading.append(done)
             time.sleep(0.5)
-        assert (done, planned, finished) == (90, 90, True), launched.output
-        assert set(served) == {("/", 200), ("/login/", 200)}
+        assert (done, planned, finished) == (DEMO_ORDERS, DEMO_ORDERS, True), launched.output
+        assert any(done < DEMO_ORDERS for done in while_loading), while_loading
+        assert set(served) == {("/", 200), ("/login/", 200), ("login", 200)}
         with sqlite3.connect(tmp_path / "hotline.sqlite3", timeout=5) as db:
             (orders,) = db.execute("SELECT COUNT(*) FROM orders_order WHERE channel != 'mailbox'"
                                    ).fetchone()
             (polls,) = db.execute("SELECT COUNT(*) FROM outreach_poll").fetchone()
-        assert orders == 90 and polls == 1
+        assert orders == DEMO_ORDERS and polls == 1
         launched.process.send_signal(signal.SIGTERM)
         assert launched.wait() == 0, launched.output
     finally:
         launched.kill()
     # A second start finds the demo complete and loads nothing.
-    again = Launched(tmp_path, "--no-voice", "--no-smtp", demo_orders=90)
+    again = Launched(tmp_path, "--no-voice", "--no-smtp", demo_orders=DEMO_ORDERS)
     try:
         again.wait_until_ready()
         assert "the worker loads" not in again.output
