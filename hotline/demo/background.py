@@ -12,8 +12,9 @@ history. ``DemoLoad`` remembers how far it got: a start interrupted half-way goe
 stopped.
 
 Every chunk replays the same plan (``stories.plan_orders`` from the seed and the anchored
-moment) and plays its slice with its own random stream, so the demo is the same however the
-work is cut into tasks.
+moment: the orders' times and endings) and plays its slice with a random stream seeded by its
+first position, so a chunk played again after an interruption plays the same orders, and the
+orders stay in time order across chunks (a merge joins an order made before it).
 """
 
 from __future__ import annotations
