@@ -9,9 +9,18 @@ once are harmless: each chunk is claimed once.
 
 from __future__ import annotations
 
+import time
+
+from django.db import connection
 from django_tasks import task
 
 from hotline.core.periodic import PeriodicJob
+
+# SQLite's busy handler polls for the write lock every 100 ms at most. Back to back, the worker
+# would take the lock again for the next chunk within milliseconds of releasing it, and a page
+# waiting to write (a login) or the scheduler could miss every window until its timeout; a
+# pause longer than one poll lets each of them in between two chunks.
+PAUSE_BETWEEN_CHUNKS_S = 0.15
 
 
 @task()
@@ -22,6 +31,8 @@ def load_demo_chunk_task() -> str:
     if load is None:
         return "no demo load"
     if not load.finished:
+        if connection.vendor == "sqlite":
+            time.sleep(PAUSE_BETWEEN_CHUNKS_S)
         enqueue_next_chunk()
     return str(load)
 

@@ -64,6 +64,22 @@ def test_an_empty_database_gets_the_whole_demo_through_the_background_load(
     assert again == []
 
 
+def test_the_worker_pauses_between_chunks_on_sqlite_so_pages_can_write(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from django.db import connection
+
+    from hotline.demo import tasks
+
+    pauses: list[float] = []
+    monkeypatch.setattr(tasks.time, "sleep", pauses.append)
+    start.start(lambda line: None, orders=90)  # three chunks of 40, then the last loads
+    assert DemoLoad.objects.get().finished
+    expected = [tasks.PAUSE_BETWEEN_CHUNKS_S] * 3 if connection.vendor == "sqlite" else []
+    assert pauses == expected
+    assert tasks.PAUSE_BETWEEN_CHUNKS_S > 0.1  # longer than one poll of SQLite's busy handler
+
+
 @pytest.fixture
 def city_fixture_order(city: City) -> Order:
     order, _created = do_create_order(city.agent, NewOrder(
