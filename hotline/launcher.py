@@ -1,8 +1,11 @@
 """``python -m hotline.launcher``: the whole hotline in one process tree (what ``make run`` runs).
 
-It migrates the database, loads the demo data into an empty one, then starts and watches
+It migrates the database, writes the demo's directory and staff into an empty one (the worker
+then loads the demo's work orders in the background, ``hotline.demo.background``: the first page
+is served while it does), then starts and watches
 - ``web``: uvicorn serving the ASGI application (HTTP now, websockets later),
-- ``worker``: the django-tasks database worker (``manage.py db_worker``),
+- ``worker``: the django-tasks database worker (``manage.py db_worker``; it also finishes the
+  demo),
 - ``scheduler``: the command that runs the periodic jobs the domains declare (hotline.worker),
 - ``voice``: the SIP/RTP/IVR gateway (``python -m hotline.voice.server``; SIP on
   HOTLINE_SIP_BIND, 127.0.0.1:5060 by default; ``--no-voice`` or HOTLINE_NO_VOICE=1 leaves
@@ -43,6 +46,7 @@ SETTINGS = "hotline.settings"
 STOP_TIMEOUT = 10.0  # seconds a child gets to stop before it is killed
 READY_TIMEOUT = 60.0  # seconds to wait for the web server to accept connections
 PR_SET_PDEATHSIG = 1
+DEMO_ORDERS = 3000  # the demo's work orders (hotline.demo.city.DEFAULT_ORDERS)
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
@@ -87,9 +91,10 @@ def _setup_django() -> None:
     django.setup()
 
 
-def prepare(load_demo: bool) -> Welcome | None:
-    """Migrate, collect static files when not in DEBUG, and load the demo into a database
-    without orders; returns who can log in to the demo (None without it)."""
+def prepare(load_demo: bool, demo_orders: int | None = None) -> Welcome | None:
+    """Migrate, collect static files when not in DEBUG, and begin the demo in a database
+    without orders (the worker loads its work orders once it runs, so the web server starts
+    after seconds, not minutes); returns who can log in to the demo (None without it)."""
     _setup_django()
     from django.conf import settings
     from django.db import connections
@@ -107,7 +112,7 @@ def prepare(load_demo: bool) -> Welcome | None:
         from hotline.demo.start import start as start_demo
 
         try:
-            welcome = start_demo(_say)
+            welcome = start_demo(_say, demo_orders)
         except Exception as exc:
             traceback.print_exc()
             raise SystemExit(f"[launcher] loading the demo failed: {exc}") from exc
@@ -321,10 +326,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-smtp", action="store_true",
                         help="do not start the SMTP receiver (also: HOTLINE_NO_SMTP=1)")
     args = parser.parse_args(argv)
-    from hotline.env import env_bool
+    from hotline.env import env_bool, env_int_at_least
 
     # The launcher's own switches, the same as its options (not settings of the site).
     no_demo = args.no_demo or env_bool("HOTLINE_NO_DEMO", False)
+    demo_orders = env_int_at_least("HOTLINE_DEMO_ORDERS", DEMO_ORDERS, 0)
     voice = not (args.no_voice or env_bool("HOTLINE_NO_VOICE", False))
     if voice:
         check_sip_port_free(*sip_bind())
@@ -332,7 +338,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if smtp:
         check_smtp_port_free(*smtp_listen())
 
-    welcome = prepare(load_demo=not no_demo)
+    welcome = prepare(load_demo=not no_demo, demo_orders=demo_orders)
     logins = [] if welcome is None else demo_login_lines(welcome)
     second_factors = [] if welcome is None else demo_second_factor_lines(welcome)
     from django.conf import settings

@@ -19,6 +19,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 90.0
+DEMO_ORDERS = 120  # enough for pages to be served while the worker plays them
 
 
 def free_port() -> int:
@@ -39,7 +40,7 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 class Launched:
-    def __init__(self, data_dir: Path, *extra: str) -> None:
+    def __init__(self, data_dir: Path, *extra: str, demo_orders: int | None = None) -> None:
         env = {k: v for k, v in os.environ.items()
                if k not in ("DATABASE_URL", "HOTLINE_TASKS_BACKEND", "HOTLINE_MEDIA_ROOT")}
         env.update(DJANGO_SETTINGS_MODULE="hotline.settings", HOTLINE_DATA_DIR=str(data_dir),
@@ -52,9 +53,12 @@ class Launched:
         self.smtp_port = free_port()
         env.update(HOTLINE_SMTP_LISTEN=f"127.0.0.1:{self.smtp_port}")
         self.lines: list[str] = []
+        if demo_orders is not None:
+            env.update(HOTLINE_DEMO_ORDERS=str(demo_orders))
+        demo = [] if demo_orders is not None else ["--no-demo"]
         self.process = subprocess.Popen(
             [sys.executable, "-m", "hotline.launcher", "--host", "127.0.0.1",
-             "--port", str(self.port), "--no-demo", *extra],
+             "--port", str(self.port), *demo, *extra],
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
         self.reader = threading.Thread(target=self._read, daemon=True)
@@ -166,6 +170,89 @@ def test_serves_pages_and_stops_all_children_on_sigterm(data_dir: Path) -> None:
     assert "smtp stopped cleanly (status 0)" in launched.output, launched.output
 
 
+def demo_load(data_dir: Path) -> tuple[int, int, bool]:
+    """(orders loaded, orders planned, finished) of the demo's background load."""
+    with sqlite3.connect(data_dir / "hotline.sqlite3", timeout=5) as db:
+        done, planned, finished = db.execute(
+            "SELECT orders_done, orders_planned, finished_at IS NOT NULL FROM demo_demoload"
+        ).fetchone()
+    return int(done), int(planned), bool(finished)
+
+
+def log_in(launched: Launched, username: str, password: str) -> tuple[int, str]:
+    """Log in through the login form (a page that writes: the session, the login record);
+    returns the status and the address of the page it lands on."""
+    import http.cookiejar
+    import urllib.parse
+
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    with opener.open(launched.url("/login/"), timeout=30) as page:
+        form = page.read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form)
+    assert token is not None, form
+    body = urllib.parse.urlencode({"username": username, "password": password,
+                                   "csrfmiddlewaretoken": token.group(1)}).encode()
+    request = urllib.request.Request(launched.url("/login/"), data=body,
+                                     headers={"Referer": launched.url("/login/")})
+    with opener.open(request, timeout=30) as response:
+        return response.status, response.url
+
+
+def test_the_demo_orders_load_in_the_background_while_pages_are_served(
+    tmp_path: Path,
+) -> None:
+    launched = Launched(tmp_path, "--no-voice", "--no-smtp", demo_orders=DEMO_ORDERS)
+    try:
+        launched.wait_until_ready()
+        assert (f"the worker loads the demo's {DEMO_ORDERS} work orders in the background"
+                in launched.output)
+        assert "demo logins (username, password, role, unit):" in launched.output
+        # The web server answers before the orders are in, and while the worker plays them.
+        served, while_loading = [], []
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            for path in ("/", "/login/"):
+                with urllib.request.urlopen(launched.url(path), timeout=30) as response:
+                    served.append((path, response.status))
+            status, landed = log_in(launched, "agent1", "demo12345")
+            served.append(("login", status))
+            assert "/login/" not in landed, landed
+            done, planned, finished = demo_load(tmp_path)
+            if finished:
+                break
+            while_loading.append(done)
+            time.sleep(0.5)
+        assert (done, planned, finished) == (DEMO_ORDERS, DEMO_ORDERS, True), launched.output
+        assert any(done < DEMO_ORDERS for done in while_loading), while_loading
+        assert set(served) == {("/", 200), ("/login/", 200), ("login", 200)}
+        with sqlite3.connect(tmp_path / "hotline.sqlite3", timeout=5) as db:
+            (orders,) = db.execute("SELECT COUNT(*) FROM orders_order WHERE channel != 'mailbox'"
+                                   ).fetchone()
+            (polls,) = db.execute("SELECT COUNT(*) FROM outreach_poll").fetchone()
+        assert orders == DEMO_ORDERS and polls == 1
+        launched.process.send_signal(signal.SIGTERM)
+        assert launched.wait() == 0, launched.output
+    finally:
+        launched.kill()
+    # A second start finds the demo complete and loads nothing.
+    again = Launched(tmp_path, "--no-voice", "--no-smtp", demo_orders=DEMO_ORDERS)
+    try:
+        again.wait_until_ready()
+        assert "the worker loads" not in again.output
+        again.process.send_signal(signal.SIGTERM)
+        assert again.wait() == 0, again.output
+    finally:
+        again.kill()
+
+
+def test_the_launchers_demo_size_is_the_demos() -> None:
+    from hotline import launcher
+    from hotline.demo import city
+
+    assert launcher.DEMO_ORDERS == city.DEFAULT_ORDERS
+
+
 def test_a_dying_child_stops_the_others_and_fails(data_dir: Path) -> None:
     launched = Launched(data_dir)
     try:
@@ -218,8 +305,15 @@ def test_the_launcher_loads_the_demo_through_its_one_entry_point(monkeypatch: py
 
     steps: list[str] = []
     monkeypatch.setattr(launcher, "_run_step", lambda what, *args: steps.append(args[0]))
-    monkeypatch.setattr(start, "start", lambda say: start.Welcome(password="pw"))
-    assert launcher.prepare(load_demo=True) == start.Welcome(password="pw")
+    sizes: list[int | None] = []
+
+    def begin(say: object, orders: int | None) -> start.Welcome:
+        sizes.append(orders)
+        return start.Welcome(password="pw")
+
+    monkeypatch.setattr(start, "start", begin)
+    assert launcher.prepare(load_demo=True, demo_orders=25) == start.Welcome(password="pw")
+    assert sizes == [25]
     assert launcher.prepare(load_demo=False) is None
     assert steps[:2] == ["migrate", "createcachetable"]
 
@@ -228,7 +322,7 @@ def test_a_failing_demo_stops_the_start(monkeypatch: pytest.MonkeyPatch) -> None
     from hotline import launcher
     from hotline.demo import start
 
-    def broken(say: object) -> start.Welcome:
+    def broken(say: object, orders: int | None) -> start.Welcome:
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(launcher, "_run_step", lambda what, *args: None)

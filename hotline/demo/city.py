@@ -9,7 +9,6 @@ Everything runs in one transaction: the demo is there completely or not at all.
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -200,6 +199,35 @@ def build_staff(city: DemoDirectory) -> None:
             user(f"{slug}_admin", Role.DEPT_ADMIN, unit, f"{unit.name}管理员")
 
 
+def directory_from_database() -> DemoDirectory:
+    """The handles ``build_directory`` and ``build_staff`` gave, read back from the database (by
+    the codes and usernames they wrote), for the background load's later chunks."""
+    from hotline.demo.data.catalogue import leaves_by_code
+
+    units = {u.code: u for u in Unit.objects.all()}
+    users = {u.username: u for u in User.objects.filter(unit__isnull=False)}
+    city = DemoDirectory(centre=units[org.CENTRE[0]])
+    for code, _name, streets in org.DISTRICTS:
+        city.districts[code] = District.objects.get(code=code)
+        city.subcentres[code] = units[f"{code}-sub"]
+        city.streets[code] = [units[f"{code}-{suffix}"] for suffix, _street in streets]
+        city.sub_agents[code] = users[f"{code}_agent"]
+        for street in city.streets[code]:
+            city.handlers[street.pk] = users[street.code.replace("-", "_") + "_handler"]
+    for code, _name, _phone, _duties in org.DEPARTMENTS:
+        unit = units[code]
+        city.departments[code] = unit
+        city.handlers[unit.pk] = users[f"{code.replace('-', '_')}_handler"]
+    leaves = leaves_by_code()
+    categories = Category.objects.in_bulk(list(leaves), field_name="code")
+    city.leaves = [(categories[code], leaf) for code, leaf in leaves.items()]
+    city.agents = [users[f"agent{i}"] for i in range(1, 5)]
+    city.monitor, city.admin = users["monitor"], users["centreadmin"]
+    city.leader = users["leader"]
+    city.system = User.objects.filter(role=Role.SYSTEM).first()
+    return city
+
+
 # --- entry point ---------------------------------------------------------------------------
 
 @dataclass
@@ -224,6 +252,6 @@ def load_demo(orders: int = DEFAULT_ORDERS, seed: int = DEFAULT_SEED,
         if progress:
             progress(f"directory: {Unit.objects.count()} units, {Category.objects.count()} "
                      f"categories, {User.objects.count()} staff")
-        made = generate_orders(city, orders, random.Random(seed), progress=progress)
+        made = generate_orders(city, orders, seed, progress=progress)
     seconds = time.monotonic() - started
     return DemoResult(True, f"demo city loaded: {made} orders in {seconds:.1f} s", made, seconds)

@@ -1,5 +1,5 @@
-"""The demo's one entry point for the launcher (``make run``): load the whole demo into a
-database without orders, and say who can log in."""
+"""The demo's one entry point for the launcher (``make run``): begin the demo in a database
+without orders (the worker loads its work orders in the background), and say who can log in."""
 
 from __future__ import annotations
 
@@ -19,19 +19,31 @@ class Welcome:
     unavailable: str = ""
 
 
-def load_if_empty(say: Callable[[str], None]) -> bool:
-    """Load the city with its orders, the knowledge base, the call centre's queues and SIP
-    extensions, and the published mailbox letters (when the shared data is there), unless the
-    database has orders; True when it loaded."""
-    from hotline.demo import appointments, assessment, callbacks, city, desk, knowledge, mailbox, quality
+def load_if_empty(say: Callable[[str], None], orders: int | None = None) -> bool:
+    """Write the city's directory and staff, the knowledge base, the call centre's queues and
+    SIP extensions, the published mailbox letters (when the shared data is there) and the
+    quality scorecard, and leave the work orders and what needs them to the worker
+    (``hotline.demo.background``), unless the database has orders; True when it began.
+    A load left unfinished by an earlier start is handed to the worker again."""
+    from hotline.demo import background, city, desk, knowledge, mailbox, quality
+    from hotline.demo.tasks import enqueue_next_chunk
     from hotline.orders.models import Order
 
+    load = background.current()
+    if load is not None:
+        if not load.finished:
+            say(f"demo orders: {load.orders_done} of {load.orders_planned} loaded; the worker "
+                "loads the rest in the background")
+            enqueue_next_chunk()
+        return False
     if Order.objects.exists():
         say("the database has orders: demo data not loaded")
         return False
     say("loading demo data (first start only)")
-    say(city.load_demo(progress=say).message)
-    say(assessment.score_demo_months())
+    began = background.do_begin(city.DEFAULT_ORDERS if orders is None else orders,
+                                city.DEFAULT_SEED)
+    if began is None:
+        say("the directory already has units; demo city not loaded")
     say("loading the demo knowledge base")
     counts = knowledge.load_demo_knowledge()
     say(f"knowledge entries: {counts['created']} created, {counts['skipped']} already there")
@@ -42,11 +54,10 @@ def load_if_empty(say: Callable[[str], None]) -> bool:
     say("loading published mayor's-mailbox letters")
     say(mailbox.load_letters().message)
     say(f"quality inspection: {quality.load_demo_quality()} scorecard items")
-    say(appointments.load_demo_appointments())
-    say(callbacks.load_demo_callbacks())
-    from hotline.demo.campaigns import load_demo_campaigns
-
-    say(load_demo_campaigns())
+    if began is not None:
+        say(f"the worker loads the demo's {began.orders_planned} work orders in the background "
+            "(pages work meanwhile and fill up as they come)")
+        enqueue_next_chunk()
     return True
 
 
@@ -61,8 +72,8 @@ def welcome() -> Welcome:
         return Welcome(unavailable=f"{exc.__class__.__name__}: {exc}")
 
 
-def start(say: Callable[[str], None]) -> Welcome:
-    """Load the demo into a database without orders (a failure stops the start: a half-loaded
-    demo would mislead), then return who can log in."""
-    load_if_empty(say)
+def start(say: Callable[[str], None], orders: int | None = None) -> Welcome:
+    """Begin the demo in a database without orders (a failure stops the start: a half-written
+    directory would mislead), then return who can log in."""
+    load_if_empty(say, orders)
     return welcome()

@@ -12,6 +12,7 @@ import time_machine
 from django.core.management import call_command
 
 from hotline.core.periodic import PeriodicJob
+from hotline.demo.tasks import load_demo_chunk_task
 from hotline.insight.tasks import (
     mail_custom_reports_task,
     refresh_call_rollups_task,
@@ -53,6 +54,7 @@ def test_the_registry_holds_every_domains_jobs_at_todays_intervals(settings: Set
         "assessment-scoring": 3600.0,
         "order-rollups": 60.0, "custom-report-mail": 3600.0,
         "call-rollups": 60.0, "hot-topics": 60.0,
+        "demo-load": 60.0,  # asks the data: only while the demo's background load is unfinished
     }
     assert {name: job.task for name, job in jobs.items() if job.task is not None} == {
         "deadline-sweep": sweep_deadlines_task, "access-log-purge": purge_access_log_task,
@@ -65,8 +67,10 @@ def test_the_registry_holds_every_domains_jobs_at_todays_intervals(settings: Set
         "order-rollups": refresh_order_rollups_task,
         "custom-report-mail": mail_custom_reports_task,
         "call-rollups": refresh_call_rollups_task, "hot-topics": refresh_topics_task,
+        "demo-load": load_demo_chunk_task,
     }
     assert jobs["classifier-retraining"].when is not None
+    assert jobs["demo-load"].when is not None
 
 
 def test_a_job_gives_a_task_or_a_function() -> None:

@@ -440,3 +440,12 @@ CATALOGUE: tuple[Top, ...] = (
 
 def leaf_count() -> int:
     return sum(len(b.leaves) for t in CATALOGUE for b in t.branches)
+
+
+def leaves_by_code() -> dict[str, Leaf]:
+    """Every leaf under the category code the demo gives it (``city._build_catalogue``), in the
+    catalogue's order."""
+    return {f"{top.code}{b_index:02d}{l_index:02d}": leaf
+            for top in CATALOGUE
+            for b_index, branch in enumerate(top.branches, start=1)
+            for l_index, leaf in enumerate(branch.leaves, start=1)}

@@ -317,12 +317,20 @@ class Player:
                       now=overdue_at)
 
 
-def generate_orders(city: DemoDirectory, count: int, rng: random.Random,
-                    progress: Callable[[str], None] | None = None) -> int:
-    """Create ``count`` orders over the last 90 days; returns how many were made."""
-    now = timezone.now()
+@dataclass(frozen=True, order=True)
+class Plan:
+    """One order to make: when, its place in the plan (the first ones show every ending)."""
+
+    created: dt.datetime
+    index: int
+    ending: str
+
+
+def plan_orders(count: int, seed: int, now: dt.datetime) -> tuple[list[Citizen], list[Plan]]:
+    """The callers and the orders' times and endings, in time order. Drawn from ``seed`` and
+    ``now`` alone, so the background load replays the same plan chunk after chunk."""
+    rng = random.Random(seed)
     citizens = _citizens(rng, max(20, count * 2 // 3))
-    district_codes = list(city.districts)
     plans = []
     for index in range(count):
         if index < len(EVERY_ENDING):
@@ -334,12 +342,41 @@ def generate_orders(city: DemoDirectory, count: int, rng: random.Random,
             age = rng.uniform(0, DEMO_DAYS)
             weights = next(w for limit, w in ENDINGS_BY_AGE if age < limit)
             ending = _weighted(rng, weights)
-        plans.append((_created_at(rng, age, now), index, ending))
+        plans.append(Plan(_created_at(rng, age, now), index, ending))
     plans.sort()
+    return citizens, plans
+
+
+def generate_orders(city: DemoDirectory, count: int, seed: int,
+                    progress: Callable[[str], None] | None = None,
+                    now: dt.datetime | None = None) -> int:
+    """Create ``count`` orders over the last 90 days at once; returns how many were made."""
+    now = now or timezone.now()
+    citizens, plans = plan_orders(count, seed, now)
+    return play_orders(city, plans, citizens, random.Random(f"{seed}:0"), now,
+                       progress=progress)
+
+
+def open_orders_player(city: DemoDirectory, rng: random.Random, now: dt.datetime) -> Player:
+    """A player that knows the orders already open (an earlier chunk's): merges join them."""
     player = Player(city, rng, now)
+    for number, category_id in (Order.objects.filter(state__in=OPEN)
+                                .order_by("created_at", "pk").values_list("number", "category_id")):
+        player.open_numbers.append(number)
+        if category_id:
+            player.open_by_category.setdefault(category_id, []).append(number)
+    return player
+
+
+def play_orders(city: DemoDirectory, plans: list[Plan], citizens: list[Citizen],
+                rng: random.Random, now: dt.datetime,
+                progress: Callable[[str], None] | None = None) -> int:
+    """Create and play the planned orders through the services; returns how many."""
+    player = open_orders_player(city, rng, now)
+    district_codes = list(city.districts)
     agents = city.agents
-    for made, (created, index, planned) in enumerate(plans, start=1):
-        ending = planned
+    for made, plan in enumerate(plans, start=1):
+        created, index, ending = plan.created, plan.index, plan.ending
         category, leaf = rng.choice(city.leaves)
         district = rng.choice(district_codes)
         order_type = leaf.types[0] if rng.random() < 0.5 else rng.choice(leaf.types)
