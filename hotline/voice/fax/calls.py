@@ -7,6 +7,7 @@ no caller hears a prompt cut by a fax tone and no voice caller is mistaken for a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import tempfile
@@ -104,8 +105,7 @@ class FaxCalls:
         if call.rtp is not None:
             call.rtp.close()
         try:
-            with open(call.tiff_path, "rb") as received:
-                tiff = received.read()
+            tiff = _pages_of(call.tiff_path)
             if tiff:
                 call.receipt = await asyncio.to_thread(
                     closing_connections, do_deliver_fax, tiff=tiff, caller=call.caller,
@@ -113,6 +113,17 @@ class FaxCalls:
         except Exception:
             logger.exception("fax call %s: the pages could not be delivered", call.call_id)
         finally:
-            os.unlink(call.tiff_path)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(call.tiff_path)
             self.finished.append(call)
             call.done.set()
+
+
+def _pages_of(path: str) -> bytes:
+    """The received TIFF, or nothing when no page arrived: the T.4 receiver removes the file
+    it was given when it closes without a page."""
+    try:
+        with open(path, "rb") as received:
+            return received.read()
+    except FileNotFoundError:
+        return b""
