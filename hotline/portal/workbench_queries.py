@@ -43,6 +43,25 @@ def _held_by(unit_ids: list[int], roles: tuple[str, ...] | None = None) -> Exist
     return Exists(assignments)
 
 
+def _in_progress_ids(unit_ids: list[int]) -> QuerySet[Order]:
+    """The ids of the held orders in progress (handling or suspended, or dispatched where the
+    unit supports), found from the unit: the ones it leads from the (lead_unit, state) index,
+    the ones it supports from its active co and linkage assignments. Filtering the city's
+    40,000 orders in those states by the unit read 28,000 heap blocks (0.5 s at 1 M orders).
+    An order held as lead always has the unit as lead_unit (see ``workbench_tabs``), so an
+    order held in progress without leading is supported. The supported ones' state is read
+    from the ``order_working`` partial index, not from each order's row."""
+    led = Order.objects.filter(_held_by(unit_ids), lead_unit_id__in=unit_ids,
+                               state__in=[State.HANDLING, State.SUSPENDED])
+    supported = Order.objects.filter(
+        state__in=WORKING,
+        pk__in=Assignment.objects.filter(
+            unit_id__in=unit_ids, active=True,
+            role__in=(Assignment.Role.CO, Assignment.Role.LINKAGE)).values("order_id"),
+    )
+    return led.order_by().values("pk").union(supported.order_by().values("pk"))
+
+
 def _last_move() -> Subquery:
     """The action of the order's last event that changed its state (urges, reminders and other
     record-only events do not count)."""
@@ -76,7 +95,6 @@ def workbench_tabs(user: User, now: dt.datetime, text: str = "") -> list[Tab]:
     base = search(user, visible_orders(user), text).select_related(
         "district", "lead_unit", "category", "handler")
     lead = _held_by(unit_ids, (Assignment.Role.LEAD,))
-    supporting = _held_by(unit_ids, (Assignment.Role.CO, Assignment.Role.LINKAGE))
     # The active lead assignment's unit is always the order's lead_unit (both are set together
     # in ``_assign_lead``): the redundant column test lets the database start from the
     # (lead_unit, state) index instead of testing every order of the state (1 M orders: the
@@ -87,10 +105,7 @@ def workbench_tabs(user: User, now: dt.datetime, text: str = "") -> list[Tab]:
     # evaluated order by order (1.5 s for a department holding 100 k orders).
     held = base.filter(pk__in=Assignment.objects.filter(unit_id__in=unit_ids, active=True)
                        .values("order_id"))
-    handling = held.filter(
-        Q(state__in=[State.HANDLING, State.SUSPENDED])
-        | Q(supporting, state=State.DISPATCHED)
-    )
+    handling = base.filter(pk__in=_in_progress_ids(unit_ids))
     mine = led.filter(handler=user, state__in=[State.HANDLING, State.SUSPENDED])
     working = held.filter(state__in=WORKING)
     soon = current_calendar().add_working_days(now, 1)
