@@ -13,6 +13,7 @@ from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from hotline.core.errors import ServiceError
+from hotline.directory.calendar_service import current_calendar
 from hotline.directory.models import User
 from hotline.orders import lifecycle
 from hotline.orders.actions import check_actor_may
@@ -23,6 +24,7 @@ from hotline.orders.scope import visible_orders
 from hotline.orders.services import do_action
 from hotline.portal import work_queues, workbench_queries
 from hotline.portal.order_access import ELSEWHERE, WORKER_ONLY, actions_by_order, actions_for
+from hotline.portal.queries import overdue_q
 from tests.portal.conftest import new_order
 
 if TYPE_CHECKING:
@@ -115,25 +117,39 @@ def test_row_actions_take_a_few_queries_for_the_whole_page(
         actions_by_order(city.handler, orders)
 
 
-def _plain_handling(user: User) -> set[str]:
+def _plain_tabs(user: User, now: dt.datetime) -> dict[str, set[str]]:
+    """The in-progress, due-soon and overdue tabs as filters over every held order."""
     unit_ids = user.unit.descendant_ids() if user.unit is not None else []
     held = Assignment.objects.filter(unit_id__in=unit_ids, active=True)
     supporting = Exists(held.filter(order=OuterRef("pk"),
                                     role__in=(Assignment.Role.CO, Assignment.Role.LINKAGE)))
-    return set(visible_orders(user).filter(pk__in=held.values("order_id")).filter(
-        Q(state__in=[State.HANDLING, State.SUSPENDED]) | Q(supporting, state=State.DISPATCHED)
-    ).values_list("number", flat=True))
+    orders = visible_orders(user).filter(pk__in=held.values("order_id"))
+    working = orders.filter(state__in=workbench_queries.WORKING)
+    soon = current_calendar().add_working_days(now, 1)
+    found = {
+        "handling": orders.filter(Q(state__in=[State.HANDLING, State.SUSPENDED])
+                                  | Q(supporting, state=State.DISPATCHED)),
+        "due_soon": working.filter(overdue_at__isnull=True).filter(
+            Q(state=State.DISPATCHED, sign_due__gte=now, sign_due__lte=soon)
+            | Q(state=State.HANDLING, handle_due__gte=now, handle_due__lte=soon)),
+        "overdue": working.filter(overdue_q(now)),
+    }
+    return {key: set(qs.values_list("number", flat=True)) for key, qs in found.items()}
 
 
-def test_in_progress_tab_from_the_unit_matches_the_plain_filter(city: City) -> None:
+def test_tabs_from_the_unit_match_the_plain_filters(city: City) -> None:
     _seeded(city)
-    now = timezone.now()
-    for user in [city.handler, city.dept_admin, city.housing_handler, city.env_handler]:
-        tabs = {t.key: t for t in workbench_queries.workbench_tabs(user, now)}
-        listed = list(tabs["handling"].orders.values_list("number", flat=True))
-        assert len(listed) == len(set(listed))
-        assert set(listed) == _plain_handling(user), user.username
-    assert len(_plain_handling(city.handler)) >= 3  # led, suspended, supported
+    for days in (0, 2, 9):  # nothing due yet, due soon, overdue
+        now = timezone.now() + dt.timedelta(days=days)
+        for user in [city.handler, city.dept_admin, city.housing_handler, city.env_handler]:
+            tabs = {t.key: t for t in workbench_queries.workbench_tabs(user, now)}
+            plain = _plain_tabs(user, now)
+            for key, expected in plain.items():
+                listed = list(tabs[key].orders.values_list("number", flat=True))
+                assert len(listed) == len(set(listed))
+                assert set(listed) == expected, (user.username, key, days)
+    assert len(_plain_tabs(city.handler, timezone.now())["handling"]) >= 3  # led, supported
+    assert _plain_tabs(city.handler, timezone.now() + dt.timedelta(days=9))["overdue"]
 
 
 def test_returns_queue_sorts_by_the_last_return_event(city: City) -> None:
@@ -143,8 +159,8 @@ def test_returns_queue_sorts_by_the_last_return_event(city: City) -> None:
                            .order_by("-seq").values("created_at")[:1])
     plain = (visible_orders(city.monitor).filter(state=State.RETURNED)
              .annotate(since=last_return).order_by("since", "pk"))
-    got = [(o.number, o.since) for o in returns]
-    assert got == [(o.number, o.since) for o in plain]
+    got = [(o.number, o.__dict__["since"]) for o in returns]  # the page reads the annotation
+    assert got == list(plain.values_list("number", "since"))
     assert len(got) == 3 and all(since is not None for _, since in got)
 
 
