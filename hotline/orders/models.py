@@ -324,6 +324,12 @@ class Order(models.Model):
             models.Index(fields=["id"], name="order_working",
                          condition=models.Q(state__in=[State.DISPATCHED, State.HANDLING,
                                                        State.SUSPENDED])),
+            # The centre's extension and escalation queues: a few orders each, found without
+            # reading every handling order's row (0.1 s at 1 M orders).
+            models.Index(fields=["state"], name="order_extension_pending",
+                         condition=models.Q(extension_pending_days__isnull=False)),
+            models.Index(fields=["state"], name="order_major_event",
+                         condition=models.Q(major_event=True)),
             models.Index(fields=["district", "state"], name="order_district_state"),
             models.Index(fields=["state", "handle_due"], name="order_state_handle_due"),
             models.Index(fields=["state", "sign_due"], name="order_state_sign_due"),
