@@ -484,7 +484,7 @@ class _Synthesiser:
                 actor, note = d.unit_staff.get(lead["unit_id"]), rng.choice(_SUSPEND_REASONS)
             elif action == Action.RETURN:
                 assert lead is not None
-                order["state"] = State.RETURNED
+                order.update(state=State.RETURNED, returned_at=when)
                 actor, note = d.unit_staff.get(lead["unit_id"]), rng.choice(_RETURN_REASONS)
                 data = {"unit": lead_code}
             order["updated_at"] = when

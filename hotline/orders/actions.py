@@ -70,6 +70,20 @@ def _active_assignment(order: Order, actor: User, roles: tuple[str, ...]) -> Ass
     )
 
 
+# Roles whose actions need their unit to hold the order (``assignment_roles_needed``).
+DEPARTMENT_ACTORS = (Role.DEPT_HANDLER, Role.DEPT_ADMIN)
+
+
+def assignment_roles_needed(action: Action) -> tuple[str, ...]:
+    """The assignment roles one of which a department's unit must hold, actively, to take
+    ``action`` on an order."""
+    if action == Action.CO_REPLY:
+        return (Assignment.Role.CO,)
+    if action == Action.CONFIRM_ESCALATION:
+        return (Assignment.Role.LINKAGE, Assignment.Role.LEAD, Assignment.Role.CO)
+    return (Assignment.Role.LEAD,)
+
+
 def check_actor_may(actor: User, order: Order, action: Action) -> None:
     """Role first (the lifecycle's ACTION_ROLES), then scope: department actions need an active
     assignment of the actor's unit; centre actions need the order in the actor's view (already
@@ -78,14 +92,8 @@ def check_actor_may(actor: User, order: Order, action: Action) -> None:
         return
     if actor.role not in lifecycle.ACTION_ROLES[action]:
         raise Forbidden(f"your role may not {action.value} orders")
-    if actor.role in (Role.DEPT_HANDLER, Role.DEPT_ADMIN):
-        needed: tuple[str, ...]
-        if action == Action.CO_REPLY:
-            needed = (Assignment.Role.CO,)
-        elif action == Action.CONFIRM_ESCALATION:
-            needed = (Assignment.Role.LINKAGE, Assignment.Role.LEAD, Assignment.Role.CO)
-        else:
-            needed = (Assignment.Role.LEAD,)
+    if actor.role in DEPARTMENT_ACTORS:
+        needed = assignment_roles_needed(action)
         if _active_assignment(order, actor, needed) is None:
             raise Forbidden(f"your unit does not hold this order as {'/'.join(needed)}")
 
@@ -292,6 +300,7 @@ def sign(ctx: ActionContext) -> ActionResult:
 
 
 def return_order(ctx: ActionContext) -> ActionResult:
+    ctx.order.returned_at = ctx.now
     return ActionResult(note=_text(ctx, "reason", required=True),
                         data={"unit": ctx.order.lead_unit.code if ctx.order.lead_unit else None})
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Reverse
 from django.utils.translation import gettext_lazy as _
 
 from hotline.core.append_only import AppendOnly, ImmutableError  # noqa: F401 - re-exported
@@ -56,6 +57,10 @@ class Citizen(models.Model):
                 fields=["phone"], condition=~models.Q(phone=""), name="citizen_unique_phone"
             )
         ]
+        # A phone's last digits are the reversed number's first ones: a plain B-tree over the
+        # reversed phone answers "ends with 7950" as a range, on SQLite and PostgreSQL alike
+        # (no index serves LIKE '%7950'; 1 M citizens were scanned). See ``phone_tail_q``.
+        indexes = [models.Index(Reverse("phone"), name="citizen_phone_reversed")]
 
     def __str__(self) -> str:
         return self.name or self.phone or f"#{self.pk}"
@@ -274,6 +279,9 @@ class Order(models.Model):
     sign_due = models.DateTimeField(_("sign-for deadline"), null=True, blank=True)
     handle_due = models.DateTimeField(_("handling deadline"), null=True, blank=True)
     suspended_at = models.DateTimeField(_("suspended since"), null=True, blank=True)
+    # The last 退单's time, kept with the order so the centre's returns queue sorts by it
+    # without looking up each returned order's last return event (29,866 at 1 M orders).
+    returned_at = models.DateTimeField(_("last returned"), null=True, blank=True)
     reminded_at = models.DateTimeField(_("reminded"), null=True, blank=True)
     overdue_at = models.DateTimeField(_("marked overdue"), null=True, blank=True)
     escalated_at = models.DateTimeField(_("escalated as a major event"), null=True, blank=True)
@@ -310,6 +318,18 @@ class Order(models.Model):
         indexes = [
             models.Index(fields=["state", "created_at"], name="order_state_created"),
             models.Index(fields=["lead_unit", "state"], name="order_lead_state"),
+            # The orders a unit works on (dispatched, handling, suspended: a few % of the
+            # city): which of a unit's co-assignments are in progress, answered from this
+            # small index instead of each order's row (the workbench's in-progress tab).
+            models.Index(fields=["id"], name="order_working",
+                         condition=models.Q(state__in=[State.DISPATCHED, State.HANDLING,
+                                                       State.SUSPENDED])),
+            # The centre's extension and escalation queues: a few orders each, found without
+            # reading every handling order's row (0.1 s at 1 M orders).
+            models.Index(fields=["state"], name="order_extension_pending",
+                         condition=models.Q(extension_pending_days__isnull=False)),
+            models.Index(fields=["state"], name="order_major_event",
+                         condition=models.Q(major_event=True)),
             models.Index(fields=["district", "state"], name="order_district_state"),
             models.Index(fields=["state", "handle_due"], name="order_state_handle_due"),
             models.Index(fields=["state", "sign_due"], name="order_state_sign_due"),

@@ -33,6 +33,7 @@ from hotline.core.phones import digit_count, normalise_phone
 from hotline.directory.models import OrderType, User
 from hotline.orders import scope
 from hotline.orders.models import Citizen, Order
+from hotline.orders.phone_tail import citizens_with_phone_ending
 from hotline.orders.search import catch_up_orders_quietly, matching_ids
 
 NUMBER_RE = re.compile(r"^\d{8}$")
@@ -102,7 +103,7 @@ def _phone_q(user: User, text: str) -> Q | None:
     if digits >= FULL_PHONE_DIGITS and (phone.startswith("+") or digits >= 11):
         citizens = Citizen.objects.filter(phone=phone)
     else:
-        citizens = Citizen.objects.filter(phone__endswith=phone.lstrip("+"))
+        citizens = citizens_with_phone_ending(phone.lstrip("+"))
     return _citizen_q(user, citizens)
 
 

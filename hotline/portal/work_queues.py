@@ -17,7 +17,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext_lazy as _
 
 from hotline.directory.calendar_service import current_calendar
@@ -63,7 +63,7 @@ def _pending_linkage() -> Exists:
 def order_queues(user: User) -> dict[str, QuerySet[Order]]:
     base = visible_orders(user).select_related("lead_unit", "district")
     return {
-        "returns": base.filter(state=State.RETURNED).annotate(since=_since(Action.RETURN))
+        "returns": base.filter(state=State.RETURNED).annotate(since=F("returned_at"))
                        .order_by("since", "pk"),
         "extensions": base.filter(state=State.HANDLING, extension_pending_days__isnull=False)
                           .annotate(since=_since(Action.REQUEST_EXTENSION)).order_by("since", "pk"),

@@ -27,7 +27,7 @@ from hotline.orders.lifecycle import Action
 from hotline.orders.models import Order
 from hotline.orders.services import do_action
 from hotline.portal import workbench_queries
-from hotline.portal.order_access import DEPARTMENT_ROLES, actions_for, is_department_user
+from hotline.portal.order_access import DEPARTMENT_ROLES, actions_by_order, is_department_user
 from hotline.web.access import StaffRequest, role_required
 from hotline.web.forms import PortalForm
 
@@ -49,8 +49,9 @@ def _preview(seen: Disclosure, order: Order) -> str:
     return text if len(text) <= PREVIEW_CHARS else text[:PREVIEW_CHARS] + "…"
 
 
-def _row(user: User, seen: Disclosure, order: Order, handlers: list[User]) -> dict[str, Any]:
-    actions = {a.value for a in actions_for(user, order)}
+def _row(user: User, seen: Disclosure, order: Order, handlers: list[User],
+         allowed: list[Action]) -> dict[str, Any]:
+    actions = {a.value for a in allowed}
     choices: list[User] = []
     take = False  # a handler's "take it": the order to themselves, nobody holding it yet
     if Action.ASSIGN.value in actions:
@@ -73,6 +74,8 @@ def workbench(request: StaffRequest) -> HttpResponse:
     page = Paginator(current.orders, PAGE_SIZE).get_page(request.GET.get("page"))
     seen = Disclosure(request.user)
     handlers = list(unit_handlers(request.user.unit)) if assigns_others(request.user) else []
+    orders = list(page)
+    allowed = actions_by_order(request.user, orders)
     context = {
         "tabs": [(t, workbench_queries.tab_count(t.orders)) for t in tabs],
         "current": current,
@@ -81,7 +84,7 @@ def workbench(request: StaffRequest) -> HttpResponse:
         "now": now,
         "search": search,
         "q": text,
-        "rows": [_row(request.user, seen, order, handlers) for order in page],
+        "rows": [_row(request.user, seen, order, handlers, allowed[order.pk]) for order in orders],
         "bulk_sign": current.key == "to_sign",
         "is_admin": request.user.role == Role.DEPT_ADMIN,
         "next": request.get_full_path(),
