@@ -156,8 +156,10 @@ def _visible_matches(user: Any, query: ParsedQuery, limit: int,
         if lead == "visible":
             # The visible orders reach further back: their matches are the whole answer for
             # that range (the matches' hits are among them).
-            scored = search.scores(ORDER_INDEX, query, mine)
-            hits = [(pk, scored[pk]) for pk in mine if pk in scored]
+            # Only which of them match (the backend reads just these ids' index rows); the
+            # page's scores are asked for once at the end, for the few rows kept.
+            matched = search.matches(ORDER_INDEX, query, mine)
+            hits = [(pk, None) for pk in mine if pk in matched]
             if len(chosen) + len(hits) >= limit or len(mine) < chunk:
                 return (chosen + hits)[:limit]
             before = mine[-1]

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from django.db import connection
 
+from hotline.search import screening
 from hotline.search.query import ParsedQuery, ts_lexeme
 
 # PostgreSQL limits: positions go up to 16383, and at most 256 are kept per lexeme.
@@ -69,7 +70,13 @@ class SearchBackend(Protocol):
         ...
 
     def scores(self, spec: IndexSpec, query: ParsedQuery, ids: Sequence[int]) -> dict[int, float]:
-        """The score of each of ``ids`` that matches ``query`` (the others are left out)."""
+        """The score of each of ``ids`` that matches ``query`` (the others are left out). The
+        cost grows with the number of ids, not with how common the query's words are."""
+        ...
+
+    def matches(self, spec: IndexSpec, query: ParsedQuery, ids: Sequence[int]) -> set[int]:
+        """Which of ``ids`` match ``query``: ``scores`` without the scores (cheaper where a
+        score counts a word's documents)."""
         ...
 
     def matching_ids_sql(self, spec: IndexSpec, query: ParsedQuery) -> tuple[str, list[str]]:
@@ -175,21 +182,57 @@ class SqliteFts5Backend(_IndexTable):
             # bm25 is lower for better matches.
             return [(int(row[0]), -float(row[1])) for row in cursor.fetchall()]
 
+    # Ids per statement: SQLite allows 32,766 parameters; fewer keeps each statement short.
+    SCORE_CHUNK = 500
+
+    # FTS5 asked "MATCH q AND rowid IN (ids)" seeks each id in every segment, and bm25 counts
+    # each word's documents again per id (~1 ms per id for a common word over a million
+    # orders). So the ids' stored tokens are read (a few microseconds each) and screened
+    # (hotline.search.screening: it never drops a match), and FTS5 judges the candidates left
+    # in one pass over their rowid range (with bm25: one count per word per statement).
+
     def scores(self, spec: IndexSpec, query: ParsedQuery, ids: Sequence[int]) -> dict[int, float]:
-        if not query or not ids:
-            return {}
+        return {pk: -float(bm25) for pk, bm25 in self._judged(spec, query, ids, self._bm25(spec))}
+
+    def matches(self, spec: IndexSpec, query: ParsedQuery, ids: Sequence[int]) -> set[int]:
+        return {pk for pk, _none in self._judged(spec, query, ids, "NULL")}
+
+    def _screened(self, spec: IndexSpec, query: ParsedQuery, ids: Sequence[int]) -> list[int]:
         table = spec.fts_table
-        found: dict[int, float] = {}
+        columns = ", ".join(name for name, _w, _l in spec.fields)
+        candidates: list[int] = []
         with connection.cursor() as cursor:
-            for start in range(0, len(ids), 500):
-                chunk = list(ids[start:start + 500])
+            for start in range(0, len(ids), self.SCORE_CHUNK):
+                chunk = list(ids[start:start + self.SCORE_CHUNK])
                 marks = ", ".join(["%s"] * len(chunk))
                 cursor.execute(
-                    f"SELECT rowid, {self._bm25(spec)} FROM {table} "  # noqa: S608
-                    f"WHERE {table} MATCH %s AND rowid IN ({marks})",
-                    [query.fts5(), *chunk],
+                    f"SELECT rowid, {columns} FROM {table} WHERE rowid IN ({marks})",  # noqa: S608
+                    chunk)
+                candidates.extend(
+                    int(row[0]) for row in cursor.fetchall()
+                    if screening.might_match(query, screening.fold("\n".join(row[1:]))))
+        return candidates
+
+    def _judged(self, spec: IndexSpec, query: ParsedQuery, ids: Sequence[int],
+                value: str) -> list[tuple[int, Any]]:
+        if not query or not ids:
+            return []
+        table = spec.fts_table
+        candidates = self._screened(spec, query, ids)
+        found: list[tuple[int, Any]] = []
+        with connection.cursor() as cursor:
+            for start in range(0, len(candidates), self.SCORE_CHUNK):
+                chunk = candidates[start:start + self.SCORE_CHUNK]
+                marks = ", ".join(["%s"] * len(chunk))
+                # "+rowid" keeps the IN list from FTS5 (it would seek each id); the range is
+                # one cursor, read from the nearest entry of each word's document list.
+                cursor.execute(
+                    f"SELECT rowid, {value} FROM {table} "  # noqa: S608
+                    f"WHERE {table} MATCH %s AND rowid BETWEEN %s AND %s "
+                    f"AND +rowid IN ({marks})",
+                    [query.fts5(), min(chunk), max(chunk), *chunk],
                 )
-                found.update((int(row[0]), -float(row[1])) for row in cursor.fetchall())
+                found.extend((int(row[0]), row[1]) for row in cursor.fetchall())
         return found
 
     def matching_ids_sql(self, spec: IndexSpec, query: ParsedQuery) -> tuple[str, list[str]]:
@@ -300,13 +343,22 @@ class PostgresTsvectorBackend(_IndexTable):
     def scores(self, spec: IndexSpec, query: ParsedQuery, ids: Sequence[int]) -> dict[int, float]:
         if not query or not ids:
             return {}
+        # The given rows are read by primary key first (MATERIALIZED), then tested: left to
+        # itself the planner may intersect the ids with the GIN index's list of a common word,
+        # reading that whole list to score a few rows.
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT id, ts_rank(document, q) FROM {spec.pg_table}, "  # noqa: S608
-                "CAST(%s AS tsquery) AS q WHERE id = ANY(%s) AND document @@ q",
-                [query.tsquery(), list(ids)],
+                f"WITH given AS MATERIALIZED (SELECT id, document FROM {spec.pg_table} "  # noqa: S608
+                "WHERE id = ANY(%s)) "
+                "SELECT id, ts_rank(document, q) FROM given, CAST(%s AS tsquery) AS q "
+                "WHERE document @@ q",
+                [list(ids), query.tsquery()],
             )
             return {int(row[0]): float(row[1]) for row in cursor.fetchall()}
+
+    def matches(self, spec: IndexSpec, query: ParsedQuery, ids: Sequence[int]) -> set[int]:
+        # ts_rank needs no corpus figures: scoring costs no more than matching.
+        return set(self.scores(spec, query, ids))
 
     def matching_ids_sql(self, spec: IndexSpec, query: ParsedQuery) -> tuple[str, list[str]]:
         return (f"SELECT id FROM {spec.pg_table} "  # noqa: S608
