@@ -59,23 +59,24 @@ def _copy_block(low: int, high: int, offset: int) -> None:
     assignment_cols = [c for c in _columns(Assignment) if c != "id"]
     assignment_select = ["order_id + %(offset)s" if c == "order_id" else f"a.{c}"
                          for c in assignment_cols]
-    params = {"low": low, "high": high, "offset": offset, "bench": BENCH_UNIT_PREFIX + "%"}
+    params: dict[str, int | str] = {"low": low, "high": high, "offset": offset,
+                                    "bench": BENCH_UNIT_PREFIX + "%"}
     statements = [
-        f"INSERT INTO {order_table} ({', '.join(order_cols)}) "  # noqa: S608
+        f"INSERT INTO {order_table} ({', '.join(order_cols)}) "
         f"SELECT {', '.join(chosen)} FROM {order_table} WHERE id BETWEEN %(low)s AND %(high)s",
-        f"INSERT INTO {assignment_table} ({', '.join(assignment_cols)}) "  # noqa: S608
+        f"INSERT INTO {assignment_table} ({', '.join(assignment_cols)}) "
         f"SELECT {', '.join(assignment_select)} FROM {assignment_table} a "
         "JOIN directory_unit u ON u.id = a.unit_id "
         "WHERE a.order_id BETWEEN %(low)s AND %(high)s AND u.code NOT LIKE %(bench)s",
     ]
     if connection.vendor == "postgresql":
         statements.append(
-            f"INSERT INTO {ORDER_INDEX.pg_table} (id, document) "  # noqa: S608
+            f"INSERT INTO {ORDER_INDEX.pg_table} (id, document) "
             f"SELECT id + %(offset)s, document FROM {ORDER_INDEX.pg_table} "
             "WHERE id BETWEEN %(low)s AND %(high)s")
     else:
         statements.append(
-            f"INSERT INTO {ORDER_INDEX.fts_table} (rowid, title, text) "  # noqa: S608
+            f"INSERT INTO {ORDER_INDEX.fts_table} (rowid, title, text) "
             f"SELECT rowid + %(offset)s, title, text FROM {ORDER_INDEX.fts_table} "
             "WHERE rowid BETWEEN %(low)s AND %(high)s")
     with transaction.atomic(), connection.cursor() as cursor:
@@ -122,7 +123,7 @@ def copy_seed(target: int, block: int = 50_000, progress: Progress | None = None
             with connection.cursor() as cursor:
                 cursor.execute(
                     f"SELECT setval(pg_get_serial_sequence('{Order._meta.db_table}', 'id'), "
-                    f"(SELECT max(id) FROM {Order._meta.db_table}))")  # noqa: S608
+                    f"(SELECT max(id) FROM {Order._meta.db_table}))")
         if progress is not None:
             progress(added, time.perf_counter() - started)
         if between_blocks is not None:

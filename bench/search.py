@@ -10,10 +10,11 @@ PostgreSQL: --database-url, default hl_kb_bench), tops it up to --orders synthet
 the bulk loader (a PostgreSQL superuser skips the foreign-key checks), indexes the new ones
 (jieba in --procs processes, each distinct text segmented once, the index written by the same
 backend code production uses); above --seed-orders (50,000) the orders are in-database copies
-of that indexed seed, with their assignments and index rows (bench/order_copies.py); adds --entries published knowledge entries (the demo set plus
-synthetic guides), plants three rare words into a few orders (PLANTED: 3 old ones, 40 spread,
-300 recent; the templates' words are common and some queries match nothing), gives a street
-office one order in 1,000 and sets up a sub-centre (--load-only stops here), then times, for queries typed by agents:
+of that indexed seed, with their assignments and index rows (bench/order_copies.py); adds
+--entries published knowledge entries (the demo set plus synthetic guides), plants three rare
+words into a few orders (PLANTED: 3 old ones, 40 spread, 300 recent; the templates' words are
+common and some queries match nothing), gives a street office one order in 1,000 and sets up a
+sub-centre (--load-only stops here), then times, for queries typed by agents:
   knowledge: search_entries (all words must match, ranked, highlighted, 20 results)
   suggest:   suggest_entries for a sentence being typed (any word, 5 results)
   orders_centre: search_orders for a centre agent (sees every order, 20 results)
