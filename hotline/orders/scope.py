@@ -15,7 +15,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from hotline.core.phones import mask_phone
 from hotline.core.roles import Role
-from hotline.directory.models import OrderType, UnitKind, User
+from hotline.directory.models import OrderType, Unit, UnitKind, User
 from hotline.orders.models import Assignment, Contact, Order
 
 CENTRE_WIDE_ROLES = frozenset({Role.LEADER, Role.AUDITOR})
@@ -57,8 +57,7 @@ def visible_orders(user: User, queryset: QuerySet[Order] | None = None) -> Query
         return qs
     if user.unit is None:
         return qs.none()
-    unit_ids = user.unit.descendant_ids()
-    assignments = Assignment.objects.filter(unit_id__in=unit_ids, active=True)
+    assignments = _unit_assignments(user.unit)
     # A street office holds a few hundred orders among millions: listing its assignments and
     # looking the orders up (IN) is ~1 ms where testing every order (EXISTS) walks the table
     # (0.5 s on SQLite with 1M orders). For a department holding a large share the opposite
@@ -70,6 +69,36 @@ def visible_orders(user: User, queryset: QuerySet[Order] | None = None) -> Query
     if user.unit.kind == UnitKind.SUBCENTRE and user.unit.district_id:
         condition |= Q(district_id=user.unit.district_id)
     return qs.filter(condition)
+
+
+def _unit_assignments(unit: Unit) -> QuerySet[Assignment]:
+    """The active assignments of ``unit`` and the units below it."""
+    return Assignment.objects.filter(unit_id__in=unit.descendant_ids(), active=True)
+
+
+def few_visible_order_ids(user: User) -> list[int] | None:
+    """The ids of every order ``user`` may see, newest first, when they are fewer than
+    NARROW_SCOPE (a street office, a small department); None when they may be more (the
+    centre, a sub-centre with its district, a large department). The same orders as
+    ``visible_orders``: a unit that sees only its assignments sees exactly their orders.
+
+    Why: a search over a few hundred orders is fastest over their ids in memory; read as
+    "the newest visible orders" through the orders table, the database walks the orders
+    newest first and tests each against the assignments (tens of ms over a million)."""
+    if not user.is_authenticated or not user.is_active:
+        return []
+    if user.role in NO_ORDER_ROLES and not user.is_superuser:
+        return []
+    if sees_everything(user):
+        return None
+    if user.unit is None:
+        return []
+    if user.unit.kind == UnitKind.SUBCENTRE and user.unit.district_id:
+        return None
+    ids = list(_unit_assignments(user.unit).values_list("order_id", flat=True)[:NARROW_SCOPE])
+    if len(ids) >= NARROW_SCOPE:
+        return None
+    return sorted(set(ids), reverse=True)
 
 
 def can_see_order(user: User, order: Order) -> bool:

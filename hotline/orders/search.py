@@ -130,6 +130,9 @@ def _visible_matches(user: Any, query: ParsedQuery, limit: int,
                      before: int | None) -> list[tuple[int, float | None]]:
     """The newest ``limit`` orders below ``before`` matching ``query`` that ``user`` may see,
     with their score when it is known (see ORDER_CHUNK)."""
+    few = scope.few_visible_order_ids(user)
+    if few is not None:
+        return _few_visible_matches(few, query, limit, before)
     search = backend()
     chosen: list[tuple[int, float | None]] = []
     chunk = ORDER_CHUNK
@@ -173,6 +176,29 @@ def _visible_matches(user: Any, query: ParsedQuery, limit: int,
     rest = mine_all.filter(pk__lt=before, pk__in=matching)
     return chosen + [(pk, None) for pk in
                      rest.order_by("-pk").values_list("pk", flat=True)[:limit - len(chosen)]]
+
+
+def _few_visible_matches(few: list[int], query: ParsedQuery, limit: int,
+                         before: int | None) -> list[tuple[int, float | None]]:
+    """``_visible_matches`` for a caller who sees only ``few`` orders (ids newest first): the
+    newest matches, when they are fewer than a chunk (a rare word), are all there is and are
+    kept when visible; otherwise the visible orders, newest first, are tested by the index
+    a chunk at a time (the backend reads only their index rows, however common the word)."""
+    search = backend()
+    matches = search.search(ORDER_INDEX, query, ORDER_CHUNK, newest_first=True, before=before)
+    if len(matches) < ORDER_CHUNK:
+        visible = set(few)
+        return [(pk, score) for pk, score in matches if pk in visible][:limit]
+    below = [pk for pk in few if before is None or pk < before]
+    chosen: list[tuple[int, float | None]] = []
+    start, chunk = 0, ORDER_CHUNK
+    while start < len(below) and len(chosen) < limit:
+        mine = below[start:start + chunk]
+        matched = search.matches(ORDER_INDEX, query, mine)
+        chosen.extend((pk, None) for pk in mine if pk in matched)
+        start += chunk
+        chunk = min(chunk * 2, ORDER_CHUNK_MAX)
+    return chosen[:limit]
 
 
 def matching_ids(text: str) -> RawSQL | None:

@@ -141,7 +141,11 @@ def test_fast_scope_path_equals_the_plain_path_with_redacted_words(
             query, f"{seen.order_title(o)}\n{seen.order_text(o)}")]
         return [(o.pk, ranked[o.pk]) for o in kept][:limit]
 
-    for chunk, most, steps, score_chunk in [(50, 4000, 10, 500), (2, 4, 3, 2), (1, 2, 30, 1)]:
+    # NARROW_SCOPE 1: no unit is narrow, so every scope takes the database's way.
+    for chunk, most, steps, score_chunk, narrow in [
+            (50, 4000, 10, 500, 5000), (2, 4, 3, 2, 5000), (1, 2, 30, 1, 5000),
+            (2, 4, 3, 2, 1), (1, 2, 30, 1, 1)]:
+        monkeypatch.setattr(scope, "NARROW_SCOPE", narrow)
         monkeypatch.setattr(order_search, "ORDER_CHUNK", chunk)
         monkeypatch.setattr(order_search, "ORDER_CHUNK_MAX", most)
         monkeypatch.setattr(order_search, "ORDER_MAX_CHUNKS", steps)
@@ -155,6 +159,13 @@ def test_fast_scope_path_equals_the_plain_path_with_redacted_words(
                         chunk, user.username, text, limit)
                     for hit, (_pk, score) in zip(hits, expected, strict=True):
                         assert hit.score == pytest.approx(score, rel=1e-9)
+    for user in users:  # the narrow scopes' ids in memory are the scope's orders
+        few = scope.few_visible_order_ids(user)
+        if user in (city.agent, city.sub_agent):
+            assert few is None
+        else:
+            assert few == list(scope.visible_orders(user).order_by("-pk")
+                               .values_list("pk", flat=True)), user.username
     reports = {o.pk for o in orders if o.type == "report"}
     assert {h.order.pk for h in search_orders(city.agent, "欧阳娜娜")} == reports
     for user in users[1:]:
