@@ -159,6 +159,7 @@ def test_fast_scope_path_equals_the_plain_path_with_redacted_words(
                         chunk, user.username, text, limit)
                     for hit, (_pk, score) in zip(hits, expected, strict=True):
                         assert hit.score == pytest.approx(score, rel=1e-9)
+    monkeypatch.setattr(scope, "NARROW_SCOPE", 5000)
     for user in users:  # the narrow scopes' ids in memory are the scope's orders
         few = scope.few_visible_order_ids(user)
         if user in (city.agent, city.sub_agent):
