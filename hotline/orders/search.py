@@ -188,7 +188,9 @@ def _few_visible_matches(few: list[int], query: ParsedQuery, limit: int,
     matches = search.search(ORDER_INDEX, query, ORDER_CHUNK, newest_first=True, before=before)
     if len(matches) < ORDER_CHUNK:
         visible = set(few)
-        return [(pk, score) for pk, score in matches if pk in visible][:limit]
+        found: list[tuple[int, float | None]] = [(pk, score) for pk, score in matches
+                                                 if pk in visible]
+        return found[:limit]
     below = [pk for pk in few if before is None or pk < before]
     chosen: list[tuple[int, float | None]] = []
     start, chunk = 0, ORDER_CHUNK
