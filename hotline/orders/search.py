@@ -185,11 +185,11 @@ def _few_visible_matches(few: list[int], query: ParsedQuery, limit: int,
     kept when visible; otherwise the visible orders, newest first, are tested by the index
     a chunk at a time (the backend reads only their index rows, however common the word)."""
     search = backend()
-    matches = search.search(ORDER_INDEX, query, ORDER_CHUNK, newest_first=True, before=before)
+    # Scores are left to the end (search_orders asks for the page's alone).
+    matches = search.newest_ids(ORDER_INDEX, query, ORDER_CHUNK, before=before)
     if len(matches) < ORDER_CHUNK:
         visible = set(few)
-        found: list[tuple[int, float | None]] = [(pk, score) for pk, score in matches
-                                                 if pk in visible]
+        found: list[tuple[int, float | None]] = [(pk, None) for pk in matches if pk in visible]
         return found[:limit]
     below = [pk for pk in few if before is None or pk < before]
     chosen: list[tuple[int, float | None]] = []

@@ -79,6 +79,11 @@ class SearchBackend(Protocol):
         score counts a word's documents)."""
         ...
 
+    def newest_ids(self, spec: IndexSpec, query: ParsedQuery, limit: int,
+                   before: int | None = None) -> list[int]:
+        """``search(..., newest_first=True)`` without the scores."""
+        ...
+
     def matching_ids_sql(self, spec: IndexSpec, query: ParsedQuery) -> tuple[str, list[str]]:
         """SQL selecting every matching id, for ``pk__in=RawSQL(...)`` in an ORM filter."""
         ...
@@ -192,15 +197,43 @@ class SqliteFts5Backend(_IndexTable):
     # in one pass over their rowid range (with bm25: one count per word per statement).
 
     def scores(self, spec: IndexSpec, query: ParsedQuery, ids: Sequence[int]) -> dict[int, float]:
-        return {pk: -float(bm25) for pk, bm25 in self._judged(spec, query, ids, self._bm25(spec))}
+        if not query or not ids:
+            return {}
+        certain, uncertain = self._screened(spec, query, ids)
+        return {pk: -float(bm25) for pk, bm25 in
+                self._judged(spec, query, sorted(certain | uncertain), self._bm25(spec))}
 
     def matches(self, spec: IndexSpec, query: ParsedQuery, ids: Sequence[int]) -> set[int]:
-        return {pk for pk, _none in self._judged(spec, query, ids, "NULL")}
+        # Without a score, a plain document and query are decided here (no FTS5 statement).
+        if not query or not ids:
+            return set()
+        certain, uncertain = self._screened(spec, query, ids)
+        return certain | {pk for pk, _none in self._judged(spec, query, sorted(uncertain), "NULL")}
 
-    def _screened(self, spec: IndexSpec, query: ParsedQuery, ids: Sequence[int]) -> list[int]:
+    def newest_ids(self, spec: IndexSpec, query: ParsedQuery, limit: int,
+                   before: int | None = None) -> list[int]:
+        # The document lists alone, newest first: no bm25 (it would count every word's
+        # documents first).
+        if not query:
+            return []
+        table = spec.fts_table
+        below = "" if before is None else "AND rowid < %s "
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT rowid FROM {table} WHERE {table} MATCH %s {below}"  # noqa: S608
+                "ORDER BY rowid DESC LIMIT %s",
+                [query.fts5(), *([] if before is None else [before]), limit])
+            return [int(row[0]) for row in cursor.fetchall()]
+
+    def _screened(self, spec: IndexSpec, query: ParsedQuery,
+                  ids: Sequence[int]) -> tuple[set[int], set[int]]:
+        """Of ``ids``: those that surely match (a plain query over a plain document is decided
+        here) and those the engine must judge (the screen could not rule them out)."""
         table = spec.fts_table
         columns = ", ".join(name for name, _w, _l in spec.fields)
-        candidates: list[int] = []
+        plain = screening.plain_query(query)
+        certain: set[int] = set()
+        uncertain: set[int] = set()
         with connection.cursor() as cursor:
             for start in range(0, len(ids), self.SCORE_CHUNK):
                 chunk = list(ids[start:start + self.SCORE_CHUNK])
@@ -208,17 +241,22 @@ class SqliteFts5Backend(_IndexTable):
                 cursor.execute(
                     f"SELECT rowid, {columns} FROM {table} WHERE rowid IN ({marks})",  # noqa: S608
                     chunk)
-                candidates.extend(
-                    int(row[0]) for row in cursor.fetchall()
-                    if screening.might_match(query, screening.fold("\n".join(row[1:]))))
-        return candidates
+                for row in cursor.fetchall():
+                    text = "\n".join(row[1:])
+                    tokens = screening.plain_tokens(text) if plain else None
+                    if tokens is not None:
+                        if screening.decide(query, tokens):
+                            certain.add(int(row[0]))
+                    elif screening.might_match(query, screening.fold(text)):
+                        uncertain.add(int(row[0]))
+        return certain, uncertain
 
     def _judged(self, spec: IndexSpec, query: ParsedQuery, ids: Sequence[int],
                 value: str) -> list[tuple[int, Any]]:
         if not query or not ids:
             return []
         table = spec.fts_table
-        candidates = self._screened(spec, query, ids)
+        candidates = list(ids)
         found: list[tuple[int, Any]] = []
         with connection.cursor() as cursor:
             for start in range(0, len(candidates), self.SCORE_CHUNK):
@@ -377,6 +415,12 @@ class PostgresTsvectorBackend(_IndexTable):
     def matches(self, spec: IndexSpec, query: ParsedQuery, ids: Sequence[int]) -> set[int]:
         # ts_rank needs no corpus figures: scoring costs no more than matching.
         return set(self.scores(spec, query, ids))
+
+    def newest_ids(self, spec: IndexSpec, query: ParsedQuery, limit: int,
+                   before: int | None = None) -> list[int]:
+        if not query:
+            return []
+        return [pk for pk, _score in self._newest(spec, query.tsquery(), limit, before)]
 
     def matching_ids_sql(self, spec: IndexSpec, query: ParsedQuery) -> tuple[str, list[str]]:
         return (f"SELECT id FROM {spec.pg_table} "  # noqa: S608

@@ -60,3 +60,35 @@ def might_match(query: ParsedQuery, folded_text: str) -> bool:
                  for alt in group.alternatives)
              for group in query.groups)
     return any(found) if query.any_word else all(found)
+
+
+# Where the screen can also decide: a word or a document made only of these characters is
+# tokenized and folded by FTS5's unicode61 exactly as here (ASCII letters lower-cased; CJK
+# ideographs have no case; punctuation, symbols, spaces and controls separate tokens).
+_PLAIN_CHAR = re.compile(r"[0-9A-Za-z\u3400-\u4dbf\u4e00-\u9fff]")
+_PLAIN_WORD = re.compile(r"[0-9A-Za-z\u3400-\u4dbf\u4e00-\u9fff]+")
+_SEPARATOR_CATEGORIES = ("P", "S", "Z", "Cc")
+
+
+def plain_query(query: ParsedQuery) -> bool:
+    """Is every word of ``query`` one plain token (see ``plain_tokens``)?"""
+    return all(_PLAIN_WORD.fullmatch(word) for group in query.groups
+               for alt in group.alternatives for word in alt)
+
+
+def plain_tokens(text: str) -> frozenset[str] | None:
+    """The tokens FTS5 reads in ``text`` (lower-cased), when every character is a plain one
+    or a separator; None otherwise (then only the engine can say)."""
+    for char in set(text):
+        if not _PLAIN_CHAR.match(char) and not unicodedata.category(char).startswith(
+                _SEPARATOR_CATEGORIES):
+            return None
+    return frozenset(_PLAIN_WORD.findall(text.lower()))
+
+
+def decide(query: ParsedQuery, tokens: frozenset[str]) -> bool:
+    """Does a document with these plain tokens match a ``plain_query``? (FTS5's rule: each
+    group, one alternative whose words are all tokens of the document, in any column.)"""
+    found = (any(all(word.lower() in tokens for word in alt) for alt in group.alternatives)
+             for group in query.groups)
+    return any(found) if query.any_word else all(found)
