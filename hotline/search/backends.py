@@ -232,6 +232,7 @@ class SqliteFts5Backend(_IndexTable):
         table = spec.fts_table
         columns = ", ".join(name for name, _w, _l in spec.fields)
         plain = screening.plain_query(query)
+        groups = screening.plain_groups(query) if plain else ()
         certain: set[int] = set()
         uncertain: set[int] = set()
         with connection.cursor() as cursor:
@@ -243,9 +244,9 @@ class SqliteFts5Backend(_IndexTable):
                     chunk)
                 for row in cursor.fetchall():
                     text = "\n".join(row[1:])
-                    tokens = screening.plain_tokens(text) if plain else None
-                    if tokens is not None:
-                        if screening.decide(query, tokens):
+                    lowered = screening.plain_lowered(text) if plain else None
+                    if lowered is not None:
+                        if screening.decide(query, groups, lowered):
                             certain.add(int(row[0]))
                     elif screening.might_match(query, screening.fold(text)):
                         uncertain.add(int(row[0]))

@@ -71,24 +71,55 @@ _SEPARATOR_CATEGORIES = ("P", "S", "Z", "Cc")
 
 
 def plain_query(query: ParsedQuery) -> bool:
-    """Is every word of ``query`` one plain token (see ``plain_tokens``)?"""
+    """Is every word of ``query`` one plain token (see ``plain_lowered``)?"""
     return all(_PLAIN_WORD.fullmatch(word) for group in query.groups
                for alt in group.alternatives for word in alt)
 
 
-def plain_tokens(text: str) -> frozenset[str] | None:
-    """The tokens FTS5 reads in ``text`` (lower-cased), when every character is a plain one
-    or a separator; None otherwise (then only the engine can say)."""
-    for char in set(text):
-        if not _PLAIN_CHAR.match(char) and not unicodedata.category(char).startswith(
-                _SEPARATOR_CATEGORIES):
-            return None
-    return frozenset(_PLAIN_WORD.findall(text.lower()))
+# The separators Chinese and English text mostly use: a document with nothing else is known
+# plain by one regular-expression search; otherwise each distinct character is classified.
+_COMMON = re.compile("[^0-9A-Za-z\u3400-\u4dbf\u4e00-\u9fff\\s"
+                     + re.escape(",.!?;:'\"()[]{}<>@#%&*+=/\\|~^`$_-，。！？；：、（）《》【】“”‘’…—·")
+                     + "]")
 
 
-def decide(query: ParsedQuery, tokens: frozenset[str]) -> bool:
-    """Does a document with these plain tokens match a ``plain_query``? (FTS5's rule: each
-    group, one alternative whose words are all tokens of the document, in any column.)"""
-    found = (any(all(word.lower() in tokens for word in alt) for alt in group.alternatives)
-             for group in query.groups)
+def plain_lowered(text: str) -> str | None:
+    """``text`` lower-cased when every character is a plain one or a separator (FTS5 then
+    reads its tokens as ``_PLAIN_WORD`` does); None otherwise (then only the engine can say)."""
+    if _COMMON.search(text) is not None and not all(map(_is_plain_or_separator, set(text))):
+        return None
+    return text.lower()
+
+
+@lru_cache(maxsize=65536)
+def _is_plain_or_separator(char: str) -> bool:
+    return bool(_PLAIN_CHAR.match(char)) or unicodedata.category(char).startswith(
+        _SEPARATOR_CATEGORIES)
+
+
+PlainGroups = tuple[tuple[frozenset[str], ...], ...]
+
+
+def plain_groups(query: ParsedQuery) -> PlainGroups:
+    """A ``plain_query``'s words lower-cased, per group and alternative, for ``decide``."""
+    return tuple(tuple(frozenset(w.lower() for w in alt) for alt in group.alternatives)
+                 for group in query.groups)
+
+
+def decide(query: ParsedQuery, groups: PlainGroups, lowered: str) -> bool:
+    """Does a document whose ``plain_lowered`` text is ``lowered`` match a ``plain_query``
+    (``groups`` from ``plain_groups``)? FTS5's rule: each group, one alternative whose words
+    are all tokens of the document, in any column. A word absent as a substring is absent as
+    a token, so the tokens are only read for a document holding every word of an alternative."""
+    tokens: frozenset[str] | None = None
+
+    def holds(alt: frozenset[str]) -> bool:
+        nonlocal tokens
+        if not all(word in lowered for word in alt):
+            return False
+        if tokens is None:
+            tokens = frozenset(_PLAIN_WORD.findall(lowered))
+        return alt <= tokens
+
+    found = (any(holds(alt) for alt in group) for group in groups)
     return any(found) if query.any_word else all(found)
