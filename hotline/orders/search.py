@@ -142,9 +142,12 @@ def _visible_matches(user: Any, query: ParsedQuery, limit: int,
     lead = ""
     for _step in range(ORDER_MAX_CHUNKS):
         hits: list[tuple[int, float | None]] = []
-        matches: list[tuple[int, float]] = []
+        matches: list[tuple[int, float | None]] = []
         if lead != "visible":
-            matches = search.search(ORDER_INDEX, query, chunk, newest_first=True, before=before)
+            # Ids only: scoring thousands of matches (bm25 over FTS5) costs more than
+            # finding them; the page's few are scored at the end.
+            matches = [(pk, None) for pk in
+                       search.newest_ids(ORDER_INDEX, query, chunk, before=before)]
             visible = set(mine_all.filter(pk__in=[pk for pk, _score in matches])
                           .values_list("pk", flat=True))
             hits = [m for m in matches if m[0] in visible]
