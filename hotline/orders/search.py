@@ -148,15 +148,13 @@ def _visible_matches(user: Any, query: ParsedQuery, limit: int,
             # finding them; the page's few are scored at the end.
             matches = [(pk, None) for pk in
                        search.newest_ids(ORDER_INDEX, query, chunk, before=before)]
-            visible = set(mine_all.filter(pk__in=[pk for pk, _score in matches])
-                          .values_list("pk", flat=True))
+            visible = scope.visible_among(user, [pk for pk, _score in matches])
             hits = [m for m in matches if m[0] in visible]
             if len(chosen) + len(hits) >= limit or len(matches) < chunk:
                 return (chosen + hits)[:limit]
         mine: list[int] = []
         if lead != "matches":
-            below = mine_all if before is None else mine_all.filter(pk__lt=before)
-            mine = list(below.order_by("-pk").values_list("pk", flat=True)[:chunk])
+            mine = scope.newest_visible_ids(user, before, chunk)
         if not lead:
             lead = "visible" if len(mine) < chunk or mine[-1] < matches[-1][0] else "matches"
         if lead == "visible":
