@@ -101,24 +101,25 @@ def few_visible_order_ids(user: User) -> list[int] | None:
     return sorted(set(ids), reverse=True)
 
 
-def _district_subcentre(user: User) -> Unit | None:
-    """The user's unit when it is a sub-centre seeing a district (and the user sees through
-    it: active, an order role, not everything)."""
+def _district_subcentre(user: User) -> tuple[Unit, int] | None:
+    """The user's unit and its district when it is a sub-centre seeing a district (and the
+    user sees through it: active, an order role, not everything)."""
     unit = user.unit if user.is_authenticated else None
     if (unit is None or unit.kind != UnitKind.SUBCENTRE or not unit.district_id
             or sees_everything(user) or not user.is_active or user.role in NO_ORDER_ROLES):
         return None
-    return unit
+    return unit, unit.district_id
 
 
 def visible_among(user: User, ids: list[int]) -> set[int]:
     """Which of ``ids`` ``user`` may see (``visible_orders``); a sub-centre's district and
     assignments asked apart (together, the OR is tested row by row)."""
-    unit = _district_subcentre(user)
-    if unit is None:
+    subcentre = _district_subcentre(user)
+    if subcentre is None:
         return set(visible_orders(user, Order.objects.filter(pk__in=ids))
                    .values_list("pk", flat=True))
-    found = set(Order.objects.filter(pk__in=ids, district_id=unit.district_id)
+    unit, district_id = subcentre
+    found = set(Order.objects.filter(pk__in=ids, district_id=district_id)
                 .values_list("pk", flat=True))
     found.update(_unit_assignments(unit).filter(order_id__in=ids)
                  .values_list("order_id", flat=True))
@@ -130,13 +131,14 @@ def newest_visible_ids(user: User, before: int | None, count: int) -> list[int]:
     ``visible_orders(user)`` ordered newest first, but a sub-centre's read as its district's
     newest (an index on district and id) merged with its units' assignments' newest (asked
     together, the database walks every order newest first: ~20 per visible one)."""
-    unit = _district_subcentre(user)
-    if unit is None:
+    subcentre = _district_subcentre(user)
+    if subcentre is None:
         below = visible_orders(user)
         if before is not None:
             below = below.filter(pk__lt=before)
         return list(below.order_by("-pk").values_list("pk", flat=True)[:count])
-    district = Order.objects.filter(district_id=unit.district_id)
+    unit, district_id = subcentre
+    district = Order.objects.filter(district_id=district_id)
     assigned = _unit_assignments(unit)
     if before is not None:
         district = district.filter(pk__lt=before)
