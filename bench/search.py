@@ -9,13 +9,17 @@ What it does: creates and migrates the database if needed (SQLite: var/bench/sea
 PostgreSQL: --database-url, default hl_kb_bench), tops it up to --orders synthetic orders with
 the bulk loader (a PostgreSQL superuser skips the foreign-key checks), indexes the new ones
 (jieba in --procs processes, each distinct text segmented once, the index written by the same
-backend code production uses), adds --entries published knowledge entries (the demo set plus
-synthetic guides), plants three rare words into a few orders (PLANTED: 3 old ones, 40 spread,
-300 recent; the templates' words are common and some queries match nothing), gives a street
-office one order in 1,000 (--load-only stops here), then times, for queries typed by agents:
+backend code production uses); above --seed-orders (50,000) the orders are in-database copies
+of that indexed seed, with their assignments and index rows (bench/order_copies.py); adds
+--entries published knowledge entries (the demo set plus synthetic guides), plants three rare
+words into a few orders (PLANTED: 3 old ones, 40 spread, 300 recent; the templates' words are
+common and some queries match nothing), gives a street office one order in 1,000 and sets up a
+sub-centre (--load-only stops here), then times, for queries typed by agents:
   knowledge: search_entries (all words must match, ranked, highlighted, 20 results)
   suggest:   suggest_entries for a sentence being typed (any word, 5 results)
   orders_centre: search_orders for a centre agent (sees every order, 20 results)
+  orders_subcentre: search_orders for a sub-centre agent (its district: one order in 20, and
+                   a street office under it: one in 500)
   orders_department: search_orders for a department handler (scope filter, 20 results)
   orders_street: search_orders for a street office holding one order in 1,000
 Each query is run once to warm up, then --rounds times. Then classification throughput
@@ -70,6 +74,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--procs", type=int, default=2, help="segmentation processes for indexing")
     p.add_argument("--rounds", type=int, default=5, help="timed runs of every query")
     p.add_argument("--batch", type=int, default=20_000, help="orders per load/index batch")
+    p.add_argument("--seed-orders", type=int, default=50_000,
+                   help="orders written by the bulk loader; the rest are in-database copies of "
+                        "them (bench/order_copies.py); 0: bulk-load every order")
     p.add_argument("--classify-messages", type=int, default=2000,
                    help="raw messages classified one at a time (0: skip)")
     p.add_argument("--load-only", action="store_true",
@@ -88,6 +95,23 @@ def setup(args: argparse.Namespace) -> None:
     from bench.dbsetup import migrated_django
 
     migrated_django(url)
+
+
+def copy_orders(target: int) -> dict[str, Any]:
+    """Top up to ``target`` orders with in-database copies of the indexed seed."""
+    from bench import order_copies
+    from hotline.orders.models import Order
+
+    if Order.objects.count() >= target:
+        return {}
+    log(f"copying the seed up to {target} orders")
+    started = time.perf_counter()
+    added = order_copies.copy_seed(
+        target, progress=lambda n, s: log(f"  {n} orders copied in {s:.0f} s"))
+    seconds = time.perf_counter() - started
+    return {"orders_copied_now": added, "copy_seconds": round(seconds, 1),
+            "copy_orders_per_s": round(added / seconds) if seconds else None,
+            "orders": Order.objects.count()}
 
 
 def load_orders(target: int, batch: int) -> dict[str, Any]:
@@ -337,30 +361,57 @@ def _stats(samples: list[float]) -> dict[str, float]:
 
 
 NARROW_EVERY = 1000
+# A sub-centre: its district holds one order in SUBCENTRE_DISTRICT_EVERY, and a street office
+# under it co-handles one in SUBCENTRE_STREET_EVERY (the sub-centre sees both).
+SUBCENTRE_DISTRICT_EVERY = 20
+SUBCENTRE_STREET_EVERY = 500
 
 
-def narrow_scope() -> dict[str, Any]:
-    """A street office holding one order in NARROW_EVERY (co-handler): a scope where the
-    matches of a common word are mostly invisible, so the visible orders lead the search."""
+def _assign_every(unit: Any, every: int, remainder: int) -> int:
+    """Make ``unit`` co-handler of the orders whose id is ``remainder`` modulo ``every``, above
+    the highest it already has (a later run that added orders tops it up)."""
     from django.db.models import F
 
-    from hotline.directory.models import Unit, UnitKind
     from hotline.orders.models import Assignment, Order
 
-    centre = Unit.objects.filter(kind=UnitKind.CENTRE).order_by("pk").first()
-    unit, _ = Unit.objects.get_or_create(code="bench-narrow", defaults={
-        "name": "基准测试街道", "kind": UnitKind.STREET, "parent": centre})
-    if Assignment.objects.filter(unit=unit).exists():
-        return {}
-    rows = (Order.objects.annotate(k=F("pk") % NARROW_EVERY).filter(k=0)
+    done = Assignment.objects.filter(unit=unit).order_by("-order_id") \
+        .values_list("order_id", flat=True).first() or 0
+    rows = (Order.objects.filter(pk__gt=done).annotate(k=F("pk") % every).filter(k=remainder)
             .values_list("pk", "created_at"))
     Assignment.objects.bulk_create(
         [Assignment(order_id=pk, unit=unit, role=Assignment.Role.CO, active=True,
                     assigned_at=created) for pk, created in rows.iterator()], batch_size=5000)
-    return {"narrow_scope_orders_now": Assignment.objects.filter(unit=unit).count()}
+    return Assignment.objects.filter(unit=unit).count()
 
 
-def users() -> tuple[Any, Any, Any]:
+def narrow_scope() -> dict[str, Any]:
+    """A street office holding one order in NARROW_EVERY (co-handler): a scope where the
+    matches of a common word are mostly invisible, so the visible orders lead the search.
+    And a sub-centre (its district's orders and its street's; see SUBCENTRE_DISTRICT_EVERY)."""
+    from django.db.models import F
+
+    from hotline.directory.models import District, Unit, UnitKind
+    from hotline.orders.models import Order
+
+    centre = Unit.objects.filter(kind=UnitKind.CENTRE).order_by("pk").first()
+    unit, _ = Unit.objects.get_or_create(code="bench-narrow", defaults={
+        "name": "基准测试街道", "kind": UnitKind.STREET, "parent": centre})
+    district, _ = District.objects.get_or_create(code="bench-sub-district",
+                                                 defaults={"name": "基准测试区"})
+    subcentre, _ = Unit.objects.get_or_create(code="bench-subcentre", defaults={
+        "name": "基准测试分中心", "kind": UnitKind.SUBCENTRE, "parent": centre,
+        "district": district})
+    street, _ = Unit.objects.get_or_create(code="bench-sub-street", defaults={
+        "name": "基准测试分中心街道", "kind": UnitKind.STREET, "parent": subcentre,
+        "district": district})
+    moved = (Order.objects.annotate(k=F("pk") % SUBCENTRE_DISTRICT_EVERY).filter(k=1)
+             .exclude(district=district).update(district=district))
+    return {"narrow_scope_orders": _assign_every(unit, NARROW_EVERY, 0),
+            "subcentre_street_orders": _assign_every(street, SUBCENTRE_STREET_EVERY, 3),
+            "subcentre_district_orders_moved_now": moved}
+
+
+def users() -> tuple[Any, Any, Any, Any]:
     from hotline.core.roles import Role
     from hotline.directory.models import Unit, UnitKind, User
     from hotline.orders.models import Assignment
@@ -376,7 +427,10 @@ def users() -> tuple[Any, Any, Any]:
                                             defaults={"role": Role.DEPT_HANDLER, "unit": unit})
     narrow, _ = User.objects.get_or_create(username="bench_search_street", defaults={
         "role": Role.DEPT_HANDLER, "unit": Unit.objects.get(code="bench-narrow")})
-    return agent, handler, narrow
+    # Sub-centre staff are agents whose unit is the sub-centre (not the city centre).
+    sub, _ = User.objects.get_or_create(username="bench_search_subcentre", defaults={
+        "role": Role.AGENT, "unit": Unit.objects.get(code="bench-subcentre")})
+    return agent, handler, narrow, sub
 
 
 def measure(rounds: int) -> dict[str, Any]:
@@ -388,11 +442,12 @@ def measure(rounds: int) -> dict[str, Any]:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
-    agent, handler, narrow = users()
+    agent, handler, narrow, sub = users()
     cases: dict[str, list[Any]] = {
         "knowledge": [(lambda q=q: search_entries(agent, q, limit=20)) for q in QUERIES],
         "suggest": [(lambda t=t: suggest_entries(agent, t, limit=5)) for t in TYPED],
         "orders_centre": [(lambda q=q: search_orders(agent, q, limit=20)) for q in QUERIES],
+        "orders_subcentre": [(lambda q=q: search_orders(sub, q, limit=20)) for q in QUERIES],
         "orders_department": [(lambda q=q: search_orders(handler, q, limit=20)) for q in QUERIES],
         "orders_street": [(lambda q=q: search_orders(narrow, q, limit=20)) for q in QUERIES],
     }
@@ -416,8 +471,13 @@ def main(argv: list[str] | None = None) -> int:
     from django.db import connection
 
     out: dict[str, Any] = {"vendor": connection.vendor}
-    out.update(load_orders(args.orders, args.batch))
+    seed = min(args.orders, args.seed_orders) if args.seed_orders > 0 else args.orders
+    out.update(load_orders(seed, args.batch))
     out.update(index_orders(args.procs, args.batch))
+    out.update(copy_orders(args.orders))
+    late = index_orders(args.procs, args.batch)  # nothing, unless orders came in meanwhile
+    if late.get("orders_indexed_now"):
+        out["orders_indexed_after_copies"] = late["orders_indexed_now"]
     out.update(load_entries(args.entries))
     out.update(plant_rare_words())
     out.update(narrow_scope())

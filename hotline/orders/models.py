@@ -331,6 +331,8 @@ class Order(models.Model):
             models.Index(fields=["state"], name="order_major_event",
                          condition=models.Q(major_event=True)),
             models.Index(fields=["district", "state"], name="order_district_state"),
+            # A sub-centre's search reads its district's newest orders (migration 0016).
+            models.Index(fields=["district", "id"], name="order_district_id"),
             models.Index(fields=["state", "handle_due"], name="order_state_handle_due"),
             models.Index(fields=["state", "sign_due"], name="order_state_sign_due"),
             models.Index(fields=["handler", "state"], name="order_handler_state"),

@@ -130,6 +130,9 @@ def _visible_matches(user: Any, query: ParsedQuery, limit: int,
                      before: int | None) -> list[tuple[int, float | None]]:
     """The newest ``limit`` orders below ``before`` matching ``query`` that ``user`` may see,
     with their score when it is known (see ORDER_CHUNK)."""
+    few = scope.few_visible_order_ids(user)
+    if few is not None:
+        return _few_visible_matches(few, query, limit, before)
     search = backend()
     chosen: list[tuple[int, float | None]] = []
     chunk = ORDER_CHUNK
@@ -139,25 +142,28 @@ def _visible_matches(user: Any, query: ParsedQuery, limit: int,
     lead = ""
     for _step in range(ORDER_MAX_CHUNKS):
         hits: list[tuple[int, float | None]] = []
-        matches: list[tuple[int, float]] = []
+        matches: list[tuple[int, float | None]] = []
         if lead != "visible":
-            matches = search.search(ORDER_INDEX, query, chunk, newest_first=True, before=before)
-            visible = set(mine_all.filter(pk__in=[pk for pk, _score in matches])
-                          .values_list("pk", flat=True))
+            # Ids only: scoring thousands of matches (bm25 over FTS5) costs more than
+            # finding them; the page's few are scored at the end.
+            matches = [(pk, None) for pk in
+                       search.newest_ids(ORDER_INDEX, query, chunk, before=before)]
+            visible = scope.visible_among(user, [pk for pk, _score in matches])
             hits = [m for m in matches if m[0] in visible]
             if len(chosen) + len(hits) >= limit or len(matches) < chunk:
                 return (chosen + hits)[:limit]
         mine: list[int] = []
         if lead != "matches":
-            below = mine_all if before is None else mine_all.filter(pk__lt=before)
-            mine = list(below.order_by("-pk").values_list("pk", flat=True)[:chunk])
+            mine = scope.newest_visible_ids(user, before, chunk)
         if not lead:
             lead = "visible" if len(mine) < chunk or mine[-1] < matches[-1][0] else "matches"
         if lead == "visible":
             # The visible orders reach further back: their matches are the whole answer for
             # that range (the matches' hits are among them).
-            scored = search.scores(ORDER_INDEX, query, mine)
-            hits = [(pk, scored[pk]) for pk in mine if pk in scored]
+            # Only which of them match (the backend reads just these ids' index rows); the
+            # page's scores are asked for once at the end, for the few rows kept.
+            matched = search.matches(ORDER_INDEX, query, mine)
+            hits = [(pk, None) for pk in mine if pk in matched]
             if len(chosen) + len(hits) >= limit or len(mine) < chunk:
                 return (chosen + hits)[:limit]
             before = mine[-1]
@@ -171,6 +177,31 @@ def _visible_matches(user: Any, query: ParsedQuery, limit: int,
     rest = mine_all.filter(pk__lt=before, pk__in=matching)
     return chosen + [(pk, None) for pk in
                      rest.order_by("-pk").values_list("pk", flat=True)[:limit - len(chosen)]]
+
+
+def _few_visible_matches(few: list[int], query: ParsedQuery, limit: int,
+                         before: int | None) -> list[tuple[int, float | None]]:
+    """``_visible_matches`` for a caller who sees only ``few`` orders (ids newest first): the
+    newest matches, when they are fewer than a chunk (a rare word), are all there is and are
+    kept when visible; otherwise the visible orders, newest first, are tested by the index
+    a chunk at a time (the backend reads only their index rows, however common the word)."""
+    search = backend()
+    # Scores are left to the end (search_orders asks for the page's alone).
+    matches = search.newest_ids(ORDER_INDEX, query, ORDER_CHUNK, before=before)
+    if len(matches) < ORDER_CHUNK:
+        visible = set(few)
+        found: list[tuple[int, float | None]] = [(pk, None) for pk in matches if pk in visible]
+        return found[:limit]
+    below = [pk for pk in few if before is None or pk < before]
+    chosen: list[tuple[int, float | None]] = []
+    start, chunk = 0, ORDER_CHUNK
+    while start < len(below) and len(chosen) < limit:
+        mine = below[start:start + chunk]
+        matched = search.matches(ORDER_INDEX, query, mine)
+        chosen.extend((pk, None) for pk in mine if pk in matched)
+        start += chunk
+        chunk = min(chunk * 2, ORDER_CHUNK_MAX)
+    return chosen[:limit]
 
 
 def matching_ids(text: str) -> RawSQL | None:

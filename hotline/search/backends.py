@@ -16,10 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
-from django.db import connection
+from django.db import connection, transaction
 
+from hotline.search import screening
 from hotline.search.query import ParsedQuery, ts_lexeme
 
 # PostgreSQL limits: positions go up to 16383, and at most 256 are kept per lexeme.
@@ -69,7 +70,18 @@ class SearchBackend(Protocol):
         ...
 
     def scores(self, spec: IndexSpec, query: ParsedQuery, ids: Sequence[int]) -> dict[int, float]:
-        """The score of each of ``ids`` that matches ``query`` (the others are left out)."""
+        """The score of each of ``ids`` that matches ``query`` (the others are left out). The
+        cost grows with the number of ids, not with how common the query's words are."""
+        ...
+
+    def matches(self, spec: IndexSpec, query: ParsedQuery, ids: Sequence[int]) -> set[int]:
+        """Which of ``ids`` match ``query``: ``scores`` without the scores (cheaper where a
+        score counts a word's documents)."""
+        ...
+
+    def newest_ids(self, spec: IndexSpec, query: ParsedQuery, limit: int,
+                   before: int | None = None) -> list[int]:
+        """``search(..., newest_first=True)`` without the scores."""
         ...
 
     def matching_ids_sql(self, spec: IndexSpec, query: ParsedQuery) -> tuple[str, list[str]]:
@@ -175,21 +187,91 @@ class SqliteFts5Backend(_IndexTable):
             # bm25 is lower for better matches.
             return [(int(row[0]), -float(row[1])) for row in cursor.fetchall()]
 
+    # Ids per statement: SQLite allows 32,766 parameters; fewer keeps each statement short.
+    SCORE_CHUNK = 500
+
+    # FTS5 asked "MATCH q AND rowid IN (ids)" seeks each id in every segment, and bm25 counts
+    # each word's documents again per id (~1 ms per id for a common word over a million
+    # orders). So the ids' stored tokens are read (a few microseconds each) and screened
+    # (hotline.search.screening: it never drops a match), and FTS5 judges the candidates left
+    # in one pass over their rowid range (with bm25: one count per word per statement).
+
     def scores(self, spec: IndexSpec, query: ParsedQuery, ids: Sequence[int]) -> dict[int, float]:
         if not query or not ids:
             return {}
+        certain, uncertain = self._screened(spec, query, ids)
+        return {pk: -float(bm25) for pk, bm25 in
+                self._judged(spec, query, sorted(certain | uncertain), self._bm25(spec))}
+
+    def matches(self, spec: IndexSpec, query: ParsedQuery, ids: Sequence[int]) -> set[int]:
+        # Without a score, a plain document and query are decided here (no FTS5 statement).
+        if not query or not ids:
+            return set()
+        certain, uncertain = self._screened(spec, query, ids)
+        return certain | {pk for pk, _none in self._judged(spec, query, sorted(uncertain), "NULL")}
+
+    def newest_ids(self, spec: IndexSpec, query: ParsedQuery, limit: int,
+                   before: int | None = None) -> list[int]:
+        # The document lists alone, newest first: no bm25 (it would count every word's
+        # documents first).
+        if not query:
+            return []
         table = spec.fts_table
-        found: dict[int, float] = {}
+        below = "" if before is None else "AND rowid < %s "
         with connection.cursor() as cursor:
-            for start in range(0, len(ids), 500):
-                chunk = list(ids[start:start + 500])
+            cursor.execute(
+                f"SELECT rowid FROM {table} WHERE {table} MATCH %s {below}"  # noqa: S608
+                "ORDER BY rowid DESC LIMIT %s",
+                [query.fts5(), *([] if before is None else [before]), limit])
+            return [int(row[0]) for row in cursor.fetchall()]
+
+    def _screened(self, spec: IndexSpec, query: ParsedQuery,
+                  ids: Sequence[int]) -> tuple[set[int], set[int]]:
+        """Of ``ids``: those that surely match (a plain query over a plain document is decided
+        here) and those the engine must judge (the screen could not rule them out)."""
+        table = spec.fts_table
+        columns = ", ".join(name for name, _w, _l in spec.fields)
+        plain = screening.plain_query(query)
+        groups = screening.plain_groups(query) if plain else ()
+        certain: set[int] = set()
+        uncertain: set[int] = set()
+        with connection.cursor() as cursor:
+            for start in range(0, len(ids), self.SCORE_CHUNK):
+                chunk = list(ids[start:start + self.SCORE_CHUNK])
                 marks = ", ".join(["%s"] * len(chunk))
                 cursor.execute(
-                    f"SELECT rowid, {self._bm25(spec)} FROM {table} "  # noqa: S608
-                    f"WHERE {table} MATCH %s AND rowid IN ({marks})",
-                    [query.fts5(), *chunk],
+                    f"SELECT rowid, {columns} FROM {table} WHERE rowid IN ({marks})",  # noqa: S608
+                    chunk)
+                for row in cursor.fetchall():
+                    text = "\n".join(row[1:])
+                    lowered = screening.plain_lowered(text) if plain else None
+                    if lowered is not None:
+                        if screening.decide(query, groups, lowered):
+                            certain.add(int(row[0]))
+                    elif screening.might_match(query, screening.fold(text)):
+                        uncertain.add(int(row[0]))
+        return certain, uncertain
+
+    def _judged(self, spec: IndexSpec, query: ParsedQuery, ids: Sequence[int],
+                value: str) -> list[tuple[int, Any]]:
+        if not query or not ids:
+            return []
+        table = spec.fts_table
+        candidates = list(ids)
+        found: list[tuple[int, Any]] = []
+        with connection.cursor() as cursor:
+            for start in range(0, len(candidates), self.SCORE_CHUNK):
+                chunk = candidates[start:start + self.SCORE_CHUNK]
+                marks = ", ".join(["%s"] * len(chunk))
+                # "+rowid" keeps the IN list from FTS5 (it would seek each id); the range is
+                # one cursor, read from the nearest entry of each word's document list.
+                cursor.execute(
+                    f"SELECT rowid, {value} FROM {table} "  # noqa: S608
+                    f"WHERE {table} MATCH %s AND rowid BETWEEN %s AND %s "
+                    f"AND +rowid IN ({marks})",
+                    [query.fts5(), min(chunk), max(chunk), *chunk],
                 )
-                found.update((int(row[0]), -float(row[1])) for row in cursor.fetchall())
+                found.extend((int(row[0]), row[1]) for row in cursor.fetchall())
         return found
 
     def matching_ids_sql(self, spec: IndexSpec, query: ParsedQuery) -> tuple[str, list[str]]:
@@ -282,12 +364,7 @@ class PostgresTsvectorBackend(_IndexTable):
             ids = [(int(r[0]), float(r[1])) for r in cursor.fetchall()]
             if len(ids) >= need or low <= 0:
                 return ids
-            # No ORDER BY here, so nothing invites the backward walk: a rare word is read
-            # from the GIN index (a common one may be read by a scan that stops at the cap).
-            cursor.execute(
-                f"SELECT id FROM {table} WHERE document @@ CAST(%s AS tsquery) "  # noqa: S608
-                "AND id <= %s LIMIT %s", [tsquery, low, self.GIN_CAP + 1])
-            older = [int(r[0]) for r in cursor.fetchall()]
+            older = self._older_matches(tsquery, table, low)
             if len(older) <= self.GIN_CAP:
                 return ids + [(pk, None) for pk in sorted(older, reverse=True)[:need - len(ids)]]
             while len(ids) < need and low > 0:
@@ -297,16 +374,54 @@ class PostgresTsvectorBackend(_IndexTable):
                 ids.extend((int(r[0]), float(r[1])) for r in cursor.fetchall())
             return ids
 
+    def _older_matches(self, tsquery: str, table: str, low: int) -> list[int]:
+        """Up to GIN_CAP + 1 matches with ids up to ``low``, from the GIN index. The planner
+        is told not to scan the table: it guesses an OR of a few words (the synonyms) as
+        common and, under a LIMIT, picks a sequential scan that reads every row when the
+        words are rare (1.1 s over a million orders for 300 matches); the GIN index lists
+        them in milliseconds, and a common word's list stops being read at the cap."""
+        # SET LOCAL needs a transaction, and would outlive this query in a caller's one: the
+        # previous values are put back (one round trip each way).
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('enable_seqscan'), "
+                           "current_setting('enable_indexscan'), "
+                           "set_config('enable_seqscan', 'off', true), "
+                           "set_config('enable_indexscan', 'off', true)")
+            seqscan, indexscan, _s, _i = cursor.fetchone()
+            try:
+                cursor.execute(
+                    f"SELECT id FROM {table} WHERE document @@ CAST(%s AS tsquery) "  # noqa: S608
+                    "AND id <= %s LIMIT %s", [tsquery, low, self.GIN_CAP + 1])
+                return [int(r[0]) for r in cursor.fetchall()]
+            finally:
+                cursor.execute("SELECT set_config('enable_seqscan', %s, true), "
+                               "set_config('enable_indexscan', %s, true)", [seqscan, indexscan])
+
     def scores(self, spec: IndexSpec, query: ParsedQuery, ids: Sequence[int]) -> dict[int, float]:
         if not query or not ids:
             return {}
+        # The given rows are read by primary key first (MATERIALIZED), then tested: left to
+        # itself the planner may intersect the ids with the GIN index's list of a common word,
+        # reading that whole list to score a few rows.
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT id, ts_rank(document, q) FROM {spec.pg_table}, "  # noqa: S608
-                "CAST(%s AS tsquery) AS q WHERE id = ANY(%s) AND document @@ q",
-                [query.tsquery(), list(ids)],
+                f"WITH given AS MATERIALIZED (SELECT id, document FROM {spec.pg_table} "  # noqa: S608
+                "WHERE id = ANY(%s)) "
+                "SELECT id, ts_rank(document, q) FROM given, CAST(%s AS tsquery) AS q "
+                "WHERE document @@ q",
+                [list(ids), query.tsquery()],
             )
             return {int(row[0]): float(row[1]) for row in cursor.fetchall()}
+
+    def matches(self, spec: IndexSpec, query: ParsedQuery, ids: Sequence[int]) -> set[int]:
+        # ts_rank needs no corpus figures: scoring costs no more than matching.
+        return set(self.scores(spec, query, ids))
+
+    def newest_ids(self, spec: IndexSpec, query: ParsedQuery, limit: int,
+                   before: int | None = None) -> list[int]:
+        if not query:
+            return []
+        return [pk for pk, _score in self._newest(spec, query.tsquery(), limit, before)]
 
     def matching_ids_sql(self, spec: IndexSpec, query: ParsedQuery) -> tuple[str, list[str]]:
         return (f"SELECT id FROM {spec.pg_table} "  # noqa: S608

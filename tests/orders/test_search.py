@@ -99,3 +99,75 @@ def test_order_search_scope_paths_give_the_same_page(city: City, monkeypatch: py
                 for limit in (1, 3, 20):
                     got = [h.order.pk for h in search_orders(user, text, limit=limit)]
                     assert got == expected(user, text, limit), (chunk, user.username, text, limit)
+
+
+def test_fast_scope_path_equals_the_plain_path_with_redacted_words(
+        city: City, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every scope (centre, sub-centre, department, co-handler, street office), whichever path
+    finds its page: the same orders, with the same scores, as the engine's plain answer over
+    the whole index cut to the scope; a 举报 found only through its reporter's name (redacted
+    for departments) is found by the centre alone."""
+    from hotline.orders import scope
+    from hotline.orders.disclosure import Disclosure
+    from hotline.orders.models import Assignment
+    from hotline.orders.services import do_action
+    from hotline.search.backends import SqliteFts5Backend
+
+    orders = []
+    for n in range(24):
+        if n % 6 == 5:  # a 举报 naming its reporter
+            data = dict(type="report", title=f"举报停水{n}", citizen_name="欧阳娜娜",
+                        text="欧阳娜娜举报：小区停水，物业不管", citizen_phone="13900001111")
+        elif n % 3 == 2:
+            data = dict(title=f"工地噪声{n}", text="小区旁夜间施工噪声", category="100201",
+                        district="taijiang" if n % 2 else "gulou")
+        else:
+            data = dict(title=f"停水{n}", text="小区临时停水" + ("，施工挖断水管" if n % 4 == 0 else ""))
+        orders.append(new_order(city, **data))
+        if n % 5 != 4:
+            do_action(city.agent, orders[-1].number, "dispatch")
+        if n % 4 == 1:  # the street office co-handles a few
+            Assignment.objects.create(order=orders[-1], unit=city.street, role="co",
+                                      assigned_at=orders[-1].created_at)
+    users = [city.agent, city.sub_agent, city.handler, city.housing_handler, city.env_handler,
+             city.street_handler]
+
+    def plain(user: User, text: str, limit: int) -> list[tuple[int, float]]:
+        query = parse_query(text)
+        ranked = dict(backend().search(ORDER_INDEX, query, 1000))
+        visible = scope.visible_orders(user).filter(pk__in=list(ranked)).order_by("-pk")
+        seen = Disclosure(user)
+        kept = [o for o in visible if not seen.hidden(o) or order_search._matches_words(
+            query, f"{seen.order_title(o)}\n{seen.order_text(o)}")]
+        return [(o.pk, ranked[o.pk]) for o in kept][:limit]
+
+    # NARROW_SCOPE 1: no unit is narrow, so every scope takes the database's way.
+    for chunk, most, steps, score_chunk, narrow in [
+            (50, 4000, 10, 500, 5000), (2, 4, 3, 2, 5000), (1, 2, 30, 1, 5000),
+            (2, 4, 3, 2, 1), (1, 2, 30, 1, 1)]:
+        monkeypatch.setattr(scope, "NARROW_SCOPE", narrow)
+        monkeypatch.setattr(order_search, "ORDER_CHUNK", chunk)
+        monkeypatch.setattr(order_search, "ORDER_CHUNK_MAX", most)
+        monkeypatch.setattr(order_search, "ORDER_MAX_CHUNKS", steps)
+        monkeypatch.setattr(SqliteFts5Backend, "SCORE_CHUNK", score_chunk)
+        for user in users:
+            for text in ["停水", "小区 停水", "噪声", "施工", "欧阳娜娜", "欧阳娜娜 停水", "电梯"]:
+                for limit in (1, 3, 20):
+                    hits = search_orders(user, text, limit=limit)
+                    expected = plain(user, text, limit)
+                    assert [h.order.pk for h in hits] == [pk for pk, _s in expected], (
+                        chunk, user.username, text, limit)
+                    for hit, (_pk, score) in zip(hits, expected, strict=True):
+                        assert hit.score == pytest.approx(score, rel=1e-9)
+    monkeypatch.setattr(scope, "NARROW_SCOPE", 5000)
+    for user in users:  # the narrow scopes' ids in memory are the scope's orders
+        few = scope.few_visible_order_ids(user)
+        if user in (city.agent, city.sub_agent):
+            assert few is None
+        else:
+            assert few == list(scope.visible_orders(user).order_by("-pk")
+                               .values_list("pk", flat=True)), user.username
+    reports = {o.pk for o in orders if o.type == "report"}
+    assert {h.order.pk for h in search_orders(city.agent, "欧阳娜娜")} == reports
+    for user in users[1:]:
+        assert search_orders(user, "欧阳娜娜") == [], user.username
