@@ -58,7 +58,9 @@ class ReportOut(Schema):
     filters: dict[str, str]
     columns: list[ColumnOut]
     current: PeriodOut
-    previous_period: PeriodOut = Field(description="the same number of days just before (环比)")
+    previous_period: PeriodOut = Field(description=(
+        "环比: as many whole calendar months just before when the range is whole months, else "
+        "the same number of days just before"))
     same_period_last_year: PeriodOut = Field(description="the same dates a year earlier (同比)")
     notes: list[str]
 

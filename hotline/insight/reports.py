@@ -61,7 +61,14 @@ class ReportQuery:
     group_by: str = ""  # one of the report's dimensions, "" for the report's default
 
     def previous_period(self) -> ReportQuery:
-        """The same number of days just before (环比)."""
+        """环比: whole calendar months (a month, a quarter, a year) against as many whole months
+        just before, as statistics offices compare them (October against September, not
+        against 31 days from 31 August); any other range against the same number of days just
+        before."""
+        months = _whole_months(self.date_from, self.date_to)
+        if months:
+            return ReportQuery(_months_before(self.date_from, months),
+                               self.date_from - dt.timedelta(days=1), self.filters, self.group_by)
         days = (self.date_to - self.date_from).days + 1
         return ReportQuery(self.date_from - dt.timedelta(days=days),
                            self.date_from - dt.timedelta(days=1), self.filters, self.group_by)
@@ -70,6 +77,19 @@ class ReportQuery:
         """The same dates a year earlier (同比); 29 February becomes the 28th."""
         return ReportQuery(_year_before(self.date_from), _year_before(self.date_to),
                            self.filters, self.group_by)
+
+
+def _whole_months(first: dt.date, last: dt.date) -> int:
+    """How many calendar months ``first``..``last`` covers exactly, 0 when it is not whole months."""
+    after = last + dt.timedelta(days=1)
+    if first.day != 1 or after.day != 1 or after <= first:
+        return 0
+    return (after.year * 12 + after.month) - (first.year * 12 + first.month)
+
+
+def _months_before(first_of_month: dt.date, months: int) -> dt.date:
+    index = first_of_month.year * 12 + first_of_month.month - 1 - months
+    return dt.date(index // 12, index % 12 + 1, 1)
 
 
 def _year_before(day: dt.date) -> dt.date:
