@@ -31,7 +31,7 @@ class Migration(migrations.Migration):
     atomic = False  # CREATE INDEX CONCURRENTLY cannot run in a transaction
 
     dependencies = [
-        ("orders", "0015_order_handler"),
+        ("orders", "0020_order_queue_indexes"),
     ]
 
     operations = [
