@@ -71,6 +71,18 @@ def visible_orders(user: User, queryset: QuerySet[Order] | None = None) -> Query
     return qs.filter(condition)
 
 
+def orders_for_held_queries(user: User) -> QuerySet[Order]:
+    """The orders table for a query that itself requires an active assignment of the user's unit
+    or a unit below it (the workbench's tabs): ``visible_orders`` admits every such order, so
+    its own test (a semi-join over all the unit's assignments, hashed again for every tab's
+    count at 116,000 assignments) would only cost. Empty for whoever sees no order at all."""
+    if not user.is_authenticated or not user.is_active or user.unit is None:
+        return Order.objects.none()
+    if user.role in NO_ORDER_ROLES and not user.is_superuser:
+        return Order.objects.none()
+    return Order.objects.all()
+
+
 def _unit_assignments(unit: Unit) -> QuerySet[Assignment]:
     """The active assignments of ``unit`` and the units below it."""
     return Assignment.objects.filter(unit_id__in=unit.descendant_ids(), active=True)

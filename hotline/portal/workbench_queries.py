@@ -19,7 +19,7 @@ from hotline.directory.models import OrderType, User
 from hotline.orders.assignees import unit_handlers
 from hotline.orders.lifecycle import Action, State
 from hotline.orders.models import Assignment, Order, OrderEvent
-from hotline.orders.scope import citizen_hidden, visible_orders
+from hotline.orders.scope import citizen_hidden, orders_for_held_queries, visible_orders
 from hotline.portal.queries import overdue_q
 
 MAX_QUERY = 100
@@ -93,8 +93,11 @@ def search(user: User, qs: QuerySet[Order], text: str) -> QuerySet[Order]:
 
 def workbench_tabs(user: User, now: dt.datetime, text: str = "") -> list[Tab]:
     unit_ids = user.unit.descendant_ids() if user.unit is not None else []
-    base = search(user, visible_orders(user), text).select_related(
-        "district", "lead_unit", "category", "handler")
+    related = ("district", "lead_unit", "category", "handler")
+    everything = search(user, visible_orders(user), text).select_related(*related)
+    # Every tab but "all" requires an active assignment of these units, which is what makes an
+    # order visible to them: the scope's test is left out there (orders_for_held_queries).
+    base = search(user, orders_for_held_queries(user), text).select_related(*related)
     lead = _held_by(unit_ids, (Assignment.Role.LEAD,))
     # The active lead assignment's unit is always the order's lead_unit (both are set together
     # in ``_assign_lead``): the redundant column test lets the database start from the
@@ -132,7 +135,7 @@ def workbench_tabs(user: User, now: dt.datetime, text: str = "") -> list[Tab]:
         Tab("returned", _("Sent back"), returned.order_by("updated_at", "pk")),
         Tab("replied", _("Replied"), replied.order_by("replied_at", "pk")),
         Tab("closed", _("Closed"), closed.order_by("-closed_at", "-pk")),
-        Tab("all", _("All"), base.order_by("-created_at", "-pk")),
+        Tab("all", _("All"), everything.order_by("-created_at", "-pk")),
     ]
 
 

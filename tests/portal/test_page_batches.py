@@ -152,6 +152,27 @@ def test_tabs_from_the_unit_match_the_plain_filters(city: City) -> None:
     assert _plain_tabs(city.handler, timezone.now() + dt.timedelta(days=9))["overdue"]
 
 
+def test_every_tab_but_all_lists_only_orders_the_user_may_see(city: City) -> None:
+    """The tabs leave the scope's own test out (each requires the unit's active assignment):
+    what they list is what they listed with it, and nothing outside ``visible_orders``."""
+    _seeded(city)
+    for days in (0, 2, 9):
+        now = timezone.now() + dt.timedelta(days=days)
+        for user in [city.handler, city.dept_admin, city.housing_handler, city.env_handler,
+                     city.street_handler]:
+            visible = set(visible_orders(user).values_list("pk", flat=True))
+            for tab in workbench_queries.workbench_tabs(user, now):
+                listed = set(tab.orders.values_list("pk", flat=True))
+                assert listed <= visible, (user.username, tab.key, days)
+                scoped = set(tab.orders.filter(pk__in=visible_orders(user).values("pk"))
+                             .values_list("pk", flat=True))
+                assert listed == scoped, (user.username, tab.key, days)
+    # Whoever sees no order has empty tabs, whatever their unit holds.
+    for user in [city.security_admin, city.audit_admin]:
+        assert all(not t.orders.exists()
+                   for t in workbench_queries.workbench_tabs(user, timezone.now()))
+
+
 def test_returns_queue_sorts_by_the_last_return_event(city: City) -> None:
     _seeded(city)
     returns = work_queues.order_queues(city.monitor)["returns"]
