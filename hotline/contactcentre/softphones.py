@@ -16,6 +16,7 @@ signed in may register one; a registration is the agent's own, nobody else reads
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -35,6 +36,7 @@ from hotline.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hotline.directory.models import User
 
 OPEN_STATES = SOFTPHONE_OPEN
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_SDP_CHARS = 20_000  # a browser's offer with audio, a data channel and a few candidates: ~3k
 OFFER_EXPIRES_S = 30  # an offer no gateway took by then is refused (no gateway running)
 
@@ -63,7 +65,9 @@ def check_softphone_agent(actor: User) -> SipExtension:
 
 
 def _check_sdp(sdp: object) -> str:
-    if not isinstance(sdp, str) or not sdp.startswith("v=0") or len(sdp) > MAX_SDP_CHARS:
+    if not isinstance(sdp, str) or not sdp.startswith("v=0") or len(sdp) > MAX_SDP_CHARS \
+            or _CONTROL.search(sdp):
+        # SDP is text lines (RFC 8866); a NUL would not even fit PostgreSQL's text column.
         raise InvalidInput(gettext_noop("not a session description"), "sdp")
     if "m=audio" not in sdp:
         raise InvalidInput(gettext_noop("the offer has no audio"), "sdp")

@@ -54,7 +54,8 @@ def test_who_may_register(soft: Any, city: Any) -> None:
     assert not SoftphoneSession.objects.exists()
 
 
-@pytest.mark.parametrize("sdp", ["", "hello", "v=0\r\nm=video 9 RTP/AVP 96\r\n", "v=0" + "x" * 30_000])
+@pytest.mark.parametrize("sdp", ["", "hello", "v=0\r\nm=video 9 RTP/AVP 96\r\n", "v=0" + "x" * 30_000,
+                                 "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=\x00\r\n"])
 def test_an_offer_that_is_not_an_audio_session_description_is_refused(soft: Any, sdp: str) -> None:
     do_sign_in(soft.agent)
     response = register(soft.agent, sdp)

@@ -330,7 +330,7 @@ def test_a_broken_offer_fails_alone_and_an_unanswered_softphone_rings_out(city: 
     softphone_extension(city.agent, "8001")
     ready(city.agent, "8001")
     # Past the web's checks (an audio session description), not something aiortc can answer.
-    broken = softphones.do_offer_softphone(city.agent, "v=0\r\nm=audio x y z\r\na=\x00\r\n")
+    broken = softphones.do_offer_softphone(city.agent, "v=0\r\nm=audio x y z\r\na=broken\r\n")
 
     async def scene() -> Any:
         async with Scene(tmp_path) as s:
