@@ -149,6 +149,76 @@ def tab_count(orders: QuerySet[Order]) -> int:
     return orders.order_by().values("pk")[:TAB_COUNT_CAP + 1].count()
 
 
+# A tab's pages are counted up to here (or a little past the page asked for): the in-progress
+# tab of a department working on 6,590 orders counted them all on every page (~200 ms at 1 M
+# orders); "page 3 of 40+" is as useful as "page 3 of 264".
+PAGE_COUNT_CAP = 1000
+MAX_PAGE = 10_000  # a page number past this is read as this one (OFFSET and LIMIT stay small)
+
+
+@dataclass(frozen=True)
+class CappedPage:
+    """One page of a tab, with the rows counted only up to ``limit`` (and one more, to know
+    whether there are more): what the template needs of Django's ``Page``, without the exact
+    count of the whole tab."""
+    rows: list[Order]
+    number: int
+    per_page: int
+    counted: int  # at most limit + 1
+    limit: int
+
+    def __iter__(self) -> Any:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def more(self) -> bool:
+        """More rows than counted: the number of pages is a lower bound ("40+")."""
+        return self.counted > self.limit
+
+    @property
+    def num_pages(self) -> int:
+        return max(1, -(-min(self.counted, self.limit) // self.per_page))
+
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    def has_next(self) -> bool:
+        return self.number * self.per_page < self.counted
+
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+
+def _page_number(value: str | None) -> int:
+    try:
+        number = int(value or 1)
+    except ValueError:
+        return 1
+    return min(max(number, 1), MAX_PAGE)
+
+
+def capped_page(orders: QuerySet[Order], page: str | None, per_page: int,
+                cap: int | None = None) -> CappedPage:
+    """Page ``page`` (as the query string gives it: anything but a number is the first) of
+    ``orders``, counted up to ``cap`` rows or to the end of the page asked for if that is
+    further. A page past the end is the last one, as ``Paginator.get_page`` does."""
+    cap = PAGE_COUNT_CAP if cap is None else cap
+    number = _page_number(page)
+    limit = max(cap, number * per_page)
+    counted = orders.order_by().values("pk")[:limit + 1].count()
+    if counted <= limit:  # counted to the end: the exact number of pages
+        number = min(number, max(1, -(-counted // per_page)))
+    start = (number - 1) * per_page
+    rows = list(orders[start:start + per_page]) if counted > start else []
+    return CappedPage(rows, number, per_page, counted, limit)
+
+
 # --- the department administrator's view of the handlers' load --------------------------------
 
 @dataclass(frozen=True)
