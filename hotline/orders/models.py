@@ -324,6 +324,14 @@ class Order(models.Model):
             models.Index(fields=["id"], name="order_working",
                          condition=models.Q(state__in=[State.DISPATCHED, State.HANDLING,
                                                        State.SUSPENDED])),
+            # The orders a unit leads and works on, from the unit, with what the workbench's
+            # tabs test and sort by (to sign, in progress, due soon, overdue): read from the
+            # index alone instead of each order's row (at 1 M orders the in-progress tab
+            # walked the city's 40,000 working orders to find a department's 4,900).
+            models.Index(fields=["lead_unit", "state", "handle_due", "id"],
+                         include=["sign_due", "overdue_at"], name="order_unit_working",
+                         condition=models.Q(state__in=[State.DISPATCHED, State.HANDLING,
+                                                       State.SUSPENDED])),
             # The centre's extension and escalation queues: a few orders each, found without
             # reading every handling order's row (0.1 s at 1 M orders).
             models.Index(fields=["state"], name="order_extension_pending",

@@ -110,11 +110,11 @@ def workbench_tabs(user: User, now: dt.datetime, text: str = "") -> list[Tab]:
     handling = base.filter(pk__in=_held_ids(unit_ids, [State.HANDLING, State.SUSPENDED],
                                             list(WORKING)))
     mine = led.filter(handler=user, state__in=[State.HANDLING, State.SUSPENDED])
-    # Due soon and overdue narrow by deadline first (the state-deadline indexes): a semi-join
-    # on the unit's assignments suits them better than listing everything the unit works on.
-    held = base.filter(pk__in=Assignment.objects.filter(unit_id__in=unit_ids, active=True)
-                       .values("order_id"))
-    working = held.filter(state__in=WORKING)
+    # Due soon and overdue: among the orders the unit works on, found from the unit as the
+    # in-progress tab's are (every active assignment of the unit is its lead or supports).
+    # A semi-join on the unit's assignments walked the city's 40,000 working orders and
+    # probed the unit's assignment for each (148 ms at 1 M orders).
+    working = base.filter(pk__in=_held_ids(unit_ids, list(WORKING), list(WORKING)))
     soon = current_calendar().add_working_days(now, 1)
     due_soon = working.filter(overdue_at__isnull=True).filter(
         Q(state=State.DISPATCHED, sign_due__gte=now, sign_due__lte=soon)
