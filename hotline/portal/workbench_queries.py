@@ -34,6 +34,11 @@ class Tab:
     key: str
     label: Any
     orders: QuerySet[Order]
+    # The tab's sort columns and order id (last), in the tab's order, where they can be read
+    # without the orders' rows: the tab is counted and paged from these, and only the page's
+    # orders are read (``by_id``). ``orders`` lists the same orders in the same order.
+    keys: QuerySet[Any] | None = None
+    by_id: QuerySet[Order] | None = None
 
 
 def _held_by(unit_ids: list[int], roles: tuple[str, ...] | None = None) -> Exists:
@@ -61,6 +66,23 @@ def _held_ids(unit_ids: list[int], led_states: list[str],
             role__in=(Assignment.Role.CO, Assignment.Role.LINKAGE)).values("order_id"),
     )
     return led.order_by().values("pk").union(supported.order_by().values("pk"))
+
+
+def _held_keys(base: QuerySet[Order], unit_ids: list[int], led_states: list[str],
+               supported_states: list[str], sort: tuple[str, ...]) -> QuerySet[Any]:
+    """``_held_ids``' orders among ``base`` as rows of the ``sort`` columns and the id, sorted:
+    the led ones read from the ``order_unit_working`` index (their sort column with them), so
+    sorting the in-progress tab's 6,590 orders at 1 M orders does not read each order's row."""
+    fields = [name.lstrip("-") for name in sort]
+    led = base.filter(_held_by(unit_ids), lead_unit_id__in=unit_ids, state__in=led_states)
+    supported = base.filter(
+        state__in=supported_states,
+        pk__in=Assignment.objects.filter(
+            unit_id__in=unit_ids, active=True,
+            role__in=(Assignment.Role.CO, Assignment.Role.LINKAGE)).values("order_id"),
+    )
+    return (led.order_by().values_list(*fields)
+            .union(supported.order_by().values_list(*fields)).order_by(*sort))
 
 
 def _last_move() -> Subquery:
@@ -129,7 +151,10 @@ def workbench_tabs(user: User, now: dt.datetime, text: str = "") -> list[Tab]:
     return [
         Tab("to_sign", _("To sign for"), to_sign.order_by("sign_due", "pk")),
         Tab("mine", _("Mine"), mine.order_by("handle_due", "pk")),
-        Tab("handling", _("In progress"), handling.order_by("handle_due", "pk")),
+        Tab("handling", _("In progress"), handling.order_by("handle_due", "pk"),
+            keys=_held_keys(base, unit_ids, [State.HANDLING, State.SUSPENDED], list(WORKING),
+                            ("handle_due", "pk")),
+            by_id=Order.objects.select_related(*related)),
         Tab("due_soon", _("Due soon"), due_soon.order_by("handle_due", "sign_due", "pk")),
         Tab("overdue", _("Overdue"), overdue.order_by("handle_due", "sign_due", "pk")),
         Tab("returned", _("Sent back"), returned.order_by("updated_at", "pk")),
@@ -144,9 +169,11 @@ def workbench_tabs(user: User, now: dt.datetime, text: str = "") -> list[Tab]:
 TAB_COUNT_CAP = 999
 
 
-def tab_count(orders: QuerySet[Order]) -> int:
+def tab_count(tab: Tab) -> int:
     """The tab's order count, counted up to one above the cap (shown as "999+")."""
-    return orders.order_by().values("pk")[:TAB_COUNT_CAP + 1].count()
+    if tab.keys is not None:
+        return tab.keys.order_by()[:TAB_COUNT_CAP + 1].count()
+    return tab.orders.order_by().values("pk")[:TAB_COUNT_CAP + 1].count()
 
 
 # A tab's pages are counted up to here (or a little past the page asked for): the in-progress
@@ -203,19 +230,30 @@ def _page_number(value: str | None) -> int:
     return min(max(number, 1), MAX_PAGE)
 
 
-def capped_page(orders: QuerySet[Order], page: str | None, per_page: int,
+def capped_page(tab: Tab | QuerySet[Order], page: str | None, per_page: int,
                 cap: int | None = None) -> CappedPage:
     """Page ``page`` (as the query string gives it: anything but a number is the first) of
-    ``orders``, counted up to ``cap`` rows or to the end of the page asked for if that is
-    further. A page past the end is the last one, as ``Paginator.get_page`` does."""
+    the tab's orders, counted up to ``cap`` rows or to the end of the page asked for if that
+    is further. A page past the end is the last one, as ``Paginator.get_page`` does. A tab
+    with ``keys`` is counted and paged on those, and the page's orders read by id."""
+    tab = tab if isinstance(tab, Tab) else Tab("", "", tab)
     cap = PAGE_COUNT_CAP if cap is None else cap
     number = _page_number(page)
     limit = max(cap, number * per_page)
-    counted = orders.order_by().values("pk")[:limit + 1].count()
+    if tab.keys is not None:
+        counted = tab.keys.order_by()[:limit + 1].count()
+    else:
+        counted = tab.orders.order_by().values("pk")[:limit + 1].count()
     if counted <= limit:  # counted to the end: the exact number of pages
         number = min(number, max(1, -(-counted // per_page)))
     start = (number - 1) * per_page
-    rows = list(orders[start:start + per_page]) if counted > start else []
+    rows: list[Order] = []
+    if counted > start and tab.keys is not None and tab.by_id is not None:
+        ids = [key[-1] for key in tab.keys[start:start + per_page]]
+        found = tab.by_id.in_bulk(ids)
+        rows = [found[pk] for pk in ids if pk in found]
+    elif counted > start:
+        rows = list(tab.orders[start:start + per_page])
     return CappedPage(rows, number, per_page, counted, limit)
 
 

@@ -70,7 +70,7 @@ def workbench(request: StaffRequest) -> HttpResponse:
     text = search.cleaned_data.get("q", "") if search.is_valid() else ""
     tabs = workbench_queries.workbench_tabs(request.user, now, text)
     current = next((t for t in tabs if t.key == request.GET.get("tab")), tabs[0])
-    page = workbench_queries.capped_page(current.orders, request.GET.get("page"), PAGE_SIZE)
+    page = workbench_queries.capped_page(current, request.GET.get("page"), PAGE_SIZE)
     seen = Disclosure(request.user)
     handlers = list(unit_handlers(request.user.unit)) if assigns_others(request.user) else []
     orders = list(page)
@@ -104,7 +104,7 @@ def workbench_counts(request: StaffRequest) -> HttpResponse:
     tabs = workbench_queries.workbench_tabs(request.user, timezone.now(), text)
     current = next((t for t in tabs if t.key == request.GET.get("tab")), tabs[0])
     return render(request, "portal/_workbench_tabs.html", {
-        "tabs": [(t, workbench_queries.tab_count(t.orders)) for t in tabs],
+        "tabs": [(t, workbench_queries.tab_count(t)) for t in tabs],
         "current": current,
         "count_cap": workbench_queries.TAB_COUNT_CAP,
         "q": text,

@@ -152,6 +152,36 @@ def test_tabs_from_the_unit_match_the_plain_filters(city: City) -> None:
     assert _plain_tabs(city.handler, timezone.now() + dt.timedelta(days=9))["overdue"]
 
 
+def test_a_tab_paged_from_its_keys_is_the_tab_in_its_order(city: City) -> None:
+    """The in-progress tab is counted and paged from its (handle_due, id) keys and its page's
+    orders read by id: the same orders in the same order as its plain queryset, every page."""
+    _seeded(city)
+    # Deadlines out of id order, one missing, so the sort is tested (NULLs last, ties by id).
+    for i, order in enumerate(Order.objects.order_by("pk")):
+        Order.objects.filter(pk=order.pk).update(
+            handle_due=None if i == 2 else timezone.now() + dt.timedelta(hours=(7 * i) % 5))
+    keyed = 0
+    for user in [city.handler, city.dept_admin, city.housing_handler, city.env_handler,
+                 city.street_handler, city.security_admin]:
+        for text in ("", "停水", "nothing like it"):
+            for tab in workbench_queries.workbench_tabs(user, timezone.now(), text):
+                plain = list(tab.orders.values_list("number", flat=True))
+                if tab.keys is not None:
+                    keyed += 1
+                    assert [k[-1] for k in tab.keys] == list(tab.orders.values_list("pk", flat=True))
+                assert workbench_queries.tab_count(tab) == len(plain)
+                for per_page in (1, 2, 25):
+                    paged = []
+                    for number in range(1, len(plain) + 2):
+                        page = workbench_queries.capped_page(tab, str(number), per_page, cap=2)
+                        if page.number < number:  # past the end: the last page again
+                            break
+                        paged += [o.number for o in page]
+                    assert paged == plain, (user.username, tab.key, text, per_page)
+    assert keyed and len(list(workbench_queries.workbench_tabs(city.handler, timezone.now())[2]
+                              .orders)) >= 3
+
+
 def test_every_tab_but_all_lists_only_orders_the_user_may_see(city: City) -> None:
     """The tabs leave the scope's own test out (each requires the unit's active assignment):
     what they list is what they listed with it, and nothing outside ``visible_orders``."""
