@@ -53,7 +53,7 @@ def _held_ids(unit_ids: list[int], led_states: list[str],
     """The ids of the orders the unit holds that it leads in one of ``led_states`` or supports
     (co-handles, or is the linkage unit of) in one of ``supported_states``, found from the unit:
     the led ones from the (lead_unit, state) index, the supported ones from its active co and
-    linkage assignments checked against the ``order_working`` partial index. Filtering the
+    linkage assignments checked against the ``order_working_keys`` partial index. Filtering the
     city's 40,000 orders in those states by the unit read 28,000 heap blocks (0.5 s at 1 M
     orders). An order held as lead always has the unit as lead_unit (see ``workbench_tabs``),
     so an order held without leading it is supported."""
