@@ -71,8 +71,10 @@ def _held_ids(unit_ids: list[int], led_states: list[str],
 def _held_keys(base: QuerySet[Order], unit_ids: list[int], led_states: list[str],
                supported_states: list[str], sort: tuple[str, ...]) -> QuerySet[Any]:
     """``_held_ids``' orders among ``base`` as rows of the ``sort`` columns and the id, sorted:
-    the led ones read from the ``order_unit_working`` index (their sort column with them), so
-    sorting the in-progress tab's 6,590 orders at 1 M orders does not read each order's row."""
+    the led ones read from the ``order_unit_working`` index, the supported ones from
+    ``order_working_keys`` (the deadlines and state with them: ``base``'s deadline tests and the
+    sort need no order's row), so sorting the in-progress tab's 6,590 orders at 1 M orders, or
+    testing them for the overdue tab, reads the 25 orders of the page only."""
     fields = [name.lstrip("-") for name in sort]
     led = base.filter(_held_by(unit_ids), lead_unit_id__in=unit_ids, state__in=led_states)
     supported = base.filter(
@@ -138,11 +140,14 @@ def workbench_tabs(user: User, now: dt.datetime, text: str = "") -> list[Tab]:
     # probed the unit's assignment for each (148 ms at 1 M orders).
     working = base.filter(pk__in=_held_ids(unit_ids, list(WORKING), list(WORKING)))
     soon = current_calendar().add_working_days(now, 1)
-    due_soon = working.filter(overdue_at__isnull=True).filter(
+    due_soon_q = Q(overdue_at__isnull=True) & (
         Q(state=State.DISPATCHED, sign_due__gte=now, sign_due__lte=soon)
         | Q(state=State.HANDLING, handle_due__gte=now, handle_due__lte=soon)
     )
+    due_soon = working.filter(due_soon_q)
     overdue = working.filter(overdue_q(now))
+    # Their keys test the deadlines in each part of the union, from the two indexes' columns.
+    by_deadline = ("handle_due", "sign_due", "pk")
     returned = led.annotate(last_move=_last_move()).filter(
         Q(state=State.RETURNED)
         | Q(state__in=[State.DISPATCHED, State.HANDLING], last_move__in=SENT_BACK))
@@ -155,8 +160,14 @@ def workbench_tabs(user: User, now: dt.datetime, text: str = "") -> list[Tab]:
             keys=_held_keys(base, unit_ids, [State.HANDLING, State.SUSPENDED], list(WORKING),
                             ("handle_due", "pk")),
             by_id=Order.objects.select_related(*related)),
-        Tab("due_soon", _("Due soon"), due_soon.order_by("handle_due", "sign_due", "pk")),
-        Tab("overdue", _("Overdue"), overdue.order_by("handle_due", "sign_due", "pk")),
+        Tab("due_soon", _("Due soon"), due_soon.order_by(*by_deadline),
+            keys=_held_keys(base.filter(due_soon_q), unit_ids, list(WORKING), list(WORKING),
+                            by_deadline),
+            by_id=Order.objects.select_related(*related)),
+        Tab("overdue", _("Overdue"), overdue.order_by(*by_deadline),
+            keys=_held_keys(base.filter(overdue_q(now)), unit_ids, list(WORKING),
+                            list(WORKING), by_deadline),
+            by_id=Order.objects.select_related(*related)),
         Tab("returned", _("Sent back"), returned.order_by("updated_at", "pk")),
         Tab("replied", _("Replied"), replied.order_by("replied_at", "pk")),
         Tab("closed", _("Closed"), closed.order_by("-closed_at", "-pk")),
