@@ -9,7 +9,7 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 import pytest
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from hotline.core.errors import ServiceError
@@ -133,6 +133,13 @@ def _plain_tabs(user: User, now: dt.datetime) -> dict[str, set[str]]:
             Q(state=State.DISPATCHED, sign_due__gte=now, sign_due__lte=soon)
             | Q(state=State.HANDLING, handle_due__gte=now, handle_due__lte=soon)),
         "overdue": working.filter(overdue_q(now)),
+        "returned": orders.filter(Exists(held.filter(order=OuterRef("pk"),
+                                                     role=Assignment.Role.LEAD)))
+        .annotate(last_move=Subquery(OrderEvent.objects.filter(order=OuterRef("pk"))
+                                     .exclude(from_state=F("to_state")).order_by("-seq")
+                                     .values("action")[:1]))
+        .filter(Q(state=State.RETURNED) | Q(state__in=[State.DISPATCHED, State.HANDLING],
+                                            last_move__in=workbench_queries.SENT_BACK)),
     }
     return {key: set(qs.values_list("number", flat=True)) for key, qs in found.items()}
 
@@ -150,6 +157,7 @@ def test_tabs_from_the_unit_match_the_plain_filters(city: City) -> None:
                 assert set(listed) == expected, (user.username, key, days)
     assert len(_plain_tabs(city.handler, timezone.now())["handling"]) >= 3  # led, supported
     assert _plain_tabs(city.handler, timezone.now() + dt.timedelta(days=9))["overdue"]
+    assert _plain_tabs(city.handler, timezone.now())["returned"]
 
 
 def test_a_tab_paged_from_its_keys_is_the_tab_in_its_order(city: City) -> None:
