@@ -254,17 +254,22 @@ def capped_page(tab: Tab | QuerySet[Order], page: str | None, per_page: int,
     cap = PAGE_COUNT_CAP if cap is None else cap
     number = _page_number(page)
     limit = max(cap, number * per_page)
-    if tab.keys is not None:
-        counted = tab.keys.order_by()[:limit + 1].count()
+    keys: list[Any] | None = None
+    if tab.keys is not None and tab.by_id is not None:
+        # The keys up to the limit in one query (small rows: a deadline and an id), counted
+        # and cut here: the union behind them is worked out once, not for a count and again
+        # for the page.
+        keys = list(tab.keys[:limit + 1])
+        counted = len(keys)
     else:
         counted = tab.orders.order_by().values("pk")[:limit + 1].count()
     if counted <= limit:  # counted to the end: the exact number of pages
         number = min(number, max(1, -(-counted // per_page)))
     start = (number - 1) * per_page
     rows: list[Order] = []
-    if counted > start and tab.keys is not None and tab.by_id is not None:
-        ids = [key[-1] for key in tab.keys[start:start + per_page]]
-        found = tab.by_id.in_bulk(ids)
+    if keys is not None and tab.by_id is not None:
+        ids = [key[-1] for key in keys[start:start + per_page]]
+        found = tab.by_id.in_bulk(ids) if ids else {}
         rows = [found[pk] for pk in ids if pk in found]
     elif counted > start:
         rows = list(tab.orders[start:start + per_page])
