@@ -18,7 +18,8 @@ Steps:
    days); then what the workers would have done by then: the order search index
    (``bench/search.py``'s ``index_orders``, segmentation in two processes), the text features
    of the hot-issue window and one epoch of the standing topics, the order rollups
-   (``rebuild_rollups --orders``), the assessment of the recent months; ``ANALYZE``.
+   (``rebuild_rollups --orders``), the assessment of the recent months; ``VACUUM (ANALYZE)``
+   (what autovacuum would have done; the visibility map lets index-only scans skip the heap).
    Each step does only what is missing, so a second run starts timing at once.
 3. **Pages**: each page is requested through Django's test client (the whole middleware
    stack, sessions, access checks, templates; production settings: ``HOTLINE_DEBUG=0``, no
@@ -103,7 +104,9 @@ def prepare(target: int) -> dict[str, Any]:
     if not AssessmentScore.objects.exists():
         log(f"assessment of {score_recent_months()}")
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        # VACUUM too: a live database's autovacuum would have set the visibility map by then
+        # (index-only scans read no heap), and this server may run with autovacuum off.
+        cursor.execute("VACUUM (ANALYZE)" if connection.vendor == "postgresql" else "ANALYZE")
     return out
 
 
@@ -157,6 +160,8 @@ def pages() -> dict[str, tuple[Any, str]]:
         "order_detail_department": (handler, f"/orders/{detail}/"),
         "workbench": (handler, "/workbench/"),
         "workbench_handling": (dept_admin, "/workbench/?tab=handling"),
+        # The tabs' counts, which the workbench asks for once it is shown (htmx).
+        "workbench_counts": (handler, "/workbench/counts/?tab=to_sign"),
         "handlers_load": (dept_admin, "/workbench/load/"),
         "work_queues": (monitor, "/queues/"),
         "desk": (centre_agent, "/desk/"),

@@ -52,6 +52,7 @@ urlpatterns = [
          name="attachment_download"),
     path("workbench/", workbench_views.workbench, name="workbench"),
     path("workbench/sign/", workbench_views.sign_several, name="workbench_sign"),
+    path("workbench/counts/", workbench_views.workbench_counts, name="workbench_counts"),
     path("workbench/load/", workbench_views.handler_load, name="workbench_load"),
     path("queues/", work_queue_views.queues, name="work_queues"),
     path("mailbox/", mailbox_staff_views.letters, name="mailbox_letters"),

@@ -9,7 +9,7 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 import pytest
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from hotline.core.errors import ServiceError
@@ -133,6 +133,13 @@ def _plain_tabs(user: User, now: dt.datetime) -> dict[str, set[str]]:
             Q(state=State.DISPATCHED, sign_due__gte=now, sign_due__lte=soon)
             | Q(state=State.HANDLING, handle_due__gte=now, handle_due__lte=soon)),
         "overdue": working.filter(overdue_q(now)),
+        "returned": orders.filter(Exists(held.filter(order=OuterRef("pk"),
+                                                     role=Assignment.Role.LEAD)))
+        .annotate(last_move=Subquery(OrderEvent.objects.filter(order=OuterRef("pk"))
+                                     .exclude(from_state=F("to_state")).order_by("-seq")
+                                     .values("action")[:1]))
+        .filter(Q(state=State.RETURNED) | Q(state__in=[State.DISPATCHED, State.HANDLING],
+                                            last_move__in=workbench_queries.SENT_BACK)),
     }
     return {key: set(qs.values_list("number", flat=True)) for key, qs in found.items()}
 
@@ -150,6 +157,37 @@ def test_tabs_from_the_unit_match_the_plain_filters(city: City) -> None:
                 assert set(listed) == expected, (user.username, key, days)
     assert len(_plain_tabs(city.handler, timezone.now())["handling"]) >= 3  # led, supported
     assert _plain_tabs(city.handler, timezone.now() + dt.timedelta(days=9))["overdue"]
+    assert _plain_tabs(city.handler, timezone.now())["returned"]
+
+
+def test_a_tab_paged_from_its_keys_is_the_tab_in_its_order(city: City) -> None:
+    """The in-progress tab is counted and paged from its (handle_due, id) keys and its page's
+    orders read by id: the same orders in the same order as its plain queryset, every page."""
+    _seeded(city)
+    # Deadlines out of id order, one missing, so the sort is tested (NULLs last, ties by id).
+    for i, order in enumerate(Order.objects.order_by("pk")):
+        Order.objects.filter(pk=order.pk).update(
+            handle_due=None if i == 2 else timezone.now() + dt.timedelta(hours=(7 * i) % 5))
+    keyed = 0
+    for user in [city.handler, city.dept_admin, city.housing_handler, city.env_handler,
+                 city.street_handler, city.security_admin]:
+        for text in ("", "停水", "nothing like it"):
+            for tab in workbench_queries.workbench_tabs(user, timezone.now(), text):
+                plain = list(tab.orders.values_list("number", flat=True))
+                if tab.keys is not None:
+                    keyed += 1
+                    assert [k[-1] for k in tab.keys] == list(tab.orders.values_list("pk", flat=True))
+                assert workbench_queries.tab_count(tab) == len(plain)
+                for per_page in (1, 2, 25):
+                    paged = []
+                    for number in range(1, len(plain) + 2):
+                        page = workbench_queries.capped_page(tab, str(number), per_page, cap=2)
+                        if page.number < number:  # past the end: the last page again
+                            break
+                        paged += [o.number for o in page]
+                    assert paged == plain, (user.username, tab.key, text, per_page)
+    assert keyed and len(list(workbench_queries.workbench_tabs(city.handler, timezone.now())[2]
+                              .orders)) >= 3
 
 
 def test_every_tab_but_all_lists_only_orders_the_user_may_see(city: City) -> None:

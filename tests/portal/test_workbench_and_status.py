@@ -79,9 +79,17 @@ def test_workbench_counts_and_htmx_tab(city: City, login: Callable[[User], Clien
                           HTTP_HX_REQUEST="true", HTTP_HX_TARGET="workbench-tab")
     html = response.content.decode()
     assert "<html" not in html and dispatched.number in html
+    # The tab leaves its counts to the request its tabs make once shown.
+    assert 'hx-get="/workbench/counts/?tab=to_sign"' in html and 'hx-trigger="load"' in html
+    assert all(n is None for _, n in response.context["tabs"])
+    response = client.get(reverse("portal:workbench_counts"), {"tab": "to_sign"},
+                          HTTP_HX_REQUEST="true", HTTP_HX_TARGET="workbench-tabs")
+    html = response.content.decode()
+    assert "<html" not in html and 'id="workbench-tabs"' in html and "hx-trigger" not in html
     counts = {t.key: n for t, n in response.context["tabs"]}
     assert counts == {"to_sign": 1, "mine": 0, "handling": 0, "due_soon": 0, "overdue": 0,
                       "returned": 0, "replied": 0, "closed": 0, "all": 1}
+    assert 'class="active" id="tab-to_sign">' in html
 
 
 # --- citizens' status page -------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.test import Client
@@ -31,7 +31,9 @@ def tab(client: Client, key: str, **extra: str) -> set[str]:
 
 
 def counts(client: Client, **extra: str) -> dict[str, int]:
-    response = client.get(reverse("portal:workbench"), extra)
+    """The tab counts, as the page asks for them once it is shown."""
+    response = client.get(reverse("portal:workbench_counts"), extra)
+    assert response.status_code == 200
     return {t.key: n for t, n in response.context["tabs"]}
 
 
@@ -200,9 +202,62 @@ def test_a_tab_count_stops_at_the_cap(city: City, login: Login,
     for number in numbers:
         do_action(city.agent, number, "dispatch")
     client = login(city.handler)
-    html = client.get(reverse("portal:workbench")).content.decode()
+    html = client.get(reverse("portal:workbench_counts")).content.decode()
     assert '<span class="count">2+</span>' in html  # three to sign for, shown above the cap
     assert tab(client, "to_sign") == numbers  # the list itself is whole
     do_action(city.handler, numbers.pop(), "sign")
-    html = client.get(reverse("portal:workbench")).content.decode()
+    html = client.get(reverse("portal:workbench_counts")).content.decode()
     assert '<span class="count">2</span>' in html
+
+
+def test_the_counts_are_the_users_own_and_only_for_department_staff(
+        city: City, login: Login, client: Client, dispatched: Order) -> None:
+    assert counts(login(city.handler))["to_sign"] == 1
+    assert all(n == 0 for n in counts(login(city.env_handler)).values())
+    assert counts(login(city.handler), tab="bogus") == counts(login(city.handler))
+    assert counts(login(city.handler), q="x" * 500)["to_sign"] == 1  # too long: not searched
+    client.logout()
+    assert client.get(reverse("portal:workbench_counts")).status_code == 302  # to log in
+    assert login(city.agent).get(reverse("portal:workbench_counts")).status_code == 403
+
+
+def test_a_tab_is_paged_with_a_capped_count(city: City, login: Login,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from hotline.portal import workbench_queries, workbench_views
+
+    monkeypatch.setattr(workbench_views, "PAGE_SIZE", 2)
+    monkeypatch.setattr(workbench_queries, "PAGE_COUNT_CAP", 4)
+    numbers = []
+    for i in range(7):
+        order = new_order(city, title=f"停水{i}")
+        do_action(city.agent, order.number, "dispatch", now=timezone.now() + dt.timedelta(minutes=i))
+        numbers.append(order.number)
+    client = login(city.handler)
+
+    def page(value: str) -> tuple[list[str], Any]:
+        response = client.get(reverse("portal:workbench"), {"tab": "to_sign", "page": value})
+        assert response.status_code == 200
+        return [row["order"].number for row in response.context["rows"]], response
+
+    seen: list[str] = []
+    first, response = page("1")
+    assert response.context["page"].more and response.context["page"].num_pages == 2
+    assert "Page 1 of 2+" in response.content.decode() and "page=2" in response.content.decode()
+    seen += first
+    for n in ("2", "3"):  # past the cap: counted to the end of the page asked for
+        rows, response = page(n)
+        seen += rows
+        assert response.context["page"].has_next()
+    rows, response = page("4")
+    seen += rows
+    assert seen == numbers  # in sign-by order, every order once
+    assert not response.context["page"].more and not response.context["page"].has_next()
+    assert "Page 4 of 4" in response.content.decode()
+    # Past the end: the last page; not a number: the first; never an error.
+    assert page("9")[0] == numbers[6:] and page("9")[1].context["page"].number == 4
+    for bad in ("x", "-3", "0", "", "99999999999999999999999"):
+        assert page(bad)[1].context["page"].number in (1, 4), bad
+    # Nothing in the tab: one empty page.
+    empty = workbench_queries.capped_page(Order.objects.none(), "3", 2)
+    assert list(empty) == [] and empty.number == 1 and empty.num_pages == 1
+    assert not empty.has_next() and not empty.has_previous()
