@@ -334,6 +334,10 @@ else:
         "KEY_PREFIX": env_str("HOTLINE_CACHE_PREFIX", "hotline"),
         "OPTIONS": {"MAX_ENTRIES": env_int("HOTLINE_CACHE_MAX_ENTRIES", 1_000_000)},
     }}
+# Per-process caches of API tokens, districts and categories (hotline.core.refcache): a change
+# takes effect at once in the process that made it and within this many seconds in the others
+# (a revoked token too). 0 turns them off.
+HOTLINE_REFERENCE_CACHE_SECONDS = env_int_at_least("HOTLINE_REFERENCE_CACHE_SECONDS", 5, 0)
 # Citizens' status look-ups (the /status/ page and GET /api/v1/public/orders/{number}), failures
 # counted in fixed windows per client address, per acceptance number and per phone number
 # (hotline.orders.lookup_limits); past any limit look-ups are refused until the window ends.
