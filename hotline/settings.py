@@ -141,6 +141,10 @@ if _DB_POOL_SIZE > 0 and DATABASES["default"]["ENGINE"] == "django.db.backends.p
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 1, "max_size": _DB_POOL_SIZE, "timeout": 10,
     }
+# The new-order INSERT (hotline.orders.inserts) as a server-side prepared statement, parsed and
+# planned once per connection. Off behind a connection pooler that cannot keep prepared
+# statements (pgbouncer before 1.21 in transaction mode).
+HOTLINE_DB_PREPARED_INSERTS = env_bool("HOTLINE_DB_PREPARED_INSERTS", True)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "directory.User"

@@ -4,9 +4,9 @@ Registering an order writes the order, its contact (unless a call's contact alre
 the contact-order link, the first history event and the idempotency key. Through the ORM that
 was five INSERTs and a ``SELECT`` that the acceptance number is free, each built by Django's
 SQL compiler (most of the server's CPU per order, measured by bench/intake.py). Here they are
-one ``INSERT ... RETURNING`` with data-modifying CTEs: the later rows take the order's id from
-the first CTE, and the order row is only written ``WHERE NOT EXISTS`` an order with the same
-number (so no row back means "number taken: draw the next one").
+one ``INSERT ... RETURNING`` with data-modifying CTEs (a prepared statement): the later rows
+take the order's id from the first CTE, and the order row is only written ``WHERE NOT EXISTS``
+an order with the same number (so no row back means "number taken: draw the next one").
 
 The column values come from the unsaved model instances, through each field's own
 ``pre_save`` and ``get_db_prep_save`` as the ORM's ``save`` does; the column lists are built
@@ -19,6 +19,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, models
 
 from hotline.orders.models import Contact, IdempotencyKey, Order, OrderEvent
@@ -41,6 +42,20 @@ def _values(obj: models.Model, skip: tuple[str, ...] = ()) -> tuple[str, list[An
 
 def _placeholders(values: list[Any]) -> str:
     return ", ".join(["%s"] * len(values))
+
+
+def _execute(sql: str, params: list[Any]) -> tuple[Any, ...] | None:
+    """One row of ``sql``, with server-side binding (the parameters travel apart from the text
+    instead of being quoted into it) and, with ``HOTLINE_DB_PREPARED_INSERTS``, as a prepared
+    statement: the text is the same for every order, so PostgreSQL parses and plans it once per
+    connection. Django's own cursors bind on the client and prepare nothing."""
+    import psycopg
+
+    connection.ensure_connection()
+    prepare = bool(settings.HOTLINE_DB_PREPARED_INSERTS)
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, params, prepare=prepare)
+        return cursor.fetchone()
 
 
 def insert_new_order(order: Order, contact: Contact | None, existing_contact_id: int | None,
@@ -86,9 +101,7 @@ def insert_new_order(order: Order, contact: Contact | None, existing_contact_id:
         returning.append("c.id")
         sources.append("c")
     sql = f"WITH {', '.join(parts)} SELECT {', '.join(returning)} FROM {', '.join(sources)}"  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
+    row = _execute(sql, params)
     if row is None:
         return False
     saved: list[models.Model] = [order, event]
