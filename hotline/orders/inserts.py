@@ -21,6 +21,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, models
+from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 
 from hotline.orders.models import Contact, IdempotencyKey, Order, OrderEvent
 
@@ -44,17 +45,30 @@ def _placeholders(values: list[Any]) -> str:
     return ", ".join(["%s"] * len(values))
 
 
+@cache
+def _prepared_cursor() -> type[Any]:
+    import psycopg
+
+    class Prepared(psycopg.Cursor[Any]):
+        def execute(self, query: Any, params: Any = None, *, prepare: bool | None = None,
+                    binary: bool | None = None) -> Any:
+            if settings.HOTLINE_DB_PREPARED_INSERTS:
+                prepare = True
+            return super().execute(query, params, prepare=prepare, binary=binary)
+
+    return Prepared
+
+
 def _execute(sql: str, params: list[Any]) -> tuple[Any, ...] | None:
     """One row of ``sql``, with server-side binding (the parameters travel apart from the text
     instead of being quoted into it) and, with ``HOTLINE_DB_PREPARED_INSERTS``, as a prepared
     statement: the text is the same for every order, so PostgreSQL parses and plans it once per
-    connection. Django's own cursors bind on the client and prepare nothing."""
-    import psycopg
-
+    connection. Django's own cursors bind on the client and prepare nothing. The cursor is
+    wrapped as Django wraps its own (error translation, query logging, execute wrappers)."""
     connection.ensure_connection()
-    prepare = bool(settings.HOTLINE_DB_PREPARED_INSERTS)
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(sql, params, prepare=prepare)
+    wrapper = CursorDebugWrapper if connection.queries_logged else CursorWrapper
+    with wrapper(_prepared_cursor()(connection.connection), connection) as cursor:
+        cursor.execute(sql, params)
         return cursor.fetchone()
 
 

@@ -77,3 +77,17 @@ def test_an_order_is_created_and_bad_input_is_4xx(city: City) -> None:
     status, _, _ = _call("/api/v1/orders", "POST", b"{not json", auth[:2])
     assert status in (400, 422)
     assert Order.objects.count() == 1
+
+
+def test_requests_share_a_bounded_set_of_threads(city: City) -> None:
+    from django.conf import settings
+
+    from hotline.asgi import django_application
+
+    _, secret = do_issue_token(city.agent, "asgi")
+    auth = [(b"authorization", f"Bearer {secret}".encode())]
+    for _ in range(12):
+        status, _, _ = _call("/api/v1/orders", "GET", b"", auth)
+        assert status == 200
+    threads = django_application.executor._threads  # type: ignore[attr-defined]
+    assert 1 <= len(threads) <= settings.HOTLINE_WEB_THREADS
