@@ -56,6 +56,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--duration", type=float, default=30.0, help="seconds of load")
     p.add_argument("--count", type=int, default=0,
                    help="stop after this many requests instead of after --duration")
+    p.add_argument("--rate", type=float, default=0.0,
+                   help="open loop: start this many requests per second (on --clients "
+                        "connections), latency counted from each request's scheduled start; "
+                        "0 (default): closed loop, every client sends back to back")
     p.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     p.add_argument("--port", type=int, default=8765)
     p.add_argument("--retry-sample", type=int, default=500,
@@ -378,11 +382,12 @@ def request_body(target: Target, n: int, rng_value: int) -> dict[str, Any]:
     }
 
 
-async def post(conn: RawConnection, target: Target, key: str, body: dict[str, Any]) -> Sent:
+async def post(conn: RawConnection, target: Target, key: str, body: dict[str, Any],
+               scheduled: float | None = None) -> Sent:
     payload = json.dumps(body, ensure_ascii=False).encode()
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {target.token}",
                "Idempotency-Key": key}
-    started = time.perf_counter()
+    started = time.perf_counter() if scheduled is None else scheduled
     try:
         status, _, content = await conn.request("POST", "/api/v1/orders", headers, payload)
     except HttpError:
@@ -395,11 +400,15 @@ async def post(conn: RawConnection, target: Target, key: str, body: dict[str, An
 
 
 async def drive(base: str, target: Target, args: argparse.Namespace, run: str) -> LoadResult:
-    """``--clients`` clients, each on its own keep-alive connection, back to back."""
+    """``--clients`` clients, each on its own keep-alive connection, back to back; with
+    ``--rate`` request n starts at n / rate seconds (or as soon as a connection is free after
+    that), and its latency counts from that scheduled start, so a server falling behind shows
+    in the latency instead of slowing the generator down."""
     host, port = _host_port(base)
     result = LoadResult()
     counter = iter(range(10**12))
     stop_at = time.monotonic() + args.duration
+    origin = time.perf_counter()
 
     async def one_client() -> None:
         conn = RawConnection(host, port, args.timeout)
@@ -411,7 +420,15 @@ async def drive(base: str, target: Target, args: argparse.Namespace, run: str) -
                 if not args.count and time.monotonic() >= stop_at:
                     return
                 body = request_body(target, n, hash((run, n)) & 0xFFFFFFFF)
-                result.sent.append(await post(conn, target, f"{run}-{n}", body))
+                scheduled = None
+                if args.rate:
+                    scheduled = origin + n / args.rate
+                    delay = scheduled - time.perf_counter()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                    if not args.count and time.monotonic() >= stop_at:
+                        return
+                result.sent.append(await post(conn, target, f"{run}-{n}", body, scheduled))
         finally:
             await conn.close()
 
@@ -566,6 +583,7 @@ def main(argv: list[str] | None = None) -> int:
         database_orders=Order.objects.count(),
         clients=args.clients,
         server_workers=args.workers,
+        rate=args.rate or None,
         requests=len(load.sent),
         load_seconds=round(load.seconds, 1),
         orders_per_s=round(orders_per_s, 1),
