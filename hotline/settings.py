@@ -142,8 +142,9 @@ if _DB_POOL_SIZE > 0 and DATABASES["default"]["ENGINE"] == "django.db.backends.p
         "min_size": 1, "max_size": _DB_POOL_SIZE, "timeout": 10,
     }
 # Threads per web process that run requests (hotline.web.handler), each with its own database
-# connection: at most this many requests of one process are served at once.
-HOTLINE_WEB_THREADS = env_int_at_least("HOTLINE_WEB_THREADS", 8, 1)
+# connection: at most this many requests of one process are served at once. More threads than
+# cores fight over the GIL: bench/intake.py measured 174 orders/s with 4, 140 with 8 (2 workers).
+HOTLINE_WEB_THREADS = env_int_at_least("HOTLINE_WEB_THREADS", 4, 1)
 # The new-order INSERT (hotline.orders.inserts) as a server-side prepared statement, parsed and
 # planned once per connection. Off behind a connection pooler that cannot keep prepared
 # statements (pgbouncer before 1.21 in transaction mode).

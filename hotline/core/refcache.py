@@ -45,7 +45,7 @@ class RefCache(Generic[V]):
 
     @staticmethod
     def ttl() -> float:
-        return float(getattr(settings, "HOTLINE_REFERENCE_CACHE_SECONDS", 5))
+        return float(settings.HOTLINE_REFERENCE_CACHE_SECONDS)
 
     def get(self, key: Hashable, load: Callable[[], V | None]) -> V | None:
         """The cached value for ``key``, else ``load()`` (cached when not None and read outside

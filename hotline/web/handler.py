@@ -11,7 +11,7 @@ thread start. Measured with bench/intake.py, that was more than half of the serv
 created order.
 
 Here the chain is loaded in sync mode (as under WSGI) and the whole request runs in one call on
-one of ``HOTLINE_WEB_THREADS`` threads (default 8) that live as long as the process, as in a
+one of ``HOTLINE_WEB_THREADS`` threads (default 4) that live as long as the process, as in a
 threaded WSGI server: each keeps its database connection (persistent with
 ``HOTLINE_DB_CONN_MAX_AGE``, or from the pool with ``HOTLINE_DB_POOL``), checked before and after
 each request in that thread as Django's request signals do. Reading the body, sending the
