@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -55,6 +56,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--duration", type=float, default=30.0, help="seconds of load")
     p.add_argument("--count", type=int, default=0,
                    help="stop after this many requests instead of after --duration")
+    p.add_argument("--rate", type=float, default=0.0,
+                   help="open loop: start this many requests per second (on --clients "
+                        "connections), latency counted from each request's scheduled start; "
+                        "0 (default): closed loop, every client sends back to back")
     p.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     p.add_argument("--port", type=int, default=8765)
     p.add_argument("--retry-sample", type=int, default=500,
@@ -245,22 +250,104 @@ def machine_busy_seconds() -> float:
     return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
-async def wait_ready(base: str, server: subprocess.Popen[bytes], seconds: float = 60) -> None:
-    import httpx
+# --- a cheap HTTP/1.1 client -----------------------------------------------------------------
+# httpx spent 3-6 ms of CPU per request here, on the cores the server needs. This client keeps
+# one keep-alive connection per simulated client and does nothing but write the request bytes
+# and read the status line, the headers and a Content-Length (or chunked) body.
 
+
+class HttpError(Exception):
+    """No answer: connection refused or reset, a malformed response, a timeout."""
+
+
+class RawConnection:
+    def __init__(self, host: str, port: int, timeout: float) -> None:
+        self.host, self.port, self.timeout = host, port, timeout
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def close(self) -> None:
+        writer, self.reader, self.writer = self.writer, None, None
+        if writer is not None:
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+
+    async def request(self, method: str, path: str, headers: dict[str, str],
+                      body: bytes = b"") -> tuple[int, dict[str, str], bytes]:
+        try:
+            async with asyncio.timeout(self.timeout):
+                return await self._request(method, path, headers, body)
+        except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError,
+                asyncio.LimitOverrunError) as exc:
+            await self.close()
+            raise HttpError(repr(exc)) from exc
+
+    async def _request(self, method: str, path: str, headers: dict[str, str],
+                       body: bytes) -> tuple[int, dict[str, str], bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}",
+                 f"Content-Length: {len(body)}"]
+        lines += [f"{name}: {value}" for name, value in headers.items()]
+        self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status_line, *header_lines = head[:-4].decode("latin-1").split("\r\n")
+        status = int(status_line.split(" ", 2)[1])
+        answer: dict[str, str] = {}
+        for line in header_lines:
+            name, _, value = line.partition(":")
+            answer[name.strip().lower()] = value.strip()
+        if answer.get("transfer-encoding", "").lower() == "chunked":
+            chunks = []
+            while True:
+                size = int((await self.reader.readuntil(b"\r\n"))[:-2].split(b";")[0], 16)
+                chunk = await self.reader.readexactly(size + 2)
+                if size == 0:
+                    break
+                chunks.append(chunk[:-2])
+            content = b"".join(chunks)
+        else:
+            content = await self.reader.readexactly(int(answer.get("content-length", "0")))
+        if answer.get("connection", "").lower() == "close":
+            await self.close()
+        return status, answer, content
+
+
+async def wait_ready(base: str, server: subprocess.Popen[bytes], seconds: float = 60) -> None:
+    host, port = _host_port(base)
+    conn = RawConnection(host, port, timeout=2)
     deadline = time.monotonic() + seconds
-    async with httpx.AsyncClient(base_url=base, timeout=2) as client:
+    try:
         while time.monotonic() < deadline:
             if server.poll() is not None:
                 raise RuntimeError(f"the server exited with status {server.returncode}")
             try:
-                response = await client.get("/api/v1/openapi.json")
-                if response.status_code == 200:
+                status, _, _ = await conn.request("GET", "/api/v1/openapi.json", {})
+                if status == 200:
                     return
-            except httpx.TransportError:
+            except HttpError:
                 pass
             await asyncio.sleep(0.3)
+    finally:
+        await conn.close()
     raise RuntimeError("the server did not answer within a minute")
+
+
+def run_loop(main: Any) -> Any:
+    """Run a coroutine on uvloop when it is installed (uvicorn[standard] brings it): the load
+    generator's own CPU per request is what it takes from the server's cores."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvicorn[standard] depends on it
+        return asyncio.run(main)
+    return uvloop.run(main)
+
+
+def _host_port(base: str) -> tuple[str, int]:
+    parts = urlsplit(base)
+    return parts.hostname or "127.0.0.1", parts.port or 80
 
 
 # --- load ----------------------------------------------------------------------------------
@@ -295,34 +382,37 @@ def request_body(target: Target, n: int, rng_value: int) -> dict[str, Any]:
     }
 
 
-async def post(client: Any, target: Target, key: str, body: dict[str, Any]) -> Sent:
-    import httpx
-
-    started = time.perf_counter()
+async def post(conn: RawConnection, target: Target, key: str, body: dict[str, Any],
+               scheduled: float | None = None) -> Sent:
+    payload = json.dumps(body, ensure_ascii=False).encode()
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {target.token}",
+               "Idempotency-Key": key}
+    started = time.perf_counter() if scheduled is None else scheduled
     try:
-        response = await client.post(
-            "/api/v1/orders", json=body,
-            headers={"Authorization": f"Bearer {target.token}", "Idempotency-Key": key},
-        )
-    except httpx.HTTPError:
+        status, _, content = await conn.request("POST", "/api/v1/orders", headers, payload)
+    except HttpError:
         return Sent(key, body, 0, time.perf_counter() - started)
     elapsed = time.perf_counter() - started
     number = None
-    if response.status_code in (200, 201):
-        number = response.json().get("number")
-    return Sent(key, body, response.status_code, elapsed, number)
+    if status in (200, 201):
+        number = json.loads(content).get("number")
+    return Sent(key, body, status, elapsed, number)
 
 
 async def drive(base: str, target: Target, args: argparse.Namespace, run: str) -> LoadResult:
-    import httpx
-
+    """``--clients`` clients, each on its own keep-alive connection, back to back; with
+    ``--rate`` request n starts at n / rate seconds (or as soon as a connection is free after
+    that), and its latency counts from that scheduled start, so a server falling behind shows
+    in the latency instead of slowing the generator down."""
+    host, port = _host_port(base)
     result = LoadResult()
-    limits = httpx.Limits(max_connections=args.clients, max_keepalive_connections=args.clients)
     counter = iter(range(10**12))
     stop_at = time.monotonic() + args.duration
-    async with httpx.AsyncClient(base_url=base, timeout=args.timeout, limits=limits) as client:
+    origin = time.perf_counter()
 
-        async def one_client() -> None:
+    async def one_client() -> None:
+        conn = RawConnection(host, port, args.timeout)
+        try:
             while True:
                 n = next(counter)
                 if args.count and n >= args.count:
@@ -330,27 +420,41 @@ async def drive(base: str, target: Target, args: argparse.Namespace, run: str) -
                 if not args.count and time.monotonic() >= stop_at:
                     return
                 body = request_body(target, n, hash((run, n)) & 0xFFFFFFFF)
-                result.sent.append(await post(client, target, f"{run}-{n}", body))
+                scheduled = None
+                if args.rate:
+                    scheduled = origin + n / args.rate
+                    delay = scheduled - time.perf_counter()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                    if not args.count and time.monotonic() >= stop_at:
+                        return
+                result.sent.append(await post(conn, target, f"{run}-{n}", body, scheduled))
+        finally:
+            await conn.close()
 
-        started = time.perf_counter()
-        await asyncio.gather(*(one_client() for _ in range(args.clients)))
-        result.seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    await asyncio.gather(*(one_client() for _ in range(args.clients)))
+    result.seconds = time.perf_counter() - started
     return result
 
 
 async def retry_sample(base: str, target: Target, args: argparse.Namespace,
                        sample: list[Sent]) -> list[Sent]:
-    import httpx
+    host, port = _host_port(base)
+    pending = list(enumerate(sample))
+    answers: list[Sent | None] = [None] * len(sample)
 
-    limits = httpx.Limits(max_connections=args.clients)
-    async with httpx.AsyncClient(base_url=base, timeout=args.timeout, limits=limits) as client:
-        sem = asyncio.Semaphore(args.clients)
+    async def one_client() -> None:
+        conn = RawConnection(host, port, args.timeout)
+        try:
+            while pending:
+                i, first = pending.pop()
+                answers[i] = await post(conn, target, first.key, first.body)
+        finally:
+            await conn.close()
 
-        async def again(first: Sent) -> Sent:
-            async with sem:
-                return await post(client, target, first.key, first.body)
-
-        return list(await asyncio.gather(*(again(s) for s in sample)))
+    await asyncio.gather(*(one_client() for _ in range(min(args.clients, len(sample)) or 1)))
+    return [a for a in answers if a is not None]
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -442,7 +546,7 @@ def main(argv: list[str] | None = None) -> int:
     base = f"http://127.0.0.1:{args.port}"
     server = start_server(args, env)
     try:
-        asyncio.run(wait_ready(base, server))
+        run_loop(wait_ready(base, server))
         started_at = timezone.now()
         server_cpu_before = group_cpu(server.pid)
         pg_cpu_before = postgres_cpu()
@@ -451,7 +555,7 @@ def main(argv: list[str] | None = None) -> int:
         own_before = os.times()
         log(f"driving POST /api/v1/orders with {args.clients} clients "
             + (f"for {args.count} requests" if args.count else f"for {args.duration:.0f} s"))
-        load = asyncio.run(drive(base, target, args, run))
+        load = run_loop(drive(base, target, args, run))
         own_after = os.times()
         server_cpu = cpu_spent(server_cpu_before, group_cpu(server.pid))
         pg_cpu = cpu_spent(pg_cpu_before, postgres_cpu())
@@ -460,7 +564,7 @@ def main(argv: list[str] | None = None) -> int:
         sample = created[: args.retry_sample]
         log(f"{len(created)} orders created in {load.seconds:.1f} s; retrying {len(sample)} "
             f"with the same keys")
-        retried = asyncio.run(retry_sample(base, target, args, sample))
+        retried = run_loop(retry_sample(base, target, args, sample))
     finally:
         stop_server(server)
     integrity = check_integrity(target, run, load.sent, retried, started_at)
@@ -479,6 +583,7 @@ def main(argv: list[str] | None = None) -> int:
         database_orders=Order.objects.count(),
         clients=args.clients,
         server_workers=args.workers,
+        rate=args.rate or None,
         requests=len(load.sent),
         load_seconds=round(load.seconds, 1),
         orders_per_s=round(orders_per_s, 1),

@@ -1,11 +1,12 @@
-"""ASGI entry point: HTTP through Django, websockets (the agent desk, the wallboard) through
-channels with the session's user."""
+"""ASGI entry point: HTTP through Django (its middleware run synchronously in one thread hop per
+request: ``hotline.web.handler``), websockets (the agent desk, the wallboard) through channels
+with the session's user."""
 
 import os
 
-from django.core.asgi import get_asgi_application
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hotline.settings")
+
+from hotline.web.handler import get_asgi_application
 
 django_application = get_asgi_application()
 

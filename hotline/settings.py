@@ -141,6 +141,14 @@ if _DB_POOL_SIZE > 0 and DATABASES["default"]["ENGINE"] == "django.db.backends.p
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 1, "max_size": _DB_POOL_SIZE, "timeout": 10,
     }
+# Threads per web process that run requests (hotline.web.handler), each with its own database
+# connection: at most this many requests of one process are served at once. More threads than
+# cores fight over the GIL: bench/intake.py measured 174 orders/s with 4, 140 with 8 (2 workers).
+HOTLINE_WEB_THREADS = env_int_at_least("HOTLINE_WEB_THREADS", 4, 1)
+# The new-order INSERT (hotline.orders.inserts) as a server-side prepared statement, parsed and
+# planned once per connection. Off behind a connection pooler that cannot keep prepared
+# statements (pgbouncer before 1.21 in transaction mode).
+HOTLINE_DB_PREPARED_INSERTS = env_bool("HOTLINE_DB_PREPARED_INSERTS", True)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "directory.User"
@@ -334,6 +342,10 @@ else:
         "KEY_PREFIX": env_str("HOTLINE_CACHE_PREFIX", "hotline"),
         "OPTIONS": {"MAX_ENTRIES": env_int("HOTLINE_CACHE_MAX_ENTRIES", 1_000_000)},
     }}
+# Per-process caches of API tokens, districts and categories (hotline.core.refcache): a change
+# takes effect at once in the process that made it and within this many seconds in the others
+# (a revoked token too). 0 turns them off.
+HOTLINE_REFERENCE_CACHE_SECONDS = env_int_at_least("HOTLINE_REFERENCE_CACHE_SECONDS", 5, 0)
 # Citizens' status look-ups (the /status/ page and GET /api/v1/public/orders/{number}), failures
 # counted in fixed windows per client address, per acceptance number and per phone number
 # (hotline.orders.lookup_limits); past any limit look-ups are refused until the window ends.

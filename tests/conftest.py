@@ -228,7 +228,11 @@ def _clean_cache() -> None:
     """Every test starts with an empty per-process cache: the look-up, submission and SMS-code
     limits count in it, and under pytest-xdist one worker runs many tests' requests from
     127.0.0.1 in a row (a browser test's status look-up was refused after the portal tests had
-    used up the address's failures)."""
+    used up the address's failures). The per-process reference caches (tokens, districts,
+    categories) are emptied too: a rolled-back test's rows must not outlive it."""
     from django.core.cache import cache
 
+    from hotline.core.refcache import clear_all
+
     cache.clear()
+    clear_all()

@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from hotline.api.models import ApiToken, hash_token
+from hotline.api.tokens import invalidate_tokens
 from hotline.directory.admin import HotlineAdminMixin
 
 
@@ -50,4 +51,5 @@ class ApiTokenAdmin(HotlineAdminMixin, admin.ModelAdmin):
     @admin.action(description=_("Revoke the selected tokens"))
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
         count = queryset.filter(revoked=False).update(revoked=True)
+        invalidate_tokens()  # a queryset update sends no post_save
         self.message_user(request, _("%(count)d token(s) revoked.") % {"count": count})
