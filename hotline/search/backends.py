@@ -320,9 +320,15 @@ class PostgresTsvectorBackend(_IndexTable):
     # hold the page, the GIN index lists the remaining matches, as long as they are at most
     # GIN_CAP (a rare word: they are sorted here); beyond that (a word common long ago but not
     # lately) the windows widen backwards, each query again bounded by its id range.
+    # The GIN step reads every word's whole list (two common words together: ~130 ms over a
+    # million orders, only to find more than GIN_CAP), so it is skipped while the windows read
+    # so far say the matches below are many: their density times the ids left is above
+    # DENSE * GIN_CAP. The windows widen instead, and the GIN step is tried (once) when the
+    # density read so far no longer promises many (a word common lately, rare before).
     RECENT_IDS = 2000
     GIN_CAP = 2000
     WIDEN = 4
+    DENSE = 2
 
     def search(self, spec: IndexSpec, query: ParsedQuery, limit: int, offset: int = 0,
                newest_first: bool = False, before: int | None = None) -> list[tuple[int, float]]:
@@ -358,16 +364,21 @@ class PostgresTsvectorBackend(_IndexTable):
                 high = int(row[0]) if row and row[0] is not None else 0
             else:
                 high = before - 1
+            top = high
             window = max(self.RECENT_IDS, need * 8)
             low = high - window
             cursor.execute(in_window, [tsquery, low, high, need])
             ids = [(int(r[0]), float(r[1])) for r in cursor.fetchall()]
-            if len(ids) >= need or low <= 0:
-                return ids
-            older = self._older_matches(tsquery, table, low)
-            if len(older) <= self.GIN_CAP:
-                return ids + [(pk, None) for pk in sorted(older, reverse=True)[:need - len(ids)]]
+            gin_tried = False
             while len(ids) < need and low > 0:
+                # Matches expected below ``low`` at the density of the ids read so far
+                # (top - low of them, all read: the windows stopped short of ``need``).
+                if not gin_tried and len(ids) * low <= self.DENSE * self.GIN_CAP * (top - low):
+                    gin_tried = True
+                    older = self._older_matches(tsquery, table, low)
+                    if len(older) <= self.GIN_CAP:
+                        return ids + [(pk, None) for pk in
+                                      sorted(older, reverse=True)[:need - len(ids)]]
                 window *= self.WIDEN
                 high, low = low, low - window
                 cursor.execute(in_window, [tsquery, low, high, need - len(ids)])
