@@ -21,7 +21,7 @@ from django.utils.safestring import SafeString
 from hotline.orders import scope
 from hotline.orders.disclosure import Disclosure
 from hotline.orders.models import Order
-from hotline.search.backends import IndexSpec, backend
+from hotline.search.backends import IndexSpec, SearchBackend, backend
 from hotline.search.highlight import highlight, snippet
 from hotline.search.indexing import GrowingIndex
 from hotline.search.query import ParsedQuery, clamp_limit, parse_query
@@ -156,7 +156,8 @@ def _visible_matches(user: Any, query: ParsedQuery, limit: int,
         if lead != "matches":
             mine = scope.newest_visible_ids(user, before, chunk)
         if not lead:
-            lead = "visible" if len(mine) < chunk or mine[-1] < matches[-1][0] else "matches"
+            lead = "visible" if len(mine) < chunk or _visible_reach_further(
+                search, before, matches, mine) else "matches"
         if lead == "visible":
             # The visible orders reach further back: their matches are the whole answer for
             # that range (the matches' hits are among them).
@@ -177,6 +178,18 @@ def _visible_matches(user: Any, query: ParsedQuery, limit: int,
     rest = mine_all.filter(pk__lt=before, pk__in=matching)
     return chosen + [(pk, None) for pk in
                      rest.order_by("-pk").values_list("pk", flat=True)[:limit - len(chosen)]]
+
+
+def _visible_reach_further(search: SearchBackend, before: int | None,
+                           matches: list[tuple[int, float | None]], mine: list[int]) -> bool:
+    """Do the visible orders reach further back than the matches for what reading them costs
+    (the backend's estimate: FTS5 reads the matches, PostgreSQL's windows every id they span,
+    and testing given ids is a lookup each)? Both chunks are full and start at ``before``."""
+    top = before if before is not None else max(matches[0][0], mine[0]) + 1
+    lowest = matches[-1][0]
+    matches_cost = search.newest_cost(len(matches), top - lowest, lowest)
+    visible_cost = search.matches_cost(len(mine))
+    return (top - mine[-1]) * matches_cost > (top - lowest) * visible_cost
 
 
 def _few_visible_matches(few: list[int], query: ParsedQuery, limit: int,

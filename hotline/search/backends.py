@@ -88,6 +88,17 @@ class SearchBackend(Protocol):
         """SQL selecting every matching id, for ``pk__in=RawSQL(...)`` in an ORM filter."""
         ...
 
+    def newest_cost(self, found: int, span: int, below: int) -> float:
+        """About what ``newest_ids`` cost to find ``found`` matches spread over the ``span``
+        ids under its ``before``, with ``below`` ids left under those, in rows read (the unit
+        of ``matches_cost``): a caller seeing some orders weighs it against reading its
+        visible orders and testing them (``matches``) to choose which leads."""
+        ...
+
+    def matches_cost(self, count: int) -> float:
+        """About what ``matches`` costs for ``count`` ids, in the unit of ``newest_cost``."""
+        ...
+
     def count(self, spec: IndexSpec, query: ParsedQuery | None = None) -> int:
         """How many documents match ``query`` (every document without one): the document
         frequencies a relevance score weighs words by."""
@@ -224,6 +235,14 @@ class SqliteFts5Backend(_IndexTable):
                 "ORDER BY rowid DESC LIMIT %s",
                 [query.fts5(), *([] if before is None else [before]), limit])
             return [int(row[0]) for row in cursor.fetchall()]
+
+    # FTS5 reads the words' document lists newest first: the cost follows the matches read,
+    # and reading given ids' stored tokens costs about as much per id.
+    def newest_cost(self, found: int, span: int, below: int) -> float:
+        return float(found)
+
+    def matches_cost(self, count: int) -> float:
+        return float(count)
 
     def _screened(self, spec: IndexSpec, query: ParsedQuery,
                   ids: Sequence[int]) -> tuple[set[int], set[int]]:
@@ -373,7 +392,7 @@ class PostgresTsvectorBackend(_IndexTable):
             while len(ids) < need and low > 0:
                 # Matches expected below ``low`` at the density of the ids read so far
                 # (top - low of them, all read: the windows stopped short of ``need``).
-                if not gin_tried and len(ids) * low <= self.DENSE * self.GIN_CAP * (top - low):
+                if not gin_tried and not self._dense(len(ids), top - low, low):
                     gin_tried = True
                     older = self._older_matches(tsquery, table, low)
                     if len(older) <= self.GIN_CAP:
@@ -433,6 +452,24 @@ class PostgresTsvectorBackend(_IndexTable):
         if not query:
             return []
         return [pk for pk, _score in self._newest(spec, query.tsquery(), limit, before)]
+
+    # Rows read: the windows test every row of their id range (a common word's matches are
+    # found by reading all the ids they are spread over); sparse ones come from the GIN index
+    # after the first window. ``matches`` reads each given id by primary key: a lookup costs
+    # about LOOKUP_COST rows of a window's walk.
+    LOOKUP_COST = 4.0
+
+    def _dense(self, found: int, span: int, below: int) -> bool:
+        # _newest's own test: the matches below are expected many (no GIN step).
+        return found * below > self.DENSE * self.GIN_CAP * max(span, 1)
+
+    def newest_cost(self, found: int, span: int, below: int) -> float:
+        if self._dense(found, span, below):
+            return float(span)
+        return float(min(span, self.RECENT_IDS) + found)
+
+    def matches_cost(self, count: int) -> float:
+        return count * self.LOOKUP_COST
 
     def matching_ids_sql(self, spec: IndexSpec, query: ParsedQuery) -> tuple[str, list[str]]:
         return (f"SELECT id FROM {spec.pg_table} "  # noqa: S608
