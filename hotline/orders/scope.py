@@ -126,9 +126,18 @@ def _district_subcentre(user: User) -> tuple[Unit, int] | None:
     return unit, unit.district_id
 
 
-def visible_among(user: User, ids: list[int]) -> set[int]:
+def subcentre_units(user: User) -> list[int] | None:
+    """The ids of a district sub-centre's unit and the units below it, for ``visible_among``
+    and ``newest_visible_ids`` called many times in one search (the tree read once); None
+    for anyone else."""
+    subcentre = _district_subcentre(user)
+    return None if subcentre is None else subcentre[0].descendant_ids()
+
+
+def visible_among(user: User, ids: list[int], units: list[int] | None = None) -> set[int]:
     """Which of ``ids`` ``user`` may see (``visible_orders``); a sub-centre's district and
-    assignments asked apart (together, the OR is tested row by row)."""
+    assignments asked apart (together, the OR is tested row by row). ``units``: the
+    sub-centre's ``subcentre_units`` when the caller has them."""
     subcentre = _district_subcentre(user)
     if subcentre is None:
         return set(visible_orders(user, Order.objects.filter(pk__in=ids))
@@ -136,16 +145,19 @@ def visible_among(user: User, ids: list[int]) -> set[int]:
     unit, district_id = subcentre
     found = set(Order.objects.filter(pk__in=ids, district_id=district_id)
                 .values_list("pk", flat=True))
-    found.update(_unit_assignments(unit).filter(order_id__in=ids)
-                 .values_list("order_id", flat=True))
+    found.update(Assignment.objects.filter(
+        unit_id__in=unit.descendant_ids() if units is None else units, active=True,
+        order_id__in=ids).values_list("order_id", flat=True))
     return found
 
 
-def newest_visible_ids(user: User, before: int | None, count: int) -> list[int]:
+def newest_visible_ids(user: User, before: int | None, count: int,
+                       units: list[int] | None = None) -> list[int]:
     """The ids of the ``count`` newest orders below ``before`` that ``user`` may see: as
     ``visible_orders(user)`` ordered newest first, but a sub-centre's read as its district's
     newest (an index on district and id) merged with its units' assignments' newest (asked
-    together, the database walks every order newest first: ~20 per visible one)."""
+    together, the database walks every order newest first: ~20 per visible one). ``units``
+    as for ``visible_among``."""
     subcentre = _district_subcentre(user)
     if subcentre is None:
         below = visible_orders(user)
@@ -157,7 +169,8 @@ def newest_visible_ids(user: User, before: int | None, count: int) -> list[int]:
     if before is not None:
         district = district.filter(pk__lt=before)
     ids = set(district.order_by("-pk").values_list("pk", flat=True)[:count])
-    ids.update(_newest_assigned(unit.descendant_ids(), before, count))
+    ids.update(_newest_assigned(unit.descendant_ids() if units is None else units, before,
+                                count))
     return sorted(ids, reverse=True)[:count]
 
 

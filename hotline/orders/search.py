@@ -11,6 +11,7 @@ scope (``hotline.orders.scope``), so the index never needs to know about permiss
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -138,8 +139,11 @@ def _visible_matches(user: Any, query: ParsedQuery, limit: int,
     chunk = ORDER_CHUNK
     # Built once: the scope reads the caller's unit tree.
     mine_all = scope.visible_orders(user)
+    units = scope.subcentre_units(user)
     # Both ways are tried on the first chunk; the one that reached further back leads after.
     lead = ""
+    # Led by the visible orders: how many were read and matched, the share matching.
+    read, found, rate = 0, 0, 0.0
     for _step in range(ORDER_MAX_CHUNKS):
         hits: list[tuple[int, float | None]] = []
         matches: list[tuple[int, float | None]] = []
@@ -148,13 +152,13 @@ def _visible_matches(user: Any, query: ParsedQuery, limit: int,
             # finding them; the page's few are scored at the end.
             matches = [(pk, None) for pk in
                        search.newest_ids(ORDER_INDEX, query, chunk, before=before)]
-            visible = scope.visible_among(user, [pk for pk, _score in matches])
+            visible = scope.visible_among(user, [pk for pk, _score in matches], units)
             hits = [m for m in matches if m[0] in visible]
             if len(chosen) + len(hits) >= limit or len(matches) < chunk:
                 return (chosen + hits)[:limit]
         mine: list[int] = []
         if lead != "matches":
-            mine = scope.newest_visible_ids(user, before, chunk)
+            mine = scope.newest_visible_ids(user, before, chunk, units)
         if not lead:
             lead = "visible" if len(mine) < chunk or _visible_reach_further(
                 search, before, matches, mine) else "matches"
@@ -167,11 +171,23 @@ def _visible_matches(user: Any, query: ParsedQuery, limit: int,
             hits = [(pk, None) for pk in mine if pk in matched]
             if len(chosen) + len(hits) >= limit or len(mine) < chunk:
                 return (chosen + hits)[:limit]
+            read += len(mine)
+            found += len(hits)
+            if found:
+                rate = found / read
+            elif matches:  # the first chunk: the matches' share of all ids stands for it
+                top = before if before is not None else max(matches[0][0], mine[0]) + 1
+                rate = len(matches) / max(top - matches[-1][0], 1)
             before = mine[-1]
         else:
             before = matches[-1][0]
         chosen.extend(hits)
         chunk = min(chunk * 2, ORDER_CHUNK_MAX)
+        if lead == "visible" and rate:
+            # Each chunk is a few statements whatever its size: the visible orders the page
+            # still needs at the share of them matching so far (a quarter more), at once.
+            wanted = math.ceil((limit - len(chosen)) / rate * 1.25)
+            chunk = min(max(chunk, wanted), ORDER_CHUNK_MAX)
     # The backend's own SQL over its index table; what the user typed is a parameter.
     sql, params = search.matching_ids_sql(ORDER_INDEX, query)
     matching = RawSQL(sql, params)  # noqa: S611
