@@ -142,8 +142,8 @@ def _visible_matches(user: Any, query: ParsedQuery, limit: int,
     units = scope.subcentre_units(user)
     # Both ways are tried on the first chunk; the one that reached further back leads after.
     lead = ""
-    # Led by the visible orders: how many were read and matched, the share matching.
-    read, found, rate = 0, 0, 0.0
+    # Led by the visible orders: the share of them expected to match (see below).
+    rate = 0.0
     for _step in range(ORDER_MAX_CHUNKS):
         hits: list[tuple[int, float | None]] = []
         matches: list[tuple[int, float | None]] = []
@@ -171,11 +171,10 @@ def _visible_matches(user: Any, query: ParsedQuery, limit: int,
             hits = [(pk, None) for pk in mine if pk in matched]
             if len(chosen) + len(hits) >= limit or len(mine) < chunk:
                 return (chosen + hits)[:limit]
-            read += len(mine)
-            found += len(hits)
-            if found:
-                rate = found / read
-            elif matches:  # the first chunk: the matches' share of all ids stands for it
+            rate = 0.0
+            if matches and not hits:
+                # The first chunk of visible orders held no match (two common words, ~1%):
+                # the matches' share of all ids stands for their share of the visible ones.
                 top = before if before is not None else max(matches[0][0], mine[0]) + 1
                 rate = len(matches) / max(top - matches[-1][0], 1)
             before = mine[-1]
@@ -184,8 +183,10 @@ def _visible_matches(user: Any, query: ParsedQuery, limit: int,
         chosen.extend(hits)
         chunk = min(chunk * 2, ORDER_CHUNK_MAX)
         if lead == "visible" and rate:
-            # Each chunk is a few statements whatever its size: the visible orders the page
-            # still needs at the share of them matching so far (a quarter more), at once.
+            # Rather than doubling from 50 through many rounds (a few statements each): the
+            # visible orders the page needs at that share (a quarter more), at once. Once
+            # some matched, chunks double (an estimate from a few hits overshoots, and FTS5's
+            # screening of given ids costs per id).
             wanted = math.ceil((limit - len(chosen)) / rate * 1.25)
             chunk = min(max(chunk, wanted), ORDER_CHUNK_MAX)
     # The backend's own SQL over its index table; what the user typed is a parameter.
