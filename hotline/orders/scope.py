@@ -11,6 +11,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from hotline.core.phones import mask_phone
@@ -123,9 +126,18 @@ def _district_subcentre(user: User) -> tuple[Unit, int] | None:
     return unit, unit.district_id
 
 
-def visible_among(user: User, ids: list[int]) -> set[int]:
+def subcentre_units(user: User) -> list[int] | None:
+    """The ids of a district sub-centre's unit and the units below it, for ``visible_among``
+    and ``newest_visible_ids`` called many times in one search (the tree read once); None
+    for anyone else."""
+    subcentre = _district_subcentre(user)
+    return None if subcentre is None else subcentre[0].descendant_ids()
+
+
+def visible_among(user: User, ids: list[int], units: list[int] | None = None) -> set[int]:
     """Which of ``ids`` ``user`` may see (``visible_orders``); a sub-centre's district and
-    assignments asked apart (together, the OR is tested row by row)."""
+    assignments asked apart (together, the OR is tested row by row). ``units``: the
+    sub-centre's ``subcentre_units`` when the caller has them."""
     subcentre = _district_subcentre(user)
     if subcentre is None:
         return set(visible_orders(user, Order.objects.filter(pk__in=ids))
@@ -133,16 +145,19 @@ def visible_among(user: User, ids: list[int]) -> set[int]:
     unit, district_id = subcentre
     found = set(Order.objects.filter(pk__in=ids, district_id=district_id)
                 .values_list("pk", flat=True))
-    found.update(_unit_assignments(unit).filter(order_id__in=ids)
-                 .values_list("order_id", flat=True))
+    found.update(Assignment.objects.filter(
+        unit_id__in=unit.descendant_ids() if units is None else units, active=True,
+        order_id__in=ids).values_list("order_id", flat=True))
     return found
 
 
-def newest_visible_ids(user: User, before: int | None, count: int) -> list[int]:
+def newest_visible_ids(user: User, before: int | None, count: int,
+                       units: list[int] | None = None) -> list[int]:
     """The ids of the ``count`` newest orders below ``before`` that ``user`` may see: as
     ``visible_orders(user)`` ordered newest first, but a sub-centre's read as its district's
     newest (an index on district and id) merged with its units' assignments' newest (asked
-    together, the database walks every order newest first: ~20 per visible one)."""
+    together, the database walks every order newest first: ~20 per visible one). ``units``
+    as for ``visible_among``."""
     subcentre = _district_subcentre(user)
     if subcentre is None:
         below = visible_orders(user)
@@ -151,13 +166,48 @@ def newest_visible_ids(user: User, before: int | None, count: int) -> list[int]:
         return list(below.order_by("-pk").values_list("pk", flat=True)[:count])
     unit, district_id = subcentre
     district = Order.objects.filter(district_id=district_id)
-    assigned = _unit_assignments(unit)
     if before is not None:
         district = district.filter(pk__lt=before)
-        assigned = assigned.filter(order_id__lt=before)
     ids = set(district.order_by("-pk").values_list("pk", flat=True)[:count])
-    ids.update(assigned.order_by("-order_id").values_list("order_id", flat=True)[:count])
+    ids.update(_newest_assigned(unit.descendant_ids() if units is None else units, before,
+                                count))
     return sorted(ids, reverse=True)[:count]
+
+
+# Units read apart in one statement at most (SQLite allows 500 terms in a compound SELECT).
+NEWEST_ASSIGNED_UNITS = 64
+
+
+def _newest_assigned(unit_ids: list[int], before: int | None, count: int) -> list[int]:
+    """The ids of the ``count`` newest orders below ``before`` actively assigned to any of
+    ``unit_ids``. Asked for all the units at once, the database walks every assignment newest
+    first and keeps the units' (a street holding one order in 500: ~25,000 rows for 50, 20 ms
+    on PostgreSQL at 1M orders); each unit's newest are read from the (unit, order) index of
+    active assignments instead, one UNION ALL of the units' ordered and limited reads."""
+    def newest(units: list[int] | int) -> QuerySet[Assignment]:
+        qs = Assignment.objects.filter(active=True)
+        qs = qs.filter(unit_id__in=units) if isinstance(units, list) else qs.filter(unit_id=units)
+        if before is not None:
+            qs = qs.filter(order_id__lt=before)
+        return qs.order_by("-order_id")
+
+    if not unit_ids or count <= 0:
+        return []
+    if len(unit_ids) > NEWEST_ASSIGNED_UNITS:
+        # Distinct: an order held by two of the units would otherwise take two of the places.
+        return list(newest(unit_ids).values_list("order_id", flat=True).distinct()[:count])
+    parts: list[str] = []
+    params: list[Any] = []
+    for n, unit_id in enumerate(unit_ids):
+        sql, part_params = newest(unit_id).values_list("order_id", flat=True)[:count] \
+            .query.sql_with_params()
+        parts.append(f"SELECT order_id FROM ({sql}) AS unit{n}")  # noqa: S608
+        params.extend(part_params)
+    with connection.cursor() as cursor:
+        # The ORM's own SQL for each unit, joined; the values are parameters.
+        cursor.execute(" UNION ALL ".join(parts), params)
+        found = {int(row[0]) for row in cursor.fetchall()}
+    return sorted(found, reverse=True)[:count]
 
 
 def can_see_order(user: User, order: Order) -> bool:

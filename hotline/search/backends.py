@@ -88,6 +88,17 @@ class SearchBackend(Protocol):
         """SQL selecting every matching id, for ``pk__in=RawSQL(...)`` in an ORM filter."""
         ...
 
+    def newest_cost(self, found: int, span: int, below: int) -> float:
+        """About what ``newest_ids`` cost to find ``found`` matches spread over the ``span``
+        ids under its ``before``, with ``below`` ids left under those, in rows read (the unit
+        of ``matches_cost``): a caller seeing some orders weighs it against reading its
+        visible orders and testing them (``matches``) to choose which leads."""
+        ...
+
+    def matches_cost(self, count: int) -> float:
+        """About what ``matches`` costs for ``count`` ids, in the unit of ``newest_cost``."""
+        ...
+
     def count(self, spec: IndexSpec, query: ParsedQuery | None = None) -> int:
         """How many documents match ``query`` (every document without one): the document
         frequencies a relevance score weighs words by."""
@@ -225,6 +236,14 @@ class SqliteFts5Backend(_IndexTable):
                 [query.fts5(), *([] if before is None else [before]), limit])
             return [int(row[0]) for row in cursor.fetchall()]
 
+    # FTS5 reads the words' document lists newest first: the cost follows the matches read,
+    # and reading given ids' stored tokens costs about as much per id.
+    def newest_cost(self, found: int, span: int, below: int) -> float:
+        return float(found)
+
+    def matches_cost(self, count: int) -> float:
+        return float(count)
+
     def _screened(self, spec: IndexSpec, query: ParsedQuery,
                   ids: Sequence[int]) -> tuple[set[int], set[int]]:
         """Of ``ids``: those that surely match (a plain query over a plain document is decided
@@ -320,9 +339,15 @@ class PostgresTsvectorBackend(_IndexTable):
     # hold the page, the GIN index lists the remaining matches, as long as they are at most
     # GIN_CAP (a rare word: they are sorted here); beyond that (a word common long ago but not
     # lately) the windows widen backwards, each query again bounded by its id range.
+    # The GIN step reads every word's whole list (two common words together: ~130 ms over a
+    # million orders, only to find more than GIN_CAP), so it is skipped while the windows read
+    # so far say the matches below are many: their density times the ids left is above
+    # DENSE * GIN_CAP. The windows widen instead, and the GIN step is tried (once) when the
+    # density read so far no longer promises many (a word common lately, rare before).
     RECENT_IDS = 2000
     GIN_CAP = 2000
     WIDEN = 4
+    DENSE = 2
 
     def search(self, spec: IndexSpec, query: ParsedQuery, limit: int, offset: int = 0,
                newest_first: bool = False, before: int | None = None) -> list[tuple[int, float]]:
@@ -358,16 +383,21 @@ class PostgresTsvectorBackend(_IndexTable):
                 high = int(row[0]) if row and row[0] is not None else 0
             else:
                 high = before - 1
+            top = high
             window = max(self.RECENT_IDS, need * 8)
             low = high - window
             cursor.execute(in_window, [tsquery, low, high, need])
             ids = [(int(r[0]), float(r[1])) for r in cursor.fetchall()]
-            if len(ids) >= need or low <= 0:
-                return ids
-            older = self._older_matches(tsquery, table, low)
-            if len(older) <= self.GIN_CAP:
-                return ids + [(pk, None) for pk in sorted(older, reverse=True)[:need - len(ids)]]
+            gin_tried = False
             while len(ids) < need and low > 0:
+                # Matches expected below ``low`` at the density of the ids read so far
+                # (top - low of them, all read: the windows stopped short of ``need``).
+                if not gin_tried and not self._dense(len(ids), top - low, low):
+                    gin_tried = True
+                    older = self._older_matches(tsquery, table, low)
+                    if len(older) <= self.GIN_CAP:
+                        return ids + [(pk, None) for pk in
+                                      sorted(older, reverse=True)[:need - len(ids)]]
                 window *= self.WIDEN
                 high, low = low, low - window
                 cursor.execute(in_window, [tsquery, low, high, need - len(ids)])
@@ -422,6 +452,24 @@ class PostgresTsvectorBackend(_IndexTable):
         if not query:
             return []
         return [pk for pk, _score in self._newest(spec, query.tsquery(), limit, before)]
+
+    # Rows read: the windows test every row of their id range (a common word's matches are
+    # found by reading all the ids they are spread over); sparse ones come from the GIN index
+    # after the first window. ``matches`` reads each given id by primary key: a lookup costs
+    # about LOOKUP_COST rows of a window's walk.
+    LOOKUP_COST = 4.0
+
+    def _dense(self, found: int, span: int, below: int) -> bool:
+        # _newest's own test: the matches below are expected many (no GIN step).
+        return found * below > self.DENSE * self.GIN_CAP * max(span, 1)
+
+    def newest_cost(self, found: int, span: int, below: int) -> float:
+        if self._dense(found, span, below):
+            return float(span)
+        return float(min(span, self.RECENT_IDS) + found)
+
+    def matches_cost(self, count: int) -> float:
+        return count * self.LOOKUP_COST
 
     def matching_ids_sql(self, spec: IndexSpec, query: ParsedQuery) -> tuple[str, list[str]]:
         return (f"SELECT id FROM {spec.pg_table} "  # noqa: S608

@@ -36,3 +36,40 @@ def test_a_unit_sees_exactly_its_orders_whichever_way(city: City, monkeypatch: p
     # The sub-centre sees its district's orders as well as what is dispatched to it.
     assert kept.number in seen(city.sub_agent) and noise.number not in seen(city.sub_agent)
     assert seen(city.agent) == {o.number for o in [*water, noise, kept]}
+
+
+@pytest.mark.parametrize("apart", [64, 1])
+def test_a_subcentres_newest_visible_orders_are_its_scopes_newest(
+        city: City, monkeypatch: pytest.MonkeyPatch, apart: int) -> None:
+    """A sub-centre's newest visible ids (its district's merged with its units' assignments,
+    each unit's read apart, or all at once above NEWEST_ASSIGNED_UNITS) are exactly the
+    newest of ``visible_orders``, below any boundary; so for its units' narrow scopes."""
+    from hotline.orders.models import Assignment
+
+    monkeypatch.setattr(scope, "NEWEST_ASSIGNED_UNITS", apart)
+    orders = []
+    for n in range(14):
+        # Most are another district's: the sub-centre sees those only through its units.
+        order = new_order(city.agent, citizen_phone=f"139000000{n:02d}",
+                          district="gulou" if n % 4 == 0 else "taijiang")
+        orders.append(order)
+        if n % 5 == 0:
+            do_action(city.agent, order.number, "dispatch")
+        if n % 3 == 1:
+            Assignment.objects.create(order=order, unit=city.street, role="co", active=True,
+                                      assigned_at=order.created_at)
+        elif n % 3 == 2:
+            Assignment.objects.create(order=order, unit=city.subcentre, role="co",
+                                      active=n % 2 == 0, assigned_at=order.created_at)
+        if n == 7:  # both units hold it: it is listed once
+            Assignment.objects.create(order=order, unit=city.subcentre, role="co", active=True,
+                                      assigned_at=order.created_at)
+    bounds = [None, *(o.pk for o in orders), orders[-1].pk + 1]
+    for user in (city.sub_agent, city.street_handler, city.handler):
+        visible = list(scope.visible_orders(user).order_by("-pk").values_list("pk", flat=True))
+        assert visible, user.username
+        for before in bounds:
+            below = [pk for pk in visible if before is None or pk < before]
+            for count in (1, 2, 5, 100):
+                assert scope.newest_visible_ids(user, before, count) == below[:count], (
+                    user.username, before, count)

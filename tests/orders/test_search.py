@@ -101,6 +101,12 @@ def test_order_search_scope_paths_give_the_same_page(city: City, monkeypatch: py
                     assert got == expected(user, text, limit), (chunk, user.username, text, limit)
 
 
+def _weighed_lookups(lookup: float) -> Any:
+    def matches_cost(self: object, count: int) -> float:
+        return count * lookup
+    return matches_cost
+
+
 def test_fast_scope_path_equals_the_plain_path_with_redacted_words(
         city: City, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every scope (centre, sub-centre, department, co-handler, street office), whichever path
@@ -141,10 +147,26 @@ def test_fast_scope_path_equals_the_plain_path_with_redacted_words(
             query, f"{seen.order_title(o)}\n{seen.order_text(o)}")]
         return [(o.pk, ranked[o.pk]) for o in kept][:limit]
 
-    # NARROW_SCOPE 1: no unit is narrow, so every scope takes the database's way.
-    for chunk, most, steps, score_chunk, narrow in [
-            (50, 4000, 10, 500, 5000), (2, 4, 3, 2, 5000), (1, 2, 30, 1, 5000),
-            (2, 4, 3, 2, 1), (1, 2, 30, 1, 1)]:
+    # Which way leads, as the backend weighs them, and which way was taken.
+    search_class = type(backend())
+    weighed = search_class.matches_cost
+    leads: dict[float | None, set[bool]] = {}
+    decide = order_search._visible_reach_further
+
+    def recorded(*args: Any) -> bool:
+        further = decide(*args)
+        leads.setdefault(lookup, set()).add(further)
+        return further
+
+    monkeypatch.setattr(order_search, "_visible_reach_further", recorded)
+    # NARROW_SCOPE 1: no unit is narrow, so every scope takes the database's way. A lookup
+    # weighed as nothing or as very much: the visible orders, or the matches, lead.
+    for chunk, most, steps, score_chunk, narrow, lookup in [
+            (50, 4000, 10, 500, 5000, None), (2, 4, 3, 2, 5000, None), (1, 2, 30, 1, 5000, None),
+            (2, 4, 3, 2, 1, None), (1, 2, 30, 1, 1, None), (1, 2, 30, 1, 1, 1e-9),
+            (1, 2, 30, 1, 1, 1e9), (2, 4, 3, 2, 1, 1e-9), (2, 4, 3, 2, 1, 1e9)]:
+        monkeypatch.setattr(search_class, "matches_cost", weighed if lookup is None else
+                            _weighed_lookups(lookup))
         monkeypatch.setattr(scope, "NARROW_SCOPE", narrow)
         monkeypatch.setattr(order_search, "ORDER_CHUNK", chunk)
         monkeypatch.setattr(order_search, "ORDER_CHUNK_MAX", most)
@@ -159,6 +181,7 @@ def test_fast_scope_path_equals_the_plain_path_with_redacted_words(
                         chunk, user.username, text, limit)
                     for hit, (_pk, score) in zip(hits, expected, strict=True):
                         assert hit.score == pytest.approx(score, rel=1e-9)
+    assert leads[1e-9] == {True} and leads[1e9] == {False}, leads
     monkeypatch.setattr(scope, "NARROW_SCOPE", 5000)
     for user in users:  # the narrow scopes' ids in memory are the scope's orders
         few = scope.few_visible_order_ids(user)

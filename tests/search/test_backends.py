@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
+from django.db import connection
 
 from hotline.orders.search import ORDER_INDEX
 from hotline.search.backends import PostgresTsvectorBackend, backend
@@ -22,7 +23,10 @@ def _plant_order_index(count: int = 1200) -> dict[str, set[int]]:
     common word, a rare one, one common long ago only, and filler."""
     words = {"常见": {i for i in range(1, count + 1) if i % 3 == 0},
              "少见": {5, 300, 777, count - 100},
-             "旧词": set(range(1, 151))}
+             "旧词": set(range(1, 151)),
+             "常用": {i for i in range(1, count + 1) if i % 20 == 0},
+             # Common among the newest ids only, and twice long before.
+             "最近": {3, 9, *range(count - 29, count + 1)}}
     documents = []
     for pk in range(1, count + 1):
         tokens = ["文档"] + [w for w, ids in words.items() if pk in ids]
@@ -56,3 +60,32 @@ def test_newest_first_order_search_is_exact_for_rare_and_common_words(
             assert all(score > 0 for _pk, score in found)
         assert set(search.scores(ORDER_INDEX, query, list(range(1, 60)))) == {
             pk for pk in ids if pk < 60}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql",
+                    reason="the GIN step is PostgreSQL's (FTS5 reads its lists newest first)")
+def test_postgres_newest_skips_the_gin_step_while_the_matches_are_dense(
+    city: City, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The GIN step (every word's whole list) is not taken for a word the windows find dense
+    (it would list more than GIN_CAP); it is taken, once, when the density read so far no
+    longer promises many (common lately, rare before); the pages are exact either way."""
+    monkeypatch.setattr(PostgresTsvectorBackend, "RECENT_IDS", 50)
+    monkeypatch.setattr(PostgresTsvectorBackend, "GIN_CAP", 20)
+    monkeypatch.setattr(PostgresTsvectorBackend, "WIDEN", 2)
+    words = _plant_order_index()
+    calls: list[int] = []
+    original = PostgresTsvectorBackend._older_matches
+
+    def counted(self: PostgresTsvectorBackend, tsquery: str, table: str, low: int) -> list[int]:
+        calls.append(low)
+        return original(self, tsquery, table, low)
+
+    monkeypatch.setattr(PostgresTsvectorBackend, "_older_matches", counted)
+    search = backend()
+    # 40 asked: a first window of 320 ids (8 per match asked), 1/20 of them match 常用.
+    for text, gin_steps in [("常用", 0), ("常见", 0), ("最近", 1), ("少见", 1), ("无此词", 1)]:
+        calls.clear()
+        found = search.newest_ids(ORDER_INDEX, parse_query(text), 40)
+        assert found == sorted(words.get(text, set()), reverse=True)[:40], text
+        assert len(calls) == gin_steps, (text, calls)
