@@ -21,8 +21,9 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
 from hotline.env import ConfigError, parse_host_port, parse_port_range
 from hotline.voice.gateway import (
@@ -35,6 +36,7 @@ from hotline.voice.lines import LineDirectory
 from hotline.voice.prompts import EspeakTts, PromptLibrary, ToneTts, Tts, default_tts
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class PortInUse(SystemExit):
@@ -160,11 +162,28 @@ def config_from_options(sip: str | None, rtp_ports: str | None, direct: bool) ->
     return config
 
 
+def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's event loop if it is installed (uvicorn[standard] brings it), else None
+    (asyncio's own). uvloop's datagram transports and timers cost a fraction of asyncio's:
+    the gateway moves tens of thousands of RTP packets a second."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
+
+
+def run_loop(main: Coroutine[Any, Any, T]) -> T:
+    """Run the gateway's main coroutine on the gateway's loop (``loop_factory``)."""
+    with asyncio.Runner(loop_factory=loop_factory()) as runner:
+        return runner.run(main)
+
+
 def run(sip: str | None = None, rtp_ports: str | None = None, flow: str | None = None,
         direct: bool = False) -> None:
     config = config_from_options(sip, rtp_ports, direct)
     gateway = build_gateway(config, flow=load_configured_flow(flow))
-    asyncio.run(serve(gateway))
+    run_loop(serve(gateway))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

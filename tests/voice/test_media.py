@@ -292,19 +292,36 @@ def test_recorder_fills_lost_packets_with_silence(tmp_path: Path) -> None:
 
 def test_recorder_output_is_playable_while_the_call_is_still_running(tmp_path: Path) -> None:
     path = tmp_path / "partial.wav"
-    recorder = WavRecorder(str(path), window=3)
-    for packet in audio_packets(50):
+    recorder = WavRecorder(str(path), window=3)  # written and patched every second
+    for packet in audio_packets(120):
         recorder.add_packet(packet, Codec.PCMU)
-    # No close(): the process could die now. What is on disk is a valid WAV already.
+    # No close(): the process could die now. What is on disk is a valid WAV already, holding
+    # every whole second that left the jitter window (117 packets did: 2 s of 2.34).
     frames = read_wav(path)
-    assert len(frames) == 2 * 160 * (50 - 3)
+    assert len(frames) == 2 * 8000 * 2
     info = subprocess.run(["sox", "--i", "-s", str(path)], capture_output=True, text=True,
                           check=True)
-    assert info.stdout.strip() == str(160 * 47)
+    assert info.stdout.strip() == str(2 * 8000)
+    expected = b"".join(g711.decode(Codec.PCMU, p.payload) for p in audio_packets(120))
+    assert frames == expected[: len(frames)]
     recorder.close()
-    assert len(read_wav(path)) == 2 * 160 * 50
+    assert read_wav(path) == expected
     info = subprocess.run(["sox", "--i", str(path)], capture_output=True, text=True, check=True)
     assert "Sample Rate    : 8000" in info.stdout and "Channels       : 1" in info.stdout
+
+
+def test_recorder_writes_in_chunks_not_every_packet(tmp_path: Path) -> None:
+    path = tmp_path / "chunks.wav"
+    recorder = WavRecorder(str(path), window=3, flush_seconds=0.5)
+    sizes = []
+    for packet in audio_packets(60):
+        recorder.add_packet(packet, Codec.PCMU)
+        sizes.append(path.stat().st_size)
+    # The file grows by half a second at a time (8000 bytes), never by one packet.
+    assert sorted(set(sizes)) == [44, 44 + 8000, 44 + 16000]
+    assert recorder.seconds == pytest.approx(57 * 0.02)  # counted as it comes
+    recorder.close()
+    assert path.stat().st_size == 44 + 2 * 160 * 60
 
 
 def test_recorder_empty_call_and_own_pcm(tmp_path: Path) -> None:
