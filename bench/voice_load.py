@@ -4,15 +4,19 @@ sipp places `--calls` calls, at most `--concurrent` at a time, at `--rate` new c
 second. Each caller speaks (sipp's g711a.pcap, 7 s of PCMA) over the welcome menu, then
 answers the keypad poll (2, 5, 1) and hangs up, so every call exercises SIP, RTP in and
 out, DTMF, prompts, a database write through the platform's services and the call's
-contact. The gateway runs in this process (one asyncio loop, as in production) on a fresh
-SQLite database, with tone prompts so TTS does not weigh on the measurement.
+contact. The gateway runs in this process (one event loop, as in production: uvloop when it
+is installed, `--loop asyncio` for asyncio's own) on a fresh SQLite database, with tone
+prompts so TTS does not weigh on the measurement.
 
 Reported: calls placed and completed (the poll answer stored), sipp's failed calls, the
 peak of concurrent calls in the gateway, the spacing of the RTP packets the gateway sent
 (p50/p99/max over every call, from the monotonic send time of each packet), CPU seconds
-of the gateway process per completed call and in all, wall time.
+of the gateway process per completed call and in all, wall time, the media clock's wake-ups
+per second over the run (one per 20 ms tick, whatever the number of calls) and the load
+average at the start and the end.
 
-    .venv/bin/python bench/voice_load.py --calls 300 --concurrent 300 --rate 30
+    .venv/bin/python bench/voice_load.py                 # 300 calls, 300 at once, 30 a second
+    .venv/bin/python bench/voice_load.py --calls 100 --concurrent 100 --rate 20
 """
 
 from __future__ import annotations
@@ -73,6 +77,7 @@ def setup_django(data_dir: str) -> None:
 
 async def run(args: argparse.Namespace, work: Path) -> dict[str, object]:
     from hotline.voice.gateway import GatewayConfig
+    from hotline.voice.media.clock import media_clock
     from hotline.voice.prompts import ToneTts
     from hotline.voice.server import build_gateway
     from hotline.voice.sip.limits import SourceLimits
@@ -88,6 +93,8 @@ async def run(args: argparse.Namespace, work: Path) -> dict[str, object]:
     await gateway.start(warm=True)
     scenario = work / "caller.xml"
     scenario.write_text(SCENARIO.read_text().replace("  <!-- KEYS -->\n", caller_script()))
+    clock = media_clock()
+    wakeups_before = clock.wakeups
     cpu_before, wall_before = time.process_time(), time.monotonic()
     sipp = await asyncio.create_subprocess_exec(
         shutil.which("sipp") or "sipp", "-sf", str(scenario), "-s", "12345",
@@ -104,6 +111,7 @@ async def run(args: argparse.Namespace, work: Path) -> dict[str, object]:
         await asyncio.sleep(0.05)
     wall = time.monotonic() - wall_before
     cpu = time.process_time() - cpu_before
+    wakeups = clock.wakeups - wakeups_before
     await gateway.stop()
 
     gaps: list[float] = []
@@ -134,6 +142,9 @@ async def run(args: argparse.Namespace, work: Path) -> dict[str, object]:
         "cpu_s": round(cpu, 2),
         "cpu_ms_per_call": round(1000 * cpu / max(1, completed), 1),
         "wall_s": round(wall, 1),
+        "media_clock_wakeups_per_s": round(wakeups / max(wall, 1e-9), 1),
+        "loop": type(asyncio.get_running_loop()).__module__.split(".")[0],
+        "load_average_at_end": round(os.getloadavg()[0], 2),
         "cpus": os.cpu_count(),
         "sipp_errors": stderr.decode(errors="replace").strip()[-300:],
     }
@@ -142,9 +153,11 @@ async def run(args: argparse.Namespace, work: Path) -> dict[str, object]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--calls", type=int, default=100)
-    parser.add_argument("--concurrent", type=int, default=100)
-    parser.add_argument("--rate", type=float, default=20.0, help="new calls per second")
+    parser.add_argument("--calls", type=int, default=300)
+    parser.add_argument("--concurrent", type=int, default=300)
+    parser.add_argument("--rate", type=float, default=30.0, help="new calls per second")
+    parser.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop",
+                        help="the gateway's event loop (uvloop falls back to asyncio if missing)")
     parser.add_argument("--timeout", type=int, default=120, help="sipp's global timeout (s)")
     parser.add_argument("--rtp-base", type=int, default=40000)
     parser.add_argument("--sipp-media-base", type=int, default=50000)
@@ -157,7 +170,14 @@ def main() -> int:
         import logging
 
         logging.getLogger("hotline.voice").setLevel(logging.WARNING)
-        result = asyncio.run(run(args, Path(tmp)))
+        load_at_start = round(os.getloadavg()[0], 2)
+        if args.loop == "uvloop":
+            from hotline.voice.server import run_loop
+
+            result = run_loop(run(args, Path(tmp)))
+        else:
+            result = asyncio.run(run(args, Path(tmp)))
+        result["load_average_at_start"] = load_at_start
     print(json.dumps(result, ensure_ascii=False))
     return 0 if result["failed"] == 0 else 1
 

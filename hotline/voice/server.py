@@ -115,7 +115,8 @@ async def serve(gateway: VoiceGateway) -> None:
     try:
         await gateway.start()
     except OSError as exc:
-        if exc.errno == errno.EADDRINUSE:
+        # uvloop raises its own OSError, without errno, from the bind's (its __cause__).
+        if errno.EADDRINUSE in (exc.errno, getattr(exc.__cause__, "errno", None)):
             raise PortInUse(
                 f"voice gateway: SIP port {gateway.config.sip_host}:{gateway.config.sip_port} "
                 "is already in use (another gateway or softphone?). Stop it or choose another "

@@ -52,3 +52,18 @@ def test_a_broken_flow_file_is_refused_with_every_problem(tmp_path: Path) -> Non
     assert done.returncode != 0
     assert "node 'a': unknown node 'b'" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_gateway_runs_on_uvloop_when_it_is_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    from hotline.voice import server
+
+    async def which_loop() -> str:
+        return type(asyncio.get_running_loop()).__module__
+
+    pytest.importorskip("uvloop")
+    assert server.run_loop(which_loop()).startswith("uvloop")
+    monkeypatch.setitem(sys.modules, "uvloop", None)  # not installed: asyncio's own loop
+    assert server.loop_factory() is None
+    assert server.run_loop(which_loop()).startswith("asyncio")
