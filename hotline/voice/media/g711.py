@@ -113,6 +113,11 @@ def encode(codec: Codec, pcm: bytes) -> bytes:
     return table[samples].tobytes()
 
 
+_SILENCE = {Codec.PCMU: b"\xff" * 160, Codec.PCMA: b"\xd5" * 160}  # one packet's worth
+
+
 def silence(codec: Codec, samples: int = 160) -> bytes:
     """Code words for digital silence (0xFF in µ-law, 0xD5 in A-law)."""
-    return bytes([0xFF if codec == Codec.PCMU else 0xD5]) * samples
+    if samples == 160:
+        return _SILENCE[Codec.PCMU if codec == Codec.PCMU else Codec.PCMA]
+    return (b"\xff" if codec == Codec.PCMU else b"\xd5") * samples
