@@ -296,7 +296,9 @@ def test_recorder_output_is_playable_while_the_call_is_still_running(tmp_path: P
     for packet in audio_packets(120):
         recorder.add_packet(packet, Codec.PCMU)
     # No close(): the process could die now. What is on disk is a valid WAV already, holding
-    # every whole second that left the jitter window (117 packets did: 2 s of 2.34).
+    # every whole second that left the jitter window (117 packets did: 2 s of 2.34), once
+    # the writer thread has written what it was handed.
+    recorder.wait_written()
     frames = read_wav(path)
     assert len(frames) == 2 * 8000 * 2
     info = subprocess.run(["sox", "--i", "-s", str(path)], capture_output=True, text=True,
@@ -312,7 +314,7 @@ def test_recorder_output_is_playable_while_the_call_is_still_running(tmp_path: P
 
 def test_recorder_writes_in_chunks_not_every_packet(tmp_path: Path) -> None:
     path = tmp_path / "chunks.wav"
-    recorder = WavRecorder(str(path), window=3, flush_seconds=0.5)
+    recorder = WavRecorder(str(path), window=3, flush_seconds=0.5, background=False)
     sizes = []
     for packet in audio_packets(60):
         recorder.add_packet(packet, Codec.PCMU)
@@ -322,6 +324,47 @@ def test_recorder_writes_in_chunks_not_every_packet(tmp_path: Path) -> None:
     assert recorder.seconds == pytest.approx(57 * 0.02)  # counted as it comes
     recorder.close()
     assert path.stat().st_size == 44 + 2 * 160 * 60
+
+
+def test_recorder_writes_in_one_writer_thread_and_close_waits_for_it(tmp_path: Path) -> None:
+    import threading
+
+    threads: set[str] = set()
+
+    class Spy(io.BytesIO):
+        def write(self, data: bytes) -> int:  # type: ignore[override]
+            threads.add(threading.current_thread().name)
+            return super().write(data)
+
+    first, second = Spy(), Spy()
+    recorders = [WavRecorder(first, flush_seconds=0.1), WavRecorder(second, flush_seconds=0.1)]
+    threads.clear()  # the header at creation is written at once, by the caller
+    packets = audio_packets(40)
+    for packet in packets:
+        for recorder in recorders:
+            recorder.add_packet(packet, Codec.PCMU)
+    for recorder in recorders:
+        recorder.close()
+    assert len(threads) == 1 and threads.pop().startswith("wav-writer")
+    expected = b"".join(g711.decode(Codec.PCMU, p.payload) for p in packets)
+    for buffer in (first, second):
+        buffer.seek(0)
+        with wave.open(buffer, "rb") as wav:
+            assert wav.readframes(wav.getnframes()) == expected
+
+
+def test_a_failed_write_is_raised_at_close(tmp_path: Path) -> None:
+    class Full(io.BytesIO):
+        def write(self, data: bytes) -> int:  # type: ignore[override]
+            if len(data) > 44:
+                raise OSError(28, "No space left on device")
+            return super().write(data)
+
+    recorder = WavRecorder(Full(), flush_seconds=0.02)
+    recorder.add_pcm(bytes(640))
+    with pytest.raises(OSError, match="No space"):
+        recorder.close()
+    assert recorder.closed
 
 
 def test_recorder_empty_call_and_own_pcm(tmp_path: Path) -> None:
