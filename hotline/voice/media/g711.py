@@ -118,6 +118,6 @@ _SILENCE = {Codec.PCMU: b"\xff" * 160, Codec.PCMA: b"\xd5" * 160}  # one packet'
 
 def silence(codec: Codec, samples: int = 160) -> bytes:
     """Code words for digital silence (0xFF in µ-law, 0xD5 in A-law)."""
-    if samples == 160:
-        return _SILENCE[Codec.PCMU if codec == Codec.PCMU else Codec.PCMA]
+    if samples == 160 and (packet := _SILENCE.get(codec)) is not None:
+        return packet
     return (b"\xff" if codec == Codec.PCMU else b"\xd5") * samples

@@ -45,9 +45,9 @@ class RtpEndpoint(asyncio.DatagramProtocol):
 
     def attach(self, session: MediaSession) -> None:
         """Start sending: from now on the clock's ticks send the session's due packets."""
-        if self.transport is None:
-            return
         self.session = session
+        if self.transport is None:
+            return  # closed already (the call ended while it was being set up)
         clock = self._clock = media_clock()
         pacer = session.pacer
         if pacer.next_index == 0:
