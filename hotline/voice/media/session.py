@@ -64,7 +64,7 @@ class MediaCounters:
 
 
 class FrameQueue:
-    """A short FIFO of PCM frames between a session and a bridge running on its own timer.
+    """A short FIFO of PCM frames between a session and a bridge (or a fax terminal).
 
     Bounded: beyond `limit` the oldest frame goes (`dropped`), so a stalled consumer
     never builds up latency. Self-trimming: a burst (packets queued by the kernel during
