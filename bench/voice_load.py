@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import itertools
 import json
 import os
@@ -112,11 +113,13 @@ async def run(args: argparse.Namespace, work: Path) -> dict[str, object]:
     wall = time.monotonic() - wall_before
     cpu = time.process_time() - cpu_before
     wakeups = clock.wakeups - wakeups_before
+    still_open = len(gateway.calls)  # not ended 10 s after sipp finished
     await gateway.stop()
 
     gaps: list[float] = []
     packets = 0
     completed = 0
+    incomplete: collections.Counter[str] = collections.Counter()  # how the others ended
     for call in gateway.finished:
         if call.rtp is not None:
             times = call.rtp.send_times
@@ -124,6 +127,9 @@ async def run(args: argparse.Namespace, work: Path) -> dict[str, object]:
             gaps.extend(b - a for a, b in itertools.pairwise(times) if b > a)
         if call.run is not None and "poll_done" in call.run.visits:
             completed += 1
+        else:
+            trail = call.run.trail[-3:] if call.run is not None else []
+            incomplete[f"{call.ending} after {' '.join(d for _, d in trail)}"] += 1
     gaps.sort()
     failed = args.calls - completed
     return {
@@ -135,6 +141,8 @@ async def run(args: argparse.Namespace, work: Path) -> dict[str, object]:
         "failed": failed,
         "sipp_exit": sipp.returncode,
         "peak_concurrent": gateway.peak_calls,
+        "still_open": still_open,
+        "incomplete": dict(incomplete.most_common(5)),
         "rtp_packets_sent": packets,
         "rtp_spacing_p50_ms": round(percentile(gaps, 0.50) * 1000, 2),
         "rtp_spacing_p99_ms": round(percentile(gaps, 0.99) * 1000, 2),
