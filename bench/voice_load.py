@@ -8,7 +8,9 @@ contact. The gateway runs in this process (one event loop, as in production: uvl
 is installed, `--loop asyncio` for asyncio's own) on a fresh SQLite database, with tone
 prompts so TTS does not weigh on the measurement.
 
-Reported: calls placed and completed (the poll answer stored), sipp's failed calls, the
+Reported: calls placed and completed (the poll answer stored and thanked for before the
+caller hung up, 1.5 s after the last key), how the others ended, the poll answers in the
+database (a save that outlasted the caller still lands), sipp's failed calls, the
 peak of concurrent calls in the gateway, the spacing of the RTP packets the gateway sent
 (p50/p99/max over every call, from the monotonic send time of each packet), CPU seconds
 of the gateway process per completed call and in all, wall time, the media clock's wake-ups
@@ -76,6 +78,19 @@ def setup_django(data_dir: str) -> None:
     call_command("migrate", "-v", "0")
 
 
+def poll_answers_stored() -> int:
+    """Poll answers in the database: a save still running when the caller hung up (so the
+    call did not count as completed) is stored all the same."""
+    from django.db import close_old_connections
+
+    from hotline.orders.models import Contact
+
+    try:
+        return Contact.objects.filter(summary__startswith="poll:").count()
+    finally:
+        close_old_connections()
+
+
 async def run(args: argparse.Namespace, work: Path) -> dict[str, object]:
     from hotline.voice.gateway import GatewayConfig
     from hotline.voice.media.clock import media_clock
@@ -115,6 +130,7 @@ async def run(args: argparse.Namespace, work: Path) -> dict[str, object]:
     wakeups = clock.wakeups - wakeups_before
     still_open = len(gateway.calls)  # not ended 10 s after sipp finished
     await gateway.stop()
+    stored = await asyncio.to_thread(poll_answers_stored)
 
     gaps: list[float] = []
     packets = 0
@@ -142,6 +158,7 @@ async def run(args: argparse.Namespace, work: Path) -> dict[str, object]:
         "sipp_exit": sipp.returncode,
         "peak_concurrent": gateway.peak_calls,
         "still_open": still_open,
+        "poll_answers_stored": stored,
         "incomplete": dict(incomplete.most_common(5)),
         "rtp_packets_sent": packets,
         "rtp_spacing_p50_ms": round(percentile(gaps, 0.50) * 1000, 2),
