@@ -107,6 +107,10 @@ async def run(args: argparse.Namespace, work: Path) -> dict[str, object]:
                            source_limits=SourceLimits(trusted=("127.0.0.1",)))
     gateway = build_gateway(config, tts=ToneTts(seconds=0.3), prompt_dir=work / "prompts")
     await gateway.start(warm=True)
+    if not args.no_freeze:
+        from hotline.voice.server import freeze_startup_objects
+
+        freeze_startup_objects()  # as `serve` does once the gateway has started
     scenario = work / "caller.xml"
     scenario.write_text(SCENARIO.read_text().replace("  <!-- KEYS -->\n", caller_script()))
     clock = media_clock()
@@ -183,6 +187,8 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=30.0, help="new calls per second")
     parser.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop",
                         help="the gateway's event loop (uvloop falls back to asyncio if missing)")
+    parser.add_argument("--no-freeze", action="store_true",
+                        help="leave the start-up objects to the garbage collector (as before)")
     parser.add_argument("--timeout", type=int, default=120, help="sipp's global timeout (s)")
     parser.add_argument("--rtp-base", type=int, default=40000)
     parser.add_argument("--sipp-media-base", type=int, default=50000)

@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import dataclasses
 import errno
+import gc
 import logging
 import os
 import signal
@@ -122,6 +123,7 @@ async def serve(gateway: VoiceGateway) -> None:
                 "is already in use (another gateway or softphone?). Stop it or choose another "
                 "with --sip HOST:PORT or HOTLINE_SIP_BIND.") from exc
         raise
+    freeze_startup_objects()
     print(f"[voice] SIP on {gateway.config.sip_host}:{gateway.sip_port} (UDP), RTP ports "
           f"{gateway.config.rtp_ports[0]}-{gateway.config.rtp_ports[1]}; call "
           f"sip:12345@{gateway.config.advertised_host or gateway.config.sip_host}:"
@@ -172,6 +174,16 @@ def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     except ImportError:
         return None
     return uvloop.new_event_loop
+
+
+def freeze_startup_objects() -> None:
+    """Move everything alive now (Django, the models, the flow, the prompts: ~150,000
+    objects) out of the cyclic garbage collector's reach (`gc.freeze`). A full collection
+    over them takes ~120 ms on the 2-core machine, and it runs on the event loop: every call's
+    packets would wait for it. After the freeze a full collection scans only what the calls
+    made since. Once, when the gateway has started."""
+    gc.collect()
+    gc.freeze()
 
 
 def run_loop(main: Coroutine[Any, Any, T]) -> T:

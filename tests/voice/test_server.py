@@ -67,3 +67,15 @@ def test_the_gateway_runs_on_uvloop_when_it_is_installed(monkeypatch: pytest.Mon
     monkeypatch.setitem(sys.modules, "uvloop", None)  # not installed: asyncio's own loop
     assert server.loop_factory() is None
     assert server.run_loop(which_loop()).startswith("asyncio")
+
+
+def test_the_start_up_objects_are_frozen_out_of_the_collectors_reach() -> None:
+    import gc
+
+    from hotline.voice import server
+
+    try:
+        server.freeze_startup_objects()
+        assert gc.get_freeze_count() > 1000
+    finally:
+        gc.unfreeze()
