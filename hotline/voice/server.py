@@ -4,6 +4,7 @@
                                    [--direct]
 
 Settings from the environment: HOTLINE_SIP_BIND (127.0.0.1:5060), HOTLINE_RTP_PORTS (20000-20999),
+HOTLINE_VOICE_LOOP (uvloop when installed, or asyncio),
 HOTLINE_RTP_HOST, HOTLINE_SIP_ADVERTISE, HOTLINE_IVR_FLOW (the packaged default flow),
 HOTLINE_IVR_DIRECT (1: every caller goes straight to a person), HOTLINE_TTS (espeak or
 tone), HOTLINE_ACD (0: no queues, a call-back request instead), HOTLINE_SIP_TRUNK (HOST:PORT
@@ -165,10 +166,18 @@ def config_from_options(sip: str | None, rtp_ports: str | None, direct: bool) ->
     return config
 
 
-def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
-    """uvloop's event loop if it is installed (uvicorn[standard] brings it), else None
-    (asyncio's own). uvloop's datagram transports and timers cost a fraction of asyncio's:
-    the gateway moves tens of thousands of RTP packets a second."""
+def loop_factory(name: str | None = None) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's event loop if it is installed (uvicorn[standard] brings it) and wanted
+    (`name`, default HOTLINE_VOICE_LOOP), else None (asyncio's own). uvloop's datagram
+    transports and timers cost less than asyncio's: the gateway moves tens of thousands of
+    RTP packets a second."""
+    if name is None:
+        from django.conf import settings
+
+        name = getattr(settings, "HOTLINE_VOICE_LOOP", "uvloop") if settings.configured \
+            else "uvloop"
+    if name != "uvloop":
+        return None
     try:
         import uvloop
     except ImportError:
@@ -186,9 +195,9 @@ def freeze_startup_objects() -> None:
     gc.freeze()
 
 
-def run_loop(main: Coroutine[Any, Any, T]) -> T:
+def run_loop(main: Coroutine[Any, Any, T], loop: str | None = None) -> T:
     """Run the gateway's main coroutine on the gateway's loop (``loop_factory``)."""
-    with asyncio.Runner(loop_factory=loop_factory()) as runner:
+    with asyncio.Runner(loop_factory=loop_factory(loop)) as runner:
         return runner.run(main)
 
 

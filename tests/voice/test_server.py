@@ -64,6 +64,7 @@ def test_the_gateway_runs_on_uvloop_when_it_is_installed(monkeypatch: pytest.Mon
 
     pytest.importorskip("uvloop")
     assert server.run_loop(which_loop()).startswith("uvloop")
+    assert server.run_loop(which_loop(), "asyncio").startswith("asyncio")  # HOTLINE_VOICE_LOOP
     monkeypatch.setitem(sys.modules, "uvloop", None)  # not installed: asyncio's own loop
     assert server.loop_factory() is None
     assert server.run_loop(which_loop()).startswith("asyncio")
