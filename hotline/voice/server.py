@@ -174,8 +174,7 @@ def loop_factory(name: str | None = None) -> Callable[[], asyncio.AbstractEventL
     if name is None:
         from django.conf import settings
 
-        name = getattr(settings, "HOTLINE_VOICE_LOOP", "uvloop") if settings.configured \
-            else "uvloop"
+        name = settings.HOTLINE_VOICE_LOOP if settings.configured else "uvloop"
     if name != "uvloop":
         return None
     try:
