@@ -231,12 +231,9 @@ def main() -> int:
         report.update(back_to_back(args, Path(tmp)))
         gc.collect()  # phase 1's garbage is not phase 2's to collect
         if args.realtime > 0:
-            if args.loop == "uvloop":
-                from hotline.voice.server import run_loop
+            from hotline.voice.server import run_loop
 
-                report.update(run_loop(real_time(args, Path(tmp))))
-            else:
-                report.update(asyncio.run(real_time(args, Path(tmp))))
+            report.update(run_loop(real_time(args, Path(tmp)), args.loop))
     report["music_build_ms"] = round(music_ms, 1)
     report["load_average_at_end"] = round(os.getloadavg()[0], 2)
     print(json.dumps(report, ensure_ascii=False))

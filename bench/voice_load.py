@@ -202,12 +202,9 @@ def main() -> int:
 
         logging.getLogger("hotline.voice").setLevel(logging.WARNING)
         load_at_start = round(os.getloadavg()[0], 2)
-        if args.loop == "uvloop":
-            from hotline.voice.server import run_loop
+        from hotline.voice.server import run_loop
 
-            result = run_loop(run(args, Path(tmp)))
-        else:
-            result = asyncio.run(run(args, Path(tmp)))
+        result = run_loop(run(args, Path(tmp)), args.loop)
         result["load_average_at_start"] = load_at_start
     print(json.dumps(result, ensure_ascii=False))
     return 0 if result["failed"] == 0 else 1
