@@ -15,8 +15,9 @@ before). A wake-up a little early (uvloop's timers have a resolution of 1 ms) co
 grid point it was meant for.
 
 The clock runs only while it has members: an idle gateway does not wake up 50 times a
-second, and the grid keeps its origin across idle spells. `wakeups` and `ticks` count what
-it did; with `measure`, `lateness` keeps how late (s) each wake-up came after its grid point.
+second, and the grid keeps its origin across idle spells. `wakeups` (timer callbacks) and
+`ticks` (grid points run) count what it did; with `measure`, `lateness` keeps how late (s)
+each wake-up came after its grid point.
 """
 
 from __future__ import annotations
@@ -111,12 +112,12 @@ class MediaClock:
 
     def _wake(self) -> None:
         self._timer = None
+        self.wakeups += 1
         now = self.loop.time()
         index = math.floor((now - self.origin + EARLY_TOLERANCE) / self.interval)
         if index > self._last_index:
             self._last_index = index
             tick_time = self.origin + index * self.interval
-            self.wakeups += 1
             self.ticks += 1
             if self.measure:
                 self.lateness.append(max(0.0, now - tick_time))
