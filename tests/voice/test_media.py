@@ -418,3 +418,13 @@ def test_recorder_keeps_a_replayed_capture_and_a_sequence_restart(tmp_path: Path
     one_pass = b"".join(g711.decode(Codec.PCMA, p.payload) for p in capture)
     assert read_wav(path) == one_pass + one_pass
     assert recorder.packets_lost == 0 and recorder.packets_late == 0
+
+
+def test_pacer_on_a_clock_grid_sends_one_packet_per_grid_point_despite_rounding() -> None:
+    from hotline.voice.media.pacer import Pacer
+
+    for origin in (5201.048, 5147.836, 100.0, 12345.678, 0.1):
+        start = origin + 1 * 0.02  # where a clock puts a stream that joined after its origin
+        pacer = Pacer(start=start)
+        counts = [pacer.due(origin + n * 0.02) for n in range(1, 2000)]
+        assert counts == [1] * len(counts), origin
