@@ -15,7 +15,8 @@ the three medians: the share of each 20 ms that the whole media path takes.
 Phase 2, real time (`--realtime` seconds, 0 to skip): as in the gateway, one `BridgeRunner`
 per bridge and, per session, a member of the loop's `MediaClock` that feeds it one packet
 and sends its due packets as an `RtpEndpoint` does, all driven by the one 20 ms clock of
-the loop (uvloop, as the gateway runs, or `--loop asyncio`); calls start at random moments.
+the loop (asyncio's, as the gateway runs by default, or `--loop uvloop`); calls start at
+random moments.
 Reported: how late the runners' ticks fire against their 20 ms grid (`runner_late_p50_ms`,
 `runner_late_p99_ms`), ticks skipped after stalls, the spacing of every leg's outgoing
 packets (`leg_spacing_p50_ms`, `_p99_`, `_max_`, as `voice_load.py` measures it), the
@@ -212,8 +213,8 @@ def main() -> int:
     parser.add_argument("--ticks", type=int, default=500, help="back-to-back ticks (20 ms each)")
     parser.add_argument("--realtime", type=float, default=5.0, help="seconds; 0 skips it")
     parser.add_argument("--no-record", dest="record", action="store_false")
-    parser.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop",
-                        help="phase 2's event loop (the gateway's: uvloop when installed)")
+    parser.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio",
+                        help="phase 2's event loop (the gateway's default: asyncio)")
     args = parser.parse_args()
 
     from hotline.voice.media.music import builtin_music_pcm

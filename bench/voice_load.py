@@ -4,8 +4,8 @@ sipp places `--calls` calls, at most `--concurrent` at a time, at `--rate` new c
 second. Each caller speaks (sipp's g711a.pcap, 7 s of PCMA) over the welcome menu, then
 answers the keypad poll (2, 5, 1) and hangs up, so every call exercises SIP, RTP in and
 out, DTMF, prompts, a database write through the platform's services and the call's
-contact. The gateway runs in this process (one event loop, as in production: uvloop when it
-is installed, `--loop asyncio` for asyncio's own) on a fresh SQLite database, with tone
+contact. The gateway runs in this process (one event loop, as in production: asyncio's,
+`--loop uvloop` for uvloop) on a fresh SQLite database, with tone
 prompts so TTS does not weigh on the measurement.
 
 Reported: calls placed and completed (the poll answer stored and thanked for before the
@@ -185,8 +185,9 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=300)
     parser.add_argument("--concurrent", type=int, default=300)
     parser.add_argument("--rate", type=float, default=30.0, help="new calls per second")
-    parser.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop",
-                        help="the gateway's event loop (uvloop falls back to asyncio if missing)")
+    parser.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio",
+                        help="the gateway's event loop (HOTLINE_VOICE_LOOP's default: asyncio; "
+                             "uvloop falls back to asyncio if missing)")
     parser.add_argument("--no-freeze", action="store_true",
                         help="leave the start-up objects to the garbage collector (as before)")
     parser.add_argument("--timeout", type=int, default=120, help="sipp's global timeout (s)")

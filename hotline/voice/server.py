@@ -4,7 +4,7 @@
                                    [--direct]
 
 Settings from the environment: HOTLINE_SIP_BIND (127.0.0.1:5060), HOTLINE_RTP_PORTS (20000-20999),
-HOTLINE_VOICE_LOOP (uvloop when installed, or asyncio),
+HOTLINE_VOICE_LOOP (asyncio, or uvloop when installed),
 HOTLINE_RTP_HOST, HOTLINE_SIP_ADVERTISE, HOTLINE_IVR_FLOW (the packaged default flow),
 HOTLINE_IVR_DIRECT (1: every caller goes straight to a person), HOTLINE_TTS (espeak or
 tone), HOTLINE_ACD (0: no queues, a call-back request instead), HOTLINE_SIP_TRUNK (HOST:PORT
@@ -167,14 +167,14 @@ def config_from_options(sip: str | None, rtp_ports: str | None, direct: bool) ->
 
 
 def loop_factory(name: str | None = None) -> Callable[[], asyncio.AbstractEventLoop] | None:
-    """uvloop's event loop if it is installed (uvicorn[standard] brings it) and wanted
-    (`name`, default HOTLINE_VOICE_LOOP), else None (asyncio's own). uvloop's datagram
-    transports and timers cost less than asyncio's: the gateway moves tens of thousands of
-    RTP packets a second."""
+    """uvloop's event loop if it is wanted (`name`, default HOTLINE_VOICE_LOOP) and installed
+    (uvicorn[standard] brings it), else None (asyncio's own). Its datagram transports cost
+    less than asyncio's, but under load it left the IVR's database saves late (measured in
+    bench/README.md), so asyncio's loop is the default."""
     if name is None:
         from django.conf import settings
 
-        name = settings.HOTLINE_VOICE_LOOP if settings.configured else "uvloop"
+        name = settings.HOTLINE_VOICE_LOOP if settings.configured else "asyncio"
     if name != "uvloop":
         return None
     try:

@@ -54,7 +54,7 @@ def test_a_broken_flow_file_is_refused_with_every_problem(tmp_path: Path) -> Non
     assert "Traceback" not in done.stderr
 
 
-def test_the_gateway_runs_on_uvloop_when_it_is_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_gateway_runs_on_uvloop_when_asked_and_installed(monkeypatch: pytest.MonkeyPatch) -> None:
     import asyncio
 
     from hotline.voice import server
@@ -63,11 +63,11 @@ def test_the_gateway_runs_on_uvloop_when_it_is_installed(monkeypatch: pytest.Mon
         return type(asyncio.get_running_loop()).__module__
 
     pytest.importorskip("uvloop")
-    assert server.run_loop(which_loop()).startswith("uvloop")
-    assert server.run_loop(which_loop(), "asyncio").startswith("asyncio")  # HOTLINE_VOICE_LOOP
+    assert server.run_loop(which_loop(), "uvloop").startswith("uvloop")
+    assert server.run_loop(which_loop()).startswith("asyncio")  # HOTLINE_VOICE_LOOP's default
     monkeypatch.setitem(sys.modules, "uvloop", None)  # not installed: asyncio's own loop
-    assert server.loop_factory() is None
-    assert server.run_loop(which_loop()).startswith("asyncio")
+    assert server.loop_factory("uvloop") is None
+    assert server.run_loop(which_loop(), "uvloop").startswith("asyncio")
 
 
 def test_the_start_up_objects_are_frozen_out_of_the_collectors_reach() -> None:
