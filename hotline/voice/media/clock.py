@@ -56,7 +56,9 @@ def media_clock(loop: asyncio.AbstractEventLoop | None = None) -> MediaClock:
 class MediaClock:
     def __init__(self, loop: asyncio.AbstractEventLoop, *,
                  interval: float = PACKET_INTERVAL) -> None:
-        self.loop = loop
+        # Weakly: the clocks are kept per loop in a WeakKeyDictionary, and a clock holding
+        # its loop would keep every loop the process ever ran (tests run hundreds) alive.
+        self._loop = weakref.ref(loop)
         self.interval = interval
         self.origin = loop.time()
         self._bridges: dict[int, ClockMember] = {}
@@ -70,6 +72,13 @@ class MediaClock:
         self.errors = 0
         self.measure = False
         self.lateness: list[float] = []
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        loop = self._loop()
+        if loop is None:
+            raise RuntimeError("the media clock's event loop is gone")
+        return loop
 
     # --- membership ----------------------------------------------------------------------
 
