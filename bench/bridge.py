@@ -12,13 +12,17 @@ Phase 1, back to back (`--ticks` ticks): per tick, the time of all sessions' `re
 sessions' `due_packets()` (encoding and packetising the mix). `media_p50_ms` is the sum of
 the three medians: the share of each 20 ms that the whole media path takes.
 
-Phase 2, real time (`--realtime` seconds, 0 to skip): one `BridgeRunner` per bridge and a
-20 ms timer per session that feeds and drains it as an `RtpEndpoint` would, all on one
-asyncio loop as in the gateway, each call starting at a random point of the 20 ms grid.
+Phase 2, real time (`--realtime` seconds, 0 to skip): as in the gateway, one `BridgeRunner`
+per bridge and, per session, a member of the loop's `MediaClock` that feeds it one packet
+and sends its due packets as an `RtpEndpoint` does, all driven by the one 20 ms clock of
+the loop (asyncio's, as the gateway runs by default, or `--loop uvloop`); calls start at
+random moments.
 Reported: how late the runners' ticks fire against their 20 ms grid (`runner_late_p50_ms`,
-`runner_late_p99_ms`), ticks skipped after stalls, and the CPU share of the process over
-the phase. Recording makes 300 files written 50 times a second each: on a busy disk or a
-shared machine the real-time figures move with what else runs (the JSON has the load).
+`runner_late_p99_ms`), ticks skipped after stalls, the spacing of every leg's outgoing
+packets (`leg_spacing_p50_ms`, `_p99_`, `_max_`, as `voice_load.py` measures it), the
+clock's wake-ups per second and the CPU share of the process over the phase. No sockets:
+the kernel's share of real RTP is not in it. Recording writes each file once a second; on
+a shared machine the real-time figures move with what else runs (the JSON has the load).
 
     .venv/bin/python bench/bridge.py                     # 300 bridges of 2 legs, recorded
     .venv/bin/python bench/bridge.py --legs 4 --bridges 150
@@ -42,6 +46,7 @@ sys.path.insert(0, str(ROOT))
 
 from hotline.voice.media import g711  # noqa: E402
 from hotline.voice.media.bridge import Bridge, BridgeRunner, LegMode  # noqa: E402
+from hotline.voice.media.clock import media_clock  # noqa: E402
 from hotline.voice.media.g711 import Codec  # noqa: E402
 from hotline.voice.media.recorder import WavRecorder  # noqa: E402
 from hotline.voice.media.rtp import RtpPacket  # noqa: E402
@@ -137,46 +142,65 @@ def back_to_back(args: argparse.Namespace, work: Path) -> dict[str, float]:
     }
 
 
-async def real_time(args: argparse.Namespace, work: Path) -> dict[str, float]:
+class ClockLeg:
+    """What an `RtpEndpoint` does for one leg on each clock tick: a packet in (the phone's,
+    as if it had just arrived), the due packets out; the send times kept."""
+
+    def __init__(self, leg: Leg) -> None:
+        self.leg = leg
+        self.send_times: list[float] = []
+
+    def on_tick(self, tick_time: float) -> None:
+        session = self.leg.session
+        session.receive(self.leg.packet(), SOURCE, tick_time)
+        if session.due_packets(tick_time):
+            self.send_times.append(time.monotonic())
+
+
+async def real_time(args: argparse.Namespace, work: Path) -> dict[str, object]:
     loop = asyncio.get_running_loop()
+    clock = media_clock()
     calls = build(args, work, start=loop.time())
     runners = [BridgeRunner(bridge, measure=True) for bridge, _ in calls]
-    timers: dict[int, asyncio.TimerHandle] = {}  # the pending one per leg (keeping them all
-    # would make the garbage collector's full passes, and so the loop's stalls, grow)
+    members = [ClockLeg(leg) for _, legs in calls for leg in legs]
 
-    def phone(leg: Leg) -> None:
-        """An RtpEndpoint's work for one leg: a packet in, the due packets out."""
-        now = loop.time()
-        leg.session.receive(leg.packet(), SOURCE, now)
-        leg.session.due_packets(now)
-        timers[id(leg)] = loop.call_at(leg.session.next_due(), phone, leg)
+    def join(runner: BridgeRunner, call_members: list[ClockLeg]) -> None:
+        runner.start()
+        for member in call_members:
+            member.leg.session.pacer.start = clock.align(loop.time())
+            clock.add_stream(member)
 
-    # Calls begin at random moments, so their 20 ms grids have random phases (as in the
-    # gateway); started all at once every timer would be due at the same instant.
+    # Calls begin at random moments (the clock puts them all on its one grid).
     spread = random.Random(7)
+    per_call = iter(members)
     for runner, (_, legs) in zip(runners, calls, strict=True):
-        offset = spread.uniform(0.0, 0.02)
-        loop.call_later(offset, runner.start)
-        for leg in legs:
-            leg_offset = spread.uniform(0.0, 0.02)
-            leg.session.pacer.start = loop.time() + leg_offset
-            timers[id(leg)] = loop.call_at(leg.session.pacer.start, phone, leg)
-    await asyncio.sleep(0.1)
+        call_members = [next(per_call) for _ in legs]
+        loop.call_later(spread.uniform(0.0, 0.2), join, runner, call_members)
+    await asyncio.sleep(0.3)
+    wakeups = clock.wakeups
     cpu_started, wall_started = time.process_time(), time.perf_counter()
     await asyncio.sleep(args.realtime)
     cpu, wall = time.process_time() - cpu_started, time.perf_counter() - wall_started
+    wakeups = clock.wakeups - wakeups
     for runner in runners:
         runner.stop()
-    for timer in timers.values():
-        timer.cancel()
+    for member in members:
+        clock.remove(member)
     for bridge, _ in calls:
         if bridge.recorder is not None:
             bridge.recorder.close()
     late = [1000 * seconds for runner in runners for seconds in runner.lateness]
+    gaps = [1000 * (b - a) for member in members
+            for a, b in zip(member.send_times, member.send_times[1:], strict=False) if b > a]
     return {
+        "loop": type(loop).__module__.split(".")[0],
         "runner_late_p50_ms": round(percentile(late, 0.5), 2),
         "runner_late_p99_ms": round(percentile(late, 0.99), 2),
         "runner_ticks_skipped": sum(runner.ticks_skipped for runner in runners),
+        "leg_spacing_p50_ms": round(percentile(gaps, 0.5), 2),
+        "leg_spacing_p99_ms": round(percentile(gaps, 0.99), 2),
+        "leg_spacing_max_ms": round(max(gaps, default=0.0), 2),
+        "clock_wakeups_per_s": round(wakeups / wall, 1),
         "realtime_cpu_share": round(cpu / wall, 3),
     }
 
@@ -189,6 +213,8 @@ def main() -> int:
     parser.add_argument("--ticks", type=int, default=500, help="back-to-back ticks (20 ms each)")
     parser.add_argument("--realtime", type=float, default=5.0, help="seconds; 0 skips it")
     parser.add_argument("--no-record", dest="record", action="store_false")
+    parser.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio",
+                        help="phase 2's event loop (the gateway's default: asyncio)")
     args = parser.parse_args()
 
     from hotline.voice.media.music import builtin_music_pcm
@@ -206,8 +232,11 @@ def main() -> int:
         report.update(back_to_back(args, Path(tmp)))
         gc.collect()  # phase 1's garbage is not phase 2's to collect
         if args.realtime > 0:
-            report.update(asyncio.run(real_time(args, Path(tmp))))
+            from hotline.voice.server import run_loop
+
+            report.update(run_loop(real_time(args, Path(tmp)), args.loop))
     report["music_build_ms"] = round(music_ms, 1)
+    report["load_average_at_end"] = round(os.getloadavg()[0], 2)
     print(json.dumps(report, ensure_ascii=False))
     return 0 if report["frames_dropped"] == 0 else 1
 

@@ -4,21 +4,28 @@ sipp places `--calls` calls, at most `--concurrent` at a time, at `--rate` new c
 second. Each caller speaks (sipp's g711a.pcap, 7 s of PCMA) over the welcome menu, then
 answers the keypad poll (2, 5, 1) and hangs up, so every call exercises SIP, RTP in and
 out, DTMF, prompts, a database write through the platform's services and the call's
-contact. The gateway runs in this process (one asyncio loop, as in production) on a fresh
-SQLite database, with tone prompts so TTS does not weigh on the measurement.
+contact. The gateway runs in this process (one event loop, as in production: asyncio's,
+`--loop uvloop` for uvloop) on a fresh SQLite database, with tone
+prompts so TTS does not weigh on the measurement.
 
-Reported: calls placed and completed (the poll answer stored), sipp's failed calls, the
+Reported: calls placed and completed (the poll answer stored and thanked for before the
+caller hung up, 1.5 s after the last key), how the others ended, the poll answers in the
+database (a save that outlasted the caller still lands), sipp's failed calls, the
 peak of concurrent calls in the gateway, the spacing of the RTP packets the gateway sent
 (p50/p99/max over every call, from the monotonic send time of each packet), CPU seconds
-of the gateway process per completed call and in all, wall time.
+of the gateway process per completed call and in all, wall time, the media clock's wake-ups
+per second over the run (one per 20 ms tick, whatever the number of calls) and the load
+average at the start and the end.
 
-    .venv/bin/python bench/voice_load.py --calls 300 --concurrent 300 --rate 30
+    .venv/bin/python bench/voice_load.py                 # 300 calls, 300 at once, 30 a second
+    .venv/bin/python bench/voice_load.py --calls 100 --concurrent 100 --rate 20
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import itertools
 import json
 import os
@@ -71,8 +78,22 @@ def setup_django(data_dir: str) -> None:
     call_command("migrate", "-v", "0")
 
 
+def poll_answers_stored() -> int:
+    """Poll answers in the database: a save still running when the caller hung up (so the
+    call did not count as completed) is stored all the same."""
+    from django.db import close_old_connections
+
+    from hotline.orders.models import Contact
+
+    try:
+        return Contact.objects.filter(summary__startswith="poll:").count()
+    finally:
+        close_old_connections()
+
+
 async def run(args: argparse.Namespace, work: Path) -> dict[str, object]:
     from hotline.voice.gateway import GatewayConfig
+    from hotline.voice.media.clock import media_clock
     from hotline.voice.prompts import ToneTts
     from hotline.voice.server import build_gateway
     from hotline.voice.sip.limits import SourceLimits
@@ -86,8 +107,14 @@ async def run(args: argparse.Namespace, work: Path) -> dict[str, object]:
                            source_limits=SourceLimits(trusted=("127.0.0.1",)))
     gateway = build_gateway(config, tts=ToneTts(seconds=0.3), prompt_dir=work / "prompts")
     await gateway.start(warm=True)
+    if not args.no_freeze:
+        from hotline.voice.server import freeze_startup_objects
+
+        freeze_startup_objects()  # as `serve` does once the gateway has started
     scenario = work / "caller.xml"
     scenario.write_text(SCENARIO.read_text().replace("  <!-- KEYS -->\n", caller_script()))
+    clock = media_clock()
+    wakeups_before = clock.wakeups
     cpu_before, wall_before = time.process_time(), time.monotonic()
     sipp = await asyncio.create_subprocess_exec(
         shutil.which("sipp") or "sipp", "-sf", str(scenario), "-s", "12345",
@@ -104,11 +131,15 @@ async def run(args: argparse.Namespace, work: Path) -> dict[str, object]:
         await asyncio.sleep(0.05)
     wall = time.monotonic() - wall_before
     cpu = time.process_time() - cpu_before
+    wakeups = clock.wakeups - wakeups_before
+    still_open = len(gateway.calls)  # not ended 10 s after sipp finished
     await gateway.stop()
+    stored = await asyncio.to_thread(poll_answers_stored)
 
     gaps: list[float] = []
     packets = 0
     completed = 0
+    incomplete: collections.Counter[str] = collections.Counter()  # how the others ended
     for call in gateway.finished:
         if call.rtp is not None:
             times = call.rtp.send_times
@@ -116,6 +147,9 @@ async def run(args: argparse.Namespace, work: Path) -> dict[str, object]:
             gaps.extend(b - a for a, b in itertools.pairwise(times) if b > a)
         if call.run is not None and "poll_done" in call.run.visits:
             completed += 1
+        else:
+            trail = call.run.trail[-3:] if call.run is not None else []
+            incomplete[f"{call.ending} after {' '.join(d for _, d in trail)}"] += 1
     gaps.sort()
     failed = args.calls - completed
     return {
@@ -127,6 +161,9 @@ async def run(args: argparse.Namespace, work: Path) -> dict[str, object]:
         "failed": failed,
         "sipp_exit": sipp.returncode,
         "peak_concurrent": gateway.peak_calls,
+        "still_open": still_open,
+        "poll_answers_stored": stored,
+        "incomplete": dict(incomplete.most_common(5)),
         "rtp_packets_sent": packets,
         "rtp_spacing_p50_ms": round(percentile(gaps, 0.50) * 1000, 2),
         "rtp_spacing_p99_ms": round(percentile(gaps, 0.99) * 1000, 2),
@@ -134,6 +171,9 @@ async def run(args: argparse.Namespace, work: Path) -> dict[str, object]:
         "cpu_s": round(cpu, 2),
         "cpu_ms_per_call": round(1000 * cpu / max(1, completed), 1),
         "wall_s": round(wall, 1),
+        "media_clock_wakeups_per_s": round(wakeups / max(wall, 1e-9), 1),
+        "loop": type(asyncio.get_running_loop()).__module__.split(".")[0],
+        "load_average_at_end": round(os.getloadavg()[0], 2),
         "cpus": os.cpu_count(),
         "sipp_errors": stderr.decode(errors="replace").strip()[-300:],
     }
@@ -142,9 +182,14 @@ async def run(args: argparse.Namespace, work: Path) -> dict[str, object]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--calls", type=int, default=100)
-    parser.add_argument("--concurrent", type=int, default=100)
-    parser.add_argument("--rate", type=float, default=20.0, help="new calls per second")
+    parser.add_argument("--calls", type=int, default=300)
+    parser.add_argument("--concurrent", type=int, default=300)
+    parser.add_argument("--rate", type=float, default=30.0, help="new calls per second")
+    parser.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio",
+                        help="the gateway's event loop (HOTLINE_VOICE_LOOP's default: asyncio; "
+                             "uvloop falls back to asyncio if missing)")
+    parser.add_argument("--no-freeze", action="store_true",
+                        help="leave the start-up objects to the garbage collector (as before)")
     parser.add_argument("--timeout", type=int, default=120, help="sipp's global timeout (s)")
     parser.add_argument("--rtp-base", type=int, default=40000)
     parser.add_argument("--sipp-media-base", type=int, default=50000)
@@ -157,7 +202,11 @@ def main() -> int:
         import logging
 
         logging.getLogger("hotline.voice").setLevel(logging.WARNING)
-        result = asyncio.run(run(args, Path(tmp)))
+        load_at_start = round(os.getloadavg()[0], 2)
+        from hotline.voice.server import run_loop
+
+        result = run_loop(run(args, Path(tmp)), args.loop)
+        result["load_average_at_start"] = load_at_start
     print(json.dumps(result, ensure_ascii=False))
     return 0 if result["failed"] == 0 else 1
 

@@ -401,6 +401,9 @@ HOTLINE_FAX_NUMBERS = env_numbers("HOTLINE_FAX_NUMBERS")
 HOTLINE_SIP_REALM = env_str("HOTLINE_SIP_REALM", "hotline")
 HOTLINE_SIP_DIGEST = [name.upper() for name in env_list("HOTLINE_SIP_DIGEST", ["MD5"])]
 HOTLINE_TTS = env_choice("HOTLINE_TTS", "", ["", "espeak", "tone"])
+# The voice gateway's event loop: asyncio's own, or uvloop (when installed). asyncio by
+# default: under load uvloop left the IVR's database saves late (bench/README.md).
+HOTLINE_VOICE_LOOP = env_choice("HOTLINE_VOICE_LOOP", "asyncio", ["asyncio", "uvloop"])
 HOTLINE_HOLD_MUSIC = env_str("HOTLINE_HOLD_MUSIC", "").strip()
 
 # Email (hotline.intake.email; README "Email channel"): the SMTP receiver `make run` starts, the

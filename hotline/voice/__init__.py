@@ -16,9 +16,11 @@ and returns events and bytes; only the two `udp` modules touch asyncio and socke
     media/dtmf.py       RFC 4733 receiver (each key press once) and event packets
     media/stream.py     RtpSender: audio and DTMF on one RTP timeline
     media/pacer.py      drift-free 20 ms schedule from a monotonic clock
-    media/recorder.py   jitter-tolerant, crash-safe 8 kHz 16-bit WAV recorder
+    media/clock.py      MediaClock: one 20 ms tick per loop for every stream and bridge
+    media/recorder.py   jitter-tolerant, crash-safe 8 kHz 16-bit WAV recorder (written
+                        once a second by one writer thread)
     media/session.py    one call's media: latching, digits, recording, paced prompts, hold
-    media/udp.py        asyncio DatagramProtocol around MediaSession
+    media/udp.py        asyncio DatagramProtocol around MediaSession, sent on the clock
 
 The IVR and the gateway process on top of the core:
 

@@ -297,7 +297,7 @@ class AgentCalls:
                     session.play(pcm)
                     self.gateway.log(call.call_id, "announce", text)
             if session.queued_seconds < 1.0:
-                session.play(self.music.chunk(2.0))
+                session.play_encoded(self.music.encoded_chunk(session.media.codec, 2.0))
             if loop.time() - started > self.max_wait_s and acd_call.state is CallState.WAITING:
                 # Not awaited here: the overflow stops this very task (_stop_waiting).
                 self._spawn(self._give_up(acd_call))

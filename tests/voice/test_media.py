@@ -292,19 +292,79 @@ def test_recorder_fills_lost_packets_with_silence(tmp_path: Path) -> None:
 
 def test_recorder_output_is_playable_while_the_call_is_still_running(tmp_path: Path) -> None:
     path = tmp_path / "partial.wav"
-    recorder = WavRecorder(str(path), window=3)
-    for packet in audio_packets(50):
+    recorder = WavRecorder(str(path), window=3)  # written and patched every second
+    for packet in audio_packets(120):
         recorder.add_packet(packet, Codec.PCMU)
-    # No close(): the process could die now. What is on disk is a valid WAV already.
+    # No close(): the process could die now. What is on disk is a valid WAV already, holding
+    # every whole second that left the jitter window (117 packets did: 2 s of 2.34), once
+    # the writer thread has written what it was handed.
+    recorder.wait_written()
     frames = read_wav(path)
-    assert len(frames) == 2 * 160 * (50 - 3)
+    assert len(frames) == 2 * 8000 * 2
     info = subprocess.run(["sox", "--i", "-s", str(path)], capture_output=True, text=True,
                           check=True)
-    assert info.stdout.strip() == str(160 * 47)
+    assert info.stdout.strip() == str(2 * 8000)
+    expected = b"".join(g711.decode(Codec.PCMU, p.payload) for p in audio_packets(120))
+    assert frames == expected[: len(frames)]
     recorder.close()
-    assert len(read_wav(path)) == 2 * 160 * 50
+    assert read_wav(path) == expected
     info = subprocess.run(["sox", "--i", str(path)], capture_output=True, text=True, check=True)
     assert "Sample Rate    : 8000" in info.stdout and "Channels       : 1" in info.stdout
+
+
+def test_recorder_writes_in_chunks_not_every_packet(tmp_path: Path) -> None:
+    path = tmp_path / "chunks.wav"
+    recorder = WavRecorder(str(path), window=3, flush_seconds=0.5, background=False)
+    sizes = []
+    for packet in audio_packets(60):
+        recorder.add_packet(packet, Codec.PCMU)
+        sizes.append(path.stat().st_size)
+    # The file grows by half a second at a time (8000 bytes), never by one packet.
+    assert sorted(set(sizes)) == [44, 44 + 8000, 44 + 16000]
+    assert recorder.seconds == pytest.approx(57 * 0.02)  # counted as it comes
+    recorder.close()
+    assert path.stat().st_size == 44 + 2 * 160 * 60
+
+
+def test_recorder_writes_in_one_writer_thread_and_close_waits_for_it(tmp_path: Path) -> None:
+    import threading
+
+    threads: set[str] = set()
+
+    class Spy(io.BytesIO):
+        def write(self, data: bytes) -> int:  # type: ignore[override]
+            threads.add(threading.current_thread().name)
+            return super().write(data)
+
+    first, second = Spy(), Spy()
+    recorders = [WavRecorder(first, flush_seconds=0.1), WavRecorder(second, flush_seconds=0.1)]
+    threads.clear()  # the header at creation is written at once, by the caller
+    packets = audio_packets(40)
+    for packet in packets:
+        for recorder in recorders:
+            recorder.add_packet(packet, Codec.PCMU)
+    for recorder in recorders:
+        recorder.close()
+    assert len(threads) == 1 and threads.pop().startswith("wav-writer")
+    expected = b"".join(g711.decode(Codec.PCMU, p.payload) for p in packets)
+    for buffer in (first, second):
+        buffer.seek(0)
+        with wave.open(buffer, "rb") as wav:
+            assert wav.readframes(wav.getnframes()) == expected
+
+
+def test_a_failed_write_is_raised_at_close(tmp_path: Path) -> None:
+    class Full(io.BytesIO):
+        def write(self, data: bytes) -> int:  # type: ignore[override]
+            if len(data) > 44:
+                raise OSError(28, "No space left on device")
+            return super().write(data)
+
+    recorder = WavRecorder(Full(), flush_seconds=0.02)
+    recorder.add_pcm(bytes(640))
+    with pytest.raises(OSError, match="No space"):
+        recorder.close()
+    assert recorder.closed
 
 
 def test_recorder_empty_call_and_own_pcm(tmp_path: Path) -> None:
@@ -358,3 +418,13 @@ def test_recorder_keeps_a_replayed_capture_and_a_sequence_restart(tmp_path: Path
     one_pass = b"".join(g711.decode(Codec.PCMA, p.payload) for p in capture)
     assert read_wav(path) == one_pass + one_pass
     assert recorder.packets_lost == 0 and recorder.packets_late == 0
+
+
+def test_pacer_on_a_clock_grid_sends_one_packet_per_grid_point_despite_rounding() -> None:
+    from hotline.voice.media.pacer import Pacer
+
+    for origin in (5201.048, 5147.836, 100.0, 12345.678, 0.1):
+        start = origin + 1 * 0.02  # where a clock puts a stream that joined after its origin
+        pacer = Pacer(start=start)
+        counts = [pacer.due(origin + n * 0.02) for n in range(1, 2000)]
+        assert counts == [1] * len(counts), origin

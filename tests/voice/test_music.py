@@ -84,6 +84,32 @@ def test_frames_loop_for_ever_and_chunks_continue_where_frames_stopped() -> None
         MusicSource(b"")
 
 
+def test_encoded_chunks_are_the_music_encoded_once_and_share_the_position(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from hotline.voice.media import g711
+    from hotline.voice.media.session import MediaSession
+    from hotline.voice.sdp import AudioAnswer, Direction
+
+    loop = np.arange(-500, 500, dtype="<i2").tobytes()  # 1000 samples
+    source, reference = MusicSource(loop), MusicSource(loop)
+    encodings = []
+    real_encode = g711.encode
+    monkeypatch.setattr(g711, "encode", lambda codec, pcm: encodings.append(len(pcm))
+                        or real_encode(codec, pcm))
+    for codec in (g711.Codec.PCMA, g711.Codec.PCMU, g711.Codec.PCMA, g711.Codec.PCMA):
+        chunk = source.encoded_chunk(codec, 0.3)  # 2400 samples: wraps the loop
+        assert chunk == real_encode(codec, reference.chunk(0.3))
+    assert encodings == [2000, 2000]  # the whole loop once per codec, never per chunk
+    source.frame()
+    reference.frame()
+    assert source.chunk(0.01) == reference.chunk(0.01)  # one position for both kinds
+
+    answer = AudioAnswer("127.0.0.1", 4000, 8, g711.Codec.PCMA, 101, Direction.SENDRECV, b"")
+    session = MediaSession(answer, start=0.0)
+    session.play_encoded(source.encoded_chunk(g711.Codec.PCMA, 0.05))  # 400 samples
+    assert session.queued_seconds == pytest.approx(0.06)  # padded to whole packets
+
+
 def test_default_music_is_the_builtin_loop_without_configuration(settings: Settings) -> None:
     settings.HOTLINE_HOLD_MUSIC = ""
     source = default_music()

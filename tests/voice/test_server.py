@@ -52,3 +52,31 @@ def test_a_broken_flow_file_is_refused_with_every_problem(tmp_path: Path) -> Non
     assert done.returncode != 0
     assert "node 'a': unknown node 'b'" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_gateway_runs_on_uvloop_when_asked_and_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    from hotline.voice import server
+
+    async def which_loop() -> str:
+        return type(asyncio.get_running_loop()).__module__
+
+    pytest.importorskip("uvloop")
+    assert server.run_loop(which_loop(), "uvloop").startswith("uvloop")
+    assert server.run_loop(which_loop()).startswith("asyncio")  # HOTLINE_VOICE_LOOP's default
+    monkeypatch.setitem(sys.modules, "uvloop", None)  # not installed: asyncio's own loop
+    assert server.loop_factory("uvloop") is None
+    assert server.run_loop(which_loop(), "uvloop").startswith("asyncio")
+
+
+def test_the_start_up_objects_are_frozen_out_of_the_collectors_reach() -> None:
+    import gc
+
+    from hotline.voice import server
+
+    try:
+        server.freeze_startup_objects()
+        assert gc.get_freeze_count() > 1000
+    finally:
+        gc.unfreeze()

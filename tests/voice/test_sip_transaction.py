@@ -249,3 +249,42 @@ def test_next_deadline_tracks_the_earliest_timer(layer: TransactionLayer) -> Non
     assert layer.next_deadline() is None
     layer.send_request(_client_request("OPTIONS"), CALLER, 10.0)
     assert layer.next_deadline() == 10.0 + T1
+
+
+def test_the_deadline_heap_agrees_with_every_transactions_timers() -> None:
+    """The next deadline comes from a heap, not a scan: after responses, ACKs, retransmissions
+    and endings it must still be the earliest timer any live transaction has."""
+    import random
+
+    rng = random.Random(5)
+    layer = TransactionLayer("127.0.0.1", 5060, branch_factory=iter(
+        f"z9hG4bKheap{i}" for i in range(10_000)).__next__)
+    sent_requests: list[bytes] = []
+    now = 0.0
+    for step in range(400):
+        now = round(now + rng.choice((0.0, 0.01, 0.1, 0.5, 2.0)), 2)
+        roll = rng.random()
+        if roll < 0.3:
+            method = rng.choice(("OPTIONS", "BYE", "INVITE"))
+            _, events = layer.send_request(_client_request(method), CALLER, now)
+            sent_requests.append(narrow(events[0], Send).data)
+        elif roll < 0.6 and sent_requests:
+            data = rng.choice(sent_requests)
+            layer.receive(_response_to(data, rng.choice((100, 180, 200, 486))), CALLER, now)
+        elif roll < 0.8:
+            events, received = incoming(layer, request(
+                rng.choice(("INVITE", "OPTIONS")), branch=f"z9hG4bKin{step}", body=OFFER), now)
+            for event in received:
+                key = present(event.transaction)
+                layer.respond(key, make_response(present(layer.server_request(key)),
+                                                 rng.choice((200, 404))), now)
+        else:
+            layer.tick(now)
+        live = [d for t in layer._transactions.values() for d in t.timers.values()]
+        assert layer.next_deadline() == min(live, default=None), step
+    # Every timer fires in time; what is left waits for a final response without a timer
+    # (a client INVITE after a 1xx: the TU's business, RFC 3261 17.1.1.2).
+    layer.tick(now + 64 * T1 + T4 + 1)
+    assert layer.next_deadline() is None
+    assert all(not t.timers and t.state == State.PROCEEDING and not t.key.server
+               for t in layer._transactions.values())

@@ -1,6 +1,9 @@
 """Run a fax terminal on a call's media session: received RTP audio into T.30, T.30's audio
-out as RTP. The thin asyncio adapter; the session's pacer keeps the 20 ms RTP clock and this
-loop keeps a couple of frames queued ahead of it."""
+out as RTP. The thin asyncio adapter: a member of the loop's media clock, in lock-step with
+the session's pacer (both on the clock's grid, and clock members that mix run before the
+streams that send): each tick hands T.30 what was heard and gives the session exactly the
+frames it sends in that tick. No estimate of what the pacer took, no polling: a modem's
+signal has no gap or dropped frame unless the whole loop stalls."""
 
 from __future__ import annotations
 
@@ -8,10 +11,33 @@ import asyncio
 from array import array
 
 from hotline.voice.fax.spandsp import FaxResult, FaxTerminal
+from hotline.voice.media.clock import media_clock
+from hotline.voice.media.pacer import Pacer
 from hotline.voice.media.session import MediaSession
 
 FRAME_SAMPLES = 160
-AHEAD = 2  # frames queued ahead of the pacer: enough to cover a late tick, little delay
+
+
+class _FaxPump:
+    """The clock member: T.30 in, T.30 out, one 20 ms frame per slot of the session."""
+
+    def __init__(self, session: MediaSession, terminal: FaxTerminal, start: float,
+                 done: asyncio.Future[None]) -> None:
+        self.session, self.terminal, self.done = session, terminal, done
+        # The session's pacer catches up (and skips) the same way on the same grid.
+        self.pacer = Pacer(start=start, max_burst=session.pacer.max_burst)
+
+    def on_tick(self, tick_time: float) -> None:
+        session, terminal = self.session, self.terminal
+        while (frame := session.take_frame()) is not None:
+            heard = array("h")
+            heard.frombytes(frame)
+            terminal.rx(heard)
+        for _ in range(self.pacer.due(tick_time)):
+            session.send_frame(terminal.tx(FRAME_SAMPLES).tobytes())
+        self.pacer.skipped = 0
+        if terminal.done and not self.done.done():
+            self.done.set_result(None)
 
 
 async def run_fax(session: MediaSession, terminal: FaxTerminal, *,
@@ -20,20 +46,14 @@ async def run_fax(session: MediaSession, terminal: FaxTerminal, *,
     session.capture = True
     session.carry_data()
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    queued = 0
-    sent_at = loop.time()
-    while not terminal.done and loop.time() < deadline:
-        while (frame := session.take_frame()) is not None:
-            heard = array("h")
-            heard.frombytes(frame)
-            terminal.rx(heard)
-        # Frames the pacer has taken since the last tick (one per 20 ms) make room for more.
-        now = loop.time()
-        queued = max(0, queued - int((now - sent_at) / 0.02))
-        sent_at = now if queued == 0 else sent_at + 0.02 * int((now - sent_at) / 0.02)
-        while queued < AHEAD:
-            session.send_frame(terminal.tx(FRAME_SAMPLES).tobytes())
-            queued += 1
-        await asyncio.sleep(0.01)
+    clock = media_clock()
+    done: asyncio.Future[None] = loop.create_future()
+    pump = _FaxPump(session, terminal, clock.align(loop.time()), done)
+    clock.add_bridge(pump)
+    try:
+        await asyncio.wait_for(asyncio.shield(done), timeout)
+    except TimeoutError:
+        pass
+    finally:
+        clock.remove(pump)
     return terminal.result

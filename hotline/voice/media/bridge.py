@@ -1,7 +1,9 @@
 """The gateway's mixing bridge: joins call legs (caller, agent, a department, a supervisor).
 
 Pure: `tick()` is one 20 ms step over `MediaSession` frame queues; only `BridgeRunner`
-touches asyncio, to call it on a drift-free 20 ms grid. Who hears whom:
+touches asyncio, to call it on the loop's media clock (`clock.py`: one drift-free 20 ms
+tick for every bridge and stream of the process, bridges first, so a mix goes out in the
+tick that made it). Who hears whom:
 
     PARTY, BARGE   every other PARTY/BARGE leg that is not held, and the WHISPER legs
                    whose `whisper_to` is this leg
@@ -21,7 +23,6 @@ per tick (for the recording) and none when nothing is recorded.
 
 from __future__ import annotations
 
-import asyncio
 import enum
 import logging
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from typing import Protocol
 
 import numpy as np
 
+from hotline.voice.media.clock import MediaClock, media_clock
 from hotline.voice.media.music import MusicSource, default_music
 from hotline.voice.media.pacer import Pacer
 from hotline.voice.media.recorder import WavRecorder
@@ -211,13 +213,13 @@ class Bridge:
 
 
 class BridgeRunner:
-    """Calls `bridge.tick()` every 20 ms on the event loop's monotonic clock.
+    """Calls `bridge.tick()` on every tick of the loop's `MediaClock` (every 20 ms).
 
-    Tick times are `start + n * 20 ms` (a `Pacer`), so timer jitter never accumulates;
-    after a stall at most `max_catch_up` ticks run back to back (they drain what piled up
-    in the legs' queues) and the rest are skipped: never a burst of audio. With `measure`,
-    `lateness` keeps how late (s) each wake-up came after its tick was due, for the
-    benchmark.
+    Its own `Pacer` starts on the clock's grid, so tick times are `start + n * 20 ms` and
+    timer jitter never accumulates; after a stall at most `max_catch_up` ticks run back to
+    back (they drain what piled up in the legs' queues) and the rest are skipped: never a
+    burst of audio. With `measure`, `lateness` keeps how late (s) each wake-up came after
+    its tick was due, for the benchmark.
     """
 
     def __init__(self, bridge: Bridge, *, max_catch_up: int = 3, measure: bool = False) -> None:
@@ -226,7 +228,7 @@ class BridgeRunner:
         self.measure = measure
         self.lateness: list[float] = []
         self._pacer: Pacer | None = None
-        self._timer: asyncio.TimerHandle | None = None
+        self._clock: MediaClock | None = None
         self._running = False
         self.ticks_skipped = 0
         self.errors = 0
@@ -239,26 +241,25 @@ class BridgeRunner:
         if self._running:
             return
         self._running = True
-        loop = asyncio.get_running_loop()
-        self._pacer = Pacer(start=loop.time(), max_burst=self.max_catch_up)
-        self._timer = loop.call_at(self._pacer.next_due(), self._run_due)
+        clock = self._clock = media_clock()
+        self._pacer = Pacer(start=clock.align(clock.loop.time()), max_burst=self.max_catch_up)
+        clock.add_bridge(self)
 
     def stop(self) -> None:
         """Stop ticking; safe from inside a tick (a leg hanging up during the mix)."""
         self._running = False
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        if self._clock is not None:
+            self._clock.remove(self)
+            self._clock = None
 
-    def _run_due(self) -> None:
-        self._timer = None
-        if not self._running or self._pacer is None:
+    def on_tick(self, tick_time: float) -> None:
+        """One tick of the media clock (`tick_time` is its grid point)."""
+        pacer, clock = self._pacer, self._clock
+        if not self._running or pacer is None or clock is None:
             return
-        loop = asyncio.get_running_loop()
-        now = loop.time()
         if self.measure:
-            self.lateness.append(max(0.0, now - self._pacer.next_due()))
-        for _ in range(self._pacer.due(now)):
+            self.lateness.append(max(0.0, clock.loop.time() - pacer.next_due()))
+        for _ in range(pacer.due(tick_time)):
             try:
                 self.bridge.tick()
             except Exception:
@@ -267,8 +268,7 @@ class BridgeRunner:
                 self.errors += 1
                 if self.errors % 500 == 1:
                     logger.exception("bridge tick failed (%d failures)", self.errors)
-            if not self._running or self._timer is not None:
+            if not self._running or self._pacer is not pacer:
                 return  # the tick itself stopped (or restarted) the runner
-        self.ticks_skipped += self._pacer.skipped
-        self._pacer.skipped = 0
-        self._timer = loop.call_at(self._pacer.next_due(), self._run_due)
+        self.ticks_skipped += pacer.skipped
+        pacer.skipped = 0

@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from hotline.voice.media import g711
+
 RATE = 8000
 FRAME_BYTES = 320  # 20 ms of 16-bit samples
 FULL_SCALE = 32768  # 0 dBFS
@@ -145,6 +147,7 @@ class MusicSource:
             raise ValueError("hold music needs at least one sample")
         self.pcm = pcm
         self.position = 0  # byte offset of the next sample
+        self._encoded: dict[g711.Codec, bytes] = {}  # the loop in each codec, made once
 
     @property
     def seconds(self) -> float:
@@ -159,17 +162,36 @@ class MusicSource:
         """The next `seconds` of music (for callers waiting in a queue, via session.play)."""
         return self._next(2 * max(0, round(seconds * RATE)))
 
+    def encoded_chunk(self, codec: g711.Codec, seconds: float) -> bytes:
+        """`chunk(seconds)` as G.711 code words of `codec` (for `MediaSession.play_encoded`).
+
+        The whole loop is encoded once per codec, on first use, and every waiting caller's
+        chunk is a slice of it: the same music as `chunk` (the position is shared), with no
+        encoding per caller and per chunk."""
+        codec = g711.Codec(codec)
+        loop = self._encoded.get(codec)
+        if loop is None:
+            loop = self._encoded[codec] = g711.encode(codec, self.pcm)
+        samples = max(0, round(seconds * RATE))
+        start = self.position // 2
+        self.position = (self.position + 2 * samples) % len(self.pcm)
+        return _cycle(loop, start, samples)
+
     def _next(self, size: int) -> bytes:
-        end = self.position + size
-        if end <= len(self.pcm):
-            out = self.pcm[self.position : end]
-            self.position = end % len(self.pcm)
-            return out
-        parts = bytearray(self.pcm[self.position :])
-        while len(parts) < size:
-            parts += self.pcm[: size - len(parts)]
+        out = _cycle(self.pcm, self.position, size)
         self.position = (self.position + size) % len(self.pcm)
-        return bytes(parts)
+        return out
+
+
+def _cycle(loop: bytes, start: int, size: int) -> bytes:
+    """`size` bytes of `loop` repeated for ever, from offset `start`."""
+    end = start + size
+    if end <= len(loop):
+        return loop[start:end]
+    parts = bytearray(loop[start:])
+    while len(parts) < size:
+        parts += loop[: size - len(parts)]
+    return bytes(parts)
 
 
 def default_music() -> MusicSource:

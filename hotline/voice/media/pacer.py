@@ -35,7 +35,10 @@ class Pacer:
         return due_time(self.start, self.next_index, self.interval)
 
     def due(self, now: float) -> int:
-        if now < self.next_due():
+        # 1 ns of tolerance, as below: a media clock hands us its grid point, computed as
+        # `origin + n * interval`, which can be one rounding error short of our own
+        # `start + index * interval` (it was: a packet every other tick, two at a time).
+        if now + 1e-9 < self.next_due():
             return 0
         # +1: the packet whose due time is exactly now is due.
         behind = int((now - self.start) / self.interval + 1e-9) + 1 - self.next_index

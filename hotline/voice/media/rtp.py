@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 RTP_VERSION = 2
 _HEADER = struct.Struct("!BBHII")
+pack_header = _HEADER.pack  # (first byte, second byte, sequence, timestamp, ssrc)
 
 
 class RtpError(ValueError):

@@ -64,7 +64,7 @@ class MediaCounters:
 
 
 class FrameQueue:
-    """A short FIFO of PCM frames between a session and a bridge running on its own timer.
+    """A short FIFO of PCM frames between a session and a bridge (or a fax terminal).
 
     Bounded: beyond `limit` the oldest frame goes (`dropped`), so a stalled consumer
     never builds up latency. Self-trimming: a burst (packets queued by the kernel during
@@ -270,7 +270,11 @@ class MediaSession:
 
     def play(self, pcm: bytes) -> None:
         """Queue 8 kHz 16-bit PCM; the last packet is padded with silence."""
-        payload = g711.encode(self.media.codec, pcm)
+        self.play_encoded(g711.encode(self.media.codec, pcm))
+
+    def play_encoded(self, payload: bytes) -> None:
+        """Queue G.711 code words already in this session's codec (`media.codec`), such as
+        hold music encoded once for every caller; the last packet is padded with silence."""
         remainder = len(payload) % SAMPLES_PER_PACKET
         if remainder:
             payload += g711.silence(self.media.codec, SAMPLES_PER_PACKET - remainder)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hotline.voice.media.dtmf import SAMPLES_PER_PACKET, event_packets
-from hotline.voice.media.rtp import RtpPacket
+from hotline.voice.media.rtp import RTP_VERSION, RtpError, pack_header
 
 
 class RtpSender:
@@ -28,14 +28,17 @@ class RtpSender:
         self._talkspurt = True  # the first packet of a stream carries the marker bit
 
     def audio(self, payload: bytes) -> bytes:
-        packet = RtpPacket(
-            self.payload_type, self.sequence, self.timestamp, self.ssrc, payload,
-            marker=self._talkspurt,
-        )
+        """One audio packet (bytes as `RtpPacket.to_bytes` makes them, without building one:
+        this runs for every packet of every call)."""
+        payload_type = self.payload_type
+        if not 0 <= payload_type < 128:
+            raise RtpError("payload type out of range")
+        header = pack_header(RTP_VERSION << 6, (0x80 if self._talkspurt else 0) | payload_type,
+                             self.sequence, self.timestamp, self.ssrc)
         self._talkspurt = False
         self.sequence = (self.sequence + 1) & 0xFFFF
         self.timestamp = (self.timestamp + len(payload)) & 0xFFFFFFFF
-        return packet.to_bytes()
+        return header + payload
 
     def skip(self, samples: int) -> None:
         """We sent nothing for `samples` (silence suppression, a stall): a new talkspurt."""

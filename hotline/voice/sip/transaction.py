@@ -13,6 +13,8 @@ is, never at a configured peer address.
 from __future__ import annotations
 
 import enum
+import heapq
+import itertools
 import logging
 import secrets
 from collections.abc import Callable
@@ -141,6 +143,12 @@ class TransactionLayer:
         self.local_port = local_port
         self._branch_factory = branch_factory
         self._transactions: dict[TransactionKey, _Transaction] = {}
+        # Every timer set, as (deadline, order, transaction, name): a heap, so the next
+        # deadline and the due timers are found without a scan of every transaction. An
+        # entry is stale once its transaction ended or set that timer again (or cleared it):
+        # stale entries are dropped when they come to the top.
+        self._heap: list[tuple[float, int, _Transaction, str]] = []
+        self._order = itertools.count()
         # Per-source rate of new server transactions (limits.py); set by the user agent.
         self.guard: SourceGuard | None = None
         self._next_prune = 0.0
@@ -172,6 +180,7 @@ class TransactionLayer:
             if transaction is not None and transaction.state == State.COMPLETED:
                 transaction.state = State.CONFIRMED
                 transaction.timers = {"I": now + T4}  # absorb ACK retransmissions
+                self._arm(transaction)
                 return []
             if transaction is not None and transaction.state == State.CONFIRMED:
                 return []
@@ -190,6 +199,7 @@ class TransactionLayer:
             # ends once the client has given up (its timer F), instead of living forever.
             transaction.timers["J"] = now + 64 * T1
         self._transactions[key] = transaction
+        self._arm(transaction)
         events: list[Event] = []
         if request.method == "INVITE":
             # We answer at once rather than after 200 ms: cheap, and stops retransmissions.
@@ -282,12 +292,14 @@ class TransactionLayer:
                 if state != State.ACCEPTED:
                     transaction.state = State.ACCEPTED
                     transaction.timers = {"M": now + 64 * T1}
+                    self._arm(transaction)
                 return [ResponseReceived(response, transaction.key)]
             return []
         if state in (State.CALLING, State.PROCEEDING):
             transaction.state = State.COMPLETED
             transaction.ack_bytes = _ack_for(transaction.request, response).to_bytes()
             transaction.timers = {"D": now + 32.0}
+            self._arm(transaction)
             return [
                 Send(transaction.ack_bytes, transaction.address),
                 ResponseReceived(response, transaction.key),
@@ -307,6 +319,7 @@ class TransactionLayer:
             return [ResponseReceived(response, transaction.key)]
         transaction.state = State.COMPLETED
         transaction.timers = {"K": now + T4}
+        self._arm(transaction)
         return [ResponseReceived(response, transaction.key)]
 
     # --- output from the transaction user -----------------------------------------
@@ -340,6 +353,7 @@ class TransactionLayer:
         else:
             transaction.state = State.COMPLETED
             transaction.timers = {"J": now + 64 * T1}
+        self._arm(transaction)
         return [Send(data, transaction.address)]
 
     def send_request(
@@ -376,6 +390,7 @@ class TransactionLayer:
             request_bytes=data,
         )
         self._transactions[key] = transaction
+        self._arm(transaction)
         return key, [Send(data, destination)]
 
     def server_request(self, key: TransactionKey) -> Request | None:
@@ -397,24 +412,38 @@ class TransactionLayer:
 
     # --- time ----------------------------------------------------------------------
 
+    def _arm(self, transaction: _Transaction) -> None:
+        """Put the transaction's timers on the heap (call after setting any of them)."""
+        for name, deadline in transaction.timers.items():
+            heapq.heappush(self._heap, (deadline, next(self._order), transaction, name))
+
+    def _live(self, entry: tuple[float, int, _Transaction, str]) -> bool:
+        deadline, _, transaction, name = entry
+        return (self._transactions.get(transaction.key) is transaction
+                and transaction.timers.get(name) == deadline)
+
     def next_deadline(self) -> float | None:
-        return min(
-            (d for t in self._transactions.values() if (d := t.next_deadline()) is not None),
-            default=None,
-        )
+        heap = self._heap
+        while heap and not self._live(heap[0]):
+            heapq.heappop(heap)
+        return heap[0][0] if heap else None
 
     def tick(self, now: float) -> list[Event]:
+        """Fire every timer due by `now`, earliest first (a timer set again while firing
+        goes back on the heap: fired again in this tick only if it is due by `now`)."""
         events: list[Event] = []
-        for transaction in list(self._transactions.values()):
-            while True:
-                due = [(deadline, name) for name, deadline in transaction.timers.items() if deadline <= now]
-                if not due:
-                    break
-                _, name = min(due)
-                del transaction.timers[name]
-                events.extend(self._fire(transaction, name, now))
+        heap = self._heap
+        while heap and heap[0][0] <= now:
+            entry = heapq.heappop(heap)
+            if not self._live(entry):
+                continue
+            _, _, transaction, name = entry
+            del transaction.timers[name]
+            events.extend(self._fire(transaction, name, now))
             if transaction.state == State.TERMINATED:
                 del self._transactions[transaction.key]
+            elif (again := transaction.timers.get(name)) is not None:  # A, E, G run again
+                heapq.heappush(heap, (again, next(self._order), transaction, name))
         return events
 
     def _fire(self, transaction: _Transaction, timer: str, now: float) -> list[Event]:

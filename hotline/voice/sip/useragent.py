@@ -16,6 +16,8 @@ RFC 6026): the ACK of a 2xx is its own transaction, matched by dialog and CSeq.
 from __future__ import annotations
 
 import enum
+import heapq
+import itertools
 import logging
 import secrets
 from collections.abc import Sequence
@@ -212,6 +214,12 @@ class UserAgent:
         self.auto_ring = auto_ring
         self.ring_timeout = ring_timeout
         self.calls: dict[str, Call] = {}
+        # The calls' own deadlines (ringing unanswered, a 2xx to retransmit) as a heap of
+        # (when, order, call, "ring" | "ok" | "give_up"): the next one is found without scanning every
+        # call after each datagram. Stale entries (the call ended, was answered or ACKed,
+        # or set the deadline again) are dropped when they come to the top.
+        self._call_deadlines: list[tuple[float, int, Call, str]] = []
+        self._order = itertools.count()
         self._bye_keys: dict[TransactionKey, str] = {}
         self.registrations: list[Registration] = []
         self.registrar = registrar  # with one, agents' phones REGISTER here; without: 405
@@ -235,28 +243,47 @@ class UserAgent:
         if self.registrar is not None:
             out.extend(self.registrar.tick(now))
         out.extend(self.dialer.tick(now))
-        for call in list(self.calls.values()):
-            if call.state == CallState.RINGING and now >= call.ring_deadline:
+        heap = self._call_deadlines
+        while heap and heap[0][0] <= now:
+            entry = heapq.heappop(heap)
+            if not self._call_deadline_live(entry):
+                continue
+            _, _, call, kind = entry
+            if kind == "ring":
                 # The application never answered: do not leak the call.
                 response = make_response(call.invite, 480, to_tag=call.local_tag)
                 out.extend(self.layer.respond(call.invite_key, response, now))
                 out.extend(self._end(call, EndReason.TIMEOUT))
-                continue
-            if not call.waiting_ack:
-                continue
-            if now >= call.ok_give_up:
+            elif now >= call.ok_give_up:
                 call.waiting_ack = False
                 out.extend(self._send_bye(call, now))
                 out.extend(self._end(call, EndReason.NO_ACK))
-            elif now >= call.ok_next:
+            else:
                 call.ok_interval = min(call.ok_interval * 2, T2)
                 call.ok_next = now + call.ok_interval
+                self._arm_call(call, "ok")
                 out.append(Send(call.ok_bytes, call.ok_address or call.response_address))
         return out
 
+    def _arm_call(self, call: Call, kind: str) -> None:
+        when = {"ring": call.ring_deadline, "ok": call.ok_next, "give_up": call.ok_give_up}[kind]
+        heapq.heappush(self._call_deadlines, (when, next(self._order), call, kind))
+
+    def _call_deadline_live(self, entry: tuple[float, int, Call, str]) -> bool:
+        when, _, call, kind = entry
+        if self.calls.get(call.call_id) is not call:
+            return False
+        if kind == "ring":
+            return call.state == CallState.RINGING and call.ring_deadline == when
+        if kind == "give_up":
+            return call.waiting_ack and call.ok_give_up == when
+        return call.waiting_ack and call.ok_next == when
+
     def next_deadline(self) -> float | None:
-        deadlines = [c.ok_next for c in self.calls.values() if c.waiting_ack]
-        deadlines += [c.ring_deadline for c in self.calls.values() if c.state == CallState.RINGING]
+        heap = self._call_deadlines
+        while heap and not self._call_deadline_live(heap[0]):
+            heapq.heappop(heap)
+        deadlines = [heap[0][0]] if heap else []
         deadlines += [
             d for r in self.registrations if (d := r.next_deadline()) is not None
         ]
@@ -363,6 +390,7 @@ class UserAgent:
             origin=origin,
         )
         self.calls[call.call_id] = call
+        self._arm_call(call, "ring")
         out: list[UaEvent] = []
         if self.auto_ring:
             response = make_response(request, 180, to_tag=call.local_tag, extra_headers=self._contact())
@@ -624,6 +652,8 @@ class UserAgent:
         call.ok_give_up = now + 64 * T1
         call.ok_address = address
         call.waiting_ack = True
+        self._arm_call(call, "ok")
+        self._arm_call(call, "give_up")
         return out
 
     def _send_bye(self, call: Call, now: float) -> list[UaEvent]:
