@@ -92,10 +92,14 @@ def test_encoded_chunks_are_the_music_encoded_once_and_share_the_position(
 
     loop = np.arange(-500, 500, dtype="<i2").tobytes()  # 1000 samples
     source, reference = MusicSource(loop), MusicSource(loop)
-    encodings = []
+    encodings: list[int] = []
     real_encode = g711.encode
-    monkeypatch.setattr(g711, "encode", lambda codec, pcm: encodings.append(len(pcm))
-                        or real_encode(codec, pcm))
+
+    def counting_encode(codec: g711.Codec, pcm: bytes) -> bytes:
+        encodings.append(len(pcm))
+        return real_encode(codec, pcm)
+
+    monkeypatch.setattr(g711, "encode", counting_encode)
     for codec in (g711.Codec.PCMA, g711.Codec.PCMU, g711.Codec.PCMA, g711.Codec.PCMA):
         chunk = source.encoded_chunk(codec, 0.3)  # 2400 samples: wraps the loop
         assert chunk == real_encode(codec, reference.chunk(0.3))
