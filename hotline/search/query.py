@@ -118,11 +118,28 @@ def is_fragment(word: str) -> bool:
 WordFilter = Callable[[str], bool]
 
 
+def covers(parts: list[str], word: str) -> bool:
+    """Whether the parts, wherever they occur in ``word``, cover every one of its characters:
+    鼓楼 and 楼区 cover 鼓楼区, but 没有 alone does not cover 没有水 (its 水 is no part, the
+    parts being two characters or more)."""
+    covered = [False] * len(word)
+    for part in parts:
+        start = word.find(part)
+        while start >= 0:
+            covered[start:start + len(part)] = [True] * len(part)
+            start = word.find(part, start + 1)
+    return all(covered)
+
+
 def _alternatives(word: str, synonyms: SynonymMap,
                   keep: WordFilter | None) -> tuple[tuple[str, ...], ...]:
     alts: list[tuple[str, ...]] = []
     for candidate in [word, *synonyms.get(word, [])]:
         parts = segmentation.sub_words(candidate)
+        if not covers(parts, candidate):
+            # Parts that leave a character out say less than the word: 没有水 is not 没有,
+            # 不来水 is not 不来 (otherwise a search for 停水 finds every order saying 没有).
+            parts = []
         if keep is not None:
             # A long word's parts stand for it only together, and only the parts that mean
             # something (低保申请 is 低保; 没有水 is not 没有).

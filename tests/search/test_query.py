@@ -49,3 +49,15 @@ def test_typed_syntax_is_quoted_in_both_query_languages() -> None:
 
 def test_page_sizes_are_clamped() -> None:
     assert [query_module.clamp_limit(n) for n in (-5, 0, 1, 20, 100, 10_000)] == [1, 1, 1, 20, 100, 100]
+
+
+def test_a_long_words_parts_stand_for_it_only_when_they_cover_it() -> None:
+    """鼓楼区 may be found as 鼓楼 and 楼区 (segmented differently), but a synonym's parts that
+    leave a character out are no alternative: 停水's 没有水 must not match every 没有."""
+    assert query_module.covers(["鼓楼", "楼区"], "鼓楼区")
+    assert not query_module.covers(["没有"], "没有水")
+    assert not query_module.covers([], "没有水")
+    alternatives = parse_query("停水", synonyms={"停水": ["没有水", "不来水"]}).groups[0].alternatives
+    assert ("没有",) not in alternatives and ("不来",) not in alternatives
+    assert ("没有水",) in alternatives and ("停水",) in alternatives
+    assert ("鼓楼", "楼区") in parse_query("鼓楼区", synonyms={}).groups[0].alternatives
