@@ -97,14 +97,11 @@ class Weights:
 
 
 def weights(query: ParsedQuery) -> Weights:
-    search = backend()
-    documents = search.count(ENTRY_INDEX)
-    found = []
-    for group in query.groups:
-        frequency = search.count(ENTRY_INDEX, ParsedQuery([group]))
-        if frequency:
-            found.append((group, idf(documents, frequency)))
-    return Weights(tuple(found))
+    documents, frequencies = backend().counts(
+        ENTRY_INDEX, [ParsedQuery([group]) for group in query.groups])
+    return Weights(tuple((group, idf(documents, frequency))
+                         for group, frequency in zip(query.groups, frequencies, strict=True)
+                         if frequency))
 
 
 # Published versions never change, so their tokens are kept per process (keyed by content

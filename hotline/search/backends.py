@@ -104,6 +104,11 @@ class SearchBackend(Protocol):
         frequencies a relevance score weighs words by."""
         ...
 
+    def counts(self, spec: IndexSpec, queries: Sequence[ParsedQuery]) -> tuple[int, list[int]]:
+        """Every document, and how many match each of ``queries``, in one statement (a
+        suggestion weighs each of its words: one round trip each added up)."""
+        ...
+
 
 class _IndexTable:
     """What both backends do alike: their index tables differ only in name and id column."""
@@ -129,6 +134,22 @@ class _IndexTable:
             cursor.execute(sql, params)
             row = cursor.fetchone()
         return int(row[0]) if row else 0
+
+    def counts(self, spec: IndexSpec, queries: Sequence[ParsedQuery]) -> tuple[int, list[int]]:
+        columns = [f"(SELECT count(*) FROM {self.table(spec)})"]  # noqa: S608
+        params: list[str] = []
+        for query in queries:
+            if not query:
+                columns.append("0")
+                continue
+            inner, inner_params = self.matching_ids_sql(spec, query)
+            columns.append(f"(SELECT count(*) FROM ({inner}) AS matching)")  # noqa: S608
+            params.extend(inner_params)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT " + ", ".join(columns), params)
+            row = cursor.fetchone()
+        values = [int(value) for value in row] if row else [0] * len(columns)
+        return values[0], values[1:]
 
     def clear(self, spec: IndexSpec) -> None:
         with connection.cursor() as cursor:

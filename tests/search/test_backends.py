@@ -89,3 +89,20 @@ def test_postgres_newest_skips_the_gin_step_while_the_matches_are_dense(
         found = search.newest_ids(ORDER_INDEX, parse_query(text), 40)
         assert found == sorted(words.get(text, set()), reverse=True)[:40], text
         assert len(calls) == gin_steps, (text, calls)
+
+
+def test_counts_in_one_statement_equal_each_count(city: City) -> None:
+    """The document frequencies a suggestion weighs its words by, asked together, are the
+    counts asked one by one (an empty query counts nothing)."""
+    from django.test.utils import CaptureQueriesContext
+
+    words = _plant_order_index(300)
+    search = backend()
+    queries = [parse_query(text) for text in [*words, "常见 旧词", "无此词"]]
+    queries.append(parse_query(""))
+    with CaptureQueriesContext(connection) as captured:
+        documents, frequencies = search.counts(ORDER_INDEX, queries)
+    assert len(captured) == 1
+    assert documents == search.count(ORDER_INDEX) == 300
+    assert frequencies == [search.count(ORDER_INDEX, query) for query in queries]
+    assert frequencies[0] == len(words["常见"]) and frequencies[-2:] == [0, 0]
