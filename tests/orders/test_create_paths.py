@@ -1,0 +1,54 @@
+"""PostgreSQL writes a new order's rows with one statement (``orders/inserts.py``), SQLite and
+the rest through the ORM (``services._create``): both must write the same rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from django.db import connection
+
+from hotline.orders import services
+from hotline.orders.history import verify_order
+from tests.orders.helpers import new_order
+
+if TYPE_CHECKING:
+    from tests.conftest import City
+
+pytestmark = pytest.mark.django_db
+
+# What differs between any two creates: ids, numbers, hashes of the chain, the time.
+_OWN = {"id", "number", "order_id", "prev_hash", "hash"}
+
+
+def _columns(row: Any) -> dict[str, Any]:
+    """Every column of the row (editable or not) but its own ones; a time only as present."""
+    values = {}
+    for field in row._meta.concrete_fields:
+        value = getattr(row, field.attname)
+        if field.attname in _OWN or "hash" in field.attname:
+            continue
+        values[field.attname] = value is not None if isinstance(value, dt.datetime) else value
+    return values
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the one-statement path is PostgreSQL's")
+def test_the_one_statement_path_writes_what_the_orm_writes(
+        city: City, monkeypatch: pytest.MonkeyPatch) -> None:
+    fields = {"citizen_name": "王五", "citizen_phone": "13900001111", "address": "东街1号"}
+    fast = new_order(city.agent, **fields)
+
+    def orm_path(actor: Any, data: Any, district: Any, category: Any, contact: Any, now: Any,
+                 key: Any) -> Any:
+        return services._create(actor, data, district, category, contact, now)
+
+    monkeypatch.setattr(services, "_create_in_one_statement", orm_path)
+    slow = new_order(city.agent, **fields)
+    fast.refresh_from_db()
+    slow.refresh_from_db()
+    assert fast.number != slow.number
+    assert verify_order(fast) == [] and verify_order(slow) == []
+    assert _columns(fast) == _columns(slow)
+    assert _columns(fast.contacts.get()) == _columns(slow.contacts.get())
+    assert _columns(fast.events.get()) == _columns(slow.events.get())
