@@ -15,8 +15,9 @@
    raw-text path costs, the gap to the CV figure is the held-out set being harder.
 
 The alternatives measured with this data (view weights, n-gram ranges, NB-SVM, blends with
-SGD / ComplementNB / logistic regression, raw-text stop lists) and their figures are in the
-docstring of hotline/triage/classifier.py.
+SGD / ComplementNB / logistic regression, raw-text stop lists, re-cutting, self-training, a
+subject-line view, taxonomy names as documents, both segmentations at once) and their figures
+are in the docstring of hotline/triage/classifier.py.
 
 Prints one JSON line. Exits non-zero only on errors, not on a missed target (SPEC: macro-F1
 >= 0.93 at <= 2 ms per message on one core).
