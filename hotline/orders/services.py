@@ -77,18 +77,25 @@ def check_phone(raw: str) -> str:
     return phone
 
 
+# Django builds a Choices' ``values`` list anew on every access: once here, for every create.
+_ORDER_TYPES = frozenset(OrderType.values)
+_CHANNELS = frozenset(Channel.values)
+_URGENCIES = frozenset(Urgency.values)
+_CITIZEN_TAGS = frozenset(CitizenTag.values)
+
+
 def check_new_order(data: NewOrder) -> tuple[District | None, Category | None]:
-    if data.type not in OrderType.values:
+    if data.type not in _ORDER_TYPES:
         raise InvalidInput(f"unknown order type {data.type!r}", field="type")
-    if data.channel not in Channel.values:
+    if data.channel not in _CHANNELS:
         raise InvalidInput(f"unknown channel {data.channel!r}", field="channel")
-    if data.urgency not in Urgency.values:
+    if data.urgency not in _URGENCIES:
         raise InvalidInput(f"unknown urgency {data.urgency!r}", field="urgency")
     if not data.title.strip():
         raise InvalidInput("title must not be empty", field="title")
     if not data.text.strip():
         raise InvalidInput("text must not be empty", field="text")
-    unknown_tags = set(data.citizen_tags) - set(CitizenTag.values)
+    unknown_tags = set(data.citizen_tags) - _CITIZEN_TAGS
     if unknown_tags:
         raise InvalidInput(f"unknown citizen tags {sorted(unknown_tags)}", field="citizen_tags")
     data.citizen_phone = check_phone(data.citizen_phone)
