@@ -1,12 +1,15 @@
 """Intake benchmark: new work orders per second through the REST API on PostgreSQL.
 
-    .venv/bin/python bench/intake.py                       # defaults: 1,000,000 preloaded, 32 clients, 30 s
-    .venv/bin/python bench/intake.py --preload 20000 --duration 10   # a quick check
+    .venv/bin/python bench/intake.py      # defaults: 1,000,000 preloaded, 32 clients, 30 s + 30 s
+    .venv/bin/python bench/intake.py --preload 20000 --duration 10 --sustained-duration 10
 
 What it does (see bench/README.md): creates and migrates the database if needed, preloads orders
 with the bulk loader until the database holds ``--preload`` of them, starts the ASGI app under
 uvicorn worker processes with production settings, drives ``POST /api/v1/orders`` from
-``--clients`` concurrent asyncio clients (each request with its own Idempotency-Key), retries a
+``--clients`` concurrent asyncio clients (each request with its own Idempotency-Key) in two
+phases: a closed loop (back to back: the maximum throughput, ``orders_per_s``, ``p99_ms``) and an
+open loop at ``--rate`` (SPEC §8: 200 per second, latency from each request's scheduled start:
+``sustained_orders_per_s``, ``sustained_p99_ms``), retries a
 sample of requests with the same keys, checks that nothing was duplicated or lost, then measures
 the ceiling (the same number of orders written with the bulk loader's COPY). The last line of
 output is one JSON object; exit status 1 only when something went wrong (request errors,
@@ -53,13 +56,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="bulk loader processes running side by side for the preload")
     p.add_argument("--batch", type=int, default=50_000, help="orders per COPY transaction")
     p.add_argument("--clients", type=int, default=32, help="concurrent API clients")
-    p.add_argument("--duration", type=float, default=30.0, help="seconds of load")
+    p.add_argument("--duration", type=float, default=30.0,
+                   help="seconds of the closed-loop phase (every client sends back to back: "
+                        "the maximum throughput); 0 skips it")
     p.add_argument("--count", type=int, default=0,
-                   help="stop after this many requests instead of after --duration")
-    p.add_argument("--rate", type=float, default=0.0,
-                   help="open loop: start this many requests per second (on --clients "
-                        "connections), latency counted from each request's scheduled start; "
-                        "0 (default): closed loop, every client sends back to back")
+                   help="stop the closed-loop phase after this many requests instead of after "
+                        "--duration")
+    p.add_argument("--rate", type=float, default=200.0,
+                   help="the open-loop phase: start this many requests per second (SPEC §8: "
+                        "200) on the same --clients connections, latency counted from each "
+                        "request's scheduled start; 0 skips it")
+    p.add_argument("--sustained-duration", type=float, default=30.0,
+                   help="seconds of the open-loop phase")
     p.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     p.add_argument("--port", type=int, default=8765)
     p.add_argument("--retry-sample", type=int, default=500,
@@ -399,15 +407,17 @@ async def post(conn: RawConnection, target: Target, key: str, body: dict[str, An
     return Sent(key, body, status, elapsed, number)
 
 
-async def drive(base: str, target: Target, args: argparse.Namespace, run: str) -> LoadResult:
-    """``--clients`` clients, each on its own keep-alive connection, back to back; with
-    ``--rate`` request n starts at n / rate seconds (or as soon as a connection is free after
-    that), and its latency counts from that scheduled start, so a server falling behind shows
-    in the latency instead of slowing the generator down."""
+async def drive(base: str, target: Target, args: argparse.Namespace, run: str, *,
+                rate: float, duration: float, count: int = 0) -> LoadResult:
+    """``--clients`` clients, each on its own keep-alive connection. Closed loop (``rate`` 0):
+    back to back, for ``duration`` seconds or ``count`` requests. Open loop: request n starts
+    at n / rate seconds (or as soon as a connection is free after that), and its latency counts
+    from that scheduled start, so a server falling behind shows in the latency instead of
+    slowing the generator down."""
     host, port = _host_port(base)
     result = LoadResult()
     counter = iter(range(10**12))
-    stop_at = time.monotonic() + args.duration
+    stop_at = time.monotonic() + duration
     origin = time.perf_counter()
 
     async def one_client() -> None:
@@ -415,18 +425,20 @@ async def drive(base: str, target: Target, args: argparse.Namespace, run: str) -
         try:
             while True:
                 n = next(counter)
-                if args.count and n >= args.count:
+                if count and n >= count:
                     return
-                if not args.count and time.monotonic() >= stop_at:
+                if not count and time.monotonic() >= stop_at:
                     return
                 body = request_body(target, n, hash((run, n)) & 0xFFFFFFFF)
                 scheduled = None
-                if args.rate:
-                    scheduled = origin + n / args.rate
+                if rate:
+                    scheduled = origin + n / rate
+                    if not count and scheduled >= origin + duration:
+                        return  # the schedule ends with the phase: no sleeping past it
                     delay = scheduled - time.perf_counter()
                     if delay > 0:
                         await asyncio.sleep(delay)
-                    if not args.count and time.monotonic() >= stop_at:
+                    if not count and time.monotonic() >= stop_at:
                         return
                 result.sent.append(await post(conn, target, f"{run}-{n}", body, scheduled))
         finally:
@@ -545,70 +557,137 @@ def main(argv: list[str] | None = None) -> int:
     run = f"bench-{uuid.uuid4().hex[:12]}"
     base = f"http://127.0.0.1:{args.port}"
     server = start_server(args, env)
+    phases: list[tuple[str, Phase]] = []
     try:
         run_loop(wait_ready(base, server))
         started_at = timezone.now()
-        server_cpu_before = group_cpu(server.pid)
-        pg_cpu_before = postgres_cpu()
-        machine_before = machine_busy_seconds()
         load_average = os.getloadavg()[0]
-        own_before = os.times()
-        log(f"driving POST /api/v1/orders with {args.clients} clients "
-            + (f"for {args.count} requests" if args.count else f"for {args.duration:.0f} s"))
-        load = run_loop(drive(base, target, args, run))
-        own_after = os.times()
-        server_cpu = cpu_spent(server_cpu_before, group_cpu(server.pid))
-        pg_cpu = cpu_spent(pg_cpu_before, postgres_cpu())
-        machine_busy = machine_busy_seconds() - machine_before
-        created = [s for s in load.sent if s.status == 201]
-        sample = created[: args.retry_sample]
-        log(f"{len(created)} orders created in {load.seconds:.1f} s; retrying {len(sample)} "
-            f"with the same keys")
+        if args.duration > 0 or args.count:
+            phases.append(("", measure(base, target, args, f"{run}-c", server, rate=0.0,
+                                       duration=args.duration, count=args.count)))
+        if args.rate > 0 and args.sustained_duration > 0:
+            time.sleep(1)  # the closed loop's last answers are out; the schedule starts idle
+            phases.append(("sustained_", measure(base, target, args, f"{run}-o", server,
+                                                 rate=args.rate,
+                                                 duration=args.sustained_duration)))
+        sent = [s for _, phase in phases for s in phase.load.sent]
+        # The retried keys come from every phase, in equal shares.
+        share = args.retry_sample // max(1, len(phases))
+        sample = [s for _, phase in phases for s in phase.created[:share]]
+        log(f"retrying {len(sample)} created orders with the same keys")
         retried = run_loop(retry_sample(base, target, args, sample))
+        load_average_end = os.getloadavg()[0]
     finally:
         stop_server(server)
-    integrity = check_integrity(target, run, load.sent, retried, started_at)
-    latencies = sorted(s.seconds * 1000 for s in load.sent if s.status in (200, 201))
-    errors = sum(1 for s in load.sent if s.status not in (200, 201))
-    statuses: dict[str, int] = {}
-    for s in load.sent:
-        statuses[str(s.status)] = statuses.get(str(s.status), 0) + 1
-    orders_per_s = len(created) / load.seconds if load.seconds else 0.0
-    log(f"measuring the ceiling: {len(created)} orders through the bulk loader (COPY)")
-    copy = ceiling(max(len(created), 1), args.batch)
-    client_cpu = (own_after.user - own_before.user) + (own_after.system - own_before.system)
+    integrity = check_integrity(target, run, sent, retried, started_at)
+    created_count = sum(len(phase.created) for _, phase in phases)
+    log(f"measuring the ceiling: {created_count} orders through the bulk loader (COPY)")
+    copy = ceiling(max(created_count, 1), args.batch)
     from hotline.orders.models import Order
 
+    # The closed loop's keys (orders_per_s, p99_ms, ...) keep the names they had before the
+    # open-loop phase was added; the open loop's carry the prefix "sustained_".
+    closed = next((phase for prefix, phase in phases if not prefix), None)
     report.update(
         database_orders=Order.objects.count(),
         clients=args.clients,
         server_workers=args.workers,
         rate=args.rate or None,
-        requests=len(load.sent),
-        load_seconds=round(load.seconds, 1),
-        orders_per_s=round(orders_per_s, 1),
-        p50_ms=round(percentile(latencies, 0.50), 1),
-        p95_ms=round(percentile(latencies, 0.95), 1),
-        p99_ms=round(percentile(latencies, 0.99), 1),
-        max_ms=round(latencies[-1], 1) if latencies else 0.0,
-        errors=errors,
-        statuses=statuses,
+    )
+    for prefix, phase in phases:
+        report.update({f"{prefix}{k}": v for k, v in phase.summary().items()})
+    errors = sum(phase.errors for _, phase in phases)
+    orders_per_s = closed.orders_per_s if closed else 0.0
+    report.update(
         retried=len(retried),
         **integrity,
         **copy,
         api_to_copy_ratio=round(orders_per_s / copy["copy_orders_per_s"], 4)
         if copy["copy_orders_per_s"] else 0.0,
-        server_cpu_s=round(server_cpu, 1),
-        postgres_cpu_s=round(pg_cpu, 1),
-        load_generator_cpu_s=round(client_cpu, 1),
-        machine_busy_cpu_s=round(machine_busy, 1),
         cpus=os.cpu_count(),
         load_average_at_start=round(load_average, 2),
+        load_average_at_end=round(load_average_end, 2),
     )
     print(json.dumps(report, ensure_ascii=False), flush=True)
     failed = (errors or integrity["retry_errors"] or integrity["duplicates"]
               or integrity["lost"])
     return 1 if failed else 0
+
+
+@dataclass
+class Phase:
+    load: LoadResult
+    rate: float
+    server_cpu: float
+    pg_cpu: float
+    client_cpu: float
+    machine_busy: float
+
+    @property
+    def created(self) -> list[Sent]:
+        return [s for s in self.load.sent if s.status == 201]
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for s in self.load.sent if s.status not in (200, 201))
+
+    @property
+    def orders_per_s(self) -> float:
+        return len(self.created) / self.load.seconds if self.load.seconds else 0.0
+
+    def summary(self) -> dict[str, Any]:
+        latencies = sorted(s.seconds * 1000 for s in self.load.sent if s.status in (200, 201))
+        statuses: dict[str, int] = {}
+        for s in self.load.sent:
+            statuses[str(s.status)] = statuses.get(str(s.status), 0) + 1
+        created = len(self.created) or 1
+        out: dict[str, Any] = {}
+        if self.rate:
+            out["rate_target_per_s"] = self.rate
+        out.update(
+            requests=len(self.load.sent),
+            load_seconds=round(self.load.seconds, 1),
+            orders_per_s=round(self.orders_per_s, 1),
+            p50_ms=round(percentile(latencies, 0.50), 1),
+            p95_ms=round(percentile(latencies, 0.95), 1),
+            p99_ms=round(percentile(latencies, 0.99), 1),
+            max_ms=round(latencies[-1], 1) if latencies else 0.0,
+            errors=self.errors,
+            statuses=statuses,
+            server_cpu_s=round(self.server_cpu, 1),
+            postgres_cpu_s=round(self.pg_cpu, 1),
+            load_generator_cpu_s=round(self.client_cpu, 1),
+            machine_busy_cpu_s=round(self.machine_busy, 1),
+            server_cpu_ms_per_order=round(1000 * self.server_cpu / created, 2),
+            postgres_cpu_ms_per_order=round(1000 * self.pg_cpu / created, 2),
+            load_generator_cpu_ms_per_order=round(1000 * self.client_cpu / created, 2),
+        )
+        return out
+
+
+def measure(base: str, target: Target, args: argparse.Namespace, run: str,
+            server: subprocess.Popen[bytes], *, rate: float, duration: float,
+            count: int = 0) -> Phase:
+    """One load phase, with the CPU each party spent during it."""
+    server_cpu_before = group_cpu(server.pid)
+    pg_cpu_before = postgres_cpu()
+    machine_before = machine_busy_seconds()
+    own_before = os.times()
+    how = f"{count} requests" if count else f"{duration:.0f} s"
+    log(f"driving POST /api/v1/orders with {args.clients} clients for {how}, "
+        + (f"open loop at {rate:g}/s" if rate else "closed loop"))
+    load = run_loop(drive(base, target, args, run, rate=rate, duration=duration, count=count))
+    own_after = os.times()
+    phase = Phase(
+        load=load, rate=rate,
+        server_cpu=cpu_spent(server_cpu_before, group_cpu(server.pid)),
+        pg_cpu=cpu_spent(pg_cpu_before, postgres_cpu()),
+        client_cpu=(own_after.user - own_before.user) + (own_after.system - own_before.system),
+        machine_busy=machine_busy_seconds() - machine_before,
+    )
+    log(f"{len(phase.created)} orders created in {load.seconds:.1f} s "
+        f"({phase.orders_per_s:.1f}/s), {phase.errors} errors")
+    return phase
 
 
 def _terminate(signum: int, frame: Any) -> None:

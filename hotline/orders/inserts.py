@@ -16,14 +16,23 @@ SQLite keeps the ORM path (``services._create``).
 
 from __future__ import annotations
 
-from functools import cache
+from dataclasses import dataclass
+from functools import cache, lru_cache
 from typing import Any
 
 from django.conf import settings
 from django.db import connection, models
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 
-from hotline.orders.models import Contact, IdempotencyKey, Order, OrderEvent
+from hotline.orders.models import (
+    Citizen,
+    CitizenIdentity,
+    Contact,
+    IdempotencyKey,
+    IdentityKind,
+    Order,
+    OrderEvent,
+)
 
 _LINK_TABLE = Contact.orders.through._meta.db_table
 
@@ -49,7 +58,7 @@ def _placeholders(values: list[Any]) -> str:
 def _prepared_cursor() -> type[Any]:
     import psycopg
 
-    class Prepared(psycopg.Cursor[Any]):
+    class Prepared(psycopg.RawCursor[Any]):
         def execute(self, query: Any, params: Any = None, *, prepare: bool | None = None,
                     binary: bool | None = None) -> Any:
             if settings.HOTLINE_DB_PREPARED_INSERTS:
@@ -59,6 +68,24 @@ def _prepared_cursor() -> type[Any]:
     return Prepared
 
 
+@lru_cache(maxsize=64)
+def _numbered(sql: str) -> str:
+    """``%s`` placeholders as PostgreSQL's own ``$1, $2, ...``, once per statement text. A raw
+    cursor sends them as they are: psycopg's own conversion re-parsed these texts on every
+    execution (it caches none with more than 50 parameters), 13% of a worker's CPU."""
+    parts = sql.split("%s")
+    return "".join(f"{part}${i}" for i, part in enumerate(parts[:-1], 1)) + parts[-1]
+
+
+class _DebugWrapper(CursorDebugWrapper):
+    """Django's query logging (DEBUG, ``CaptureQueriesContext``) with the statement's own text:
+    Django would re-compose it client side with %s placeholders, which this text has not."""
+
+    def debug_sql(self, sql: Any = None, params: Any = None,
+                  use_last_executed_query: bool = False, many: bool = False) -> Any:
+        return super().debug_sql(sql, params, use_last_executed_query=False, many=many)
+
+
 def _execute(sql: str, params: list[Any]) -> tuple[Any, ...] | None:
     """One row of ``sql``, with server-side binding (the parameters travel apart from the text
     instead of being quoted into it) and, with ``HOTLINE_DB_PREPARED_INSERTS``, as a prepared
@@ -66,9 +93,9 @@ def _execute(sql: str, params: list[Any]) -> tuple[Any, ...] | None:
     connection. Django's own cursors bind on the client and prepare nothing. The cursor is
     wrapped as Django wraps its own (error translation, query logging, execute wrappers)."""
     connection.ensure_connection()
-    wrapper = CursorDebugWrapper if connection.queries_logged else CursorWrapper
+    wrapper = _DebugWrapper if connection.queries_logged else CursorWrapper
     with wrapper(_prepared_cursor()(connection.connection), connection) as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(_numbered(sql), params)
         return cursor.fetchone()
 
 
@@ -130,4 +157,80 @@ def insert_new_order(order: Order, contact: Contact | None, existing_contact_id:
     event.order_id = order.pk
     if key is not None:
         key.order_id = order.pk
+    return True
+
+
+@dataclass
+class BeforeCreate:
+    """What one statement before a create found: a replay (the key's request hash and order),
+    else the counter value for the new order's number and the caller's citizen by phone."""
+
+    key_hash: str | None
+    key_order_id: int | None
+    counter: int | None
+    citizen: Citizen | None
+
+
+@cache
+def _lookup_sql() -> tuple[str, list[Any]]:
+    quote = connection.ops.quote_name
+    fields = list(Citizen._meta.concrete_fields)
+    columns = ", ".join(quote(f.column) for f in fields)
+    prefixed = ", ".join(f"c.{quote(f.column)}" for f in fields)
+    citizen = quote(Citizen._meta.db_table)
+    identity = quote(CitizenIdentity._meta.db_table)
+    keys = quote(IdempotencyKey._meta.db_table)
+    # The counter is drawn only when the key is not a replay (CASE evaluates nextval() only
+    # when its branch is taken): the number space is finite. The citizen is the phone's own
+    # record, else the one a merge kept the phone on (``citizens.find_citizen``).
+    sql = (
+        "SELECT k.request_hash, k.order_id, "  # noqa: S608 - the models' own names only
+        "CASE WHEN k.order_id IS NULL THEN nextval(%s) END, "
+        f"{', '.join(f'f.{quote(f.column)}' for f in fields)} "
+        "FROM (SELECT 1) AS one "
+        f"LEFT JOIN {keys} k ON k.user_id = %s AND k.key = %s "
+        "LEFT JOIN LATERAL ("
+        f"SELECT 0 AS pri, {columns} FROM {citizen} WHERE phone = %s AND %s <> '' "
+        f"UNION ALL SELECT 1, {prefixed} FROM {identity} i JOIN {citizen} c "
+        "ON c.id = i.citizen_id WHERE i.kind = %s AND i.value = %s AND %s <> '' "
+        "ORDER BY pri LIMIT 1) f ON true"
+    )
+    return sql, fields
+
+
+def look_up_before_create(sequence: str, user_id: int | None, key: str | None,
+                          phone: str) -> BeforeCreate:
+    """One round trip before a create on PostgreSQL, outside any transaction: the
+    Idempotency-Key (``key`` None: none), the next counter value unless it is a replay, and the
+    citizen with this phone (``phone`` empty: none looked for). Read committed, as the ORM's
+    separate look-ups were."""
+    sql, fields = _lookup_sql()
+    row = _execute(sql, [sequence, user_id if key else None, key or "", phone, phone,
+                         IdentityKind.PHONE, phone, phone])
+    assert row is not None  # FROM (SELECT 1): always one row
+    key_hash, key_order_id, counter, *values = row
+    citizen = None
+    if values[0] is not None:
+        loaded = [f.from_db_value(v, None, connection)
+                  if isinstance(v, str) and hasattr(f, "from_db_value") else v
+                  for f, v in zip(fields, values, strict=True)]
+        citizen = Citizen.from_db(connection.alias, [f.attname for f in fields], loaded)
+    return BeforeCreate(key_hash, key_order_id, counter, citizen)
+
+
+def register_citizen(citizen: Citizen) -> bool:
+    """Insert a new citizen by phone (no identities), False when another writer registered the
+    phone first (the caller looks again). ``ON CONFLICT DO NOTHING`` instead of a savepoint
+    around the INSERT: no error, so nothing to roll back inside the caller's transaction."""
+    quote = connection.ops.quote_name
+    columns, params = _values(citizen)
+    row = _execute(
+        f"INSERT INTO {quote(Citizen._meta.db_table)} ({columns}) "  # noqa: S608
+        f"VALUES ({_placeholders(params)}) ON CONFLICT (phone) WHERE NOT (phone = '') DO NOTHING "
+        "RETURNING id", params)
+    if row is None:
+        return False
+    citizen.pk = row[0]
+    citizen._state.adding = False
+    citizen._state.db = connection.alias
     return True

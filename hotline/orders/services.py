@@ -28,7 +28,7 @@ from hotline.directory.models import Category, District, OrderType, User
 from hotline.orders import lifecycle, numbering
 from hotline.orders.citizens import find_or_register_citizen
 from hotline.orders.history import GENESIS_HASH, append_event, build_event
-from hotline.orders.inserts import insert_new_order
+from hotline.orders.inserts import insert_new_order, look_up_before_create, register_citizen
 from hotline.orders.lifecycle import Action, State, TransitionError
 from hotline.orders.models import (
     Channel,
@@ -77,18 +77,25 @@ def check_phone(raw: str) -> str:
     return phone
 
 
+# Django builds a Choices' ``values`` list anew on every access: once here, for every create.
+_ORDER_TYPES = frozenset(OrderType.values)
+_CHANNELS = frozenset(Channel.values)
+_URGENCIES = frozenset(Urgency.values)
+_CITIZEN_TAGS = frozenset(CitizenTag.values)
+
+
 def check_new_order(data: NewOrder) -> tuple[District | None, Category | None]:
-    if data.type not in OrderType.values:
+    if data.type not in _ORDER_TYPES:
         raise InvalidInput(f"unknown order type {data.type!r}", field="type")
-    if data.channel not in Channel.values:
+    if data.channel not in _CHANNELS:
         raise InvalidInput(f"unknown channel {data.channel!r}", field="channel")
-    if data.urgency not in Urgency.values:
+    if data.urgency not in _URGENCIES:
         raise InvalidInput(f"unknown urgency {data.urgency!r}", field="urgency")
     if not data.title.strip():
         raise InvalidInput("title must not be empty", field="title")
     if not data.text.strip():
         raise InvalidInput("text must not be empty", field="text")
-    unknown_tags = set(data.citizen_tags) - set(CitizenTag.values)
+    unknown_tags = set(data.citizen_tags) - _CITIZEN_TAGS
     if unknown_tags:
         raise InvalidInput(f"unknown citizen tags {sorted(unknown_tags)}", field="citizen_tags")
     data.citizen_phone = check_phone(data.citizen_phone)
@@ -191,6 +198,9 @@ def do_create_order(
     district, category = check_new_order(data)
     contact = get_contact_for(actor, data.contact_id) if data.contact_id is not None else None
     request_hash = _request_hash(data)
+    if connection.vendor == "postgresql":
+        return _create_on_postgresql(actor, data, district, category, contact,
+                                     idempotency_key, request_hash, now)
     if idempotency_key:
         existing = _replayed(actor, idempotency_key, request_hash)
         if existing is not None:
@@ -201,14 +211,10 @@ def do_create_order(
             key = IdempotencyKey(
                 user=actor, key=idempotency_key, request_hash=request_hash, created_at=when,
             ) if idempotency_key else None
-            if connection.vendor == "postgresql":
-                order = _create_in_one_statement(actor, data, district, category, contact, when,
-                                                 key)
-            else:
-                order = _create(actor, data, district, category, contact, when)
-                if key is not None:
-                    key.order = order
-                    key.save(force_insert=True)
+            order = _create(actor, data, district, category, contact, when)
+            if key is not None:
+                key.order = order
+                key.save(force_insert=True)
     except IntegrityError:
         # A concurrent retry with the same key won the race: its order stands, ours is gone.
         if idempotency_key:
@@ -217,6 +223,118 @@ def do_create_order(
                 return existing, False
         raise
     return order, True
+
+
+def _create_on_postgresql(
+    actor: User,
+    data: NewOrder,
+    district: District | None,
+    category: Category | None,
+    contact: Contact | None,
+    idempotency_key: str | None,
+    request_hash: str,
+    now: dt.datetime | None,
+) -> tuple[Order, bool]:
+    """PostgreSQL's create, in as few round trips as the request allows.
+
+    One statement first, outside any transaction (``inserts.look_up_before_create``): the
+    Idempotency-Key, the counter value for the number and the caller's citizen by phone. A
+    returning citizen with nothing to add to their record (the common case), and no call
+    contact to attach: the order's rows are then one INSERT, which commits on its own in
+    autocommit mode: two statements in all, one transaction, and the answer leaves only after
+    the commit. Anything else (a new citizen, blanks to fill, identities, a call's contact)
+    goes through one transaction as before, with a new phone-only citizen registered by
+    ``INSERT ... ON CONFLICT DO NOTHING`` instead of under a savepoint.
+
+    A concurrent create with the same key loses on the key's unique constraint: its statement
+    (or transaction) is rolled back whole and it answers with the winner's order."""
+    found = look_up_before_create(PG_SEQUENCE, actor.pk, idempotency_key, data.citizen_phone)
+    if idempotency_key and found.key_order_id is not None:
+        return _replay(found.key_hash, found.key_order_id, request_hash), False
+    assert found.counter is not None
+    when = now or timezone.now()
+    key = IdempotencyKey(
+        user=actor, key=idempotency_key, request_hash=request_hash, created_at=when,
+    ) if idempotency_key else None
+    citizen = found.citizen
+    try:
+        # Inside a caller's transaction the rows go under a savepoint (atomic below), so that
+        # a lost race on the key leaves the caller's transaction usable.
+        if (citizen is not None and contact is None and not data.citizen_identities
+                and not _adds_to_record(citizen, data) and not connection.in_atomic_block):
+            order = _insert_order(actor, data, district, category, None, when, key, citizen,
+                                  found.counter)
+        else:
+            with transaction.atomic():
+                if citizen is None and data.citizen_phone and not data.citizen_identities:
+                    citizen = _register_by_phone(data)
+                if citizen is None or contact is not None or data.citizen_identities:
+                    citizen = _citizen_for(data)  # the registry's general path
+                elif _adds_to_record(citizen, data):
+                    citizen = _citizen_for(data)  # fills the blanks, under the transaction
+                if contact is not None and contact.citizen_id is None:
+                    contact.citizen = citizen
+                    contact.save(update_fields=["citizen"])
+                order = _insert_order(actor, data, district, category, contact, when, key,
+                                      citizen, found.counter)
+    except IntegrityError:
+        # A concurrent retry with the same key won the race: its order stands, ours is gone.
+        if idempotency_key:
+            existing = _replayed(actor, idempotency_key, request_hash)
+            if existing is not None:
+                return existing, False
+        raise
+    return order, True
+
+
+def _adds_to_record(citizen: Citizen, data: NewOrder) -> bool:
+    """Whether ``citizens._fill_blanks`` would change the record of this returning citizen."""
+    return bool((data.citizen_name and not citizen.name)
+                or (data.citizen_email and not citizen.email)
+                or any(t not in citizen.tags for t in data.citizen_tags))
+
+
+def _register_by_phone(data: NewOrder) -> Citizen | None:
+    """A new citizen known by phone only, or None when another writer registered the phone
+    since the look-up (the registry's general path then finds theirs)."""
+    citizen = Citizen(phone=data.citizen_phone, email=data.citizen_email.strip(),
+                      name=data.citizen_name, tags=list(data.citizen_tags),
+                      confidential=data.confidential)
+    return citizen if register_citizen(citizen) else None
+
+
+def _insert_order(
+    actor: User,
+    data: NewOrder,
+    district: District | None,
+    category: Category | None,
+    contact: Contact | None,
+    now: dt.datetime,
+    key: IdempotencyKey | None,
+    citizen: Citizen,
+    counter: int,
+) -> Order:
+    """The order's rows in one statement (``inserts.insert_new_order``); a counter value whose
+    keyed number is already on an older order is skipped (as ``next_number`` does)."""
+    key_fn = number_key()
+    while True:
+        order = _new_order_row(actor, data, district, category, citizen,
+                               numbering.number_for(counter, key_fn), now)
+        event = _first_event(order, actor, data, now)
+        new_contact = _new_contact(actor, data, citizen, now) if contact is None else None
+        if insert_new_order(order, new_contact, contact.pk if contact else None, event, key):
+            if key is not None:
+                key.order = order
+            return order
+        counter = next_counter()
+
+
+def _replay(stored_hash: str | None, order_id: int, request_hash: str) -> Order:
+    if stored_hash != request_hash:
+        raise Conflict(
+            "this Idempotency-Key was already used for a different request", field="Idempotency-Key"
+        )
+    return Order.objects.select_related("district", "category", "lead_unit").get(pk=order_id)
 
 
 def _replayed(actor: User, key: str, request_hash: str) -> Order | None:
@@ -232,11 +350,7 @@ def _replayed(actor: User, key: str, request_hash: str) -> Order | None:
         found = cursor.fetchone()
     if found is None:
         return None
-    if found[0] != request_hash:
-        raise Conflict(
-            "this Idempotency-Key was already used for a different request", field="Idempotency-Key"
-        )
-    return Order.objects.get(pk=found[1])
+    return _replay(found[0], found[1], request_hash)
 
 
 def _new_order_row(actor: User, data: NewOrder, district: District | None,
@@ -267,34 +381,6 @@ def _new_contact(actor: User, data: NewOrder, citizen: Citizen, now: dt.datetime
         summary=data.contact_summary or data.title, external_id=data.external_id,
         agent=actor if actor.role != "system" else None,
     )
-
-
-def _create_in_one_statement(
-    actor: User,
-    data: NewOrder,
-    district: District | None,
-    category: Category | None,
-    contact: Contact | None,
-    now: dt.datetime,
-    key: IdempotencyKey | None,
-) -> Order:
-    """PostgreSQL: the same rows as ``_create`` (and the idempotency key), written by one
-    statement (``inserts.insert_new_order``) once the citizen and the number are known."""
-    citizen = _citizen_for(data)
-    if contact is not None and contact.citizen_id is None:
-        contact.citizen = citizen
-        contact.save(update_fields=["citizen"])
-    key_fn = number_key()
-    while True:
-        order = _new_order_row(actor, data, district, category, citizen,
-                               numbering.number_for(next_counter(), key_fn), now)
-        event = _first_event(order, actor, data, now)
-        new_contact = _new_contact(actor, data, citizen, now) if contact is None else None
-        if insert_new_order(order, new_contact, contact.pk if contact else None, event, key):
-            if key is not None:
-                key.order = order
-            return order
-        # The keyed number of this counter value is on an older order: skip it (next_number).
 
 
 def _create(

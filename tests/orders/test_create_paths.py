@@ -7,7 +7,8 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
+from django.utils import timezone
 
 from hotline.orders import services
 from hotline.orders.history import verify_order
@@ -40,16 +41,24 @@ def test_the_one_statement_path_writes_what_the_orm_writes(
     fields = {"citizen_name": "王五", "citizen_phone": "13900001111", "address": "东街1号"}
     fast = new_order(city.agent, **fields)
 
-    def orm_path(actor: Any, data: Any, district: Any, category: Any, contact: Any, now: Any,
-                 key: Any) -> Any:
-        return services._create(actor, data, district, category, contact, now)
+    def orm_path(actor: Any, data: Any, district: Any, category: Any, contact: Any,
+                 idempotency_key: Any, request_hash: Any, now: Any) -> Any:
+        with transaction.atomic():
+            return services._create(actor, data, district, category, contact,
+                                    now or timezone.now()), True
 
-    monkeypatch.setattr(services, "_create_in_one_statement", orm_path)
+    citizen = fast.citizen  # registered by the PostgreSQL path (INSERT ... ON CONFLICT)
+    assert (citizen.name, citizen.phone, citizen.tags) == ("王五", "13900001111", [])
+    again = new_order(city.agent, **fields)  # the returning caller's path
+    assert again.citizen_id == citizen.pk
+    monkeypatch.setattr(services, "_create_on_postgresql", orm_path)
     slow = new_order(city.agent, **fields)
-    fast.refresh_from_db()
-    slow.refresh_from_db()
-    assert fast.number != slow.number
-    assert verify_order(fast) == [] and verify_order(slow) == []
-    assert _columns(fast) == _columns(slow)
-    assert _columns(Contact.objects.get(orders=fast)) == _columns(Contact.objects.get(orders=slow))
-    assert _columns(fast.events.get()) == _columns(slow.events.get())
+    for order in (fast, again):
+        order.refresh_from_db()
+        slow.refresh_from_db()
+        assert order.number != slow.number
+        assert verify_order(order) == [] and verify_order(slow) == []
+        assert _columns(order) == _columns(slow)
+        assert (_columns(Contact.objects.get(orders=order))
+                == _columns(Contact.objects.get(orders=slow)))
+        assert _columns(order.events.get()) == _columns(slow.events.get())

@@ -20,7 +20,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _call(path: str, method: str = "GET", body: bytes = b"",
-          headers: list[tuple[bytes, bytes]] | None = None) -> tuple[int, dict[bytes, bytes], bytes]:
+          headers: list[tuple[bytes, bytes]] | None = None,
+          until_done: bool = False) -> tuple[int, dict[bytes, bytes], bytes]:
     from asgiref.sync import async_to_sync
 
     from hotline.asgi import django_application
@@ -42,6 +43,8 @@ def _call(path: str, method: str = "GET", body: bytes = b"",
             content += message.get("body", b"")
             if not message.get("more_body"):
                 break
+        if until_done:  # the application's own end: the response closed after it was sent
+            await app.wait(30)
         return start["status"], {k.lower(): v for k, v in start["headers"]}, content
 
     return async_to_sync(run)()
@@ -91,3 +94,35 @@ def test_requests_share_a_bounded_set_of_threads(city: City) -> None:
         assert status == 200
     threads = django_application.executor._threads  # type: ignore[attr-defined]
     assert 1 <= len(threads) <= settings.HOTLINE_WEB_THREADS
+
+
+def test_the_request_signals_go_to_the_request_threads(city: City) -> None:
+    """request_started before the chain, on the thread that serves the request; the response
+    closed (request_finished) on a request thread too, each once per request, not on asgiref's
+    thread-sensitive thread."""
+    import threading
+
+    from django.core import signals
+
+    seen: list[tuple[str, str]] = []
+
+    def started(**kwargs: Any) -> None:
+        assert kwargs["scope"]["path"] == "/api/v1/orders"
+        seen.append(("started", threading.current_thread().name))
+
+    def finished(**_kwargs: Any) -> None:
+        seen.append(("finished", threading.current_thread().name))
+
+    _, secret = do_issue_token(city.agent, "asgi")
+    signals.request_started.connect(started, weak=False)
+    signals.request_finished.connect(finished, weak=False)
+    try:
+        status, _, _ = _call("/api/v1/orders", "GET", b"",
+                             [(b"authorization", f"Bearer {secret}".encode())],
+                             until_done=True)
+    finally:
+        signals.request_started.disconnect(started)
+        signals.request_finished.disconnect(finished)
+    assert status == 200
+    assert [what for what, _ in seen] == ["started", "finished"]
+    assert all(name.startswith("request") for _, name in seen), seen
