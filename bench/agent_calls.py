@@ -347,7 +347,7 @@ async def run(args: argparse.Namespace, work: Path, extensions: list[str]) -> di
     watcher = loop.create_task(watch())
     children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu_before, wall_before = time.process_time(), time.monotonic()
-    peak_before = agents.lanes.peak_running
+    lanes = getattr(agents, "lanes", None)  # per-call database lanes (absent before them)
     rate = args.rate if args.rate > 0 else float(args.calls)
     callers = await start_sipp(
         work, "callers", "-sf", str(scenario), "-s", "12345", target,
@@ -356,7 +356,7 @@ async def run(args: argparse.Namespace, work: Path, extensions: list[str]) -> di
         "-timeout", f"{args.timeout}s", "-timeout_error")
     callers_exit, callers_errors = await sipp_done(work, "callers", callers, args.timeout + 30)
     for _ in range(200):  # the last hang-ups and recordings are written by worker threads
-        if not gateway.calls and not agents.legs and not len(agents.lanes):
+        if not gateway.calls and not agents.legs and not (lanes is not None and len(lanes)):
             break
         await asyncio.sleep(0.05)
     wall = time.monotonic() - wall_before
@@ -434,7 +434,7 @@ async def run(args: argparse.Namespace, work: Path, extensions: list[str]) -> di
         "phones_exit": phones_exit,
         "still_open": still_open,
         "peak_concurrent_calls": gateway.peak_calls,
-        "db_jobs_peak_in_threads": max(agents.lanes.peak_running, peak_before),
+        "db_jobs_peak_in_threads": lanes.peak_running if lanes is not None else 1,
         "rtp_packets_sent_callers": caller_packets,
         "rtp_packets_sent_agents": agent_packets,
         **spacing("caller_leg", caller_gaps),

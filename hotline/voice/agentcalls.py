@@ -151,6 +151,13 @@ class AcdCall:
 
 
 GATEWAY_LANE = "gateway"  # the lane of jobs that belong to no one call
+# Database jobs in threads at once, over all lanes. Each thread holds the GIL while Django
+# builds and reads its queries, and the event loop that paces every call's RTP waits for it;
+# on SQLite the writers also queue for one lock. With 150 calls' jobs let loose on the
+# executor's six threads, bench/agent_calls.py measured RTP spacing p99 129 ms and a 4.6 s
+# wait from the queue to the agent (one run, load 10), against 54 ms and 2.3 s with two at
+# once (load 6; bench/README.md has the runs).
+DB_JOBS_AT_ONCE = 2
 
 
 @dataclass
@@ -165,11 +172,15 @@ class DbLanes:
     A lane is a call (the caller's Call-ID): its jobs run one at a time in the order they were
     asked (asyncio's lock wakes its waiters in order), so the states of a call and of its
     agents are written in the order things happened on the loop. Jobs of different lanes run
-    at the same time, up to the default executor's threads. A lane is forgotten when its
+    at the same time, up to ``at_once`` of them (the rest wait in the order asked); a slow
+    job of one call holds up only its own call's next jobs. A lane is forgotten when its
     last job is done."""
 
-    def __init__(self) -> None:
+    def __init__(self, at_once: int = DB_JOBS_AT_ONCE) -> None:
+        if at_once < 1:
+            raise ValueError("at least one database job must be able to run")
         self._lanes: dict[Hashable, _Lane] = {}
+        self._threads = asyncio.Semaphore(at_once)
         self.peak_running = 0  # most jobs in threads at once (for tests and benches)
         self._running = 0
 
@@ -183,7 +194,7 @@ class DbLanes:
             entry = self._lanes[lane] = _Lane()
         entry.users += 1
         try:
-            async with entry.turn:
+            async with entry.turn, self._threads:
                 self._running += 1
                 self.peak_running = max(self.peak_running, self._running)
                 try:

@@ -131,3 +131,27 @@ def test_a_lane_left_by_a_cancelled_job_serves_the_next_one() -> None:
         return after, len(lanes)
 
     assert asyncio.run(scene()) == ("next", 0)
+
+
+def test_at_most_at_once_jobs_run_in_threads() -> None:
+    """Many calls' jobs at once take turns for a few threads (each holds the GIL that the
+    media loop needs); every job runs."""
+    started: list[str] = []
+    lock = threading.Lock()
+
+    def job(name: str) -> str:
+        with lock:
+            started.append(name)
+        time.sleep(0.02)
+        return name
+
+    async def scene() -> tuple[list[str], int]:
+        lanes = DbLanes(at_once=2)
+        names = [f"call-{n}" for n in range(8)]
+        done = await asyncio.gather(*(lanes.run(name, job, name) for name in names))
+        assert list(done) == names
+        return started, lanes.peak_running
+
+    order, peak = asyncio.run(scene())
+    assert peak == 2
+    assert sorted(order) == [f"call-{n}" for n in range(8)]
