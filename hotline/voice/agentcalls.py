@@ -160,6 +160,15 @@ GATEWAY_LANE = "gateway"  # the lane of jobs that belong to no one call
 DB_JOBS_AT_ONCE = 2
 
 
+def db_jobs_at_once() -> int:
+    """``DB_JOBS_AT_ONCE``, or one on SQLite: its writers take turns for one lock anyway, and
+    a writer that finds it taken sleeps in steps (up to 100 ms) rather than waiting its turn
+    (bench/agent_calls.py: the wait from the queue to the agent grew with two at once)."""
+    from django.db import connection
+
+    return 1 if connection.vendor == "sqlite" else DB_JOBS_AT_ONCE
+
+
 @dataclass
 class _Lane:
     turn: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -229,7 +238,8 @@ class AgentCalls:
     def __init__(self, gateway: VoiceGateway, *, gateway_id: str, trunk: Address | None = None,
                  realm: str = "hotline", digest: tuple[str, ...] = ("MD5",),
                  music: MusicSource | None = None, max_wait_s: float = 600.0,
-                 lock: tuple[int, float] = (USER_MAX_FAILURES, USER_LOCK_SECONDS)) -> None:
+                 lock: tuple[int, float] = (USER_MAX_FAILURES, USER_LOCK_SECONDS),
+                 db_jobs: int | None = None) -> None:
         self.gateway = gateway
         self.gateway_id = gateway_id
         self.trunk = trunk
@@ -246,7 +256,8 @@ class AgentCalls:
         self.by_caller: dict[str, AcdCall] = {}  # by the caller's Call-ID
         self.legs: dict[str, Leg] = {}  # by the leg's Call-ID
         self._kick = asyncio.Event()
-        self.lanes = DbLanes()  # database work: in order per call, calls side by side
+        # database work: in order per call, calls side by side
+        self.lanes = DbLanes(db_jobs_at_once() if db_jobs is None else db_jobs)
         self._tasks: list[asyncio.Task[None]] = []
         self.stopped = False
         from hotline.voice.call_commands import CommandRunner

@@ -15,7 +15,13 @@ import time
 from types import SimpleNamespace
 from typing import Any
 
-from hotline.voice.agentcalls import GATEWAY_LANE, AgentCalls, DbLanes
+from hotline.voice.agentcalls import (
+    DB_JOBS_AT_ONCE,
+    GATEWAY_LANE,
+    AgentCalls,
+    DbLanes,
+    db_jobs_at_once,
+)
 from hotline.voice.media.music import MusicSource
 
 WAIT_S = 10.0  # a busy machine (CI shares two cores) may start a thread late
@@ -106,7 +112,7 @@ def test_agent_calls_db_runs_each_lane_apart() -> None:
     async def scene() -> list[bool]:
         gateway = SimpleNamespace(sip_port=5060)
         agents = AgentCalls(gateway, gateway_id="lanes-test",  # type: ignore[arg-type]
-                            music=MusicSource(b"\0\0" * 160))
+                            music=MusicSource(b"\0\0" * 160), db_jobs=DB_JOBS_AT_ONCE)
         results = await asyncio.gather(agents.db(route),
                                        agents.db(write_answer, lane="caller-call-id"))
         assert len(agents.lanes) == 0
@@ -155,3 +161,15 @@ def test_at_most_at_once_jobs_run_in_threads() -> None:
     order, peak = asyncio.run(scene())
     assert peak == 2
     assert sorted(order) == [f"call-{n}" for n in range(8)]
+
+
+def test_sqlite_runs_one_job_at_a_time_other_databases_more(monkeypatch: Any) -> None:
+    """SQLite's writers take turns for one lock (and sleep while they wait for it): one job
+    at a time there; PostgreSQL runs DB_JOBS_AT_ONCE."""
+    from django.db import connections
+
+    wrapper = connections["default"]
+    monkeypatch.setattr(wrapper, "vendor", "sqlite")
+    assert db_jobs_at_once() == 1
+    monkeypatch.setattr(wrapper, "vendor", "postgresql")
+    assert db_jobs_at_once() == DB_JOBS_AT_ONCE > 1
