@@ -13,8 +13,10 @@ Everything that touches the database runs in worker threads (``acd_services``), 
 jobs one at a time and in the order the loop asked (``AgentCalls.db``, ``DbLanes``): an answer
 is always written before the hang-up that follows it, even when the caller leaves a moment
 after the agent picked up. Different calls' jobs do not wait for each other (150 calls hanging
-up at once are 150 lanes, not one queue); the gateway's own jobs (recovery, routing, reading
-the desk's commands) have a lane of their own. The event loop only moves media and SIP.
+up at once are 150 lanes, not one queue); the gateway's own jobs (recovery, routing) have a
+lane of their own, and so do the polls for the desk's commands: a job enters the threads'
+queue only once the job before it in its lane is done, so routing must not follow a poll.
+The event loop only moves media and SIP.
 """
 
 from __future__ import annotations

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 COMMAND_POLL_S = 0.3
+COMMANDS_LANE = "desk-commands"  # the database lane of the polls for new commands
 NUMBER_RING_S = 30.0  # how long a department's or emergency number may ring
 MONITOR_MODES = {Command.LISTEN: LegMode.LISTEN, Command.WHISPER: LegMode.WHISPER,
                  Command.BARGE: LegMode.BARGE}
@@ -95,7 +96,9 @@ class CommandRunner:
         while True:
             if self.agents.calls:
                 try:
-                    commands = await self.agents.db(_pending, self.agents.gateway_id)
+                    # A lane of its own: routing (the gateway's lane) never waits behind a poll.
+                    commands = await self.agents.db(_pending, self.agents.gateway_id,
+                                                    lane=COMMANDS_LANE)
                 except Exception:
                     logger.exception("reading desk commands failed")
                     commands = []
