@@ -153,12 +153,11 @@ class AcdCall:
 
 
 GATEWAY_LANE = "gateway"  # the lane of jobs that belong to no one call
-# Database jobs in threads at once, over all lanes. Each thread holds the GIL while Django
-# builds and reads its queries, and the event loop that paces every call's RTP waits for it;
-# on SQLite the writers also queue for one lock. With 150 calls' jobs let loose on the
-# executor's six threads, bench/agent_calls.py measured RTP spacing p99 129 ms and a 4.6 s
-# wait from the queue to the agent (one run, load 10), against 54 ms and 2.3 s with two at
-# once (load 6; bench/README.md has the runs).
+# Database jobs in threads at once, over all lanes, on PostgreSQL (on SQLite one: see
+# db_jobs_at_once). Each thread holds the GIL while Django builds and reads its queries, and
+# the event loop that paces every call's RTP waits for it: with 150 calls' jobs free to take
+# the executor's six threads, bench/agent_calls.py measured RTP spacing p99 129 ms (one run,
+# load 10; 47-67 ms with one or two at once at load 5-8, bench/README.md).
 DB_JOBS_AT_ONCE = 2
 
 
