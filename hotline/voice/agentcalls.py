@@ -9,9 +9,13 @@ joined in a ``Bridge`` that also records the whole conversation into one WAV. Th
 commands (hold, transfers, consultation, three-way calls, listen / whisper / barge) work on the
 same legs and bridge (``hotline.voice.call_commands``).
 
-Everything that touches the database runs in worker threads (``acd_services``), one at a
-time and in the order the loop asked (``AgentCalls.db``): an answer is always written before
-the hang-up that follows it, even when the caller leaves a moment after the agent picked up.
+Everything that touches the database runs in worker threads (``acd_services``), each call's
+jobs one at a time and in the order the loop asked (``AgentCalls.db``, ``DbLanes``): an answer
+is always written before the hang-up that follows it, even when the caller leaves a moment
+after the agent picked up. Different calls' jobs do not wait for each other (150 calls hanging
+up at once are 150 lanes, not one queue); the gateway's own jobs (recovery, routing) have a
+lane of their own, and so do the polls for the desk's commands: a job enters the threads'
+queue only once the job before it in its lane is done, so routing must not follow a poll.
 The event loop only moves media and SIP.
 """
 
@@ -22,7 +26,7 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -132,6 +136,12 @@ class AcdCall:
     waiting_task: asyncio.Task[None] | None = None
     queued_at: float = field(default_factory=time.monotonic)
 
+    @property
+    def lane(self) -> str:
+        """Its database jobs' lane (``DbLanes``): the caller's Call-ID, which stays while
+        the queue entry changes (transfers, a return to the queue)."""
+        return self.call.call_id
+
     def live_legs(self, *roles: LegRole) -> list[Leg]:
         return [leg for leg in self.legs if leg.connected and (not roles or leg.role in roles)]
 
@@ -140,6 +150,72 @@ class AcdCall:
         step = call_step(self.state, event)
         self.state = step.state
         return step.effects
+
+
+GATEWAY_LANE = "gateway"  # the lane of jobs that belong to no one call
+# Database jobs in threads at once, over all lanes, on PostgreSQL (on SQLite one: see
+# db_jobs_at_once). Each thread holds the GIL while Django builds and reads its queries, and
+# the event loop that paces every call's RTP waits for it: with 150 calls' jobs free to take
+# the executor's six threads, bench/agent_calls.py measured RTP spacing p99 129 ms (one run,
+# load 10; 47-67 ms with one or two at once at load 5-8, bench/README.md).
+DB_JOBS_AT_ONCE = 2
+
+
+def db_jobs_at_once() -> int:
+    """``DB_JOBS_AT_ONCE``, or one on SQLite: its writers take turns for one lock anyway, and
+    a writer that finds it taken sleeps in steps (up to 100 ms) rather than waiting its turn
+    (bench/agent_calls.py: the wait from the queue to the agent grew with two at once)."""
+    from django.db import connection
+
+    return 1 if connection.vendor == "sqlite" else DB_JOBS_AT_ONCE
+
+
+@dataclass
+class _Lane:
+    turn: asyncio.Lock = field(default_factory=asyncio.Lock)
+    users: int = 0  # jobs holding or waiting for the turn
+
+
+class DbLanes:
+    """Database jobs in worker threads, in order within a lane, lanes side by side.
+
+    A lane is a call (the caller's Call-ID): its jobs run one at a time in the order they were
+    asked (asyncio's lock wakes its waiters in order), so the states of a call and of its
+    agents are written in the order things happened on the loop. Jobs of different lanes run
+    at the same time, up to ``at_once`` of them (the rest wait in the order asked); a slow
+    job of one call holds up only its own call's next jobs. A lane is forgotten when its
+    last job is done."""
+
+    def __init__(self, at_once: int = DB_JOBS_AT_ONCE) -> None:
+        if at_once < 1:
+            raise ValueError("at least one database job must be able to run")
+        self._lanes: dict[Hashable, _Lane] = {}
+        self._threads = asyncio.Semaphore(at_once)
+        self.peak_running = 0  # most jobs in threads at once (for tests and benches)
+        self._running = 0
+
+    def __len__(self) -> int:
+        return len(self._lanes)
+
+    async def run(self, lane: Hashable, function: Callable[..., T], *args: Any,
+                  **kwargs: Any) -> T:
+        entry = self._lanes.get(lane)
+        if entry is None:
+            entry = self._lanes[lane] = _Lane()
+        entry.users += 1
+        try:
+            async with entry.turn, self._threads:
+                self._running += 1
+                self.peak_running = max(self.peak_running, self._running)
+                try:
+                    return await asyncio.to_thread(closing_connections, function, *args,
+                                                   **kwargs)
+                finally:
+                    self._running -= 1
+        finally:
+            entry.users -= 1
+            if not entry.users and self._lanes.get(lane) is entry:
+                del self._lanes[lane]
 
 
 class PhoneBook:
@@ -163,7 +239,8 @@ class AgentCalls:
     def __init__(self, gateway: VoiceGateway, *, gateway_id: str, trunk: Address | None = None,
                  realm: str = "hotline", digest: tuple[str, ...] = ("MD5",),
                  music: MusicSource | None = None, max_wait_s: float = 600.0,
-                 lock: tuple[int, float] = (USER_MAX_FAILURES, USER_LOCK_SECONDS)) -> None:
+                 lock: tuple[int, float] = (USER_MAX_FAILURES, USER_LOCK_SECONDS),
+                 db_jobs: int | None = None) -> None:
         self.gateway = gateway
         self.gateway_id = gateway_id
         self.trunk = trunk
@@ -180,19 +257,21 @@ class AgentCalls:
         self.by_caller: dict[str, AcdCall] = {}  # by the caller's Call-ID
         self.legs: dict[str, Leg] = {}  # by the leg's Call-ID
         self._kick = asyncio.Event()
-        self._db_turn = asyncio.Lock()  # FIFO: database work runs in the order it was asked
+        # database work: in order per call, calls side by side
+        self.lanes = DbLanes(db_jobs_at_once() if db_jobs is None else db_jobs)
         self._tasks: list[asyncio.Task[None]] = []
         self.stopped = False
         from hotline.voice.call_commands import CommandRunner
 
         self.commands = CommandRunner(self)
 
-    async def db(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    async def db(self, function: Callable[..., T], *args: Any, lane: Hashable = GATEWAY_LANE,
+                 **kwargs: Any) -> T:
         """Run one ``acd_services`` (or desk) function in a worker thread, after the ones asked
-        before it. Serial on purpose: the states of a call and of its agents are written in
-        the order things happened on the loop (asyncio's lock wakes its waiters in order)."""
-        async with self._db_turn:
-            return await asyncio.to_thread(closing_connections, function, *args, **kwargs)
+        before it in its ``lane`` (a call's ``AcdCall.lane``, else the gateway's own): the
+        states of a call and of its agents are written in the order things happened on the
+        loop, and a call never waits behind another call's writes."""
+        return await self.lanes.run(lane, function, *args, **kwargs)
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -248,13 +327,13 @@ class AgentCalls:
             entry = await self.db(
                 acd.enqueue, call_ref=call.call_id, caller=call.context.caller, target=target,
                 gateway=self.gateway_id, contact_id=call.context.contact_id,
-                line_queue=getattr(call.context, "line_queue", ""))
+                line_queue=getattr(call.context, "line_queue", ""), lane=call.call_id)
         except Exception:
             logger.exception("call %s could not join a queue", call.call_id)
             await self.gateway.default_transfer(call, target)
             return
         if call.ended:  # gone while we wrote the queue entry
-            await self.db(acd.abandoned, entry.queued_id)
+            await self.db(acd.abandoned, entry.queued_id, lane=call.call_id)
             return
         acd_call = AcdCall(call, entry.queued_id, entry.ring_timeout_s)
         self.calls[entry.queued_id] = acd_call
@@ -289,7 +368,8 @@ class AgentCalls:
         while not call.ended and acd_call.state in QUEUED:
             if loop.time() >= next_announcement:
                 next_announcement = loop.time() + ANNOUNCE_EVERY_S
-                text = hold + await self.db(acd.announcement_text, acd_call.queued_id)
+                text = hold + await self.db(acd.announcement_text, acd_call.queued_id,
+                                                   lane=acd_call.lane)
                 hold = ""
                 if text and acd_call.state in QUEUED and not call.ended:
                     pcm = await asyncio.to_thread(self.gateway.prompts.phrase, text)
@@ -330,7 +410,8 @@ class AgentCalls:
     async def _ring_offer(self, offer: acd.Offered) -> None:
         acd_call = self.calls.get(offer.queued_id)
         if acd_call is None or acd_call.state is not CallState.WAITING or acd_call.call.ended:
-            await self.db(acd.abandoned, offer.queued_id)
+            await self.db(acd.abandoned, offer.queued_id,
+                          lane=acd_call.lane if acd_call is not None else GATEWAY_LANE)
             return
         acd_call.change(CallEvent.OFFER)
         leg = await self.dial_extension(acd_call, LegRole.AGENT, offer.extension,
@@ -341,7 +422,7 @@ class AgentCalls:
                 self.hang_up_leg(leg)
             return
         if leg is None:
-            await self.db(acd.ring_failed, offer.queued_id)
+            await self.db(acd.ring_failed, offer.queued_id, lane=acd_call.lane)
             if acd_call.state is CallState.RINGING:
                 acd_call.change(CallEvent.RING_FAILED)
             self.kick()
@@ -362,7 +443,7 @@ class AgentCalls:
                 acd_call.bridge.resume(CALLER)
         self.gateway.log(acd_call.call.call_id, "agent", leg.label)
         if leg.queued_id is not None:
-            await self.db(acd.answered, leg.queued_id)
+            await self.db(acd.answered, leg.queued_id, lane=acd_call.lane)
 
     def _reindex(self, acd_call: AcdCall, queued_id: int) -> None:
         self.calls.pop(acd_call.queued_id, None)
@@ -540,7 +621,7 @@ class AgentCalls:
         """A connected leg hung up."""
         owner = leg.owner
         if leg.queued_id is not None:
-            await self.db(acd.ended, leg.queued_id)
+            await self.db(acd.ended, leg.queued_id, lane=owner.lane)
         if owner.state is CallState.ENDED:
             return
         if leg is owner.consult_leg:
@@ -594,10 +675,11 @@ class AgentCalls:
     async def _caller_gone(self, acd_call: AcdCall, before: CallState, seconds: float,
                            open_legs: list[tuple[Leg, bool]]) -> None:
         if before in QUEUED:
-            await self.db(acd.abandoned, acd_call.queued_id)
+            await self.db(acd.abandoned, acd_call.queued_id, lane=acd_call.lane)
         for leg, connected in open_legs:
             assert leg.queued_id is not None
-            await self.db(acd.ended if connected else acd.withdraw_offer, leg.queued_id)
+            await self.db(acd.ended if connected else acd.withdraw_offer, leg.queued_id,
+                          lane=acd_call.lane)
         if acd_call.recording_path:
             await self._store_recording(acd_call, seconds)
 
@@ -605,7 +687,8 @@ class AgentCalls:
         path = acd_call.recording_path
         try:
             stored = await self.db(acd.store_recording, acd_call.queued_id,
-                                   acd_call.call.context.contact_id, path, seconds)
+                                   acd_call.call.context.contact_id, path, seconds,
+                                   lane=acd_call.lane)
         except Exception:
             logger.exception("call %s: recording %s kept (could not be stored)",
                              acd_call.call.call_id, path)
@@ -622,7 +705,7 @@ class AgentCalls:
     async def _give_up(self, acd_call: AcdCall) -> None:
         """The gateway's own limit on waiting (``max_wait_s``) ran out: a call-back request,
         as a queue's overflow rule would take, unless an agent was offered the call first."""
-        if await self.db(acd.give_up, acd_call.queued_id):
+        if await self.db(acd.give_up, acd_call.queued_id, lane=acd_call.lane):
             await self._overflow(acd_call, OverflowAction.CALLBACK)
         elif acd_call.state in QUEUED and not acd_call.call.ended:
             # The music goes on while that phone rings (the state stays as it is).

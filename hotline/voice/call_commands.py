@@ -13,7 +13,9 @@ is back with the first agent and the command fails with the reason.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +32,7 @@ from hotline.contactcentre.callcontrol import (
     TransitionError,
     command_step,
 )
-from hotline.voice.agentcalls import CALLER
+from hotline.voice.agentcalls import CALLER, GATEWAY_LANE
 from hotline.voice.media.bridge import LegMode
 
 if TYPE_CHECKING:
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 COMMAND_POLL_S = 0.3
+COMMANDS_LANE = "desk-commands"  # the database lane of the polls for new commands
 NUMBER_RING_S = 30.0  # how long a department's or emergency number may ring
 MONITOR_MODES = {Command.LISTEN: LegMode.LISTEN, Command.WHISPER: LegMode.WHISPER,
                  Command.BARGE: LegMode.BARGE}
@@ -93,7 +96,9 @@ class CommandRunner:
         while True:
             if self.agents.calls:
                 try:
-                    commands = await self.agents.db(_pending, self.agents.gateway_id)
+                    # A lane of its own: routing (the gateway's lane) never waits behind a poll.
+                    commands = await self.agents.db(_pending, self.agents.gateway_id,
+                                                    lane=COMMANDS_LANE)
                 except Exception:
                     logger.exception("reading desk commands failed")
                     commands = []
@@ -104,6 +109,9 @@ class CommandRunner:
             await asyncio.sleep(COMMAND_POLL_S)
 
     async def _execute(self, command: PendingCommand) -> None:
+        # The outcome is written in the call's lane, after the call's own updates (the desk
+        # reads the call once it sees the command done).
+        lane = self._lane_of(command.call_id)
         try:
             result = await self._carry_out(command)
             ok = True
@@ -113,15 +121,23 @@ class CommandRunner:
             logger.exception("command %s (%s) failed", command.id, command.action)
             ok, result = False, "error"
         try:
-            await self.agents.db(_finish, command.id, ok, result)
+            await self.agents.db(_finish, command.id, ok, result, lane=lane)
         finally:
             self._running.discard(command.id)
 
-    def _find(self, call_id: int) -> AcdCall:
+    def _lookup(self, call_id: int) -> AcdCall | None:
         acd_call = self.agents.calls.get(call_id)
         if acd_call is None:  # a command on an earlier queue entry of the same call
             acd_call = next((c for c in self.agents.calls.values()
                              if any(leg.queued_id == call_id for leg in c.legs)), None)
+        return acd_call
+
+    def _lane_of(self, call_id: int) -> Hashable:
+        acd_call = self._lookup(call_id)
+        return acd_call.lane if acd_call is not None else GATEWAY_LANE
+
+    def _find(self, call_id: int) -> AcdCall:
+        acd_call = self._lookup(call_id)
         if acd_call is None or acd_call.state is CallState.ENDED:
             raise CommandFailed("the call has ended")
         return acd_call
@@ -195,7 +211,7 @@ class CommandRunner:
         department head's phone is simply rung) or a number (through the trunk) and wait for
         the answer."""
         if kind == TargetKind.EXTENSION:
-            db = self.agents.db
+            db = functools.partial(self.agents.db, lane=acd_call.lane)
             try:
                 offered = await db(acd.offer_to_extension, acd_call.queued_id, target)
             except acd.AgentUnavailable as exc:
@@ -271,7 +287,7 @@ class CommandRunner:
             if old.queued_id is not None and old.queued_id != acd_call.queued_id:
                 # The first agent's entry is over: not left "on hold" on their desk.
                 await self.agents.db(_update, old.queued_id, old.agent_id, False,
-                                     {"handed_over_to": leg.label})
+                                     {"handed_over_to": leg.label}, lane=acd_call.lane)
         self._retarget_whispers(acd_call)
         if acd_call.bridge is not None:
             acd_call.bridge.resume(CALLER)
@@ -282,7 +298,7 @@ class CommandRunner:
         queue entry ends (they go to wrap-up)."""
         self.agents.hang_up_leg(leg)
         if leg.queued_id is not None:
-            await self.agents.db(acd.ended, leg.queued_id)
+            await self.agents.db(acd.ended, leg.queued_id, lane=leg.owner.lane)
 
     def _retarget_whispers(self, acd_call: AcdCall) -> None:
         """A supervisor whispering to the agent who left whispers to the one who took the call
@@ -306,9 +322,9 @@ class CommandRunner:
         entry = await self.agents.db(
             acd.enqueue, call_ref=acd_call.call.call_id, caller=acd_call.call.context.caller,
             target=queue, gateway=self.agents.gateway_id,
-            contact_id=acd_call.call.context.contact_id)
+            contact_id=acd_call.call.context.contact_id, lane=acd_call.lane)
         if acd_call.state is CallState.ENDED:  # the caller left while the entry was written
-            await self.agents.db(acd.abandoned, entry.queued_id)
+            await self.agents.db(acd.abandoned, entry.queued_id, lane=acd_call.lane)
             raise CommandFailed("the call has ended")
         effects = acd_call.change(CallEvent.REQUEUE)
         old = acd_call.agent_leg
@@ -384,6 +400,6 @@ class CommandRunner:
         agent = acd_call.agent_leg.agent_id if acd_call.agent_leg else None
         try:
             await self.agents.db(_update, acd_call.queued_id, agent, on_hold,
-                                 {"parties": parties, **details})
+                                 {"parties": parties, **details}, lane=acd_call.lane)
         except Exception:
             logger.exception("could not report call %s", acd_call.queued_id)

@@ -102,12 +102,14 @@ def answer(challenge_response: Response, user: str, password: str, *, algorithm:
 
 
 def register(ua: UserAgent, phone: Phone, now: float, password: str | None = None, *, algorithm: str = "MD5",
-             source: tuple[str, int] | None = None, **kwargs: Any) -> list[UaEvent]:
+             source: tuple[str, int] | None = None, cnonce: str = "c1",
+             **kwargs: Any) -> list[UaEvent]:
     """The two-step dance: REGISTER, 401, REGISTER with credentials. Returns the last events."""
     source = source or phone.address
     challenge = only_response(ua.receive(phone.register(**kwargs), source, now))
     assert challenge.status == 401
-    value = answer(challenge, phone.user, password or PASSWORDS[phone.user], algorithm=algorithm)
+    value = answer(challenge, phone.user, password or PASSWORDS[phone.user], algorithm=algorithm,
+                   cnonce=cnonce)
     return ua.receive(phone.register(authorization_value=value, **kwargs), source, now)
 
 
@@ -432,3 +434,69 @@ def test_server_side_check_on_the_rfc7616_vectors(algorithm: str, expected: str)
     assert not check_response(stored, response=expected[:-1] + "0", **common)
     assert not check_response(stored, response="\u4e2d" * 32, **common)  # never raises
     assert not check_response(stored, response=expected, **{**common, "algorithm": "SHA-1"})
+
+
+def test_many_bindings_expire_in_order_and_refreshes_leave_no_early_expiry() -> None:
+    """200 extensions, half of them refreshed ten times: each binding expires at its own
+    time and only then (the refreshed ones' old deadlines pass silently), next_deadline is
+    always the earliest live expiry, and the deadline heap does not grow with refreshes."""
+    numbers = [str(9000 + n) for n in range(200)]
+    password = "s3cret-many"
+
+    def many(user: str) -> PhoneCredentials | None:
+        if user not in numbers:
+            return None
+        return PhoneCredentials(user, "hotline", ha1(user, "hotline", password),
+                                ha1(user, "hotline", password, "SHA-256"))
+
+    registrar = Registrar(many, secret=b"test-secret")
+    ua = UserAgent("127.0.0.1", 5060, registrar=registrar)
+    phones = {n: Phone(n, ("192.0.2.30", 6000 + i), call_id=f"reg-{n}")
+              for i, n in enumerate(numbers)}
+    for i, number in enumerate(numbers):
+        register(ua, phones[number], float(i), password, expires=600,
+                 cnonce=f"c-{number}")  # expires at 600 + i
+    for round_ in range(10):
+        for number in numbers[::2]:
+            registered = register(ua, phones[number], 300.0 + round_, password, expires=600,
+                                  cnonce=f"c-{number}-{round_}")
+            assert only_response(registered).status == 200
+    assert len(registrar._expiries) <= 2 * 5 * 200 + 64
+    # The refreshed ones now expire at 909; the others at 600 + their index.
+    assert registrar.next_deadline() == pytest.approx(601.0)  # 9001, the first not refreshed
+    expired = of_type(ua.tick(700.0), PhoneUnregistered)
+    assert [e.user for e in expired] == [n for i, n in enumerate(numbers) if i % 2 and i <= 100]
+    assert registrar.binding("9000", 700.0) is not None  # refreshed: its 600 passed silently
+    assert registrar.next_deadline() == pytest.approx(701.0)
+    expired = of_type(ua.tick(909.0), PhoneUnregistered)
+    assert sorted(e.user for e in expired) == sorted(n for i, n in enumerate(numbers)
+                                                     if i > 100 or i % 2 == 0)
+    assert registrar.bindings(909.0) == [] and registrar.next_deadline() is None
+
+
+def test_next_deadline_does_not_look_at_every_binding(monkeypatch: pytest.MonkeyPatch) -> None:
+    """After every datagram the UA asks for its next deadline: with many phones registered
+    that is the top of a heap, not a pass over all bindings."""
+    numbers = [str(9000 + n) for n in range(300)]
+
+    def many(user: str) -> PhoneCredentials | None:
+        return PhoneCredentials(user, "hotline", ha1(user, "hotline", "pw-many-1"),
+                                ha1(user, "hotline", "pw-many-1", "SHA-256"))
+
+    registrar = Registrar(many, secret=b"test-secret")
+    ua = UserAgent("127.0.0.1", 5060, registrar=registrar)
+    for i, number in enumerate(numbers):
+        register(ua, Phone(number, ("192.0.2.31", 7000 + i), call_id=f"r-{number}"), 0.0,
+                 "pw-many-1", expires=600 + i, cnonce=f"c-{number}")
+    looked = 0
+    live = Registrar._expiry_live
+
+    def counting(self: Registrar, entry: Any) -> bool:
+        nonlocal looked
+        looked += 1
+        return live(self, entry)
+
+    monkeypatch.setattr(Registrar, "_expiry_live", counting)
+    for _ in range(100):
+        assert registrar.next_deadline() == pytest.approx(600.0)
+    assert looked <= 100  # one look at the top each time (a scan: 30,000)

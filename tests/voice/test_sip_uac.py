@@ -464,3 +464,48 @@ def test_a_call_ringing_past_the_ring_timeout_is_cancelled_by_the_ua() -> None:
     events = ua.receive(reply(invite, 487), PHONE, 115.1)
     assert of_type(events, OutgoingFailed) == [
         OutgoingFailed(call_id, 408, "no answer before the ring timeout")]
+
+
+def test_many_ringing_calls_time_out_in_order_and_next_deadline_looks_at_the_top(
+        ua: UserAgent, monkeypatch: pytest.MonkeyPatch) -> None:
+    """150 agents' phones ringing at once (the dialler's deadlines are a heap): each call is
+    cancelled at its own ring deadline, a call hung up meanwhile is not, and asking for the
+    next deadline after a datagram does not pass over every pending call."""
+    from hotline.voice.sip.uac import Dialer
+
+    invites = {}
+    for n in range(150):
+        call_id, invite, _ = place(ua, now=n * 0.01, target=f"sip:{8001 + n}@192.0.2.20:5072")
+        ua.receive(reply(invite, 180), PHONE, n * 0.01 + 0.005)
+        invites[call_id] = invite
+    ring = ua.dialer.ring_timeout
+    first, second = list(invites)[:2]
+    ((cancel, _),) = requests_sent(ua.hangup(first, 1.0))  # its ring deadline no longer counts
+    ua.receive(reply(cancel, 200), PHONE, 1.05)
+    looked = 0
+    live = Dialer._live
+
+    def counting(self: Dialer, entry: Any) -> bool:
+        nonlocal looked
+        looked += 1
+        return live(self, entry)
+
+    monkeypatch.setattr(Dialer, "_live", counting)
+    for _ in range(100):
+        ua.dialer.next_deadline()
+    assert looked <= 100 + 2
+    monkeypatch.undo()
+    # The first call's CANCEL grace is next (its callee never sends the 487), then the
+    # second call's ring deadline.
+    assert ua.dialer.next_deadline() == pytest.approx(1.0 + 64 * T1)
+    events = ua.tick(1.0 + 64 * T1)
+    assert [e.call_id for e in of_type(events, OutgoingFailed)] == [first]
+    assert ua.dialer.next_deadline() == pytest.approx(0.01 + ring)
+    events = ua.tick(0.01 + ring)
+    assert [m.call_id for m, _ in requests_sent(events) if m.method == "CANCEL"] == [second]
+    events = ua.tick(1.49 + ring)
+    later = [m.call_id for m, _ in requests_sent(events)
+             if m.method == "CANCEL" and m.call_id != second]  # second's: a retransmission
+    assert later == list(invites)[2:]
+    assert all(call.timed_out for call in ua.dialer.pending.values())
+    assert len(ua.dialer.pending) == 149

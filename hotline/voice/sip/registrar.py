@@ -29,8 +29,10 @@ Why it is built this way:
 from __future__ import annotations
 
 import hashlib
+import heapq
 import hmac
 import ipaddress
+import itertools
 import logging
 import math
 import secrets
@@ -153,6 +155,11 @@ class Registrar:
         self._secret = secret if secret is not None else secrets.token_bytes(32)
         self.opaque = self._mac("opaque")[:16]
         self._contacts: dict[str, dict[str, _Contact]] = {}  # user -> contact URI -> binding
+        # (expires at, order, user, contact URI) of every binding; a refreshed or removed
+        # binding's old entry is skipped when it comes up (``_expiry_live``), so tick and
+        # next_deadline (after every datagram) touch what is due, not every binding.
+        self._expiries: list[tuple[float, int, str, str]] = []
+        self._order = itertools.count()
         self._failures: dict[str, deque[float]] = {}  # source host -> times of failures
         self._blocked: dict[str, float] = {}  # source host -> blocked until
         self._user_failures: dict[str, deque[float]] = {}  # extension -> times of failures
@@ -317,6 +324,7 @@ class Registrar:
                 continue
             binding = Binding(user=user, contact=uri, address=address, expires_at=now + expires)
             entries[uri] = _Contact(binding, call_id, cseq)
+            self._arm(binding)
             events.append(PhoneRegistered(binding))
         while len(entries) > MAX_CONTACTS_PER_USER:
             del entries[next(iter(entries))]
@@ -414,12 +422,30 @@ class Registrar:
 
     # --- time ----------------------------------------------------------------------
 
+    def _arm(self, binding: Binding) -> None:
+        heap = self._expiries
+        heapq.heappush(heap, (binding.expires_at, next(self._order), binding.user,
+                              binding.contact))
+        if len(heap) > 2 * MAX_CONTACTS_PER_USER * len(self._contacts) + 64:
+            # Refreshes left many stale entries: keep the live ones only (O(n), seldom).
+            self._expiries = [entry for entry in heap if self._expiry_live(entry)]
+            heapq.heapify(self._expiries)
+
+    def _expiry_live(self, entry: tuple[float, int, str, str]) -> bool:
+        when, _, user, uri = entry
+        contact = self._contacts.get(user, {}).get(uri)
+        return contact is not None and contact.binding.expires_at == when
+
     def tick(self, now: float) -> list[RegistrarEvent]:
         events: list[RegistrarEvent] = []
-        for user in list(self._contacts):
+        heap = self._expiries
+        while heap and heap[0][0] <= now:
+            entry = heapq.heappop(heap)
+            if not self._expiry_live(entry):
+                continue
+            _, _, user, uri = entry
             entries = self._contacts[user]
-            for uri in [uri for uri, c in entries.items() if c.binding.expires_at <= now]:
-                del entries[uri]
+            del entries[uri]
             if not entries:
                 del self._contacts[user]
                 events.append(PhoneUnregistered(user, "expired"))
@@ -440,10 +466,10 @@ class Registrar:
         return events
 
     def next_deadline(self) -> float | None:
-        return min(
-            (c.binding.expires_at for contacts in self._contacts.values() for c in contacts.values()),
-            default=None,
-        )
+        heap = self._expiries
+        while heap and not self._expiry_live(heap[0]):
+            heapq.heappop(heap)
+        return heap[0][0] if heap else None
 
 
 def _aor_user(request: Request) -> str | None:

@@ -13,7 +13,9 @@ retransmitted 2xx is ACKed again even after the call ended, and a 2xx from a sec
 
 from __future__ import annotations
 
+import heapq
 import ipaddress
+import itertools
 import logging
 import secrets
 from collections.abc import Sequence
@@ -149,6 +151,23 @@ class Dialer:
         self.pending: dict[str, OutgoingCall] = {}
         self._by_key: dict[TransactionKey, str] = {}  # INVITE and CANCEL keys -> Call-ID
         self._acks: dict[str, list[_SentAck]] = {}
+        # (when, order, kind, Call-ID): a call's ring deadline or CANCEL grace ("call"), an
+        # ACK to forget ("ack"). Entries made stale by what happened since are skipped when
+        # they come up (``_live``): tick and next_deadline touch only what is due, not every
+        # pending call after every datagram.
+        self._deadlines: list[tuple[float, int, str, str]] = []
+        self._order = itertools.count()
+
+    def _arm(self, when: float, kind: str, call_id: str) -> None:
+        heapq.heappush(self._deadlines, (when, next(self._order), kind, call_id))
+
+    def _live(self, entry: tuple[float, int, str, str]) -> bool:
+        when, _, kind, call_id = entry
+        if kind == "ack":
+            return any(ack.forget_at == when for ack in self._acks.get(call_id, ()))
+        call = self.pending.get(call_id)
+        return call is not None and (call.give_up_at == when or (
+            call.ring_deadline == when and not call.hangup_requested))
 
     # --- commands ------------------------------------------------------------------
 
@@ -199,6 +218,7 @@ class Dialer:
             auth=auth,
             ring_deadline=now + self.ring_timeout,
         )
+        self._arm(now + self.ring_timeout, "call", call_id)
         self._by_key[key] = call_id
         return call_id, list(events)
 
@@ -246,7 +266,20 @@ class Dialer:
 
     def tick(self, now: float) -> list[Event | OutgoingFailed]:
         out: list[Event | OutgoingFailed] = []
-        for call in list(self.pending.values()):
+        heap = self._deadlines
+        while heap and heap[0][0] <= now:
+            entry = heapq.heappop(heap)
+            if not self._live(entry):
+                continue
+            _, _, kind, call_id = entry
+            if kind == "ack":
+                kept = [ack for ack in self._acks[call_id] if ack.forget_at > now]
+                if kept:
+                    self._acks[call_id] = kept
+                else:
+                    del self._acks[call_id]
+                continue
+            call = self.pending[call_id]
             if call.give_up_at is not None and now >= call.give_up_at:
                 # The callee ignored our CANCEL and never answered: stop waiting.
                 self._forget_keys(call)
@@ -256,19 +289,13 @@ class Dialer:
                 # It rang for ring_timeout and the application did not hang up: we do.
                 call.timed_out = True
                 out.extend(self.hangup(call.call_id, now))
-        for call_id in list(self._acks):
-            kept = [ack for ack in self._acks[call_id] if ack.forget_at > now]
-            if kept:
-                self._acks[call_id] = kept
-            else:
-                del self._acks[call_id]
         return out
 
     def next_deadline(self) -> float | None:
-        deadlines = [c.give_up_at for c in self.pending.values() if c.give_up_at is not None]
-        deadlines += [c.ring_deadline for c in self.pending.values() if not c.hangup_requested]
-        deadlines += [ack.forget_at for acks in self._acks.values() for ack in acks]
-        return min(deadlines, default=None)
+        heap = self._deadlines
+        while heap and not self._live(heap[0]):
+            heapq.heappop(heap)
+        return heap[0][0] if heap else None
 
     # --- internals -----------------------------------------------------------------
 
@@ -370,6 +397,7 @@ class Dialer:
         call.cancel_key, events = self.layer.send_request(cancel, call.destination, now, branch=branch)
         self._by_key[call.cancel_key] = call.call_id
         call.give_up_at = now + CANCEL_GRACE
+        self._arm(call.give_up_at, "call", call.call_id)
         return list(events)
 
     def _send_ack(self, dialog: Dialog, cseq: int, now: float) -> list[Event]:
@@ -379,6 +407,7 @@ class Dialer:
         self._acks.setdefault(dialog.call_id, []).append(
             _SentAck(dialog.remote_tag, data, dialog.next_hop, now + 64 * T1)
         )
+        self._arm(now + 64 * T1, "ack", dialog.call_id)
         return list(events)
 
     def _send_bye(self, dialog: Dialog, cseq: int, now: float) -> list[Event]:
