@@ -50,7 +50,11 @@ def sees_everything(user: User) -> bool:
 NARROW_SCOPE = 5000
 
 
-def visible_orders(user: User, queryset: QuerySet[Order] | None = None) -> QuerySet[Order]:
+def visible_orders(user: User, queryset: QuerySet[Order] | None = None, *,
+                   wide: bool = False) -> QuerySet[Order]:
+    """``wide``: the caller knows the unit holds NARROW_SCOPE orders or more
+    (``few_visible_order_ids`` said None), so the count deciding how to test them is
+    skipped."""
     qs = Order.objects.all() if queryset is None else queryset
     if not user.is_authenticated or not user.is_active:
         return qs.none()
@@ -65,7 +69,7 @@ def visible_orders(user: User, queryset: QuerySet[Order] | None = None) -> Query
     # looking the orders up (IN) is ~1 ms where testing every order (EXISTS) walks the table
     # (0.5 s on SQLite with 1M orders). For a department holding a large share the opposite
     # holds (IN: 1.6 s, EXISTS: 1 ms for the newest 50). One bounded count decides.
-    if assignments[:NARROW_SCOPE].count() < NARROW_SCOPE:
+    if not wide and assignments[:NARROW_SCOPE].count() < NARROW_SCOPE:
         condition = Q(pk__in=assignments.values("order_id"))
     else:
         condition = Q(Exists(assignments.filter(order=OuterRef("pk"))))
@@ -134,14 +138,17 @@ def subcentre_units(user: User) -> list[int] | None:
     return None if subcentre is None else subcentre[0].descendant_ids()
 
 
-def visible_among(user: User, ids: list[int], units: list[int] | None = None) -> set[int]:
+def visible_among(user: User, ids: list[int], units: list[int] | None = None,
+                  visible: QuerySet[Order] | None = None) -> set[int]:
     """Which of ``ids`` ``user`` may see (``visible_orders``); a sub-centre's district and
     assignments asked apart (together, the OR is tested row by row). ``units``: the
-    sub-centre's ``subcentre_units`` when the caller has them."""
+    sub-centre's ``subcentre_units`` when the caller has them; ``visible``: anyone else's
+    ``visible_orders(user)`` when the caller has it (built once for many calls: it reads
+    the unit's tree)."""
     subcentre = _district_subcentre(user)
     if subcentre is None:
-        return set(visible_orders(user, Order.objects.filter(pk__in=ids))
-                   .values_list("pk", flat=True))
+        mine = visible_orders(user) if visible is None else visible
+        return set(mine.filter(pk__in=ids).values_list("pk", flat=True))
     if not ids:
         return set()
     unit, district_id = subcentre
@@ -156,15 +163,16 @@ def visible_among(user: User, ids: list[int], units: list[int] | None = None) ->
 
 
 def newest_visible_ids(user: User, before: int | None, count: int,
-                       units: list[int] | None = None) -> list[int]:
+                       units: list[int] | None = None,
+                       visible: QuerySet[Order] | None = None) -> list[int]:
     """The ids of the ``count`` newest orders below ``before`` that ``user`` may see: as
     ``visible_orders(user)`` ordered newest first, but a sub-centre's read as its district's
     newest (an index on district and id) merged with its units' assignments' newest (asked
     together, the database walks every order newest first: ~20 per visible one). ``units``
-    as for ``visible_among``."""
+    and ``visible`` as for ``visible_among``."""
     subcentre = _district_subcentre(user)
     if subcentre is None:
-        below = visible_orders(user)
+        below = visible_orders(user) if visible is None else visible
         if before is not None:
             below = below.filter(pk__lt=before)
         return list(below.order_by("-pk").values_list("pk", flat=True)[:count])

@@ -137,8 +137,10 @@ def _visible_matches(user: Any, query: ParsedQuery, limit: int,
     search = backend()
     chosen: list[tuple[int, float | None]] = []
     chunk = ORDER_CHUNK
-    # Read once: the sub-centre's unit tree.
+    # Read once, not per chunk: the sub-centre's unit tree, or anyone else's visible orders
+    # (their unit's tree; it holds NARROW_SCOPE orders or more, as ``few`` said).
     units = scope.subcentre_units(user)
+    visible_all = None if units is not None else scope.visible_orders(user, wide=True)
     # Both ways are tried on the first chunk; the one that reached further back leads after.
     lead = ""
     # Led by the visible orders: the share of them expected to match (see below).
@@ -153,14 +155,15 @@ def _visible_matches(user: Any, query: ParsedQuery, limit: int,
             # listed them anyway (PostgreSQL's GIN step), so later chunks need not ask again.
             matches = [(pk, None) for pk in
                        search.newest_ids(ORDER_INDEX, query, chunk, before=before, spare=True)]
-            visible = scope.visible_among(user, [pk for pk, _score in matches], units)
+            visible = scope.visible_among(user, [pk for pk, _score in matches], units,
+                                          visible_all)
             hits = [m for m in matches if m[0] in visible]
             # Fewer than asked, or more: every match below ``before`` was there.
             if len(chosen) + len(hits) >= limit or len(matches) != chunk:
                 return (chosen + hits)[:limit]
         mine: list[int] = []
         if lead != "matches":
-            mine = scope.newest_visible_ids(user, before, chunk, units)
+            mine = scope.newest_visible_ids(user, before, chunk, units, visible_all)
         if not lead:
             lead = "visible" if len(mine) < chunk or _visible_reach_further(
                 search, before, matches, mine) else "matches"
@@ -194,7 +197,8 @@ def _visible_matches(user: Any, query: ParsedQuery, limit: int,
     # The backend's own SQL over its index table; what the user typed is a parameter.
     sql, params = search.matching_ids_sql(ORDER_INDEX, query)
     matching = RawSQL(sql, params)  # noqa: S611
-    rest = scope.visible_orders(user).filter(pk__lt=before, pk__in=matching)
+    rest = (scope.visible_orders(user) if visible_all is None else visible_all) \
+        .filter(pk__lt=before, pk__in=matching)
     return chosen + [(pk, None) for pk in
                      rest.order_by("-pk").values_list("pk", flat=True)[:limit - len(chosen)]]
 
