@@ -170,36 +170,51 @@ def newest_visible_ids(user: User, before: int | None, count: int,
     newest (an index on district and id) merged with its units' assignments' newest (asked
     together, the database walks every order newest first: ~20 per visible one). ``units``
     and ``visible`` as for ``visible_among``."""
+    if count <= 0:
+        return []
+    sql, params = newest_visible_sql(user, before, count, units, visible)
+    with connection.cursor() as cursor:
+        # The ORM's own SQL (newest_visible_sql); the values are parameters.
+        cursor.execute(sql, params)
+        return [int(row[0]) for row in cursor.fetchall()]
+
+
+def newest_visible_sql(user: User, before: int | None, count: int,
+                       units: list[int] | None = None,
+                       visible: QuerySet[Order] | None = None) -> tuple[str, list[Any]]:
+    """``newest_visible_ids`` as one SQL statement selecting the ids newest first (for a
+    search backend to test them in the same statement: ``matches_among``); ``count`` > 0."""
     subcentre = _district_subcentre(user)
     if subcentre is None:
         below = visible_orders(user) if visible is None else visible
         if before is not None:
             below = below.filter(pk__lt=before)
-        return list(below.order_by("-pk").values_list("pk", flat=True)[:count])
+        sql, params = below.order_by("-pk").values_list("pk", flat=True)[:count] \
+            .query.sql_with_params()
+        return sql, list(params)
     unit, district_id = subcentre
-    if count <= 0:
-        return []
     district = Order.objects.filter(district_id=district_id)
     if before is not None:
         district = district.filter(pk__lt=before)
     newest = district.order_by("-pk").values_list("pk", flat=True)[:count]
-    return _newest_assigned(unit.descendant_ids() if units is None else units, before, count,
-                            also=newest)
+    return _newest_assigned_sql(unit.descendant_ids() if units is None else units, before,
+                                count, also=newest)
 
 
 # Units read apart in one statement at most (SQLite allows 500 terms in a compound SELECT).
 NEWEST_ASSIGNED_UNITS = 64
 
 
-def _newest_assigned(unit_ids: list[int], before: int | None, count: int,
-                     also: QuerySet[Any] | None = None) -> list[int]:
-    """The ids of the ``count`` newest orders below ``before`` actively assigned to any of
-    ``unit_ids``. Asked for all the units at once, the database walks every assignment newest
-    first and keeps the units' (a street holding one order in 500: ~25,000 rows for 50, 20 ms
-    on PostgreSQL at 1M orders); each unit's newest are read from the (unit, order) index of
-    active assignments instead, one UNION ALL of the units' ordered and limited reads.
-    ``also``: another ordered and limited read of order ids (a sub-centre's district's
-    newest), joined into the same statement: the ``count`` newest of both together."""
+def _newest_assigned_sql(unit_ids: list[int], before: int | None, count: int,
+                         also: QuerySet[Any] | None = None) -> tuple[str, list[Any]]:
+    """SQL selecting the ids of the ``count`` newest orders below ``before`` actively
+    assigned to any of ``unit_ids``, newest first. Asked for all the units at once, the
+    database walks every assignment newest first and keeps the units' (a street holding one
+    order in 500: ~25,000 rows for 50, 20 ms on PostgreSQL at 1M orders); each unit's newest
+    are read from the (unit, order) index of active assignments instead, one UNION ALL of the
+    units' ordered and limited reads. ``also``: another ordered and limited read of order ids
+    (a sub-centre's district's newest), joined into the same statement: the ``count`` newest
+    of both together."""
     def newest(units: list[int] | int) -> QuerySet[Assignment]:
         qs = Assignment.objects.filter(active=True)
         qs = qs.filter(unit_id__in=units) if isinstance(units, list) else qs.filter(unit_id=units)
@@ -207,8 +222,6 @@ def _newest_assigned(unit_ids: list[int], before: int | None, count: int,
             qs = qs.filter(order_id__lt=before)
         return qs.order_by("-order_id")
 
-    if count <= 0:
-        return []
     reads: list[QuerySet[Any]] = [] if also is None else [also]
     if len(unit_ids) > NEWEST_ASSIGNED_UNITS:
         # Distinct: an order held by two of the units would otherwise take two of the places.
@@ -216,19 +229,18 @@ def _newest_assigned(unit_ids: list[int], before: int | None, count: int,
     else:
         reads.extend(newest(unit_id).values_list("order_id", flat=True)[:count]
                      for unit_id in unit_ids)
-    if not reads:
-        return []
     parts: list[str] = []
     params: list[Any] = []
     for n, read in enumerate(reads):
         sql, part_params = read.query.sql_with_params()
         parts.append(f"SELECT * FROM ({sql}) AS part{n}")  # noqa: S608
         params.extend(part_params)
-    with connection.cursor() as cursor:
-        # The ORM's own SQL for each read, joined; the values are parameters.
-        cursor.execute(" UNION ALL ".join(parts), params)
-        found = {int(row[0]) for row in cursor.fetchall()}
-    return sorted(found, reverse=True)[:count]
+    if not parts:
+        return "SELECT 1 WHERE 1 = 0", []
+    # The ORM's own SQL for each read, joined; the values are parameters. DISTINCT: an order
+    # both in the district and assigned (or held by two units) takes one place.
+    return (f"SELECT DISTINCT * FROM ({' UNION ALL '.join(parts)}) AS newest "  # noqa: S608
+            "ORDER BY 1 DESC LIMIT %s", [*params, count])
 
 
 def can_see_order(user: User, order: Order) -> bool:

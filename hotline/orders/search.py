@@ -162,7 +162,13 @@ def _visible_matches(user: Any, query: ParsedQuery, limit: int,
             if len(chosen) + len(hits) >= limit or len(matches) != chunk:
                 return (chosen + hits)[:limit]
         mine: list[int] = []
-        if lead != "matches":
+        # Which of ``mine`` match, with their scores where free (None: not asked yet).
+        matched: dict[int, float | None] | None = None
+        if lead == "visible":
+            # The visible orders and which of them match in one statement (PostgreSQL).
+            mine, matched = search.matches_among(ORDER_INDEX, query, *scope.newest_visible_sql(
+                user, before, chunk, units, visible_all))
+        elif lead != "matches":
             mine = scope.newest_visible_ids(user, before, chunk, units, visible_all)
         if not lead:
             lead = "visible" if len(mine) < chunk or _visible_reach_further(
@@ -171,9 +177,12 @@ def _visible_matches(user: Any, query: ParsedQuery, limit: int,
             # The visible orders reach further back: their matches are the whole answer for
             # that range (the matches' hits are among them).
             # Only which of them match (the backend reads just these ids' index rows); the
-            # page's scores are asked for once at the end, for the few rows kept.
-            matched = search.matches(ORDER_INDEX, query, mine)
-            hits = [(pk, None) for pk in mine if pk in matched]
+            # page's scores are asked for once at the end, for the few rows kept, unless
+            # they came for free (PostgreSQL: then no statement is left for them).
+            if matched is None:
+                matched = (dict(search.scores(ORDER_INDEX, query, mine)) if search.free_scores
+                           else dict.fromkeys(search.matches(ORDER_INDEX, query, mine)))
+            hits = [(pk, matched[pk]) for pk in mine if pk in matched]
             if len(chosen) + len(hits) >= limit or len(mine) < chunk:
                 return (chosen + hits)[:limit]
             rate = 0.0
@@ -219,8 +228,9 @@ def _few_visible_matches(few: list[int], query: ParsedQuery, limit: int,
                          before: int | None) -> list[tuple[int, float | None]]:
     """``_visible_matches`` for a caller who sees only ``few`` orders (ids newest first): the
     newest matches, when they are fewer than a chunk (a rare word) or more (the backend
-    listed every one), are all there is and are kept when visible; otherwise the visible orders, newest first, are tested by the index
-    a chunk at a time (the backend reads only their index rows, however common the word)."""
+    listed every one), are all there is and are kept when visible; otherwise the visible
+    orders, newest first, are tested by the index a chunk at a time (the backend reads only
+    their index rows, however common the word)."""
     search = backend()
     # Scores are left to the end (search_orders asks for the page's alone).
     matches = search.newest_ids(ORDER_INDEX, query, ORDER_CHUNK, before=before, spare=True)

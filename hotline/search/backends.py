@@ -84,6 +84,17 @@ class SearchBackend(Protocol):
         score counts a word's documents)."""
         ...
 
+    # True where ``scores`` costs no more than ``matches`` (a caller then asks for scores).
+    free_scores: bool
+
+    def matches_among(self, spec: IndexSpec, query: ParsedQuery, ids_sql: str,
+                      params: Sequence[Any]) -> tuple[list[int], dict[int, float | None]]:
+        """The ids ``ids_sql`` selects (one column; returned highest first) and which of them
+        match ``query``, with their score where it is free (None otherwise): ``matches`` of
+        a subquery's ids, in one statement where the engine can (PostgreSQL), so reading the
+        ids costs no round trip of its own."""
+        ...
+
     def newest_ids(self, spec: IndexSpec, query: ParsedQuery, limit: int,
                    before: int | None = None, spare: bool = False) -> list[int]:
         """``search(..., newest_first=True)`` without the scores. With ``spare``, more than
@@ -267,6 +278,16 @@ class SqliteFts5Backend(_IndexTable):
                 "ORDER BY rowid DESC LIMIT %s",
                 [query.fts5(), *([] if before is None else [before]), limit])
             return [int(row[0]) for row in cursor.fetchall()]
+
+    free_scores = False
+
+    def matches_among(self, spec: IndexSpec, query: ParsedQuery, ids_sql: str,
+                      params: Sequence[Any]) -> tuple[list[int], dict[int, float | None]]:
+        # In-process statements cost no round trip: the ids, then ``matches`` (screened).
+        with connection.cursor() as cursor:
+            cursor.execute(ids_sql, list(params))
+            ids = sorted({int(row[0]) for row in cursor.fetchall()}, reverse=True)
+        return ids, dict.fromkeys(self.matches(spec, query, ids))
 
     # FTS5 reads the words' document lists newest first: the cost follows the matches read,
     # and reading given ids' stored tokens costs about as much per id.
@@ -473,6 +494,24 @@ class PostgresTsvectorBackend(_IndexTable):
     def matches(self, spec: IndexSpec, query: ParsedQuery, ids: Sequence[int]) -> set[int]:
         # ts_rank needs no corpus figures: scoring costs no more than matching.
         return set(self.scores(spec, query, ids))
+
+    free_scores = True
+
+    def matches_among(self, spec: IndexSpec, query: ParsedQuery, ids_sql: str,
+                      params: Sequence[Any]) -> tuple[list[int], dict[int, float | None]]:
+        # As ``scores``: the subquery's rows are read by primary key (MATERIALIZED), then
+        # tested; a row not indexed yet is among the ids, not among the matches.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH mine(id) AS MATERIALIZED ({ids_sql}) "  # noqa: S608
+                "SELECT mine.id, given.document @@ q, ts_rank(given.document, q) "
+                f"FROM mine CROSS JOIN CAST(%s AS tsquery) AS q "
+                f"LEFT JOIN {spec.pg_table} AS given ON given.id = mine.id",
+                [*params, query.tsquery()],
+            )
+            rows = cursor.fetchall()
+        ids = sorted({int(row[0]) for row in rows}, reverse=True)
+        return ids, {int(row[0]): float(row[2]) for row in rows if row[1]}
 
     def newest_ids(self, spec: IndexSpec, query: ParsedQuery, limit: int,
                    before: int | None = None, spare: bool = False) -> list[int]:
