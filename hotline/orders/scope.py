@@ -50,7 +50,11 @@ def sees_everything(user: User) -> bool:
 NARROW_SCOPE = 5000
 
 
-def visible_orders(user: User, queryset: QuerySet[Order] | None = None) -> QuerySet[Order]:
+def visible_orders(user: User, queryset: QuerySet[Order] | None = None, *,
+                   wide: bool = False) -> QuerySet[Order]:
+    """``wide``: the caller knows the unit holds NARROW_SCOPE orders or more
+    (``few_visible_order_ids`` said None), so the count deciding how to test them is
+    skipped."""
     qs = Order.objects.all() if queryset is None else queryset
     if not user.is_authenticated or not user.is_active:
         return qs.none()
@@ -65,7 +69,7 @@ def visible_orders(user: User, queryset: QuerySet[Order] | None = None) -> Query
     # looking the orders up (IN) is ~1 ms where testing every order (EXISTS) walks the table
     # (0.5 s on SQLite with 1M orders). For a department holding a large share the opposite
     # holds (IN: 1.6 s, EXISTS: 1 ms for the newest 50). One bounded count decides.
-    if assignments[:NARROW_SCOPE].count() < NARROW_SCOPE:
+    if not wide and assignments[:NARROW_SCOPE].count() < NARROW_SCOPE:
         condition = Q(pk__in=assignments.values("order_id"))
     else:
         condition = Q(Exists(assignments.filter(order=OuterRef("pk"))))
@@ -134,56 +138,83 @@ def subcentre_units(user: User) -> list[int] | None:
     return None if subcentre is None else subcentre[0].descendant_ids()
 
 
-def visible_among(user: User, ids: list[int], units: list[int] | None = None) -> set[int]:
+def visible_among(user: User, ids: list[int], units: list[int] | None = None,
+                  visible: QuerySet[Order] | None = None) -> set[int]:
     """Which of ``ids`` ``user`` may see (``visible_orders``); a sub-centre's district and
     assignments asked apart (together, the OR is tested row by row). ``units``: the
-    sub-centre's ``subcentre_units`` when the caller has them."""
+    sub-centre's ``subcentre_units`` when the caller has them; ``visible``: anyone else's
+    ``visible_orders(user)`` when the caller has it (built once for many calls: it reads
+    the unit's tree)."""
     subcentre = _district_subcentre(user)
     if subcentre is None:
-        return set(visible_orders(user, Order.objects.filter(pk__in=ids))
-                   .values_list("pk", flat=True))
+        mine = visible_orders(user) if visible is None else visible
+        return set(mine.filter(pk__in=ids).values_list("pk", flat=True))
+    if not ids:
+        return set()
     unit, district_id = subcentre
-    found = set(Order.objects.filter(pk__in=ids, district_id=district_id)
-                .values_list("pk", flat=True))
-    found.update(Assignment.objects.filter(
+    # Both parts in one statement (one round trip per chunk of a search); unordered (SQLite
+    # takes no ORDER BY inside a compound statement).
+    district = Order.objects.filter(pk__in=ids, district_id=district_id).order_by() \
+        .values_list("pk", flat=True)
+    assigned = Assignment.objects.filter(
         unit_id__in=unit.descendant_ids() if units is None else units, active=True,
-        order_id__in=ids).values_list("order_id", flat=True))
-    return found
+        order_id__in=ids).order_by().values_list("order_id", flat=True)
+    return set(district.union(assigned, all=True))
 
 
 def newest_visible_ids(user: User, before: int | None, count: int,
-                       units: list[int] | None = None) -> list[int]:
+                       units: list[int] | None = None,
+                       visible: QuerySet[Order] | None = None) -> list[int]:
     """The ids of the ``count`` newest orders below ``before`` that ``user`` may see: as
     ``visible_orders(user)`` ordered newest first, but a sub-centre's read as its district's
     newest (an index on district and id) merged with its units' assignments' newest (asked
     together, the database walks every order newest first: ~20 per visible one). ``units``
-    as for ``visible_among``."""
+    and ``visible`` as for ``visible_among``."""
+    if count <= 0:
+        return []
+    sql, params = newest_visible_sql(user, before, count, units, visible)
+    with connection.cursor() as cursor:
+        # The ORM's own SQL (newest_visible_sql); the values are parameters.
+        cursor.execute(sql, params)
+        return [int(row[0]) for row in cursor.fetchall()]
+
+
+def newest_visible_sql(user: User, before: int | None, count: int,
+                       units: list[int] | None = None,
+                       visible: QuerySet[Order] | None = None) -> tuple[str, list[Any]]:
+    """``newest_visible_ids`` as one SQL statement selecting the ids newest first (for a
+    search backend to test them in the same statement: ``matches_among``); ``count`` > 0."""
     subcentre = _district_subcentre(user)
     if subcentre is None:
-        below = visible_orders(user)
+        below = visible_orders(user) if visible is None else visible
         if before is not None:
             below = below.filter(pk__lt=before)
-        return list(below.order_by("-pk").values_list("pk", flat=True)[:count])
+        sql, params = below.order_by("-pk").values_list("pk", flat=True)[:count] \
+            .query.sql_with_params()
+        return sql, list(params)
     unit, district_id = subcentre
     district = Order.objects.filter(district_id=district_id)
     if before is not None:
         district = district.filter(pk__lt=before)
-    ids = set(district.order_by("-pk").values_list("pk", flat=True)[:count])
-    ids.update(_newest_assigned(unit.descendant_ids() if units is None else units, before,
-                                count))
-    return sorted(ids, reverse=True)[:count]
+    newest = district.order_by("-pk").values_list("pk", flat=True)[:count]
+    return _newest_assigned_sql(unit.descendant_ids() if units is None else units, before,
+                                count, also=newest)
 
 
 # Units read apart in one statement at most (SQLite allows 500 terms in a compound SELECT).
 NEWEST_ASSIGNED_UNITS = 64
 
 
-def _newest_assigned(unit_ids: list[int], before: int | None, count: int) -> list[int]:
-    """The ids of the ``count`` newest orders below ``before`` actively assigned to any of
-    ``unit_ids``. Asked for all the units at once, the database walks every assignment newest
-    first and keeps the units' (a street holding one order in 500: ~25,000 rows for 50, 20 ms
-    on PostgreSQL at 1M orders); each unit's newest are read from the (unit, order) index of
-    active assignments instead, one UNION ALL of the units' ordered and limited reads."""
+def _newest_assigned_sql(unit_ids: list[int], before: int | None, count: int,
+                         also: QuerySet[Any] | None = None) -> tuple[str, list[Any]]:
+    """SQL selecting the ids of the ``count`` newest orders below ``before`` actively
+    assigned to any of ``unit_ids``, newest first. Asked for all the units at once, the
+    database walks every assignment newest first and keeps the units' (a street holding one
+    order in 500: ~25,000 rows for 50, 20 ms on PostgreSQL at 1M orders); each unit's newest
+    are read from the (unit, order) index of active assignments instead, one UNION ALL of the
+    units' ordered and limited reads. ``also``: another ordered and limited read of order ids
+    (a sub-centre's district's newest), joined into the same statement: the ``count`` newest
+    of both together."""
     def newest(units: list[int] | int) -> QuerySet[Assignment]:
         qs = Assignment.objects.filter(active=True)
         qs = qs.filter(unit_id__in=units) if isinstance(units, list) else qs.filter(unit_id=units)
@@ -191,23 +222,25 @@ def _newest_assigned(unit_ids: list[int], before: int | None, count: int) -> lis
             qs = qs.filter(order_id__lt=before)
         return qs.order_by("-order_id")
 
-    if not unit_ids or count <= 0:
-        return []
+    reads: list[QuerySet[Any]] = [] if also is None else [also]
     if len(unit_ids) > NEWEST_ASSIGNED_UNITS:
         # Distinct: an order held by two of the units would otherwise take two of the places.
-        return list(newest(unit_ids).values_list("order_id", flat=True).distinct()[:count])
+        reads.append(newest(unit_ids).values_list("order_id", flat=True).distinct()[:count])
+    else:
+        reads.extend(newest(unit_id).values_list("order_id", flat=True)[:count]
+                     for unit_id in unit_ids)
     parts: list[str] = []
     params: list[Any] = []
-    for n, unit_id in enumerate(unit_ids):
-        sql, part_params = newest(unit_id).values_list("order_id", flat=True)[:count] \
-            .query.sql_with_params()
-        parts.append(f"SELECT order_id FROM ({sql}) AS unit{n}")  # noqa: S608
+    for n, read in enumerate(reads):
+        sql, part_params = read.query.sql_with_params()
+        parts.append(f"SELECT * FROM ({sql}) AS part{n}")  # noqa: S608
         params.extend(part_params)
-    with connection.cursor() as cursor:
-        # The ORM's own SQL for each unit, joined; the values are parameters.
-        cursor.execute(" UNION ALL ".join(parts), params)
-        found = {int(row[0]) for row in cursor.fetchall()}
-    return sorted(found, reverse=True)[:count]
+    if not parts:
+        return "SELECT 1 WHERE 1 = 0", []
+    # The ORM's own SQL for each read, joined; the values are parameters. DISTINCT: an order
+    # both in the district and assigned (or held by two units) takes one place.
+    return (f"SELECT DISTINCT * FROM ({' UNION ALL '.join(parts)}) AS newest "  # noqa: S608
+            "ORDER BY 1 DESC LIMIT %s", [*params, count])
 
 
 def can_see_order(user: User, order: Order) -> bool:

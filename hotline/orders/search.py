@@ -137,9 +137,10 @@ def _visible_matches(user: Any, query: ParsedQuery, limit: int,
     search = backend()
     chosen: list[tuple[int, float | None]] = []
     chunk = ORDER_CHUNK
-    # Built once: the scope reads the caller's unit tree.
-    mine_all = scope.visible_orders(user)
+    # Read once, not per chunk: the sub-centre's unit tree, or anyone else's visible orders
+    # (their unit's tree; it holds NARROW_SCOPE orders or more, as ``few`` said).
     units = scope.subcentre_units(user)
+    visible_all = None if units is not None else scope.visible_orders(user, wide=True)
     # Both ways are tried on the first chunk; the one that reached further back leads after.
     lead = ""
     # Led by the visible orders: the share of them expected to match (see below).
@@ -150,15 +151,25 @@ def _visible_matches(user: Any, query: ParsedQuery, limit: int,
         if lead != "visible":
             # Ids only: scoring thousands of matches (bm25 over FTS5) costs more than
             # finding them; the page's few are scored at the end.
+            # With ``spare``: a rare word's every match below ``before`` when the backend
+            # listed them anyway (PostgreSQL's GIN step), so later chunks need not ask again.
             matches = [(pk, None) for pk in
-                       search.newest_ids(ORDER_INDEX, query, chunk, before=before)]
-            visible = scope.visible_among(user, [pk for pk, _score in matches], units)
+                       search.newest_ids(ORDER_INDEX, query, chunk, before=before, spare=True)]
+            visible = scope.visible_among(user, [pk for pk, _score in matches], units,
+                                          visible_all)
             hits = [m for m in matches if m[0] in visible]
-            if len(chosen) + len(hits) >= limit or len(matches) < chunk:
+            # Fewer than asked, or more: every match below ``before`` was there.
+            if len(chosen) + len(hits) >= limit or len(matches) != chunk:
                 return (chosen + hits)[:limit]
         mine: list[int] = []
-        if lead != "matches":
-            mine = scope.newest_visible_ids(user, before, chunk, units)
+        # Which of ``mine`` match, with their scores where free (None: not asked yet).
+        matched: dict[int, float | None] | None = None
+        if lead == "visible":
+            # The visible orders and which of them match in one statement (PostgreSQL).
+            mine, matched = search.matches_among(ORDER_INDEX, query, *scope.newest_visible_sql(
+                user, before, chunk, units, visible_all))
+        elif lead != "matches":
+            mine = scope.newest_visible_ids(user, before, chunk, units, visible_all)
         if not lead:
             lead = "visible" if len(mine) < chunk or _visible_reach_further(
                 search, before, matches, mine) else "matches"
@@ -166,9 +177,12 @@ def _visible_matches(user: Any, query: ParsedQuery, limit: int,
             # The visible orders reach further back: their matches are the whole answer for
             # that range (the matches' hits are among them).
             # Only which of them match (the backend reads just these ids' index rows); the
-            # page's scores are asked for once at the end, for the few rows kept.
-            matched = search.matches(ORDER_INDEX, query, mine)
-            hits = [(pk, None) for pk in mine if pk in matched]
+            # page's scores are asked for once at the end, for the few rows kept, unless
+            # they came for free (PostgreSQL: then no statement is left for them).
+            if matched is None:
+                matched = (dict(search.scores(ORDER_INDEX, query, mine)) if search.free_scores
+                           else dict.fromkeys(search.matches(ORDER_INDEX, query, mine)))
+            hits = [(pk, matched[pk]) for pk in mine if pk in matched]
             if len(chosen) + len(hits) >= limit or len(mine) < chunk:
                 return (chosen + hits)[:limit]
             rate = 0.0
@@ -192,7 +206,8 @@ def _visible_matches(user: Any, query: ParsedQuery, limit: int,
     # The backend's own SQL over its index table; what the user typed is a parameter.
     sql, params = search.matching_ids_sql(ORDER_INDEX, query)
     matching = RawSQL(sql, params)  # noqa: S611
-    rest = mine_all.filter(pk__lt=before, pk__in=matching)
+    rest = (scope.visible_orders(user) if visible_all is None else visible_all) \
+        .filter(pk__lt=before, pk__in=matching)
     return chosen + [(pk, None) for pk in
                      rest.order_by("-pk").values_list("pk", flat=True)[:limit - len(chosen)]]
 
@@ -212,13 +227,14 @@ def _visible_reach_further(search: SearchBackend, before: int | None,
 def _few_visible_matches(few: list[int], query: ParsedQuery, limit: int,
                          before: int | None) -> list[tuple[int, float | None]]:
     """``_visible_matches`` for a caller who sees only ``few`` orders (ids newest first): the
-    newest matches, when they are fewer than a chunk (a rare word), are all there is and are
-    kept when visible; otherwise the visible orders, newest first, are tested by the index
-    a chunk at a time (the backend reads only their index rows, however common the word)."""
+    newest matches, when they are fewer than a chunk (a rare word) or more (the backend
+    listed every one), are all there is and are kept when visible; otherwise the visible
+    orders, newest first, are tested by the index a chunk at a time (the backend reads only
+    their index rows, however common the word)."""
     search = backend()
     # Scores are left to the end (search_orders asks for the page's alone).
-    matches = search.newest_ids(ORDER_INDEX, query, ORDER_CHUNK, before=before)
-    if len(matches) < ORDER_CHUNK:
+    matches = search.newest_ids(ORDER_INDEX, query, ORDER_CHUNK, before=before, spare=True)
+    if len(matches) != ORDER_CHUNK:  # fewer than asked or more: every match is there
         visible = set(few)
         found: list[tuple[int, float | None]] = [(pk, None) for pk in matches if pk in visible]
         return found[:limit]

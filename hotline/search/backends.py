@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from django.db import connection, transaction
+from django.db import connection
 
 from hotline.search import screening
 from hotline.search.query import ParsedQuery, ts_lexeme
@@ -59,6 +59,11 @@ class SearchBackend(Protocol):
 
     def max_id(self, spec: IndexSpec) -> int: ...
 
+    def max_id_sql(self, spec: IndexSpec) -> str:
+        """SQL of ``max_id`` (NULL for an empty index), to ask it with other figures in one
+        statement."""
+        ...
+
     def ids_between(self, spec: IndexSpec, low: int, high: int) -> set[int]: ...
 
     def search(self, spec: IndexSpec, query: ParsedQuery, limit: int, offset: int = 0,
@@ -79,9 +84,23 @@ class SearchBackend(Protocol):
         score counts a word's documents)."""
         ...
 
+    # True where ``scores`` costs no more than ``matches`` (a caller then asks for scores).
+    free_scores: bool
+
+    def matches_among(self, spec: IndexSpec, query: ParsedQuery, ids_sql: str,
+                      params: Sequence[Any]) -> tuple[list[int], dict[int, float | None]]:
+        """The ids ``ids_sql`` selects (one column; returned highest first) and which of them
+        match ``query``, with their score where it is free (None otherwise): ``matches`` of
+        a subquery's ids, in one statement where the engine can (PostgreSQL), so reading the
+        ids costs no round trip of its own."""
+        ...
+
     def newest_ids(self, spec: IndexSpec, query: ParsedQuery, limit: int,
-                   before: int | None = None) -> list[int]:
-        """``search(..., newest_first=True)`` without the scores."""
+                   before: int | None = None, spare: bool = False) -> list[int]:
+        """``search(..., newest_first=True)`` without the scores. With ``spare``, more than
+        ``limit`` ids may come back (still newest first) when the backend found them all at
+        no extra cost: a longer list than ``limit`` holds every match below ``before``
+        (PostgreSQL's GIN step lists a rare word's older matches at once)."""
         ...
 
     def matching_ids_sql(self, spec: IndexSpec, query: ParsedQuery) -> tuple[str, list[str]]:
@@ -155,9 +174,12 @@ class _IndexTable:
         with connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {self.table(spec)}")  # noqa: S608
 
+    def max_id_sql(self, spec: IndexSpec) -> str:
+        return f"SELECT max({self.id_column}) FROM {self.table(spec)}"  # noqa: S608
+
     def max_id(self, spec: IndexSpec) -> int:
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT max({self.id_column}) FROM {self.table(spec)}")  # noqa: S608
+            cursor.execute(self.max_id_sql(spec))
             row = cursor.fetchone()
         return int(row[0] or 0) if row else 0
 
@@ -243,9 +265,9 @@ class SqliteFts5Backend(_IndexTable):
         return certain | {pk for pk, _none in self._judged(spec, query, sorted(uncertain), "NULL")}
 
     def newest_ids(self, spec: IndexSpec, query: ParsedQuery, limit: int,
-                   before: int | None = None) -> list[int]:
+                   before: int | None = None, spare: bool = False) -> list[int]:
         # The document lists alone, newest first: no bm25 (it would count every word's
-        # documents first).
+        # documents first). Never more than ``limit``: FTS5 stops reading at the limit.
         if not query:
             return []
         table = spec.fts_table
@@ -256,6 +278,16 @@ class SqliteFts5Backend(_IndexTable):
                 "ORDER BY rowid DESC LIMIT %s",
                 [query.fts5(), *([] if before is None else [before]), limit])
             return [int(row[0]) for row in cursor.fetchall()]
+
+    free_scores = False
+
+    def matches_among(self, spec: IndexSpec, query: ParsedQuery, ids_sql: str,
+                      params: Sequence[Any]) -> tuple[list[int], dict[int, float | None]]:
+        # In-process statements cost no round trip: the ids, then ``matches`` (screened).
+        with connection.cursor() as cursor:
+            cursor.execute(ids_sql, list(params))
+            ids = sorted({int(row[0]) for row in cursor.fetchall()}, reverse=True)
+        return ids, dict.fromkeys(self.matches(spec, query, ids))
 
     # FTS5 reads the words' document lists newest first: the cost follows the matches read,
     # and reading given ids' stored tokens costs about as much per id.
@@ -388,10 +420,12 @@ class PostgresTsvectorBackend(_IndexTable):
             )
             return [(int(row[0]), float(row[1])) for row in cursor.fetchall()]
 
-    def _newest(self, spec: IndexSpec, tsquery: str, need: int,
-                before: int | None) -> list[tuple[int, float | None]]:
+    def _newest(self, spec: IndexSpec, tsquery: str, need: int, before: int | None,
+                spare: bool = False) -> list[tuple[int, float | None]]:
         """The ``need`` newest matches, with their score when it came for free (the window
-        queries score only the rows they return; the GIN step leaves it to ``scores``)."""
+        queries score only the rows they return; the GIN step leaves it to ``scores``). With
+        ``spare``, every match below ``before`` when the GIN step listed them (the caller
+        asking chunk after chunk would take the GIN step again for each)."""
         table = spec.pg_table
         in_window = (f"SELECT id, ts_rank(document, q) FROM {table}, "  # noqa: S608
                      "CAST(%s AS tsquery) AS q WHERE document @@ q "
@@ -417,8 +451,9 @@ class PostgresTsvectorBackend(_IndexTable):
                     gin_tried = True
                     older = self._older_matches(tsquery, table, low)
                     if len(older) <= self.GIN_CAP:
+                        kept = sorted(older, reverse=True)
                         return ids + [(pk, None) for pk in
-                                      sorted(older, reverse=True)[:need - len(ids)]]
+                                      (kept if spare else kept[:need - len(ids)])]
                 window *= self.WIDEN
                 high, low = low, low - window
                 cursor.execute(in_window, [tsquery, low, high, need - len(ids)])
@@ -430,23 +465,15 @@ class PostgresTsvectorBackend(_IndexTable):
         is told not to scan the table: it guesses an OR of a few words (the synonyms) as
         common and, under a LIMIT, picks a sequential scan that reads every row when the
         words are rare (1.1 s over a million orders for 300 matches); the GIN index lists
-        them in milliseconds, and a common word's list stops being read at the cap."""
-        # SET LOCAL needs a transaction, and would outlive this query in a caller's one: the
-        # previous values are put back (one round trip each way).
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SELECT current_setting('enable_seqscan'), "
-                           "current_setting('enable_indexscan'), "
-                           "set_config('enable_seqscan', 'off', true), "
-                           "set_config('enable_indexscan', 'off', true)")
-            seqscan, indexscan, _s, _i = cursor.fetchone()
-            try:
-                cursor.execute(
-                    f"SELECT id FROM {table} WHERE document @@ CAST(%s AS tsquery) "  # noqa: S608
-                    "AND id <= %s LIMIT %s", [tsquery, low, self.GIN_CAP + 1])
-                return [int(r[0]) for r in cursor.fetchall()]
-            finally:
-                cursor.execute("SELECT set_config('enable_seqscan', %s, true), "
-                               "set_config('enable_indexscan', %s, true)", [seqscan, indexscan])
+        them in milliseconds, and a common word's list stops being read at the cap.
+
+        The function ``search_older_matches`` (knowledge migration 0004) runs the query with
+        sequential and plain index scans disabled for its own duration (its SET clauses):
+        one round trip, where setting and restoring them in a transaction took five."""
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT search_older_matches(%s::regclass, %s::tsquery, %s, %s)",
+                           [table, tsquery, low, self.GIN_CAP + 1])
+            return [int(r[0]) for r in cursor.fetchall()]
 
     def scores(self, spec: IndexSpec, query: ParsedQuery, ids: Sequence[int]) -> dict[int, float]:
         if not query or not ids:
@@ -468,11 +495,29 @@ class PostgresTsvectorBackend(_IndexTable):
         # ts_rank needs no corpus figures: scoring costs no more than matching.
         return set(self.scores(spec, query, ids))
 
+    free_scores = True
+
+    def matches_among(self, spec: IndexSpec, query: ParsedQuery, ids_sql: str,
+                      params: Sequence[Any]) -> tuple[list[int], dict[int, float | None]]:
+        # As ``scores``: the subquery's rows are read by primary key (MATERIALIZED), then
+        # tested; a row not indexed yet is among the ids, not among the matches.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH mine(id) AS MATERIALIZED ({ids_sql}) "  # noqa: S608
+                "SELECT mine.id, given.document @@ q, ts_rank(given.document, q) "
+                f"FROM mine CROSS JOIN CAST(%s AS tsquery) AS q "
+                f"LEFT JOIN {spec.pg_table} AS given ON given.id = mine.id",
+                [*params, query.tsquery()],
+            )
+            rows = cursor.fetchall()
+        ids = sorted({int(row[0]) for row in rows}, reverse=True)
+        return ids, {int(row[0]): float(row[2]) for row in rows if row[1]}
+
     def newest_ids(self, spec: IndexSpec, query: ParsedQuery, limit: int,
-                   before: int | None = None) -> list[int]:
+                   before: int | None = None, spare: bool = False) -> list[int]:
         if not query:
             return []
-        return [pk for pk, _score in self._newest(spec, query.tsquery(), limit, before)]
+        return [pk for pk, _score in self._newest(spec, query.tsquery(), limit, before, spare)]
 
     # Rows read: the windows test every row of their id range (a common word's matches are
     # found by reading all the ids they are spread over); sparse ones come from the GIN index

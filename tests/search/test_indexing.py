@@ -44,7 +44,11 @@ def test_a_failing_catch_up_returns_none_instead_of_raising(city: City, monkeypa
     def broken(self: object, spec: IndexSpec) -> NoReturn:
         raise DatabaseError("locked")
 
+    def missing(self: object, spec: IndexSpec) -> str:
+        return "SELECT max(id) FROM no_such_index_table"  # the database raises
+
     monkeypatch.setattr(type(backend()), "max_id", broken)
     monkeypatch.setattr(SqliteFts5Backend, "max_id", broken)
+    monkeypatch.setattr(type(backend()), "max_id_sql", missing)
     assert ORDERS.catch_up_quietly() is None
     assert "catch-up skipped" in caplog.text
