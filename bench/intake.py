@@ -4,7 +4,8 @@
     .venv/bin/python bench/intake.py --preload 20000 --duration 10 --sustained-duration 10
 
 What it does (see bench/README.md): creates and migrates the database if needed, preloads orders
-with the bulk loader until the database holds ``--preload`` of them, starts the ASGI app under
+with the bulk loader until the database holds ``--preload`` of them (above ``--preload-seed``,
+in-database copies of complete bulk-loaded orders: bench/order_copies.py), starts the ASGI app under
 uvicorn worker processes with production settings, drives ``POST /api/v1/orders`` from
 ``--clients`` concurrent asyncio clients (each request with its own Idempotency-Key) in two
 phases: a closed loop (back to back: the maximum throughput, ``orders_per_s``, ``p99_ms``) and an
@@ -54,6 +55,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="make sure the database holds at least this many orders first")
     p.add_argument("--preload-procs", type=int, default=2,
                    help="bulk loader processes running side by side for the preload")
+    p.add_argument("--preload-seed", type=int, default=1_000_000,
+                   help="orders the bulk loader writes; above them the preload copies them "
+                        "complete inside the database (bench/order_copies.py); 0: bulk-load all")
+    p.add_argument("--preload-only", action="store_true",
+                   help="preload, then stop (a later run measures on the same data)")
     p.add_argument("--batch", type=int, default=50_000, help="orders per COPY transaction")
     p.add_argument("--clients", type=int, default=32, help="concurrent API clients")
     p.add_argument("--duration", type=float, default=30.0,
@@ -108,18 +114,50 @@ def is_superuser() -> bool:
     return bool(row and row[0])
 
 
-def preload(target: int, procs: int, batch: int, env: dict[str, str]) -> dict[str, Any]:
-    """Top the database up to ``target`` orders with parallel bulk_load_orders processes."""
+def preload(target: int, procs: int, batch: int, env: dict[str, str],
+            seed: int = 0) -> dict[str, Any]:
+    """Top the database up to ``target`` orders with parallel bulk_load_orders processes; above
+    ``seed`` orders (when > 0) with complete in-database copies of them."""
     from django.db import connection
 
     from hotline.orders.models import Order
 
     existing = Order.objects.count()
-    missing = max(0, target - existing)
-    result: dict[str, Any] = {"existing_orders": existing, "preload_added_orders": missing}
-    if missing == 0:
+    result: dict[str, Any] = {"existing_orders": existing,
+                              "preload_added_orders": max(0, target - existing)}
+    if existing >= target:
         log(f"{existing} orders already present: no preload")
         return result
+    bulk_target = min(target, seed) if seed > 0 else target
+    if existing < bulk_target:
+        result.update(_bulk_preload(bulk_target - existing, procs, batch, env))
+    if Order.objects.count() < target:
+        result.update(_copy_preload(target))
+    log("analysing")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+        if is_superuser():
+            cursor.execute("CHECKPOINT")  # so a checkpoint does not land in the measurement
+    return result
+
+
+def _copy_preload(target: int) -> dict[str, Any]:
+    """Complete copies of the bulk-loaded orders up to ``target`` (bench/order_copies.py)."""
+    from bench import order_copies
+
+    log(f"copying the bulk-loaded orders (complete: contacts, history, keys) up to {target}")
+    started = time.perf_counter()
+    added = order_copies.copy_seed(
+        target, complete=True,
+        progress=lambda n, s: log(f"  {n} orders copied in {s:.0f} s ({n / s:.0f}/s)"))
+    seconds = time.perf_counter() - started
+    return {"preload_copied_orders": added, "preload_copy_seconds": round(seconds, 1),
+            "preload_copy_orders_per_s": round(added / seconds) if seconds else None}
+
+
+def _bulk_preload(missing: int, procs: int, batch: int, env: dict[str, str]) -> dict[str, Any]:
+    """``missing`` more orders from parallel bulk_load_orders processes."""
+    result: dict[str, Any] = {}
     procs = max(1, min(procs, missing // 1000 or 1))
     trusted = is_superuser()
     log(f"preloading {missing} orders with {procs} loader process(es)"
@@ -151,11 +189,7 @@ def preload(target: int, procs: int, batch: int, env: dict[str, str]) -> dict[st
                 os.killpg(child.pid, signal.SIGTERM)
                 child.wait(10)
     seconds = time.perf_counter() - started
-    log(f"preloaded {missing} orders ({rows} rows) in {seconds:.1f} s; analysing")
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
-        if trusted:
-            cursor.execute("CHECKPOINT")  # so a checkpoint does not land in the measurement
+    log(f"preloaded {missing} orders ({rows} rows) in {seconds:.1f} s")
     result.update(
         preload_seconds=round(seconds, 1),
         preload_orders_per_s=round(missing / seconds),
@@ -550,7 +584,11 @@ def main(argv: list[str] | None = None) -> int:
     log("migrating")
     call_command("migrate", verbosity=0)
     ensure_minimal_directory()
-    report: dict[str, Any] = preload(args.preload, args.preload_procs, args.batch, env)
+    report: dict[str, Any] = preload(args.preload, args.preload_procs, args.batch, env,
+                                     args.preload_seed)
+    if args.preload_only:
+        print(json.dumps(report, ensure_ascii=False))
+        return 0
     target = prepare_caller()
     connection.close()  # the server gets the database to itself while measured
 

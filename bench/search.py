@@ -370,12 +370,15 @@ SUBCENTRE_STREET_EVERY = 500
 def _assign_every(unit: Any, every: int, remainder: int) -> int:
     """Make ``unit`` co-handler of the orders whose id is ``remainder`` modulo ``every``, above
     the highest it already has (a later run that added orders tops it up)."""
-    from django.db.models import F
+    from django.db.models import F, Max
 
     from hotline.orders.models import Assignment, Order
 
-    done = Assignment.objects.filter(unit=unit).order_by("-order_id") \
-        .values_list("order_id", flat=True).first() or 0
+    # The highest over the unit's own rows (its index): "ORDER BY order_id DESC LIMIT 1", and
+    # a plain max() that PostgreSQL turns into it, walk the order_id index backwards through
+    # every assignment when the unit has none yet (a minute and more at 10 M orders); + 0
+    # keeps it an aggregate.
+    done = Assignment.objects.filter(unit=unit).aggregate(m=Max(F("order_id") + 0))["m"] or 0
     rows = (Order.objects.filter(pk__gt=done).annotate(k=F("pk") % every).filter(k=remainder)
             .values_list("pk", "created_at"))
     Assignment.objects.bulk_create(
