@@ -29,10 +29,8 @@ Why it is built this way:
 from __future__ import annotations
 
 import hashlib
-import heapq
 import hmac
 import ipaddress
-import itertools
 import logging
 import math
 import secrets
@@ -46,6 +44,7 @@ from hotline.voice.sip.auth import (
     check_response,
     parse_credentials,
 )
+from hotline.voice.sip.deadlines import Deadlines
 from hotline.voice.sip.message import (
     ParseError,
     Request,
@@ -155,11 +154,10 @@ class Registrar:
         self._secret = secret if secret is not None else secrets.token_bytes(32)
         self.opaque = self._mac("opaque")[:16]
         self._contacts: dict[str, dict[str, _Contact]] = {}  # user -> contact URI -> binding
-        # (expires at, order, user, contact URI) of every binding; a refreshed or removed
+        # (user, contact URI) of every binding by its expiry; a refreshed or removed
         # binding's old entry is skipped when it comes up (``_expiry_live``), so tick and
         # next_deadline (after every datagram) touch what is due, not every binding.
-        self._expiries: list[tuple[float, int, str, str]] = []
-        self._order = itertools.count()
+        self._expiries: Deadlines[tuple[str, str]] = Deadlines(self._expiry_live)
         self._failures: dict[str, deque[float]] = {}  # source host -> times of failures
         self._blocked: dict[str, float] = {}  # source host -> blocked until
         self._user_failures: dict[str, deque[float]] = {}  # extension -> times of failures
@@ -423,27 +421,18 @@ class Registrar:
     # --- time ----------------------------------------------------------------------
 
     def _arm(self, binding: Binding) -> None:
-        heap = self._expiries
-        heapq.heappush(heap, (binding.expires_at, next(self._order), binding.user,
-                              binding.contact))
-        if len(heap) > 2 * MAX_CONTACTS_PER_USER * len(self._contacts) + 64:
-            # Refreshes left many stale entries: keep the live ones only (O(n), seldom).
-            self._expiries = [entry for entry in heap if self._expiry_live(entry)]
-            heapq.heapify(self._expiries)
+        self._expiries.push(binding.expires_at, (binding.user, binding.contact))
+        if len(self._expiries) > 2 * MAX_CONTACTS_PER_USER * len(self._contacts) + 64:
+            self._expiries.compact()  # refreshes left many stale entries (O(n), seldom)
 
-    def _expiry_live(self, entry: tuple[float, int, str, str]) -> bool:
-        when, _, user, uri = entry
+    def _expiry_live(self, when: float, binding: tuple[str, str]) -> bool:
+        user, uri = binding
         contact = self._contacts.get(user, {}).get(uri)
         return contact is not None and contact.binding.expires_at == when
 
     def tick(self, now: float) -> list[RegistrarEvent]:
         events: list[RegistrarEvent] = []
-        heap = self._expiries
-        while heap and heap[0][0] <= now:
-            entry = heapq.heappop(heap)
-            if not self._expiry_live(entry):
-                continue
-            _, _, user, uri = entry
+        for _, (user, uri) in self._expiries.due(now):
             entries = self._contacts[user]
             del entries[uri]
             if not entries:
@@ -466,10 +455,7 @@ class Registrar:
         return events
 
     def next_deadline(self) -> float | None:
-        heap = self._expiries
-        while heap and not self._expiry_live(heap[0]):
-            heapq.heappop(heap)
-        return heap[0][0] if heap else None
+        return self._expiries.next_deadline()
 
 
 def _aor_user(request: Request) -> str | None:

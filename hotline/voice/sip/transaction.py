@@ -13,14 +13,13 @@ is, never at a configured peer address.
 from __future__ import annotations
 
 import enum
-import heapq
-import itertools
 import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from hotline.voice.sip.deadlines import Deadlines
 from hotline.voice.sip.message import (
     Headers,
     ParseError,
@@ -143,12 +142,11 @@ class TransactionLayer:
         self.local_port = local_port
         self._branch_factory = branch_factory
         self._transactions: dict[TransactionKey, _Transaction] = {}
-        # Every timer set, as (deadline, order, transaction, name): a heap, so the next
+        # Every timer set, as (transaction, name) by deadline: a heap, so the next
         # deadline and the due timers are found without a scan of every transaction. An
         # entry is stale once its transaction ended or set that timer again (or cleared it):
         # stale entries are dropped when they come to the top.
-        self._heap: list[tuple[float, int, _Transaction, str]] = []
-        self._order = itertools.count()
+        self._timers: Deadlines[tuple[_Transaction, str]] = Deadlines(self._live)
         # Per-source rate of new server transactions (limits.py); set by the user agent.
         self.guard: SourceGuard | None = None
         self._next_prune = 0.0
@@ -415,35 +413,27 @@ class TransactionLayer:
     def _arm(self, transaction: _Transaction) -> None:
         """Put the transaction's timers on the heap (call after setting any of them)."""
         for name, deadline in transaction.timers.items():
-            heapq.heappush(self._heap, (deadline, next(self._order), transaction, name))
+            self._timers.push(deadline, (transaction, name))
 
-    def _live(self, entry: tuple[float, int, _Transaction, str]) -> bool:
-        deadline, _, transaction, name = entry
+    def _live(self, deadline: float, timer: tuple[_Transaction, str]) -> bool:
+        transaction, name = timer
         return (self._transactions.get(transaction.key) is transaction
                 and transaction.timers.get(name) == deadline)
 
     def next_deadline(self) -> float | None:
-        heap = self._heap
-        while heap and not self._live(heap[0]):
-            heapq.heappop(heap)
-        return heap[0][0] if heap else None
+        return self._timers.next_deadline()
 
     def tick(self, now: float) -> list[Event]:
         """Fire every timer due by `now`, earliest first (a timer set again while firing
         goes back on the heap: fired again in this tick only if it is due by `now`)."""
         events: list[Event] = []
-        heap = self._heap
-        while heap and heap[0][0] <= now:
-            entry = heapq.heappop(heap)
-            if not self._live(entry):
-                continue
-            _, _, transaction, name = entry
+        for _, (transaction, name) in self._timers.due(now):
             del transaction.timers[name]
             events.extend(self._fire(transaction, name, now))
             if transaction.state == State.TERMINATED:
                 del self._transactions[transaction.key]
             elif (again := transaction.timers.get(name)) is not None:  # A, E, G run again
-                heapq.heappush(heap, (again, next(self._order), transaction, name))
+                self._timers.push(again, (transaction, name))
         return events
 
     def _fire(self, transaction: _Transaction, timer: str, now: float) -> list[Event]:

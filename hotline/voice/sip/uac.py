@@ -13,9 +13,7 @@ retransmitted 2xx is ACKed again even after the call ended, and a 2xx from a sec
 
 from __future__ import annotations
 
-import heapq
 import ipaddress
-import itertools
 import logging
 import secrets
 from collections.abc import Sequence
@@ -30,6 +28,7 @@ from hotline.voice.sdp import (
     parse_sdp,
 )
 from hotline.voice.sip.auth import DigestChallenge, authorization, parse_challenge
+from hotline.voice.sip.deadlines import Deadlines
 from hotline.voice.sip.message import (
     Headers,
     ParseError,
@@ -151,18 +150,17 @@ class Dialer:
         self.pending: dict[str, OutgoingCall] = {}
         self._by_key: dict[TransactionKey, str] = {}  # INVITE and CANCEL keys -> Call-ID
         self._acks: dict[str, list[_SentAck]] = {}
-        # (when, order, kind, Call-ID): a call's ring deadline or CANCEL grace ("call"), an
+        # (kind, Call-ID) by deadline: a call's ring deadline or CANCEL grace ("call"), an
         # ACK to forget ("ack"). Entries made stale by what happened since are skipped when
         # they come up (``_live``): tick and next_deadline touch only what is due, not every
         # pending call after every datagram.
-        self._deadlines: list[tuple[float, int, str, str]] = []
-        self._order = itertools.count()
+        self._deadlines: Deadlines[tuple[str, str]] = Deadlines(self._live)
 
     def _arm(self, when: float, kind: str, call_id: str) -> None:
-        heapq.heappush(self._deadlines, (when, next(self._order), kind, call_id))
+        self._deadlines.push(when, (kind, call_id))
 
-    def _live(self, entry: tuple[float, int, str, str]) -> bool:
-        when, _, kind, call_id = entry
+    def _live(self, when: float, deadline: tuple[str, str]) -> bool:
+        kind, call_id = deadline
         if kind == "ack":
             return any(ack.forget_at == when for ack in self._acks.get(call_id, ()))
         call = self.pending.get(call_id)
@@ -266,12 +264,7 @@ class Dialer:
 
     def tick(self, now: float) -> list[Event | OutgoingFailed]:
         out: list[Event | OutgoingFailed] = []
-        heap = self._deadlines
-        while heap and heap[0][0] <= now:
-            entry = heapq.heappop(heap)
-            if not self._live(entry):
-                continue
-            _, _, kind, call_id = entry
+        for _, (kind, call_id) in self._deadlines.due(now):
             if kind == "ack":
                 kept = [ack for ack in self._acks[call_id] if ack.forget_at > now]
                 if kept:
@@ -292,10 +285,7 @@ class Dialer:
         return out
 
     def next_deadline(self) -> float | None:
-        heap = self._deadlines
-        while heap and not self._live(heap[0]):
-            heapq.heappop(heap)
-        return heap[0][0] if heap else None
+        return self._deadlines.next_deadline()
 
     # --- internals -----------------------------------------------------------------
 

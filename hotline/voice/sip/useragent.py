@@ -16,8 +16,6 @@ RFC 6026): the ACK of a 2xx is its own transaction, matched by dialog and CSeq.
 from __future__ import annotations
 
 import enum
-import heapq
-import itertools
 import logging
 import secrets
 from collections.abc import Sequence
@@ -34,6 +32,7 @@ from hotline.voice.sdp import (
     make_offer,
     parse_sdp,
 )
+from hotline.voice.sip.deadlines import Deadlines
 from hotline.voice.sip.limits import SourceGuard, SourceLimits
 from hotline.voice.sip.message import (
     Headers,
@@ -215,11 +214,10 @@ class UserAgent:
         self.ring_timeout = ring_timeout
         self.calls: dict[str, Call] = {}
         # The calls' own deadlines (ringing unanswered, a 2xx to retransmit) as a heap of
-        # (when, order, call, "ring" | "ok" | "give_up"): the next one is found without scanning every
-        # call after each datagram. Stale entries (the call ended, was answered or ACKed,
+        # (call, "ring" | "ok" | "give_up") by deadline: the next one is found without scanning
+        # every call after each datagram. Stale entries (the call ended, was answered or ACKed,
         # or set the deadline again) are dropped when they come to the top.
-        self._call_deadlines: list[tuple[float, int, Call, str]] = []
-        self._order = itertools.count()
+        self._call_deadlines: Deadlines[tuple[Call, str]] = Deadlines(self._call_deadline_live)
         self._bye_keys: dict[TransactionKey, str] = {}
         self.registrations: list[Registration] = []
         self.registrar = registrar  # with one, agents' phones REGISTER here; without: 405
@@ -243,12 +241,7 @@ class UserAgent:
         if self.registrar is not None:
             out.extend(self.registrar.tick(now))
         out.extend(self.dialer.tick(now))
-        heap = self._call_deadlines
-        while heap and heap[0][0] <= now:
-            entry = heapq.heappop(heap)
-            if not self._call_deadline_live(entry):
-                continue
-            _, _, call, kind = entry
+        for _, (call, kind) in self._call_deadlines.due(now):
             if kind == "ring":
                 # The application never answered: do not leak the call.
                 response = make_response(call.invite, 480, to_tag=call.local_tag)
@@ -267,10 +260,10 @@ class UserAgent:
 
     def _arm_call(self, call: Call, kind: str) -> None:
         when = {"ring": call.ring_deadline, "ok": call.ok_next, "give_up": call.ok_give_up}[kind]
-        heapq.heappush(self._call_deadlines, (when, next(self._order), call, kind))
+        self._call_deadlines.push(when, (call, kind))
 
-    def _call_deadline_live(self, entry: tuple[float, int, Call, str]) -> bool:
-        when, _, call, kind = entry
+    def _call_deadline_live(self, when: float, deadline: tuple[Call, str]) -> bool:
+        call, kind = deadline
         if self.calls.get(call.call_id) is not call:
             return False
         if kind == "ring":
@@ -280,10 +273,8 @@ class UserAgent:
         return call.waiting_ack and call.ok_next == when
 
     def next_deadline(self) -> float | None:
-        heap = self._call_deadlines
-        while heap and not self._call_deadline_live(heap[0]):
-            heapq.heappop(heap)
-        deadlines = [heap[0][0]] if heap else []
+        first = self._call_deadlines.next_deadline()
+        deadlines = [first] if first is not None else []
         deadlines += [
             d for r in self.registrations if (d := r.next_deadline()) is not None
         ]
