@@ -62,21 +62,27 @@ def do_add_identity(citizen: Citizen, kind: str, value: str) -> bool:
     return created
 
 
-def _fill_blanks(citizen: Citizen, name: str, email: str, tags: Sequence[str]) -> None:
-    """What a returning citizen tells us adds to the record; it never overwrites it."""
-    changed = []
+def record_additions(citizen: Citizen, name: str, email: str,
+                     tags: Sequence[str]) -> dict[str, object]:
+    """What a returning citizen tells us that adds to the record (field -> new value); it
+    never overwrites it. The create path asks first, to skip a transaction when it is empty."""
+    additions: dict[str, object] = {}
     if name and not citizen.name:
-        citizen.name = name
-        changed.append("name")
+        additions["name"] = name
     if email and not citizen.email:
-        citizen.email = email
-        changed.append("email")
+        additions["email"] = email
     new_tags = [t for t in tags if t not in citizen.tags]
     if new_tags:
-        citizen.tags = [*citizen.tags, *new_tags]
-        changed.append("tags")
-    if changed:
-        citizen.save(update_fields=changed)
+        additions["tags"] = [*citizen.tags, *new_tags]
+    return additions
+
+
+def _fill_blanks(citizen: Citizen, name: str, email: str, tags: Sequence[str]) -> None:
+    additions = record_additions(citizen, name, email, tags)
+    for field, value in additions.items():
+        setattr(citizen, field, value)
+    if additions:
+        citizen.save(update_fields=list(additions))
 
 
 def _register(phone: str, email: str, name: str, tags: Sequence[str], confidential: bool,

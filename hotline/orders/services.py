@@ -26,7 +26,7 @@ from hotline.core.phones import is_plausible_phone, normalise_phone
 from hotline.directory.lookups import active_category_by_code, district_by_code
 from hotline.directory.models import Category, District, OrderType, User
 from hotline.orders import lifecycle, numbering
-from hotline.orders.citizens import find_or_register_citizen
+from hotline.orders.citizens import find_or_register_citizen, record_additions
 from hotline.orders.history import GENESIS_HASH, append_event, build_event
 from hotline.orders.inserts import insert_new_order, look_up_before_create, register_citizen
 from hotline.orders.lifecycle import Action, State, TransitionError
@@ -216,11 +216,8 @@ def do_create_order(
                 key.order = order
                 key.save(force_insert=True)
     except IntegrityError:
-        # A concurrent retry with the same key won the race: its order stands, ours is gone.
-        if idempotency_key:
-            existing = _replayed(actor, idempotency_key, request_hash)
-            if existing is not None:
-                return existing, False
+        if (winner := _key_race_winner(actor, idempotency_key, request_hash)) is not None:
+            return winner, False
         raise
     return order, True
 
@@ -278,20 +275,23 @@ def _create_on_postgresql(
                 order = _insert_order(actor, data, district, category, contact, when, key,
                                       citizen, found.counter)
     except IntegrityError:
-        # A concurrent retry with the same key won the race: its order stands, ours is gone.
-        if idempotency_key:
-            existing = _replayed(actor, idempotency_key, request_hash)
-            if existing is not None:
-                return existing, False
+        if (winner := _key_race_winner(actor, idempotency_key, request_hash)) is not None:
+            return winner, False
         raise
     return order, True
 
 
+def _key_race_winner(actor: User, idempotency_key: str | None,
+                     request_hash: str) -> Order | None:
+    """After a create failed on a unique constraint: the order of a concurrent retry with the
+    same key that won the race (its order stands, ours is gone), or None (another cause)."""
+    return _replayed(actor, idempotency_key, request_hash) if idempotency_key else None
+
+
 def _adds_to_record(citizen: Citizen, data: NewOrder) -> bool:
-    """Whether ``citizens._fill_blanks`` would change the record of this returning citizen."""
-    return bool((data.citizen_name and not citizen.name)
-                or (data.citizen_email and not citizen.email)
-                or any(t not in citizen.tags for t in data.citizen_tags))
+    """Whether the registry would add to this returning citizen's record."""
+    return bool(record_additions(citizen, data.citizen_name, data.citizen_email.strip(),
+                                 data.citizen_tags))
 
 
 def _register_by_phone(data: NewOrder) -> Citizen | None:

@@ -137,36 +137,3 @@ def test_a_model_pickled_before_the_view_settings_existed_still_predicts(toy_mod
     loaded = CategoryClassifier.load(path)
     assert (loaded.char_weight, loaded.blend) == (1.0, 0.0)
     assert loaded.predict_top("夜间施工噪音扰民") == toy_model.predict_top("夜间施工噪音扰民")
-
-
-def test_a_model_pickled_before_the_head_view_existed_predicts_without_it(tmp_path: Path) -> None:
-    import pickle
-
-    texts, labels = toy_corpus(30)
-    old = CategoryClassifier(head_weight=0.0).fit(texts, labels)
-    for name in ("head_weight", "head_words", "_head"):
-        old.__dict__.pop(name, None)
-    path = tmp_path / "old.pkl"
-    path.write_bytes(pickle.dumps({"format": MODEL_FORMAT, "metrics": {}, "model": old}))
-    loaded = CategoryClassifier.load(path)
-    assert loaded.head_weight == 0.0
-    assert loaded.predict_top("夜间施工噪音扰民")[0][0] == "noise"
-
-
-def test_head_view_scores_the_first_words_again() -> None:
-    import numpy as np
-
-    from hotline.triage.classifier import words_of
-
-    texts, labels = toy_corpus(30)
-    with_head = CategoryClassifier(head_weight=0.5, head_words=3).fit(texts, labels)
-    without = CategoryClassifier(head_weight=0.0).fit(texts, labels)
-    probe, _ = toy_corpus(5, seed=3)
-    words = [words_of(t) for t in [*probe, "", "完全无关的句子"]]
-    fast = with_head.decision_words(words)
-    assert np.allclose(fast, with_head.decision_words_sklearn(words), atol=1e-9)
-    # The block is really there: a model without it gives other margins...
-    assert not np.allclose(fast, without.decision_words(words), atol=1e-3)
-    # ...and it reads the first words only: what follows them does not change the head block.
-    head = with_head._head.transform(with_head._heads([words[0], [*words[0][:3], "噪音", "扰民"]]))
-    assert np.allclose(head[0].toarray(), head[1].toarray())
