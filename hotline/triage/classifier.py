@@ -83,10 +83,10 @@ The head view raised CV on every setting (the full 7,845-row CV of bench/classif
 against 0.9281) but lowered the raw held-out figure (0.8956, its segmented form 0.9013, against
 0.9043 / 0.9046): the held-out messages' subjects are apparently less telling than the
 training set's, or the gain is the near-duplicate rows of the export (same detail under
-another subject) that CV puts on both sides of a fold. It is kept as a setting, off by
-default (`HEAD_WEIGHT = 0`), so the rows can be reproduced; models pickled before it existed
-load with it off. The taxonomy documents are specific to that city's catalogue (the product's
-catalogue is configurable), so they were measured but not built into the product. Held-out
+another subject) that CV puts on both sides of a fold. It was not kept: the view's code is
+in commit 0f0212a, to reproduce these rows. The taxonomy documents are specific to that city's
+catalogue (the product's catalogue is configurable), so they were measured but not built into
+the product. Held-out
 figures looked at in that session: the head view's and the taxonomy's, and 0.9043 for this
 model (a check that the experiment script reproduces the bench); none chose a setting.
 """
@@ -114,9 +114,6 @@ MODEL_FORMAT = "hotline-category-classifier/1"
 # Chosen by measurement (module docstring).
 CHAR_WEIGHT = 1.0
 BLEND = 0.0
-# The head view: word 1-2-grams of the first HEAD_WORDS words (where the subject line is).
-HEAD_WORDS = 12
-HEAD_WEIGHT = 0.0
 
 # A text is either raw (str) or already segmented (a sequence of words).
 TextInput = str | Sequence[str]
@@ -143,8 +140,6 @@ class CategoryClassifier:
     # Class-level defaults: models pickled before these settings existed load as they were.
     char_weight = 1.0
     blend = 0.0
-    head_weight = 0.0
-    head_words = HEAD_WORDS
 
     def __init__(
         self,
@@ -153,8 +148,6 @@ class CategoryClassifier:
         softmax_scale: float = 3.0,
         char_weight: float = CHAR_WEIGHT,
         blend: float = BLEND,
-        head_weight: float = HEAD_WEIGHT,
-        head_words: int = HEAD_WORDS,
     ) -> None:
         self.C = C
         # Scale of the character block against the word block (both L2-normalised).
@@ -162,12 +155,6 @@ class CategoryClassifier:
         # Weight of a second linear model (averaged SGD, modified Huber loss) whose margins are
         # added to the SVM's; both are linear, so the sum is one coefficient matrix.
         self.blend = blend
-        # Scale of a third block: the word 1-2-grams of the message's first `head_words` words
-        # again. A message starts with its subject line (order_text puts the title first; the
-        # export starts with the subject's words), which names the topic more often than the
-        # detail does; 0 turns the block off.
-        self.head_weight = head_weight
-        self.head_words = head_words
         # SVM margins are not probabilities; a softmax over scaled margins gives scores that
         # rank like the margins and sum to one, which is what a suggestion list needs.
         self.softmax_scale = softmax_scale
@@ -183,7 +170,6 @@ class CategoryClassifier:
             lowercase=False,
             dtype=np.float32,
         )
-        self._head = TfidfVectorizer(analyzer=_word_ngrams, sublinear_tf=True, min_df=2, dtype=np.float32)
         self._svm = LinearSVC(C=C)
         self._sgd = SGDClassifier(
             loss="modified_huber", alpha=2e-5, max_iter=30, tol=None, average=True, random_state=0
@@ -205,14 +191,9 @@ class CategoryClassifier:
         min_df = 2 if len(words) >= 200 else 1
         self._words.set_params(min_df=min_df)
         self._chars.set_params(min_df=min_df)
-        blocks = [
-            self._words.fit_transform(words),
-            self._chars.fit_transform(_joined(words)) * self.char_weight,
-        ]
-        if self.head_weight:
-            self._head.set_params(min_df=min_df)
-            blocks.append(self._head.fit_transform(self._heads(words)) * self.head_weight)
-        features = hstack(blocks).tocsr()
+        features = hstack(
+            [self._words.fit_transform(words), self._chars.fit_transform(_joined(words)) * self.char_weight]
+        ).tocsr()
         self._svm.fit(features, labels)
         if self.blend:
             self._sgd.fit(features, labels)
@@ -238,12 +219,6 @@ class CategoryClassifier:
         self._char_vocab = dict(self._chars.vocabulary_)
         self._word_idf = np.asarray(self._words.idf_, dtype=np.float64)
         self._char_idf = np.asarray(self._chars.idf_, dtype=np.float64)
-        if self.head_weight:
-            self._head_vocab = dict(self._head.vocabulary_)
-            self._head_idf = np.asarray(self._head.idf_, dtype=np.float64)
-
-    def _heads(self, words: list[list[str]]) -> list[list[str]]:
-        return [item[: self.head_words] for item in words]
 
     def _margins_one(self, words: list[str]) -> np.ndarray:
         """Same numbers as decision_function on the TF-IDF features, computed directly."""
@@ -253,10 +228,6 @@ class CategoryClassifier:
             _tfidf_block(_word_ngrams(words), self._word_vocab, self._word_idf, 0),
             _tfidf_block(chars, self._char_vocab, self._char_idf, len(self._word_vocab), self.char_weight),
         ]
-        if self.head_weight:
-            offset = len(self._word_vocab) + len(self._char_vocab)
-            head = _word_ngrams(words[: self.head_words])
-            parts.append(_tfidf_block(head, self._head_vocab, self._head_idf, offset, self.head_weight))
         found = [part for part in parts if part is not None]
         if not found:
             return self._intercept.copy()
@@ -271,10 +242,9 @@ class CategoryClassifier:
 
     def decision_words_sklearn(self, words: list[list[str]]) -> np.ndarray:
         """The reference computation through sklearn (used to test the fast path)."""
-        blocks = [self._words.transform(words), self._chars.transform(_joined(words)) * self.char_weight]
-        if self.head_weight:
-            blocks.append(self._head.transform(self._heads(words)) * self.head_weight)
-        features = hstack(blocks).tocsr()
+        features = hstack(
+            [self._words.transform(words), self._chars.transform(_joined(words)) * self.char_weight]
+        ).tocsr()
         margins = np.asarray(self._svm.decision_function(features))
         if self.blend:
             margins = margins + self.blend * np.asarray(self._sgd.decision_function(features))
