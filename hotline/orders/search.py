@@ -137,10 +137,12 @@ def _visible_matches(user: Any, query: ParsedQuery, limit: int,
     search = backend()
     chosen: list[tuple[int, float | None]] = []
     chunk = ORDER_CHUNK
-    # Read once, not per chunk: the sub-centre's unit tree, or anyone else's visible orders
-    # (their unit's tree; it holds NARROW_SCOPE orders or more, as ``few`` said).
-    units = scope.subcentre_units(user)
-    visible_all = None if units is not None else scope.visible_orders(user, wide=True)
+    # Read once, not per chunk: the unit tree whose assignments the user sees through, and
+    # for anyone but a sub-centre their visible orders (their unit holds NARROW_SCOPE orders
+    # or more, as ``few`` said).
+    units = scope.unit_tree(user)
+    visible_all = None if scope.is_district_subcentre(user) \
+        else scope.visible_orders(user, wide=True)
     # Both ways are tried on the first chunk; the one that reached further back leads after.
     lead = ""
     # Led by the visible orders: the share of them expected to match (see below).

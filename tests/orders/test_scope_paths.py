@@ -73,3 +73,15 @@ def test_a_subcentres_newest_visible_orders_are_its_scopes_newest(
             for count in (1, 2, 5, 100):
                 assert scope.newest_visible_ids(user, before, count) == below[:count], (
                     user.username, before, count)
+
+
+def test_a_units_newest_visible_orders_are_read_from_its_assignments(city: City) -> None:
+    """A department's or street office's newest visible orders come from its active
+    assignments alone: through the orders table (EXISTS), every chunk of a search re-read
+    all of the unit's assignments (a street office at 10M orders: 10,000 per chunk)."""
+    for user in (city.street_handler, city.handler):
+        sql, _params = scope.newest_visible_sql(user, None, 50)
+        assert "orders_assignment" in sql and "orders_order" not in sql, sql
+    # Whoever sees everything still reads the orders table (no assignment stands for them).
+    sql, _params = scope.newest_visible_sql(city.agent, None, 50)
+    assert "orders_order" in sql and "orders_assignment" not in sql, sql
