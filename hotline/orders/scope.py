@@ -209,8 +209,9 @@ def newest_visible_sql(user: User, before: int | None, count: int,
         # their newest come from the (unit, order) index of active assignments. Through the
         # orders table (EXISTS), each chunk re-read all of them: 10,000 for a street office
         # with one order in 1,000 at 10M, 20-200 ms a chunk on PostgreSQL.
-        return _newest_assigned_sql(user.unit.descendant_ids() if units is None else units,
-                                    before, count)
+        if units is None:
+            units = unit_tree(user)
+        return _newest_assigned_sql(units or [], before, count)
     if subcentre is None:
         below = visible_orders(user) if visible is None else visible
         if before is not None:

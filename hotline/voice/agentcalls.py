@@ -44,7 +44,8 @@ from hotline.contactcentre.callcontrol import (
     call_step,
     leg_step,
 )
-from hotline.voice.gateway import Call, PortsExhausted, VoiceGateway, closing_connections
+from hotline.voice.db_threads import closing_connections
+from hotline.voice.gateway import Call, PortsExhausted, VoiceGateway
 from hotline.voice.media.bridge import Bridge, BridgeRunner, LegMedia, LegMode
 from hotline.voice.media.music import MusicSource, default_music
 from hotline.voice.media.recorder import WavRecorder

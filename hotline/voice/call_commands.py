@@ -57,11 +57,10 @@ class PendingCommand:
 
 
 def _pending(gateway: str) -> list[PendingCommand]:
-    from django.db import close_old_connections
-
     from hotline.contactcentre.commands import pending_commands, split_target
+    from hotline.voice.db_threads import release_connections
 
-    close_old_connections()
+    release_connections()
     out = []
     for command in pending_commands(gateway):
         target = split_target(command.target)

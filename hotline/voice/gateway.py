@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hotline.voice.db_threads import closing_connections
 from hotline.voice.ivr.engine import (
     Action,
     CallerHungUp,
@@ -596,18 +597,6 @@ class VoiceGateway:
         if sorry:
             await call.play_and_wait(await asyncio.to_thread(self.prompts.phrase, sorry))
         call.hangup()
-
-
-def closing_connections(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Run ``function`` in a worker thread, then close the thread's database connection when
-    it is obsolete (always with CONN_MAX_AGE=0), as at the end of a request: idle worker
-    threads keep none open (PostgreSQL counts them; a test database could not be dropped)."""
-    from django.db import close_old_connections
-
-    try:
-        return function(*args, **kwargs)
-    finally:
-        close_old_connections()
 
 
 def config_from_settings() -> GatewayConfig:

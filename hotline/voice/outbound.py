@@ -215,7 +215,7 @@ class OutboundDialler:
                                        max(self.poll_s, IDLE_POLL_S) if idle else self.poll_s)
 
     async def db(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        from hotline.voice.gateway import closing_connections
+        from hotline.voice.db_threads import closing_connections
 
         return await asyncio.to_thread(closing_connections, function, *args, **kwargs)
 

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.files import File
-from django.db import close_old_connections, transaction
+from django.db import transaction
 from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 
@@ -44,6 +44,7 @@ from hotline.orders.contacts import NewContact, do_record_contact, do_set_contac
 from hotline.orders.models import Attachment, Channel, Contact, Order
 from hotline.orders.services import NewOrder, do_create_order
 from hotline.orders.sweeps import system_user
+from hotline.voice.db_threads import release_connections
 from hotline.voice.ivr.engine import NodeVisit
 from hotline.voice.lines import LineRow
 
@@ -248,11 +249,11 @@ SERVICES.update(_APPOINTMENT_SERVICES)
 
 def run_service(name: str, context: CallContext, args: Mapping[str, str]) -> dict[str, Any]:
     """Run one service in the calling (worker) thread; any failure is the "error" outcome."""
-    close_old_connections()
+    release_connections()
     try:
         return SERVICES[name](context, args)
     except Exception:
         logger.exception("IVR service %s failed for call %s", name, context.call_id)
         return {"outcome": "error"}
     finally:
-        close_old_connections()
+        release_connections()

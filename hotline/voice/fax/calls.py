@@ -97,8 +97,8 @@ class FaxCalls:
         await self._finish(call)
 
     async def _finish(self, call: FaxCall) -> None:
+        from hotline.voice.db_threads import closing_connections
         from hotline.voice.fax.delivery import do_deliver_fax
-        from hotline.voice.gateway import closing_connections
 
         if self.calls.pop(call.call_id, None) is None:
             return  # finished already: a repeated BYE ends a call that has no task twice

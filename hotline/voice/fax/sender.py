@@ -63,7 +63,7 @@ class FaxSender:
 
     async def run(self) -> None:
         from hotline.contactcentre import faxes
-        from hotline.voice.gateway import closing_connections
+        from hotline.voice.db_threads import closing_connections
 
         gateway_id = self.gateway.config.gateway_id or "gateway"
         while True:

@@ -45,7 +45,7 @@ from hotline.contactcentre.softphones import (
     do_fail_softphone,
     softphone_extensions,
 )
-from hotline.voice.gateway import closing_connections
+from hotline.voice.db_threads import closing_connections
 from hotline.voice.media.bridge import LegMode
 from hotline.voice.media.dtmf import EVENT_CODES
 from hotline.voice.media.session import MediaSession
