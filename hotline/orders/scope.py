@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import enum
 from typing import Any
 
 from django.db import connection
@@ -47,24 +48,43 @@ def sees_everything(user: User) -> bool:
     )
 
 
+class OrderView(enum.Enum):
+    """Which orders a user sees, the one rule behind every function below."""
+
+    NONE = "none"  # signed out, inactive, the 三员 administrators, staff of no unit
+    ALL = "all"  # the centre's staff, leaders, auditors, the platform itself
+    SUBCENTRE = "subcentre"  # its district's orders and its tree's active assignments'
+    ASSIGNED = "assigned"  # exactly its tree's active assignments' orders (departments, streets)
+
+
+def order_view(user: User) -> OrderView:
+    if not user.is_authenticated or not user.is_active:
+        return OrderView.NONE
+    if sees_everything(user):
+        return OrderView.ALL
+    if user.role in NO_ORDER_ROLES or user.unit is None:
+        return OrderView.NONE
+    if user.unit.kind == UnitKind.SUBCENTRE and user.unit.district_id:
+        return OrderView.SUBCENTRE
+    return OrderView.ASSIGNED
+
+
 NARROW_SCOPE = 5000
 
 
 def visible_orders(user: User, queryset: QuerySet[Order] | None = None, *,
-                   wide: bool = False) -> QuerySet[Order]:
+                   wide: bool = False, units: list[int] | None = None) -> QuerySet[Order]:
     """``wide``: the caller knows the unit holds NARROW_SCOPE orders or more
     (``few_visible_order_ids`` said None), so the count deciding how to test them is
-    skipped."""
+    skipped. ``units``: the user's ``unit_tree`` when the caller has it."""
     qs = Order.objects.all() if queryset is None else queryset
-    if not user.is_authenticated or not user.is_active:
+    view = order_view(user)
+    if view is OrderView.NONE:
         return qs.none()
-    if user.role in NO_ORDER_ROLES and not user.is_superuser:
-        return qs.none()
-    if sees_everything(user):
+    if view is OrderView.ALL:
         return qs
-    if user.unit is None:
-        return qs.none()
-    assignments = _unit_assignments(user.unit)
+    assert user.unit is not None  # order_view: SUBCENTRE and ASSIGNED have a unit
+    assignments = _unit_assignments(user.unit, units)
     # A street office holds a few hundred orders among millions: listing its assignments and
     # looking the orders up (IN) is ~1 ms where testing every order (EXISTS) walks the table
     # (0.5 s on SQLite with 1M orders). For a department holding a large share the opposite
@@ -73,7 +93,7 @@ def visible_orders(user: User, queryset: QuerySet[Order] | None = None, *,
         condition = Q(pk__in=assignments.values("order_id"))
     else:
         condition = Q(Exists(assignments.filter(order=OuterRef("pk"))))
-    if user.unit.kind == UnitKind.SUBCENTRE and user.unit.district_id:
+    if view is OrderView.SUBCENTRE:
         condition |= Q(district_id=user.unit.district_id)
     return qs.filter(condition)
 
@@ -90,9 +110,10 @@ def orders_for_held_queries(user: User) -> QuerySet[Order]:
     return Order.objects.all()
 
 
-def _unit_assignments(unit: Unit) -> QuerySet[Assignment]:
-    """The active assignments of ``unit`` and the units below it."""
-    return Assignment.objects.filter(unit_id__in=unit.descendant_ids(), active=True)
+def _unit_assignments(unit: Unit, units: list[int] | None = None) -> QuerySet[Assignment]:
+    """The active assignments of ``unit`` and the units below it (``units``, when read)."""
+    return Assignment.objects.filter(
+        unit_id__in=unit.descendant_ids() if units is None else units, active=True)
 
 
 def few_visible_order_ids(user: User) -> list[int] | None:
@@ -104,16 +125,12 @@ def few_visible_order_ids(user: User) -> list[int] | None:
     Why: a search over a few hundred orders is fastest over their ids in memory; read as
     "the newest visible orders" through the orders table, the database walks the orders
     newest first and tests each against the assignments (tens of ms over a million)."""
-    if not user.is_authenticated or not user.is_active:
+    view = order_view(user)
+    if view is OrderView.NONE:
         return []
-    if user.role in NO_ORDER_ROLES and not user.is_superuser:
-        return []
-    if sees_everything(user):
+    if view is not OrderView.ASSIGNED:
         return None
-    if user.unit is None:
-        return []
-    if user.unit.kind == UnitKind.SUBCENTRE and user.unit.district_id:
-        return None
+    assert user.unit is not None
     ids = list(_unit_assignments(user.unit).values_list("order_id", flat=True)[:NARROW_SCOPE])
     if len(ids) >= NARROW_SCOPE:
         return None
@@ -121,29 +138,19 @@ def few_visible_order_ids(user: User) -> list[int] | None:
 
 
 def _district_subcentre(user: User) -> tuple[Unit, int] | None:
-    """The user's unit and its district when it is a sub-centre seeing a district (and the
-    user sees through it: active, an order role, not everything)."""
-    unit = user.unit if user.is_authenticated else None
-    if (unit is None or unit.kind != UnitKind.SUBCENTRE or not unit.district_id
-            or sees_everything(user) or not user.is_active or user.role in NO_ORDER_ROLES):
+    """The user's unit and its district when the user sees through a district sub-centre."""
+    if order_view(user) is not OrderView.SUBCENTRE:
         return None
-    return unit, unit.district_id
-
-
-def _sees_its_assignments_only(user: User) -> bool:
-    """Does ``user`` see exactly the orders actively assigned to their unit or below it (a
-    department, a street office: ``visible_orders`` without the district a sub-centre adds)?"""
-    return (user.is_authenticated and user.is_active and user.unit is not None
-            and user.role not in NO_ORDER_ROLES and not sees_everything(user)
-            and _district_subcentre(user) is None)
+    assert user.unit is not None and user.unit.district_id is not None
+    return user.unit, user.unit.district_id
 
 
 def unit_tree(user: User) -> list[int] | None:
     """The ids of the user's unit and the units below it when what the user sees rests on
     their assignments (a district sub-centre, a department, a street office), for
-    ``newest_visible_ids`` called many times in one search (the tree read once); None for
-    anyone else."""
-    if _district_subcentre(user) is None and not _sees_its_assignments_only(user):
+    ``visible_orders`` and ``newest_visible_ids`` called many times in one search (the tree
+    read once); None for anyone else."""
+    if order_view(user) not in (OrderView.SUBCENTRE, OrderView.ASSIGNED):
         return None
     assert user.unit is not None
     return user.unit.descendant_ids()
@@ -152,7 +159,7 @@ def unit_tree(user: User) -> list[int] | None:
 def is_district_subcentre(user: User) -> bool:
     """Does ``user`` see through a sub-centre with a district (its district's orders and its
     tree's assignments)?"""
-    return _district_subcentre(user) is not None
+    return order_view(user) is OrderView.SUBCENTRE
 
 
 def visible_among(user: User, ids: list[int], units: list[int] | None = None,
@@ -203,15 +210,15 @@ def newest_visible_sql(user: User, before: int | None, count: int,
                        visible: QuerySet[Order] | None = None) -> tuple[str, list[Any]]:
     """``newest_visible_ids`` as one SQL statement selecting the ids newest first (for a
     search backend to test them in the same statement: ``matches_among``); ``count`` > 0."""
-    subcentre = _district_subcentre(user)
-    if subcentre is None and _sees_its_assignments_only(user):
+    if order_view(user) is OrderView.ASSIGNED:
         # A department or a street office sees exactly its tree's active assignments' orders:
         # their newest come from the (unit, order) index of active assignments. Through the
         # orders table (EXISTS), each chunk re-read all of them: 10,000 for a street office
         # with one order in 1,000 at 10M, 20-200 ms a chunk on PostgreSQL.
-        if units is None:
-            units = unit_tree(user)
-        return _newest_assigned_sql(units or [], before, count)
+        assert user.unit is not None
+        return _newest_assigned_sql(user.unit.descendant_ids() if units is None else units,
+                                    before, count)
+    subcentre = _district_subcentre(user)
     if subcentre is None:
         below = visible_orders(user) if visible is None else visible
         if before is not None:

@@ -142,7 +142,7 @@ def _visible_matches(user: Any, query: ParsedQuery, limit: int,
     # or more, as ``few`` said).
     units = scope.unit_tree(user)
     visible_all = None if scope.is_district_subcentre(user) \
-        else scope.visible_orders(user, wide=True)
+        else scope.visible_orders(user, wide=True, units=units)
     # Both ways are tried on the first chunk; the one that reached further back leads after.
     lead = ""
     # Led by the visible orders: the share of them expected to match (see below).
