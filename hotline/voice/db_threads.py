@@ -17,16 +17,14 @@ from typing import Any
 
 
 def release_connections() -> None:
-    """Before or after a job in a worker thread: close what must not be reused or kept."""
+    """Before or after a job in a worker thread: close what must not be reused or kept
+    (Django's own test, as at the end of a request), a SQLite connection never for its age."""
     from django.db import connections
 
     for connection in connections.all(initialized_only=True):
-        if connection.vendor != "sqlite":
-            connection.close_if_unusable_or_obsolete()
-        elif connection.connection is not None and (
-                connection.in_atomic_block or not connection.get_autocommit()
-                or (connection.errors_occurred and not connection.is_usable())):
-            connection.close()  # left in a transaction, or broken: never reused
+        if connection.vendor == "sqlite":
+            connection.close_at = None  # as with CONN_MAX_AGE=None: kept while usable
+        connection.close_if_unusable_or_obsolete()
 
 
 def closing_connections(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:

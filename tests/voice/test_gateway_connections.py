@@ -17,9 +17,9 @@ from hotline.voice.db_threads import closing_connections
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _job() -> int:
+def _job() -> object:
     Unit.objects.count()
-    return id(connection.connection)
+    return connection.connection  # held by the test: its identity cannot be reused
 
 
 def _still_open() -> bool:
@@ -33,7 +33,7 @@ def test_a_worker_threads_connection_is_kept_on_sqlite_closed_on_a_server() -> N
         second = thread.submit(closing_connections, _job).result()
         thread.submit(_close).result()
     if connection.vendor == "sqlite":
-        assert still_open and first == second
+        assert still_open and first is second
     else:
         assert not still_open  # CONN_MAX_AGE=0: no idle session left behind
 
